@@ -1,0 +1,243 @@
+package dev.sluice.engine;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.checkpoint.BackfillTasklet;
+import dev.sluice.engine.checkpoint.Checkpoint;
+import dev.sluice.engine.checkpoint.CheckpointStore;
+import dev.sluice.engine.checkpoint.JobRecord;
+import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.control.StatusReader;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.preflight.Preflight;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.listener.StepExecutionListener;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.builder.StepBuilder;
+
+/**
+ * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}. Preflight first (nothing is written if it
+ * fails), then one runner per job (an advisory lock), then the job on Spring Batch with its JobRepository in the
+ * target database, started fresh or continued from its checkpoint.
+ */
+public final class Backfill {
+
+    static final String STEP = "backfill";
+    private static final String RUN_PARAMETER = "run";
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]*");
+
+    private final DataSource dataSource;
+    private final String schema;
+
+    public Backfill(DataSource dataSource) {
+        this(dataSource, CheckpointStore.DEFAULT_SCHEMA);
+    }
+
+    /** @param schema where the JobRepository's tables live in the target database */
+    public Backfill(DataSource dataSource, String schema) {
+        if (!SCHEMA.matcher(schema).matches()) {
+            throw new IllegalArgumentException("schema '" + schema + "' must be a lower-case SQL identifier");
+        }
+        this.dataSource = dataSource;
+        this.schema = schema;
+    }
+
+    /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
+    public Prepared plan(JobSpec spec) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return Preflight.check(c, spec);
+        }
+    }
+
+    /** The state of one job, or of every job when {@code name} is null. Reads only. */
+    public List<JobStatus> status(String name) throws SQLException {
+        return new StatusReader(dataSource, schema).read(name);
+    }
+
+    /**
+     * Starts the job, or continues its unfinished execution from the checkpoint.
+     *
+     * @throws SpecException if the spec does not pass preflight, or its semantic fields changed under an
+     *                       unfinished job (without {@code force}); nothing has been written then
+     */
+    public RunResult run(JobSpec spec, RunOptions options) throws SQLException {
+        long started = System.nanoTime();
+        Prepared prepared = plan(spec);
+        RunnerLock lock = RunnerLock.tryAcquire(dataSource, spec.name());
+        if (lock == null) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is already running"
+                    + holder(spec.name()));
+        }
+        try (lock) {
+            CheckpointStore store = CheckpointStore.open(dataSource, schema);
+            JobRepository repository = store.repository();
+            JobInstance instance = repository.getLastJobInstance(spec.name());
+            JobExecution last = instance == null ? null : repository.getLastJobExecution(instance);
+            JobParameters parameters;
+            if (last == null) {
+                if (options.resumeOnly()) {
+                    throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
+                }
+                parameters = runNumber(1);
+            } else if (last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
+                if (!options.again()) {
+                    return finished(last, started);
+                }
+                parameters = runNumber(Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L) + 1);
+            } else {
+                refuseChangedSemantics(last, spec, options.force());
+                if (last.getStatus().isRunning()) {
+                    // We hold the job's lock, so the runner that left it STARTED is gone (killed, or lost its
+                    // connection); its last committed checkpoint is where we continue.
+                    store.operator().recover(last);
+                }
+                parameters = last.getJobParameters();
+            }
+            Job job = job(store, prepared, lock, options);
+            JobExecution execution = store.operator().start(job, parameters);
+            return result(execution, started);
+        } catch (SpecException | SQLException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("Spring Batch refused to run job " + spec.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Job job(CheckpointStore store, Prepared prepared, RunnerLock lock, RunOptions options) {
+        JobSpec spec = prepared.spec();
+        int rows = spec.chunk().rows();
+        BackfillTasklet tasklet = new BackfillTasklet(dataSource, prepared.chunker(), prepared.writer(),
+                new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), rows, options.stop(), lock,
+                options.observer());
+        Step step = new StepBuilder(STEP, store.repository())
+                .tasklet(tasklet, store.transactionManager())
+                .listener(new StepExecutionListener() {
+                    @Override
+                    public void beforeStep(StepExecution stepExecution) {
+                        Checkpoint.from(stepExecution.getExecutionContext()).startingExecution(rows)
+                                .writeTo(stepExecution.getExecutionContext());
+                    }
+                })
+                .build();
+        return new JobBuilder(spec.name(), store.repository())
+                .start(step)
+                .listener(new JobExecutionListener() {
+                    @Override
+                    public void beforeJob(JobExecution jobExecution) {
+                        jobExecution.getExecutionContext().remove("batch.recovered");
+                        JobRecord.write(jobExecution.getExecutionContext(), spec, prepared.estimatedRows());
+                        store.repository().updateExecutionContext(jobExecution);
+                    }
+                })
+                .build();
+    }
+
+    private static void refuseChangedSemantics(JobExecution last, JobSpec spec, boolean force) {
+        String digest = JobRecord.digest(last.getExecutionContext());
+        if (force || digest == null || digest.equals(spec.semanticDigest())) {
+            return;
+        }
+        JobSpec recorded = JobRecord.spec(last.getExecutionContext());
+        List<String> changed = new ArrayList<>();
+        if (recorded != null) {
+            compare(changed, "table", recorded.table(), spec.table());
+            compare(changed, "key", recorded.key(), spec.key());
+            compare(changed, "where", recorded.where(), spec.where());
+            compare(changed, "set", recorded.set(), spec.set());
+            compare(changed, "into", recorded.into(), spec.into());
+            compare(changed, "columns", recorded.columns(), spec.columns());
+            compare(changed, "transformer", recorded.transformer(), spec.transformer());
+        }
+        String field = changed.isEmpty() ? "" : changed.get(0);
+        throw new SpecException(field, "changed since job " + spec.name() + " started (" + String.join(", ", changed)
+                + "); resuming would mix two transformations: restore it, or resume with --force");
+    }
+
+    private static void compare(List<String> changed, String field, Object before, Object now) {
+        if (!Objects.equals(before, now)) {
+            changed.add(field);
+        }
+    }
+
+    private static JobParameters runNumber(long n) {
+        return new JobParametersBuilder().addLong(RUN_PARAMETER, n).toJobParameters();
+    }
+
+    private String holder(String job) {
+        try (Connection c = dataSource.getConnection()) {
+            OptionalInt pid = RunnerLock.holder(c, job);
+            return pid.isPresent() ? " (its lock is held by PostgreSQL backend pid " + pid.getAsInt() + ")" : "";
+        } catch (SQLException e) {
+            return "";
+        }
+    }
+
+    private static RunResult finished(JobExecution last, long started) {
+        Checkpoint cp = checkpoint(last);
+        String name = last.getJobInstance().getJobName();
+        if (last.getStatus() == BatchStatus.ABANDONED) {
+            return new RunResult(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " was cancelled; start it over with"
+                    + " --again", cp.rows(), cp.written(), cp.chunks(), seconds(started));
+        }
+        return new RunResult(RunResult.Outcome.ALREADY_COMPLETE, "job " + name + " is already complete (" + cp.rows()
+                + " rows); run it again with --again", cp.rows(), cp.written(), cp.chunks(), seconds(started));
+    }
+
+    private static RunResult result(JobExecution execution, long started) {
+        Checkpoint cp = checkpoint(execution);
+        String name = execution.getJobInstance().getJobName();
+        RunResult.Outcome outcome;
+        String message;
+        switch (execution.getStatus()) {
+            case COMPLETED -> {
+                outcome = RunResult.Outcome.COMPLETED;
+                message = "job " + name + " completed";
+            }
+            case STOPPED -> {
+                outcome = RunResult.Outcome.STOPPED;
+                message = "job " + name + " stopped after chunk " + cp.chunks() + " (last key " + cp.lastKey()
+                        + "); resume it with 'resume " + name + "'";
+            }
+            default -> {
+                outcome = RunResult.Outcome.FAILED;
+                List<Throwable> failures = execution.getAllFailureExceptions();
+                String why = failures.isEmpty() ? execution.getExitStatus().getExitDescription()
+                        : failures.get(0).getMessage();
+                message = "job " + name + " failed: " + why + "; resume it with 'resume " + name + "'";
+            }
+        }
+        return new RunResult(outcome, message, cp.rows(), cp.written(), cp.chunks(), seconds(started));
+    }
+
+    private static Checkpoint checkpoint(JobExecution execution) {
+        return execution.getStepExecutions().stream().filter(s -> STEP.equals(s.getStepName())).findFirst()
+                .map(s -> Checkpoint.from(s.getExecutionContext()))
+                .orElse(new Checkpoint(null, 0, 0, 0, 0, 0));
+    }
+
+    private static double seconds(long started) {
+        return (System.nanoTime() - started) / 1e9;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.sluice.engine;
+
+import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.control.StopSignal;
+
+/**
+ * How to run a job.
+ *
+ * @param again      start a new execution of a job that has completed (or was cancelled)
+ * @param force      resume even though the semantic fields changed since the job started
+ * @param resumeOnly continue a FAILED or STOPPED job; refuse to start one that never ran
+ * @param stop       checked between chunks; a request stops the job after its current chunk
+ * @param observer   told of each committed chunk
+ */
+public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopSignal stop, ChunkObserver observer) {
+
+    public static RunOptions defaults() {
+        return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE);
+    }
+
+    public RunOptions withObserver(ChunkObserver o) {
+        return new RunOptions(again, force, resumeOnly, stop, o);
+    }
+
+    public RunOptions withStop(StopSignal s) {
+        return new RunOptions(again, force, resumeOnly, s, observer);
+    }
+
+    public RunOptions again(boolean a) {
+        return new RunOptions(a, force, resumeOnly, stop, observer);
+    }
+
+    public RunOptions force(boolean f) {
+        return new RunOptions(again, f, resumeOnly, stop, observer);
+    }
+
+    public RunOptions resumeOnly(boolean r) {
+        return new RunOptions(again, force, r, stop, observer);
+    }
+}

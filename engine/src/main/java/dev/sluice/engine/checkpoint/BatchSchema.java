@@ -1,0 +1,79 @@
+package dev.sluice.engine.checkpoint;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.keyset.Sql;
+
+/**
+ * Creates Spring Batch's JobRepository tables in the target database, in their own schema ({@code sluice} by
+ * default), on first use. Several runners may start at once against a new database: an advisory lock held for
+ * the creating transaction makes exactly one of them create the tables, and DDL in PostgreSQL is transactional,
+ * so a runner killed half-way leaves nothing behind.
+ */
+public final class BatchSchema {
+
+    private static final String SCRIPT = "/org/springframework/batch/core/schema-postgresql.sql";
+    // An arbitrary constant that other applications are unlikely to use as an advisory lock key.
+    private static final long CREATE_LOCK = 0x51_1ce_0001L;
+
+    private BatchSchema() {
+    }
+
+    /** Creates the schema and tables unless they exist. */
+    public static void ensure(DataSource dataSource, String schema) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            if (exists(c, schema)) {
+                return;
+            }
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_xact_lock(" + CREATE_LOCK + ")");
+                if (!exists(c, schema)) {
+                    st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
+                    st.execute("SET LOCAL search_path = " + Sql.quote(schema));
+                    for (String ddl : script().split(";")) {
+                        if (!ddl.isBlank()) {
+                            st.execute(ddl);
+                        }
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        }
+    }
+
+    private static boolean exists(Connection c, String schema) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.batch_step_execution_context')")) {
+            ps.setString(1, Sql.quote(schema));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null;
+            }
+        }
+    }
+
+    private static String script() {
+        try (InputStream in = BatchSchema.class.getResourceAsStream(SCRIPT)) {
+            if (in == null) {
+                throw new IllegalStateException("Spring Batch's " + SCRIPT + " is not on the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replaceAll("(?m)^--.*$", "");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + SCRIPT, e);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.sluice.engine.checkpoint;
+
+import java.util.List;
+
+import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.keyset.KeyRange;
+
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Where a job stands: the last key whose chunk has committed, and counters. It lives in the step's
+ * ExecutionContext, which Spring Batch saves in the same transaction as the chunk's write.
+ *
+ * @param lastKey     the high key of the last committed chunk, or null before the first
+ * @param rows        rows in the committed key ranges (what progress and rates count)
+ * @param written     rows the writes changed (can be fewer: the spec's {@code where} filters)
+ * @param chunks      committed chunks
+ * @param rowsAtStart {@code rows} when the current execution began, for its rate
+ * @param chunkRows   the chunk size the runner is using
+ */
+public record Checkpoint(Key lastKey, long rows, long written, long chunks, long rowsAtStart, int chunkRows) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String LAST_KEY = "sluice.lastKey";
+    private static final String ROWS = "sluice.rows";
+    private static final String WRITTEN = "sluice.written";
+    private static final String CHUNKS = "sluice.chunks";
+    private static final String ROWS_AT_START = "sluice.rowsAtStart";
+    private static final String CHUNK_ROWS = "sluice.chunkRows";
+
+    public static Checkpoint from(ExecutionContext ec) {
+        String key = ec.containsKey(LAST_KEY) ? ec.getString(LAST_KEY) : null;
+        return new Checkpoint(key == null ? null : new Key(JSON.readValue(key, new TypeReference<List<String>>() { })),
+                ec.getLong(ROWS, 0), ec.getLong(WRITTEN, 0), ec.getLong(CHUNKS, 0), ec.getLong(ROWS_AT_START, 0),
+                ec.getInt(CHUNK_ROWS, 0));
+    }
+
+    /** The checkpoint after {@code range} commits. */
+    public Checkpoint after(KeyRange range, long rowsWritten, int nextChunkRows) {
+        return new Checkpoint(range.hi(), rows + range.rows(), written + rowsWritten, chunks + 1, rowsAtStart,
+                nextChunkRows);
+    }
+
+    /** The same checkpoint, as the start of a new execution. */
+    public Checkpoint startingExecution(int chunkRows) {
+        return new Checkpoint(lastKey, rows, written, chunks, rows, chunkRows);
+    }
+
+    public void writeTo(ExecutionContext ec) {
+        if (lastKey != null) {
+            ec.putString(LAST_KEY, JSON.writeValueAsString(lastKey.values()));
+        }
+        ec.putLong(ROWS, rows);
+        ec.putLong(WRITTEN, written);
+        ec.putLong(CHUNKS, chunks);
+        ec.putLong(ROWS_AT_START, rowsAtStart);
+        ec.putInt(CHUNK_ROWS, chunkRows);
+    }
+}

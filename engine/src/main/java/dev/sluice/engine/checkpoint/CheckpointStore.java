@@ -1,0 +1,82 @@
+package dev.sluice.engine.checkpoint;
+
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import org.springframework.batch.core.configuration.support.MapJobRegistry;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.launch.support.TaskExecutorJobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.repository.support.JdbcJobRepositoryFactoryBean;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * Spring Batch's JobRepository in the target database: the checkpoint store and the restart mechanism. Its
+ * transaction manager is the one chunks run under, on the same DataSource, which is what makes a chunk's write
+ * and its checkpoint one transaction.
+ */
+public final class CheckpointStore {
+
+    public static final String DEFAULT_SCHEMA = "sluice";
+
+    private final DataSource dataSource;
+    private final PlatformTransactionManager transactionManager;
+    private final JobRepository repository;
+    private final JobOperator operator;
+
+    private CheckpointStore(DataSource dataSource, PlatformTransactionManager tm, JobRepository repository,
+                            JobOperator operator) {
+        this.dataSource = dataSource;
+        this.transactionManager = tm;
+        this.repository = repository;
+        this.operator = operator;
+    }
+
+    /** Opens the store in {@code schema}, creating its tables on first use. */
+    public static CheckpointStore open(DataSource dataSource, String schema) throws SQLException {
+        BatchSchema.ensure(dataSource, schema);
+        return connect(dataSource, schema);
+    }
+
+    /** Opens the store without creating anything; reads of a database that never ran a job find no jobs. */
+    public static CheckpointStore connect(DataSource dataSource, String schema) {
+        try {
+            JdbcTransactionManager tm = new JdbcTransactionManager(dataSource);
+            JdbcJobRepositoryFactoryBean factory = new JdbcJobRepositoryFactoryBean();
+            factory.setDataSource(dataSource);
+            factory.setTransactionManager(tm);
+            factory.setDatabaseType("POSTGRES");
+            factory.setTablePrefix(schema + ".BATCH_");
+            // Runners of one job are already serialised by their advisory lock; READ COMMITTED avoids
+            // needless serialization failures when different jobs start at the same moment.
+            factory.setIsolationLevelForCreate("ISOLATION_READ_COMMITTED");
+            factory.afterPropertiesSet();
+            JobRepository repository = factory.getObject();
+            TaskExecutorJobOperator operator = new TaskExecutorJobOperator();
+            operator.setJobRepository(repository);
+            operator.setJobRegistry(new MapJobRegistry());
+            operator.afterPropertiesSet();
+            return new CheckpointStore(dataSource, tm, repository, operator);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot set up Spring Batch's JobRepository: " + e.getMessage(), e);
+        }
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public PlatformTransactionManager transactionManager() {
+        return transactionManager;
+    }
+
+    public JobRepository repository() {
+        return repository;
+    }
+
+    public JobOperator operator() {
+        return operator;
+    }
+}

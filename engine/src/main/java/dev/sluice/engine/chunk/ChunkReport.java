@@ -1,0 +1,12 @@
+package dev.sluice.engine.chunk;
+
+import dev.sluice.engine.keyset.KeyRange;
+
+/**
+ * One committed chunk, as observers see it.
+ *
+ * @param totalRows rows of the job so far, this chunk included
+ * @param chunks    chunks of the job so far, this chunk included
+ */
+public record ChunkReport(KeyRange range, long written, long nanos, long totalRows, long chunks) {
+}

@@ -1,0 +1,19 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+import dev.sluice.engine.keyset.KeyRange;
+
+/**
+ * Applies a job's transformation to one key range, set-based, inside the caller's transaction (which also
+ * carries the checkpoint). Implementations hold no state between chunks.
+ */
+public interface ChunkWriter {
+
+    /** @return how many rows were written */
+    long write(Connection c, KeyRange range) throws SQLException;
+
+    /** The statement {@link #write} runs, with {@code ?} for the range bounds, for {@code plan}. */
+    String sql(boolean fromTheStart);
+}

@@ -1,0 +1,130 @@
+package dev.sluice.engine.control;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.checkpoint.Checkpoint;
+import dev.sluice.engine.checkpoint.CheckpointStore;
+import dev.sluice.engine.checkpoint.JobRecord;
+import dev.sluice.engine.spec.JobSpec;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
+
+/** Reads job states from the JobRepository and the runner locks; writes nothing. */
+public final class StatusReader {
+
+    private static final String STEP = "backfill";
+
+    private final DataSource dataSource;
+    private final String schema;
+
+    public StatusReader(DataSource dataSource, String schema) {
+        this.dataSource = dataSource;
+        this.schema = schema;
+    }
+
+    /** One job's status, or every recorded job's when {@code name} is null. */
+    public List<JobStatus> read(String name) throws SQLException {
+        List<JobStatus> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            if (!storeExists(c)) {
+                if (name != null) {
+                    out.add(JobStatus.notStarted(name, null));
+                }
+                return out;
+            }
+            JobRepository repository = CheckpointStore.connect(dataSource, schema).repository();
+            List<String> names = name != null ? List.of(name) : repository.getJobNames().stream().sorted().toList();
+            for (String job : names) {
+                out.add(read(c, repository, job));
+            }
+        }
+        return out;
+    }
+
+    private boolean storeExists(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.batch_step_execution_context')")) {
+            ps.setString(1, schema);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null;
+            }
+        }
+    }
+
+    private static JobStatus read(Connection c, JobRepository repository, String job) throws SQLException {
+        JobInstance instance = repository.getLastJobInstance(job);
+        if (instance == null) {
+            return JobStatus.notStarted(job, null);
+        }
+        JobExecution execution = repository.getLastJobExecution(instance);
+        if (execution == null) {
+            return JobStatus.notStarted(job, null);
+        }
+        StepExecution step = repository.getLastStepExecution(instance, STEP);
+        Checkpoint cp = step == null ? new Checkpoint(null, 0, 0, 0, 0, 0) : Checkpoint.from(step.getExecutionContext());
+        JobSpec spec = JobRecord.spec(execution.getExecutionContext());
+        long estimated = JobRecord.estimatedRows(execution.getExecutionContext());
+        OptionalInt runner = RunnerLock.holder(c, job);
+
+        JobStatus.State state;
+        String lastError = null;
+        BatchStatus status = execution.getStatus();
+        if (status.isRunning()) {
+            if (runner.isPresent()) {
+                state = JobStatus.State.RUNNING;
+            } else {
+                state = JobStatus.State.FAILED;
+                lastError = "the runner ended without recording it (killed?); resume continues from the checkpoint";
+            }
+        } else {
+            state = switch (status) {
+                case COMPLETED -> JobStatus.State.COMPLETED;
+                case STOPPED -> JobStatus.State.STOPPED;
+                case ABANDONED -> JobStatus.State.CANCELLED;
+                default -> JobStatus.State.FAILED;
+            };
+            if (state == JobStatus.State.FAILED) {
+                lastError = firstLine(step != null && !step.getExitStatus().getExitDescription().isEmpty()
+                        ? step.getExitStatus().getExitDescription() : execution.getExitStatus().getExitDescription());
+            }
+        }
+
+        double rate = 0;
+        if (step != null && step.getStartTime() != null) {
+            LocalDateTime end = step.getEndTime() != null ? step.getEndTime() : step.getLastUpdated();
+            double seconds = end == null ? 0 : Duration.between(step.getStartTime(), end).toMillis() / 1000.0;
+            rate = seconds > 0 ? (cp.rows() - cp.rowsAtStart()) / seconds : 0;
+        }
+        Long eta = null;
+        if (state == JobStatus.State.RUNNING && rate > 0) {
+            eta = Math.max(0, Math.round((estimated - cp.rows()) / rate));
+        }
+        return new JobStatus(job, state, cp.rows(), cp.written(), estimated, cp.chunks(),
+                cp.lastKey() == null ? List.of() : cp.lastKey().values(), Math.round(rate * 10) / 10.0, eta,
+                cp.chunkRows(), null, lastError, spec == null ? null : spec.table(),
+                runner.isPresent() ? runner.getAsInt() : null);
+    }
+
+    private static String firstLine(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        // Spring Batch stores the stack trace; its first line is the exception and our one-line message.
+        String line = text.lines().findFirst().orElse(text);
+        int colon = line.indexOf(": ");
+        return colon > 0 && line.substring(0, colon).matches("[\\w.$]+") ? line.substring(colon + 2) : line;
+    }
+}

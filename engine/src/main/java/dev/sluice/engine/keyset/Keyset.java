@@ -1,0 +1,149 @@
+package dev.sluice.engine.keyset;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import dev.sluice.engine.spec.SpecException;
+
+/**
+ * A table's key resolved against a unique index that orders it, with the SQL fragments that walk it. Every
+ * comparison is a row-value comparison with each column in the index's own collation, so PostgreSQL serves both
+ * range bounds from the index and orders exactly as the index does, whatever the database's default collation.
+ */
+public final class Keyset {
+
+    private final Table table;
+    private final UniqueIndex index;
+    private final List<Column> columns;
+
+    private Keyset(Table table, UniqueIndex index, List<Column> columns) {
+        this.table = table;
+        this.index = index;
+        this.columns = columns;
+    }
+
+    /** @throws SpecException (field {@code key}) unless the columns are NOT NULL and exactly a fit unique index */
+    public static Keyset resolve(Table table, List<String> key) {
+        List<Column> columns = new ArrayList<>();
+        for (String name : key) {
+            Column col = table.column(name);
+            if (col == null) {
+                throw new SpecException("key", "no column '" + name + "' in " + table.qualifiedName());
+            }
+            if (!col.notNull()) {
+                throw new SpecException("key", "column '" + col.name() + "' allows NULL; key columns must be NOT NULL");
+            }
+            columns.add(col);
+        }
+        List<String> names = columns.stream().map(Column::name).toList();
+        String unfit = null;
+        for (UniqueIndex index : table.uniqueIndexes()) {
+            if (index.columns().equals(names)) {
+                String why = index.unfitness();
+                if (why == null) {
+                    return new Keyset(table, index, columns);
+                }
+                unfit = "unique index " + index.name() + " on (" + String.join(", ", names) + ") " + why;
+            }
+        }
+        if (unfit != null) {
+            throw new SpecException("key", unfit);
+        }
+        for (UniqueIndex index : table.uniqueIndexes()) {
+            if (index.unfitness() == null && index.columns().size() == names.size()
+                    && index.columns().containsAll(names)) {
+                throw new SpecException("key", "unique index " + index.name() + " orders these columns as ["
+                        + String.join(", ", index.columns()) + "]; list the key in that order");
+            }
+        }
+        String primary = table.uniqueIndexes().stream().filter(UniqueIndex::primary).findFirst()
+                .map(i -> " (the primary key is [" + String.join(", ", i.columns()) + "])").orElse("");
+        throw new SpecException("key", "no unique index on exactly (" + String.join(", ", names) + ")" + primary);
+    }
+
+    public Table table() {
+        return table;
+    }
+
+    public UniqueIndex index() {
+        return index;
+    }
+
+    public List<Column> columns() {
+        return columns;
+    }
+
+    public int width() {
+        return columns.size();
+    }
+
+    /** {@code ("a" COLLATE "pg_catalog"."C", "b")}: the key as a row value in the index's ordering. */
+    public String tuple() {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            parts.add(ordered(i));
+        }
+        return "(" + String.join(", ", parts) + ")";
+    }
+
+    /** {@code (CAST(? AS integer), CAST(? AS text))}: a key bound as text and cast back to the column types. */
+    public String parameters() {
+        return columns.stream().map(c -> "CAST(? AS " + c.castType() + ")")
+                .collect(Collectors.joining(", ", "(", ")"));
+    }
+
+    /** The key columns for a select list. */
+    public String selectList() {
+        return columns.stream().map(Column::quoted).collect(Collectors.joining(", "));
+    }
+
+    /** The key columns as text, the form in which keys leave the database. */
+    public String textList() {
+        return columns.stream().map(c -> c.quoted() + "::text").collect(Collectors.joining(", "));
+    }
+
+    /** An ORDER BY list in the index's ordering, ascending or descending. */
+    public String orderBy(boolean descending) {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            parts.add(ordered(i) + (descending ? " DESC" : ""));
+        }
+        return String.join(", ", parts);
+    }
+
+    /**
+     * The predicate {@code key > lo AND key <= hi}, or only the upper bound for the first range; its parameters
+     * are set by {@link #bind(PreparedStatement, int, KeyRange)}.
+     */
+    public String rangePredicate(boolean fromTheStart) {
+        String upper = tuple() + " <= " + parameters();
+        return fromTheStart ? upper : tuple() + " > " + parameters() + " AND " + upper;
+    }
+
+    /** Binds a range's bounds from parameter index {@code first}; returns the next free index. */
+    public int bind(PreparedStatement ps, int first, KeyRange range) throws SQLException {
+        int next = first;
+        if (range.lo() != null) {
+            next = bind(ps, next, range.lo());
+        }
+        return bind(ps, next, range.hi());
+    }
+
+    /** Binds one key's values from parameter index {@code first}; returns the next free index. */
+    public int bind(PreparedStatement ps, int first, Key key) throws SQLException {
+        int next = first;
+        for (String value : key.values()) {
+            ps.setString(next++, value);
+        }
+        return next;
+    }
+
+    private String ordered(int i) {
+        Column col = columns.get(i);
+        String collation = index.parts().get(i).collation();
+        return collation == null ? col.quoted() : col.quoted() + " COLLATE " + collation;
+    }
+}

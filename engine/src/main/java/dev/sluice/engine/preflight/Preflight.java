@@ -1,0 +1,127 @@
+package dev.sluice.engine.preflight;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.sluice.engine.chunk.InPlaceWriter;
+import dev.sluice.engine.keyset.Catalog;
+import dev.sluice.engine.keyset.Chunker;
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SqlFragments;
+
+/**
+ * Checks a spec against the database before anything is written, and prepares what the runner needs. Every
+ * failure is a {@link dev.sluice.engine.spec.SpecException} naming the field; warnings are findings. Runs in a
+ * transaction that is always rolled back, and only plans statements (EXPLAIN without ANALYZE).
+ */
+public final class Preflight {
+
+    private static final Pattern PLAN_ROWS = Pattern.compile("rows=(\\d+)");
+
+    private Preflight() {
+    }
+
+    public static Prepared check(Connection c, JobSpec spec) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            return checkInTransaction(c, spec);
+        } finally {
+            c.rollback();
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    private static Prepared checkInTransaction(Connection c, JobSpec spec) throws SQLException {
+        List<Finding> findings = new ArrayList<>();
+        findings.add(ModeCheck.check(spec));
+        Table table = Catalog.table(c, spec.table());
+        findings.add(Finding.ok("table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
+        Keyset keyset = Keyset.resolve(table, spec.key());
+        findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
+                + "] NOT NULL, ordered by unique index " + keyset.index().name()
+                + (keyset.index().primary() ? " (primary key)" : "")));
+        Map<Column, String> set = TargetColumnsCheck.resolve(keyset, spec.set());
+        set.forEach((col, expr) -> findings.add(Finding.ok("set", col.name() + " (" + col.type() + ") = " + expr)));
+        ExpressionCheck.check(c, table, set, spec.where());
+        findings.add(Finding.ok("types", "every expression type-checks against " + table.qualifiedName()));
+
+        String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
+        Map<Column, String> jdbcSet = new java.util.LinkedHashMap<>();
+        set.forEach((col, expr) -> jdbcSet.put(col, SqlFragments.forJdbc(expr)));
+        Chunker chunker = new Chunker(keyset);
+        InPlaceWriter writer = new InPlaceWriter(keyset, jdbcSet, where);
+
+        long estimated = estimate(c, "SELECT 1 FROM " + table.qualifiedName());
+        long matching = where == null ? estimated
+                : estimate(c, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
+        int rows = spec.chunk().rows();
+        findings.add(Finding.ok("estimate", "~" + estimated + " rows" + (where == null ? "" : " (~" + matching
+                + " matching where)") + ", ~" + (estimated + rows - 1) / rows + " chunks of " + rows + " rows"));
+
+        List<Prepared.Statement> statements = new ArrayList<>();
+        KeyRange first = chunker.next(c, null, rows);
+        if (first == null) {
+            findings.add(Finding.ok("index use", "the table is empty: nothing to plan"));
+            statements.add(new Prepared.Statement("find chunk", chunker.sql(false), List.of()));
+            statements.add(new Prepared.Statement("write chunk", writer.sql(false), List.of()));
+        } else {
+            // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
+            KeyRange second = chunker.next(c, first.hi(), rows);
+            KeyRange probe = second != null ? second : first;
+            List<String> findPlan = explain(c, chunker.sql(false), ps -> {
+                int i = keyset.bind(ps, 1, first.hi());
+                ps.setInt(i, rows);
+            });
+            List<String> writePlan = explain(c, writer.sql(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
+            statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
+            statements.add(new Prepared.Statement("write chunk", writer.sql(probe.lo() == null), writePlan));
+            findings.add(indexUse(keyset, "find chunk", findPlan));
+            findings.add(indexUse(keyset, "write chunk", writePlan));
+        }
+        return new Prepared(spec, keyset, chunker, writer, estimated, matching, List.copyOf(findings),
+                List.copyOf(statements));
+    }
+
+    private static Finding indexUse(Keyset keyset, String purpose, List<String> plan) {
+        String index = keyset.index().name();
+        boolean used = plan.stream().anyMatch(line -> line.contains(" " + index + " ") || line.endsWith(" " + index));
+        return used ? Finding.ok("index use", purpose + " uses " + index)
+                : Finding.warn("index use", purpose + " does not use " + index + " (small table, or stale statistics?"
+                        + " run ANALYZE); see its plan below");
+    }
+
+    private static long estimate(Connection c, String query) throws SQLException {
+        List<String> plan = explain(c, query, ps -> { });
+        Matcher m = PLAN_ROWS.matcher(plan.isEmpty() ? "" : plan.get(0));
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private static List<String> explain(Connection c, String sql, Binder binder) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
+            binder.bind(ps);
+            List<String> lines = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    lines.add(rs.getString(1));
+                }
+            }
+            return lines;
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.sluice.engine.spec;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One backfill, as written in its YAML file. A value: parsing and structural checks live in {@link SpecParser};
+ * checks against the database live in the {@code preflight} package.
+ *
+ * <p>The semantic fields (table, key, where, set/into/columns/transformer) decide what the job writes; changing
+ * them under an unfinished job would mix two transformations in one table, so resuming refuses it. The tuning
+ * fields (chunk, throttle, health, timeouts) may change between runs.
+ */
+public record JobSpec(
+        String name,
+        String table,
+        List<String> key,
+        String where,
+        Map<String, String> set,
+        String into,
+        Map<String, String> columns,
+        String transformer,
+        Chunk chunk,
+        Throttle throttle,
+        Health health,
+        Timeouts timeouts,
+        List<ValidationRule> validate,
+        Boolean validateAfterRun,
+        Schedule schedule) {
+
+    public JobSpec {
+        key = key == null ? List.of() : List.copyOf(key);
+        set = set == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
+        columns = columns == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+        chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
+        throttle = throttle == null ? new Throttle(null, null) : throttle;
+        health = health == null ? new Health(null, null, null, null) : health;
+        timeouts = timeouts == null ? new Timeouts(null, null) : timeouts;
+        validate = validate == null ? List.of() : List.copyOf(validate);
+        validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
+    }
+
+    /** How the job writes. */
+    public enum Mode { IN_PLACE, COPY, JAVA }
+
+    public Mode mode() {
+        if (into != null) {
+            return Mode.COPY;
+        }
+        return transformer != null ? Mode.JAVA : Mode.IN_PLACE;
+    }
+
+    /** A digest of the fields that decide what is written; equal digests mean resuming is safe. */
+    public String semanticDigest() {
+        Map<String, Object> semantic = new LinkedHashMap<>();
+        semantic.put("table", table);
+        semantic.put("key", key);
+        semantic.put("where", where);
+        semantic.put("set", set);
+        semantic.put("into", into);
+        semantic.put("columns", columns);
+        semantic.put("transformer", transformer);
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256")
+                    .digest(semantic.toString().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+
+    /** The same job with other tuning; used by {@code tune} and when a resumed run brings new settings. */
+    public JobSpec withTuning(Chunk chunk, Throttle throttle) {
+        return new JobSpec(name, table, key, where, set, into, columns, transformer, chunk, throttle, health,
+                timeouts, validate, validateAfterRun, schedule);
+    }
+
+    /**
+     * Chunk sizing. {@code rows} is where sizing starts; later work moves it toward {@code target} within
+     * [minRows, maxRows].
+     */
+    public record Chunk(Integer rows, Duration target, Integer minRows, Integer maxRows) {
+        // 1000 rows of a narrow table take a few milliseconds to update and hold row locks for as long;
+        // small enough to stay under any sane lock_timeout of other sessions, big enough to amortise the
+        // per-chunk round trips and checkpoint write.
+        static final int DEFAULT_ROWS = 1000;
+        // A quarter second keeps each chunk's row locks short compared with typical request timeouts.
+        static final Duration DEFAULT_TARGET = Duration.ofMillis(250);
+        static final int DEFAULT_MIN_ROWS = 100;
+        static final int DEFAULT_MAX_ROWS = 100_000;
+
+        public Chunk {
+            rows = rows == null ? DEFAULT_ROWS : rows;
+            target = target == null ? DEFAULT_TARGET : target;
+            minRows = minRows == null ? Math.min(DEFAULT_MIN_ROWS, rows) : minRows;
+            maxRows = maxRows == null ? Math.max(DEFAULT_MAX_ROWS, rows) : maxRows;
+        }
+    }
+
+    /** Rows per second (0 = unlimited) and a fixed pause between chunks. */
+    public record Throttle(Long rowsPerSecond, Duration pause) {
+        public Throttle {
+            rowsPerSecond = rowsPerSecond == null ? 0L : rowsPerSecond;
+            pause = pause == null ? Duration.ZERO : pause;
+        }
+    }
+
+    /** Health signals that hold chunks back while they say stop. */
+    public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll) {
+        public Health {
+            replicaLag = replicaLag == null ? new Lag(null) : replicaLag;
+            replicas = replicas == null ? List.of() : List.copyOf(replicas);
+            slotLag = slotLag == null ? new SlotLag(null) : slotLag;
+            poll = poll == null ? Duration.ofSeconds(1) : poll;
+        }
+    }
+
+    /** Physical replica lag limit. */
+    public record Lag(Duration max) {
+        public Lag {
+            max = max == null ? Duration.ofSeconds(5) : max;
+        }
+    }
+
+    /** Logical replication slot lag limit. */
+    public record SlotLag(ByteSize maxBytes) {
+        public SlotLag {
+            maxBytes = maxBytes == null ? new ByteSize(1L << 30) : maxBytes;
+        }
+    }
+
+    /** Per-chunk {@code lock_timeout} and {@code statement_timeout}. */
+    public record Timeouts(Duration lock, Duration statement) {
+        public Timeouts {
+            lock = lock == null ? Duration.ofSeconds(1) : lock;
+            statement = statement == null ? Duration.ofSeconds(30) : statement;
+        }
+    }
+
+    /** Either {@code target} compared with {@code source}, or a {@code check} predicate that must hold. */
+    public record ValidationRule(String target, String source, String check) {
+    }
+
+    /** When {@code serve} runs the job. */
+    public record Schedule(String cron, String window) {
+    }
+}

@@ -1,0 +1,195 @@
+package dev.sluice.engine.spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationContext;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.SerializationContext;
+import tools.jackson.databind.ValueDeserializer;
+import tools.jackson.databind.ValueSerializer;
+import tools.jackson.databind.exc.InvalidFormatException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+import tools.jackson.databind.module.SimpleModule;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * Reads job specs from YAML, strictly: an unknown key, a wrong type, a duplicate key or a bad duration is an
+ * error naming the field, never a silently ignored setting.
+ */
+public final class SpecParser {
+
+    private static final YAMLMapper MAPPER = YAMLMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .changeDefaultPropertyInclusion(incl -> incl.withValueInclusion(JsonInclude.Include.NON_EMPTY))
+            .addModule(new SimpleModule("sluice-spec")
+                    .addDeserializer(Duration.class, new DurationDeserializer())
+                    .addSerializer(Duration.class, new DurationSerializer())
+                    .addDeserializer(ByteSize.class, new ByteSizeDeserializer())
+                    .addSerializer(ByteSize.class, new ByteSizeSerializer()))
+            .build();
+
+    private SpecParser() {
+    }
+
+    /** Reads and checks a spec file. */
+    public static JobSpec read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new SpecException("", "no job spec at " + file);
+        } catch (IOException e) {
+            throw new SpecException("", "cannot read job spec " + file + ": " + e.getMessage());
+        }
+        return parse(text);
+    }
+
+    /** Parses and checks a spec from YAML (or JSON) text. */
+    public static JobSpec parse(String yaml) {
+        JobSpec spec;
+        try {
+            spec = MAPPER.readValue(yaml, JobSpec.class);
+        } catch (JacksonException e) {
+            throw translate(e);
+        }
+        if (spec == null) {
+            throw new SpecException("", "the job spec is empty");
+        }
+        SpecChecks.check(spec);
+        return spec;
+    }
+
+    /** The spec as YAML, defaults filled in; parsing it again gives an equal spec. */
+    public static String toYaml(JobSpec spec) {
+        return MAPPER.writeValueAsString(spec);
+    }
+
+    private static SpecException translate(JacksonException e) {
+        String field = path(e);
+        if (e instanceof UnrecognizedPropertyException u) {
+            String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
+                    .map(Object::toString).sorted().collect(Collectors.joining(", "));
+            return new SpecException(field, "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")"));
+        }
+        if (e instanceof InvalidFormatException f) {
+            String message = f.getOriginalMessage();
+            if (message != null && message.startsWith("sluice:")) {
+                return new SpecException(field, message.substring("sluice:".length()).trim());
+            }
+            return new SpecException(field, "expected " + describe(f.getTargetType()) + ", got '" + f.getValue() + "'");
+        }
+        if (e instanceof MismatchedInputException m) {
+            return new SpecException(field, "expected " + describe(m.getTargetType()));
+        }
+        String message = e.getOriginalMessage() == null ? e.getMessage() : e.getOriginalMessage();
+        return new SpecException(field, "not valid YAML: " + firstLine(message));
+    }
+
+    private static String path(JacksonException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JacksonException.Reference ref : e.getPath()) {
+            if (ref.getPropertyName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(ref.getPropertyName());
+            } else if (ref.getIndex() >= 0) {
+                sb.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == null) {
+            return "another kind of value";
+        }
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "a whole number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class) {
+            return "a text value";
+        }
+        if (List.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        if (java.util.Map.class.isAssignableFrom(type) || type.isRecord()) {
+            return "a mapping (key: value lines)";
+        }
+        return "a " + type.getSimpleName();
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private static String scalar(JsonParser p, DeserializationContext ctxt, Class<?> type) {
+        JsonToken t = p.currentToken();
+        if (t == JsonToken.VALUE_STRING || t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+            return p.getString();
+        }
+        return ctxt.reportInputMismatch(type, "expected a scalar");
+    }
+
+    private static final class DurationDeserializer extends ValueDeserializer<Duration> {
+        @Override
+        public Duration deserialize(JsonParser p, DeserializationContext ctxt) {
+            String text = scalar(p, ctxt, Duration.class);
+            try {
+                return Durations.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw ctxt.weirdStringException(text, Duration.class, "sluice:" + e.getMessage());
+            }
+        }
+    }
+
+    private static final class DurationSerializer extends ValueSerializer<Duration> {
+        @Override
+        public void serialize(Duration value, JsonGenerator gen, SerializationContext ctxt) {
+            gen.writeString(Durations.format(value));
+        }
+    }
+
+    private static final class ByteSizeDeserializer extends ValueDeserializer<ByteSize> {
+        @Override
+        public ByteSize deserialize(JsonParser p, DeserializationContext ctxt) {
+            String text = scalar(p, ctxt, ByteSize.class);
+            try {
+                return ByteSize.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw ctxt.weirdStringException(text, ByteSize.class, "sluice:" + e.getMessage());
+            }
+        }
+    }
+
+    private static final class ByteSizeSerializer extends ValueSerializer<ByteSize> {
+        @Override
+        public void serialize(ByteSize value, JsonGenerator gen, SerializationContext ctxt) {
+            gen.writeString(value.toString());
+        }
+    }
+}
