@@ -13,6 +13,8 @@ import javax.sql.DataSource;
 import dev.sluice.engine.checkpoint.BackfillTasklet;
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.CheckpointStore;
+import dev.sluice.engine.checkpoint.Failures;
+import dev.sluice.engine.checkpoint.Recovery;
 import dev.sluice.engine.checkpoint.JobRecord;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.RunnerLock;
@@ -24,6 +26,7 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 
 import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -36,6 +39,7 @@ import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}. Preflight first (nothing is written if it
@@ -108,11 +112,9 @@ public final class Backfill {
                 parameters = runNumber(Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L) + 1);
             } else {
                 refuseChangedSemantics(last, spec, options.force());
-                if (last.getStatus().isRunning()) {
-                    // We hold the job's lock, so the runner that left it STARTED is gone (killed, or lost its
-                    // connection); its last committed checkpoint is where we continue.
-                    store.operator().recover(last);
-                }
+                // We hold the job's lock, so a runner that left it STARTED is gone (killed, or lost its
+                // connection); its last committed checkpoint is where we continue.
+                Recovery.makeRestartable(store, last);
                 parameters = last.getJobParameters();
             }
             Job job = job(store, prepared, lock, options);
@@ -136,8 +138,19 @@ public final class Backfill {
                 .listener(new StepExecutionListener() {
                     @Override
                     public void beforeStep(StepExecution stepExecution) {
-                        Checkpoint.from(stepExecution.getExecutionContext()).startingExecution(rows)
-                                .writeTo(stepExecution.getExecutionContext());
+                        ExecutionContext ec = stepExecution.getExecutionContext();
+                        Checkpoint.from(ec).startingExecution(rows).writeTo(ec);
+                        Checkpoint.recordError(ec, null);
+                    }
+
+                    @Override
+                    public ExitStatus afterStep(StepExecution stepExecution) {
+                        // Spring Batch saves the context once more after this, with the last committed checkpoint.
+                        if (!stepExecution.getFailureExceptions().isEmpty()) {
+                            Checkpoint.recordError(stepExecution.getExecutionContext(),
+                                    Failures.describe(stepExecution.getFailureExceptions().get(0)));
+                        }
+                        return null;
                     }
                 })
                 .build();
@@ -224,7 +237,7 @@ public final class Backfill {
                 outcome = RunResult.Outcome.FAILED;
                 List<Throwable> failures = execution.getAllFailureExceptions();
                 String why = failures.isEmpty() ? execution.getExitStatus().getExitDescription()
-                        : failures.get(0).getMessage();
+                        : Failures.describe(failures.get(0));
                 message = "job " + name + " failed: " + why + "; resume it with 'resume " + name + "'";
             }
         }

@@ -30,6 +30,7 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
     private static final String CHUNKS = "sluice.chunks";
     private static final String ROWS_AT_START = "sluice.rowsAtStart";
     private static final String CHUNK_ROWS = "sluice.chunkRows";
+    private static final String LAST_ERROR = "sluice.lastError";
 
     public static Checkpoint from(ExecutionContext ec) {
         String key = ec.containsKey(LAST_KEY) ? ec.getString(LAST_KEY) : null;
@@ -58,5 +59,19 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
         ec.putLong(CHUNKS, chunks);
         ec.putLong(ROWS_AT_START, rowsAtStart);
         ec.putInt(CHUNK_ROWS, chunkRows);
+    }
+
+    /** Records why the execution failed (one line), or clears it with null. */
+    public static void recordError(ExecutionContext ec, String error) {
+        if (error == null) {
+            ec.remove(LAST_ERROR);
+        } else {
+            ec.putString(LAST_ERROR, error);
+        }
+    }
+
+    /** Why the last execution failed, or null. */
+    public static String lastError(ExecutionContext ec) {
+        return ec.containsKey(LAST_ERROR) ? ec.getString(LAST_ERROR) : null;
     }
 }

@@ -44,6 +44,9 @@ public final class CheckpointStore {
     public static CheckpointStore connect(DataSource dataSource, String schema) {
         try {
             JdbcTransactionManager tm = new JdbcTransactionManager(dataSource);
+            // PostgreSQL has rolled a transaction back when its COMMIT reports an error; saying so lets
+            // TaskletStep restore the checkpoint it held before the chunk, instead of marking the step UNKNOWN.
+            tm.setRollbackOnCommitFailure(true);
             JdbcJobRepositoryFactoryBean factory = new JdbcJobRepositoryFactoryBean();
             factory.setDataSource(dataSource);
             factory.setTransactionManager(tm);

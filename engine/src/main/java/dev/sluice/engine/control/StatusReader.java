@@ -97,7 +97,9 @@ public final class StatusReader {
                 default -> JobStatus.State.FAILED;
             };
             if (state == JobStatus.State.FAILED) {
-                lastError = firstLine(step != null && !step.getExitStatus().getExitDescription().isEmpty()
+                String recorded = step == null ? null : Checkpoint.lastError(step.getExecutionContext());
+                lastError = recorded != null ? recorded : firstLine(step != null
+                        && !step.getExitStatus().getExitDescription().isEmpty()
                         ? step.getExitStatus().getExitDescription() : execution.getExitStatus().getExitDescription());
             }
         }

@@ -100,9 +100,16 @@ public final class Keyset {
         return columns.stream().map(Column::quoted).collect(Collectors.joining(", "));
     }
 
-    /** The key columns as text, the form in which keys leave the database. */
+    /**
+     * The key columns as text, the form in which keys leave the database. Aliased, so that an ORDER BY of the
+     * same query still sorts by the columns and not by their text.
+     */
     public String textList() {
-        return columns.stream().map(c -> c.quoted() + "::text").collect(Collectors.joining(", "));
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            parts.add(columns.get(i).quoted() + "::text AS key_text_" + (i + 1));
+        }
+        return String.join(", ", parts);
     }
 
     /** An ORDER BY list in the index's ordering, ascending or descending. */

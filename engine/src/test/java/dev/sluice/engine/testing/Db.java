@@ -1,0 +1,58 @@
+package dev.sluice.engine.testing;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+/** Terse SQL for test set-up and assertions. */
+public final class Db {
+
+    private final DataSource ds;
+
+    public Db(DataSource ds) {
+        this.ds = ds;
+    }
+
+    public void exec(String... statements) {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public long count(String sql) {
+        return Long.parseLong(one(sql));
+    }
+
+    public String one(String sql) {
+        List<String> rows = column(sql);
+        if (rows.size() != 1) {
+            throw new IllegalStateException("expected one row, got " + rows.size() + ": " + sql);
+        }
+        return rows.get(0);
+    }
+
+    public List<String> column(String sql) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        return out;
+    }
+
+    public boolean exists(String relation) {
+        return !"null".equals(String.valueOf(one("SELECT to_regclass('" + relation + "')")));
+    }
+}
