@@ -20,6 +20,7 @@ import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StatusReader;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
@@ -73,6 +74,16 @@ public final class Backfill {
         try (Connection c = dataSource.getConnection()) {
             return Preflight.check(c, spec);
         }
+    }
+
+    /** Preflight, then the first chunk applied in a transaction that is rolled back; changes nothing. */
+    public DryRun.Report dryRun(JobSpec spec) throws SQLException {
+        return DryRun.firstChunk(dataSource, plan(spec));
+    }
+
+    /** The spec recorded when the job last started, if it ever did. */
+    public java.util.Optional<JobSpec> recordedSpec(String name) throws SQLException {
+        return new StatusReader(dataSource, schema).recordedSpec(name);
     }
 
     /** The state of one job, or of every job when {@code name} is null. Reads only. */
@@ -139,8 +150,10 @@ public final class Backfill {
                     @Override
                     public void beforeStep(StepExecution stepExecution) {
                         ExecutionContext ec = stepExecution.getExecutionContext();
-                        Checkpoint.from(ec).startingExecution(rows).writeTo(ec);
+                        Checkpoint start = Checkpoint.from(ec).startingExecution(rows);
+                        start.writeTo(ec);
                         Checkpoint.recordError(ec, null);
+                        options.observer().started(prepared.estimatedRows(), start.rows());
                     }
 
                     @Override

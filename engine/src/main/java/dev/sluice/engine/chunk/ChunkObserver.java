@@ -7,4 +7,13 @@ public interface ChunkObserver {
     ChunkObserver NONE = report -> { };
 
     void chunkCommitted(ChunkReport report);
+
+    /**
+     * Told once before the first chunk of a run.
+     *
+     * @param estimatedRows the planner's estimate of the table's rows
+     * @param rowsDone      rows covered by earlier executions of the job (resuming)
+     */
+    default void started(long estimatedRows, long rowsDone) {
+    }
 }

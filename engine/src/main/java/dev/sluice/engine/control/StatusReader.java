@@ -55,6 +55,19 @@ public final class StatusReader {
         return out;
     }
 
+    /** The spec recorded when the job last started, if it ever did. */
+    public java.util.Optional<JobSpec> recordedSpec(String name) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            if (!storeExists(c)) {
+                return java.util.Optional.empty();
+            }
+        }
+        JobRepository repository = CheckpointStore.connect(dataSource, schema).repository();
+        JobInstance instance = repository.getLastJobInstance(name);
+        JobExecution execution = instance == null ? null : repository.getLastJobExecution(instance);
+        return java.util.Optional.ofNullable(execution == null ? null : JobRecord.spec(execution.getExecutionContext()));
+    }
+
     private boolean storeExists(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.batch_step_execution_context')")) {
             ps.setString(1, schema);

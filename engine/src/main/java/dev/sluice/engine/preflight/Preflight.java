@@ -67,8 +67,9 @@ public final class Preflight {
         long matching = where == null ? estimated
                 : estimate(c, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
         int rows = spec.chunk().rows();
-        findings.add(Finding.ok("estimate", "~" + estimated + " rows" + (where == null ? "" : " (~" + matching
-                + " matching where)") + ", ~" + (estimated + rows - 1) / rows + " chunks of " + rows + " rows"));
+        findings.add(Finding.ok("estimate", String.format(java.util.Locale.ROOT, "~%,d rows%s, ~%,d chunks of %,d rows",
+                estimated, where == null ? "" : String.format(java.util.Locale.ROOT, " (~%,d matching where)", matching),
+                (estimated + rows - 1) / rows, rows)));
 
         List<Prepared.Statement> statements = new ArrayList<>();
         KeyRange first = chunker.next(c, null, rows);
@@ -90,7 +91,7 @@ public final class Preflight {
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
-        return new Prepared(spec, keyset, chunker, writer, estimated, matching, List.copyOf(findings),
+        return new Prepared(spec, keyset, List.copyOf(set.keySet()), chunker, writer, estimated, matching, List.copyOf(findings),
                 List.copyOf(statements));
     }
 

@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.keyset.Chunker;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -11,10 +12,12 @@ import dev.sluice.engine.spec.JobSpec;
  * A spec that passed preflight, with what the runner needs: the resolved keyset, the chunk finder and the writer,
  * plus what preflight learned (estimates, findings, statements and their plans) for {@code plan}.
  *
+ * @param targets       the columns the job writes
  * @param estimatedRows the planner's estimate of the table's rows (what progress is measured against)
  * @param matchingRows  the planner's estimate of rows matching {@code where} (equal to estimatedRows without one)
  */
-public record Prepared(JobSpec spec, Keyset keyset, Chunker chunker, ChunkWriter writer, long estimatedRows,
+public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
+                       long estimatedRows,
                        long matchingRows, List<Finding> findings, List<Statement> statements) {
 
     /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */

@@ -1,0 +1,115 @@
+package dev.sluice.jobs.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.spec.SpecException;
+
+import picocli.CommandLine.Option;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * Where the database is: {@code --jdbc-url} (with {@code --user}/{@code --password}), else the environment
+ * ({@code SLUICE_JDBC_URL}, {@code SLUICE_USER}, {@code SLUICE_PASSWORD}), else {@code application.yml} in the
+ * config directory ({@code sluice.datasource.url/username/password}).
+ */
+public final class DatabaseOptions {
+
+    @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the target database")
+    String jdbcUrl;
+
+    @Option(names = "--user", description = "database user")
+    String user;
+
+    @Option(names = "--password", description = "database password (prefer SLUICE_PASSWORD)")
+    String password;
+
+    @Option(names = "--config", paramLabel = "DIR", defaultValue = "config",
+            description = "directory with application.yml and jobs/*.yml (default: ${DEFAULT-VALUE})")
+    Path config;
+
+    @Option(names = "--schema", defaultValue = "sluice",
+            description = "schema of Sluice's job repository in the target database (default: ${DEFAULT-VALUE})")
+    String schema;
+
+    /** Opens a small pool; the caller closes it. */
+    public HikariDataSource open(String applicationName) {
+        Map<String, String> env = System.getenv();
+        JsonNode yml = applicationYml();
+        String url = first(jdbcUrl, env.get("SLUICE_JDBC_URL"), text(yml, "url"));
+        if (url == null) {
+            throw new SpecException("--jdbc-url", "no database given (use --jdbc-url, SLUICE_JDBC_URL, or "
+                    + config.resolve("application.yml") + ")");
+        }
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new SpecException("--jdbc-url", "'" + Masking.mask(url) + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://host/db)");
+        }
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        String u = first(user, env.get("SLUICE_USER"), text(yml, "username"));
+        String p = first(password, env.get("SLUICE_PASSWORD"), text(yml, "password"));
+        if (u != null) {
+            hc.setUsername(u);
+        }
+        if (p != null) {
+            hc.setPassword(p);
+        }
+        // The runner lock, the chunk transaction, and a spare for status and repository reads.
+        hc.setMaximumPoolSize(4);
+        hc.setMinimumIdle(1);
+        hc.setConnectionTimeout(10_000);
+        hc.setPoolName("sluice");
+        hc.addDataSourceProperty("ApplicationName", applicationName);
+        hc.setInitializationFailTimeout(-1);
+        return new HikariDataSource(hc);
+    }
+
+    public String schema() {
+        return schema;
+    }
+
+    public Path config() {
+        return config;
+    }
+
+    /** The URL as it may appear in output: password hidden. */
+    public String describe() {
+        String url = first(jdbcUrl, System.getenv("SLUICE_JDBC_URL"), text(applicationYml(), "url"));
+        return url == null ? "(none)" : Masking.mask(url);
+    }
+
+    private JsonNode applicationYml() {
+        Path file = config.resolve("application.yml");
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            return new YAMLMapper().readTree(Files.readString(file)).path("sluice").path("datasource");
+        } catch (IOException | RuntimeException e) {
+            throw new SpecException(file.toString(), "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private static String text(JsonNode node, String field) {
+        if (node == null || !node.hasNonNull(field)) {
+            return null;
+        }
+        String value = node.get(field).asString();
+        return value.isBlank() ? null : value;
+    }
+
+    private static String first(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return null;
+    }
+}

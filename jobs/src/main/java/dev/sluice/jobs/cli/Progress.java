@@ -1,0 +1,97 @@
+package dev.sluice.jobs.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.chunk.ChunkReport;
+
+/**
+ * Progress of a run on the console: a redrawn bar (rows, %, rows/s, ETA) on a terminal, a plain line every few
+ * seconds otherwise (logs, CI). Drawn from chunk reports, at most a few times a second, so it costs the chunk
+ * loop nothing measurable.
+ */
+public final class Progress implements ChunkObserver {
+
+    // Redraw often enough to look alive, rarely enough not to flood a slow terminal.
+    private static final long BAR_EVERY_NANOS = 200_000_000L;
+    // A line every five seconds keeps logs readable over hour-long runs.
+    private static final long LINE_EVERY_NANOS = 5_000_000_000L;
+    private static final int BAR_WIDTH = 30;
+
+    private final PrintStream out;
+    private final boolean terminal;
+    private long estimated;
+    private long rowsAtStart;
+    private long startedAt;
+    private long drawnAt;
+    private ChunkReport last;
+
+    Progress(PrintStream out, boolean terminal) {
+        this.out = out;
+        this.terminal = terminal;
+    }
+
+    public static Progress console() {
+        return new Progress(System.out, System.console() != null);
+    }
+
+    @Override
+    public void started(long estimatedRows, long rowsDone) {
+        this.estimated = estimatedRows;
+        this.rowsAtStart = rowsDone;
+        this.startedAt = System.nanoTime();
+        this.drawnAt = startedAt;
+        if (rowsDone > 0) {
+            out.printf(Locale.ROOT, "resuming from the checkpoint: %,d rows already done%n", rowsDone);
+        }
+    }
+
+    @Override
+    public void chunkCommitted(ChunkReport report) {
+        last = report;
+        long now = System.nanoTime();
+        if (now - drawnAt >= (terminal ? BAR_EVERY_NANOS : LINE_EVERY_NANOS)) {
+            drawnAt = now;
+            draw(now);
+        }
+    }
+
+    /** Draws the final state and ends the bar's line. */
+    public void finish() {
+        if (last != null) {
+            draw(System.nanoTime());
+        }
+        if (terminal && last != null) {
+            out.println();
+        }
+    }
+
+    private void draw(long now) {
+        long rows = last.totalRows();
+        double seconds = (now - startedAt) / 1e9;
+        double rate = seconds > 0 ? (rows - rowsAtStart) / seconds : 0;
+        double fraction = estimated > 0 ? Math.min(1, (double) rows / estimated) : 0;
+        String eta = rate > 0 && estimated > rows ? duration((estimated - rows) / rate) : "-";
+        String text = String.format(Locale.ROOT, "%,d / ~%,d rows  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
+                rows, estimated, fraction * 100, rate, eta, last.chunks(), last.range().hi());
+        if (terminal) {
+            int filled = (int) Math.round(fraction * BAR_WIDTH);
+            out.print("\r[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] " + text + "\u001b[K");
+            out.flush();
+        } else {
+            out.println(text);
+        }
+    }
+
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return s / 60 + "m" + String.format(Locale.ROOT, "%02d", s % 60) + "s";
+        }
+        return s / 3600 + "h" + String.format(Locale.ROOT, "%02d", s % 3600 / 60) + "m";
+    }
+}

@@ -1,0 +1,100 @@
+package dev.sluice.jobs.cli;
+
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.preflight.DryRun;
+import dev.sluice.engine.spec.JobSpec;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice run JOB}: start a job, or continue its unfinished execution from the checkpoint. */
+@Command(name = "run", description = "Start a job, or continue its unfinished execution from the checkpoint.")
+public class RunCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "JOB", description = "a job name (config/jobs/JOB.yml) or a path to a spec")
+    String job;
+
+    @Option(names = "--again", description = "start over a job that has completed")
+    boolean again;
+
+    @Option(names = "--force", description = "resume even though table, key, where or set changed")
+    boolean force;
+
+    @Option(names = "--dry-run", description = "apply one chunk in a transaction that is rolled back, show a sample")
+    boolean dryRun;
+
+    @Mixin
+    DatabaseOptions db;
+
+    @Override
+    public Integer call() throws Exception {
+        JobSpec spec = JobArgument.read(job, db.config());
+        return execute(spec, RunOptions.defaults().again(again).force(force));
+    }
+
+    int execute(JobSpec spec, RunOptions options) throws Exception {
+        try (HikariDataSource ds = db.open("sluice " + spec.name())) {
+            Backfill backfill = new Backfill(ds, db.schema());
+            if (dryRun) {
+                return dryRun(backfill, spec);
+            }
+            StopSignal stop = new StopSignal();
+            Signals.stopOnTermination(stop);
+            Progress progress = Progress.console();
+            System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
+            RunResult result = backfill.run(spec, options.withStop(stop).withObserver(progress));
+            progress.finish();
+            return report(result);
+        }
+    }
+
+    private static int report(RunResult r) {
+        String summary = String.format(Locale.ROOT, "%s: %,d rows in %,d chunks (%,d written), %.1fs", r.message(),
+                r.rows(), r.chunks(), r.written(), r.seconds());
+        switch (r.outcome()) {
+            case COMPLETED, ALREADY_COMPLETE -> {
+                System.out.println(r.outcome() == RunResult.Outcome.COMPLETED ? summary : r.message());
+                return ExitCode.DONE;
+            }
+            case STOPPED -> {
+                System.out.println(summary);
+                return ExitCode.STOPPED;
+            }
+            case NOT_RUNNABLE -> {
+                System.err.println("sluice: " + r.message());
+                return ExitCode.NOT_RUNNABLE;
+            }
+            default -> {
+                System.err.println("sluice: " + r.message());
+                return ExitCode.FAILED;
+            }
+        }
+    }
+
+    private static int dryRun(Backfill backfill, JobSpec spec) throws Exception {
+        DryRun.Report report = backfill.dryRun(spec);
+        if (report == null) {
+            System.out.println("dry run: " + spec.table() + " has no rows; nothing to apply");
+            return ExitCode.DONE;
+        }
+        System.out.printf(Locale.ROOT, "dry run of %s: first chunk %s, %,d rows in range, %,d written, %.3fs;"
+                + " rolled back%n", spec.name(), report.range(), report.range().rows(), report.written(), report.seconds());
+        for (DryRun.Sample s : report.samples()) {
+            for (int i = 0; i < report.columns().size(); i++) {
+                System.out.printf("  key %s  %s: %s -> %s%n", s.key(), report.columns().get(i),
+                        i < s.before().size() ? s.before().get(i) : "?", i < s.after().size() ? s.after().get(i) : "?");
+            }
+        }
+        return ExitCode.DONE;
+    }
+}

@@ -1,0 +1,86 @@
+package dev.sluice.jobs.cli;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.JobStatus;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@code sluice status [JOB] [--json]}: state, progress, rate, ETA and last error, from any process. */
+@Command(name = "status", description = "Show state, progress, rate, ETA and last error of one job or all.")
+public class StatusCommand implements Callable<Integer> {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Parameters(paramLabel = "JOB", arity = "0..1", description = "a job name or a path to its spec; all jobs if omitted")
+    String job;
+
+    @Option(names = "--json", description = "one JSON object per job, one per line")
+    boolean json;
+
+    @Mixin
+    DatabaseOptions db;
+
+    @Override
+    public Integer call() throws Exception {
+        String name = job == null ? null : JobArgument.name(job, db.config());
+        List<JobStatus> jobs;
+        try (HikariDataSource ds = db.open("sluice status")) {
+            jobs = new Backfill(ds, db.schema()).status(name);
+        }
+        if (json) {
+            for (JobStatus s : jobs) {
+                System.out.println(JSON.writeValueAsString(toJson(s)));
+            }
+        } else if (jobs.isEmpty()) {
+            System.out.println("no jobs have run on this database");
+        } else {
+            System.out.printf("%-28s %-11s %-26s %12s %8s  %s%n", "JOB", "STATE", "PROGRESS", "ROWS/S", "ETA", "LAST KEY");
+            for (JobStatus s : jobs) {
+                System.out.printf(Locale.ROOT, "%-28s %-11s %-26s %,12.0f %8s  %s%n", s.job(), s.state(),
+                        String.format(Locale.ROOT, "%5.1f%% %,d/~%,d", s.progress() * 100, s.rowsProcessed(), s.rowsEstimated()),
+                        s.rowsPerSecond(), s.etaSeconds() == null ? "-" : Progress.duration(s.etaSeconds()),
+                        s.lastKey().isEmpty() ? "-" : String.join(", ", s.lastKey()));
+                if (s.throttleReason() != null) {
+                    System.out.println("    throttled: " + s.throttleReason());
+                }
+                if (s.lastError() != null) {
+                    System.out.println("    last error: " + s.lastError());
+                }
+            }
+        }
+        return ExitCode.DONE;
+    }
+
+    static Map<String, Object> toJson(JobStatus s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("job", s.job());
+        m.put("state", s.state().name());
+        m.put("table", s.table());
+        m.put("rowsProcessed", s.rowsProcessed());
+        m.put("rowsWritten", s.rowsWritten());
+        m.put("rowsEstimated", s.rowsEstimated());
+        m.put("progress", Math.round(s.progress() * 10000) / 10000.0);
+        m.put("chunks", s.chunks());
+        // A single-column key is its value; a composite key is the list of its column values.
+        m.put("lastKey", s.lastKey().isEmpty() ? null : s.lastKey().size() == 1 ? s.lastKey().get(0) : s.lastKey());
+        m.put("rowsPerSecond", s.rowsPerSecond());
+        m.put("etaSeconds", s.etaSeconds());
+        m.put("chunkRows", s.chunkRows());
+        m.put("throttleReason", s.throttleReason());
+        m.put("lastError", s.lastError());
+        m.put("runnerPid", s.runnerPid());
+        return m;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.sluice.jobs.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.preflight.Finding;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.jobs.cli.ExitCode;
+import dev.sluice.jobs.cli.Progress;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sluice demo}: a real PostgreSQL (embedded binaries, no install, no Docker), a seeded table, the full
+ * backfill with progress, a check of the result, and a summary. Everything is thrown away at the end.
+ */
+@Command(name = "demo", description = "Embedded PostgreSQL, seeded table, full run and a check of the result.")
+public class DemoCommand implements Callable<Integer> {
+
+    private static final String SPEC = "/dev/sluice/jobs/demo/orders-email-lower.yml";
+
+    @Option(names = "--rows", defaultValue = "1000000", description = "rows to seed (default: ${DEFAULT-VALUE})")
+    long rows;
+
+    @Override
+    public Integer call() throws Exception {
+        if (rows < 1) {
+            throw new dev.sluice.engine.spec.SpecException("--rows", "must be at least 1, got " + rows);
+        }
+        JobSpec spec = SpecParser.parse(resource(SPEC));
+        System.out.println("sluice demo: starting an embedded PostgreSQL server");
+        try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+             HikariDataSource ds = pool(pg.getJdbcUrl("postgres", "postgres"))) {
+            String version = query(ds, "SHOW server_version");
+            System.out.printf(Locale.ROOT, "sluice demo: PostgreSQL %s on port %d; seeding public.orders with %,d rows%n",
+                    version, pg.getPort(), rows);
+            long seeded = seed(ds);
+            System.out.printf(Locale.ROOT, "sluice demo: seeded in %.1fs%n%n", seeded / 1e9);
+
+            Backfill backfill = new Backfill(ds);
+            Prepared plan = backfill.plan(spec);
+            System.out.println("preflight of " + spec.name() + ":");
+            for (Finding f : plan.findings()) {
+                System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
+            }
+            System.out.println();
+            System.out.println("running: UPDATE public.orders SET email_lower = lower(email), "
+                    + spec.chunk().rows() + " rows per chunk, each chunk committed with its checkpoint");
+            Progress progress = Progress.console();
+            RunResult result = backfill.run(spec, RunOptions.defaults().withObserver(progress));
+            progress.finish();
+            long wrong = Long.parseLong(query(ds,
+                    "SELECT count(*) FROM public.orders WHERE email_lower IS DISTINCT FROM lower(email)"));
+            summary(result, wrong);
+            return result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0 ? ExitCode.DONE : ExitCode.FAILED;
+        }
+    }
+
+    private long seed(HikariDataSource ds) throws SQLException {
+        long started = System.nanoTime();
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE public.orders (id bigint PRIMARY KEY, email text NOT NULL, email_lower text,"
+                    + " amount_cents bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
+            st.execute("INSERT INTO public.orders (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
+                    + " (g::bigint * 7919) % 100000 FROM generate_series(1, " + rows + ") g");
+            st.execute("VACUUM ANALYZE public.orders");
+        }
+        return System.nanoTime() - started;
+    }
+
+    private static void summary(RunResult r, long wrong) {
+        System.out.println();
+        System.out.println("summary");
+        System.out.printf(Locale.ROOT, "  outcome      %s%n", r.outcome());
+        System.out.printf(Locale.ROOT, "  rows         %,d (%,d written)%n", r.rows(), r.written());
+        System.out.printf(Locale.ROOT, "  chunks       %,d%n", r.chunks());
+        System.out.printf(Locale.ROOT, "  duration     %.2fs%n", r.seconds());
+        System.out.printf(Locale.ROOT, "  rate         %,.0f rows/s%n", r.seconds() > 0 ? r.rows() / r.seconds() : 0);
+        System.out.printf(Locale.ROOT, "  check        %,d rows where email_lower IS DISTINCT FROM lower(email)%n", wrong);
+    }
+
+    private static HikariDataSource pool(String url) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setMaximumPoolSize(4);
+        hc.setPoolName("sluice-demo");
+        return new HikariDataSource(hc);
+    }
+
+    private static String query(HikariDataSource ds, String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement(); var rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static String resource(String path) throws IOException {
+        try (InputStream in = DemoCommand.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IOException("missing resource " + path);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
