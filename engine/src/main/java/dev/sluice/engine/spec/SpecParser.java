@@ -6,6 +6,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import tools.jackson.core.JacksonException;
@@ -48,6 +50,10 @@ public final class SpecParser {
                     .addSerializer(ByteSize.class, new ByteSizeSerializer()))
             .build();
 
+    // Marks the messages of our own deserializers inside Jackson's, so that only ours reach the operator.
+    private static final String OUR_MESSAGE = "sluice:";
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate Object property \"([^\"]+)\"");
+
     private SpecParser() {
     }
 
@@ -66,6 +72,9 @@ public final class SpecParser {
 
     /** Parses and checks a spec from YAML (or JSON) text. */
     public static JobSpec parse(String yaml) {
+        if (yaml == null || yaml.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
+            throw new SpecException("", "the job spec is empty");
+        }
         JobSpec spec;
         try {
             spec = MAPPER.readValue(yaml, JobSpec.class);
@@ -93,8 +102,9 @@ public final class SpecParser {
         }
         if (e instanceof InvalidFormatException f) {
             String message = f.getOriginalMessage();
-            if (message != null && message.startsWith("sluice:")) {
-                return new SpecException(field, message.substring("sluice:".length()).trim());
+            int ours = message == null ? -1 : message.indexOf(OUR_MESSAGE);
+            if (ours >= 0) {
+                return new SpecException(field, message.substring(ours + OUR_MESSAGE.length()).trim());
             }
             return new SpecException(field, "expected " + describe(f.getTargetType()) + ", got '" + f.getValue() + "'");
         }
@@ -102,6 +112,11 @@ public final class SpecParser {
             return new SpecException(field, "expected " + describe(m.getTargetType()));
         }
         String message = e.getOriginalMessage() == null ? e.getMessage() : e.getOriginalMessage();
+        Matcher duplicate = DUPLICATE.matcher(message);
+        if (duplicate.find()) {
+            return new SpecException(field.isEmpty() ? duplicate.group(1) : field + "." + duplicate.group(1),
+                    "appears twice");
+        }
         return new SpecException(field, "not valid YAML: " + firstLine(message));
     }
 
@@ -162,7 +177,7 @@ public final class SpecParser {
             try {
                 return Durations.parse(text);
             } catch (IllegalArgumentException e) {
-                throw ctxt.weirdStringException(text, Duration.class, "sluice:" + e.getMessage());
+                throw ctxt.weirdStringException(text, Duration.class, OUR_MESSAGE + e.getMessage());
             }
         }
     }
@@ -181,7 +196,7 @@ public final class SpecParser {
             try {
                 return ByteSize.parse(text);
             } catch (IllegalArgumentException e) {
-                throw ctxt.weirdStringException(text, ByteSize.class, "sluice:" + e.getMessage());
+                throw ctxt.weirdStringException(text, ByteSize.class, OUR_MESSAGE + e.getMessage());
             }
         }
     }

@@ -1,0 +1,139 @@
+package dev.sluice.engine.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SpecParserTest {
+
+    private static final String DESIGN_EXAMPLE = """
+            name: orders-email-lower          # [a-z0-9_-]+, unique per database
+            table: public.orders              # schema-qualified or search_path
+            key: [id]
+            where: "email_lower IS NULL"
+            set:
+              email_lower: lower(email)
+            chunk:   { rows: 1000, target: 250ms, min-rows: 100, max-rows: 100000 }
+            throttle: { rows-per-second: 0, pause: 0ms }
+            health:
+              replica-lag: { max: 5s }
+              replicas: []
+              slot-lag: { max-bytes: 1GB }
+              poll: 1s
+            timeouts: { lock: 1s, statement: 30s }
+            validate:
+              - { target: email_lower, source: lower(email) }
+            schedule: { cron: "0 */5 1-5 * * *", window: "01:00-05:00 UTC" }
+            """;
+
+    private static final String MINIMAL = "name: j\ntable: t\nkey: [id]\nset: { v: 1 }\n";
+
+    @Test
+    void readsTheSpecOfTheDesign() {
+        JobSpec spec = SpecParser.parse(DESIGN_EXAMPLE);
+        assertThat(spec.name()).isEqualTo("orders-email-lower");
+        assertThat(spec.table()).isEqualTo("public.orders");
+        assertThat(spec.key()).containsExactly("id");
+        assertThat(spec.where()).isEqualTo("email_lower IS NULL");
+        assertThat(spec.set()).containsExactly(Map.entry("email_lower", "lower(email)"));
+        assertThat(spec.mode()).isEqualTo(JobSpec.Mode.IN_PLACE);
+        assertThat(spec.chunk()).isEqualTo(new JobSpec.Chunk(1000, Duration.ofMillis(250), 100, 100_000));
+        assertThat(spec.throttle()).isEqualTo(new JobSpec.Throttle(0L, Duration.ZERO));
+        assertThat(spec.health().replicaLag().max()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(spec.health().slotLag().maxBytes().bytes()).isEqualTo(1L << 30);
+        assertThat(spec.timeouts()).isEqualTo(new JobSpec.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        assertThat(spec.validate()).containsExactly(new JobSpec.ValidationRule("email_lower", "lower(email)", null));
+        assertThat(spec.schedule().window()).isEqualTo("01:00-05:00 UTC");
+    }
+
+    @Test
+    void fillsDefaultsAndRoundTripsThroughYaml() {
+        JobSpec spec = SpecParser.parse(MINIMAL + "key: id\n".replace("key: id\n", ""));
+        assertThat(spec.chunk().rows()).isEqualTo(1000);
+        assertThat(spec.timeouts().lock()).isEqualTo(Duration.ofSeconds(1));
+        JobSpec again = SpecParser.parse(SpecParser.toYaml(SpecParser.parse(DESIGN_EXAMPLE)));
+        assertThat(again).isEqualTo(SpecParser.parse(DESIGN_EXAMPLE));
+    }
+
+    @Test
+    void aSingleKeyColumnMayBeWrittenWithoutBrackets() {
+        assertThat(SpecParser.parse("name: j\ntable: t\nkey: id\nset: { v: 1 }\n").key()).containsExactly("id");
+    }
+
+    @Test
+    void theSemanticDigestChangesWithWhatIsWrittenOnly() {
+        String base = SpecParser.parse(MINIMAL).semanticDigest();
+        assertThat(SpecParser.parse(MINIMAL + "chunk: { rows: 50, min-rows: 10 }\nthrottle: { rows-per-second: 9 }\n")
+                .semanticDigest()).isEqualTo(base);
+        assertThat(SpecParser.parse(MINIMAL.replace("v: 1", "v: 2")).semanticDigest()).isNotEqualTo(base);
+        assertThat(SpecParser.parse(MINIMAL + "where: v IS NULL\n").semanticDigest()).isNotEqualTo(base);
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            chunk: { rowz: 5 }                     | chunk.rowz: unknown key (known keys: max-rows, min-rows, rows, target)
+            chunk: { rows: abc }                   | chunk.rows: expected a whole number, got 'abc'
+            chunk: { rows: 2.5 }                   | chunk.rows: expected a whole number, got '2.5'
+            chunk: { target: 25x }                 | chunk.target: bad duration '25x' (write e.g. 250ms, 2s, 5m, 1h)
+            chunk: { target: 250 }                 | chunk.target: duration '250' needs a unit (ms, s, m, h or d)
+            chunk: { target: 0ms }                 | chunk.target: must be longer than 0
+            chunk: { rows: 50, min-rows: 100 }     | chunk.rows: 50 is outside [min-rows, max-rows] = [100, 100000]
+            timeouts: { lock: -1s }                | timeouts.lock: bad duration '-1s' (write e.g. 250ms, 2s, 5m, 1h)
+            health: { slot-lag: { max-bytes: 1XB } } | health.slot-lag.max-bytes: bad size '1XB' (write e.g. 512MB, 1GB, 1048576)
+            throttle: { rows-per-second: -5 }      | throttle.rows-per-second: must be 0 (unlimited) or more, got -5
+            where: "true; DROP TABLE t"            | where: must be one SQL expression, without ';'
+            where: "true -- everything"            | where: must not contain SQL comments
+            where: "(a"                            | where: unbalanced '(' in: (a
+            into: t2                               | set: choose one of set, into + columns, or transformer
+            validate: [ { target: v } ]            | validate[0]: a comparison needs both target and source
+            set: lower(email)                      | set: expected a mapping (key: value lines)
+            """)
+    void rejectsBadSpecsNamingTheField(String extra, String message) {
+        assertThatThrownBy(() -> SpecParser.parse(MINIMAL.replace("set: { v: 1 }\n", extra.startsWith("set:") ? "" : "set: { v: 1 }\n") + extra + "\n"))
+                .isInstanceOf(SpecException.class).hasMessage(message);
+    }
+
+    @Test
+    void rejectsMissingAndMalformedFields() {
+        assertThat(message("table: t\nkey: [id]\nset: { v: 1 }\n")).isEqualTo("name: missing");
+        assertThat(message("name: Orders!\ntable: t\nkey: [id]\nset: { v: 1 }\n"))
+                .isEqualTo("name: 'Orders!' may use only a-z, 0-9, '_' and '-'");
+        assertThat(message("name: j\ntable: t\nset: { v: 1 }\n")).startsWith("key: missing");
+        assertThat(message("name: j\ntable: t\nkey: [id, id]\nset: { v: 1 }\n")).isEqualTo("key: column 'id' is listed twice");
+        assertThat(message("name: j\ntable: t\nkey: [id]\n")).startsWith("set: missing");
+        assertThat(message("name: j\nname: k\ntable: t\nkey: [id]\nset: { v: 1 }\n")).isEqualTo("name: appears twice");
+        assertThat(message("")).isEqualTo("the job spec is empty");
+        assertThat(message("- a\n- b\n")).isEqualTo("expected a mapping (key: value lines)");
+    }
+
+    @Test
+    void doublesJdbcPlaceholdersOutsideQuotesOnly() {
+        assertThat(SqlFragments.forJdbc("data ? 'k' AND note = 'why?'")).isEqualTo("data ?? 'k' AND note = 'why?'");
+        assertThat(SqlFragments.forJdbc("tags ?| array['a']")).isEqualTo("tags ??| array['a']");
+    }
+
+    @Test
+    void parsesDurationsAndSizesAsOperatorsWriteThem() {
+        assertThat(List.of(Durations.parse("250ms"), Durations.parse("1.5s"), Durations.parse("5m"), Durations.parse("0")))
+                .containsExactly(Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMinutes(5), Duration.ZERO);
+        assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(ByteSize.parse("512MB").bytes()).isEqualTo(512L << 20);
+        assertThat(ByteSize.parse("1048576").toString()).isEqualTo("1MB");
+    }
+
+    private static String message(String yaml) {
+        try {
+            SpecParser.parse(yaml);
+            return "(parsed)";
+        } catch (SpecException e) {
+            return e.getMessage();
+        }
+    }
+}
