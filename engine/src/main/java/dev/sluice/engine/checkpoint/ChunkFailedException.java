@@ -27,7 +27,8 @@ public class ChunkFailedException extends RuntimeException {
     }
 
     private static String message(KeyRange range, SQLException e) {
-        String m = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        String m = e.getMessage() == null ? e.toString()
+                : e.getMessage().lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
         return (range == null ? "finding the next chunk" : "chunk " + range) + " failed: " + m
                 + " [SQLSTATE " + e.getSQLState() + "]";
     }
