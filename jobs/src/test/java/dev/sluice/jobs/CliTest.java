@@ -148,6 +148,8 @@ class CliTest {
                 .containsEntry("rowsProcessed", 3000).containsEntry("chunks", 8).containsEntry("lastKey", "3000")
                 .containsEntry("chunkRows", 400);
         assertThat(sluice("status").out()).contains("users-lower").contains("COMPLETED").contains("100.0%");
+        Cli.Result named = sluice("status", "never-run", "--json");
+        assertThat(named.out()).contains("\"state\":\"NOT_STARTED\"");
     }
 
     @Test

@@ -25,7 +25,8 @@ public record JobStatus(String job, State state, long rowsProcessed, long rowsWr
         return rowsEstimated <= 0 ? 0 : Math.min(1, (double) rowsProcessed / rowsEstimated);
     }
 
-    static JobStatus notStarted(String job, String table) {
+    /** A job that has never run on this database. */
+    public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, table, null);
     }
 }

@@ -66,8 +66,16 @@ public final class DatabaseOptions {
         hc.setConnectionTimeout(10_000);
         hc.setPoolName("sluice");
         hc.addDataSourceProperty("ApplicationName", applicationName);
-        hc.setInitializationFailTimeout(-1);
-        return new HikariDataSource(hc);
+        try {
+            return new HikariDataSource(hc);
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            String why = root.getMessage() == null ? root.toString() : root.getMessage().lines().findFirst().orElse("");
+            throw new DatabaseUnavailableException("cannot connect to " + Masking.mask(url) + ": " + why, e);
+        }
     }
 
     public String schema() {

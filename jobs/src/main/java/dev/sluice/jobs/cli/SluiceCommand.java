@@ -41,6 +41,10 @@ public class SluiceCommand implements Runnable {
                 System.err.println("sluice: " + e.getMessage());
                 return ExitCode.BAD_INPUT;
             }
+            if (e instanceof DatabaseUnavailableException) {
+                System.err.println("sluice: " + e.getMessage());
+                return ExitCode.FAILED;
+            }
             if (e instanceof SQLException sql) {
                 System.err.println("sluice: database error: " + oneLine(sql) + " [SQLSTATE " + sql.getSQLState() + "]");
                 return ExitCode.FAILED;

@@ -1,6 +1,13 @@
 package dev.sluice.jobs.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.stream.Stream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -10,6 +17,9 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spec.SpecParser;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +47,10 @@ public class StatusCommand implements Callable<Integer> {
         String name = job == null ? null : JobArgument.name(job, db.config());
         List<JobStatus> jobs;
         try (HikariDataSource ds = db.open("sluice status")) {
-            jobs = new Backfill(ds, db.schema()).status(name);
+            jobs = new ArrayList<>(new Backfill(ds, db.schema()).status(name));
+        }
+        if (name == null) {
+            addNeverStarted(jobs);
         }
         if (json) {
             for (JobStatus s : jobs) {
@@ -61,6 +74,28 @@ public class StatusCommand implements Callable<Integer> {
             }
         }
         return ExitCode.DONE;
+    }
+
+    /** Specs under the config directory that never ran are jobs too: NOT_STARTED. */
+    private void addNeverStarted(List<JobStatus> jobs) throws IOException {
+        Path dir = db.config().resolve("jobs");
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        Set<String> known = new HashSet<>();
+        jobs.forEach(j -> known.add(j.job()));
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yml") || f.toString().endsWith(".yaml")).sorted().toList()) {
+                try {
+                    JobSpec spec = SpecParser.read(file);
+                    if (known.add(spec.name())) {
+                        jobs.add(JobStatus.notStarted(spec.name(), spec.table()));
+                    }
+                } catch (SpecException e) {
+                    System.err.println("sluice: skipping " + file + ": " + e.getMessage());
+                }
+            }
+        }
     }
 
     static Map<String, Object> toJson(JobStatus s) {
