@@ -10,14 +10,14 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.checkpoint.BackfillTasklet;
+import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.Failures;
 import dev.sluice.engine.checkpoint.Recovery;
 import dev.sluice.engine.checkpoint.JobRecord;
-import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.control.StatusReader;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.preflight.DryRun;
@@ -27,20 +27,12 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 
 import org.springframework.batch.core.BatchStatus;
-import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
-import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
-import org.springframework.batch.core.listener.JobExecutionListener;
-import org.springframework.batch.core.listener.StepExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
-import org.springframework.batch.core.step.Step;
-import org.springframework.batch.core.step.StepExecution;
-import org.springframework.batch.core.step.builder.StepBuilder;
-import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}. Preflight first (nothing is written if it
@@ -49,7 +41,7 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  */
 public final class Backfill {
 
-    static final String STEP = "backfill";
+    private static final String STEP = BackfillJob.STEP;
     private static final String RUN_PARAMETER = "run";
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]*");
 
@@ -128,56 +120,17 @@ public final class Backfill {
                 Recovery.makeRestartable(store, last);
                 parameters = last.getJobParameters();
             }
-            Job job = job(store, prepared, lock, options);
-            JobExecution execution = store.operator().start(job, parameters);
-            return result(execution, started);
+            try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
+                Job job = BackfillJob.assemble(store, prepared,
+                        new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates));
+                JobExecution execution = store.operator().start(job, parameters);
+                return result(execution, started);
+            }
         } catch (SpecException | SQLException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("Spring Batch refused to run job " + spec.name() + ": " + e.getMessage(), e);
         }
-    }
-
-    private Job job(CheckpointStore store, Prepared prepared, RunnerLock lock, RunOptions options) {
-        JobSpec spec = prepared.spec();
-        int rows = spec.chunk().rows();
-        BackfillTasklet tasklet = new BackfillTasklet(dataSource, prepared.chunker(), prepared.writer(),
-                new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), rows, options.stop(), lock,
-                options.observer());
-        Step step = new StepBuilder(STEP, store.repository())
-                .tasklet(tasklet, store.transactionManager())
-                .listener(new StepExecutionListener() {
-                    @Override
-                    public void beforeStep(StepExecution stepExecution) {
-                        ExecutionContext ec = stepExecution.getExecutionContext();
-                        Checkpoint start = Checkpoint.from(ec).startingExecution(rows);
-                        start.writeTo(ec);
-                        Checkpoint.recordError(ec, null);
-                        options.observer().started(prepared.estimatedRows(), start.rows());
-                    }
-
-                    @Override
-                    public ExitStatus afterStep(StepExecution stepExecution) {
-                        // Spring Batch saves the context once more after this, with the last committed checkpoint.
-                        if (!stepExecution.getFailureExceptions().isEmpty()) {
-                            Checkpoint.recordError(stepExecution.getExecutionContext(),
-                                    Failures.describe(stepExecution.getFailureExceptions().get(0)));
-                        }
-                        return null;
-                    }
-                })
-                .build();
-        return new JobBuilder(spec.name(), store.repository())
-                .start(step)
-                .listener(new JobExecutionListener() {
-                    @Override
-                    public void beforeJob(JobExecution jobExecution) {
-                        jobExecution.getExecutionContext().remove("batch.recovered");
-                        JobRecord.write(jobExecution.getExecutionContext(), spec, prepared.estimatedRows());
-                        store.repository().updateExecutionContext(jobExecution);
-                    }
-                })
-                .build();
     }
 
     private static void refuseChangedSemantics(JobExecution last, JobSpec spec, boolean force) {

@@ -1,7 +1,10 @@
 package dev.sluice.engine;
 
 import dev.sluice.engine.chunk.ChunkObserver;
+import java.sql.DriverManager;
+
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.health.StandbySignal;
 
 /**
  * How to run a job.
@@ -11,30 +14,37 @@ import dev.sluice.engine.control.StopSignal;
  * @param resumeOnly continue a FAILED or STOPPED job; refuse to start one that never ran
  * @param stop       checked between chunks; a request stops the job after its current chunk
  * @param observer   told of each committed chunk
+ * @param standbys   connects to the standby URLs of {@code health.replicas}
  */
-public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopSignal stop, ChunkObserver observer) {
+public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopSignal stop, ChunkObserver observer,
+                         StandbySignal.Connector standbys) {
 
     public static RunOptions defaults() {
-        return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE);
+        return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE, DriverManager::getConnection);
     }
 
     public RunOptions withObserver(ChunkObserver o) {
-        return new RunOptions(again, force, resumeOnly, stop, o);
+        return new RunOptions(again, force, resumeOnly, stop, o, standbys);
     }
 
     public RunOptions withStop(StopSignal s) {
-        return new RunOptions(again, force, resumeOnly, s, observer);
+        return new RunOptions(again, force, resumeOnly, s, observer, standbys);
+    }
+
+    /** How to connect to the standbys listed in {@code health.replicas} (credentials). */
+    public RunOptions withStandbys(StandbySignal.Connector c) {
+        return new RunOptions(again, force, resumeOnly, stop, observer, c);
     }
 
     public RunOptions again(boolean a) {
-        return new RunOptions(a, force, resumeOnly, stop, observer);
+        return new RunOptions(a, force, resumeOnly, stop, observer, standbys);
     }
 
     public RunOptions force(boolean f) {
-        return new RunOptions(again, f, resumeOnly, stop, observer);
+        return new RunOptions(again, f, resumeOnly, stop, observer, standbys);
     }
 
     public RunOptions resumeOnly(boolean r) {
-        return new RunOptions(again, force, r, stop, observer);
+        return new RunOptions(again, force, r, stop, observer, standbys);
     }
 }

@@ -48,7 +48,7 @@ class CliTest {
 
     private Path write(String name, String body) throws Exception {
         Path file = dir.resolve("jobs").resolve(name + ".yml");
-        Files.writeString(file, "name: " + name + "\ntable: users\nkey: [id]\nchunk: { rows: 400 }\n" + body);
+        Files.writeString(file, "name: " + name + "\ntable: users\nkey: [id]\nchunk: { rows: 400, min-rows: 400, max-rows: 400 }\n" + body);
         return file;
     }
 

@@ -51,7 +51,7 @@ class KillAndResumeTest {
                 table: counters
                 key: [id]
                 set: { n: n + 1 }
-                chunk: { rows: 250 }
+                chunk: { rows: 250, min-rows: 250, max-rows: 250 }
                 """);
     }
 

@@ -13,10 +13,12 @@ import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.throttle.ChunkSizer;
+import dev.sluice.engine.throttle.Pacer;
 
+import org.springframework.batch.core.scope.context.ChunkContext;
 import org.springframework.batch.core.step.StepContribution;
 import org.springframework.batch.core.step.StepExecution;
-import org.springframework.batch.core.scope.context.ChunkContext;
 import org.springframework.batch.core.step.tasklet.Tasklet;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.repeat.RepeatStatus;
@@ -30,10 +32,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * chunk's write and its checkpoint commit together or not at all, so a crash at any instant neither loses a
  * chunk nor applies one twice.
  *
- * <p>The checkpoint is put into the ExecutionContext as the very last thing, after every statement that can
- * fail: if anything throws before, the context still holds the previous checkpoint (Spring Batch writes the
- * context once more when the step ends, and must write the old one). If the commit itself fails, TaskletStep
- * restores the context it copied before the call.
+ * <p>Before any statement, the {@link Pacer} may hold the chunk back (pause, health gates, rate limit); the
+ * transaction has sent nothing to the server yet, so the wait holds no locks. The checkpoint is put into the
+ * ExecutionContext as the very last thing, after every statement that can fail (see README.md).
  */
 public final class BackfillTasklet implements Tasklet {
 
@@ -41,18 +42,23 @@ public final class BackfillTasklet implements Tasklet {
     private final Chunker chunker;
     private final ChunkWriter writer;
     private final ChunkTimeouts timeouts;
-    private final int chunkRows;
+    private final ChunkSizer sizer;
+    private final Pacer pacer;
+    private final ChunkRetry retry;
     private final StopSignal stop;
     private final RunnerLock lock;
     private final ChunkObserver observer;
 
     public BackfillTasklet(DataSource dataSource, Chunker chunker, ChunkWriter writer, ChunkTimeouts timeouts,
-                           int chunkRows, StopSignal stop, RunnerLock lock, ChunkObserver observer) {
+                           ChunkSizer sizer, Pacer pacer, ChunkRetry retry, StopSignal stop, RunnerLock lock,
+                           ChunkObserver observer) {
         this.dataSource = dataSource;
         this.chunker = chunker;
         this.writer = writer;
         this.timeouts = timeouts;
-        this.chunkRows = chunkRows;
+        this.sizer = sizer;
+        this.pacer = pacer;
+        this.retry = retry;
         this.stop = stop;
         this.lock = lock;
         this.observer = observer;
@@ -61,7 +67,8 @@ public final class BackfillTasklet implements Tasklet {
     @Override
     public RepeatStatus execute(StepContribution contribution, ChunkContext chunkContext) {
         StepExecution step = chunkContext.getStepContext().getStepExecution();
-        if (stop.requested()) {
+        int rows = sizer.rows();
+        if (stop.requested() || !pacer.awaitTurn(rows)) {
             // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED.
             step.setTerminateOnly();
             return RepeatStatus.CONTINUABLE;
@@ -69,20 +76,20 @@ public final class BackfillTasklet implements Tasklet {
         lock.verify();
         ExecutionContext ec = step.getExecutionContext();
         Checkpoint checkpoint = Checkpoint.from(ec);
+        long started = System.nanoTime();
+        pauseCountsFromCompletion();
         Connection c = DataSourceUtils.getConnection(dataSource);
         KeyRange range = null;
         try {
-            long started = System.nanoTime();
             timeouts.apply(c);
-            range = chunker.next(c, checkpoint.lastKey(), chunkRows);
+            range = chunker.next(c, checkpoint.lastKey(), rows);
             if (range == null) {
                 return RepeatStatus.FINISHED;
             }
             long written = writer.write(c, range);
-            long nanos = System.nanoTime() - started;
-            Checkpoint next = checkpoint.after(range, written, chunkRows);
+            Checkpoint next = checkpoint.after(range, written, rows);
             contribution.incrementWriteCount(written);
-            afterCommit(new ChunkReport(range, written, nanos, next.rows(), next.chunks()));
+            afterCommit(range, written, started, next);
             next.writeTo(ec);
             return RepeatStatus.CONTINUABLE;
         } catch (SQLException e) {
@@ -92,11 +99,23 @@ public final class BackfillTasklet implements Tasklet {
         }
     }
 
-    private void afterCommit(ChunkReport report) {
+    private void afterCommit(KeyRange range, long written, long started, Checkpoint next) {
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
             @Override
             public void afterCommit() {
-                observer.chunkCommitted(report);
+                long nanos = System.nanoTime() - started;
+                sizer.feedback(range.rows(), nanos);
+                retry.succeeded();
+                observer.chunkCommitted(new ChunkReport(range, written, nanos, next.rows(), next.chunks()));
+            }
+        });
+    }
+
+    private void pauseCountsFromCompletion() {
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCompletion(int status) {
+                pacer.chunkEnded();
             }
         });
     }

@@ -16,4 +16,8 @@ public interface ChunkObserver {
      */
     default void started(long estimatedRows, long rowsDone) {
     }
+
+    /** A chunk failed with a transient error and will be retried ({@code attempt} counts from 1). */
+    default void chunkFailed(String error, int attempt) {
+    }
 }

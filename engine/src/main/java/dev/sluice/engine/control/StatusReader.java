@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.JobRecord;
+import dev.sluice.engine.checkpoint.ThrottleRecorder;
 import dev.sluice.engine.spec.JobSpec;
 
 import org.springframework.batch.core.BatchStatus;
@@ -94,10 +95,12 @@ public final class StatusReader {
 
         JobStatus.State state;
         String lastError = null;
+        String throttleReason = null;
         BatchStatus status = execution.getStatus();
         if (status.isRunning()) {
             if (runner.isPresent()) {
-                state = JobStatus.State.RUNNING;
+                throttleReason = ThrottleRecorder.reason(execution.getExecutionContext());
+                state = throttleReason == null ? JobStatus.State.RUNNING : JobStatus.State.THROTTLED;
             } else {
                 state = JobStatus.State.FAILED;
                 lastError = "the runner ended without recording it (killed?); resume continues from the checkpoint";
@@ -124,12 +127,12 @@ public final class StatusReader {
             rate = seconds > 0 ? (cp.rows() - cp.rowsAtStart()) / seconds : 0;
         }
         Long eta = null;
-        if (state == JobStatus.State.RUNNING && rate > 0) {
+        if ((state == JobStatus.State.RUNNING || state == JobStatus.State.THROTTLED) && rate > 0) {
             eta = Math.max(0, Math.round((estimated - cp.rows()) / rate));
         }
         return new JobStatus(job, state, cp.rows(), cp.written(), estimated, cp.chunks(),
                 cp.lastKey() == null ? List.of() : cp.lastKey().values(), Math.round(rate * 10) / 10.0, eta,
-                cp.chunkRows(), null, lastError, spec == null ? null : spec.table(),
+                cp.chunkRows(), throttleReason, lastError, spec == null ? null : spec.table(),
                 runner.isPresent() ? runner.getAsInt() : null);
     }
 

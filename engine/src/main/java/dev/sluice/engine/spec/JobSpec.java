@@ -114,15 +114,18 @@ public record JobSpec(
     /** Health signals that hold chunks back while they say stop. */
     public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll) {
         public Health {
-            replicaLag = replicaLag == null ? new Lag(null) : replicaLag;
+            replicaLag = replicaLag == null ? new Lag(null, null) : replicaLag;
             replicas = replicas == null ? List.of() : List.copyOf(replicas);
             slotLag = slotLag == null ? new SlotLag(null) : slotLag;
             poll = poll == null ? Duration.ofSeconds(1) : poll;
         }
     }
 
-    /** Physical replica lag limit. */
-    public record Lag(Duration max) {
+    /**
+     * Physical replica lag limits: {@code max} in time; {@code maxBytes}, optional, in WAL bytes not yet replayed
+     * (as seen from the primary).
+     */
+    public record Lag(Duration max, ByteSize maxBytes) {
         public Lag {
             max = max == null ? Duration.ofSeconds(5) : max;
         }

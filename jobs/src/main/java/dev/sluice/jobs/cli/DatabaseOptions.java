@@ -3,11 +3,14 @@ package dev.sluice.jobs.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.util.Map;
+import java.util.Properties;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.health.StandbySignal;
 import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Option;
@@ -60,8 +63,8 @@ public final class DatabaseOptions {
         if (p != null) {
             hc.setPassword(p);
         }
-        // The runner lock, the chunk transaction, and a spare for status and repository reads.
-        hc.setMaximumPoolSize(4);
+        // The runner lock, the chunk transaction, health queries, the throttle record, and a spare.
+        hc.setMaximumPoolSize(5);
         hc.setMinimumIdle(1);
         hc.setConnectionTimeout(10_000);
         hc.setPoolName("sluice");
@@ -76,6 +79,27 @@ public final class DatabaseOptions {
             String why = root.getMessage() == null ? root.toString() : root.getMessage().lines().findFirst().orElse("");
             throw new DatabaseUnavailableException("cannot connect to " + Masking.mask(url) + ": " + why, e);
         }
+    }
+
+    /** Connects to the standbys of {@code health.replicas} with the same credentials as the target database. */
+    public StandbySignal.Connector standbys() {
+        Map<String, String> env = System.getenv();
+        JsonNode yml = applicationYml();
+        String u = first(user, env.get("SLUICE_USER"), text(yml, "username"));
+        String p = first(password, env.get("SLUICE_PASSWORD"), text(yml, "password"));
+        return url -> {
+            Properties props = new Properties();
+            if (u != null) {
+                props.setProperty("user", u);
+            }
+            if (p != null) {
+                props.setProperty("password", p);
+            }
+            props.setProperty("ApplicationName", "sluice health");
+            props.setProperty("connectTimeout", "5");
+            props.setProperty("socketTimeout", "10");
+            return DriverManager.getConnection(url, props);
+        };
     }
 
     public String schema() {

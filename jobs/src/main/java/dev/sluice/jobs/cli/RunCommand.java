@@ -52,7 +52,7 @@ public class RunCommand implements Callable<Integer> {
             Signals.stopOnTermination(stop);
             Progress progress = Progress.console();
             System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
-            RunResult result = backfill.run(spec, options.withStop(stop).withObserver(progress));
+            RunResult result = backfill.run(spec, options.withStop(stop).withObserver(progress).withStandbys(db.standbys()));
             progress.finish();
             return report(result);
         }

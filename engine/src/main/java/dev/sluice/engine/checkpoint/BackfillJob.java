@@ -1,0 +1,96 @@
+package dev.sluice.engine.checkpoint;
+
+import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.health.HealthGates;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.throttle.ChunkSizer;
+import dev.sluice.engine.throttle.Pacer;
+import dev.sluice.engine.throttle.RowRateLimiter;
+
+import org.springframework.batch.core.ExitStatus;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.listener.StepExecutionListener;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+/**
+ * Assembles a prepared spec into a Spring Batch job: one TaskletStep named {@value #STEP} whose tasklet applies a
+ * chunk per call, paced by the throttle and health gates, retried on transient errors by the step's exception
+ * handler, with listeners that record the spec with the job and the last error with the step.
+ */
+public final class BackfillJob {
+
+    public static final String STEP = "backfill";
+
+    private BackfillJob() {
+    }
+
+    /** What a run brings besides the spec: how to stop it, who watches it, and the connection to standbys. */
+    public record Wiring(RunnerLock lock, StopSignal stop, ChunkObserver observer, HealthGates gates) {
+    }
+
+    public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring) {
+        JobSpec spec = prepared.spec();
+        JobSpec.Chunk c = spec.chunk();
+        ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
+        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(spec.throttle().rowsPerSecond()),
+                wiring.gates(), wiring.stop());
+        ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
+        BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.chunker(), prepared.writer(),
+                new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
+                wiring.stop(), wiring.lock(), wiring.observer());
+        Step step = new StepBuilder(STEP, store.repository())
+                .tasklet(tasklet, store.transactionManager())
+                .exceptionHandler(retry)
+                .listener(new StepExecutionListener() {
+                    @Override
+                    public void beforeStep(StepExecution stepExecution) {
+                        ExecutionContext ec = stepExecution.getExecutionContext();
+                        Checkpoint start = Checkpoint.from(ec).startingExecution(sizer.rows());
+                        start.writeTo(ec);
+                        Checkpoint.recordError(ec, null);
+                        pacer.observe(new ThrottleRecorder(stepExecution.getJobExecution(), store.repository(),
+                                store.transactionManager(), Pacer.Observer.NONE));
+                        wiring.observer().started(prepared.estimatedRows(), start.rows());
+                    }
+
+                    @Override
+                    public ExitStatus afterStep(StepExecution stepExecution) {
+                        // Spring Batch saves the context once more after this, with the last committed checkpoint.
+                        if (!stepExecution.getFailureExceptions().isEmpty()) {
+                            Checkpoint.recordError(stepExecution.getExecutionContext(),
+                                    Failures.describe(stepExecution.getFailureExceptions().get(0)));
+                        }
+                        return null;
+                    }
+                })
+                .build();
+        return new JobBuilder(spec.name(), store.repository())
+                .start(step)
+                .listener(new JobExecutionListener() {
+                    @Override
+                    public void beforeJob(JobExecution jobExecution) {
+                        ExecutionContext ec = jobExecution.getExecutionContext();
+                        ec.remove("batch.recovered");
+                        ThrottleRecorder.clear(ec);
+                        JobRecord.write(ec, spec, prepared.estimatedRows());
+                        store.repository().updateExecutionContext(jobExecution);
+                    }
+
+                    @Override
+                    public void afterJob(JobExecution jobExecution) {
+                        ThrottleRecorder.clear(jobExecution.getExecutionContext());
+                    }
+                })
+                .build();
+    }
+}

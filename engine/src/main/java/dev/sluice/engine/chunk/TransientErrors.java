@@ -1,0 +1,40 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.SQLException;
+import java.util.Set;
+
+/**
+ * Which database errors are worth retrying: the ones that say "not now" rather than "never". Anything else
+ * (a constraint violation, a type error, a trigger's exception) fails the job at once, with its checkpoint
+ * intact, for a person to look at.
+ */
+public final class TransientErrors {
+
+    private static final Set<String> RETRYABLE = Set.of(
+            "40001",  // serialization_failure
+            "40P01",  // deadlock_detected
+            "55P03",  // lock_not_available: our lock_timeout
+            "57014",  // query_canceled: our statement_timeout
+            "57P01",  // admin_shutdown: the server is restarting
+            "57P02",  // crash_shutdown
+            "57P03"); // cannot_connect_now: the server is starting
+
+    private TransientErrors() {
+    }
+
+    /** The first SQLException in the cause chain whose state is transient, or null. */
+    public static SQLException find(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SQLException e && e.getSQLState() != null
+                    && (RETRYABLE.contains(e.getSQLState()) || e.getSQLState().startsWith("08"))) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Whether the error is our own lock or statement timeout, after which the chunk should shrink. */
+    public static boolean isTimeout(SQLException e) {
+        return "55P03".equals(e.getSQLState()) || "57014".equals(e.getSQLState());
+    }
+}
