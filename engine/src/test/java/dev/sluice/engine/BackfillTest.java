@@ -53,7 +53,8 @@ class BackfillTest {
     }
 
     private static JobSpec increment(int rows) {
-        return SpecParser.parse("name: items-inc\ntable: items\nkey: [id]\nset: { n: n + 1 }\nchunk: { rows: " + rows + ", min-rows: 1 }\n");
+        return SpecParser.parse("name: items-inc\ntable: items\nkey: [id]\nset: { n: n + 1 }\nchunk: { rows: " + rows
+                + ", min-rows: " + rows + ", max-rows: " + rows + " }\n");
     }
 
     @Test
