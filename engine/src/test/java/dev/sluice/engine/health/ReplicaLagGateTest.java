@@ -38,6 +38,7 @@ class ReplicaLagGateTest {
                         key: [id]
                         set: { v: md5(id::text) }
                         chunk: { rows: 500, min-rows: 500, max-rows: 500 }
+                        throttle: { rows-per-second: 4000 }
                         health:
                           replica-lag: { max: 1s }
                           replicas: [%s]
@@ -46,6 +47,9 @@ class ReplicaLagGateTest {
                 awaitStandbyStreaming(db);
 
                 pair.onStandby("SELECT pg_wal_replay_pause()");
+                // The standby's lag is the age of its last replayed commit (once it has WAL it has not replayed):
+                // let that commit (the set-up above) age past the limit, so that the first chunk shows the lag.
+                Thread.sleep(1500);
                 CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
                     try {
                         return backfill.run(spec, RunOptions.defaults().withStandbys(url ->
