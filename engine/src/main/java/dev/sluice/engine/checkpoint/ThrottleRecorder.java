@@ -19,6 +19,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 public final class ThrottleRecorder implements Pacer.Observer {
 
     private static final Logger LOG = LoggerFactory.getLogger(ThrottleRecorder.class);
+    // While only the measured values change, the record is rewritten at most this often: each write is WAL, and
+    // a job held back by a lagging slot or replica must not feed that lag with its own status.
+    static final long REWRITE_EVERY_MILLIS = 10_000;
     static final String REASON = "sluice.throttleReason";
     static final String SINCE = "sluice.throttledSince";
 
@@ -26,6 +29,8 @@ public final class ThrottleRecorder implements Pacer.Observer {
     private final JobRepository repository;
     private final TransactionTemplate ownTransaction;
     private final Pacer.Observer next;
+    private String savedShape;
+    private long savedAt;
 
     public ThrottleRecorder(JobExecution execution, JobRepository repository, PlatformTransactionManager tm,
                             Pacer.Observer next) {
@@ -38,13 +43,21 @@ public final class ThrottleRecorder implements Pacer.Observer {
 
     @Override
     public void throttled(String reason) {
+        long now = System.currentTimeMillis();
+        String shape = reason.replaceAll("[0-9]+(\\.[0-9]+)?", "#");
+        if (shape.equals(savedShape) && now - savedAt < REWRITE_EVERY_MILLIS) {
+            next.throttled(reason);
+            return;
+        }
         LOG.warn("job {} throttled: {}", execution.getJobInstance().getJobName(), reason);
         ExecutionContext ec = execution.getExecutionContext();
         if (!ec.containsKey(SINCE)) {
-            ec.putLong(SINCE, System.currentTimeMillis());
+            ec.putLong(SINCE, now);
         }
         ec.putString(REASON, reason);
         save();
+        savedShape = shape;
+        savedAt = now;
         next.throttled(reason);
     }
 
@@ -54,6 +67,7 @@ public final class ThrottleRecorder implements Pacer.Observer {
                 Math.round(waitedNanos / 1e8) / 10.0);
         clear(execution.getExecutionContext());
         save();
+        savedShape = null;
         next.unthrottled(waitedNanos);
     }
 

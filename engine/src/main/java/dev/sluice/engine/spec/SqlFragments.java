@@ -39,7 +39,8 @@ public final class SqlFragments {
             }
         }
         if (depth != 0) {
-            throw new SpecException(field, "unbalanced '(' in: " + sql);
+            throw new SpecException(field, "unbalanced '(' in: " + sql
+                    + " (inside a YAML { } mapping, quote an expression that contains commas)");
         }
     }
 

@@ -90,7 +90,7 @@ class SpecParserTest {
             throttle: { rows-per-second: -5 }      | throttle.rows-per-second: must be 0 (unlimited) or more, got -5
             where: "true; DROP TABLE t"            | where: must be one SQL expression, without ';'
             where: "true -- everything"            | where: must not contain SQL comments
-            where: "(a"                            | where: unbalanced '(' in: (a
+            set: { v: "coalesce(a, b" }            | set.v: unbalanced '(' in: coalesce(a, b (inside a YAML { } mapping, quote an expression that contains commas)
             into: t2                               | set: choose one of set, into + columns, or transformer
             validate: [ { target: v } ]            | validate[0]: a comparison needs both target and source
             set: lower(email)                      | set: expected a mapping (key: value lines)

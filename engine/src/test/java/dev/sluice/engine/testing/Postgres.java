@@ -32,6 +32,8 @@ public final class Postgres {
                         .setServerConfig("max_connections", "200")
                         .setServerConfig("fsync", "off")
                         .setServerConfig("synchronous_commit", "off")
+                        // logical: tests create replication slots, as CDC consumers do
+                        .setServerConfig("wal_level", "logical")
                         .start();
             } catch (IOException e) {
                 throw new IllegalStateException("cannot start embedded PostgreSQL: " + e.getMessage(), e);

@@ -81,6 +81,7 @@ class ThrottleTest {
         // Measured over the chunks, from the first commit to the last: 11,800 rows after the first chunk.
         List<ChunkReport> chunks = recorder.chunks;
         double rate = 12000 / seconds;
+        System.out.printf("rate limit 2000 rows/s: %.0f rows/s achieved over %.2fs%n", rate, seconds);
         assertThat(rate).as("achieved rows/s over %.2fs", seconds).isBetween(1800.0, 2200.0);
         assertThat(chunks).hasSize(60);
     }
@@ -113,6 +114,7 @@ class ThrottleTest {
             while (recorder.failures.size() < 3 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
+            System.out.println("lock held on row 2500: " + recorder.failures);
             assertThat(recorder.failures).hasSizeGreaterThanOrEqualTo(3)
                     .allMatch(f -> f.contains("lock timeout") && f.contains("55P03"));
             holder.rollback();
@@ -166,6 +168,9 @@ class ThrottleTest {
         assertThat(late).allMatch(r -> r.range().rows() < 100, "late chunks under 100 rows");
         double medianMillis = late.stream().mapToLong(ChunkReport::nanos).sorted().skip(late.size() / 2).findFirst()
                 .orElseThrow() / 1e6;
+        System.out.printf("sizing toward 100ms: cheap rows grew to %d rows/chunk; expensive rows settled at %s rows,"
+                + " median %.0fms%n", c.stream().mapToLong(r -> r.range().rows()).max().orElseThrow(),
+                late.stream().map(r -> r.range().rows()).distinct().limit(6).toList(), medianMillis);
         assertThat(medianMillis).as("median late chunk duration").isBetween(40.0, 250.0);
     }
 }

@@ -17,6 +17,7 @@ import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.jobs.cli.ExitCode;
@@ -60,8 +61,9 @@ public class DemoCommand implements Callable<Integer> {
                 System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
             }
             System.out.println();
-            System.out.println("running: UPDATE public.orders SET email_lower = lower(email), "
-                    + spec.chunk().rows() + " rows per chunk, each chunk committed with its checkpoint");
+            System.out.println("running: UPDATE public.orders SET email_lower = lower(email) in key ranges, from "
+                    + spec.chunk().rows() + " rows per chunk sized toward " + Durations.format(spec.chunk().target())
+                    + " each; every chunk commits with its checkpoint");
             Progress progress = Progress.console();
             RunResult result = backfill.run(spec, RunOptions.defaults().withObserver(progress));
             progress.finish();

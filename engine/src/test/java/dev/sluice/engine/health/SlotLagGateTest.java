@@ -1,0 +1,84 @@
+package dev.sluice.engine.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A logical replication slot whose consumer stopped confirming holds the backfill back until it catches up. */
+class SlotLagGateTest {
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aLaggingLogicalSlotThrottlesTheJobUntilItsConsumerCatchesUp() throws Exception {
+        try (HikariDataSource ds = Postgres.newDatabase()) {
+            Db db = new Db(ds);
+            String slot = "cdc_" + Postgres.databaseOf(ds);
+            db.exec("CREATE TABLE s (id int PRIMARY KEY, v text)",
+                    "INSERT INTO s SELECT g, NULL FROM generate_series(1, 20000) g", "ANALYZE s",
+                    "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+            try {
+                Backfill backfill = new Backfill(ds);
+                CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return backfill.run(SpecParser.parse("""
+                                name: slotted
+                                table: s
+                                key: [id]
+                                set: { v: "repeat(md5(id::text), 4)" }
+                                chunk: { rows: 1000, min-rows: 1000, max-rows: 1000 }
+                                health: { slot-lag: { max-bytes: 256kB }, poll: 100ms }
+                                """), RunOptions.defaults());
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                JobStatus throttled = await(backfill, JobStatus.State.THROTTLED, run);
+                assertThat(throttled.throttleReason()).startsWith("slot " + slot + " retained WAL").contains("> 262144B");
+                long chunks = throttled.chunks();
+                Thread.sleep(1000);
+                assertThat(backfill.status("slotted").get(0).chunks()).isEqualTo(chunks);
+
+                // The consumer comes back and keeps up: it confirms everything written, a few times a second.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!run.isDone() && System.nanoTime() < deadline) {
+                    db.exec("SELECT pg_replication_slot_advance('" + slot + "', pg_current_wal_lsn())");
+                    Thread.sleep(100);
+                }
+                RunResult result = run.get(60, TimeUnit.SECONDS);
+                assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+            } finally {
+                db.exec("SELECT pg_drop_replication_slot('" + slot + "')");
+            }
+        }
+    }
+
+    private static JobStatus await(Backfill backfill, JobStatus.State state, CompletableFuture<RunResult> run)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (run.isDone()) {
+                throw new AssertionError("the run ended before it was " + state + ": " + run.get());
+            }
+            var statuses = backfill.status("slotted");
+            if (!statuses.isEmpty() && statuses.get(0).state() == state) {
+                return statuses.get(0);
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("never " + state + ": " + backfill.status("slotted"));
+    }
+}
