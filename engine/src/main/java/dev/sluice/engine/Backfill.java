@@ -11,6 +11,14 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.BackfillJob;
+import dev.sluice.engine.checkpoint.ChunkLedger;
+import dev.sluice.engine.checkpoint.ValidationLedger;
+import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.validate.Rule;
+import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.validate.Validator;
+import org.springframework.batch.core.step.StepExecution;
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.Failures;
@@ -130,6 +138,119 @@ public final class Backfill {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("Spring Batch refused to run job " + spec.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs the spec's validation rules over every row, in keyset chunks, read-only, throttled and health-gated like
+     * the backfill, restartable (an unfinished validation continues), its result kept with the job.
+     */
+    public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
+        long started = System.nanoTime();
+        Prepared prepared = plan(spec);
+        Validator validator = validator(prepared);
+        String jobName = BackfillJob.validationJob(spec.name());
+        JobExecution execution = launchAuxiliary(prepared, options, jobName, (store, wiring) ->
+                BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, BackfillJob.VALIDATE_STEP,
+                        ChunkWriter.READ_ONLY, new ValidationLedger(validator))));
+        if (execution == null) {
+            return new ValidationResult(false, "job " + spec.name() + " is running" + holder(spec.name())
+                    + "; validate it when it is done", List.of(), 0, 0, seconds(started));
+        }
+        StepExecution step = execution.getStepExecutions().stream().findFirst().orElse(null);
+        Checkpoint cp = step == null ? new Checkpoint(null, 0, 0, 0, 0, 0) : Checkpoint.from(step.getExecutionContext());
+        List<RuleResult> rules = step == null ? List.of() : ValidationLedger.results(step.getExecutionContext());
+        boolean complete = execution.getStatus() == BatchStatus.COMPLETED;
+        String message = complete ? "validated " + cp.rows() + " rows"
+                : result(execution, started).message().replace("job " + jobName, "validation of " + spec.name());
+        return new ValidationResult(complete, message, rules, cp.rows(), cp.chunks(), seconds(started));
+    }
+
+    /**
+     * Re-applies the transformation only to rows whose target differs from its source expression (the spec's
+     * comparison rules on {@code set} columns), in chunks, then validates again.
+     */
+    public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
+        List<String> differs = new ArrayList<>();
+        for (JobSpec.ValidationRule r : spec.validate()) {
+            if (r.check() == null && spec.set().containsKey(r.target())) {
+                differs.add(dev.sluice.engine.keyset.Sql.quote(r.target()) + " IS DISTINCT FROM (" + r.source() + ")");
+            }
+        }
+        if (differs.isEmpty()) {
+            throw new SpecException("validate", "no {target, source} rule covers a column of set: nothing tells which"
+                    + " rows to repair");
+        }
+        JobSpec repairing = new JobSpec(spec.name(), spec.table(), spec.key(), String.join(" OR ", differs), spec.set(),
+                spec.into(), spec.columns(), spec.transformer(), spec.chunk(), spec.throttle(), spec.health(),
+                spec.timeouts(), spec.validate(), spec.validateAfterRun(), spec.schedule());
+        Prepared prepared = plan(repairing);
+        String jobName = spec.name() + ".repair";
+        JobExecution execution = launchAuxiliary(prepared, options, jobName, (store, wiring) ->
+                BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, STEP, prepared.writer(),
+                        ChunkLedger.NONE)));
+        if (execution == null || execution.getStatus() != BatchStatus.COMPLETED) {
+            String why = execution == null ? "job " + spec.name() + " is running" + holder(spec.name())
+                    : result(execution, System.nanoTime()).message();
+            return new ValidationResult(false, "repair of " + spec.name() + " did not finish: " + why, List.of(), 0, 0, 0);
+        }
+        return validate(spec, options);
+    }
+
+    private Validator validator(Prepared prepared) throws SQLException {
+        List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate());
+        if (rules.isEmpty()) {
+            throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
+        }
+        Validator validator = new Validator(prepared.keyset(), rules);
+        try (Connection c = dataSource.getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("EXPLAIN " + validator.sql(true))) {
+            ps.setString(1, prepared.keyset().columns().isEmpty() ? "" : "0");
+            for (int i = 2; i <= prepared.keyset().width(); i++) {
+                ps.setString(i, "0");
+            }
+            ps.execute();
+        } catch (SQLException e) {
+            if (e.getSQLState() != null && e.getSQLState().startsWith("42")) {
+                throw new SpecException("validate", e.getMessage().lines().findFirst().orElse("").replaceFirst("^ERROR: ", ""));
+            }
+            if (e.getSQLState() == null || !e.getSQLState().startsWith("22")) {
+                throw e;
+            }
+        }
+        return validator;
+    }
+
+    private interface JobFactory {
+        Job create(CheckpointStore store, BackfillJob.Wiring wiring);
+    }
+
+    /** Runs an auxiliary job of a spec under its runner lock: continues it if unfinished, else starts it anew. */
+    private JobExecution launchAuxiliary(Prepared prepared, RunOptions options, String jobName, JobFactory factory)
+            throws SQLException {
+        JobSpec spec = prepared.spec();
+        RunnerLock lock = RunnerLock.tryAcquire(dataSource, spec.name());
+        if (lock == null) {
+            return null;
+        }
+        try (lock; HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
+            CheckpointStore store = CheckpointStore.open(dataSource, schema);
+            JobInstance instance = store.repository().getLastJobInstance(jobName);
+            JobExecution last = instance == null ? null : store.repository().getLastJobExecution(instance);
+            JobParameters parameters;
+            if (last == null || last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
+                long n = last == null ? 0 : Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L);
+                parameters = runNumber(n + 1);
+            } else {
+                Recovery.makeRestartable(store, last);
+                parameters = last.getJobParameters();
+            }
+            Job job = factory.create(store, new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates));
+            return store.operator().start(job, parameters);
+        } catch (SpecException | SQLException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("Spring Batch refused to run " + jobName + ": " + e.getMessage(), e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.engine.checkpoint;
 
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.health.HealthGates;
@@ -38,17 +39,37 @@ public final class BackfillJob {
     public record Wiring(RunnerLock lock, StopSignal stop, ChunkObserver observer, HealthGates gates) {
     }
 
+    /**
+     * What each chunk does: the backfill writes; a validation only reads, and keeps its findings in the ledger.
+     *
+     * @param jobName the Spring Batch job: the spec's name, or {@link #validationJob} of it
+     */
+    public record Work(String jobName, String stepName, ChunkWriter writer, ChunkLedger ledger) {
+    }
+
+    public static final String VALIDATE_STEP = "validate";
+
+    /** The name of the job that validates job {@code name}. */
+    public static String validationJob(String name) {
+        return name + ".validate";
+    }
+
+    /** The backfill of a prepared spec. */
     public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring) {
+        return assemble(store, prepared, wiring, new Work(prepared.spec().name(), STEP, prepared.writer(), ChunkLedger.NONE));
+    }
+
+    public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring, Work work) {
         JobSpec spec = prepared.spec();
         JobSpec.Chunk c = spec.chunk();
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
         Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(spec.throttle().rowsPerSecond()),
                 wiring.gates(), wiring.stop());
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
-        BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.chunker(), prepared.writer(),
-                new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
+        BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.chunker(), work.writer(),
+                work.ledger(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
                 wiring.stop(), wiring.lock(), wiring.observer());
-        Step step = new StepBuilder(STEP, store.repository())
+        Step step = new StepBuilder(work.stepName(), store.repository())
                 .tasklet(tasklet, store.transactionManager())
                 .exceptionHandler(retry)
                 .listener(new StepExecutionListener() {
@@ -74,7 +95,7 @@ public final class BackfillJob {
                     }
                 })
                 .build();
-        return new JobBuilder(spec.name(), store.repository())
+        return new JobBuilder(work.jobName(), store.repository())
                 .start(step)
                 .listener(new JobExecutionListener() {
                     @Override

@@ -41,6 +41,7 @@ public final class BackfillTasklet implements Tasklet {
     private final DataSource dataSource;
     private final Chunker chunker;
     private final ChunkWriter writer;
+    private final ChunkLedger ledger;
     private final ChunkTimeouts timeouts;
     private final ChunkSizer sizer;
     private final Pacer pacer;
@@ -49,12 +50,14 @@ public final class BackfillTasklet implements Tasklet {
     private final RunnerLock lock;
     private final ChunkObserver observer;
 
-    public BackfillTasklet(DataSource dataSource, Chunker chunker, ChunkWriter writer, ChunkTimeouts timeouts,
+    public BackfillTasklet(DataSource dataSource, Chunker chunker, ChunkWriter writer, ChunkLedger ledger,
+                           ChunkTimeouts timeouts,
                            ChunkSizer sizer, Pacer pacer, ChunkRetry retry, StopSignal stop, RunnerLock lock,
                            ChunkObserver observer) {
         this.dataSource = dataSource;
         this.chunker = chunker;
         this.writer = writer;
+        this.ledger = ledger;
         this.timeouts = timeouts;
         this.sizer = sizer;
         this.pacer = pacer;
@@ -87,6 +90,7 @@ public final class BackfillTasklet implements Tasklet {
                 return RepeatStatus.FINISHED;
             }
             long written = writer.write(c, range);
+            ledger.apply(c, range, ec);
             Checkpoint next = checkpoint.after(range, written, rows);
             contribution.incrementWriteCount(written);
             afterCommit(range, written, started, next);

@@ -11,6 +11,19 @@ import dev.sluice.engine.keyset.KeyRange;
  */
 public interface ChunkWriter {
 
+    /** Writes nothing: for chunk work that only reads (validation). */
+    ChunkWriter READ_ONLY = new ChunkWriter() {
+        @Override
+        public long write(Connection c, KeyRange range) {
+            return 0;
+        }
+
+        @Override
+        public String sql(boolean fromTheStart) {
+            return "(reads only)";
+        }
+    };
+
     /** @return how many rows were written */
     long write(Connection c, KeyRange range) throws SQLException;
 

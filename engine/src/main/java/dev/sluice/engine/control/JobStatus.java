@@ -13,7 +13,17 @@ import java.util.List;
  */
 public record JobStatus(String job, State state, long rowsProcessed, long rowsWritten, long rowsEstimated,
                         long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds, int chunkRows,
-                        String throttleReason, String lastError, String table, Integer runnerPid) {
+                        String throttleReason, String lastError, String table, Integer runnerPid,
+                        Validation validation) {
+
+    /**
+     * The job's last validation.
+     *
+     * @param complete whether it checked every range
+     * @param at       when it ended (or was last updated), ISO-8601 in the runner's local time
+     */
+    public record Validation(boolean complete, long rowsChecked, long mismatches, String at) {
+    }
 
     public enum State { NOT_STARTED, RUNNING, THROTTLED, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED }
 
@@ -27,6 +37,6 @@ public record JobStatus(String job, State state, long rowsProcessed, long rowsWr
 
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
-        return new JobStatus(job, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, table, null);
+        return new JobStatus(job, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, table, null, null);
     }
 }

@@ -12,7 +12,9 @@ import java.util.OptionalInt;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.Checkpoint;
+import dev.sluice.engine.checkpoint.ValidationLedger;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.JobRecord;
 import dev.sluice.engine.checkpoint.ThrottleRecorder;
@@ -27,7 +29,7 @@ import org.springframework.batch.core.step.StepExecution;
 /** Reads job states from the JobRepository and the runner locks; writes nothing. */
 public final class StatusReader {
 
-    private static final String STEP = "backfill";
+    private static final String STEP = BackfillJob.STEP;
 
     private final DataSource dataSource;
     private final String schema;
@@ -48,7 +50,9 @@ public final class StatusReader {
                 return out;
             }
             JobRepository repository = CheckpointStore.connect(dataSource, schema).repository();
-            List<String> names = name != null ? List.of(name) : repository.getJobNames().stream().sorted().toList();
+            // Auxiliary jobs (NAME.validate, NAME.repair) belong to their job: a spec name never contains a dot.
+            List<String> names = name != null ? List.of(name)
+                    : repository.getJobNames().stream().filter(n -> !n.contains(".")).sorted().toList();
             for (String job : names) {
                 out.add(read(c, repository, job));
             }
@@ -133,7 +137,21 @@ public final class StatusReader {
         return new JobStatus(job, state, cp.rows(), cp.written(), estimated, cp.chunks(),
                 cp.lastKey() == null ? List.of() : cp.lastKey().values(), Math.round(rate * 10) / 10.0, eta,
                 cp.chunkRows(), throttleReason, lastError, spec == null ? null : spec.table(),
-                runner.isPresent() ? runner.getAsInt() : null);
+                runner.isPresent() ? runner.getAsInt() : null, validation(repository, job));
+    }
+
+    private static JobStatus.Validation validation(JobRepository repository, String job) {
+        JobInstance instance = repository.getLastJobInstance(BackfillJob.validationJob(job));
+        JobExecution execution = instance == null ? null : repository.getLastJobExecution(instance);
+        StepExecution step = instance == null ? null : repository.getLastStepExecution(instance, BackfillJob.VALIDATE_STEP);
+        if (execution == null || step == null) {
+            return null;
+        }
+        long mismatches = ValidationLedger.results(step.getExecutionContext()).stream()
+                .mapToLong(dev.sluice.engine.validate.RuleResult::mismatches).sum();
+        LocalDateTime at = execution.getEndTime() != null ? execution.getEndTime() : execution.getLastUpdated();
+        return new JobStatus.Validation(execution.getStatus() == BatchStatus.COMPLETED,
+                Checkpoint.from(step.getExecutionContext()).rows(), mismatches, at == null ? null : at.toString());
     }
 
     private static String firstLine(String text) {

@@ -31,19 +31,25 @@ public class ResumeCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
+    /** The spec for JOB: its file if there is one, else the spec recorded when the job last started. */
+    static JobSpec spec(String job, DatabaseOptions db) {
+        if (JobArgument.file(job, db.config()) != null) {
+            return JobArgument.read(job, db.config());
+        }
+        JobSpec recorded;
+        try (HikariDataSource ds = db.open("sluice " + job)) {
+            recorded = new Backfill(ds, db.schema()).recordedSpec(job).orElseThrow(() ->
+                    new SpecException("JOB", "no spec file for '" + job + "' and no job of that name has run"));
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        // Re-parse: the recorded spec passes the same checks as a file would.
+        return SpecParser.parse(SpecParser.toYaml(recorded));
+    }
+
     @Override
     public Integer call() throws Exception {
-        JobSpec spec;
-        if (JobArgument.file(job, db.config()) != null) {
-            spec = JobArgument.read(job, db.config());
-        } else {
-            try (HikariDataSource ds = db.open("sluice resume " + job)) {
-                spec = new Backfill(ds, db.schema()).recordedSpec(job).orElseThrow(() ->
-                        new SpecException("JOB", "no spec file for '" + job + "' and no job of that name has run"));
-            }
-            // Re-parse: the recorded spec passes the same checks as a file would.
-            spec = SpecParser.parse(SpecParser.toYaml(spec));
-        }
+        JobSpec spec = spec(job, db);
         RunCommand run = new RunCommand();
         run.db = db;
         return run.execute(spec, RunOptions.defaults().resumeOnly(true).force(force));

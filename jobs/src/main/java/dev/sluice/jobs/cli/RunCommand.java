@@ -11,6 +11,7 @@ import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.validate.ValidationResult;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,6 +34,10 @@ public class RunCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "apply one chunk in a transaction that is rolled back, show a sample")
     boolean dryRun;
 
+    @Option(names = "--only-mismatched", description = "repair: re-apply set only where validation finds a mismatch,"
+            + " then validate again")
+    boolean onlyMismatched;
+
     @Mixin
     DatabaseOptions db;
 
@@ -51,10 +56,23 @@ public class RunCommand implements Callable<Integer> {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
             Progress progress = Progress.console();
+            RunOptions wired = options.withStop(stop).withObserver(progress).withStandbys(db.standbys());
+            if (onlyMismatched) {
+                System.out.println("sluice: repairing " + spec.name() + " where validation finds mismatches ("
+                        + db.describe() + ")");
+                ValidationResult repaired = backfill.repair(spec, wired);
+                progress.finish();
+                return ValidationReport.print(spec.name(), repaired, false);
+            }
             System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
-            RunResult result = backfill.run(spec, options.withStop(stop).withObserver(progress).withStandbys(db.standbys()));
+            RunResult result = backfill.run(spec, wired);
             progress.finish();
-            return report(result);
+            int code = report(result);
+            if (result.outcome() == RunResult.Outcome.COMPLETED && spec.validateAfterRun() && !spec.validate().isEmpty()) {
+                System.out.println("sluice: validating " + spec.name() + " (validate-after-run)");
+                return ValidationReport.print(spec.name(), backfill.validate(spec, wired), false);
+            }
+            return code;
         }
     }
 

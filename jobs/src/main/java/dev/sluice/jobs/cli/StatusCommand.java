@@ -71,6 +71,11 @@ public class StatusCommand implements Callable<Integer> {
                 if (s.lastError() != null) {
                     System.out.println("    last error: " + s.lastError());
                 }
+                if (s.validation() != null) {
+                    System.out.printf(Locale.ROOT, "    last validation %s: %,d rows checked, %,d mismatches%s%n",
+                            s.validation().at(), s.validation().rowsChecked(), s.validation().mismatches(),
+                            s.validation().complete() ? "" : " (unfinished)");
+                }
             }
         }
         return ExitCode.DONE;
@@ -116,6 +121,14 @@ public class StatusCommand implements Callable<Integer> {
         m.put("throttleReason", s.throttleReason());
         m.put("lastError", s.lastError());
         m.put("runnerPid", s.runnerPid());
+        if (s.validation() != null) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("complete", s.validation().complete());
+            v.put("rowsChecked", s.validation().rowsChecked());
+            v.put("mismatches", s.validation().mismatches());
+            v.put("at", s.validation().at());
+            m.put("validation", v);
+        }
         return m;
     }
 }

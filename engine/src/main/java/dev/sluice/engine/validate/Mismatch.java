@@ -1,0 +1,7 @@
+package dev.sluice.engine.validate;
+
+import java.util.List;
+
+/** One mismatching row of a rule: its key, and for a comparison its target and source values (null = SQL NULL). */
+public record Mismatch(List<String> key, String target, String source) {
+}

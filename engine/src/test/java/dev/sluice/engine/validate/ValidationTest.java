@@ -1,0 +1,112 @@
+package dev.sluice.engine.validate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Validation finds exactly the planted mismatches, of every kind; repair fixes exactly those; then it is clean. */
+class ValidationTest {
+
+    private HikariDataSource ds;
+    private Db db;
+    private Backfill backfill;
+
+    private static final JobSpec SPEC = SpecParser.parse("""
+            name: v-lower
+            table: v
+            key: [id]
+            set: { email_lower: lower(email) }
+            chunk: { rows: 500, min-rows: 500, max-rows: 500 }
+            validate:
+              - { target: email_lower, source: lower(email) }
+              - { check: "email_lower IS NOT DISTINCT FROM lower(email)" }
+            """);
+
+    @BeforeEach
+    void seed() {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        backfill = new Backfill(ds);
+        db.exec("CREATE TABLE v (id int PRIMARY KEY, email text, email_lower text)",
+                "INSERT INTO v SELECT g, CASE WHEN g % 97 = 0 THEN NULL ELSE 'Mail' || g || '@X.ORG' END, NULL"
+                        + " FROM generate_series(1, 5000) g", "ANALYZE v");
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    @Test
+    void findsEveryKindOfMismatchAndRepairFixesThem() throws Exception {
+        AtomicInteger chunks = new AtomicInteger();
+        RunResult run = backfill.run(SPEC, RunOptions.defaults().withObserver(r -> {
+            if (chunks.incrementAndGet() == 3) {
+                // A concurrent writer changes rows behind the checkpoint: the backfill will not see them again.
+                db.exec("UPDATE v SET email = 'Changed' || id || '@X.ORG' WHERE id IN (5, 6)");
+            }
+        }));
+        assertThat(run.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        db.exec("UPDATE v SET email_lower = 'wrong' WHERE id = 100",         // wrong value
+                "UPDATE v SET email_lower = NULL WHERE id = 200",            // NULL where a value belongs
+                "UPDATE v SET email_lower = 'stray' WHERE id = 291");        // a value where NULL belongs (291 = 3 * 97)
+
+        ValidationResult found = backfill.validate(SPEC, RunOptions.defaults());
+        assertThat(found.complete()).isTrue();
+        assertThat(found.rows()).isEqualTo(5000);
+        assertThat(found.rules()).hasSize(2);
+        RuleResult compare = found.rules().get(0);
+        assertThat(compare.rule()).isEqualTo("email_lower");
+        assertThat(compare.checked()).isEqualTo(5000);
+        assertThat(compare.mismatches()).isEqualTo(5);
+        assertThat(compare.samples()).containsExactly(
+                new Mismatch(List.of("5"), "mail5@x.org", "changed5@x.org"),
+                new Mismatch(List.of("6"), "mail6@x.org", "changed6@x.org"),
+                new Mismatch(List.of("100"), "wrong", "mail100@x.org"),
+                new Mismatch(List.of("200"), null, "mail200@x.org"),
+                new Mismatch(List.of("291"), "stray", null));
+        assertThat(found.rules().get(1).rule()).isEqualTo("check[1]");
+        assertThat(found.rules().get(1).mismatches()).isEqualTo(5);
+        assertThat(found.rules().get(1).samples()).extracting(Mismatch::key)
+                .containsExactly(List.of("5"), List.of("6"), List.of("100"), List.of("200"), List.of("291"));
+        assertThat(found.clean()).isFalse();
+
+        JobStatus status = backfill.status("v-lower").get(0);
+        assertThat(status.validation().mismatches()).isEqualTo(10);
+        assertThat(backfill.status(null)).extracting(JobStatus::job).containsExactly("v-lower");
+
+        db.exec("CREATE TABLE touched (id int)", """
+                CREATE FUNCTION note_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO touched VALUES (NEW.id); RETURN NEW; END $$""",
+                "CREATE TRIGGER note_touch AFTER UPDATE ON v FOR EACH ROW EXECUTE FUNCTION note_touch()");
+        ValidationResult repaired = backfill.repair(SPEC, RunOptions.defaults());
+        assertThat(db.column("SELECT id FROM touched ORDER BY id")).containsExactly("5", "6", "100", "200", "291");
+        assertThat(repaired.clean()).isTrue();
+        assertThat(repaired.mismatches()).isZero();
+        assertThat(backfill.status("v-lower").get(0).validation().mismatches()).isZero();
+    }
+
+    @Test
+    void aValidationOfACleanTableIsCleanAndReadsInChunks() throws Exception {
+        backfill.run(SPEC, RunOptions.defaults());
+        ValidationResult result = backfill.validate(SPEC, RunOptions.defaults());
+        assertThat(result.clean()).isTrue();
+        assertThat(result.chunks()).isEqualTo(10);
+    }
+}
