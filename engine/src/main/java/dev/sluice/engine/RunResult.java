@@ -1,14 +1,32 @@
 package dev.sluice.engine;
 
+import dev.sluice.engine.validate.ValidationResult;
+
 /**
  * What a run ended with.
  *
  * @param rows    rows in the key ranges the job has covered, over all its executions
  * @param written rows its writes changed
  * @param chunks  chunks committed, over all executions
- * @param seconds wall time of this run
+ * @param seconds    wall time of this run
+ * @param validation the validation after the run, or null if none ran
  */
-public record RunResult(Outcome outcome, String message, long rows, long written, long chunks, double seconds) {
+public record RunResult(Outcome outcome, String message, long rows, long written, long chunks, double seconds,
+                        ValidationResult validation) {
+
+    public RunResult(Outcome outcome, String message, long rows, long written, long chunks, double seconds) {
+        this(outcome, message, rows, written, chunks, seconds, null);
+    }
+
+    /** The same result, with the validation that followed it. */
+    public RunResult validated(ValidationResult v) {
+        boolean clean = v.clean();
+        Outcome o = !v.complete() ? (v.message().contains("stopped") ? Outcome.STOPPED : Outcome.FAILED)
+                : clean ? outcome : Outcome.MISMATCHES;
+        String m = clean ? message + "; validation clean" : !v.complete() ? message + "; " + v.message()
+                : message + "; validation found " + v.mismatches() + " mismatches (repair: run --only-mismatched)";
+        return new RunResult(o, m, rows, written, chunks, seconds, v);
+    }
 
     public enum Outcome {
         /** Every key range has been applied. */
@@ -19,6 +37,8 @@ public record RunResult(Outcome outcome, String message, long rows, long written
         FAILED,
         /** Stopped by a signal or an operator after a chunk; resumable. */
         STOPPED,
+        /** Every range was applied, but validation found mismatches. */
+        MISMATCHES,
         /** Not runnable now: another runner holds the job, or it was cancelled. */
         NOT_RUNNABLE
     }

@@ -134,10 +134,19 @@ public final class StatusReader {
         if ((state == JobStatus.State.RUNNING || state == JobStatus.State.THROTTLED) && rate > 0) {
             eta = Math.max(0, Math.round((estimated - cp.rows()) / rate));
         }
+        JobStatus.Validation validation = validation(repository, job);
+        LocalDateTime completedAt = execution.getEndTime();
+        if (state == JobStatus.State.COMPLETED && validation != null && validation.complete() && validation.mismatches() > 0
+                && (completedAt == null || validation.at() == null || !LocalDateTime.parse(validation.at()).isBefore(completedAt))) {
+            // Every range was applied, but the data says it is not done.
+            state = JobStatus.State.FAILED;
+            lastError = "validation found " + validation.mismatches() + " mismatches; repair with 'run " + job
+                    + " --only-mismatched'";
+        }
         return new JobStatus(job, state, cp.rows(), cp.written(), estimated, cp.chunks(),
                 cp.lastKey() == null ? List.of() : cp.lastKey().values(), Math.round(rate * 10) / 10.0, eta,
                 cp.chunkRows(), throttleReason, lastError, spec == null ? null : spec.table(),
-                runner.isPresent() ? runner.getAsInt() : null, validation(repository, job));
+                runner.isPresent() ? runner.getAsInt() : null, validation);
     }
 
     private static JobStatus.Validation validation(JobRepository repository, String job) {

@@ -4,10 +4,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
 
@@ -28,6 +31,25 @@ final class ExpressionCheck {
         }
         if (where != null) {
             explain(c, "where", "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + SqlFragments.forJdbc(where) + ")");
+        }
+    }
+
+    /** Type-checks validation rules: a comparison must be comparable with IS DISTINCT FROM, a check boolean. */
+    static void checkRules(Connection c, Table table, List<JobSpec.ValidationRule> rules) throws SQLException {
+        for (int i = 0; i < rules.size(); i++) {
+            JobSpec.ValidationRule r = rules.get(i);
+            String field = "validate[" + i + "]";
+            if (r.check() != null) {
+                explain(c, field + ".check", "SELECT 1 FROM " + table.qualifiedName() + " WHERE ("
+                        + SqlFragments.forJdbc(r.check()) + ")");
+                continue;
+            }
+            Column target = table.column(r.target());
+            if (target == null) {
+                throw new SpecException(field + ".target", "no column '" + r.target() + "' in " + table.qualifiedName());
+            }
+            explain(c, field + ".source", "SELECT " + target.quoted() + " IS DISTINCT FROM (" + SqlFragments.forJdbc(r.source())
+                    + ") FROM " + table.qualifiedName() + " WHERE false");
         }
     }
 

@@ -55,7 +55,12 @@ public final class Preflight {
         Map<Column, String> set = TargetColumnsCheck.resolve(keyset, spec.set());
         set.forEach((col, expr) -> findings.add(Finding.ok("set", col.name() + " (" + col.type() + ") = " + expr)));
         ExpressionCheck.check(c, table, set, spec.where());
+        ExpressionCheck.checkRules(c, table, spec.validate());
         findings.add(Finding.ok("types", "every expression type-checks against " + table.qualifiedName()));
+        if (!spec.validate().isEmpty()) {
+            findings.add(Finding.ok("validate", spec.validate().size() + " rule(s)" + (spec.validateAfterRun()
+                    ? ", run after the last chunk" : ", run by 'sluice validate' only (validate-after-run: false)")));
+        }
 
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         Map<Column, String> jdbcSet = new java.util.LinkedHashMap<>();

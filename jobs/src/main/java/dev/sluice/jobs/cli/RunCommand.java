@@ -67,12 +67,10 @@ public class RunCommand implements Callable<Integer> {
             System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
             RunResult result = backfill.run(spec, wired);
             progress.finish();
-            int code = report(result);
-            if (result.outcome() == RunResult.Outcome.COMPLETED && spec.validateAfterRun() && !spec.validate().isEmpty()) {
-                System.out.println("sluice: validating " + spec.name() + " (validate-after-run)");
-                return ValidationReport.print(spec.name(), backfill.validate(spec, wired), false);
+            if (result.validation() != null) {
+                ValidationReport.print(spec.name(), result.validation(), false);
             }
-            return code;
+            return report(result);
         }
     }
 
@@ -87,6 +85,10 @@ public class RunCommand implements Callable<Integer> {
             case STOPPED -> {
                 System.out.println(summary);
                 return ExitCode.STOPPED;
+            }
+            case MISMATCHES -> {
+                System.out.println(summary);
+                return ExitCode.MISMATCHES;
             }
             case NOT_RUNNABLE -> {
                 System.err.println("sluice: " + r.message());
