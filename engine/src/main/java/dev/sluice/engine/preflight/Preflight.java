@@ -68,7 +68,7 @@ public final class Preflight {
         Chunker chunker = new Chunker(keyset);
         InPlaceWriter writer = new InPlaceWriter(keyset, jdbcSet, where);
 
-        long estimated = estimate(c, "SELECT 1 FROM " + table.qualifiedName());
+        long estimated = rowCount(c, table);
         long matching = where == null ? estimated
                 : estimate(c, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
         int rows = spec.chunk().rows();
@@ -106,6 +106,23 @@ public final class Preflight {
         return used ? Finding.ok("index use", purpose + " uses " + index)
                 : Finding.warn("index use", purpose + " does not use " + index + " (small table, or stale statistics?"
                         + " run ANALYZE); see its plan below");
+    }
+
+    /**
+     * The table's rows as the last VACUUM or ANALYZE counted them (pg_class.reltuples), which autovacuum keeps
+     * current; the planner's estimate only when the table was never analyzed. The planner scales reltuples by
+     * the table's current size, which a backfill's own dead row versions inflate up to twice.
+     */
+    private static long rowCount(Connection c, Table table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint FROM pg_class WHERE oid = ?")) {
+            ps.setLong(1, table.oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getLong(1) > 0) {
+                    return rs.getLong(1);
+                }
+            }
+        }
+        return estimate(c, "SELECT 1 FROM " + table.qualifiedName());
     }
 
     private static long estimate(Connection c, String query) throws SQLException {

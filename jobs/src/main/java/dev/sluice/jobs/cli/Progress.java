@@ -38,6 +38,10 @@ public final class Progress implements ChunkObserver {
 
     @Override
     public void started(long estimatedRows, long rowsDone) {
+        if (last != null && terminal) {
+            out.println(); // a new phase (validation after the backfill) gets a line of its own
+        }
+        last = null;
         this.estimated = estimatedRows;
         this.rowsAtStart = rowsDone;
         this.startedAt = System.nanoTime();

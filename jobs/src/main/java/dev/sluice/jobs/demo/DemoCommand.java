@@ -20,6 +20,7 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.validate.ValidationResult;
 import dev.sluice.jobs.cli.ExitCode;
 import dev.sluice.jobs.cli.Progress;
 
@@ -38,6 +39,10 @@ public class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--rows", defaultValue = "1000000", description = "rows to seed (default: ${DEFAULT-VALUE})")
     long rows;
+
+    @Option(names = "--plant", defaultValue = "0", paramLabel = "N",
+            description = "after the run, corrupt N rows, validate (finds N), repair, validate again (finds 0)")
+    long plant;
 
     @Override
     public Integer call() throws Exception {
@@ -70,8 +75,29 @@ public class DemoCommand implements Callable<Integer> {
             long wrong = Long.parseLong(query(ds,
                     "SELECT count(*) FROM public.orders WHERE email_lower IS DISTINCT FROM lower(email)"));
             summary(result, wrong);
-            return result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0 ? ExitCode.DONE : ExitCode.FAILED;
+            boolean ok = result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0;
+            if (ok && plant > 0) {
+                ok = plantAndRepair(ds, backfill, spec);
+            }
+            return ok ? ExitCode.DONE : ExitCode.FAILED;
         }
+    }
+
+    private boolean plantAndRepair(HikariDataSource ds, Backfill backfill, JobSpec spec) throws SQLException {
+        long every = Math.max(1, rows / plant);
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("UPDATE public.orders SET email_lower = 'planted' WHERE id IN (SELECT id FROM public.orders"
+                    + " WHERE id % " + every + " = 0 ORDER BY id LIMIT " + plant + ")");
+        }
+        System.out.printf(Locale.ROOT, "%nplanted %,d mismatches; sluice validate:%n", plant);
+        ValidationResult found = backfill.validate(spec, RunOptions.defaults());
+        System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches (exit code would be %d)%n", found.rows(),
+                found.mismatches(), found.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
+        System.out.println("sluice run --only-mismatched (repair, then validate again):");
+        ValidationResult repaired = backfill.repair(spec, RunOptions.defaults());
+        System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches (exit code would be %d)%n", repaired.rows(),
+                repaired.mismatches(), repaired.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
+        return found.mismatches() == plant && repaired.clean();
     }
 
     private long seed(HikariDataSource ds) throws SQLException {
@@ -94,6 +120,10 @@ public class DemoCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  chunks       %,d%n", r.chunks());
         System.out.printf(Locale.ROOT, "  duration     %.2fs%n", r.seconds());
         System.out.printf(Locale.ROOT, "  rate         %,.0f rows/s%n", r.seconds() > 0 ? r.rows() / r.seconds() : 0);
+        if (r.validation() != null) {
+            System.out.printf(Locale.ROOT, "  validation   %,d rows checked, %,d mismatches%n", r.validation().rows(),
+                    r.validation().mismatches());
+        }
         System.out.printf(Locale.ROOT, "  check        %,d rows where email_lower IS DISTINCT FROM lower(email)%n", wrong);
     }
 
