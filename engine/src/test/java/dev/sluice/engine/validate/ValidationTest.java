@@ -11,6 +11,7 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -102,6 +103,32 @@ class ValidationTest {
         assertThat(repaired.clean()).isTrue();
         assertThat(repaired.mismatches()).isZero();
         assertThat(backfill.status("v-lower").get(0).validation().mismatches()).isZero();
+    }
+
+    @Test
+    void anInterruptedValidationContinuesWhereItStoppedWithoutCountingARangeTwice() throws Exception {
+        backfill.run(SPEC, RunOptions.defaults());
+        db.exec("UPDATE v SET email_lower = 'bad' WHERE id % 50 = 0"); // 100 rows, spread over every chunk
+        StopSignal stop = new StopSignal();
+        AtomicInteger chunks = new AtomicInteger();
+        ValidationResult partial = backfill.validate(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
+            if (chunks.incrementAndGet() == 4) {
+                stop.request("test");
+            }
+        }));
+        assertThat(partial.complete()).isFalse();
+        assertThat(partial.rows()).isEqualTo(2000);
+        assertThat(partial.mismatches()).isEqualTo(80); // 40 rows so far, two rules
+
+        ValidationResult resumed = backfill.validate(SPEC, RunOptions.defaults());
+        assertThat(resumed.complete()).isTrue();
+        assertThat(resumed.rows()).isEqualTo(5000);
+        assertThat(resumed.rules().get(0).mismatches()).isEqualTo(100);
+        assertThat(resumed.rules().get(0).samples()).hasSize(Validator.SAMPLES);
+
+        ValidationResult again = backfill.validate(SPEC, RunOptions.defaults());
+        assertThat(again.rows()).as("a finished validation is not continued: the next one starts over").isEqualTo(5000);
+        assertThat(again.rules().get(0).mismatches()).isEqualTo(100);
     }
 
     @Test
