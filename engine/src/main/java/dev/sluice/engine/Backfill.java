@@ -26,6 +26,15 @@ import dev.sluice.engine.checkpoint.Recovery;
 import dev.sluice.engine.checkpoint.JobRecord;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.health.HealthGates;
+import dev.sluice.engine.metrics.JobMetrics;
+import dev.sluice.engine.metrics.JobStateMetrics;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import io.micrometer.core.instrument.MeterRegistry;
+import dev.sluice.engine.throttle.Pacer;
+
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import dev.sluice.engine.control.StatusReader;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.preflight.DryRun;
@@ -55,6 +64,7 @@ public final class Backfill {
 
     private final DataSource dataSource;
     private final String schema;
+    private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
 
     public Backfill(DataSource dataSource) {
         this(dataSource, CheckpointStore.DEFAULT_SCHEMA);
@@ -99,6 +109,14 @@ public final class Backfill {
      */
     public RunResult run(JobSpec spec, RunOptions options) throws SQLException {
         RunResult result = runBackfill(spec, options);
+        if (options.metrics() != null) {
+            states(options.metrics()).state(spec.name(), switch (result.outcome()) {
+                case COMPLETED, ALREADY_COMPLETE -> JobStatus.State.COMPLETED;
+                case STOPPED -> JobStatus.State.STOPPED;
+                case NOT_RUNNABLE -> JobStatus.State.NOT_STARTED;
+                default -> JobStatus.State.FAILED;
+            });
+        }
         boolean validates = spec.validateAfterRun() && !spec.validate().isEmpty();
         if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
             return result.validated(validate(spec, options));
@@ -146,8 +164,7 @@ public final class Backfill {
                 parameters = last.getJobParameters();
             }
             try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
-                Job job = BackfillJob.assemble(store, prepared,
-                        new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates));
+                Job job = BackfillJob.assemble(store, prepared, wiring(spec.name(), lock, options, gates));
                 JobExecution execution = store.operator().start(job, parameters);
                 return result(execution, started);
             }
@@ -178,6 +195,9 @@ public final class Backfill {
         Checkpoint cp = step == null ? new Checkpoint(null, 0, 0, 0, 0, 0) : Checkpoint.from(step.getExecutionContext());
         List<RuleResult> rules = step == null ? List.of() : ValidationLedger.results(step.getExecutionContext());
         boolean complete = execution.getStatus() == BatchStatus.COMPLETED;
+        if (options.metrics() != null) {
+            states(options.metrics()).validation(spec.name(), rules);
+        }
         String message = complete ? "validated " + cp.rows() + " rows"
                 : result(execution, started).message().replace("job " + jobName, "validation of " + spec.name());
         return new ValidationResult(complete, message, rules, cp.rows(), cp.chunks(), seconds(started));
@@ -248,13 +268,31 @@ public final class Backfill {
                 Recovery.makeRestartable(store, last);
                 parameters = last.getJobParameters();
             }
-            Job job = factory.create(store, new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates));
+            // Validation and repair runs do not feed the job's chunk meters: those count the backfill.
+            Job job = factory.create(store, wiring(spec.name(), lock, options.withMetrics(null), gates));
             return store.operator().start(job, parameters);
         } catch (SpecException | SQLException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("Spring Batch refused to run " + jobName + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Connects a run to its stop signal, observers, gates and, when asked, meters and Batch observations. */
+    private JobStateMetrics states(MeterRegistry registry) {
+        return stateMetrics.computeIfAbsent(registry, JobStateMetrics::new);
+    }
+
+    private BackfillJob.Wiring wiring(String job, RunnerLock lock, RunOptions options, HealthGates gates) {
+        if (options.metrics() == null) {
+            return new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE,
+                    ObservationRegistry.NOOP);
+        }
+        JobMetrics meters = new JobMetrics(options.metrics(), job, states(options.metrics()));
+        gates.onReadings(meters::readings);
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(options.metrics()));
+        return new BackfillJob.Wiring(lock, options.stop(), options.observer().and(meters), gates, meters, observations);
     }
 
     private static void refuseChangedSemantics(JobExecution last, JobSpec spec, boolean force) {

@@ -12,6 +12,8 @@ import dev.sluice.engine.throttle.ChunkSizer;
 import dev.sluice.engine.throttle.Pacer;
 import dev.sluice.engine.throttle.RowRateLimiter;
 
+import io.micrometer.observation.ObservationRegistry;
+
 import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
@@ -36,7 +38,8 @@ public final class BackfillJob {
     }
 
     /** What a run brings besides the spec: how to stop it, who watches it, and the connection to standbys. */
-    public record Wiring(RunnerLock lock, StopSignal stop, ChunkObserver observer, HealthGates gates) {
+    public record Wiring(RunnerLock lock, StopSignal stop, ChunkObserver observer, HealthGates gates,
+                         Pacer.Observer pacerObserver, ObservationRegistry observations) {
     }
 
     /**
@@ -70,6 +73,7 @@ public final class BackfillJob {
                 work.ledger(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
                 wiring.stop(), wiring.lock(), wiring.observer());
         Step step = new StepBuilder(work.stepName(), store.repository())
+                .observationRegistry(wiring.observations())
                 .tasklet(tasklet, store.transactionManager())
                 .exceptionHandler(retry)
                 .listener(new StepExecutionListener() {
@@ -80,7 +84,7 @@ public final class BackfillJob {
                         start.writeTo(ec);
                         Checkpoint.recordError(ec, null);
                         pacer.observe(new ThrottleRecorder(stepExecution.getJobExecution(), store.repository(),
-                                store.transactionManager(), Pacer.Observer.NONE));
+                                store.transactionManager(), wiring.pacerObserver()));
                         wiring.observer().started(prepared.estimatedRows(), start.rows());
                     }
 
@@ -96,6 +100,7 @@ public final class BackfillJob {
                 })
                 .build();
         return new JobBuilder(work.jobName(), store.repository())
+                .observationRegistry(wiring.observations())
                 .start(step)
                 .listener(new JobExecutionListener() {
                     @Override

@@ -6,6 +6,30 @@ public interface ChunkObserver {
 
     ChunkObserver NONE = report -> { };
 
+    /** Tells both observers, this one first. */
+    default ChunkObserver and(ChunkObserver other) {
+        ChunkObserver first = this;
+        return new ChunkObserver() {
+            @Override
+            public void chunkCommitted(ChunkReport report) {
+                first.chunkCommitted(report);
+                other.chunkCommitted(report);
+            }
+
+            @Override
+            public void started(long estimatedRows, long rowsDone) {
+                first.started(estimatedRows, rowsDone);
+                other.started(estimatedRows, rowsDone);
+            }
+
+            @Override
+            public void chunkFailed(String error, int attempt) {
+                first.chunkFailed(error, attempt);
+                other.chunkFailed(error, attempt);
+            }
+        };
+    }
+
     void chunkCommitted(ChunkReport report);
 
     /**

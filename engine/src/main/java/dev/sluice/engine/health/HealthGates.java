@@ -41,6 +41,7 @@ public final class HealthGates implements AutoCloseable {
     private long polledAt;
     private boolean polled;
     private String reason;
+    private volatile java.util.function.Consumer<List<Reading>> listener = r -> { };
 
     public HealthGates(List<Signal> signals, Duration poll) {
         this(signals, poll, System::nanoTime);
@@ -102,6 +103,11 @@ public final class HealthGates implements AutoCloseable {
         return reason;
     }
 
+    /** Told of every poll's readings (metrics). */
+    public void onReadings(java.util.function.Consumer<List<Reading>> l) {
+        this.listener = l;
+    }
+
     /** The latest readings, for status and metrics. */
     public synchronized List<Reading> readings() {
         return readings;
@@ -145,5 +151,6 @@ public final class HealthGates implements AutoCloseable {
         }
         readings = List.copyOf(all);
         reason = reasons.isEmpty() ? null : String.join("; ", reasons);
+        listener.accept(readings);
     }
 }

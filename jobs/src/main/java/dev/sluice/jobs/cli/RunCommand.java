@@ -12,6 +12,7 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.jobs.metrics.MetricsEndpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,6 +39,10 @@ public class RunCommand implements Callable<Integer> {
             + " then validate again")
     boolean onlyMismatched;
 
+    @Option(names = "--metrics-port", paramLabel = "P",
+            description = "serve the run's metrics at http://HOST:P/actuator/prometheus while it runs")
+    Integer metricsPort;
+
     @Mixin
     DatabaseOptions db;
 
@@ -53,25 +58,31 @@ public class RunCommand implements Callable<Integer> {
             if (dryRun) {
                 return dryRun(backfill, spec);
             }
-            StopSignal stop = new StopSignal();
-            Signals.stopOnTermination(stop);
-            Progress progress = Progress.console();
-            RunOptions wired = options.withStop(stop).withObserver(progress).withStandbys(db.standbys());
-            if (onlyMismatched) {
-                System.out.println("sluice: repairing " + spec.name() + " where validation finds mismatches ("
-                        + db.describe() + ")");
-                ValidationResult repaired = backfill.repair(spec, wired);
-                progress.finish();
-                return ValidationReport.print(spec.name(), repaired, false);
+            try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsPort)) {
+                return execute(backfill, spec, metrics == null ? options : options.withMetrics(metrics.registry()));
             }
-            System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
-            RunResult result = backfill.run(spec, wired);
-            progress.finish();
-            if (result.validation() != null) {
-                ValidationReport.print(spec.name(), result.validation(), false);
-            }
-            return report(result);
         }
+    }
+
+    private int execute(Backfill backfill, JobSpec spec, RunOptions options) throws Exception {
+        StopSignal stop = new StopSignal();
+        Signals.stopOnTermination(stop);
+        Progress progress = Progress.console();
+        RunOptions wired = options.withStop(stop).withObserver(progress).withStandbys(db.standbys());
+        if (onlyMismatched) {
+            System.out.println("sluice: repairing " + spec.name() + " where validation finds mismatches ("
+                    + db.describe() + ")");
+            ValidationResult repaired = backfill.repair(spec, wired);
+            progress.finish();
+            return ValidationReport.print(spec.name(), repaired, false);
+        }
+        System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
+        RunResult result = backfill.run(spec, wired);
+        progress.finish();
+        if (result.validation() != null) {
+            ValidationReport.print(spec.name(), result.validation(), false);
+        }
+        return report(result);
     }
 
     private static int report(RunResult r) {

@@ -1,0 +1,135 @@
+package dev.sluice.engine.metrics;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.health.Reading;
+import dev.sluice.engine.throttle.Pacer;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * A job's meters, updated once per chunk (never per row) and on throttle and health events. Prometheus names:
+ * {@code sluice_rows_total}, {@code sluice_chunks_total{outcome}}, {@code sluice_chunk_duration_seconds}
+ * (histogram), {@code sluice_chunk_rows}, {@code sluice_progress_ratio}, {@code sluice_eta_seconds},
+ * {@code sluice_throttle_seconds_total{reason}}, {@code sluice_replica_lag_seconds{replica}},
+ * {@code sluice_replica_lag_bytes{replica}}; all tagged {@code job} but the replica gauges.
+ */
+public final class JobMetrics implements ChunkObserver, Pacer.Observer {
+
+    private final MeterRegistry registry;
+    private final String job;
+    private final Counter rows;
+    private final Counter committed;
+    private final Counter failed;
+    private final Timer duration;
+    private final AtomicLong chunkRows = new AtomicLong();
+    private final AtomicLong progressPermille = new AtomicLong();
+    private final AtomicLong etaSeconds = new AtomicLong(-1);
+    private final Map<String, Counter> throttle = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lagMillis = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lagBytes = new ConcurrentHashMap<>();
+    private long estimated;
+    private long rowsAtStart;
+    private long startedNanos;
+    private final JobStateMetrics states;
+
+    public JobMetrics(MeterRegistry registry, String job, JobStateMetrics states) {
+        this.registry = registry;
+        this.job = job;
+        this.states = states;
+        this.rows = Counter.builder("sluice.rows").description("rows in committed key ranges").tag("job", job)
+                .register(registry);
+        this.committed = chunks("committed");
+        this.failed = chunks("failed");
+        this.duration = Timer.builder("sluice.chunk.duration").description("chunk duration, finding to commit")
+                .tag("job", job).publishPercentileHistogram().register(registry);
+        Gauge.builder("sluice.chunk.rows", chunkRows, AtomicLong::get).description("rows of the last chunk")
+                .tag("job", job).register(registry);
+        Gauge.builder("sluice.progress.ratio", progressPermille, p -> p.get() / 1000.0)
+                .description("rows done over the estimate").tag("job", job).register(registry);
+        Gauge.builder("sluice.eta", etaSeconds, AtomicLong::get).baseUnit("seconds")
+                .description("estimated seconds to completion, -1 when unknown").tag("job", job).register(registry);
+    }
+
+    private Counter chunks(String outcome) {
+        return Counter.builder("sluice.chunks").description("chunks by outcome").tag("job", job)
+                .tag("outcome", outcome).register(registry);
+    }
+
+    @Override
+    public void started(long estimatedRows, long rowsDone) {
+        states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+        this.estimated = estimatedRows;
+        this.rowsAtStart = rowsDone;
+        this.startedNanos = System.nanoTime();
+    }
+
+    @Override
+    public void chunkCommitted(ChunkReport report) {
+        rows.increment(report.range().rows());
+        committed.increment();
+        duration.record(report.nanos(), TimeUnit.NANOSECONDS);
+        chunkRows.set(report.range().rows());
+        if (estimated > 0) {
+            progressPermille.set(Math.min(1000, report.totalRows() * 1000 / estimated));
+        }
+        double seconds = (System.nanoTime() - startedNanos) / 1e9;
+        double rate = seconds > 0 ? (report.totalRows() - rowsAtStart) / seconds : 0;
+        etaSeconds.set(rate > 0 ? Math.max(0, Math.round((estimated - report.totalRows()) / rate)) : -1);
+    }
+
+    @Override
+    public void chunkFailed(String error, int attempt) {
+        failed.increment();
+    }
+
+    @Override
+    public void throttled(String reason) {
+        states.state(job, dev.sluice.engine.control.JobStatus.State.THROTTLED);
+    }
+
+    @Override
+    public void unthrottled(long waitedNanos) {
+        states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+    }
+
+    @Override
+    public void waited(String reason, long nanos) {
+        throttle.computeIfAbsent(reason, r -> Counter.builder("sluice.throttle").baseUnit("seconds")
+                .description("time chunks waited, by reason").tag("job", job).tag("reason", r).register(registry))
+                .increment(nanos / 1e9);
+    }
+
+    /** Latest health readings: replica lag gauges. */
+    public void readings(Iterable<Reading> readings) {
+        for (Reading r : readings) {
+            if (!r.subject().startsWith("replica ")) {
+                continue;
+            }
+            String replica = r.subject().substring("replica ".length());
+            if (r.bytes()) {
+                gauge(lagBytes, "sluice.replica.lag.bytes", replica, "bytes").set(Math.round(r.value()));
+            } else {
+                gauge(lagMillis, "sluice.replica.lag", replica, "seconds")
+                        .set(Double.isInfinite(r.value()) ? Long.MAX_VALUE : Math.round(r.value() * 1000));
+            }
+        }
+    }
+
+    private AtomicLong gauge(Map<String, AtomicLong> gauges, String name, String replica, String unit) {
+        return gauges.computeIfAbsent(replica, k -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder(name, value, v -> "seconds".equals(unit) ? v.get() / 1000.0 : v.get()).baseUnit(unit)
+                    .description("replica replay lag").tag("replica", k).register(registry);
+            return value;
+        });
+    }
+}
