@@ -24,7 +24,10 @@ import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.Failures;
 import dev.sluice.engine.checkpoint.Recovery;
 import dev.sluice.engine.checkpoint.JobRecord;
+import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.checkpoint.BatchSchema;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.metrics.JobMetrics;
 import dev.sluice.engine.metrics.JobStateMetrics;
@@ -156,6 +159,9 @@ public final class Backfill {
                     return finished(last, started);
                 }
                 parameters = runNumber(Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L) + 1);
+            } else if (!options.resumeOnly() && StopSignal.PAUSE.equals(stopReason(last))) {
+                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is paused; continue it with"
+                        + " 'resume " + spec.name() + "'");
             } else {
                 refuseChangedSemantics(last, spec, options.force());
                 // We hold the job's lock, so a runner that left it STARTED is gone (killed, or lost its
@@ -166,6 +172,9 @@ public final class Backfill {
             try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
                 Job job = BackfillJob.assemble(store, prepared, wiring(spec.name(), lock, options, gates));
                 JobExecution execution = store.operator().start(job, parameters);
+                if (execution.getStatus() == BatchStatus.STOPPED && StopSignal.CANCEL.equals(stopReason(execution))) {
+                    store.operator().abandon(execution); // cancelled: never resumed
+                }
                 return result(execution, started);
             }
         } catch (SpecException | SQLException e) {
@@ -356,10 +365,16 @@ public final class Backfill {
                 outcome = RunResult.Outcome.COMPLETED;
                 message = "job " + name + " completed";
             }
-            case STOPPED -> {
+            case STOPPED, ABANDONED -> {
                 outcome = RunResult.Outcome.STOPPED;
-                message = "job " + name + " stopped after chunk " + cp.chunks() + " (last key " + cp.lastKey()
-                        + "); resume it with 'resume " + name + "'";
+                String reason = stopReason(execution);
+                if (StopSignal.CANCEL.equals(reason)) {
+                    message = "job " + name + " cancelled after chunk " + cp.chunks() + " (last key " + cp.lastKey()
+                            + "); it will not resume ('run --again' starts it over)";
+                } else {
+                    message = "job " + name + (StopSignal.PAUSE.equals(reason) ? " paused" : " stopped") + " after chunk "
+                            + cp.chunks() + " (last key " + cp.lastKey() + "); resume it with 'resume " + name + "'";
+                }
             }
             default -> {
                 outcome = RunResult.Outcome.FAILED;
@@ -370,6 +385,67 @@ public final class Backfill {
             }
         }
         return new RunResult(outcome, message, cp.rows(), cp.written(), cp.chunks(), seconds(started));
+    }
+
+    private static String stopReason(JobExecution execution) {
+        return execution.getStepExecutions().stream().filter(s -> STEP.equals(s.getStepName())).findFirst()
+                .map(s -> Checkpoint.stopReason(s.getExecutionContext())).orElse(null);
+    }
+
+    /**
+     * Asks job {@code name} to pause, cancel or change its throttle. A running job takes the request within a
+     * chunk; this waits up to {@code wait} for it to be taken. A job that is not running can only be cancelled
+     * (if unfinished): it is marked so at once.
+     *
+     * @return what happened, in one line; {@code ok} false when the request does not apply now
+     */
+    public ControlResult control(String name, ControlMailbox.Request request, java.time.Duration wait, String by)
+            throws SQLException, InterruptedException {
+        List<JobStatus> statuses = status(name);
+        JobStatus before = statuses.isEmpty() ? JobStatus.notStarted(name, null) : statuses.get(0);
+        String verb = request.command().name().toLowerCase();
+        if (before.runnerPid() == null) {
+            if (request.command() == ControlMailbox.Command.CANCEL && (before.state() == JobStatus.State.FAILED
+                    || before.state() == JobStatus.State.STOPPED || before.state() == JobStatus.State.PAUSED)) {
+                CheckpointStore store = CheckpointStore.open(dataSource, schema);
+                JobExecution last = store.repository().getLastJobExecution(store.repository().getLastJobInstance(name));
+                Recovery.makeRestartable(store, last);
+                try {
+                    store.operator().abandon(store.repository().getJobExecution(last.getId()));
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot cancel job " + name + ": " + e.getMessage(), e);
+                }
+                return new ControlResult(true, "job " + name + " cancelled (it was " + before.state() + ")");
+            }
+            return new ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to " + verb);
+        }
+        BatchSchema.ensure(dataSource, schema);
+        new ControlMailbox(dataSource, schema).send(name, request, by);
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            JobStatus now = status(name).get(0);
+            if (request.command() == ControlMailbox.Command.TUNE ? !pending(name) : now.runnerPid() == null) {
+                return new ControlResult(true, "job " + name + ": " + verb + " taken" + (request.command()
+                        == ControlMailbox.Command.TUNE ? "" : "; now " + now.state()));
+            }
+            Thread.sleep(100);
+        }
+        return new ControlResult(true, "job " + name + ": " + verb + " requested; the runner takes it after its current chunk");
+    }
+
+    /** What a control request came to. */
+    public record ControlResult(boolean ok, String message) {
+    }
+
+    private boolean pending(String name) throws SQLException {
+        try (Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM " + schema + ".job_control WHERE job = ?")) {
+            ps.setString(1, name);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
     }
 
     private static Checkpoint checkpoint(JobExecution execution) {

@@ -3,6 +3,8 @@ package dev.sluice.engine.checkpoint;
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.control.ControlPoller;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.health.HealthGates;
@@ -72,6 +74,8 @@ public final class BackfillJob {
         BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.chunker(), work.writer(),
                 work.ledger(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
                 wiring.stop(), wiring.lock(), wiring.observer());
+        ControlMailbox mailbox = new ControlMailbox(store.dataSource(), store.schema());
+        ControlPoller[] poller = new ControlPoller[1];
         Step step = new StepBuilder(work.stepName(), store.repository())
                 .observationRegistry(wiring.observations())
                 .tasklet(tasklet, store.transactionManager())
@@ -83,6 +87,15 @@ public final class BackfillJob {
                         Checkpoint start = Checkpoint.from(ec).startingExecution(sizer.rows());
                         start.writeTo(ec);
                         Checkpoint.recordError(ec, null);
+                        Checkpoint.recordStop(ec, null);
+                        poller[0] = new ControlPoller(mailbox, spec.name(), wiring.stop(), request -> {
+                            if (request.rowsPerSecond() != null) {
+                                pacer.rowsPerSecond(request.rowsPerSecond());
+                            }
+                            if (request.chunkTarget() != null) {
+                                sizer.target(request.chunkTarget());
+                            }
+                        });
                         pacer.observe(new ThrottleRecorder(stepExecution.getJobExecution(), store.repository(),
                                 store.transactionManager(), wiring.pacerObserver()));
                         wiring.observer().started(prepared.estimatedRows(), start.rows());
@@ -90,6 +103,9 @@ public final class BackfillJob {
 
                     @Override
                     public ExitStatus afterStep(StepExecution stepExecution) {
+                        if (poller[0] != null) {
+                            poller[0].close();
+                        }
                         // Spring Batch saves the context once more after this, with the last committed checkpoint.
                         if (!stepExecution.getFailureExceptions().isEmpty()) {
                             Checkpoint.recordError(stepExecution.getExecutionContext(),

@@ -72,7 +72,9 @@ public final class BackfillTasklet implements Tasklet {
         StepExecution step = chunkContext.getStepContext().getStepExecution();
         int rows = sizer.rows();
         if (stop.requested() || !pacer.awaitTurn(rows)) {
-            // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED.
+            // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED; the reason
+            // commits with that transaction.
+            Checkpoint.recordStop(step.getExecutionContext(), stop.reason());
             step.setTerminateOnly();
             return RepeatStatus.CONTINUABLE;
         }

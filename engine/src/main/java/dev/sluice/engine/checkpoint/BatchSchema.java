@@ -31,7 +31,7 @@ public final class BatchSchema {
     /** Creates the schema and tables unless they exist. */
     public static void ensure(DataSource dataSource, String schema) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            if (exists(c, schema)) {
+            if (exists(c, schema) && exists(c, schema, "job_control")) {
                 return;
             }
             boolean autoCommit = c.getAutoCommit();
@@ -47,6 +47,12 @@ public final class BatchSchema {
                         }
                     }
                 }
+                // Operators' requests to running jobs (pause, cancel, tune), taken by the runner within a chunk.
+                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".job_control ("
+                        + "job text NOT NULL, command text NOT NULL CHECK (command IN ('pause', 'cancel', 'tune')),"
+                        + " rows_per_second bigint, chunk_target_ms bigint,"
+                        + " requested_at timestamptz NOT NULL DEFAULT now(), requested_by text,"
+                        + " PRIMARY KEY (job, command))");
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -58,8 +64,13 @@ public final class BatchSchema {
     }
 
     private static boolean exists(Connection c, String schema) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.batch_step_execution_context')")) {
+        return exists(c, schema, "batch_step_execution_context");
+    }
+
+    private static boolean exists(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.' || ?)")) {
             ps.setString(1, Sql.quote(schema));
+            ps.setString(2, table);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getString(1) != null;
             }

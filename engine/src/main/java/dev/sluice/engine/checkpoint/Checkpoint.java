@@ -31,6 +31,7 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
     private static final String ROWS_AT_START = "sluice.rowsAtStart";
     private static final String CHUNK_ROWS = "sluice.chunkRows";
     private static final String LAST_ERROR = "sluice.lastError";
+    private static final String STOP_REASON = "sluice.stopReason";
 
     public static Checkpoint from(ExecutionContext ec) {
         String key = ec.containsKey(LAST_KEY) ? ec.getString(LAST_KEY) : null;
@@ -73,5 +74,19 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
     /** Why the last execution failed, or null. */
     public static String lastError(ExecutionContext ec) {
         return ec.containsKey(LAST_ERROR) ? ec.getString(LAST_ERROR) : null;
+    }
+
+    /** Records why the execution stops (an operator's pause or cancel, a signal), or clears it with null. */
+    public static void recordStop(ExecutionContext ec, String reason) {
+        if (reason == null) {
+            ec.remove(STOP_REASON);
+        } else {
+            ec.putString(STOP_REASON, reason);
+        }
+    }
+
+    /** Why the last execution stopped, or null. */
+    public static String stopReason(ExecutionContext ec) {
+        return ec.containsKey(STOP_REASON) ? ec.getString(STOP_REASON) : null;
     }
 }

@@ -22,13 +22,15 @@ public final class CheckpointStore {
     public static final String DEFAULT_SCHEMA = "sluice";
 
     private final DataSource dataSource;
+    private final String schema;
     private final PlatformTransactionManager transactionManager;
     private final JobRepository repository;
     private final JobOperator operator;
 
-    private CheckpointStore(DataSource dataSource, PlatformTransactionManager tm, JobRepository repository,
-                            JobOperator operator) {
+    private CheckpointStore(DataSource dataSource, String schema, PlatformTransactionManager tm,
+                            JobRepository repository, JobOperator operator) {
         this.dataSource = dataSource;
+        this.schema = schema;
         this.transactionManager = tm;
         this.repository = repository;
         this.operator = operator;
@@ -61,7 +63,7 @@ public final class CheckpointStore {
             operator.setJobRepository(repository);
             operator.setJobRegistry(new MapJobRegistry());
             operator.afterPropertiesSet();
-            return new CheckpointStore(dataSource, tm, repository, operator);
+            return new CheckpointStore(dataSource, schema, tm, repository, operator);
         } catch (Exception e) {
             throw new IllegalStateException("cannot set up Spring Batch's JobRepository: " + e.getMessage(), e);
         }
@@ -69,6 +71,10 @@ public final class CheckpointStore {
 
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    public String schema() {
+        return schema;
     }
 
     public PlatformTransactionManager transactionManager() {

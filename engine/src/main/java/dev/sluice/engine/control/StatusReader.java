@@ -112,7 +112,8 @@ public final class StatusReader {
         } else {
             state = switch (status) {
                 case COMPLETED -> JobStatus.State.COMPLETED;
-                case STOPPED -> JobStatus.State.STOPPED;
+                case STOPPED -> StopSignal.PAUSE.equals(step == null ? null : Checkpoint.stopReason(step.getExecutionContext()))
+                        ? JobStatus.State.PAUSED : JobStatus.State.STOPPED;
                 case ABANDONED -> JobStatus.State.CANCELLED;
                 default -> JobStatus.State.FAILED;
             };

@@ -8,6 +8,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class StopSignal {
 
+    /** The reason an operator's {@code sluice pause} gives. */
+    public static final String PAUSE = "paused by an operator";
+    /** The reason an operator's {@code sluice cancel} gives. */
+    public static final String CANCEL = "cancelled by an operator";
+
     private final AtomicReference<String> reason = new AtomicReference<>();
 
     /** Asks the job to stop; the first reason given is kept. */

@@ -22,7 +22,7 @@ public final class ChunkSizer {
     /** A lock or statement timeout halves the chunk before it is retried: fewer rows, fewer locks to wait on. */
     static final int TIMEOUT_CUT = 2;
 
-    private final long targetNanos;
+    private volatile long targetNanos;
     private final int minRows;
     private final int maxRows;
     private int rows;
@@ -54,6 +54,11 @@ public final class ChunkSizer {
         nanosPerRow = Double.isNaN(nanosPerRow) ? perRow : SMOOTHING * perRow + (1 - SMOOTHING) * nanosPerRow;
         long ideal = (long) (targetNanos / nanosPerRow);
         rows = clamp(Math.min(ideal, (long) (rows * MAX_GROWTH)));
+    }
+
+    /** A new target duration ({@code sluice tune --chunk-target}); the next chunks move toward it. */
+    public synchronized void target(Duration target) {
+        this.targetNanos = target.toNanos();
     }
 
     /** The chunk hit its lock or statement timeout; it will be retried smaller. */

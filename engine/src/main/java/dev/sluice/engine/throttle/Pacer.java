@@ -31,7 +31,7 @@ public final class Pacer {
     private static final long STOP_CHECK_NANOS = 50_000_000L;
 
     private final Duration pause;
-    private final RowRateLimiter limiter;
+    private volatile RowRateLimiter limiter;
     private final HealthGates gates;
     private final StopSignal stop;
     private volatile Observer observer = Observer.NONE;
@@ -46,6 +46,11 @@ public final class Pacer {
 
     public void observe(Observer o) {
         this.observer = o;
+    }
+
+    /** A new rate ({@code sluice tune --rows-per-second}), 0 for unlimited; from the next chunk on. */
+    public void rowsPerSecond(long rate) {
+        this.limiter = RowRateLimiter.of(rate);
     }
 
     /**
@@ -65,9 +70,10 @@ public final class Pacer {
         if (!awaitGates()) {
             return false;
         }
-        if (limiter != null) {
+        RowRateLimiter rate = limiter;
+        if (rate != null) {
             long started = System.nanoTime();
-            if (!limiter.acquire(rows, stop)) {
+            if (!rate.acquire(rows, stop)) {
                 return false;
             }
             observer.waited("rate", System.nanoTime() - started);

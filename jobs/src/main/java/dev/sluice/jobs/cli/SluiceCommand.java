@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "Resumable, throttled, keyset-chunked backfills for live PostgreSQL tables.",
         subcommands = {RunCommand.class, ResumeCommand.class, StatusCommand.class, PlanCommand.class, ValidateCommand.class,
+                ControlCommand.Pause.class, ControlCommand.Cancel.class, ControlCommand.Tune.class,
                 DemoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:job failed (resumable)", "2:bad input or refused by preflight (nothing written)",

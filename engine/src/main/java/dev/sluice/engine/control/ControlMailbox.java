@@ -1,0 +1,72 @@
+package dev.sluice.engine.control;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+/**
+ * Operators' requests to a running job, from any process: a row per job and command in
+ * {@code <schema>.job_control}. The runner takes them (deletes them) between chunks; a newer request of the same
+ * kind replaces an older one.
+ */
+public final class ControlMailbox {
+
+    /** What an operator can ask of a running job. */
+    public enum Command { PAUSE, CANCEL, TUNE }
+
+    /**
+     * A request.
+     *
+     * @param rowsPerSecond for TUNE: the new rate (0 = unlimited), or null to leave it
+     * @param chunkTarget   for TUNE: the new chunk target duration, or null to leave it
+     */
+    public record Request(Command command, Long rowsPerSecond, Duration chunkTarget) {
+    }
+
+    private final DataSource dataSource;
+    private final String table;
+
+    public ControlMailbox(DataSource dataSource, String schema) {
+        this.dataSource = dataSource;
+        this.table = schema + ".job_control";
+    }
+
+    public void send(String job, Request request, String by) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
+                + " (job, command, rows_per_second, chunk_target_ms, requested_by) VALUES (?, ?, ?, ?, ?)"
+                + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
+                + " chunk_target_ms = excluded.chunk_target_ms, requested_at = now(), requested_by = excluded.requested_by")) {
+            ps.setString(1, job);
+            ps.setString(2, request.command().name().toLowerCase());
+            ps.setObject(3, request.rowsPerSecond());
+            ps.setObject(4, request.chunkTarget() == null ? null : request.chunkTarget().toMillis());
+            ps.setString(5, by);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Takes the job's pending requests (they are removed). */
+    public List<Request> take(String job) throws SQLException {
+        List<Request> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("DELETE FROM " + table
+                + " WHERE job = ? RETURNING command, rows_per_second, chunk_target_ms")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long rps = rs.getLong(2);
+                    Long rate = rs.wasNull() ? null : rps;
+                    long ms = rs.getLong(3);
+                    Duration target = rs.wasNull() ? null : Duration.ofMillis(ms);
+                    out.add(new Request(Command.valueOf(rs.getString(1).toUpperCase()), rate, target));
+                }
+            }
+        }
+        return out;
+    }
+}

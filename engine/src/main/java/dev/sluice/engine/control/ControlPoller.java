@@ -1,0 +1,54 @@
+package dev.sluice.engine.control;
+
+import java.time.Duration;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes a running job's requests from the {@link ControlMailbox} in the background: pause and cancel become a
+ * stop request (the job stops after its current chunk, or at once if it is waiting), tune changes the throttle
+ * for the next chunks.
+ */
+public final class ControlPoller implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPoller.class);
+    // A request should land within a chunk; a primary-key DELETE twice a second costs the database nothing.
+    static final Duration EVERY = Duration.ofMillis(500);
+
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public ControlPoller(ControlMailbox mailbox, String job, StopSignal stop, Consumer<ControlMailbox.Request> tune) {
+        this.thread = new Thread(() -> {
+            while (running) {
+                try {
+                    for (ControlMailbox.Request r : mailbox.take(job)) {
+                        switch (r.command()) {
+                            case PAUSE -> stop.request(StopSignal.PAUSE);
+                            case CANCEL -> stop.request(StopSignal.CANCEL);
+                            case TUNE -> tune.accept(r);
+                        }
+                        LOG.info("job {}: {} requested", job, r.command().name().toLowerCase());
+                    }
+                } catch (Exception e) {
+                    LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
+                }
+                try {
+                    Thread.sleep(EVERY.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "sluice-control-" + job);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+    }
+}

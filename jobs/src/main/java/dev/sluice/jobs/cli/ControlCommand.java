@@ -1,0 +1,101 @@
+package dev.sluice.jobs.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.spec.Durations;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code pause}, {@code cancel} and {@code tune}: requests to a running job from any process that reaches the
+ * database. The runner takes them within a chunk; these commands wait for that (up to {@code --wait}).
+ */
+abstract class ControlCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")
+    String job;
+
+    @Option(names = "--wait", defaultValue = "30s", paramLabel = "D",
+            description = "how long to wait for the runner to take the request (default: ${DEFAULT-VALUE})")
+    String wait;
+
+    @Mixin
+    DatabaseOptions db;
+
+    abstract ControlMailbox.Request request();
+
+    @Override
+    public Integer call() throws Exception {
+        String name = JobArgument.name(job, db.config());
+        Duration waitFor = parse("--wait", wait);
+        try (HikariDataSource ds = db.open("sluice control " + name)) {
+            Backfill.ControlResult r = new Backfill(ds, db.schema()).control(name, request(), waitFor,
+                    System.getProperty("user.name", "?") + "@" + java.net.InetAddress.getLocalHost().getHostName());
+            if (!r.ok()) {
+                System.err.println("sluice: " + r.message());
+                return ExitCode.NOT_RUNNABLE;
+            }
+            System.out.println(r.message());
+            return ExitCode.DONE;
+        }
+    }
+
+    static Duration parse(String option, String text) {
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new dev.sluice.engine.spec.SpecException(option, e.getMessage());
+        }
+    }
+
+    /** {@code sluice pause JOB}. */
+    @Command(name = "pause", description = "Pause a running job after its current chunk; 'resume' continues it.")
+    static final class Pause extends ControlCommand {
+        @Override
+        ControlMailbox.Request request() {
+            return new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null);
+        }
+    }
+
+    /** {@code sluice cancel JOB}. */
+    @Command(name = "cancel", description = "Stop a job after its current chunk for good; it will not resume.")
+    static final class Cancel extends ControlCommand {
+        @Override
+        ControlMailbox.Request request() {
+            return new ControlMailbox.Request(ControlMailbox.Command.CANCEL, null, null);
+        }
+    }
+
+    /** {@code sluice tune JOB --rows-per-second N --chunk-target D}. */
+    @Command(name = "tune", description = "Change the throttle of a running job, from its next chunk on.")
+    static final class Tune extends ControlCommand {
+        @Option(names = "--rows-per-second", paramLabel = "N", description = "new rate limit (0 = unlimited)")
+        Long rowsPerSecond;
+
+        @Option(names = "--chunk-target", paramLabel = "D", description = "new target chunk duration, e.g. 250ms")
+        String chunkTarget;
+
+        @Override
+        ControlMailbox.Request request() {
+            if (rowsPerSecond == null && chunkTarget == null) {
+                throw new dev.sluice.engine.spec.SpecException("tune", "give --rows-per-second and/or --chunk-target");
+            }
+            if (rowsPerSecond != null && rowsPerSecond < 0) {
+                throw new dev.sluice.engine.spec.SpecException("--rows-per-second", "must be 0 (unlimited) or more");
+            }
+            Duration target = chunkTarget == null ? null : parse("--chunk-target", chunkTarget);
+            if (target != null && target.isZero()) {
+                throw new dev.sluice.engine.spec.SpecException("--chunk-target", "must be longer than 0");
+            }
+            return new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, target);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.sluice.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** pause, cancel and tune from another process, obeyed by a runner in its own JVM within a chunk. */
+class OperatorControlTest {
+
+    @TempDir
+    Path dir;
+
+    private HikariDataSource ds;
+    private Db db;
+
+    @BeforeEach
+    void seed() throws Exception {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        db.exec("CREATE TABLE c (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+                "INSERT INTO c (id) SELECT g FROM generate_series(1, 30000) g", "ANALYZE c");
+        Files.createDirectories(dir.resolve("jobs"));
+        Files.writeString(dir.resolve("jobs/slow.yml"), """
+                name: slow
+                table: c
+                key: [id]
+                set: { n: n + 1 }
+                chunk: { rows: 500, min-rows: 500, max-rows: 500 }
+                throttle: { rows-per-second: 3000 }
+                """);
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    private String[] args(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--config", dir.toString(), "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres"));
+        return all.toArray(String[]::new);
+    }
+
+    private Process runner(String log) throws Exception {
+        Process p = Cli.spawn(dir.resolve(log), args("run", "slow"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            List<JobStatus> s = new Backfill(ds).status("slow");
+            if (!s.isEmpty() && s.get(0).chunks() >= 3 && s.get(0).runnerPid() != null) {
+                return p;
+            }
+            assertThat(p.isAlive()).as("runner alive").isTrue();
+            Thread.sleep(20);
+        }
+        throw new AssertionError("runner made no progress");
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void pauseFromAnotherProcessStopsWithinAChunkAndResumeFinishesEveryRowOnce() throws Exception {
+        Process runner = runner("pause.log");
+        Cli.Result pause = Cli.run(args("pause", "slow"));
+        assertThat(pause.exitCode()).as(pause.err()).isZero();
+        assertThat(pause.out()).contains("pause taken; now PAUSED");
+        assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.exitValue()).as(Files.readString(dir.resolve("pause.log"))).isEqualTo(5);
+        assertThat(Files.readString(dir.resolve("pause.log"))).contains("job slow paused after chunk");
+
+        JobStatus paused = new Backfill(ds).status("slow").get(0);
+        assertThat(paused.state()).isEqualTo(JobStatus.State.PAUSED);
+        assertThat(db.count("SELECT count(*) FROM c WHERE n = 1")).isEqualTo(paused.rowsProcessed()).isLessThan(30000);
+        assertThat(Cli.run(args("run", "slow")).exitCode()).as("a paused job is not runnable").isEqualTo(4);
+
+        Cli.Result resumed = Cli.run(args("resume", "slow"));
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void cancelStopsTheJobForGood() throws Exception {
+        Process runner = runner("cancel.log");
+        Cli.Result cancel = Cli.run(args("cancel", "slow"));
+        assertThat(cancel.exitCode()).as(cancel.err()).isZero();
+        assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.exitValue()).isEqualTo(5);
+        assertThat(new Backfill(ds).status("slow").get(0).state()).isEqualTo(JobStatus.State.CANCELLED);
+        assertThat(Cli.run(args("run", "slow")).exitCode()).isEqualTo(4);
+        assertThat(Cli.run(args("resume", "slow")).exitCode()).isEqualTo(4);
+        assertThat(Cli.run(args("pause", "slow")).exitCode()).as("nothing to pause").isEqualTo(4);
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void tuneChangesTheRateOfARunningJob() throws Exception {
+        Process runner = runner("tune.log"); // 30,000 rows at 3,000 rows/s: 10 s untuned
+        long tunedAt = System.nanoTime();
+        Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
+        assertThat(tune.exitCode()).as(tune.err()).isZero();
+        assertThat(tune.out()).contains("tune taken");
+        assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.exitValue()).isZero();
+        double seconds = (System.nanoTime() - tunedAt) / 1e9;
+        assertThat(seconds).as("unthrottled after tune, the rest takes far less than the ~8 s it would").isLessThan(5);
+        assertThat(Cli.run(args("tune", "slow", "--rows-per-second", "10")).exitCode()).as("not running").isEqualTo(4);
+        assertThat(Cli.run(args("tune", "slow")).exitCode()).as("nothing to change").isEqualTo(2);
+    }
+}
