@@ -52,11 +52,14 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
         this.duration = Timer.builder("sluice.chunk.duration").description("chunk duration, finding to commit")
                 .tag("job", job).publishPercentileHistogram().register(registry);
         Gauge.builder("sluice.chunk.rows", chunkRows, AtomicLong::get).description("rows of the last chunk")
-                .tag("job", job).register(registry);
+                .tag("job", job).strongReference(true)
+                    .register(registry);
         Gauge.builder("sluice.progress.ratio", progressPermille, p -> p.get() / 1000.0)
-                .description("rows done over the estimate").tag("job", job).register(registry);
+                .description("rows done over the estimate").tag("job", job)
+                .strongReference(true).register(registry);
         Gauge.builder("sluice.eta", etaSeconds, AtomicLong::get).baseUnit("seconds")
-                .description("estimated seconds to completion, -1 when unknown").tag("job", job).register(registry);
+                .description("estimated seconds to completion, -1 when unknown").tag("job", job)
+                .strongReference(true).register(registry);
     }
 
     private Counter chunks(String outcome) {
@@ -128,7 +131,8 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
         return gauges.computeIfAbsent(replica, k -> {
             AtomicLong value = new AtomicLong();
             Gauge.builder(name, value, v -> "seconds".equals(unit) ? v.get() / 1000.0 : v.get()).baseUnit(unit)
-                    .description("replica replay lag").tag("replica", k).register(registry);
+                    .description("replica replay lag").tag("replica", k).strongReference(true)
+                    .register(registry);
             return value;
         });
     }

@@ -30,7 +30,8 @@ public final class JobStateMetrics {
             states.computeIfAbsent(job + "\u0000" + s, k -> {
                 AtomicLong v = new AtomicLong();
                 Gauge.builder("sluice.job.state", v, AtomicLong::get).description("1 for the job's current state")
-                        .tag("job", job).tag("state", s.name()).register(registry);
+                        .tag("job", job).tag("state", s.name()).strongReference(true)
+                    .register(registry);
                 return v;
             }).set(s == state ? 1 : 0);
         }
@@ -41,8 +42,8 @@ public final class JobStateMetrics {
             mismatches.computeIfAbsent(job + "\u0000" + r.rule(), k -> {
                 AtomicLong v = new AtomicLong();
                 Gauge.builder("sluice.validation.mismatches", v, AtomicLong::get)
-                        .description("mismatches the last validation found").tag("job", job).tag("rule", r.rule())
-                        .register(registry);
+                        .description("mismatches the last validation found").tag("job", job).tag("rule", r.rule()).strongReference(true)
+                    .register(registry);
                 return v;
             }).set(r.mismatches());
         }
