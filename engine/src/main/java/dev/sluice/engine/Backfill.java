@@ -170,7 +170,7 @@ public final class Backfill {
                 parameters = last.getJobParameters();
             }
             try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
-                Job job = BackfillJob.assemble(store, prepared, wiring(spec.name(), lock, options, gates));
+                Job job = BackfillJob.assemble(store, prepared, wiring(spec.name(), spec.chunk().target(), lock, options, gates));
                 JobExecution execution = store.operator().start(job, parameters);
                 if (execution.getStatus() == BatchStatus.STOPPED && StopSignal.CANCEL.equals(stopReason(execution))) {
                     store.operator().abandon(execution); // cancelled: never resumed
@@ -278,7 +278,7 @@ public final class Backfill {
                 parameters = last.getJobParameters();
             }
             // Validation and repair runs do not feed the job's chunk meters: those count the backfill.
-            Job job = factory.create(store, wiring(spec.name(), lock, options.withMetrics(null), gates));
+            Job job = factory.create(store, wiring(spec.name(), spec.chunk().target(), lock, options.withMetrics(null), gates));
             return store.operator().start(job, parameters);
         } catch (SpecException | SQLException e) {
             throw e;
@@ -292,12 +292,13 @@ public final class Backfill {
         return stateMetrics.computeIfAbsent(registry, JobStateMetrics::new);
     }
 
-    private BackfillJob.Wiring wiring(String job, RunnerLock lock, RunOptions options, HealthGates gates) {
+    private BackfillJob.Wiring wiring(String job, java.time.Duration chunkTarget, RunnerLock lock, RunOptions options,
+                                      HealthGates gates) {
         if (options.metrics() == null) {
             return new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE,
                     ObservationRegistry.NOOP);
         }
-        JobMetrics meters = new JobMetrics(options.metrics(), job, states(options.metrics()));
+        JobMetrics meters = new JobMetrics(options.metrics(), job, states(options.metrics()), chunkTarget);
         gates.onReadings(meters::readings);
         ObservationRegistry observations = ObservationRegistry.create();
         observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(options.metrics()));

@@ -36,12 +36,15 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     private final Map<String, Counter> throttle = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lagMillis = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lagBytes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lagLimitMillis = new ConcurrentHashMap<>();
+    private final AtomicLong targetMillis = new AtomicLong();
     private long estimated;
     private long rowsAtStart;
     private long startedNanos;
     private final JobStateMetrics states;
 
-    public JobMetrics(MeterRegistry registry, String job, JobStateMetrics states) {
+    /** @param chunkTarget the spec's chunk target, shown beside the chunk durations */
+    public JobMetrics(MeterRegistry registry, String job, JobStateMetrics states, java.time.Duration chunkTarget) {
         this.registry = registry;
         this.job = job;
         this.states = states;
@@ -57,6 +60,10 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
         Gauge.builder("sluice.progress.ratio", progressPermille, p -> p.get() / 1000.0)
                 .description("rows done over the estimate").tag("job", job)
                 .strongReference(true).register(registry);
+        targetMillis.set(chunkTarget.toMillis());
+        Gauge.builder("sluice.chunk.target", targetMillis, t -> t.get() / 1000.0).baseUnit("seconds")
+                .description("the duration chunks are sized toward").tag("job", job).strongReference(true)
+                .register(registry);
         Gauge.builder("sluice.eta", etaSeconds, AtomicLong::get).baseUnit("seconds")
                 .description("estimated seconds to completion, -1 when unknown").tag("job", job)
                 .strongReference(true).register(registry);
@@ -123,6 +130,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
             } else {
                 gauge(lagMillis, "sluice.replica.lag", replica, "seconds")
                         .set(Double.isInfinite(r.value()) ? Long.MAX_VALUE : Math.round(r.value() * 1000));
+                gauge(lagLimitMillis, "sluice.replica.lag.limit", replica, "seconds").set(Math.round(r.limit() * 1000));
             }
         }
     }
