@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = "Resumable, throttled, keyset-chunked backfills for live PostgreSQL tables.",
         subcommands = {RunCommand.class, ResumeCommand.class, StatusCommand.class, PlanCommand.class, ValidateCommand.class,
                 ControlCommand.Pause.class, ControlCommand.Cancel.class, ControlCommand.Tune.class,
-                DemoCommand.class},
+                dev.sluice.jobs.serve.ServeCommand.class, DemoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:job failed (resumable)", "2:bad input or refused by preflight (nothing written)",
                 "3:validation found mismatches", "4:not runnable now (another runner, paused or cancelled)",

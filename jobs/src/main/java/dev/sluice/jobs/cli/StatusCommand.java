@@ -103,7 +103,8 @@ public class StatusCommand implements Callable<Integer> {
         }
     }
 
-    static Map<String, Object> toJson(JobStatus s) {
+    /** The status as the JSON object `status --json` prints (and serve's /api/jobs serves). */
+    public static Map<String, Object> toJson(JobStatus s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("job", s.job());
         m.put("state", s.state().name());

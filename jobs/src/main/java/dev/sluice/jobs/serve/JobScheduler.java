@@ -1,0 +1,226 @@
+package dev.sluice.jobs.serve;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TimeZone;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.health.StandbySignal;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spec.SpecParser;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.scheduling.support.CronTrigger;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * {@code serve}'s scheduler. Every spec under {@code config/jobs} with a {@code schedule.cron} is started or
+ * resumed when its cron fires, if its window (if any) is open; a running job is paused when its window closes
+ * and resumed when it opens again. Several instances may serve one database: the job's advisory lock lets one
+ * runner in, the others' attempts are refused and retried at the next tick, so a job whose runner died is picked
+ * up by whichever instance fires next.
+ */
+public final class JobScheduler implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobScheduler.class);
+    // How often windows are checked: a window's end is honoured within a chunk of this.
+    static final Duration WINDOW_CHECK = Duration.ofSeconds(1);
+    // A stopping job finishes its chunk; chunks are sized to a fraction of a second, timeouts to 30 s.
+    static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+
+    private final Backfill backfill;
+    private final MeterRegistry metrics;
+    private final StandbySignal.Connector standbys;
+    private final Clock clock;
+    private final List<JobSpec> specs;
+    private final ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+    private final ExecutorService runners = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "sluice-runner");
+        t.setDaemon(false);
+        return t;
+    });
+    private final Map<String, StopSignal> running = new ConcurrentHashMap<>();
+    private final Map<String, RunResult> lastResults = new ConcurrentHashMap<>();
+
+    /** What the last run of a job in this instance ended with, or null. */
+    public RunResult lastResult(String job) {
+        return lastResults.get(job);
+    }
+
+    public JobScheduler(Backfill backfill, Path config, MeterRegistry metrics, StandbySignal.Connector standbys,
+                        Clock clock) {
+        this.backfill = backfill;
+        this.metrics = metrics;
+        this.standbys = standbys;
+        this.clock = clock;
+        this.specs = load(config.resolve("jobs"));
+    }
+
+    /** Starts the cron triggers and the window watch. */
+    public void start() {
+        scheduler.setPoolSize(2);
+        scheduler.setThreadNamePrefix("sluice-schedule-");
+        scheduler.initialize();
+        for (JobSpec spec : specs) {
+            if (spec.schedule() != null && spec.schedule().cron() != null) {
+                TimeZone zone = spec.schedule().window() == null ? TimeZone.getTimeZone("UTC")
+                        : TimeZone.getTimeZone(Window.parse(spec.schedule().window()).zone());
+                scheduler.schedule(() -> fire(spec), new CronTrigger(spec.schedule().cron(), zone));
+                LOG.info("job {} scheduled: {} {}", spec.name(), spec.schedule().cron(),
+                        spec.schedule().window() == null ? "" : "in window " + spec.schedule().window());
+            }
+        }
+        scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK);
+    }
+
+    public List<JobSpec> specs() {
+        return specs;
+    }
+
+    /** Jobs this instance runs now, and the stop signals that end them. */
+    public Map<String, StopSignal> running() {
+        return Map.copyOf(running);
+    }
+
+    /** Starts the job now if it may run (its window is open, it is not already running here). */
+    public void fire(JobSpec spec) {
+        if (!windowOpen(spec) || running.containsKey(spec.name())) {
+            return;
+        }
+        JobStatus status;
+        try {
+            status = backfill.status(spec.name()).get(0);
+        } catch (Exception e) {
+            LOG.warn("job {}: cannot read its status: {}", spec.name(), e.getMessage());
+            return;
+        }
+        boolean pausedByUs = status.state() == JobStatus.State.PAUSED;
+        if (status.state() == JobStatus.State.CANCELLED || status.runnerPid() != null) {
+            return; // cancelled stays cancelled; a runner elsewhere has it
+        }
+        if (status.state() == JobStatus.State.COMPLETED) {
+            return; // done; the cron does not start it over (run --again does)
+        }
+        StopSignal stop = new StopSignal();
+        if (running.putIfAbsent(spec.name(), stop) != null) {
+            return;
+        }
+        runners.submit(() -> {
+            try {
+                RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(standbys).withMetrics(metrics)
+                        .resumeOnly(pausedByUs);
+                RunResult result = backfill.run(spec, options);
+                lastResults.put(spec.name(), result);
+                LOG.info("job {}: {}", spec.name(), result.message());
+            } catch (SpecException e) {
+                LOG.error("job {}: refused: {}", spec.name(), e.getMessage());
+            } catch (Exception e) {
+                LOG.error("job {}: {}", spec.name(), e.getMessage(), e);
+            } finally {
+                running.remove(spec.name());
+            }
+        });
+    }
+
+    /** Continues a paused or stopped job now (an operator's resume), its window permitting. */
+    public void resume(JobSpec spec) {
+        fire(spec);
+    }
+
+    private void watchWindows() {
+        for (JobSpec spec : specs) {
+            StopSignal stop = running.get(spec.name());
+            if (stop != null && !windowOpen(spec)) {
+                LOG.info("job {}: window {} closed; pausing after the current chunk", spec.name(), spec.schedule().window());
+                stop.request(StopSignal.PAUSE);
+            } else if (stop == null && spec.schedule() != null && spec.schedule().window() != null && windowOpen(spec)) {
+                try {
+                    if (backfill.status(spec.name()).get(0).state() == JobStatus.State.PAUSED) {
+                        LOG.info("job {}: window {} open; resuming", spec.name(), spec.schedule().window());
+                        fire(spec);
+                    }
+                } catch (Exception e) {
+                    LOG.warn("job {}: cannot read its status: {}", spec.name(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    private boolean windowOpen(JobSpec spec) {
+        return spec.schedule() == null || spec.schedule().window() == null
+                || Window.parse(spec.schedule().window()).isOpen(clock.instant());
+    }
+
+    /** Stops every job this instance runs after its current chunk (STOPPED, resumable) and waits for them. */
+    @Override
+    public void close() {
+        scheduler.shutdown();
+        running.values().forEach(s -> s.request("serve is shutting down"));
+        runners.shutdown();
+        try {
+            if (!runners.awaitTermination(SHUTDOWN_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                LOG.warn("jobs still running after {}; they resume from their checkpoints", SHUTDOWN_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static List<JobSpec> load(Path dir) {
+        List<JobSpec> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList()) {
+                try {
+                    JobSpec spec = SpecParser.read(f);
+                    if (spec.schedule() != null) {
+                        if (spec.schedule().window() != null) {
+                            Window.parse(spec.schedule().window());
+                        }
+                        if (spec.schedule().cron() != null && !CronExpressionCheck.valid(spec.schedule().cron())) {
+                            throw new SpecException("schedule.cron", "'" + spec.schedule().cron() + "' is not a cron"
+                                    + " expression (six fields: second minute hour day month weekday)");
+                        }
+                    }
+                    out.add(spec);
+                } catch (SpecException e) {
+                    LOG.error("skipping {}: {}", f, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Spring's cron parser, as a yes or no. */
+    static final class CronExpressionCheck {
+        private CronExpressionCheck() {
+        }
+
+        static boolean valid(String cron) {
+            return org.springframework.scheduling.support.CronExpression.isValidExpression(cron);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sluice.jobs.serve;
+
+import java.time.Clock;
+
+import dev.sluice.engine.Backfill;
+
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.scheduling.annotation.EnableScheduling;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** The Spring Boot application behind {@code sluice serve}. */
+@SpringBootApplication(proxyBeanMethods = false)
+@EnableScheduling
+public class ServeApplication {
+
+    @Bean
+    Backfill backfill(ServeSettings settings) {
+        return new Backfill(settings.dataSource(), settings.schema());
+    }
+
+    @Bean(initMethod = "start", destroyMethod = "close")
+    JobScheduler jobScheduler(Backfill backfill, ServeSettings settings, MeterRegistry metrics, Clock clock) {
+        return new JobScheduler(backfill, settings.config(), metrics, settings.standbys(), clock);
+    }
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    RateHistory rateHistory() {
+        return new RateHistory();
+    }
+}

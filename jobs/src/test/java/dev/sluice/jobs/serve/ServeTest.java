@@ -1,0 +1,185 @@
+package dev.sluice.jobs.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+import dev.sluice.jobs.cli.DatabaseOptions;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import picocli.CommandLine;
+
+/** serve: scheduled runs, windows, several instances on one database, HTTP API, metrics, graceful stop. */
+class ServeTest {
+
+    @TempDir
+    Path dir;
+
+    private HikariDataSource ds;
+    private Db db;
+    private Backfill backfill;
+
+    @BeforeEach
+    void seed() throws Exception {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        backfill = new Backfill(ds);
+        db.exec("CREATE TABLE s (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+                "INSERT INTO s (id) SELECT g FROM generate_series(1, 20000) g", "ANALYZE s");
+        Files.createDirectories(dir.resolve("jobs"));
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    private void spec(String schedule, long rowsPerSecond) throws Exception {
+        Files.writeString(dir.resolve("jobs/served.yml"), """
+                name: served
+                table: s
+                key: [id]
+                set: { n: n + 1 }
+                chunk: { rows: 500, min-rows: 500, max-rows: 500 }
+                throttle: { rows-per-second: %d }
+                schedule: %s
+                """.formatted(rowsPerSecond, schedule));
+    }
+
+    /** A clock the test moves by hand. */
+    static final class ManualClock extends Clock {
+        volatile Instant now;
+
+        ManualClock(String instant) {
+            now = Instant.parse(instant);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private JobScheduler scheduler(Clock clock) {
+        JobScheduler s = new JobScheduler(backfill, dir, new SimpleMeterRegistry(), java.sql.DriverManager::getConnection, clock);
+        s.start();
+        return s;
+    }
+
+    private JobStatus await(Predicate<JobStatus> condition, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        JobStatus last = null;
+        while (System.nanoTime() < deadline) {
+            last = backfill.status("served").get(0);
+            if (condition.test(last)) {
+                return last;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("never " + what + "; last " + last);
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aWindowClosingPausesTheJobAndItsOpeningResumesIt() throws Exception {
+        spec("{ cron: \"* * * * * *\", window: \"01:00-02:00 UTC\" }", 4000);
+        ManualClock clock = new ManualClock("2026-11-23T01:30:00Z");
+        try (JobScheduler scheduler = scheduler(clock)) {
+            await(s -> s.chunks() >= 2, "running");
+            clock.now = Instant.parse("2026-11-23T02:30:00Z"); // the window closes
+            JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED, "paused");
+            Thread.sleep(2500); // crons fire; outside the window they start nothing
+            assertThat(backfill.status("served").get(0).chunks()).isEqualTo(paused.chunks());
+            assertThat(db.count("SELECT count(*) FROM s WHERE n = 1")).isEqualTo(paused.rowsProcessed());
+
+            clock.now = Instant.parse("2026-11-24T01:05:00Z"); // the next day's window opens
+            await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
+        }
+        assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void twoInstancesOnOneDatabaseRunAScheduledJobOnceAndAStoppedInstancesJobIsPickedUp() throws Exception {
+        spec("{ cron: \"* * * * * *\" }", 5000);
+        Clock clock = Clock.systemUTC();
+        JobScheduler first = scheduler(clock);
+        try (JobScheduler second = scheduler(clock)) {
+            await(s -> s.chunks() >= 4, "running");
+            // One instance shuts down gracefully: its chunk finishes, the job is STOPPED; the other picks it up.
+            first.close();
+            await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
+        }
+        assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).as("every row applied exactly once").isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void servesTheApiTheStatusPageAndPrometheusAndGuardsControlWithAToken() throws Exception {
+        spec("{ cron: \"* * * * * *\" }", 20000);
+        DatabaseOptions options = new DatabaseOptions();
+        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
+        ConfigurableApplicationContext app = ServeCommand.start(options, 0, "s3cret");
+        try {
+            String base = "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
+            await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
+            HttpClient http = HttpClient.newHttpClient();
+            String jobs = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(jobs).contains("\"job\":\"served\"").contains("\"state\":\"COMPLETED\"").contains("\"rowsProcessed\":20000");
+            String page = http.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(page).contains("<title>Sluice</title>");
+            String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("sluice_rows_total{job=\"served\"} 20000");
+            HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(noToken.statusCode()).isEqualTo(401);
+            HttpResponse<String> withToken = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
+                    .header("Authorization", "Bearer s3cret").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(409); // completed: nothing to pause
+            assertThat(withToken.body()).contains("not running");
+        } finally {
+            app.close();
+        }
+        List<JobStatus> all = backfill.status(null);
+        assertThat(all).extracting(JobStatus::job).containsExactly("served");
+    }
+}
