@@ -9,12 +9,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Rows per second of each job over the recent past, for the status page's chart: sampled from the job's row
- * count every few seconds, kept for the last {@link #SAMPLES} samples.
+ * count every two seconds, kept for the last {@link #SAMPLES} samples.
  */
 public final class RateHistory {
 
-    // Ten minutes at one sample every five seconds: enough to see a throttle or a slowdown come and go.
-    static final int SAMPLES = 120;
+    // Ten minutes at one sample every two seconds: enough to see a throttle or a slowdown come and go.
+    static final int SAMPLES = 300;
 
     /** One point: when, and the rate since the previous sample. */
     public record Point(long epochMillis, double rowsPerSecond) {

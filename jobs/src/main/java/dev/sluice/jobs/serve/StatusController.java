@@ -95,7 +95,7 @@ public class StatusController {
     }
 
     /** Samples every job's row count for the rate chart. */
-    @Scheduled(fixedDelay = 5000)
+    @Scheduled(fixedDelay = 2000)
     public void sample() throws Exception {
         long now = System.currentTimeMillis();
         for (JobStatus s : backfill.status(null)) {
