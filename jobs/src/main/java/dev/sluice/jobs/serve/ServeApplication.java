@@ -2,6 +2,8 @@ package dev.sluice.jobs.serve;
 
 import java.time.Clock;
 
+import com.zaxxer.hikari.HikariDataSource;
+
 import dev.sluice.engine.Backfill;
 
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -15,9 +17,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 @EnableScheduling
 public class ServeApplication {
 
+    /** Closed last: beans that use it (the scheduler, through the backfill) are destroyed before it. */
+    @Bean(destroyMethod = "close")
+    HikariDataSource dataSource(ServeSettings settings) {
+        return settings.dataSource();
+    }
+
     @Bean
-    Backfill backfill(ServeSettings settings) {
-        return new Backfill(settings.dataSource(), settings.schema());
+    Backfill backfill(HikariDataSource dataSource, ServeSettings settings) {
+        return new Backfill(dataSource, settings.schema());
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")

@@ -62,12 +62,6 @@ public class ServeCommand implements Callable<Integer> {
         props.put("server.shutdown", "graceful");
         app.setDefaultProperties(props);
         app.addInitializers(ctx -> ctx.getBeanFactory().registerSingleton("serveSettings", settings));
-        ConfigurableApplicationContext context = app.run();
-        context.addApplicationListener(e -> {
-            if (e instanceof ContextClosedEvent) {
-                ds.close();
-            }
-        });
-        return context;
+        return app.run();
     }
 }

@@ -1,0 +1,67 @@
+package dev.sluice.jobs.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+import dev.sluice.jobs.cli.SluiceCommand;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SIGTERM to a real {@code sluice serve} process: running chunks finish, jobs are STOPPED, resumable. */
+class ServeShutdownTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void sigtermFinishesTheChunkAndLeavesTheJobStopped() throws Exception {
+        try (HikariDataSource ds = Postgres.newDatabase()) {
+            Db db = new Db(ds);
+            db.exec("CREATE TABLE g (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+                    "INSERT INTO g (id) SELECT x FROM generate_series(1, 60000) x", "ANALYZE g");
+            Files.createDirectories(dir.resolve("jobs"));
+            Files.writeString(dir.resolve("jobs/graceful.yml"), """
+                    name: graceful
+                    table: g
+                    key: [id]
+                    set: { n: n + 1 }
+                    chunk: { rows: 500, min-rows: 500, max-rows: 500 }
+                    throttle: { rows-per-second: 3000 }
+                    schedule: { cron: "* * * * * *" }
+                    """);
+            Path log = dir.resolve("serve.log");
+            Process serve = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx384m", "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                    SluiceCommand.class.getName(), "serve", "--port", "0", "--config", dir.toString(),
+                    "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Backfill backfill = new Backfill(ds);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (backfill.status("graceful").get(0).chunks() < 4) {
+                assertThat(serve.isAlive()).as(Files.readString(log)).isTrue();
+                assertThat(System.nanoTime()).as("serve started the job").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            serve.destroy(); // SIGTERM
+            assertThat(serve.waitFor(90, TimeUnit.SECONDS)).isTrue();
+
+            JobStatus stopped = backfill.status("graceful").get(0);
+            assertThat(stopped.state()).as(Files.readString(log)).isEqualTo(JobStatus.State.STOPPED);
+            assertThat(stopped.runnerPid()).isNull();
+            assertThat(db.count("SELECT count(*) FROM g WHERE n = 1")).isEqualTo(stopped.rowsProcessed());
+            assertThat(db.count("SELECT count(*) FROM g WHERE n > 1")).isZero();
+        }
+    }
+}
