@@ -102,6 +102,24 @@ public final class DatabaseOptions {
         };
     }
 
+    /** The bearer token for serve's control POSTs: SLUICE_TOKEN, else {@code sluice.serve.token} in application.yml. */
+    public String serveToken() {
+        String env = System.getenv("SLUICE_TOKEN");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        Path file = config.resolve("application.yml");
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            JsonNode token = new YAMLMapper().readTree(Files.readString(file)).path("sluice").path("serve").path("token");
+            return token.isString() && !token.asString().isBlank() ? token.asString() : null;
+        } catch (IOException | RuntimeException e) {
+            throw new SpecException(file.toString(), "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
     public String schema() {
         return schema;
     }

@@ -29,7 +29,8 @@ public class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = any free)")
     int port;
 
-    @Option(names = "--token", description = "bearer token for pause/resume/cancel over HTTP (prefer SLUICE_TOKEN)")
+    @Option(names = "--token", description = "bearer token for pause/resume/cancel over HTTP (prefer SLUICE_TOKEN or"
+            + " sluice.serve.token in application.yml)")
     String token;
 
     @Mixin
@@ -38,7 +39,7 @@ public class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CountDownLatch closed = new CountDownLatch(1);
-        ConfigurableApplicationContext context = start(db, port, token != null ? token : System.getenv("SLUICE_TOKEN"));
+        ConfigurableApplicationContext context = start(db, port, token != null ? token : db.serveToken());
         context.addApplicationListener(e -> {
             if (e instanceof ContextClosedEvent) {
                 closed.countDown();
