@@ -14,6 +14,7 @@ import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.ChunkLedger;
 import dev.sluice.engine.checkpoint.ValidationLedger;
 import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.validate.Rule;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationResult;
@@ -67,6 +68,7 @@ public final class Backfill {
 
     private final DataSource dataSource;
     private final String schema;
+    private final Transformer.Catalog transformers;
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
 
     public Backfill(DataSource dataSource) {
@@ -75,17 +77,23 @@ public final class Backfill {
 
     /** @param schema where the JobRepository's tables live in the target database */
     public Backfill(DataSource dataSource, String schema) {
+        this(dataSource, schema, Transformer.Catalog.EMPTY);
+    }
+
+    /** @param transformers where the Java transformers that specs name are found */
+    public Backfill(DataSource dataSource, String schema, Transformer.Catalog transformers) {
         if (!SCHEMA.matcher(schema).matches()) {
             throw new IllegalArgumentException("schema '" + schema + "' must be a lower-case SQL identifier");
         }
         this.dataSource = dataSource;
         this.schema = schema;
+        this.transformers = transformers;
     }
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Prepared plan(JobSpec spec) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return Preflight.check(c, spec);
+            return Preflight.check(c, spec, transformers);
         }
     }
 

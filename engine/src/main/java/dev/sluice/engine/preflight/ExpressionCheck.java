@@ -34,6 +34,14 @@ final class ExpressionCheck {
         }
     }
 
+    /** Type-checks copy mode's expressions against the columns they fill. */
+    static void checkCopy(Connection c, Table source, Table target, Map<Column, String> columns) throws SQLException {
+        for (Map.Entry<Column, String> e : columns.entrySet()) {
+            explain(c, "columns." + e.getKey().name(), "INSERT INTO " + target.qualifiedName() + " (" + e.getKey().quoted()
+                    + ") SELECT (" + SqlFragments.forJdbc(e.getValue()) + ") FROM " + source.qualifiedName() + " WHERE false");
+        }
+    }
+
     /** Type-checks validation rules: a comparison must be comparable with IS DISTINCT FROM, a check boolean. */
     static void checkRules(Connection c, Table table, List<JobSpec.ValidationRule> rules) throws SQLException {
         for (int i = 0; i < rules.size(); i++) {

@@ -1,19 +1,117 @@
 package dev.sluice.engine.preflight;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.CopyWriter;
+import dev.sluice.engine.chunk.InPlaceWriter;
+import dev.sluice.engine.chunk.JavaWriter;
+import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.keyset.Catalog;
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spec.SqlFragments;
 
-/** Refuses the modes this build cannot run yet, instead of half-running them. */
+/** Checks what a job writes, for its mode, and builds the writer: in place, copy into another table, or Java. */
 final class ModeCheck {
+
+    /** The writer and the columns it writes. */
+    record Mode(ChunkWriter writer, List<Column> targets) {
+    }
 
     private ModeCheck() {
     }
 
-    static Finding check(JobSpec spec) {
+    static Mode check(Connection c, JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings)
+            throws SQLException {
+        String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         return switch (spec.mode()) {
-            case IN_PLACE -> Finding.ok("mode", "in-place: one UPDATE per chunk");
-            case COPY -> throw new SpecException("into", "copy mode is not supported by this version of Sluice yet");
-            case JAVA -> throw new SpecException("transformer", "Java transformers are not supported by this version of Sluice yet");
+            case IN_PLACE -> {
+                Map<Column, String> set = TargetColumnsCheck.resolve(keyset, spec.set(), "set");
+                set.forEach((col, expr) -> findings.add(Finding.ok("set", col.name() + " (" + col.type() + ") = " + expr)));
+                ExpressionCheck.check(c, keyset.table(), set, spec.where());
+                Map<Column, String> jdbc = new LinkedHashMap<>();
+                set.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
+                findings.add(Finding.ok("mode", "in-place: one UPDATE per chunk"));
+                yield new Mode(new InPlaceWriter(keyset, jdbc, where), List.copyOf(set.keySet()));
+            }
+            case COPY -> copy(c, spec, keyset, where, findings);
+            case JAVA -> java(spec, keyset, catalog, findings);
         };
     }
+
+    private static Mode copy(Connection c, JobSpec spec, Keyset keyset, String where, List<Finding> findings)
+            throws SQLException {
+        Table target = into(c, spec.into());
+        Map<Column, String> columns = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : spec.columns().entrySet()) {
+            Column col = target.column(e.getKey());
+            if (col == null) {
+                throw new SpecException("columns." + e.getKey(), "no column '" + e.getKey() + "' in " + target.qualifiedName());
+            }
+            columns.put(col, e.getValue());
+        }
+        List<Column> conflict = new ArrayList<>();
+        for (Column k : keyset.columns()) {
+            Column receiving = columns.entrySet().stream()
+                    .filter(e -> e.getValue().trim().replace("\"", "").equalsIgnoreCase(k.name()))
+                    .map(Map.Entry::getKey).findFirst().orElseThrow(() -> new SpecException("columns",
+                            "no target column receives key column '" + k.name() + "' (map it, e.g. " + k.name() + ": " + k.name() + ")"));
+            conflict.add(receiving);
+        }
+        List<String> names = conflict.stream().map(Column::name).sorted().toList();
+        boolean unique = target.uniqueIndexes().stream().anyMatch(i -> i.usable() && !i.partial()
+                && i.columns().stream().sorted().toList().equals(names));
+        if (!unique) {
+            throw new SpecException("into", target.qualifiedName() + " has no unique index on ("
+                    + String.join(", ", conflict.stream().map(Column::name).toList()) + "); copying needs one for ON CONFLICT");
+        }
+        ExpressionCheck.checkCopy(c, keyset.table(), target, columns);
+        Map<Column, String> jdbc = new LinkedHashMap<>();
+        columns.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
+        findings.add(Finding.ok("mode", "copy into " + target.qualifiedName() + ": INSERT ... SELECT ... ON CONFLICT ("
+                + String.join(", ", conflict.stream().map(Column::name).toList()) + ") DO UPDATE per chunk"));
+        columns.forEach((col, expr) -> findings.add(Finding.ok("columns", col.name() + " (" + col.type() + ") = " + expr)));
+        return new Mode(new CopyWriter(keyset, target, jdbc, conflict, where), List.copyOf(columns.keySet()));
+    }
+
+    private static Table into(Connection c, String name) throws SQLException {
+        try {
+            return Catalog.table(c, name);
+        } catch (SpecException e) {
+            throw new SpecException("into", e.getMessage().replaceFirst("^table: ", ""));
+        }
+    }
+
+    private static Mode java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings) {
+        Transformer t = catalog.find(spec.transformer());
+        if (t == null) {
+            throw new SpecException("transformer", "no transformer named '" + spec.transformer() + "' in this build");
+        }
+        Table table = keyset.table();
+        List<Column> reads = new ArrayList<>();
+        for (String r : t.reads()) {
+            Column col = table.column(r);
+            if (col == null) {
+                throw new SpecException("transformer", "'" + spec.transformer() + "' reads column '" + r + "', which "
+                        + table.qualifiedName() + " does not have");
+            }
+            reads.add(col);
+        }
+        Map<String, String> writes = new LinkedHashMap<>();
+        t.writes().forEach(w -> writes.put(w, "(java)"));
+        List<Column> targets = List.copyOf(TargetColumnsCheck.resolve(keyset, writes, "transformer").keySet());
+        findings.add(Finding.ok("mode", "java: transformer " + spec.transformer() + " reads " + t.reads() + ", writes "
+                + t.writes() + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
+        return new Mode(new JavaWriter(keyset, t, reads, targets), targets);
+    }
+
 }

@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.sluice.engine.chunk.InPlaceWriter;
+import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
@@ -33,40 +34,40 @@ public final class Preflight {
     }
 
     public static Prepared check(Connection c, JobSpec spec) throws SQLException {
+        return check(c, spec, Transformer.Catalog.EMPTY);
+    }
+
+    /** @param catalog where {@code transformer:} names are looked up */
+    public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
-            return checkInTransaction(c, spec);
+            return checkInTransaction(c, spec, catalog);
         } finally {
             c.rollback();
             c.setAutoCommit(autoCommit);
         }
     }
 
-    private static Prepared checkInTransaction(Connection c, JobSpec spec) throws SQLException {
+    private static Prepared checkInTransaction(Connection c, JobSpec spec, Transformer.Catalog catalog)
+            throws SQLException {
         List<Finding> findings = new ArrayList<>();
-        findings.add(ModeCheck.check(spec));
         Table table = Catalog.table(c, spec.table());
         findings.add(Finding.ok("table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
         Keyset keyset = Keyset.resolve(table, spec.key());
         findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
                 + "] NOT NULL, ordered by unique index " + keyset.index().name()
                 + (keyset.index().primary() ? " (primary key)" : "")));
-        Map<Column, String> set = TargetColumnsCheck.resolve(keyset, spec.set());
-        set.forEach((col, expr) -> findings.add(Finding.ok("set", col.name() + " (" + col.type() + ") = " + expr)));
-        ExpressionCheck.check(c, table, set, spec.where());
+        ModeCheck.Mode mode = ModeCheck.check(c, spec, keyset, catalog, findings);
         ExpressionCheck.checkRules(c, table, spec.validate());
-        findings.add(Finding.ok("types", "every expression type-checks against " + table.qualifiedName()));
+        findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
             findings.add(Finding.ok("validate", spec.validate().size() + " rule(s)" + (spec.validateAfterRun()
                     ? ", run after the last chunk" : ", run by 'sluice validate' only (validate-after-run: false)")));
         }
-
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
-        Map<Column, String> jdbcSet = new java.util.LinkedHashMap<>();
-        set.forEach((col, expr) -> jdbcSet.put(col, SqlFragments.forJdbc(expr)));
         Chunker chunker = new Chunker(keyset);
-        InPlaceWriter writer = new InPlaceWriter(keyset, jdbcSet, where);
+        ChunkWriter writer = mode.writer();
 
         long estimated = rowCount(c, table);
         long matching = where == null ? estimated
@@ -96,7 +97,7 @@ public final class Preflight {
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
-        return new Prepared(spec, keyset, List.copyOf(set.keySet()), chunker, writer, estimated, matching, List.copyOf(findings),
+        return new Prepared(spec, keyset, mode.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
                 List.copyOf(statements));
     }
 

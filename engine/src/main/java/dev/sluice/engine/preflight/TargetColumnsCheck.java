@@ -13,23 +13,24 @@ final class TargetColumnsCheck {
     private TargetColumnsCheck() {
     }
 
-    static Map<Column, String> resolve(Keyset keyset, Map<String, String> set) {
+    /** @param field the spec field the columns come from ({@code set}, or {@code transformer}) */
+    static Map<Column, String> resolve(Keyset keyset, Map<String, String> set, String field) {
         Map<Column, String> resolved = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : set.entrySet()) {
-            String field = "set." + e.getKey();
+            String where = field.equals("set") ? "set." + e.getKey() : field;
             Column col = keyset.table().column(e.getKey());
             if (col == null) {
-                throw new SpecException(field, "no column '" + e.getKey() + "' in " + keyset.table().qualifiedName());
+                throw new SpecException(where, "no column '" + e.getKey() + "' in " + keyset.table().qualifiedName());
             }
             if (keyset.columns().contains(col)) {
-                throw new SpecException(field, "'" + col.name() + "' is a key column; changing it would move rows"
+                throw new SpecException(where, "'" + col.name() + "' is a key column; changing it would move rows"
                         + " across the checkpoint");
             }
             if (col.generated()) {
-                throw new SpecException(field, "'" + col.name() + "' is a generated column and cannot be set");
+                throw new SpecException(where, "'" + col.name() + "' is a generated column and cannot be set");
             }
             if (resolved.put(col, e.getValue()) != null) {
-                throw new SpecException(field, "column '" + col.name() + "' is set twice");
+                throw new SpecException(where, "column '" + col.name() + "' is set twice");
             }
         }
         return resolved;

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.StopSignal;
@@ -54,7 +55,7 @@ public class RunCommand implements Callable<Integer> {
 
     int execute(JobSpec spec, RunOptions options) throws Exception {
         try (HikariDataSource ds = db.open("sluice " + spec.name())) {
-            Backfill backfill = new Backfill(ds, db.schema());
+            Backfill backfill = new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE);
             if (dryRun) {
                 return dryRun(backfill, spec);
             }

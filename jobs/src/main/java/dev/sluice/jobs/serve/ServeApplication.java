@@ -25,7 +25,7 @@ public class ServeApplication {
 
     @Bean
     Backfill backfill(HikariDataSource dataSource, ServeSettings settings) {
-        return new Backfill(dataSource, settings.schema());
+        return new Backfill(dataSource, settings.schema(), dev.sluice.jobs.transformers.TransformerCatalog.INSTANCE);
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")

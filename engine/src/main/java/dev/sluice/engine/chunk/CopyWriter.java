@@ -1,0 +1,62 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * Copy mode: each key range is copied into another table with one
+ * {@code INSERT INTO target (...) SELECT ... FROM source WHERE key in (lo, hi] ON CONFLICT (key) DO UPDATE}, so
+ * copying a range again (after a crash, a repair, a re-run) converges on the same rows instead of failing.
+ */
+public final class CopyWriter implements ChunkWriter {
+
+    private final Keyset keyset;
+    private final String head;
+    private final String tail;
+    private final String where;
+
+    /**
+     * @param columns      target column to source expression (already made safe for JDBC)
+     * @param conflictKeys the target's unique columns that receive the source key
+     */
+    public CopyWriter(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflictKeys, String where) {
+        this.keyset = keyset;
+        List<String> names = new ArrayList<>();
+        List<String> exprs = new ArrayList<>();
+        List<String> updates = new ArrayList<>();
+        columns.forEach((col, expr) -> {
+            names.add(col.quoted());
+            exprs.add("(" + expr + ")");
+            if (!conflictKeys.contains(col)) {
+                updates.add(col.quoted() + " = excluded." + col.quoted());
+            }
+        });
+        this.head = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
+                + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
+        this.tail = " ON CONFLICT (" + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
+                + (updates.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", updates));
+        this.where = where;
+    }
+
+    @Override
+    public long write(Connection c, KeyRange range) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql(range.lo() == null))) {
+            keyset.bind(ps, 1, range);
+            return ps.executeLargeUpdate();
+        }
+    }
+
+    @Override
+    public String sql(boolean fromTheStart) {
+        return head + keyset.rangePredicate(fromTheStart) + (where == null ? "" : " AND (" + where + ")") + tail;
+    }
+}

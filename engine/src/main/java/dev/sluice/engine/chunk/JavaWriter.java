@@ -1,0 +1,155 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+
+import org.postgresql.util.PGobject;
+
+/**
+ * Java-transformer mode: reads the chunk's rows (key and the transformer's inputs) with {@code FOR UPDATE}, so
+ * nothing changes them between the read and the write; transforms them in Java; writes the results with one
+ * {@code UPDATE t SET ... FROM unnest(text[], ...) v WHERE key = v.key}. Memory holds one chunk.
+ */
+public final class JavaWriter implements ChunkWriter {
+
+    private final Keyset keyset;
+    private final Transformer transformer;
+    private final List<Column> reads;
+    private final List<Column> writes;
+    private final String select;
+    private final String update;
+
+    public JavaWriter(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes) {
+        this.keyset = keyset;
+        this.transformer = transformer;
+        this.reads = List.copyOf(reads);
+        this.writes = List.copyOf(writes);
+        this.select = select(false);
+        this.update = update();
+    }
+
+    private String select(boolean fromTheStart) {
+        StringBuilder sb = new StringBuilder("SELECT ").append(keyset.textList());
+        for (Column c : reads) {
+            sb.append(", ").append(c.quoted());
+        }
+        return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
+                .append(keyset.rangePredicate(fromTheStart)).append(" ORDER BY ").append(keyset.orderBy(false))
+                .append(" FOR UPDATE").toString();
+    }
+
+    private String update() {
+        List<String> names = new ArrayList<>();
+        List<String> arrays = new ArrayList<>();
+        for (int i = 0; i < keyset.width(); i++) {
+            names.add("k" + i);
+            arrays.add("?::text[]");
+        }
+        List<String> sets = new ArrayList<>();
+        for (int i = 0; i < writes.size(); i++) {
+            names.add("w" + i);
+            arrays.add("?::text[]");
+            Column c = writes.get(i);
+            // CASE keeps a column the transformer did not return: the keep flag array says which.
+            sets.add(c.quoted() + " = CASE WHEN v.s" + i + " THEN CAST(v.w" + i + " AS " + c.castType() + ") ELSE t."
+                    + c.quoted() + " END");
+            names.add("s" + i);
+            arrays.add("?::boolean[]");
+        }
+        List<String> keyEq = new ArrayList<>();
+        for (int i = 0; i < keyset.width(); i++) {
+            Column k = keyset.columns().get(i);
+            keyEq.add("t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")");
+        }
+        return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
+                + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
+                + " WHERE " + String.join(" AND ", keyEq);
+    }
+
+    @Override
+    public long write(Connection c, KeyRange range) throws SQLException {
+        List<String[]> keys = new ArrayList<>();
+        List<Map<String, Object>> results = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? select(true) : select)) {
+            keyset.bind(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String[] key = new String[keyset.width()];
+                    for (int i = 0; i < key.length; i++) {
+                        key[i] = rs.getString(i + 1);
+                    }
+                    Map<String, Object> out = transformer.transform(row(rs));
+                    if (out != null) {
+                        keys.add(key);
+                        results.add(out);
+                    }
+                }
+            }
+        }
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = c.prepareStatement(update)) {
+            int p = 1;
+            for (int i = 0; i < keyset.width(); i++) {
+                String[] values = new String[keys.size()];
+                for (int r = 0; r < values.length; r++) {
+                    values[r] = keys.get(r)[i];
+                }
+                ps.setArray(p++, c.createArrayOf("text", values));
+            }
+            for (Column w : writes) {
+                String[] values = new String[results.size()];
+                Boolean[] set = new Boolean[results.size()];
+                for (int r = 0; r < values.length; r++) {
+                    Map<String, Object> out = results.get(r);
+                    set[r] = out.containsKey(w.name());
+                    Object v = out.get(w.name());
+                    values[r] = v == null ? null : v.toString();
+                }
+                ps.setArray(p++, c.createArrayOf("text", values));
+                Array flags = c.createArrayOf("bool", set);
+                ps.setArray(p++, flags);
+            }
+            return ps.executeLargeUpdate();
+        }
+    }
+
+    private Transformer.Row row(ResultSet rs) throws SQLException {
+        Map<String, Object> values = new HashMap<>();
+        Map<String, String> texts = new HashMap<>();
+        for (int i = 0; i < reads.size(); i++) {
+            int col = keyset.width() + 1 + i;
+            Object v = rs.getObject(col);
+            texts.put(reads.get(i).name(), rs.getString(col));
+            values.put(reads.get(i).name(), v instanceof PGobject pg ? pg.getValue() : v);
+        }
+        return new Transformer.Row() {
+            @Override
+            public String text(String column) {
+                return texts.get(column);
+            }
+
+            @Override
+            public Object value(String column) {
+                return values.get(column);
+            }
+        };
+    }
+
+    @Override
+    public String sql(boolean fromTheStart) {
+        return select(fromTheStart) + ";\n  " + update;
+    }
+}

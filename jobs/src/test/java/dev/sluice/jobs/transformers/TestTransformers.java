@@ -1,0 +1,33 @@
+package dev.sluice.jobs.transformers;
+
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.engine.chunk.Transformer;
+
+/** Transformers only tests use, found through the catalog's ServiceLoader extension point. */
+public final class TestTransformers implements Transformer.Catalog {
+
+    /** {@code n = n + 1} in Java: not idempotent, so a chunk applied twice shows. */
+    static final class Increment implements Transformer {
+        @Override
+        public List<String> reads() {
+            return List.of("n");
+        }
+
+        @Override
+        public List<String> writes() {
+            return List.of("n");
+        }
+
+        @Override
+        public Map<String, Object> transform(Row row) {
+            return Map.of("n", ((Number) row.value("n")).longValue() + 1);
+        }
+    }
+
+    @Override
+    public Transformer find(String name) {
+        return "increment".equals(name) ? new Increment() : null;
+    }
+}
