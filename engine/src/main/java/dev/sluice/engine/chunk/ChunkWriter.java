@@ -27,6 +27,14 @@ public interface ChunkWriter {
     /** @return how many rows were written */
     long write(Connection c, KeyRange range) throws SQLException;
 
-    /** The statement {@link #write} runs, with {@code ?} for the range bounds, for {@code plan}. */
+    /** The statement(s) {@link #write} runs, with {@code ?} for the range bounds, for {@code plan}. */
     String sql(boolean fromTheStart);
+
+    /**
+     * The statement {@code plan} explains: one statement whose only parameters are the range bounds. The write
+     * statement itself for most writers; the read for writers whose write takes other parameters.
+     */
+    default String explainable(boolean fromTheStart) {
+        return sql(fromTheStart);
+    }
 }

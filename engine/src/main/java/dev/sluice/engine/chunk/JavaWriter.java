@@ -152,4 +152,9 @@ public final class JavaWriter implements ChunkWriter {
     public String sql(boolean fromTheStart) {
         return select(fromTheStart) + ";\n  " + update;
     }
+
+    @Override
+    public String explainable(boolean fromTheStart) {
+        return select(fromTheStart);
+    }
 }

@@ -91,7 +91,7 @@ public final class Preflight {
                 int i = keyset.bind(ps, 1, first.hi());
                 ps.setInt(i, rows);
             });
-            List<String> writePlan = explain(c, writer.sql(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
+            List<String> writePlan = explain(c, writer.explainable(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
             statements.add(new Prepared.Statement("write chunk", writer.sql(probe.lo() == null), writePlan));
             findings.add(indexUse(keyset, "find chunk", findPlan));

@@ -1,0 +1,159 @@
+package dev.sluice.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Java-transformer and copy modes through the command line, with the guarantees of the core. */
+class ModesTest {
+
+    @TempDir
+    Path dir;
+
+    private HikariDataSource ds;
+    private Db db;
+
+    @BeforeEach
+    void database() throws Exception {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        Files.createDirectories(dir.resolve("jobs"));
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    private String[] args(String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+        all.addAll(java.util.List.of("--config", dir.toString(), "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres"));
+        return all.toArray(String[]::new);
+    }
+
+    private void spec(String name, String body) throws Exception {
+        Files.writeString(dir.resolve("jobs/" + name + ".yml"), "name: " + name + "\n" + body);
+    }
+
+    @Test
+    void phoneNumbersAreNormalisedByAJavaTransformerWithACompositeKey() throws Exception {
+        db.exec("CREATE TABLE contacts (tenant text NOT NULL, id int NOT NULL, phone text, country text, phone_e164 text,"
+                        + " PRIMARY KEY (tenant, id))",
+                "INSERT INTO contacts SELECT t, g, CASE g % 4 WHEN 0 THEN '(650) 253-' || lpad((g % 10000)::text, 4, '0')"
+                        + " WHEN 1 THEN '030 ' || (1000000 + g) WHEN 2 THEN 'n/a' ELSE NULL END,"
+                        + " CASE g % 4 WHEN 1 THEN 'DE' ELSE NULL END, 'stale'"
+                        + " FROM unnest(ARRAY['acme', 'globex']) t, generate_series(1, 3000) g", "ANALYZE contacts");
+        spec("phones", """
+                table: contacts
+                key: [tenant, id]
+                transformer: phone-e164
+                chunk: { rows: 700 }
+                """);
+        Cli.Result plan = Cli.run(args("plan", "phones"));
+        assertThat(plan.exitCode()).as(plan.err()).isZero();
+        assertThat(plan.out()).contains("(java)").contains("java: transformer phone-e164 reads [phone, country]")
+                .contains("FOR UPDATE").contains("unnest(");
+
+        Cli.Result run = Cli.run(args("run", "phones"));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(db.one("SELECT phone_e164 FROM contacts WHERE tenant = 'acme' AND id = 4")).isEqualTo("+16502530004");
+        assertThat(db.one("SELECT phone_e164 FROM contacts WHERE tenant = 'globex' AND id = 5")).isEqualTo("+49301000005");
+        assertThat(db.count("SELECT count(*) FROM contacts WHERE id % 4 IN (2, 3) AND phone_e164 IS NOT NULL")).isZero();
+        assertThat(db.count("SELECT count(*) FROM contacts WHERE phone_e164 = 'stale'")).isZero();
+    }
+
+    @Test
+    void copyModeCopiesKeyRangesIdempotentlyIntoAnotherTable() throws Exception {
+        db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL)",
+                "INSERT INTO orders SELECT g, 'U' || g || '@X.ORG', g * 7 FROM generate_series(1, 10000) g",
+                "CREATE TABLE orders_v2 (order_id bigint PRIMARY KEY, email text, amount numeric(12, 2), copied_at timestamptz DEFAULT now())",
+                "INSERT INTO orders_v2 (order_id, email) VALUES (5, 'old')", "ANALYZE orders");
+        spec("orders-copy", """
+                table: orders
+                key: [id]
+                into: orders_v2
+                columns: { order_id: id, email: lower(email), amount: amount_cents / 100.0 }
+                chunk: { rows: 1000 }
+                validate:
+                  - { check: "true" }
+                """);
+        Cli.Result plan = Cli.run(args("plan", "orders-copy"));
+        assertThat(plan.out()).contains("copy into public.orders_v2: INSERT ... SELECT ... ON CONFLICT (order_id) DO UPDATE");
+        assertThat(Cli.run(args("run", "orders-copy")).exitCode()).isZero();
+        assertThat(db.count("SELECT count(*) FROM orders_v2")).isEqualTo(10000);
+        assertThat(db.one("SELECT email || ' ' || amount FROM orders_v2 WHERE order_id = 5")).isEqualTo("u5@x.org 0.35");
+        db.exec("UPDATE orders_v2 SET email = 'drifted' WHERE order_id = 77");
+        assertThat(Cli.run(args("run", "orders-copy", "--again")).exitCode()).isZero();
+        assertThat(db.count("SELECT count(*) FROM orders_v2")).isEqualTo(10000);
+        assertThat(db.one("SELECT email FROM orders_v2 WHERE order_id = 77")).isEqualTo("u77@x.org");
+
+        db.exec("CREATE TABLE no_key (order_id bigint, email text)");
+        spec("bad-copy", "table: orders\nkey: [id]\ninto: no_key\ncolumns: { order_id: id, email: email }\n");
+        Cli.Result bad = Cli.run(args("run", "bad-copy"));
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("into: public.no_key has no unique index on (order_id)");
+        spec("bad-column", "table: orders\nkey: [id]\ninto: orders_v2\ncolumns: { order_id: id, amount: lower(email) }\n");
+        assertThat(Cli.run(args("run", "bad-column")).err())
+                .contains("columns.amount: column \"amount\" is of type numeric but expression is of type text");
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void aJavaTransformerJobKilledWithSigkillResumesToTheSameResultAsOneRun() throws Exception {
+        db.exec("CREATE TABLE counters (id bigint PRIMARY KEY, n bigint NOT NULL DEFAULT 0)",
+                "INSERT INTO counters (id) SELECT g FROM generate_series(1, 100000) g", "ANALYZE counters");
+        spec("java-increment", """
+                table: counters
+                key: [id]
+                transformer: increment
+                chunk: { rows: 250, min-rows: 250, max-rows: 250 }
+                """);
+        Backfill backfill = new Backfill(ds);
+        Random random = new Random();
+        int kills = 0;
+        long before = 0;
+        while (kills < 5) {
+            Process runner = Cli.spawn(dir.resolve("kill-" + kills + ".log"), args("run", "java-increment"));
+            long target = before + 1 + random.nextInt(40);
+            boolean killed = false;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (runner.isAlive() && System.nanoTime() < deadline) {
+                var s = backfill.status("java-increment");
+                if (!s.isEmpty() && s.get(0).chunks() >= target) {
+                    Thread.sleep(random.nextInt(10));
+                    runner.destroyForcibly();
+                    killed = true;
+                    break;
+                }
+                Thread.sleep(5);
+            }
+            runner.waitFor();
+            if (!killed) {
+                break;
+            }
+            kills++;
+            JobStatus status = backfill.status("java-increment").get(0);
+            assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).isEqualTo(status.rowsProcessed());
+            before = status.chunks();
+        }
+        assertThat(kills).isGreaterThanOrEqualTo(5);
+        assertThat(Cli.run(args("run", "java-increment")).exitCode()).isZero();
+        assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();
+    }
+}
