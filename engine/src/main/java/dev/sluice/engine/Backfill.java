@@ -15,6 +15,7 @@ import dev.sluice.engine.checkpoint.ChunkLedger;
 import dev.sluice.engine.checkpoint.ValidationLedger;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.Rule;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationResult;
@@ -128,7 +129,7 @@ public final class Backfill {
                 default -> JobStatus.State.FAILED;
             });
         }
-        boolean validates = spec.validateAfterRun() && !spec.validate().isEmpty();
+        boolean validates = spec.validateAfterRun() && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
         if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
             return result.validated(validate(spec, options));
         }
@@ -199,7 +200,7 @@ public final class Backfill {
     public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
         long started = System.nanoTime();
         Prepared prepared = plan(spec);
-        Validator validator = validator(prepared);
+        RangeCheck validator = prepared.copyComparison() != null ? prepared.copyComparison() : validator(prepared);
         String jobName = BackfillJob.validationJob(spec.name());
         JobExecution execution = launchAuxiliary(prepared, options, jobName, (store, wiring) ->
                 BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, BackfillJob.VALIDATE_STEP,

@@ -90,18 +90,32 @@ class ModesTest {
                 into: orders_v2
                 columns: { order_id: id, email: lower(email), amount: amount_cents / 100.0 }
                 chunk: { rows: 1000 }
-                validate:
-                  - { check: "true" }
                 """);
         Cli.Result plan = Cli.run(args("plan", "orders-copy"));
         assertThat(plan.out()).contains("copy into public.orders_v2: INSERT ... SELECT ... ON CONFLICT (order_id) DO UPDATE");
-        assertThat(Cli.run(args("run", "orders-copy")).exitCode()).isZero();
+        Cli.Result copied = Cli.run(args("run", "orders-copy"));
+        assertThat(copied.exitCode()).as(copied.out() + copied.err()).isZero();
+        assertThat(copied.out()).contains("validation clean");
         assertThat(db.count("SELECT count(*) FROM orders_v2")).isEqualTo(10000);
+
+        // Validation compares source and target per range (count and hash), and names the rows that differ.
+        db.exec("DELETE FROM orders_v2 WHERE order_id = 100", "UPDATE orders_v2 SET email = 'drifted' WHERE order_id = 77",
+                "DELETE FROM orders WHERE id = 200");
+        Cli.Result found = Cli.run(args("validate", "orders-copy"));
+        assertThat(found.exitCode()).as(found.out() + found.err()).isEqualTo(3);
+        assertThat(found.out()).containsPattern("missing in target\\s+1 mismatches\\s+key '100': target NULL")
+                .containsPattern("extra in target\\s+1 mismatches\\s+key '200'")
+                .containsPattern("different values\\s+1 mismatches\\s+key '77': target ''77','drifted'");
         assertThat(db.one("SELECT email || ' ' || amount FROM orders_v2 WHERE order_id = 5")).isEqualTo("u5@x.org 0.35");
         db.exec("UPDATE orders_v2 SET email = 'drifted' WHERE order_id = 77");
-        assertThat(Cli.run(args("run", "orders-copy", "--again")).exitCode()).isZero();
-        assertThat(db.count("SELECT count(*) FROM orders_v2")).isEqualTo(10000);
+        // Copying again repairs what differs or is missing; it never deletes, so the extra row stays reported.
+        Cli.Result again = Cli.run(args("run", "orders-copy", "--again"));
+        assertThat(again.exitCode()).isEqualTo(3);
+        assertThat(again.out()).containsPattern("extra in target\\s+1 mismatches").containsPattern("different values\\s+0 mismatches");
+        db.exec("DELETE FROM orders_v2 WHERE order_id = 200");
+        assertThat(Cli.run(args("validate", "orders-copy")).exitCode()).isZero();
         assertThat(db.one("SELECT email FROM orders_v2 WHERE order_id = 77")).isEqualTo("u77@x.org");
+        assertThat(db.count("SELECT count(*) FROM orders_v2 WHERE order_id = 100")).isEqualTo(1);
 
         db.exec("CREATE TABLE no_key (order_id bigint, email text)");
         spec("bad-copy", "table: orders\nkey: [id]\ninto: no_key\ncolumns: { order_id: id, email: email }\n");

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.Validator;
 
@@ -26,9 +27,9 @@ public final class ValidationLedger implements ChunkLedger {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String RESULTS = "sluice.validation";
 
-    private final Validator validator;
+    private final RangeCheck validator;
 
-    public ValidationLedger(Validator validator) {
+    public ValidationLedger(RangeCheck validator) {
         this.validator = validator;
     }
 

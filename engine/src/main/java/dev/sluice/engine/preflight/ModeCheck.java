@@ -19,12 +19,14 @@ import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
+import dev.sluice.engine.validate.CopyComparison;
+import dev.sluice.engine.validate.RangeCheck;
 
 /** Checks what a job writes, for its mode, and builds the writer: in place, copy into another table, or Java. */
 final class ModeCheck {
 
-    /** The writer and the columns it writes. */
-    record Mode(ChunkWriter writer, List<Column> targets) {
+    /** The writer, the columns it writes, and for copies the comparison that validates them. */
+    record Mode(ChunkWriter writer, List<Column> targets, RangeCheck copyComparison) {
     }
 
     private ModeCheck() {
@@ -41,7 +43,7 @@ final class ModeCheck {
                 Map<Column, String> jdbc = new LinkedHashMap<>();
                 set.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
                 findings.add(Finding.ok("mode", "in-place: one UPDATE per chunk"));
-                yield new Mode(new InPlaceWriter(keyset, jdbc, where), List.copyOf(set.keySet()));
+                yield new Mode(new InPlaceWriter(keyset, jdbc, where), List.copyOf(set.keySet()), null);
             }
             case COPY -> copy(c, spec, keyset, where, findings);
             case JAVA -> java(spec, keyset, catalog, findings);
@@ -80,7 +82,8 @@ final class ModeCheck {
         findings.add(Finding.ok("mode", "copy into " + target.qualifiedName() + ": INSERT ... SELECT ... ON CONFLICT ("
                 + String.join(", ", conflict.stream().map(Column::name).toList()) + ") DO UPDATE per chunk"));
         columns.forEach((col, expr) -> findings.add(Finding.ok("columns", col.name() + " (" + col.type() + ") = " + expr)));
-        return new Mode(new CopyWriter(keyset, target, jdbc, conflict, where), List.copyOf(columns.keySet()));
+        return new Mode(new CopyWriter(keyset, target, jdbc, conflict, where), List.copyOf(columns.keySet()),
+                new CopyComparison(keyset, target, jdbc, conflict, where));
     }
 
     private static Table into(Connection c, String name) throws SQLException {
@@ -111,7 +114,7 @@ final class ModeCheck {
         List<Column> targets = List.copyOf(TargetColumnsCheck.resolve(keyset, writes, "transformer").keySet());
         findings.add(Finding.ok("mode", "java: transformer " + spec.transformer() + " reads " + t.reads() + ", writes "
                 + t.writes() + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
-        return new Mode(new JavaWriter(keyset, t, reads, targets), targets);
+        return new Mode(new JavaWriter(keyset, t, reads, targets), targets, null);
     }
 
 }

@@ -98,7 +98,7 @@ public final class Preflight {
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
         return new Prepared(spec, keyset, mode.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
-                List.copyOf(statements));
+                List.copyOf(statements), mode.copyComparison());
     }
 
     private static Finding indexUse(Keyset keyset, String purpose, List<String> plan) {

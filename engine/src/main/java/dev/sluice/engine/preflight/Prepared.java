@@ -7,6 +7,7 @@ import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.validate.RangeCheck;
 
 /**
  * A spec that passed preflight, with what the runner needs: the resolved keyset, the chunk finder and the writer,
@@ -15,10 +16,12 @@ import dev.sluice.engine.spec.JobSpec;
  * @param targets       the columns the job writes
  * @param estimatedRows the planner's estimate of the table's rows (what progress is measured against)
  * @param matchingRows  the planner's estimate of rows matching {@code where} (equal to estimatedRows without one)
+ * @param copyComparison for copy mode, the check that compares source and target per range; null otherwise
  */
 public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
                        long estimatedRows,
-                       long matchingRows, List<Finding> findings, List<Statement> statements) {
+                       long matchingRows, List<Finding> findings, List<Statement> statements,
+                       RangeCheck copyComparison) {
 
     /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */
     public record Statement(String purpose, String sql, List<String> plan) {

@@ -22,7 +22,7 @@ import dev.sluice.engine.spec.SqlFragments;
  * every row of the range, whatever the job's {@code where}: that filter says which rows still need the
  * transformation, not which rows must satisfy it afterwards.
  */
-public final class Validator {
+public final class Validator implements RangeCheck {
 
     /** Mismatching rows kept per rule for the report: enough to see the pattern, few enough to print. */
     public static final int SAMPLES = 10;
@@ -79,6 +79,7 @@ public final class Validator {
      *
      * @param wanted how many samples each rule still wants, by rule name
      */
+    @Override
     public List<RuleResult> check(Connection c, KeyRange range, Map<String, Integer> wanted) throws SQLException {
         long[] counts = new long[rules.size() + 1];
         try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? fromStartCountSql : countSql)) {

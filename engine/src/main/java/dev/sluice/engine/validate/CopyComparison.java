@@ -1,0 +1,148 @@
+package dev.sluice.engine.validate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * Validates a copy: per key range, the row count and an order-independent hash (the sum of 64-bit row hashes)
+ * of the mapped columns, computed on the source (the expressions, cast to the target's types) and on the target;
+ * only a range whose count or hash differ is read row by row, to name the rows missing in the target, extra in
+ * the target, or with different values. Rows travel as text in a form where NULL and '' differ
+ * ({@code quote_nullable}).
+ */
+public final class CopyComparison implements RangeCheck {
+
+    public static final String MISSING = "missing in target";
+    public static final String EXTRA = "extra in target";
+    public static final String DIFFERENT = "different values";
+
+    private final Keyset keyset;
+    private final String sourceRows;
+    private final String sourceRowsFromStart;
+    private final String targetRows;
+    private final String targetRowsFromStart;
+
+    /**
+     * @param columns      target column to source expression (safe for JDBC), in target column order
+     * @param receivingKey the target columns that receive the source key, in key order
+     * @param where        the spec's filter (safe for JDBC), or null
+     */
+    public CopyComparison(Keyset keyset, Table target, Map<Column, String> columns, List<Column> receivingKey, String where) {
+        this.keyset = keyset;
+        List<String> sourceValues = new ArrayList<>();
+        List<String> targetValues = new ArrayList<>();
+        columns.forEach((col, expr) -> {
+            // The target column's full type, modifier included: numeric(12,2) rounds as the copy did.
+            sourceValues.add("quote_nullable(CAST((" + expr + ") AS " + col.type() + ")::text)");
+            targetValues.add("quote_nullable(" + col.quoted() + "::text)");
+        });
+        String sourceKey = keyText(keyset.columns());
+        String targetKey = keyText(receivingKey);
+        String src = "SELECT " + sourceKey + " AS k, concat_ws(',', " + String.join(", ", sourceValues) + ") AS r FROM "
+                + keyset.table().qualifiedName() + " WHERE ";
+        String srcTail = where == null ? "" : " AND (" + where + ")";
+        this.sourceRows = src + keyset.rangePredicate(false) + srcTail;
+        this.sourceRowsFromStart = src + keyset.rangePredicate(true) + srcTail;
+        String tgt = "SELECT " + targetKey + " AS k, concat_ws(',', " + String.join(", ", targetValues) + ") AS r FROM "
+                + target.qualifiedName() + " WHERE ";
+        this.targetRows = tgt + targetRange(receivingKey, false);
+        this.targetRowsFromStart = tgt + targetRange(receivingKey, true);
+    }
+
+    private static String keyText(List<Column> key) {
+        return "concat_ws(',', " + String.join(", ", key.stream().map(k -> "quote_literal(" + k.quoted() + "::text)").toList()) + ")";
+    }
+
+    /** The range over the target's key columns, compared in the source index's ordering and types. */
+    private String targetRange(List<Column> receivingKey, boolean fromTheStart) {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < receivingKey.size(); i++) {
+            String collation = keyset.index().parts().get(i).collation();
+            String cast = "CAST(" + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
+            parts.add(collation == null ? cast : cast + " COLLATE " + collation);
+        }
+        String tuple = "(" + String.join(", ", parts) + ")";
+        String upper = tuple + " <= " + keyset.parameters();
+        return fromTheStart ? upper : tuple + " > " + keyset.parameters() + " AND " + upper;
+    }
+
+    @Override
+    public List<RuleResult> check(Connection c, KeyRange range, Map<String, Integer> wanted) throws SQLException {
+        boolean start = range.lo() == null;
+        long[] source = summary(c, start ? sourceRowsFromStart : sourceRows, range);
+        long[] target = summary(c, start ? targetRowsFromStart : targetRows, range);
+        if (source[0] == target[0] && source[1] == target[1]) {
+            return List.of(new RuleResult(MISSING, source[0], 0, List.of()), new RuleResult(EXTRA, source[0], 0, List.of()),
+                    new RuleResult(DIFFERENT, source[0], 0, List.of()));
+        }
+        Map<String, String> src = rows(c, start ? sourceRowsFromStart : sourceRows, range);
+        Map<String, String> tgt = rows(c, start ? targetRowsFromStart : targetRows, range);
+        List<Mismatch> missing = new ArrayList<>();
+        List<Mismatch> extra = new ArrayList<>();
+        List<Mismatch> different = new ArrayList<>();
+        long missingCount = 0;
+        long extraCount = 0;
+        long differentCount = 0;
+        for (Map.Entry<String, String> e : src.entrySet()) {
+            String t = tgt.get(e.getKey());
+            if (t == null) {
+                missingCount++;
+                add(missing, wanted, MISSING, new Mismatch(List.of(e.getKey()), null, e.getValue()));
+            } else if (!t.equals(e.getValue())) {
+                differentCount++;
+                add(different, wanted, DIFFERENT, new Mismatch(List.of(e.getKey()), t, e.getValue()));
+            }
+        }
+        for (Map.Entry<String, String> e : tgt.entrySet()) {
+            if (!src.containsKey(e.getKey())) {
+                extraCount++;
+                add(extra, wanted, EXTRA, new Mismatch(List.of(e.getKey()), e.getValue(), null));
+            }
+        }
+        return List.of(new RuleResult(MISSING, source[0], missingCount, missing),
+                new RuleResult(EXTRA, source[0], extraCount, extra),
+                new RuleResult(DIFFERENT, source[0], differentCount, different));
+    }
+
+    private static void add(List<Mismatch> list, Map<String, Integer> wanted, String rule, Mismatch m) {
+        if (list.size() < Math.min(wanted.getOrDefault(rule, Validator.SAMPLES), Validator.SAMPLES)) {
+            list.add(m);
+        }
+    }
+
+    private long[] summary(Connection c, String rows, KeyRange range) throws SQLException {
+        String sql = "SELECT count(*), coalesce(sum(hashtextextended(k || ':' || r, 0)::numeric), 0)::text FROM (" + rows + ") x";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            keyset.bind(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), new java.math.BigDecimal(rs.getString(2)).remainder(
+                        java.math.BigDecimal.valueOf(Long.MAX_VALUE)).longValue()};
+            }
+        }
+    }
+
+    private Map<String, String> rows(Connection c, String rows, KeyRange range) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(rows + " ORDER BY 1")) {
+            keyset.bind(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+}
