@@ -31,6 +31,10 @@ import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.checkpoint.BatchSchema;
 import dev.sluice.engine.health.HealthGates;
+import dev.sluice.engine.health.StandbySignal;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.DriverManager;
 import dev.sluice.engine.metrics.JobMetrics;
 import dev.sluice.engine.metrics.JobStateMetrics;
 import java.util.Map;
@@ -61,7 +65,7 @@ import org.springframework.batch.core.repository.JobRepository;
  * fails), then one runner per job (an advisory lock), then the job on Spring Batch with its JobRepository in the
  * target database, started fresh or continued from its checkpoint.
  */
-public final class Backfill {
+public final class Backfill implements AutoCloseable {
 
     private static final String STEP = BackfillJob.STEP;
     private static final String RUN_PARAMETER = "run";
@@ -70,6 +74,8 @@ public final class Backfill {
     private final DataSource dataSource;
     private final String schema;
     private final Transformer.Catalog transformers;
+    private final StandbySignal.Connector sourceConnector;
+    private final Map<String, HikariDataSource> sources = new ConcurrentHashMap<>();
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
 
     public Backfill(DataSource dataSource) {
@@ -83,18 +89,46 @@ public final class Backfill {
 
     /** @param transformers where the Java transformers that specs name are found */
     public Backfill(DataSource dataSource, String schema, Transformer.Catalog transformers) {
+        this(dataSource, schema, transformers, DriverManager::getConnection);
+    }
+
+    /** @param sourceConnector opens connections to the {@code source.jdbc-url} of cross-database copies */
+    public Backfill(DataSource dataSource, String schema, Transformer.Catalog transformers,
+                    StandbySignal.Connector sourceConnector) {
         if (!SCHEMA.matcher(schema).matches()) {
             throw new IllegalArgumentException("schema '" + schema + "' must be a lower-case SQL identifier");
         }
         this.dataSource = dataSource;
         this.schema = schema;
         this.transformers = transformers;
+        this.sourceConnector = sourceConnector;
+    }
+
+    /** Closes the pools opened to source databases. */
+    @Override
+    public void close() {
+        sources.values().forEach(HikariDataSource::close);
+        sources.clear();
+    }
+
+    private DataSource source(JobSpec spec) {
+        if (spec.source() == null) {
+            return null;
+        }
+        return sources.computeIfAbsent(spec.source().jdbcUrl(), url -> {
+            HikariConfig config = new HikariConfig();
+            config.setDataSource(new ConnectorDataSource(url, sourceConnector));
+            config.setMaximumPoolSize(2);
+            config.setPoolName("sluice-source");
+            config.setInitializationFailTimeout(-1);
+            return new HikariDataSource(config);
+        });
     }
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Prepared plan(JobSpec spec) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return Preflight.check(c, spec, transformers);
+            return Preflight.check(c, spec, transformers, source(spec));
         }
     }
 
@@ -237,7 +271,7 @@ public final class Backfill {
                     + " rows to repair");
         }
         JobSpec repairing = new JobSpec(spec.name(), spec.table(), spec.key(), String.join(" OR ", differs), spec.set(),
-                spec.into(), spec.columns(), spec.transformer(), spec.chunk(), spec.throttle(), spec.health(),
+                spec.into(), spec.columns(), spec.transformer(), spec.source(), spec.chunk(), spec.throttle(), spec.health(),
                 spec.timeouts(), spec.validate(), spec.validateAfterRun(), spec.schedule());
         Prepared prepared = plan(repairing);
         String jobName = spec.name() + ".repair";
@@ -329,6 +363,7 @@ public final class Backfill {
             compare(changed, "into", recorded.into(), spec.into());
             compare(changed, "columns", recorded.columns(), spec.columns());
             compare(changed, "transformer", recorded.transformer(), spec.transformer());
+            compare(changed, "source", recorded.source(), spec.source());
         }
         String field = changed.isEmpty() ? "" : changed.get(0);
         throw new SpecException(field, "changed since job " + spec.name() + " started (" + String.join(", ", changed)

@@ -71,7 +71,7 @@ public final class BackfillJob {
         Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(spec.throttle().rowsPerSecond()),
                 wiring.gates(), wiring.stop());
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
-        BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.chunker(), work.writer(),
+        BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.source(), prepared.chunker(), work.writer(),
                 work.ledger(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
                 wiring.stop(), wiring.lock(), wiring.observer());
         ControlMailbox mailbox = new ControlMailbox(store.dataSource(), store.schema());

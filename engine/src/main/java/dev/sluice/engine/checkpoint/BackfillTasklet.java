@@ -39,6 +39,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 public final class BackfillTasklet implements Tasklet {
 
     private final DataSource dataSource;
+    private final DataSource rangeSource;
     private final Chunker chunker;
     private final ChunkWriter writer;
     private final ChunkLedger ledger;
@@ -50,11 +51,14 @@ public final class BackfillTasklet implements Tasklet {
     private final RunnerLock lock;
     private final ChunkObserver observer;
 
-    public BackfillTasklet(DataSource dataSource, Chunker chunker, ChunkWriter writer, ChunkLedger ledger,
+    /** @param rangeSource where ranges are found (the source of a cross-database copy), or null for the target */
+    public BackfillTasklet(DataSource dataSource, DataSource rangeSource, Chunker chunker, ChunkWriter writer,
+                           ChunkLedger ledger,
                            ChunkTimeouts timeouts,
                            ChunkSizer sizer, Pacer pacer, ChunkRetry retry, StopSignal stop, RunnerLock lock,
                            ChunkObserver observer) {
         this.dataSource = dataSource;
+        this.rangeSource = rangeSource;
         this.chunker = chunker;
         this.writer = writer;
         this.ledger = ledger;
@@ -87,7 +91,7 @@ public final class BackfillTasklet implements Tasklet {
         KeyRange range = null;
         try {
             timeouts.apply(c);
-            range = chunker.next(c, checkpoint.lastKey(), rows);
+            range = next(c, checkpoint, rows);
             if (range == null) {
                 return RepeatStatus.FINISHED;
             }
@@ -102,6 +106,15 @@ public final class BackfillTasklet implements Tasklet {
             throw new ChunkFailedException(range, e);
         } finally {
             DataSourceUtils.releaseConnection(c, dataSource);
+        }
+    }
+
+    private KeyRange next(Connection c, Checkpoint checkpoint, int rows) throws SQLException {
+        if (rangeSource == null) {
+            return chunker.next(c, checkpoint.lastKey(), rows);
+        }
+        try (Connection source = rangeSource.getConnection()) {
+            return chunker.next(source, checkpoint.lastKey(), rows);
         }
     }
 

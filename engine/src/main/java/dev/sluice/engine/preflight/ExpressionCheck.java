@@ -42,6 +42,30 @@ final class ExpressionCheck {
         }
     }
 
+    /**
+     * Across databases: each expression must type-check on the source, and its type must have a cast to the
+     * target column's type on the target (values travel as text and are cast there).
+     */
+    static void checkCrossCopy(Connection source, Connection target, Table table, Map<Column, String> columns)
+            throws SQLException {
+        for (Map.Entry<Column, String> e : columns.entrySet()) {
+            String field = "columns." + e.getKey().name();
+            explain(source, field, "SELECT (" + SqlFragments.forJdbc(e.getValue()) + ") FROM " + table.qualifiedName()
+                    + " WHERE false");
+            String type;
+            try (PreparedStatement ps = source.prepareStatement("SELECT (" + SqlFragments.forJdbc(e.getValue()) + ") FROM "
+                    + table.qualifiedName() + " WHERE false")) {
+                type = ps.getMetaData().getColumnTypeName(1);
+            }
+            try {
+                explain(target, field, "SELECT CAST(CAST(NULL AS " + type + ") AS " + e.getKey().type() + ")");
+            } catch (SpecException incompatible) {
+                throw new SpecException(field, "the source gives " + type + ", which does not convert to "
+                        + e.getKey().type() + " here: " + incompatible.getMessage().replaceFirst("^" + field + ": ", ""));
+            }
+        }
+    }
+
     /** Type-checks validation rules: a comparison must be comparable with IS DISTINCT FROM, a check boolean. */
     static void checkRules(Connection c, Table table, List<JobSpec.ValidationRule> rules) throws SQLException {
         for (int i = 0; i < rules.size(); i++) {

@@ -7,8 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import javax.sql.DataSource;
+
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.CopyWriter;
+import dev.sluice.engine.chunk.CrossCopyWriter;
 import dev.sluice.engine.chunk.InPlaceWriter;
 import dev.sluice.engine.chunk.JavaWriter;
 import dev.sluice.engine.chunk.Transformer;
@@ -32,8 +35,13 @@ final class ModeCheck {
     private ModeCheck() {
     }
 
-    static Mode check(Connection c, JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings)
-            throws SQLException {
+    /**
+     * @param c      the target database (in a transaction that will be rolled back)
+     * @param read   where the table is: {@code c}, or the source database of a cross-database copy
+     * @param source the source's DataSource for a cross-database copy, else null
+     */
+    static Mode check(Connection c, Connection read, JobSpec spec, Keyset keyset, Transformer.Catalog catalog,
+                      List<Finding> findings, DataSource source) throws SQLException {
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         return switch (spec.mode()) {
             case IN_PLACE -> {
@@ -45,13 +53,13 @@ final class ModeCheck {
                 findings.add(Finding.ok("mode", "in-place: one UPDATE per chunk"));
                 yield new Mode(new InPlaceWriter(keyset, jdbc, where), List.copyOf(set.keySet()), null);
             }
-            case COPY -> copy(c, spec, keyset, where, findings);
+            case COPY -> copy(c, read, spec, keyset, where, findings, source);
             case JAVA -> java(spec, keyset, catalog, findings);
         };
     }
 
-    private static Mode copy(Connection c, JobSpec spec, Keyset keyset, String where, List<Finding> findings)
-            throws SQLException {
+    private static Mode copy(Connection c, Connection read, JobSpec spec, Keyset keyset, String where,
+                             List<Finding> findings, DataSource source) throws SQLException {
         Table target = into(c, spec.into());
         Map<Column, String> columns = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : spec.columns().entrySet()) {
@@ -76,14 +84,24 @@ final class ModeCheck {
             throw new SpecException("into", target.qualifiedName() + " has no unique index on ("
                     + String.join(", ", conflict.stream().map(Column::name).toList()) + "); copying needs one for ON CONFLICT");
         }
-        ExpressionCheck.checkCopy(c, keyset.table(), target, columns);
+        if (source == null) {
+            ExpressionCheck.checkCopy(c, keyset.table(), target, columns);
+        } else {
+            ExpressionCheck.checkCrossCopy(read, c, keyset.table(), columns);
+        }
         Map<Column, String> jdbc = new LinkedHashMap<>();
         columns.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
+        if (source != null) {
+            findings.add(Finding.ok("mode", "copy from the source into " + target.qualifiedName() + ": read the range"
+                    + " there, INSERT ... FROM unnest(...) ON CONFLICT DO UPDATE here, per chunk"));
+            return new Mode(new CrossCopyWriter(keyset, source, target, jdbc, conflict, where),
+                    List.copyOf(columns.keySet()), new CopyComparison(keyset, target, jdbc, conflict, where, source));
+        }
         findings.add(Finding.ok("mode", "copy into " + target.qualifiedName() + ": INSERT ... SELECT ... ON CONFLICT ("
                 + String.join(", ", conflict.stream().map(Column::name).toList()) + ") DO UPDATE per chunk"));
         columns.forEach((col, expr) -> findings.add(Finding.ok("columns", col.name() + " (" + col.type() + ") = " + expr)));
         return new Mode(new CopyWriter(keyset, target, jdbc, conflict, where), List.copyOf(columns.keySet()),
-                new CopyComparison(keyset, target, jdbc, conflict, where));
+                new CopyComparison(keyset, target, jdbc, conflict, where, null));
     }
 
     private static Table into(Connection c, String name) throws SQLException {

@@ -1,6 +1,8 @@
 package dev.sluice.engine.preflight;
 
 import java.sql.Connection;
+
+import javax.sql.DataSource;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -39,27 +41,49 @@ public final class Preflight {
 
     /** @param catalog where {@code transformer:} names are looked up */
     public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog) throws SQLException {
+        return check(c, spec, catalog, null);
+    }
+
+    /**
+     * @param source the source database of a cross-database copy ({@code source.jdbc-url}), or null when the
+     *               table is in the target database
+     */
+    public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source)
+            throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
-        try {
-            return checkInTransaction(c, spec, catalog);
+        try (Connection read = source == null ? null : source.getConnection()) {
+            if (read != null) {
+                read.setAutoCommit(false); // the source is only read, in a transaction rolled back below
+            }
+            try {
+                return checkInTransaction(c, read == null ? c : read, spec, catalog, source);
+            } finally {
+                if (read != null) {
+                    read.rollback();
+                }
+            }
         } finally {
             c.rollback();
             c.setAutoCommit(autoCommit);
         }
     }
 
-    private static Prepared checkInTransaction(Connection c, JobSpec spec, Transformer.Catalog catalog)
-            throws SQLException {
+    private static Prepared checkInTransaction(Connection c, Connection read, JobSpec spec, Transformer.Catalog catalog,
+                                               DataSource source) throws SQLException {
         List<Finding> findings = new ArrayList<>();
-        Table table = Catalog.table(c, spec.table());
+        Table table = Catalog.table(read, spec.table());
+        if (source != null) {
+            findings.add(Finding.ok("source", "rows come from " + spec.source().jdbcUrl() + "; chunks and checkpoints"
+                    + " commit in the target"));
+        }
         findings.add(Finding.ok("table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
         Keyset keyset = Keyset.resolve(table, spec.key());
         findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
                 + "] NOT NULL, ordered by unique index " + keyset.index().name()
                 + (keyset.index().primary() ? " (primary key)" : "")));
-        ModeCheck.Mode mode = ModeCheck.check(c, spec, keyset, catalog, findings);
-        ExpressionCheck.checkRules(c, table, spec.validate());
+        ModeCheck.Mode mode = ModeCheck.check(c, read, spec, keyset, catalog, findings, source);
+        ExpressionCheck.checkRules(read, table, spec.validate());
         findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
             findings.add(Finding.ok("validate", spec.validate().size() + " rule(s)" + (spec.validateAfterRun()
@@ -69,36 +93,36 @@ public final class Preflight {
         Chunker chunker = new Chunker(keyset);
         ChunkWriter writer = mode.writer();
 
-        long estimated = rowCount(c, table);
+        long estimated = rowCount(read, table);
         long matching = where == null ? estimated
-                : estimate(c, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
+                : estimate(read, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
         int rows = spec.chunk().rows();
         findings.add(Finding.ok("estimate", String.format(java.util.Locale.ROOT, "~%,d rows%s, ~%,d chunks of %,d rows",
                 estimated, where == null ? "" : String.format(java.util.Locale.ROOT, " (~%,d matching where)", matching),
                 (estimated + rows - 1) / rows, rows)));
 
         List<Prepared.Statement> statements = new ArrayList<>();
-        KeyRange first = chunker.next(c, null, rows);
+        KeyRange first = chunker.next(read, null, rows);
         if (first == null) {
             findings.add(Finding.ok("index use", "the table is empty: nothing to plan"));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), List.of()));
             statements.add(new Prepared.Statement("write chunk", writer.sql(false), List.of()));
         } else {
             // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
-            KeyRange second = chunker.next(c, first.hi(), rows);
+            KeyRange second = chunker.next(read, first.hi(), rows);
             KeyRange probe = second != null ? second : first;
-            List<String> findPlan = explain(c, chunker.sql(false), ps -> {
+            List<String> findPlan = explain(read, chunker.sql(false), ps -> {
                 int i = keyset.bind(ps, 1, first.hi());
                 ps.setInt(i, rows);
             });
-            List<String> writePlan = explain(c, writer.explainable(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
+            List<String> writePlan = explain(read, writer.explainable(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
             statements.add(new Prepared.Statement("write chunk", writer.sql(probe.lo() == null), writePlan));
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
         return new Prepared(spec, keyset, mode.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
-                List.copyOf(statements), mode.copyComparison());
+                List.copyOf(statements), mode.copyComparison(), source);
     }
 
     private static Finding indexUse(Keyset keyset, String purpose, List<String> plan) {

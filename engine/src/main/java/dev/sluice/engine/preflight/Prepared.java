@@ -2,6 +2,8 @@ package dev.sluice.engine.preflight;
 
 import java.util.List;
 
+import javax.sql.DataSource;
+
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
@@ -17,11 +19,12 @@ import dev.sluice.engine.validate.RangeCheck;
  * @param estimatedRows the planner's estimate of the table's rows (what progress is measured against)
  * @param matchingRows  the planner's estimate of rows matching {@code where} (equal to estimatedRows without one)
  * @param copyComparison for copy mode, the check that compares source and target per range; null otherwise
+ * @param source         where the table is, for a cross-database copy; null when it is in the target database
  */
 public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
                        long estimatedRows,
                        long matchingRows, List<Finding> findings, List<Statement> statements,
-                       RangeCheck copyComparison) {
+                       RangeCheck copyComparison, DataSource source) {
 
     /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */
     public record Statement(String purpose, String sql, List<String> plan) {

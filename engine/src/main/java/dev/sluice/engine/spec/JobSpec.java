@@ -26,6 +26,7 @@ public record JobSpec(
         String into,
         Map<String, String> columns,
         String transformer,
+        Source source,
         Chunk chunk,
         Throttle throttle,
         Health health,
@@ -66,6 +67,7 @@ public record JobSpec(
         semantic.put("into", into);
         semantic.put("columns", columns);
         semantic.put("transformer", transformer);
+        semantic.put("source", source == null ? null : source.jdbcUrl());
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256")
                     .digest(semantic.toString().getBytes(StandardCharsets.UTF_8));
@@ -77,7 +79,7 @@ public record JobSpec(
 
     /** The same job with other tuning; used by {@code tune} and when a resumed run brings new settings. */
     public JobSpec withTuning(Chunk chunk, Throttle throttle) {
-        return new JobSpec(name, table, key, where, set, into, columns, transformer, chunk, throttle, health,
+        return new JobSpec(name, table, key, where, set, into, columns, transformer, source, chunk, throttle, health,
                 timeouts, validate, validateAfterRun, schedule);
     }
 
@@ -101,6 +103,14 @@ public record JobSpec(
             minRows = minRows == null ? Math.min(DEFAULT_MIN_ROWS, rows) : minRows;
             maxRows = maxRows == null ? Math.max(DEFAULT_MAX_ROWS, rows) : maxRows;
         }
+    }
+
+    /**
+     * Where the rows come from when that is another database than the target: the table and key are there,
+     * {@code into} is in the target, and each chunk's checkpoint commits in the target's transaction.
+     * Credentials come from the command line or environment, never from the spec.
+     */
+    public record Source(String jdbcUrl) {
     }
 
     /** Rows per second (0 = unlimited) and a fixed pause between chunks. */

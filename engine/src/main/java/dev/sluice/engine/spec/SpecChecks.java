@@ -23,6 +23,7 @@ final class SpecChecks {
         checkKey(spec.key());
         SqlFragments.check("where", spec.where());
         checkMode(spec);
+        checkSource(spec);
         checkChunk(spec.chunk());
         if (spec.throttle().rowsPerSecond() < 0) {
             throw new SpecException("throttle.rows-per-second", "must be 0 (unlimited) or more, got " + spec.throttle().rowsPerSecond());
@@ -84,6 +85,23 @@ final class SpecChecks {
                 throw new SpecException(field + "." + e.getKey(), "empty expression");
             }
             SqlFragments.check(field + "." + e.getKey(), e.getValue());
+        }
+    }
+
+    private static void checkSource(JobSpec spec) {
+        if (spec.source() == null) {
+            return;
+        }
+        String url = spec.source().jdbcUrl();
+        if (url == null || !url.startsWith("jdbc:postgresql:")) {
+            throw new SpecException("source.jdbc-url", "give the source database as jdbc:postgresql://host:port/db");
+        }
+        if (url.toLowerCase(java.util.Locale.ROOT).contains("password=")) {
+            throw new SpecException("source.jdbc-url", "must not carry a password (specs are recorded with the job);"
+                    + " set SLUICE_SOURCE_PASSWORD instead");
+        }
+        if (spec.into() == null) {
+            throw new SpecException("source", "reading from another database needs copy mode (into + columns)");
         }
     }
 

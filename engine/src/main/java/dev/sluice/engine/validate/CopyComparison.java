@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import javax.sql.DataSource;
+
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
@@ -28,6 +30,7 @@ public final class CopyComparison implements RangeCheck {
     public static final String DIFFERENT = "different values";
 
     private final Keyset keyset;
+    private final DataSource source;
     private final String sourceRows;
     private final String sourceRowsFromStart;
     private final String targetRows;
@@ -37,9 +40,12 @@ public final class CopyComparison implements RangeCheck {
      * @param columns      target column to source expression (safe for JDBC), in target column order
      * @param receivingKey the target columns that receive the source key, in key order
      * @param where        the spec's filter (safe for JDBC), or null
+     * @param source       the source database of a cross-database copy, or null when source and target share one
      */
-    public CopyComparison(Keyset keyset, Table target, Map<Column, String> columns, List<Column> receivingKey, String where) {
+    public CopyComparison(Keyset keyset, Table target, Map<Column, String> columns, List<Column> receivingKey, String where,
+                          DataSource source) {
         this.keyset = keyset;
+        this.source = source;
         List<String> sourceValues = new ArrayList<>();
         List<String> targetValues = new ArrayList<>();
         columns.forEach((col, expr) -> {
@@ -79,14 +85,21 @@ public final class CopyComparison implements RangeCheck {
 
     @Override
     public List<RuleResult> check(Connection c, KeyRange range, Map<String, Integer> wanted) throws SQLException {
+        try (Connection other = this.source == null ? null : this.source.getConnection()) {
+            return check(other == null ? c : other, c, range, wanted);
+        }
+    }
+
+    private List<RuleResult> check(Connection s, Connection c, KeyRange range, Map<String, Integer> wanted)
+            throws SQLException {
         boolean start = range.lo() == null;
-        long[] source = summary(c, start ? sourceRowsFromStart : sourceRows, range);
+        long[] source = summary(s, start ? sourceRowsFromStart : sourceRows, range);
         long[] target = summary(c, start ? targetRowsFromStart : targetRows, range);
         if (source[0] == target[0] && source[1] == target[1]) {
             return List.of(new RuleResult(MISSING, source[0], 0, List.of()), new RuleResult(EXTRA, source[0], 0, List.of()),
                     new RuleResult(DIFFERENT, source[0], 0, List.of()));
         }
-        Map<String, String> src = rows(c, start ? sourceRowsFromStart : sourceRows, range);
+        Map<String, String> src = rows(s, start ? sourceRowsFromStart : sourceRows, range);
         Map<String, String> tgt = rows(c, start ? targetRowsFromStart : targetRows, range);
         List<Mismatch> missing = new ArrayList<>();
         List<Mismatch> extra = new ArrayList<>();

@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.spec.Durations;
 
@@ -38,7 +37,7 @@ abstract class ControlCommand implements Callable<Integer> {
         String name = JobArgument.name(job, db.config());
         Duration waitFor = parse("--wait", wait);
         try (HikariDataSource ds = db.open("sluice control " + name)) {
-            Backfill.ControlResult r = new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE).control(name, request(), waitFor,
+            Backfill.ControlResult r = db.backfill(ds).control(name, request(), waitFor,
                     System.getProperty("user.name", "?") + "@" + java.net.InetAddress.getLocalHost().getHostName());
             if (!r.ok()) {
                 System.err.println("sluice: " + r.message());

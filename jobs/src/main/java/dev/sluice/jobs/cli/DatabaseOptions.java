@@ -10,7 +10,9 @@ import java.util.Properties;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.Backfill;
 import dev.sluice.engine.health.StandbySignal;
+import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Option;
@@ -83,10 +85,28 @@ public final class DatabaseOptions {
 
     /** Connects to the standbys of {@code health.replicas} with the same credentials as the target database. */
     public StandbySignal.Connector standbys() {
+        return connector(null, null, "sluice health");
+    }
+
+    /**
+     * Connects to the source database of a cross-database copy: {@code SLUICE_SOURCE_USER} and
+     * {@code SLUICE_SOURCE_PASSWORD}, else the target's credentials.
+     */
+    public StandbySignal.Connector sources() {
+        return connector(System.getenv("SLUICE_SOURCE_USER"), System.getenv("SLUICE_SOURCE_PASSWORD"), "sluice source");
+    }
+
+    /** The engine, set up with this command line's transformers and source credentials. */
+    public Backfill backfill(javax.sql.DataSource ds) {
+        return new Backfill(ds, schema, TransformerCatalog.INSTANCE, sources());
+    }
+
+    private StandbySignal.Connector connector(String sourceUser, String sourcePassword, String application) {
         Map<String, String> env = System.getenv();
         JsonNode yml = applicationYml();
-        String u = first(user, env.get("SLUICE_USER"), text(yml, "username"));
-        String p = first(password, env.get("SLUICE_PASSWORD"), text(yml, "password"));
+        String u = first(sourceUser, user, env.get("SLUICE_USER"), text(yml, "username"));
+        String p = first(sourceUser != null ? sourcePassword : null, sourcePassword, password, env.get("SLUICE_PASSWORD"),
+                text(yml, "password"));
         return url -> {
             Properties props = new Properties();
             if (u != null) {
@@ -95,7 +115,7 @@ public final class DatabaseOptions {
             if (p != null) {
                 props.setProperty("password", p);
             }
-            props.setProperty("ApplicationName", "sluice health");
+            props.setProperty("ApplicationName", application);
             props.setProperty("connectTimeout", "5");
             props.setProperty("socketTimeout", "10");
             return DriverManager.getConnection(url, props);

@@ -4,8 +4,6 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.Backfill;
-import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
@@ -29,7 +27,7 @@ public class PlanCommand implements Callable<Integer> {
         JobSpec spec = JobArgument.read(job, db.config());
         Prepared p;
         try (HikariDataSource ds = db.open("sluice plan " + spec.name())) {
-            p = new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE).plan(spec);
+            p = db.backfill(ds).plan(spec);
         }
         System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase().replace('_', '-')
                 + ") on " + p.keyset().table().qualifiedName());

@@ -4,8 +4,6 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.Backfill;
-import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -39,7 +37,7 @@ public class ResumeCommand implements Callable<Integer> {
         }
         JobSpec recorded;
         try (HikariDataSource ds = db.open("sluice " + job)) {
-            recorded = new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE).recordedSpec(job).orElseThrow(() ->
+            recorded = db.backfill(ds).recordedSpec(job).orElseThrow(() ->
                     new SpecException("JOB", "no spec file for '" + job + "' and no job of that name has run"));
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);

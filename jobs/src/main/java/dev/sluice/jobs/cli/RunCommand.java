@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.StopSignal;
@@ -55,7 +54,7 @@ public class RunCommand implements Callable<Integer> {
 
     int execute(JobSpec spec, RunOptions options) throws Exception {
         try (HikariDataSource ds = db.open("sluice " + spec.name())) {
-            Backfill backfill = new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE);
+            Backfill backfill = db.backfill(ds);
             if (dryRun) {
                 return dryRun(backfill, spec);
             }

@@ -15,8 +15,6 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.Backfill;
-import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -48,7 +46,7 @@ public class StatusCommand implements Callable<Integer> {
         String name = job == null ? null : JobArgument.name(job, db.config());
         List<JobStatus> jobs;
         try (HikariDataSource ds = db.open("sluice status")) {
-            jobs = new ArrayList<>(new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE).status(name));
+            jobs = new ArrayList<>(db.backfill(ds).status(name));
         }
         if (name == null) {
             addNeverStarted(jobs);

@@ -4,8 +4,6 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.Backfill;
-import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
@@ -34,7 +32,7 @@ public class ValidateCommand implements Callable<Integer> {
         try (HikariDataSource ds = db.open("sluice validate " + spec.name())) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
-            return ValidationReport.print(spec.name(), new Backfill(ds, db.schema(), TransformerCatalog.INSTANCE).validate(spec,
+            return ValidationReport.print(spec.name(), db.backfill(ds).validate(spec,
                     RunOptions.defaults().withStop(stop).withStandbys(db.standbys())), json);
         }
     }

@@ -25,7 +25,8 @@ public class ServeApplication {
 
     @Bean
     Backfill backfill(HikariDataSource dataSource, ServeSettings settings) {
-        return new Backfill(dataSource, settings.schema(), dev.sluice.jobs.transformers.TransformerCatalog.INSTANCE);
+        return new Backfill(dataSource, settings.schema(), dev.sluice.jobs.transformers.TransformerCatalog.INSTANCE,
+                settings.sources());
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")

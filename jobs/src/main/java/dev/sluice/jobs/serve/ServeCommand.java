@@ -54,7 +54,7 @@ public class ServeCommand implements Callable<Integer> {
     /** Starts the application; tests call this to run several instances in one JVM. */
     public static ConfigurableApplicationContext start(DatabaseOptions db, int port, String token) {
         HikariDataSource ds = db.open("sluice serve");
-        ServeSettings settings = new ServeSettings(ds, db.schema(), db.config(), token, db.standbys());
+        ServeSettings settings = new ServeSettings(ds, db.schema(), db.config(), token, db.standbys(), db.sources());
         SpringApplication app = new SpringApplication(ServeApplication.class);
         Map<String, Object> props = new HashMap<>();
         props.put("server.port", port);

@@ -1,0 +1,111 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * Copy mode across databases: the range's rows are read from the source database (the expressions evaluated
+ * there, as text), then written into the target with one
+ * {@code INSERT ... SELECT CAST(v.c AS type) FROM unnest(text[], ...) v ON CONFLICT (key) DO UPDATE}, in the
+ * target's chunk transaction, which also carries the checkpoint: the target never holds half a chunk, and a chunk
+ * copied again converges. Memory holds one chunk.
+ */
+public final class CrossCopyWriter implements ChunkWriter {
+
+    private final Keyset keyset;
+    private final DataSource source;
+    private final String read;
+    private final String readFromStart;
+    private final String insert;
+    private final int width;
+
+    public CrossCopyWriter(Keyset keyset, DataSource source, Table target, Map<Column, String> columns,
+                           List<Column> conflictKeys, String where) {
+        this.keyset = keyset;
+        this.source = source;
+        this.width = columns.size();
+        List<String> exprs = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<String> casts = new ArrayList<>();
+        List<String> arrays = new ArrayList<>();
+        List<String> updates = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<Column, String> e : columns.entrySet()) {
+            Column col = e.getKey();
+            exprs.add("(" + e.getValue() + ")::text");
+            names.add(col.quoted());
+            casts.add("CAST(v.c" + i + " AS " + col.type() + ")");
+            arrays.add("?::text[]");
+            if (!conflictKeys.contains(col)) {
+                updates.add(col.quoted() + " = excluded." + col.quoted());
+            }
+            i++;
+        }
+        List<String> aliases = new ArrayList<>();
+        for (int c = 0; c < width; c++) {
+            aliases.add("c" + c);
+        }
+        String select = "SELECT " + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
+        String tail = (where == null ? "" : " AND (" + where + ")") + " ORDER BY " + keyset.orderBy(false);
+        this.read = select + keyset.rangePredicate(false) + tail;
+        this.readFromStart = select + keyset.rangePredicate(true) + tail;
+        this.insert = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
+                + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS v("
+                + String.join(", ", aliases) + ") ON CONFLICT ("
+                + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
+                + (updates.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", updates));
+    }
+
+    @Override
+    public long write(Connection target, KeyRange range) throws SQLException {
+        List<String[]> rows = new ArrayList<>();
+        try (Connection s = source.getConnection();
+             PreparedStatement ps = s.prepareStatement(range.lo() == null ? readFromStart : read)) {
+            keyset.bind(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String[] row = new String[width];
+                    for (int c = 0; c < width; c++) {
+                        row[c] = rs.getString(c + 1);
+                    }
+                    rows.add(row);
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = target.prepareStatement(insert)) {
+            for (int c = 0; c < width; c++) {
+                String[] column = new String[rows.size()];
+                for (int r = 0; r < column.length; r++) {
+                    column[r] = rows.get(r)[c];
+                }
+                ps.setArray(c + 1, target.createArrayOf("text", column));
+            }
+            return ps.executeLargeUpdate();
+        }
+    }
+
+    @Override
+    public String sql(boolean fromTheStart) {
+        return "source: " + (fromTheStart ? readFromStart : read) + ";\n  target: " + insert;
+    }
+
+    @Override
+    public String explainable(boolean fromTheStart) {
+        return fromTheStart ? readFromStart : read; // explained on the source, where it runs
+    }
+}

@@ -1,0 +1,140 @@
+package dev.sluice.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Copying from one database into another: chunks read from the source, checkpoints committed in the target. */
+class CrossDatabaseTest {
+
+    private static final int ROWS = 60_000;
+
+    @TempDir
+    Path dir;
+
+    private HikariDataSource source;
+    private HikariDataSource target;
+    private Db targetDb;
+
+    @BeforeEach
+    void databases() throws Exception {
+        source = Postgres.newDatabase();
+        target = Postgres.newDatabase();
+        new Db(source).exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL)",
+                "INSERT INTO orders SELECT g, 'U' || g || '@X.ORG', g * 7 FROM generate_series(1, " + ROWS + ") g",
+                "ANALYZE orders");
+        targetDb = new Db(target);
+        targetDb.exec("CREATE TABLE orders_v2 (order_id bigint PRIMARY KEY, email text, amount numeric(12, 2))");
+        Files.createDirectories(dir.resolve("jobs"));
+        Files.writeString(dir.resolve("jobs/cross.yml"), """
+                name: cross
+                source: { jdbc-url: "%s" }
+                table: orders
+                key: [id]
+                into: orders_v2
+                columns: { order_id: id, email: lower(email), amount: amount_cents / 100.0 }
+                chunk: { rows: 400, min-rows: 400, max-rows: 400 }
+                """.formatted(source.getJdbcUrl()));
+    }
+
+    @AfterEach
+    void close() {
+        source.close();
+        target.close();
+    }
+
+    private String[] args(String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--config", dir.toString(), "--jdbc-url", target.getJdbcUrl(), "--user", "postgres"));
+        return all.toArray(String[]::new);
+    }
+
+    private long wrongRows() {
+        return targetDb.count("SELECT count(*) FROM orders_v2 WHERE email <> 'u' || order_id || '@x.org'"
+                + " OR amount <> round(order_id * 7 / 100.0, 2)");
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void aCrossDatabaseCopyKilledWithSigkillResumesToWhatOneRunGives() throws Exception {
+        Cli.Result plan = Cli.run(args("plan", "cross"));
+        assertThat(plan.exitCode()).as(plan.err()).isZero();
+        assertThat(plan.out()).contains("ok   source").contains("copy from the source into public.orders_v2");
+        assertThat(new Db(source).exists("sluice.batch_job_instance")).isFalse();
+
+        Backfill backfill = new Backfill(target);
+        Random random = new Random();
+        int kills = 0;
+        long before = 0;
+        while (kills < 5) {
+            Process runner = Cli.spawn(dir.resolve("kill-" + kills + ".log"), args("run", "cross"));
+            long goal = before + 1 + random.nextInt(25);
+            boolean killed = false;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (runner.isAlive() && System.nanoTime() < deadline) {
+                List<JobStatus> s = backfill.status("cross");
+                if (!s.isEmpty() && s.get(0).chunks() >= goal) {
+                    Thread.sleep(random.nextInt(10));
+                    runner.destroyForcibly();
+                    killed = true;
+                    break;
+                }
+                Thread.sleep(5);
+            }
+            runner.waitFor();
+            if (!killed) {
+                break;
+            }
+            kills++;
+            JobStatus status = backfill.status("cross").get(0);
+            assertThat(targetDb.count("SELECT count(*) FROM orders_v2")).as("target rows = checkpoint after kill %d", kills)
+                    .isEqualTo(status.rowsProcessed());
+            before = status.chunks();
+        }
+        assertThat(kills).isGreaterThanOrEqualTo(5);
+        Cli.Result last = Cli.run(args("run", "cross"));
+        assertThat(last.exitCode()).as(last.out() + last.err()).isZero();
+        assertThat(last.out()).contains("validation clean");
+        assertThat(targetDb.count("SELECT count(*) FROM orders_v2")).isEqualTo(ROWS);
+        assertThat(wrongRows()).isZero();
+        assertThat(new Db(source).exists("sluice.batch_job_instance")).as("nothing written to the source").isFalse();
+
+        targetDb.exec("DELETE FROM orders_v2 WHERE order_id = 1234", "UPDATE orders_v2 SET amount = 0 WHERE order_id = 4321");
+        Cli.Result found = Cli.run(args("validate", "cross", "--json"));
+        assertThat(found.exitCode()).isEqualTo(3);
+        assertThat(found.out()).contains("\"rule\":\"missing in target\",\"rowsChecked\":" + ROWS + ",\"mismatches\":1")
+                .contains("\"rule\":\"different values\",\"rowsChecked\":" + ROWS + ",\"mismatches\":1");
+    }
+
+    @Test
+    void aSourceUrlWithAPasswordIsRefused() throws Exception {
+        Files.writeString(dir.resolve("jobs/leaky.yml"), """
+                name: leaky
+                source: { jdbc-url: "jdbc:postgresql://db/app?password=hunter2" }
+                table: orders
+                key: [id]
+                into: orders_v2
+                columns: { order_id: id }
+                """);
+        Cli.Result r = Cli.run(args("run", "leaky"));
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).startsWith("sluice: source.jdbc-url: must not carry a password").doesNotContain("hunter2");
+    }
+}
