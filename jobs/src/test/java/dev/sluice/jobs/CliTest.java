@@ -78,7 +78,7 @@ class CliTest {
         Cli.Result typo = sluice("run", unknownKey.toString());
         assertThat(typo.exitCode()).isEqualTo(2);
         assertThat(typo.err().lines()).containsExactly(
-                "sluice: chunk2: unknown key (known keys: chunk, columns, health, into, key, name, schedule, set,"
+                "sluice: chunk2: unknown key (known keys: chunk, columns, health, into, key, name, schedule, set, source,"
                         + " table, throttle, timeouts, transformer, validate, validate-after-run, where)");
 
         write("missing-column", "set: { email_lowr: lower(email) }\n");
