@@ -20,7 +20,8 @@ public final class TransformerCatalog implements Transformer.Catalog {
     private final Map<String, Supplier<Transformer>> transformers = new TreeMap<>(Map.of(
             PhoneE164.NAME, PhoneE164::new,
             ProfileJsonV2.NAME, ProfileJsonV2::new,
-            EmailHmac.NAME, EmailHmac::new));
+            EmailHmac.NAME, EmailHmac::new,
+            EmailLowerDollars.NAME, EmailLowerDollars::new));
 
     @Override
     public Transformer find(String name) {

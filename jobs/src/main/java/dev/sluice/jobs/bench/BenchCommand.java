@@ -1,0 +1,234 @@
+package dev.sluice.jobs.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import dev.sluice.jobs.cli.ExitCode;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sluice bench}: the same two-column backfill done six ways on fresh copies of one table, side by side in
+ * one run: one UPDATE (the limit), a PL/pgSQL keyset loop with COMMIT per batch, Spring Batch out of the box,
+ * an OFFSET loop, and Sluice in SQL and Java mode. Each result is compared with the limit's before it is
+ * reported. JVM contenders run in JVMs of their own, for their own wall time and peak RSS.
+ */
+@Command(name = "bench", description = "Benchmark Sluice against the one-statement limit and common alternatives.")
+public class BenchCommand implements Callable<Integer> {
+
+    // Server settings stated in the output: enough memory that the table's working set is cached, fsync off so
+    // the disk of a shared machine does not dominate; the same for every contender.
+    private static final String[][] SETTINGS = {
+            {"shared_buffers", "512MB"}, {"max_wal_size", "4GB"}, {"checkpoint_timeout", "30min"},
+            {"synchronous_commit", "off"}, {"fsync", "off"}, {"full_page_writes", "off"}, {"autovacuum", "off"}};
+
+    @Option(names = "--rows", defaultValue = "5000000", description = "rows in the table (default: ${DEFAULT-VALUE})")
+    long rows;
+
+    @Option(names = "--chunk", defaultValue = "1000", description = "batch and chunk size (default: ${DEFAULT-VALUE})")
+    int chunk;
+
+    @Option(names = "--offset-budget", defaultValue = "120", paramLabel = "SECONDS",
+            description = "time the OFFSET loop gets before it is stopped (default: ${DEFAULT-VALUE})")
+    int offsetBudget;
+
+    @Option(names = "--xmx", defaultValue = "256m", description = "heap of the JVM contenders (default: ${DEFAULT-VALUE})")
+    String xmx;
+
+    private record Result(String name, double seconds, long rowsDone, Long peakRssKb, String correct) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        for (String[] s : SETTINGS) {
+            builder.setServerConfig(s[0], s[1]);
+        }
+        try (EmbeddedPostgres pg = builder.start(); Connection c = pg.getPostgresDatabase().getConnection()) {
+            String url = pg.getJdbcUrl("postgres", "postgres");
+            System.out.printf(Locale.ROOT, "sluice bench: PostgreSQL %s (embedded), %s; %,d rows, chunk %,d; "
+                    + "%d cores, JVM contenders -Xmx%s%n", one(c, "SHOW server_version"), settings(), rows, chunk,
+                    Runtime.getRuntime().availableProcessors(), xmx);
+            exec(c, "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
+                    + " email_lower text, amount_dollars numeric(12, 2))",
+                    "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
+                            + " (g * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
+                    "VACUUM ANALYZE bench_base");
+            List<Result> results = new ArrayList<>();
+            results.add(sql(c, "limit", "one UPDATE of the whole table", "UPDATE %s SET email_lower = lower(email),"
+                    + " amount_dollars = amount_cents / 100.0"));
+            results.add(sql(c, "plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", """
+                    DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
+                      LOOP
+                        SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
+                        EXIT WHEN hi IS NULL;
+                        UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
+                          WHERE id > lo AND id <= hi;
+                        COMMIT;
+                        lo := hi;
+                      END LOOP;
+                    END $$"""));
+            results.add(jvm(c, url, "spring-batch", "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter"));
+            results.add(offset(c));
+            results.add(jvm(c, url, "sluice-sql", "Sluice, SQL mode, checkpoint per chunk"));
+            results.add(jvm(c, url, "sluice-java", "Sluice, Java transformer mode"));
+            print(results);
+            return results.stream().allMatch(r -> r.correct().equals("yes")) ? ExitCode.DONE : ExitCode.FAILED;
+        }
+    }
+
+    private Result sql(Connection c, String table, String name, String statement) throws SQLException {
+        String t = copy(c, table);
+        long started = System.nanoTime();
+        exec(c, statement.formatted(t, chunk));
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Result(name, seconds, rows, null, check(c, t));
+    }
+
+    private Result offset(Connection c) throws SQLException {
+        String t = copy(c, "offset");
+        long started = System.nanoTime();
+        long deadline = started + TimeUnit.SECONDS.toNanos(offsetBudget);
+        long done = 0;
+        try (PreparedStatement find = c.prepareStatement("SELECT min(id), max(id), count(*) FROM (SELECT id FROM " + t
+                + " ORDER BY id OFFSET ? LIMIT ?) b");
+             PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
+                     + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
+            while (System.nanoTime() < deadline) {
+                find.setLong(1, done);
+                find.setInt(2, chunk);
+                long lo;
+                long hi;
+                long n;
+                try (ResultSet rs = find.executeQuery()) {
+                    rs.next();
+                    n = rs.getLong(3);
+                    lo = rs.getLong(1);
+                    hi = rs.getLong(2);
+                }
+                if (n == 0) {
+                    break;
+                }
+                update.setLong(1, lo);
+                update.setLong(2, hi);
+                update.executeUpdate();
+                done += n;
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        boolean finished = done >= rows;
+        return new Result("OFFSET loop (the common mistake)", seconds, done, null,
+                finished ? check(c, t) : "stopped after " + offsetBudget + " s");
+    }
+
+    private Result jvm(Connection c, String url, String contender, String name) throws Exception {
+        String t = copy(c, contender.replace('-', '_'));
+        // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
+        String classPath = System.getProperty("java.class.path");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + xmx));
+        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
+            command.addAll(List.of("-jar", classPath));
+        } else {
+            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
+        }
+        command.addAll(List.of("bench-contender", contender, t, "--jdbc-url", url, "--chunk", String.valueOf(chunk)));
+        Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long peak = 0;
+        while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
+            peak = Math.max(peak, peakRssKb(p.pid()));
+        }
+        String out = Files.readString(log);
+        Files.deleteIfExists(log);
+        if (p.exitValue() != 0 || !out.contains("elapsed=")) {
+            return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + out.lines().filter(l -> !l.isBlank())
+                    .reduce((a, b) -> b).orElse("exit " + p.exitValue()));
+        }
+        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s")[0]);
+        return new Result(name, seconds, rows, peak == 0 ? null : peak, check(c, t));
+    }
+
+    private static long peakRssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process ended between two looks, or this is not Linux
+        }
+        return 0;
+    }
+
+    /** A fresh copy of the base table, vacuumed and analyzed, after a checkpoint: every contender starts alike. */
+    private String copy(Connection c, String name) throws SQLException {
+        String t = "bench_" + name;
+        exec(c, "DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " (LIKE bench_base INCLUDING ALL)",
+                "INSERT INTO " + t + " SELECT * FROM bench_base", "VACUUM ANALYZE " + t, "CHECKPOINT");
+        return t;
+    }
+
+    /** Equal to the limit's result, row for row. */
+    private String check(Connection c, String t) throws SQLException {
+        if (t.equals("bench_limit")) {
+            return "yes";
+        }
+        long wrong = Long.parseLong(one(c, "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (id)"
+                + " WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM x.amount_dollars"
+                + " OR l.id IS NULL OR x.id IS NULL"));
+        if (t.equals("bench_limit") || wrong == 0) {
+            return "yes";
+        }
+        return "NO: " + wrong + " rows differ";
+    }
+
+    private void print(List<Result> results) {
+        double limit = rows / results.get(0).seconds();
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-46s %12s %9s %8s %10s  %s%n", "contender", "rows/s", "wall s", "x limit",
+                "peak RSS", "correct");
+        for (Result r : results) {
+            double rate = r.seconds() > 0 ? r.rowsDone() / r.seconds() : 0;
+            System.out.printf(Locale.ROOT, "%-46s %,12.0f %9.1f %8.2f %10s  %s%n", r.name(), rate, r.seconds(),
+                    rate / limit, r.peakRssKb() == null ? "-" : r.peakRssKb() / 1024 + " MB", r.correct());
+        }
+    }
+
+    private static String settings() {
+        StringBuilder sb = new StringBuilder();
+        for (String[] s : SETTINGS) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(s[0]).append('=').append(s[1]);
+        }
+        return sb.toString();
+    }
+
+    private static void exec(Connection c, String... statements) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
+    private static String one(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.sluice.jobs.bench;
+
+import java.math.BigDecimal;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.jobs.transformers.TransformerCatalog;
+
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.launch.support.TaskExecutorJobOperator;
+import org.springframework.batch.core.configuration.support.MapJobRegistry;
+import org.springframework.batch.core.repository.support.ResourcelessJobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.database.Order;
+import org.springframework.batch.infrastructure.item.database.builder.JdbcBatchItemWriterBuilder;
+import org.springframework.batch.infrastructure.item.database.builder.JdbcPagingItemReaderBuilder;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * One JVM contender of {@code sluice bench}, run in a JVM of its own so that its wall time and peak RSS are its
+ * own: Spring Batch out of the box, or Sluice in SQL or Java mode. Prints {@code elapsed=SECONDS}.
+ */
+@Command(name = "bench-contender", hidden = true, description = "internal: one contender of 'sluice bench'")
+public class ContenderCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "spring-batch, sluice-sql or sluice-java")
+    String contender;
+
+    @Parameters(index = "1", description = "the table")
+    String table;
+
+    @Option(names = "--jdbc-url", required = true)
+    String url;
+
+    @Option(names = "--chunk", defaultValue = "1000")
+    int chunk;
+
+    /** A row of the bench table as Spring Batch reads it. */
+    public record Item(long id, String email, long amountCents) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setMaximumPoolSize(5);
+        try (HikariDataSource ds = new HikariDataSource(hc)) {
+            long started = System.nanoTime();
+            switch (contender) {
+                case "spring-batch" -> springBatch(ds);
+                case "sluice-sql" -> sluice(ds, "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }");
+                case "sluice-java" -> sluice(ds, "transformer: email-lower-dollars");
+                default -> throw new IllegalArgumentException("no contender " + contender);
+            }
+            System.out.printf(Locale.ROOT, "elapsed=%.3f%n", (System.nanoTime() - started) / 1e9);
+        }
+        return 0;
+    }
+
+    private void sluice(HikariDataSource ds, String mode) throws Exception {
+        String spec = "name: bench-" + table.replace('_', '-') + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
+                + "chunk: { rows: " + chunk + " }\nvalidate-after-run: false\n";
+        try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {
+            RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
+            if (r.outcome() != RunResult.Outcome.COMPLETED) {
+                throw new IllegalStateException(r.message());
+            }
+        }
+    }
+
+    private void springBatch(HikariDataSource ds) throws Exception {
+        ResourcelessJobRepository repository = new ResourcelessJobRepository();
+        JdbcTransactionManager tm = new JdbcTransactionManager(ds);
+        Step step = new StepBuilder("update", repository).<Item, Item>chunk(chunk)
+                .transactionManager(tm)
+                .reader(new JdbcPagingItemReaderBuilder<Item>().name("reader").dataSource(ds).pageSize(chunk)
+                        .selectClause("SELECT id, email, amount_cents").fromClause("FROM " + table)
+                        .sortKeys(Map.of("id", Order.ASCENDING))
+                        .rowMapper((rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getLong(3))).build())
+                .writer(new JdbcBatchItemWriterBuilder<Item>().dataSource(ds)
+                        .sql("UPDATE " + table + " SET email_lower = ?, amount_dollars = ? WHERE id = ?")
+                        .itemPreparedStatementSetter((item, ps) -> {
+                            ps.setString(1, item.email().toLowerCase(Locale.ROOT));
+                            ps.setBigDecimal(2, BigDecimal.valueOf(item.amountCents()).movePointLeft(2));
+                            ps.setLong(3, item.id());
+                        }).build())
+                .build();
+        Job job = new JobBuilder("bench-spring-batch", repository).start(step).build();
+        TaskExecutorJobOperator operator = new TaskExecutorJobOperator();
+        operator.setJobRepository(repository);
+        operator.setJobRegistry(new MapJobRegistry());
+        operator.afterPropertiesSet();
+        JobExecution execution = operator.start(job, new JobParameters());
+        if (!execution.getStatus().toString().equals("COMPLETED")) {
+            throw new IllegalStateException("Spring Batch ended " + execution.getStatus() + ": " + execution.getAllFailureExceptions());
+        }
+    }
+}
