@@ -65,7 +65,7 @@ public class BenchCommand implements Callable<Integer> {
             exec(c, "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
                     + " email_lower text, amount_dollars numeric(12, 2))",
                     "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
-                            + " (g * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
+                            + " (g::bigint * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
                     "VACUUM ANALYZE bench_base");
             List<Result> results = new ArrayList<>();
             results.add(sql(c, "limit", "one UPDATE of the whole table", "UPDATE %s SET email_lower = lower(email),"
