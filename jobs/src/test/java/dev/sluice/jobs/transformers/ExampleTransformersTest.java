@@ -44,7 +44,8 @@ class ExampleTransformersTest {
 
     @Test
     void theCatalogFindsTheShippedTransformersAndServiceLoadedOnes() {
-        assertThat(TransformerCatalog.INSTANCE.names()).containsExactly("email-hmac", "phone-e164", "profile-json-v2");
+        assertThat(TransformerCatalog.INSTANCE.names()).containsExactly("email-hmac", "email-lower-dollars", "phone-e164",
+                "profile-json-v2");
         assertThat(TransformerCatalog.INSTANCE.find("phone-e164")).isInstanceOf(PhoneE164.class);
         assertThat(TransformerCatalog.INSTANCE.find("increment")).isNotNull();
         assertThat(TransformerCatalog.INSTANCE.find("nope")).isNull();
