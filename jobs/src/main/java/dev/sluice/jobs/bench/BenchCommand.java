@@ -48,6 +48,18 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--xmx", defaultValue = "256m", description = "heap of the JVM contenders (default: ${DEFAULT-VALUE})")
     String xmx;
 
+    @Option(names = "--load", description = "instead of the contenders: pgbench alone, then with a throttled backfill")
+    boolean load;
+
+    @Option(names = "--load-seconds", defaultValue = "30", description = "each pgbench run (default: ${DEFAULT-VALUE})")
+    int loadSeconds;
+
+    @Option(names = "--load-rate", defaultValue = "20000", description = "the backfill's rows/s (default: ${DEFAULT-VALUE})")
+    long loadRate;
+
+    @Option(names = "--load-clients", defaultValue = "4", description = "pgbench clients (default: ${DEFAULT-VALUE})")
+    int loadClients;
+
     private record Result(String name, double seconds, long rowsDone, Long peakRssKb, String correct) {
     }
 
@@ -67,6 +79,9 @@ public class BenchCommand implements Callable<Integer> {
                     "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
                             + " (g::bigint * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
                     "VACUUM ANALYZE bench_base");
+            if (load) {
+                return load(c, pg.getPort(), url);
+            }
             List<Result> results = new ArrayList<>();
             results.add(sql(c, "limit", "one UPDATE of the whole table", "UPDATE %s SET email_lower = lower(email),"
                     + " amount_dollars = amount_cents / 100.0"));
@@ -89,6 +104,40 @@ public class BenchCommand implements Callable<Integer> {
             // The OFFSET loop is stopped at its budget on purpose; every contender that finished must be correct.
             return results.stream().allMatch(r -> r.correct().equals("yes") || r.correct().startsWith("stopped"))
                     ? ExitCode.DONE : ExitCode.FAILED;
+        }
+    }
+
+    private int load(Connection c, int port, String url) throws Exception {
+        String version = LoadComparison.version();
+        if (version == null) {
+            System.err.println("sluice bench: --load needs pgbench on the PATH (Debian: apt-get install postgresql-client)");
+            return ExitCode.BAD_INPUT;
+        }
+        System.out.printf(Locale.ROOT, "load: %s, TPC-B scale 10, %d clients, %d s per run; backfill limited to %,d rows/s%n",
+                version, loadClients, loadSeconds, loadRate);
+        LoadComparison.init(port, 10);
+        exec(c, "CHECKPOINT");
+        LoadComparison.Pgbench alone = LoadComparison.pgbench(port, loadSeconds, loadClients);
+        String t = copy(c, "load");
+        Process backfill = contender("sluice-sql", t, url, loadRate, Files.createTempFile("sluice-bench-load", ".log"));
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (Long.parseLong(one(c, "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL")) == 0) {
+                if (!backfill.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the backfill did not start");
+                }
+                Thread.sleep(200);
+            }
+            long before = Long.parseLong(one(c, "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL"));
+            long started = System.nanoTime();
+            LoadComparison.Pgbench loaded = LoadComparison.pgbench(port, loadSeconds, loadClients);
+            long after = Long.parseLong(one(c, "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL"));
+            double rate = (after - before) / ((System.nanoTime() - started) / 1e9);
+            LoadComparison.print(alone, loaded, rate, loadRate);
+            return alone.failed() == 0 && loaded.failed() == 0 ? ExitCode.DONE : ExitCode.FAILED;
+        } finally {
+            backfill.destroy();
+            backfill.waitFor(60, TimeUnit.SECONDS);
         }
     }
 
@@ -138,18 +187,8 @@ public class BenchCommand implements Callable<Integer> {
 
     private Result jvm(Connection c, String url, String contender, String name) throws Exception {
         String t = copy(c, contender.replace('-', '_'));
-        // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
-        String classPath = System.getProperty("java.class.path");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + xmx));
-        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
-            command.addAll(List.of("-jar", classPath));
-        } else {
-            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
-        }
-        command.addAll(List.of("bench-contender", contender, t, "--jdbc-url", url, "--chunk", String.valueOf(chunk)));
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = contender(contender, t, url, 0, log);
         long peak = 0;
         while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, peakRssKb(p.pid()));
@@ -162,6 +201,22 @@ public class BenchCommand implements Callable<Integer> {
         }
         double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s")[0]);
         return new Result(name, seconds, rows, peak == 0 ? null : peak, check(c, t));
+    }
+
+    /** Starts a contender in a JVM of its own. */
+    private Process contender(String contender, String t, String url, long rate, Path log) throws IOException {
+        // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
+        String classPath = System.getProperty("java.class.path");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + xmx));
+        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
+            command.addAll(List.of("-jar", classPath));
+        } else {
+            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
+        }
+        command.addAll(List.of("bench-contender", contender, t, "--jdbc-url", url, "--chunk", String.valueOf(chunk),
+                "--rows-per-second", String.valueOf(rate)));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     private static long peakRssKb(long pid) {

@@ -51,6 +51,9 @@ public class ContenderCommand implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "1000")
     int chunk;
 
+    @Option(names = "--rows-per-second", defaultValue = "0")
+    long rowsPerSecond;
+
     /** A row of the bench table as Spring Batch reads it. */
     public record Item(long id, String email, long amountCents) {
     }
@@ -76,7 +79,8 @@ public class ContenderCommand implements Callable<Integer> {
 
     private void sluice(HikariDataSource ds, String mode) throws Exception {
         String spec = "name: bench-" + table.replace('_', '-') + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
-                + "chunk: { rows: " + chunk + " }\nvalidate-after-run: false\n";
+                + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
+                + "validate-after-run: false\n";
         try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {
             RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
             if (r.outcome() != RunResult.Outcome.COMPLETED) {
