@@ -1,56 +1,54 @@
 package dev.sluice.engine;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.BackfillJob;
+import dev.sluice.engine.checkpoint.Checkpoint;
+import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.ChunkLedger;
+import dev.sluice.engine.checkpoint.Failures;
+import dev.sluice.engine.checkpoint.JobRecord;
+import dev.sluice.engine.checkpoint.Recovery;
 import dev.sluice.engine.checkpoint.ValidationLedger;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.Transformer;
-import dev.sluice.engine.validate.RangeCheck;
-import dev.sluice.engine.validate.Rule;
-import dev.sluice.engine.validate.RuleResult;
-import dev.sluice.engine.validate.ValidationResult;
-import dev.sluice.engine.validate.Validator;
-import org.springframework.batch.core.step.StepExecution;
-import dev.sluice.engine.checkpoint.Checkpoint;
-import dev.sluice.engine.checkpoint.CheckpointStore;
-import dev.sluice.engine.checkpoint.Failures;
-import dev.sluice.engine.checkpoint.Recovery;
-import dev.sluice.engine.checkpoint.JobRecord;
 import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.control.StatusReader;
 import dev.sluice.engine.control.StopSignal;
-import dev.sluice.engine.checkpoint.BatchSchema;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.health.StandbySignal;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import java.sql.DriverManager;
 import dev.sluice.engine.metrics.JobMetrics;
 import dev.sluice.engine.metrics.JobStateMetrics;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import io.micrometer.core.instrument.MeterRegistry;
-import dev.sluice.engine.throttle.Pacer;
-
-import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
-import io.micrometer.observation.ObservationRegistry;
-import dev.sluice.engine.control.StatusReader;
-import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.throttle.Pacer;
+import dev.sluice.engine.validate.RangeCheck;
+import dev.sluice.engine.validate.Rule;
+import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.validate.Validator;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.Job;
@@ -59,6 +57,7 @@ import org.springframework.batch.core.job.JobInstance;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}. Preflight first (nothing is written if it
@@ -438,59 +437,17 @@ public final class Backfill implements AutoCloseable {
     }
 
     /**
-     * Asks job {@code name} to pause, cancel or change its throttle. A running job takes the request within a
-     * chunk; this waits up to {@code wait} for it to be taken. A job that is not running can only be cancelled
-     * (if unfinished): it is marked so at once.
+     * Asks job {@code name} to pause, cancel or change its throttle; see {@link OperatorControl}.
      *
      * @return what happened, in one line; {@code ok} false when the request does not apply now
      */
     public ControlResult control(String name, ControlMailbox.Request request, java.time.Duration wait, String by)
             throws SQLException, InterruptedException {
-        List<JobStatus> statuses = status(name);
-        JobStatus before = statuses.isEmpty() ? JobStatus.notStarted(name, null) : statuses.get(0);
-        String verb = request.command().name().toLowerCase();
-        if (before.runnerPid() == null) {
-            if (request.command() == ControlMailbox.Command.CANCEL && (before.state() == JobStatus.State.FAILED
-                    || before.state() == JobStatus.State.STOPPED || before.state() == JobStatus.State.PAUSED)) {
-                CheckpointStore store = CheckpointStore.open(dataSource, schema);
-                JobExecution last = store.repository().getLastJobExecution(store.repository().getLastJobInstance(name));
-                Recovery.makeRestartable(store, last);
-                try {
-                    store.operator().abandon(store.repository().getJobExecution(last.getId()));
-                } catch (Exception e) {
-                    throw new IllegalStateException("cannot cancel job " + name + ": " + e.getMessage(), e);
-                }
-                return new ControlResult(true, "job " + name + " cancelled (it was " + before.state() + ")");
-            }
-            return new ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to " + verb);
-        }
-        BatchSchema.ensure(dataSource, schema);
-        new ControlMailbox(dataSource, schema).send(name, request, by);
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            JobStatus now = status(name).get(0);
-            if (request.command() == ControlMailbox.Command.TUNE ? !pending(name) : now.runnerPid() == null) {
-                return new ControlResult(true, "job " + name + ": " + verb + " taken" + (request.command()
-                        == ControlMailbox.Command.TUNE ? "" : "; now " + now.state()));
-            }
-            Thread.sleep(100);
-        }
-        return new ControlResult(true, "job " + name + ": " + verb + " requested; the runner takes it after its current chunk");
+        return new OperatorControl(dataSource, schema, this::status).control(name, request, wait, by);
     }
 
     /** What a control request came to. */
     public record ControlResult(boolean ok, String message) {
-    }
-
-    private boolean pending(String name) throws SQLException {
-        try (Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM " + schema + ".job_control WHERE job = ?")) {
-            ps.setString(1, name);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
-            }
-        }
     }
 
     private static Checkpoint checkpoint(JobExecution execution) {

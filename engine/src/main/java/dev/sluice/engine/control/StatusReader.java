@@ -14,10 +14,10 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.Checkpoint;
-import dev.sluice.engine.checkpoint.ValidationLedger;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.JobRecord;
 import dev.sluice.engine.checkpoint.ThrottleRecorder;
+import dev.sluice.engine.checkpoint.ValidationLedger;
 import dev.sluice.engine.spec.JobSpec;
 
 import org.springframework.batch.core.BatchStatus;

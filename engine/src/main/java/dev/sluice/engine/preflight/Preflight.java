@@ -1,16 +1,15 @@
 package dev.sluice.engine.preflight;
 
 import java.sql.Connection;
-
-import javax.sql.DataSource;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.Transformer;
