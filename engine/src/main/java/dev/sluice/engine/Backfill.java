@@ -75,6 +75,7 @@ public final class Backfill implements AutoCloseable {
     private final Transformer.Catalog transformers;
     private final StandbySignal.Connector sourceConnector;
     private final Map<String, HikariDataSource> sources = new ConcurrentHashMap<>();
+    private final StatusReader statusReader;
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
 
     public Backfill(DataSource dataSource) {
@@ -101,6 +102,7 @@ public final class Backfill implements AutoCloseable {
         this.schema = schema;
         this.transformers = transformers;
         this.sourceConnector = sourceConnector;
+        this.statusReader = new StatusReader(dataSource, schema);
     }
 
     /** Closes the pools opened to source databases. */
@@ -138,12 +140,12 @@ public final class Backfill implements AutoCloseable {
 
     /** The spec recorded when the job last started, if it ever did. */
     public java.util.Optional<JobSpec> recordedSpec(String name) throws SQLException {
-        return new StatusReader(dataSource, schema).recordedSpec(name);
+        return statusReader.recordedSpec(name);
     }
 
     /** The state of one job, or of every job when {@code name} is null. Reads only. */
     public List<JobStatus> status(String name) throws SQLException {
-        return new StatusReader(dataSource, schema).read(name);
+        return statusReader.read(name);
     }
 
     /**

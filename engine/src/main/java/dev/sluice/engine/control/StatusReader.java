@@ -34,6 +34,8 @@ public final class StatusReader {
     private final DataSource dataSource;
     private final String schema;
 
+    private volatile JobRepository repository;
+
     public StatusReader(DataSource dataSource, String schema) {
         this.dataSource = dataSource;
         this.schema = schema;
@@ -49,7 +51,7 @@ public final class StatusReader {
                 }
                 return out;
             }
-            JobRepository repository = CheckpointStore.connect(dataSource, schema).repository();
+            JobRepository repository = repository();
             // Auxiliary jobs (NAME.validate, NAME.repair) belong to their job: a spec name never contains a dot.
             List<String> names = name != null ? List.of(name)
                     : repository.getJobNames().stream().filter(n -> !n.contains(".")).sorted().toList();
@@ -67,10 +69,20 @@ public final class StatusReader {
                 return java.util.Optional.empty();
             }
         }
-        JobRepository repository = CheckpointStore.connect(dataSource, schema).repository();
+        JobRepository repository = repository();
         JobInstance instance = repository.getLastJobInstance(name);
         JobExecution execution = instance == null ? null : repository.getLastJobExecution(instance);
         return java.util.Optional.ofNullable(execution == null ? null : JobRecord.spec(execution.getExecutionContext()));
+    }
+
+    /** Built once: setting up Spring Batch's repository is far dearer than the reads it serves. */
+    private JobRepository repository() {
+        JobRepository r = repository;
+        if (r == null) {
+            r = CheckpointStore.connect(dataSource, schema).repository();
+            repository = r;
+        }
+        return r;
     }
 
     private boolean storeExists(Connection c) throws SQLException {
