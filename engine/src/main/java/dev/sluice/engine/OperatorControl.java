@@ -1,8 +1,5 @@
 package dev.sluice.engine;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -66,27 +63,17 @@ final class OperatorControl {
             return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to " + verb);
         }
         BatchSchema.ensure(dataSource, schema);
-        new ControlMailbox(dataSource, schema).send(name, request, by);
+        ControlMailbox mailbox = new ControlMailbox(dataSource, schema);
+        mailbox.send(name, request, by);
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             JobStatus now = status.read(name).get(0);
-            if (request.command() == ControlMailbox.Command.TUNE ? !pending(name) : now.runnerPid() == null) {
+            if (request.command() == ControlMailbox.Command.TUNE ? !mailbox.pending(name) : now.runnerPid() == null) {
                 return new Backfill.ControlResult(true, "job " + name + ": " + verb + " taken" + (request.command()
                         == ControlMailbox.Command.TUNE ? "" : "; now " + now.state()));
             }
             Thread.sleep(100);
         }
         return new Backfill.ControlResult(true, "job " + name + ": " + verb + " requested; the runner takes it after its current chunk");
-    }
-
-    private boolean pending(String name) throws SQLException {
-        try (Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM " + schema + ".job_control WHERE job = ?")) {
-            ps.setString(1, name);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
-            }
-        }
     }
 }

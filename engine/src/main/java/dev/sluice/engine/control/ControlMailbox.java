@@ -51,6 +51,18 @@ public final class ControlMailbox {
         }
     }
 
+    /** Whether the job has requests the runner has not taken yet. */
+    public boolean pending(String job) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table + " WHERE job = ?")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
+    }
+
     /** Takes the job's pending requests (they are removed). */
     public List<Request> take(String job) throws SQLException {
         List<Request> out = new ArrayList<>();
