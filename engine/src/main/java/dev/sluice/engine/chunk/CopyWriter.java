@@ -1,7 +1,6 @@
 package dev.sluice.engine.chunk;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,17 +18,13 @@ import dev.sluice.engine.keyset.Table;
  */
 public final class CopyWriter implements ChunkWriter {
 
-    private final Keyset keyset;
-    private final String head;
-    private final String tail;
-    private final String where;
+    private final RangeStatement insert;
 
     /**
      * @param columns      target column to source expression (already made safe for JDBC)
      * @param conflictKeys the target's unique columns that receive the source key
      */
     public CopyWriter(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflictKeys, String where) {
-        this.keyset = keyset;
         List<String> names = new ArrayList<>();
         List<String> exprs = new ArrayList<>();
         List<String> updates = new ArrayList<>();
@@ -40,23 +35,21 @@ public final class CopyWriter implements ChunkWriter {
                 updates.add(col.quoted() + " = excluded." + col.quoted());
             }
         });
-        this.head = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
+        String head = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
                 + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
-        this.tail = " ON CONFLICT (" + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
+        String tail = (where == null ? "" : " AND (" + where + ")") + " ON CONFLICT ("
+                + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
                 + (updates.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", updates));
-        this.where = where;
+        this.insert = new RangeStatement(keyset, range -> head + range + tail);
     }
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql(range.lo() == null))) {
-            keyset.bind(ps, 1, range);
-            return ps.executeLargeUpdate();
-        }
+        return insert.execute(c, range);
     }
 
     @Override
     public String sql(boolean fromTheStart) {
-        return head + keyset.rangePredicate(fromTheStart) + (where == null ? "" : " AND (" + where + ")") + tail;
+        return insert.sql(fromTheStart);
     }
 }

@@ -1,7 +1,6 @@
 package dev.sluice.engine.chunk;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,37 +16,27 @@ import dev.sluice.engine.keyset.Keyset;
  */
 public final class InPlaceWriter implements ChunkWriter {
 
-    private final Keyset keyset;
-    private final String assignments;
-    private final String where;
+    private final RangeStatement update;
 
     /**
      * @param set   target column to SQL expression, columns already resolved against the catalog
      * @param where an optional filter, or null
      */
     public InPlaceWriter(Keyset keyset, Map<Column, String> set, String where) {
-        this.keyset = keyset;
         List<String> parts = new ArrayList<>();
         set.forEach((col, expr) -> parts.add(col.quoted() + " = (" + expr + ")"));
-        this.assignments = String.join(", ", parts);
-        this.where = where;
+        String head = "UPDATE " + keyset.table().qualifiedName() + " SET " + String.join(", ", parts) + " WHERE ";
+        String filter = where == null ? "" : " AND (" + where + ")";
+        this.update = new RangeStatement(keyset, range -> head + range + filter);
     }
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(statement(range.lo() == null))) {
-            keyset.bind(ps, 1, range);
-            return ps.executeLargeUpdate();
-        }
+        return update.execute(c, range);
     }
 
     @Override
     public String sql(boolean fromTheStart) {
-        return statement(fromTheStart);
-    }
-
-    private String statement(boolean fromTheStart) {
-        return "UPDATE " + keyset.table().qualifiedName() + " SET " + assignments
-                + " WHERE " + keyset.rangePredicate(fromTheStart) + (where == null ? "" : " AND (" + where + ")");
+        return update.sql(fromTheStart);
     }
 }

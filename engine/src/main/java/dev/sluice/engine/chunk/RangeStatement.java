@@ -1,0 +1,38 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.function.Function;
+
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+
+/**
+ * A set-based write whose only parameters are a key range's bounds, built once in its two shapes (the first
+ * range has no lower bound) rather than once per chunk.
+ */
+final class RangeStatement {
+
+    private final Keyset keyset;
+    private final String fromStart;
+    private final String after;
+
+    /** @param shape the statement for a range predicate ({@link Keyset#rangePredicate}) */
+    RangeStatement(Keyset keyset, Function<String, String> shape) {
+        this.keyset = keyset;
+        this.fromStart = shape.apply(keyset.rangePredicate(true));
+        this.after = shape.apply(keyset.rangePredicate(false));
+    }
+
+    long execute(Connection c, KeyRange range) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql(range.lo() == null))) {
+            keyset.bind(ps, 1, range);
+            return ps.executeLargeUpdate();
+        }
+    }
+
+    String sql(boolean fromTheStart) {
+        return fromTheStart ? fromStart : after;
+    }
+}
