@@ -28,6 +28,7 @@ import dev.sluice.engine.spec.SpecParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.scheduling.support.CronExpression;
 import org.springframework.scheduling.support.CronTrigger;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -198,7 +199,7 @@ public final class JobScheduler implements AutoCloseable {
                         if (spec.schedule().window() != null) {
                             Window.parse(spec.schedule().window());
                         }
-                        if (spec.schedule().cron() != null && !CronExpressionCheck.valid(spec.schedule().cron())) {
+                        if (spec.schedule().cron() != null && !CronExpression.isValidExpression(spec.schedule().cron())) {
                             throw new SpecException("schedule.cron", "'" + spec.schedule().cron() + "' is not a cron"
                                     + " expression (six fields: second minute hour day month weekday)");
                         }
@@ -212,15 +213,5 @@ public final class JobScheduler implements AutoCloseable {
             throw new IllegalStateException("cannot list " + dir + ": " + e.getMessage(), e);
         }
         return out;
-    }
-
-    /** Spring's cron parser, as a yes or no. */
-    static final class CronExpressionCheck {
-        private CronExpressionCheck() {
-        }
-
-        static boolean valid(String cron) {
-            return org.springframework.scheduling.support.CronExpression.isValidExpression(cron);
-        }
     }
 }
