@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +48,10 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--xmx", defaultValue = "256m", description = "heap of the JVM contenders (default: ${DEFAULT-VALUE})")
     String xmx;
+
+    @Option(names = "--only", split = ",", paramLabel = "CONTENDER",
+            description = "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql, sluice-java")
+    Set<String> only;
 
     @Option(names = "--load", description = "instead of the contenders: pgbench alone, then with a throttled backfill")
     boolean load;
@@ -85,7 +90,8 @@ public class BenchCommand implements Callable<Integer> {
             List<Result> results = new ArrayList<>();
             results.add(sql(c, "limit", "one UPDATE of the whole table", "UPDATE %s SET email_lower = lower(email),"
                     + " amount_dollars = amount_cents / 100.0"));
-            results.add(sql(c, "plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", """
+            if (runs("plpgsql")) {
+                results.add(sql(c, "plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", """
                     DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
                       LOOP
                         SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
@@ -96,15 +102,28 @@ public class BenchCommand implements Callable<Integer> {
                         lo := hi;
                       END LOOP;
                     END $$"""));
-            results.add(jvm(c, url, "spring-batch", "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter"));
-            results.add(offset(c));
-            results.add(jvm(c, url, "sluice-sql", "Sluice, SQL mode, checkpoint per chunk"));
-            results.add(jvm(c, url, "sluice-java", "Sluice, Java transformer mode"));
+            }
+            if (runs("spring-batch")) {
+                results.add(jvm(c, url, "spring-batch", "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter"));
+            }
+            if (runs("offset")) {
+                results.add(offset(c));
+            }
+            if (runs("sluice-sql")) {
+                results.add(jvm(c, url, "sluice-sql", "Sluice, SQL mode, checkpoint per chunk"));
+            }
+            if (runs("sluice-java")) {
+                results.add(jvm(c, url, "sluice-java", "Sluice, Java transformer mode"));
+            }
             print(results);
             // The OFFSET loop is stopped at its budget on purpose; every contender that finished must be correct.
             return results.stream().allMatch(r -> r.correct().equals("yes") || r.correct().startsWith("stopped"))
                     ? ExitCode.DONE : ExitCode.FAILED;
         }
+    }
+
+    private boolean runs(String contender) {
+        return only == null || only.contains(contender);
     }
 
     private int load(Connection c, int port, String url) throws Exception {
