@@ -9,27 +9,42 @@ import java.util.List;
 
 /**
  * Finds the next chunk: the key range holding the next {@code rows} keys after a key, read from the key's index
- * alone (an index-only scan of at most {@code rows} entries). The last chunk is whatever remains, however few.
- * Rows inserted above the checkpoint while a job runs are found by a later call, so a job ends only when no key
- * lies above its checkpoint.
+ * alone. One statement hops {@code rows - 1} index entries past the checkpoint and returns the key it lands on
+ * (an index-only scan of {@code rows} entries, nothing materialized or sorted). Only when fewer keys remain does
+ * a second statement collect the rest, so the last chunk is whatever remains, however few. Rows inserted above
+ * the checkpoint while a job runs are found by a later call, so a job ends only when no key lies above its
+ * checkpoint.
  */
 public final class Chunker {
 
     private final Keyset keyset;
-    private final String fromStart;
-    private final String after;
+    private final Statements fromStart;
+    private final Statements after;
+
+    /** The two statements for one shape (from the start of the table, or after a key). */
+    private record Statements(String hop, String rest) {
+    }
 
     public Chunker(Keyset keyset) {
         this.keyset = keyset;
-        this.fromStart = query(keyset, false);
-        this.after = query(keyset, true);
+        this.fromStart = new Statements(hop(keyset, false), rest(keyset, false));
+        this.after = new Statements(hop(keyset, true), rest(keyset, true));
     }
 
-    private static String query(Keyset k, boolean bounded) {
+    private static String window(Keyset k, boolean bounded) {
+        return "SELECT " + k.selectList() + " FROM " + k.table().qualifiedName()
+                + (bounded ? " WHERE " + k.tuple() + " > " + k.parameters() : "") + " ORDER BY " + k.orderBy(false);
+    }
+
+    /** The key {@code rows} entries after the checkpoint; the text cast applies to that one row only. */
+    private static String hop(Keyset k, boolean bounded) {
+        return "SELECT " + k.textList() + " FROM (" + window(k, bounded) + " OFFSET ? LIMIT 1) hop";
+    }
+
+    /** Fewer than {@code rows} keys remain: the last of them and their count. */
+    private static String rest(Keyset k, boolean bounded) {
         // MATERIALIZED: the window is read once and then both counted and searched for its last key.
-        return "WITH w AS MATERIALIZED (SELECT " + k.selectList() + " FROM " + k.table().qualifiedName()
-                + (bounded ? " WHERE " + k.tuple() + " > " + k.parameters() : "")
-                + " ORDER BY " + k.orderBy(false) + " LIMIT ?)"
+        return "WITH w AS MATERIALIZED (" + window(k, bounded) + " LIMIT ?)"
                 + " SELECT " + k.textList() + ", (SELECT count(*) FROM w) FROM w ORDER BY " + k.orderBy(true)
                 + " LIMIT 1";
     }
@@ -40,24 +55,40 @@ public final class Chunker {
      * @return the range, or null when no key lies above {@code lo}
      */
     public KeyRange next(Connection c, Key lo, int rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(lo == null ? fromStart : after)) {
+        Statements s = lo == null ? fromStart : after;
+        try (PreparedStatement ps = c.prepareStatement(s.hop())) {
+            bind(ps, lo, rows);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return new KeyRange(lo, key(rs), rows);
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(s.rest())) {
             int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
             ps.setInt(i, rows);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                List<String> hi = new ArrayList<>(keyset.width());
-                for (int col = 1; col <= keyset.width(); col++) {
-                    hi.add(rs.getString(col));
-                }
-                return new KeyRange(lo, new Key(hi), rs.getLong(keyset.width() + 1));
+                return rs.next() ? new KeyRange(lo, key(rs), rs.getLong(keyset.width() + 1)) : null;
             }
         }
     }
 
-    /** The statement {@link #next} runs, for {@code plan}. */
+    /** Binds the parameters of {@link #sql}: the checkpoint (if any) and the hop for {@code rows} keys. */
+    public void bind(PreparedStatement ps, Key lo, int rows) throws SQLException {
+        int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
+        ps.setInt(i, rows - 1);
+    }
+
+    private Key key(ResultSet rs) throws SQLException {
+        List<String> hi = new ArrayList<>(keyset.width());
+        for (int col = 1; col <= keyset.width(); col++) {
+            hi.add(rs.getString(col));
+        }
+        return new Key(hi);
+    }
+
+    /** The statement that finds a full chunk, for {@code plan}. */
     public String sql(boolean fromTheStart) {
-        return fromTheStart ? fromStart : after;
+        return (fromTheStart ? fromStart : after).hop();
     }
 }

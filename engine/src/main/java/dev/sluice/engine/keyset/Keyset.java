@@ -82,9 +82,13 @@ public final class Keyset {
 
     /** {@code ("a" COLLATE "pg_catalog"."C", "b")}: the key as a row value in the index's ordering. */
     public String tuple() {
+        return tuple(null);
+    }
+
+    private String tuple(String alias) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
-            parts.add(ordered(i));
+            parts.add(ordered(alias, i));
         }
         return "(" + String.join(", ", parts) + ")";
     }
@@ -126,8 +130,13 @@ public final class Keyset {
      * are set by {@link #bind(PreparedStatement, int, KeyRange)}.
      */
     public String rangePredicate(boolean fromTheStart) {
-        String upper = tuple() + " <= " + parameters();
-        return fromTheStart ? upper : tuple() + " > " + parameters() + " AND " + upper;
+        return rangePredicate(fromTheStart, null);
+    }
+
+    /** {@link #rangePredicate(boolean)} with the key columns qualified by a table alias, for joins. */
+    public String rangePredicate(boolean fromTheStart, String alias) {
+        String upper = tuple(alias) + " <= " + parameters();
+        return fromTheStart ? upper : tuple(alias) + " > " + parameters() + " AND " + upper;
     }
 
     /** Binds a range's bounds from parameter index {@code first}; returns the next free index. */
@@ -149,8 +158,12 @@ public final class Keyset {
     }
 
     private String ordered(int i) {
-        Column col = columns.get(i);
+        return ordered(null, i);
+    }
+
+    private String ordered(String alias, int i) {
+        String col = (alias == null ? "" : alias + ".") + columns.get(i).quoted();
         String collation = index.parts().get(i).collation();
-        return collation == null ? col.quoted() : col.quoted() + " COLLATE " + collation;
+        return collation == null ? col : col + " COLLATE " + collation;
     }
 }

@@ -110,10 +110,7 @@ public final class Preflight {
             // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
             KeyRange second = chunker.next(read, first.hi(), rows);
             KeyRange probe = second != null ? second : first;
-            List<String> findPlan = explain(read, chunker.sql(false), ps -> {
-                int i = keyset.bind(ps, 1, first.hi());
-                ps.setInt(i, rows);
-            });
+            List<String> findPlan = explain(read, chunker.sql(false), ps -> chunker.bind(ps, first.hi(), rows));
             List<String> writePlan = explain(read, writer.explainable(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
             statements.add(new Prepared.Statement("write chunk", writer.sql(probe.lo() == null), writePlan));

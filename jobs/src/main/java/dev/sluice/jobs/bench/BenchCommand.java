@@ -76,6 +76,10 @@ public class BenchCommand implements Callable<Integer> {
         }
         try (EmbeddedPostgres pg = builder.start(); Connection c = pg.getPostgresDatabase().getConnection()) {
             String url = pg.getJdbcUrl("postgres", "postgres");
+            // The bench's own session commits synchronously: with synchronous_commit=off a VACUUM right after the
+            // copy's INSERT cannot set hint bits (the commit is not flushed yet) and leaves the visibility map
+            // empty, so every contender would start on a table no vacuumed production table looks like.
+            exec(c, "SET synchronous_commit = on");
             System.out.printf(Locale.ROOT, "sluice bench: PostgreSQL %s (embedded), %s; %,d rows, chunk %,d; "
                     + "%d cores, JVM contenders -Xmx%s%n", one(c, "SHOW server_version"), settings(), rows, chunk,
                     Runtime.getRuntime().availableProcessors(), xmx);
@@ -256,6 +260,10 @@ public class BenchCommand implements Callable<Integer> {
         String t = "bench_" + name;
         exec(c, "DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " (LIKE bench_base INCLUDING ALL)",
                 "INSERT INTO " + t + " SELECT * FROM bench_base", "VACUUM ANALYZE " + t, "CHECKPOINT");
+        String visible = one(c, "SELECT relallvisible >= relpages FROM pg_class WHERE oid = '" + t + "'::regclass");
+        if (!visible.equals("t")) {
+            throw new IllegalStateException("VACUUM left " + t + " not all-visible: contenders would not start alike");
+        }
         return t;
     }
 
