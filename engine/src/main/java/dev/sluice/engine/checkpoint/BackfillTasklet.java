@@ -93,6 +93,7 @@ public final class BackfillTasklet implements Tasklet {
             timeouts.apply(c);
             range = next(c, checkpoint, rows);
             if (range == null) {
+                ledger.finish(c, checkpoint.lastKey(), ec);
                 return RepeatStatus.FINISHED;
             }
             long written = writer.write(c, range);

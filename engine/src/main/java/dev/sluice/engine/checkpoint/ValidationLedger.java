@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.keyset.KeyRange;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.RuleResult;
@@ -26,6 +27,7 @@ public final class ValidationLedger implements ChunkLedger {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String RESULTS = "sluice.validation";
+    private static final String BEYOND_CHECKED = "sluice.validation.beyond";
 
     private final RangeCheck validator;
 
@@ -36,15 +38,40 @@ public final class ValidationLedger implements ChunkLedger {
     @Override
     public void apply(Connection c, KeyRange range, ExecutionContext ec) throws SQLException {
         List<RuleResult> sofar = results(ec);
+        record(ec, sofar, validator.check(c, range, wanted(sofar)));
+    }
+
+    @Override
+    public void finish(Connection c, Key last, ExecutionContext ec) throws SQLException {
+        if (ec.containsKey(BEYOND_CHECKED)) {
+            return;
+        }
+        List<RuleResult> sofar = results(ec);
+        List<RuleResult> beyond = validator.beyond(c, last, wanted(sofar));
+        ec.putString(BEYOND_CHECKED, "yes");
+        record(ec, sofar, beyond);
+    }
+
+    private static Map<String, Integer> wanted(List<RuleResult> sofar) {
         Map<String, Integer> wanted = new HashMap<>();
         for (RuleResult r : sofar) {
             wanted.put(r.rule(), Validator.SAMPLES - r.samples().size());
         }
-        List<RuleResult> chunk = validator.check(c, range, wanted);
-        List<RuleResult> merged = new ArrayList<>();
-        for (RuleResult r : chunk) {
-            RuleResult before = sofar.stream().filter(s -> s.rule().equals(r.rule())).findFirst().orElse(null);
-            merged.add(before == null ? r : before.plus(r));
+        return wanted;
+    }
+
+    private static void record(ExecutionContext ec, List<RuleResult> sofar, List<RuleResult> found) {
+        List<RuleResult> merged = new ArrayList<>(sofar);
+        for (RuleResult r : found) {
+            int i = 0;
+            while (i < merged.size() && !merged.get(i).rule().equals(r.rule())) {
+                i++;
+            }
+            if (i < merged.size()) {
+                merged.set(i, merged.get(i).plus(r));
+            } else {
+                merged.add(r);
+            }
         }
         ec.putString(RESULTS, JSON.writeValueAsString(merged));
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.keyset.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
@@ -20,7 +21,7 @@ import dev.sluice.engine.keyset.Table;
  * Validates a copy: per key range, the row count and an order-independent hash (the sum of 64-bit row hashes)
  * of the mapped columns, computed on the source (the expressions, cast to the target's types) and on the target;
  * only a range whose count or hash differ is read row by row, to name the rows missing in the target, extra in
- * the target, or with different values. Rows travel as text in a form where NULL and '' differ
+ * the target (also above the source's last key), or with different values. Rows travel as text in a form where NULL and '' differ
  * ({@code quote_nullable}).
  */
 public final class CopyComparison implements RangeCheck {
@@ -35,6 +36,8 @@ public final class CopyComparison implements RangeCheck {
     private final String sourceRowsFromStart;
     private final String targetRows;
     private final String targetRowsFromStart;
+    private final String targetAll;
+    private final String targetAbove;
 
     /**
      * @param columns      target column to source expression (safe for JDBC), in target column order
@@ -64,6 +67,8 @@ public final class CopyComparison implements RangeCheck {
                 + target.qualifiedName() + " WHERE ";
         this.targetRows = tgt + targetRange(receivingKey, false);
         this.targetRowsFromStart = tgt + targetRange(receivingKey, true);
+        this.targetAll = tgt + "true";
+        this.targetAbove = tgt + targetTuple(receivingKey) + " > " + keyset.parameters();
     }
 
     private static String keyText(List<Column> key) {
@@ -72,15 +77,52 @@ public final class CopyComparison implements RangeCheck {
 
     /** The range over the target's key columns, compared in the source index's ordering and types. */
     private String targetRange(List<Column> receivingKey, boolean fromTheStart) {
+        String tuple = targetTuple(receivingKey);
+        String upper = tuple + " <= " + keyset.parameters();
+        return fromTheStart ? upper : tuple + " > " + keyset.parameters() + " AND " + upper;
+    }
+
+    private String targetTuple(List<Column> receivingKey) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < receivingKey.size(); i++) {
             String collation = keyset.index().parts().get(i).collation();
             String cast = "CAST(" + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
             parts.add(collation == null ? cast : cast + " COLLATE " + collation);
         }
-        String tuple = "(" + String.join(", ", parts) + ")";
-        String upper = tuple + " <= " + keyset.parameters();
-        return fromTheStart ? upper : tuple + " > " + keyset.parameters() + " AND " + upper;
+        return "(" + String.join(", ", parts) + ")";
+    }
+
+    /** Target rows above the source's last key (every target row when the source has none): all extra. */
+    @Override
+    public List<RuleResult> beyond(Connection c, Key last, Map<String, Integer> wanted) throws SQLException {
+        String rows = last == null ? targetAll : targetAbove;
+        long count;
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (" + rows + ") x")) {
+            bind(ps, last);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                count = rs.getLong(1);
+            }
+        }
+        List<Mismatch> samples = new ArrayList<>();
+        int limit = Math.min(wanted.getOrDefault(EXTRA, Validator.SAMPLES), Validator.SAMPLES);
+        if (count > 0 && limit > 0) {
+            try (PreparedStatement ps = c.prepareStatement(rows + " ORDER BY 1 LIMIT " + limit)) {
+                bind(ps, last);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        samples.add(new Mismatch(List.of(rs.getString(1)), rs.getString(2), null));
+                    }
+                }
+            }
+        }
+        return List.of(new RuleResult(EXTRA, 0, count, samples));
+    }
+
+    private void bind(PreparedStatement ps, Key last) throws SQLException {
+        if (last != null) {
+            keyset.bind(ps, 1, last);
+        }
     }
 
     @Override

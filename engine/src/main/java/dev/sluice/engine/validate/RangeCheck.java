@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.keyset.KeyRange;
 
 /** Checks one key range and says what it found, per rule. */
@@ -12,4 +13,12 @@ public interface RangeCheck {
 
     /** @param wanted how many more samples each rule wants, by rule name */
     List<RuleResult> check(Connection c, KeyRange range, Map<String, Integer> wanted) throws SQLException;
+
+    /**
+     * What lies beyond the walk's last key (null: the walk found no key at all), checked once at the end. Nothing
+     * for checks of the walked rows themselves; a copy's target may hold rows no source range covers.
+     */
+    default List<RuleResult> beyond(Connection c, Key last, Map<String, Integer> wanted) throws SQLException {
+        return List.of();
+    }
 }

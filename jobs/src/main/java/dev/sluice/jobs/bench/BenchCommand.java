@@ -9,6 +9,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -42,7 +45,7 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "1000", description = "batch and chunk size (default: ${DEFAULT-VALUE})")
     int chunk;
 
-    @Option(names = "--offset-budget", defaultValue = "120", paramLabel = "SECONDS",
+    @Option(names = "--offset-budget", defaultValue = "60", paramLabel = "SECONDS",
             description = "time the OFFSET loop gets before it is stopped (default: ${DEFAULT-VALUE})")
     int offsetBudget;
 
@@ -59,13 +62,36 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--load-seconds", defaultValue = "30", description = "each pgbench run (default: ${DEFAULT-VALUE})")
     int loadSeconds;
 
-    @Option(names = "--load-rate", defaultValue = "20000", description = "the backfill's rows/s (default: ${DEFAULT-VALUE})")
-    long loadRate;
+    @Option(names = "--load-rate", defaultValue = "5000,10000,20000", split = ",",
+            description = "the backfill's rows/s limits to compare (default: ${DEFAULT-VALUE})")
+    List<Long> loadRates;
 
     @Option(names = "--load-clients", defaultValue = "4", description = "pgbench clients (default: ${DEFAULT-VALUE})")
     int loadClients;
 
+    @Option(names = "--rounds", defaultValue = "3",
+            description = "rounds of the limit, the PL/pgSQL loop and Sluice, alternating; medians are reported (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    private static final String LIMIT = "one UPDATE of the whole table";
+
+    private static final String PLPGSQL = """
+            DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
+              LOOP
+                SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
+                EXIT WHEN hi IS NULL;
+                UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
+                  WHERE id > lo AND id <= hi;
+                COMMIT;
+                lo := hi;
+              END LOOP;
+            END $$""";
+
     private record Result(String name, double seconds, long rowsDone, Long peakRssKb, String correct) {
+
+        double rate() {
+            return seconds > 0 ? rowsDone / seconds : 0;
+        }
     }
 
     @Override
@@ -91,76 +117,101 @@ public class BenchCommand implements Callable<Integer> {
             if (load) {
                 return load(c, pg.getPort(), url);
             }
-            List<Result> results = new ArrayList<>();
-            results.add(sql(c, "limit", "one UPDATE of the whole table", "UPDATE %s SET email_lower = lower(email),"
-                    + " amount_dollars = amount_cents / 100.0"));
-            if (runs("plpgsql")) {
-                results.add(sql(c, "plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", """
-                    DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
-                      LOOP
-                        SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
-                        EXIT WHEN hi IS NULL;
-                        UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
-                          WHERE id > lo AND id <= hi;
-                        COMMIT;
-                        lo := hi;
-                      END LOOP;
-                    END $$"""));
+            // The fast contenders run in alternating rounds, each next to a run of the limit, so that a slow minute
+            // of a shared machine weighs on one round and not on one contender; the two slow ones run once.
+            Map<String, List<Result>> results = new LinkedHashMap<>();
+            for (int round = 1; round <= rounds; round++) {
+                System.out.printf(Locale.ROOT, "round %d of %d%n", round, rounds);
+                add(results, sql(c, "limit", LIMIT, "UPDATE %s SET email_lower = lower(email),"
+                        + " amount_dollars = amount_cents / 100.0"));
+                if (runs("plpgsql")) {
+                    add(results, sql(c, "plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", PLPGSQL));
+                }
+                if (runs("sluice-sql")) {
+                    add(results, jvm(c, url, "sluice-sql", "Sluice, SQL mode, checkpoint per chunk"));
+                }
+                if (runs("sluice-java")) {
+                    add(results, jvm(c, url, "sluice-java", "Sluice, Java transformer mode"));
+                }
             }
             if (runs("spring-batch")) {
-                results.add(jvm(c, url, "spring-batch", "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter"));
+                add(results, jvm(c, url, "spring-batch", "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter"));
             }
             if (runs("offset")) {
-                results.add(offset(c));
-            }
-            if (runs("sluice-sql")) {
-                results.add(jvm(c, url, "sluice-sql", "Sluice, SQL mode, checkpoint per chunk"));
-            }
-            if (runs("sluice-java")) {
-                results.add(jvm(c, url, "sluice-java", "Sluice, Java transformer mode"));
+                add(results, offset(c));
             }
             print(results);
             // The OFFSET loop is stopped at its budget on purpose; every contender that finished must be correct.
-            return results.stream().allMatch(r -> r.correct().equals("yes") || r.correct().startsWith("stopped"))
+            return results.values().stream().flatMap(List::stream)
+                    .allMatch(r -> r.correct().equals("yes") || r.correct().startsWith("stopped"))
                     ? ExitCode.DONE : ExitCode.FAILED;
         }
+    }
+
+    private static void add(Map<String, List<Result>> results, Result r) {
+        results.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(r);
+        System.out.printf(Locale.ROOT, "  %-46s %7.1f s  %s%n", r.name(), r.seconds(), r.correct());
     }
 
     private boolean runs(String contender) {
         return only == null || only.contains(contender);
     }
 
+    /**
+     * pgbench alone, then with a backfill limited to each rate, alternating for {@link #rounds} rounds per rate; the
+     * backfill resumes the same job each round (SIGTERM stops it gracefully between rounds).
+     */
     private int load(Connection c, int port, String url) throws Exception {
         String version = LoadComparison.version();
         if (version == null) {
             System.err.println("sluice bench: --load needs pgbench on the PATH (Debian: apt-get install postgresql-client)");
             return ExitCode.BAD_INPUT;
         }
-        System.out.printf(Locale.ROOT, "load: %s, TPC-B scale 10, %d clients, %d s per run; backfill limited to %,d rows/s%n",
-                version, loadClients, loadSeconds, loadRate);
+        System.out.printf(Locale.ROOT, "load: %s, TPC-B scale 10, %d clients, %d s per run, %d rounds per rate%n",
+                version, loadClients, loadSeconds, rounds);
         LoadComparison.init(port, 10);
-        exec(c, "CHECKPOINT");
-        LoadComparison.Pgbench alone = LoadComparison.pgbench(port, loadSeconds, loadClients);
-        String t = copy(c, "load");
-        Process backfill = contender("sluice-sql", t, url, loadRate, Files.createTempFile("sluice-bench-load", ".log"));
+        List<LoadComparison.Round> results = new ArrayList<>();
+        for (long rate : loadRates) {
+            String t = copy(c, "load_" + rate);
+            for (int round = 1; round <= rounds; round++) {
+                LoadComparison.Pgbench alone = LoadComparison.pgbench(port, loadSeconds, loadClients);
+                LoadComparison.Round r = loaded(c, port, url, t, rate, alone);
+                results.add(r);
+                System.out.printf(Locale.ROOT, "  %,d rows/s, round %d: latency %.2f ms alone, %.2f ms with the backfill%n",
+                        rate, round, alone.latencyMs(), r.loaded().latencyMs());
+            }
+        }
+        LoadComparison.print(results);
+        return results.stream().allMatch(r -> r.alone().failed() == 0 && r.loaded().failed() == 0)
+                ? ExitCode.DONE : ExitCode.FAILED;
+    }
+
+    private LoadComparison.Round loaded(Connection c, int port, String url, String t, long rate,
+                                        LoadComparison.Pgbench alone) throws Exception {
+        String done = "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL";
+        long start = Long.parseLong(one(c, done));
+        Path log = Files.createTempFile("sluice-bench-load", ".log");
+        Process backfill = contender("sluice-sql", t, url, rate, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (Long.parseLong(one(c, "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL")) == 0) {
+            while (Long.parseLong(one(c, done)) == start) {
                 if (!backfill.isAlive() || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the backfill did not start");
+                    throw new IllegalStateException("the backfill did not start: " + Files.readString(log));
                 }
                 Thread.sleep(200);
             }
-            long before = Long.parseLong(one(c, "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL"));
+            long before = Long.parseLong(one(c, done));
             long started = System.nanoTime();
             LoadComparison.Pgbench loaded = LoadComparison.pgbench(port, loadSeconds, loadClients);
-            long after = Long.parseLong(one(c, "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL"));
-            double rate = (after - before) / ((System.nanoTime() - started) / 1e9);
-            LoadComparison.print(alone, loaded, rate, loadRate);
-            return alone.failed() == 0 && loaded.failed() == 0 ? ExitCode.DONE : ExitCode.FAILED;
+            long after = Long.parseLong(one(c, done));
+            if (!backfill.isAlive()) {
+                throw new IllegalStateException("the backfill ended during pgbench (table too small for the rate?)");
+            }
+            return new LoadComparison.Round(rate, alone, loaded, (after - before) / ((System.nanoTime() - started) / 1e9));
         } finally {
             backfill.destroy();
             backfill.waitFor(60, TimeUnit.SECONDS);
+            Files.deleteIfExists(log);
         }
     }
 
@@ -281,16 +332,33 @@ public class BenchCommand implements Callable<Integer> {
         return "NO: " + wrong + " rows differ";
     }
 
-    private void print(List<Result> results) {
-        double limit = rows / results.get(0).seconds();
+    /**
+     * One line per contender: medians of its runs; its ratio is the median of its rounds' ratios to the limit run
+     * of the same round (a contender run once is compared with the limit's median).
+     */
+    private void print(Map<String, List<Result>> results) {
+        List<Result> limits = results.get(LIMIT);
+        double limitRate = LoadComparison.median(limits.stream().mapToDouble(Result::rate));
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-46s %12s %9s %8s %10s  %s%n", "contender", "rows/s", "wall s", "x limit",
-                "peak RSS", "correct");
-        for (Result r : results) {
-            double rate = r.seconds() > 0 ? r.rowsDone() / r.seconds() : 0;
-            System.out.printf(Locale.ROOT, "%-46s %,12.0f %9.1f %8.2f %10s  %s%n", r.name(), rate, r.seconds(),
-                    rate / limit, r.peakRssKb() == null ? "-" : r.peakRssKb() / 1024 + " MB", r.correct());
-        }
+        System.out.printf(Locale.ROOT, "%-46s %10s %8s %8s  %-20s %9s  %s%n", "contender", "rows/s", "wall s", "x limit",
+                "x limit per round", "peak RSS", "correct");
+        results.forEach((name, runs) -> {
+            double[] ratios = new double[runs.size()];
+            for (int i = 0; i < runs.size(); i++) {
+                ratios[i] = runs.get(i).rate() / (runs.size() == limits.size() ? limits.get(i).rate() : limitRate);
+            }
+            StringBuilder perRound = new StringBuilder();
+            for (double r : ratios) {
+                perRound.append(perRound.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.2f", r));
+            }
+            long rss = runs.stream().mapToLong(r -> r.peakRssKb() == null ? 0 : r.peakRssKb()).max().orElse(0);
+            String correct = runs.stream().map(Result::correct).filter(c -> !c.equals("yes")).findFirst().orElse("yes");
+            System.out.printf(Locale.ROOT, "%-46s %,10.0f %8.1f %8.2f  %-20s %9s  %s%n", name,
+                    LoadComparison.median(runs.stream().mapToDouble(Result::rate)),
+                    LoadComparison.median(runs.stream().mapToDouble(Result::seconds)),
+                    LoadComparison.median(Arrays.stream(ratios)),
+                    runs.size() > 1 ? perRound : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
+        });
     }
 
     private static String settings() {

@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code sluice bench --load}: what a throttled backfill costs live traffic. pgbench (TPC-B) runs for a fixed
- * time alone, then again while Sluice backfills with a rows-per-second limit; both results are printed side by
- * side with the backfill's achieved rate.
+ * time alone, then again while Sluice backfills with a rows-per-second limit, in alternating rounds; the results
+ * are printed side by side with the backfill's achieved rate.
  */
 final class LoadComparison {
 
@@ -68,13 +68,40 @@ final class LoadComparison {
         }
     }
 
-    static void print(Pgbench alone, Pgbench loaded, double backfillRate, long limit) {
+    /** One round at one rate: pgbench alone, then with the backfill, and the rate the backfill achieved meanwhile. */
+    record Round(long limit, Pgbench alone, Pgbench loaded, double achieved) {
+
+        double latencyRatio() {
+            return loaded.latencyMs() / alone.latencyMs();
+        }
+    }
+
+    /** One line per rate: medians over its rounds, the ratios of every round, and the failed transactions. */
+    static void print(List<Round> rounds) {
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-34s %10s %14s %8s%n", "pgbench (TPC-B)", "tps", "latency ms", "failed");
-        System.out.printf(Locale.ROOT, "%-34s %10.1f %14.2f %8d%n", "alone", alone.tps(), alone.latencyMs(), alone.failed());
-        System.out.printf(Locale.ROOT, "%-34s %10.1f %14.2f %8d%n", "with Sluice at " + limit + " rows/s", loaded.tps(),
-                loaded.latencyMs(), loaded.failed());
-        System.out.printf(Locale.ROOT, "latency ratio %.2f (goal <= 1.2), tps ratio %.2f; the backfill achieved %,.0f rows/s%n",
-                loaded.latencyMs() / alone.latencyMs(), loaded.tps() / alone.tps(), backfillRate);
+        System.out.printf(Locale.ROOT, "%-22s %11s %11s %11s %11s %8s %-16s %13s %7s%n", "backfill limit", "tps alone",
+                "tps with", "latency ms", "latency ms", "ratio", "ratio per round", "backfill", "failed");
+        System.out.printf(Locale.ROOT, "%-22s %11s %11s %11s %11s %8s %-16s %13s %7s%n", "", "", "", "alone", "with",
+                "", "", "rows/s", "");
+        rounds.stream().map(Round::limit).distinct().forEach(limit -> {
+            List<Round> rs = rounds.stream().filter(r -> r.limit() == limit).toList();
+            StringBuilder perRound = new StringBuilder();
+            rs.forEach(r -> perRound.append(perRound.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.2f",
+                    r.latencyRatio())));
+            System.out.printf(Locale.ROOT, "%-22s %,11.0f %,11.0f %11.2f %11.2f %8.2f %-16s %,13.0f %7d%n",
+                    String.format(Locale.ROOT, "%,d rows/s", limit),
+                    median(rs.stream().mapToDouble(r -> r.alone().tps())), median(rs.stream().mapToDouble(r -> r.loaded().tps())),
+                    median(rs.stream().mapToDouble(r -> r.alone().latencyMs())),
+                    median(rs.stream().mapToDouble(r -> r.loaded().latencyMs())),
+                    median(rs.stream().mapToDouble(Round::latencyRatio)), perRound,
+                    median(rs.stream().mapToDouble(Round::achieved)),
+                    rs.stream().mapToLong(r -> r.alone().failed() + r.loaded().failed()).sum());
+        });
+        System.out.println("ratio: mean latency with the backfill / alone, median over rounds (goal <= 1.2)");
+    }
+
+    static double median(java.util.stream.DoubleStream values) {
+        double[] v = values.sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }
