@@ -19,6 +19,13 @@ final class Cli {
     private Cli() {
     }
 
+    /** {@code args} followed by the options every test passes: its config directory and database (user postgres). */
+    static String[] against(Path config, String jdbcUrl, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--config", config.toString(), "--jdbc-url", jdbcUrl, "--user", "postgres"));
+        return all.toArray(String[]::new);
+    }
+
     static synchronized Result run(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;

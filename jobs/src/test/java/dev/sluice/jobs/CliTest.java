@@ -53,11 +53,7 @@ class CliTest {
     }
 
     private Cli.Result sluice(String... args) {
-        String[] all = new String[args.length + 6];
-        System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--config", dir.toString(), "--jdbc-url", url, "--user", "postgres"}, 0, all,
-                args.length, 6);
-        return Cli.run(all);
+        return Cli.run(Cli.against(dir, url, args));
     }
 
     @Test

@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
 
@@ -61,9 +58,7 @@ class CrossDatabaseTest {
     }
 
     private String[] args(String... args) {
-        java.util.List<String> all = new java.util.ArrayList<>(List.of(args));
-        all.addAll(List.of("--config", dir.toString(), "--jdbc-url", target.getJdbcUrl(), "--user", "postgres"));
-        return all.toArray(String[]::new);
+        return Cli.against(dir, target.getJdbcUrl(), args);
     }
 
     private long wrongRows() {
@@ -80,34 +75,9 @@ class CrossDatabaseTest {
         assertThat(new Db(source).exists("sluice.batch_job_instance")).isFalse();
 
         Backfill backfill = new Backfill(target);
-        Random random = new Random();
-        int kills = 0;
-        long before = 0;
-        while (kills < 5) {
-            Process runner = Cli.spawn(dir.resolve("kill-" + kills + ".log"), args("run", "cross"));
-            long goal = before + 1 + random.nextInt(25);
-            boolean killed = false;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (runner.isAlive() && System.nanoTime() < deadline) {
-                List<JobStatus> s = backfill.status("cross");
-                if (!s.isEmpty() && s.get(0).chunks() >= goal) {
-                    Thread.sleep(random.nextInt(10));
-                    runner.destroyForcibly();
-                    killed = true;
-                    break;
-                }
-                Thread.sleep(5);
-            }
-            runner.waitFor();
-            if (!killed) {
-                break;
-            }
-            kills++;
-            JobStatus status = backfill.status("cross").get(0);
-            assertThat(targetDb.count("SELECT count(*) FROM orders_v2")).as("target rows = checkpoint after kill %d", kills)
-                    .isEqualTo(status.rowsProcessed());
-            before = status.chunks();
-        }
+        int kills = Kills.repeatedly(dir, args("run", "cross"), backfill, "cross", 5, 25, (kill, status) ->
+                assertThat(targetDb.count("SELECT count(*) FROM orders_v2")).as("target rows = checkpoint after kill %d", kill)
+                        .isEqualTo(status.rowsProcessed()));
         assertThat(kills).isGreaterThanOrEqualTo(5);
         Cli.Result last = Cli.run(args("run", "cross"));
         assertThat(last.exitCode()).as(last.out() + last.err()).isZero();

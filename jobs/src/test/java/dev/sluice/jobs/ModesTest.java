@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
 
@@ -42,9 +40,7 @@ class ModesTest {
     }
 
     private String[] args(String... args) {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
-        all.addAll(java.util.List.of("--config", dir.toString(), "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres"));
-        return all.toArray(String[]::new);
+        return Cli.against(dir, ds.getJdbcUrl(), args);
     }
 
     private void spec(String name, String body) throws Exception {
@@ -175,33 +171,8 @@ class ModesTest {
                 chunk: { rows: 250, min-rows: 250, max-rows: 250 }
                 """);
         Backfill backfill = new Backfill(ds);
-        Random random = new Random();
-        int kills = 0;
-        long before = 0;
-        while (kills < 5) {
-            Process runner = Cli.spawn(dir.resolve("kill-" + kills + ".log"), args("run", "java-increment"));
-            long target = before + 1 + random.nextInt(40);
-            boolean killed = false;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (runner.isAlive() && System.nanoTime() < deadline) {
-                var s = backfill.status("java-increment");
-                if (!s.isEmpty() && s.get(0).chunks() >= target) {
-                    Thread.sleep(random.nextInt(10));
-                    runner.destroyForcibly();
-                    killed = true;
-                    break;
-                }
-                Thread.sleep(5);
-            }
-            runner.waitFor();
-            if (!killed) {
-                break;
-            }
-            kills++;
-            JobStatus status = backfill.status("java-increment").get(0);
-            assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).isEqualTo(status.rowsProcessed());
-            before = status.chunks();
-        }
+        int kills = Kills.repeatedly(dir, args("run", "java-increment"), backfill, "java-increment", 5, 40, (kill, status) ->
+                assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).isEqualTo(status.rowsProcessed()));
         assertThat(kills).isGreaterThanOrEqualTo(5);
         assertThat(Cli.run(args("run", "java-increment")).exitCode()).isZero();
         assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();

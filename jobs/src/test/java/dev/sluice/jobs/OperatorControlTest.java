@@ -52,9 +52,7 @@ class OperatorControlTest {
     }
 
     private String[] args(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of(args));
-        all.addAll(List.of("--config", dir.toString(), "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres"));
-        return all.toArray(String[]::new);
+        return Cli.against(dir, ds.getJdbcUrl(), args);
     }
 
     private Process runner(String log) throws Exception {

@@ -62,11 +62,7 @@ class ValidateCliTest {
     }
 
     private Cli.Result sluice(String... args) {
-        String[] all = new String[args.length + 6];
-        System.arraycopy(args, 0, all, 0, args.length);
-        System.arraycopy(new String[] {"--config", dir.toString(), "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres"},
-                0, all, args.length, 6);
-        return Cli.run(all);
+        return Cli.run(Cli.against(dir, ds.getJdbcUrl(), args));
     }
 
     @Test

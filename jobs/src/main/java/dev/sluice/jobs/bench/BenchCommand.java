@@ -109,6 +109,11 @@ public class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "sluice bench: PostgreSQL %s (embedded), %s; %,d rows, chunk %,d; "
                     + "%d cores, JVM contenders -Xmx%s%n", one(c, "SHOW server_version"), settings(), rows, chunk,
                     Runtime.getRuntime().availableProcessors(), xmx);
+            if (!load) {
+                System.out.println("each contender on a fresh, vacuumed (all-visible) copy, checked against the limit's"
+                        + " result; JVM contenders timed from their first statement (JVM start-up not included, their"
+                        + " own set-up is), peak RSS of their JVM");
+            }
             exec(c, "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
                     + " email_lower text, amount_dollars numeric(12, 2))",
                     "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
@@ -338,7 +343,7 @@ public class BenchCommand implements Callable<Integer> {
      */
     private void print(Map<String, List<Result>> results) {
         List<Result> limits = results.get(LIMIT);
-        double limitRate = LoadComparison.median(limits.stream().mapToDouble(Result::rate));
+        double limitRate = Median.of(limits.stream().mapToDouble(Result::rate));
         System.out.println();
         System.out.printf(Locale.ROOT, "%-46s %10s %8s %8s  %-20s %9s  %s%n", "contender", "rows/s", "wall s", "x limit",
                 "x limit per round", "peak RSS", "correct");
@@ -354,9 +359,9 @@ public class BenchCommand implements Callable<Integer> {
             long rss = runs.stream().mapToLong(r -> r.peakRssKb() == null ? 0 : r.peakRssKb()).max().orElse(0);
             String correct = runs.stream().map(Result::correct).filter(c -> !c.equals("yes")).findFirst().orElse("yes");
             System.out.printf(Locale.ROOT, "%-46s %,10.0f %8.1f %8.2f  %-20s %9s  %s%n", name,
-                    LoadComparison.median(runs.stream().mapToDouble(Result::rate)),
-                    LoadComparison.median(runs.stream().mapToDouble(Result::seconds)),
-                    LoadComparison.median(Arrays.stream(ratios)),
+                    Median.of(runs.stream().mapToDouble(Result::rate)),
+                    Median.of(runs.stream().mapToDouble(Result::seconds)),
+                    Median.of(Arrays.stream(ratios)),
                     runs.size() > 1 ? perRound : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
         });
     }

@@ -90,18 +90,13 @@ final class LoadComparison {
                     r.latencyRatio())));
             System.out.printf(Locale.ROOT, "%-22s %,11.0f %,11.0f %11.2f %11.2f %8.2f %-16s %,13.0f %7d%n",
                     String.format(Locale.ROOT, "%,d rows/s", limit),
-                    median(rs.stream().mapToDouble(r -> r.alone().tps())), median(rs.stream().mapToDouble(r -> r.loaded().tps())),
-                    median(rs.stream().mapToDouble(r -> r.alone().latencyMs())),
-                    median(rs.stream().mapToDouble(r -> r.loaded().latencyMs())),
-                    median(rs.stream().mapToDouble(Round::latencyRatio)), perRound,
-                    median(rs.stream().mapToDouble(Round::achieved)),
+                    Median.of(rs.stream().mapToDouble(r -> r.alone().tps())), Median.of(rs.stream().mapToDouble(r -> r.loaded().tps())),
+                    Median.of(rs.stream().mapToDouble(r -> r.alone().latencyMs())),
+                    Median.of(rs.stream().mapToDouble(r -> r.loaded().latencyMs())),
+                    Median.of(rs.stream().mapToDouble(Round::latencyRatio)), perRound,
+                    Median.of(rs.stream().mapToDouble(Round::achieved)),
                     rs.stream().mapToLong(r -> r.alone().failed() + r.loaded().failed()).sum());
         });
         System.out.println("ratio: mean latency with the backfill / alone, median over rounds (goal <= 1.2)");
-    }
-
-    static double median(java.util.stream.DoubleStream values) {
-        double[] v = values.sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }
