@@ -87,6 +87,8 @@ public class BenchCommand implements Callable<Integer> {
               END LOOP;
             END $$""";
 
+    private int jvmRuns;
+
     private record Result(String name, double seconds, long rowsDone, Long peakRssKb, String correct) {
 
         double rate() {
@@ -196,7 +198,8 @@ public class BenchCommand implements Callable<Integer> {
         String done = "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL";
         long start = Long.parseLong(one(c, done));
         Path log = Files.createTempFile("sluice-bench-load", ".log");
-        Process backfill = contender("sluice-sql", t, url, rate, log);
+        // The same job every round at this rate: each round resumes where the last one was stopped.
+        Process backfill = contender("sluice-sql", t, "bench-" + t.replace('_', '-'), url, rate, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (Long.parseLong(one(c, done)) == start) {
@@ -267,7 +270,8 @@ public class BenchCommand implements Callable<Integer> {
     private Result jvm(Connection c, String url, String contender, String name) throws Exception {
         String t = copy(c, contender.replace('-', '_'));
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
-        Process p = contender(contender, t, url, 0, log);
+        // A job name of its own per run: the job of the same table in an earlier round is complete.
+        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + (++jvmRuns), url, 0, log);
         long peak = 0;
         while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, peakRssKb(p.pid()));
@@ -275,15 +279,17 @@ public class BenchCommand implements Callable<Integer> {
         String out = Files.readString(log);
         Files.deleteIfExists(log);
         if (p.exitValue() != 0 || !out.contains("elapsed=")) {
-            return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + out.lines().filter(l -> !l.isBlank())
-                    .reduce((a, b) -> b).orElse("exit " + p.exitValue()));
+            // The exception's own line says more than the last line of its stack trace.
+            String why = out.lines().filter(l -> l.contains("Exception: ") || l.startsWith("sluice")).findFirst()
+                    .or(() -> out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b)).orElse("exit " + p.exitValue());
+            return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + why.strip());
         }
         double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s")[0]);
         return new Result(name, seconds, rows, peak == 0 ? null : peak, check(c, t));
     }
 
     /** Starts a contender in a JVM of its own. */
-    private Process contender(String contender, String t, String url, long rate, Path log) throws IOException {
+    private Process contender(String contender, String t, String job, String url, long rate, Path log) throws IOException {
         // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
         String classPath = System.getProperty("java.class.path");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -293,7 +299,7 @@ public class BenchCommand implements Callable<Integer> {
         } else {
             command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
         }
-        command.addAll(List.of("bench-contender", contender, t, "--jdbc-url", url, "--chunk", String.valueOf(chunk),
+        command.addAll(List.of("bench-contender", contender, t, "--job", job, "--jdbc-url", url, "--chunk", String.valueOf(chunk),
                 "--rows-per-second", String.valueOf(rate)));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

@@ -45,6 +45,9 @@ public class ContenderCommand implements Callable<Integer> {
     @Parameters(index = "1", description = "the table")
     String table;
 
+    @Option(names = "--job", description = "the Sluice job's name (default: bench-TABLE)")
+    String job;
+
     @Option(names = "--jdbc-url", required = true)
     String url;
 
@@ -78,7 +81,8 @@ public class ContenderCommand implements Callable<Integer> {
     }
 
     private void sluice(HikariDataSource ds, String mode) throws Exception {
-        String spec = "name: bench-" + table.replace('_', '-') + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
+        String name = job != null ? job : "bench-" + table.replace('_', '-');
+        String spec = "name: " + name + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
                 + "validate-after-run: false\n";
         try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {
