@@ -33,8 +33,7 @@ class OperatorControlTest {
     void seed() throws Exception {
         ds = Postgres.newDatabase();
         db = new Db(ds);
-        db.exec("CREATE TABLE c (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO c (id) SELECT g FROM generate_series(1, 30000) g", "ANALYZE c");
+        db.counters("c", 30000);
         Files.createDirectories(dir.resolve("jobs"));
         Files.writeString(dir.resolve("jobs/slow.yml"), """
                 name: slow

@@ -28,6 +28,15 @@ public final class Db {
         }
     }
 
+    /**
+     * The test table most tests backfill: {@code TABLE (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)} holding ids
+     * 1..rows, analyzed; a job {@code set: { n: n + 1 }} on it shows any row applied twice or not at all.
+     */
+    public void counters(String table, int rows) {
+        exec("CREATE TABLE " + table + " (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+                "INSERT INTO " + table + " (id) SELECT g FROM generate_series(1, " + rows + ") g", "ANALYZE " + table);
+    }
+
     public long count(String sql) {
         return Long.parseLong(one(sql));
     }

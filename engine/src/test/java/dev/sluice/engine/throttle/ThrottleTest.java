@@ -62,8 +62,7 @@ class ThrottleTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void holdsTheRowRateWithinTenPercentOverFiveSeconds() throws Exception {
-        db.exec("CREATE TABLE r (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO r (id) SELECT g FROM generate_series(1, 12000) g", "ANALYZE r");
+        db.counters("r", 12000);
         Recorder recorder = new Recorder();
         long started = System.nanoTime();
         RunResult result = new Backfill(ds).run(SpecParser.parse("""
@@ -89,8 +88,7 @@ class ThrottleTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void aLockedRowTimesOutShrinksTheChunkRetriesAndCompletesOnceReleased() throws Exception {
-        db.exec("CREATE TABLE l (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO l (id) SELECT g FROM generate_series(1, 5000) g", "ANALYZE l");
+        db.counters("l", 5000);
         Recorder recorder = new Recorder();
         try (Connection holder = ds.getConnection(); Statement st = holder.createStatement()) {
             holder.setAutoCommit(false);
@@ -132,12 +130,10 @@ class ThrottleTest {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void chunkSizeConvergesTowardTheTargetOnCheapAndExpensiveRows() throws Exception {
-        db.exec("CREATE TABLE cheap (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO cheap (id) SELECT g FROM generate_series(1, 300000) g", "ANALYZE cheap",
-                // Expensive: every row waits 1ms inside the UPDATE (a stand-in for a costly expression).
-                "CREATE TABLE costly (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO costly (id) SELECT g FROM generate_series(1, 1500) g", "ANALYZE costly",
-                "CREATE FUNCTION slow_inc(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN x + 1; END $$");
+        db.counters("cheap", 300000);
+        // Expensive: every row waits 1ms inside the UPDATE (a stand-in for a costly expression).
+        db.counters("costly", 1500);
+        db.exec("CREATE FUNCTION slow_inc(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN x + 1; END $$");
 
         Recorder cheap = new Recorder();
         new Backfill(ds).run(SpecParser.parse("""

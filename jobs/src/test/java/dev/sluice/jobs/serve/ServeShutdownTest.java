@@ -29,8 +29,7 @@ class ServeShutdownTest {
     void sigtermFinishesTheChunkAndLeavesTheJobStopped() throws Exception {
         try (HikariDataSource ds = Postgres.newDatabase()) {
             Db db = new Db(ds);
-            db.exec("CREATE TABLE g (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                    "INSERT INTO g (id) SELECT x FROM generate_series(1, 60000) x", "ANALYZE g");
+            db.counters("g", 60000);
             Files.createDirectories(dir.resolve("jobs"));
             Files.writeString(dir.resolve("jobs/graceful.yml"), """
                     name: graceful

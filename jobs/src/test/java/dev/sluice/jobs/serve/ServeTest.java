@@ -49,8 +49,7 @@ class ServeTest {
         ds = Postgres.newDatabase();
         db = new Db(ds);
         backfill = new Backfill(ds);
-        db.exec("CREATE TABLE s (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO s (id) SELECT g FROM generate_series(1, 20000) g", "ANALYZE s");
+        db.counters("s", 20000);
         Files.createDirectories(dir.resolve("jobs"));
     }
 

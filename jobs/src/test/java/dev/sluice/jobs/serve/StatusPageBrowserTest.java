@@ -40,8 +40,7 @@ class StatusPageBrowserTest {
     void showsARunningJobWithItsStateProgressAndRate() throws Exception {
         Path chromium = chromium();
         try (HikariDataSource ds = Postgres.newDatabase()) {
-            new Db(ds).exec("CREATE TABLE p (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                    "INSERT INTO p (id) SELECT g FROM generate_series(1, 60000) g", "ANALYZE p");
+            new Db(ds).counters("p", 60000);
             Files.createDirectories(dir.resolve("jobs"));
             Files.writeString(dir.resolve("jobs/paged.yml"), """
                     name: paged
