@@ -357,10 +357,7 @@ public class BenchCommand implements Callable<Integer> {
         long wrong = Long.parseLong(one(c, "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (id)"
                 + " WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM x.amount_dollars"
                 + " OR l.id IS NULL OR x.id IS NULL"));
-        if (t.equals("bench_limit") || wrong == 0) {
-            return "yes";
-        }
-        return "NO: " + wrong + " rows differ";
+        return wrong == 0 ? "yes" : "NO: " + wrong + " rows differ";
     }
 
     /**
@@ -369,7 +366,7 @@ public class BenchCommand implements Callable<Integer> {
      */
     private void print(Map<String, List<Result>> results) {
         List<Result> limits = results.get(LIMIT);
-        double limitRate = Median.of(limits.stream().mapToDouble(Result::rate));
+        double limitRate = Figures.median(limits.stream().mapToDouble(Result::rate));
         System.out.println();
         System.out.printf(Locale.ROOT, "%-57s %10s %8s %8s  %-20s %9s  %s%n", "contender", "rows/s", "wall s", "x limit",
                 "x limit per round", "peak RSS", "correct");
@@ -378,17 +375,13 @@ public class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < runs.size(); i++) {
                 ratios[i] = runs.get(i).rate() / (runs.size() == limits.size() ? limits.get(i).rate() : limitRate);
             }
-            StringBuilder perRound = new StringBuilder();
-            for (double r : ratios) {
-                perRound.append(perRound.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.2f", r));
-            }
             long rss = runs.stream().mapToLong(r -> r.peakRssKb() == null ? 0 : r.peakRssKb()).max().orElse(0);
             String correct = runs.stream().map(Result::correct).filter(c -> !c.equals("yes")).findFirst().orElse("yes");
             System.out.printf(Locale.ROOT, "%-57s %,10.0f %8.1f %8.2f  %-20s %9s  %s%n", name,
-                    Median.of(runs.stream().mapToDouble(Result::rate)),
-                    Median.of(runs.stream().mapToDouble(Result::seconds)),
-                    Median.of(Arrays.stream(ratios)),
-                    runs.size() > 1 ? perRound : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
+                    Figures.median(runs.stream().mapToDouble(Result::rate)),
+                    Figures.median(runs.stream().mapToDouble(Result::seconds)),
+                    Figures.median(Arrays.stream(ratios)),
+                    runs.size() > 1 ? Figures.each(Arrays.stream(ratios)) : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
         });
     }
 

@@ -45,7 +45,7 @@ public class ContenderCommand implements Callable<Integer> {
     @Parameters(index = "1", description = "the table")
     String table;
 
-    @Option(names = "--job", description = "the Sluice job's name (default: bench-TABLE)")
+    @Option(names = "--job", required = true, description = "the Sluice job's name")
     String job;
 
     @Option(names = "--jdbc-url", required = true)
@@ -81,8 +81,7 @@ public class ContenderCommand implements Callable<Integer> {
     }
 
     private void sluice(HikariDataSource ds, String mode) throws Exception {
-        String name = job != null ? job : "bench-" + table.replace('_', '-');
-        String spec = "name: " + name + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
+        String spec = "name: " + job + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
                 + "validate-after-run: false\n";
         try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {

@@ -85,16 +85,14 @@ final class LoadComparison {
                 "", "", "rows/s", "");
         rounds.stream().map(Round::limit).distinct().forEach(limit -> {
             List<Round> rs = rounds.stream().filter(r -> r.limit() == limit).toList();
-            StringBuilder perRound = new StringBuilder();
-            rs.forEach(r -> perRound.append(perRound.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.2f",
-                    r.latencyRatio())));
             System.out.printf(Locale.ROOT, "%-22s %,11.0f %,11.0f %11.2f %11.2f %8.2f %-16s %,13.0f %7d%n",
                     String.format(Locale.ROOT, "%,d rows/s", limit),
-                    Median.of(rs.stream().mapToDouble(r -> r.alone().tps())), Median.of(rs.stream().mapToDouble(r -> r.loaded().tps())),
-                    Median.of(rs.stream().mapToDouble(r -> r.alone().latencyMs())),
-                    Median.of(rs.stream().mapToDouble(r -> r.loaded().latencyMs())),
-                    Median.of(rs.stream().mapToDouble(Round::latencyRatio)), perRound,
-                    Median.of(rs.stream().mapToDouble(Round::achieved)),
+                    Figures.median(rs.stream().mapToDouble(r -> r.alone().tps())), Figures.median(rs.stream().mapToDouble(r -> r.loaded().tps())),
+                    Figures.median(rs.stream().mapToDouble(r -> r.alone().latencyMs())),
+                    Figures.median(rs.stream().mapToDouble(r -> r.loaded().latencyMs())),
+                    Figures.median(rs.stream().mapToDouble(Round::latencyRatio)),
+                    Figures.each(rs.stream().mapToDouble(Round::latencyRatio)),
+                    Figures.median(rs.stream().mapToDouble(Round::achieved)),
                     rs.stream().mapToLong(r -> r.alone().failed() + r.loaded().failed()).sum());
         });
         System.out.println("ratio: mean latency with the backfill / alone, median over rounds (goal <= 1.2)");
