@@ -2,8 +2,8 @@ package dev.sluice.engine.checkpoint;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -61,19 +61,10 @@ public final class ValidationLedger implements ChunkLedger {
     }
 
     private static void record(ExecutionContext ec, List<RuleResult> sofar, List<RuleResult> found) {
-        List<RuleResult> merged = new ArrayList<>(sofar);
-        for (RuleResult r : found) {
-            int i = 0;
-            while (i < merged.size() && !merged.get(i).rule().equals(r.rule())) {
-                i++;
-            }
-            if (i < merged.size()) {
-                merged.set(i, merged.get(i).plus(r));
-            } else {
-                merged.add(r);
-            }
-        }
-        ec.putString(RESULTS, JSON.writeValueAsString(merged));
+        Map<String, RuleResult> merged = new LinkedHashMap<>();
+        sofar.forEach(r -> merged.put(r.rule(), r));
+        found.forEach(r -> merged.merge(r.rule(), r, RuleResult::plus));
+        ec.putString(RESULTS, JSON.writeValueAsString(List.copyOf(merged.values())));
     }
 
     /** The results recorded in a validation step's context (empty before the first chunk). */

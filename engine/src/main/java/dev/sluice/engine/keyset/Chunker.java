@@ -65,8 +65,7 @@ public final class Chunker {
             }
         }
         try (PreparedStatement ps = c.prepareStatement(s.rest())) {
-            int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
-            ps.setInt(i, rows);
+            bindAfter(ps, lo, rows);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new KeyRange(lo, key(rs), rs.getLong(keyset.width() + 1)) : null;
             }
@@ -75,8 +74,13 @@ public final class Chunker {
 
     /** Binds the parameters of {@link #sql}: the checkpoint (if any) and the hop for {@code rows} keys. */
     public void bind(PreparedStatement ps, Key lo, int rows) throws SQLException {
+        bindAfter(ps, lo, rows - 1);
+    }
+
+    /** The checkpoint's values (none from the start), then one count: the hop's OFFSET or the rest's LIMIT. */
+    private void bindAfter(PreparedStatement ps, Key lo, int count) throws SQLException {
         int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
-        ps.setInt(i, rows - 1);
+        ps.setInt(i, count);
     }
 
     private Key key(ResultSet rs) throws SQLException {

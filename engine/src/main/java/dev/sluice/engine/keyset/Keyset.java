@@ -120,7 +120,7 @@ public final class Keyset {
     public String orderBy(boolean descending) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
-            parts.add(ordered(i) + (descending ? " DESC" : ""));
+            parts.add(ordered(null, i) + (descending ? " DESC" : ""));
         }
         return String.join(", ", parts);
     }
@@ -155,10 +155,6 @@ public final class Keyset {
             ps.setString(next++, value);
         }
         return next;
-    }
-
-    private String ordered(int i) {
-        return ordered(null, i);
     }
 
     private String ordered(String alias, int i) {
