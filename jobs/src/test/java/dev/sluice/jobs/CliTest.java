@@ -144,8 +144,18 @@ class CliTest {
                 .containsEntry("rowsProcessed", 3000).containsEntry("chunks", 8).containsEntry("lastKey", "3000")
                 .containsEntry("chunkRows", 400);
         assertThat(sluice("status").out()).contains("users-lower").contains("COMPLETED").contains("100.0%");
+    }
+
+    @Test
+    void statusOfASpecThatNeverRanIsNotStartedAndOfANameNobodyKnowsIsBadInput() throws Exception {
+        write("never-run", "set: { email_lower: lower(email) }\n");
         Cli.Result named = sluice("status", "never-run", "--json");
+        assertThat(named.exitCode()).isZero();
         assertThat(named.out()).contains("\"state\":\"NOT_STARTED\"");
+        Cli.Result unknown = sluice("status", "no-such-job");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.err().lines()).singleElement().asString()
+                .startsWith("sluice: JOB: no job spec 'no-such-job'").contains("no job of that name has run");
     }
 
     @Test

@@ -32,12 +32,15 @@ public final class JavaWriter implements ChunkWriter {
     private final Transformer transformer;
     private final List<Column> reads;
     private final List<Column> writes;
+    private final String where;
     private final String select;
     private final String update;
     private final String updateFromStart;
 
-    public JavaWriter(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes) {
+    /** @param where the spec's filter (safe for JDBC), or null: rows it does not match are neither read nor written */
+    public JavaWriter(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes, String where) {
         this.keyset = keyset;
+        this.where = where;
         this.transformer = transformer;
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
@@ -52,7 +55,8 @@ public final class JavaWriter implements ChunkWriter {
             sb.append(", ").append(c.quoted());
         }
         return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
-                .append(keyset.rangePredicate(fromTheStart)).append(" ORDER BY ").append(keyset.orderBy(false))
+                .append(keyset.rangePredicate(fromTheStart)).append(where == null ? "" : " AND (" + where + ")")
+                .append(" ORDER BY ").append(keyset.orderBy(false))
                 .append(" FOR UPDATE").toString();
     }
 

@@ -11,34 +11,52 @@ import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
 
+import org.postgresql.core.BaseConnection;
+
 /**
- * Type-checks each operator-written expression against the real table with EXPLAIN (planned, never executed),
- * one at a time, so that an error names the field it comes from.
+ * Checks each operator-written expression against the real table, one at a time so that an error names the field
+ * it comes from: first that it is exactly one expression to the driver and the server ({@link SqlFragments} with
+ * the connection's own quoting rules, then {@link OneStatement}), then that it type-checks in the place it will
+ * run, with EXPLAIN (planned, never executed). Every value expression is also planned inside a WHERE clause,
+ * where PostgreSQL refuses set-returning, aggregate and window functions: in a chunk they would write a row twice,
+ * or fail half-way through a run.
  */
 final class ExpressionCheck {
+
+    // SQLSTATE classes that mean "this SQL cannot work on this table", as opposed to the database being unwell:
+    // 42 syntax or access rule, 22 data exception, 0A feature not supported (a set-returning function where none
+    // is allowed), 21 cardinality violation.
+    private static final List<String> SPEC_ERRORS = List.of("42", "22", "0A", "21");
 
     private ExpressionCheck() {
     }
 
     /** Must run inside a transaction: each EXPLAIN runs under a savepoint so one failure does not end it. */
-    static void check(Connection c, Table table, Map<Column, String> set, String where) throws SQLException {
+    static void check(Connection c, Table table, Map<Column, String> set) throws SQLException {
         for (Map.Entry<Column, String> e : set.entrySet()) {
-            explain(c, "set." + e.getKey().name(), "UPDATE " + table.qualifiedName() + " SET " + e.getKey().quoted()
-                    + " = (" + SqlFragments.forJdbc(e.getValue()) + ") WHERE false");
+            String field = "set." + e.getKey().name();
+            String expr = value(c, field, table, e.getValue());
+            explain(c, field, "UPDATE " + table.qualifiedName() + " SET " + e.getKey().quoted() + " = (" + expr
+                    + ") WHERE false");
         }
+    }
+
+    /** The spec's {@code where}, in every mode: the filter the writes and the estimate apply. */
+    static void where(Connection c, Table table, String where) throws SQLException {
         if (where != null) {
-            explain(c, "where", "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + SqlFragments.forJdbc(where) + ")");
+            predicate(c, "where", table, where);
         }
     }
 
     /** Type-checks copy mode's expressions against the columns they fill. */
     static void checkCopy(Connection c, Table source, Table target, Map<Column, String> columns) throws SQLException {
         for (Map.Entry<Column, String> e : columns.entrySet()) {
-            explain(c, "columns." + e.getKey().name(), "INSERT INTO " + target.qualifiedName() + " (" + e.getKey().quoted()
-                    + ") SELECT (" + SqlFragments.forJdbc(e.getValue()) + ") FROM " + source.qualifiedName() + " WHERE false");
+            String field = "columns." + e.getKey().name();
+            String expr = value(c, field, source, e.getValue());
+            explain(c, field, "INSERT INTO " + target.qualifiedName() + " (" + e.getKey().quoted() + ") SELECT ("
+                    + expr + ") FROM " + source.qualifiedName() + " WHERE false");
         }
     }
 
@@ -50,11 +68,10 @@ final class ExpressionCheck {
             throws SQLException {
         for (Map.Entry<Column, String> e : columns.entrySet()) {
             String field = "columns." + e.getKey().name();
-            explain(source, field, "SELECT (" + SqlFragments.forJdbc(e.getValue()) + ") FROM " + table.qualifiedName()
-                    + " WHERE false");
+            String expr = value(source, field, table, e.getValue());
             String type;
-            try (PreparedStatement ps = source.prepareStatement("SELECT (" + SqlFragments.forJdbc(e.getValue()) + ") FROM "
-                    + table.qualifiedName() + " WHERE false")) {
+            try (PreparedStatement ps = source.prepareStatement("SELECT (" + expr + ") FROM " + table.qualifiedName()
+                    + " WHERE false")) {
                 type = ps.getMetaData().getColumnTypeName(1);
             }
             try {
@@ -72,27 +89,49 @@ final class ExpressionCheck {
             JobSpec.ValidationRule r = rules.get(i);
             String field = "validate[" + i + "]";
             if (r.check() != null) {
-                explain(c, field + ".check", "SELECT 1 FROM " + table.qualifiedName() + " WHERE ("
-                        + SqlFragments.forJdbc(r.check()) + ")");
+                predicate(c, field + ".check", table, r.check());
                 continue;
             }
             Column target = table.column(r.target());
             if (target == null) {
                 throw new SpecException(field + ".target", "no column '" + r.target() + "' in " + table.qualifiedName());
             }
-            explain(c, field + ".source", "SELECT " + target.quoted() + " IS DISTINCT FROM (" + SqlFragments.forJdbc(r.source())
-                    + ") FROM " + table.qualifiedName() + " WHERE false");
+            String expr = value(c, field + ".source", table, r.source());
+            explain(c, field + ".source", "SELECT " + target.quoted() + " IS DISTINCT FROM (" + expr + ") FROM "
+                    + table.qualifiedName() + " WHERE false");
         }
     }
 
+    /** A filter or check: one boolean expression over the table's rows. */
+    private static void predicate(Connection c, String field, Table table, String sql) throws SQLException {
+        String expr = one(c, field, sql);
+        explain(c, field, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + expr + ")");
+    }
+
+    /** A value computed per row; returns it as the driver must receive it. */
+    private static String value(Connection c, String field, Table table, String sql) throws SQLException {
+        String expr = one(c, field, sql);
+        explain(c, field, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + expr + ") IS NULL");
+        return expr;
+    }
+
+    /** The expression as the driver must receive it, once it is known to be one expression on this connection. */
+    private static String one(Connection c, String field, String sql) throws SQLException {
+        SqlFragments.check(field, sql, c.unwrap(BaseConnection.class).getStandardConformingStrings());
+        return SqlFragments.forJdbc(sql);
+    }
+
     private static void explain(Connection c, String field, String sql) throws SQLException {
+        String statement = "EXPLAIN " + sql;
+        OneStatement.check(c, field, statement, 0);
         Savepoint sp = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
+        try (PreparedStatement ps = c.prepareStatement(statement)) {
             ps.execute();
             c.releaseSavepoint(sp);
         } catch (SQLException e) {
             c.rollback(sp);
-            if (e.getSQLState() != null && (e.getSQLState().startsWith("42") || e.getSQLState().startsWith("22"))) {
+            String state = e.getSQLState();
+            if (state != null && SPEC_ERRORS.contains(state.substring(0, Math.min(2, state.length())))) {
                 throw new SpecException(field, ServerMessages.of(e));
             }
             throw e;

@@ -47,14 +47,14 @@ final class ModeCheck {
             case IN_PLACE -> {
                 Map<Column, String> set = TargetColumnsCheck.resolve(keyset, spec.set(), "set");
                 set.forEach((col, expr) -> findings.add(Finding.ok("set", col.name() + " (" + col.type() + ") = " + expr)));
-                ExpressionCheck.check(c, keyset.table(), set, spec.where());
+                ExpressionCheck.check(c, keyset.table(), set);
                 Map<Column, String> jdbc = new LinkedHashMap<>();
                 set.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
                 findings.add(Finding.ok("mode", "in-place: one UPDATE per chunk"));
                 yield new Mode(new InPlaceWriter(keyset, jdbc, where), List.copyOf(set.keySet()), null);
             }
             case COPY -> copy(c, read, spec, keyset, where, findings, source);
-            case JAVA -> java(spec, keyset, catalog, findings);
+            case JAVA -> java(spec, keyset, catalog, findings, where);
         };
     }
 
@@ -112,7 +112,8 @@ final class ModeCheck {
         }
     }
 
-    private static Mode java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings) {
+    private static Mode java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings,
+                             String where) {
         Transformer t = catalog.find(spec.transformer());
         if (t == null) {
             throw new SpecException("transformer", "no transformer named '" + spec.transformer() + "' in this build");
@@ -132,7 +133,7 @@ final class ModeCheck {
         List<Column> targets = List.copyOf(TargetColumnsCheck.resolve(keyset, writes, "transformer").keySet());
         findings.add(Finding.ok("mode", "java: transformer " + spec.transformer() + " reads " + t.reads() + ", writes "
                 + t.writes() + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
-        return new Mode(new JavaWriter(keyset, t, reads, targets), targets, null);
+        return new Mode(new JavaWriter(keyset, t, reads, targets, where), targets, null);
     }
 
 }

@@ -49,22 +49,14 @@ public final class Preflight {
      */
     public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source)
             throws SQLException {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Connection read = source == null ? null : source.getConnection()) {
-            if (read != null) {
-                read.setAutoCommit(false); // the source is only read, in a transaction rolled back below
+        try (ReadOnly target = ReadOnly.begin(c); Connection read = source == null ? null : source.getConnection();
+             ReadOnly sourceSide = read == null ? null : ReadOnly.begin(read)) {
+            Prepared prepared = checkInTransaction(c, read == null ? c : read, spec, catalog, source);
+            target.verify();
+            if (sourceSide != null) {
+                sourceSide.verify();
             }
-            try {
-                return checkInTransaction(c, read == null ? c : read, spec, catalog, source);
-            } finally {
-                if (read != null) {
-                    read.rollback();
-                }
-            }
-        } finally {
-            c.rollback();
-            c.setAutoCommit(autoCommit);
+            return prepared;
         }
     }
 
@@ -78,6 +70,7 @@ public final class Preflight {
         }
         findings.add(Finding.ok("table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
         Keyset keyset = Keyset.resolve(table, spec.key());
+        ExpressionCheck.where(read, table, spec.where());
         findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
                 + "] NOT NULL, ordered by unique index " + keyset.index().name()
                 + (keyset.index().primary() ? " (primary key)" : "")));
@@ -110,8 +103,10 @@ public final class Preflight {
             // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
             KeyRange second = chunker.next(read, first.hi(), rows);
             KeyRange probe = second != null ? second : first;
+            String write = writer.explainable(probe.lo() == null);
+            OneStatement.check(read, writtenBy(spec), write, keyset.width() * (probe.lo() == null ? 1 : 2));
             List<String> findPlan = explain(read, chunker.sql(false), ps -> chunker.bind(ps, first.hi(), rows));
-            List<String> writePlan = explain(read, writer.explainable(probe.lo() == null), ps -> keyset.bind(ps, 1, probe));
+            List<String> writePlan = explain(read, write, ps -> keyset.bind(ps, 1, probe));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
             statements.add(new Prepared.Statement("write chunk", writer.sql(probe.lo() == null), writePlan));
             findings.add(indexUse(keyset, "find chunk", findPlan));
@@ -119,6 +114,15 @@ public final class Preflight {
         }
         return new Prepared(spec, keyset, mode.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
                 List.copyOf(statements), mode.copyComparison(), source);
+    }
+
+    /** The spec field whose SQL the write statement carries, for a message about it. */
+    private static String writtenBy(JobSpec spec) {
+        return switch (spec.mode()) {
+            case IN_PLACE -> "set";
+            case COPY -> "columns";
+            case JAVA -> "where";
+        };
     }
 
     private static Finding indexUse(Keyset keyset, String purpose, List<String> plan) {

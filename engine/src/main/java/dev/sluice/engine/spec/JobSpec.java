@@ -98,9 +98,15 @@ public record JobSpec(
         static final int DEFAULT_MAX_ROWS = 100_000;
 
         public Chunk {
-            rows = rows == null ? DEFAULT_ROWS : rows;
+            // Defaults follow what was written, so that an error names a field the operator wrote: rows alone
+            // widens the bounds around it, bounds alone pull the starting size inside them.
+            if (rows == null) {
+                int low = minRows == null ? 1 : minRows;
+                int high = maxRows == null ? Integer.MAX_VALUE : maxRows;
+                rows = Math.max(low, Math.min(high, DEFAULT_ROWS));
+            }
             target = target == null ? DEFAULT_TARGET : target;
-            minRows = minRows == null ? Math.min(DEFAULT_MIN_ROWS, rows) : minRows;
+            minRows = minRows == null ? Math.max(1, Math.min(DEFAULT_MIN_ROWS, rows)) : minRows;
             maxRows = maxRows == null ? Math.max(DEFAULT_MAX_ROWS, rows) : maxRows;
         }
     }

@@ -7,12 +7,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import org.springframework.scheduling.support.CronExpression;
+
 /** Checks a spec can make sense before any database is asked: required fields, ranges, one mode. */
 final class SpecChecks {
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9_-]+");
-    // Spring Batch stores the job name in a VARCHAR(100).
-    private static final int MAX_NAME_LENGTH = 100;
+    // PostgreSQL's identifier limit (NAMEDATALEN - 1): the name becomes part of the names of the job's own
+    // database objects, and must fit Spring Batch's job name column with its ".validate" suffixes.
+    private static final int MAX_NAME_LENGTH = 63;
 
     private SpecChecks() {
     }
@@ -24,6 +27,8 @@ final class SpecChecks {
         SqlFragments.check("where", spec.where());
         checkMode(spec);
         checkSource(spec);
+        checkHealth(spec.health());
+        checkSchedule(spec.schedule());
         checkChunk(spec.chunk());
         if (spec.throttle().rowsPerSecond() < 0) {
             throw new SpecException("throttle.rows-per-second", "must be 0 (unlimited) or more, got " + spec.throttle().rowsPerSecond());
@@ -92,27 +97,63 @@ final class SpecChecks {
         if (spec.source() == null) {
             return;
         }
-        String url = spec.source().jdbcUrl();
-        if (url == null || !url.startsWith("jdbc:postgresql:")) {
-            throw new SpecException("source.jdbc-url", "give the source database as jdbc:postgresql://host:port/db");
-        }
-        if (url.toLowerCase(java.util.Locale.ROOT).contains("password=")) {
-            throw new SpecException("source.jdbc-url", "must not carry a password (specs are recorded with the job);"
-                    + " set SLUICE_SOURCE_PASSWORD instead");
-        }
+        JdbcUrl.checkWithoutPassword("source.jdbc-url", spec.source().jdbcUrl());
         if (spec.into() == null) {
             throw new SpecException("source", "reading from another database needs copy mode (into + columns)");
         }
     }
 
-    private static void checkChunk(JobSpec.Chunk c) {
-        if (c.minRows() < 1) {
-            throw new SpecException("chunk.min-rows", "must be at least 1, got " + c.minRows());
+    private static void checkHealth(JobSpec.Health health) {
+        for (int i = 0; i < health.replicas().size(); i++) {
+            JdbcUrl.checkWithoutPassword("health.replicas[" + i + "]", health.replicas().get(i));
         }
-        if (c.rows() < c.minRows() || c.rows() > c.maxRows()) {
-            throw new SpecException("chunk.rows", c.rows() + " is outside [min-rows, max-rows] = [" + c.minRows() + ", " + c.maxRows() + "]");
+        if (health.replicaLag().maxBytes() != null && health.replicaLag().maxBytes().bytes() == 0) {
+            throw new SpecException("health.replica-lag.max-bytes", "must be more than 0 (leave it out to gate on"
+                    + " time only)");
+        }
+        if (health.slotLag().maxBytes().bytes() == 0) {
+            throw new SpecException("health.slot-lag.max-bytes", "must be more than 0");
+        }
+    }
+
+    private static void checkSchedule(JobSpec.Schedule schedule) {
+        if (schedule == null) {
+            return;
+        }
+        if (schedule.cron() == null) {
+            throw new SpecException("schedule.cron", "missing (six fields: second minute hour day month weekday)");
+        }
+        try {
+            CronExpression.parse(schedule.cron());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("schedule.cron", "'" + schedule.cron() + "' is not a cron expression (six fields:"
+                    + " second minute hour day month weekday): " + e.getMessage());
+        }
+        if (schedule.window() != null) {
+            Window.parse(schedule.window());
+        }
+    }
+
+    private static void checkChunk(JobSpec.Chunk c) {
+        atLeastOne("chunk.rows", c.rows());
+        atLeastOne("chunk.min-rows", c.minRows());
+        atLeastOne("chunk.max-rows", c.maxRows());
+        if (c.minRows() > c.maxRows()) {
+            throw new SpecException("chunk.min-rows", c.minRows() + " is more than chunk.max-rows (" + c.maxRows() + ")");
+        }
+        if (c.rows() < c.minRows()) {
+            throw new SpecException("chunk.rows", c.rows() + " is less than chunk.min-rows (" + c.minRows() + ")");
+        }
+        if (c.rows() > c.maxRows()) {
+            throw new SpecException("chunk.rows", c.rows() + " is more than chunk.max-rows (" + c.maxRows() + ")");
         }
         positive("chunk.target", c.target());
+    }
+
+    private static void atLeastOne(String field, int value) {
+        if (value < 1) {
+            throw new SpecException(field, "must be at least 1, got " + value);
+        }
     }
 
     private static void checkRules(List<JobSpec.ValidationRule> rules) {

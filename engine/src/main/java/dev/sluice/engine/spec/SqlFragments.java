@@ -1,69 +1,246 @@
 package dev.sluice.engine.spec;
 
+import org.postgresql.core.Parser;
+
 /**
- * Operator-written SQL (expressions, filters) is pasted into statements, so each fragment must be one
- * expression: no statement separators and no comments that could swallow the rest of the statement.
- * Type-checking happens later, against the real table (preflight).
+ * Operator-written SQL (an expression, a filter) is pasted into the statements Sluice builds, always inside
+ * parentheses. Each must therefore be exactly one expression: it must not end the statement ({@code ;}), close the
+ * parenthesis it is pasted into, or leave a quote or comment open that would swallow the rest of the statement.
+ *
+ * <p>The text is read with the PostgreSQL JDBC driver's own lexer ({@link Parser}: single quotes with and without
+ * backslash escapes, {@code E''} strings, double quotes, dollar quotes with and without tags, line comments and
+ * nested block comments), the same rules by which the driver splits a statement at {@code ;} and finds its
+ * {@code ?} parameters. So no quoting form reads differently here than when the driver sends the statement. This
+ * check runs without a database and assumes {@code standard_conforming_strings = on}; preflight repeats the
+ * decision against the connection's own settings and the server's parser ({@code preflight.OneStatement}).
+ *
+ * <p>Where the driver's lexer is known to read a text differently from the server's, the text is refused rather
+ * than trusted: an {@code E''} string followed by another quote (the server reads {@code ''} inside it, or a
+ * string continued on the next line, as part of the same escaped string; the driver does not), an {@code E'}
+ * after a character that ends an identifier for the server but not for the driver (a quote, a digit), and a
+ * dollar quote right after a digit (a dollar quote to the server, not to the driver). Each could let the server
+ * see a {@code )} that the driver took for a quoted character.
  */
 public final class SqlFragments {
 
     private SqlFragments() {
     }
 
-    /** @throws SpecException if the fragment could end or comment out the statement it is pasted into */
+    /** @throws SpecException naming {@code field} if the fragment is not one self-contained expression */
     public static void check(String field, String sql) {
-        if (sql == null) {
-            return;
-        }
-        int depth = 0;
-        for (int i = 0; i < sql.length(); i++) {
-            char c = sql.charAt(i);
-            if (c == '\'' || c == '"') {
-                int end = sql.indexOf(c, i + 1);
-                while (end >= 0 && end + 1 < sql.length() && sql.charAt(end + 1) == c) {
-                    end = sql.indexOf(c, end + 2);
-                }
-                if (end < 0) {
-                    throw new SpecException(field, "unterminated " + (c == '\'' ? "string" : "quoted identifier") + " in: " + sql);
-                }
-                i = end;
-            } else if (c == ';') {
-                throw new SpecException(field, "must be one SQL expression, without ';'");
-            } else if (c == '-' && i + 1 < sql.length() && sql.charAt(i + 1) == '-'
-                    || c == '/' && i + 1 < sql.length() && sql.charAt(i + 1) == '*') {
-                throw new SpecException(field, "must not contain SQL comments");
-            } else if (c == '(') {
-                depth++;
-            } else if (c == ')' && --depth < 0) {
-                throw new SpecException(field, "unbalanced ')' in: " + sql);
-            }
-        }
-        if (depth != 0) {
-            throw new SpecException(field, "unbalanced '(' in: " + sql
-                    + " (inside a YAML { } mapping, quote an expression that contains commas)");
-        }
+        check(field, sql, true);
     }
 
     /**
-     * The fragment with each {@code ?} outside quotes doubled, as the PostgreSQL JDBC driver expects in a prepared
-     * statement, so that operators such as jsonb's {@code ?} and {@code ?|} are not taken for parameters.
+     * @param standardConformingStrings the server's {@code standard_conforming_strings}: whether a backslash in a
+     *                                  plain {@code '...'} string is an ordinary character
+     */
+    public static void check(String field, String sql, boolean standardConformingStrings) {
+        if (sql == null) {
+            return;
+        }
+        if (sql.isBlank()) {
+            throw new SpecException(field, "empty expression");
+        }
+        new Walk(sql, standardConformingStrings) {
+            @Override
+            void code(char c, int depth) {
+                if (c == ';') {
+                    throw new SpecException(field, "must be exactly one SQL expression: ';' would end the statement");
+                }
+                if (depth < 0) {
+                    throw new SpecException(field, "must be exactly one SQL expression: this ')' closes a parenthesis"
+                            + " it did not open");
+                }
+            }
+
+            @Override
+            void unterminated(String what) {
+                throw new SpecException(field, "must be exactly one SQL expression: " + what + " is not closed");
+            }
+
+            @Override
+            void ambiguous(String what) {
+                throw new SpecException(field, what + ": the JDBC driver and PostgreSQL would read its quotes"
+                        + " differently, so it cannot be proved to be one expression; write it another way");
+            }
+
+            @Override
+            void end(int depth) {
+                if (depth != 0) {
+                    throw new SpecException(field, "must be exactly one SQL expression: " + depth + " '(' not closed"
+                            + " (inside a YAML { } mapping, quote an expression that contains commas)");
+                }
+            }
+        }.run();
+    }
+
+    /**
+     * The fragment as the driver must receive it in a prepared statement: each {@code ?} outside quotes and comments
+     * doubled, so that operators such as jsonb's {@code ?} and {@code ?|} are not taken for parameters.
      */
     public static String forJdbc(String sql) {
         StringBuilder out = new StringBuilder(sql.length() + 4);
-        char quote = 0;
-        for (int i = 0; i < sql.length(); i++) {
-            char c = sql.charAt(i);
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
+        new Walk(sql, true) {
+            @Override
+            void code(char c, int depth) {
+                if (c == '?') {
+                    out.append('?');
                 }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-            } else if (c == '?') {
-                out.append('?');
             }
-            out.append(c);
-        }
+        }.run(out);
         return out.toString();
+    }
+
+    /**
+     * One pass over a fragment as the driver's lexer sees it when the fragment follows {@code (}: every character
+     * outside quotes and comments goes to {@link #code} with the parenthesis depth after it.
+     */
+    private abstract static class Walk {
+
+        // The fragment always follows "(" in a statement; the driver recognises E'' strings and dollar quotes by
+        // the character before them, so it is read in that context.
+        private static final String CONTEXT = "(";
+
+        private final char[] text;
+        private final boolean standardConformingStrings;
+
+        Walk(String sql, boolean standardConformingStrings) {
+            this.text = (CONTEXT + sql).toCharArray();
+            this.standardConformingStrings = standardConformingStrings;
+        }
+
+        abstract void code(char c, int depth);
+
+        void unterminated(String what) {
+        }
+
+        void ambiguous(String what) {
+        }
+
+        void end(int depth) {
+        }
+
+        void run() {
+            run(null);
+        }
+
+        /** @param copy receives the fragment's characters as read, or null */
+        void run(StringBuilder copy) {
+            int depth = 0;
+            int i = CONTEXT.length();
+            while (i < text.length) {
+                char c = text[i];
+                guard(i);
+                int last = skipped(i);
+                if (last != i || isCommentStart(i)) {
+                    if (last >= text.length || last == text.length - 1 && isLineComment(i) && !endsLine(text[last])) {
+                        unterminated(describe(i));
+                        last = text.length - 1;
+                    }
+                    append(copy, i, last);
+                    i = last + 1;
+                    continue;
+                }
+                if (c == '(') {
+                    depth++;
+                } else if (c == ')') {
+                    depth--;
+                }
+                code(c, depth);
+                append(copy, i, i);
+                i++;
+            }
+            end(depth);
+        }
+
+        /** Refuses the texts that the driver's lexer and the server's read differently (see the class comment). */
+        private void guard(int i) {
+            char p = text[i - 1];
+            if (text[i] == '\'' && (p == 'E' || p == 'e') && i >= 2) {
+                char before = text[i - 2];
+                boolean driver = Parser.charTerminatesIdentifier(before);
+                boolean server = !Parser.isIdentifierContChar(before) || endsNumber(i - 2);
+                if (driver != server) {
+                    ambiguous("'" + excerpt(i - 2) + "'");
+                }
+                if (driver && standardConformingStrings) {
+                    int end = Parser.parseSingleQuotes(text, i, true);
+                    int next = end + 1;
+                    while (next < text.length && Character.isWhitespace(text[next])) {
+                        next++;
+                    }
+                    if (next < text.length && text[next] == '\'') {
+                        ambiguous("an E'' string followed by another quote (write a quote inside it as \\')");
+                    }
+                }
+            }
+            if (text[i] == '$' && endsNumber(i - 1) && i + 1 < text.length
+                    && (text[i + 1] == '$' || Parser.isDollarQuoteStartChar(text[i + 1]))) {
+                ambiguous("a dollar quote right after a number, '" + excerpt(i - 1) + "'");
+            }
+        }
+
+        /** Whether {@code text[at]} ends a number rather than a name: the word it ends is all digits. */
+        private boolean endsNumber(int at) {
+            int from = at;
+            while (from >= 0 && Parser.isIdentifierContChar(text[from])) {
+                from--;
+            }
+            if (from == at) {
+                return false;
+            }
+            for (int k = from + 1; k <= at; k++) {
+                if (!Character.isDigit(text[k])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The index of the last character of the quote or comment starting at {@code i}, else {@code i}. */
+        private int skipped(int i) {
+            return switch (text[i]) {
+                case '\'' -> Parser.parseSingleQuotes(text, i, standardConformingStrings);
+                case '"' -> Parser.parseDoubleQuotes(text, i);
+                case '$' -> Parser.parseDollarQuotes(text, i);
+                case '-' -> Parser.parseLineComment(text, i);
+                case '/' -> Parser.parseBlockComment(text, i);
+                default -> i;
+            };
+        }
+
+        private boolean isCommentStart(int i) {
+            return i + 1 < text.length && (text[i] == '-' && text[i + 1] == '-' || text[i] == '/' && text[i + 1] == '*');
+        }
+
+        private boolean isLineComment(int i) {
+            return text[i] == '-' && i + 1 < text.length && text[i + 1] == '-';
+        }
+
+        private static boolean endsLine(char c) {
+            return c == '\n' || c == '\r';
+        }
+
+        private String describe(int i) {
+            return switch (text[i]) {
+                case '\'' -> "a string starting at '" + excerpt(i) + "'";
+                case '"' -> "a quoted identifier starting at '" + excerpt(i) + "'";
+                case '$' -> "a dollar-quoted string starting at '" + excerpt(i) + "'";
+                case '-' -> "a -- comment (end it with a line break)";
+                default -> "a /* comment starting at '" + excerpt(i) + "'";
+            };
+        }
+
+        private String excerpt(int i) {
+            int end = Math.min(text.length, i + 12);
+            return new String(text, i, end - i) + (end < text.length ? "..." : "");
+        }
+
+        private void append(StringBuilder copy, int from, int to) {
+            if (copy != null) {
+                copy.append(text, from, Math.min(to, text.length - 1) - from + 1);
+            }
+        }
     }
 }

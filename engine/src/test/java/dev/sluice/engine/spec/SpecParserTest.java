@@ -84,13 +84,15 @@ class SpecParserTest {
             chunk: { target: 25x }                 | chunk.target: bad duration '25x' (write e.g. 250ms, 2s, 5m, 1h)
             chunk: { target: 250 }                 | chunk.target: duration '250' needs a unit (ms, s, m, h or d)
             chunk: { target: 0ms }                 | chunk.target: must be longer than 0
-            chunk: { rows: 50, min-rows: 100 }     | chunk.rows: 50 is outside [min-rows, max-rows] = [100, 100000]
+            chunk: { rows: 50, min-rows: 100 }     | chunk.rows: 50 is less than chunk.min-rows (100)
+            chunk: { rows: 0 }                     | chunk.rows: must be at least 1, got 0
+            chunk: { max-rows: 10, min-rows: 20 }  | chunk.min-rows: 20 is more than chunk.max-rows (10)
             timeouts: { lock: -1s }                | timeouts.lock: bad duration '-1s' (write e.g. 250ms, 2s, 5m, 1h)
             health: { slot-lag: { max-bytes: 1XB } } | health.slot-lag.max-bytes: bad size '1XB' (write e.g. 512MB, 1GB, 1048576)
             throttle: { rows-per-second: -5 }      | throttle.rows-per-second: must be 0 (unlimited) or more, got -5
-            where: "true; DROP TABLE t"            | where: must be one SQL expression, without ';'
-            where: "true -- everything"            | where: must not contain SQL comments
-            set: { v: "coalesce(a, b" }            | set.v: unbalanced '(' in: coalesce(a, b (inside a YAML { } mapping, quote an expression that contains commas)
+            where: "true; DROP TABLE t"            | where: must be exactly one SQL expression: ';' would end the statement
+            where: "true -- everything"            | where: must be exactly one SQL expression: a -- comment (end it with a line break) is not closed
+            set: { v: "coalesce(a, b" }            | set.v: must be exactly one SQL expression: 1 '(' not closed (inside a YAML { } mapping, quote an expression that contains commas)
             into: t2                               | set: choose one of set, into + columns, or transformer
             validate: [ { target: v } ]            | validate[0]: a comparison needs both target and source
             set: lower(email)                      | set: expected a mapping (key: value lines)

@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
  * an OFFSET loop, and Sluice in SQL and Java mode. Each result is compared with the limit's before it is
  * reported. JVM contenders run in JVMs of their own, for their own wall time and peak RSS.
  */
-@Command(name = "bench", description = "Benchmark Sluice against the one-statement limit and common alternatives.")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark Sluice against the one-statement limit and common alternatives.")
 public class BenchCommand implements Callable<Integer> {
 
     // Server settings stated in the output: enough memory that the table's working set is cached, fsync off so

@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
  * One JVM contender of {@code sluice bench}, run in a JVM of its own so that its wall time and peak RSS are its
  * own: Spring Batch out of the box, or Sluice in SQL or Java mode. Prints {@code elapsed=SECONDS}.
  */
-@Command(name = "bench-contender", hidden = true, description = "internal: one contender of 'sluice bench'")
+@Command(name = "bench-contender", mixinStandardHelpOptions = true, hidden = true, description = "internal: one contender of 'sluice bench'")
 public class ContenderCommand implements Callable<Integer> {
 
     @Parameters(index = "0", description = "spring-batch, sluice-sql or sluice-java")

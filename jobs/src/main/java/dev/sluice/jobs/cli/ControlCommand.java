@@ -34,7 +34,7 @@ abstract class ControlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String name = JobArgument.name(job, db.config());
+        String name = JobArgument.name(job, db);
         Duration waitFor = parse("--wait", wait);
         try (HikariDataSource ds = db.open("sluice control " + name)) {
             Backfill.ControlResult r = db.backfill(ds).control(name, request(), waitFor,
@@ -57,7 +57,7 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** {@code sluice pause JOB}. */
-    @Command(name = "pause", description = "Pause a running job after its current chunk; 'resume' continues it.")
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a running job after its current chunk; 'resume' continues it.")
     static final class Pause extends ControlCommand {
         @Override
         ControlMailbox.Request request() {
@@ -66,7 +66,7 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** {@code sluice cancel JOB}. */
-    @Command(name = "cancel", description = "Stop a job after its current chunk for good; it will not resume.")
+    @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Stop a job after its current chunk for good; it will not resume.")
     static final class Cancel extends ControlCommand {
         @Override
         ControlMailbox.Request request() {
@@ -75,7 +75,7 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** {@code sluice tune JOB --rows-per-second N --chunk-target D}. */
-    @Command(name = "tune", description = "Change the throttle of a running job, from its next chunk on.")
+    @Command(name = "tune", mixinStandardHelpOptions = true, description = "Change the throttle of a running job, from its next chunk on.")
     static final class Tune extends ControlCommand {
         @Option(names = "--rows-per-second", paramLabel = "N", description = "new rate limit (0 = unlimited)")
         Long rowsPerSecond;

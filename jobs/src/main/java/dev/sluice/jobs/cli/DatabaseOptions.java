@@ -13,6 +13,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.health.StandbySignal;
 import dev.sluice.jobs.transformers.TransformerCatalog;
+import dev.sluice.engine.spec.JdbcUrl;
+import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Option;
@@ -26,39 +28,71 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 public final class DatabaseOptions {
 
-    @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the target database")
+    @Option(names = "--jdbc-url", paramLabel = "URL",
+            description = "JDBC URL of the target database, e.g. jdbc:postgresql://db:5432/app (else SLUICE_JDBC_URL,"
+                    + " else sluice.datasource.url in DIR/application.yml)")
     String jdbcUrl;
 
-    @Option(names = "--user", description = "database user")
+    @Option(names = "--user", paramLabel = "NAME",
+            description = "database user (else SLUICE_USER, else sluice.datasource.username)")
     String user;
 
-    @Option(names = "--password", description = "database password (prefer SLUICE_PASSWORD)")
+    @Option(names = "--password", paramLabel = "SECRET",
+            description = "database password; prefer SLUICE_PASSWORD, which other users cannot read from the"
+                    + " process list (else sluice.datasource.password)")
     String password;
 
     @Option(names = "--config", paramLabel = "DIR", defaultValue = "config",
-            description = "directory with application.yml and jobs/*.yml (default: ${DEFAULT-VALUE})")
+            description = "directory with application.yml and jobs/NAME.yml (default: ${DEFAULT-VALUE})")
     Path config;
 
-    @Option(names = "--schema", defaultValue = "sluice",
+    @Option(names = "--schema", paramLabel = "NAME", defaultValue = "sluice",
             description = "schema of Sluice's job repository in the target database (default: ${DEFAULT-VALUE})")
     String schema;
 
+    // What Backfill accepts as a schema name: a plain lower-case identifier, never quoted.
+    private static final java.util.regex.Pattern SCHEMA = java.util.regex.Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    /**
+     * Checks the options that need no database: the schema name, the URL. Every command calls this before it
+     * reads a spec or connects, so that bad input is refused first and alone.
+     */
+    public void check() {
+        if (!SCHEMA.matcher(schema).matches()) {
+            throw new SpecException("--schema", "'" + schema + "' must be a lower-case SQL identifier"
+                    + " ([a-z_][a-z0-9_]*, at most 63 characters)");
+        }
+        String url = url();
+        if (url != null) {
+            JdbcUrl.check(jdbcUrl != null ? "--jdbc-url" : System.getenv("SLUICE_JDBC_URL") != null ? "SLUICE_JDBC_URL"
+                    : "sluice.datasource.url", url);
+        }
+    }
+
+    /** The target database's URL from wherever it was given, or null. */
+    String url() {
+        return first(jdbcUrl, System.getenv("SLUICE_JDBC_URL"), text(applicationYml(), "url"));
+    }
+
     /** Opens a small pool; the caller closes it. */
     public HikariDataSource open(String applicationName) {
+        check();
         Map<String, String> env = System.getenv();
         JsonNode yml = applicationYml();
-        String url = first(jdbcUrl, env.get("SLUICE_JDBC_URL"), text(yml, "url"));
+        String url = url();
         if (url == null) {
             throw new SpecException("--jdbc-url", "no database given (use --jdbc-url, SLUICE_JDBC_URL, or "
                     + config.resolve("application.yml") + ")");
         }
-        if (!url.startsWith("jdbc:postgresql:")) {
-            throw new SpecException("--jdbc-url", "'" + Masking.mask(url) + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://host/db)");
-        }
+        Properties parsed = org.postgresql.Driver.parseURL(url, new Properties());
+        parsed.stringPropertyNames().stream().filter(k -> k.toLowerCase(java.util.Locale.ROOT).endsWith("password"))
+                .forEach(k -> Secrets.register(parsed.getProperty(k)));
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         String u = first(user, env.get("SLUICE_USER"), text(yml, "username"));
         String p = first(password, env.get("SLUICE_PASSWORD"), text(yml, "password"));
+        Secrets.register(p);
+        Secrets.register(env.get("SLUICE_SOURCE_PASSWORD"));
         if (u != null) {
             hc.setUsername(u);
         }
@@ -79,7 +113,7 @@ public final class DatabaseOptions {
                 root = root.getCause();
             }
             String why = root.getMessage() == null ? root.toString() : root.getMessage().lines().findFirst().orElse("");
-            throw new DatabaseUnavailableException("cannot connect to " + Masking.mask(url) + ": " + why, e);
+            throw new DatabaseUnavailableException("cannot connect: " + why + " (" + JdbcUrl.mask(url) + ")", e);
         }
     }
 
@@ -150,8 +184,8 @@ public final class DatabaseOptions {
 
     /** The URL as it may appear in output: password hidden. */
     public String describe() {
-        String url = first(jdbcUrl, System.getenv("SLUICE_JDBC_URL"), text(applicationYml(), "url"));
-        return url == null ? "(none)" : Masking.mask(url);
+        String url = url();
+        return url == null ? "(none)" : JdbcUrl.mask(url);
     }
 
     private JsonNode applicationYml() {

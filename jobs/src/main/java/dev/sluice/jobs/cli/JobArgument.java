@@ -2,12 +2,19 @@ package dev.sluice.jobs.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.Optional;
+
+import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 
-/** JOB on the command line: a path to a YAML file, or a name found as {@code <config>/jobs/NAME.yml}. */
+/**
+ * JOB on the command line: a path to a YAML file, a name found as {@code <config>/jobs/NAME.yml}, or the name of a
+ * job that has run on the database, whose spec was recorded when it started.
+ */
 final class JobArgument {
 
     private JobArgument() {
@@ -31,7 +38,7 @@ final class JobArgument {
         return null;
     }
 
-    /** The spec for JOB, read from its file. */
+    /** The spec for JOB, read from its file; for commands that must have one (nothing recorded yet). */
     static JobSpec read(String job, Path config) {
         Path file = file(job, config);
         if (file == null) {
@@ -41,9 +48,47 @@ final class JobArgument {
         return SpecParser.read(file);
     }
 
-    /** The job's name: the spec's, when JOB is a file; JOB itself otherwise. */
-    static String name(String job, Path config) {
-        Path file = file(job, config);
-        return file == null ? job : SpecParser.read(file).name();
+    /**
+     * The spec for JOB: its file if there is one, else the spec recorded when a job of that name last started,
+     * checked again as a file would be.
+     *
+     * @throws SpecException (exit 2) if there is neither
+     */
+    static JobSpec spec(String job, DatabaseOptions db) {
+        db.check();
+        if (file(job, db.config()) != null) {
+            return read(job, db.config());
+        }
+        return recorded(job, db).map(r -> SpecParser.parse(SpecParser.toYaml(r))).orElseThrow(() -> unknown(job, db));
+    }
+
+    /** The job's name, after making sure JOB is a spec or a job the database knows. */
+    static String name(String job, DatabaseOptions db) {
+        db.check();
+        Path file = file(job, db.config());
+        if (file != null) {
+            return SpecParser.read(file).name();
+        }
+        if (recorded(job, db).isEmpty()) {
+            throw unknown(job, db);
+        }
+        return job;
+    }
+
+    private static Optional<JobSpec> recorded(String job, DatabaseOptions db) {
+        if (db.url() == null) {
+            return Optional.empty(); // no database to look in; the message names the spec files looked for
+        }
+        try (HikariDataSource ds = db.open("sluice " + job)) {
+            return db.backfill(ds).recordedSpec(job);
+        } catch (SQLException e) {
+            throw new DatabaseUnavailableException("cannot read job " + job + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SpecException unknown(String job, DatabaseOptions db) {
+        return new SpecException("JOB", "no job spec '" + job + "' (looked for " + job + " and "
+                + db.config().resolve("jobs").resolve(job + ".yml") + ") and no job of that name has run on "
+                + db.describe());
     }
 }

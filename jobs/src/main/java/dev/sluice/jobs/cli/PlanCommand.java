@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice plan JOB}: preflight checks, the statements and their plans, an estimate. Writes nothing. */
-@Command(name = "plan", description = "Preflight checks, chunk statements with their plans, estimate; writes nothing.")
+@Command(name = "plan", mixinStandardHelpOptions = true, description = "Preflight checks, chunk statements with their plans, estimate; writes nothing.")
 public class PlanCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name (config/jobs/JOB.yml) or a path to a spec")
@@ -24,7 +24,7 @@ public class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JobSpec spec = JobArgument.read(job, db.config());
+        JobSpec spec = JobArgument.spec(job, db);
         Prepared p;
         try (HikariDataSource ds = db.open("sluice plan " + spec.name())) {
             p = db.backfill(ds).plan(spec);

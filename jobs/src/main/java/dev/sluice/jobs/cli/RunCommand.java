@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice run JOB}: start a job, or continue its unfinished execution from the checkpoint. */
-@Command(name = "run", description = "Start a job, or continue its unfinished execution from the checkpoint.")
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Start a job, or continue its unfinished execution from the checkpoint.")
 public class RunCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name (config/jobs/JOB.yml) or a path to a spec")
@@ -48,7 +48,7 @@ public class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JobSpec spec = JobArgument.read(job, db.config());
+        JobSpec spec = JobArgument.spec(job, db);
         return execute(spec, RunOptions.defaults().again(again).force(force));
     }
 

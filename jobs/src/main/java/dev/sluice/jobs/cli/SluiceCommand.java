@@ -1,12 +1,24 @@
 package dev.sluice.jobs.cli;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.sql.SQLException;
+import java.util.List;
 
+import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.demo.DemoCommand;
 
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code sluice} command line. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
@@ -14,12 +26,20 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, ResumeCommand.class, StatusCommand.class, PlanCommand.class, ValidateCommand.class,
                 ControlCommand.Pause.class, ControlCommand.Cancel.class, ControlCommand.Tune.class,
                 dev.sluice.jobs.serve.ServeCommand.class, DemoCommand.class,
-                dev.sluice.jobs.bench.BenchCommand.class, dev.sluice.jobs.bench.ContenderCommand.class},
+                dev.sluice.jobs.bench.BenchCommand.class, dev.sluice.jobs.bench.ContenderCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done", "1:job failed (resumable)", "2:bad input or refused by preflight (nothing written)",
-                "3:validation found mismatches", "4:not runnable now (another runner, paused or cancelled)",
-                "5:stopped by signal or operator (resumable)"})
+        exitCodeList = {"0:done", "1:job failed (resumable), or the database cannot be reached",
+                "2:bad input or refused by preflight (nothing written)", "3:validation found mismatches",
+                "4:not runnable now (another runner holds it, it is paused or cancelled)",
+                "5:stopped by a signal or an operator (resumable)"})
 public class SluiceCommand implements Runnable {
+
+    private static final String VERBOSE = "--verbose";
+
+    @Option(names = VERBOSE, scope = ScopeType.INHERIT,
+            description = "on errors, print the stack trace too; log what the runner does (INFO)")
+    boolean verbose;
 
     @Override
     public void run() {
@@ -30,40 +50,87 @@ public class SluiceCommand implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns its exit code (tests call this instead of main). */
+    /**
+     * Runs the command line and returns its exit code (tests call this instead of main). Everything printed on the
+     * way, by anyone, passes through {@link RedactedStream}: no password reaches the terminal.
+     */
     public static int execute(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        System.setOut(RedactedStream.over(out));
+        System.setErr(RedactedStream.over(err));
+        try {
+            boolean verbose = List.of(args).contains(VERBOSE);
+            logging(verbose);
+            return commandLine(verbose).execute(args);
+        } finally {
+            System.out.flush();
+            System.err.flush();
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    private static CommandLine commandLine(boolean verbose) {
         CommandLine cli = new CommandLine(new SluiceCommand());
         cli.setParameterExceptionHandler((e, a) -> {
-            System.err.println("sluice: " + e.getMessage());
-            System.err.println("usage: " + e.getCommandLine().getHelp().synopsis(0).trim());
+            String command = e.getCommandLine().getCommandName();
+            System.err.println("sluice: " + oneLine(e.getMessage()) + " (see 'sluice "
+                    + ("sluice".equals(command) ? "" : command + " ") + "--help')");
             return ExitCode.BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof SpecException) {
-                System.err.println("sluice: " + e.getMessage());
-                return ExitCode.BAD_INPUT;
+            System.err.println("sluice: " + describe(e));
+            if (verbose) {
+                StringWriter trace = new StringWriter();
+                e.printStackTrace(new PrintWriter(trace));
+                System.err.print(Secrets.redact(trace.toString()));
             }
-            if (e instanceof DatabaseUnavailableException) {
-                System.err.println("sluice: " + e.getMessage());
-                return ExitCode.FAILED;
-            }
-            if (e instanceof SQLException sql) {
-                System.err.println("sluice: database error: " + oneLine(sql) + " [SQLSTATE " + sql.getSQLState() + "]");
-                return ExitCode.FAILED;
-            }
-            System.err.println("sluice: " + oneLine(e));
-            e.printStackTrace();
-            return ExitCode.FAILED;
+            return exitCode(e);
         });
-        return cli.execute(args);
+        return cli;
     }
 
-    private static String oneLine(Throwable e) {
+    static int exitCode(Throwable e) {
+        if (e instanceof SpecException) {
+            return ExitCode.BAD_INPUT;
+        }
+        return ExitCode.FAILED;
+    }
+
+    /** One line for an operator: the message of the exception that says what happened, without decorations. */
+    static String describe(Throwable e) {
+        if (e instanceof SpecException || e instanceof DatabaseUnavailableException) {
+            return oneLine(e.getMessage());
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                return "database error: " + oneLine(sql.getMessage()).replaceFirst("^ERROR: ", "")
+                        + (sql.getSQLState() == null ? "" : " [SQLSTATE " + sql.getSQLState() + "]");
+            }
+        }
         Throwable root = e;
         while (root.getCause() != null && root.getMessage() == null) {
             root = root.getCause();
         }
-        String m = root.getMessage() == null ? root.toString() : root.getMessage();
-        return m.lines().findFirst().orElse(m).replaceFirst("^ERROR: ", "");
+        return oneLine(root.getMessage() == null ? root.toString() : root.getMessage());
+    }
+
+    private static String oneLine(String text) {
+        String line = text == null ? "" : text.lines().findFirst().orElse("");
+        return Secrets.redact(line);
+    }
+
+    /** Sends java.util.logging (the JDBC driver's) through the operator's log, and turns it up for --verbose. */
+    private static void logging(boolean verbose) {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+        OperatorLogLayout.stackTraces(verbose);
+        if (verbose && LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+            logback.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
+            logback.getLogger("org.springframework.batch").setLevel(Level.ERROR);
+        }
     }
 }

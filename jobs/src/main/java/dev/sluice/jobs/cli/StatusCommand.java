@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code sluice status [JOB] [--json]}: state, progress, rate, ETA and last error, from any process. */
-@Command(name = "status", description = "Show state, progress, rate, ETA and last error of one job or all.")
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show state, progress, rate, ETA and last error of one job or all.")
 public class StatusCommand implements Callable<Integer> {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -43,7 +43,7 @@ public class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String name = job == null ? null : JobArgument.name(job, db.config());
+        String name = job == null ? null : JobArgument.name(job, db);
         List<JobStatus> jobs;
         try (HikariDataSource ds = db.open("sluice status")) {
             jobs = new ArrayList<>(db.backfill(ds).status(name));

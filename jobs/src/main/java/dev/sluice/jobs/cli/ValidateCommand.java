@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice validate JOB [--json]}: run the spec's validation rules; exit 0 when clean, 3 on mismatches. */
-@Command(name = "validate", description = "Run the job's validation rules over every row; exit 3 on mismatches.")
+@Command(name = "validate", mixinStandardHelpOptions = true, description = "Run the job's validation rules over every row; exit 3 on mismatches.")
 public class ValidateCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")
@@ -28,7 +28,7 @@ public class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JobSpec spec = ResumeCommand.spec(job, db);
+        JobSpec spec = JobArgument.spec(job, db);
         try (HikariDataSource ds = db.open("sluice validate " + spec.name())) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  * {@code sluice demo}: a real PostgreSQL (embedded binaries, no install, no Docker), a seeded table, the full
  * backfill with progress, a check of the result, and a summary. Everything is thrown away at the end.
  */
-@Command(name = "demo", description = "Embedded PostgreSQL, seeded table, full run and a check of the result.")
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Embedded PostgreSQL, seeded table, full run and a check of the result.")
 public class DemoCommand implements Callable<Integer> {
 
     private static final String SPEC = "/dev/sluice/jobs/demo/orders-email-lower.yml";

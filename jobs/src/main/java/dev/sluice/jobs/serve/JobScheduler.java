@@ -24,11 +24,11 @@ import dev.sluice.engine.health.StandbySignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.spec.Window;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
-import org.springframework.scheduling.support.CronExpression;
 import org.springframework.scheduling.support.CronTrigger;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -194,17 +194,7 @@ public final class JobScheduler implements AutoCloseable {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList()) {
                 try {
-                    JobSpec spec = SpecParser.read(f);
-                    if (spec.schedule() != null) {
-                        if (spec.schedule().window() != null) {
-                            Window.parse(spec.schedule().window());
-                        }
-                        if (spec.schedule().cron() != null && !CronExpression.isValidExpression(spec.schedule().cron())) {
-                            throw new SpecException("schedule.cron", "'" + spec.schedule().cron() + "' is not a cron"
-                                    + " expression (six fields: second minute hour day month weekday)");
-                        }
-                    }
-                    out.add(spec);
+                    out.add(SpecParser.read(f));
                 } catch (SpecException e) {
                     LOG.error("skipping {}: {}", f, e.getMessage());
                 }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * job API at {@code /api/jobs}, and metrics at {@code /actuator/prometheus}. SIGTERM finishes running chunks and
  * leaves the jobs STOPPED, resumable.
  */
-@Command(name = "serve", description = "Scheduler, status page at /, metrics at /actuator/prometheus.")
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Scheduler, status page at /, metrics at /actuator/prometheus.")
 public class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = any free)")

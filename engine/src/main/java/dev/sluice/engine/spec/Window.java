@@ -1,4 +1,4 @@
-package dev.sluice.jobs.serve;
+package dev.sluice.engine.spec;
 
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -7,7 +7,6 @@ import java.time.ZoneId;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.sluice.engine.spec.SpecException;
 
 /**
  * A daily time window, {@code 01:00-05:00 Europe/Berlin}: jobs run only inside it. A window may cross midnight

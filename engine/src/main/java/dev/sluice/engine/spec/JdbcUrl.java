@@ -1,0 +1,75 @@
+package dev.sluice.engine.spec;
+
+import java.util.Locale;
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+/**
+ * JDBC URLs of PostgreSQL databases as operators write them: checked with the driver's own URL parser, and shown
+ * with any password hidden. A URL recorded with a job (a standby to ask, a source to copy from) must not carry a
+ * password at all: credentials come from options or the environment, never from the spec.
+ */
+public final class JdbcUrl {
+
+    private static final String PREFIX = "jdbc:postgresql:";
+    // Any URL parameter whose name ends in "password" (password, sslpassword, ...), up to the next separator.
+    private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;][a-z_]*password=)[^&;\\s]*");
+    // user:password@ before the host, which the driver does not understand (it takes it for a host name) but
+    // people write; masked wherever it appears, in URLs and in messages quoting their host part.
+    private static final Pattern USER_INFO = Pattern.compile("(//|\\b)([^/:@\\s\"']+):[^@/\\s\"']*@");
+
+    private JdbcUrl() {
+    }
+
+    /**
+     * @param field the spec field or option the URL came from
+     * @throws SpecException naming the field if the URL is not a PostgreSQL JDBC URL the driver accepts, or carries
+     *                       a password
+     */
+    public static void checkWithoutPassword(String field, String url) {
+        Properties parsed = check(field, url);
+        if (hasPassword(url, parsed)) {
+            throw new SpecException(field, "must not carry a password (specs are recorded with the job); give"
+                    + " credentials with --user/--password or the environment");
+        }
+    }
+
+    /** @throws SpecException naming the field unless the driver accepts the URL */
+    public static Properties check(String field, String url) {
+        if (url == null || url.isBlank()) {
+            throw new SpecException(field, "missing (write e.g. jdbc:postgresql://host:5432/db)");
+        }
+        if (!url.startsWith(PREFIX)) {
+            throw new SpecException(field, "'" + mask(url) + "' is not a PostgreSQL JDBC URL (write e.g."
+                    + " jdbc:postgresql://host:5432/db)");
+        }
+        Properties parsed = org.postgresql.Driver.parseURL(url, new Properties());
+        if (parsed == null) {
+            throw new SpecException(field, "'" + mask(url) + "' is not a JDBC URL the PostgreSQL driver accepts"
+                    + " (write e.g. jdbc:postgresql://host:5432/db)");
+        }
+        if (parsed.getProperty("PGHOST", "").contains("@")) {
+            throw new SpecException(field, "'" + mask(url) + "': the driver does not take a user and password before the host;"
+                    + " give the user and password as options or in the environment");
+        }
+        return parsed;
+    }
+
+    private static boolean hasPassword(String url, Properties parsed) {
+        for (String name : parsed.stringPropertyNames()) {
+            if (name.toLowerCase(Locale.ROOT).endsWith("password")) {
+                return true;
+            }
+        }
+        return PASSWORD_PARAMETER.matcher(url).find();
+    }
+
+    /** The URL (or any text quoting one) with every password replaced by {@code ***}. */
+    public static String mask(String text) {
+        if (text == null) {
+            return null;
+        }
+        String masked = PASSWORD_PARAMETER.matcher(text).replaceAll("$1***");
+        return USER_INFO.matcher(masked).replaceAll("$1$2:***@");
+    }
+}
