@@ -25,6 +25,7 @@ import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.Reconnection;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StatusReader;
 import dev.sluice.engine.control.StopSignal;
@@ -182,50 +183,39 @@ public final class Backfill implements AutoCloseable {
     private RunResult runBackfill(JobSpec spec, RunOptions options) throws SQLException {
         long started = System.nanoTime();
         Prepared prepared = plan(spec);
-        RunnerLock lock = RunnerLock.tryAcquire(dataSource, spec.name());
-        if (lock == null) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is already running"
-                    + holder(spec.name()));
-        }
-        try (lock) {
-            CheckpointStore store = CheckpointStore.open(dataSource, schema);
-            JobRepository repository = store.repository();
-            JobInstance instance = repository.getLastJobInstance(spec.name());
-            JobExecution last = instance == null ? null : repository.getLastJobExecution(instance);
-            JobParameters parameters;
+        Launched launched = launch(prepared, options, spec.name(), (store, last, attempt) -> {
             if (last == null) {
                 if (options.resumeOnly()) {
                     throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
                 }
-                parameters = runNumber(1);
-            } else if (last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
-                if (!options.again()) {
-                    return finished(last, started);
-                }
-                parameters = runNumber(Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L) + 1);
-            } else if (!options.resumeOnly() && StopSignal.PAUSE.equals(stopReason(last))) {
-                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is paused; continue it with"
-                        + " 'resume " + spec.name() + "'");
-            } else {
-                refuseChangedSemantics(last, spec, options.force());
-                // We hold the job's lock, so a runner that left it STARTED is gone (killed, or lost its
-                // connection); its last committed checkpoint is where we continue.
-                Recovery.makeRestartable(store, last);
-                parameters = last.getJobParameters();
+                return Decision.start(runNumber(1));
             }
-            try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
-                Job job = BackfillJob.assemble(store, prepared, wiring(spec.name(), spec.chunk().target(), lock, options, gates));
-                JobExecution execution = store.operator().start(job, parameters);
-                if (execution.getStatus() == BatchStatus.STOPPED && StopSignal.CANCEL.equals(stopReason(execution))) {
-                    store.operator().abandon(execution); // cancelled: never resumed
+            if (last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
+                if (!options.again() || attempt > 1) {
+                    return Decision.done(finished(last, started));
                 }
-                return result(execution, started);
+                return Decision.start(runNumber(Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER),
+                        0L) + 1));
             }
-        } catch (SpecException | SQLException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("Spring Batch refused to run job " + spec.name() + ": " + e.getMessage(), e);
+            if (!options.resumeOnly() && StopSignal.PAUSE.equals(stopReason(last))) {
+                return Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is paused;"
+                        + " continue it with 'resume " + spec.name() + "'"));
+            }
+            refuseChangedSemantics(last, spec, options.force());
+            return Decision.resume(last);
+        }, (store, wiring) -> BackfillJob.assemble(store, prepared, wiring), options.metrics());
+        if (launched.result() != null) {
+            return launched.result();
         }
+        JobExecution execution = launched.execution();
+        if (execution.getStatus() == BatchStatus.STOPPED && StopSignal.CANCEL.equals(stopReason(execution))) {
+            try {
+                CheckpointStore.open(dataSource, schema).operator().abandon(execution); // cancelled: never resumed
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot mark job " + spec.name() + " cancelled: " + e.getMessage(), e);
+            }
+        }
+        return result(execution, started);
     }
 
     /**
@@ -301,34 +291,136 @@ public final class Backfill implements AutoCloseable {
         Job create(CheckpointStore store, BackfillJob.Wiring wiring);
     }
 
+    /** What a runner holding the job's lock does with the job's last execution. */
+    private interface Decider {
+        /** @param attempt 1, then 2, 3, ... after each reconnect */
+        Decision decide(CheckpointStore store, JobExecution last, int attempt) throws Exception;
+    }
+
+    /** Start an execution with these parameters, continue one, or return at once with a result. */
+    private record Decision(JobParameters start, JobExecution resume, RunResult done) {
+        static Decision start(JobParameters parameters) {
+            return new Decision(parameters, null, null);
+        }
+
+        static Decision resume(JobExecution last) {
+            return new Decision(null, last, null);
+        }
+
+        static Decision done(RunResult result) {
+            return new Decision(null, null, result);
+        }
+    }
+
+    /** The execution a launch ran, or the result it returned without running one. */
+    private record Launched(JobExecution execution, RunResult result) {
+    }
+
+    /**
+     * Runs a job of the spec under the spec's runner lock, and rides through a lost database: when the connection
+     * goes (in a chunk, in the job repository's bookkeeping, in the lock's own session), it waits for the database
+     * to answer again, takes the lock again, and continues from the last committed checkpoint. Another runner that
+     * took the lock meanwhile wins: this one returns NOT_RUNNABLE.
+     */
+    private Launched launch(Prepared prepared, RunOptions options, String jobName, Decider decider, JobFactory factory,
+                            MeterRegistry metrics) throws SQLException {
+        JobSpec spec = prepared.spec();
+        Reconnection reconnection = new Reconnection(dataSource, spec.timeouts().reconnect(), options.stop(),
+                options.observer()::reconnecting);
+        for (int attempt = 1; ; attempt++) {
+            String lost;
+            try {
+                RunnerLock lock = RunnerLock.tryAcquire(dataSource, spec.name());
+                if (lock == null) {
+                    return new Launched(null, RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is "
+                            + (reconnection.reconnects() > 0 ? "held by another runner since this one lost the database"
+                            : "already running") + holder(spec.name())));
+                }
+                try (lock; HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
+                    try {
+                        CheckpointStore store = CheckpointStore.open(dataSource, schema);
+                        JobInstance instance = store.repository().getLastJobInstance(jobName);
+                        JobExecution last = instance == null ? null : store.repository().getLastJobExecution(instance);
+                        Decision decision = decider.decide(store, last, attempt);
+                        if (decision.done() != null) {
+                            return new Launched(null, decision.done());
+                        }
+                        JobParameters parameters = decision.start();
+                        if (decision.resume() != null) {
+                            // We hold the job's lock, so a runner that left it STARTED is gone (killed, or lost its
+                            // connection); its last committed checkpoint is where we continue.
+                            Recovery.makeRestartable(store, decision.resume());
+                            parameters = decision.resume().getJobParameters();
+                        }
+                        Job job = factory.create(store, wiring(spec.name(), spec.chunk().target(), lock, options, gates,
+                                metrics));
+                        JobExecution execution = store.operator().start(job, parameters);
+                        lost = lostDatabase(execution.getAllFailureExceptions(), lock);
+                        if (lost == null) {
+                            return new Launched(execution, null);
+                        }
+                    } catch (SpecException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        lost = lostDatabase(List.of(e), lock);
+                        if (lost == null) {
+                            if (e instanceof SQLException sql) {
+                                throw sql;
+                            }
+                            throw new IllegalStateException("Spring Batch refused to run " + jobName + ": "
+                                    + e.getMessage(), e);
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                if (!Reconnection.isLost(e)) {
+                    throw e;
+                }
+                lost = Reconnection.describe(e); // taking the lock found the database gone
+            }
+            try {
+                reconnection.await(lost);
+            } catch (Reconnection.GaveUp e) {
+                return new Launched(null, RunResult.of(e.stopped() ? RunResult.Outcome.STOPPED : RunResult.Outcome.FAILED,
+                        "job " + spec.name() + " " + e.getMessage()));
+            }
+        }
+    }
+
+    /**
+     * The failure that shows the database was lost, or null: one that says so itself, or any failure of a runner whose
+     * lock's session has ended (a failure's own words may be the pool's "connection is closed" on cleaning up).
+     */
+    private static String lostDatabase(List<Throwable> failures, RunnerLock lock) {
+        for (Throwable t : failures) {
+            if (Reconnection.isLost(t)) {
+                return Reconnection.describe(t);
+            }
+        }
+        if (failures.isEmpty() || lock.isAlive()) {
+            return null;
+        }
+        return "the server ended the runner's sessions, its lock's too: a restart or a failover";
+    }
+
     /** Runs an auxiliary job of a spec under its runner lock: continues it if unfinished, else starts it anew. */
     private JobExecution launchAuxiliary(Prepared prepared, RunOptions options, String jobName, JobFactory factory)
             throws SQLException {
-        JobSpec spec = prepared.spec();
-        RunnerLock lock = RunnerLock.tryAcquire(dataSource, spec.name());
-        if (lock == null) {
-            return null;
-        }
-        try (lock; HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
-            CheckpointStore store = CheckpointStore.open(dataSource, schema);
-            JobInstance instance = store.repository().getLastJobInstance(jobName);
-            JobExecution last = instance == null ? null : store.repository().getLastJobExecution(instance);
-            JobParameters parameters;
+        // Validation and repair runs do not feed the job's chunk meters: those count the backfill.
+        Launched launched = launch(prepared, options, jobName, (store, last, attempt) -> {
             if (last == null || last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
                 long n = last == null ? 0 : Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L);
-                parameters = runNumber(n + 1);
-            } else {
-                Recovery.makeRestartable(store, last);
-                parameters = last.getJobParameters();
+                return Decision.start(runNumber(n + 1));
             }
-            // Validation and repair runs do not feed the job's chunk meters: those count the backfill.
-            Job job = factory.create(store, wiring(spec.name(), spec.chunk().target(), lock, options.withMetrics(null), gates));
-            return store.operator().start(job, parameters);
-        } catch (SpecException | SQLException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("Spring Batch refused to run " + jobName + ": " + e.getMessage(), e);
+            return Decision.resume(last);
+        }, factory, null);
+        if (launched.result() != null) {
+            if (launched.result().outcome() == RunResult.Outcome.NOT_RUNNABLE) {
+                return null;
+            }
+            throw new IllegalStateException(launched.result().message());
         }
+        return launched.execution();
     }
 
     /** Connects a run to its stop signal, observers, gates and, when asked, meters and Batch observations. */
@@ -337,15 +429,15 @@ public final class Backfill implements AutoCloseable {
     }
 
     private BackfillJob.Wiring wiring(String job, java.time.Duration chunkTarget, RunnerLock lock, RunOptions options,
-                                      HealthGates gates) {
-        if (options.metrics() == null) {
+                                      HealthGates gates, MeterRegistry metrics) {
+        if (metrics == null) {
             return new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE,
                     ObservationRegistry.NOOP);
         }
-        JobMetrics meters = new JobMetrics(options.metrics(), job, states(options.metrics()), chunkTarget);
+        JobMetrics meters = new JobMetrics(metrics, job, states(metrics), chunkTarget);
         gates.onReadings(meters::readings);
         ObservationRegistry observations = ObservationRegistry.create();
-        observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(options.metrics()));
+        observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(metrics));
         return new BackfillJob.Wiring(lock, options.stop(), options.observer().and(meters), gates, meters, observations);
     }
 

@@ -27,6 +27,12 @@ public interface ChunkObserver {
                 first.chunkFailed(error, attempt);
                 other.chunkFailed(error, attempt);
             }
+
+            @Override
+            public void reconnecting(String why, int attempt, java.time.Duration limit) {
+                first.reconnecting(why, attempt, limit);
+                other.reconnecting(why, attempt, limit);
+            }
         };
     }
 
@@ -43,5 +49,9 @@ public interface ChunkObserver {
 
     /** A chunk failed with a transient error and will be retried ({@code attempt} counts from 1). */
     default void chunkFailed(String error, int attempt) {
+    }
+
+    /** The runner lost the database and tries to reconnect for up to {@code limit} ({@code attempt} from 1). */
+    default void reconnecting(String why, int attempt, java.time.Duration limit) {
     }
 }

@@ -18,6 +18,14 @@ public interface Transformer {
     List<String> writes();
 
     /**
+     * Called by preflight, before anything is written: a transformer that cannot work in this process (a key it
+     * needs is missing from the environment, say) throws {@link IllegalStateException} with a one-line reason, and
+     * the job is refused instead of failing at its first chunk.
+     */
+    default void ready() {
+    }
+
+    /**
      * @return the new value of each written column (a missing column keeps its value; null writes SQL NULL), or
      *         null to leave the row as it is
      */

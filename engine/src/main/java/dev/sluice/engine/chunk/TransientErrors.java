@@ -4,9 +4,11 @@ import java.sql.SQLException;
 import java.util.Set;
 
 /**
- * Which database errors are worth retrying: the ones that say "not now" rather than "never". Anything else
- * (a constraint violation, a type error, a trigger's exception) fails the job at once, with its checkpoint
- * intact, for a person to look at.
+ * Which database errors are worth retrying in place, on a new connection from the same runner: the ones that say
+ * "not now" rather than "never". A lost connection or a restarting server is not among them: the runner's lock went
+ * with it, so the runner reconnects and takes its lock again first ({@code control.Reconnection}). Anything else (a
+ * constraint violation, a type error, a trigger's exception) fails the job at once, with its checkpoint intact, for
+ * a person to look at.
  */
 public final class TransientErrors {
 
@@ -14,10 +16,7 @@ public final class TransientErrors {
             "40001",  // serialization_failure
             "40P01",  // deadlock_detected
             "55P03",  // lock_not_available: our lock_timeout
-            "57014",  // query_canceled: our statement_timeout
-            "57P01",  // admin_shutdown: the server is restarting
-            "57P02",  // crash_shutdown
-            "57P03"); // cannot_connect_now: the server is starting
+            "57014"); // query_canceled: our statement_timeout
 
     private TransientErrors() {
     }
@@ -26,7 +25,7 @@ public final class TransientErrors {
     public static SQLException find(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof SQLException e && e.getSQLState() != null
-                    && (RETRYABLE.contains(e.getSQLState()) || e.getSQLState().startsWith("08"))) {
+                    && RETRYABLE.contains(e.getSQLState())) {
                 return e;
             }
         }

@@ -33,7 +33,11 @@ public final class ControlPoller implements AutoCloseable {
                         LOG.info("job {}: {} requested", job, r.command().name().toLowerCase());
                     }
                 } catch (Exception e) {
-                    LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
+                    if (Reconnection.isLost(e)) {
+                        LOG.debug("job {}: cannot read operator requests while the database is away", job);
+                    } else {
+                        LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
+                    }
                 }
                 try {
                     Thread.sleep(EVERY.toMillis());

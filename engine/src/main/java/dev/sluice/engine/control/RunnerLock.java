@@ -62,31 +62,63 @@ public final class RunnerLock implements AutoCloseable {
         }
     }
 
+    /** The lock's session ended (the server restarted, the connection broke): another runner may take the job. */
+    public static final class Lost extends IllegalStateException {
+        Lost(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    // How long a liveness check may wait for the server before the lock counts as lost.
+    private static final int VALID_TIMEOUT_SECONDS = 5;
+
     /**
      * Makes sure the lock's session is alive, at most every few seconds.
      *
-     * @throws IllegalStateException if it is not: the lock is gone and the job must stop
+     * @throws Lost if it is not: the lock is gone and the job must stop
      */
     public void verify() {
         long now = System.nanoTime();
         if (now - verifiedAt < VERIFY_EVERY_NANOS) {
             return;
         }
-        try {
-            if (!connection.isValid(5)) {
-                throw new IllegalStateException("lost the runner lock of job " + job + " (its session ended)");
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("lost the runner lock of job " + job + ": " + e.getMessage(), e);
-        }
+        verifyNow();
         verifiedAt = now;
     }
 
+    /**
+     * Makes sure the lock's session is alive, now.
+     *
+     * @throws Lost if it is not
+     */
+    public void verifyNow() {
+        try {
+            if (!connection.isValid(VALID_TIMEOUT_SECONDS)) {
+                throw new Lost("lost the runner lock of job " + job + " (its session ended)", null);
+            }
+        } catch (SQLException e) {
+            throw new Lost("lost the runner lock of job " + job + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the lock's session is still there (checked now). */
+    public boolean isAlive() {
+        try {
+            verifyNow();
+            return true;
+        } catch (Lost e) {
+            return false;
+        }
+    }
+
+    /** Releases the lock; a lock whose session is already gone was released by PostgreSQL with it. */
     @Override
-    public void close() throws SQLException {
+    public void close() {
         try (connection; PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(" + KEY + ")")) {
             ps.setString(1, job);
             ps.execute();
+        } catch (SQLException e) {
+            // The session ended, and the lock with it.
         }
     }
 }

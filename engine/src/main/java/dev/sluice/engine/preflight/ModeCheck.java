@@ -118,6 +118,11 @@ final class ModeCheck {
         if (t == null) {
             throw new SpecException("transformer", "no transformer named '" + spec.transformer() + "' in this build");
         }
+        try {
+            t.ready();
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new SpecException("transformer", "'" + spec.transformer() + "' cannot run here: " + e.getMessage());
+        }
         Table table = keyset.table();
         List<Column> reads = new ArrayList<>();
         for (String r : t.reads()) {

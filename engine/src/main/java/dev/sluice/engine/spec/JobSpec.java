@@ -42,7 +42,7 @@ public record JobSpec(
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         throttle = throttle == null ? new Throttle(null, null) : throttle;
         health = health == null ? new Health(null, null, null, null) : health;
-        timeouts = timeouts == null ? new Timeouts(null, null) : timeouts;
+        timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         validate = validate == null ? List.of() : List.copyOf(validate);
         validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
     }
@@ -154,11 +154,22 @@ public record JobSpec(
         }
     }
 
-    /** Per-chunk {@code lock_timeout} and {@code statement_timeout}. */
-    public record Timeouts(Duration lock, Duration statement) {
+    /**
+     * Per-chunk {@code lock_timeout} and {@code statement_timeout}, and how long a runner that lost the database
+     * keeps trying to reconnect before the job fails.
+     */
+    public record Timeouts(Duration lock, Duration statement, Duration reconnect) {
+        // A second of waiting for a row lock is long for an application, short for a backfill: it gives way.
+        static final Duration DEFAULT_LOCK = Duration.ofSeconds(1);
+        // Chunks are sized to a fraction of a second; a statement that takes 30 s is stuck, not slow.
+        static final Duration DEFAULT_STATEMENT = Duration.ofSeconds(30);
+        // Covers a restart (seconds) and a managed failover (typically 20-60 s) behind the same URL.
+        static final Duration DEFAULT_RECONNECT = Duration.ofSeconds(60);
+
         public Timeouts {
-            lock = lock == null ? Duration.ofSeconds(1) : lock;
-            statement = statement == null ? Duration.ofSeconds(30) : statement;
+            lock = lock == null ? DEFAULT_LOCK : lock;
+            statement = statement == null ? DEFAULT_STATEMENT : statement;
+            reconnect = reconnect == null ? DEFAULT_RECONNECT : reconnect;
         }
     }
 

@@ -35,6 +35,7 @@ final class SpecChecks {
         }
         positive("timeouts.lock", spec.timeouts().lock());
         positive("timeouts.statement", spec.timeouts().statement());
+        positive("timeouts.reconnect", spec.timeouts().reconnect());
         positive("health.poll", spec.health().poll());
         positive("health.replica-lag.max", spec.health().replicaLag().max());
         checkRules(spec.validate());

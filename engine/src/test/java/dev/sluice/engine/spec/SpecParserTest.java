@@ -48,7 +48,7 @@ class SpecParserTest {
         assertThat(spec.throttle()).isEqualTo(new JobSpec.Throttle(0L, Duration.ZERO));
         assertThat(spec.health().replicaLag().max()).isEqualTo(Duration.ofSeconds(5));
         assertThat(spec.health().slotLag().maxBytes().bytes()).isEqualTo(1L << 30);
-        assertThat(spec.timeouts()).isEqualTo(new JobSpec.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        assertThat(spec.timeouts()).isEqualTo(new JobSpec.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(60)));
         assertThat(spec.validate()).containsExactly(new JobSpec.ValidationRule("email_lower", "lower(email)", null));
         assertThat(spec.schedule().window()).isEqualTo("01:00-05:00 UTC");
     }

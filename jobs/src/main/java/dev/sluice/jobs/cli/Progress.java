@@ -26,6 +26,7 @@ public final class Progress implements ChunkObserver {
     private long startedAt;
     private long drawnAt;
     private ChunkReport last;
+    private boolean reconnected;
 
     Progress(PrintStream out, boolean terminal) {
         this.out = out;
@@ -46,9 +47,19 @@ public final class Progress implements ChunkObserver {
         this.rowsAtStart = rowsDone;
         this.startedAt = System.nanoTime();
         this.drawnAt = startedAt;
-        if (rowsDone > 0) {
+        if (rowsDone > 0 && !reconnected) {
             out.printf(Locale.ROOT, "resuming from the checkpoint: %,d rows already done%n", rowsDone);
         }
+        reconnected = false;
+    }
+
+    /** The runner logs the loss in one line (a warning, also in serve); the bar starts a new line after it. */
+    @Override
+    public void reconnecting(String why, int attempt, java.time.Duration limit) {
+        if (last != null && terminal) {
+            out.println();
+        }
+        reconnected = true;
     }
 
     @Override

@@ -131,6 +131,7 @@ public class SluiceCommand implements Runnable {
         if (verbose && LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
             logback.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
             logback.getLogger("org.springframework.batch").setLevel(Level.ERROR);
+            logback.getLogger("org.springframework.transaction").setLevel(Level.ERROR);
         }
     }
 }

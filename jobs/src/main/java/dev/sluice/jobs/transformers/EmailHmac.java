@@ -47,10 +47,16 @@ public final class EmailHmac implements Transformer {
     }
 
     @Override
-    public Map<String, Object> transform(Row row) {
+    public void ready() {
         if (key == null || key.length < MIN_KEY_BYTES) {
-            throw new IllegalStateException(KEY_VARIABLE + " must hold a key of at least " + MIN_KEY_BYTES + " bytes");
+            throw new IllegalStateException(KEY_VARIABLE + " must hold a key of at least " + MIN_KEY_BYTES + " bytes"
+                    + (key == null ? " (it is not set)" : " (it holds " + key.length + ")"));
         }
+    }
+
+    @Override
+    public Map<String, Object> transform(Row row) {
+        ready();
         String email = row.text("email");
         Map<String, Object> out = new HashMap<>();
         out.put("email_hmac", email == null ? null : hmac(email.trim().toLowerCase(Locale.ROOT)));
