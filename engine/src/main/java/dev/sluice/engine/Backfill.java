@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -78,6 +77,7 @@ public final class Backfill implements AutoCloseable {
     private final Map<String, HikariDataSource> sources = new ConcurrentHashMap<>();
     private final StatusReader statusReader;
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
+    private final Map<MeterRegistry, Map<String, JobMetrics>> jobMetrics = new ConcurrentHashMap<>();
 
     public Backfill(DataSource dataSource) {
         this(dataSource, CheckpointStore.DEFAULT_SCHEMA);
@@ -156,34 +156,46 @@ public final class Backfill implements AutoCloseable {
      *                       unfinished job (without {@code force}); nothing has been written then
      */
     public RunResult run(JobSpec spec, RunOptions options) throws SQLException {
-        RunResult result = runBackfill(spec, options);
-        if (options.metrics() != null) {
-            states(options.metrics()).state(spec.name(), switch (result.outcome()) {
-                case COMPLETED, ALREADY_COMPLETE -> JobStatus.State.COMPLETED;
-                case STOPPED -> JobStatus.State.STOPPED;
-                case NOT_RUNNABLE -> JobStatus.State.NOT_STARTED;
-                default -> JobStatus.State.FAILED;
-            });
-        }
-        boolean validates = spec.validateAfterRun() && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
-        if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
-            return result.validated(validate(spec, options));
-        }
-        if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
-            JobStatus.Validation last = status(spec.name()).get(0).validation();
-            if (last != null && last.complete() && last.mismatches() > 0) {
-                return new RunResult(RunResult.Outcome.MISMATCHES, "job " + spec.name() + " is complete, but its last"
-                        + " validation found " + last.mismatches() + " mismatches (repair: run --only-mismatched)",
-                        result.rows(), result.written(), result.chunks(), result.seconds());
+        RunResult result;
+        try (Hold hold = new Hold(spec.name())) {
+            result = runBackfill(spec, options, hold);
+            boolean validates = spec.validateAfterRun() && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
+            if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
+                result = result.validated(validate(spec, options, hold));
+            } else if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
+                result = afterCompletion(spec, options, hold, result);
+            }
+        } finally {
+            if (options.metrics() != null) {
+                List<JobStatus> now = status(spec.name());
+                states(options.metrics()).state(spec.name(), now.isEmpty() ? JobStatus.State.NOT_STARTED : now.get(0).state());
             }
         }
         return result;
     }
 
-    private RunResult runBackfill(JobSpec spec, RunOptions options) throws SQLException {
+    /**
+     * A completed job run again: its verdict is its last validation after the run. One that never finished (the
+     * runner was stopped or died while validating) is finished now, so that nobody moves on without it.
+     */
+    private RunResult afterCompletion(JobSpec spec, RunOptions options, Hold hold, RunResult result) throws SQLException {
+        JobStatus status = status(spec.name()).get(0);
+        JobStatus.Validation last = status.validation();
+        if (status.state() != JobStatus.State.COMPLETED && (last == null || !last.complete() || last.mismatches() == 0)) {
+            return result.validated(validate(spec, options, hold));
+        }
+        if (last != null && last.complete() && last.mismatches() > 0) {
+            return new RunResult(RunResult.Outcome.MISMATCHES, "job " + spec.name() + " is complete, but its last"
+                    + " validation found " + last.mismatches() + " mismatches (repair: run --only-mismatched)",
+                    result.rows(), result.written(), result.chunks(), result.seconds());
+        }
+        return result;
+    }
+
+    private RunResult runBackfill(JobSpec spec, RunOptions options, Hold hold) throws SQLException {
         long started = System.nanoTime();
         Prepared prepared = plan(spec);
-        Launched launched = launch(prepared, options, spec.name(), (store, last, attempt) -> {
+        Launched launched = launch(hold, prepared, options, spec.name(), (store, last, attempt) -> {
             if (last == null) {
                 if (options.resumeOnly()) {
                     throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
@@ -197,7 +209,7 @@ public final class Backfill implements AutoCloseable {
                 return Decision.start(runNumber(Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER),
                         0L) + 1));
             }
-            if (!options.resumeOnly() && StopSignal.PAUSE.equals(stopReason(last))) {
+            if (!options.resumeOnly() && StopSignal.isPause(stopReason(last)) && attempt == 1) {
                 return Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is paused;"
                         + " continue it with 'resume " + spec.name() + "'"));
             }
@@ -223,11 +235,20 @@ public final class Backfill implements AutoCloseable {
      * the backfill, restartable (an unfinished validation continues), its result kept with the job.
      */
     public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
+        try (Hold hold = new Hold(spec.name())) {
+            return validate(spec, options, hold);
+        }
+    }
+
+    private ValidationResult validate(JobSpec spec, RunOptions options, Hold hold) throws SQLException {
         long started = System.nanoTime();
         Prepared prepared = plan(spec);
         RangeCheck validator = prepared.copyComparison() != null ? prepared.copyComparison() : validator(prepared);
         String jobName = BackfillJob.validationJob(spec.name());
-        JobExecution execution = launchAuxiliary(prepared, options, jobName, (store, wiring) ->
+        if (options.metrics() != null) {
+            states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
+        }
+        JobExecution execution = launchAuxiliary(hold, prepared, options, jobName, (store, wiring) ->
                 BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, BackfillJob.VALIDATE_STEP,
                         ChunkWriter.READ_ONLY, new ValidationLedger(validator))));
         if (execution == null) {
@@ -235,7 +256,7 @@ public final class Backfill implements AutoCloseable {
                     + "; validate it when it is done", List.of(), 0, 0, seconds(started));
         }
         StepExecution step = execution.getStepExecutions().stream().findFirst().orElse(null);
-        Checkpoint cp = step == null ? new Checkpoint(null, 0, 0, 0, 0, 0) : Checkpoint.from(step.getExecutionContext());
+        Checkpoint cp = step == null ? Checkpoint.NONE : Checkpoint.from(step.getExecutionContext());
         List<RuleResult> rules = step == null ? List.of() : ValidationLedger.results(step.getExecutionContext());
         boolean complete = execution.getStatus() == BatchStatus.COMPLETED;
         if (options.metrics() != null) {
@@ -251,6 +272,12 @@ public final class Backfill implements AutoCloseable {
      * comparison rules on {@code set} columns), in chunks, then validates again.
      */
     public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
+        try (Hold hold = new Hold(spec.name())) {
+            return repair(spec, options, hold);
+        }
+    }
+
+    private ValidationResult repair(JobSpec spec, RunOptions options, Hold hold) throws SQLException {
         List<String> differs = new ArrayList<>();
         for (JobSpec.ValidationRule r : spec.validate()) {
             if (r.check() == null && spec.set().containsKey(r.target())) {
@@ -265,8 +292,8 @@ public final class Backfill implements AutoCloseable {
                 spec.into(), spec.columns(), spec.transformer(), spec.source(), spec.chunk(), spec.throttle(), spec.health(),
                 spec.timeouts(), spec.validate(), spec.validateAfterRun(), spec.schedule());
         Prepared prepared = plan(repairing);
-        String jobName = spec.name() + ".repair";
-        JobExecution execution = launchAuxiliary(prepared, options, jobName, (store, wiring) ->
+        String jobName = BackfillJob.repairJob(spec.name());
+        JobExecution execution = launchAuxiliary(hold, prepared, options, jobName, (store, wiring) ->
                 BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, STEP, prepared.writer(),
                         ChunkLedger.NONE)));
         if (execution == null || execution.getStatus() != BatchStatus.COMPLETED) {
@@ -274,7 +301,7 @@ public final class Backfill implements AutoCloseable {
                     : result(execution, System.nanoTime()).message();
             return new ValidationResult(false, "repair of " + spec.name() + " did not finish: " + why, List.of(), 0, 0, 0);
         }
-        return validate(spec, options);
+        return validate(spec, options, hold);
     }
 
     private static Validator validator(Prepared prepared) {
@@ -322,21 +349,21 @@ public final class Backfill implements AutoCloseable {
      * to answer again, takes the lock again, and continues from the last committed checkpoint. Another runner that
      * took the lock meanwhile wins: this one returns NOT_RUNNABLE.
      */
-    private Launched launch(Prepared prepared, RunOptions options, String jobName, Decider decider, JobFactory factory,
-                            MeterRegistry metrics) throws SQLException {
+    private Launched launch(Hold hold, Prepared prepared, RunOptions options, String jobName, Decider decider,
+                            JobFactory factory, MeterRegistry metrics) throws SQLException {
         JobSpec spec = prepared.spec();
         Reconnection reconnection = new Reconnection(dataSource, spec.timeouts().reconnect(), options.stop(),
                 options.observer()::reconnecting);
         for (int attempt = 1; ; attempt++) {
             String lost;
             try {
-                RunnerLock lock = RunnerLock.tryAcquire(dataSource, spec.name());
+                RunnerLock lock = hold.lock();
                 if (lock == null) {
                     return new Launched(null, RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is "
                             + (reconnection.reconnects() > 0 ? "held by another runner since this one lost the database"
                             : "already running") + holder(spec.name())));
                 }
-                try (lock; HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
+                try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
                     try {
                         CheckpointStore store = CheckpointStore.open(dataSource, schema);
                         JobInstance instance = store.repository().getLastJobInstance(jobName);
@@ -378,6 +405,7 @@ public final class Backfill implements AutoCloseable {
                 }
                 lost = Reconnection.describe(e); // taking the lock found the database gone
             }
+            hold.release(); // its session died with the database; the next attempt takes the lock again
             try {
                 reconnection.await(lost);
             } catch (Reconnection.GaveUp e) {
@@ -404,10 +432,10 @@ public final class Backfill implements AutoCloseable {
     }
 
     /** Runs an auxiliary job of a spec under its runner lock: continues it if unfinished, else starts it anew. */
-    private JobExecution launchAuxiliary(Prepared prepared, RunOptions options, String jobName, JobFactory factory)
-            throws SQLException {
+    private JobExecution launchAuxiliary(Hold hold, Prepared prepared, RunOptions options, String jobName,
+                                         JobFactory factory) throws SQLException {
         // Validation and repair runs do not feed the job's chunk meters: those count the backfill.
-        Launched launched = launch(prepared, options, jobName, (store, last, attempt) -> {
+        Launched launched = launch(hold, prepared, options, jobName, (store, last, attempt) -> {
             if (last == null || last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
                 long n = last == null ? 0 : Objects.requireNonNullElse(last.getJobParameters().getLong(RUN_PARAMETER), 0L);
                 return Decision.start(runNumber(n + 1));
@@ -434,7 +462,11 @@ public final class Backfill implements AutoCloseable {
             return new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE,
                     ObservationRegistry.NOOP);
         }
-        JobMetrics meters = new JobMetrics(metrics, job, states(metrics), chunkTarget);
+        // One set of meters per job and registry, kept across runs: a meter registered again would be ignored,
+        // and a gauge would keep reading the first run's values (serve resumes jobs many times).
+        JobMetrics meters = jobMetrics.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(job, j -> new JobMetrics(metrics, j, states(metrics)));
+        meters.target(chunkTarget);
         gates.onReadings(meters::readings);
         ObservationRegistry observations = ObservationRegistry.create();
         observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(metrics));
@@ -475,10 +507,45 @@ public final class Backfill implements AutoCloseable {
 
     private String holder(String job) {
         try (Connection c = dataSource.getConnection()) {
-            OptionalInt pid = RunnerLock.holder(c, job);
-            return pid.isPresent() ? " (its lock is held by PostgreSQL backend pid " + pid.getAsInt() + ")" : "";
+            return RunnerLock.holder(c, job).map(r -> " (by " + (r.pid() == null ? "a runner" : "sluice pid " + r.pid()
+                    + (r.host() == null ? "" : " on " + r.host())) + ", PostgreSQL backend pid " + r.backendPid() + ")")
+                    .orElse("");
         } catch (SQLException e) {
             return "";
+        }
+    }
+
+    /**
+     * The job's runner lock for one call of a verb: taken at the first launch, held from the backfill's last chunk
+     * into its validation (so that no other runner, and no reader of its status, finds the job between the two),
+     * dropped when the database is lost and taken again after the reconnect.
+     */
+    private final class Hold implements AutoCloseable {
+        private final String job;
+        private RunnerLock lock;
+
+        Hold(String job) {
+            this.job = job;
+        }
+
+        /** The lock, taken now if not held; null if another runner holds it. */
+        RunnerLock lock() throws SQLException {
+            if (lock == null) {
+                lock = RunnerLock.tryAcquire(dataSource, job);
+            }
+            return lock;
+        }
+
+        void release() {
+            if (lock != null) {
+                lock.close();
+                lock = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            release();
         }
     }
 
@@ -547,7 +614,7 @@ public final class Backfill implements AutoCloseable {
     private static Checkpoint checkpoint(JobExecution execution) {
         return execution.getStepExecutions().stream().filter(s -> STEP.equals(s.getStepName())).findFirst()
                 .map(s -> Checkpoint.from(s.getExecutionContext()))
-                .orElse(new Checkpoint(null, 0, 0, 0, 0, 0));
+                .orElse(Checkpoint.NONE);
     }
 
     private static double seconds(long started) {

@@ -1,6 +1,7 @@
 package dev.sluice.engine;
 
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -14,10 +15,16 @@ import dev.sluice.engine.control.JobStatus;
 import org.springframework.batch.core.job.JobExecution;
 
 /**
- * Operators' requests to a job from any process: a running job gets them through the control mailbox and takes
- * them within a chunk; a job that is not running can only be cancelled, which is recorded at once.
+ * Operators' requests to a job from any process. A running job gets them through the control mailbox and takes
+ * them within a chunk; the reply says the state the job reached. A job that is not running can be cancelled (if
+ * unfinished), which is recorded at once, or tuned (if resumable): the new throttle waits in the mailbox for the
+ * runner that resumes it.
  */
 final class OperatorControl {
+
+    // After the runner lets go of the job, its last execution's status is written a moment later at most.
+    private static final Duration SETTLE = Duration.ofSeconds(5);
+    private static final long POLL_MILLIS = 100;
 
     /** Reads job states (Backfill's status). */
     @FunctionalInterface
@@ -36,44 +43,74 @@ final class OperatorControl {
     }
 
     /**
-     * Asks job {@code name} to pause, cancel or change its throttle. A running job takes the request within a
-     * chunk; this waits up to {@code wait} for it to be taken. A job that is not running can only be cancelled
-     * (if unfinished): it is marked so at once.
+     * Asks job {@code name} to pause, cancel or change its throttle, and waits up to {@code wait} for a running job
+     * to take the request.
      *
      * @return what happened, in one line; {@code ok} false when the request does not apply now
      */
-    Backfill.ControlResult control(String name, ControlMailbox.Request request, java.time.Duration wait, String by)
+    Backfill.ControlResult control(String name, ControlMailbox.Request request, Duration wait, String by)
             throws SQLException, InterruptedException {
-        List<JobStatus> statuses = status.read(name);
-        JobStatus before = statuses.isEmpty() ? JobStatus.notStarted(name, null) : statuses.get(0);
+        JobStatus before = read(name);
         String verb = request.command().name().toLowerCase();
-        if (before.runnerPid() == null) {
-            if (request.command() == ControlMailbox.Command.CANCEL && (before.state() == JobStatus.State.FAILED
-                    || before.state() == JobStatus.State.STOPPED || before.state() == JobStatus.State.PAUSED)) {
-                CheckpointStore store = CheckpointStore.open(dataSource, schema);
-                JobExecution last = store.repository().getLastJobExecution(store.repository().getLastJobInstance(name));
-                Recovery.makeRestartable(store, last);
-                try {
-                    store.operator().abandon(store.repository().getJobExecution(last.getId()));
-                } catch (Exception e) {
-                    throw new IllegalStateException("cannot cancel job " + name + ": " + e.getMessage(), e);
-                }
+        boolean resumable = before.state() == JobStatus.State.FAILED || before.state() == JobStatus.State.STOPPED
+                || before.state() == JobStatus.State.PAUSED;
+        if (!before.running()) {
+            if (request.command() == ControlMailbox.Command.CANCEL && resumable) {
+                cancelNow(name);
                 return new Backfill.ControlResult(true, "job " + name + " cancelled (it was " + before.state() + ")");
             }
-            return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to " + verb);
+            if (request.command() == ControlMailbox.Command.TUNE && resumable) {
+                BatchSchema.ensure(dataSource, schema);
+                new ControlMailbox(dataSource, schema).send(name, request, by);
+                return new Backfill.ControlResult(true, "job " + name + " is " + before.state() + "; the new throttle"
+                        + " applies when it resumes");
+            }
+            return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to "
+                    + verb);
         }
         BatchSchema.ensure(dataSource, schema);
         ControlMailbox mailbox = new ControlMailbox(dataSource, schema);
         mailbox.send(name, request, by);
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
-            JobStatus now = status.read(name).get(0);
-            if (request.command() == ControlMailbox.Command.TUNE ? !mailbox.pending(name) : now.runnerPid() == null) {
-                return new Backfill.ControlResult(true, "job " + name + ": " + verb + " taken" + (request.command()
-                        == ControlMailbox.Command.TUNE ? "" : "; now " + now.state()));
+            if (request.command() == ControlMailbox.Command.TUNE) {
+                if (!mailbox.pending(name)) {
+                    return new Backfill.ControlResult(true, "job " + name + ": tune taken");
+                }
+            } else if (!read(name).running()) {
+                return new Backfill.ControlResult(true, "job " + name + ": " + verb + " taken; now " + settled(name));
             }
-            Thread.sleep(100);
+            Thread.sleep(POLL_MILLIS);
         }
-        return new Backfill.ControlResult(true, "job " + name + ": " + verb + " requested; the runner takes it after its current chunk");
+        return new Backfill.ControlResult(true, "job " + name + ": " + verb + " requested; the runner takes it after its"
+                + " current chunk");
+    }
+
+    /** The state the job ends in once its runner has let go (its status row is written just before or after). */
+    private JobStatus.State settled(String name) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        JobStatus now = read(name);
+        while (System.nanoTime() < deadline && (now.running() || now.state() == JobStatus.State.FAILED && now.lastError()
+                != null && now.lastError().startsWith("the runner ended without recording it"))) {
+            Thread.sleep(POLL_MILLIS);
+            now = read(name);
+        }
+        return now.state();
+    }
+
+    private JobStatus read(String name) throws SQLException {
+        List<JobStatus> statuses = status.read(name);
+        return statuses.isEmpty() ? JobStatus.notStarted(name, null) : statuses.get(0);
+    }
+
+    private void cancelNow(String name) throws SQLException {
+        CheckpointStore store = CheckpointStore.open(dataSource, schema);
+        JobExecution last = store.repository().getLastJobExecution(store.repository().getLastJobInstance(name));
+        Recovery.makeRestartable(store, last);
+        try {
+            store.operator().abandon(store.repository().getJobExecution(last.getId()));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot cancel job " + name + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -206,6 +206,56 @@ class BackfillTest {
     }
 
     @Test
+    void statusSaysValidatingUntilThePostRunValidationHasItsVerdict() throws Exception {
+        // Validation is throttled like the backfill (its own rate, by default the job's): it takes a while.
+        JobSpec spec = spec("throttle: { rows-per-second: 10000 }\n"
+                + "validate: [ { target: email_lower, source: lower(email) } ]\n");
+        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CompletableFuture<RunResult> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return backfill.run(spec, RunOptions.defaults());
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (!run.isDone()) {
+            JobStatus s = backfill.status("items-lower").isEmpty() ? null : backfill.status("items-lower").get(0);
+            if (s != null && !run.isDone()) {
+                seen.add(s.state() + (s.validation() == null ? "" : " checked " + s.validation().rowsChecked()));
+            }
+            Thread.sleep(20);
+        }
+        assertThat(run.get().outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(seen).as("states seen while the runner ran").anyMatch(x -> x.startsWith("VALIDATING"))
+                .noneMatch(x -> x.startsWith("COMPLETED"));
+        assertThat(backfill.status("items-lower").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
+    }
+
+    @Test
+    void aCompletedJobWhoseValidationWasStoppedIsNotCompletedAndRunFinishesTheValidation() throws Exception {
+        JobSpec spec = spec("validate: [ { target: email_lower, source: lower(email) } ]\n");
+        StopSignal stop = new StopSignal();
+        AtomicInteger chunks = new AtomicInteger();
+        // 15 backfill chunks, then the validation's: stop in the middle of the validation.
+        RunResult stopped = backfill.run(spec, RunOptions.defaults().withStop(stop).withObserver(r -> {
+            if (chunks.incrementAndGet() == 18) {
+                stop.request("test");
+            }
+        }));
+        assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
+        JobStatus status = backfill.status("items-lower").get(0);
+        assertThat(status.state()).isEqualTo(JobStatus.State.STOPPED);
+        assertThat(status.lastError()).contains("validation stopped");
+        assertThat(status.validation().complete()).isFalse();
+
+        RunResult again = backfill.run(spec, RunOptions.defaults());
+        assertThat(again.outcome()).isEqualTo(RunResult.Outcome.ALREADY_COMPLETE);
+        assertThat(again.validation()).isNotNull();
+        assertThat(again.validation().clean()).isTrue();
+        assertThat(backfill.status("items-lower").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
+    }
+
+    @Test
     void preflightFailuresNameTheFieldAndWriteNothing() {
         AtomicBoolean any = new AtomicBoolean();
         String[][] cases = {

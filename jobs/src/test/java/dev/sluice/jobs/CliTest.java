@@ -175,6 +175,23 @@ class CliTest {
     }
 
     @Test
+    void everyVerbWorksFromARecordedJobsNameAloneRepairIncluded() throws Exception {
+        Path file = write("users-checked", "set: { email_lower: lower(email) }\n"
+                + "validate: [ { target: email_lower, source: lower(email) } ]\n");
+        assertThat(sluice("run", "users-checked").exitCode()).isZero();
+        Files.delete(file);
+        db.exec("UPDATE users SET email_lower = 'wrong' WHERE id % 100 = 0");
+
+        Cli.Result validate = sluice("validate", "users-checked");
+        assertThat(validate.exitCode()).as(validate.err()).isEqualTo(3);
+        Cli.Result repair = sluice("run", "users-checked", "--only-mismatched");
+        assertThat(repair.exitCode()).as(repair.out() + repair.err()).isZero();
+        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
+        assertThat(sluice("plan", "users-checked").exitCode()).isZero();
+        assertThat(sluice("status", "users-checked").out()).contains("COMPLETED");
+    }
+
+    @Test
     void passwordsNeverReachTheOutput() {
         Cli.Result run = Cli.run("run", "users-lower", "--config", dir.toString(), "--jdbc-url",
                 url + "?password=s3cret-pw", "--user", "postgres");

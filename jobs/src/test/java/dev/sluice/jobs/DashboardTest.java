@@ -53,7 +53,14 @@ class DashboardTest {
         }
         queried.add("sluice_job_state"); // the job variable's label_values
 
+        // The job's name travels as the label "backfill": a "job" label would be renamed "exported_job" by every
+        // ordinary scrape, since Prometheus sets its own.
+        String everything = String.join("\n", exprs) + "\n" + Files.readString(CONFIG.resolve("prometheus/alerts.yml"))
+                + "\n" + dashboard.findValues("legendFormat").stream().map(JsonNode::asString).reduce("", String::concat);
+        assertThat(everything).doesNotContainPattern("\\bjob\\b").contains("backfill");
+
         String scrape = scrapeAfterARun();
+        assertThat(scrape).contains("sluice_rows_total{backfill=\"dash\"}").doesNotContain("job=\"");
         Set<String> exported = new TreeSet<>(names(scrape));
         assertThat(exported).containsAll(queried);
         assertThat(queried).contains("sluice_rows_total", "sluice_chunk_duration_seconds_bucket",
@@ -84,7 +91,7 @@ class DashboardTest {
                     """), RunOptions.defaults().withMetrics(registry));
         }
         // No replica streams from the test server: feed the replica gauges a reading as a poll would.
-        new JobMetrics(registry, "dash", new JobStateMetrics(registry), java.time.Duration.ofMillis(250)).readings(List.of(
+        new JobMetrics(registry, "dash-replicas", new JobStateMetrics(registry)).readings(List.of(
                 new Reading("replica standby1", "replay lag", 1.5, 5, false),
                 new Reading("replica standby1", "replay lag", 4096, 1 << 20, true)));
         return registry.scrape();

@@ -47,17 +47,17 @@ class MetricsTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(scrape.statusCode()).isEqualTo(200);
             String text = scrape.body();
-            assertThat(value(text, "sluice_rows_total{job=\"metered\"}")).isEqualTo(6000);
-            assertThat(value(text, "sluice_chunks_total{job=\"metered\",outcome=\"committed\"}")).isEqualTo(12);
-            assertThat(value(text, "sluice_chunk_duration_seconds_count{job=\"metered\"}")).isEqualTo(12);
-            assertThat(text).contains("sluice_chunk_duration_seconds_bucket{job=\"metered\",le=");
-            assertThat(value(text, "sluice_chunk_rows{job=\"metered\"}")).isEqualTo(500);
-            assertThat(value(text, "sluice_progress_ratio{job=\"metered\"}")).isEqualTo(1.0);
-            assertThat(value(text, "sluice_eta_seconds{job=\"metered\"}")).isEqualTo(0);
-            assertThat(value(text, "sluice_throttle_seconds_total{job=\"metered\",reason=\"rate\"}")).isGreaterThan(0.1);
-            assertThat(value(text, "sluice_validation_mismatches{job=\"metered\",rule=\"v\"}")).isEqualTo(0);
-            assertThat(value(text, "sluice_job_state{job=\"metered\",state=\"COMPLETED\"}")).isEqualTo(1);
-            assertThat(value(text, "sluice_job_state{job=\"metered\",state=\"RUNNING\"}")).isEqualTo(0);
+            assertThat(value(text, "sluice_rows_total{backfill=\"metered\"}")).isEqualTo(6000);
+            assertThat(value(text, "sluice_chunks_total{backfill=\"metered\",outcome=\"committed\"}")).isEqualTo(12);
+            assertThat(value(text, "sluice_chunk_duration_seconds_count{backfill=\"metered\"}")).isEqualTo(12);
+            assertThat(text).contains("sluice_chunk_duration_seconds_bucket{backfill=\"metered\",le=");
+            assertThat(value(text, "sluice_chunk_rows{backfill=\"metered\"}")).isEqualTo(500);
+            assertThat(value(text, "sluice_progress_ratio{backfill=\"metered\"}")).isEqualTo(1.0);
+            assertThat(value(text, "sluice_eta_seconds{backfill=\"metered\"}")).isEqualTo(0);
+            assertThat(value(text, "sluice_throttle_seconds_total{backfill=\"metered\",reason=\"rate\"}")).isGreaterThan(0.1);
+            assertThat(value(text, "sluice_validation_mismatches{backfill=\"metered\",rule=\"v\"}")).isEqualTo(0);
+            assertThat(value(text, "sluice_job_state{backfill=\"metered\",state=\"COMPLETED\"}")).isEqualTo(1);
+            assertThat(value(text, "sluice_job_state{backfill=\"metered\",state=\"RUNNING\"}")).isEqualTo(0);
             // Spring Batch's own observations are on too.
             assertThat(text).contains("spring_batch_job");
         }

@@ -59,7 +59,7 @@ class OperatorControlTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             List<JobStatus> s = new Backfill(ds).status("slow");
-            if (!s.isEmpty() && s.get(0).chunks() >= 3 && s.get(0).runnerPid() != null) {
+            if (!s.isEmpty() && s.get(0).chunks() >= 3 && s.get(0).running()) {
                 return p;
             }
             assertThat(p.isAlive()).as("runner alive").isTrue();
@@ -81,12 +81,36 @@ class OperatorControlTest {
 
         JobStatus paused = new Backfill(ds).status("slow").get(0);
         assertThat(paused.state()).isEqualTo(JobStatus.State.PAUSED);
+        assertThat(paused.stopReason()).isEqualTo("paused by an operator");
         assertThat(db.count("SELECT count(*) FROM c WHERE n = 1")).isEqualTo(paused.rowsProcessed()).isLessThan(30000);
         assertThat(Cli.run(args("run", "slow")).exitCode()).as("a paused job is not runnable").isEqualTo(4);
 
+        // Lowering (here: lifting) the rate of a paused job before resuming it: the resumed runner takes it at once.
+        Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
+        assertThat(tune.exitCode()).as(tune.err()).isZero();
+        assertThat(tune.out()).contains("is PAUSED; the new throttle applies when it resumes");
+        long resumedAt = System.nanoTime();
         Cli.Result resumed = Cli.run(args("resume", "slow"));
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+        assertThat((System.nanoTime() - resumedAt) / 1e9).as("unthrottled, the rest takes far less than at 3,000 rows/s")
+                .isLessThan(30000.0 / 3000 - paused.rowsProcessed() / 3000.0);
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void statusNamesTheRunnersProcessAndItsDatabaseSession() throws Exception {
+        Process runner = runner("pid.log");
+        try {
+            Cli.Result status = Cli.run(args("status", "slow", "--json"));
+            java.util.Map<String, Object> json = tools.jackson.databind.json.JsonMapper.builder().build()
+                    .readValue(status.out(), new tools.jackson.core.type.TypeReference<>() { });
+            assertThat(((Number) json.get("runnerPid")).longValue()).isEqualTo(runner.pid());
+            assertThat(json.get("runnerHost")).isNotNull();
+            assertThat(((Number) json.get("runnerBackendPid")).intValue()).isPositive();
+        } finally {
+            runner.destroyForcibly().waitFor();
+        }
     }
 
     @Test

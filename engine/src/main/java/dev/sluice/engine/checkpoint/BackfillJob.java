@@ -59,6 +59,11 @@ public final class BackfillJob {
         return name + ".validate";
     }
 
+    /** The name of the job that repairs job {@code name} where validation found mismatches. */
+    public static String repairJob(String name) {
+        return name + ".repair";
+    }
+
     /** The backfill of a prepared spec. */
     public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring) {
         return assemble(store, prepared, wiring, new Work(prepared.spec().name(), STEP, prepared.writer(), ChunkLedger.NONE));
@@ -86,6 +91,7 @@ public final class BackfillJob {
                         ExecutionContext ec = stepExecution.getExecutionContext();
                         Checkpoint start = Checkpoint.from(ec).startingExecution(sizer.rows());
                         start.writeTo(ec);
+                        RateSamples.start(ec, System.currentTimeMillis(), 0, 0);
                         Checkpoint.recordError(ec, null);
                         Checkpoint.recordStop(ec, null);
                         poller[0] = new ControlPoller(mailbox, spec.name(), wiring.stop(), request -> {

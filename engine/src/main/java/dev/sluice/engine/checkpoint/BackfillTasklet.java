@@ -102,6 +102,8 @@ public final class BackfillTasklet implements Tasklet {
             contribution.incrementWriteCount(written);
             afterCommit(range, written, started, next);
             next.writeTo(ec);
+            RateSamples.record(ec, System.currentTimeMillis(), next.rows() - next.rowsAtStart(),
+                    next.written() - next.writtenAtStart());
             return RepeatStatus.CONTINUABLE;
         } catch (SQLException e) {
             throw new ChunkFailedException(range, e);

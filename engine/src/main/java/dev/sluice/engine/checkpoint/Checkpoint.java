@@ -18,10 +18,15 @@ import tools.jackson.databind.json.JsonMapper;
  * @param rows        rows in the committed key ranges (what progress and rates count)
  * @param written     rows the writes changed (can be fewer: the spec's {@code where} filters)
  * @param chunks      committed chunks
- * @param rowsAtStart {@code rows} when the current execution began, for its rate
- * @param chunkRows   the chunk size the runner is using
+ * @param rowsAtStart    {@code rows} when the current execution began, for its rate
+ * @param writtenAtStart {@code written} when the current execution began
+ * @param chunkRows      the chunk size the runner is using
  */
-public record Checkpoint(Key lastKey, long rows, long written, long chunks, long rowsAtStart, int chunkRows) {
+public record Checkpoint(Key lastKey, long rows, long written, long chunks, long rowsAtStart, long writtenAtStart,
+                         int chunkRows) {
+
+    /** Before the first chunk. */
+    public static final Checkpoint NONE = new Checkpoint(null, 0, 0, 0, 0, 0, 0);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String LAST_KEY = "sluice.lastKey";
@@ -29,6 +34,7 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
     private static final String WRITTEN = "sluice.written";
     private static final String CHUNKS = "sluice.chunks";
     private static final String ROWS_AT_START = "sluice.rowsAtStart";
+    private static final String WRITTEN_AT_START = "sluice.writtenAtStart";
     private static final String CHUNK_ROWS = "sluice.chunkRows";
     private static final String LAST_ERROR = "sluice.lastError";
     private static final String STOP_REASON = "sluice.stopReason";
@@ -37,18 +43,18 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
         String key = ec.containsKey(LAST_KEY) ? ec.getString(LAST_KEY) : null;
         return new Checkpoint(key == null ? null : new Key(JSON.readValue(key, new TypeReference<List<String>>() { })),
                 ec.getLong(ROWS, 0), ec.getLong(WRITTEN, 0), ec.getLong(CHUNKS, 0), ec.getLong(ROWS_AT_START, 0),
-                ec.getInt(CHUNK_ROWS, 0));
+                ec.getLong(WRITTEN_AT_START, 0), ec.getInt(CHUNK_ROWS, 0));
     }
 
     /** The checkpoint after {@code range} commits. */
     public Checkpoint after(KeyRange range, long rowsWritten, int nextChunkRows) {
         return new Checkpoint(range.hi(), rows + range.rows(), written + rowsWritten, chunks + 1, rowsAtStart,
-                nextChunkRows);
+                writtenAtStart, nextChunkRows);
     }
 
     /** The same checkpoint, as the start of a new execution. */
     public Checkpoint startingExecution(int chunkRows) {
-        return new Checkpoint(lastKey, rows, written, chunks, rows, chunkRows);
+        return new Checkpoint(lastKey, rows, written, chunks, rows, written, chunkRows);
     }
 
     public void writeTo(ExecutionContext ec) {
@@ -59,6 +65,7 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
         ec.putLong(WRITTEN, written);
         ec.putLong(CHUNKS, chunks);
         ec.putLong(ROWS_AT_START, rowsAtStart);
+        ec.putLong(WRITTEN_AT_START, writtenAtStart);
         ec.putInt(CHUNK_ROWS, chunkRows);
     }
 

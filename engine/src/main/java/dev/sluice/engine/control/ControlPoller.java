@@ -20,7 +20,24 @@ public final class ControlPoller implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
+    /**
+     * Starts polling. Requests already waiting are taken first, before the first chunk: a throttle tuned while the
+     * job was paused or stopped applies from its first chunk; a pause or cancel left behind by a runner that died
+     * before taking it is dropped (the operator who resumes the job now means it to run).
+     */
     public ControlPoller(ControlMailbox mailbox, String job, StopSignal stop, Consumer<ControlMailbox.Request> tune) {
+        try {
+            for (ControlMailbox.Request r : mailbox.take(job)) {
+                if (r.command() == ControlMailbox.Command.TUNE) {
+                    tune.accept(r);
+                    LOG.info("job {}: throttle tuned while it was not running applies now", job);
+                } else {
+                    LOG.info("job {}: dropping a {} request that no runner took", job, r.command().name().toLowerCase());
+                }
+            }
+        } catch (Exception e) {
+            LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
+        }
         this.thread = new Thread(() -> {
             while (running) {
                 try {

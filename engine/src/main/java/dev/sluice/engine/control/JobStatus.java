@@ -6,14 +6,17 @@ import java.util.List;
  * A job's state as {@code status} reports it, read from the JobRepository (so from any process).
  *
  * @param lastKey        the checkpoint's key values, or empty before the first chunk
- * @param rowsPerSecond  of the current (or last) execution
- * @param etaSeconds     while running, from the rate and the planner's estimate; null otherwise
+ * @param rowsPerSecond  rows written per second: over the last minute while running, over the last execution when
+ *                       it has ended
+ * @param etaSeconds     while running, from the recent rate over the key ranges and the planner's estimate; null
+ *                       otherwise
  * @param throttleReason why no chunk is starting, while throttled; null otherwise
- * @param runnerPid      PostgreSQL backend pid of the runner's lock session, while one runs
+ * @param stopReason     why the last execution stopped or paused (an operator, a signal, a closed window), or null
+ * @param runner         the process running the job now, or null
  */
-public record JobStatus(String job, State state, long rowsProcessed, long rowsWritten, long rowsEstimated,
-                        long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds, int chunkRows,
-                        String throttleReason, String lastError, String table, Integer runnerPid,
+public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
+                        long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
+                        int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
                         Validation validation) {
 
     /**
@@ -25,7 +28,33 @@ public record JobStatus(String job, State state, long rowsProcessed, long rowsWr
     public record Validation(boolean complete, long rowsChecked, long mismatches, String at) {
     }
 
-    public enum State { NOT_STARTED, RUNNING, THROTTLED, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED }
+    /**
+     * Who runs the job: the runner's operating-system process, and the PostgreSQL backend that holds its lock.
+     *
+     * @param pid  the runner's process id on {@code host}, or null if it cannot be seen (another role's session)
+     * @param host the runner's host name, or null
+     */
+    public record Runner(Long pid, String host, int backendPid) {
+    }
+
+    public enum State {
+        NOT_STARTED, RUNNING, THROTTLED, VALIDATING, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED;
+
+        /** Whether a runner is working on the job in this state. */
+        public boolean active() {
+            return this == RUNNING || this == THROTTLED || this == VALIDATING;
+        }
+    }
+
+    /** Whether a runner holds the job now. */
+    public boolean running() {
+        return runner != null;
+    }
+
+    /** The runner's process id, or null when no runner holds the job (or its process cannot be seen). */
+    public Long runnerPid() {
+        return runner == null ? null : runner.pid();
+    }
 
     /** Progress in [0, 1], from the estimate; 1 once completed. */
     public double progress() {
@@ -37,6 +66,7 @@ public record JobStatus(String job, State state, long rowsProcessed, long rowsWr
 
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
-        return new JobStatus(job, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, table, null, null);
+        return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
+                null);
     }
 }

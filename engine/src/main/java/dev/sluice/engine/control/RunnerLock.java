@@ -4,7 +4,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.OptionalInt;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -30,6 +34,12 @@ public final class RunnerLock implements AutoCloseable {
         this.job = job;
     }
 
+    // The lock's session names its process, so that status (and a DBA's pg_stat_activity) shows who runs the job:
+    // "sluice runner pid=4242 host=batch-1", within application_name's 63 bytes.
+    private static final String NAME_PREFIX = "sluice runner pid=";
+    private static final Pattern NAME = Pattern.compile("sluice runner pid=(\\d+)(?: host=(\\S+))?");
+    private static final int MAX_APPLICATION_NAME = 63;
+
     /** @return the lock, or null if another session holds it */
     public static RunnerLock tryAcquire(DataSource dataSource, String job) throws SQLException {
         Connection c = dataSource.getConnection();
@@ -38,6 +48,7 @@ public final class RunnerLock implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (rs.getBoolean(1)) {
+                    name(c);
                     return new RunnerLock(c, job);
                 }
             }
@@ -49,15 +60,36 @@ public final class RunnerLock implements AutoCloseable {
         return null;
     }
 
-    /** The backend pid of the session that holds the job's lock, if any. */
-    public static OptionalInt holder(Connection c, String job) throws SQLException {
-        String sql = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
-                + " AND ((classid::bigint << 32) | objid::bigint) = " + KEY + " AND database = ("
+    private static void name(Connection c) throws SQLException {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = null;
+        }
+        String name = NAME_PREFIX + ProcessHandle.current().pid() + (host == null ? "" : " host=" + host);
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('application_name', ?, false)")) {
+            ps.setString(1, name.length() > MAX_APPLICATION_NAME ? name.substring(0, MAX_APPLICATION_NAME) : name);
+            ps.execute();
+        }
+    }
+
+    /** The runner that holds the job's lock, if any: its backend, and the process its session names. */
+    public static Optional<JobStatus.Runner> holder(Connection c, String job) throws SQLException {
+        String sql = "SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+                + " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+                + " AND ((l.classid::bigint << 32) | l.objid::bigint) = " + KEY + " AND l.database = ("
                 + "SELECT oid FROM pg_database WHERE datname = current_database())";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? OptionalInt.of(rs.getInt(1)) : OptionalInt.empty();
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Matcher m = NAME.matcher(String.valueOf(rs.getString(2)));
+                boolean named = m.matches();
+                return Optional.of(new JobStatus.Runner(named ? Long.valueOf(m.group(1)) : null,
+                        named ? m.group(2) : null, rs.getInt(1)));
             }
         }
     }
@@ -117,6 +149,9 @@ public final class RunnerLock implements AutoCloseable {
         try (connection; PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(" + KEY + ")")) {
             ps.setString(1, job);
             ps.execute();
+            try (PreparedStatement reset = connection.prepareStatement("RESET application_name")) {
+                reset.execute(); // back to the pool's own name
+            }
         } catch (SQLException e) {
             // The session ended, and the lock with it.
         }

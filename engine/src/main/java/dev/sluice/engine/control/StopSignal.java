@@ -12,6 +12,16 @@ public final class StopSignal {
     public static final String PAUSE = "paused by an operator";
     /** The reason an operator's {@code sluice cancel} gives. */
     public static final String CANCEL = "cancelled by an operator";
+    /**
+     * The reason {@code serve} gives when a job's window closes: PAUSED like an operator's pause, but the scheduler
+     * resumes it when the window opens again. An operator's pause holds until an operator resumes.
+     */
+    public static final String WINDOW = "paused: its schedule's window closed";
+
+    /** Whether a job that stopped for {@code reason} is PAUSED (rather than STOPPED). */
+    public static boolean isPause(String reason) {
+        return PAUSE.equals(reason) || WINDOW.equals(reason);
+    }
 
     private final AtomicReference<String> reason = new AtomicReference<>();
 

@@ -20,7 +20,9 @@ import io.micrometer.core.instrument.Timer;
  * {@code sluice_rows_total}, {@code sluice_chunks_total{outcome}}, {@code sluice_chunk_duration_seconds}
  * (histogram), {@code sluice_chunk_rows}, {@code sluice_progress_ratio}, {@code sluice_eta_seconds},
  * {@code sluice_throttle_seconds_total{reason}}, {@code sluice_replica_lag_seconds{replica}},
- * {@code sluice_replica_lag_bytes{replica}}; all tagged {@code job} but the replica gauges.
+ * {@code sluice_replica_lag_bytes{replica}}; all tagged {@code backfill} (the job's name) but the replica gauges.
+ * The tag is not {@code job}: Prometheus's own {@code job} target label would rename it {@code exported_job} on an
+ * ordinary scrape. One instance per job and registry, registered once and reused by every run of the job.
  */
 public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
@@ -43,40 +45,47 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     private long startedNanos;
     private final JobStateMetrics states;
 
-    /** @param chunkTarget the spec's chunk target, shown beside the chunk durations */
-    public JobMetrics(MeterRegistry registry, String job, JobStateMetrics states, java.time.Duration chunkTarget) {
+    /** The tag that carries the job's name on every job meter. */
+    public static final String TAG = "backfill";
+
+    public JobMetrics(MeterRegistry registry, String job, JobStateMetrics states) {
         this.registry = registry;
         this.job = job;
         this.states = states;
-        this.rows = Counter.builder("sluice.rows").description("rows in committed key ranges").tag("job", job)
+        this.rows = Counter.builder("sluice.rows").description("rows in committed key ranges").tag(TAG, job)
                 .register(registry);
         this.committed = chunks("committed");
         this.failed = chunks("failed");
         this.duration = Timer.builder("sluice.chunk.duration").description("chunk duration, finding to commit")
-                .tag("job", job).publishPercentileHistogram().register(registry);
+                .tag(TAG, job).publishPercentileHistogram().register(registry);
         Gauge.builder("sluice.chunk.rows", chunkRows, AtomicLong::get).description("rows of the last chunk")
-                .tag("job", job).strongReference(true)
+                .tag(TAG, job).strongReference(true)
                     .register(registry);
         Gauge.builder("sluice.progress.ratio", progressPermille, p -> p.get() / 1000.0)
-                .description("rows done over the estimate").tag("job", job)
+                .description("rows done over the estimate").tag(TAG, job)
                 .strongReference(true).register(registry);
-        targetMillis.set(chunkTarget.toMillis());
         Gauge.builder("sluice.chunk.target", targetMillis, t -> t.get() / 1000.0).baseUnit("seconds")
-                .description("the duration chunks are sized toward").tag("job", job).strongReference(true)
+                .description("the duration chunks are sized toward").tag(TAG, job).strongReference(true)
                 .register(registry);
         Gauge.builder("sluice.eta", etaSeconds, AtomicLong::get).baseUnit("seconds")
-                .description("estimated seconds to completion, -1 when unknown").tag("job", job)
+                .description("estimated seconds to completion, -1 when unknown").tag(TAG, job)
                 .strongReference(true).register(registry);
     }
 
+    /** The run's chunk target, shown beside the chunk durations. */
+    public void target(java.time.Duration chunkTarget) {
+        targetMillis.set(chunkTarget.toMillis());
+    }
+
     private Counter chunks(String outcome) {
-        return Counter.builder("sluice.chunks").description("chunks by outcome").tag("job", job)
+        return Counter.builder("sluice.chunks").description("chunks by outcome").tag(TAG, job)
                 .tag("outcome", outcome).register(registry);
     }
 
     @Override
     public void started(long estimatedRows, long rowsDone) {
         states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+        etaSeconds.set(-1);
         this.estimated = estimatedRows;
         this.rowsAtStart = rowsDone;
         this.startedNanos = System.nanoTime();
@@ -114,7 +123,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     @Override
     public void waited(String reason, long nanos) {
         throttle.computeIfAbsent(reason, r -> Counter.builder("sluice.throttle").baseUnit("seconds")
-                .description("time chunks waited, by reason").tag("job", job).tag("reason", r).register(registry))
+                .description("time chunks waited, by reason").tag(TAG, job).tag("reason", r).register(registry))
                 .increment(nanos / 1e9);
     }
 

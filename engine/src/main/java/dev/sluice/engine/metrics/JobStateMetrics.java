@@ -12,8 +12,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Gauges that describe jobs from the outside: {@code sluice_job_state{job,state}} (1 for the job's state, 0 for
- * the others) and {@code sluice_validation_mismatches{job,rule}}.
+ * Gauges that describe jobs from the outside: {@code sluice_job_state{backfill,state}} (1 for the job's state, 0 for
+ * the others) and {@code sluice_validation_mismatches{backfill,rule}}.
  */
 public final class JobStateMetrics {
 
@@ -30,7 +30,7 @@ public final class JobStateMetrics {
             states.computeIfAbsent(job + "\u0000" + s, k -> {
                 AtomicLong v = new AtomicLong();
                 Gauge.builder("sluice.job.state", v, AtomicLong::get).description("1 for the job's current state")
-                        .tag("job", job).tag("state", s.name()).strongReference(true)
+                        .tag(JobMetrics.TAG, job).tag("state", s.name()).strongReference(true)
                     .register(registry);
                 return v;
             }).set(s == state ? 1 : 0);
@@ -42,7 +42,7 @@ public final class JobStateMetrics {
             mismatches.computeIfAbsent(job + "\u0000" + r.rule(), k -> {
                 AtomicLong v = new AtomicLong();
                 Gauge.builder("sluice.validation.mismatches", v, AtomicLong::get)
-                        .description("mismatches the last validation found").tag("job", job).tag("rule", r.rule()).strongReference(true)
+                        .description("mismatches the last validation found").tag(JobMetrics.TAG, job).tag("rule", r.rule()).strongReference(true)
                     .register(registry);
                 return v;
             }).set(r.mismatches());

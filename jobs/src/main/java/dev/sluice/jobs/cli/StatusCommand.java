@@ -120,7 +120,10 @@ public class StatusCommand implements Callable<Integer> {
         m.put("chunkRows", s.chunkRows());
         m.put("throttleReason", s.throttleReason());
         m.put("lastError", s.lastError());
+        m.put("stopReason", s.stopReason());
         m.put("runnerPid", s.runnerPid());
+        m.put("runnerHost", s.runner() == null ? null : s.runner().host());
+        m.put("runnerBackendPid", s.runner() == null ? null : s.runner().backendPid());
         if (s.validation() != null) {
             Map<String, Object> v = new LinkedHashMap<>();
             v.put("complete", s.validation().complete());

@@ -102,8 +102,15 @@ public final class JobScheduler implements AutoCloseable {
         return Map.copyOf(running);
     }
 
-    /** Starts the job now if it may run (its window is open, it is not already running here). */
+    /** Starts or continues the job now if it may run: its window is open, no runner has it, it is not done. */
     public void fire(JobSpec spec) {
+        fire(spec, false);
+    }
+
+    /**
+     * @param byOperator an operator's resume: continues a job an operator paused, which the schedule never does
+     */
+    private void fire(JobSpec spec, boolean byOperator) {
         if (!windowOpen(spec) || running.containsKey(spec.name())) {
             return;
         }
@@ -114,12 +121,12 @@ public final class JobScheduler implements AutoCloseable {
             LOG.warn("job {}: cannot read its status: {}", spec.name(), e.getMessage());
             return;
         }
-        boolean pausedByUs = status.state() == JobStatus.State.PAUSED;
-        if (status.state() == JobStatus.State.CANCELLED || status.runnerPid() != null) {
-            return; // cancelled stays cancelled; a runner elsewhere has it
+        if (status.running() || status.state() == JobStatus.State.CANCELLED || status.state() == JobStatus.State.COMPLETED) {
+            return; // a runner elsewhere has it; cancelled stays cancelled; done is done (run --again starts it over)
         }
-        if (status.state() == JobStatus.State.COMPLETED) {
-            return; // done; the cron does not start it over (run --again does)
+        boolean paused = status.state() == JobStatus.State.PAUSED;
+        if (paused && !byOperator && !StopSignal.WINDOW.equals(status.stopReason())) {
+            return; // an operator's pause holds until an operator resumes
         }
         StopSignal stop = new StopSignal();
         if (running.putIfAbsent(spec.name(), stop) != null) {
@@ -128,7 +135,7 @@ public final class JobScheduler implements AutoCloseable {
         runners.submit(() -> {
             try {
                 RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(standbys).withMetrics(metrics)
-                        .resumeOnly(pausedByUs);
+                        .resumeOnly(paused);
                 RunResult result = backfill.run(spec, options);
                 lastResults.put(spec.name(), result);
                 LOG.info("job {}: {}", spec.name(), result.message());
@@ -144,7 +151,7 @@ public final class JobScheduler implements AutoCloseable {
 
     /** Continues a paused or stopped job now (an operator's resume), its window permitting. */
     public void resume(JobSpec spec) {
-        fire(spec);
+        fire(spec, true);
     }
 
     private void watchWindows() {
@@ -152,10 +159,11 @@ public final class JobScheduler implements AutoCloseable {
             StopSignal stop = running.get(spec.name());
             if (stop != null && !windowOpen(spec)) {
                 LOG.info("job {}: window {} closed; pausing after the current chunk", spec.name(), spec.schedule().window());
-                stop.request(StopSignal.PAUSE);
+                stop.request(StopSignal.WINDOW);
             } else if (stop == null && spec.schedule() != null && spec.schedule().window() != null && windowOpen(spec)) {
                 try {
-                    if (backfill.status(spec.name()).get(0).state() == JobStatus.State.PAUSED) {
+                    JobStatus status = backfill.status(spec.name()).get(0);
+                    if (status.state() == JobStatus.State.PAUSED && StopSignal.WINDOW.equals(status.stopReason())) {
                         LOG.info("job {}: window {} open; resuming", spec.name(), spec.schedule().window());
                         fire(spec);
                     }

@@ -58,7 +58,7 @@ class ServeShutdownTest {
 
             JobStatus stopped = backfill.status("graceful").get(0);
             assertThat(stopped.state()).as(Files.readString(log)).isEqualTo(JobStatus.State.STOPPED);
-            assertThat(stopped.runnerPid()).isNull();
+            assertThat(stopped.running()).isFalse();
             assertThat(db.count("SELECT count(*) FROM g WHERE n = 1")).isEqualTo(stopped.rowsProcessed());
             assertThat(db.count("SELECT count(*) FROM g WHERE n > 1")).isZero();
         }

@@ -94,10 +94,16 @@ class ServeTest {
         }
     }
 
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
     private JobScheduler scheduler(Clock clock) {
-        JobScheduler s = new JobScheduler(backfill, dir, new SimpleMeterRegistry(), java.sql.DriverManager::getConnection, clock);
+        JobScheduler s = new JobScheduler(backfill, dir, meters, java.sql.DriverManager::getConnection, clock);
         s.start();
         return s;
+    }
+
+    private double gauge(String name, String... tags) {
+        return meters.get(name).tags(tags).gauge().value();
     }
 
     private JobStatus await(Predicate<JobStatus> condition, String what) throws Exception {
@@ -128,8 +134,61 @@ class ServeTest {
 
             clock.now = Instant.parse("2026-11-24T01:05:00Z"); // the next day's window opens
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
+            // The meters of the resumed run are the ones Prometheus reads: none froze at the first run's values.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (gauge("sluice.job.state", "backfill", "served", "state", "COMPLETED") != 1 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(gauge("sluice.progress.ratio", "backfill", "served")).isEqualTo(1.0);
+            assertThat(gauge("sluice.eta", "backfill", "served")).isEqualTo(0.0);
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "COMPLETED")).isEqualTo(1.0);
+            assertThat(meters.get("sluice.rows").tags("backfill", "served").counter().count()).isEqualTo(20000);
         }
         assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void anOperatorsPauseHoldsWhileTheWindowIsOpenUntilAnOperatorResumes() throws Exception {
+        spec("{ cron: \"* * * * * *\", window: \"01:00-02:00 UTC\" }", 3000);
+        ManualClock clock = new ManualClock("2026-11-23T01:30:00Z");
+        try (JobScheduler scheduler = scheduler(clock)) {
+            await(s -> s.chunks() >= 2, "running");
+            Backfill.ControlResult pause = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
+                    dev.sluice.engine.control.ControlMailbox.Command.PAUSE, null, null), java.time.Duration.ofSeconds(20), "test");
+            assertThat(pause.message()).endsWith("now PAUSED");
+            JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
+            assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.control.StopSignal.PAUSE);
+            Thread.sleep(3000); // the cron fires every second inside the open window: the pause holds
+            JobStatus still = backfill.status("served").get(0);
+            assertThat(still.state()).isEqualTo(JobStatus.State.PAUSED);
+            assertThat(still.chunks()).isEqualTo(paused.chunks());
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "PAUSED")).isEqualTo(1.0);
+
+            scheduler.resume(scheduler.specs().get(0)); // an operator's resume
+            await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
+        }
+        assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aCancelledJobIsCancelledInItsStateGauge() throws Exception {
+        spec("{ cron: \"* * * * * *\" }", 3000);
+        try (JobScheduler scheduler = scheduler(Clock.systemUTC())) {
+            await(s -> s.chunks() >= 2, "running");
+            Backfill.ControlResult cancel = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
+                    dev.sluice.engine.control.ControlMailbox.Command.CANCEL, null, null), java.time.Duration.ofSeconds(20), "test");
+            assertThat(cancel.message()).endsWith("now CANCELLED");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (gauge("sluice.job.state", "backfill", "served", "state", "CANCELLED") != 1 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "CANCELLED")).isEqualTo(1.0);
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
+            Thread.sleep(2000); // crons fire: cancelled stays cancelled
+            assertThat(backfill.status("served").get(0).state()).isEqualTo(JobStatus.State.CANCELLED);
+        }
     }
 
     @Test
@@ -145,6 +204,38 @@ class ServeTest {
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
         }
         assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).as("every row applied exactly once").isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aPauseThroughTheApiRepliesPausedAndHoldsAgainstTheCronUntilResumedThroughTheApi() throws Exception {
+        spec("{ cron: \"* * * * * *\" }", 3000);
+        DatabaseOptions options = new DatabaseOptions();
+        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
+        ConfigurableApplicationContext app = ServeCommand.start(options, 0, "s3cret");
+        try {
+            String base = "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
+            await(s -> s.chunks() >= 2 && s.running(), "running");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> pause = post(http, base + "/api/jobs/served/pause");
+            assertThat(pause.statusCode()).as(pause.body()).isEqualTo(200);
+            assertThat(pause.body()).contains("now PAUSED");
+            JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
+            Thread.sleep(3000);
+            assertThat(backfill.status("served").get(0).chunks()).as("the cron did not resume it").isEqualTo(paused.chunks());
+
+            HttpResponse<String> resume = post(http, base + "/api/jobs/served/resume");
+            assertThat(resume.statusCode()).as(resume.body()).isEqualTo(202);
+            await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
+        } finally {
+            app.close();
+        }
+        assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).isZero();
+    }
+
+    private static HttpResponse<String> post(HttpClient http, String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer s3cret")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -166,7 +257,7 @@ class ServeTest {
             assertThat(page).contains("<title>Sluice</title>");
             String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            assertThat(metrics).contains("sluice_rows_total{job=\"served\"} 20000");
+            assertThat(metrics).contains("sluice_rows_total{backfill=\"served\"} 20000");
             HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(noToken.statusCode()).isEqualTo(401);
@@ -175,6 +266,7 @@ class ServeTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(409); // completed: nothing to pause
             assertThat(withToken.body()).contains("not running");
+            assertThat(jobs).contains("\"runnerPid\":null");
         } finally {
             app.close();
         }
