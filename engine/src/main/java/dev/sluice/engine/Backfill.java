@@ -122,6 +122,7 @@ public final class Backfill implements AutoCloseable {
             config.setDataSource(new ConnectorDataSource(url, sourceConnector));
             config.setMaximumPoolSize(2);
             config.setPoolName("sluice-source");
+            config.setExceptionOverride(new ServerErrorsKeepConnections());
             config.setInitializationFailTimeout(-1);
             return new HikariDataSource(config);
         });
@@ -250,7 +251,8 @@ public final class Backfill implements AutoCloseable {
         }
         JobExecution execution = launchAuxiliary(hold, prepared, options, jobName, (store, wiring) ->
                 BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, BackfillJob.VALIDATE_STEP,
-                        ChunkWriter.READ_ONLY, new ValidationLedger(validator))));
+                        ChunkWriter.READ_ONLY, new ValidationLedger(validator), options.validateRowsPerSecond() != null
+                        ? options.validateRowsPerSecond() : spec.throttle().validationRate())));
         if (execution == null) {
             return new ValidationResult(false, "job " + spec.name() + " is running" + holder(spec.name())
                     + "; validate it when it is done", List.of(), 0, 0, seconds(started));
@@ -295,7 +297,7 @@ public final class Backfill implements AutoCloseable {
         String jobName = BackfillJob.repairJob(spec.name());
         JobExecution execution = launchAuxiliary(hold, prepared, options, jobName, (store, wiring) ->
                 BackfillJob.assemble(store, prepared, wiring, new BackfillJob.Work(jobName, STEP, prepared.writer(),
-                        ChunkLedger.NONE)));
+                        ChunkLedger.NONE, spec.throttle().rowsPerSecond())));
         if (execution == null || execution.getStatus() != BatchStatus.COMPLETED) {
             String why = execution == null ? "job " + spec.name() + " is running" + holder(spec.name())
                     : result(execution, System.nanoTime()).message();

@@ -18,41 +18,49 @@ import io.micrometer.core.instrument.MeterRegistry;
  * @param observer   told of each committed chunk
  * @param standbys   connects to the standby URLs of {@code health.replicas}
  * @param metrics    where the run's meters go, or null
+ * @param validateRowsPerSecond the validation's rate in rows checked per second for this run (0 = unlimited), or
+ *                   null for the spec's
  */
 public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopSignal stop, ChunkObserver observer,
-                         StandbySignal.Connector standbys, MeterRegistry metrics) {
+                         StandbySignal.Connector standbys, MeterRegistry metrics, Long validateRowsPerSecond) {
 
     public static RunOptions defaults() {
-        return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE, DriverManager::getConnection, null);
+        return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE, DriverManager::getConnection, null,
+                null);
+    }
+
+    /** Validation at this rate, in rows checked per second (0 = unlimited), whatever the spec says. */
+    public RunOptions validateRowsPerSecond(Long rate) {
+        return new RunOptions(again, force, resumeOnly, stop, observer, standbys, metrics, rate);
     }
 
     public RunOptions withObserver(ChunkObserver o) {
-        return new RunOptions(again, force, resumeOnly, stop, o, standbys, metrics);
+        return new RunOptions(again, force, resumeOnly, stop, o, standbys, metrics, validateRowsPerSecond);
     }
 
     public RunOptions withStop(StopSignal s) {
-        return new RunOptions(again, force, resumeOnly, s, observer, standbys, metrics);
+        return new RunOptions(again, force, resumeOnly, s, observer, standbys, metrics, validateRowsPerSecond);
     }
 
     /** How to connect to the standbys listed in {@code health.replicas} (credentials). */
     public RunOptions withStandbys(StandbySignal.Connector c) {
-        return new RunOptions(again, force, resumeOnly, stop, observer, c, metrics);
+        return new RunOptions(again, force, resumeOnly, stop, observer, c, metrics, validateRowsPerSecond);
     }
 
     /** Meters for the run (and Spring Batch's job and step observations), or null for none. */
     public RunOptions withMetrics(MeterRegistry registry) {
-        return new RunOptions(again, force, resumeOnly, stop, observer, standbys, registry);
+        return new RunOptions(again, force, resumeOnly, stop, observer, standbys, registry, validateRowsPerSecond);
     }
 
     public RunOptions again(boolean a) {
-        return new RunOptions(a, force, resumeOnly, stop, observer, standbys, metrics);
+        return new RunOptions(a, force, resumeOnly, stop, observer, standbys, metrics, validateRowsPerSecond);
     }
 
     public RunOptions force(boolean f) {
-        return new RunOptions(again, f, resumeOnly, stop, observer, standbys, metrics);
+        return new RunOptions(again, f, resumeOnly, stop, observer, standbys, metrics, validateRowsPerSecond);
     }
 
     public RunOptions resumeOnly(boolean r) {
-        return new RunOptions(again, force, r, stop, observer, standbys, metrics);
+        return new RunOptions(again, force, r, stop, observer, standbys, metrics, validateRowsPerSecond);
     }
 }

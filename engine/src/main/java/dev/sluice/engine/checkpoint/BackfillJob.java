@@ -47,9 +47,15 @@ public final class BackfillJob {
     /**
      * What each chunk does: the backfill writes; a validation only reads, and keeps its findings in the ledger.
      *
-     * @param jobName the Spring Batch job: the spec's name, or {@link #validationJob} of it
+     * @param jobName       the Spring Batch job: the spec's name, or {@link #validationJob} of it
+     * @param rowsPerSecond the rate limit, in rows written (a validation: rows checked) per second, 0 for none
      */
-    public record Work(String jobName, String stepName, ChunkWriter writer, ChunkLedger ledger) {
+    public record Work(String jobName, String stepName, ChunkWriter writer, ChunkLedger ledger, long rowsPerSecond) {
+
+        /** Whether this work reads only, so that its rate counts rows checked. */
+        boolean checks() {
+            return writer == ChunkWriter.READ_ONLY;
+        }
     }
 
     public static final String VALIDATE_STEP = "validate";
@@ -66,18 +72,19 @@ public final class BackfillJob {
 
     /** The backfill of a prepared spec. */
     public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring) {
-        return assemble(store, prepared, wiring, new Work(prepared.spec().name(), STEP, prepared.writer(), ChunkLedger.NONE));
+        return assemble(store, prepared, wiring, new Work(prepared.spec().name(), STEP, prepared.writer(), ChunkLedger.NONE,
+                prepared.spec().throttle().rowsPerSecond()));
     }
 
     public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring, Work work) {
         JobSpec spec = prepared.spec();
         JobSpec.Chunk c = spec.chunk();
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
-        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(spec.throttle().rowsPerSecond()),
-                wiring.gates(), wiring.stop());
+        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(),
+                wiring.stop());
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
         BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.source(), prepared.chunker(), work.writer(),
-                work.ledger(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
+                work.ledger(), work.checks(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
                 wiring.stop(), wiring.lock(), wiring.observer());
         ControlMailbox mailbox = new ControlMailbox(store.dataSource(), store.schema());
         ControlPoller[] poller = new ControlPoller[1];
@@ -104,7 +111,8 @@ public final class BackfillJob {
                         });
                         pacer.observe(new ThrottleRecorder(stepExecution.getJobExecution(), store.repository(),
                                 store.transactionManager(), wiring.pacerObserver()));
-                        wiring.observer().started(prepared.estimatedRows(), start.rows());
+                        wiring.observer().started(work.checks() ? ChunkObserver.Phase.VALIDATION : ChunkObserver.Phase.BACKFILL,
+                                prepared.estimatedRows(), start.rows());
                     }
 
                     @Override

@@ -43,6 +43,7 @@ public final class BackfillTasklet implements Tasklet {
     private final Chunker chunker;
     private final ChunkWriter writer;
     private final ChunkLedger ledger;
+    private final boolean chargesChecked;
     private final ChunkTimeouts timeouts;
     private final ChunkSizer sizer;
     private final Pacer pacer;
@@ -51,9 +52,12 @@ public final class BackfillTasklet implements Tasklet {
     private final RunnerLock lock;
     private final ChunkObserver observer;
 
-    /** @param rangeSource where ranges are found (the source of a cross-database copy), or null for the target */
+    /**
+     * @param rangeSource    where ranges are found (the source of a cross-database copy), or null for the target
+     * @param chargesChecked whether the rate limit counts the rows a chunk checked (a validation) rather than wrote
+     */
     public BackfillTasklet(DataSource dataSource, DataSource rangeSource, Chunker chunker, ChunkWriter writer,
-                           ChunkLedger ledger,
+                           ChunkLedger ledger, boolean chargesChecked,
                            ChunkTimeouts timeouts,
                            ChunkSizer sizer, Pacer pacer, ChunkRetry retry, StopSignal stop, RunnerLock lock,
                            ChunkObserver observer) {
@@ -62,6 +66,7 @@ public final class BackfillTasklet implements Tasklet {
         this.chunker = chunker;
         this.writer = writer;
         this.ledger = ledger;
+        this.chargesChecked = chargesChecked;
         this.timeouts = timeouts;
         this.sizer = sizer;
         this.pacer = pacer;
@@ -74,8 +79,7 @@ public final class BackfillTasklet implements Tasklet {
     @Override
     public RepeatStatus execute(StepContribution contribution, ChunkContext chunkContext) {
         StepExecution step = chunkContext.getStepContext().getStepExecution();
-        int rows = sizer.rows();
-        if (stop.requested() || !pacer.awaitTurn(rows)) {
+        if (stop.requested() || !pacer.awaitTurn()) {
             // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED; the reason
             // commits with that transaction.
             Checkpoint.recordStop(step.getExecutionContext(), stop.reason());
@@ -83,6 +87,7 @@ public final class BackfillTasklet implements Tasklet {
             return RepeatStatus.CONTINUABLE;
         }
         lock.verify();
+        int rows = Math.min(sizer.rows(), pacer.maxRows());
         ExecutionContext ec = step.getExecutionContext();
         Checkpoint checkpoint = Checkpoint.from(ec);
         long started = System.nanoTime();
@@ -127,6 +132,7 @@ public final class BackfillTasklet implements Tasklet {
             public void afterCommit() {
                 long nanos = System.nanoTime() - started;
                 sizer.feedback(range.rows(), nanos);
+                pacer.charge(chargesChecked ? range.rows() : written);
                 retry.succeeded();
                 observer.chunkCommitted(new ChunkReport(range, written, nanos, next.rows(), next.chunks()));
             }

@@ -17,9 +17,9 @@ public interface ChunkObserver {
             }
 
             @Override
-            public void started(long estimatedRows, long rowsDone) {
-                first.started(estimatedRows, rowsDone);
-                other.started(estimatedRows, rowsDone);
+            public void started(Phase phase, long estimatedRows, long rowsDone) {
+                first.started(phase, estimatedRows, rowsDone);
+                other.started(phase, estimatedRows, rowsDone);
             }
 
             @Override
@@ -38,13 +38,16 @@ public interface ChunkObserver {
 
     void chunkCommitted(ChunkReport report);
 
+    /** What the chunks of a run do. */
+    enum Phase { BACKFILL, VALIDATION }
+
     /**
-     * Told once before the first chunk of a run.
+     * Told once before the first chunk of a run (the backfill, then its validation).
      *
      * @param estimatedRows the planner's estimate of the table's rows
-     * @param rowsDone      rows covered by earlier executions of the job (resuming)
+     * @param rowsDone      rows covered by earlier executions (resuming)
      */
-    default void started(long estimatedRows, long rowsDone) {
+    default void started(Phase phase, long estimatedRows, long rowsDone) {
     }
 
     /** A chunk failed with a transient error and will be retried ({@code attempt} counts from 1). */

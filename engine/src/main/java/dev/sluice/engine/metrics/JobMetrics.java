@@ -83,7 +83,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     }
 
     @Override
-    public void started(long estimatedRows, long rowsDone) {
+    public void started(Phase phase, long estimatedRows, long rowsDone) {
         states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
         etaSeconds.set(-1);
         this.estimated = estimatedRows;

@@ -1,6 +1,8 @@
 package dev.sluice.engine.preflight;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.ArrayList;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -15,20 +17,30 @@ import dev.sluice.engine.spec.SqlFragments;
 
 import org.postgresql.core.BaseConnection;
 
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
 /**
  * Checks each operator-written expression against the real table, one at a time so that an error names the field
  * it comes from: first that it is exactly one expression to the driver and the server ({@link SqlFragments} with
  * the connection's own quoting rules, then {@link OneStatement}), then that it type-checks in the place it will
- * run, with EXPLAIN (planned, never executed). Every value expression is also planned inside a WHERE clause,
- * where PostgreSQL refuses set-returning, aggregate and window functions: in a chunk they would write a row twice,
- * or fail half-way through a run.
+ * run, with EXPLAIN (planned, never executed). Every expression is first planned alone over the table, and its plan
+ * must not compute a set-returning, aggregate or window function at its top: in a chunk they would write a row
+ * twice, or fail half-way through a run. (Read from the plan rather than provoked as an error: PostgreSQL reports a
+ * set-returning function in the wrong place as "feature not supported", which connection pools such as HikariCP
+ * take for a broken connection.)
  */
 final class ExpressionCheck {
 
     // SQLSTATE classes that mean "this SQL cannot work on this table", as opposed to the database being unwell:
-    // 42 syntax or access rule, 22 data exception, 0A feature not supported (a set-returning function where none
-    // is allowed), 21 cardinality violation.
+    // 42 syntax or access rule, 22 data exception, 0A feature not supported, 21 cardinality violation.
     private static final List<String> SPEC_ERRORS = List.of("42", "22", "0A", "21");
+    // Plan nodes that compute, at the top of an expression's own plan, what a row-by-row write cannot take.
+    private static final Map<String, String> NOT_PER_ROW = Map.of(
+            "ProjectSet", "a set-returning function (one row would be written several times)",
+            "Aggregate", "an aggregate function (it folds many rows into one)",
+            "WindowAgg", "a window function (its value depends on rows outside the chunk)");
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private ExpressionCheck() {
     }
@@ -104,15 +116,45 @@ final class ExpressionCheck {
 
     /** A filter or check: one boolean expression over the table's rows. */
     private static void predicate(Connection c, String field, Table table, String sql) throws SQLException {
-        String expr = one(c, field, sql);
+        String expr = value(c, field, table, sql);
         explain(c, field, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + expr + ")");
     }
 
-    /** A value computed per row; returns it as the driver must receive it. */
+    /**
+     * A value computed per row, one expression, computed from its own row alone; returns it as the driver must
+     * receive it.
+     */
     private static String value(Connection c, String field, Table table, String sql) throws SQLException {
         String expr = one(c, field, sql);
-        explain(c, field, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + expr + ") IS NULL");
+        JsonNode plan = JSON.readTree(String.join("\n", explain(c, field, "(FORMAT JSON) SELECT (" + expr + ") FROM "
+                + table.qualifiedName() + " WHERE false")));
+        String found = perRow(plan.path(0).path("Plan"));
+        if (found != null) {
+            throw new SpecException(field, "computes " + found + "; a backfill computes each row from that row");
+        }
         return expr;
+    }
+
+    /** The first node of the plan's own tree (not a subquery's) that computes what is not per row, or null. */
+    private static String perRow(JsonNode node) {
+        if (node.isMissingNode()) {
+            return null;
+        }
+        String relation = node.path("Parent Relationship").asString("");
+        if (relation.equals("SubPlan") || relation.equals("InitPlan")) {
+            return null;
+        }
+        String found = NOT_PER_ROW.get(node.path("Node Type").asString(""));
+        if (found != null) {
+            return found;
+        }
+        for (JsonNode child : node.path("Plans")) {
+            String inner = perRow(child);
+            if (inner != null) {
+                return inner;
+            }
+        }
+        return null;
     }
 
     /** The expression as the driver must receive it, once it is known to be one expression on this connection. */
@@ -121,13 +163,18 @@ final class ExpressionCheck {
         return SqlFragments.forJdbc(sql);
     }
 
-    private static void explain(Connection c, String field, String sql) throws SQLException {
+    /** Plans {@code sql} (a statement, or EXPLAIN options and a statement); returns the plan's lines. */
+    private static List<String> explain(Connection c, String field, String sql) throws SQLException {
         String statement = "EXPLAIN " + sql;
         OneStatement.check(c, field, statement, 0);
         Savepoint sp = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement(statement)) {
-            ps.execute();
+        try (PreparedStatement ps = c.prepareStatement(statement); ResultSet rs = ps.executeQuery()) {
+            List<String> lines = new ArrayList<>();
+            while (rs.next()) {
+                lines.add(rs.getString(1));
+            }
             c.releaseSavepoint(sp);
+            return lines;
         } catch (SQLException e) {
             c.rollback(sp);
             String state = e.getSQLState();

@@ -17,6 +17,8 @@ public final class JdbcUrl {
     // user:password@ before the host, which the driver does not understand (it takes it for a host name) but
     // people write; masked wherever it appears, in URLs and in messages quoting their host part.
     private static final Pattern USER_INFO = Pattern.compile("(//|\\b)([^/:@\\s\"']+):[^@/\\s\"']*@");
+    // Anything before an '@' in the authority part of a URL.
+    private static final Pattern USER_INFO_IN_URL = Pattern.compile("^jdbc:postgresql://[^/?]*@");
 
     private JdbcUrl() {
     }
@@ -43,14 +45,14 @@ public final class JdbcUrl {
             throw new SpecException(field, "'" + mask(url) + "' is not a PostgreSQL JDBC URL (write e.g."
                     + " jdbc:postgresql://host:5432/db)");
         }
+        if (USER_INFO_IN_URL.matcher(url).find()) {
+            throw new SpecException(field, "'" + mask(url) + "': the driver does not take a user and password before"
+                    + " the host; give the user and password as options or in the environment");
+        }
         Properties parsed = org.postgresql.Driver.parseURL(url, new Properties());
         if (parsed == null) {
             throw new SpecException(field, "'" + mask(url) + "' is not a JDBC URL the PostgreSQL driver accepts"
                     + " (write e.g. jdbc:postgresql://host:5432/db)");
-        }
-        if (parsed.getProperty("PGHOST", "").contains("@")) {
-            throw new SpecException(field, "'" + mask(url) + "': the driver does not take a user and password before the host;"
-                    + " give the user and password as options or in the environment");
         }
         return parsed;
     }

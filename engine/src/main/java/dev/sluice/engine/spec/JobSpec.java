@@ -40,7 +40,7 @@ public record JobSpec(
         set = set == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
         columns = columns == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
-        throttle = throttle == null ? new Throttle(null, null) : throttle;
+        throttle = throttle == null ? new Throttle(null, null, null) : throttle;
         health = health == null ? new Health(null, null, null, null) : health;
         timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         validate = validate == null ? List.of() : List.copyOf(validate);
@@ -119,11 +119,23 @@ public record JobSpec(
     public record Source(String jdbcUrl) {
     }
 
-    /** Rows per second (0 = unlimited) and a fixed pause between chunks. */
-    public record Throttle(Long rowsPerSecond, Duration pause) {
+    /**
+     * Rows written per second (0 = unlimited), a fixed pause between chunks, and the rate of validation in rows
+     * checked per second (null: the same number as {@code rowsPerSecond}; 0 = unlimited).
+     */
+    public record Throttle(Long rowsPerSecond, Duration pause, Long validateRowsPerSecond) {
         public Throttle {
             rowsPerSecond = rowsPerSecond == null ? 0L : rowsPerSecond;
             pause = pause == null ? Duration.ZERO : pause;
+        }
+
+        public Throttle(Long rowsPerSecond, Duration pause) {
+            this(rowsPerSecond, pause, null);
+        }
+
+        /** The rate validation runs at: its own if given, else the backfill's. */
+        public long validationRate() {
+            return validateRowsPerSecond != null ? validateRowsPerSecond : rowsPerSecond;
         }
     }
 

@@ -33,6 +33,10 @@ final class SpecChecks {
         if (spec.throttle().rowsPerSecond() < 0) {
             throw new SpecException("throttle.rows-per-second", "must be 0 (unlimited) or more, got " + spec.throttle().rowsPerSecond());
         }
+        if (spec.throttle().validateRowsPerSecond() != null && spec.throttle().validateRowsPerSecond() < 0) {
+            throw new SpecException("throttle.validate-rows-per-second", "must be 0 (unlimited) or more, got "
+                    + spec.throttle().validateRowsPerSecond());
+        }
         positive("timeouts.lock", spec.timeouts().lock());
         positive("timeouts.statement", spec.timeouts().statement());
         positive("timeouts.reconnect", spec.timeouts().reconnect());

@@ -6,9 +6,14 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.health.HealthGates;
 
 /**
- * Decides when the next chunk may start: after the fixed pause, once every health gate is open, and once the
- * rate limiter has granted the chunk's rows. Called between chunks, before the chunk's transaction has sent
- * anything to the server, so waiting here holds no locks and no snapshot.
+ * Decides when the next chunk may start: after the fixed pause, once every health gate is open, and once the rows
+ * the previous chunks wrote have been paid for at the rate limit. Called between chunks, before the chunk's
+ * transaction has sent anything to the server, so waiting here holds no locks and no snapshot.
+ *
+ * <p>A chunk pays for what it wrote, after it committed ({@link #charge}), not for its planned size: a chunk over a
+ * range where the spec's {@code where} matches few rows, a short last chunk and the final empty probe cost what
+ * they hold. And no chunk holds more than about a second of the rate ({@link #maxRows}), so the rate is smooth:
+ * never one large chunk followed by a long wait.
  */
 public final class Pacer {
 
@@ -29,6 +34,9 @@ public final class Pacer {
 
     // How often a wait looks at the stop signal: an operator's stop must not wait for a long throttle.
     private static final long STOP_CHECK_NANOS = 50_000_000L;
+    // A chunk holds at most this much of the rate: large enough to amortise a chunk's round trips, small
+    // enough that the rate measured over any few seconds is the limit, not bursts and silences.
+    static final Duration MAX_CHUNK_SHARE = Duration.ofSeconds(1);
 
     private final Duration pause;
     private volatile RowRateLimiter limiter;
@@ -36,6 +44,7 @@ public final class Pacer {
     private final StopSignal stop;
     private volatile Observer observer = Observer.NONE;
     private long lastChunkEnded;
+    private long owed;
 
     public Pacer(Duration pause, RowRateLimiter limiter, HealthGates gates, StopSignal stop) {
         this.pause = pause;
@@ -48,17 +57,31 @@ public final class Pacer {
         this.observer = o;
     }
 
-    /** A new rate ({@code sluice tune --rows-per-second}), 0 for unlimited; from the next chunk on. */
+    /** A new rate ({@code sluice tune --rows-per-second}), 0 for unlimited; a wait in progress follows it at once. */
     public void rowsPerSecond(long rate) {
         this.limiter = RowRateLimiter.of(rate);
     }
 
+    /** The most rows a chunk may hold at the current rate (about a second's worth), or MAX_VALUE when unlimited. */
+    public int maxRows() {
+        RowRateLimiter rate = limiter;
+        if (rate == null) {
+            return Integer.MAX_VALUE;
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, rate.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000));
+    }
+
+    /** A chunk committed, having written (or, for a validation, checked) {@code rows}: the next chunk pays for them. */
+    public synchronized void charge(long rows) {
+        owed += Math.max(0, rows);
+    }
+
     /**
-     * Blocks until a chunk of {@code rows} rows may start.
+     * Blocks until the next chunk may start.
      *
      * @return false if a stop was requested while waiting
      */
-    public boolean awaitTurn(int rows) {
+    public boolean awaitTurn() {
         if (lastChunkEnded != 0 && !pause.isZero()) {
             long started = System.nanoTime();
             long due = lastChunkEnded + pause.toNanos();
@@ -70,15 +93,35 @@ public final class Pacer {
         if (!awaitGates()) {
             return false;
         }
-        RowRateLimiter rate = limiter;
-        if (rate != null) {
-            long started = System.nanoTime();
-            if (!rate.acquire(rows, stop)) {
-                return false;
-            }
-            observer.waited("rate", System.nanoTime() - started);
+        if (!payOwed()) {
+            return false;
         }
         return !stop.requested();
+    }
+
+    /** Pays for what earlier chunks wrote, at whatever rate is current while paying (tune changes it live). */
+    private boolean payOwed() {
+        long debt;
+        synchronized (this) {
+            debt = owed;
+            owed = 0;
+        }
+        if (debt == 0) {
+            return true;
+        }
+        long started = System.nanoTime();
+        RowRateLimiter rate;
+        while (debt > 0 && (rate = limiter) != null) {
+            RowRateLimiter paying = rate;
+            debt = paying.pay(debt, () -> stop.requested() || limiter != paying);
+            if (stop.requested()) {
+                charge(debt);
+                observer.waited("rate", System.nanoTime() - started);
+                return false;
+            }
+        }
+        observer.waited("rate", System.nanoTime() - started);
+        return true;
     }
 
     /** The chunk (committed or not) is over; the pause counts from now. */

@@ -1,8 +1,7 @@
 package dev.sluice.engine.throttle;
 
 import java.time.Duration;
-
-import dev.sluice.engine.control.StopSignal;
+import java.util.function.BooleanSupplier;
 
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
@@ -12,11 +11,12 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
  *
  * <p>The bucket refills {@code slice} permits every {@code slice / rate} seconds, with {@code slice} a tenth of a
  * second's worth: the average rate is exact, and the burst at start or after a pause is a tenth of a second of
- * rows, not a whole second's. A chunk takes its permits slice by slice, so a stop request is noticed within one.
+ * rows, not a whole second's. Permits are taken slice by slice, so a stop request or a new rate is noticed within
+ * one.
  */
 public final class RowRateLimiter {
 
-    // A tenth of a second of burst: small against a 5-second measurement, large enough to keep waits coarse.
+    // A tenth of a second of burst: small against a run's length, large enough to keep waits coarse.
     private static final int SLICES_PER_SECOND = 10;
 
     private final long rowsPerSecond;
@@ -44,21 +44,19 @@ public final class RowRateLimiter {
     }
 
     /**
-     * Waits until {@code rows} permits are granted.
+     * Takes permits for up to {@code rows} rows, a slice at a time, until they are all taken or {@code giveUp} says
+     * to stop (a stop request, a new rate).
      *
-     * @return false if a stop was requested first
+     * @return the rows still unpaid (0 when all were taken)
      */
-    public boolean acquire(long rows, StopSignal stop) {
+    public long pay(long rows, BooleanSupplier giveUp) {
         long remaining = rows;
-        while (remaining > 0) {
-            if (stop.requested()) {
-                return false;
-            }
+        while (remaining > 0 && !giveUp.getAsBoolean()) {
             int n = (int) Math.min(slice, remaining);
             if (limiter.acquirePermission(n)) {
                 remaining -= n;
             }
         }
-        return true;
+        return remaining;
     }
 }

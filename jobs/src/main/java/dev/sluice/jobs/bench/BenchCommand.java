@@ -58,7 +58,8 @@ public class BenchCommand implements Callable<Integer> {
     String xmx;
 
     @Option(names = "--only", split = ",", paramLabel = "CONTENDER",
-            description = "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql, sluice-java")
+            description = "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql,"
+                    + " sluice-java, sluice-validate")
     Set<String> only;
 
     @Option(names = "--load", description = "instead of the contenders: pgbench alone, then with a throttled backfill")
@@ -144,6 +145,9 @@ public class BenchCommand implements Callable<Integer> {
                 }
                 if (runs("sluice-java")) {
                     add(results, jvm(c, url, "sluice-java", "Sluice, Java transformer mode"));
+                }
+                if (runs("sluice-validate")) {
+                    add(results, jvm(c, url, "sluice-validate", "Sluice validation of the result, 2 rules"));
                 }
             }
             if (runs("spring-batch")) {
@@ -273,7 +277,8 @@ public class BenchCommand implements Callable<Integer> {
     }
 
     private Result jvm(Connection c, String url, String contender, String name) throws Exception {
-        String t = copy(c, contender.replace('-', '_'));
+        // Validation checks a backfilled table: a copy of the limit's result of the same round.
+        String t = copy(c, contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
         // A job name of its own per run: the job of the same table in an earlier round is complete.
         Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + (++jvmRuns), url, 0, log);
@@ -324,9 +329,13 @@ public class BenchCommand implements Callable<Integer> {
 
     /** A fresh copy of the base table, vacuumed and analyzed, after a checkpoint: every contender starts alike. */
     private String copy(Connection c, String name) throws SQLException {
+        return copy(c, name, "bench_base");
+    }
+
+    private String copy(Connection c, String name, String from) throws SQLException {
         String t = "bench_" + name;
         exec(c, "DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " (LIKE bench_base INCLUDING ALL)",
-                "INSERT INTO " + t + " SELECT * FROM bench_base", "VACUUM ANALYZE " + t, "CHECKPOINT");
+                "INSERT INTO " + t + " SELECT * FROM " + from, "VACUUM ANALYZE " + t, "CHECKPOINT");
         flushOperatingSystemCache();
         String visible = one(c, "SELECT relallvisible >= relpages FROM pg_class WHERE oid = '" + t + "'::regclass");
         if (!visible.equals("t")) {

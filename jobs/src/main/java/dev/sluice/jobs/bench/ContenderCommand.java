@@ -12,6 +12,7 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.validate.ValidationResult;
 import dev.sluice.jobs.transformers.TransformerCatalog;
 
 import org.springframework.batch.core.job.Job;
@@ -39,7 +40,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench-contender", mixinStandardHelpOptions = true, hidden = true, description = "internal: one contender of 'sluice bench'")
 public class ContenderCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "spring-batch, sluice-sql or sluice-java")
+    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-java or sluice-validate")
     String contender;
 
     @Parameters(index = "1", description = "the table")
@@ -73,6 +74,7 @@ public class ContenderCommand implements Callable<Integer> {
                 case "spring-batch" -> springBatch(ds);
                 case "sluice-sql" -> sluice(ds, "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }");
                 case "sluice-java" -> sluice(ds, "transformer: email-lower-dollars");
+                case "sluice-validate" -> validate(ds);
                 default -> throw new IllegalArgumentException("no contender " + contender);
             }
             System.out.printf(Locale.ROOT, "elapsed=%.3f%n", (System.nanoTime() - started) / 1e9);
@@ -88,6 +90,21 @@ public class ContenderCommand implements Callable<Integer> {
             RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
             if (r.outcome() != RunResult.Outcome.COMPLETED) {
                 throw new IllegalStateException(r.message());
+            }
+        }
+    }
+
+    /** Validates a backfilled table, unthrottled: both columns against their expressions, every row. */
+    private void validate(HikariDataSource ds) throws Exception {
+        String spec = "name: " + job + "\ntable: " + table + "\nkey: [id]\n"
+                + "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n"
+                + "validate:\n  - { target: email_lower, source: lower(email) }\n"
+                + "  - { target: amount_dollars, source: amount_cents / 100.0 }\n"
+                + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n";
+        try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {
+            ValidationResult r = backfill.validate(SpecParser.parse(spec), RunOptions.defaults());
+            if (!r.clean()) {
+                throw new IllegalStateException("validation " + r.message() + ", " + r.mismatches() + " mismatches");
             }
         }
     }

@@ -34,10 +34,11 @@ abstract class ControlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String name = JobArgument.name(job, db);
         Duration waitFor = parse("--wait", wait);
+        ControlMailbox.Request request = request(); // bad input is refused before anything is read or written
+        String name = JobArgument.name(job, db);
         try (HikariDataSource ds = db.open("sluice control " + name)) {
-            Backfill.ControlResult r = db.backfill(ds).control(name, request(), waitFor,
+            Backfill.ControlResult r = db.backfill(ds).control(name, request, waitFor,
                     System.getProperty("user.name", "?") + "@" + java.net.InetAddress.getLocalHost().getHostName());
             if (!r.ok()) {
                 System.err.println("sluice: " + r.message());

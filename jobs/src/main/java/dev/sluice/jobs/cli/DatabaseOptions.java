@@ -104,6 +104,7 @@ public final class DatabaseOptions {
         hc.setMinimumIdle(1);
         hc.setConnectionTimeout(10_000);
         hc.setPoolName("sluice");
+        hc.setExceptionOverride(new dev.sluice.engine.ServerErrorsKeepConnections());
         hc.addDataSourceProperty("ApplicationName", applicationName);
         try {
             return new HikariDataSource(hc);

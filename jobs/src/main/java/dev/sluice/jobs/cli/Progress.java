@@ -27,6 +27,7 @@ public final class Progress implements ChunkObserver {
     private long drawnAt;
     private ChunkReport last;
     private boolean reconnected;
+    private Phase phase = Phase.BACKFILL;
 
     Progress(PrintStream out, boolean terminal) {
         this.out = out;
@@ -38,17 +39,23 @@ public final class Progress implements ChunkObserver {
     }
 
     @Override
-    public void started(long estimatedRows, long rowsDone) {
+    public void started(Phase phase, long estimatedRows, long rowsDone) {
         if (last != null && terminal) {
             out.println(); // a new phase (validation after the backfill) gets a line of its own
         }
+        if (phase == Phase.VALIDATION && this.phase != Phase.VALIDATION) {
+            out.println("validating: every row against the rules, read-only");
+        }
+        this.phase = phase;
         last = null;
         this.estimated = estimatedRows;
         this.rowsAtStart = rowsDone;
         this.startedAt = System.nanoTime();
         this.drawnAt = startedAt;
         if (rowsDone > 0 && !reconnected) {
-            out.printf(Locale.ROOT, "resuming from the checkpoint: %,d rows already done%n", rowsDone);
+            out.printf(Locale.ROOT, "resuming %s from the checkpoint: %,d rows already %s%n",
+                    phase == Phase.VALIDATION ? "the validation" : "the backfill", rowsDone,
+                    phase == Phase.VALIDATION ? "checked" : "done");
         }
         reconnected = false;
     }
@@ -88,8 +95,10 @@ public final class Progress implements ChunkObserver {
         double rate = seconds > 0 ? (rows - rowsAtStart) / seconds : 0;
         double fraction = estimated > 0 ? Math.min(1, (double) rows / estimated) : 0;
         String eta = rate > 0 && estimated > rows ? duration((estimated - rows) / rate) : "-";
-        String text = String.format(Locale.ROOT, "%,d / ~%,d rows  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
-                rows, estimated, fraction * 100, rate, eta, last.chunks(), last.range().hi());
+        boolean validating = phase == Phase.VALIDATION;
+        String text = String.format(Locale.ROOT, "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
+                validating ? "validating: " : "", rows, estimated, validating ? " checked" : "", fraction * 100, rate, eta,
+                last.chunks(), last.range().hi());
         if (terminal) {
             int filled = (int) Math.round(fraction * BAR_WIDTH);
             out.print("\r[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] " + text + "\u001b[K");

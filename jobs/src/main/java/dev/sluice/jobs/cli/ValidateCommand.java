@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.validate.ValidationResult;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,17 +24,32 @@ public class ValidateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "the report as one JSON object")
     boolean json;
 
+    @Option(names = "--rows-per-second", paramLabel = "N", description = "check at most N rows per second (0 = unlimited;"
+            + " default: the spec's throttle.validate-rows-per-second, else its rows-per-second); 'tune' changes it while"
+            + " it runs")
+    Long rowsPerSecond;
+
     @Mixin
     DatabaseOptions db;
 
     @Override
     public Integer call() throws Exception {
+        if (rowsPerSecond != null && rowsPerSecond < 0) {
+            throw new dev.sluice.engine.spec.SpecException("--rows-per-second", "must be 0 (unlimited) or more, got "
+                    + rowsPerSecond);
+        }
         JobSpec spec = JobArgument.spec(job, db);
         try (HikariDataSource ds = db.open("sluice validate " + spec.name())) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
-            return ValidationReport.print(spec.name(), db.backfill(ds).validate(spec,
-                    RunOptions.defaults().withStop(stop).withStandbys(db.standbys())), json);
+            Progress progress = json ? null : Progress.console();
+            RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(db.standbys())
+                    .validateRowsPerSecond(rowsPerSecond);
+            ValidationResult result = db.backfill(ds).validate(spec, progress == null ? options : options.withObserver(progress));
+            if (progress != null) {
+                progress.finish();
+            }
+            return ValidationReport.print(spec.name(), result, json);
         }
     }
 }

@@ -1,0 +1,227 @@
+package dev.sluice.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Bad input, every class of it, from every command that reads it: exit 2, exactly one line on standard error that
+ * starts by naming the field or option as the operator wrote it, no job record created, and the table unchanged.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BadInputTest {
+
+    private static final String BASE = "name: bad\ntable: users\nkey: [id]\n";
+    private static final String SET = "set: { email_lower: lower(email) }\n";
+    private static final String CHECKSUM = "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u";
+
+    @TempDir
+    static Path dir;
+
+    private HikariDataSource ds;
+    private Db db;
+    private String checksum;
+    private final AtomicInteger files = new AtomicInteger();
+
+    @BeforeAll
+    void database() throws Exception {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        db.exec("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, email_lower text, score int, data jsonb)",
+                "INSERT INTO users (id, email) SELECT g, 'U' || g || '@X.ORG' FROM generate_series(1, 500) g",
+                "CREATE TABLE loose (id int, v int)", "CREATE TABLE nonunique (id int NOT NULL, v int)",
+                "CREATE INDEX ON nonunique (id)", "CREATE TABLE users_copy (id int PRIMARY KEY, email text)",
+                "CREATE TABLE victim (id int)");
+        checksum = db.one(CHECKSUM);
+        Files.createDirectories(dir.resolve("jobs"));
+    }
+
+    @AfterAll
+    void close() {
+        ds.close();
+    }
+
+    /** A spec case: the YAML body after {@link #BASE} (or a whole spec), the field the error must start with. */
+    private static Arguments spec(String field, String yaml) {
+        return Arguments.of(field, yaml, null);
+    }
+
+    /** A command-line case: the arguments (JOB "good" is a valid spec), the field or option the error names. */
+    private static Arguments line(String field, String... args) {
+        return Arguments.of(field, null, args);
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> c = new ArrayList<>();
+        // The spec's structure: keys, types, units, ranges.
+        c.add(spec("chunk2", BASE + SET + "chunk2: {}\n"));
+        c.add(spec("chunk.rowz", BASE + SET + "chunk: { rowz: 5 }\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: abc }\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 2.5 }\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 0 }\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 50, min-rows: 100 }\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 500, max-rows: 100 }\n"));
+        c.add(spec("chunk.min-rows", BASE + SET + "chunk: { min-rows: 0 }\n"));
+        c.add(spec("chunk.min-rows", BASE + SET + "chunk: { min-rows: 20, max-rows: 10 }\n"));
+        c.add(spec("chunk.max-rows", BASE + SET + "chunk: { max-rows: -4 }\n"));
+        c.add(spec("chunk.target", BASE + SET + "chunk: { target: 25x }\n"));
+        c.add(spec("chunk.target", BASE + SET + "chunk: { target: 250 }\n"));
+        c.add(spec("chunk.target", BASE + SET + "chunk: { target: 0ms }\n"));
+        c.add(spec("throttle.rows-per-second", BASE + SET + "throttle: { rows-per-second: -5 }\n"));
+        c.add(spec("throttle.validate-rows-per-second", BASE + SET + "throttle: { validate-rows-per-second: -1 }\n"));
+        c.add(spec("throttle.pause", BASE + SET + "throttle: { pause: soon }\n"));
+        c.add(spec("health.slot-lag.max-bytes", BASE + SET + "health: { slot-lag: { max-bytes: 1XB } }\n"));
+        c.add(spec("health.replica-lag.max-bytes", BASE + SET + "health: { replica-lag: { max-bytes: 0 } }\n"));
+        c.add(spec("health.replica-lag.max", BASE + SET + "health: { replica-lag: { max: 0s } }\n"));
+        c.add(spec("health.poll", BASE + SET + "health: { poll: 0s }\n"));
+        c.add(spec("health.poll", BASE + SET + "health: { poll: often }\n"));
+        c.add(spec("timeouts.lock", BASE + SET + "timeouts: { lock: -1s }\n"));
+        c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 0s }\n"));
+        c.add(spec("timeouts.reconnect", BASE + SET + "timeouts: { reconnect: 0s }\n"));
+        c.add(spec("name", "name: Bad!\ntable: users\nkey: [id]\n" + SET));
+        c.add(spec("name", "name: " + "n".repeat(64) + "\ntable: users\nkey: [id]\n" + SET));
+        c.add(spec("name", "table: users\nkey: [id]\n" + SET));
+        c.add(spec("name", BASE + "name: again\n" + SET));
+        c.add(spec("table", "name: bad\nkey: [id]\n" + SET));
+        c.add(spec("key", "name: bad\ntable: users\n" + SET));
+        c.add(spec("key", "name: bad\ntable: users\nkey: [id, id]\n" + SET));
+        c.add(spec("set", BASE));
+        c.add(spec("set", BASE + SET + "transformer: phone-e164\n"));
+        c.add(spec("set", BASE + "set: lower(email)\n"));
+        c.add(spec("columns", BASE + SET + "columns: { email: email }\n"));
+        c.add(spec("columns", BASE + "into: users_copy\n"));
+        c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower } ]\n"));
+        c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower, source: email, check: \"true\" } ]\n"));
+        c.add(spec("validate-after-run", BASE + SET + "validate-after-run: maybe\n"));
+        // Fields only serve uses are checked by every command.
+        c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"every minute\" }\n"));
+        c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"* * * *\" }\n"));
+        c.add(spec("schedule.cron", BASE + SET + "schedule: { window: \"01:00-02:00\" }\n"));
+        c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"1am to 2am\" }\n"));
+        c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"01:00-01:00\" }\n"));
+        c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"01:00-02:00 Mars/Base\" }\n"));
+        c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"25:00-02:00\" }\n"));
+        // URLs recorded with the job: PostgreSQL, well formed, no password.
+        c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1/app?password=pw\" ] }\n"));
+        c.add(spec("health.replicas[1]", BASE + SET
+                + "health: { replicas: [ \"jdbc:postgresql://s1/app\", \"jdbc:postgresql://u:pw@s2/app\" ] }\n"));
+        c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1:port/app\" ] }\n"));
+        c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:mysql://s1/app\" ] }\n"));
+        c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1/app?sslpassword=k\" ] }\n"));
+        c.add(spec("source.jdbc-url", BASE + "into: users_copy\ncolumns: { id: id }\n"
+                + "source: { jdbc-url: \"jdbc:postgresql://old/app?user=u&password=pw\" }\n"));
+        c.add(spec("source.jdbc-url", BASE + "into: users_copy\ncolumns: { id: id }\n"
+                + "source: { jdbc-url: \"jdbc:postgresql://u:pw@old/app\" }\n"));
+        c.add(spec("source", BASE + SET + "source: { jdbc-url: \"jdbc:postgresql://old/app\" }\n"));
+        // Checked against the database.
+        c.add(spec("table", "name: bad\ntable: nosuch\nkey: [id]\n" + SET));
+        c.add(spec("key", BASE.replace("[id]", "[nope]") + SET));
+        c.add(spec("key", "name: bad\ntable: loose\nkey: [id]\nset: { v: 1 }\n"));
+        c.add(spec("key", "name: bad\ntable: nonunique\nkey: [id]\nset: { v: 1 }\n"));
+        c.add(spec("set.nope", BASE + "set: { nope: lower(email) }\n"));
+        c.add(spec("set.score", BASE + "set: { score: lower(email) }\n"));
+        c.add(spec("set.id", BASE + "set: { id: id + 1 }\n"));
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: lower(emial) }\n"));
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: \"generate_series(1, 2)::text\" }\n"));
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: \"max(email)\" }\n"));
+        c.add(spec("set.score", BASE + "set: { score: \"row_number() over ()\" }\n"));
+        c.add(spec("where", BASE + SET + "where: \"email\"\n"));
+        c.add(spec("where", BASE + SET + "where: \"nope > 1\"\n"));
+        c.add(spec("where", BASE + SET + "where: \"generate_series(1, 2) > 1\"\n"));
+        c.add(spec("validate[0].target", BASE + SET + "validate: [ { target: nope, source: lower(email) } ]\n"));
+        c.add(spec("validate[0].source", BASE + SET + "validate: [ { target: score, source: \"'x' || email\" } ]\n"));
+        c.add(spec("validate[1].check", BASE + SET + "validate: [ { check: \"true\" }, { check: \"email\" } ]\n"));
+        c.add(spec("into", BASE + "into: nosuch\ncolumns: { id: id }\n"));
+        c.add(spec("columns.nope", BASE + "into: users_copy\ncolumns: { id: id, nope: email }\n"));
+        c.add(spec("columns.email", BASE + "into: users_copy\ncolumns: { id: id, email: \"1 + 'a'\" }\n"));
+        c.add(spec("transformer", BASE + "transformer: no-such-transformer\n"));
+        c.add(spec("transformer", BASE + "transformer: email-hmac\n"));
+        // More than one expression, however it is quoted.
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: \"lower(email); DELETE FROM users\" }\n"));
+        c.add(spec("where", BASE + SET + "where: \"$$'$$ IS NOT NULL) ; DELETE FROM users; SELECT ($$'$$ IS NULL\"\n"));
+        c.add(spec("where", BASE + SET
+                + "where: \"$q$'$q$ IS NOT NULL) ; COMMIT; DROP TABLE victim; SELECT ($q$'$q$ IS NULL\"\n"));
+        c.add(spec("where", BASE + SET + "where: \"E'\\\\'' IS NOT NULL) ; DELETE FROM users; SELECT ('' IS NULL\"\n"));
+        c.add(spec("where", BASE + SET + "where: \"true) OR (true\"\n"));
+        c.add(spec("where", BASE + SET + "where: \"E'a''b\\\\' ' IS NOT NULL) OR (true E'\\\\' ' IS NULL\"\n"));
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: \"lower(email) -- the rest of the statement\" }\n"));
+        c.add(spec("where", BASE + SET + "where: \"true /* ) ; DELETE FROM users\"\n"));
+        c.add(spec("validate[0].check", BASE + SET + "validate: [ { check: \"true) ; DROP TABLE victim; SELECT (1\" } ]\n"));
+        c.add(spec("columns.email", BASE + "into: users_copy\ncolumns: { id: id, email: \"email) ; DELETE FROM users; SELECT (1\" }\n"));
+        c.add(spec("set.data", BASE + "set: { data: \"data - 'k' ; DELETE FROM users\" }\n"));
+        // Command lines.
+        c.add(line("JOB", "run"));
+        c.add(line("--bogus", "run", "good", "--bogus"));
+        c.add(line("--metrics-port", "run", "good", "--metrics-port", "abc"));
+        c.add(line("--schema", "run", "good", "--schema", "Bad-Schema"));
+        c.add(line("--schema", "status", "--schema", "x;drop"));
+        c.add(line("--jdbc-url", "run", "good", "--jdbc-url", "postgres://localhost/db"));
+        c.add(line("--jdbc-url", "run", "good", "--jdbc-url", "jdbc:postgresql://postgres:pw@localhost/db"));
+        c.add(line("--jdbc-url", "run", "good", "--jdbc-url", "jdbc:postgresql://localhost:notaport/db"));
+        c.add(line("tune", "tune", "good"));
+        c.add(line("--rows-per-second", "tune", "good", "--rows-per-second", "-1"));
+        c.add(line("--chunk-target", "tune", "good", "--chunk-target", "0ms"));
+        c.add(line("--chunk-target", "tune", "good", "--chunk-target", "5x"));
+        c.add(line("--wait", "pause", "good", "--wait", "later"));
+        c.add(line("--rows-per-second", "validate", "good", "--rows-per-second", "-3"));
+        c.add(line("JOB", "status", "no-such-job"));
+        c.add(line("JOB", "run", "no-such-job"));
+        c.add(line("JOB", "resume", "no-such-job"));
+        c.add(line("JOB", "run", "missing.yml"));
+        c.add(line("JOB", "pause", "no-such-job"));
+        c.add(line("--rows", "demo", "--rows", "0"));
+        return c.stream();
+    }
+
+    @ParameterizedTest(name = "{0}: {1}{2}")
+    @MethodSource("cases")
+    void isRefusedInOneLineNamingTheFieldAndWritesNothing(String field, String yaml, String[] args) throws Exception {
+        Files.writeString(dir.resolve("jobs/good.yml"), BASE.replace("bad", "good") + SET);
+        List<String[]> commands = new ArrayList<>();
+        if (yaml != null) {
+            Path file = dir.resolve("case-" + files.incrementAndGet() + ".yml");
+            Files.writeString(file, yaml);
+            // Every command that reads a spec checks all of it.
+            commands.add(new String[] {"run", file.toString()});
+            commands.add(new String[] {"plan", file.toString()});
+            commands.add(new String[] {"validate", file.toString()});
+            commands.add(new String[] {"run", file.toString(), "--dry-run"});
+        } else {
+            commands.add(args);
+        }
+        for (String[] command : commands) {
+            String[] full = command[0].equals("demo") ? command : Cli.against(dir, ds.getJdbcUrl(), command);
+            Cli.Result r = Cli.run(full);
+            String shown = String.join(" ", command);
+            assertThat(r.exitCode()).as("%s\nout: %s\nerr: %s", shown, r.out(), r.err()).isEqualTo(2);
+            List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+            assertThat(lines).as("%s: stderr", shown).hasSize(1);
+            assertThat(lines.get(0)).as(shown).startsWith("sluice: ").contains(field);
+            if (yaml != null) {
+                assertThat(lines.get(0)).as(shown).startsWith("sluice: " + field + ": ");
+            }
+            assertThat(lines.get(0)).as(shown).doesNotContain("pw@").doesNotContain("password=pw");
+        }
+        assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
+        assertThat(db.one(CHECKSUM)).as("the table is unchanged").isEqualTo(checksum);
+        assertThat(db.exists("victim")).isTrue();
+    }
+}
