@@ -99,6 +99,28 @@ class OperatorControlTest {
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void tuneReachesARunningValidation() throws Exception {
+        Cli.run(args("run", "slow", "--metrics-port", "0")); // 30,000 rows at 3,000 rows/s, then validated
+        Files.writeString(dir.resolve("jobs/slow.yml"), Files.readString(dir.resolve("jobs/slow.yml"))
+                + "validate: [ { check: \"n = 1\" } ]\n");
+        Process validation = Cli.spawn(dir.resolve("validate.log"), args("validate", "slow", "--rows-per-second", "1000"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (new Backfill(ds).status("slow").get(0).state() != JobStatus.State.VALIDATING) {
+            assertThat(System.nanoTime()).as("validation started").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        long tunedAt = System.nanoTime();
+        Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
+        assertThat(tune.out()).as(tune.err()).contains("tune taken");
+        assertThat(validation.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(validation.exitValue()).as(Files.readString(dir.resolve("validate.log"))).isZero();
+        assertThat((System.nanoTime() - tunedAt) / 1e9).as("unthrottled, far less than the 30 s at 1,000 rows/s")
+                .isLessThan(15);
+        assertThat(Files.readString(dir.resolve("validate.log"))).contains("validat");
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void statusNamesTheRunnersProcessAndItsDatabaseSession() throws Exception {
         Process runner = runner("pid.log");
         try {

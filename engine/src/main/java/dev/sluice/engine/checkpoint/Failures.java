@@ -2,7 +2,12 @@ package dev.sluice.engine.checkpoint;
 
 import java.sql.SQLException;
 
-/** One line for an operator about why a chunk or job failed: the database's words, not a stack trace. */
+import dev.sluice.engine.spec.Secrets;
+
+/**
+ * One line for an operator about why a chunk or job failed: the database's words, not a stack trace, and never a
+ * password (the line is kept in the job repository and shown by status).
+ */
 public final class Failures {
 
     private Failures() {
@@ -12,7 +17,7 @@ public final class Failures {
         Throwable sql = null;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ChunkFailedException) {
-                return t.getMessage();
+                return Secrets.redact(t.getMessage());
             }
             if (t instanceof SQLException) {
                 sql = t;
@@ -24,6 +29,6 @@ public final class Failures {
         if (sql != null && ((SQLException) sql).getSQLState() != null) {
             line += " [SQLSTATE " + ((SQLException) sql).getSQLState() + "]";
         }
-        return line;
+        return Secrets.redact(line);
     }
 }

@@ -139,18 +139,9 @@ public final class Reconnection {
     }
 
     private void sleep(long millis) throws GaveUp {
-        long until = System.nanoTime() + millis * 1_000_000;
-        while (System.nanoTime() < until) {
-            if (stop.requested()) {
-                throw new GaveUp("stopped while reconnecting (" + stop.reason() + "); the job resumes from its last"
-                        + " committed checkpoint", true);
-            }
-            try {
-                Thread.sleep(Math.min(50, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new GaveUp("interrupted while reconnecting", true);
-            }
+        if (!stop.sleepUntil(System.nanoTime() + millis * 1_000_000)) {
+            throw new GaveUp("stopped while reconnecting (" + (stop.requested() ? stop.reason() : "interrupted")
+                    + "); the job resumes from its last committed checkpoint", true);
         }
     }
 

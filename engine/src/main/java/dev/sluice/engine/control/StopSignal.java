@@ -37,4 +37,28 @@ public final class StopSignal {
     public String reason() {
         return reason.get();
     }
+
+    // How often a wait looks at the signal: an operator's stop must not wait for a long throttle or backoff.
+    private static final long CHECK_NANOS = 50_000_000L;
+
+    /**
+     * Sleeps until {@code dueNanos} ({@link System#nanoTime()}), looking at the signal every few tens of milliseconds.
+     *
+     * @return false if a stop was requested (or the thread interrupted) before then
+     */
+    public boolean sleepUntil(long dueNanos) {
+        long now;
+        while ((now = System.nanoTime()) < dueNanos) {
+            if (requested()) {
+                return false;
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(CHECK_NANOS, dueNanos - now) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return !requested();
+    }
 }

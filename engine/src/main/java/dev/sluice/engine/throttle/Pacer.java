@@ -32,8 +32,8 @@ public final class Pacer {
         }
     }
 
-    // How often a wait looks at the stop signal: an operator's stop must not wait for a long throttle.
-    private static final long STOP_CHECK_NANOS = 50_000_000L;
+    // A closed gate is looked at again this often at least, so that its opening is noticed soon.
+    private static final long GATE_CHECK_NANOS = 50_000_000L;
     // A chunk holds at most this much of the rate: large enough to amortise a chunk's round trips, small
     // enough that the rate measured over any few seconds is the limit, not bursts and silences.
     static final Duration MAX_CHUNK_SHARE = Duration.ofSeconds(1);
@@ -137,7 +137,7 @@ public final class Pacer {
         long started = System.nanoTime();
         observer.throttled(reason);
         String shown = reason;
-        long slice = Math.max(STOP_CHECK_NANOS, Math.min(gates.poll().toNanos(), 1_000_000_000L));
+        long slice = Math.max(GATE_CHECK_NANOS, Math.min(gates.poll().toNanos(), 1_000_000_000L));
         while (reason != null) {
             if (!sleepUntil(System.nanoTime() + slice)) {
                 observer.waited("health", System.nanoTime() - started);
@@ -156,18 +156,6 @@ public final class Pacer {
     }
 
     private boolean sleepUntil(long due) {
-        long now;
-        while ((now = System.nanoTime()) < due) {
-            if (stop.requested()) {
-                return false;
-            }
-            try {
-                Thread.sleep(Math.max(1, Math.min(STOP_CHECK_NANOS, due - now) / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return !stop.requested();
+        return stop.sleepUntil(due);
     }
 }

@@ -40,8 +40,11 @@ public final class Progress implements ChunkObserver {
 
     @Override
     public void started(Phase phase, long estimatedRows, long rowsDone) {
-        if (last != null && terminal) {
-            out.println(); // a new phase (validation after the backfill) gets a line of its own
+        if (last != null) {
+            draw(System.nanoTime()); // the phase that ends (the backfill, before its validation) shows where it ended
+            if (terminal) {
+                out.println();
+            }
         }
         if (phase == Phase.VALIDATION && this.phase != Phase.VALIDATION) {
             out.println("validating: every row against the rules, read-only");

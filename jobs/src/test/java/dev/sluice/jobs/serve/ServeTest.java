@@ -102,6 +102,15 @@ class ServeTest {
         return s;
     }
 
+    /** Waits (a few seconds at most: the runner sets it as it ends) until the state gauge shows {@code state}. */
+    private void awaitState(String state) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (gauge("sluice.job.state", "backfill", "served", "state", state) != 1 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(gauge("sluice.job.state", "backfill", "served", "state", state)).as("state gauge").isEqualTo(1.0);
+    }
+
     private double gauge(String name, String... tags) {
         return meters.get(name).tags(tags).gauge().value();
     }
@@ -135,10 +144,7 @@ class ServeTest {
             clock.now = Instant.parse("2026-11-24T01:05:00Z"); // the next day's window opens
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
             // The meters of the resumed run are the ones Prometheus reads: none froze at the first run's values.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (gauge("sluice.job.state", "backfill", "served", "state", "COMPLETED") != 1 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            awaitState("COMPLETED");
             assertThat(gauge("sluice.progress.ratio", "backfill", "served")).isEqualTo(1.0);
             assertThat(gauge("sluice.eta", "backfill", "served")).isEqualTo(0.0);
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "COMPLETED")).isEqualTo(1.0);
@@ -180,11 +186,7 @@ class ServeTest {
             Backfill.ControlResult cancel = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
                     dev.sluice.engine.control.ControlMailbox.Command.CANCEL, null, null), java.time.Duration.ofSeconds(20), "test");
             assertThat(cancel.message()).endsWith("now CANCELLED");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (gauge("sluice.job.state", "backfill", "served", "state", "CANCELLED") != 1 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "CANCELLED")).isEqualTo(1.0);
+            awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
             Thread.sleep(2000); // crons fire: cancelled stays cancelled
             assertThat(backfill.status("served").get(0).state()).isEqualTo(JobStatus.State.CANCELLED);
@@ -210,11 +212,9 @@ class ServeTest {
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aPauseThroughTheApiRepliesPausedAndHoldsAgainstTheCronUntilResumedThroughTheApi() throws Exception {
         spec("{ cron: \"* * * * * *\" }", 3000);
-        DatabaseOptions options = new DatabaseOptions();
-        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
-        ConfigurableApplicationContext app = ServeCommand.start(options, 0, "s3cret");
+        ConfigurableApplicationContext app = serve();
         try {
-            String base = "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
+            String base = base(app);
             await(s -> s.chunks() >= 2 && s.running(), "running");
             HttpClient http = HttpClient.newHttpClient();
             HttpResponse<String> pause = post(http, base + "/api/jobs/served/pause");
@@ -233,6 +233,17 @@ class ServeTest {
         assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).isZero();
     }
 
+    /** serve on this test's database and config, on a free port, with the token "s3cret". */
+    private ConfigurableApplicationContext serve() {
+        DatabaseOptions options = new DatabaseOptions();
+        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
+        return ServeCommand.start(options, 0, "s3cret");
+    }
+
+    private static String base(ConfigurableApplicationContext app) {
+        return "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
+    }
+
     private static HttpResponse<String> post(HttpClient http, String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer s3cret")
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
@@ -242,11 +253,9 @@ class ServeTest {
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void servesTheApiTheStatusPageAndPrometheusAndGuardsControlWithAToken() throws Exception {
         spec("{ cron: \"* * * * * *\" }", 20000);
-        DatabaseOptions options = new DatabaseOptions();
-        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
-        ConfigurableApplicationContext app = ServeCommand.start(options, 0, "s3cret");
+        ConfigurableApplicationContext app = serve();
         try {
-            String base = "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
+            String base = base(app);
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
             HttpClient http = HttpClient.newHttpClient();
             String jobs = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).build(),
