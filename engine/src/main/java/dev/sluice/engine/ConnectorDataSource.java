@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.engine.spec.Connector;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -8,15 +9,14 @@ import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.health.StandbySignal;
 
 /** A DataSource over a connector (URL plus the caller's credentials), for HikariCP to pool. */
 final class ConnectorDataSource implements DataSource {
 
     private final String url;
-    private final StandbySignal.Connector connector;
+    private final Connector connector;
 
-    ConnectorDataSource(String url, StandbySignal.Connector connector) {
+    ConnectorDataSource(String url, Connector connector) {
         this.url = url;
         this.connector = connector;
     }

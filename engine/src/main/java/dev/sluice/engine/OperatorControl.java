@@ -4,15 +4,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 
-import javax.sql.DataSource;
-
-import dev.sluice.engine.checkpoint.BatchSchema;
-import dev.sluice.engine.checkpoint.CheckpointStore;
-import dev.sluice.engine.checkpoint.Recovery;
+import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
-
-import org.springframework.batch.core.job.JobExecution;
 
 /**
  * Operators' requests to a job from any process. A running job gets them through the control mailbox and takes
@@ -32,13 +26,11 @@ final class OperatorControl {
         List<JobStatus> read(String job) throws SQLException;
     }
 
-    private final DataSource dataSource;
-    private final String schema;
+    private final JobRuns runs;
     private final Status status;
 
-    OperatorControl(DataSource dataSource, String schema, Status status) {
-        this.dataSource = dataSource;
-        this.schema = schema;
+    OperatorControl(JobRuns runs, Status status) {
+        this.runs = runs;
         this.status = status;
     }
 
@@ -56,20 +48,20 @@ final class OperatorControl {
                 || before.state() == JobStatus.State.PAUSED;
         if (!before.running()) {
             if (request.command() == ControlMailbox.Command.CANCEL && resumable) {
-                cancelNow(name);
+                runs.cancel(name);
                 return new Backfill.ControlResult(true, "job " + name + " cancelled (it was " + before.state() + ")");
             }
             if (request.command() == ControlMailbox.Command.TUNE && resumable) {
-                BatchSchema.ensure(dataSource, schema);
-                new ControlMailbox(dataSource, schema).send(name, request, by);
+                runs.ensureSchema();
+                runs.mailbox().send(name, request, by);
                 return new Backfill.ControlResult(true, "job " + name + " is " + before.state() + "; the new throttle"
                         + " applies when it resumes");
             }
             return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to "
                     + verb);
         }
-        BatchSchema.ensure(dataSource, schema);
-        ControlMailbox mailbox = new ControlMailbox(dataSource, schema);
+        runs.ensureSchema();
+        ControlMailbox mailbox = runs.mailbox();
         mailbox.send(name, request, by);
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
@@ -101,16 +93,5 @@ final class OperatorControl {
     private JobStatus read(String name) throws SQLException {
         List<JobStatus> statuses = status.read(name);
         return statuses.isEmpty() ? JobStatus.notStarted(name, null) : statuses.get(0);
-    }
-
-    private void cancelNow(String name) throws SQLException {
-        CheckpointStore store = CheckpointStore.open(dataSource, schema);
-        JobExecution last = store.repository().getLastJobExecution(store.repository().getLastJobInstance(name));
-        Recovery.makeRestartable(store, last);
-        try {
-            store.operator().abandon(store.repository().getJobExecution(last.getId()));
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot cancel job " + name + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -1,10 +1,10 @@
 package dev.sluice.engine;
 
+import dev.sluice.engine.spec.Connector;
 import dev.sluice.engine.chunk.ChunkObserver;
 import java.sql.DriverManager;
 
 import dev.sluice.engine.control.StopSignal;
-import dev.sluice.engine.health.StandbySignal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -22,7 +22,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  *                   null for the spec's
  */
 public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopSignal stop, ChunkObserver observer,
-                         StandbySignal.Connector standbys, MeterRegistry metrics, Long validateRowsPerSecond) {
+                         Connector standbys, MeterRegistry metrics, Long validateRowsPerSecond) {
 
     public static RunOptions defaults() {
         return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE, DriverManager::getConnection, null,
@@ -43,7 +43,7 @@ public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopS
     }
 
     /** How to connect to the standbys listed in {@code health.replicas} (credentials). */
-    public RunOptions withStandbys(StandbySignal.Connector c) {
+    public RunOptions withStandbys(Connector c) {
         return new RunOptions(again, force, resumeOnly, stop, observer, c, metrics, validateRowsPerSecond);
     }
 

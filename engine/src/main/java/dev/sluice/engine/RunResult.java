@@ -1,7 +1,5 @@
 package dev.sluice.engine;
 
-import dev.sluice.engine.validate.ValidationResult;
-
 /**
  * What a run ended with.
  *
@@ -21,8 +19,7 @@ public record RunResult(Outcome outcome, String message, long rows, long written
     /** The same result, with the validation that followed it. */
     public RunResult validated(ValidationResult v) {
         boolean clean = v.clean();
-        Outcome o = !v.complete() ? (v.message().contains("stopped") ? Outcome.STOPPED : Outcome.FAILED)
-                : clean ? outcome : Outcome.MISMATCHES;
+        Outcome o = !v.complete() ? v.outcome() : clean ? outcome : Outcome.MISMATCHES;
         String m = clean ? message + "; validation clean" : !v.complete() ? message + "; " + v.message()
                 : message + "; validation found " + v.mismatches() + " mismatches (repair: run --only-mismatched)";
         return new RunResult(o, m, rows, written, chunks, seconds, v);

@@ -1,6 +1,11 @@
 package dev.sluice.engine.checkpoint;
 
+import dev.sluice.engine.chunk.Failures;
+
+import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.chunk.KeysetSource;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.control.ControlMailbox;
@@ -34,8 +39,6 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  */
 public final class BackfillJob {
 
-    public static final String STEP = "backfill";
-
     private BackfillJob() {
     }
 
@@ -44,51 +47,21 @@ public final class BackfillJob {
                          Pacer.Observer pacerObserver, ObservationRegistry observations) {
     }
 
-    /**
-     * What each chunk does: the backfill writes; a validation only reads, and keeps its findings in the ledger.
-     *
-     * @param jobName       the Spring Batch job: the spec's name, or {@link #validationJob} of it
-     * @param rowsPerSecond the rate limit, in rows written (a validation: rows checked) per second, 0 for none
-     */
-    public record Work(String jobName, String stepName, ChunkWriter writer, ChunkLedger ledger, long rowsPerSecond) {
-
-        /** Whether this work reads only, so that its rate counts rows checked. */
-        boolean checks() {
-            return writer == ChunkWriter.READ_ONLY;
-        }
-    }
-
-    public static final String VALIDATE_STEP = "validate";
-
-    /** The name of the job that validates job {@code name}. */
-    public static String validationJob(String name) {
-        return name + ".validate";
-    }
-
-    /** The name of the job that repairs job {@code name} where validation found mismatches. */
-    public static String repairJob(String name) {
-        return name + ".repair";
-    }
-
-    /** The backfill of a prepared spec. */
-    public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring) {
-        return assemble(store, prepared, wiring, new Work(prepared.spec().name(), STEP, prepared.writer(), ChunkLedger.NONE,
-                prepared.spec().throttle().rowsPerSecond()));
-    }
-
-    public static Job assemble(CheckpointStore store, Prepared prepared, Wiring wiring, Work work) {
+    static Job assemble(CheckpointStore store, Work work, Wiring wiring) {
+        Prepared prepared = work.prepared();
         JobSpec spec = prepared.spec();
         JobSpec.Chunk c = spec.chunk();
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
         Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(),
                 wiring.stop());
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
-        BackfillTasklet tasklet = new BackfillTasklet(store.dataSource(), prepared.source(), prepared.chunker(), work.writer(),
-                work.ledger(), work.checks(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer, retry,
-                wiring.stop(), wiring.lock(), wiring.observer());
+        ChunkLoop loop = new ChunkLoop(new KeysetSource(prepared.chunker(), prepared.source()), work.writer(), work.ledger(),
+                work.checks(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer,
+                wiring.lock()::verify, wiring.observer());
+        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, wiring.stop());
         ControlMailbox mailbox = new ControlMailbox(store.dataSource(), store.schema());
         ControlPoller[] poller = new ControlPoller[1];
-        Step step = new StepBuilder(work.stepName(), store.repository())
+        Step step = new StepBuilder(work.kind().step, store.repository())
                 .observationRegistry(wiring.observations())
                 .tasklet(tasklet, store.transactionManager())
                 .exceptionHandler(retry)

@@ -1,5 +1,7 @@
 package dev.sluice.engine.checkpoint;
 
+import dev.sluice.engine.chunk.Failures;
+
 import java.sql.SQLException;
 import java.time.Duration;
 

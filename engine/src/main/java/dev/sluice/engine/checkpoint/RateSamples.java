@@ -2,6 +2,7 @@ package dev.sluice.engine.checkpoint;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 
@@ -51,9 +52,9 @@ public final class RateSamples {
         ec.putString(KEY, format(samples));
     }
 
-    /** Rates over the last minute up to the newest sample (the whole record if it is shorter). */
-    public static Rates recent(ExecutionContext ec) {
-        List<Sample> samples = samples(ec);
+    /** Rates over the last minute up to the newest sample (the whole record if it is shorter), from a run's notes. */
+    public static Rates recent(Map<String, String> notes) {
+        List<Sample> samples = parse(notes.get(KEY));
         if (samples.size() < 2) {
             return Rates.NONE;
         }
@@ -70,12 +71,16 @@ public final class RateSamples {
                 (last.written() - first.written()) / seconds);
     }
 
-    static List<Sample> samples(ExecutionContext ec) {
+    private static List<Sample> samples(ExecutionContext ec) {
+        return parse(ec.containsKey(KEY) ? ec.getString(KEY) : null);
+    }
+
+    private static List<Sample> parse(String text) {
         List<Sample> out = new ArrayList<>();
-        if (!ec.containsKey(KEY)) {
+        if (text == null) {
             return out;
         }
-        for (String part : ec.getString(KEY).split(";")) {
+        for (String part : text.split(";")) {
             String[] f = part.split(",");
             if (f.length == 3) {
                 out.add(new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));

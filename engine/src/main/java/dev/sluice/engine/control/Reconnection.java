@@ -12,6 +12,8 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.chunk.Failures;
+
 import io.github.resilience4j.core.IntervalFunction;
 
 import org.slf4j.Logger;
@@ -134,7 +136,7 @@ public final class Reconnection {
         try (Connection c = dataSource.getConnection()) {
             return c.isValid(PROBE_TIMEOUT_SECONDS) ? null : "the connection is not valid";
         } catch (SQLException e) {
-            return describe(e);
+            return Failures.describe(e);
         }
     }
 
@@ -143,21 +145,5 @@ public final class Reconnection {
             throw new GaveUp("stopped while reconnecting (" + (stop.requested() ? stop.reason() : "interrupted")
                     + "); the job resumes from its last committed checkpoint", true);
         }
-    }
-
-    /** The loss in one line: the deepest database error's message and state. */
-    public static String describe(Throwable failure) {
-        SQLException sql = null;
-        Throwable last = failure;
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SQLException e) {
-                sql = e;
-            }
-            last = t;
-        }
-        Throwable shown = sql != null ? sql : last;
-        String message = shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage();
-        String line = message.lines().findFirst().orElse(message).replaceFirst("^(ERROR|FATAL): ", "");
-        return sql != null && sql.getSQLState() != null ? line + " [SQLSTATE " + sql.getSQLState() + "]" : line;
     }
 }

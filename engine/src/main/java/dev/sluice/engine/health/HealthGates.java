@@ -1,5 +1,6 @@
 package dev.sluice.engine.health;
 
+import dev.sluice.engine.spec.Connector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,7 +64,7 @@ public final class HealthGates implements AutoCloseable {
      * The gates a job's {@code health} section asks for: physical replicas seen from the primary, each standby
      * URL asked directly, and logical replication slots.
      */
-    public static HealthGates forSpec(JobSpec.Health health, DataSource primary, StandbySignal.Connector connector) {
+    public static HealthGates forSpec(JobSpec.Health health, DataSource primary, Connector connector) {
         List<Signal> signals = new ArrayList<>();
         double maxLag = health.replicaLag().max().toMillis() / 1000.0;
         long maxBytes = health.replicaLag().maxBytes() == null ? 0 : health.replicaLag().maxBytes().bytes();

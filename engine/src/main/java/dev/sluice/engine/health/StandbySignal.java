@@ -1,5 +1,6 @@
 package dev.sluice.engine.health;
 
+import dev.sluice.engine.spec.Connector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,12 +24,6 @@ public final class StandbySignal implements Signal {
     private final Connector connector;
     private final double maxSeconds;
     private Connection connection;
-
-    /** Opens connections to standbys (credentials come from the caller). */
-    @FunctionalInterface
-    public interface Connector {
-        Connection connect(String url) throws SQLException;
-    }
 
     /** @param name the URL as it may be shown (no password) */
     public StandbySignal(String name, String url, Connector connector, double maxSeconds) {

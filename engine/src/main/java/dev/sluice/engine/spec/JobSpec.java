@@ -13,9 +13,9 @@ import java.util.Map;
  * One backfill, as written in its YAML file. A value: parsing and structural checks live in {@link SpecParser};
  * checks against the database live in the {@code preflight} package.
  *
- * <p>The semantic fields (table, key, where, set/into/columns/transformer) decide what the job writes; changing
- * them under an unfinished job would mix two transformations in one table, so resuming refuses it. The tuning
- * fields (chunk, throttle, health, timeouts) may change between runs.
+ * <p>The semantic fields ({@link Semantics}) decide what the job writes; changing them under an unfinished job
+ * would mix two transformations in one table, so resuming refuses it. The tuning fields (chunk, throttle, health,
+ * timeouts) may change between runs.
  */
 public record JobSpec(
         String name,
@@ -57,29 +57,56 @@ public record JobSpec(
         return transformer != null ? Mode.JAVA : Mode.IN_PLACE;
     }
 
-    /** A digest of the fields that decide what is written; equal digests mean resuming is safe. */
-    public String semanticDigest() {
-        Map<String, Object> semantic = new LinkedHashMap<>();
-        semantic.put("table", table);
-        semantic.put("key", key);
-        semantic.put("where", where);
-        semantic.put("set", set);
-        semantic.put("into", into);
-        semantic.put("columns", columns);
-        semantic.put("transformer", transformer);
-        semantic.put("source", source == null ? null : source.jdbcUrl());
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256")
-                    .digest(semantic.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+    /**
+     * The fields that decide what is written. Changing them under an unfinished job would mix two transformations
+     * in one table, so resuming refuses it; the other fields are tuning and may change between runs.
+     */
+    public record Semantics(String table, List<String> key, String where, Map<String, String> set, String into,
+                            Map<String, String> columns, String transformer, String source) {
+
+        /** A digest of the fields; equal digests mean resuming is safe. */
+        public String digest() {
+            try {
+                byte[] hash = MessageDigest.getInstance("SHA-256").digest(asMap().toString().getBytes(StandardCharsets.UTF_8));
+                return HexFormat.of().formatHex(hash, 0, 16);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is part of every JRE", e);
+            }
+        }
+
+        /** The names of the fields (as written in a spec) whose values differ from {@code other}'s. */
+        public List<String> changedFrom(Semantics other) {
+            Map<String, Object> mine = asMap();
+            Map<String, Object> theirs = other.asMap();
+            return mine.keySet().stream().filter(k -> !java.util.Objects.equals(mine.get(k), theirs.get(k))).toList();
+        }
+
+        private Map<String, Object> asMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("table", table);
+            m.put("key", key);
+            m.put("where", where);
+            m.put("set", set);
+            m.put("into", into);
+            m.put("columns", columns);
+            m.put("transformer", transformer);
+            m.put("source", source);
+            return m;
         }
     }
 
-    /** The same job with other tuning; used by {@code tune} and when a resumed run brings new settings. */
-    public JobSpec withTuning(Chunk chunk, Throttle throttle) {
-        return new JobSpec(name, table, key, where, set, into, columns, transformer, source, chunk, throttle, health,
+    public Semantics semantics() {
+        return new Semantics(table, key, where, set, into, columns, transformer, source == null ? null : source.jdbcUrl());
+    }
+
+    /** A digest of the fields that decide what is written; equal digests mean resuming is safe. */
+    public String semanticDigest() {
+        return semantics().digest();
+    }
+
+    /** The same job, writing only the rows {@code filter} selects (a repair). */
+    public JobSpec withWhere(String filter) {
+        return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, chunk, throttle, health,
                 timeouts, validate, validateAfterRun, schedule);
     }
 

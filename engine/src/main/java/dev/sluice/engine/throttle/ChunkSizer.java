@@ -1,5 +1,7 @@
 package dev.sluice.engine.throttle;
 
+import dev.sluice.engine.chunk.ChunkLoop;
+
 import java.time.Duration;
 
 /**
@@ -8,7 +10,7 @@ import java.time.Duration;
  * cautiously and shrinks at once, because a chunk that runs long holds row locks long, and that is what other
  * sessions feel. See README.md in this package.
  */
-public final class ChunkSizer {
+public final class ChunkSizer implements ChunkLoop.Sizing {
 
     /** Weight of the newest chunk in the moving average: smooths one slow chunk (a checkpoint, a vacuum)
      * without taking more than a few chunks to follow a real change in cost. */
@@ -36,11 +38,13 @@ public final class ChunkSizer {
     }
 
     /** Rows for the next chunk. */
+    @Override
     public synchronized int rows() {
         return rows;
     }
 
     /** A chunk of {@code chunkRows} rows committed after {@code nanos}, finding and writing included. */
+    @Override
     public synchronized void feedback(long chunkRows, long nanos) {
         if (chunkRows <= 0 || nanos <= 0) {
             return;

@@ -2,6 +2,7 @@ package dev.sluice.engine.throttle;
 
 import java.time.Duration;
 
+import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.health.HealthGates;
 
@@ -15,7 +16,7 @@ import dev.sluice.engine.health.HealthGates;
  * they hold. And no chunk holds more than about a second of the rate ({@link #maxRows}), so the rate is smooth:
  * never one large chunk followed by a long wait.
  */
-public final class Pacer {
+public final class Pacer implements ChunkLoop.Pace {
 
     /** Told when chunks are held back by a health gate, and when they may go again. */
     public interface Observer {
@@ -63,6 +64,7 @@ public final class Pacer {
     }
 
     /** The most rows a chunk may hold at the current rate (about a second's worth), or MAX_VALUE when unlimited. */
+    @Override
     public int maxRows() {
         RowRateLimiter rate = limiter;
         if (rate == null) {
@@ -72,6 +74,7 @@ public final class Pacer {
     }
 
     /** A chunk committed, having written (or, for a validation, checked) {@code rows}: the next chunk pays for them. */
+    @Override
     public synchronized void charge(long rows) {
         owed += Math.max(0, rows);
     }
@@ -81,6 +84,7 @@ public final class Pacer {
      *
      * @return false if a stop was requested while waiting
      */
+    @Override
     public boolean awaitTurn() {
         if (lastChunkEnded != 0 && !pause.isZero()) {
             long started = System.nanoTime();
@@ -125,6 +129,7 @@ public final class Pacer {
     }
 
     /** The chunk (committed or not) is over; the pause counts from now. */
+    @Override
     public void chunkEnded() {
         lastChunkEnded = System.nanoTime();
     }

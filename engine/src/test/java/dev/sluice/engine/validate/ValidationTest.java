@@ -9,6 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;

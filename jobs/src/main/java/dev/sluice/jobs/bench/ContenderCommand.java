@@ -12,7 +12,7 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.jobs.transformers.TransformerCatalog;
 
 import org.springframework.batch.core.job.Job;
@@ -86,7 +86,7 @@ public class ContenderCommand implements Callable<Integer> {
         String spec = "name: " + job + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
                 + "validate-after-run: false\n";
-        try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {
+        try (Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
             RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
             if (r.outcome() != RunResult.Outcome.COMPLETED) {
                 throw new IllegalStateException(r.message());
@@ -101,7 +101,7 @@ public class ContenderCommand implements Callable<Integer> {
                 + "validate:\n  - { target: email_lower, source: lower(email) }\n"
                 + "  - { target: amount_dollars, source: amount_cents / 100.0 }\n"
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n";
-        try (Backfill backfill = new Backfill(ds, "sluice", TransformerCatalog.INSTANCE)) {
+        try (Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
             ValidationResult r = backfill.validate(SpecParser.parse(spec), RunOptions.defaults());
             if (!r.clean()) {
                 throw new IllegalStateException("validation " + r.message() + ", " + r.mismatches() + " mismatches");

@@ -1,5 +1,6 @@
 package dev.sluice.jobs.cli;
 
+import dev.sluice.engine.spec.Connector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.health.StandbySignal;
 import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.Secrets;
@@ -119,7 +119,7 @@ public final class DatabaseOptions {
     }
 
     /** Connects to the standbys of {@code health.replicas} with the same credentials as the target database. */
-    public StandbySignal.Connector standbys() {
+    public Connector standbys() {
         return connector(null, null, "sluice health");
     }
 
@@ -127,16 +127,16 @@ public final class DatabaseOptions {
      * Connects to the source database of a cross-database copy: {@code SLUICE_SOURCE_USER} and
      * {@code SLUICE_SOURCE_PASSWORD}, else the target's credentials.
      */
-    public StandbySignal.Connector sources() {
+    public Connector sources() {
         return connector(System.getenv("SLUICE_SOURCE_USER"), System.getenv("SLUICE_SOURCE_PASSWORD"), "sluice source");
     }
 
     /** The engine, set up with this command line's transformers and source credentials. */
     public Backfill backfill(javax.sql.DataSource ds) {
-        return new Backfill(ds, schema, TransformerCatalog.INSTANCE, sources());
+        return Backfill.builder(ds).schema(schema).transformers(TransformerCatalog.INSTANCE).sources(sources()).build();
     }
 
-    private StandbySignal.Connector connector(String sourceUser, String sourcePassword, String application) {
+    private Connector connector(String sourceUser, String sourcePassword, String application) {
         Map<String, String> env = System.getenv();
         JsonNode yml = applicationYml();
         String u = first(sourceUser, user, env.get("SLUICE_USER"), text(yml, "username"));

@@ -11,7 +11,7 @@ import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.jobs.metrics.MetricsEndpoint;
 
 import picocli.CommandLine.Command;

@@ -7,7 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.ValidationResult;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

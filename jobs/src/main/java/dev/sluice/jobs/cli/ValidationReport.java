@@ -7,7 +7,7 @@ import java.util.Map;
 
 import dev.sluice.engine.validate.Mismatch;
 import dev.sluice.engine.validate.RuleResult;
-import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.ValidationResult;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -44,8 +44,11 @@ final class ValidationReport {
         }
         if (!r.complete()) {
             System.err.println("sluice: " + r.message());
-            return r.message().contains("is running") ? ExitCode.NOT_RUNNABLE
-                    : r.message().contains("stopped") ? ExitCode.STOPPED : ExitCode.FAILED;
+            return switch (r.outcome()) {
+                case NOT_RUNNABLE -> ExitCode.NOT_RUNNABLE;
+                case STOPPED -> ExitCode.STOPPED;
+                default -> ExitCode.FAILED;
+            };
         }
         return r.mismatches() > 0 ? ExitCode.MISMATCHES : ExitCode.DONE;
     }

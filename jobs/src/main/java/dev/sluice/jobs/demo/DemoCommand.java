@@ -20,7 +20,7 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.validate.ValidationResult;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.jobs.cli.ExitCode;
 import dev.sluice.jobs.cli.Progress;
 

@@ -1,5 +1,6 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.engine.spec.Connector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
-import dev.sluice.engine.health.StandbySignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -50,7 +50,7 @@ public final class JobScheduler implements AutoCloseable {
 
     private final Backfill backfill;
     private final MeterRegistry metrics;
-    private final StandbySignal.Connector standbys;
+    private final Connector standbys;
     private final Clock clock;
     private final List<JobSpec> specs;
     private final ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
@@ -67,7 +67,7 @@ public final class JobScheduler implements AutoCloseable {
         return lastResults.get(job);
     }
 
-    public JobScheduler(Backfill backfill, Path config, MeterRegistry metrics, StandbySignal.Connector standbys,
+    public JobScheduler(Backfill backfill, Path config, MeterRegistry metrics, Connector standbys,
                         Clock clock) {
         this.backfill = backfill;
         this.metrics = metrics;

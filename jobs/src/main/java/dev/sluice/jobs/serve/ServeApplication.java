@@ -25,8 +25,8 @@ public class ServeApplication {
 
     @Bean
     Backfill backfill(HikariDataSource dataSource, ServeSettings settings) {
-        return new Backfill(dataSource, settings.schema(), dev.sluice.jobs.transformers.TransformerCatalog.INSTANCE,
-                settings.sources());
+        return Backfill.builder(dataSource).schema(settings.schema())
+                .transformers(dev.sluice.jobs.transformers.TransformerCatalog.INSTANCE).sources(settings.sources()).build();
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")

@@ -1,8 +1,8 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.engine.spec.Connector;
 import java.nio.file.Path;
 
-import dev.sluice.engine.health.StandbySignal;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -12,5 +12,5 @@ import com.zaxxer.hikari.HikariDataSource;
  * @param token the bearer token operators' POSTs must carry, or null (then control over HTTP is refused)
  */
 public record ServeSettings(HikariDataSource dataSource, String schema, Path config, String token,
-                            StandbySignal.Connector standbys, StandbySignal.Connector sources) {
+                            Connector standbys, Connector sources) {
 }

@@ -1,4 +1,4 @@
-package dev.sluice.engine.checkpoint;
+package dev.sluice.engine.chunk;
 
 import java.sql.SQLException;
 
@@ -27,9 +27,6 @@ public class ChunkFailedException extends RuntimeException {
     }
 
     private static String message(KeyRange range, SQLException e) {
-        String m = e.getMessage() == null ? e.toString()
-                : e.getMessage().lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
-        return (range == null ? "finding the next chunk" : "chunk " + range) + " failed: " + m
-                + " [SQLSTATE " + e.getSQLState() + "]";
+        return (range == null ? "finding the next chunk" : "chunk " + range) + " failed: " + Failures.database(e);
     }
 }

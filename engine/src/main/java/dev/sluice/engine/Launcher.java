@@ -1,0 +1,227 @@
+package dev.sluice.engine;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.checkpoint.BackfillJob;
+import dev.sluice.engine.checkpoint.JobRuns;
+import dev.sluice.engine.checkpoint.Run;
+import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.control.Reconnection;
+import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.health.HealthGates;
+import dev.sluice.engine.metrics.JobMetrics;
+import dev.sluice.engine.metrics.JobStateMetrics;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.throttle.Pacer;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
+
+/**
+ * Runs a job's work under the job's runner lock, and rides through a lost database: when the connection goes (in a
+ * chunk, in the job repository's bookkeeping, in the lock's own session), it waits for the database to answer
+ * again, takes the lock again and continues from the last committed checkpoint. Another runner that took the lock
+ * meanwhile wins: this one returns NOT_RUNNABLE.
+ */
+final class Launcher {
+
+    /** What a runner holding the job's lock does with the work's last run. */
+    @FunctionalInterface
+    interface Decider {
+        /** @param attempt 1, then 2, 3, ... after each reconnect */
+        Decision decide(Optional<Run> last, int attempt);
+    }
+
+    /** Start run number {@code startNumber}, continue the last run, or return at once with a result. */
+    record Decision(long startNumber, boolean continues, RunResult done) {
+        static Decision start(long number) {
+            return new Decision(number, false, null);
+        }
+
+        static Decision resume() {
+            return new Decision(0, true, null);
+        }
+
+        static Decision done(RunResult result) {
+            return new Decision(0, false, result);
+        }
+    }
+
+    /** The run a launch ended with, or the result it returned without one. */
+    record Launched(Run run, RunResult result) {
+    }
+
+    private final DataSource dataSource;
+    private final JobRuns runs;
+    private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
+    private final Map<MeterRegistry, Map<String, JobMetrics>> jobMetrics = new ConcurrentHashMap<>();
+
+    Launcher(DataSource dataSource, JobRuns runs) {
+        this.dataSource = dataSource;
+        this.runs = runs;
+    }
+
+    /**
+     * @param metrics where the run's meters go, or null (validation and repair do not feed the job's chunk meters:
+     *                those count the backfill)
+     */
+    Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics) throws SQLException {
+        JobSpec spec = work.prepared().spec();
+        Reconnection reconnection = new Reconnection(dataSource, spec.timeouts().reconnect(), options.stop(),
+                options.observer()::reconnecting);
+        for (int attempt = 1; ; attempt++) {
+            String lost;
+            try {
+                RunnerLock lock = hold.lock();
+                if (lock == null) {
+                    return new Launched(null, RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is "
+                            + (reconnection.reconnects() > 0 ? "held by another runner since this one lost the database"
+                            : "already running") + holder(spec.name())));
+                }
+                Attempt tried = attempt(work, options, decider, metrics, lock, attempt);
+                if (tried.launched() != null) {
+                    return tried.launched();
+                }
+                lost = tried.lost();
+            } catch (SQLException e) {
+                if (!Reconnection.isLost(e)) {
+                    throw e;
+                }
+                lost = Failures.describe(e); // taking the lock found the database gone
+            }
+            hold.release(); // its session died with the database; the next attempt takes the lock again
+            try {
+                reconnection.await(lost);
+            } catch (Reconnection.GaveUp e) {
+                return new Launched(null, RunResult.of(e.stopped() ? RunResult.Outcome.STOPPED : RunResult.Outcome.FAILED,
+                        "job " + spec.name() + " " + e.getMessage()));
+            }
+        }
+    }
+
+    /** What one attempt under the lock came to: a launch, or why the database was lost. */
+    private record Attempt(Launched launched, String lost) {
+    }
+
+    private Attempt attempt(Work work, RunOptions options, Decider decider, MeterRegistry metrics, RunnerLock lock,
+                           int attempt) throws SQLException {
+        JobSpec spec = work.prepared().spec();
+        try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
+            try {
+                Decision decision = decider.decide(runs.last(work.jobName()), attempt);
+                if (decision.done() != null) {
+                    return new Attempt(new Launched(null, decision.done()), null);
+                }
+                BackfillJob.Wiring wiring = wiring(spec.name(), spec, lock, options, gates, metrics);
+                Run run = decision.continues() ? runs.resume(work, wiring) : runs.start(work, decision.startNumber(), wiring);
+                String lost = lostDatabase(run.failures(), lock);
+                return lost == null ? new Attempt(new Launched(run, null), null) : new Attempt(null, lost);
+            } catch (SpecException e) {
+                throw e;
+            } catch (Exception e) {
+                String lost = lostDatabase(List.of(e), lock);
+                if (lost != null) {
+                    return new Attempt(null, lost);
+                }
+                if (e instanceof SQLException sql) {
+                    throw sql;
+                }
+                throw new IllegalStateException("cannot run " + work.jobName() + ": " + Failures.describe(e), e);
+            }
+        }
+    }
+
+    /**
+     * Why the database was lost, or null: a failure that says so itself, or any failure of a runner whose lock's
+     * session has ended (a failure's own words may be the pool's "connection is closed" on cleaning up).
+     */
+    private static String lostDatabase(List<Throwable> failures, RunnerLock lock) {
+        for (Throwable t : failures) {
+            if (Reconnection.isLost(t)) {
+                return Failures.describe(t);
+            }
+        }
+        if (failures.isEmpty() || lock.isAlive()) {
+            return null;
+        }
+        return "the server ended the runner's sessions, its lock's too: a restart or a failover";
+    }
+
+    /** Who holds job {@code job}'s lock, for a message: " (by sluice pid 4242 on batch-1, PostgreSQL backend pid 77)". */
+    String holder(String job) {
+        try (Connection c = dataSource.getConnection()) {
+            return RunnerLock.holder(c, job).map(r -> " (by " + (r.pid() == null ? "a runner" : "sluice pid " + r.pid()
+                    + (r.host() == null ? "" : " on " + r.host())) + ", PostgreSQL backend pid " + r.backendPid() + ")")
+                    .orElse("");
+        } catch (SQLException e) {
+            return "";
+        }
+    }
+
+    /** The gauges of jobs' states in a registry. */
+    JobStateMetrics states(MeterRegistry registry) {
+        return stateMetrics.computeIfAbsent(registry, JobStateMetrics::new);
+    }
+
+    /** Connects a run to its stop signal, observers, gates and, when asked, meters and Batch observations. */
+    private BackfillJob.Wiring wiring(String job, JobSpec spec, RunnerLock lock, RunOptions options, HealthGates gates,
+                                      MeterRegistry metrics) {
+        if (metrics == null) {
+            return new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE,
+                    ObservationRegistry.NOOP);
+        }
+        // One set of meters per job and registry, kept across runs: a meter registered again would be ignored,
+        // and a gauge would keep reading the first run's values (serve resumes jobs many times).
+        JobMetrics meters = jobMetrics.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(job, j -> new JobMetrics(metrics, j, states(metrics)));
+        meters.target(spec.chunk().target());
+        gates.onReadings(meters::readings);
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(metrics));
+        return new BackfillJob.Wiring(lock, options.stop(), options.observer().and(meters), gates, meters, observations);
+    }
+
+    /**
+     * The job's runner lock for one call of a verb: taken at the first launch, held from the backfill's last chunk
+     * into its validation (so that no other runner, and no reader of its status, finds the job between the two),
+     * dropped when the database is lost and taken again after the reconnect.
+     */
+    final class Hold implements AutoCloseable {
+        private final String job;
+        private RunnerLock lock;
+
+        Hold(String job) {
+            this.job = job;
+        }
+
+        /** The lock, taken now if not held; null if another runner holds it. */
+        RunnerLock lock() throws SQLException {
+            if (lock == null) {
+                lock = RunnerLock.tryAcquire(dataSource, job);
+            }
+            return lock;
+        }
+
+        void release() {
+            if (lock != null) {
+                lock.close();
+                lock = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            release();
+        }
+    }
+}

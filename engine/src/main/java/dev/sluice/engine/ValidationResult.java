@@ -1,0 +1,37 @@
+package dev.sluice.engine;
+
+import java.util.List;
+
+import dev.sluice.engine.validate.RuleResult;
+
+/**
+ * What a validation (or a repair and the validation after it) came to.
+ *
+ * @param outcome COMPLETED when every range was checked (clean or not: see {@link #mismatches()}), else STOPPED,
+ *                FAILED or NOT_RUNNABLE, as for a run; {@code message} says why
+ */
+public record ValidationResult(RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks,
+                               double seconds) {
+
+    public ValidationResult {
+        rules = List.copyOf(rules);
+    }
+
+    /** Whether every range was checked. */
+    public boolean complete() {
+        return outcome == RunResult.Outcome.COMPLETED;
+    }
+
+    public long mismatches() {
+        return rules.stream().mapToLong(RuleResult::mismatches).sum();
+    }
+
+    public boolean clean() {
+        return complete() && mismatches() == 0;
+    }
+
+    /** A validation that did not run, or did not finish, for {@code why}. */
+    static ValidationResult unfinished(RunResult.Outcome outcome, String why) {
+        return new ValidationResult(outcome, why, List.of(), 0, 0, 0);
+    }
+}

@@ -1,0 +1,131 @@
+package dev.sluice.engine.checkpoint;
+
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.control.ControlMailbox;
+
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+/**
+ * The engine's one door to Spring Batch: starts, continues, cancels and reads the executions of a job's work, and
+ * answers in plain {@link Run}s. The JobRepository lives in the target database ({@link CheckpointStore}), so every
+ * call works from any process. Starting and continuing are for the holder of the job's runner lock.
+ */
+public final class JobRuns {
+
+    // Each `run --again` is a new job instance of the same name, told apart by this parameter.
+    private static final String RUN_PARAMETER = "run";
+
+    private final DataSource dataSource;
+    private final String schema;
+
+    public JobRuns(DataSource dataSource, String schema) {
+        this.dataSource = dataSource;
+        this.schema = schema;
+    }
+
+    /** Creates the job repository's tables (and the control mailbox) unless they exist. */
+    public void ensureSchema() throws SQLException {
+        BatchSchema.ensure(dataSource, schema);
+    }
+
+    /** Operators' requests to the running jobs of this repository. */
+    public ControlMailbox mailbox() {
+        return new ControlMailbox(dataSource, schema);
+    }
+
+    /** The last execution of {@code jobName}, if it ever ran; creates the job repository on first use. */
+    public Optional<Run> last(String jobName) throws SQLException {
+        CheckpointStore store = CheckpointStore.open(dataSource, schema);
+        return lastExecution(store, jobName).map(JobRuns::run);
+    }
+
+    /**
+     * Starts execution number {@code number} of the work and runs it to its end (completed, stopped or failed).
+     * The caller holds the job's runner lock.
+     */
+    public Run start(Work work, long number, BackfillJob.Wiring wiring) throws Exception {
+        CheckpointStore store = CheckpointStore.open(dataSource, schema);
+        JobParameters parameters = new JobParametersBuilder().addLong(RUN_PARAMETER, number).toJobParameters();
+        return run(store.operator().start(BackfillJob.assemble(store, work, wiring), parameters));
+    }
+
+    /**
+     * Continues the work's last execution from its checkpoint. The caller holds the job's runner lock, so an
+     * execution left running belongs to a runner that is gone: it is marked failed first.
+     */
+    public Run resume(Work work, BackfillJob.Wiring wiring) throws Exception {
+        CheckpointStore store = CheckpointStore.open(dataSource, schema);
+        JobExecution last = lastExecution(store, work.jobName()).orElseThrow(() ->
+                new IllegalStateException("job " + work.jobName() + " has no execution to continue"));
+        Recovery.makeRestartable(store, last);
+        return run(store.operator().start(BackfillJob.assemble(store, work, wiring), last.getJobParameters()));
+    }
+
+    /** Marks the job's last execution cancelled, for good; one left running by a dead runner is failed first. */
+    public void cancel(String jobName) throws SQLException {
+        CheckpointStore store = CheckpointStore.open(dataSource, schema);
+        JobExecution last = lastExecution(store, jobName).orElseThrow(() ->
+                new IllegalStateException("job " + jobName + " never ran"));
+        Recovery.makeRestartable(store, last);
+        try {
+            store.operator().abandon(store.repository().getJobExecution(last.getId()));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot cancel job " + jobName + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Why an execution failed: the line its runner recorded with the step (a chunk's range and the database's
+     * words), else its first failure, else the first line Spring Batch stored.
+     */
+    private static String failure(JobExecution execution, StepExecution step, List<Throwable> failures) {
+        String recorded = step == null ? null : Checkpoint.lastError(step.getExecutionContext());
+        if (recorded != null) {
+            return recorded;
+        }
+        if (!failures.isEmpty()) {
+            return Failures.describe(failures.get(0));
+        }
+        String stored = step != null && !step.getExitStatus().getExitDescription().isEmpty()
+                ? step.getExitStatus().getExitDescription() : execution.getExitStatus().getExitDescription();
+        return Failures.firstLine(stored);
+    }
+
+    private static Optional<JobExecution> lastExecution(CheckpointStore store, String jobName) {
+        JobInstance instance = store.repository().getLastJobInstance(jobName);
+        return Optional.ofNullable(instance == null ? null : store.repository().getLastJobExecution(instance));
+    }
+
+    /** An execution, as plain facts: its own step's checkpoint and notes, the spec recorded with the job. */
+    static Run run(JobExecution execution) {
+        StepExecution step = execution.getStepExecutions().stream().findFirst().orElse(null);
+        ExecutionContext context = step == null ? new ExecutionContext() : step.getExecutionContext();
+        Map<String, String> notes = new HashMap<>();
+        context.entrySet().forEach(e -> {
+            if (e.getValue() instanceof String text) {
+                notes.put(e.getKey(), text);
+            }
+        });
+        ExecutionContext job = execution.getExecutionContext();
+        List<Throwable> failures = execution.getAllFailureExceptions();
+        String failure = RunState.of(execution.getStatus()) != RunState.FAILED ? null : failure(execution, step, failures);
+        return new Run(execution.getJobInstance().getJobName(), RunState.of(execution.getStatus()),
+                Objects.requireNonNullElse(execution.getJobParameters().getLong(RUN_PARAMETER), 0L),
+                Checkpoint.from(context), Checkpoint.stopReason(context), failures, failure, JobRecord.spec(job),
+                JobRecord.digest(job), JobRecord.estimatedRows(job), notes, execution.getStartTime(), execution.getEndTime());
+    }
+}

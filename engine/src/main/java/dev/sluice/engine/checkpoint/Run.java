@@ -1,0 +1,46 @@
+package dev.sluice.engine.checkpoint;
+
+import java.time.LocalDateTime;
+import java.util.List;
+import java.util.Map;
+
+import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.spec.JobSpec;
+
+/**
+ * An execution of a job (the backfill, or its validation or repair), as plain facts read from the job repository.
+ *
+ * @param number     the job's run number: 1, then one more for each {@code run --again}
+ * @param checkpoint where its chunks stand
+ * @param stopReason why it stopped (an operator, a signal, a closed window), or null
+ * @param failures   what went wrong in it (a failed execution's causes; a lost database shows here too)
+ * @param failure    why it failed, in one line, or null
+ * @param spec       the spec recorded when the job started, or null
+ * @param estimatedRows the planner's estimate of the table's rows when the job started (progress, ETA)
+ * @param notes      the chunk notes kept with the checkpoint (a validation's findings)
+ */
+public record Run(String job, RunState state, long number, Checkpoint checkpoint, String stopReason,
+                  List<Throwable> failures, String failure, JobSpec spec, String specDigest, long estimatedRows,
+                  Map<String, String> notes,
+                  LocalDateTime startedAt, LocalDateTime endedAt) {
+
+    public Run {
+        failures = List.copyOf(failures);
+        notes = Map.copyOf(notes);
+    }
+
+    /** The notes, as ledgers read them. */
+    public ChunkLedger.Notes ledgerNotes() {
+        return new ChunkLedger.Notes() {
+            @Override
+            public String get(String key) {
+                return notes.get(key);
+            }
+
+            @Override
+            public void put(String key, String value) {
+                throw new UnsupportedOperationException("a finished run's notes are read-only");
+            }
+        };
+    }
+}

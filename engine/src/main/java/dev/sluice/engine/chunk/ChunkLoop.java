@@ -1,0 +1,144 @@
+package dev.sluice.engine.chunk;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.keyset.KeyRange;
+
+/**
+ * The chunk loop: what one chunk does, from "may it start" to "it committed". The runner turns it until the key
+ * space is walked; each turn runs inside a transaction the caller owns, whose commit also carries the checkpoint
+ * (see the {@code checkpoint} package, where Spring Batch turns it).
+ *
+ * <p>Each decision has a seam of its own, and the loop knows none of their insides: <b>which keys</b> (a
+ * {@link Source}: the keyset, or a key-range partition of it), <b>how many</b> ({@link Sizing}: toward a target
+ * duration), <b>when</b> ({@link Pace}: the pause, the health gates, the rate limit, a stop), <b>how</b> (the
+ * {@link ChunkWriter}), and <b>what else commits with the chunk</b> (the {@link ChunkLedger}: a validation's
+ * findings). A turn returns the chunk; the caller records the checkpoint after it, last.
+ */
+public final class ChunkLoop {
+
+    /** Which keys: the next range after a key, or null when no key lies above it. */
+    @FunctionalInterface
+    public interface Source {
+        KeyRange next(Connection c, Key after, int rows) throws SQLException;
+    }
+
+    /** How many rows the next chunk holds, learnt from how long the last ones took. */
+    public interface Sizing {
+        int rows();
+
+        /** A chunk of {@code rows} rows committed after {@code nanos}, finding and writing included. */
+        void feedback(long rows, long nanos);
+    }
+
+    /** When the next chunk may start, and what a committed chunk costs. */
+    public interface Pace {
+        /** Blocks until the next chunk may start; false if the runner is asked to stop. */
+        boolean awaitTurn();
+
+        /** The most rows a chunk may hold now (a second of the rate limit). */
+        int maxRows();
+
+        /** A chunk committed that wrote (or, a validation, checked) {@code rows}. */
+        void charge(long rows);
+
+        /** The chunk is over, committed or not. */
+        void chunkEnded();
+    }
+
+    /** Makes sure this runner still owns the job (its lock's session is alive); throws if not. */
+    @FunctionalInterface
+    public interface Guard {
+        void verify();
+    }
+
+    /**
+     * A committed chunk's range and what it wrote.
+     *
+     * @param startedNanos {@link System#nanoTime()} when its work began
+     */
+    public record Chunk(KeyRange range, long written, long startedNanos) {
+    }
+
+    private final Source source;
+    private final ChunkWriter writer;
+    private final ChunkLedger ledger;
+    private final boolean chargesChecked;
+    private final ChunkTimeouts timeouts;
+    private final Sizing sizing;
+    private final Pace pace;
+    private final Guard guard;
+    private final ChunkObserver observer;
+
+    /**
+     * @param chargesChecked whether the rate limit counts the rows a chunk checked (a validation) rather than wrote
+     */
+    public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, ChunkTimeouts timeouts,
+                     Sizing sizing, Pace pace, Guard guard, ChunkObserver observer) {
+        this.source = source;
+        this.writer = writer;
+        this.ledger = ledger;
+        this.chargesChecked = chargesChecked;
+        this.timeouts = timeouts;
+        this.sizing = sizing;
+        this.pace = pace;
+        this.guard = guard;
+        this.observer = observer;
+    }
+
+    /**
+     * Waits for the next chunk's turn, before its transaction sends anything, so that the wait holds no locks and no
+     * snapshot.
+     *
+     * @return false if the runner is asked to stop
+     */
+    public boolean mayStart() {
+        return pace.awaitTurn();
+    }
+
+    /**
+     * One chunk, in the caller's transaction on {@code c}: the next range after {@code after}, written, with its
+     * ledger's work; or, when no key is left, the ledger's last word.
+     *
+     * @return the chunk, or null when the walk is done
+     * @throws ChunkFailedException (unchecked, so that the caller's transaction rolls back) naming the range
+     */
+    public Chunk turn(Connection c, Key after, ChunkLedger.Notes notes) {
+        guard.verify();
+        long started = System.nanoTime();
+        KeyRange range = null;
+        try {
+            timeouts.apply(c);
+            range = source.next(c, after, rows());
+            if (range == null) {
+                ledger.finish(c, after, notes);
+                return null;
+            }
+            long written = writer.write(c, range);
+            ledger.apply(c, range, notes);
+            return new Chunk(range, written, started);
+        } catch (SQLException e) {
+            throw new ChunkFailedException(range, e);
+        }
+    }
+
+    /** Where the loop goes next: told after the chunk's transaction committed. */
+    public void committed(Chunk chunk, long totalRows, long totalChunks) {
+        long nanos = System.nanoTime() - chunk.startedNanos();
+        sizing.feedback(chunk.range().rows(), nanos);
+        pace.charge(chargesChecked ? chunk.range().rows() : chunk.written());
+        observer.chunkCommitted(new ChunkReport(chunk.range(), chunk.written(), nanos, totalRows, totalChunks));
+    }
+
+    /** The chunk's transaction ended, committed or not: a fixed pause counts from now. */
+    public void ended() {
+        pace.chunkEnded();
+    }
+
+    /** The rows the next chunk holds: the sizing's choice, within a second of the rate. */
+    public int rows() {
+        return Math.min(sizing.rows(), pace.maxRows());
+    }
+}
