@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -13,6 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 
 import org.junit.jupiter.api.AfterEach;
@@ -63,38 +62,17 @@ class KillAndResumeTest {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void resumesAfterKillWithoutReapplyingAChunk() throws Exception {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
-        int kills = 0;
-        long chunksBefore = 0;
-        while (kills < 6) {
-            Path log = dir.resolve("run-" + kills + ".log");
-            Process runner = Cli.spawn(log, "run", spec.toString(), "--jdbc-url", url, "--user", "postgres");
-            long target = chunksBefore + 1 + random.nextInt(60);
-            if (!awaitChunks(runner, target)) {
-                break; // finished before the kill; the final run below confirms it
-            }
-            Thread.sleep(random.nextInt(12)); // land anywhere inside a chunk, or between two
-            runner.destroyForcibly(); // SIGKILL: no shutdown hook, no rollback by the client
-            assertThat(runner.waitFor()).as("exit of killed runner, seed %d", seed).isEqualTo(137);
-            kills++;
+        String[] run = {"run", spec.toString(), "--jdbc-url", url, "--user", "postgres"};
+        int kills = Kills.repeatedly(dir, run, new Backfill(ds), "increment", 6, 60, (kill, status) ->
+                assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).as("rows applied match the checkpoint")
+                        .isEqualTo(status.rowsProcessed()));
+        assertThat(kills).isGreaterThanOrEqualTo(5);
 
-            JobStatus status = status();
-            assertThat(status.state()).isEqualTo(JobStatus.State.FAILED);
-            assertThat(status.lastError()).contains("runner ended without recording it");
-            assertThat(status.chunks()).isGreaterThanOrEqualTo(chunksBefore);
-            assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1"))
-                    .as("rows applied match the checkpoint after kill %d (seed %d)", kills, seed)
-                    .isEqualTo(status.rowsProcessed());
-            chunksBefore = status.chunks();
-        }
-        assertThat(kills).as("kills (seed %d)", seed).isGreaterThanOrEqualTo(5);
-
-        Process last = Cli.spawn(dir.resolve("final.log"), "run", spec.toString(), "--jdbc-url", url, "--user", "postgres");
+        Process last = Cli.spawn(dir.resolve("final.log"), run);
         assertThat(last.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(last.exitValue()).as(Files.readString(dir.resolve("final.log"))).isZero();
 
-        assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).as("seed %d", seed).isZero();
+        assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();
         assertThat(db.count("SELECT sum(n) FROM counters")).isEqualTo(ROWS);
         assertThat(status().state()).isEqualTo(JobStatus.State.COMPLETED);
     }
@@ -104,7 +82,9 @@ class KillAndResumeTest {
     void sigtermFinishesTheChunkStopsWithExitFiveAndResumesByName() throws Exception {
         Path log = dir.resolve("term.log");
         Process runner = Cli.spawn(log, "run", spec.toString(), "--jdbc-url", url, "--user", "postgres");
-        assertThat(awaitChunks(runner, 20)).as("runner made progress").isTrue();
+        Eventually.eventually(java.time.Duration.ofSeconds(90), "twenty chunks",
+                () -> status().chunks() >= 20 || !runner.isAlive());
+        assertThat(runner.isAlive()).as("runner made progress").isTrue();
         runner.destroy(); // SIGTERM
         assertThat(runner.waitFor(1, TimeUnit.MINUTES)).isTrue();
         assertThat(runner.exitValue()).as(Files.readString(log)).isEqualTo(5);
@@ -119,21 +99,6 @@ class KillAndResumeTest {
                 "--jdbc-url", url, "--user", "postgres");
         assertThat(resumed.exitCode()).as(resumed.out() + resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();
-    }
-
-    private boolean awaitChunks(Process runner, long chunks) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (!runner.isAlive()) {
-                return false;
-            }
-            List<JobStatus> statuses = new Backfill(ds).status("increment");
-            if (!statuses.isEmpty() && statuses.get(0).chunks() >= chunks) {
-                return true;
-            }
-            Thread.sleep(5);
-        }
-        throw new AssertionError("runner made no progress in 90s");
     }
 
     private JobStatus status() throws Exception {

@@ -1,5 +1,6 @@
 package dev.sluice.jobs;
 
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -100,10 +101,9 @@ class ModesTest {
     /** A statistic of table orders once another has reached a value: sessions report theirs when they idle or end. */
     private long tableStat(String awaited, long value, String wanted) throws InterruptedException {
         String stat = "SELECT %s FROM pg_stat_user_tables WHERE relname = 'orders'";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (db.count(stat.formatted(awaited)) < value && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
+        // The statistics collector reports a moment after the writes.
+        Eventually.eventually(java.time.Duration.ofSeconds(10), awaited + " reaching " + value,
+                () -> db.count(stat.formatted(awaited)) >= value);
         assertThat(db.count(stat.formatted(awaited))).as(awaited).isEqualTo(value);
         return db.count(stat.formatted(wanted));
     }

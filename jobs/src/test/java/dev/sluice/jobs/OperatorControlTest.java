@@ -1,10 +1,11 @@
 package dev.sluice.jobs;
 
+import java.time.Duration;
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -56,16 +57,10 @@ class OperatorControlTest {
 
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "slow"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            List<JobStatus> s = new Backfill(ds).status("slow");
-            if (!s.isEmpty() && s.get(0).chunks() >= 3 && s.get(0).running()) {
-                return p;
-            }
-            assertThat(p.isAlive()).as("runner alive").isTrue();
-            Thread.sleep(20);
-        }
-        throw new AssertionError("runner made no progress");
+        JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the runner at work",
+                () -> new Backfill(ds).status("slow").get(0), x -> x.chunks() >= 3 && x.running() || !p.isAlive());
+        assertThat(p.isAlive()).as("runner alive: " + s).isTrue();
+        return p;
     }
 
     @Test
@@ -104,11 +99,8 @@ class OperatorControlTest {
         Files.writeString(dir.resolve("jobs/slow.yml"), Files.readString(dir.resolve("jobs/slow.yml"))
                 + "validate: [ { check: \"n = 1\" } ]\n");
         Process validation = Cli.spawn(dir.resolve("validate.log"), args("validate", "slow", "--rows-per-second", "1000"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (new Backfill(ds).status("slow").get(0).state() != JobStatus.State.VALIDATING) {
-            assertThat(System.nanoTime()).as("validation started").isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        Eventually.eventually(Duration.ofSeconds(60), "validating",
+                () -> new Backfill(ds).status("slow").get(0).state() == JobStatus.State.VALIDATING);
         long tunedAt = System.nanoTime();
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.out()).as(tune.err()).contains("tune taken");

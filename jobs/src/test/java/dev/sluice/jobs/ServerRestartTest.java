@@ -1,5 +1,7 @@
 package dev.sluice.jobs;
 
+import java.time.Duration;
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -72,21 +74,12 @@ class ServerRestartTest {
 
     /** Waits until the job has committed {@code chunks} chunks, reading its status as the server allows. */
     private static void awaitChunks(String url, long chunks, Process runner, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline && runner.isAlive()) {
-            try (HikariDataSource ds = Postgres.dataSource(url)) {
-                Backfill backfill = new Backfill(ds);
-                while (System.nanoTime() < deadline && runner.isAlive()) {
-                    if (!backfill.status("increment").isEmpty() && backfill.status("increment").get(0).chunks() >= chunks) {
-                        return;
-                    }
-                    Thread.sleep(50);
-                }
-            } catch (Exception notYet) {
-                Thread.sleep(200);
-            }
+        try (HikariDataSource ds = Postgres.dataSource(url)) {
+            Backfill backfill = new Backfill(ds);
+            // Reads fail while the server restarts: Eventually counts them as not yet.
+            Eventually.eventually(Duration.ofSeconds(90), chunks + " chunks",
+                    () -> backfill.status("increment").get(0).chunks() >= chunks || !runner.isAlive());
         }
-        throw new AssertionError("the runner did not reach " + chunks + " chunks (alive: " + runner.isAlive() + "):\n"
-                + Files.readString(log));
+        assertThat(runner.isAlive()).as(Files.readString(log)).isTrue();
     }
 }

@@ -2,12 +2,10 @@ package dev.sluice.engine.checkpoint;
 
 import dev.sluice.engine.chunk.Failures;
 
-import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.KeysetSource;
 import dev.sluice.engine.chunk.ChunkTimeouts;
-import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.ControlPoller;
 import dev.sluice.engine.control.RunnerLock;

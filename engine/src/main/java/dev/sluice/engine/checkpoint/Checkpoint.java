@@ -25,8 +25,6 @@ import tools.jackson.databind.json.JsonMapper;
 public record Checkpoint(Key lastKey, long rows, long written, long chunks, long rowsAtStart, long writtenAtStart,
                          int chunkRows) {
 
-    /** Before the first chunk. */
-    public static final Checkpoint NONE = new Checkpoint(null, 0, 0, 0, 0, 0, 0);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String LAST_KEY = "sluice.lastKey";

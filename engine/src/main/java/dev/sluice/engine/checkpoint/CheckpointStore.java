@@ -19,8 +19,6 @@ import org.springframework.transaction.PlatformTransactionManager;
  */
 public final class CheckpointStore {
 
-    public static final String DEFAULT_SCHEMA = "sluice";
-
     private final DataSource dataSource;
     private final String schema;
     private final PlatformTransactionManager transactionManager;

@@ -27,19 +27,13 @@ public final class CopyWriter implements ChunkWriter {
     public CopyWriter(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflictKeys, String where) {
         List<String> names = new ArrayList<>();
         List<String> exprs = new ArrayList<>();
-        List<String> updates = new ArrayList<>();
         columns.forEach((col, expr) -> {
             names.add(col.quoted());
             exprs.add("(" + expr + ")");
-            if (!conflictKeys.contains(col)) {
-                updates.add(col.quoted() + " = excluded." + col.quoted());
-            }
         });
         String head = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
                 + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
-        String tail = (where == null ? "" : " AND (" + where + ")") + " ON CONFLICT ("
-                + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
-                + (updates.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", updates));
+        String tail = (where == null ? "" : " AND (" + where + ")") + Upsert.clause(columns.keySet(), conflictKeys);
         this.insert = new RangeStatement(keyset, range -> head + range + tail);
     }
 

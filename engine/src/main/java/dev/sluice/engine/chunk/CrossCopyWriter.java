@@ -40,7 +40,6 @@ public final class CrossCopyWriter implements ChunkWriter {
         List<String> names = new ArrayList<>();
         List<String> casts = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
-        List<String> updates = new ArrayList<>();
         int i = 0;
         for (Map.Entry<Column, String> e : columns.entrySet()) {
             Column col = e.getKey();
@@ -48,9 +47,6 @@ public final class CrossCopyWriter implements ChunkWriter {
             names.add(col.quoted());
             casts.add("CAST(v.c" + i + " AS " + col.type() + ")");
             arrays.add("?::text[]");
-            if (!conflictKeys.contains(col)) {
-                updates.add(col.quoted() + " = excluded." + col.quoted());
-            }
             i++;
         }
         List<String> aliases = new ArrayList<>();
@@ -63,9 +59,7 @@ public final class CrossCopyWriter implements ChunkWriter {
         this.readFromStart = select + keyset.rangePredicate(true) + tail;
         this.insert = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
                 + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS v("
-                + String.join(", ", aliases) + ") ON CONFLICT ("
-                + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
-                + (updates.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", updates));
+                + String.join(", ", aliases) + ")" + Upsert.clause(columns.keySet(), conflictKeys);
     }
 
     @Override
@@ -88,13 +82,7 @@ public final class CrossCopyWriter implements ChunkWriter {
             return 0;
         }
         try (PreparedStatement ps = target.prepareStatement(insert)) {
-            for (int c = 0; c < width; c++) {
-                String[] column = new String[rows.size()];
-                for (int r = 0; r < column.length; r++) {
-                    column[r] = rows.get(r)[c];
-                }
-                ps.setArray(c + 1, target.createArrayOf("text", column));
-            }
+            TextArrays.bind(target, ps, 1, rows, width);
             return ps.executeLargeUpdate();
         }
     }

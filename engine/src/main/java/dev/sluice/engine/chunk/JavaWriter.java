@@ -96,13 +96,9 @@ public final class JavaWriter implements ChunkWriter {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    String[] key = new String[keyset.width()];
-                    for (int i = 0; i < key.length; i++) {
-                        key[i] = rs.getString(i + 1);
-                    }
                     Map<String, Object> out = transformer.transform(row(rs));
                     if (out != null) {
-                        keys.add(key);
+                        keys.add(keyset.read(rs, 1).values().toArray(String[]::new));
                         results.add(out);
                     }
                 }
@@ -112,14 +108,7 @@ public final class JavaWriter implements ChunkWriter {
             return 0;
         }
         try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? updateFromStart : update)) {
-            int p = 1;
-            for (int i = 0; i < keyset.width(); i++) {
-                String[] values = new String[keys.size()];
-                for (int r = 0; r < values.length; r++) {
-                    values[r] = keys.get(r)[i];
-                }
-                ps.setArray(p++, c.createArrayOf("text", values));
-            }
+            int p = TextArrays.bind(c, ps, 1, keys, keyset.width());
             for (Column w : writes) {
                 String[] values = new String[results.size()];
                 Boolean[] set = new Boolean[results.size()];

@@ -56,10 +56,6 @@ public final class HealthGates implements AutoCloseable {
         this.clock = clock;
     }
 
-    public static HealthGates none() {
-        return new HealthGates(List.of(), Duration.ofSeconds(1));
-    }
-
     /**
      * The gates a job's {@code health} section asks for: physical replicas seen from the primary, each standby
      * URL asked directly, and logical replication slots.
@@ -80,10 +76,6 @@ public final class HealthGates implements AutoCloseable {
     @Override
     public void close() {
         signals.forEach(Signal::close);
-    }
-
-    public boolean isEmpty() {
-        return signals.isEmpty();
     }
 
     public Duration poll() {
@@ -107,11 +99,6 @@ public final class HealthGates implements AutoCloseable {
     /** Told of every poll's readings (metrics). */
     public void onReadings(java.util.function.Consumer<List<Reading>> l) {
         this.listener = l;
-    }
-
-    /** The latest readings, for status and metrics. */
-    public synchronized List<Reading> readings() {
-        return readings;
     }
 
     private void poll(long now) {

@@ -4,8 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Finds the next chunk: the key range holding the next {@code rows} keys after a key, read from the key's index
@@ -60,14 +58,14 @@ public final class Chunker {
             bind(ps, lo, rows);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
-                    return new KeyRange(lo, key(rs), rows);
+                    return new KeyRange(lo, keyset.read(rs, 1), rows);
                 }
             }
         }
         try (PreparedStatement ps = c.prepareStatement(s.rest())) {
             bindAfter(ps, lo, rows);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new KeyRange(lo, key(rs), rs.getLong(keyset.width() + 1)) : null;
+                return rs.next() ? new KeyRange(lo, keyset.read(rs, 1), rs.getLong(keyset.width() + 1)) : null;
             }
         }
     }
@@ -81,14 +79,6 @@ public final class Chunker {
     private void bindAfter(PreparedStatement ps, Key lo, int count) throws SQLException {
         int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
         ps.setInt(i, count);
-    }
-
-    private Key key(ResultSet rs) throws SQLException {
-        List<String> hi = new ArrayList<>(keyset.width());
-        for (int col = 1; col <= keyset.width(); col++) {
-            hi.add(rs.getString(col));
-        }
-        return new Key(hi);
     }
 
     /** The statement that finds a full chunk, for {@code plan}. */

@@ -13,10 +13,6 @@ public record Key(List<String> values) {
         values = List.copyOf(values);
     }
 
-    public static Key of(String... values) {
-        return new Key(List.of(values));
-    }
-
     @Override
     public String toString() {
         return values.size() == 1 ? values.get(0) : "(" + String.join(", ", values) + ")";

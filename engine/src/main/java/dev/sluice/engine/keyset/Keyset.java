@@ -1,6 +1,7 @@
 package dev.sluice.engine.keyset;
 
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,6 +138,18 @@ public final class Keyset {
     public String rangePredicate(boolean fromTheStart, String alias) {
         String upper = tuple(alias) + " <= " + parameters();
         return fromTheStart ? upper : tuple(alias) + " > " + parameters() + " AND " + upper;
+    }
+
+    /**
+     * The key in columns {@code first .. first+width-1} of the current row, selected as text ({@link #textList}):
+     * the one way keys are read back from the database.
+     */
+    public Key read(ResultSet rs, int first) throws SQLException {
+        List<String> values = new ArrayList<>(columns.size());
+        for (int i = 0; i < columns.size(); i++) {
+            values.add(rs.getString(first + i));
+        }
+        return new Key(values);
     }
 
     /** Binds a range's bounds from parameter index {@code first}; returns the next free index. */

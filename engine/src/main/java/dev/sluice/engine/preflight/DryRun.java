@@ -73,11 +73,7 @@ public final class DryRun {
             keyset.bind(ps, 1, range.hi());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    List<String> values = new ArrayList<>();
-                    for (int i = 1; i <= keyset.width(); i++) {
-                        values.add(rs.getString(i));
-                    }
-                    keys.add(new Key(values));
+                    keys.add(keyset.read(rs, 1));
                 }
             }
         }

@@ -29,9 +29,4 @@ public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunke
     /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */
     public record Statement(String purpose, String sql, List<String> plan) {
     }
-
-    public long estimatedChunks() {
-        int rows = spec.chunk().rows();
-        return (estimatedRows + rows - 1) / rows;
-    }
 }

@@ -168,11 +168,15 @@ public record JobSpec(
 
     /** Health signals that hold chunks back while they say stop. */
     public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll) {
+        // Chunks last a quarter second: reading the signals every second sees a lag build within a few chunks,
+        // and costs the primary a few catalog reads a second.
+        static final Duration DEFAULT_POLL = Duration.ofSeconds(1);
+
         public Health {
             replicaLag = replicaLag == null ? new Lag(null, null) : replicaLag;
             replicas = replicas == null ? List.of() : List.copyOf(replicas);
             slotLag = slotLag == null ? new SlotLag(null) : slotLag;
-            poll = poll == null ? Duration.ofSeconds(1) : poll;
+            poll = poll == null ? DEFAULT_POLL : poll;
         }
     }
 
@@ -181,15 +185,23 @@ public record JobSpec(
      * (as seen from the primary).
      */
     public record Lag(Duration max, ByteSize maxBytes) {
+        // Reads from a standby five seconds behind are stale enough for applications to notice; a backfill that
+        // holds at five seconds never makes a replica the reason for an incident.
+        static final Duration DEFAULT_MAX = Duration.ofSeconds(5);
+
         public Lag {
-            max = max == null ? Duration.ofSeconds(5) : max;
+            max = max == null ? DEFAULT_MAX : max;
         }
     }
 
     /** Logical replication slot lag limit. */
     public record SlotLag(ByteSize maxBytes) {
+        // A gigabyte of WAL is minutes of catch-up for a CDC consumer, and far from the disk space a retained slot
+        // usually has: the backfill waits long before the slot endangers the primary.
+        static final ByteSize DEFAULT_MAX_BYTES = new ByteSize(1L << 30);
+
         public SlotLag {
-            maxBytes = maxBytes == null ? new ByteSize(1L << 30) : maxBytes;
+            maxBytes = maxBytes == null ? DEFAULT_MAX_BYTES : maxBytes;
         }
     }
 

@@ -112,10 +112,7 @@ public final class Validator implements RangeCheck {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    List<String> key = new ArrayList<>();
-                    for (int k = 1; k <= keyset.width(); k++) {
-                        key.add(rs.getString(k));
-                    }
+                    List<String> key = keyset.read(rs, 1).values();
                     out.add(rule.isComparison()
                             ? new Mismatch(key, rs.getString(keyset.width() + 1), rs.getString(keyset.width() + 2))
                             : new Mismatch(key, null, null));

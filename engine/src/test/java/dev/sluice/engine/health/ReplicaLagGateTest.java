@@ -1,5 +1,6 @@
 package dev.sluice.engine.health;
 
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.CompletableFuture;
@@ -87,15 +88,8 @@ class ReplicaLagGateTest {
         throw new AssertionError("the standby never started streaming");
     }
 
-    private static JobStatus awaitState(Backfill backfill, JobStatus.State state, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            var statuses = backfill.status("lagged");
-            if (!statuses.isEmpty() && statuses.get(0).state() == state) {
-                return statuses.get(0);
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("job never reached " + state + "; last: " + backfill.status("lagged"));
+    private static JobStatus awaitState(Backfill backfill, JobStatus.State state, int seconds) {
+        return Eventually.eventually(java.time.Duration.ofSeconds(seconds), "job lagged " + state,
+                () -> backfill.status("lagged").get(0), s -> s.state() == state);
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.engine.health;
 
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.CompletableFuture;
@@ -68,17 +69,11 @@ class SlotLagGateTest {
 
     private static JobStatus await(Backfill backfill, JobStatus.State state, CompletableFuture<RunResult> run)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (run.isDone()) {
-                throw new AssertionError("the run ended before it was " + state + ": " + run.get());
-            }
-            var statuses = backfill.status("slotted");
-            if (!statuses.isEmpty() && statuses.get(0).state() == state) {
-                return statuses.get(0);
-            }
-            Thread.sleep(20);
+        JobStatus status = Eventually.eventually(java.time.Duration.ofSeconds(30), "job slotted " + state + " (or its run"
+                + " ended)", () -> backfill.status("slotted").get(0), s -> s.state() == state || run.isDone());
+        if (status.state() != state) {
+            throw new AssertionError("the run ended before it was " + state + ": " + run.get());
         }
-        throw new AssertionError("never " + state + ": " + backfill.status("slotted"));
+        return status;
     }
 }

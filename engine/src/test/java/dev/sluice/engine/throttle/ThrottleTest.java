@@ -1,5 +1,6 @@
 package dev.sluice.engine.throttle;
 
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
@@ -111,10 +112,8 @@ class ThrottleTest {
                     throw new IllegalStateException(e);
                 }
             });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (recorder.failures.size() < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            Eventually.eventually(java.time.Duration.ofSeconds(30), "three lock timeouts",
+                    () -> recorder.failures.size() >= 3);
             System.out.println("lock held on row 2500: " + recorder.failures);
             assertThat(recorder.failures).hasSizeGreaterThanOrEqualTo(3)
                     .allMatch(f -> f.contains("lock timeout") && f.contains("55P03"));

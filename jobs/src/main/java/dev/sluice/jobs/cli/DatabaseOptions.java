@@ -102,6 +102,8 @@ public final class DatabaseOptions {
         // The runner lock, the chunk transaction, health queries, the throttle record, and a spare.
         hc.setMaximumPoolSize(5);
         hc.setMinimumIdle(1);
+        // Ten seconds for a connection from the pool: past that the database is unreachable (a reconnect then
+        // takes over), not slow.
         hc.setConnectionTimeout(10_000);
         hc.setPoolName("sluice");
         hc.setExceptionOverride(new dev.sluice.engine.ServerErrorsKeepConnections());
@@ -151,6 +153,8 @@ public final class DatabaseOptions {
                 props.setProperty("password", p);
             }
             props.setProperty("ApplicationName", application);
+            // A standby or source that does not answer within seconds is down for a health signal's purpose (it
+            // then fails closed) and for a preflight (which then says so), rather than hanging the runner.
             props.setProperty("connectTimeout", "5");
             props.setProperty("socketTimeout", "10");
             return DriverManager.getConnection(url, props);

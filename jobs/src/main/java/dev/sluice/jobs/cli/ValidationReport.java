@@ -1,7 +1,6 @@
 package dev.sluice.jobs.cli;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 

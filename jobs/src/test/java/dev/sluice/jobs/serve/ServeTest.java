@@ -1,5 +1,6 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -103,29 +104,18 @@ class ServeTest {
     }
 
     /** Waits (a few seconds at most: the runner sets it as it ends) until the state gauge shows {@code state}. */
-    private void awaitState(String state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (gauge("sluice.job.state", "backfill", "served", "state", state) != 1 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(gauge("sluice.job.state", "backfill", "served", "state", state)).as("state gauge").isEqualTo(1.0);
+    private void awaitState(String state) {
+        Eventually.eventually(java.time.Duration.ofSeconds(10), "the state gauge at " + state,
+                () -> gauge("sluice.job.state", "backfill", "served", "state", state) == 1);
     }
 
     private double gauge(String name, String... tags) {
         return meters.get(name).tags(tags).gauge().value();
     }
 
-    private JobStatus await(Predicate<JobStatus> condition, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        JobStatus last = null;
-        while (System.nanoTime() < deadline) {
-            last = backfill.status("served").get(0);
-            if (condition.test(last)) {
-                return last;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("never " + what + "; last " + last);
+    private JobStatus await(Predicate<JobStatus> condition, String what) {
+        return Eventually.eventually(java.time.Duration.ofSeconds(90), what, () -> backfill.status("served").get(0),
+                condition);
     }
 
     @Test

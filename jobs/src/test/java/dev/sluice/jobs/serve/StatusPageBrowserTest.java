@@ -1,5 +1,6 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -56,10 +57,8 @@ class StatusPageBrowserTest {
             ConfigurableApplicationContext app = ServeCommand.start(options, 0, null);
             try {
                 Backfill backfill = new Backfill(ds);
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (backfill.status("paged").get(0).chunks() < 6 && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                }
+                Eventually.eventually(java.time.Duration.ofSeconds(60), "six chunks",
+                        () -> backfill.status("paged").get(0).chunks() >= 6);
                 String url = "http://localhost:" + app.getEnvironment().getProperty("local.server.port") + "/";
                 String dom = run(chromium, "--dump-dom", url);
                 run(chromium, "--screenshot=" + dir.resolve("status-page.png"), "--window-size=1280,400", url);
