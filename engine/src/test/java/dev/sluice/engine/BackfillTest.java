@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.SQLException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -255,31 +254,24 @@ class BackfillTest {
         assertThat(backfill.status("items-lower").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
     }
 
-    @Test
-    void preflightFailuresNameTheFieldAndWriteNothing() {
-        AtomicBoolean any = new AtomicBoolean();
-        String[][] cases = {
-                {"set: { email_lowr: lower(email) }", "set.email_lowr: no column 'email_lowr'"},
-                {"set: { email_lower: lower(emial) }", "set.email_lower: column \"emial\" does not exist"},
-                {"set: { n: lower(email) }", "set.n: column \"n\" is of type integer but expression is of type text"},
-                {"set: { id: id + 1 }", "set.id: 'id' is a key column"},
-                {"set: { n: n + 1 }\nwhere: \"email\"", "where: argument of WHERE must be type boolean"},
-        };
-        for (String[] c : cases) {
-            JobSpec bad = SpecParser.parse("name: bad\ntable: items\nkey: [id]\n" + c[0] + "\n");
-            assertThatThrownBy(() -> backfill.run(bad, RunOptions.defaults()))
-                    .isInstanceOf(SpecException.class).hasMessageStartingWith(c[1]);
-            any.set(true);
-        }
-        assertThatThrownBy(() -> backfill.run(SpecParser.parse("name: bad\ntable: nosuch\nkey: [id]\nset: {n: 1}\n"),
-                RunOptions.defaults())).hasMessageStartingWith("table: no table 'nosuch'");
-        db.exec("CREATE TABLE loose (id int, v int)", "CREATE TABLE nonunique (id int NOT NULL, v int)",
-                "CREATE INDEX ON nonunique (id)");
-        assertThatThrownBy(() -> backfill.run(SpecParser.parse("name: bad\ntable: loose\nkey: [id]\nset: {v: 1}\n"),
-                RunOptions.defaults())).hasMessageStartingWith("key: column 'id' allows NULL");
-        assertThatThrownBy(() -> backfill.run(SpecParser.parse("name: bad\ntable: nonunique\nkey: [id]\nset: {v: 1}\n"),
-                RunOptions.defaults())).hasMessageStartingWith("key: no unique index on exactly (id)");
-        assertThat(any).isTrue();
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', textBlock = """
+            table: items   | set: { email_lowr: lower(email) }        | set.email_lowr: no column 'email_lowr'
+            table: items   | set: { email_lower: lower(emial) }       | set.email_lower: column "emial" does not exist
+            table: items   | set: { n: lower(email) }                 | set.n: column "n" is of type integer but expression is of type text
+            table: items   | set: { id: id + 1 }                      | set.id: 'id' is a key column
+            table: items   | where: email                             | where: argument of WHERE must be type boolean
+            table: nosuch  | set: { n: 1 }                            | table: no table 'nosuch'
+            table: loose   | set: { v: 1 }                            | key: column 'id' allows NULL
+            table: uniq    | set: { v: 1 }                            | key: no unique index on exactly (id)
+            """)
+    void preflightFailuresNameTheFieldAndWriteNothing(String table, String body, String message) {
+        db.exec("CREATE TABLE loose (id int, v int)", "CREATE TABLE uniq (id int NOT NULL, v int)",
+                "CREATE INDEX ON uniq (id)");
+        JobSpec bad = SpecParser.parse("name: bad\n" + table + "\nkey: [id]\n" + body
+                + (body.startsWith("where") ? "\nset: { n: n + 1 }" : "") + "\n");
+        assertThatThrownBy(() -> backfill.run(bad, RunOptions.defaults()))
+                .isInstanceOf(SpecException.class).hasMessageStartingWith(message);
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
         assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL OR n <> 0")).isZero();
     }

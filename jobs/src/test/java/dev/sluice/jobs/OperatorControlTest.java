@@ -84,12 +84,10 @@ class OperatorControlTest {
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.exitCode()).as(tune.err()).isZero();
         assertThat(tune.out()).contains("is PAUSED; the new throttle applies when it resumes");
-        long resumedAt = System.nanoTime();
         Cli.Result resumed = Cli.run(args("resume", "slow"));
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
-        assertThat((System.nanoTime() - resumedAt) / 1e9).as("unthrottled, the rest takes far less than at 3,000 rows/s")
-                .isLessThan(30000.0 / 3000 - paused.rowsProcessed() / 3000.0);
+        assertThat(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()).as("the resumed runner's limit").isZero();
     }
 
     @Test
@@ -101,13 +99,15 @@ class OperatorControlTest {
         Process validation = Cli.spawn(dir.resolve("validate.log"), args("validate", "slow", "--rows-per-second", "1000"));
         Eventually.eventually(Duration.ofSeconds(60), "validating",
                 () -> new Backfill(ds).status("slow").get(0).state() == JobStatus.State.VALIDATING);
-        long tunedAt = System.nanoTime();
+        Eventually.eventually(Duration.ofSeconds(10), "the validation's limit recorded",
+                () -> Long.valueOf(1000).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()));
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.out()).as(tune.err()).contains("tune taken");
+        Eventually.eventually(Duration.ofSeconds(10), "the validation unthrottled",
+                () -> Long.valueOf(0).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit())
+                        || !validation.isAlive());
         assertThat(validation.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(validation.exitValue()).as(Files.readString(dir.resolve("validate.log"))).isZero();
-        assertThat((System.nanoTime() - tunedAt) / 1e9).as("unthrottled, far less than the 30 s at 1,000 rows/s")
-                .isLessThan(15);
         assertThat(Files.readString(dir.resolve("validate.log"))).contains("validat");
     }
 
@@ -144,15 +144,16 @@ class OperatorControlTest {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void tuneChangesTheRateOfARunningJob() throws Exception {
-        Process runner = runner("tune.log"); // 30,000 rows at 3,000 rows/s: 10 s untuned
-        long tunedAt = System.nanoTime();
+        Process runner = runner("tune.log"); // 30,000 rows at 3,000 rows/s
+        Eventually.eventually(Duration.ofSeconds(10), "the runner's limit recorded",
+                () -> Long.valueOf(3000).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()));
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.exitCode()).as(tune.err()).isZero();
         assertThat(tune.out()).contains("tune taken");
+        Eventually.eventually(Duration.ofSeconds(10), "the runner unthrottled",
+                () -> Long.valueOf(0).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()));
         assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(runner.exitValue()).isZero();
-        double seconds = (System.nanoTime() - tunedAt) / 1e9;
-        assertThat(seconds).as("unthrottled after tune, the rest takes far less than the ~8 s it would").isLessThan(5);
         assertThat(Cli.run(args("tune", "slow", "--rows-per-second", "10")).exitCode()).as("not running").isEqualTo(4);
         assertThat(Cli.run(args("tune", "slow")).exitCode()).as("nothing to change").isEqualTo(2);
     }

@@ -50,6 +50,7 @@ public final class BackfillJob {
         JobSpec spec = prepared.spec();
         JobSpec.Chunk c = spec.chunk();
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
+        // The rate is set as the job starts: the spec's, or an operator's tune that outlives a pause.
         Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(),
                 wiring.stop());
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
@@ -72,16 +73,18 @@ public final class BackfillJob {
                         RateSamples.start(ec, System.currentTimeMillis(), 0, 0);
                         Checkpoint.recordError(ec, null);
                         Checkpoint.recordStop(ec, null);
+                        ThrottleRecorder recorder = new ThrottleRecorder(stepExecution.getJobExecution(),
+                                store.repository(), store.transactionManager(), wiring.pacerObserver());
+                        pacer.observe(recorder);
                         poller[0] = new ControlPoller(mailbox, spec.name(), wiring.stop(), request -> {
                             if (request.rowsPerSecond() != null) {
                                 pacer.rowsPerSecond(request.rowsPerSecond());
+                                recorder.tuned(request.rowsPerSecond(), work.rowsPerSecond());
                             }
                             if (request.chunkTarget() != null) {
                                 sizer.target(request.chunkTarget());
                             }
                         });
-                        pacer.observe(new ThrottleRecorder(stepExecution.getJobExecution(), store.repository(),
-                                store.transactionManager(), wiring.pacerObserver()));
                         wiring.observer().started(work.checks() ? ChunkObserver.Phase.VALIDATION : ChunkObserver.Phase.BACKFILL,
                                 prepared.estimatedRows(), start.rows());
                     }
@@ -110,6 +113,7 @@ public final class BackfillJob {
                         ec.remove("batch.recovered");
                         ThrottleRecorder.clear(ec);
                         JobRecord.write(ec, spec, prepared.estimatedRows());
+                        pacer.rowsPerSecond(JobRecord.startingLimit(ec, work.rowsPerSecond()));
                         store.repository().updateExecutionContext(jobExecution);
                     }
 

@@ -126,6 +126,6 @@ public final class JobRuns {
         return new Run(execution.getJobInstance().getJobName(), RunState.of(execution.getStatus()),
                 Objects.requireNonNullElse(execution.getJobParameters().getLong(RUN_PARAMETER), 0L),
                 Checkpoint.from(context), Checkpoint.stopReason(context), failures, failure, JobRecord.spec(job),
-                JobRecord.digest(job), JobRecord.estimatedRows(job), notes, execution.getStartTime(), execution.getEndTime());
+                JobRecord.digest(job), JobRecord.estimatedRows(job), JobRecord.limit(job), notes, execution.getStartTime(), execution.getEndTime());
     }
 }

@@ -17,10 +17,12 @@ import dev.sluice.engine.spec.JobSpec;
  * @param failure    why it failed, in one line, or null
  * @param spec       the spec recorded when the job started, or null
  * @param estimatedRows the planner's estimate of the table's rows when the job started (progress, ETA)
+ * @param rateLimit  the rate limit in force, rows per second (0: none), or null if none was recorded
  * @param notes      the chunk notes kept with the checkpoint (a validation's findings)
  */
 public record Run(String job, RunState state, long number, Checkpoint checkpoint, String stopReason,
                   List<Throwable> failures, String failure, JobSpec spec, String specDigest, long estimatedRows,
+                  Long rateLimit,
                   Map<String, String> notes,
                   LocalDateTime startedAt, LocalDateTime endedAt) {
 

@@ -164,6 +164,7 @@ public final class StatusReader {
         return new JobStatus(job, run.spec() == null ? null : run.spec().table(), state, cp.rows(), cp.written(),
                 run.estimatedRows(), cp.chunks(), cp.lastKey() == null ? List.of() : cp.lastKey().values(),
                 Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
+                state == JobStatus.State.VALIDATING && validation != null ? validation.run().rateLimit() : run.rateLimit(),
                 v == null ? null : v.summary());
     }
 

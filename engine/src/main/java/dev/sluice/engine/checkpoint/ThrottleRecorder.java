@@ -76,6 +76,12 @@ public final class ThrottleRecorder implements Pacer.Observer {
         next.waited(reason, nanos);
     }
 
+    /** An operator tuned the rate: in force from now, and for later executions of the job (see {@link JobRecord}). */
+    void tuned(long rate, long specRate) {
+        JobRecord.tuned(execution.getExecutionContext(), rate, specRate);
+        save();
+    }
+
     /** Removes a throttle record (a job that ends is not throttled). */
     public static void clear(ExecutionContext ec) {
         ec.remove(REASON);

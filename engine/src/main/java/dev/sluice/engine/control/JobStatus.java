@@ -13,11 +13,12 @@ import java.util.List;
  * @param throttleReason why no chunk is starting, while throttled; null otherwise
  * @param stopReason     why the last execution stopped or paused (an operator, a signal, a closed window), or null
  * @param runner         the process running the job now, or null
+ * @param rowsPerSecondLimit the rate limit in force (the spec's, or an operator's tune), 0 for none; null if unknown
  */
 public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
                         long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
                         int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
-                        Validation validation) {
+                        Long rowsPerSecondLimit, Validation validation) {
 
     /**
      * The job's last validation.
@@ -67,6 +68,6 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null);
+                null, null);
     }
 }

@@ -116,6 +116,7 @@ public class StatusCommand implements Callable<Integer> {
         // A single-column key is its value; a composite key is the list of its column values.
         m.put("lastKey", s.lastKey().isEmpty() ? null : s.lastKey().size() == 1 ? s.lastKey().get(0) : s.lastKey());
         m.put("rowsPerSecond", s.rowsPerSecond());
+        m.put("rowsPerSecondLimit", s.rowsPerSecondLimit());
         m.put("etaSeconds", s.etaSeconds());
         m.put("chunkRows", s.chunkRows());
         m.put("throttleReason", s.throttleReason());

@@ -1,0 +1,85 @@
+package dev.sluice.engine.checkpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * An execution that did not end cleanly is continued from the database's checkpoint: one left STARTED by a runner
+ * that died, and one UNKNOWN (its last COMMIT's outcome was never learnt). Every row is applied exactly once.
+ */
+class RecoveryTest {
+
+    private static final JobSpec SPEC = SpecParser.parse("""
+            name: inc
+            table: c
+            key: [id]
+            set: { n: n + 1 }
+            chunk: { rows: 100, min-rows: 100, max-rows: 100 }
+            """);
+
+    private HikariDataSource ds;
+    private Db db;
+    private Backfill backfill;
+
+    @BeforeEach
+    void stoppedHalfWay() throws SQLException {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        db.counters("c", 1000);
+        backfill = new Backfill(ds);
+        StopSignal stop = new StopSignal();
+        AtomicInteger chunks = new AtomicInteger();
+        RunResult stopped = backfill.run(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
+            if (chunks.incrementAndGet() == 4) {
+                stop.request("test");
+            }
+        }));
+        assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"STARTED", "UNKNOWN"})
+    void anExecutionThatDidNotEndCleanlyIsContinuedFromTheCheckpoint(String left) throws SQLException {
+        db.exec("UPDATE sluice.batch_job_execution SET status = '" + left + "', end_time = NULL",
+                "UPDATE sluice.batch_step_execution SET status = '" + left + "', end_time = NULL");
+        JobStatus status = backfill.status("inc").get(0);
+        assertThat(status.state()).as("no runner holds it: it is resumable").isEqualTo(JobStatus.State.FAILED);
+        assertThat(status.rowsProcessed()).isEqualTo(400);
+
+        RunResult resumed = backfill.run(SPEC, RunOptions.defaults().resumeOnly(true));
+        assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    void aStoppedExecutionContinuesWithoutRecovery() throws SQLException {
+        assertThat(backfill.status("inc").get(0).state()).isEqualTo(JobStatus.State.STOPPED);
+        assertThat(backfill.run(SPEC, RunOptions.defaults().resumeOnly(true)).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+    }
+}
