@@ -1,0 +1,144 @@
+package dev.sluice.jobs.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.sluice.jobs.bench.Report.Result;
+
+/**
+ * The ways the same backfill is done: statements run from here (the limit, the PL/pgSQL loop, the OFFSET loop) and
+ * JVM contenders in JVMs of their own (Spring Batch, Sluice's modes and its validation), each on a fresh copy.
+ */
+final class Contenders {
+
+    static final String PLPGSQL = """
+            DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
+              LOOP
+                SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
+                EXIT WHEN hi IS NULL;
+                UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
+                  WHERE id > lo AND id <= hi;
+                COMMIT;
+                lo := hi;
+              END LOOP;
+            END $$""";
+
+    private final Harness harness;
+    private final long rows;
+    private final int chunk;
+    private final int offsetBudget;
+    private final String xmx;
+    private int jvmRuns;
+
+    Contenders(Harness harness, long rows, int chunk, int offsetBudget, String xmx) {
+        this.harness = harness;
+        this.rows = rows;
+        this.chunk = chunk;
+        this.offsetBudget = offsetBudget;
+        this.xmx = xmx;
+    }
+
+    Result sql(String table, String name, String statement) throws SQLException {
+        String t = harness.copy(table);
+        long started = System.nanoTime();
+        Harness.exec(harness.connection(), statement.formatted(t, chunk));
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Result(name, seconds, rows, null, harness.check(t));
+    }
+
+    Result offset() throws SQLException {
+        String t = harness.copy("offset");
+        Connection c = harness.connection();
+        long started = System.nanoTime();
+        long deadline = started + TimeUnit.SECONDS.toNanos(offsetBudget);
+        long done = 0;
+        try (PreparedStatement find = c.prepareStatement("SELECT min(id), max(id), count(*) FROM (SELECT id FROM " + t
+                + " ORDER BY id OFFSET ? LIMIT ?) b");
+             PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
+                     + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
+            while (System.nanoTime() < deadline) {
+                find.setLong(1, done);
+                find.setInt(2, chunk);
+                long lo;
+                long hi;
+                long n;
+                try (ResultSet rs = find.executeQuery()) {
+                    rs.next();
+                    n = rs.getLong(3);
+                    lo = rs.getLong(1);
+                    hi = rs.getLong(2);
+                }
+                if (n == 0) {
+                    break;
+                }
+                update.setLong(1, lo);
+                update.setLong(2, hi);
+                update.executeUpdate();
+                done += n;
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        boolean finished = done >= rows;
+        return new Result("OFFSET loop (the common mistake)", seconds, done, null,
+                finished ? harness.check(t) : "stopped after " + offsetBudget + " s");
+    }
+
+    Result jvm(String url, String contender, String name) throws Exception {
+        // Validation checks a backfilled table: a copy of the limit's result of the same round.
+        String t = harness.copy(contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
+        Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
+        // A job name of its own per run: the job of the same table in an earlier round is complete.
+        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + (++jvmRuns), url, 0, log);
+        long peak = 0;
+        while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
+            peak = Math.max(peak, peakRssKb(p.pid()));
+        }
+        String out = Files.readString(log);
+        Files.deleteIfExists(log);
+        if (p.exitValue() != 0 || !out.contains("elapsed=")) {
+            // The exception's own line says more than the last line of its stack trace.
+            String why = out.lines().filter(l -> l.contains("Exception: ") || l.startsWith("sluice")).findFirst()
+                    .or(() -> out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b)).orElse("exit " + p.exitValue());
+            return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + why.strip());
+        }
+        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s")[0]);
+        return new Result(name, seconds, rows, peak == 0 ? null : peak, harness.check(t));
+    }
+
+    /** Starts a contender in a JVM of its own. */
+    Process contender(String contender, String t, String job, String url, long rate, Path log) throws IOException {
+        // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
+        String classPath = System.getProperty("java.class.path");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + xmx));
+        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
+            command.addAll(List.of("-jar", classPath));
+        } else {
+            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
+        }
+        command.addAll(List.of("bench-contender", contender, t, "--job", job, "--jdbc-url", url, "--chunk", String.valueOf(chunk),
+                "--rows-per-second", String.valueOf(rate)));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static long peakRssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process ended between two looks, or this is not Linux
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.sluice.jobs.bench;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+/**
+ * The bench's stage: an embedded PostgreSQL with stated settings, the base table, a fresh all-visible copy of it for
+ * each contender, and the check of a contender's result against the limit's.
+ */
+final class Harness {
+
+    // Server settings stated in the output: enough memory that the table's working set is cached, fsync off so
+    // the disk of a shared machine does not dominate; the same for every contender. WAL segments are kept for reuse
+    // and not zero-filled when new: otherwise the first round pays for creating gigabytes of WAL files that later
+    // rounds recycle (measured: the first round's PL/pgSQL loop 30% slower than the others'). max_wal_size is far
+    // above one contender's WAL (about 1.5 GB), so that no checkpoint starts in the middle of a run: checkpoints
+    // happen between contenders, where the bench asks for them.
+    static final String[][] SETTINGS = {
+            {"shared_buffers", "512MB"}, {"max_wal_size", "16GB"}, {"min_wal_size", "4GB"}, {"wal_init_zero", "off"},
+            {"checkpoint_timeout", "30min"},
+            {"synchronous_commit", "off"}, {"fsync", "off"}, {"full_page_writes", "off"}, {"autovacuum", "off"}};
+
+    private final Connection c;
+
+    Harness(Connection c) {
+        this.c = c;
+    }
+
+    /** The server, with the bench's settings. */
+    static EmbeddedPostgres start() throws IOException {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        for (String[] s : SETTINGS) {
+            builder.setServerConfig(s[0], s[1]);
+        }
+        return builder.start();
+    }
+
+    Connection connection() {
+        return c;
+    }
+
+    /** The base table of {@code rows} rows every contender copies. */
+    void createBase(long rows) throws SQLException {
+        // The bench's own session commits synchronously: with synchronous_commit=off a VACUUM right after the
+        // copy's INSERT cannot set hint bits (the commit is not flushed yet) and leaves the visibility map
+        // empty, so every contender would start on a table no vacuumed production table looks like.
+        exec(c, "SET synchronous_commit = on");
+        exec(c, "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
+                + " email_lower text, amount_dollars numeric(12, 2))",
+                "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
+                        + " (g::bigint * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
+                "VACUUM ANALYZE bench_base");
+    }
+
+    /** A fresh copy of the base table, vacuumed and analyzed, after a checkpoint: every contender starts alike. */
+    String copy(String name) throws SQLException {
+        return copy(name, "bench_base");
+    }
+
+    String copy(String name, String from) throws SQLException {
+        String t = "bench_" + name;
+        exec(c, "DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " (LIKE bench_base INCLUDING ALL)",
+                "INSERT INTO " + t + " SELECT * FROM " + from, "VACUUM ANALYZE " + t, "CHECKPOINT");
+        flushOperatingSystemCache();
+        String visible = one(c, "SELECT relallvisible >= relpages FROM pg_class WHERE oid = '" + t + "'::regclass");
+        if (!visible.equals("t")) {
+            throw new IllegalStateException("VACUUM left " + t + " not all-visible: contenders would not start alike");
+        }
+        return t;
+    }
+
+    /**
+     * With fsync off, the gigabytes an earlier contender wrote sit dirty in the kernel's page cache and are written
+     * back whenever the kernel chooses, in the middle of the next contender's run; {@code sync} writes them now.
+     */
+    private static void flushOperatingSystemCache() {
+        try {
+            new ProcessBuilder("sync").inheritIO().start().waitFor(5, TimeUnit.MINUTES);
+        } catch (IOException e) {
+            // no sync command (not a Unix): nothing to flush by hand
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Equal to the limit's result, row for row. */
+    String check(String t) throws SQLException {
+        if (t.equals("bench_limit")) {
+            return "yes";
+        }
+        long wrong = Long.parseLong(one(c, "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (id)"
+                + " WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM x.amount_dollars"
+                + " OR l.id IS NULL OR x.id IS NULL"));
+        return wrong == 0 ? "yes" : "NO: " + wrong + " rows differ";
+    }
+
+    static String settings() {
+        StringBuilder sb = new StringBuilder();
+        for (String[] s : SETTINGS) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(s[0]).append('=').append(s[1]);
+        }
+        return sb.toString();
+    }
+
+    static void exec(Connection c, String... statements) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
+    static String one(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
