@@ -1,15 +1,11 @@
 package dev.sluice.engine;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -26,16 +22,12 @@ import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
-import dev.sluice.engine.spec.Connector;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 import dev.sluice.engine.validate.Validator;
-
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}, and the other verbs of the command line as
@@ -45,15 +37,10 @@ import com.zaxxer.hikari.HikariDataSource;
  */
 public final class Backfill implements AutoCloseable {
 
-    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]*");
-    // A cross-database copy reads one range at a time on one connection, and preflight one more: two are enough.
-    private static final int SOURCE_POOL_SIZE = 2;
-
     private final DataSource dataSource;
     private final String schema;
     private final Transformer.Catalog transformers;
-    private final Connector sources;
-    private final Map<String, HikariDataSource> sourcePools = new ConcurrentHashMap<>();
+    private final SourcePools sources;
     private final StatusReader statusReader;
     private final Launcher launcher;
 
@@ -62,84 +49,30 @@ public final class Backfill implements AutoCloseable {
         this(builder(dataSource));
     }
 
-    private Backfill(Builder b) {
+    Backfill(BackfillBuilder b) {
         this.dataSource = b.dataSource;
         this.schema = b.schema;
         this.transformers = b.transformers;
-        this.sources = b.sources;
+        this.sources = new SourcePools(b.sources);
         this.statusReader = new StatusReader(dataSource, schema);
         this.launcher = new Launcher(dataSource, new JobRuns(dataSource, schema));
     }
 
     /** How to build a Backfill: the target database, and optionally the rest. */
-    public static Builder builder(DataSource dataSource) {
-        return new Builder(dataSource);
-    }
-
-    /** The settings of a Backfill, each with a default. */
-    public static final class Builder {
-        private final DataSource dataSource;
-        private String schema = "sluice";
-        private Transformer.Catalog transformers = Transformer.Catalog.EMPTY;
-        private Connector sources = DriverManager::getConnection;
-
-        private Builder(DataSource dataSource) {
-            this.dataSource = dataSource;
-        }
-
-        /** Where the job repository's tables live in the target database (default {@code sluice}). */
-        public Builder schema(String name) {
-            if (!SCHEMA.matcher(name).matches()) {
-                throw new IllegalArgumentException("schema '" + name + "' must be a lower-case SQL identifier");
-            }
-            this.schema = name;
-            return this;
-        }
-
-        /** Where the Java transformers that specs name are found. */
-        public Builder transformers(Transformer.Catalog catalog) {
-            this.transformers = catalog;
-            return this;
-        }
-
-        /** Opens connections to the {@code source.jdbc-url} of cross-database copies (with their credentials). */
-        public Builder sources(Connector connector) {
-            this.sources = connector;
-            return this;
-        }
-
-        public Backfill build() {
-            return new Backfill(this);
-        }
+    public static BackfillBuilder builder(DataSource dataSource) {
+        return new BackfillBuilder(dataSource);
     }
 
     /** Closes the pools opened to source databases. */
     @Override
     public void close() {
-        sourcePools.values().forEach(HikariDataSource::close);
-        sourcePools.clear();
-    }
-
-    private DataSource source(JobSpec spec) {
-        if (spec.source() == null) {
-            return null;
-        }
-        return sourcePools.computeIfAbsent(spec.source().jdbcUrl(), url -> {
-            HikariConfig config = new HikariConfig();
-            config.setDataSource(new ConnectorDataSource(url, sources));
-            config.setMaximumPoolSize(SOURCE_POOL_SIZE);
-            config.setPoolName("sluice-source");
-            config.setExceptionOverride(new ServerErrorsKeepConnections());
-            // Opened on first use: a source that is down fails preflight with its own words, not the pool's.
-            config.setInitializationFailTimeout(-1);
-            return new HikariDataSource(config);
-        });
+        sources.close();
     }
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Prepared plan(JobSpec spec) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return Preflight.check(c, spec, transformers, source(spec));
+            return Preflight.check(c, spec, transformers, sources.of(spec));
         }
     }
 

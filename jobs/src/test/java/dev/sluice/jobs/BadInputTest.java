@@ -167,6 +167,11 @@ class BadInputTest {
         c.add(spec("validate[0].check", BASE + SET + "validate: [ { check: \"true) ; DROP TABLE victim; SELECT (1\" } ]\n"));
         c.add(spec("columns.email", BASE + "into: users_copy\ncolumns: { id: id, email: \"email) ; DELETE FROM users; SELECT (1\" }\n"));
         c.add(spec("set.data", BASE + "set: { data: \"data - 'k' ; DELETE FROM users\" }\n"));
+        // One expression with standard_conforming_strings on, two with it off (which set_config can turn it to).
+        c.add(spec("where", BASE + SET + "where: \"set_config('standard_conforming_strings','off',false) IS NOT NULL"
+                + " AND email <> '\\\\'' ) ; DELETE FROM victim --'\"\n"));
+        c.add(spec("validate[0].check", BASE + SET + "validate: [ { check: \"email <> '\\\\'' ) ; DELETE FROM victim --'\" } ]\n"));
+        c.add(spec("where", BASE + SET + "where: \"email <> 'x'\\u0000\"\n"));
         // Command lines.
         c.add(line("JOB", "run"));
         c.add(line("--bogus", "run", "good", "--bogus"));
@@ -188,6 +193,15 @@ class BadInputTest {
         c.add(line("JOB", "run", "missing.yml"));
         c.add(line("JOB", "pause", "no-such-job"));
         c.add(line("--rows", "demo", "--rows", "0"));
+        c.add(line("--plant", "demo", "--plant", "-1"));
+        c.add(line("--metrics-port", "run", "good", "--metrics-port", "-1"));
+        c.add(line("--metrics-port", "run", "good", "--metrics-port", "99999"));
+        c.add(line("--port", "serve", "--port", "70000"));
+        c.add(line("--port", "serve", "--port", "-5"));
+        c.add(line("--only", "bench", "--only", "nosuch"));
+        c.add(line("--rounds", "bench", "--rounds", "0"));
+        c.add(line("--config", "run", "good", "--config", "/nonexistent-sluice-config"));
+        c.add(line("--user", "run", "good", "--user", ""));
         return c.stream();
     }
 
@@ -208,7 +222,8 @@ class BadInputTest {
             commands.add(args);
         }
         for (String[] command : commands) {
-            String[] full = command[0].equals("demo") ? command : Cli.against(dir, ds.getJdbcUrl(), command);
+            String[] full = command[0].equals("demo") || command[0].equals("bench") ? command
+                    : Cli.against(dir, ds.getJdbcUrl(), command);
             Cli.Result r = Cli.run(full);
             String shown = String.join(" ", command);
             assertThat(r.exitCode()).as("%s\nout: %s\nerr: %s", shown, r.out(), r.err()).isEqualTo(2);

@@ -192,6 +192,19 @@ class CliTest {
     }
 
     @Test
+    void applicationYmlIsReadAsStrictlyAsASpec() throws Exception {
+        Files.writeString(dir.resolve("application.yml"), "sluice:\n  datasource:\n    pasword: typo\n");
+        Cli.Result typo = sluice("status");
+        assertThat(typo.exitCode()).isEqualTo(2);
+        assertThat(typo.err().lines()).singleElement().asString().startsWith("sluice: sluice.datasource.pasword: unknown key");
+        Files.writeString(dir.resolve("application.yml"), "sluice:\n  datasource:\n    password: [S3cretPw, b]\n");
+        Cli.Result list = sluice("status");
+        assertThat(list.exitCode()).isEqualTo(2);
+        assertThat(list.err()).startsWith("sluice: sluice.datasource.password: expected a single value")
+                .doesNotContain("S3cretPw");
+    }
+
+    @Test
     void passwordsNeverReachTheOutput() {
         Cli.Result run = Cli.run("run", "users-lower", "--config", dir.toString(), "--jdbc-url",
                 url + "?password=s3cret-pw", "--user", "postgres");

@@ -95,7 +95,8 @@ class KillAndResumeTest {
         assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).isEqualTo(stopped.rowsProcessed());
 
         // By name alone, from a directory without the spec: the recorded spec is used.
-        Cli.Result resumed = Cli.run("resume", "increment", "--config", dir.resolve("empty").toString(),
+        Cli.Result resumed = Cli.run("resume", "increment", "--config",
+                Files.createDirectories(dir.resolve("empty")).toString(),
                 "--jdbc-url", url, "--user", "postgres");
         assertThat(resumed.exitCode()).as(resumed.out() + resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();

@@ -1,10 +1,6 @@
 package dev.sluice.engine.health;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -43,22 +39,17 @@ public final class PrimaryReplicationSignal implements Signal {
 
     @Override
     public List<Reading> read() throws SQLException {
-        List<Reading> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(QUERY);
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                String replica = "replica " + rs.getString(1);
-                out.add(new Reading(replica, "replay lag", rs.getDouble(2), maxSeconds, false));
-                double bytes = rs.getDouble(3);
-                if (rs.wasNull()) {
-                    throw new SQLException(replica + " shows no replay position (not yet streaming, or this user lacks"
-                            + " pg_monitor)");
-                }
-                if (maxBytes > 0) {
-                    out.add(new Reading(replica, "replay lag", bytes, maxBytes, true));
-                }
+        return SignalQuery.read(dataSource, QUERY, (rs, out) -> {
+            String replica = "replica " + rs.getString(1);
+            out.add(new Reading(replica, "replay lag", rs.getDouble(2), maxSeconds, false));
+            double bytes = rs.getDouble(3);
+            if (rs.wasNull()) {
+                throw new SQLException(replica + " shows no replay position (not yet streaming, or this user lacks"
+                        + " pg_monitor)");
             }
-        }
-        return out;
+            if (maxBytes > 0) {
+                out.add(new Reading(replica, "replay lag", bytes, maxBytes, true));
+            }
+        });
     }
 }

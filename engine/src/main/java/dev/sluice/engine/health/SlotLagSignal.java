@@ -1,10 +1,6 @@
 package dev.sluice.engine.health;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -36,13 +32,7 @@ public final class SlotLagSignal implements Signal {
 
     @Override
     public List<Reading> read() throws SQLException {
-        List<Reading> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(QUERY);
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.add(new Reading("slot " + rs.getString(1), "retained WAL", rs.getDouble(2), maxBytes, true));
-            }
-        }
-        return out;
+        return SignalQuery.read(dataSource, QUERY, (rs, out) ->
+                out.add(new Reading("slot " + rs.getString(1), "retained WAL", rs.getDouble(2), maxBytes, true)));
     }
 }

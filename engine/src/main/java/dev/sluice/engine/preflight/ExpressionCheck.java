@@ -15,7 +15,6 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
 
-import org.postgresql.core.BaseConnection;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -159,7 +158,7 @@ final class ExpressionCheck {
 
     /** The expression as the driver must receive it, once it is known to be one expression on this connection. */
     private static String one(Connection c, String field, String sql) throws SQLException {
-        SqlFragments.check(field, sql, c.unwrap(BaseConnection.class).getStandardConformingStrings());
+        SqlFragments.check(field, sql);
         return SqlFragments.forJdbc(sql);
     }
 
@@ -178,6 +177,11 @@ final class ExpressionCheck {
         } catch (SQLException e) {
             c.rollback(sp);
             String state = e.getSQLState();
+            if ("25006".equals(state)) {
+                // Preflight only plans; the planner runs functions declared IMMUTABLE with constant arguments.
+                throw new SpecException(field, "calls something that writes while it is only being planned (a function"
+                        + " declared IMMUTABLE or STABLE that writes?): " + ServerMessages.of(e));
+            }
             if (state != null && SPEC_ERRORS.contains(state.substring(0, Math.min(2, state.length())))) {
                 throw new SpecException(field, ServerMessages.of(e));
             }

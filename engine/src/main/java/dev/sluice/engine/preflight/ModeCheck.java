@@ -9,12 +9,8 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.chunk.ChunkWriter;
-import dev.sluice.engine.chunk.CopyWriter;
-import dev.sluice.engine.chunk.CrossCopyWriter;
-import dev.sluice.engine.chunk.InPlaceWriter;
-import dev.sluice.engine.chunk.JavaWriter;
 import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
@@ -22,15 +18,12 @@ import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
-import dev.sluice.engine.validate.CopyComparison;
-import dev.sluice.engine.validate.RangeCheck;
 
-/** Checks what a job writes, for its mode, and builds the writer: in place, copy into another table, or Java. */
+/**
+ * Checks what a job writes, for its mode (in place, copy into another table, or Java), and resolves it into a
+ * {@link WritePlan}; the writer is made from the plan, not here.
+ */
 final class ModeCheck {
-
-    /** The writer, the columns it writes, and for copies the comparison that validates them. */
-    record Mode(ChunkWriter writer, List<Column> targets, RangeCheck copyComparison) {
-    }
 
     private ModeCheck() {
     }
@@ -40,7 +33,7 @@ final class ModeCheck {
      * @param read   where the table is: {@code c}, or the source database of a cross-database copy
      * @param source the source's DataSource for a cross-database copy, else null
      */
-    static Mode check(Connection c, Connection read, JobSpec spec, Keyset keyset, Transformer.Catalog catalog,
+    static WritePlan check(Connection c, Connection read, JobSpec spec, Keyset keyset, Transformer.Catalog catalog,
                       List<Finding> findings, DataSource source) throws SQLException {
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         return switch (spec.mode()) {
@@ -51,14 +44,14 @@ final class ModeCheck {
                 Map<Column, String> jdbc = new LinkedHashMap<>();
                 set.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
                 findings.add(Finding.ok("mode", "in-place: one UPDATE per chunk"));
-                yield new Mode(new InPlaceWriter(keyset, jdbc, where), List.copyOf(set.keySet()), null);
+                yield new WritePlan.InPlace(keyset, jdbc, where);
             }
             case COPY -> copy(c, read, spec, keyset, where, findings, source);
             case JAVA -> java(spec, keyset, catalog, findings, where);
         };
     }
 
-    private static Mode copy(Connection c, Connection read, JobSpec spec, Keyset keyset, String where,
+    private static WritePlan copy(Connection c, Connection read, JobSpec spec, Keyset keyset, String where,
                              List<Finding> findings, DataSource source) throws SQLException {
         Table target = into(c, spec.into());
         Map<Column, String> columns = new LinkedHashMap<>();
@@ -94,14 +87,12 @@ final class ModeCheck {
         if (source != null) {
             findings.add(Finding.ok("mode", "copy from the source into " + target.qualifiedName() + ": read the range"
                     + " there, INSERT ... FROM unnest(...) ON CONFLICT DO UPDATE here, per chunk"));
-            return new Mode(new CrossCopyWriter(keyset, source, target, jdbc, conflict, where),
-                    List.copyOf(columns.keySet()), new CopyComparison(keyset, target, jdbc, conflict, where, source));
+            return new WritePlan.Copy(keyset, target, jdbc, conflict, where, source);
         }
         findings.add(Finding.ok("mode", "copy into " + target.qualifiedName() + ": INSERT ... SELECT ... ON CONFLICT ("
                 + String.join(", ", conflict.stream().map(Column::name).toList()) + ") DO UPDATE per chunk"));
         columns.forEach((col, expr) -> findings.add(Finding.ok("columns", col.name() + " (" + col.type() + ") = " + expr)));
-        return new Mode(new CopyWriter(keyset, target, jdbc, conflict, where), List.copyOf(columns.keySet()),
-                new CopyComparison(keyset, target, jdbc, conflict, where, null));
+        return new WritePlan.Copy(keyset, target, jdbc, conflict, where, null);
     }
 
     private static Table into(Connection c, String name) throws SQLException {
@@ -112,7 +103,7 @@ final class ModeCheck {
         }
     }
 
-    private static Mode java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings,
+    private static WritePlan java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings,
                              String where) {
         Transformer t = catalog.find(spec.transformer());
         if (t == null) {
@@ -138,7 +129,6 @@ final class ModeCheck {
         List<Column> targets = List.copyOf(TargetColumnsCheck.resolve(keyset, writes, "transformer").keySet());
         findings.add(Finding.ok("mode", "java: transformer " + spec.transformer() + " reads " + t.reads() + ", writes "
                 + t.writes() + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
-        return new Mode(new JavaWriter(keyset, t, reads, targets, where), targets, null);
+        return new WritePlan.Java(keyset, t, reads, targets, where);
     }
-
 }

@@ -13,6 +13,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
@@ -21,6 +22,8 @@ import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SqlFragments;
+import dev.sluice.engine.validate.CopyComparison;
+import dev.sluice.engine.validate.RangeCheck;
 
 /**
  * Checks a spec against the database before anything is written, and prepares what the runner needs. Every
@@ -74,7 +77,7 @@ public final class Preflight {
         findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
                 + "] NOT NULL, ordered by unique index " + keyset.index().name()
                 + (keyset.index().primary() ? " (primary key)" : "")));
-        ModeCheck.Mode mode = ModeCheck.check(c, read, spec, keyset, catalog, findings, source);
+        WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source);
         ExpressionCheck.checkRules(read, table, spec.validate());
         findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
@@ -83,7 +86,7 @@ public final class Preflight {
         }
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         Chunker chunker = new Chunker(keyset);
-        ChunkWriter writer = mode.writer();
+        ChunkWriter writer = plan.writer();
 
         long estimated = rowCount(read, table);
         long matching = where == null ? estimated
@@ -112,8 +115,14 @@ public final class Preflight {
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
-        return new Prepared(spec, keyset, mode.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
-                List.copyOf(statements), mode.copyComparison(), source);
+        return new Prepared(spec, keyset, plan.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
+                List.copyOf(statements), copyComparison(plan), source);
+    }
+
+    /** A copy is validated by comparing each target row with its source row; other modes by the spec's rules. */
+    private static RangeCheck copyComparison(WritePlan plan) {
+        return plan instanceof WritePlan.Copy copy ? new CopyComparison(copy.keyset(), copy.target(), copy.columns(),
+                copy.conflict(), copy.where(), copy.source()) : null;
     }
 
     /** The spec field whose SQL the write statement carries, for a message about it. */

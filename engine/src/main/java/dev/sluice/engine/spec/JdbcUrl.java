@@ -12,8 +12,11 @@ import java.util.regex.Pattern;
 public final class JdbcUrl {
 
     private static final String PREFIX = "jdbc:postgresql:";
-    // Any URL parameter whose name ends in "password" (password, sslpassword, ...), up to the next separator.
-    private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;][a-z_]*password=)[^&;\\s]*");
+    // Any URL parameter whose name ends in "password" (password, sslpassword, ...), up to the next separator,
+    // however it is spaced.
+    private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;]\\s*[a-z_]*password\\s*=\\s*)[^&;\\s]*");
+    // Whatever stands before an '@' in a URL's authority (user:password, however encoded).
+    private static final Pattern AUTHORITY_USER = Pattern.compile("(?i)(jdbc:postgresql://)[^/?@\\s]*@");
     // user:password@ before the host, which the driver does not understand (it takes it for a host name) but
     // people write; masked wherever it appears, in URLs and in messages quoting their host part.
     private static final Pattern USER_INFO = Pattern.compile("(//|\\b)([^/:@\\s\"']+):[^@/\\s\"']*@");
@@ -72,6 +75,7 @@ public final class JdbcUrl {
             return null;
         }
         String masked = PASSWORD_PARAMETER.matcher(text).replaceAll("$1***");
+        masked = AUTHORITY_USER.matcher(masked).replaceAll("$1***@");
         return USER_INFO.matcher(masked).replaceAll("$1$2:***@");
     }
 }

@@ -1,5 +1,8 @@
 package dev.sluice.engine.spec;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import org.postgresql.core.Parser;
 
 /**
@@ -10,9 +13,10 @@ import org.postgresql.core.Parser;
  * <p>The text is read with the PostgreSQL JDBC driver's own lexer ({@link Parser}: single quotes with and without
  * backslash escapes, {@code E''} strings, double quotes, dollar quotes with and without tags, line comments and
  * nested block comments), the same rules by which the driver splits a statement at {@code ;} and finds its
- * {@code ?} parameters. So no quoting form reads differently here than when the driver sends the statement. This
- * check runs without a database and assumes {@code standard_conforming_strings = on}; preflight repeats the
- * decision against the connection's own settings and the server's parser ({@code preflight.OneStatement}).
+ * {@code ?} parameters. So no quoting form reads differently here than when the driver sends the statement. The
+ * text must read the same with {@code standard_conforming_strings} on and off (the setting is the session's, and
+ * an expression may change it); preflight repeats the decision with the server's parser
+ * ({@code preflight.OneStatement}).
  *
  * <p>Where the driver's lexer is known to read a text differently from the server's, the text is refused rather
  * than trusted: an {@code E''} string followed by another quote (the server reads {@code ''} inside it, or a
@@ -28,23 +32,33 @@ public final class SqlFragments {
 
     /** @throws SpecException naming {@code field} if the fragment is not one self-contained expression */
     public static void check(String field, String sql) {
-        check(field, sql, true);
-    }
-
-    /**
-     * @param standardConformingStrings the server's {@code standard_conforming_strings}: whether a backslash in a
-     *                                  plain {@code '...'} string is an ordinary character
-     */
-    public static void check(String field, String sql, boolean standardConformingStrings) {
         if (sql == null) {
             return;
         }
         if (sql.isBlank()) {
             throw new SpecException(field, "empty expression");
         }
+        if (sql.indexOf('\0') >= 0) {
+            throw new SpecException(field, "contains a NUL character, which PostgreSQL does not accept in a statement");
+        }
+        // standard_conforming_strings is a setting of the session, and an expression can change it as it runs
+        // (set_config): the text must read the same whichever way a backslash in a plain '...' string is taken.
+        List<Integer> standard = check(field, sql, true);
+        List<Integer> escaped = check(field, sql, false);
+        if (!standard.equals(escaped)) {
+            throw new SpecException(field, "a backslash before a quote in a '...' string reads differently with"
+                    + " standard_conforming_strings on and off, so it cannot be proved to be one expression; write the"
+                    + " quote as '' or use an E'...' string");
+        }
+    }
+
+    /** The fragment's code characters (outside quotes and comments), by index, read with one setting. */
+    private static List<Integer> check(String field, String sql, boolean standardConformingStrings) {
+        List<Integer> code = new ArrayList<>();
         new Walk(sql, standardConformingStrings) {
             @Override
-            void code(char c, int depth) {
+            void code(char c, int depth, int index) {
+                code.add(index);
                 if (c == ';') {
                     throw new SpecException(field, "must be exactly one SQL expression: ';' would end the statement");
                 }
@@ -73,6 +87,7 @@ public final class SqlFragments {
                 }
             }
         }.run();
+        return code;
     }
 
     /**
@@ -83,7 +98,7 @@ public final class SqlFragments {
         StringBuilder out = new StringBuilder(sql.length() + 4);
         new Walk(sql, true) {
             @Override
-            void code(char c, int depth) {
+            void code(char c, int depth, int index) {
                 if (c == '?') {
                     out.append('?');
                 }
@@ -110,7 +125,8 @@ public final class SqlFragments {
             this.standardConformingStrings = standardConformingStrings;
         }
 
-        abstract void code(char c, int depth);
+        /** @param index the character's index in the fragment */
+        abstract void code(char c, int depth, int index);
 
         void unterminated(String what) {
         }
@@ -147,7 +163,7 @@ public final class SqlFragments {
                 } else if (c == ')') {
                     depth--;
                 }
-                code(c, depth);
+                code(c, depth, i - CONTEXT.length());
                 append(copy, i, i);
                 i++;
             }

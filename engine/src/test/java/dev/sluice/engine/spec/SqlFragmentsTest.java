@@ -78,11 +78,23 @@ class SqlFragmentsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"'\\' || x", "x || '\\'"})
-    void readsBackslashesAsTheServerSaysItDoes(String sql) {
-        assertThatCode(() -> SqlFragments.check("where", sql, true)).doesNotThrowAnyException();
-        // standard_conforming_strings = off: the backslash escapes the quote, and the string never ends
-        assertThatThrownBy(() -> SqlFragments.check("where", sql, false)).hasMessageContaining("is not closed");
+    @ValueSource(strings = {"'\\' || x", "x || '\\'", "email <> '\\'' ) ; DELETE FROM t --'"})
+    void refusesWhatReadsDifferentlyWithStandardConformingStringsOnAndOff(String sql) {
+        // An expression can turn the session's setting off as it runs (set_config), and the next statement the driver
+        // reads with it off: the text must be one expression either way.
+        assertThatThrownBy(() -> SqlFragments.check("where", sql)).isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("where: ");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"regexp_replace(phone, '\\D', '', 'g')", "s ~ '^\\d+$'", "'a\\\\b'", "E'it\\'s'"})
+    void acceptsBackslashesThatReadTheSameEitherWay(String sql) {
+        assertThatCode(() -> SqlFragments.check("set.x", sql)).doesNotThrowAnyException();
+    }
+
+    @org.junit.jupiter.api.Test
+    void refusesANulCharacter() {
+        assertThatThrownBy(() -> SqlFragments.check("where", "email <> 'x'\u0000")).hasMessageContaining("NUL");
     }
 
     @org.junit.jupiter.api.Test

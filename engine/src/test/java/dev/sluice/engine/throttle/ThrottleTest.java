@@ -84,7 +84,10 @@ class ThrottleTest {
         System.out.printf("rate limit 4,000 rows/s, a fifth of the keys matching: %.0f rows written/s over the run,"
                 + " %d chunks, largest %d keys%n", status.rowsPerSecond(), recorder.chunks.size(),
                 recorder.chunks.stream().mapToLong(c -> c.range().rows()).max().orElseThrow());
-        assertThat(status.rowsPerSecond()).as("rows written per second over the run").isBetween(3600.0, 4400.0);
+        // Not a timing target (how close the rate comes to its limit is measured by 'scripts/bench --load'): a
+        // limit that counted keys instead of rows written would write a fifth of it, and a throttle must never run
+        // over its limit. A slow machine only lowers the rate, and half the limit is still far above a fifth.
+        assertThat(status.rowsPerSecond()).as("rows written per second over the run").isBetween(2000.0, 4400.0);
         // No chunk holds more than about a second of the rate.
         assertThat(recorder.chunks).allMatch(c -> c.range().rows() <= 4000);
     }

@@ -61,6 +61,7 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkOptions();
         try (EmbeddedPostgres pg = Harness.start(); Connection c = pg.getPostgresDatabase().getConnection()) {
             String url = pg.getJdbcUrl("postgres", "postgres");
             Harness harness = new Harness(c);
@@ -105,6 +106,30 @@ public class BenchCommand implements Callable<Integer> {
             }
             report.print();
             return report.allCorrect() ? ExitCode.DONE : ExitCode.FAILED;
+        }
+    }
+
+    private static final Set<String> CONTENDERS = Set.of("plpgsql", "spring-batch", "offset", "sluice-sql",
+            "sluice-java", "sluice-validate");
+
+    /** Bad options are refused before a server is started (exit 2, naming the option). */
+    private void checkOptions() {
+        if (rows < 1) {
+            throw new dev.sluice.engine.spec.SpecException("--rows", "must be at least 1, got " + rows);
+        }
+        if (rounds < 1) {
+            throw new dev.sluice.engine.spec.SpecException("--rounds", "must be at least 1, got " + rounds);
+        }
+        if (chunk < 1) {
+            throw new dev.sluice.engine.spec.SpecException("--chunk", "must be at least 1, got " + chunk);
+        }
+        if (only != null) {
+            for (String c : only) {
+                if (!CONTENDERS.contains(c)) {
+                    throw new dev.sluice.engine.spec.SpecException("--only", "no contender '" + c + "' (known: "
+                            + String.join(", ", new java.util.TreeSet<>(CONTENDERS)) + ")");
+                }
+            }
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.sluice.jobs.cli;
 
 import dev.sluice.engine.spec.Connector;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -18,8 +17,6 @@ import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Option;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * Where the database is: {@code --jdbc-url} (with {@code --user}/{@code --password}), else the environment
@@ -42,7 +39,9 @@ public final class DatabaseOptions {
                     + " process list (else sluice.datasource.password)")
     String password;
 
-    @Option(names = "--config", paramLabel = "DIR", defaultValue = "config",
+    private static final String DEFAULT_CONFIG = "config";
+
+    @Option(names = "--config", paramLabel = "DIR", defaultValue = DEFAULT_CONFIG,
             description = "directory with application.yml and jobs/NAME.yml (default: ${DEFAULT-VALUE})")
     Path config;
 
@@ -58,6 +57,13 @@ public final class DatabaseOptions {
      * reads a spec or connects, so that bad input is refused first and alone.
      */
     public void check() {
+        if (config != null && !config.equals(Path.of(DEFAULT_CONFIG)) && !Files.isDirectory(config)) {
+            throw new SpecException("--config", "no directory " + config);
+        }
+        if (user != null && user.isBlank()) {
+            throw new SpecException("--user", "is empty");
+        }
+        applicationYml();
         if (!SCHEMA.matcher(schema).matches()) {
             throw new SpecException("--schema", "'" + schema + "' must be a lower-case SQL identifier"
                     + " ([a-z_][a-z0-9_]*, at most 63 characters)");
@@ -71,14 +77,14 @@ public final class DatabaseOptions {
 
     /** The target database's URL from wherever it was given, or null. */
     String url() {
-        return first(jdbcUrl, System.getenv("SLUICE_JDBC_URL"), text(applicationYml(), "url"));
+        return first(jdbcUrl, System.getenv("SLUICE_JDBC_URL"), applicationYml().url());
     }
 
     /** Opens a small pool; the caller closes it. */
     public HikariDataSource open(String applicationName) {
         check();
         Map<String, String> env = System.getenv();
-        JsonNode yml = applicationYml();
+        ApplicationYml yml = applicationYml();
         String url = url();
         if (url == null) {
             throw new SpecException("--jdbc-url", "no database given (use --jdbc-url, SLUICE_JDBC_URL, or "
@@ -89,8 +95,8 @@ public final class DatabaseOptions {
                 .forEach(k -> Secrets.register(parsed.getProperty(k)));
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
-        String u = first(user, env.get("SLUICE_USER"), text(yml, "username"));
-        String p = first(password, env.get("SLUICE_PASSWORD"), text(yml, "password"));
+        String u = first(user, env.get("SLUICE_USER"), yml.username());
+        String p = first(password, env.get("SLUICE_PASSWORD"), yml.password());
         Secrets.register(p);
         Secrets.register(env.get("SLUICE_SOURCE_PASSWORD"));
         if (u != null) {
@@ -116,7 +122,7 @@ public final class DatabaseOptions {
                 root = root.getCause();
             }
             String why = root.getMessage() == null ? root.toString() : root.getMessage().lines().findFirst().orElse("");
-            throw new DatabaseUnavailableException("cannot connect: " + why + " (" + JdbcUrl.mask(url) + ")", e);
+            throw new DatabaseUnavailableException("cannot connect: " + why + "; database " + JdbcUrl.mask(url), e);
         }
     }
 
@@ -140,10 +146,10 @@ public final class DatabaseOptions {
 
     private Connector connector(String sourceUser, String sourcePassword, String application) {
         Map<String, String> env = System.getenv();
-        JsonNode yml = applicationYml();
-        String u = first(sourceUser, user, env.get("SLUICE_USER"), text(yml, "username"));
+        ApplicationYml yml = applicationYml();
+        String u = first(sourceUser, user, env.get("SLUICE_USER"), yml.username());
         String p = first(sourceUser != null ? sourcePassword : null, sourcePassword, password, env.get("SLUICE_PASSWORD"),
-                text(yml, "password"));
+                yml.password());
         return url -> {
             Properties props = new Properties();
             if (u != null) {
@@ -164,19 +170,7 @@ public final class DatabaseOptions {
     /** The bearer token for serve's control POSTs: SLUICE_TOKEN, else {@code sluice.serve.token} in application.yml. */
     public String serveToken() {
         String env = System.getenv("SLUICE_TOKEN");
-        if (env != null && !env.isBlank()) {
-            return env;
-        }
-        Path file = config.resolve("application.yml");
-        if (!Files.isRegularFile(file)) {
-            return null;
-        }
-        try {
-            JsonNode token = new YAMLMapper().readTree(Files.readString(file)).path("sluice").path("serve").path("token");
-            return token.isString() && !token.asString().isBlank() ? token.asString() : null;
-        } catch (IOException | RuntimeException e) {
-            throw new SpecException(file.toString(), "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
-        }
+        return env != null && !env.isBlank() ? env : applicationYml().token();
     }
 
     public String schema() {
@@ -193,24 +187,8 @@ public final class DatabaseOptions {
         return url == null ? "(none)" : JdbcUrl.mask(url);
     }
 
-    private JsonNode applicationYml() {
-        Path file = config.resolve("application.yml");
-        if (!Files.isRegularFile(file)) {
-            return null;
-        }
-        try {
-            return new YAMLMapper().readTree(Files.readString(file)).path("sluice").path("datasource");
-        } catch (IOException | RuntimeException e) {
-            throw new SpecException(file.toString(), "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-    }
-
-    private static String text(JsonNode node, String field) {
-        if (node == null || !node.hasNonNull(field)) {
-            return null;
-        }
-        String value = node.get(field).asString();
-        return value.isBlank() ? null : value;
+    private ApplicationYml applicationYml() {
+        return ApplicationYml.read(config);
     }
 
     private static String first(String... values) {

@@ -48,6 +48,9 @@ public class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (metricsPort != null) {
+            Ports.check("--metrics-port", metricsPort);
+        }
         JobSpec spec = JobArgument.spec(job, db);
         return execute(spec, RunOptions.defaults().again(again).force(force));
     }
@@ -70,13 +73,13 @@ public class RunCommand implements Callable<Integer> {
         Progress progress = Progress.console();
         RunOptions wired = options.withStop(stop).withObserver(progress).withStandbys(db.standbys());
         if (onlyMismatched) {
-            System.out.println("sluice: repairing " + spec.name() + " where validation finds mismatches ("
-                    + db.describe() + ")");
+            System.out.println("sluice: repairing " + spec.name() + " where validation finds mismatches, database "
+                    + db.describe());
             ValidationResult repaired = backfill.repair(spec, wired);
             progress.finish();
             return ValidationReport.print(spec.name(), repaired, false);
         }
-        System.out.println("sluice: running " + spec.name() + " on " + spec.table() + " (" + db.describe() + ")");
+        System.out.println("sluice: running " + spec.name() + " on " + spec.table() + ", database " + db.describe());
         RunResult result = backfill.run(spec, wired);
         progress.finish();
         if (result.validation() != null) {

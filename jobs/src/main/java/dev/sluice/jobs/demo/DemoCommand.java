@@ -49,6 +49,9 @@ public class DemoCommand implements Callable<Integer> {
         if (rows < 1) {
             throw new dev.sluice.engine.spec.SpecException("--rows", "must be at least 1, got " + rows);
         }
+        if (plant < 0) {
+            throw new dev.sluice.engine.spec.SpecException("--plant", "must be 0 or more, got " + plant);
+        }
         JobSpec spec = SpecParser.parse(resource(SPEC));
         System.out.println("sluice demo: starting an embedded PostgreSQL server");
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();

@@ -38,6 +38,8 @@ public class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        dev.sluice.jobs.cli.Ports.check("--port", port);
+        db.check();
         CountDownLatch closed = new CountDownLatch(1);
         ConfigurableApplicationContext context = start(db, port, token != null ? token : db.serveToken());
         context.addApplicationListener(e -> {

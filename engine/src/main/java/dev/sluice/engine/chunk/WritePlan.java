@@ -1,0 +1,66 @@
+package dev.sluice.engine.chunk;
+
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * What a job writes, resolved against the catalog and checked by preflight: a value, one kind per mode. The writer
+ * that carries it out is made from it here, so that checking a spec and writing rows stay apart. SQL texts in it
+ * are ready for JDBC ({@code SqlFragments.forJdbc}).
+ */
+public sealed interface WritePlan {
+
+    /** The writer that applies this plan to one key range in the chunk's transaction. */
+    ChunkWriter writer();
+
+    /** The target columns written, in order. */
+    List<Column> targets();
+
+    /** {@code UPDATE table SET col = expr ...} over the chunk's rows. */
+    record InPlace(Keyset keyset, Map<Column, String> set, String where) implements WritePlan {
+        @Override
+        public ChunkWriter writer() {
+            return new InPlaceWriter(keyset, set, where);
+        }
+
+        @Override
+        public List<Column> targets() {
+            return List.copyOf(set.keySet());
+        }
+    }
+
+    /**
+     * {@code INSERT INTO target ... ON CONFLICT (conflict) DO UPDATE} from the chunk's rows, read in the same
+     * database, or in {@code source} (a cross-database copy) when it is not null.
+     */
+    record Copy(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflict, String where,
+                DataSource source) implements WritePlan {
+
+        @Override
+        public ChunkWriter writer() {
+            return source == null ? new CopyWriter(keyset, target, columns, conflict, where)
+                    : new CrossCopyWriter(keyset, source, target, columns, conflict, where);
+        }
+
+        @Override
+        public List<Column> targets() {
+            return List.copyOf(columns.keySet());
+        }
+    }
+
+    /** A Java {@link Transformer} over the columns it reads, writing {@code targets}. */
+    record Java(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> targets, String where)
+            implements WritePlan {
+
+        @Override
+        public ChunkWriter writer() {
+            return new JavaWriter(keyset, transformer, reads, targets, where);
+        }
+    }
+}
