@@ -55,7 +55,7 @@ public final class Backfill implements AutoCloseable {
         this.transformers = b.transformers;
         this.sources = new SourcePools(b.sources);
         this.statusReader = new StatusReader(dataSource, schema);
-        this.launcher = new Launcher(dataSource, new JobRuns(dataSource, schema));
+        this.launcher = new Launcher(dataSource, new JobRuns(dataSource, schema), schema);
     }
 
     /** How to build a Backfill: the target database, and optionally the rest. */
@@ -72,7 +72,7 @@ public final class Backfill implements AutoCloseable {
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Prepared plan(JobSpec spec) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return Preflight.check(c, spec, transformers, sources.of(spec));
+            return Preflight.check(c, spec, transformers, sources.of(spec), schema);
         }
     }
 
@@ -225,7 +225,7 @@ public final class Backfill implements AutoCloseable {
             throw new SpecException("validate", "no {target, source} rule covers a column of set: nothing tells which"
                     + " rows to repair");
         }
-        Prepared prepared = plan(spec.withWhere(String.join(" OR ", differs)));
+        Prepared prepared = plan(spec.forRepair(String.join(" OR ", differs)));
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
             Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, auxiliary(),
                     null);

@@ -21,7 +21,12 @@ import dev.sluice.engine.metrics.JobMetrics;
 import dev.sluice.engine.metrics.JobStateMetrics;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.sync.LockSafe;
+import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.throttle.Pacer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
@@ -61,14 +66,18 @@ final class Launcher {
     record Launched(Run run, RunResult result) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+
     private final DataSource dataSource;
     private final JobRuns runs;
+    private final SyncInstaller installer;
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
     private final Map<MeterRegistry, Map<String, JobMetrics>> jobMetrics = new ConcurrentHashMap<>();
 
-    Launcher(DataSource dataSource, JobRuns runs) {
+    Launcher(DataSource dataSource, JobRuns runs, String schema) {
         this.dataSource = dataSource;
         this.runs = runs;
+        this.installer = new SyncInstaller(schema, LOG::warn);
     }
 
     /**
@@ -122,6 +131,10 @@ final class Launcher {
                 if (decision.done() != null) {
                     return new Attempt(new Launched(null, decision.done()), null);
                 }
+                String refused = installSync(work);
+                if (refused != null) {
+                    return new Attempt(new Launched(null, RunResult.of(RunResult.Outcome.FAILED, refused)), null);
+                }
                 BackfillJob.Wiring wiring = wiring(spec.name(), spec, lock, options, gates, metrics);
                 Run run = decision.continues() ? runs.resume(work, wiring) : runs.start(work, decision.startNumber(), wiring);
                 String lost = lostDatabase(run.failures(), lock);
@@ -138,6 +151,28 @@ final class Launcher {
                 }
                 throw new IllegalStateException("cannot run " + work.jobName() + ": " + Failures.describe(e), e);
             }
+        }
+    }
+
+    /**
+     * Installs the backfill's sync trigger before its first chunk (and checks it is still there before each later
+     * run), lock-safe; a trigger that cannot be installed fails the job before anything is written.
+     *
+     * @return why it could not be installed, or null
+     */
+    private String installSync(Work work) throws SQLException {
+        if (work.kind() != Work.Kind.BACKFILL || work.prepared().sync() == null) {
+            return null;
+        }
+        runs.ensureSchema();
+        var sync = work.prepared().sync();
+        try {
+            if (installer.ensure(dataSource, work.prepared().source(), sync)) {
+                LOG.info("job {}: sync trigger installed on {}", work.jobName(), sync.table());
+            }
+            return null;
+        } catch (LockSafe.NotGranted e) {
+            return "job " + work.jobName() + ": its sync trigger is not installed, so no chunk ran: " + e.getMessage();
         }
     }
 

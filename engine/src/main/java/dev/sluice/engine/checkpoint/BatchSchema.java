@@ -25,13 +25,16 @@ public final class BatchSchema {
     // An arbitrary constant that other applications are unlikely to use as an advisory lock key.
     private static final long CREATE_LOCK = 0x51_1ce_0001L;
 
+    // The table added last: a repository created by an older version gets the newer tables on first use.
+    private static final String NEWEST_TABLE = "job_lifecycle";
+
     private BatchSchema() {
     }
 
     /** Creates the schema and tables unless they exist. */
     public static void ensure(DataSource dataSource, String schema) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            if (exists(c, schema) && exists(c, schema, "job_control")) {
+            if (exists(c, schema) && exists(c, schema, NEWEST_TABLE)) {
                 return;
             }
             boolean autoCommit = c.getAutoCommit();
@@ -53,6 +56,16 @@ public final class BatchSchema {
                         + " rows_per_second bigint, chunk_target_ms bigint,"
                         + " requested_at timestamptz NOT NULL DEFAULT now(), requested_by text,"
                         + " PRIMARY KEY (job, command))");
+                // Sync triggers installed by jobs, so that status, finish and other jobs' preflight find them.
+                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".sync_triggers ("
+                        + "job text PRIMARY KEY, kind text NOT NULL, in_source boolean NOT NULL, table_name text NOT NULL,"
+                        + " written text NOT NULL, targets text[] NOT NULL, triggers text[] NOT NULL, log_table text,"
+                        + " drop_sql text[] NOT NULL, digest text NOT NULL,"
+                        + " installed_at timestamptz NOT NULL DEFAULT now(), dropped_at timestamptz)");
+                // The states a job reaches outside its runs: FINISHED (its sync trigger and journal dropped).
+                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+                        + "job text PRIMARY KEY, state text NOT NULL CHECK (state IN ('FINISHED')),"
+                        + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();

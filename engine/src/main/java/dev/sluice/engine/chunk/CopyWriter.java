@@ -23,8 +23,11 @@ public final class CopyWriter implements ChunkWriter {
     /**
      * @param columns      target column to source expression (already made safe for JDBC)
      * @param conflictKeys the target's unique columns that receive the source key
+     * @param lockSource   whether to lock the rows read ({@code FOR SHARE}): with a mirror trigger, an application
+     *                     write to a row the chunk copies then waits for the chunk, and its mirror lands after it
      */
-    public CopyWriter(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflictKeys, String where) {
+    public CopyWriter(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflictKeys, String where,
+                      boolean lockSource) {
         List<String> names = new ArrayList<>();
         List<String> exprs = new ArrayList<>();
         columns.forEach((col, expr) -> {
@@ -33,7 +36,8 @@ public final class CopyWriter implements ChunkWriter {
         });
         String head = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
                 + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
-        String tail = (where == null ? "" : " AND (" + where + ")") + Upsert.clause(columns.keySet(), conflictKeys);
+        String tail = (where == null ? "" : " AND (" + where + ")") + (lockSource ? " FOR SHARE" : "")
+                + Upsert.clause(columns.keySet(), conflictKeys);
         this.insert = new RangeStatement(keyset, range -> head + range + tail);
     }
 

@@ -11,13 +11,13 @@ import dev.sluice.engine.keyset.Column;
  * a crash, a repair, a re-run) converges on the same rows instead of failing. When every column is a key column
  * there is nothing to update: {@code DO NOTHING}.
  */
-final class Upsert {
+public final class Upsert {
 
     private Upsert() {
     }
 
     /** @param conflictKeys the target's unique columns that receive the source key */
-    static String clause(Collection<Column> columns, List<Column> conflictKeys) {
+    public static String clause(Collection<Column> columns, List<Column> conflictKeys) {
         List<String> updates = new ArrayList<>();
         for (Column col : columns) {
             if (!conflictKeys.contains(col)) {

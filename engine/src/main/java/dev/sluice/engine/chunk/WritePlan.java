@@ -22,6 +22,9 @@ public sealed interface WritePlan {
     /** The target columns written, in order. */
     List<Column> targets();
 
+    /** The key the chunks walk, over the table the rows come from. */
+    Keyset keyset();
+
     /** {@code UPDATE table SET col = expr ...} over the chunk's rows. */
     record InPlace(Keyset keyset, Map<Column, String> set, String where) implements WritePlan {
         @Override
@@ -38,13 +41,16 @@ public sealed interface WritePlan {
     /**
      * {@code INSERT INTO target ... ON CONFLICT (conflict) DO UPDATE} from the chunk's rows, read in the same
      * database, or in {@code source} (a cross-database copy) when it is not null.
+     *
+     * @param lockSource whether the chunk locks the rows it reads ({@code FOR SHARE}), so that a write of the
+     *                   application to them waits for the chunk and its mirror trigger runs after it
      */
     record Copy(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflict, String where,
-                DataSource source) implements WritePlan {
+                DataSource source, boolean lockSource) implements WritePlan {
 
         @Override
         public ChunkWriter writer() {
-            return source == null ? new CopyWriter(keyset, target, columns, conflict, where)
+            return source == null ? new CopyWriter(keyset, target, columns, conflict, where, lockSource)
                     : new CrossCopyWriter(keyset, source, target, columns, conflict, where);
         }
 

@@ -15,7 +15,7 @@ import dev.sluice.engine.spec.SpecException;
 public final class Catalog {
 
     private static final String TABLE = """
-            SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind
+            SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, c.relname
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.oid = to_regclass(?)""";
 
@@ -54,6 +54,7 @@ public final class Catalog {
     public static Table table(Connection c, String name) throws SQLException {
         long oid;
         String qualified;
+        String relname;
         try (PreparedStatement ps = c.prepareStatement(TABLE)) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
@@ -66,6 +67,7 @@ public final class Catalog {
                 }
                 oid = rs.getLong(1);
                 qualified = rs.getString(2);
+                relname = rs.getString(4);
             }
         } catch (SQLException e) {
             if ("42602".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
@@ -73,7 +75,7 @@ public final class Catalog {
             }
             throw e;
         }
-        return new Table(oid, qualified, columns(c, oid), uniqueIndexes(c, oid));
+        return new Table(oid, qualified, relname, columns(c, oid), uniqueIndexes(c, oid));
     }
 
     private static Map<String, Column> columns(Connection c, long oid) throws SQLException {

@@ -87,12 +87,12 @@ final class ModeCheck {
         if (source != null) {
             findings.add(Finding.ok("mode", "copy from the source into " + target.qualifiedName() + ": read the range"
                     + " there, INSERT ... FROM unnest(...) ON CONFLICT DO UPDATE here, per chunk"));
-            return new WritePlan.Copy(keyset, target, jdbc, conflict, where, source);
+            return new WritePlan.Copy(keyset, target, jdbc, conflict, where, source, false);
         }
         findings.add(Finding.ok("mode", "copy into " + target.qualifiedName() + ": INSERT ... SELECT ... ON CONFLICT ("
                 + String.join(", ", conflict.stream().map(Column::name).toList()) + ") DO UPDATE per chunk"));
         columns.forEach((col, expr) -> findings.add(Finding.ok("columns", col.name() + " (" + col.type() + ") = " + expr)));
-        return new WritePlan.Copy(keyset, target, jdbc, conflict, where, null);
+        return new WritePlan.Copy(keyset, target, jdbc, conflict, where, null, spec.sync() == JobSpec.Sync.TRIGGER);
     }
 
     private static Table into(Connection c, String name) throws SQLException {

@@ -22,6 +22,7 @@ import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SqlFragments;
+import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.CopyComparison;
 import dev.sluice.engine.validate.RangeCheck;
 
@@ -31,6 +32,9 @@ import dev.sluice.engine.validate.RangeCheck;
  * transaction that is always rolled back, and only plans statements (EXPLAIN without ANALYZE).
  */
 public final class Preflight {
+
+    /** Sluice's schema in the target database unless the caller names another. */
+    public static final String DEFAULT_SCHEMA = "sluice";
 
     private static final Pattern PLAN_ROWS = Pattern.compile("rows=(\\d+)");
 
@@ -43,23 +47,35 @@ public final class Preflight {
 
     /** @param catalog where {@code transformer:} names are looked up */
     public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog) throws SQLException {
-        return check(c, spec, catalog, null);
+        return check(c, spec, catalog, null, DEFAULT_SCHEMA);
     }
 
     /**
      * @param source the source database of a cross-database copy ({@code source.jdbc-url}), or null when the
      *               table is in the target database
+     * @param schema Sluice's schema in the target database (where a sync trigger's function goes)
      */
-    public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source)
-            throws SQLException {
-        try (ReadOnly target = ReadOnly.begin(c); Connection read = source == null ? null : source.getConnection();
-             ReadOnly sourceSide = read == null ? null : ReadOnly.begin(read)) {
-            Prepared prepared = checkInTransaction(c, read == null ? c : read, spec, catalog, source);
-            target.verify();
-            if (sourceSide != null) {
-                sourceSide.verify();
+    public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source,
+                                 String schema) throws SQLException {
+        try (Connection read = source == null ? null : source.getConnection()) {
+            Prepared prepared;
+            try (ReadOnly target = ReadOnly.begin(c); ReadOnly sourceSide = read == null ? null : ReadOnly.begin(read)) {
+                prepared = checkInTransaction(c, read == null ? c : read, spec, catalog, source);
+                target.verify();
+                if (sourceSide != null) {
+                    sourceSide.verify();
+                }
             }
-            return prepared;
+            // Its probe creates temporary objects, in a transaction of its own that is always rolled back.
+            List<Finding> findings = new ArrayList<>(prepared.findings());
+            SyncDefinition sync = SyncCheck.check(c, read == null ? c : read, spec, prepared.plan(), schema, findings);
+            if (sync == null) {
+                return prepared;
+            }
+            List<Prepared.Statement> statements = new ArrayList<>(prepared.statements());
+            statements.add(new Prepared.Statement("sync trigger (installed before the first chunk)",
+                    String.join(";\n", sync.install()), List.of()));
+            return prepared.withSync(sync, findings, statements);
         }
     }
 
@@ -116,7 +132,7 @@ public final class Preflight {
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
         return new Prepared(spec, keyset, plan.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
-                List.copyOf(statements), copyComparison(plan), source);
+                List.copyOf(statements), copyComparison(plan), source, plan, null);
     }
 
     /** A copy is validated by comparing each target row with its source row; other modes by the spec's rules. */

@@ -5,10 +5,12 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.RangeCheck;
 
 /**
@@ -20,11 +22,19 @@ import dev.sluice.engine.validate.RangeCheck;
  * @param matchingRows  the planner's estimate of rows matching {@code where} (equal to estimatedRows without one)
  * @param copyComparison for copy mode, the check that compares source and target per range; null otherwise
  * @param source         where the table is, for a cross-database copy; null when it is in the target database
+ * @param plan           what the job writes, as preflight resolved it
+ * @param sync           the trigger {@code sync: trigger} installs; null without it
  */
 public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
                        long estimatedRows,
                        long matchingRows, List<Finding> findings, List<Statement> statements,
-                       RangeCheck copyComparison, DataSource source) {
+                       RangeCheck copyComparison, DataSource source, WritePlan plan, SyncDefinition sync) {
+
+    /** The same, with the sync trigger preflight built and what it found. */
+    Prepared withSync(SyncDefinition trigger, List<Finding> allFindings, List<Statement> allStatements) {
+        return new Prepared(spec, keyset, targets, chunker, writer, estimatedRows, matchingRows, List.copyOf(allFindings),
+                List.copyOf(allStatements), copyComparison, source, plan, trigger);
+    }
 
     /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */
     public record Statement(String purpose, String sql, List<String> plan) {

@@ -27,6 +27,7 @@ public record JobSpec(
         Map<String, String> columns,
         String transformer,
         Source source,
+        Sync sync,
         Chunk chunk,
         Throttle throttle,
         Health health,
@@ -39,6 +40,7 @@ public record JobSpec(
         key = key == null ? List.of() : List.copyOf(key);
         set = set == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
         columns = columns == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+        sync = sync == null ? Sync.NONE : sync;
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         throttle = throttle == null ? new Throttle(null, null, null) : throttle;
         health = health == null ? new Health(null, null, null, null) : health;
@@ -49,6 +51,19 @@ public record JobSpec(
 
     /** How the job writes. */
     public enum Mode { IN_PLACE, COPY, JAVA }
+
+    /**
+     * Whether rows the application writes behind the checkpoint are kept in step: {@code none}, or {@code trigger}
+     * (a trigger installed before the first chunk, kept until {@code finish}).
+     */
+    public enum Sync {
+        NONE, TRIGGER;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String written() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public Mode mode() {
         if (into != null) {
@@ -62,7 +77,7 @@ public record JobSpec(
      * in one table, so resuming refuses it; the other fields are tuning and may change between runs.
      */
     public record Semantics(String table, List<String> key, String where, Map<String, String> set, String into,
-                            Map<String, String> columns, String transformer, String source) {
+                            Map<String, String> columns, String transformer, String source, Sync sync) {
 
         /** A digest of the fields; equal digests mean resuming is safe. */
         public String digest() {
@@ -91,12 +106,17 @@ public record JobSpec(
             m.put("columns", columns);
             m.put("transformer", transformer);
             m.put("source", source);
+            // Absent from the digests of jobs recorded before sync existed (none), so that those still resume.
+            if (sync != Sync.NONE) {
+                m.put("sync", sync);
+            }
             return m;
         }
     }
 
     public Semantics semantics() {
-        return new Semantics(table, key, where, set, into, columns, transformer, source == null ? null : source.jdbcUrl());
+        return new Semantics(table, key, where, set, into, columns, transformer, source == null ? null : source.jdbcUrl(),
+                sync);
     }
 
     /** A digest of the fields that decide what is written; equal digests mean resuming is safe. */
@@ -104,10 +124,13 @@ public record JobSpec(
         return semantics().digest();
     }
 
-    /** The same job, writing only the rows {@code filter} selects (a repair). */
-    public JobSpec withWhere(String filter) {
-        return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, chunk, throttle, health,
-                timeouts, validate, validateAfterRun, schedule);
+    /**
+     * The same job, writing only the rows {@code filter} selects: a repair, which installs no trigger of its own (the
+     * job's, if it has one, is already there).
+     */
+    public JobSpec forRepair(String filter) {
+        return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, Sync.NONE, chunk, throttle,
+                health, timeouts, validate, validateAfterRun, schedule);
     }
 
     /**

@@ -148,6 +148,10 @@ public final class SpecParser {
         if (type == String.class) {
             return "a text value";
         }
+        if (type.isEnum()) {
+            return "one of " + java.util.Arrays.stream(type.getEnumConstants())
+                    .map(c -> c.toString().toLowerCase(java.util.Locale.ROOT)).collect(Collectors.joining(", "));
+        }
         if (List.class.isAssignableFrom(type)) {
             return "a list";
         }

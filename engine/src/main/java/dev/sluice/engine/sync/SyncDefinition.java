@@ -1,0 +1,220 @@
+package dev.sluice.engine.sync;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Sql;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * What {@code sync: trigger} installs for one job, as SQL: the trigger function and the triggers on the table (and,
+ * for the modes that log keys, the key log). Built by preflight from what it proved about the spec's expressions
+ * (which columns they read, that they are immutable); installed by {@link SyncInstaller}, dropped by
+ * {@code finish}. The package README reasons out why each kind agrees with the chunks whatever the interleaving.
+ *
+ * @param kind      how the trigger keeps rows in step
+ * @param inSource  whether the triggers live in the source database of a cross-database copy
+ * @param table     the table the triggers are on, qualified and quoted
+ * @param written   the table whose columns the job writes (the table itself, or {@code into}), qualified and quoted
+ * @param targets   the columns the job writes, in {@code written}
+ * @param watched   the columns whose change makes an UPDATE fire the trigger: what the expressions and the filter
+ *                  read, and the key
+ * @param install   the statements that install it, in order, each one command
+ */
+public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inSource, String table, String written,
+                             List<String> targets, List<String> watched, List<String> install, List<String> keyColumns) {
+
+    public enum Kind {
+        /** In place: a BEFORE trigger computes the job's {@code set} expressions for every written row. */
+        COMPUTE,
+        /** Copy within one database: an AFTER trigger mirrors inserts, updates and deletes into {@code into}. */
+        MIRROR,
+        /** Java transformer, cross-database copy: an AFTER trigger logs changed keys; the runner re-applies them. */
+        LOG
+    }
+
+    /** A digest of the installed SQL: an installed trigger with the same digest needs no new install. */
+    public String digest() {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256")
+                    .digest(String.join("\n;\n", install).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+
+    /** The trigger names on {@link #table}. */
+    public List<String> triggers() {
+        return List.of(names.trigger("ins"), names.trigger("upd"));
+    }
+
+    /** What one write costs the application with the trigger, for {@code plan}. */
+    public String cost() {
+        return switch (kind) {
+            case COMPUTE -> "each INSERT, and each UPDATE that changes " + String.join(", ", watched) + ", evaluates "
+                    + targets.size() + " expression(s) more, in the writing statement";
+            case MIRROR -> "each INSERT, DELETE, and UPDATE that changes " + String.join(", ", watched) + ", also writes"
+                    + " one row of " + written + " (an upsert; a delete and an upsert when the key changes)";
+            case LOG -> "each INSERT, DELETE, and UPDATE that changes " + String.join(", ", watched) + ", also inserts"
+                    + " one key into " + names.log() + ", which the runner drains";
+        };
+    }
+
+    /** In place: the {@code set} expressions computed for the new row, before it is written. */
+    public static SyncDefinition compute(String job, SyncNames names, Keyset keyset, Map<Column, String> set,
+                                         String where, List<String> watched, String searchPath) {
+        String alias = alias(keyset.table());
+        StringBuilder body = new StringBuilder("#variable_conflict use_column\nBEGIN\n");
+        if (where != null) {
+            body.append("  IF (SELECT (").append(where).append("\n) FROM (SELECT NEW.*) AS ").append(alias)
+                    .append(") IS NOT TRUE THEN\n    RETURN NEW;\n  END IF;\n");
+        }
+        body.append("  SELECT ").append(set.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
+                .append("\n  INTO ").append(set.keySet().stream().map(c -> "NEW." + c.quoted()).collect(Collectors.joining(", ")))
+                .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append(";\n  RETURN NEW;\nEND\n");
+        List<String> install = new ArrayList<>();
+        install.add(function(names, body.toString(), false, searchPath));
+        String table = keyset.table().qualifiedName();
+        install.add(trigger(names.trigger("ins"), "BEFORE INSERT", table, null, names));
+        install.add(trigger(names.trigger("upd"), "BEFORE UPDATE OF " + quoted(watched), table, changed(watched), names));
+        return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table,
+                set.keySet().stream().map(Column::name).toList(), watched, install, names(keyset.columns()));
+    }
+
+    /**
+     * Copy within one database: the row mirrored into {@code into} after each write, by the same expressions and
+     * the same upsert as the chunks; a delete, a key change or a row leaving the filter deletes the old key's row.
+     *
+     * @param conflict the target's columns that receive the key columns, in key order
+     */
+    public static SyncDefinition mirror(String job, SyncNames names, Keyset keyset, Table into, Map<Column, String> columns,
+                                        List<Column> conflict, String upsert, String where, List<String> watched,
+                                        String searchPath) {
+        String alias = alias(keyset.table());
+        List<String> oldKey = new ArrayList<>();
+        for (int i = 0; i < conflict.size(); i++) {
+            oldKey.add(conflict.get(i).quoted() + " = OLD." + keyset.columns().get(i).quoted());
+        }
+        String matches = where == null ? null
+                : "(SELECT (" + where + "\n) FROM (SELECT NEW.*) AS " + alias + ") IS TRUE";
+        StringBuilder body = new StringBuilder("#variable_conflict use_column\nBEGIN\n");
+        body.append("  IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' AND (").append(changed(names(keyset.columns())))
+                .append(matches == null ? "" : " OR NOT " + matches).append(") THEN\n")
+                .append("    DELETE FROM ").append(into.qualifiedName()).append(" WHERE ")
+                .append(String.join(" AND ", oldKey)).append(";\n  END IF;\n")
+                .append("  IF TG_OP = 'DELETE'").append(matches == null ? "" : " OR NOT " + matches)
+                .append(" THEN\n    RETURN NULL;\n  END IF;\n")
+                .append("  INSERT INTO ").append(into.qualifiedName()).append(" (")
+                .append(columns.keySet().stream().map(Column::quoted).collect(Collectors.joining(", ")))
+                .append(")\n  SELECT ").append(columns.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
+                .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append("\n ").append(upsert).append(";\n")
+                .append("  RETURN NULL;\nEND\n");
+        List<String> install = new ArrayList<>();
+        install.add(function(names, body.toString(), true, searchPath));
+        String table = keyset.table().qualifiedName();
+        install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
+        install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
+        return new SyncDefinition(job, Kind.MIRROR, names, false, table, into.qualifiedName(),
+                columns.keySet().stream().map(Column::name).toList(), watched, install, names(keyset.columns()));
+    }
+
+    /**
+     * Java transformer and cross-database copy: the keys of written rows logged (the old key too when it goes: a
+     * delete, a key change), for the runner to re-apply.
+     *
+     * @param inSource whether the table (and so the log) is in the source database of a cross-database copy
+     */
+    public static SyncDefinition log(String job, SyncNames names, Keyset keyset, boolean inSource, String written,
+                                     List<String> targets, List<String> watched, String searchPath) {
+        List<String> keys = keyset.columns().stream().map(Column::quoted).toList();
+        String keyList = String.join(", ", keys);
+        String body = "BEGIN\n"
+                + "  IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' AND " + changed(names(keyset.columns())) + " THEN\n"
+                + "    INSERT INTO " + names.log() + " (" + keyList + ") VALUES ("
+                + keys.stream().map(k -> "OLD." + k).collect(Collectors.joining(", ")) + ");\n"
+                + "  END IF;\n"
+                + "  IF TG_OP <> 'DELETE' THEN\n"
+                + "    INSERT INTO " + names.log() + " (" + keyList + ") VALUES ("
+                + keys.stream().map(k -> "NEW." + k).collect(Collectors.joining(", ")) + ");\n"
+                + "  END IF;\n"
+                + "  RETURN NULL;\nEND\n";
+        List<String> install = new ArrayList<>();
+        install.add("CREATE TABLE IF NOT EXISTS " + names.log() + " (sluice_id bigint GENERATED ALWAYS AS IDENTITY"
+                + " PRIMARY KEY, " + keyset.columns().stream().map(c -> c.quoted() + " " + c.type() + " NOT NULL")
+                .collect(Collectors.joining(", ")) + ", sluice_claim text)");
+        install.add(function(names, body, true, searchPath));
+        String table = keyset.table().qualifiedName();
+        install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
+        install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
+        return new SyncDefinition(job, Kind.LOG, names, inSource, table, written, targets, watched, install,
+                names(keyset.columns()));
+    }
+
+    /** The statements that remove it all, each lock-safe on its own (see {@link SyncInstaller}). */
+    public List<String> drop() {
+        List<String> out = new ArrayList<>();
+        for (String t : triggers()) {
+            out.add("DROP TRIGGER IF EXISTS " + Sql.quote(t) + " ON " + table);
+        }
+        out.add("DROP FUNCTION IF EXISTS " + names.function() + "()");
+        if (kind == Kind.LOG) {
+            out.add("DROP TABLE IF EXISTS " + names.log());
+        }
+        return out;
+    }
+
+    /**
+     * The function body is dollar-quoted with a tag that does not occur in it, so that no text of an expression can
+     * end it. SECURITY DEFINER for the functions that write Sluice's or the copy's tables (the application's role
+     * needs no rights on them), with a fixed search_path that ends in pg_temp, so that the names the expressions
+     * were checked with are the names they resolve to in every session that fires the trigger.
+     */
+    private static String function(SyncNames names, String body, boolean definer, String searchPath) {
+        String tag = "$sluice$";
+        for (int i = 0; body.contains(tag); i++) {
+            tag = "$sluice" + i + "$";
+        }
+        return "CREATE OR REPLACE FUNCTION " + names.function() + "() RETURNS trigger LANGUAGE plpgsql"
+                + (definer ? " SECURITY DEFINER" : "") + " SET search_path = " + searchPath + " AS " + tag + "\n"
+                + body + tag;
+    }
+
+    private static String trigger(String name, String events, String table, String when, SyncNames names) {
+        return "CREATE OR REPLACE TRIGGER " + Sql.quote(name) + " " + events + " ON " + table + " FOR EACH ROW"
+                + (when == null ? "" : " WHEN (" + when + ")") + " EXECUTE FUNCTION " + names.function() + "()";
+    }
+
+    /**
+     * Whether any of the columns changed: record images compared ({@code *<>}), which works for every type (json
+     * has no equality) and takes two NULLs as equal.
+     */
+    private static String changed(List<String> columns) {
+        return "ROW(" + prefixed("OLD.", columns) + ")::record *<> ROW(" + prefixed("NEW.", columns) + ")::record";
+    }
+
+    private static String prefixed(String prefix, List<String> columns) {
+        return columns.stream().map(c -> prefix + Sql.quote(c)).collect(Collectors.joining(", "));
+    }
+
+    private static String quoted(List<String> columns) {
+        return columns.stream().map(Sql::quote).collect(Collectors.joining(", "));
+    }
+
+    private static List<String> names(List<Column> columns) {
+        return columns.stream().map(Column::name).toList();
+    }
+
+    /** The table's own name, quoted: the expressions may qualify columns with it, as in the chunks' statements. */
+    private static String alias(Table table) {
+        return Sql.quote(table.name());
+    }
+}

@@ -1,0 +1,211 @@
+package dev.sluice.engine.sync;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.keyset.Sql;
+
+/**
+ * Installs a job's sync trigger before its first chunk, and drops it at {@code finish}; both lock-safe
+ * ({@link LockSafe}). What is installed is recorded in {@code sluice.sync_triggers} in the target database, in the
+ * installing transaction when the trigger is there too, so that status, finish and the preflight of other jobs find
+ * it from the job's name alone.
+ */
+public final class SyncInstaller {
+
+    /** A job's sync trigger as recorded. */
+    public record Installed(String job, SyncDefinition.Kind kind, boolean inSource, String table, String written,
+                            List<String> targets, List<String> triggers, String logTable, List<String> dropSql,
+                            String digest, boolean dropped) {
+    }
+
+    private final String schema;
+    private final LockSafe lockSafe;
+
+    public SyncInstaller(String schema, Consumer<String> warn) {
+        this(schema, new LockSafe(warn));
+    }
+
+    SyncInstaller(String schema, LockSafe lockSafe) {
+        this.schema = schema;
+        this.lockSafe = lockSafe;
+    }
+
+    /**
+     * Installs the trigger unless it is installed with the same SQL.
+     *
+     * @param source the source database of a cross-database copy, where its trigger goes; null otherwise
+     * @return whether it was installed now
+     * @throws LockSafe.NotGranted when the table's lock was never free; nothing was installed
+     */
+    public boolean ensure(DataSource target, DataSource source, SyncDefinition def) throws SQLException, LockSafe.NotGranted {
+        DataSource there = def.inSource() ? source : target;
+        Optional<Installed> recorded;
+        try (Connection c = target.getConnection()) {
+            recorded = read(c, schema, def.job());
+        }
+        if (recorded.isPresent() && !recorded.get().dropped() && recorded.get().digest().equals(def.digest())) {
+            try (Connection c = there.getConnection()) {
+                if (present(c, recorded.get())) {
+                    return false;
+                }
+            }
+        }
+        if (def.inSource()) {
+            try (Connection c = source.getConnection(); Statement st = c.createStatement()) {
+                st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
+            }
+        }
+        lockSafe.run(there, def.table(), c -> {
+            try (Statement st = c.createStatement()) {
+                for (String sql : def.install()) {
+                    st.execute(sql);
+                }
+            }
+            if (!def.inSource()) {
+                record(c, def);
+            }
+        });
+        if (def.inSource()) {
+            // A runner that dies between the two finds the record missing next time, and installs again.
+            try (Connection c = target.getConnection()) {
+                record(c, def);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Drops a job's sync objects, lock-safe, and marks them dropped.
+     *
+     * @return what was dropped, or empty when the job never installed any
+     */
+    public Optional<Installed> drop(DataSource target, DataSource source, String job) throws SQLException, LockSafe.NotGranted {
+        Optional<Installed> recorded;
+        try (Connection c = target.getConnection()) {
+            recorded = read(c, schema, job);
+        }
+        if (recorded.isEmpty() || recorded.get().dropped()) {
+            return recorded;
+        }
+        Installed i = recorded.get();
+        if (i.inSource() && source == null) {
+            throw new IllegalStateException("job " + job + "'s trigger is in its source database, which this call cannot reach");
+        }
+        lockSafe.run(i.inSource() ? source : target, i.table(), c -> {
+            try (Statement st = c.createStatement()) {
+                for (String sql : i.dropSql()) {
+                    st.execute(sql);
+                }
+            }
+            if (!i.inSource()) {
+                markDropped(c, job);
+            }
+        });
+        if (i.inSource()) {
+            try (Connection c = target.getConnection()) {
+                markDropped(c, job);
+            }
+        }
+        return Optional.of(i);
+    }
+
+    private void record(Connection c, SyncDefinition def) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + Sql.quote(schema) + ".sync_triggers (job, kind,"
+                + " in_source, table_name, written, targets, triggers, log_table, drop_sql, digest)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET kind = excluded.kind,"
+                + " in_source = excluded.in_source, table_name = excluded.table_name, written = excluded.written,"
+                + " targets = excluded.targets, triggers = excluded.triggers, log_table = excluded.log_table,"
+                + " drop_sql = excluded.drop_sql, digest = excluded.digest, installed_at = now(), dropped_at = NULL")) {
+            ps.setString(1, def.job());
+            ps.setString(2, def.kind().name());
+            ps.setBoolean(3, def.inSource());
+            ps.setString(4, def.table());
+            ps.setString(5, def.written());
+            ps.setArray(6, c.createArrayOf("text", def.targets().toArray()));
+            ps.setArray(7, c.createArrayOf("text", def.triggers().toArray()));
+            ps.setString(8, def.kind() == SyncDefinition.Kind.LOG ? def.names().log() : null);
+            ps.setArray(9, c.createArrayOf("text", def.drop().toArray()));
+            ps.setString(10, def.digest());
+            ps.executeUpdate();
+        }
+    }
+
+    private void markDropped(Connection c, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + Sql.quote(schema)
+                + ".sync_triggers SET dropped_at = now() WHERE job = ?")) {
+            ps.setString(1, job);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The job's sync trigger as recorded in the target database, if it ever installed one. */
+    public static Optional<Installed> read(Connection target, String schema, String job) throws SQLException {
+        try (PreparedStatement exists = target.prepareStatement("SELECT to_regclass(?)")) {
+            exists.setString(1, Sql.quote(schema) + ".sync_triggers");
+            try (ResultSet rs = exists.executeQuery()) {
+                if (!rs.next() || rs.getString(1) == null) {
+                    return Optional.empty();
+                }
+            }
+        }
+        try (PreparedStatement ps = target.prepareStatement("SELECT kind, in_source, table_name, written, targets,"
+                + " triggers, log_table, drop_sql, digest, dropped_at IS NOT NULL FROM " + Sql.quote(schema)
+                + ".sync_triggers WHERE job = ?")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Installed(job, SyncDefinition.Kind.valueOf(rs.getString(1)), rs.getBoolean(2),
+                        rs.getString(3), rs.getString(4), texts(rs.getArray(5)), texts(rs.getArray(6)), rs.getString(7),
+                        texts(rs.getArray(8)), rs.getString(9), rs.getBoolean(10)));
+            }
+        }
+    }
+
+    /** Whether every trigger recorded is on its table, enabled, in the database {@code c} reaches. */
+    public static boolean present(Connection c, Installed i) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(?)"
+                + " AND tgname = ANY (?) AND tgenabled <> 'D'")) {
+            ps.setString(1, i.table());
+            ps.setArray(2, c.createArrayOf("text", i.triggers().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getInt(1) == i.triggers().size();
+            }
+        }
+    }
+
+    /** Keys logged and not yet re-applied (the modes that log keys), in the database {@code c} reaches; else 0. */
+    public static long pending(Connection c, Installed i) throws SQLException {
+        if (i.logTable() == null || i.dropped()) {
+            return 0;
+        }
+        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?)")) {
+            exists.setString(1, i.logTable());
+            try (ResultSet rs = exists.executeQuery()) {
+                if (!rs.next() || rs.getString(1) == null) {
+                    return 0;
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + i.logTable());
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static List<String> texts(Array a) throws SQLException {
+        return a == null ? List.of() : List.of((String[]) a.getArray());
+    }
+}

@@ -1,0 +1,50 @@
+package dev.sluice.engine.sync;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+import dev.sluice.engine.keyset.Sql;
+
+/**
+ * The names of a job's sync objects: its trigger function and key log in Sluice's schema, its triggers on the
+ * table. Derived from the job's name alone, so that any process (status, finish) finds them.
+ *
+ * @param base the job's name when it fits PostgreSQL's 63-byte identifiers with a prefix and a suffix, else its
+ *             first 40 characters and a digest of the whole name
+ */
+public record SyncNames(String schema, String base) {
+
+    // "sluice_" + base + "_ins" must stay within 63 bytes (NAMEDATALEN - 1); job names are ASCII.
+    private static final int MAX_BASE = 52;
+
+    public static SyncNames of(String schema, String job) {
+        String base = job.length() <= MAX_BASE ? job : job.substring(0, 40) + "_" + digest(job);
+        return new SyncNames(schema, base);
+    }
+
+    /** The trigger function, schema-qualified and quoted. */
+    public String function() {
+        return Sql.quote(schema) + "." + Sql.quote("sync_" + base);
+    }
+
+    /** The key log of the Java and cross-database modes, schema-qualified and quoted. */
+    public String log() {
+        return Sql.quote(schema) + "." + Sql.quote("sync_log_" + base);
+    }
+
+    /** The trigger firing on {@code event} ({@code ins}, {@code upd}, {@code del}), unquoted. */
+    public String trigger(String event) {
+        return "sluice_" + base + "_" + event;
+    }
+
+    private static String digest(String job) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(job.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 5);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+}
