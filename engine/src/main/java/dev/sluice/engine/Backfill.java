@@ -140,6 +140,10 @@ public final class Backfill implements AutoCloseable {
 
     private RunResult runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
+        if (options.again() && status(spec.name()).get(0).state() == JobStatus.State.FINISHED) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is finished (its sync trigger"
+                    + " dropped): run the work again as a job of another name");
+        }
         Prepared prepared = plan(spec);
         Launcher.Launched launched = launcher.launch(hold, Work.backfill(prepared), options, (last, attempt) -> {
             if (last.isEmpty()) {
@@ -159,7 +163,7 @@ public final class Backfill implements AutoCloseable {
                 return Launcher.Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name()
                         + " is paused; continue it with 'resume " + spec.name() + "'"));
             }
-            refuseChangedSemantics(run, spec, options.force());
+            Launcher.refuseChangedSemantics(run, spec, options.force());
             return Launcher.Decision.resume();
         }, options.metrics());
         if (launched.result() != null) {
@@ -190,7 +194,7 @@ public final class Backfill implements AutoCloseable {
         if (options.metrics() != null) {
             launcher.states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
         }
-        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate), options, auxiliary(),
+        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate), options, Launcher.Decider.AUXILIARY,
                 null);
         if (launched.result() != null) {
             RunResult r = launched.result();
@@ -227,7 +231,7 @@ public final class Backfill implements AutoCloseable {
         }
         Prepared prepared = plan(spec.forRepair(String.join(" OR ", differs)));
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
-            Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, auxiliary(),
+            Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY,
                     null);
             if (launched.result() != null || launched.run().state() != RunState.COMPLETED) {
                 RunResult r = launched.result() != null ? launched.result() : Results.of(launched.run(), System.nanoTime());
@@ -239,28 +243,12 @@ public final class Backfill implements AutoCloseable {
         }
     }
 
-    /** A validation or repair continues its unfinished run, else starts a new one. */
-    private static Launcher.Decider auxiliary() {
-        return (last, attempt) -> last.isEmpty() || last.get().state().ended()
-                ? Launcher.Decision.start(last.map(Run::number).orElse(0L) + 1) : Launcher.Decision.resume();
-    }
-
     private static Validator validator(Prepared prepared) {
         if (prepared.spec().validate().isEmpty()) {
             throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
         }
         // Preflight has type-checked the rules against the table already.
         return new Validator(prepared.keyset(), Validator.rules(prepared.keyset().table(), prepared.spec().validate()));
-    }
-
-    private static void refuseChangedSemantics(Run last, JobSpec spec, boolean force) {
-        if (force || last.specDigest() == null || last.specDigest().equals(spec.semanticDigest())) {
-            return;
-        }
-        List<String> changed = last.spec() == null ? List.of() : spec.semantics().changedFrom(last.spec().semantics());
-        throw new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + spec.name()
-                + " started (" + String.join(", ", changed) + "); resuming would mix two transformations: restore it,"
-                + " or resume with --force");
     }
 
     /**
@@ -271,6 +259,36 @@ public final class Backfill implements AutoCloseable {
     public ControlResult control(String name, ControlMailbox.Request request, Duration wait, String by)
             throws SQLException, InterruptedException {
         return new OperatorControl(new JobRuns(dataSource, schema), this::status).control(name, request, wait, by);
+    }
+
+    /**
+     * The contract step's gate: returns the jobs' statuses when every one is done (COMPLETED or FINISHED, its last
+     * validation clean, its sync trigger in place with nothing left to re-apply).
+     *
+     * @throws JobNotDoneException naming the first job that is not done, and why, in one line
+     */
+    public List<JobStatus> require(String... names) throws SQLException {
+        return contract().require(names);
+    }
+
+    /**
+     * The contract step for Sluice's own objects: for a job that is done (see {@link #require}), drops its sync
+     * trigger (lock-safe), and the job is FINISHED.
+     *
+     * @return what happened, in one line; {@code ok} false when the job is not done or busy (nothing changed)
+     */
+    public ControlResult finish(String name, String by) throws SQLException {
+        return contract().finish(name, by);
+    }
+
+    /** One line on a job {@link #require} found done. */
+    public static String describeDone(JobStatus s) {
+        return Contract.done(s);
+    }
+
+    private Contract contract() {
+        return new Contract(dataSource, schema, launcher, this::status,
+                name -> recordedSpec(name).filter(spec -> spec.source() != null).map(sources::of).orElse(null));
     }
 
     /** What a control request came to. */

@@ -45,6 +45,21 @@ final class Launcher {
     interface Decider {
         /** @param attempt 1, then 2, 3, ... after each reconnect */
         Decision decide(Optional<Run> last, int attempt);
+
+        /** A validation or repair continues its unfinished run, else starts a new one. */
+        Decider AUXILIARY = (last, attempt) -> last.isEmpty() || last.get().state().ended()
+                ? Decision.start(last.map(Run::number).orElse(0L) + 1) : Decision.resume();
+    }
+
+    /** Refuses to continue a run whose spec changed what it writes, unless forced (nothing is written then). */
+    static void refuseChangedSemantics(Run last, JobSpec spec, boolean force) {
+        if (force || last.specDigest() == null || last.specDigest().equals(spec.semanticDigest())) {
+            return;
+        }
+        List<String> changed = last.spec() == null ? List.of() : spec.semantics().changedFrom(last.spec().semantics());
+        throw new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + spec.name()
+                + " started (" + String.join(", ", changed) + "); resuming would mix two transformations: restore it,"
+                + " or resume with --force");
     }
 
     /** Start run number {@code startNumber}, continue the last run, or return at once with a result. */

@@ -76,6 +76,19 @@ public final class JobRuns {
     }
 
     /** Marks the job's last execution cancelled, for good; one left running by a dead runner is failed first. */
+    /** Records that {@code finish} made the job FINISHED (its sync trigger and journal dropped). */
+    public void markFinished(String job, String by) throws SQLException {
+        ensureSchema();
+        try (java.sql.Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO " + dev.sluice.engine.keyset.Sql.quote(schema) + ".job_lifecycle (job, state, by_whom)"
+                        + " VALUES (?, 'FINISHED', ?) ON CONFLICT (job) DO UPDATE SET state = excluded.state,"
+                        + " at = now(), by_whom = excluded.by_whom")) {
+            ps.setString(1, job);
+            ps.setString(2, by);
+            ps.executeUpdate();
+        }
+    }
+
     public void cancel(String jobName) throws SQLException {
         CheckpointStore store = CheckpointStore.open(dataSource, schema);
         JobExecution last = lastExecution(store, jobName).orElseThrow(() ->

@@ -14,7 +14,9 @@ import javax.sql.DataSource;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 
@@ -54,7 +56,7 @@ public final class StatusReader {
             List<String> names = name != null ? List.of(name)
                     : repository.getJobNames().stream().filter(Work.Kind::isBackfill).sorted().toList();
             for (String job : names) {
-                out.add(read(c, repository, job));
+                out.add(read(c, repository, job, schema));
             }
         }
         return out;
@@ -106,7 +108,7 @@ public final class StatusReader {
                 : new Seen(JobRuns.run(execution), ThrottleRecorder.reason(execution.getExecutionContext())));
     }
 
-    private static JobStatus read(Connection c, JobRepository repository, String job) throws SQLException {
+    private static JobStatus read(Connection c, JobRepository repository, String job, String schema) throws SQLException {
         Optional<Seen> backfill = seen(repository, job);
         if (backfill.isEmpty()) {
             return JobStatus.notStarted(job, null);
@@ -148,6 +150,9 @@ public final class StatusReader {
                 stopReason = verdict.stopReason();
             }
         }
+        if (state == JobStatus.State.COMPLETED && finished(c, schema, job)) {
+            state = JobStatus.State.FINISHED;
+        }
         boolean active = state.active() || state == JobStatus.State.THROTTLED;
         RateSamples.Rates recent = RateSamples.recent(run.notes());
         double rate;
@@ -165,7 +170,42 @@ public final class StatusReader {
                 run.estimatedRows(), cp.chunks(), cp.lastKey() == null ? List.of() : cp.lastKey().values(),
                 Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
                 state == JobStatus.State.VALIDATING && validation != null ? validation.run().rateLimit() : run.rateLimit(),
-                v == null ? null : v.summary());
+                v == null ? null : v.summary(), sync(c, schema, job, run.spec()));
+    }
+
+    /** Whether {@code finish} has made the job FINISHED. */
+    private static boolean finished(Connection c, String schema, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, Sql.quote(schema) + ".job_lifecycle");
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return false;
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + Sql.quote(schema)
+                + ".job_lifecycle WHERE job = ? AND state = 'FINISHED'")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** The job's sync trigger as recorded and as found on its table; null for a job without one. */
+    private static JobStatus.Sync sync(Connection c, String schema, String job, JobSpec spec) throws SQLException {
+        Optional<SyncInstaller.Installed> recorded = SyncInstaller.read(c, schema, job);
+        if (recorded.isEmpty()) {
+            return spec != null && spec.sync() == JobSpec.Sync.TRIGGER
+                    ? new JobStatus.Sync(null, spec.table(), false, false, null) : null;
+        }
+        SyncInstaller.Installed i = recorded.get();
+        if (i.inSource()) {
+            return new JobStatus.Sync(i.kind().name().toLowerCase(java.util.Locale.ROOT), i.table(), !i.dropped(),
+                    i.dropped(), null);
+        }
+        return new JobStatus.Sync(i.kind().name().toLowerCase(java.util.Locale.ROOT), i.table(),
+                !i.dropped() && SyncInstaller.present(c, i), i.dropped(), SyncInstaller.pending(c, i));
     }
 
     /** The state an ended execution leaves its job in: the one mapping from a run's state to a job's. */

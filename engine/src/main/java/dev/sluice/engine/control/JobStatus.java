@@ -14,11 +14,23 @@ import java.util.List;
  * @param stopReason     why the last execution stopped or paused (an operator, a signal, a closed window), or null
  * @param runner         the process running the job now, or null
  * @param rowsPerSecondLimit the rate limit in force (the spec's, or an operator's tune), 0 for none; null if unknown
+ * @param sync           the job's sync trigger, or null for a job without one ({@code sync: none})
  */
 public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
                         long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
                         int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
-                        Long rowsPerSecondLimit, Validation validation) {
+                        Long rowsPerSecondLimit, Validation validation, Sync sync) {
+
+    /**
+     * A job's sync trigger.
+     *
+     * @param installed   whether its triggers are on the table now (for a cross-database copy, as recorded: the
+     *                    source database is not asked)
+     * @param dropped     whether {@code finish} dropped it
+     * @param pendingKeys keys logged and not yet re-applied (Java and cross-database modes), null when unknown
+     */
+    public record Sync(String kind, String table, boolean installed, boolean dropped, Long pendingKeys) {
+    }
 
     /**
      * The job's last validation.
@@ -39,7 +51,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     }
 
     public enum State {
-        NOT_STARTED, RUNNING, THROTTLED, VALIDATING, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED;
+        NOT_STARTED, RUNNING, THROTTLED, VALIDATING, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED, FINISHED;
 
         /** Whether a runner is working on the job in this state. */
         public boolean active() {
@@ -59,7 +71,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
 
     /** Progress in [0, 1], from the estimate; 1 once completed. */
     public double progress() {
-        if (state == State.COMPLETED) {
+        if (state == State.COMPLETED || state == State.FINISHED) {
             return 1;
         }
         return rowsEstimated <= 0 ? 0 : Math.min(1, (double) rowsProcessed / rowsEstimated);
@@ -68,6 +80,6 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null, null);
+                null, null, null);
     }
 }

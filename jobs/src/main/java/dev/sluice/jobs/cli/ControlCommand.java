@@ -38,8 +38,7 @@ abstract class ControlCommand implements Callable<Integer> {
         ControlMailbox.Request request = request(); // bad input is refused before anything is read or written
         String name = JobArgument.name(job, db);
         try (HikariDataSource ds = db.open("sluice control " + name)) {
-            Backfill.ControlResult r = db.backfill(ds).control(name, request, waitFor,
-                    System.getProperty("user.name", "?") + "@" + java.net.InetAddress.getLocalHost().getHostName());
+            Backfill.ControlResult r = db.backfill(ds).control(name, request, waitFor, operator());
             if (!r.ok()) {
                 System.err.println("sluice: " + r.message());
                 return ExitCode.NOT_RUNNABLE;
@@ -47,6 +46,11 @@ abstract class ControlCommand implements Callable<Integer> {
             System.out.println(r.message());
             return ExitCode.DONE;
         }
+    }
+
+    /** Who asks, as recorded with a request: the operating-system user at this host. */
+    static String operator() throws java.net.UnknownHostException {
+        return System.getProperty("user.name", "?") + "@" + java.net.InetAddress.getLocalHost().getHostName();
     }
 
     static Duration parse(String option, String text) {

@@ -70,6 +70,12 @@ public class StatusCommand implements Callable<Integer> {
                 if (s.lastError() != null) {
                     System.out.println("    last error: " + s.lastError());
                 }
+                if (s.sync() != null) {
+                    System.out.println("    sync trigger: " + (s.sync().dropped() ? "dropped by finish"
+                            : s.sync().installed() ? "installed on " + s.sync().table() : "NOT installed")
+                            + (s.sync().pendingKeys() != null && s.sync().pendingKeys() > 0
+                            ? String.format(Locale.ROOT, ", %,d changed keys to re-apply", s.sync().pendingKeys()) : ""));
+                }
                 if (s.validation() != null) {
                     System.out.printf(Locale.ROOT, "    last validation %s: %,d rows checked, %,d mismatches%s%n",
                             s.validation().at(), s.validation().rowsChecked(), s.validation().mismatches(),
@@ -132,6 +138,18 @@ public class StatusCommand implements Callable<Integer> {
             v.put("mismatches", s.validation().mismatches());
             v.put("at", s.validation().at());
             m.put("validation", v);
+        }
+        if (s.sync() != null) {
+            Map<String, Object> sync = new LinkedHashMap<>();
+            sync.put("mode", "trigger");
+            sync.put("kind", s.sync().kind());
+            sync.put("table", s.sync().table());
+            sync.put("installed", s.sync().installed());
+            sync.put("dropped", s.sync().dropped());
+            sync.put("pendingKeys", s.sync().pendingKeys());
+            m.put("sync", sync);
+        } else {
+            m.put("sync", Map.of("mode", "none", "installed", false));
         }
         return m;
     }

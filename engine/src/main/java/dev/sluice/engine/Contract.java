@@ -1,0 +1,136 @@
+package dev.sluice.engine;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.checkpoint.JobRuns;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.sync.LockSafe;
+import dev.sluice.engine.sync.SyncInstaller;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When the contract step may go on, and Sluice's part of it. A job is done when it is COMPLETED or FINISHED, its
+ * last validation checked every row and found no mismatch, and its sync trigger (if it has one) is still keeping
+ * rows in step with nothing left to re-apply: one rule for {@code require} and {@code finish}.
+ */
+final class Contract {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Contract.class);
+
+    /** Reads a job's status. */
+    @FunctionalInterface
+    interface Statuses {
+        List<JobStatus> read(String name) throws SQLException;
+    }
+
+    /** The source database of a job's cross-database copy, or null. */
+    @FunctionalInterface
+    interface Sources {
+        DataSource of(String name) throws SQLException;
+    }
+
+    private final DataSource dataSource;
+    private final String schema;
+    private final Launcher launcher;
+    private final Statuses statuses;
+    private final Sources sources;
+
+    Contract(DataSource dataSource, String schema, Launcher launcher, Statuses statuses, Sources sources) {
+        this.dataSource = dataSource;
+        this.schema = schema;
+        this.launcher = launcher;
+        this.statuses = statuses;
+        this.sources = sources;
+    }
+
+    List<JobStatus> require(String... names) throws SQLException {
+        List<JobStatus> done = new ArrayList<>();
+        for (String name : names) {
+            JobStatus s = statuses.read(name).get(0);
+            Optional<String> why = notDone(s);
+            if (why.isPresent()) {
+                throw new JobNotDoneException(name, "job " + name + " is not done: " + why.get());
+            }
+            done.add(s);
+        }
+        return done;
+    }
+
+    Backfill.ControlResult finish(String name, String by) throws SQLException {
+        try (Launcher.Hold hold = launcher.new Hold(name)) {
+            if (hold.lock() == null) {
+                return new Backfill.ControlResult(false, "job " + name + " is running" + launcher.holder(name)
+                        + "; finish it when it is done");
+            }
+            JobStatus s = statuses.read(name).get(0);
+            if (s.state() == JobStatus.State.FINISHED) {
+                return new Backfill.ControlResult(true, "job " + name + " is already finished");
+            }
+            Optional<String> why = notDone(s);
+            if (why.isPresent()) {
+                return new Backfill.ControlResult(false, "job " + name + " cannot finish: " + why.get());
+            }
+            Optional<SyncInstaller.Installed> trigger;
+            try {
+                trigger = new SyncInstaller(schema, LOG::warn).drop(dataSource, sources.of(name), name);
+            } catch (LockSafe.NotGranted e) {
+                return new Backfill.ControlResult(false, "job " + name + " is not finished: its sync trigger was not"
+                        + " dropped: " + e.getMessage());
+            }
+            new JobRuns(dataSource, schema).markFinished(name, by);
+            return new Backfill.ControlResult(true, "job " + name + " is FINISHED" + trigger.filter(t -> !t.dropped())
+                    .map(t -> ": its sync trigger is dropped from " + t.table()).orElse(" (it had no sync trigger)"));
+        }
+    }
+
+    /** Why the job is not done, or empty when it is. */
+    static Optional<String> notDone(JobStatus s) {
+        String job = s.job();
+        if (s.state() == JobStatus.State.FINISHED) {
+            return Optional.empty();
+        }
+        if (s.state() == JobStatus.State.NOT_STARTED) {
+            return Optional.of("it has never run on this database");
+        }
+        if (s.state() != JobStatus.State.COMPLETED) {
+            return Optional.of("it is " + s.state() + (s.lastError() == null ? "" : " (" + s.lastError() + ")"));
+        }
+        JobStatus.Validation v = s.validation();
+        if (v == null) {
+            return Optional.of("it has never been validated: give it validate rules and run 'sluice validate " + job
+                    + "' (nothing proves its rows right)");
+        }
+        if (!v.complete()) {
+            return Optional.of("its last validation did not check every row ('resume " + job + "' finishes it)");
+        }
+        if (v.mismatches() > 0) {
+            return Optional.of(String.format(Locale.ROOT, "its last validation found %,d mismatches (repair: 'run %s"
+                    + " --only-mismatched')", v.mismatches(), job));
+        }
+        JobStatus.Sync sync = s.sync();
+        if (sync != null && !sync.dropped() && !sync.installed()) {
+            return Optional.of("its sync trigger is not on " + sync.table() + ", so rows written meanwhile are not kept"
+                    + " in step: run " + job + " again to install it, then validate");
+        }
+        if (sync != null && sync.pendingKeys() != null && sync.pendingKeys() > 0) {
+            return Optional.of(String.format(Locale.ROOT, "%,d rows changed by the application are not re-applied"
+                    + " yet: run %s again", sync.pendingKeys(), job));
+        }
+        return Optional.empty();
+    }
+
+    /** One line on a job that is done, for {@code require}. */
+    static String done(JobStatus s) {
+        return String.format(Locale.ROOT, "%s %s (%,d rows validated, 0 mismatches%s)", s.job(), s.state(),
+                s.validation() == null ? 0 : s.validation().rowsChecked(),
+                s.sync() == null ? "" : s.sync().dropped() ? ", sync trigger dropped" : ", sync trigger installed");
+    }
+}

@@ -1,0 +1,45 @@
+package dev.sluice.jobs.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobNotDoneException;
+import dev.sluice.engine.control.JobStatus;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice require JOB...}: the gate a deployment pipeline puts before the contract step. */
+@Command(name = "require", mixinStandardHelpOptions = true,
+        description = {"Exit 0 if every job is COMPLETED or FINISHED with a clean validation (and its sync trigger in"
+                + " step), else exit 4 naming the first job that is not done and why.",
+                "For CI/CD: run it before the migration that drops the old column."})
+final class RequireCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "JOB", arity = "1..*", description = "job names or paths to their specs")
+    List<String> jobs;
+
+    @Mixin
+    DatabaseOptions db;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> names = new ArrayList<>();
+        for (String job : jobs) {
+            names.add(JobArgument.name(job, db));
+        }
+        try (HikariDataSource ds = db.open("sluice require")) {
+            List<JobStatus> done = db.backfill(ds).require(names.toArray(String[]::new));
+            done.forEach(s -> System.out.println("done: " + Backfill.describeDone(s)));
+            return ExitCode.DONE;
+        } catch (JobNotDoneException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return ExitCode.NOT_RUNNABLE;
+        }
+    }
+}
