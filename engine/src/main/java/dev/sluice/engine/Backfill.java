@@ -25,6 +25,7 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.validate.RangeCheck;
+import dev.sluice.engine.validate.Rule;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 import dev.sluice.engine.validate.Validator;
@@ -167,6 +168,9 @@ public final class Backfill implements AutoCloseable {
             return Launcher.Decision.resume();
         }, options.metrics());
         if (launched.result() != null) {
+            if (launched.result().outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
+                launcher.sync().keepInStep(prepared); // every later run: the trigger back if it went, the key log drained
+            }
             return launched.result();
         }
         Run run = launched.run();
@@ -189,6 +193,9 @@ public final class Backfill implements AutoCloseable {
     private ValidationResult validate(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
         Prepared prepared = plan(spec);
+        if (hold.lock() != null) {
+            launcher.sync().drain(prepared); // judge the rows, not the trigger's lag
+        }
         RangeCheck check = prepared.copyComparison() != null ? prepared.copyComparison() : validator(prepared);
         long rate = options.validateRowsPerSecond() != null ? options.validateRowsPerSecond() : spec.throttle().validationRate();
         if (options.metrics() != null) {
@@ -247,8 +254,9 @@ public final class Backfill implements AutoCloseable {
         if (prepared.spec().validate().isEmpty()) {
             throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
         }
-        // Preflight has type-checked the rules against the table already.
-        return new Validator(prepared.keyset(), Validator.rules(prepared.keyset().table(), prepared.spec().validate()));
+        List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
+        String pending = SyncStep.pending(prepared);
+        return new Validator(prepared.keyset(), pending == null ? rules : rules.stream().map(r -> r.unless(pending)).toList());
     }
 
     /**
@@ -281,17 +289,12 @@ public final class Backfill implements AutoCloseable {
         return contract().finish(name, by);
     }
 
-    /** One line on a job {@link #require} found done. */
-    public static String describeDone(JobStatus s) {
-        return Contract.done(s);
-    }
-
     private Contract contract() {
         return new Contract(dataSource, schema, launcher, this::status,
                 name -> recordedSpec(name).filter(spec -> spec.source() != null).map(sources::of).orElse(null));
     }
 
-    /** What a control request came to. */
+    /** What a control request (or finish) came to, in one line. */
     public record ControlResult(boolean ok, String message) {
     }
 }

@@ -126,11 +126,4 @@ final class Contract {
         }
         return Optional.empty();
     }
-
-    /** One line on a job that is done, for {@code require}. */
-    static String done(JobStatus s) {
-        return String.format(Locale.ROOT, "%s %s (%,d rows validated, 0 mismatches%s)", s.job(), s.state(),
-                s.validation() == null ? 0 : s.validation().rowsChecked(),
-                s.sync() == null ? "" : s.sync().dropped() ? ", sync trigger dropped" : ", sync trigger installed");
-    }
 }

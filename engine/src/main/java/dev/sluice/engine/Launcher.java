@@ -21,12 +21,7 @@ import dev.sluice.engine.metrics.JobMetrics;
 import dev.sluice.engine.metrics.JobStateMetrics;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.sync.LockSafe;
-import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.throttle.Pacer;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
@@ -81,18 +76,16 @@ final class Launcher {
     record Launched(Run run, RunResult result) {
     }
 
-    private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
-
     private final DataSource dataSource;
     private final JobRuns runs;
-    private final SyncInstaller installer;
+    private final SyncStep sync;
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
     private final Map<MeterRegistry, Map<String, JobMetrics>> jobMetrics = new ConcurrentHashMap<>();
 
     Launcher(DataSource dataSource, JobRuns runs, String schema) {
         this.dataSource = dataSource;
         this.runs = runs;
-        this.installer = new SyncInstaller(schema, LOG::warn);
+        this.sync = new SyncStep(dataSource, runs, schema);
     }
 
     /**
@@ -146,7 +139,7 @@ final class Launcher {
                 if (decision.done() != null) {
                     return new Attempt(new Launched(null, decision.done()), null);
                 }
-                String refused = installSync(work);
+                String refused = sync.install(work);
                 if (refused != null) {
                     return new Attempt(new Launched(null, RunResult.of(RunResult.Outcome.FAILED, refused)), null);
                 }
@@ -170,28 +163,6 @@ final class Launcher {
     }
 
     /**
-     * Installs the backfill's sync trigger before its first chunk (and checks it is still there before each later
-     * run), lock-safe; a trigger that cannot be installed fails the job before anything is written.
-     *
-     * @return why it could not be installed, or null
-     */
-    private String installSync(Work work) throws SQLException {
-        if (work.kind() != Work.Kind.BACKFILL || work.prepared().sync() == null) {
-            return null;
-        }
-        runs.ensureSchema();
-        var sync = work.prepared().sync();
-        try {
-            if (installer.ensure(dataSource, work.prepared().source(), sync)) {
-                LOG.info("job {}: sync trigger installed on {}", work.jobName(), sync.table());
-            }
-            return null;
-        } catch (LockSafe.NotGranted e) {
-            return "job " + work.jobName() + ": its sync trigger is not installed, so no chunk ran: " + e.getMessage();
-        }
-    }
-
-    /**
      * Why the database was lost, or null: a failure that says so itself, or any failure of a runner whose lock's
      * session has ended (a failure's own words may be the pool's "connection is closed" on cleaning up).
      */
@@ -205,6 +176,11 @@ final class Launcher {
             return null;
         }
         return "the server ended the runner's sessions, its lock's too: a restart or a failover";
+    }
+
+    /** The sync trigger's part of a run. */
+    SyncStep sync() {
+        return sync;
     }
 
     /** Who holds job {@code job}'s lock, for a message: " (by sluice pid 4242 on batch-1, PostgreSQL backend pid 77)". */

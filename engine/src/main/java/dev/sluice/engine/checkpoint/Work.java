@@ -3,6 +3,8 @@ package dev.sluice.engine.checkpoint;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.sync.KeyLogDrain;
+import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.ValidationLedger;
 
@@ -40,8 +42,15 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkWriter wri
 
     /** The backfill of a prepared spec. */
     public static Work backfill(Prepared prepared) {
-        return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), prepared.writer(), ChunkLedger.NONE,
+        return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), prepared.writer(), keyLog(prepared),
                 prepared.spec().throttle().rowsPerSecond());
+    }
+
+    /** With a sync trigger that logs keys, every chunk re-applies the logged keys behind it (see KeyLogDrain). */
+    private static ChunkLedger keyLog(Prepared prepared) {
+        SyncDefinition sync = prepared.sync();
+        return sync == null || sync.kind() != SyncDefinition.Kind.LOG ? ChunkLedger.NONE
+                : new KeyLogDrain(sync.names(), prepared.plan(), prepared.source());
     }
 
     /** The validation of a prepared spec by {@code check}, at {@code rowsPerSecond} rows checked. */

@@ -9,7 +9,7 @@ import java.util.List;
  * A chunk's rows sent back in one statement: column {@code c} of every row as one {@code text[]} parameter, which
  * the statement unnests and casts to the column types on the server (its own input functions, exact for every type).
  */
-final class TextArrays {
+public final class TextArrays {
 
     private TextArrays() {
     }
@@ -19,7 +19,7 @@ final class TextArrays {
      *
      * @return the next free parameter index
      */
-    static int bind(Connection c, PreparedStatement ps, int first, List<String[]> rows, int width) throws SQLException {
+    public static int bind(Connection c, PreparedStatement ps, int first, List<String[]> rows, int width) throws SQLException {
         int p = first;
         for (int col = 0; col < width; col++) {
             String[] column = new String[rows.size()];

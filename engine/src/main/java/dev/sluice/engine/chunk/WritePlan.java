@@ -25,11 +25,26 @@ public sealed interface WritePlan {
     /** The key the chunks walk, over the table the rows come from. */
     Keyset keyset();
 
+    /**
+     * The same plan, writing only the rows {@code filter} (SQL over the table, safe for JDBC) also selects: the sync
+     * key log's drain re-applies the job to the logged keys alone.
+     */
+    WritePlan filtered(String filter);
+
+    private static String and(String where, String filter) {
+        return where == null ? filter : "(" + where + ") AND (" + filter + ")";
+    }
+
     /** {@code UPDATE table SET col = expr ...} over the chunk's rows. */
     record InPlace(Keyset keyset, Map<Column, String> set, String where) implements WritePlan {
         @Override
         public ChunkWriter writer() {
             return new InPlaceWriter(keyset, set, where);
+        }
+
+        @Override
+        public WritePlan filtered(String filter) {
+            return new InPlace(keyset, set, and(where, filter));
         }
 
         @Override
@@ -55,6 +70,11 @@ public sealed interface WritePlan {
         }
 
         @Override
+        public WritePlan filtered(String filter) {
+            return new Copy(keyset, target, columns, conflict, and(where, filter), source, lockSource);
+        }
+
+        @Override
         public List<Column> targets() {
             return List.copyOf(columns.keySet());
         }
@@ -67,6 +87,11 @@ public sealed interface WritePlan {
         @Override
         public ChunkWriter writer() {
             return new JavaWriter(keyset, transformer, reads, targets, where);
+        }
+
+        @Override
+        public WritePlan filtered(String filter) {
+            return new Java(keyset, transformer, reads, targets, and(where, filter));
         }
     }
 }

@@ -41,7 +41,7 @@ public final class SyncInstaller {
     }
 
     /**
-     * Installs the trigger unless it is installed with the same SQL.
+     * Installs the trigger unless it is installed with the same SQL, or {@code finish} dropped it.
      *
      * @param source the source database of a cross-database copy, where its trigger goes; null otherwise
      * @return whether it was installed now
@@ -53,7 +53,10 @@ public final class SyncInstaller {
         try (Connection c = target.getConnection()) {
             recorded = read(c, schema, def.job());
         }
-        if (recorded.isPresent() && !recorded.get().dropped() && recorded.get().digest().equals(def.digest())) {
+        if (recorded.isPresent() && recorded.get().dropped()) {
+            return false; // finished: the contract step removed it for good
+        }
+        if (recorded.isPresent() && recorded.get().digest().equals(def.digest())) {
             try (Connection c = there.getConnection()) {
                 if (present(c, recorded.get())) {
                     return false;

@@ -2,11 +2,11 @@ package dev.sluice.jobs.cli;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobNotDoneException;
 import dev.sluice.engine.control.JobStatus;
 
@@ -35,7 +35,11 @@ final class RequireCommand implements Callable<Integer> {
         }
         try (HikariDataSource ds = db.open("sluice require")) {
             List<JobStatus> done = db.backfill(ds).require(names.toArray(String[]::new));
-            done.forEach(s -> System.out.println("done: " + Backfill.describeDone(s)));
+            for (JobStatus s : done) {
+                System.out.printf(Locale.ROOT, "done: %s %s (%,d rows validated, 0 mismatches%s)%n", s.job(), s.state(),
+                        s.validation() == null ? 0 : s.validation().rowsChecked(), s.sync() == null ? ""
+                                : s.sync().dropped() ? ", sync trigger dropped" : ", sync trigger installed");
+            }
             return ExitCode.DONE;
         } catch (JobNotDoneException e) {
             System.err.println("sluice: " + e.getMessage());

@@ -1,0 +1,97 @@
+package dev.sluice.engine;
+
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.checkpoint.JobRuns;
+import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.sync.KeyLogDrain;
+import dev.sluice.engine.sync.LockSafe;
+import dev.sluice.engine.sync.SyncDefinition;
+import dev.sluice.engine.sync.SyncInstaller;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sync trigger's part of a run: installed (lock-safe) before the first chunk and checked before each later
+ * run; its key log drained by every later run and before every validation, which does not count the keys still
+ * waiting in it as mismatches (they are behind, not wrong).
+ */
+final class SyncStep {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SyncStep.class);
+
+    private final DataSource dataSource;
+    private final JobRuns runs;
+    private final SyncInstaller installer;
+
+    SyncStep(DataSource dataSource, JobRuns runs, String schema) {
+        this.dataSource = dataSource;
+        this.runs = runs;
+        this.installer = new SyncInstaller(schema, LOG::warn);
+    }
+
+    /**
+     * Installs the backfill's trigger unless it is there; a trigger that cannot be installed fails the job before
+     * anything is written.
+     *
+     * @return why it could not be installed, or null
+     */
+    String install(Work work) throws SQLException {
+        if (work.kind() != Work.Kind.BACKFILL || work.prepared().sync() == null) {
+            return null;
+        }
+        runs.ensureSchema();
+        SyncDefinition sync = work.prepared().sync();
+        try {
+            if (installer.ensure(dataSource, work.prepared().source(), sync)) {
+                LOG.info("job {}: sync trigger installed on {}", work.jobName(), sync.table());
+            }
+            return null;
+        } catch (LockSafe.NotGranted e) {
+            return "job " + work.jobName() + ": its sync trigger is not installed, so no chunk ran: " + e.getMessage();
+        }
+    }
+
+    /**
+     * For a job that is already complete (every later run): its trigger installed again if it went, and its key log
+     * drained. A failure is logged, not thrown: the job's result stands, and status says what is missing.
+     */
+    void keepInStep(Prepared prepared) throws SQLException {
+        String refused = install(Work.backfill(prepared));
+        if (refused != null) {
+            LOG.warn(refused);
+        }
+        drain(prepared);
+    }
+
+    /** Re-applies the job to the keys its trigger logged, in transactions of their own. */
+    void drain(Prepared prepared) throws SQLException {
+        if (!logsKeys(prepared)) {
+            return;
+        }
+        long drained = new KeyLogDrain(prepared.sync().names(), prepared.plan(), prepared.source()).drain(dataSource);
+        if (drained > 0) {
+            LOG.info("job {}: re-applied {} keys the application changed", prepared.spec().name(), drained);
+        }
+    }
+
+    /**
+     * The rows a validation leaves out: those whose keys wait in the key log (one database only; a cross-database
+     * copy's log is in its source). Null when there is no such log.
+     */
+    static String pending(Prepared prepared) {
+        if (!logsKeys(prepared) || prepared.sync().inSource()) {
+            return null;
+        }
+        String keys = prepared.keyset().selectList();
+        return "(" + keys + ") IN (SELECT " + keys + " FROM " + prepared.sync().names().log() + ")";
+    }
+
+    private static boolean logsKeys(Prepared prepared) {
+        return prepared.sync() != null && prepared.sync().kind() == SyncDefinition.Kind.LOG;
+    }
+}

@@ -1,0 +1,245 @@
+package dev.sluice.engine.sync;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.chunk.TextArrays;
+import dev.sluice.engine.chunk.WritePlan;
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Keyset;
+
+/**
+ * Re-applies the job to the keys its sync trigger logged (Java transformer, cross-database copy): with every chunk,
+ * the logged keys at or below the chunk's upper bound (the keys above it are still ahead of the walk, which will
+ * read them as they are then); after the last chunk, all of them; and on every later run.
+ *
+ * <p>A drain step claims a batch of log entries (marks them with a token of its own), applies the job's own writer
+ * to the claimed keys only (the plan {@link WritePlan#filtered filtered} to them), and deletes the entries. In one
+ * database all three share the chunk's transaction, so they commit together with its checkpoint or not at all. For
+ * a cross-database copy the log is in the source: the claim commits there first, the copy commits in the target
+ * with the chunk, and the claimed entries are deleted only once the target has committed (the token is kept in the
+ * chunk's notes, which commit with it); a lost transaction leaves its entries to be claimed again. Applying a key
+ * twice writes the same row twice: the job is a function of the row.
+ */
+public final class KeyLogDrain implements ChunkLedger {
+
+    // One chunk's worth of keys per step: a step adds about one chunk of work to the chunk it rides with.
+    static final int BATCH = 1000;
+    // After the last chunk, at most this many steps in one transaction; the rest waits for the next run (a busy
+    // table would otherwise keep the last transaction open forever).
+    static final int LAST_STEPS = 100;
+    private static final String APPLIED_TOKEN = "sync.appliedClaim";
+
+    private final SyncNames names;
+    private final Keyset keyset;
+    private final WritePlan plan;
+    private final DataSource source;
+    private final String keys;
+
+    /**
+     * @param plan   the job's write plan
+     * @param source the source database of a cross-database copy (where the log is), else null
+     */
+    public KeyLogDrain(SyncNames names, WritePlan plan, DataSource source) {
+        this.names = names;
+        this.keyset = plan.keyset();
+        this.plan = plan;
+        this.source = source;
+        this.keys = keyset.columns().stream().map(Column::quoted).reduce((a, b) -> a + ", " + b).orElseThrow();
+    }
+
+    @Override
+    public void apply(Connection c, KeyRange range, Notes notes) throws SQLException {
+        step(c, range.hi(), notes);
+    }
+
+    @Override
+    public void finish(Connection c, Key last, Notes notes) throws SQLException {
+        for (int i = 0; i < LAST_STEPS; i++) {
+            Key top = lastKey(c);
+            if (step(c, top, notes) < BATCH) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Drains the log in transactions of its own on {@code target}, until it is empty or {@link #LAST_STEPS} steps
+     * found a full batch each (the application keeps writing).
+     *
+     * @return the keys drained
+     */
+    public long drain(DataSource target) throws SQLException {
+        long total = 0;
+        Notes notes = new MemoryNotes();
+        for (int i = 0; i < LAST_STEPS; i++) {
+            long claimed;
+            try (Connection c = target.getConnection()) {
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(false);
+                try {
+                    claimed = step(c, lastKey(c), notes);
+                    c.commit();
+                } catch (SQLException | RuntimeException e) {
+                    c.rollback();
+                    throw e;
+                } finally {
+                    c.setAutoCommit(autoCommit);
+                }
+            }
+            total += claimed;
+            if (claimed < BATCH) {
+                break;
+            }
+        }
+        deleteApplied(notes.get(APPLIED_TOKEN));
+        return total;
+    }
+
+    /** One step in the caller's transaction on the target; returns how many log entries it claimed. */
+    private long step(Connection c, Key upTo, Notes notes) throws SQLException {
+        if (source != null) {
+            deleteApplied(notes.get(APPLIED_TOKEN)); // its transaction committed: the notes say so
+        }
+        String token = UUID.randomUUID().toString();
+        long claimed;
+        if (source == null) {
+            claimed = claim(c, token);
+        } else {
+            try (Connection s = source.getConnection()) {
+                claimed = claim(s, token); // committed at once: the target's transaction may still be lost
+            }
+        }
+        if (claimed == 0) {
+            return 0;
+        }
+        if (upTo != null) {
+            // The token is a UUID this class made: a literal that cannot be anything else.
+            String logged = "(" + keys + ") IN (SELECT " + keys + " FROM " + names.log() + " WHERE sluice_claim = '"
+                    + token + "')";
+            plan.filtered(logged).writer().write(c, new KeyRange(null, upTo, claimed));
+        }
+        if (source != null) {
+            deleteGone(c, token, upTo);
+        }
+        if (source == null) {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ?")) {
+                ps.setString(1, token);
+                ps.executeUpdate();
+            }
+        } else {
+            notes.put(APPLIED_TOKEN, token);
+        }
+        return claimed;
+    }
+
+    private long claim(Connection c, String token) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + names.log() + " SET sluice_claim = ? WHERE sluice_id IN"
+                + " (SELECT sluice_id FROM " + names.log() + " ORDER BY sluice_id LIMIT " + BATCH + " FOR UPDATE SKIP LOCKED)")) {
+            ps.setString(1, token);
+            return ps.executeUpdate();
+        }
+    }
+
+    private void deleteApplied(String token) throws SQLException {
+        if (token == null || source == null) {
+            return;
+        }
+        try (Connection s = source.getConnection();
+             PreparedStatement ps = s.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ?")) {
+            ps.setString(1, token);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * A cross-database copy: the claimed keys (at or below {@code upTo}, or all when the table is empty) whose row is
+     * gone from the source (deleted, its key changed, or out of the filter) are deleted from the target too.
+     */
+    private void deleteGone(Connection target, String token, Key upTo) throws SQLException {
+        WritePlan.Copy copy = (WritePlan.Copy) plan;
+        List<String> onLog = new ArrayList<>();
+        List<String> asText = new ArrayList<>();
+        for (Column k : keyset.columns()) {
+            onLog.add("l." + k.quoted());
+            asText.add("l." + k.quoted() + "::text");
+        }
+        String sql = "SELECT " + String.join(", ", asText) + " FROM " + names.log() + " AS l WHERE l.sluice_claim = ?"
+                + (upTo == null ? "" : " AND " + keyset.rangePredicate(true, "l"))
+                + " AND NOT EXISTS (SELECT 1 FROM " + keyset.table().qualifiedName() + " WHERE (" + keys + ") = ("
+                + String.join(", ", onLog) + ")" + (copy.where() == null ? "" : " AND (" + copy.where() + ")") + ")";
+        List<String[]> gone = new ArrayList<>();
+        try (Connection s = source.getConnection(); PreparedStatement ps = s.prepareStatement(sql)) {
+            ps.setString(1, token);
+            if (upTo != null) {
+                keyset.bind(ps, 2, upTo);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    gone.add(keyset.read(rs, 1).values().toArray(String[]::new));
+                }
+            }
+        }
+        if (gone.isEmpty()) {
+            return;
+        }
+        List<String> match = new ArrayList<>();
+        List<String> arrays = new ArrayList<>();
+        List<String> aliases = new ArrayList<>();
+        for (int i = 0; i < copy.conflict().size(); i++) {
+            Column receiving = copy.conflict().get(i);
+            match.add("t." + receiving.quoted() + " = CAST(v.k" + i + " AS " + receiving.castType() + ")");
+            arrays.add("?::text[]");
+            aliases.add("k" + i);
+        }
+        try (PreparedStatement ps = target.prepareStatement("DELETE FROM " + copy.target().qualifiedName() + " AS t USING"
+                + " unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", aliases) + ") WHERE "
+                + String.join(" AND ", match))) {
+            TextArrays.bind(target, ps, 1, gone, keyset.width());
+            ps.executeUpdate();
+        }
+    }
+
+    /** The table's greatest key now (after the walk, the drain covers every row), or null for an empty table. */
+    private Key lastKey(Connection c) throws SQLException {
+        if (source != null) {
+            try (Connection s = source.getConnection()) {
+                return top(s);
+            }
+        }
+        return top(c);
+    }
+
+    private Key top(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + keyset.textList() + " FROM "
+                + keyset.table().qualifiedName() + " ORDER BY " + keyset.orderBy(true) + " LIMIT 1");
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? keyset.read(rs, 1) : null;
+        }
+    }
+
+    /** Notes kept in memory, for a drain outside any chunk. */
+    private static final class MemoryNotes implements Notes {
+        private final java.util.Map<String, String> values = new java.util.HashMap<>();
+
+        @Override
+        public String get(String key) {
+            return values.get(key);
+        }
+
+        @Override
+        public void put(String key, String value) {
+            values.put(key, value);
+        }
+    }
+}
