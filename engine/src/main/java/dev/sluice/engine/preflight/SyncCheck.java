@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -186,20 +185,23 @@ final class SyncCheck {
                 String copy = "pg_temp." + Sql.quote(table.name());
                 i = 0;
                 for (Expr e : exprs) {
-                    Savepoint sp = c.setSavepoint();
                     try {
                         st.execute("ALTER TABLE " + copy + " ADD COLUMN sluice_probe_" + i++ + " " + e.type()
                                 + " GENERATED ALWAYS AS ((" + e.sql() + "\n)) STORED");
-                        c.releaseSavepoint(sp);
                     } catch (SQLException failed) {
-                        c.rollback(sp);
                         throw new SpecException(e.field(), "with sync: trigger, " + why(failed));
                     }
                 }
             }
         } finally {
-            c.rollback();
-            c.setAutoCommit(autoCommit);
+            try {
+                c.rollback();
+                c.setAutoCommit(autoCommit);
+            } catch (SQLException e) {
+                if (!c.isClosed()) {
+                    throw e;
+                } // a pool that closes connections on some server errors took it, and its transaction with it
+            }
         }
         return out;
     }
@@ -208,12 +210,12 @@ final class SyncCheck {
         String message = e.getMessage() == null ? "" : e.getMessage().replaceFirst("^ERROR: ", "");
         int nl = message.indexOf('\n');
         message = nl < 0 ? message : message.substring(0, nl);
-        if ("42P17".equals(e.getSQLState())) {
+        if ("42P17".equals(e.getSQLState()) && message.contains("immutable")) {
             return "the expression must be IMMUTABLE (PostgreSQL: " + message + "): a trigger evaluates it at each"
                     + " write, and now(), random() or a STABLE function would give another value than the backfill did";
         }
-        if ("0A000".equals(e.getSQLState())) {
-            return "the expression may read only the row (PostgreSQL: " + message + ")";
+        if ("0A000".equals(e.getSQLState()) || "42P17".equals(e.getSQLState())) {
+            return "the expression may read only the row's own columns (PostgreSQL: " + message + ")";
         }
         return "a trigger cannot evaluate it: " + message;
     }
