@@ -1,0 +1,233 @@
+package dev.sluice.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sync: trigger} on a table the application writes to all the time: concurrent writers update the columns
+ * the job reads, insert rows below and above the checkpoint, delete rows and change keys for the whole run, while
+ * the runner is killed with SIGKILL twice and resumed; after the writers stop, validation finds no mismatch, with no
+ * repair pass. In place, copy, and Java transformer; then the contract step (require, finish) from the command line.
+ */
+class SyncTest {
+
+    @TempDir
+    Path dir;
+
+    private HikariDataSource ds;
+    private Db db;
+
+    @BeforeEach
+    void database() throws Exception {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        Files.createDirectories(dir.resolve("jobs"));
+        db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
+                        + " email_lower text, amount_dollars numeric(12, 2))",
+                // Even keys: the writers insert odd ones, behind the checkpoint as well as ahead of it.
+                "INSERT INTO orders (id, email, amount_cents) SELECT g * 2, 'User' || g || '@X.ORG', g"
+                        + " FROM generate_series(1, 20000) g",
+                "CREATE TABLE orders_v2 (id bigint PRIMARY KEY, email_lower text, amount_dollars numeric(12, 2))",
+                "ANALYZE orders");
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    private String[] args(String... args) {
+        return Cli.against(dir, ds.getJdbcUrl(), args);
+    }
+
+    private void spec(String name, String body) throws Exception {
+        Files.writeString(dir.resolve("jobs/" + name + ".yml"), "name: " + name + "\ntable: orders\nkey: [id]\n"
+                + "sync: trigger\nchunk: { rows: 400, min-rows: 400, max-rows: 400 }\n"
+                + "throttle: { rows-per-second: 4000 }\n" + body);
+    }
+
+    private static final String RULES = """
+            validate:
+              - { target: email_lower, source: lower(email) }
+              - { target: amount_dollars, source: amount_cents / 100.0 }
+            """;
+
+    private static final String OUT_OF_STEP = "SELECT count(*) FROM orders WHERE (email_lower IS DISTINCT FROM lower(email)"
+            + " OR amount_dollars IS DISTINCT FROM amount_cents / 100.0)";
+
+    /** Writers doing what an application does, each on its own connection, until stopped. */
+    private final class Writers implements AutoCloseable {
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final AtomicLong writes = new AtomicLong();
+        private final AtomicLong nextHigh = new AtomicLong(1_000_000);
+        private final List<Thread> threads = new ArrayList<>();
+        private final List<Throwable> failures = new ArrayList<>();
+
+        Writers(int count, long seed) {
+            for (int i = 0; i < count; i++) {
+                Random random = new Random(seed + i);
+                Thread t = new Thread(() -> write(random), "writer-" + i);
+                threads.add(t);
+                t.start();
+            }
+        }
+
+        private void write(Random random) {
+            try (Connection c = ds.getConnection()) {
+                while (!stop.get()) {
+                    long id = 2 + random.nextInt(40_000);
+                    String sql = switch (random.nextInt(6)) {
+                        case 0, 1 -> "UPDATE orders SET email = 'Changed" + random.nextInt(1000) + "@Y.ORG',"
+                                + " amount_cents = amount_cents + 1 WHERE id = " + id;
+                        case 2 -> "INSERT INTO orders (id, email, amount_cents) VALUES (" + (id | 1) + ", 'Low"
+                                + id + "@X.ORG', 7) ON CONFLICT DO NOTHING";
+                        case 3 -> "INSERT INTO orders (id, email, amount_cents) VALUES (" + nextHigh.getAndIncrement()
+                                + ", 'High@X.ORG', 9)";
+                        case 4 -> "DELETE FROM orders WHERE id = " + id;
+                        default -> "UPDATE orders SET id = " + (random.nextBoolean() ? 2 + random.nextInt(40_000) | 1
+                                : nextHigh.getAndIncrement()) + " WHERE id = " + id;
+                    };
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        ps.executeUpdate();
+                        writes.incrementAndGet();
+                    } catch (SQLException e) {
+                        if (!"23505".equals(e.getSQLState()) && !"40P01".equals(e.getSQLState())) {
+                            throw e; // a key taken meanwhile, or a deadlock with another writer: the application retries
+                        }
+                    }
+                    Thread.sleep(2);
+                }
+            } catch (Throwable t) {
+                synchronized (failures) {
+                    failures.add(t);
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            assertThat(failures).as("writer failures").isEmpty();
+        }
+    }
+
+    /**
+     * Runs job {@code name} under the writers, killed twice and resumed, each kill followed by {@code behind}, a
+     * query that counts rows at or below the checkpoint that are out of step; then checks the end.
+     */
+    private void underWritersWithKills(String name, String behind, String outOfStep) throws Exception {
+        Backfill backfill = new Backfill(ds);
+        long seed = System.nanoTime();
+        System.out.println("writers of job " + name + ": seed " + seed);
+        long writes;
+        try (Writers writers = new Writers(2, seed)) {
+            int kills = Kills.repeatedly(dir, args("run", name), backfill, name, 2, 8, (kill, status) -> {
+                String lastKey = status.lastKey().isEmpty() ? "0" : status.lastKey().get(0);
+                assertThat(db.count(behind.replace("CHECKPOINT", lastKey))).as("rows behind checkpoint " + lastKey
+                        + " out of step (writers' seed " + seed + ")").isZero();
+            });
+            assertThat(kills).isEqualTo(2);
+            Cli.Result resumed = Cli.run(args("resume", name));
+            assertThat(resumed.exitCode()).as(resumed.out() + resumed.err()).isZero();
+            writes = writers.writes.get();
+        }
+        assertThat(writes).as("application writes during the run").isGreaterThan(200);
+        Cli.Result validated = Cli.run(args("validate", name));
+        assertThat(validated.exitCode()).as(validated.out() + validated.err()).isZero();
+        assertThat(validated.out()).contains("0 mismatches").doesNotContain("repair");
+        assertThat(db.count(outOfStep)).as("out of step (writers' seed " + seed + ")").isZero();
+        Cli.Result required = Cli.run(args("require", name));
+        assertThat(required.exitCode()).as(required.out() + required.err()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void inPlaceStaysInStepUnderWritersAndKills() throws Exception {
+        spec("inplace", "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n" + RULES);
+        underWritersWithKills("inplace", OUT_OF_STEP + " AND id <= CHECKPOINT", OUT_OF_STEP);
+    }
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void aCopyStaysInStepUnderWritersAndKills() throws Exception {
+        spec("copy", "into: orders_v2\ncolumns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n");
+        String differs = "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
+                + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
+        underWritersWithKills("copy", differs + " AND id <= CHECKPOINT", differs);
+    }
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void aJavaTransformerStaysInStepUnderWritersAndKills() throws Exception {
+        spec("java", "transformer: email-lower-dollars\n" + RULES);
+        // Behind the checkpoint, a row is either in step or its key waits in the key log for the runner.
+        underWritersWithKills("java", OUT_OF_STEP + " AND id <= CHECKPOINT AND id NOT IN (SELECT id FROM sluice.\"sync_log_java\")",
+                OUT_OF_STEP);
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void requireAndFinishGateTheContractStep() throws Exception {
+        spec("gate", "set: { email_lower: lower(email) }\nvalidate: [ { target: email_lower, source: lower(email) } ]\n");
+        Cli.Result notYet = Cli.run(args("require", "gate"));
+        assertThat(notYet.exitCode()).isEqualTo(4);
+        assertThat(notYet.err()).isEqualTo("sluice: job gate is not done: it has never run on this database\n");
+        assertThat(Cli.run(args("finish", "gate")).exitCode()).isEqualTo(4);
+
+        assertThat(Cli.run(args("run", "gate")).exitCode()).isZero();
+        db.exec("UPDATE orders SET email_lower = 'drifted' WHERE id = 2"); // the trigger computes from reads only
+        assertThat(Cli.run(args("validate", "gate")).exitCode()).isEqualTo(3);
+        Cli.Result dirty = Cli.run(args("require", "gate"));
+        assertThat(dirty.exitCode()).isEqualTo(4);
+        assertThat(dirty.err()).contains("job gate is not done: ").contains("1 mismatches");
+        Cli.Result refused = Cli.run(args("finish", "gate"));
+        assertThat(refused.exitCode()).isEqualTo(4);
+        assertThat(refused.err()).contains("job gate cannot finish: ").contains("1 mismatches");
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
+
+        assertThat(Cli.run(args("run", "gate", "--only-mismatched")).exitCode()).isZero();
+        db.exec("DROP TRIGGER \"sluice_gate_upd\" ON orders"); // someone removed it: not in step any more
+        Cli.Result missing = Cli.run(args("require", "gate"));
+        assertThat(missing.exitCode()).isEqualTo(4);
+        assertThat(missing.err()).contains("its sync trigger is not on public.orders");
+        assertThat(Cli.run(args("run", "gate")).exitCode()).isZero(); // a later run puts it back
+
+        Cli.Result ready = Cli.run(args("require", "gate"));
+        assertThat(ready.exitCode()).as(ready.err()).isZero();
+        assertThat(ready.out()).contains("done: gate COMPLETED");
+        Cli.Result finished = Cli.run(args("finish", "gate"));
+        assertThat(finished.exitCode()).as(finished.err()).isZero();
+        assertThat(finished.out()).contains("job gate is FINISHED: its sync trigger is dropped from public.orders");
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isZero();
+        assertThat(Cli.run(args("status", "gate", "--json")).out()).contains("\"state\":\"FINISHED\"")
+                .contains("\"dropped\":true");
+        assertThat(Cli.run(args("require", "gate")).exitCode()).isZero();
+        assertThat(Cli.run(args("finish", "gate")).out()).contains("already finished");
+    }
+}
