@@ -94,6 +94,37 @@ class CrossDatabaseTest {
     }
 
     @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aSyncTriggerInTheSourceLogsChangedKeysThatEveryRunReapplies() throws Exception {
+        Files.writeString(dir.resolve("jobs/cross.yml"), Files.readString(dir.resolve("jobs/cross.yml")) + "sync: trigger\n");
+        Cli.Result plan = Cli.run(args("plan", "cross"));
+        assertThat(plan.exitCode()).as(plan.err()).isZero();
+        assertThat(plan.out()).contains("keys of written rows logged in \"sluice\".\"sync_log_cross\" (in the source database)");
+        assertThat(Cli.run(args("run", "cross")).exitCode()).isZero();
+        Db sourceDb = new Db(source);
+        assertThat(sourceDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
+        assertThat(targetDb.count("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).isZero();
+
+        sourceDb.exec("UPDATE orders SET email = 'CHANGED@X.ORG' WHERE id = 10", "DELETE FROM orders WHERE id = 20",
+                "UPDATE orders SET id = 100000 WHERE id = 30", "INSERT INTO orders VALUES (100001, 'NEW@X.ORG', 1)",
+                "INSERT INTO orders VALUES (0, 'ZERO@X.ORG', 2)");
+        assertThat(sourceDb.count("SELECT count(*) FROM sluice.sync_log_cross")).isEqualTo(6);
+        Cli.Result again = Cli.run(args("run", "cross"));
+        assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
+        assertThat(targetDb.column("SELECT order_id || '=' || email FROM orders_v2 WHERE order_id IN (0, 10, 20, 30,"
+                + " 100000, 100001) ORDER BY order_id"))
+                .containsExactly("0=zero@x.org", "10=changed@x.org", "100000=u30@x.org", "100001=new@x.org");
+        assertThat(sourceDb.count("SELECT count(*) FROM sluice.sync_log_cross")).isZero();
+        Cli.Result validated = Cli.run(args("validate", "cross"));
+        assertThat(validated.exitCode()).as(validated.out()).isZero();
+
+        Cli.Result finished = Cli.run(args("finish", "cross"));
+        assertThat(finished.exitCode()).as(finished.err()).isZero();
+        assertThat(sourceDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isZero();
+        assertThat(sourceDb.exists("sluice.sync_log_cross")).isFalse();
+    }
+
+    @Test
     void aSourceUrlWithAPasswordIsRefused() throws Exception {
         Files.writeString(dir.resolve("jobs/leaky.yml"), """
                 name: leaky

@@ -78,7 +78,7 @@ final class SyncCheck {
                         + " trigger it may read only the row, since a trigger on " + table.qualifiedName()
                         + " does not see changes there");
             }
-            if (kind != SyncDefinition.Kind.MIRROR) {
+            if (!(plan instanceof WritePlan.Copy)) { // a copy writes another table: its columns may share names
                 for (String col : r.columns()) {
                     if (writes.contains(col)) {
                         throw new SpecException(expr.field(), "reads " + col + ", which the job writes: a trigger"
