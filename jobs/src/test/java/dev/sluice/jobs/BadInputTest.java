@@ -111,6 +111,15 @@ class BadInputTest {
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower } ]\n"));
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower, source: email, check: \"true\" } ]\n"));
         c.add(spec("validate-after-run", BASE + SET + "validate-after-run: maybe\n"));
+        // sync: trigger where a trigger cannot keep the rows right, and a mode that does not exist.
+        c.add(spec("sync", BASE + SET + "sync: triggers\n"));
+        c.add(spec("sync", BASE + SET + "sync: [ trigger ]\n"));
+        c.add(spec("set.score", BASE + "sync: trigger\nset: { score: score + 1 }\n"));
+        c.add(spec("set.email_lower", BASE + "sync: trigger\nset: { email_lower: \"lower(email) || now()\" }\n"));
+        c.add(spec("set.email_lower", BASE + "sync: trigger\nset: { email_lower: \"md5(random()::text)\" }\n"));
+        c.add(spec("where", BASE + SET + "sync: trigger\nwhere: \"email_lower IS NULL\"\n"));
+        c.add(spec("set.score", BASE + "sync: trigger\nset: { score: \"(SELECT count(*) FROM loose)::int\" }\n"));
+        c.add(spec("columns.email", BASE + "sync: trigger\ninto: users_copy\ncolumns: { id: id, email: clock_timestamp()::text }\n"));
         // Fields only serve uses are checked by every command.
         c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"every minute\" }\n"));
         c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"* * * *\" }\n"));
