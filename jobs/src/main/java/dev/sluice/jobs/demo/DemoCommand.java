@@ -7,6 +7,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -72,13 +75,24 @@ public class DemoCommand implements Callable<Integer> {
             System.out.println("running: UPDATE public.orders SET email_lower = lower(email) in key ranges, from "
                     + spec.chunk().rows() + " rows per chunk sized toward " + Durations.format(spec.chunk().target())
                     + " each; every chunk commits with its checkpoint");
+            System.out.println("meanwhile an application writes: it changes emails and inserts orders, behind the"
+                    + " checkpoint and ahead of it; the sync trigger keeps those rows in step");
             Progress progress = Progress.console();
-            RunResult result = backfill.run(spec, RunOptions.defaults().withObserver(progress));
-            progress.finish();
+            RunResult result;
+            long written;
+            try (Writer app = new Writer(ds, rows)) {
+                result = backfill.run(spec, RunOptions.defaults().withObserver(progress));
+                progress.finish();
+                written = app.stop();
+            }
+            System.out.printf(Locale.ROOT, "%nthe application wrote %,d rows during the run; sluice validate after it"
+                    + " stopped:%n", written);
+            ValidationResult after = backfill.validate(spec, RunOptions.defaults());
+            System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches%n", after.rows(), after.mismatches());
             long wrong = Long.parseLong(query(ds,
                     "SELECT count(*) FROM public.orders WHERE email_lower IS DISTINCT FROM lower(email)"));
             summary(result, wrong);
-            boolean ok = result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0;
+            boolean ok = result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0 && after.clean();
             if (ok && plant > 0) {
                 ok = plantAndRepair(ds, backfill, spec);
             }
@@ -101,6 +115,57 @@ public class DemoCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches (exit code would be %d)%n", repaired.rows(),
                 repaired.mismatches(), repaired.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
         return found.mismatches() == plant && repaired.clean();
+    }
+
+    /**
+     * The application: one session that, until stopped, changes the email of a random order or inserts one (below
+     * the keys the seed used, and above them), in transactions of one statement, as a web application would.
+     */
+    private static final class Writer implements AutoCloseable {
+        private final Thread thread;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final AtomicLong written = new AtomicLong();
+        private volatile Exception failure;
+
+        Writer(HikariDataSource ds, long rows) {
+            thread = new Thread(() -> {
+                Random random = new Random();
+                long below = 0;
+                long above = rows;
+                try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+                    while (!stop.get()) {
+                        long id = 1 + (long) (random.nextDouble() * rows);
+                        written.addAndGet(st.executeUpdate(switch (random.nextInt(4)) {
+                            case 0 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + (--below)
+                                    + ", 'Early' || " + id + " || '@Example.COM', 100)";
+                            case 1 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + (++above)
+                                    + ", 'Late' || " + id + " || '@Example.COM', 100)";
+                            default -> "UPDATE public.orders SET email = 'Changed' || " + id + " || '@Example.ORG'"
+                                    + " WHERE id = " + id;
+                        }));
+                        Thread.sleep(1);
+                    }
+                } catch (Exception e) {
+                    failure = e;
+                }
+            }, "demo-application");
+            thread.start();
+        }
+
+        /** Stops the writes; returns how many rows they wrote. */
+        long stop() throws Exception {
+            stop.set(true);
+            thread.join();
+            if (failure != null) {
+                throw failure;
+            }
+            return written.get();
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop();
+        }
     }
 
     private long seed(HikariDataSource ds) throws SQLException {
