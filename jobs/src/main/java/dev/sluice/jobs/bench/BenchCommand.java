@@ -162,8 +162,15 @@ public class BenchCommand implements Callable<Integer> {
             }
         }
         LoadComparison.print(results);
-        return results.stream().allMatch(r -> r.alone().failed() == 0 && r.loaded().failed() == 0)
-                ? ExitCode.DONE : ExitCode.FAILED;
+        long syncRate = loadRates.get(loadRates.size() / 2);
+        System.out.printf(Locale.ROOT, "%nsync: pgbench while a backfill of pgbench_accounts at %,d rows/s runs with"
+                + " sync: none and with sync: trigger, %d rounds%n", syncRate, rounds);
+        List<SyncLoad.Run[]> sync = new SyncLoad(harness.connection(), contenders, port, url)
+                .rounds(rounds, syncRate, loadSeconds, loadClients);
+        SyncLoad.print(sync, syncRate);
+        boolean failed = results.stream().anyMatch(r -> r.alone().failed() > 0 || r.loaded().failed() > 0)
+                || sync.stream().anyMatch(r -> r[0].pgbench().failed() > 0 || r[1].pgbench().failed() > 0);
+        return failed ? ExitCode.FAILED : ExitCode.DONE;
     }
 
     private LoadComparison.Round loaded(Connection c, Contenders contenders, int port, String url, String t, long rate,

@@ -40,7 +40,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench-contender", mixinStandardHelpOptions = true, hidden = true, description = "internal: one contender of 'sluice bench'")
 public class ContenderCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-java or sluice-validate")
+    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-java, sluice-validate, accounts-none or accounts-trigger")
     String contender;
 
     @Parameters(index = "1", description = "the table")
@@ -75,6 +75,7 @@ public class ContenderCommand implements Callable<Integer> {
                 case "sluice-sql" -> sluice(ds, "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }");
                 case "sluice-java" -> sluice(ds, "transformer: email-lower-dollars");
                 case "sluice-validate" -> validate(ds);
+                case "accounts-none", "accounts-trigger" -> accounts(ds, contender.substring("accounts-".length()));
                 default -> throw new IllegalArgumentException("no contender " + contender);
             }
             System.out.printf(Locale.ROOT, "elapsed=%.3f%n", (System.nanoTime() - started) / 1e9);
@@ -87,6 +88,22 @@ public class ContenderCommand implements Callable<Integer> {
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
                 + "validate-after-run: false\n";
         try (Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
+            RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
+            if (r.outcome() != RunResult.Outcome.COMPLETED) {
+                throw new IllegalStateException(r.message());
+            }
+        }
+    }
+
+    /**
+     * The backfill of {@code bench --load}'s sync rounds: {@code abalance_cents = abalance * 100} over pgbench's
+     * accounts, which pgbench updates all the time, with {@code sync: none} or {@code trigger}.
+     */
+    private void accounts(HikariDataSource ds, String sync) throws Exception {
+        String spec = "name: " + job + "\ntable: " + table + "\nkey: [aid]\nset: { abalance_cents: abalance * 100 }\n"
+                + "sync: " + sync + "\nchunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
+                + "validate-after-run: false\n";
+        try (Backfill backfill = Backfill.builder(ds).build()) {
             RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
             if (r.outcome() != RunResult.Outcome.COMPLETED) {
                 throw new IllegalStateException(r.message());
