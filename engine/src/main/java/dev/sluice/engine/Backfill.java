@@ -250,12 +250,12 @@ public final class Backfill implements AutoCloseable {
         }
     }
 
-    private static Validator validator(Prepared prepared) {
+    private Validator validator(Prepared prepared) throws SQLException {
         if (prepared.spec().validate().isEmpty()) {
             throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
         }
         List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
-        String pending = SyncStep.pending(prepared);
+        String pending = launcher.sync().pending(prepared);
         return new Validator(prepared.keyset(), pending == null ? rules : rules.stream().map(r -> r.unless(pending)).toList());
     }
 

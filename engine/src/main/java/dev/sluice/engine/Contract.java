@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +55,7 @@ final class Contract {
     List<JobStatus> require(String... names) throws SQLException {
         List<JobStatus> done = new ArrayList<>();
         for (String name : names) {
-            JobStatus s = statuses.read(name).get(0);
+            JobStatus s = withSource(statuses.read(name).get(0));
             Optional<String> why = notDone(s);
             if (why.isPresent()) {
                 throw new JobNotDoneException(name, "job " + name + " is not done: " + why.get());
@@ -70,7 +71,7 @@ final class Contract {
                 return new Backfill.ControlResult(false, "job " + name + " is running" + launcher.holder(name)
                         + "; finish it when it is done");
             }
-            JobStatus s = statuses.read(name).get(0);
+            JobStatus s = withSource(statuses.read(name).get(0));
             if (s.state() == JobStatus.State.FINISHED) {
                 return new Backfill.ControlResult(true, "job " + name + " is already finished");
             }
@@ -84,10 +85,35 @@ final class Contract {
             } catch (LockSafe.NotGranted e) {
                 return new Backfill.ControlResult(false, "job " + name + " is not finished: its sync trigger was not"
                         + " dropped: " + e.getMessage());
+            } catch (SyncInstaller.KeysWaiting e) {
+                return new Backfill.ControlResult(false, "job " + name + " is not finished: " + e.getMessage()
+                        + " (written while finish waited for the table): run " + name + " again, then finish");
             }
             new JobRuns(dataSource, schema).markFinished(name, by);
             return new Backfill.ControlResult(true, "job " + name + " is FINISHED" + trigger.filter(t -> !t.dropped())
                     .map(t -> ": its sync trigger is dropped from " + t.table()).orElse(" (it had no sync trigger)"));
+        }
+    }
+
+    /**
+     * A cross-database copy's trigger and key log are in its source, which status does not reach: asked there, so
+     * that neither a missing trigger nor keys still waiting pass for done.
+     */
+    private JobStatus withSource(JobStatus s) throws SQLException {
+        if (s.sync() == null || s.sync().dropped() || s.sync().pendingKeys() != null) {
+            return s;
+        }
+        DataSource source = sources.of(s.job());
+        Optional<SyncInstaller.Installed> recorded;
+        try (Connection c = dataSource.getConnection()) {
+            recorded = SyncInstaller.read(c, schema, s.job());
+        }
+        if (source == null || recorded.isEmpty() || !recorded.get().inSource()) {
+            return s;
+        }
+        try (Connection c = source.getConnection()) {
+            return s.withSync(new JobStatus.Sync(s.sync().kind(), s.sync().table(), SyncInstaller.present(c, recorded.get()),
+                    false, SyncInstaller.pending(c, recorded.get())));
         }
     }
 

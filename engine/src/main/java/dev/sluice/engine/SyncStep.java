@@ -1,12 +1,17 @@
 package dev.sluice.engine;
 
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 
 import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.KeyLogDrain;
 import dev.sluice.engine.sync.LockSafe;
 import dev.sluice.engine.sync.SyncDefinition;
@@ -27,10 +32,12 @@ final class SyncStep {
     private final DataSource dataSource;
     private final JobRuns runs;
     private final SyncInstaller installer;
+    private final String schema;
 
     SyncStep(DataSource dataSource, JobRuns runs, String schema) {
         this.dataSource = dataSource;
         this.runs = runs;
+        this.schema = schema;
         this.installer = new SyncInstaller(schema, LOG::warn);
     }
 
@@ -60,20 +67,32 @@ final class SyncStep {
      * For a job that is already complete (every later run): its trigger installed again if it went, and its key log
      * drained. A failure is logged, not thrown: the job's result stands, and status says what is missing.
      */
-    void keepInStep(Prepared prepared) throws SQLException {
-        String refused = install(Work.backfill(prepared));
-        if (refused != null) {
-            LOG.warn(refused);
+    void keepInStep(Prepared prepared) {
+        try {
+            Optional<SyncInstaller.Installed> recorded = recorded(prepared);
+            if (recorded.isPresent() && !recorded.get().digest().equals(prepared.sync().digest())) {
+                LOG.warn("job {}: its spec changed since it completed; its sync trigger is left as it was installed"
+                        + " ('run --again' applies the new spec)", prepared.spec().name());
+                return;
+            }
+            String refused = install(Work.backfill(prepared));
+            if (refused != null) {
+                LOG.warn(refused);
+            }
+            drain(prepared);
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("job {}: its sync trigger was not checked: {}", prepared.spec().name(), Failures.describe(e));
         }
-        drain(prepared);
     }
 
-    /** Re-applies the job to the keys its trigger logged, in transactions of their own. */
+    /** Re-applies the job to the keys its trigger logged, in transactions of their own; not after finish. */
     void drain(Prepared prepared) throws SQLException {
         if (!logsKeys(prepared)) {
             return;
         }
-        long drained = new KeyLogDrain(prepared.sync().names(), prepared.plan(), prepared.source()).drain(dataSource);
+        JobSpec.Timeouts t = prepared.spec().timeouts();
+        long drained = new KeyLogDrain(prepared.sync().names(), prepared.plan(), prepared.source())
+                .drain(dataSource, new ChunkTimeouts(t.lock(), t.statement()));
         if (drained > 0) {
             LOG.info("job {}: re-applied {} keys the application changed", prepared.spec().name(), drained);
         }
@@ -83,7 +102,7 @@ final class SyncStep {
      * The rows a validation leaves out: those whose keys wait in the key log (one database only; a cross-database
      * copy's log is in its source). Null when there is no such log.
      */
-    static String pending(Prepared prepared) {
+    String pending(Prepared prepared) throws SQLException {
         if (!logsKeys(prepared) || prepared.sync().inSource()) {
             return null;
         }
@@ -91,7 +110,18 @@ final class SyncStep {
         return "(" + keys + ") IN (SELECT " + keys + " FROM " + prepared.sync().names().log() + ")";
     }
 
-    private static boolean logsKeys(Prepared prepared) {
-        return prepared.sync() != null && prepared.sync().kind() == SyncDefinition.Kind.LOG;
+    /** Whether the job's trigger logs keys, and its log is still there (finish drops it). */
+    private boolean logsKeys(Prepared prepared) throws SQLException {
+        if (prepared.sync() == null || prepared.sync().kind() != SyncDefinition.Kind.LOG) {
+            return false;
+        }
+        Optional<SyncInstaller.Installed> recorded = recorded(prepared);
+        return recorded.isPresent() && !recorded.get().dropped();
+    }
+
+    private Optional<SyncInstaller.Installed> recorded(Prepared prepared) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return SyncInstaller.read(c, schema, prepared.spec().name());
+        }
     }
 }

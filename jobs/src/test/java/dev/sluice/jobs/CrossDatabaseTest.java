@@ -109,6 +109,9 @@ class CrossDatabaseTest {
                 "UPDATE orders SET id = 100000 WHERE id = 30", "INSERT INTO orders VALUES (100001, 'NEW@X.ORG', 1)",
                 "INSERT INTO orders VALUES (0, 'ZERO@X.ORG', 2)");
         assertThat(sourceDb.count("SELECT count(*) FROM sluice.sync_log_cross")).isEqualTo(6);
+        Cli.Result waiting = Cli.run(args("require", "cross"));
+        assertThat(waiting.exitCode()).isEqualTo(4);
+        assertThat(waiting.err()).contains("6 rows changed by the application are not re-applied yet");
         Cli.Result again = Cli.run(args("run", "cross"));
         assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
         assertThat(targetDb.column("SELECT order_id || '=' || email FROM orders_v2 WHERE order_id IN (0, 10, 20, 30,"
@@ -117,6 +120,11 @@ class CrossDatabaseTest {
         assertThat(sourceDb.count("SELECT count(*) FROM sluice.sync_log_cross")).isZero();
         Cli.Result validated = Cli.run(args("validate", "cross"));
         assertThat(validated.exitCode()).as(validated.out()).isZero();
+        // After the walk, the greatest key deleted: the drain's bound is the source's new greatest key, below it.
+        sourceDb.exec("DELETE FROM orders WHERE id = 100001");
+        assertThat(Cli.run(args("run", "cross")).exitCode()).isZero();
+        assertThat(targetDb.count("SELECT count(*) FROM orders_v2 WHERE order_id = 100001")).isZero();
+        assertThat(Cli.run(args("require", "cross")).exitCode()).isZero();
 
         Cli.Result finished = Cli.run(args("finish", "cross"));
         assertThat(finished.exitCode()).as(finished.err()).isZero();

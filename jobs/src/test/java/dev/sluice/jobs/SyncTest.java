@@ -1,6 +1,7 @@
 package dev.sluice.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
 
@@ -189,6 +191,33 @@ class SyncTest {
         // Behind the checkpoint, a row is either in step or its key waits in the key log for the runner.
         underWritersWithKills("java", OUT_OF_STEP + " AND id <= CHECKPOINT AND id NOT IN (SELECT id FROM sluice.\"sync_log_java\")",
                 OUT_OF_STEP);
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aJavaJobsKeyLogIsDrainedBeforeFinishAndNeverDroppedWithKeysInIt() throws Exception {
+        spec("java-finish", "transformer: email-lower-dollars\n" + RULES);
+        assertThat(Cli.run(args("run", "java-finish")).exitCode()).isZero();
+        db.exec("UPDATE orders SET email = 'Later@X.ORG' WHERE id = 4");
+        assertThat(db.count("SELECT count(*) FROM sluice.\"sync_log_java-finish\"")).isEqualTo(1);
+        Cli.Result waiting = Cli.run(args("require", "java-finish"));
+        assertThat(waiting.exitCode()).isEqualTo(4);
+        assertThat(waiting.err()).contains("1 rows changed by the application are not re-applied yet");
+        // Had the key arrived while finish waited for the table, the drop would find it and leave everything be.
+        assertThatThrownBy(() -> new SyncInstaller("sluice", w -> { }).drop(ds, null, "java-finish"))
+                .isInstanceOf(SyncInstaller.KeysWaiting.class);
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
+
+        assertThat(Cli.run(args("run", "java-finish")).exitCode()).isZero(); // drains the log
+        assertThat(db.one("SELECT email_lower FROM orders WHERE id = 4")).isEqualTo("later@x.org");
+        Cli.Result finished = Cli.run(args("finish", "java-finish"));
+        assertThat(finished.exitCode()).as(finished.err()).isZero();
+        assertThat(db.exists("sluice.\"sync_log_java-finish\"")).isFalse();
+        // A finished job runs and validates as a completed one, without its log.
+        Cli.Result again = Cli.run(args("run", "java-finish"));
+        assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
+        Cli.Result validated = Cli.run(args("validate", "java-finish"));
+        assertThat(validated.exitCode()).as(validated.out() + validated.err()).isZero();
     }
 
     @Test

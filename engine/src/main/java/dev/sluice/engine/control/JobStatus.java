@@ -59,6 +59,12 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
         }
     }
 
+    /** The same status, with what is known of its sync trigger replaced. */
+    public JobStatus withSync(Sync known) {
+        return new JobStatus(job, table, state, rowsProcessed, rowsWritten, rowsEstimated, chunks, lastKey, rowsPerSecond,
+                etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known);
+    }
+
     /** Whether a runner holds the job now. */
     public boolean running() {
         return runner != null;

@@ -115,7 +115,16 @@ final class SyncCheck {
         List<String> ordered = table.columns().keySet().stream().filter(watched::contains).toList();
 
         String written = plan instanceof WritePlan.Copy copy ? copy.target().qualifiedName() : table.qualifiedName();
-        refuseOtherJobs(target, schema, spec.name(), written, writes);
+        if (kind == SyncDefinition.Kind.LOG) {
+            for (Column k : keyset.columns()) {
+                if (k.name().equals("sluice_id") || k.name().equals("sluice_claim")) {
+                    throw new SpecException("key", "column " + k.name() + " has the name of a column of Sluice's key log;"
+                            + " sync: trigger cannot log this key");
+                }
+            }
+        }
+        refuseOtherJobs(target, schema, spec.name(), written, writes, plan instanceof WritePlan.Copy copy
+                && copy.source() != null ? null : table.qualifiedName(), ordered);
         SyncNames names = SyncNames.of(schema, spec.name());
         String searchPath = searchPath(read);
         SyncDefinition definition = switch (kind) {
@@ -132,7 +141,7 @@ final class SyncCheck {
                         Upsert.clause(columns.keySet(), copy.conflict()), spec.where(), ordered, searchPath);
             }
             case LOG -> SyncDefinition.log(spec.name(), names, keyset, plan instanceof WritePlan.Copy, written,
-                    List.copyOf(writes), ordered, searchPath);
+                    List.copyOf(writes), ordered);
         };
         findings.add(Finding.ok("sync", switch (kind) {
             case COMPUTE -> "trigger: the set expressions computed for every inserted row and every update of "
@@ -142,6 +151,9 @@ final class SyncCheck {
                     ? " (in the source database)" : "") + "; the runner re-applies them behind its checkpoint";
         } + ", installed before the first chunk with a stepped lock_timeout, kept until 'finish'"));
         findings.add(Finding.ok("sync cost", definition.cost() + writeRates(read, table)));
+        if (kind == SyncDefinition.Kind.COMPUTE) {
+            otherBeforeTriggers(read, table, definition).ifPresent(findings::add);
+        }
         return definition;
     }
 
@@ -260,8 +272,15 @@ final class SyncCheck {
         }
     }
 
-    private static void refuseOtherJobs(Connection target, String schema, String job, String written, Set<String> writes)
-            throws SQLException {
+    /**
+     * Refuses a job whose written columns another job's installed sync trigger also writes (two triggers would fight
+     * over them), or whose trigger would read columns another job's trigger writes in the same table (a change a
+     * trigger makes does not fire another's UPDATE OF, so this one would miss it).
+     *
+     * @param table the table this job's trigger is on, when it is in the target database; else null
+     */
+    private static void refuseOtherJobs(Connection target, String schema, String job, String written, Set<String> writes,
+                                        String table, List<String> watched) throws SQLException {
         try (PreparedStatement exists = target.prepareStatement("SELECT to_regclass(?)")) {
             exists.setString(1, Sql.quote(schema) + ".sync_triggers");
             try (ResultSet rs = exists.executeQuery()) {
@@ -270,9 +289,9 @@ final class SyncCheck {
                 }
             }
         }
-        try (PreparedStatement ps = target.prepareStatement("SELECT job, targets FROM " + Sql.quote(schema)
-                + ".sync_triggers WHERE written = ? AND job <> ? AND dropped_at IS NULL AND targets && ?::text[]"
-                + " ORDER BY job LIMIT 1")) {
+        String others = "SELECT job, targets FROM " + Sql.quote(schema) + ".sync_triggers WHERE written = ? AND job <> ?"
+                + " AND dropped_at IS NULL AND targets && ?::text[] ORDER BY job LIMIT 1";
+        try (PreparedStatement ps = target.prepareStatement(others)) {
             ps.setString(1, written);
             ps.setString(2, job);
             ps.setArray(3, target.createArrayOf("text", writes.toArray()));
@@ -282,6 +301,43 @@ final class SyncCheck {
                             + " on " + String.join(", ", (String[]) rs.getArray(2).getArray()) + ": two triggers would"
                             + " fight over the same columns; finish " + rs.getString(1) + " first");
                 }
+            }
+        }
+        if (table == null) {
+            return;
+        }
+        try (PreparedStatement ps = target.prepareStatement(others)) {
+            ps.setString(1, table);
+            ps.setString(2, job);
+            ps.setArray(3, target.createArrayOf("text", watched.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    throw new SpecException("sync", "the trigger would read " + String.join(", ", (String[]) rs.getArray(2)
+                            .getArray()) + ", which the sync trigger of job " + rs.getString(1) + " writes: a change one"
+                            + " trigger makes does not fire another, so rows would go out of step; finish "
+                            + rs.getString(1) + " first");
+                }
+            }
+        }
+    }
+
+    /**
+     * Other BEFORE ROW triggers on the table: PostgreSQL fires them in name order, and one that fires after Sluice's
+     * and changes a column the expressions read leaves written rows out of step.
+     */
+    private static java.util.Optional<Finding> otherBeforeTriggers(Connection c, Table table, SyncDefinition sync)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT string_agg(tgname, ', ' ORDER BY tgname) FROM pg_trigger"
+                + " WHERE tgrelid = ? AND NOT tgisinternal AND tgtype & 3 = 3 AND tgname <> ALL (?)")) {
+            ps.setLong(1, table.oid());
+            ps.setArray(2, c.createArrayOf("text", sync.triggers().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                String names = rs.getString(1);
+                return names == null ? java.util.Optional.empty() : java.util.Optional.of(Finding.warn("sync",
+                        "other BEFORE ROW triggers on " + table.qualifiedName() + ": " + names + ". PostgreSQL fires them"
+                                + " in name order, Sluice's as " + sync.triggers().get(0) + "; one that fires after it and"
+                                + " changes " + String.join(", ", sync.watched()) + " leaves written rows out of step"));
             }
         }
     }

@@ -11,6 +11,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.TextArrays;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
@@ -27,8 +28,9 @@ import dev.sluice.engine.keyset.Keyset;
  * to the claimed keys only (the plan {@link WritePlan#filtered filtered} to them), and deletes the entries. In one
  * database all three share the chunk's transaction, so they commit together with its checkpoint or not at all. For
  * a cross-database copy the log is in the source: the claim commits there first, the copy commits in the target
- * with the chunk, and the claimed entries are deleted only once the target has committed (the token is kept in the
- * chunk's notes, which commit with it); a lost transaction leaves its entries to be claimed again. Applying a key
+ * with the chunk, and the claimed entries are deleted only once the target has committed (the tokens are kept in
+ * the chunk's notes, which commit with it, and deleted by the next transaction); a lost transaction leaves its
+ * entries to be claimed again. Applying a key
  * twice writes the same row twice: the job is a function of the row.
  */
 public final class KeyLogDrain implements ChunkLedger {
@@ -38,7 +40,7 @@ public final class KeyLogDrain implements ChunkLedger {
     // After the last chunk, at most this many steps in one transaction; the rest waits for the next run (a busy
     // table would otherwise keep the last transaction open forever).
     static final int LAST_STEPS = 100;
-    private static final String APPLIED_TOKEN = "sync.appliedClaim";
+    private static final String APPLIED_TOKENS = "sync.appliedClaims";
 
     private final SyncNames names;
     private final Keyset keyset;
@@ -60,35 +62,41 @@ public final class KeyLogDrain implements ChunkLedger {
 
     @Override
     public void apply(Connection c, KeyRange range, Notes notes) throws SQLException {
-        step(c, range.hi(), notes);
+        deleteApplied(notes.get(APPLIED_TOKENS));
+        List<String> tokens = new ArrayList<>();
+        step(c, range.hi(), tokens);
+        applied(notes, tokens);
     }
 
     @Override
     public void finish(Connection c, Key last, Notes notes) throws SQLException {
+        deleteApplied(notes.get(APPLIED_TOKENS));
+        List<String> tokens = new ArrayList<>();
         for (int i = 0; i < LAST_STEPS; i++) {
-            Key top = lastKey(c);
-            if (step(c, top, notes) < BATCH) {
-                return;
+            if (step(c, null, tokens) < BATCH) {
+                break;
             }
         }
+        applied(notes, tokens);
     }
 
     /**
-     * Drains the log in transactions of its own on {@code target}, until it is empty or {@link #LAST_STEPS} steps
-     * found a full batch each (the application keeps writing).
+     * Drains the log in transactions of its own on {@code target} (under the job's chunk timeouts), until it is
+     * empty or {@link #LAST_STEPS} steps found a full batch each (the application keeps writing).
      *
      * @return the keys drained
      */
-    public long drain(DataSource target) throws SQLException {
+    public long drain(DataSource target, ChunkTimeouts timeouts) throws SQLException {
         long total = 0;
-        Notes notes = new MemoryNotes();
         for (int i = 0; i < LAST_STEPS; i++) {
             long claimed;
+            List<String> tokens = new ArrayList<>();
             try (Connection c = target.getConnection()) {
                 boolean autoCommit = c.getAutoCommit();
                 c.setAutoCommit(false);
                 try {
-                    claimed = step(c, lastKey(c), notes);
+                    timeouts.apply(c);
+                    claimed = step(c, null, tokens);
                     c.commit();
                 } catch (SQLException | RuntimeException e) {
                     c.rollback();
@@ -97,20 +105,32 @@ public final class KeyLogDrain implements ChunkLedger {
                     c.setAutoCommit(autoCommit);
                 }
             }
+            deleteApplied(String.join(",", tokens)); // committed just now
             total += claimed;
             if (claimed < BATCH) {
                 break;
             }
         }
-        deleteApplied(notes.get(APPLIED_TOKEN));
         return total;
     }
 
-    /** One step in the caller's transaction on the target; returns how many log entries it claimed. */
-    private long step(Connection c, Key upTo, Notes notes) throws SQLException {
+    /**
+     * The tokens whose entries this transaction applied, kept in its notes (changed last, so they commit with it):
+     * the next transaction deletes their entries in the source, once this one is known to have committed.
+     */
+    private void applied(Notes notes, List<String> tokens) {
         if (source != null) {
-            deleteApplied(notes.get(APPLIED_TOKEN)); // its transaction committed: the notes say so
+            notes.put(APPLIED_TOKENS, tokens.isEmpty() ? null : String.join(",", tokens));
         }
+    }
+
+    /**
+     * One step in the caller's transaction on the target; returns how many log entries it claimed. In one database
+     * it deletes them too; across databases it adds its token to {@code tokens}, for deletion after the commit.
+     *
+     * @param hi the chunk's upper bound during the walk; null after it, for every key there is
+     */
+    private long step(Connection c, Key hi, List<String> tokens) throws SQLException {
         String token = UUID.randomUUID().toString();
         long claimed;
         if (source == null) {
@@ -123,6 +143,9 @@ public final class KeyLogDrain implements ChunkLedger {
         if (claimed == 0) {
             return 0;
         }
+        // After the walk, the greatest key read after the claim: a row is written before its key is logged, in one
+        // transaction, so every claimed key that still exists lies at or below it.
+        Key upTo = hi != null ? hi : lastKey(c);
         if (upTo != null) {
             // The token is a UUID this class made: a literal that cannot be anything else.
             String logged = "(" + keys + ") IN (SELECT " + keys + " FROM " + names.log() + " WHERE sluice_claim = '"
@@ -130,15 +153,13 @@ public final class KeyLogDrain implements ChunkLedger {
             plan.filtered(logged).writer().write(c, new KeyRange(null, upTo, claimed));
         }
         if (source != null) {
-            deleteGone(c, token, upTo);
-        }
-        if (source == null) {
+            deleteGone(c, token);
+            tokens.add(token);
+        } else {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ?")) {
                 ps.setString(1, token);
                 ps.executeUpdate();
             }
-        } else {
-            notes.put(APPLIED_TOKEN, token);
         }
         return claimed;
     }
@@ -151,22 +172,24 @@ public final class KeyLogDrain implements ChunkLedger {
         }
     }
 
-    private void deleteApplied(String token) throws SQLException {
-        if (token == null || source == null) {
+    /** Deletes, in the source, the entries claimed with {@code tokens} (comma-separated), whose copy committed. */
+    private void deleteApplied(String tokens) throws SQLException {
+        if (tokens == null || tokens.isEmpty() || source == null) {
             return;
         }
         try (Connection s = source.getConnection();
-             PreparedStatement ps = s.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ?")) {
-            ps.setString(1, token);
+             PreparedStatement ps = s.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ANY (?)")) {
+            ps.setArray(1, s.createArrayOf("text", tokens.split(",")));
             ps.executeUpdate();
         }
     }
 
     /**
-     * A cross-database copy: the claimed keys (at or below {@code upTo}, or all when the table is empty) whose row is
-     * gone from the source (deleted, its key changed, or out of the filter) are deleted from the target too.
+     * A cross-database copy: the claimed keys whose row is gone from the source (deleted, its key changed, or out of
+     * the filter) are deleted from the target too, wherever they are: ahead of the walk a target row may exist from
+     * an earlier run, and after the walk the greatest key may be the one deleted.
      */
-    private void deleteGone(Connection target, String token, Key upTo) throws SQLException {
+    private void deleteGone(Connection target, String token) throws SQLException {
         WritePlan.Copy copy = (WritePlan.Copy) plan;
         List<String> onLog = new ArrayList<>();
         List<String> asText = new ArrayList<>();
@@ -175,15 +198,12 @@ public final class KeyLogDrain implements ChunkLedger {
             asText.add("l." + k.quoted() + "::text");
         }
         String sql = "SELECT " + String.join(", ", asText) + " FROM " + names.log() + " AS l WHERE l.sluice_claim = ?"
-                + (upTo == null ? "" : " AND " + keyset.rangePredicate(true, "l"))
+
                 + " AND NOT EXISTS (SELECT 1 FROM " + keyset.table().qualifiedName() + " WHERE (" + keys + ") = ("
                 + String.join(", ", onLog) + ")" + (copy.where() == null ? "" : " AND (" + copy.where() + ")") + ")";
         List<String[]> gone = new ArrayList<>();
         try (Connection s = source.getConnection(); PreparedStatement ps = s.prepareStatement(sql)) {
             ps.setString(1, token);
-            if (upTo != null) {
-                keyset.bind(ps, 2, upTo);
-            }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     gone.add(keyset.read(rs, 1).values().toArray(String[]::new));
@@ -225,21 +245,6 @@ public final class KeyLogDrain implements ChunkLedger {
                 + keyset.table().qualifiedName() + " ORDER BY " + keyset.orderBy(true) + " LIMIT 1");
              ResultSet rs = ps.executeQuery()) {
             return rs.next() ? keyset.read(rs, 1) : null;
-        }
-    }
-
-    /** Notes kept in memory, for a drain outside any chunk. */
-    private static final class MemoryNotes implements Notes {
-        private final java.util.Map<String, String> values = new java.util.HashMap<>();
-
-        @Override
-        public String get(String key) {
-            return values.get(key);
-        }
-
-        @Override
-        public void put(String key, String value) {
-            values.put(key, value);
         }
     }
 }

@@ -68,7 +68,7 @@ public final class LockSafe {
     Duration timeout(int n) {
         long base = Math.min(MAX_TIMEOUT.toMillis(), firstTimeout.toMillis() << Math.min(20, n - 1));
         double jitter = 1 + ThreadLocalRandom.current().nextDouble(-JITTER, JITTER);
-        return Duration.ofMillis(Math.max(1, Math.round(base * jitter)));
+        return Duration.ofMillis(Math.max(1, Math.min(MAX_TIMEOUT.toMillis(), Math.round(base * jitter))));
     }
 
     /** Runs {@code statements} in one transaction, retried while the lock is not granted. */

@@ -30,7 +30,7 @@ import dev.sluice.engine.keyset.Table;
  * @param install   the statements that install it, in order, each one command
  */
 public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inSource, String table, String written,
-                             List<String> targets, List<String> watched, List<String> install, List<String> keyColumns) {
+                             List<String> targets, List<String> watched, List<String> install) {
 
     public enum Kind {
         /** In place: a BEFORE trigger computes the job's {@code set} expressions for every written row. */
@@ -87,7 +87,7 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add(trigger(names.trigger("ins"), "BEFORE INSERT", table, null, names));
         install.add(trigger(names.trigger("upd"), "BEFORE UPDATE OF " + quoted(watched), table, changed(watched), names));
         return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table,
-                set.keySet().stream().map(Column::name).toList(), watched, install, names(keyset.columns()));
+                set.keySet().stream().map(Column::name).toList(), watched, install);
     }
 
     /**
@@ -102,7 +102,9 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         String alias = alias(keyset.table());
         List<String> oldKey = new ArrayList<>();
         for (int i = 0; i < conflict.size(); i++) {
-            oldKey.add(conflict.get(i).quoted() + " = OLD." + keyset.columns().get(i).quoted());
+            // As the chunks' INSERT assigns it: the receiving column's type may differ from the key's.
+            oldKey.add(conflict.get(i).quoted() + " = CAST(OLD." + keyset.columns().get(i).quoted() + " AS "
+                    + conflict.get(i).castType() + ")");
         }
         String matches = where == null ? null
                 : "(SELECT (" + where + "\n) FROM (SELECT NEW.*) AS " + alias + ") IS TRUE";
@@ -119,12 +121,12 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
                 .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append("\n ").append(upsert).append(";\n")
                 .append("  RETURN NULL;\nEND\n");
         List<String> install = new ArrayList<>();
-        install.add(function(names, body.toString(), true, searchPath));
+        install.add(function(names, body.toString(), false, searchPath));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
         install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
         return new SyncDefinition(job, Kind.MIRROR, names, false, table, into.qualifiedName(),
-                columns.keySet().stream().map(Column::name).toList(), watched, install, names(keyset.columns()));
+                columns.keySet().stream().map(Column::name).toList(), watched, install);
     }
 
     /**
@@ -134,7 +136,7 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
      * @param inSource whether the table (and so the log) is in the source database of a cross-database copy
      */
     public static SyncDefinition log(String job, SyncNames names, Keyset keyset, boolean inSource, String written,
-                                     List<String> targets, List<String> watched, String searchPath) {
+                                     List<String> targets, List<String> watched) {
         List<String> keys = keyset.columns().stream().map(Column::quoted).toList();
         String keyList = String.join(", ", keys);
         String body = "BEGIN\n"
@@ -151,12 +153,13 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add("CREATE TABLE IF NOT EXISTS " + names.log() + " (sluice_id bigint GENERATED ALWAYS AS IDENTITY"
                 + " PRIMARY KEY, " + keyset.columns().stream().map(c -> c.quoted() + " " + c.type() + " NOT NULL")
                 .collect(Collectors.joining(", ")) + ", sluice_claim text)");
-        install.add(function(names, body, true, searchPath));
+        // It evaluates nothing of the spec and names only Sluice's log, schema-qualified: it may run with Sluice's
+        // rights (the application's role needs none on the log), on a search_path nobody else can add to.
+        install.add(function(names, body, true, "pg_catalog, pg_temp"));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
         install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
-        return new SyncDefinition(job, Kind.LOG, names, inSource, table, written, targets, watched, install,
-                names(keyset.columns()));
+        return new SyncDefinition(job, Kind.LOG, names, inSource, table, written, targets, watched, install);
     }
 
     /** The statements that remove it all, each lock-safe on its own (see {@link SyncInstaller}). */
@@ -174,9 +177,10 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
 
     /**
      * The function body is dollar-quoted with a tag that does not occur in it, so that no text of an expression can
-     * end it. SECURITY DEFINER for the functions that write Sluice's or the copy's tables (the application's role
-     * needs no rights on them), with a fixed search_path that ends in pg_temp, so that the names the expressions
-     * were checked with are the names they resolve to in every session that fires the trigger.
+     * end it. A fixed search_path that ends in pg_temp: the names the expressions were checked with are the names
+     * they resolve to in every session that fires the trigger. Functions that evaluate the spec's expressions run
+     * with the rights of the writing session (never Sluice's: a function someone adds to a schema on the path could
+     * otherwise run with them).
      */
     private static String function(SyncNames names, String body, boolean definer, String searchPath) {
         String tag = "$sluice$";

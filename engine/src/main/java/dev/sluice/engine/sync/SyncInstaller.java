@@ -22,6 +22,13 @@ import dev.sluice.engine.keyset.Sql;
  */
 public final class SyncInstaller {
 
+    /** Keys were logged after the last drain: dropping the log now would lose them. Nothing was dropped. */
+    public static final class KeysWaiting extends IllegalStateException {
+        KeysWaiting(long keys) {
+            super(keys + " rows changed by the application are waiting in the key log");
+        }
+    }
+
     /** A job's sync trigger as recorded. */
     public record Installed(String job, SyncDefinition.Kind kind, boolean inSource, String table, String written,
                             List<String> targets, List<String> triggers, String logTable, List<String> dropSql,
@@ -63,6 +70,16 @@ public final class SyncInstaller {
                 }
             }
         }
+        if (recorded.isPresent() && (!recorded.get().table().equals(def.table()) || recorded.get().inSource() != def.inSource()
+                || recorded.get().kind() != def.kind())) {
+            // The job moved (a spec changed under --force or --again): its old triggers would call the new function.
+            Installed old = recorded.get();
+            if (old.inSource() && source == null) {
+                throw new IllegalStateException("job " + def.job() + " has a sync trigger in its former source database,"
+                        + " on " + old.table() + ": drop it there first");
+            }
+            lockSafe.run(old.inSource() ? source : target, old.table(), old.dropSql());
+        }
         if (def.inSource()) {
             try (Connection c = source.getConnection(); Statement st = c.createStatement()) {
                 st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
@@ -91,6 +108,7 @@ public final class SyncInstaller {
      * Drops a job's sync objects, lock-safe, and marks them dropped.
      *
      * @return what was dropped, or empty when the job never installed any
+     * @throws KeysWaiting when its key log is not empty once its triggers are gone; nothing was dropped
      */
     public Optional<Installed> drop(DataSource target, DataSource source, String job) throws SQLException, LockSafe.NotGranted {
         Optional<Installed> recorded;
@@ -107,6 +125,13 @@ public final class SyncInstaller {
         lockSafe.run(i.inSource() ? source : target, i.table(), c -> {
             try (Statement st = c.createStatement()) {
                 for (String sql : i.dropSql()) {
+                    if (i.logTable() != null && sql.startsWith("DROP TABLE")) {
+                        // The triggers are gone and their table locked: every write that logged a key has committed.
+                        long waiting = pending(c, i);
+                        if (waiting > 0) {
+                            throw new KeysWaiting(waiting);
+                        }
+                    }
                     st.execute(sql);
                 }
             }

@@ -28,12 +28,14 @@ public abstract class ContractMigration extends BaseJavaMigration {
     public void migrate(Context context) throws Exception {
         // Through Flyway's own DataSource (the same database and job repository), on connections of their own: the
         // triggers are dropped in short transactions, not in this migration's.
-        Backfill backfill = new Backfill(context.getConfiguration().getDataSource());
-        backfill.require(backfills().toArray(String[]::new));
-        for (String job : backfills()) {
-            Backfill.ControlResult finished = backfill.finish(job, "flyway " + getVersion());
-            if (!finished.ok()) {
-                throw new IllegalStateException(finished.message());
+        try (Backfill backfill = new Backfill(context.getConfiguration().getDataSource())) {
+            backfill.require(backfills().toArray(String[]::new));
+            // The point of no return: a finished job keeps no trigger, whatever the statements below come to.
+            for (String job : backfills()) {
+                Backfill.ControlResult finished = backfill.finish(job, "flyway " + getVersion());
+                if (!finished.ok()) {
+                    throw new IllegalStateException(finished.message());
+                }
             }
         }
         try (Statement st = context.getConnection().createStatement()) {

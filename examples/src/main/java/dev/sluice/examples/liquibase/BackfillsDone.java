@@ -45,8 +45,8 @@ public class BackfillsDone implements CustomPrecondition {
         Connection connection = ((JdbcConnection) database.getConnection()).getUnderlyingConnection();
         // Liquibase's own connection, lent for the check and not closed by it.
         SingleConnectionDataSource dataSource = new SingleConnectionDataSource(connection, true);
-        try {
-            new Backfill(dataSource).require(names);
+        try (Backfill backfill = new Backfill(dataSource)) {
+            backfill.require(names);
         } catch (JobNotDoneException e) {
             throw new CustomPreconditionFailedException(e.getMessage());
         } catch (Exception e) {
