@@ -11,6 +11,7 @@ import java.sql.Statement;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.chunk.Transaction;
 import dev.sluice.engine.keyset.Sql;
 
 /**
@@ -37,42 +38,41 @@ public final class BatchSchema {
             if (exists(c, schema) && exists(c, schema, NEWEST_TABLE)) {
                 return;
             }
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                st.execute("SELECT pg_advisory_xact_lock(" + CREATE_LOCK + ")");
-                if (!exists(c, schema)) {
-                    st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
-                    st.execute("SET LOCAL search_path = " + Sql.quote(schema));
-                    for (String ddl : script().split(";")) {
-                        if (!ddl.isBlank()) {
-                            st.execute(ddl);
-                        }
+            Transaction.run(c, tx -> {
+                create(tx, schema);
+                return null;
+            });
+        }
+    }
+
+    private static void create(Connection c, String schema) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SELECT pg_advisory_xact_lock(" + CREATE_LOCK + ")");
+            if (!exists(c, schema)) {
+                st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
+                st.execute("SET LOCAL search_path = " + Sql.quote(schema));
+                for (String ddl : script().split(";")) {
+                    if (!ddl.isBlank()) {
+                        st.execute(ddl);
                     }
                 }
-                // Operators' requests to running jobs (pause, cancel, tune), taken by the runner within a chunk.
-                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".job_control ("
-                        + "job text NOT NULL, command text NOT NULL CHECK (command IN ('pause', 'cancel', 'tune')),"
-                        + " rows_per_second bigint, chunk_target_ms bigint,"
-                        + " requested_at timestamptz NOT NULL DEFAULT now(), requested_by text,"
-                        + " PRIMARY KEY (job, command))");
-                // Sync triggers installed by jobs, so that status, finish and other jobs' preflight find them.
-                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".sync_triggers ("
-                        + "job text PRIMARY KEY, kind text NOT NULL, in_source boolean NOT NULL, table_name text NOT NULL,"
-                        + " written text NOT NULL, targets text[] NOT NULL, triggers text[] NOT NULL, log_table text,"
-                        + " drop_sql text[] NOT NULL, digest text NOT NULL,"
-                        + " installed_at timestamptz NOT NULL DEFAULT now(), dropped_at timestamptz)");
-                // The states a job reaches outside its runs: FINISHED (its sync trigger and journal dropped).
-                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
-                        + "job text PRIMARY KEY, state text NOT NULL CHECK (state IN ('FINISHED')),"
-                        + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
             }
+            // Operators' requests to running jobs (pause, cancel, tune), taken by the runner within a chunk.
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".job_control ("
+                    + "job text NOT NULL, command text NOT NULL CHECK (command IN ('pause', 'cancel', 'tune')),"
+                    + " rows_per_second bigint, chunk_target_ms bigint,"
+                    + " requested_at timestamptz NOT NULL DEFAULT now(), requested_by text,"
+                    + " PRIMARY KEY (job, command))");
+            // Sync triggers installed by jobs, so that status, finish and other jobs' preflight find them.
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".sync_triggers ("
+                    + "job text PRIMARY KEY, kind text NOT NULL, in_source boolean NOT NULL, table_name text NOT NULL,"
+                    + " written text NOT NULL, targets text[] NOT NULL, triggers text[] NOT NULL, log_table text,"
+                    + " drop_sql text[] NOT NULL, digest text NOT NULL,"
+                    + " installed_at timestamptz NOT NULL DEFAULT now(), dropped_at timestamptz)");
+            // The states a job reaches outside its runs: FINISHED (its sync trigger and journal dropped).
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+                    + "job text PRIMARY KEY, state text NOT NULL CHECK (state IN ('FINISHED')),"
+                    + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
         }
     }
 

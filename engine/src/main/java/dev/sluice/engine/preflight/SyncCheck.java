@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,26 +24,10 @@ import dev.sluice.engine.sync.SyncNames;
 
 /**
  * {@code sync: trigger}: refuses the specs a trigger cannot keep right, and builds the trigger for the others. What
- * an expression reads, and whether it is immutable, is decided by PostgreSQL, not by reading the text: in a
- * transaction that is always rolled back, each expression becomes a temporary view over the table (its dependencies
- * in pg_depend are the columns and tables it reads) and, where a trigger evaluates it, a generated column of a
- * temporary copy of the table (which PostgreSQL refuses unless the expression is immutable and reads only the row).
- * Neither evaluates the expression: the view is never queried, and the copy has no rows.
+ * an expression reads, and whether it is immutable, is decided by PostgreSQL ({@link SyncProbe}), not by reading the
+ * text.
  */
 final class SyncCheck {
-
-    /** One expression the job's trigger or runner evaluates: the spec field it came from and the type it yields. */
-    private record Expr(String field, String sql, String type) {
-    }
-
-    /**
-     * What an expression reads: columns of the table, and other tables. PostgreSQL records a dependency on the whole
-     * table ({@code wholeRowOrNothing}) both for a whole-row reference and for an expression that reads no column;
-     * where a trigger evaluates the expression, the generated-column probe refuses whole-row references, so there it
-     * means nothing read.
-     */
-    private record Reads(Set<String> columns, Set<String> otherTables, boolean wholeRowOrNothing) {
-    }
 
     private SyncCheck() {
     }
@@ -64,15 +47,15 @@ final class SyncCheck {
         SyncDefinition.Kind kind = plan instanceof WritePlan.InPlace ? SyncDefinition.Kind.COMPUTE
                 : plan instanceof WritePlan.Copy copy && copy.source() == null ? SyncDefinition.Kind.MIRROR
                 : SyncDefinition.Kind.LOG;
-        List<Expr> exprs = expressions(spec, plan);
-        Map<Expr, Reads> reads = probe(read, table, exprs, kind != SyncDefinition.Kind.LOG);
+        List<SyncProbe.Expr> exprs = expressions(spec, plan);
+        Map<SyncProbe.Expr, SyncProbe.Reads> reads = SyncProbe.probe(read, table, exprs, kind != SyncDefinition.Kind.LOG);
 
         Set<String> writes = new LinkedHashSet<>();
         plan.targets().forEach(c -> writes.add(c.name()));
         Set<String> watched = new LinkedHashSet<>();
-        for (Map.Entry<Expr, Reads> e : reads.entrySet()) {
-            Expr expr = e.getKey();
-            Reads r = e.getValue();
+        for (Map.Entry<SyncProbe.Expr, SyncProbe.Reads> e : reads.entrySet()) {
+            SyncProbe.Expr expr = e.getKey();
+            SyncProbe.Reads r = e.getValue();
             if (!r.otherTables().isEmpty()) {
                 throw new SpecException(expr.field(), "reads " + String.join(", ", r.otherTables()) + "; with sync:"
                         + " trigger it may read only the row, since a trigger on " + table.qualifiedName()
@@ -158,106 +141,17 @@ final class SyncCheck {
     }
 
     /** The expressions of the spec, with the type each yields where it is written. */
-    private static List<Expr> expressions(JobSpec spec, WritePlan plan) {
-        List<Expr> out = new ArrayList<>();
+    private static List<SyncProbe.Expr> expressions(JobSpec spec, WritePlan plan) {
+        List<SyncProbe.Expr> out = new ArrayList<>();
         if (plan instanceof WritePlan.InPlace p) {
-            spec.set().forEach((name, expr) -> out.add(new Expr("set." + name, expr, p.keyset().table().column(name).type())));
+            spec.set().forEach((name, expr) -> out.add(new SyncProbe.Expr("set." + name, expr, p.keyset().table().column(name).type())));
         } else if (plan instanceof WritePlan.Copy p) {
-            spec.columns().forEach((name, expr) -> out.add(new Expr("columns." + name, expr, p.target().column(name).type())));
+            spec.columns().forEach((name, expr) -> out.add(new SyncProbe.Expr("columns." + name, expr, p.target().column(name).type())));
         }
         if (spec.where() != null) {
-            out.add(new Expr("where", spec.where(), "boolean"));
+            out.add(new SyncProbe.Expr("where", spec.where(), "boolean"));
         }
         return out;
-    }
-
-    /**
-     * What each expression reads, and (when a trigger evaluates them) that each is immutable and reads only the row.
-     *
-     * @param evaluatedByTrigger whether the trigger itself evaluates the expressions (in place, mirror)
-     */
-    private static Map<Expr, Reads> probe(Connection c, Table table, List<Expr> exprs, boolean evaluatedByTrigger)
-            throws SQLException {
-        Map<Expr, Reads> out = new LinkedHashMap<>();
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            // A view takes the table's weakest lock; the probe never waits long for it, nor runs long.
-            st.execute("SET LOCAL lock_timeout = '2s'");
-            st.execute("SET LOCAL statement_timeout = '30s'");
-            int i = 0;
-            for (Expr e : exprs) {
-                String view = "sluice_probe_" + i++;
-                st.execute("CREATE TEMP VIEW " + view + " AS SELECT (" + e.sql() + "\n) AS v FROM " + table.qualifiedName());
-                out.put(e, reads(c, view, table));
-            }
-            if (evaluatedByTrigger) {
-                // The copy takes the table's name, so that expressions qualifying columns with it still resolve.
-                st.execute("CREATE TEMP TABLE " + Sql.quote(table.name()) + " (LIKE " + table.qualifiedName() + ")");
-                String copy = "pg_temp." + Sql.quote(table.name());
-                i = 0;
-                for (Expr e : exprs) {
-                    try {
-                        st.execute("ALTER TABLE " + copy + " ADD COLUMN sluice_probe_" + i++ + " " + e.type()
-                                + " GENERATED ALWAYS AS ((" + e.sql() + "\n)) STORED");
-                    } catch (SQLException failed) {
-                        throw new SpecException(e.field(), "with sync: trigger, " + why(failed));
-                    }
-                }
-            }
-        } finally {
-            try {
-                c.rollback();
-                c.setAutoCommit(autoCommit);
-            } catch (SQLException e) {
-                if (!c.isClosed()) {
-                    throw e;
-                } // a pool that closes connections on some server errors took it, and its transaction with it
-            }
-        }
-        return out;
-    }
-
-    private static String why(SQLException e) {
-        String message = e.getMessage() == null ? "" : e.getMessage().replaceFirst("^ERROR: ", "");
-        int nl = message.indexOf('\n');
-        message = nl < 0 ? message : message.substring(0, nl);
-        if ("42P17".equals(e.getSQLState()) && message.contains("immutable")) {
-            return "the expression must be IMMUTABLE (PostgreSQL: " + message + "): a trigger evaluates it at each"
-                    + " write, and now(), random() or a STABLE function would give another value than the backfill did";
-        }
-        if ("0A000".equals(e.getSQLState()) || "42P17".equals(e.getSQLState())) {
-            return "the expression may read only the row's own columns (PostgreSQL: " + message + ")";
-        }
-        return "a trigger cannot evaluate it: " + message;
-    }
-
-    private static Reads reads(Connection c, String view, Table table) throws SQLException {
-        Set<String> columns = new LinkedHashSet<>();
-        Set<String> others = new LinkedHashSet<>();
-        boolean whole = false;
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT DISTINCT d.refobjid = ? AS own, d.refobjsubid, a.attname, d.refobjid::regclass::text
-                FROM pg_depend d
-                JOIN pg_rewrite r ON r.oid = d.objid
-                LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-                WHERE d.classid = 'pg_rewrite'::regclass AND r.ev_class = to_regclass(?)
-                  AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class""")) {
-            ps.setLong(1, table.oid());
-            ps.setString(2, "pg_temp." + view);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (!rs.getBoolean(1)) {
-                        others.add(rs.getString(4));
-                    } else if (rs.getInt(2) == 0) {
-                        whole = true;
-                    } else {
-                        columns.add(rs.getString(3));
-                    }
-                }
-            }
-        }
-        return new Reads(columns, others, whole);
     }
 
     /** The schemas names resolve in now, explicitly, then pg_temp last: what the trigger function runs with. */
@@ -289,34 +183,30 @@ final class SyncCheck {
                 }
             }
         }
-        String others = "SELECT job, targets FROM " + Sql.quote(schema) + ".sync_triggers WHERE written = ? AND job <> ?"
-                + " AND dropped_at IS NULL AND targets && ?::text[] ORDER BY job LIMIT 1";
-        try (PreparedStatement ps = target.prepareStatement(others)) {
+        String[] fight = otherJob(target, schema, job, written, writes);
+        if (fight != null) {
+            throw new SpecException("sync", written + " already has the sync trigger of job " + fight[0] + " on "
+                    + fight[1] + ": two triggers would fight over the same columns; finish " + fight[0] + " first");
+        }
+        String[] feeds = table == null ? null : otherJob(target, schema, job, table, watched);
+        if (feeds != null) {
+            throw new SpecException("sync", "the trigger would read " + feeds[1] + ", which the sync trigger of job "
+                    + feeds[0] + " writes: a change one trigger makes does not fire another, so rows would go out of"
+                    + " step; finish " + feeds[0] + " first");
+        }
+    }
+
+    /** Another job's installed trigger writing any of {@code columns} of {@code written}: its name and those columns. */
+    private static String[] otherJob(Connection target, String schema, String job, String written,
+                                     java.util.Collection<String> columns) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT job, array_to_string(targets, ', ') FROM "
+                + Sql.quote(schema) + ".sync_triggers WHERE written = ? AND job <> ? AND dropped_at IS NULL"
+                + " AND targets && ?::text[] ORDER BY job LIMIT 1")) {
             ps.setString(1, written);
             ps.setString(2, job);
-            ps.setArray(3, target.createArrayOf("text", writes.toArray()));
+            ps.setArray(3, target.createArrayOf("text", columns.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    throw new SpecException("sync", written + " already has the sync trigger of job " + rs.getString(1)
-                            + " on " + String.join(", ", (String[]) rs.getArray(2).getArray()) + ": two triggers would"
-                            + " fight over the same columns; finish " + rs.getString(1) + " first");
-                }
-            }
-        }
-        if (table == null) {
-            return;
-        }
-        try (PreparedStatement ps = target.prepareStatement(others)) {
-            ps.setString(1, table);
-            ps.setString(2, job);
-            ps.setArray(3, target.createArrayOf("text", watched.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    throw new SpecException("sync", "the trigger would read " + String.join(", ", (String[]) rs.getArray(2)
-                            .getArray()) + ", which the sync trigger of job " + rs.getString(1) + " writes: a change one"
-                            + " trigger makes does not fire another, so rows would go out of step; finish "
-                            + rs.getString(1) + " first");
-                }
+                return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
             }
         }
     }

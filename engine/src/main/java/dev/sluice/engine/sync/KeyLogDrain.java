@@ -13,6 +13,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.TextArrays;
+import dev.sluice.engine.chunk.Transaction;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Key;
@@ -92,18 +93,10 @@ public final class KeyLogDrain implements ChunkLedger {
             long claimed;
             List<String> tokens = new ArrayList<>();
             try (Connection c = target.getConnection()) {
-                boolean autoCommit = c.getAutoCommit();
-                c.setAutoCommit(false);
-                try {
-                    timeouts.apply(c);
-                    claimed = step(c, null, tokens);
-                    c.commit();
-                } catch (SQLException | RuntimeException e) {
-                    c.rollback();
-                    throw e;
-                } finally {
-                    c.setAutoCommit(autoCommit);
-                }
+                claimed = Transaction.run(c, tx -> {
+                    timeouts.apply(tx);
+                    return step(tx, null, tokens);
+                });
             }
             deleteApplied(String.join(",", tokens)); // committed just now
             total += claimed;

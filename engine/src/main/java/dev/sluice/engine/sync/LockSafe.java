@@ -11,6 +11,8 @@ import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.chunk.Transaction;
+
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
@@ -125,20 +127,15 @@ public final class LockSafe {
 
     private static void once(DataSource dataSource, Work work, Duration lockTimeout) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL lock_timeout = '" + lockTimeout.toMillis() + "ms'");
-                // The DDL itself is quick once the lock is granted; this bounds anything unforeseen.
-                st.execute("SET LOCAL statement_timeout = '" + (lockTimeout.toMillis() + 30_000) + "ms'");
-                work.run(c);
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
-            }
+            Transaction.run(c, tx -> {
+                try (Statement st = tx.createStatement()) {
+                    st.execute("SET LOCAL lock_timeout = '" + lockTimeout.toMillis() + "ms'");
+                    // The DDL itself is quick once the lock is granted; this bounds anything unforeseen.
+                    st.execute("SET LOCAL statement_timeout = '" + (lockTimeout.toMillis() + 30_000) + "ms'");
+                }
+                work.run(tx);
+                return null;
+            });
         }
     }
 

@@ -96,12 +96,12 @@ class SyncRacesTest {
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0);
     }
 
-    @Test
-    @Timeout(120)
-    void aCopyChunkWaitsForAnOpenApplicationWriteSoTheNewerRowWins() throws Exception {
-        // Without the chunk's FOR SHARE, the chunk would read row 4000 as it was, wait for the application's mirror
-        // upsert of it in the target, then overwrite it with the old value.
-        CompletableFuture<RunResult> run = start(slow(COPY));
+    /**
+     * Runs the job (slowly) while the application holds an uncommitted update of row 4000 until a chunk waits for
+     * its lock, then commits it.
+     */
+    private RunResult.Outcome runWithAnOpenWriteTheChunkWaitsFor(String spec) throws Exception {
+        CompletableFuture<RunResult> run = start(slow(spec));
         triggerInstalled();
         try (Connection app = ds.getConnection()) {
             app.setAutoCommit(false);
@@ -111,7 +111,15 @@ class SyncRacesTest {
             aChunkWaitsForALock();
             app.commit();
         }
-        assertThat(run.get(90, TimeUnit.SECONDS).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        return run.get(90, TimeUnit.SECONDS).outcome();
+    }
+
+    @Test
+    @Timeout(120)
+    void aCopyChunkWaitsForAnOpenApplicationWriteSoTheNewerRowWins() throws Exception {
+        // Without the chunk's FOR SHARE, the chunk would read row 4000 as it was, wait for the application's mirror
+        // upsert of it in the target, then overwrite it with the old value.
+        assertThat(runWithAnOpenWriteTheChunkWaitsFor(COPY)).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.one("SELECT email FROM users_v2 WHERE id = 4000")).isEqualTo("changed@new.org");
         assertThat(db.count("SELECT count(*) FROM users u JOIN users_v2 v USING (id) WHERE v.email = lower(u.email)"))
                 .isEqualTo(3000);
@@ -120,17 +128,7 @@ class SyncRacesTest {
     @Test
     @Timeout(120)
     void anInPlaceChunkWaitsForAnOpenApplicationWriteAndComputesFromIt() throws Exception {
-        CompletableFuture<RunResult> run = start(slow(IN_PLACE));
-        triggerInstalled();
-        try (Connection app = ds.getConnection()) {
-            app.setAutoCommit(false);
-            try (Statement st = app.createStatement()) {
-                st.execute("UPDATE users SET email = 'CHANGED@NEW.ORG' WHERE id = 4000");
-            }
-            aChunkWaitsForALock();
-            app.commit();
-        }
-        assertThat(run.get(90, TimeUnit.SECONDS).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(runWithAnOpenWriteTheChunkWaitsFor(IN_PLACE)).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.one("SELECT email_lower FROM users WHERE id = 4000")).isEqualTo("changed@new.org");
     }
 
