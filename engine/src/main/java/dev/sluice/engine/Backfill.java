@@ -3,7 +3,6 @@ package dev.sluice.engine;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,17 +17,11 @@ import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
-import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.validate.RangeCheck;
-import dev.sluice.engine.validate.Rule;
-import dev.sluice.engine.validate.RuleResult;
-import dev.sluice.engine.validate.ValidationLedger;
-import dev.sluice.engine.validate.Validator;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}, and the other verbs of the command line as
@@ -105,7 +98,7 @@ public final class Backfill implements AutoCloseable {
             result = runBackfill(spec, options, hold);
             boolean validates = spec.validateAfterRun() && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
             if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
-                result = result.validated(validate(spec, options, hold));
+                result = result.validated(validations().validate(spec, options, hold));
             } else if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
                 result = afterCompletion(spec, options, hold, result);
             }
@@ -129,7 +122,7 @@ public final class Backfill implements AutoCloseable {
         JobStatus.Validation last = status.validation();
         boolean verdictIn = status.state() == JobStatus.State.COMPLETED || last != null && last.complete();
         if (!verdictIn) {
-            return result.validated(validate(spec, options, hold));
+            return result.validated(validations().validate(spec, options, hold));
         }
         if (last != null && last.complete() && last.mismatches() > 0) {
             return new RunResult(RunResult.Outcome.MISMATCHES, "job " + spec.name() + " is complete, but its last"
@@ -141,9 +134,9 @@ public final class Backfill implements AutoCloseable {
 
     private RunResult runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
-        if (options.again() && status(spec.name()).get(0).state() == JobStatus.State.FINISHED) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is finished (its sync trigger"
-                    + " dropped): run the work again as a job of another name");
+        String refused = rollbacks().beforeRun(spec.name(), status(spec.name()).get(0).state(), options.again());
+        if (refused != null) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused);
         }
         Prepared prepared = plan(spec);
         Launcher.Launched launched = launcher.launch(hold, Work.backfill(prepared), options, (last, attempt) -> {
@@ -186,39 +179,8 @@ public final class Backfill implements AutoCloseable {
      */
     public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
-            return validate(spec, options, hold);
+            return validations().validate(spec, options, hold);
         }
-    }
-
-    private ValidationResult validate(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
-        long started = System.nanoTime();
-        Prepared prepared = plan(spec);
-        if (hold.lock() != null) {
-            launcher.sync().drain(prepared); // judge the rows, not the trigger's lag
-        }
-        RangeCheck check = prepared.copyComparison() != null ? prepared.copyComparison() : validator(prepared);
-        long rate = options.validateRowsPerSecond() != null ? options.validateRowsPerSecond() : spec.throttle().validationRate();
-        if (options.metrics() != null) {
-            launcher.states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
-        }
-        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate), options, Launcher.Decider.AUXILIARY,
-                null);
-        if (launched.result() != null) {
-            RunResult r = launched.result();
-            return ValidationResult.unfinished(r.outcome(), r.outcome() == RunResult.Outcome.NOT_RUNNABLE
-                    ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) + "; validate it when it is done"
-                    : r.message());
-        }
-        Run run = launched.run();
-        List<RuleResult> rules = ValidationLedger.results(run.ledgerNotes());
-        if (options.metrics() != null) {
-            launcher.states(options.metrics()).validation(spec.name(), rules);
-        }
-        RunResult outcome = Results.of(run, started);
-        String message = run.state() == RunState.COMPLETED ? "validated " + run.checkpoint().rows() + " rows"
-                : outcome.message().replace("job " + run.job(), "validation of " + spec.name());
-        return new ValidationResult(outcome.outcome(), message, rules, run.checkpoint().rows(), run.checkpoint().chunks(),
-                Results.seconds(started));
     }
 
     /**
@@ -226,37 +188,11 @@ public final class Backfill implements AutoCloseable {
      * comparison rules on {@code set} columns), in chunks, then validates again.
      */
     public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
-        List<String> differs = new ArrayList<>();
-        for (JobSpec.ValidationRule r : spec.validate()) {
-            if (r.check() == null && spec.set().containsKey(r.target())) {
-                differs.add(Sql.quote(r.target()) + " IS DISTINCT FROM (" + r.source() + ")");
-            }
-        }
-        if (differs.isEmpty()) {
-            throw new SpecException("validate", "no {target, source} rule covers a column of set: nothing tells which"
-                    + " rows to repair");
-        }
-        Prepared prepared = plan(spec.forRepair(String.join(" OR ", differs)));
-        try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
-            Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY,
-                    null);
-            if (launched.result() != null || launched.run().state() != RunState.COMPLETED) {
-                RunResult r = launched.result() != null ? launched.result() : Results.of(launched.run(), System.nanoTime());
-                String why = r.outcome() == RunResult.Outcome.NOT_RUNNABLE
-                        ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) : r.message();
-                return ValidationResult.unfinished(r.outcome(), "repair of " + spec.name() + " did not finish: " + why);
-            }
-            return validate(spec, options, hold);
-        }
+        return validations().repair(spec, options);
     }
 
-    private Validator validator(Prepared prepared) throws SQLException {
-        if (prepared.spec().validate().isEmpty()) {
-            throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
-        }
-        List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
-        String pending = launcher.sync().pending(prepared);
-        return new Validator(prepared.keyset(), pending == null ? rules : rules.stream().map(r -> r.unless(pending)).toList());
+    private Validations validations() {
+        return new Validations(launcher, this::plan);
     }
 
     /**
@@ -289,9 +225,28 @@ public final class Backfill implements AutoCloseable {
         return contract().finish(name, by);
     }
 
+    /**
+     * Restores what job {@code name} overwrote, from its undo journal (see {@link Rollback}); the job must not be
+     * running (pause or stop it first).
+     *
+     * @param force restore rows changed by others since Sluice wrote them too (else they are left and reported)
+     */
+    public RunResult rollback(String name, RunOptions options, boolean force) throws SQLException {
+        JobSpec spec = recordedSpec(name).orElseThrow(() -> new SpecException("JOB", "job " + name + " has never run"));
+        return rollbacks().run(spec, options, force);
+    }
+
+    private Rollback rollbacks() {
+        return new Rollback(dataSource, schema, launcher, this::status, this::plan, this::sourceOf);
+    }
+
     private Contract contract() {
-        return new Contract(dataSource, schema, launcher, this::status,
-                name -> recordedSpec(name).filter(spec -> spec.source() != null).map(sources::of).orElse(null));
+        return new Contract(dataSource, schema, launcher, this::status, this::sourceOf);
+    }
+
+    /** The source database of job {@code name}'s cross-database copy, or null. */
+    private DataSource sourceOf(String name) throws SQLException {
+        return recordedSpec(name).filter(spec -> spec.source() != null).map(sources::of).orElse(null);
     }
 
     /** What a control request (or finish) came to, in one line. */

@@ -89,9 +89,12 @@ final class Contract {
                 return new Backfill.ControlResult(false, "job " + name + " is not finished: " + e.getMessage()
                         + " (written while finish waited for the table): run " + name + " again, then finish");
             }
+            long entries = s.undo() == null ? 0 : Journals.purge(dataSource, schema, name);
             new JobRuns(dataSource, schema).markFinished(name, by);
             return new Backfill.ControlResult(true, "job " + name + " is FINISHED" + trigger.filter(t -> !t.dropped())
-                    .map(t -> ": its sync trigger is dropped from " + t.table()).orElse(" (it had no sync trigger)"));
+                    .map(t -> ": its sync trigger is dropped from " + t.table()).orElse(" (it had no sync trigger)")
+                    + (s.undo() == null ? "" : String.format(Locale.ROOT, "; its undo journal (%,d rows in %,d chunks)"
+                    + " is purged: it can no longer be rolled back", s.undo().rows(), entries)));
         }
     }
 

@@ -4,7 +4,6 @@ import dev.sluice.engine.chunk.Failures;
 
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.KeysetSource;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.ControlPoller;
@@ -54,7 +53,7 @@ public final class BackfillJob {
         Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(),
                 wiring.stop());
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
-        ChunkLoop loop = new ChunkLoop(new KeysetSource(prepared.chunker(), prepared.source()), work.writer(), work.ledger(),
+        ChunkLoop loop = new ChunkLoop(work.source(), work.writer(), work.ledger(),
                 work.checks(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer,
                 wiring.lock()::verify, wiring.observer());
         ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, wiring.stop());
@@ -85,8 +84,11 @@ public final class BackfillJob {
                                 sizer.target(request.chunkTarget());
                             }
                         });
-                        wiring.observer().started(work.checks() ? ChunkObserver.Phase.VALIDATION : ChunkObserver.Phase.BACKFILL,
-                                prepared.estimatedRows(), start.rows());
+                        wiring.observer().started(switch (work.kind()) {
+                            case VALIDATION -> ChunkObserver.Phase.VALIDATION;
+                            case ROLLBACK -> ChunkObserver.Phase.ROLLBACK;
+                            default -> ChunkObserver.Phase.BACKFILL;
+                        }, prepared.estimatedRows(), start.rows());
                     }
 
                     @Override

@@ -27,7 +27,7 @@ public final class BatchSchema {
     private static final long CREATE_LOCK = 0x51_1ce_0001L;
 
     // The table added last: a repository created by an older version gets the newer tables on first use.
-    private static final String NEWEST_TABLE = "job_lifecycle";
+    private static final String NEWEST_TABLE = "undo_journal";
 
     private BatchSchema() {
     }
@@ -70,9 +70,16 @@ public final class BatchSchema {
                     + " drop_sql text[] NOT NULL, digest text NOT NULL,"
                     + " installed_at timestamptz NOT NULL DEFAULT now(), dropped_at timestamptz)");
             // The states a job reaches outside its runs: FINISHED (its sync trigger and journal dropped).
-            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".job_lifecycle ("
                     + "job text PRIMARY KEY, state text NOT NULL CHECK (state IN ('FINISHED')),"
                     + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
+            // The undo journal: one row per chunk, written with it (chunk.Journal), read back newest first by
+            // rollback (undo.Restorer). keys and before are two-dimensional: [row][column].
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+                    + "job text NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY, keys text[] NOT NULL,"
+                    + " before text[] NOT NULL, existed boolean[] NOT NULL, after_hash bigint[] NOT NULL,"
+                    + " time_zone text NOT NULL, interval_style text NOT NULL, written_at timestamptz NOT NULL DEFAULT now(),"
+                    + " PRIMARY KEY (job, seq))");
         }
     }
 

@@ -17,6 +17,7 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.SyncInstaller;
+import dev.sluice.engine.undo.Restorer;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 
@@ -142,7 +143,16 @@ public final class StatusReader {
             lastError = state == JobStatus.State.FAILED ? run.failure() : null;
         }
         Validation v = validation == null ? null : Validation.of(validation.run());
-        if (state == JobStatus.State.COMPLETED) {
+        Seen rollback = seen(repository, Work.Kind.ROLLBACK.jobOf(job)).orElse(null);
+        boolean rolledBackSince = rollback != null && rollback.run().startedAt() != null && run.startedAt() != null
+                && !rollback.run().startedAt().isBefore(run.startedAt());
+        if (rolledBackSince) {
+            Verdict rb = rollbackState(job, rollback, runner != null);
+            state = rb.state();
+            lastError = rb.error();
+            stopReason = rb.stopReason();
+            throttleReason = state == JobStatus.State.ROLLING_BACK ? rollback.throttleReason() : null;
+        } else if (state == JobStatus.State.COMPLETED) {
             Verdict verdict = verdict(job, run, v, runner != null);
             if (verdict != null) {
                 state = verdict.state();
@@ -170,7 +180,49 @@ public final class StatusReader {
                 run.estimatedRows(), cp.chunks(), cp.lastKey() == null ? List.of() : cp.lastKey().values(),
                 Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
                 state == JobStatus.State.VALIDATING && validation != null ? validation.run().rateLimit() : run.rateLimit(),
-                v == null ? null : v.summary(), sync(c, schema, job, run.spec()));
+                v == null ? null : v.summary(), sync(c, schema, job, run.spec()),
+                run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job));
+    }
+
+    /** What a rollback run that came after the backfill makes of the job. */
+    private static Verdict rollbackState(String job, Seen rollback, boolean runner) {
+        Run rb = rollback.run();
+        String onward = "; 'rollback " + job + "' continues it";
+        return switch (rb.state()) {
+            case RUNNING -> runner ? new Verdict(JobStatus.State.ROLLING_BACK, null, null)
+                    : new Verdict(JobStatus.State.FAILED, "the rollback's runner ended without recording it (killed?)"
+                    + onward, null);
+            case COMPLETED -> {
+                long changed = Restorer.conflicts(rb.notes()::get);
+                yield changed == 0 ? new Verdict(JobStatus.State.ROLLED_BACK, null, null)
+                        : new Verdict(JobStatus.State.FAILED, "the rollback left " + changed + " rows changed by others"
+                        + " since Sluice wrote them; 'rollback " + job + " --force' restores them too", null);
+            }
+            case STOPPED -> new Verdict(state(rb), "the rollback stopped before it restored every row" + onward,
+                    rb.stopReason());
+            case CANCELLED -> new Verdict(JobStatus.State.CANCELLED, "the rollback was cancelled" + onward, null);
+            case FAILED -> new Verdict(JobStatus.State.FAILED, "the rollback failed: " + rb.failure() + onward, null);
+        };
+    }
+
+    /** The job's undo journal now: rows it can restore and its size as stored. */
+    private static JobStatus.Undo undo(Connection c, String schema, String job) throws SQLException {
+        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            exists.setString(1, Sql.quote(schema) + ".undo_journal");
+            try (ResultSet rs = exists.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return new JobStatus.Undo(0, 0);
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(cardinality(after_hash)), 0),"
+                + " coalesce(sum(pg_column_size(j.*)), 0) FROM " + Sql.quote(schema) + ".undo_journal j WHERE job = ?")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new JobStatus.Undo(rs.getLong(1), rs.getLong(2));
+            }
+        }
     }
 
     /** Whether {@code finish} has made the job FINISHED. */

@@ -1,10 +1,13 @@
 package dev.sluice.engine.checkpoint;
 
 import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.chunk.ChunkLoop;
+import dev.sluice.engine.chunk.KeysetSource;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.sync.KeyLogDrain;
 import dev.sluice.engine.sync.SyncDefinition;
+import dev.sluice.engine.undo.Restorer;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.ValidationLedger;
 
@@ -15,11 +18,13 @@ import dev.sluice.engine.validate.ValidationLedger;
  * @param jobName       the spec's name for the backfill, with {@code .validate} or {@code .repair} for the others
  * @param rowsPerSecond the rate limit, in rows written (a validation: rows checked) per second, 0 for none
  */
-public record Work(Prepared prepared, Kind kind, String jobName, ChunkWriter writer, ChunkLedger ledger, long rowsPerSecond) {
+public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Source source, ChunkWriter writer,
+                   ChunkLedger ledger, long rowsPerSecond) {
 
-    /** The three kinds of work on a spec. */
+    /** The kinds of work on a spec. */
     public enum Kind {
-        BACKFILL("backfill", ""), VALIDATION("validate", ".validate"), REPAIR("backfill", ".repair");
+        BACKFILL("backfill", ""), VALIDATION("validate", ".validate"), REPAIR("backfill", ".repair"),
+        ROLLBACK("rollback", ".rollback");
 
         final String step;
         private final String suffix;
@@ -36,14 +41,15 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkWriter wri
 
         /** Whether a Spring Batch job of that name is a backfill (a spec's own name never holds a dot). */
         public static boolean isBackfill(String jobName) {
-            return !jobName.endsWith(VALIDATION.suffix) && !jobName.endsWith(REPAIR.suffix);
+            return !jobName.endsWith(VALIDATION.suffix) && !jobName.endsWith(REPAIR.suffix)
+                    && !jobName.endsWith(ROLLBACK.suffix);
         }
     }
 
     /** The backfill of a prepared spec. */
     public static Work backfill(Prepared prepared) {
-        return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), prepared.writer(), keyLog(prepared),
-                prepared.spec().throttle().rowsPerSecond());
+        return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), keyset(prepared), prepared.writer(),
+                keyLog(prepared), prepared.spec().throttle().rowsPerSecond());
     }
 
     /** With a sync trigger that logs keys, every chunk re-applies the logged keys behind it (see KeyLogDrain). */
@@ -55,14 +61,31 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkWriter wri
 
     /** The validation of a prepared spec by {@code check}, at {@code rowsPerSecond} rows checked. */
     public static Work validation(Prepared prepared, RangeCheck check, long rowsPerSecond) {
-        return new Work(prepared, Kind.VALIDATION, Kind.VALIDATION.jobOf(prepared.spec().name()), ChunkWriter.READ_ONLY,
-                new ValidationLedger(check), rowsPerSecond);
+        return new Work(prepared, Kind.VALIDATION, Kind.VALIDATION.jobOf(prepared.spec().name()), keyset(prepared),
+                ChunkWriter.READ_ONLY, new ValidationLedger(check), rowsPerSecond);
     }
 
     /** The repair of job {@code name}: a spec prepared to write only the mismatching rows. */
     public static Work repair(String name, Prepared repairing) {
-        return new Work(repairing, Kind.REPAIR, Kind.REPAIR.jobOf(name), repairing.writer(), ChunkLedger.NONE,
-                repairing.spec().throttle().rowsPerSecond());
+        return new Work(repairing, Kind.REPAIR, Kind.REPAIR.jobOf(name), keyset(repairing), repairing.writer(),
+                ChunkLedger.NONE, repairing.spec().throttle().rowsPerSecond());
+    }
+
+    /**
+     * The rollback of a prepared spec: its journal's entries restored newest first, at the spec's rate in rows
+     * restored.
+     *
+     * @param force whether rows changed since the backfill wrote them are restored too
+     */
+    public static Work rollback(Prepared prepared, boolean force) {
+        Restorer restorer = new Restorer(prepared.plan(), force);
+        return new Work(prepared, Kind.ROLLBACK, Kind.ROLLBACK.jobOf(prepared.spec().name()), restorer, restorer,
+                restorer, prepared.spec().throttle().rowsPerSecond());
+    }
+
+    /** Which keys: the key's ranges, in the table (or the source database of a copy). */
+    private static ChunkLoop.Source keyset(Prepared prepared) {
+        return new KeysetSource(prepared.chunker(), prepared.source());
     }
 
     /** Whether this work reads only, so that its rate counts rows checked. */

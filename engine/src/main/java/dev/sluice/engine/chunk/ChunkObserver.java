@@ -39,7 +39,7 @@ public interface ChunkObserver {
     void chunkCommitted(ChunkReport report);
 
     /** What the chunks of a run do. */
-    enum Phase { BACKFILL, VALIDATION }
+    enum Phase { BACKFILL, VALIDATION, ROLLBACK }
 
     /**
      * Told once before the first chunk of a run (the backfill, then its validation).

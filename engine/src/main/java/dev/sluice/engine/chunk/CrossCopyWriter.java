@@ -29,10 +29,12 @@ public final class CrossCopyWriter implements ChunkWriter {
     private final String read;
     private final String readFromStart;
     private final String insert;
+    private final boolean journaled;
     private final int width;
 
+    /** @param journal where the replaced rows and inserted keys go, in the same statement; null without undo */
     public CrossCopyWriter(Keyset keyset, DataSource source, Table target, Map<Column, String> columns,
-                           List<Column> conflictKeys, String where) {
+                           List<Column> conflictKeys, String where, Journal journal) {
         this.keyset = keyset;
         this.source = source;
         this.width = columns.size();
@@ -57,9 +59,25 @@ public final class CrossCopyWriter implements ChunkWriter {
         String tail = (where == null ? "" : " AND (" + where + ")") + " ORDER BY " + keyset.orderBy(false);
         this.read = select + keyset.rangePredicate(false) + tail;
         this.readFromStart = select + keyset.rangePredicate(true) + tail;
-        this.insert = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
-                + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS v("
-                + String.join(", ", aliases) + ")" + Upsert.clause(columns.keySet(), conflictKeys);
+        String upsert = Upsert.clause(columns.keySet(), conflictKeys);
+        this.journaled = journal != null;
+        if (journal == null) {
+            this.insert = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
+                    + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS v("
+                    + String.join(", ", aliases) + ")" + upsert;
+        } else {
+            List<String> values = new ArrayList<>();
+            List<String> sAliases = new ArrayList<>();
+            int j = 0;
+            for (Column col : columns.keySet()) {
+                values.add("CAST(s.sluice_c" + j + " AS " + col.type() + ")");
+                sAliases.add("sluice_c" + j);
+                j++;
+            }
+            this.insert = CopyJournal.statement(journal, target, List.copyOf(columns.keySet()), values, conflictKeys,
+                    "s AS (SELECT * FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", sAliases)
+                            + "))", upsert);
+        }
     }
 
     @Override
@@ -83,7 +101,12 @@ public final class CrossCopyWriter implements ChunkWriter {
         }
         try (PreparedStatement ps = target.prepareStatement(insert)) {
             TextArrays.bind(target, ps, 1, rows, width);
-            return ps.executeLargeUpdate();
+            if (!journaled) {
+                return ps.executeLargeUpdate();
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
         }
     }
 

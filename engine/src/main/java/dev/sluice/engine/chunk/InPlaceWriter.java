@@ -17,22 +17,56 @@ import dev.sluice.engine.keyset.Keyset;
 public final class InPlaceWriter implements ChunkWriter {
 
     private final RangeStatement update;
+    private final boolean journaled;
 
     /**
-     * @param set   target column to SQL expression, columns already resolved against the catalog
-     * @param where an optional filter, or null
+     * @param set     target column to SQL expression, columns already resolved against the catalog
+     * @param where   an optional filter, or null
+     * @param journal where the pre-images go, written by the same statement; null without {@code undo}
      */
-    public InPlaceWriter(Keyset keyset, Map<Column, String> set, String where) {
+    public InPlaceWriter(Keyset keyset, Map<Column, String> set, String where, Journal journal) {
         List<String> parts = new ArrayList<>();
         set.forEach((col, expr) -> parts.add(col.quoted() + " = (" + expr + ")"));
-        String head = "UPDATE " + keyset.table().qualifiedName() + " SET " + String.join(", ", parts) + " WHERE ";
+        String table = keyset.table().qualifiedName();
         String filter = where == null ? "" : " AND (" + where + ")";
-        this.update = new RangeStatement(keyset, range -> head + range + filter);
+        List<Column> targets = List.copyOf(set.keySet());
+        this.journaled = journal != null;
+        if (journal == null) {
+            String head = "UPDATE " + table + " SET " + String.join(", ", parts) + " WHERE ";
+            this.update = new RangeStatement(keyset, range -> head + range + filter);
+        } else if (journal.returningOld()) {
+            String head = "WITH w AS (UPDATE " + table + " SET " + String.join(", ", parts) + " WHERE ";
+            String tail = filter + " RETURNING " + Journal.texts("NEW.", keyset.columns()) + " AS k, "
+                    + Journal.texts("OLD.", targets) + " AS b, true AS e, " + Journal.hash("NEW.", targets) + " AS h) "
+                    + journal.insertFrom("w");
+            this.update = new RangeStatement(keyset, range -> head + range + tail);
+        } else {
+            // Before PostgreSQL 18: the pre-images read and locked first, in the same statement, under aliases
+            // that no expression can mean.
+            List<String> old = new ArrayList<>();
+            List<String> match = new ArrayList<>();
+            for (int i = 0; i < keyset.width(); i++) {
+                Column k = keyset.columns().get(i);
+                old.add(k.quoted() + " AS sluice_k" + i);
+                match.add(table + "." + k.quoted() + " = o.sluice_k" + i);
+            }
+            List<String> before = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                old.add(targets.get(i).quoted() + "::text AS sluice_b" + i);
+                before.add("o.sluice_b" + i);
+            }
+            String head = "WITH o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE ";
+            String tail = filter + " FOR UPDATE), w AS (UPDATE " + table + " SET " + String.join(", ", parts)
+                    + " FROM o WHERE " + String.join(" AND ", match) + " RETURNING " + Journal.texts(table + ".",
+                    keyset.columns()) + " AS k, ARRAY[" + String.join(", ", before) + "]::text[] AS b, true AS e, "
+                    + Journal.hash(table + ".", targets) + " AS h) " + journal.insertFrom("w");
+            this.update = new RangeStatement(keyset, range -> head + range + tail);
+        }
     }
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
-        return update.execute(c, range);
+        return journaled ? update.count(c, range) : update.execute(c, range);
     }
 
     @Override

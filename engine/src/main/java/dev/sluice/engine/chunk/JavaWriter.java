@@ -36,14 +36,20 @@ public final class JavaWriter implements ChunkWriter {
     private final String select;
     private final String update;
     private final String updateFromStart;
+    private final Journal journal;
 
-    /** @param where the spec's filter (safe for JDBC), or null: rows it does not match are neither read nor written */
-    public JavaWriter(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes, String where) {
+    /**
+     * @param where   the spec's filter (safe for JDBC), or null: rows it does not match are neither read nor written
+     * @param journal where the pre-images go (read with the rows, written with the update); null without undo
+     */
+    public JavaWriter(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes, String where,
+                      Journal journal) {
         this.keyset = keyset;
         this.where = where;
         this.transformer = transformer;
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
+        this.journal = journal;
         this.select = select(false);
         this.update = update(false);
         this.updateFromStart = update(true);
@@ -53,6 +59,11 @@ public final class JavaWriter implements ChunkWriter {
         StringBuilder sb = new StringBuilder("SELECT ").append(keyset.textList());
         for (Column c : reads) {
             sb.append(", ").append(c.quoted());
+        }
+        if (journal != null) {
+            for (Column c : writes) {
+                sb.append(", ").append(c.quoted()).append("::text");
+            }
         }
         return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
                 .append(keyset.rangePredicate(fromTheStart)).append(where == null ? "" : " AND (" + where + ")")
@@ -83,6 +94,19 @@ public final class JavaWriter implements ChunkWriter {
             Column k = keyset.columns().get(i);
             keyEq.add("t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")");
         }
+        if (journal != null) {
+            List<String> before = new ArrayList<>();
+            for (int i = 0; i < writes.size(); i++) {
+                names.add("b" + i);
+                arrays.add("?::text[]");
+                before.add("v.b" + i);
+            }
+            return "WITH w AS (UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
+                    + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
+                    + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(fromTheStart, "t")
+                    + " RETURNING " + Journal.texts("t.", keyset.columns()) + " AS k, ARRAY[" + String.join(", ", before)
+                    + "]::text[] AS b, true AS e, " + Journal.hash("t.", writes) + " AS h) " + journal.insertFrom("w");
+        }
         return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                 + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
                 + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(fromTheStart, "t");
@@ -92,6 +116,7 @@ public final class JavaWriter implements ChunkWriter {
     public long write(Connection c, KeyRange range) throws SQLException {
         List<String[]> keys = new ArrayList<>();
         List<Map<String, Object>> results = new ArrayList<>();
+        List<String[]> before = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? select(true) : select)) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
@@ -100,6 +125,13 @@ public final class JavaWriter implements ChunkWriter {
                     if (out != null) {
                         keys.add(keyset.read(rs, 1).values().toArray(String[]::new));
                         results.add(out);
+                        if (journal != null) {
+                            String[] pre = new String[writes.size()];
+                            for (int i = 0; i < pre.length; i++) {
+                                pre[i] = rs.getString(keyset.width() + reads.size() + 1 + i);
+                            }
+                            before.add(pre);
+                        }
                     }
                 }
             }
@@ -122,8 +154,15 @@ public final class JavaWriter implements ChunkWriter {
                 Array flags = c.createArrayOf("bool", set);
                 ps.setArray(p++, flags);
             }
+            if (journal == null) {
+                keyset.bind(ps, p, range);
+                return ps.executeLargeUpdate();
+            }
+            p = TextArrays.bind(c, ps, p, before, writes.size());
             keyset.bind(ps, p, range);
-            return ps.executeLargeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
         }
     }
 

@@ -32,6 +32,16 @@ final class RangeStatement {
         }
     }
 
+    /** Runs a statement that returns one row with a count (a journaled write), or none when it wrote nothing. */
+    long count(Connection c, KeyRange range) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql(range.lo() == null))) {
+            keyset.bind(ps, 1, range);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
     String sql(boolean fromTheStart) {
         return fromTheStart ? fromStart : after;
     }

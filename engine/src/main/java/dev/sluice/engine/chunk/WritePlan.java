@@ -25,6 +25,12 @@ public sealed interface WritePlan {
     /** The key the chunks walk, over the table the rows come from. */
     Keyset keyset();
 
+    /** Where the chunks journal what they overwrite, or null ({@code undo: false}). */
+    Journal journal();
+
+    /** The same plan without its journal: for planning and the dry run, which must not need the journal's table. */
+    WritePlan unjournaled();
+
     /**
      * The same plan, writing only the rows {@code filter} (SQL over the table, safe for JDBC) also selects: the sync
      * key log's drain re-applies the job to the logged keys alone.
@@ -36,15 +42,20 @@ public sealed interface WritePlan {
     }
 
     /** {@code UPDATE table SET col = expr ...} over the chunk's rows. */
-    record InPlace(Keyset keyset, Map<Column, String> set, String where) implements WritePlan {
+    record InPlace(Keyset keyset, Map<Column, String> set, String where, Journal journal) implements WritePlan {
         @Override
         public ChunkWriter writer() {
-            return new InPlaceWriter(keyset, set, where);
+            return new InPlaceWriter(keyset, set, where, journal);
         }
 
         @Override
         public WritePlan filtered(String filter) {
-            return new InPlace(keyset, set, and(where, filter));
+            return new InPlace(keyset, set, and(where, filter), journal);
+        }
+
+        @Override
+        public WritePlan unjournaled() {
+            return new InPlace(keyset, set, where, null);
         }
 
         @Override
@@ -61,17 +72,22 @@ public sealed interface WritePlan {
      *                   application to them waits for the chunk and its mirror trigger runs after it
      */
     record Copy(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflict, String where,
-                DataSource source, boolean lockSource) implements WritePlan {
+                DataSource source, boolean lockSource, Journal journal) implements WritePlan {
 
         @Override
         public ChunkWriter writer() {
-            return source == null ? new CopyWriter(keyset, target, columns, conflict, where, lockSource)
-                    : new CrossCopyWriter(keyset, source, target, columns, conflict, where);
+            return source == null ? new CopyWriter(keyset, target, columns, conflict, where, lockSource, journal)
+                    : new CrossCopyWriter(keyset, source, target, columns, conflict, where, journal);
         }
 
         @Override
         public WritePlan filtered(String filter) {
-            return new Copy(keyset, target, columns, conflict, and(where, filter), source, lockSource);
+            return new Copy(keyset, target, columns, conflict, and(where, filter), source, lockSource, journal);
+        }
+
+        @Override
+        public WritePlan unjournaled() {
+            return new Copy(keyset, target, columns, conflict, where, source, lockSource, null);
         }
 
         @Override
@@ -81,17 +97,22 @@ public sealed interface WritePlan {
     }
 
     /** A Java {@link Transformer} over the columns it reads, writing {@code targets}. */
-    record Java(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> targets, String where)
-            implements WritePlan {
+    record Java(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> targets, String where,
+                Journal journal) implements WritePlan {
 
         @Override
         public ChunkWriter writer() {
-            return new JavaWriter(keyset, transformer, reads, targets, where);
+            return new JavaWriter(keyset, transformer, reads, targets, where, journal);
         }
 
         @Override
         public WritePlan filtered(String filter) {
-            return new Java(keyset, transformer, reads, targets, and(where, filter));
+            return new Java(keyset, transformer, reads, targets, and(where, filter), journal);
+        }
+
+        @Override
+        public WritePlan unjournaled() {
+            return new Java(keyset, transformer, reads, targets, where, null);
         }
     }
 }

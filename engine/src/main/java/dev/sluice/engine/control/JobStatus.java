@@ -15,11 +15,16 @@ import java.util.List;
  * @param runner         the process running the job now, or null
  * @param rowsPerSecondLimit the rate limit in force (the spec's, or an operator's tune), 0 for none; null if unknown
  * @param sync           the job's sync trigger, or null for a job without one ({@code sync: none})
+ * @param undo           the job's undo journal now, or null when it keeps none
  */
 public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
                         long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
                         int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
-                        Long rowsPerSecondLimit, Validation validation, Sync sync) {
+                        Long rowsPerSecondLimit, Validation validation, Sync sync, Undo undo) {
+
+    /** A job's undo journal: the rows it can restore, and the bytes it takes (as stored, compressed). */
+    public record Undo(long rows, long bytes) {
+    }
 
     /**
      * A job's sync trigger.
@@ -51,18 +56,20 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     }
 
     public enum State {
-        NOT_STARTED, RUNNING, THROTTLED, VALIDATING, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED, FINISHED;
+        NOT_STARTED, RUNNING, THROTTLED, VALIDATING, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED, FINISHED,
+        ROLLING_BACK, ROLLED_BACK;
 
         /** Whether a runner is working on the job in this state. */
         public boolean active() {
-            return this == RUNNING || this == THROTTLED || this == VALIDATING;
+            return this == RUNNING || this == THROTTLED || this == VALIDATING || this == ROLLING_BACK;
         }
     }
 
     /** The same status, with what is known of its sync trigger replaced. */
     public JobStatus withSync(Sync known) {
         return new JobStatus(job, table, state, rowsProcessed, rowsWritten, rowsEstimated, chunks, lastKey, rowsPerSecond,
-                etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known);
+                etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known,
+                undo);
     }
 
     /** Whether a runner holds the job now. */
@@ -80,12 +87,15 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
         if (state == State.COMPLETED || state == State.FINISHED) {
             return 1;
         }
+        if (state == State.ROLLED_BACK) {
+            return 0;
+        }
         return rowsEstimated <= 0 ? 0 : Math.min(1, (double) rowsProcessed / rowsEstimated);
     }
 
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null, null, null);
+                null, null, null, null);
     }
 }

@@ -50,7 +50,7 @@ public final class DryRun {
                 }
                 List<Key> keys = sampleKeys(c, keyset, range, prepared.spec().where());
                 List<List<String>> before = values(c, keyset, targets, keys);
-                long written = prepared.writer().write(c, range);
+                long written = prepared.plan().unjournaled().writer().write(c, range); // rolled back: no journal
                 double seconds = (System.nanoTime() - started) / 1e9;
                 List<List<String>> after = values(c, keyset, targets, keys);
                 List<Sample> samples = new ArrayList<>();

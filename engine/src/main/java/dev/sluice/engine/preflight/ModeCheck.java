@@ -9,6 +9,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.chunk.Journal;
 import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Catalog;
@@ -34,8 +35,11 @@ final class ModeCheck {
      * @param source the source's DataSource for a cross-database copy, else null
      */
     static WritePlan check(Connection c, Connection read, JobSpec spec, Keyset keyset, Transformer.Catalog catalog,
-                      List<Finding> findings, DataSource source) throws SQLException {
+                      List<Finding> findings, DataSource source, String schema) throws SQLException {
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
+        // The journal is written in the target, with the write: its SQL follows the target's server version.
+        Journal journal = spec.undo() ? new Journal(schema, spec.name(), c.getMetaData().getDatabaseMajorVersion() >= 18)
+                : null;
         return switch (spec.mode()) {
             case IN_PLACE -> {
                 Map<Column, String> set = TargetColumnsCheck.resolve(keyset, spec.set(), "set");
@@ -44,15 +48,15 @@ final class ModeCheck {
                 Map<Column, String> jdbc = new LinkedHashMap<>();
                 set.forEach((col, expr) -> jdbc.put(col, SqlFragments.forJdbc(expr)));
                 findings.add(Finding.ok("mode", "in-place: one UPDATE per chunk"));
-                yield new WritePlan.InPlace(keyset, jdbc, where);
+                yield new WritePlan.InPlace(keyset, jdbc, where, journal);
             }
-            case COPY -> copy(c, read, spec, keyset, where, findings, source);
-            case JAVA -> java(spec, keyset, catalog, findings, where);
+            case COPY -> copy(c, read, spec, keyset, where, findings, source, journal);
+            case JAVA -> java(spec, keyset, catalog, findings, where, journal);
         };
     }
 
     private static WritePlan copy(Connection c, Connection read, JobSpec spec, Keyset keyset, String where,
-                             List<Finding> findings, DataSource source) throws SQLException {
+                                  List<Finding> findings, DataSource source, Journal journal) throws SQLException {
         Table target = into(c, spec.into());
         Map<Column, String> columns = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : spec.columns().entrySet()) {
@@ -87,12 +91,13 @@ final class ModeCheck {
         if (source != null) {
             findings.add(Finding.ok("mode", "copy from the source into " + target.qualifiedName() + ": read the range"
                     + " there, INSERT ... FROM unnest(...) ON CONFLICT DO UPDATE here, per chunk"));
-            return new WritePlan.Copy(keyset, target, jdbc, conflict, where, source, false);
+            return new WritePlan.Copy(keyset, target, jdbc, conflict, where, source, false, journal);
         }
         findings.add(Finding.ok("mode", "copy into " + target.qualifiedName() + ": INSERT ... SELECT ... ON CONFLICT ("
                 + String.join(", ", conflict.stream().map(Column::name).toList()) + ") DO UPDATE per chunk"));
         columns.forEach((col, expr) -> findings.add(Finding.ok("columns", col.name() + " (" + col.type() + ") = " + expr)));
-        return new WritePlan.Copy(keyset, target, jdbc, conflict, where, null, spec.sync() == JobSpec.Sync.TRIGGER);
+        return new WritePlan.Copy(keyset, target, jdbc, conflict, where, null, spec.sync() == JobSpec.Sync.TRIGGER,
+                journal);
     }
 
     private static Table into(Connection c, String name) throws SQLException {
@@ -104,7 +109,7 @@ final class ModeCheck {
     }
 
     private static WritePlan java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings,
-                             String where) {
+                                  String where, Journal journal) {
         Transformer t = catalog.find(spec.transformer());
         if (t == null) {
             throw new SpecException("transformer", "no transformer named '" + spec.transformer() + "' in this build");
@@ -129,6 +134,6 @@ final class ModeCheck {
         List<Column> targets = List.copyOf(TargetColumnsCheck.resolve(keyset, writes, "transformer").keySet());
         findings.add(Finding.ok("mode", "java: transformer " + spec.transformer() + " reads " + t.reads() + ", writes "
                 + t.writes() + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
-        return new WritePlan.Java(keyset, t, reads, targets, where);
+        return new WritePlan.Java(keyset, t, reads, targets, where, journal);
     }
 }

@@ -60,7 +60,7 @@ public final class Preflight {
         try (Connection read = source == null ? null : source.getConnection()) {
             Prepared prepared;
             try (ReadOnly target = ReadOnly.begin(c); ReadOnly sourceSide = read == null ? null : ReadOnly.begin(read)) {
-                prepared = checkInTransaction(c, read == null ? c : read, spec, catalog, source);
+                prepared = checkInTransaction(c, read == null ? c : read, spec, catalog, source, schema);
                 target.verify();
                 if (sourceSide != null) {
                     sourceSide.verify();
@@ -80,7 +80,7 @@ public final class Preflight {
     }
 
     private static Prepared checkInTransaction(Connection c, Connection read, JobSpec spec, Transformer.Catalog catalog,
-                                               DataSource source) throws SQLException {
+                                               DataSource source, String schema) throws SQLException {
         List<Finding> findings = new ArrayList<>();
         Table table = Catalog.table(read, spec.table());
         if (source != null) {
@@ -93,7 +93,7 @@ public final class Preflight {
         findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
                 + "] NOT NULL, ordered by unique index " + keyset.index().name()
                 + (keyset.index().primary() ? " (primary key)" : "")));
-        WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source);
+        WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source, schema);
         ExpressionCheck.checkRules(read, table, spec.validate());
         findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
@@ -103,6 +103,8 @@ public final class Preflight {
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         Chunker chunker = new Chunker(keyset);
         ChunkWriter writer = plan.writer();
+        // Plans are read from the write without its journal entry (the journal's table may not exist yet).
+        ChunkWriter planned = plan.unjournaled().writer();
 
         long estimated = rowCount(read, table);
         long matching = where == null ? estimated
@@ -122,7 +124,7 @@ public final class Preflight {
             // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
             KeyRange second = chunker.next(read, first.hi(), rows);
             KeyRange probe = second != null ? second : first;
-            String write = writer.explainable(probe.lo() == null);
+            String write = planned.explainable(probe.lo() == null);
             OneStatement.check(read, writtenBy(spec), write, keyset.width() * (probe.lo() == null ? 1 : 2));
             List<String> findPlan = explain(read, chunker.sql(false), ps -> chunker.bind(ps, first.hi(), rows));
             List<String> writePlan = explain(read, write, ps -> keyset.bind(ps, 1, probe));

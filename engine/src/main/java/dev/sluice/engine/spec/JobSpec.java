@@ -28,6 +28,7 @@ public record JobSpec(
         String transformer,
         Source source,
         Sync sync,
+        Boolean undo,
         Chunk chunk,
         Throttle throttle,
         Health health,
@@ -41,6 +42,7 @@ public record JobSpec(
         set = set == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
         columns = columns == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
         sync = sync == null ? Sync.NONE : sync;
+        undo = undo == null ? Boolean.TRUE : undo;
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         throttle = throttle == null ? new Throttle(null, null, null) : throttle;
         health = health == null ? new Health(null, null, null, null) : health;
@@ -77,7 +79,8 @@ public record JobSpec(
      * in one table, so resuming refuses it; the other fields are tuning and may change between runs.
      */
     public record Semantics(String table, List<String> key, String where, Map<String, String> set, String into,
-                            Map<String, String> columns, String transformer, String source, Sync sync) {
+                            Map<String, String> columns, String transformer, String source, Sync sync,
+                            boolean undo) {
 
         /** A digest of the fields; equal digests mean resuming is safe. */
         public String digest() {
@@ -110,13 +113,16 @@ public record JobSpec(
             if (sync != Sync.NONE) {
                 m.put("sync", sync);
             }
+            if (!undo) {
+                m.put("undo", false); // likewise: the default leaves the digests of earlier jobs as they were
+            }
             return m;
         }
     }
 
     public Semantics semantics() {
         return new Semantics(table, key, where, set, into, columns, transformer, source == null ? null : source.jdbcUrl(),
-                sync);
+                sync, undo);
     }
 
     /** A digest of the fields that decide what is written; equal digests mean resuming is safe. */
@@ -129,8 +135,8 @@ public record JobSpec(
      * job's, if it has one, is already there).
      */
     public JobSpec forRepair(String filter) {
-        return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, Sync.NONE, chunk, throttle,
-                health, timeouts, validate, validateAfterRun, schedule);
+        return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, Sync.NONE, undo, chunk,
+                throttle, health, timeouts, validate, validateAfterRun, schedule);
     }
 
     /**

@@ -105,27 +105,53 @@ public final class SyncInstaller {
     }
 
     /**
-     * Drops a job's sync objects, lock-safe, and marks them dropped.
+     * Drops a job's sync objects, lock-safe, and marks them dropped (finish: for good).
      *
      * @return what was dropped, or empty when the job never installed any
      * @throws KeysWaiting when its key log is not empty once its triggers are gone; nothing was dropped
      */
     public Optional<Installed> drop(DataSource target, DataSource source, String job) throws SQLException, LockSafe.NotGranted {
-        Optional<Installed> recorded;
-        try (Connection c = target.getConnection()) {
-            recorded = read(c, schema, job);
-        }
+        Optional<Installed> recorded = recorded(target, job);
         if (recorded.isEmpty() || recorded.get().dropped()) {
             return recorded;
         }
-        Installed i = recorded.get();
+        dropObjects(target, source, recorded.get(), true, "UPDATE " + Sql.quote(schema)
+                + ".sync_triggers SET dropped_at = now() WHERE job = ?");
+        return recorded;
+    }
+
+    /**
+     * Drops a job's sync objects, lock-safe, and forgets them, so that a later run installs them again (rollback:
+     * the keys its log holds do not matter any more).
+     *
+     * @return whether there was anything to drop
+     */
+    public boolean remove(DataSource target, DataSource source, String job) throws SQLException, LockSafe.NotGranted {
+        Optional<Installed> recorded = recorded(target, job);
+        if (recorded.isEmpty() || recorded.get().dropped()) {
+            return false;
+        }
+        dropObjects(target, source, recorded.get(), false, "DELETE FROM " + Sql.quote(schema) + ".sync_triggers WHERE job = ?");
+        return true;
+    }
+
+    private Optional<Installed> recorded(DataSource target, String job) throws SQLException {
+        try (Connection c = target.getConnection()) {
+            return read(c, schema, job);
+        }
+    }
+
+    /** @param bookkeeping the statement that records the drop, with the job as its one parameter */
+    private void dropObjects(DataSource target, DataSource source, Installed i, boolean keepWaitingKeys,
+                             String bookkeeping) throws SQLException, LockSafe.NotGranted {
         if (i.inSource() && source == null) {
-            throw new IllegalStateException("job " + job + "'s trigger is in its source database, which this call cannot reach");
+            throw new IllegalStateException("job " + i.job() + "'s trigger is in its source database, which this call"
+                    + " cannot reach");
         }
         lockSafe.run(i.inSource() ? source : target, i.table(), c -> {
             try (Statement st = c.createStatement()) {
                 for (String sql : i.dropSql()) {
-                    if (i.logTable() != null && sql.startsWith("DROP TABLE")) {
+                    if (keepWaitingKeys && i.logTable() != null && sql.startsWith("DROP TABLE")) {
                         // The triggers are gone and their table locked: every write that logged a key has committed.
                         long waiting = pending(c, i);
                         if (waiting > 0) {
@@ -136,15 +162,21 @@ public final class SyncInstaller {
                 }
             }
             if (!i.inSource()) {
-                markDropped(c, job);
+                book(c, bookkeeping, i.job());
             }
         });
         if (i.inSource()) {
             try (Connection c = target.getConnection()) {
-                markDropped(c, job);
+                book(c, bookkeeping, i.job());
             }
         }
-        return Optional.of(i);
+    }
+
+    private static void book(Connection c, String sql, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, job);
+            ps.executeUpdate();
+        }
     }
 
     private void record(Connection c, SyncDefinition def) throws SQLException {
@@ -164,14 +196,6 @@ public final class SyncInstaller {
             ps.setString(8, def.kind() == SyncDefinition.Kind.LOG ? def.names().log() : null);
             ps.setArray(9, c.createArrayOf("text", def.drop().toArray()));
             ps.setString(10, def.digest());
-            ps.executeUpdate();
-        }
-    }
-
-    private void markDropped(Connection c, String job) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + Sql.quote(schema)
-                + ".sync_triggers SET dropped_at = now() WHERE job = ?")) {
-            ps.setString(1, job);
             ps.executeUpdate();
         }
     }

@@ -28,6 +28,7 @@ public final class Progress implements ChunkObserver {
     private ChunkReport last;
     private boolean reconnected;
     private Phase phase = Phase.BACKFILL;
+    private long written;
 
     Progress(PrintStream out, boolean terminal) {
         this.out = out;
@@ -51,6 +52,7 @@ public final class Progress implements ChunkObserver {
         }
         this.phase = phase;
         last = null;
+        written = 0;
         this.estimated = estimatedRows;
         this.rowsAtStart = rowsDone;
         this.startedAt = System.nanoTime();
@@ -75,6 +77,7 @@ public final class Progress implements ChunkObserver {
     @Override
     public void chunkCommitted(ChunkReport report) {
         last = report;
+        written += report.written();
         long now = System.nanoTime();
         if (now - drawnAt >= (terminal ? BAR_EVERY_NANOS : LINE_EVERY_NANOS)) {
             drawnAt = now;
@@ -99,6 +102,14 @@ public final class Progress implements ChunkObserver {
         double fraction = estimated > 0 ? Math.min(1, (double) rows / estimated) : 0;
         String eta = rate > 0 && estimated > rows ? duration((estimated - rows) / rate) : "-";
         boolean validating = phase == Phase.VALIDATION;
+        if (phase == Phase.ROLLBACK) {
+            // The journal's entries, newest first: the table's estimate says nothing of how many are left.
+            String text = String.format(Locale.ROOT, "rolling back: %,d journaled rows, %,d restored, %,.0f rows/s,"
+                    + " %d chunks", rows, last.totalRows() == 0 ? 0 : written, rate, last.chunks());
+            out.print(terminal ? "\r" + text + "\u001b[K" : text + "\n");
+            out.flush();
+            return;
+        }
         String text = String.format(Locale.ROOT, "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
                 validating ? "validating: " : "", rows, estimated, validating ? " checked" : "", fraction * 100, rate, eta,
                 last.chunks(), last.range().hi());

@@ -88,7 +88,7 @@ public class RunCommand implements Callable<Integer> {
         return report(result);
     }
 
-    private static int report(RunResult r) {
+    static int report(RunResult r) {
         String summary = String.format(Locale.ROOT, "%s: %,d rows in %,d chunks (%,d written), %.1fs", r.message(),
                 r.rows(), r.chunks(), r.written(), r.seconds());
         switch (r.outcome()) {

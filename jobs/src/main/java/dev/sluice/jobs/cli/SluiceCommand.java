@@ -25,7 +25,7 @@ import picocli.CommandLine.ScopeType;
         description = "Resumable, throttled, keyset-chunked backfills for live PostgreSQL tables.",
         subcommands = {RunCommand.class, ResumeCommand.class, StatusCommand.class, PlanCommand.class, ValidateCommand.class,
                 ControlCommand.Pause.class, ControlCommand.Cancel.class, ControlCommand.Tune.class,
-                FinishCommand.class, RequireCommand.class,
+                FinishCommand.class, RequireCommand.class, RollbackCommand.class,
                 dev.sluice.jobs.serve.ServeCommand.class, DemoCommand.class,
                 dev.sluice.jobs.bench.BenchCommand.class, dev.sluice.jobs.bench.ContenderCommand.class,
                 CommandLine.HelpCommand.class},

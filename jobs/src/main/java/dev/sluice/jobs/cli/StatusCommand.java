@@ -58,9 +58,9 @@ public class StatusCommand implements Callable<Integer> {
         } else if (jobs.isEmpty()) {
             System.out.println("no jobs have run on this database");
         } else {
-            System.out.printf("%-28s %-11s %-26s %12s %8s  %s%n", "JOB", "STATE", "PROGRESS", "ROWS/S", "ETA", "LAST KEY");
+            System.out.printf("%-28s %-12s %-26s %12s %8s  %s%n", "JOB", "STATE", "PROGRESS", "ROWS/S", "ETA", "LAST KEY");
             for (JobStatus s : jobs) {
-                System.out.printf(Locale.ROOT, "%-28s %-11s %-26s %,12.0f %8s  %s%n", s.job(), s.state(),
+                System.out.printf(Locale.ROOT, "%-28s %-12s %-26s %,12.0f %8s  %s%n", s.job(), s.state(),
                         String.format(Locale.ROOT, "%5.1f%% %,d/~%,d", s.progress() * 100, s.rowsProcessed(), s.rowsEstimated()),
                         s.rowsPerSecond(), s.etaSeconds() == null ? "-" : Progress.duration(s.etaSeconds()),
                         s.lastKey().isEmpty() ? "-" : String.join(", ", s.lastKey()));
@@ -75,6 +75,10 @@ public class StatusCommand implements Callable<Integer> {
                             : s.sync().installed() ? "installed on " + s.sync().table() : "NOT installed")
                             + (s.sync().pendingKeys() != null && s.sync().pendingKeys() > 0
                             ? String.format(Locale.ROOT, ", %,d changed keys to re-apply", s.sync().pendingKeys()) : ""));
+                }
+                if (s.undo() != null && s.undo().rows() > 0) {
+                    System.out.printf(Locale.ROOT, "    undo journal: %,d rows, %,d bytes ('rollback %s' restores them)%n",
+                            s.undo().rows(), s.undo().bytes(), s.job());
                 }
                 if (s.validation() != null) {
                     System.out.printf(Locale.ROOT, "    last validation %s: %,d rows checked, %,d mismatches%s%n",
@@ -150,6 +154,11 @@ public class StatusCommand implements Callable<Integer> {
             m.put("sync", sync);
         } else {
             m.put("sync", Map.of("mode", "none", "installed", false));
+        }
+        if (s.undo() != null) {
+            m.put("undo", Map.of("rows", s.undo().rows(), "bytes", s.undo().bytes()));
+        } else {
+            m.put("undo", null);
         }
         return m;
     }

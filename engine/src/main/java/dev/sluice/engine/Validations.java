@@ -1,0 +1,102 @@
+package dev.sluice.engine;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.sluice.engine.checkpoint.Run;
+import dev.sluice.engine.checkpoint.RunState;
+import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.keyset.Sql;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.validate.RangeCheck;
+import dev.sluice.engine.validate.Rule;
+import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.validate.ValidationLedger;
+import dev.sluice.engine.validate.Validator;
+
+/**
+ * Validation and repair as work under the job's lock: the rules over every row in keyset chunks (read-only,
+ * throttled, restartable, the key log drained first), and the repair that re-applies the job where a rule finds a
+ * row different, then validates again.
+ */
+final class Validations {
+
+    private final Launcher launcher;
+    private final Rollback.Planner planner;
+
+    Validations(Launcher launcher, Rollback.Planner planner) {
+        this.launcher = launcher;
+        this.planner = planner;
+    }
+
+    /** The validation, under the job's lock as held by the caller. */
+    ValidationResult validate(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
+        long started = System.nanoTime();
+        Prepared prepared = planner.plan(spec);
+        if (hold.lock() != null) {
+            launcher.sync().drain(prepared); // judge the rows, not the trigger's lag
+        }
+        RangeCheck check = prepared.copyComparison() != null ? prepared.copyComparison() : validator(prepared);
+        long rate = options.validateRowsPerSecond() != null ? options.validateRowsPerSecond() : spec.throttle().validationRate();
+        if (options.metrics() != null) {
+            launcher.states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
+        }
+        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate), options, Launcher.Decider.AUXILIARY,
+                null);
+        if (launched.result() != null) {
+            RunResult r = launched.result();
+            return ValidationResult.unfinished(r.outcome(), r.outcome() == RunResult.Outcome.NOT_RUNNABLE
+                    ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) + "; validate it when it is done"
+                    : r.message());
+        }
+        Run run = launched.run();
+        List<RuleResult> rules = ValidationLedger.results(run.ledgerNotes());
+        if (options.metrics() != null) {
+            launcher.states(options.metrics()).validation(spec.name(), rules);
+        }
+        RunResult outcome = Results.of(run, started);
+        String message = run.state() == RunState.COMPLETED ? "validated " + run.checkpoint().rows() + " rows"
+                : outcome.message().replace("job " + run.job(), "validation of " + spec.name());
+        return new ValidationResult(outcome.outcome(), message, rules, run.checkpoint().rows(), run.checkpoint().chunks(),
+                Results.seconds(started));
+    }
+
+    /** See {@link Backfill#repair}. */
+    ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
+        List<String> differs = new ArrayList<>();
+        for (JobSpec.ValidationRule r : spec.validate()) {
+            if (r.check() == null && spec.set().containsKey(r.target())) {
+                differs.add(Sql.quote(r.target()) + " IS DISTINCT FROM (" + r.source() + ")");
+            }
+        }
+        if (differs.isEmpty()) {
+            throw new SpecException("validate", "no {target, source} rule covers a column of set: nothing tells which"
+                    + " rows to repair");
+        }
+        Prepared prepared = planner.plan(spec.forRepair(String.join(" OR ", differs)));
+        try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
+            Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY,
+                    null);
+            if (launched.result() != null || launched.run().state() != RunState.COMPLETED) {
+                RunResult r = launched.result() != null ? launched.result() : Results.of(launched.run(), System.nanoTime());
+                String why = r.outcome() == RunResult.Outcome.NOT_RUNNABLE
+                        ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) : r.message();
+                return ValidationResult.unfinished(r.outcome(), "repair of " + spec.name() + " did not finish: " + why);
+            }
+            return validate(spec, options, hold);
+        }
+    }
+
+    private Validator validator(Prepared prepared) throws SQLException {
+        if (prepared.spec().validate().isEmpty()) {
+            throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
+        }
+        List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
+        String pending = launcher.sync().pending(prepared);
+        return new Validator(prepared.keyset(), pending == null ? rules : rules.stream().map(r -> r.unless(pending)).toList());
+    }
+}

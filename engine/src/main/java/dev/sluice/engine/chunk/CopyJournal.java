@@ -1,0 +1,62 @@
+package dev.sluice.engine.chunk;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * A copy's upsert with its journal entry, in one statement: for each target row it wrote, the key, the written
+ * columns as they were (a replaced row), or that the row did not exist (an inserted one), and the hash of what it
+ * wrote. The rows to write come from a CTE {@code s}, one column {@code sluice_c<i>} per target column.
+ */
+final class CopyJournal {
+
+    private CopyJournal() {
+    }
+
+    /**
+     * @param rows     {@code s AS (...)}: the rows to write
+     * @param values   the value written into each target column, as SQL over {@code s}
+     * @param upsert   the {@code ON CONFLICT} clause
+     */
+    static String statement(Journal journal, Table target, List<Column> columns, List<String> values,
+                            List<Column> conflict, String rows, String upsert) {
+        String names = String.join(", ", columns.stream().map(Column::quoted).toList());
+        String insert = "INSERT INTO " + target.qualifiedName() + " (" + names + ") SELECT " + String.join(", ", values)
+                + " FROM s" + upsert;
+        String table = target.qualifiedName();
+        if (journal.returningOld()) {
+            return "WITH " + rows + ", w AS (" + insert + " RETURNING " + Journal.texts("NEW.", conflict) + " AS k, "
+                    + Journal.texts("OLD.", columns) + " AS b, OLD." + conflict.get(0).quoted() + " IS NOT NULL AS e, "
+                    + Journal.hash("NEW.", columns) + " AS h) " + journal.insertFrom("w");
+        }
+        // Before PostgreSQL 18: the rows the upsert will replace, read and locked first in the same statement.
+        List<String> old = new ArrayList<>();
+        List<String> wrote = new ArrayList<>();
+        List<String> join = new ArrayList<>();
+        List<String> keyText = new ArrayList<>();
+        List<String> incoming = new ArrayList<>();
+        for (int i = 0; i < conflict.size(); i++) {
+            Column k = conflict.get(i);
+            old.add(k.quoted() + " AS sluice_k" + i);
+            wrote.add(table + "." + k.quoted() + " AS sluice_w" + i);
+            join.add("w.sluice_w" + i + " = o.sluice_k" + i);
+            keyText.add("w.sluice_w" + i + "::text");
+            incoming.add("CAST(" + values.get(columns.indexOf(k)) + " AS " + k.castType() + ")");
+        }
+        List<String> before = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            old.add(columns.get(i).quoted() + "::text AS sluice_b" + i);
+            before.add("o.sluice_b" + i);
+        }
+        String tuple = "(" + String.join(", ", conflict.stream().map(Column::quoted).toList()) + ")";
+        return "WITH " + rows + ", o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE " + tuple
+                + " IN (SELECT " + String.join(", ", incoming) + " FROM s) FOR UPDATE), w AS (" + insert + " RETURNING "
+                + String.join(", ", wrote) + ", " + Journal.hash(table + ".", columns) + " AS h), x AS (SELECT ARRAY["
+                + String.join(", ", keyText) + "]::text[] AS k, ARRAY[" + String.join(", ", before) + "]::text[] AS b,"
+                + " o.sluice_k0 IS NOT NULL AS e, w.h FROM w LEFT JOIN o ON " + String.join(" AND ", join) + ") "
+                + journal.insertFrom("x");
+    }
+}

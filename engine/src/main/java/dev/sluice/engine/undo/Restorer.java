@@ -1,0 +1,233 @@
+package dev.sluice.engine.undo;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.chunk.ChunkLoop;
+import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.Journal;
+import dev.sluice.engine.chunk.WritePlan;
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.Table;
+
+/**
+ * Rollback: the journal's entries, newest first, each restored in one transaction with the rollback's checkpoint
+ * (the chunk loop's source, writer and ledger in one). An entry's rows are locked, and a row is restored only if it
+ * still holds what Sluice wrote (its hash as journaled); a row changed since by someone else is left alone and
+ * reported, unless forced. Restored rows leave the entry; the entry goes when none is left, and keeps only the rows
+ * changed since otherwise, so that {@code rollback --force} can restore them later. A copy's inserted rows are
+ * deleted, its replaced rows restored.
+ */
+public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedger {
+
+    /** Rows changed since, kept per rollback in its notes: the count and the first few, to report. */
+    static final String CONFLICTS = "rollback.conflicts";
+    static final String SAMPLES = "rollback.samples";
+    // Enough to see what changed, few enough to print.
+    static final int MAX_SAMPLES = 10;
+
+    private final Journal journal;
+    private final Table table;
+    private final List<Column> key;
+    private final List<Column> columns;
+    private final boolean force;
+    private final String rows;
+    private final List<String> found = new ArrayList<>();
+    private long conflicts;
+
+    /** @param force whether rows changed since are restored too */
+    public Restorer(WritePlan plan, boolean force) {
+        this.journal = plan.journal();
+        if (plan instanceof WritePlan.Copy copy) {
+            this.table = copy.target();
+            this.key = copy.conflict();
+            this.columns = copy.targets();
+        } else {
+            this.table = plan.keyset().table();
+            this.key = plan.keyset().columns();
+            this.columns = plan.targets();
+        }
+        this.force = force;
+        List<String> fields = new ArrayList<>();
+        for (int i = 0; i < key.size(); i++) {
+            fields.add("j.keys[i][" + (i + 1) + "] AS k" + i);
+        }
+        for (int i = 0; i < columns.size(); i++) {
+            fields.add("j.before[i][" + (i + 1) + "] AS b" + i);
+        }
+        this.rows = "SELECT i AS n, " + String.join(", ", fields) + ", j.existed[i] AS e, j.after_hash[i] AS h FROM "
+                + journal.table() + " j, generate_subscripts(j.after_hash, 1) AS i WHERE j.job = ? AND j.seq = ?";
+    }
+
+    /** The newest entry below {@code after} (an entry's sequence number), or null when none is left. */
+    @Override
+    public KeyRange next(Connection c, Key after, int ignored) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, cardinality(after_hash) FROM " + journal.table()
+                + " WHERE job = ? AND seq < ? ORDER BY seq DESC LIMIT 1")) {
+            ps.setString(1, journal.job());
+            ps.setLong(2, after == null ? Long.MAX_VALUE : Long.parseLong(after.values().get(0)));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new KeyRange(null, new Key(List.of(rs.getString(1))), rs.getLong(2)) : null;
+            }
+        }
+    }
+
+    /** Restores entry {@code range.hi()}; returns the rows restored (or deleted, a copy's inserts). */
+    @Override
+    public long write(Connection c, KeyRange range) throws SQLException {
+        long seq = Long.parseLong(range.hi().values().get(0));
+        found.clear();
+        conflicts = 0;
+        // The text of timestamptz and interval values, and so the hash, follows these settings: as when written.
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('TimeZone', time_zone, true),"
+                + " set_config('IntervalStyle', interval_style, true) FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
+            bind(ps, seq);
+            ps.executeQuery().close();
+        }
+        List<Integer> restore = new ArrayList<>();
+        List<Integer> changed = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") SELECT e.n, " + keyText("t.")
+                + ", ROW(" + list("t.") + ")::text, ARRAY[" + before() + "]::text, " + Journal.hash("t.", columns)
+                + " = e.h FROM e JOIN " + table.qualifiedName() + " t ON " + match() + " FOR UPDATE OF t")) {
+            bind(ps, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int n = rs.getInt(1);
+                    if (force || rs.getBoolean(key.size() + 4)) {
+                        restore.add(n);
+                    } else {
+                        changed.add(n);
+                        if (found.size() < MAX_SAMPLES) {
+                            List<String> k = new ArrayList<>();
+                            for (int i = 0; i < key.size(); i++) {
+                                k.add(rs.getString(2 + i));
+                            }
+                            found.add("key " + String.join(", ", k) + ": now " + rs.getString(key.size() + 2)
+                                    + ", would restore " + rs.getString(key.size() + 3));
+                        }
+                    }
+                }
+            }
+        }
+        long restored = restore.isEmpty() ? 0 : restore(c, seq, restore);
+        keepOnly(c, seq, changed);
+        conflicts = changed.size();
+        return restored;
+    }
+
+    private long restore(Connection c, long seq, List<Integer> which) throws SQLException {
+        Array ns = c.createArrayOf("int4", which.toArray());
+        String sets = columns.isEmpty() ? null : java.util.stream.IntStream.range(0, columns.size())
+                .mapToObj(i -> columns.get(i).quoted() + " = CAST(e.b" + i + " AS " + columns.get(i).type() + ")")
+                .collect(Collectors.joining(", "));
+        long done = 0;
+        if (sets != null) {
+            try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") UPDATE " + table.qualifiedName()
+                    + " t SET " + sets + " FROM e WHERE " + match() + " AND e.e AND e.n = ANY (?)")) {
+                bind(ps, seq);
+                ps.setArray(3, ns);
+                done += ps.executeLargeUpdate();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") DELETE FROM " + table.qualifiedName()
+                + " t USING e WHERE " + match() + " AND NOT e.e AND e.n = ANY (?)")) {
+            bind(ps, seq);
+            ps.setArray(3, ns);
+            done += ps.executeLargeUpdate();
+        }
+        return done;
+    }
+
+    /** The entry keeps the rows changed since (for a later {@code --force}), or goes. */
+    private void keepOnly(Connection c, long seq, List<Integer> changed) throws SQLException {
+        if (changed.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
+                bind(ps, seq);
+                ps.executeUpdate();
+            }
+            return;
+        }
+        String keys = java.util.stream.IntStream.rangeClosed(1, key.size()).mapToObj(i -> "j.keys[i][" + i + "]")
+                .collect(Collectors.joining(", ", "ARRAY[", "]"));
+        String before = java.util.stream.IntStream.rangeClosed(1, columns.size()).mapToObj(i -> "j.before[i][" + i + "]")
+                .collect(Collectors.joining(", ", "ARRAY[", "]::text[]"));
+        String pick = " ORDER BY i) FROM unnest(?::int4[]) AS i)";
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " j SET keys = (SELECT array_agg("
+                + keys + pick + ", before = (SELECT array_agg(" + before + pick + ", existed = (SELECT array_agg(j.existed[i]"
+                + pick + ", after_hash = (SELECT array_agg(j.after_hash[i]" + pick + " WHERE j.job = ? AND j.seq = ?")) {
+            Array ns = c.createArrayOf("int4", changed.toArray());
+            for (int i = 1; i <= 4; i++) {
+                ps.setArray(i, ns);
+            }
+            ps.setString(5, journal.job());
+            ps.setLong(6, seq);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Counts the rows changed since, and keeps the first few, with the chunk's checkpoint. */
+    @Override
+    public void apply(Connection c, KeyRange range, Notes notes) {
+        long total = (notes.get(CONFLICTS) == null ? 0 : Long.parseLong(notes.get(CONFLICTS))) + conflicts;
+        List<String> samples = new ArrayList<>(samples(notes));
+        for (String s : found) {
+            if (samples.size() < MAX_SAMPLES) {
+                samples.add(s);
+            }
+        }
+        notes.put(CONFLICTS, String.valueOf(total));
+        notes.put(SAMPLES, String.join("\n", samples));
+    }
+
+    /** The rows a rollback left because they changed since it was written, as its notes say. */
+    public static long conflicts(java.util.function.Function<String, String> notes) {
+        String n = notes.apply(CONFLICTS);
+        return n == null ? 0 : Long.parseLong(n);
+    }
+
+    /** The first few of them: key, what the row holds now, what would be restored. */
+    public static List<String> samples(java.util.function.Function<String, String> notes) {
+        String s = notes.apply(SAMPLES);
+        return s == null || s.isEmpty() ? List.of() : List.of(s.split("\n"));
+    }
+
+    private static List<String> samples(Notes notes) {
+        return samples(notes::get);
+    }
+
+    @Override
+    public String sql(boolean fromTheStart) {
+        return "restore the newest journal entry of " + journal.job() + " into " + table.qualifiedName();
+    }
+
+    private void bind(PreparedStatement ps, long seq) throws SQLException {
+        ps.setString(1, journal.job());
+        ps.setLong(2, seq);
+    }
+
+    private String match() {
+        return java.util.stream.IntStream.range(0, key.size()).mapToObj(i -> "t." + key.get(i).quoted() + " = CAST(e.k"
+                + i + " AS " + key.get(i).castType() + ")").collect(Collectors.joining(" AND "));
+    }
+
+    private String keyText(String prefix) {
+        return key.stream().map(k -> prefix + k.quoted() + "::text").collect(Collectors.joining(", "));
+    }
+
+    private String list(String prefix) {
+        return columns.stream().map(c -> prefix + c.quoted()).collect(Collectors.joining(", "));
+    }
+
+    private String before() {
+        return java.util.stream.IntStream.range(0, columns.size()).mapToObj(i -> "e.b" + i).collect(Collectors.joining(", "));
+    }
+}

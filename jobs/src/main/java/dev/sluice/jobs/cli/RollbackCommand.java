@@ -1,0 +1,46 @@
+package dev.sluice.jobs.cli;
+
+import java.util.concurrent.Callable;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.StopSignal;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice rollback JOB [--force]}: restore what a job overwrote, from its undo journal. */
+@Command(name = "rollback", mixinStandardHelpOptions = true,
+        description = {"Restore what a job overwrote, from its undo journal, newest chunk first: throttled, pausable and"
+                + " resumable like the backfill; the job ends ROLLED_BACK.",
+                "Rows changed by others since Sluice wrote them are left and reported (exit 3) unless --force."})
+final class RollbackCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")
+    String job;
+
+    @Option(names = "--force", description = "restore rows changed by others since Sluice wrote them too")
+    boolean force;
+
+    @Mixin
+    DatabaseOptions db;
+
+    @Override
+    public Integer call() throws Exception {
+        String name = JobArgument.name(job, db);
+        try (HikariDataSource ds = db.open("sluice rollback " + name)) {
+            StopSignal stop = new StopSignal();
+            Signals.stopOnTermination(stop);
+            Progress progress = Progress.console();
+            System.out.println("sluice: rolling back " + name + " from its undo journal, database " + db.describe());
+            RunResult r = db.backfill(ds).rollback(name, RunOptions.defaults().withStop(stop).withObserver(progress)
+                    .withStandbys(db.standbys()), force);
+            progress.finish();
+            return RunCommand.report(r);
+        }
+    }
+}
