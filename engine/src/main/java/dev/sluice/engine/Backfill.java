@@ -107,6 +107,7 @@ public final class Backfill implements AutoCloseable {
                 List<JobStatus> now = status(spec.name());
                 launcher.states(options.metrics()).state(spec.name(),
                         now.isEmpty() ? JobStatus.State.NOT_STARTED : now.get(0).state());
+                launcher.states(options.metrics()).undo(spec.name(), now.isEmpty() ? null : now.get(0).undo());
             }
         }
         return result;
@@ -134,7 +135,7 @@ public final class Backfill implements AutoCloseable {
 
     private RunResult runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
-        String refused = rollbacks().beforeRun(spec.name(), status(spec.name()).get(0).state(), options.again());
+        String refused = Rollback.beforeRun(spec.name(), status(spec.name()).get(0).state(), options.again());
         if (refused != null) {
             return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused);
         }
@@ -151,6 +152,7 @@ public final class Backfill implements AutoCloseable {
                 if (!options.again() || attempt > 1) {
                     return Launcher.Decision.done(Results.finished(run, started));
                 }
+                rollbacks().forgetLeftovers(spec.name(), run);
                 return Launcher.Decision.start(run.number() + 1);
             }
             if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {

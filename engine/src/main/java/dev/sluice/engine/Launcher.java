@@ -39,7 +39,7 @@ final class Launcher {
     @FunctionalInterface
     interface Decider {
         /** @param attempt 1, then 2, 3, ... after each reconnect */
-        Decision decide(Optional<Run> last, int attempt);
+        Decision decide(Optional<Run> last, int attempt) throws SQLException;
 
         /** A validation or repair continues its unfinished run, else starts a new one. */
         Decider AUXILIARY = (last, attempt) -> last.isEmpty() || last.get().state().ended()

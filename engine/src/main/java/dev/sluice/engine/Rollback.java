@@ -97,13 +97,12 @@ final class Rollback {
     }
 
     /**
-     * What a run must know of a job's rollbacks: a rolled-back job starts again only with {@code --again}, which
-     * forgets the journal the rollback left (rows it could not restore belong to the old run); a finished job does
-     * not start again.
+     * What a run must know of a job's rollbacks: a rolled-back job starts again only with {@code --again}; a finished
+     * job does not start again. Reads only.
      *
      * @return why the run is refused, or null
      */
-    String beforeRun(String name, JobStatus.State state, boolean again) throws SQLException {
+    static String beforeRun(String name, JobStatus.State state, boolean again) {
         if (state == JobStatus.State.FINISHED && again) {
             return "job " + name + " is finished (its sync trigger and journal dropped): run the work again as a job of"
                     + " another name";
@@ -111,14 +110,19 @@ final class Rollback {
         if (state == JobStatus.State.ROLLED_BACK && !again) {
             return "job " + name + " is rolled back; 'run " + name + " --again' starts it anew";
         }
-        JobRuns runs = new JobRuns(dataSource, schema);
-        java.util.Optional<Run> rollback = runs.last(Work.Kind.ROLLBACK.jobOf(name));
-        java.util.Optional<Run> backfill = runs.last(name);
-        if (again && rollback.isPresent() && backfill.isPresent() && rollback.get().startedAt() != null
-                && backfill.get().startedAt() != null && rollback.get().startedAt().isAfter(backfill.get().startedAt())) {
+        return null;
+    }
+
+    /**
+     * A new run of a job that was rolled back since its last run forgets what the rollback left in the journal (rows
+     * it could not restore belong to the old run): called under the job's lock, as the new run starts.
+     */
+    void forgetLeftovers(String name, Run lastBackfill) throws SQLException {
+        java.util.Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
+        if (rollback.isPresent() && rollback.get().startedAt() != null && lastBackfill.startedAt() != null
+                && rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
             Journals.purge(dataSource, schema, name);
         }
-        return null;
     }
 
     private static RunResult result(Run run, String name, long started) {

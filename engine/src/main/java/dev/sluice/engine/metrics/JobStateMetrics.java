@@ -13,13 +13,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Gauges that describe jobs from the outside: {@code sluice_job_state{backfill,state}} (1 for the job's state, 0 for
- * the others) and {@code sluice_validation_mismatches{backfill,rule}}.
+ * the others), {@code sluice_validation_mismatches{backfill,rule}} and {@code sluice_undo_bytes{backfill}} (the undo
+ * journal's size as stored, read after each run).
  */
 public final class JobStateMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> states = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> mismatches = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> undoBytes = new ConcurrentHashMap<>();
 
     public JobStateMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -35,6 +37,15 @@ public final class JobStateMetrics {
                 return v;
             }).set(s == state ? 1 : 0);
         }
+    }
+
+    public void undo(String job, JobStatus.Undo undo) {
+        undoBytes.computeIfAbsent(job, k -> {
+            AtomicLong v = new AtomicLong();
+            Gauge.builder("sluice.undo.bytes", v, AtomicLong::get).description("the undo journal's size, as stored")
+                    .tag(JobMetrics.TAG, job).strongReference(true).register(registry);
+            return v;
+        }).set(undo == null ? 0 : undo.bytes());
     }
 
     public void validation(String job, List<RuleResult> rules) {

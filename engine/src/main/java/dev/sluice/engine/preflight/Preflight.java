@@ -114,6 +114,7 @@ public final class Preflight {
                 estimated, where == null ? "" : String.format(java.util.Locale.ROOT, " (~%,d matching where)", matching),
                 (estimated + rows - 1) / rows, rows)));
 
+        findings.add(UndoEstimate.of(c, plan, matching));
         List<Prepared.Statement> statements = new ArrayList<>();
         KeyRange first = chunker.next(read, null, rows);
         if (first == null) {

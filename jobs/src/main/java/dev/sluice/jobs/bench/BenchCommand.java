@@ -39,7 +39,7 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", paramLabel = "CONTENDER",
             description = "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql,"
-                    + " sluice-java, sluice-validate")
+                    + " sluice-sql-undo, sluice-java, sluice-validate")
     Set<String> only;
 
     @Option(names = "--load", description = "instead of the contenders: pgbench alone, then with a throttled backfill")
@@ -89,7 +89,10 @@ public class BenchCommand implements Callable<Integer> {
                     report.add(contenders.sql("plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", Contenders.PLPGSQL));
                 }
                 if (runs("sluice-sql")) {
-                    report.add(contenders.jvm(url, "sluice-sql", "Sluice, SQL mode, checkpoint per chunk"));
+                    report.add(contenders.jvm(url, "sluice-sql", Report.PLAIN));
+                }
+                if (runs("sluice-sql-undo")) {
+                    report.add(contenders.jvm(url, "sluice-sql-undo", Report.UNDO));
                 }
                 if (runs("sluice-java")) {
                     report.add(contenders.jvm(url, "sluice-java", "Sluice, Java transformer mode"));
@@ -110,7 +113,7 @@ public class BenchCommand implements Callable<Integer> {
     }
 
     private static final Set<String> CONTENDERS = Set.of("plpgsql", "spring-batch", "offset", "sluice-sql",
-            "sluice-java", "sluice-validate");
+            "sluice-sql-undo", "sluice-java", "sluice-validate");
 
     /** Bad options are refused before a server is started (exit 2, naming the option). */
     private void checkOptions() {

@@ -40,7 +40,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench-contender", mixinStandardHelpOptions = true, hidden = true, description = "internal: one contender of 'sluice bench'")
 public class ContenderCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-java, sluice-validate, accounts-none or accounts-trigger")
+    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-sql-undo, sluice-java, sluice-validate,"
+            + " accounts-none or accounts-trigger")
     String contender;
 
     @Parameters(index = "1", description = "the table")
@@ -58,6 +59,8 @@ public class ContenderCommand implements Callable<Integer> {
     @Option(names = "--rows-per-second", defaultValue = "0")
     long rowsPerSecond;
 
+    private static final String SQL = "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n";
+
     /** A row of the bench table as Spring Batch reads it. */
     public record Item(long id, String email, long amountCents) {
     }
@@ -72,8 +75,9 @@ public class ContenderCommand implements Callable<Integer> {
             long started = System.nanoTime();
             switch (contender) {
                 case "spring-batch" -> springBatch(ds);
-                case "sluice-sql" -> sluice(ds, "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }");
-                case "sluice-java" -> sluice(ds, "transformer: email-lower-dollars");
+                case "sluice-sql" -> sluice(ds, SQL + "undo: false");
+                case "sluice-sql-undo" -> sluice(ds, SQL + "undo: true");
+                case "sluice-java" -> sluice(ds, "transformer: email-lower-dollars\nundo: false");
                 case "sluice-validate" -> validate(ds);
                 case "accounts-none", "accounts-trigger" -> accounts(ds, contender.substring("accounts-".length()));
                 default -> throw new IllegalArgumentException("no contender " + contender);

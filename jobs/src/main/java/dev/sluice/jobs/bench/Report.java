@@ -57,5 +57,24 @@ final class Report {
                     Figures.median(Arrays.stream(ratios)),
                     runs.size() > 1 ? Figures.each(Arrays.stream(ratios)) : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
         });
+        paired(UNDO, PLAIN, "undo journal: wall time with it / without, same round (goal <= 1.15)");
+    }
+
+    static final String PLAIN = "Sluice, SQL mode, checkpoint per chunk";
+    static final String UNDO = "Sluice, SQL mode, with its undo journal";
+
+    /** The ratio of two contenders' wall times, round by round (each round runs both), and its median. */
+    private void paired(String name, String base, String what) {
+        List<Result> a = results.get(name);
+        List<Result> b = results.get(base);
+        if (a == null || b == null || a.size() != b.size()) {
+            return;
+        }
+        double[] ratios = new double[a.size()];
+        for (int i = 0; i < ratios.length; i++) {
+            ratios[i] = a.get(i).seconds() / b.get(i).seconds();
+        }
+        System.out.printf(Locale.ROOT, "%s: %.2f (rounds %s)%n", what, Figures.median(Arrays.stream(ratios)),
+                Figures.each(Arrays.stream(ratios)));
     }
 }
