@@ -86,7 +86,8 @@ public final class Keyset {
         return tuple(null);
     }
 
-    private String tuple(String alias) {
+    /** The key as a row value in the index's ordering, its columns qualified by {@code alias}. */
+    public String tuple(String alias) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
             parts.add(ordered(alias, i));

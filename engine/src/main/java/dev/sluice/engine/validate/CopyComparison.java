@@ -21,7 +21,7 @@ import dev.sluice.engine.keyset.Table;
  * Validates a copy: per key range, the row count and an order-independent hash (the sum of 64-bit row hashes)
  * of the mapped columns, computed on the source (the expressions, cast to the target's types) and on the target;
  * only a range whose count or hash differ is read row by row, to name the rows missing in the target, extra in
- * the target (also above the source's last key), or with different values. Rows travel as text in a form where NULL and '' differ
+ * the target (also above the source's last key, unless the source has the row by then), or with different values. Rows travel as text in a form where NULL and '' differ
  * ({@code quote_nullable}).
  */
 public final class CopyComparison implements RangeCheck {
@@ -67,8 +67,14 @@ public final class CopyComparison implements RangeCheck {
                 + target.qualifiedName() + " WHERE ";
         this.targetRows = tgt + targetRange(receivingKey, false);
         this.targetRowsFromStart = tgt + targetRange(receivingKey, true);
-        this.targetAll = tgt + "true";
-        this.targetAbove = tgt + targetTuple(receivingKey) + " > " + keyset.parameters();
+        // In one database, a target row whose source row exists by now is not extra: a row the application inserted
+        // (and the sync trigger copied) after the walk read the source's last key. Across databases the drain
+        // copies after the source commits, so a target row read first has its source row already.
+        String gone = source != null ? "true" : "NOT EXISTS (SELECT 1 FROM " + keyset.table().qualifiedName()
+                + " sluice_s WHERE " + keyset.tuple("sluice_s") + " = " + targetTuple(receivingKey, target.qualifiedName() + ".")
+                + srcTail + ")";
+        this.targetAll = tgt + gone;
+        this.targetAbove = tgt + targetTuple(receivingKey) + " > " + keyset.parameters() + " AND " + gone;
     }
 
     private static String keyText(List<Column> key) {
@@ -83,10 +89,14 @@ public final class CopyComparison implements RangeCheck {
     }
 
     private String targetTuple(List<Column> receivingKey) {
+        return targetTuple(receivingKey, "");
+    }
+
+    private String targetTuple(List<Column> receivingKey, String qualifier) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < receivingKey.size(); i++) {
             String collation = keyset.index().parts().get(i).collation();
-            String cast = "CAST(" + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
+            String cast = "CAST(" + qualifier + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
             parts.add(collation == null ? cast : cast + " COLLATE " + collation);
         }
         return "(" + String.join(", ", parts) + ")";

@@ -2,7 +2,10 @@ package dev.sluice.engine.validate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.Connection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -13,6 +16,11 @@ import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.keyset.Catalog;
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -138,5 +146,31 @@ class ValidationTest {
         ValidationResult result = backfill.validate(SPEC, RunOptions.defaults());
         assertThat(result.clean()).isTrue();
         assertThat(result.chunks()).isEqualTo(10);
+    }
+
+    @Test
+    void aRowWrittenToBothTablesAfterTheWalkIsNotExtraButAStrayOneIs() throws Exception {
+        db.exec("CREATE TABLE v2 (id int PRIMARY KEY, email_lower text)",
+                "INSERT INTO v2 SELECT id, lower(email) FROM v",
+                // After the walk read the source's last key (5000): a row the application inserted, copied by a
+                // sync trigger in the same transaction; and a row in the target only.
+                "INSERT INTO v VALUES (6000, 'New@X.ORG', NULL)", "INSERT INTO v2 VALUES (6000, 'new@x.org')",
+                "INSERT INTO v2 VALUES (7000, 'stray')");
+        try (Connection c = ds.getConnection()) {
+            Keyset keyset = Keyset.resolve(Catalog.table(c, "v"), List.of("id"));
+            Table target = Catalog.table(c, "v2");
+            Map<Column, String> columns = new LinkedHashMap<>();
+            columns.put(target.columns().get("id"), "id");
+            columns.put(target.columns().get("email_lower"), "lower(email)");
+            CopyComparison comparison = new CopyComparison(keyset, target, columns, List.of(target.columns().get("id")),
+                    "email IS NOT NULL", null);
+            List<RuleResult> beyond = comparison.beyond(c, new Key(List.of("5000")), Map.of());
+            assertThat(beyond).singleElement().satisfies(extra -> {
+                assertThat(extra.mismatches()).isEqualTo(1);
+                assertThat(extra.samples()).singleElement().satisfies(m -> assertThat(m.key()).containsExactly("'7000'"));
+            });
+            db.exec("UPDATE v SET email = NULL WHERE id = 6000"); // the filter now leaves the source row out
+            assertThat(comparison.beyond(c, new Key(List.of("5000")), Map.of()).get(0).mismatches()).isEqualTo(2);
+        }
     }
 }
