@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Optional;
 
 import javax.sql.DataSource;
 
@@ -118,7 +119,7 @@ final class Rollback {
      * it could not restore belong to the old run): called under the job's lock, as the new run starts.
      */
     void forgetLeftovers(String name, Run lastBackfill) throws SQLException {
-        java.util.Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
+        Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
         if (rollback.isPresent() && rollback.get().startedAt() != null && lastBackfill.startedAt() != null
                 && rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
             Journals.purge(dataSource, schema, name);

@@ -25,10 +25,10 @@ final class CopyJournal {
                             List<Column> conflict, String rows, String upsert) {
         String names = String.join(", ", columns.stream().map(Column::quoted).toList());
         String insert = "INSERT INTO " + target.qualifiedName() + " (" + names + ") SELECT " + String.join(", ", values)
-                + " FROM s" + upsert;
+                + " FROM s";
         String table = target.qualifiedName();
         if (journal.returningOld()) {
-            return "WITH " + rows + ", w AS (" + insert + " RETURNING " + Journal.texts("NEW.", conflict) + " AS k, "
+            return "WITH " + rows + ", w AS (" + insert + upsert + " RETURNING " + Journal.texts("NEW.", conflict) + " AS k, "
                     + Journal.texts("OLD.", columns) + " AS b, OLD." + conflict.get(0).quoted() + " IS NOT NULL AS e, "
                     + Journal.hash("NEW.", columns) + " AS h) " + journal.insertFrom("w");
         }
@@ -52,8 +52,11 @@ final class CopyJournal {
             before.add("o.sluice_b" + i);
         }
         String tuple = "(" + String.join(", ", conflict.stream().map(Column::quoted).toList()) + ")";
+        // The upsert waits for o to be read whole (a one-time filter on it): read lazily, o could meet a row the
+        // upsert had already changed, which FOR UPDATE skips as modified by this statement, and lose its pre-image.
         return "WITH " + rows + ", o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE " + tuple
-                + " IN (SELECT " + String.join(", ", incoming) + " FROM s) FOR UPDATE), w AS (" + insert + " RETURNING "
+                + " IN (SELECT " + String.join(", ", incoming) + " FROM s) FOR UPDATE), w AS (" + insert
+                + " WHERE (SELECT count(*) FROM o) >= 0" + upsert + " RETURNING "
                 + String.join(", ", wrote) + ", " + Journal.hash(table + ".", columns) + " AS h), x AS (SELECT ARRAY["
                 + String.join(", ", keyText) + "]::text[] AS k, ARRAY[" + String.join(", ", before) + "]::text[] AS b,"
                 + " o.sluice_k0 IS NOT NULL AS e, w.h FROM w LEFT JOIN o ON " + String.join(" AND ", join) + ") "

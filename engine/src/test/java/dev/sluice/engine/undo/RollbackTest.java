@@ -1,0 +1,171 @@
+package dev.sluice.engine.undo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rollback restores a table's every byte (a checksum of all rows in key order) from the journal each chunk wrote,
+ * in every mode, on whichever server the tests run against: PostgreSQL 18 journals with {@code RETURNING OLD},
+ * older servers with a locked read in the chunk's statement.
+ */
+class RollbackTest {
+
+    private HikariDataSource ds;
+    private Db db;
+
+    @BeforeEach
+    void seed() {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        db.exec("CREATE TABLE acct (region text COLLATE \"C\" NOT NULL, handle text COLLATE \"C\" NOT NULL,"
+                        + " email text, balance numeric(12, 2), seen timestamptz, idle interval, tags text[],"
+                        + " PRIMARY KEY (region, handle))",
+                "INSERT INTO acct SELECT r, 'H' || g || CASE WHEN g % 3 = 0 THEN 'é' ELSE 'Z' END,"
+                        + " CASE WHEN g % 11 = 0 THEN NULL ELSE ' Mail' || g || '@X.org ' END, g * 1.25,"
+                        + " '2024-03-10 01:30:00+00'::timestamptz + g * interval '17 minutes', g * interval '1 day 3 sec',"
+                        + " ARRAY['a,b', NULL, 'q\"'] FROM generate_series(1, 3000) g, unnest(ARRAY['eu', 'us']) r",
+                "ANALYZE acct");
+    }
+
+    @AfterEach
+    void close() {
+        ds.close();
+    }
+
+    private String checksum(String table, String order) {
+        return db.one("SELECT md5(string_agg(t::text, '|' ORDER BY " + order + ")) FROM " + table + " t");
+    }
+
+    private static JobSpec spec(String body) {
+        return SpecParser.parse("chunk: { rows: 700, min-rows: 700, max-rows: 700 }\n" + body);
+    }
+
+    @Test
+    void anInPlaceBackfillOverCompositeCollatedKeysIsRestoredAndRowsChangedSinceAreLeftUnlessForced()
+            throws Exception {
+        String before = checksum("acct", "region, handle");
+        JobSpec spec = spec("name: tidy\ntable: acct\nkey: [region, handle]\n"
+                + "set: { email: lower(trim(email)), balance: balance * 1.19, seen: now(), idle: NULL, tags: NULL }\n");
+        Backfill backfill = new Backfill(ds);
+        assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(checksum("acct", "region, handle")).isNotEqualTo(before);
+        JobStatus done = backfill.status("tidy").get(0);
+        assertThat(done.undo().rows()).isEqualTo(6000);
+        assertThat(done.undo().bytes()).isPositive();
+
+        db.exec("UPDATE acct SET email = 'theirs' WHERE region = 'us' AND handle = 'H9é'");
+        RunResult kept = backfill.rollback("tidy", RunOptions.defaults(), false);
+        assertThat(kept.outcome()).as(kept.message()).isEqualTo(RunResult.Outcome.MISMATCHES);
+        assertThat(kept.message()).contains("1 rows changed by others").contains("key us, H9é: now (theirs,")
+                .contains("would restore {\" Mail9@X.org \",11.25,");
+        assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H9é'")).isEqualTo("theirs");
+        assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H10Z'")).isEqualTo(" Mail10@X.org ");
+
+        RunResult forced = backfill.rollback("tidy", RunOptions.defaults(), true);
+        assertThat(forced.outcome()).as(forced.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(checksum("acct", "region, handle")).isEqualTo(before);
+        assertThat(backfill.status("tidy").get(0).state()).isEqualTo(JobStatus.State.ROLLED_BACK);
+    }
+
+    @Test
+    void aRollbackStoppedMidWayContinuesWhereItStopped() throws Exception {
+        String before = checksum("acct", "region, handle");
+        JobSpec spec = spec("name: halves\ntable: acct\nkey: [region, handle]\nset: { balance: balance / 2 }\n");
+        Backfill backfill = new Backfill(ds);
+        StopSignal stop = new StopSignal();
+        AtomicInteger chunks = new AtomicInteger();
+        RunOptions stopAfterThree = RunOptions.defaults().withStop(stop).withObserver(r -> {
+            if (chunks.incrementAndGet() == 3) {
+                stop.request("test");
+            }
+        });
+        assertThat(backfill.run(spec, stopAfterThree).outcome()).isEqualTo(RunResult.Outcome.STOPPED);
+        assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+
+        StopSignal again = new StopSignal();
+        AtomicInteger restored = new AtomicInteger();
+        RunResult stopped = backfill.rollback("halves", RunOptions.defaults().withStop(again).withObserver(r -> {
+            if (restored.incrementAndGet() == 4) {
+                again.request("test");
+            }
+        }), false);
+        assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
+        JobStatus halfway = backfill.status("halves").get(0);
+        assertThat(halfway.state()).isEqualTo(JobStatus.State.STOPPED);
+        assertThat(halfway.lastError()).contains("the rollback stopped before it restored every row");
+        assertThat(checksum("acct", "region, handle")).isNotEqualTo(before);
+        RunResult finished = backfill.rollback("halves", RunOptions.defaults(), false);
+        assertThat(finished.outcome()).as(finished.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(checksum("acct", "region, handle")).isEqualTo(before);
+    }
+
+    @Test
+    void aCopyLosesTheRowsItInsertedAndGetsBackTheRowsItReplaced() throws Exception {
+        db.exec("CREATE TABLE acct_v2 (region text COLLATE \"C\", handle text COLLATE \"C\", email text,"
+                        + " balance numeric(12, 2), note text, PRIMARY KEY (region, handle))",
+                "INSERT INTO acct_v2 SELECT region, handle, 'old', -1, 'kept' FROM acct WHERE balance < 500");
+        String before = checksum("acct_v2", "region, handle");
+        JobSpec spec = spec("name: copy\ntable: acct\nkey: [region, handle]\ninto: acct_v2\n"
+                + "columns: { region: region, handle: handle, email: lower(email), balance: balance }\n");
+        Backfill backfill = new Backfill(ds);
+        RunResult ran = backfill.run(spec, RunOptions.defaults());
+        assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM acct_v2")).isEqualTo(6000);
+        assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e"))
+                .as("replaced rows journaled with their pre-images").isEqualTo(798);
+        RunResult rolledBack = backfill.rollback("copy", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(checksum("acct_v2", "region, handle")).isEqualTo(before);
+    }
+
+    @Test
+    void aJavaTransformerJobIsRestored() throws Exception {
+        String before = checksum("acct", "region, handle");
+        Transformer shout = new Transformer() {
+            @Override
+            public List<String> reads() {
+                return List.of("email");
+            }
+
+            @Override
+            public List<String> writes() {
+                return List.of("email", "idle");
+            }
+
+            @Override
+            public Map<String, Object> transform(Row row) {
+                String email = row.text("email");
+                return email == null ? null : Map.of("email", email.toUpperCase(Locale.ROOT), "idle", "1 hour");
+            }
+        };
+        Backfill backfill = Backfill.builder(ds).transformers(name -> name.equals("shout") ? shout : null).build();
+        JobSpec spec = spec("name: shout\ntable: acct\nkey: [region, handle]\ntransformer: shout\n");
+        RunResult ran = backfill.run(spec, RunOptions.defaults());
+        assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(checksum("acct", "region, handle")).isNotEqualTo(before);
+        RunResult rolledBack = backfill.rollback("shout", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(checksum("acct", "region, handle")).isEqualTo(before);
+    }
+}
