@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +14,7 @@ import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Reconnection;
 import dev.sluice.engine.control.RunnerLock;
@@ -27,6 +29,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Runs a job's work under the job's runner lock, and rides through a lost database: when the connection goes (in a
  * chunk, in the job repository's bookkeeping, in the lock's own session), it waits for the database to answer
@@ -34,6 +39,9 @@ import io.micrometer.observation.ObservationRegistry;
  * meanwhile wins: this one returns NOT_RUNNABLE.
  */
 final class Launcher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+    private static final Duration UNDO_REFRESH = Duration.ofSeconds(10);
 
     /** What a runner holding the job's lock does with the work's last run. */
     @FunctionalInterface
@@ -214,7 +222,31 @@ final class Launcher {
         gates.onReadings(meters::readings);
         ObservationRegistry observations = ObservationRegistry.create();
         observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(metrics));
-        return new BackfillJob.Wiring(lock, options.stop(), options.observer().and(meters), gates, meters, observations);
+        ChunkObserver observers = options.observer().and(meters);
+        if (spec.undo()) {
+            observers = observers.and(undoGauge(job, states(metrics)));
+        }
+        return new BackfillJob.Wiring(lock, options.stop(), observers, gates, meters, observations);
+    }
+
+    /**
+     * Keeps {@code sluice_undo_bytes} current while a run writes (or a rollback empties) the journal: read at most
+     * every {@link #UNDO_REFRESH}, after a chunk committed. A failed read leaves the gauge as it was.
+     */
+    private ChunkObserver undoGauge(String job, JobStateMetrics states) {
+        long[] due = {System.nanoTime()};
+        return report -> {
+            long now = System.nanoTime();
+            if (now - due[0] < 0) {
+                return;
+            }
+            due[0] = now + UNDO_REFRESH.toNanos();
+            try {
+                states.undo(job, runs.undo(job));
+            } catch (SQLException e) {
+                LOG.debug("job {}: the undo journal's size was not read: {}", job, e.getMessage());
+            }
+        };
     }
 
     /**

@@ -64,7 +64,8 @@ class DashboardTest {
         Set<String> exported = new TreeSet<>(names(scrape));
         assertThat(exported).containsAll(queried);
         assertThat(queried).contains("sluice_rows_total", "sluice_chunk_duration_seconds_bucket",
-                "sluice_replica_lag_seconds", "sluice_throttle_seconds_total", "sluice_validation_mismatches");
+                "sluice_replica_lag_seconds", "sluice_throttle_seconds_total", "sluice_validation_mismatches",
+                "sluice_undo_bytes");
     }
 
     private static Set<String> names(String text) {

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +29,7 @@ class MetricsTest {
     void thePrometheusEndpointExposesTheDesignNamesWithTheRunsValues() throws Exception {
         try (HikariDataSource ds = Postgres.newDatabase(); MetricsEndpoint endpoint = MetricsEndpoint.start(0)) {
             Db db = new Db(ds);
+            AtomicReference<Double> journalDuringTheRun = new AtomicReference<>(0.0);
             db.exec("CREATE TABLE m (id int PRIMARY KEY, v text)", "INSERT INTO m SELECT g, NULL FROM generate_series(1, 6000) g",
                     "ANALYZE m");
             RunResult result = new Backfill(ds).run(SpecParser.parse("""
@@ -39,8 +41,14 @@ class MetricsTest {
                     throttle: { rows-per-second: 20000 }
                     validate:
                       - { target: v, source: md5(id::text) }
-                    """), RunOptions.defaults().withMetrics(endpoint.registry()));
+                    """), RunOptions.defaults().withMetrics(endpoint.registry()).withObserver(chunk -> {
+                        if (chunk.totalRows() == 1500) { // the journal's size is read while it grows, not only at the end
+                            journalDuringTheRun.set(endpoint.registry().get("sluice.undo.bytes").tag("backfill", "metered")
+                                    .gauge().value());
+                        }
+                    }));
             assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+            assertThat(journalDuringTheRun.get()).isPositive();
 
             HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://localhost:" + endpoint.port() + MetricsEndpoint.PATH)).build(),
@@ -57,6 +65,7 @@ class MetricsTest {
             assertThat(value(text, "sluice_throttle_seconds_total{backfill=\"metered\",reason=\"rate\"}")).isGreaterThan(0.1);
             assertThat(value(text, "sluice_validation_mismatches{backfill=\"metered\",rule=\"v\"}")).isEqualTo(0);
             assertThat(value(text, "sluice_job_state{backfill=\"metered\",state=\"COMPLETED\"}")).isEqualTo(1);
+            assertThat(value(text, "sluice_undo_bytes{backfill=\"metered\"}")).isGreaterThan(journalDuringTheRun.get());
             assertThat(value(text, "sluice_job_state{backfill=\"metered\",state=\"RUNNING\"}")).isEqualTo(0);
             // Spring Batch's own observations are on too.
             assertThat(text).contains("spring_batch_job");

@@ -3,50 +3,15 @@ package dev.sluice.jobs;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Java-transformer and copy modes through the command line, with the guarantees of the core. */
-class ModesTest {
-
-    @TempDir
-    Path dir;
-
-    private HikariDataSource ds;
-    private Db db;
-
-    @BeforeEach
-    void database() throws Exception {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        Files.createDirectories(dir.resolve("jobs"));
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
-    }
-
-    private String[] args(String... args) {
-        return Cli.against(dir, ds.getJdbcUrl(), args);
-    }
-
-    private void spec(String name, String body) throws Exception {
-        Files.writeString(dir.resolve("jobs/" + name + ".yml"), "name: " + name + "\n" + body);
-    }
+class ModesTest extends CliDatabaseTest {
 
     @Test
     void phoneNumbersAreNormalisedByAJavaTransformerWithACompositeKey() throws Exception {
@@ -56,7 +21,7 @@ class ModesTest {
                         + " WHEN 1 THEN '030 ' || (1000000 + g) WHEN 2 THEN 'n/a' ELSE NULL END,"
                         + " CASE g % 4 WHEN 1 THEN 'DE' ELSE NULL END, 'stale'"
                         + " FROM unnest(ARRAY['acme', 'globex']) t, generate_series(1, 3000) g", "ANALYZE contacts");
-        spec("phones", """
+        writeSpec("phones", """
                 table: contacts
                 key: [tenant, id]
                 transformer: phone-e164
@@ -84,7 +49,7 @@ class ModesTest {
                 "INSERT INTO orders (id, email, amount_cents) SELECT g, 'U' || g || '@X.ORG', g * 7"
                         + " FROM generate_series(1, 300000) g", "VACUUM ANALYZE orders");
         long seqScansBefore = tableStat("n_tup_ins", 300000, "seq_scan");
-        spec("orders-java", """
+        writeSpec("orders-java", """
                 table: orders
                 key: [id]
                 transformer: email-lower-dollars
@@ -114,7 +79,7 @@ class ModesTest {
                 "INSERT INTO orders SELECT g, 'U' || g || '@X.ORG', g * 7 FROM generate_series(1, 10000) g",
                 "CREATE TABLE orders_v2 (order_id bigint PRIMARY KEY, email text, amount numeric(12, 2), copied_at timestamptz DEFAULT now())",
                 "INSERT INTO orders_v2 (order_id, email) VALUES (5, 'old')", "ANALYZE orders");
-        spec("orders-copy", """
+        writeSpec("orders-copy", """
                 table: orders
                 key: [id]
                 into: orders_v2
@@ -150,11 +115,11 @@ class ModesTest {
         assertThat(db.count("SELECT count(*) FROM orders_v2 WHERE order_id = 100")).isEqualTo(1);
 
         db.exec("CREATE TABLE no_key (order_id bigint, email text)");
-        spec("bad-copy", "table: orders\nkey: [id]\ninto: no_key\ncolumns: { order_id: id, email: email }\n");
+        writeSpec("bad-copy", "table: orders\nkey: [id]\ninto: no_key\ncolumns: { order_id: id, email: email }\n");
         Cli.Result bad = Cli.run(args("run", "bad-copy"));
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.err()).contains("into: public.no_key has no unique index on (order_id)");
-        spec("bad-column", "table: orders\nkey: [id]\ninto: orders_v2\ncolumns: { order_id: id, amount: lower(email) }\n");
+        writeSpec("bad-column", "table: orders\nkey: [id]\ninto: orders_v2\ncolumns: { order_id: id, amount: lower(email) }\n");
         assertThat(Cli.run(args("run", "bad-column")).err())
                 .contains("columns.amount: column \"amount\" is of type numeric but expression is of type text");
     }
@@ -164,7 +129,7 @@ class ModesTest {
     void aJavaTransformerJobKilledWithSigkillResumesToTheSameResultAsOneRun() throws Exception {
         db.exec("CREATE TABLE counters (id bigint PRIMARY KEY, n bigint NOT NULL DEFAULT 0)",
                 "INSERT INTO counters (id) SELECT g FROM generate_series(1, 100000) g", "ANALYZE counters");
-        spec("java-increment", """
+        writeSpec("java-increment", """
                 table: counters
                 key: [id]
                 transformer: increment

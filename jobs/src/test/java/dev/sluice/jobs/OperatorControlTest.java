@@ -5,37 +5,21 @@ import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
-import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** pause, cancel and tune from another process, obeyed by a runner in its own JVM within a chunk. */
-class OperatorControlTest {
-
-    @TempDir
-    Path dir;
-
-    private HikariDataSource ds;
-    private Db db;
+class OperatorControlTest extends CliDatabaseTest {
 
     @BeforeEach
     void seed() throws Exception {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.counters("c", 30000);
-        Files.createDirectories(dir.resolve("jobs"));
         Files.writeString(dir.resolve("jobs/slow.yml"), """
                 name: slow
                 table: c
@@ -44,15 +28,6 @@ class OperatorControlTest {
                 chunk: { rows: 500, min-rows: 500, max-rows: 500 }
                 throttle: { rows-per-second: 3000 }
                 """);
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
-    }
-
-    private String[] args(String... args) {
-        return Cli.against(dir, ds.getJdbcUrl(), args);
     }
 
     private Process runner(String log) throws Exception {

@@ -3,8 +3,6 @@ package dev.sluice.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -15,18 +13,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.sync.SyncInstaller;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code sync: trigger} on a table the application writes to all the time: concurrent writers update the columns
@@ -34,19 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the runner is killed with SIGKILL twice and resumed; after the writers stop, validation finds no mismatch, with no
  * repair pass. In place, copy, and Java transformer; then the contract step (require, finish) from the command line.
  */
-class SyncTest {
-
-    @TempDir
-    Path dir;
-
-    private HikariDataSource ds;
-    private Db db;
+class SyncTest extends CliDatabaseTest {
 
     @BeforeEach
-    void database() throws Exception {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        Files.createDirectories(dir.resolve("jobs"));
+    void seed() {
         db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
                         + " email_lower text, amount_dollars numeric(12, 2))",
                 // Even keys: the writers insert odd ones, behind the checkpoint as well as ahead of it.
@@ -56,17 +39,8 @@ class SyncTest {
                 "ANALYZE orders");
     }
 
-    @AfterEach
-    void close() {
-        ds.close();
-    }
-
-    private String[] args(String... args) {
-        return Cli.against(dir, ds.getJdbcUrl(), args);
-    }
-
     private void spec(String name, String body) throws Exception {
-        Files.writeString(dir.resolve("jobs/" + name + ".yml"), "name: " + name + "\ntable: orders\nkey: [id]\n"
+        writeSpec(name, "table: orders\nkey: [id]\n"
                 + "sync: trigger\nchunk: { rows: 400, min-rows: 400, max-rows: 400 }\n"
                 + "throttle: { rows-per-second: 4000 }\n" + body);
     }

@@ -1,5 +1,6 @@
 package dev.sluice.engine.checkpoint;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
@@ -11,6 +12,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.control.JobStatus;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -45,6 +47,13 @@ public final class JobRuns {
     /** Operators' requests to the running jobs of this repository. */
     public ControlMailbox mailbox() {
         return new ControlMailbox(dataSource, schema);
+    }
+
+    /** Job {@code name}'s undo journal now: rows it can restore and its size as stored. */
+    public JobStatus.Undo undo(String name) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return StatusReader.undo(c, schema, name);
+        }
     }
 
     /** The last execution of {@code jobName}, if it ever ran; creates the job repository on first use. */

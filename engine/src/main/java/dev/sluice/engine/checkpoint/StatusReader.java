@@ -205,8 +205,11 @@ public final class StatusReader {
         };
     }
 
-    /** The job's undo journal now: rows it can restore and its size as stored. */
-    private static JobStatus.Undo undo(Connection c, String schema, String job) throws SQLException {
+    /**
+     * The job's undo journal now: rows it can restore and its size as stored (each array's size on disk, compressed
+     * or out of line, read without fetching it: cheap enough to ask while the journal grows).
+     */
+    static JobStatus.Undo undo(Connection c, String schema, String job) throws SQLException {
         try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
             exists.setString(1, Sql.quote(schema) + ".undo_journal");
             try (ResultSet rs = exists.executeQuery()) {
@@ -216,7 +219,8 @@ public final class StatusReader {
             }
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(cardinality(after_hash)), 0),"
-                + " coalesce(sum(pg_column_size(j.*)), 0) FROM " + Sql.quote(schema) + ".undo_journal j WHERE job = ?")) {
+                + " coalesce(sum(pg_column_size(keys) + pg_column_size(before) + pg_column_size(existed)"
+                + " + pg_column_size(after_hash)), 0) FROM " + Sql.quote(schema) + ".undo_journal j WHERE job = ?")) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

@@ -28,9 +28,9 @@ final class CopyJournal {
                 + " FROM s";
         String table = target.qualifiedName();
         if (journal.returningOld()) {
-            return "WITH " + rows + ", w AS (" + insert + upsert + " RETURNING " + Journal.texts("NEW.", conflict) + " AS k, "
-                    + Journal.texts("OLD.", columns) + " AS b, OLD." + conflict.get(0).quoted() + " IS NOT NULL AS e, "
-                    + Journal.hash("NEW.", columns) + " AS h) " + journal.insertFrom("w");
+            return "WITH " + rows + ", w AS (" + insert + upsert + " RETURNING " + Journal.row(Journal.texts("NEW.",
+                    conflict), Journal.texts("OLD.", columns), "OLD." + conflict.get(0).quoted() + " IS NOT NULL",
+                    Journal.hash("NEW.", columns)) + ") " + journal.insertFrom("w", conflict.size(), columns.size());
         }
         // Before PostgreSQL 18: the rows the upsert will replace, read and locked first in the same statement.
         List<String> old = new ArrayList<>();
@@ -57,9 +57,8 @@ final class CopyJournal {
         return "WITH " + rows + ", o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE " + tuple
                 + " IN (SELECT " + String.join(", ", incoming) + " FROM s) FOR UPDATE), w AS (" + insert
                 + " WHERE (SELECT count(*) FROM o) >= 0" + upsert + " RETURNING "
-                + String.join(", ", wrote) + ", " + Journal.hash(table + ".", columns) + " AS h), x AS (SELECT ARRAY["
-                + String.join(", ", keyText) + "]::text[] AS k, ARRAY[" + String.join(", ", before) + "]::text[] AS b,"
-                + " o.sluice_k0 IS NOT NULL AS e, w.h FROM w LEFT JOIN o ON " + String.join(" AND ", join) + ") "
-                + journal.insertFrom("x");
+                + String.join(", ", wrote) + ", " + Journal.hash(table + ".", columns) + " AS h), x AS (SELECT "
+                + Journal.row(keyText, before, "o.sluice_k0 IS NOT NULL", "w.h") + " FROM w LEFT JOIN o ON "
+                + String.join(" AND ", join) + ") " + journal.insertFrom("x", conflict.size(), columns.size());
     }
 }

@@ -36,9 +36,9 @@ public final class InPlaceWriter implements ChunkWriter {
             this.update = new RangeStatement(keyset, range -> head + range + filter);
         } else if (journal.returningOld()) {
             String head = "WITH w AS (UPDATE " + table + " SET " + String.join(", ", parts) + " WHERE ";
-            String tail = filter + " RETURNING " + Journal.texts("NEW.", keyset.columns()) + " AS k, "
-                    + Journal.texts("OLD.", targets) + " AS b, true AS e, " + Journal.hash("NEW.", targets) + " AS h) "
-                    + journal.insertFrom("w");
+            String tail = filter + " RETURNING " + Journal.row(Journal.texts("NEW.", keyset.columns()),
+                    Journal.texts("OLD.", targets), "true", Journal.hash("NEW.", targets)) + ") "
+                    + journal.insertFrom("w", keyset.width(), targets.size());
             this.update = new RangeStatement(keyset, range -> head + range + tail);
         } else {
             // Before PostgreSQL 18: the pre-images read and locked first, in the same statement, under aliases
@@ -57,9 +57,9 @@ public final class InPlaceWriter implements ChunkWriter {
             }
             String head = "WITH o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE ";
             String tail = filter + " FOR UPDATE), w AS (UPDATE " + table + " SET " + String.join(", ", parts)
-                    + " FROM o WHERE " + String.join(" AND ", match) + " RETURNING " + Journal.texts(table + ".",
-                    keyset.columns()) + " AS k, ARRAY[" + String.join(", ", before) + "]::text[] AS b, true AS e, "
-                    + Journal.hash(table + ".", targets) + " AS h) " + journal.insertFrom("w");
+                    + " FROM o WHERE " + String.join(" AND ", match) + " RETURNING " + Journal.row(Journal.texts(
+                    table + ".", keyset.columns()), before, "true", Journal.hash(table + ".", targets)) + ") "
+                    + journal.insertFrom("w", keyset.width(), targets.size());
             this.update = new RangeStatement(keyset, range -> head + range + tail);
         }
     }

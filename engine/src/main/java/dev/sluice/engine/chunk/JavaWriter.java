@@ -104,8 +104,8 @@ public final class JavaWriter implements ChunkWriter {
             return "WITH w AS (UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                     + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
                     + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(fromTheStart, "t")
-                    + " RETURNING " + Journal.texts("t.", keyset.columns()) + " AS k, ARRAY[" + String.join(", ", before)
-                    + "]::text[] AS b, true AS e, " + Journal.hash("t.", writes) + " AS h) " + journal.insertFrom("w");
+                    + " RETURNING " + Journal.row(Journal.texts("t.", keyset.columns()), before, "true",
+                    Journal.hash("t.", writes)) + ") " + journal.insertFrom("w", keyset.width(), writes.size());
         }
         return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                 + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"

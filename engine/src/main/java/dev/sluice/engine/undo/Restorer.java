@@ -59,12 +59,14 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         this.force = force;
         List<String> fields = new ArrayList<>();
         for (int i = 0; i < key.size(); i++) {
-            fields.add("j.keys[i][" + (i + 1) + "] AS k" + i);
+            fields.add("j.keys[" + (i + 1) + "][i] AS k" + i);
         }
         for (int i = 0; i < columns.size(); i++) {
-            fields.add("j.before[i][" + (i + 1) + "] AS b" + i);
+            fields.add("j.before[" + (i + 1) + "][i] AS b" + i);
         }
-        this.rows = "SELECT i AS n, " + String.join(", ", fields) + ", j.existed[i] AS e, j.after_hash[i] AS h FROM "
+        // Stored column by column (keys[column][row]); existed is empty when every row existed.
+        this.rows = "SELECT i AS n, " + String.join(", ", fields) + ", coalesce(j.existed[i], true) AS e, j.after_hash[i]"
+                + " AS h FROM "
                 + journal.table() + " j, generate_subscripts(j.after_hash, 1) AS i WHERE j.job = ? AND j.seq = ?";
     }
 
@@ -156,20 +158,21 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
             }
             return;
         }
-        String keys = java.util.stream.IntStream.rangeClosed(1, key.size()).mapToObj(i -> "j.keys[i][" + i + "]")
-                .collect(Collectors.joining(", ", "ARRAY[", "]"));
-        String before = java.util.stream.IntStream.rangeClosed(1, columns.size()).mapToObj(i -> "j.before[i][" + i + "]")
-                .collect(Collectors.joining(", ", "ARRAY[", "]::text[]"));
-        String pick = " ORDER BY i) FROM unnest(?::int4[]) AS i)";
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " j SET keys = (SELECT array_agg("
-                + keys + pick + ", before = (SELECT array_agg(" + before + pick + ", existed = (SELECT array_agg(j.existed[i]"
-                + pick + ", after_hash = (SELECT array_agg(j.after_hash[i]" + pick + " WHERE j.job = ? AND j.seq = ?")) {
-            Array ns = c.createArrayOf("int4", changed.toArray());
-            for (int i = 1; i <= 4; i++) {
-                ps.setArray(i, ns);
-            }
-            ps.setString(5, journal.job());
-            ps.setLong(6, seq);
+        String pick = " ORDER BY i)";
+        String keys = java.util.stream.IntStream.rangeClosed(1, key.size()).mapToObj(col -> "array_agg(j.keys["
+                + col + "][i]" + pick).collect(Collectors.joining(", ", "ARRAY[", "]"));
+        String before = columns.isEmpty() ? "'{}'::text[]" : java.util.stream.IntStream.rangeClosed(1, columns.size())
+                .mapToObj(col -> "array_agg(j.before[" + col + "][i]" + pick).collect(Collectors.joining(", ", "ARRAY[", "]"));
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " u SET keys = x.keys, before ="
+                + " x.before, existed = x.existed, after_hash = x.after_hash FROM (SELECT " + keys + " AS keys, " + before
+                + " AS before, array_agg(coalesce(j.existed[i], true)" + pick + " AS existed, array_agg(j.after_hash[i]"
+                + pick + " AS after_hash FROM " + journal.table() + " j, unnest(?::int4[]) AS i WHERE j.job = ? AND"
+                + " j.seq = ?) x WHERE u.job = ? AND u.seq = ?")) {
+            ps.setArray(1, c.createArrayOf("int4", changed.toArray()));
+            ps.setString(2, journal.job());
+            ps.setLong(3, seq);
+            ps.setString(4, journal.job());
+            ps.setLong(5, seq);
             ps.executeUpdate();
         }
     }

@@ -37,6 +37,11 @@ public final class Db {
                 "INSERT INTO " + table + " (id) SELECT g FROM generate_series(1, " + rows + ") g", "ANALYZE " + table);
     }
 
+    /** The md5 of every row of {@code table} as text, in {@code orderBy} order: equal only if every byte is. */
+    public String checksum(String table, String orderBy) {
+        return one("SELECT md5(string_agg(t::text, '|' ORDER BY " + orderBy + ")) FROM " + table + " t");
+    }
+
     public long count(String sql) {
         return Long.parseLong(one(sql));
     }
