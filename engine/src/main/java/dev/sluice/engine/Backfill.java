@@ -152,15 +152,16 @@ public final class Backfill implements AutoCloseable {
                 if (!options.again() || attempt > 1) {
                     return Launcher.Decision.done(Results.finished(run, started));
                 }
-                rollbacks().forgetLeftovers(spec.name(), run);
-                return Launcher.Decision.start(run.number() + 1);
+                RunResult journalSays = rollbacks().beforeWrite(spec, run, true);
+                return journalSays != null ? Launcher.Decision.done(journalSays) : Launcher.Decision.start(run.number() + 1);
             }
             if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
                 return Launcher.Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name()
                         + " is paused; continue it with 'resume " + spec.name() + "'"));
             }
             Launcher.refuseChangedSemantics(run, spec, options.force());
-            return Launcher.Decision.resume();
+            RunResult journalSays = rollbacks().beforeWrite(spec, run, false);
+            return journalSays != null ? Launcher.Decision.done(journalSays) : Launcher.Decision.resume();
         }, options.metrics());
         if (launched.result() != null) {
             if (launched.result().outcome() == RunResult.Outcome.ALREADY_COMPLETE) {

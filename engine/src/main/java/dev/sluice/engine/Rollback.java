@@ -1,6 +1,7 @@
 package dev.sluice.engine;
 
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -115,15 +116,35 @@ final class Rollback {
     }
 
     /**
-     * A new run of a job that was rolled back since its last run forgets what the rollback left in the journal (rows
-     * it could not restore belong to the old run): called under the job's lock, as the new run starts.
+     * Under the job's lock, as a run starts anew ({@code newRun}) or continues: the journal must stay restorable with
+     * the job's spec. A new run after a completed rollback forgets what the rollback left (rows changed by others,
+     * which belong to the old run); after an unfinished one it is refused (the rollback's remaining entries hold the
+     * only copy of the rows' earlier values). A run whose spec writes otherwise than the one the journal's entries
+     * were written with is refused while entries are left.
+     *
+     * @return why the run is refused, or null
+     * @throws SpecException (exit 2) naming the changed field
      */
-    void forgetLeftovers(String name, Run lastBackfill) throws SQLException {
+    RunResult beforeWrite(JobSpec spec, Run lastBackfill, boolean newRun) throws SQLException {
+        String name = spec.name();
         Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
-        if (rollback.isPresent() && rollback.get().startedAt() != null && lastBackfill.startedAt() != null
+        if (newRun && rollback.isPresent() && rollback.get().startedAt() != null && lastBackfill.startedAt() != null
                 && rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
+            if (rollback.get().state() != RunState.COMPLETED) {
+                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s rollback is unfinished: continue"
+                        + " it with 'rollback " + name + "' before running the job again");
+            }
             Journals.purge(dataSource, schema, name);
         }
+        if (lastBackfill.specDigest() == null || lastBackfill.specDigest().equals(spec.semanticDigest())
+                || Journals.entries(dataSource, schema, name) == 0) {
+            return null;
+        }
+        List<String> changed = lastBackfill.spec() == null ? List.of()
+                : spec.semantics().changedFrom(lastBackfill.spec().semantics());
+        throw new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + name + "'s undo journal"
+                + " was written (" + String.join(", ", changed) + "); a rollback restores with the spec the journal was"
+                + " written with: roll the job back first ('rollback " + name + "'), or run it with its earlier spec");
     }
 
     private static RunResult result(Run run, String name, long started) {

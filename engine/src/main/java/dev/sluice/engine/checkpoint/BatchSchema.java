@@ -77,7 +77,7 @@ public final class BatchSchema {
             // rollback (undo.Restorer). keys and before are two-dimensional: [column][row].
             st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
                     + "job text NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY, keys text[] NOT NULL,"
-                    + " before text[] NOT NULL, existed boolean[] NOT NULL, after_hash bigint[] NOT NULL,"
+                    + " before text[] NOT NULL, existed boolean[] NOT NULL, after_hash bigint[] NOT NULL, rows integer NOT NULL,"
                     + " time_zone text NOT NULL, interval_style text NOT NULL, written_at timestamptz NOT NULL DEFAULT now(),"
                     + " PRIMARY KEY (job, seq))");
             // Keys and hashes barely compress: stored out of line without trying, which costs a chunk far less time.

@@ -218,7 +218,7 @@ public final class StatusReader {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(cardinality(after_hash)), 0),"
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(rows), 0),"
                 + " coalesce(sum(pg_column_size(keys) + pg_column_size(before) + pg_column_size(existed)"
                 + " + pg_column_size(after_hash)), 0) FROM " + Sql.quote(schema) + ".undo_journal j WHERE job = ?")) {
             ps.setString(1, job);

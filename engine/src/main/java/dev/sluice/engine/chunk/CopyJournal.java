@@ -9,7 +9,7 @@ import dev.sluice.engine.keyset.Table;
 /**
  * A copy's upsert with its journal entry, in one statement: for each target row it wrote, the key, the written
  * columns as they were (a replaced row), or that the row did not exist (an inserted one), and the hash of what it
- * wrote. The rows to write come from a CTE {@code s}, one column {@code sluice_c<i>} per target column.
+ * wrote (the whole row). The rows to write come from a CTE {@code s}, one column {@code sluice_c<i>} per target column.
  */
 final class CopyJournal {
 
@@ -27,10 +27,13 @@ final class CopyJournal {
         String insert = "INSERT INTO " + target.qualifiedName() + " (" + names + ") SELECT " + String.join(", ", values)
                 + " FROM s";
         String table = target.qualifiedName();
+        // The hash covers the whole target row, not only what the copy writes: a row it inserted that the
+        // application has changed since, in any column, is not deleted by a rollback.
+        List<Column> whole = List.copyOf(target.columns().values());
         if (journal.returningOld()) {
             return "WITH " + rows + ", w AS (" + insert + upsert + " RETURNING " + Journal.row(Journal.texts("NEW.",
                     conflict), Journal.texts("OLD.", columns), "OLD." + conflict.get(0).quoted() + " IS NOT NULL",
-                    Journal.hash("NEW.", columns)) + ") " + journal.insertFrom("w", conflict.size(), columns.size());
+                    Journal.hash("NEW.", whole)) + ") " + journal.insertFrom("w", conflict.size(), columns.size());
         }
         // Before PostgreSQL 18: the rows the upsert will replace, read and locked first in the same statement.
         List<String> old = new ArrayList<>();
@@ -44,7 +47,8 @@ final class CopyJournal {
             wrote.add(table + "." + k.quoted() + " AS sluice_w" + i);
             join.add("w.sluice_w" + i + " = o.sluice_k" + i);
             keyText.add("w.sluice_w" + i + "::text");
-            incoming.add("CAST(" + values.get(columns.indexOf(k)) + " AS " + k.castType() + ")");
+            // The column's full type, as the upsert stores it: a key rounded by its modifier finds its row.
+            incoming.add("CAST(" + values.get(columns.indexOf(k)) + " AS " + k.type() + ")");
         }
         List<String> before = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
@@ -57,7 +61,7 @@ final class CopyJournal {
         return "WITH " + rows + ", o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE " + tuple
                 + " IN (SELECT " + String.join(", ", incoming) + " FROM s) FOR UPDATE), w AS (" + insert
                 + " WHERE (SELECT count(*) FROM o) >= 0" + upsert + " RETURNING "
-                + String.join(", ", wrote) + ", " + Journal.hash(table + ".", columns) + " AS h), x AS (SELECT "
+                + String.join(", ", wrote) + ", " + Journal.hash(table + ".", whole) + " AS h), x AS (SELECT "
                 + Journal.row(keyText, before, "o.sluice_k0 IS NOT NULL", "w.h") + " FROM w LEFT JOIN o ON "
                 + String.join(" AND ", join) + ") " + journal.insertFrom("x", conflict.size(), columns.size());
     }

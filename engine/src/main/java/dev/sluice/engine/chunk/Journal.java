@@ -64,11 +64,11 @@ public record Journal(String schema, String job, boolean returningOld) {
         // The job name is [a-z0-9_-]+ (checked above): a literal nothing can end early.
         // The session's TimeZone and IntervalStyle shape the text of timestamptz and interval values, and so the
         // hash of a column hashed as text: a rollback sets them back to these before it compares.
-        return "INSERT INTO " + table() + " (job, keys, before, existed, after_hash, time_zone, interval_style)"
+        return "INSERT INTO " + table() + " (job, keys, before, existed, after_hash, rows, time_zone, interval_style)"
                 + " SELECT '" + job + "', " + columns("sluice_jk", keyColumns) + ", " + columns("sluice_jb", beforeColumns)
-                + ", CASE WHEN bool_and(sluice_je) THEN '{}'::boolean[] ELSE array_agg(sluice_je) END, array_agg(sluice_jh),"
+                + ", CASE WHEN bool_and(sluice_je) THEN '{}'::boolean[] ELSE array_agg(sluice_je) END, array_agg(sluice_jh), count(*),"
                 + " current_setting('TimeZone'), current_setting('IntervalStyle') FROM " + w + " HAVING count(*) > 0"
-                + " RETURNING cardinality(after_hash)";
+                + " RETURNING rows";
     }
 
     private static String columns(String prefix, int count) {
@@ -103,6 +103,7 @@ public record Journal(String schema, String job, boolean returningOld) {
             return column + " COLLATE \"C\"";
         }
         boolean scaled = c.castType().equals("numeric") && c.type().matches("numeric\\(\\d+,\\d+\\)");
-        return BINARY.contains(c.castType()) || scaled ? column : column + "::text";
+        // Text in "C" too: the text of an array or a domain keeps the collation of its elements.
+        return BINARY.contains(c.castType()) || scaled ? column : "(" + column + "::text) COLLATE \"C\"";
     }
 }

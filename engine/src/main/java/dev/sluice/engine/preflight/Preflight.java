@@ -115,6 +115,11 @@ public final class Preflight {
                 (estimated + rows - 1) / rows, rows)));
 
         findings.add(UndoEstimate.of(c, plan, matching));
+        if (plan.journal() != null && spec.sync() == JobSpec.Sync.TRIGGER) {
+            findings.add(Finding.warn("undo", "the sync trigger's own writes are not journaled: a row the application"
+                    + " writes before its chunk comes gets its written columns from the trigger, and a rollback gives"
+                    + " it back those values, not the ones before the job"));
+        }
         List<Prepared.Statement> statements = new ArrayList<>();
         KeyRange first = chunker.next(read, null, rows);
         if (first == null) {

@@ -39,6 +39,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     private final Table table;
     private final List<Column> key;
     private final List<Column> columns;
+    private final List<Column> hashed;
     private final boolean force;
     private final String rows;
     private final List<String> found = new ArrayList<>();
@@ -51,29 +52,37 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
             this.table = copy.target();
             this.key = copy.conflict();
             this.columns = copy.targets();
+            this.hashed = List.copyOf(copy.target().columns().values()); // as chunk.CopyJournal hashes
         } else {
             this.table = plan.keyset().table();
             this.key = plan.keyset().columns();
             this.columns = plan.targets();
+            this.hashed = columns;
         }
         this.force = force;
-        List<String> fields = new ArrayList<>();
+        // One entry, a row per journaled row: each array (stored column by column, keys[column][row]) is sliced
+        // and unnested once, never subscripted per row (an out-of-line array would be fetched whole every time).
+        List<String> arrays = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int i = 0; i < key.size(); i++) {
-            fields.add("j.keys[" + (i + 1) + "][i] AS k" + i);
+            arrays.add("j.keys[" + (i + 1) + ":" + (i + 1) + "]");
+            names.add("k" + i);
         }
         for (int i = 0; i < columns.size(); i++) {
-            fields.add("j.before[" + (i + 1) + "][i] AS b" + i);
+            arrays.add("j.before[" + (i + 1) + ":" + (i + 1) + "]");
+            names.add("b" + i);
         }
-        // Stored column by column (keys[column][row]); existed is empty when every row existed.
-        this.rows = "SELECT i AS n, " + String.join(", ", fields) + ", coalesce(j.existed[i], true) AS e, j.after_hash[i]"
-                + " AS h FROM "
-                + journal.table() + " j, generate_subscripts(j.after_hash, 1) AS i WHERE j.job = ? AND j.seq = ?";
+        String fields = String.join(", ", names);
+        // existed is empty when every row existed: unnest pads it with NULLs.
+        this.rows = "SELECT u.n, " + fields + ", coalesce(u.existed, true) AS e, u.h FROM " + journal.table() + " j,"
+                + " unnest(" + String.join(", ", arrays) + ", j.existed, j.after_hash) WITH ORDINALITY AS u(" + fields
+                + ", existed, h, n) WHERE j.job = ? AND j.seq = ?";
     }
 
     /** The newest entry below {@code after} (an entry's sequence number), or null when none is left. */
     @Override
     public KeyRange next(Connection c, Key after, int ignored) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT seq, cardinality(after_hash) FROM " + journal.table()
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, rows FROM " + journal.table()
                 + " WHERE job = ? AND seq < ? ORDER BY seq DESC LIMIT 1")) {
             ps.setString(1, journal.job());
             ps.setLong(2, after == null ? Long.MAX_VALUE : Long.parseLong(after.values().get(0)));
@@ -98,7 +107,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         List<Integer> restore = new ArrayList<>();
         List<Integer> changed = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") SELECT e.n, " + keyText("t.")
-                + ", ROW(" + list("t.") + ")::text, ARRAY[" + before() + "]::text, " + Journal.hash("t.", columns)
+                + ", ROW(" + list("t.") + ")::text, " + (columns.isEmpty() ? "'{}'" : "ARRAY[" + before() + "]::text") + ", " + Journal.hash("t.", hashed)
                 + " = e.h FROM e JOIN " + table.qualifiedName() + " t ON " + match() + " FOR UPDATE OF t")) {
             bind(ps, seq);
             try (ResultSet rs = ps.executeQuery()) {
@@ -158,19 +167,17 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
             }
             return;
         }
-        String pick = " ORDER BY i)";
-        String keys = java.util.stream.IntStream.rangeClosed(1, key.size()).mapToObj(col -> "array_agg(j.keys["
-                + col + "][i]" + pick).collect(Collectors.joining(", ", "ARRAY[", "]"));
-        String before = columns.isEmpty() ? "'{}'::text[]" : java.util.stream.IntStream.rangeClosed(1, columns.size())
-                .mapToObj(col -> "array_agg(j.before[" + col + "][i]" + pick).collect(Collectors.joining(", ", "ARRAY[", "]"));
+        String keys = java.util.stream.IntStream.range(0, key.size()).mapToObj(i -> "array_agg(e.k" + i + " ORDER BY e.n)")
+                .collect(Collectors.joining(", ", "ARRAY[", "]"));
+        String before = columns.isEmpty() ? "'{}'::text[]" : java.util.stream.IntStream.range(0, columns.size())
+                .mapToObj(i -> "array_agg(e.b" + i + " ORDER BY e.n)").collect(Collectors.joining(", ", "ARRAY[", "]"));
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " u SET keys = x.keys, before ="
-                + " x.before, existed = x.existed, after_hash = x.after_hash FROM (SELECT " + keys + " AS keys, " + before
-                + " AS before, array_agg(coalesce(j.existed[i], true)" + pick + " AS existed, array_agg(j.after_hash[i]"
-                + pick + " AS after_hash FROM " + journal.table() + " j, unnest(?::int4[]) AS i WHERE j.job = ? AND"
-                + " j.seq = ?) x WHERE u.job = ? AND u.seq = ?")) {
-            ps.setArray(1, c.createArrayOf("int4", changed.toArray()));
-            ps.setString(2, journal.job());
-            ps.setLong(3, seq);
+                + " x.before, existed = x.existed, after_hash = x.after_hash, rows = x.rows FROM (SELECT " + keys
+                + " AS keys, " + before + " AS before, array_agg(e.e ORDER BY e.n) AS existed, array_agg(e.h ORDER BY e.n)"
+                + " AS after_hash, count(*) AS rows FROM (" + rows + ") e WHERE e.n = ANY (?)) x WHERE u.job = ? AND"
+                + " u.seq = ?")) {
+            bind(ps, seq);
+            ps.setArray(3, c.createArrayOf("int8", changed.stream().map(Long::valueOf).toArray()));
             ps.setString(4, journal.job());
             ps.setLong(5, seq);
             ps.executeUpdate();

@@ -1,6 +1,7 @@
 package dev.sluice.engine.undo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Locale;
@@ -16,6 +17,7 @@ import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
@@ -69,6 +71,11 @@ class RollbackTest {
         JobStatus done = backfill.status("tidy").get(0);
         assertThat(done.undo().rows()).isEqualTo(6000);
         assertThat(done.undo().bytes()).isPositive();
+
+        // A new run that writes otherwise would leave entries that the rollback would read with the wrong columns.
+        JobSpec changed = spec("name: tidy\ntable: acct\nkey: [region, handle]\nset: { email: upper(email) }\n");
+        assertThatThrownBy(() -> backfill.run(changed, RunOptions.defaults().again(true)))
+                .isInstanceOf(SpecException.class).hasMessageContaining("set").hasMessageContaining("roll the job back first");
 
         db.exec("UPDATE acct SET email = 'theirs' WHERE region = 'us' AND handle = 'H9é'");
         RunResult kept = backfill.rollback("tidy", RunOptions.defaults(), false);
@@ -137,6 +144,12 @@ class RollbackTest {
         assertThat(halfway.state()).isEqualTo(JobStatus.State.STOPPED);
         assertThat(halfway.lastError()).contains("the rollback stopped before it restored every row");
         assertThat(db.checksum("acct", "region, handle")).isNotEqualTo(before);
+        // The entries not yet restored hold the only copy of those rows' earlier values: no new run over them.
+        long left = backfill.status("halves").get(0).undo().rows();
+        RunResult anew = backfill.run(spec, RunOptions.defaults().again(true));
+        assertThat(anew.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
+        assertThat(anew.message()).contains("rollback is unfinished: continue it with 'rollback halves'");
+        assertThat(backfill.status("halves").get(0).undo().rows()).isEqualTo(left);
         RunResult finished = backfill.rollback("halves", RunOptions.defaults(), false);
         assertThat(finished.outcome()).as(finished.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isEqualTo(before);
@@ -156,9 +169,33 @@ class RollbackTest {
         assertThat(db.count("SELECT count(*) FROM acct_v2")).isEqualTo(6000);
         assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e"))
                 .as("replaced rows journaled with their pre-images").isEqualTo(798);
-        RunResult rolledBack = backfill.rollback("copy", RunOptions.defaults(), false);
+        // A row the copy inserted, since given a note by the application (a column the copy does not write).
+        db.exec("UPDATE acct_v2 SET note = 'theirs' WHERE region = 'us' AND handle = 'H2999Z'");
+        RunResult kept = backfill.rollback("copy", RunOptions.defaults(), false);
+        assertThat(kept.outcome()).as(kept.message()).isEqualTo(RunResult.Outcome.MISMATCHES);
+        assertThat(kept.message()).contains("1 rows changed by others").contains("key us, H2999Z");
+        assertThat(db.count("SELECT count(*) FROM acct_v2 WHERE note = 'theirs'")).isEqualTo(1);
+        RunResult rolledBack = backfill.rollback("copy", RunOptions.defaults(), true);
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct_v2", "region, handle")).isEqualTo(before);
+    }
+
+    @Test
+    void aCopyWhoseKeyTheTargetRoundsFindsTheRowsItReplaced() throws Exception {
+        db.exec("CREATE TABLE fine (id numeric(12, 3) PRIMARY KEY, v text)",
+                "INSERT INTO fine SELECT g + 0.001, 'new' || g FROM generate_series(1, 100) g",
+                "CREATE TABLE coarse (id numeric(10, 2) PRIMARY KEY, v text)",
+                "INSERT INTO coarse SELECT g, 'old' || g FROM generate_series(1, 50) g");
+        String before = db.checksum("coarse", "id");
+        Backfill backfill = new Backfill(ds);
+        RunResult ran = backfill.run(spec("name: round\ntable: fine\nkey: [id]\ninto: coarse\ncolumns: { id: id, v: v }\n"
+                + "validate-after-run: false\n"), RunOptions.defaults());
+        assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM coarse")).isEqualTo(100);
+        assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e")).isEqualTo(50);
+        RunResult rolledBack = backfill.rollback("round", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.checksum("coarse", "id")).isEqualTo(before);
     }
 
     @Test
