@@ -153,6 +153,13 @@ class BackfillTest {
         JobSpec retuned = spec("throttle: { rows-per-second: 0 }\ntimeouts: { lock: 2s }\n");
         assertThat(backfill.run(retuned, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
 
+        // Not even forced while the undo journal holds what the earlier spec wrote: a rollback reads it with the job's
+        // spec. Rolled back first, the changed spec runs.
+        assertThatThrownBy(() -> backfill.run(changed, RunOptions.defaults().again(true).force(true)))
+                .isInstanceOf(SpecException.class).hasMessageContaining("undo journal was written (set)");
+        assertThat(backfill.rollback("items-lower", RunOptions.defaults(), false).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL")).isZero();
         assertThat(backfill.run(changed, RunOptions.defaults().again(true).force(true)).outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM items WHERE email_lower <> upper(email)")).isZero();

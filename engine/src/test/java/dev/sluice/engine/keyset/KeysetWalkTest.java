@@ -127,7 +127,7 @@ class KeysetWalkTest {
 
         // The same through the whole engine, with a non-idempotent write.
         RunResult run = new Backfill(ds).run(SpecParser.parse("name: walk\ntable: k\nkey: [" + keyColumns
-                + "]\nset: { n: n + 1 }\nchunk: { rows: 11, min-rows: 1 }\n"), RunOptions.defaults().again(true));
+                + "]\nset: { n: n + 1 }\nchunk: { rows: 11, min-rows: 1 }\nundo: false\n"), RunOptions.defaults().again(true));
         assertThat(run.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(run.rows()).isEqualTo(expected.size());
         assertThat(db.count("SELECT count(*) FROM k WHERE n <> 1")).isZero();
