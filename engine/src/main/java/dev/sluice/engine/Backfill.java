@@ -149,19 +149,23 @@ public final class Backfill implements AutoCloseable {
             }
             Run run = last.get();
             if (run.state().ended()) {
+                RunResult rolledBack = attempt > 1 ? null : rollbacks().afterRollback(spec.name(), run, options.again());
+                if (rolledBack != null) {
+                    return Launcher.Decision.done(rolledBack);
+                }
                 if (!options.again() || attempt > 1) {
                     return Launcher.Decision.done(Results.finished(run, started));
                 }
-                RunResult journalSays = rollbacks().beforeWrite(spec, run, true);
-                return journalSays != null ? Launcher.Decision.done(journalSays) : Launcher.Decision.start(run.number() + 1);
+                rollbacks().beforeWrite(spec, run);
+                return Launcher.Decision.start(run.number() + 1);
             }
             if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
                 return Launcher.Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name()
                         + " is paused; continue it with 'resume " + spec.name() + "'"));
             }
             Launcher.refuseChangedSemantics(run, spec, options.force());
-            RunResult journalSays = rollbacks().beforeWrite(spec, run, false);
-            return journalSays != null ? Launcher.Decision.done(journalSays) : Launcher.Decision.resume();
+            rollbacks().beforeWrite(spec, run);
+            return Launcher.Decision.resume();
         }, options.metrics());
         if (launched.result() != null) {
             if (launched.result().outcome() == RunResult.Outcome.ALREADY_COMPLETE) {

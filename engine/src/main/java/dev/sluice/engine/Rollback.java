@@ -116,29 +116,48 @@ final class Rollback {
     }
 
     /**
-     * Under the job's lock, as a run starts anew ({@code newRun}) or continues: the journal must stay restorable with
-     * the job's spec. A new run after a completed rollback forgets what the rollback left (rows changed by others,
-     * which belong to the old run); after an unfinished one it is refused (the rollback's remaining entries hold the
-     * only copy of the rows' earlier values). A run whose spec writes otherwise than the one the journal's entries
-     * were written with is refused while entries are left.
+     * Under the job's lock, before a run of a job whose last backfill ended: a rollback since then decides. One that is
+     * unfinished, or left rows changed by others, refuses every run (its entries hold the only copy of those rows'
+     * earlier values); a completed one refuses a run without {@code --again}, and a new run forgets its journal.
      *
      * @return why the run is refused, or null
+     */
+    RunResult afterRollback(String name, Run lastBackfill, boolean again) throws SQLException {
+        Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
+        if (rollback.isEmpty() || rollback.get().startedAt() == null || lastBackfill.startedAt() == null
+                || !rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
+            return null;
+        }
+        Run rb = rollback.get();
+        if (rb.state() != RunState.COMPLETED) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s rollback is unfinished: continue it"
+                    + " with 'rollback " + name + "' before running the job again");
+        }
+        long left = Restorer.conflicts(rb.notes()::get);
+        if (left > 0) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, String.format(Locale.ROOT, "job %s's rollback left %,d"
+                    + " rows changed by others since Sluice wrote them, whose earlier values only its journal holds:"
+                    + " restore them with 'rollback %s --force' before running the job again", name, left, name));
+        }
+        if (!again) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is rolled back; 'run " + name
+                    + " --again' starts it anew");
+        }
+        Journals.purge(dataSource, schema, name);
+        return null;
+    }
+
+    /**
+     * Under the job's lock, as a run starts or continues: the journal must stay restorable with the job's spec, so a
+     * run whose spec writes otherwise than the one its entries were written with is refused while entries are left.
+     *
      * @throws SpecException (exit 2) naming the changed field
      */
-    RunResult beforeWrite(JobSpec spec, Run lastBackfill, boolean newRun) throws SQLException {
+    void beforeWrite(JobSpec spec, Run lastBackfill) throws SQLException {
         String name = spec.name();
-        Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
-        if (newRun && rollback.isPresent() && rollback.get().startedAt() != null && lastBackfill.startedAt() != null
-                && rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
-            if (rollback.get().state() != RunState.COMPLETED) {
-                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s rollback is unfinished: continue"
-                        + " it with 'rollback " + name + "' before running the job again");
-            }
-            Journals.purge(dataSource, schema, name);
-        }
         if (lastBackfill.specDigest() == null || lastBackfill.specDigest().equals(spec.semanticDigest())
                 || Journals.entries(dataSource, schema, name) == 0) {
-            return null;
+            return;
         }
         List<String> changed = lastBackfill.spec() == null ? List.of()
                 : spec.semantics().changedFrom(lastBackfill.spec().semantics());
@@ -155,15 +174,19 @@ final class Rollback {
                     r.rows(), r.written(), r.chunks(), r.seconds());
         }
         long changed = Restorer.conflicts(run.notes()::get);
+        long gone = Restorer.gone(run.notes()::get);
+        String deleted = gone == 0 ? "" : String.format(Locale.ROOT, "; %,d rows deleted by others since were not brought"
+                + " back", gone);
         if (changed > 0) {
-            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s rolled back %,d rows;"
+            List<String> samples = Restorer.samples(run.notes()::get);
+            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s rolled back %,d rows%s;"
                     + " %,d rows changed by others since Sluice wrote them were left as they are ('rollback %s --force'"
-                    + " restores them too): %s", name, run.checkpoint().written(), changed, name,
-                    String.join("; ", Restorer.samples(run.notes()::get))), r.rows(), r.written(), r.chunks(), r.seconds());
+                    + " restores them too); the first %d: %s", name, run.checkpoint().written(), deleted, changed, name,
+                    samples.size(), String.join("; ", samples)), r.rows(), r.written(), r.chunks(), r.seconds());
         }
         return new RunResult(RunResult.Outcome.COMPLETED, String.format(Locale.ROOT, "job %s rolled back: %,d rows"
-                + " restored from its journal; it is ROLLED_BACK ('run --again' starts it anew)", name,
-                run.checkpoint().written()), r.rows(), r.written(), r.chunks(), r.seconds());
+                + " restored from its journal%s; it is ROLLED_BACK ('run --again' starts it anew)", name,
+                run.checkpoint().written(), deleted), r.rows(), r.written(), r.chunks(), r.seconds());
     }
 
     /** Drops the job's sync trigger, lock-safe, forgetting it, so that a later run installs it again. */

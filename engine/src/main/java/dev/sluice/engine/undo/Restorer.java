@@ -31,6 +31,8 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
 
     /** Rows changed since, kept per rollback in its notes: the count and the first few, to report. */
     static final String CONFLICTS = "rollback.conflicts";
+    /** Journaled rows whose row was deleted since: nothing to restore them into (a copy's inserted row: gone). */
+    static final String GONE = "rollback.gone";
     static final String SAMPLES = "rollback.samples";
     // Enough to see what changed, few enough to print.
     static final int MAX_SAMPLES = 10;
@@ -44,6 +46,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     private final String rows;
     private final List<String> found = new ArrayList<>();
     private long conflicts;
+    private long gone;
 
     /** @param force whether rows changed since are restored too */
     public Restorer(WritePlan plan, boolean force) {
@@ -98,6 +101,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         long seq = Long.parseLong(range.hi().values().get(0));
         found.clear();
         conflicts = 0;
+        gone = 0;
         // The text of timestamptz and interval values, and so the hash, follows these settings: as when written.
         try (PreparedStatement ps = c.prepareStatement("SELECT set_config('TimeZone', time_zone, true),"
                 + " set_config('IntervalStyle', interval_style, true) FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
@@ -132,6 +136,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         long restored = restore.isEmpty() ? 0 : restore(c, seq, restore);
         keepOnly(c, seq, changed);
         conflicts = changed.size();
+        gone = Math.max(0, range.rows() - restore.size() - changed.size());
         return restored;
     }
 
@@ -195,12 +200,19 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
             }
         }
         notes.put(CONFLICTS, String.valueOf(total));
+        notes.put(GONE, String.valueOf(gone(notes::get) + gone));
         notes.put(SAMPLES, String.join("\n", samples));
     }
 
     /** The rows a rollback left because they changed since it was written, as its notes say. */
     public static long conflicts(java.util.function.Function<String, String> notes) {
         String n = notes.apply(CONFLICTS);
+        return n == null ? 0 : Long.parseLong(n);
+    }
+
+    /** Journaled rows deleted since by others, which a rollback cannot restore, as its notes say. */
+    public static long gone(java.util.function.Function<String, String> notes) {
+        String n = notes.apply(GONE);
         return n == null ? 0 : Long.parseLong(n);
     }
 

@@ -85,6 +85,14 @@ class RollbackTest {
         assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H9é'")).isEqualTo("theirs");
         assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H10Z'")).isEqualTo(" Mail10@X.org ");
 
+        // The rows left are restorable only from the journal: no run, new or not, until they are restored.
+        for (RunOptions options : List.of(RunOptions.defaults(), RunOptions.defaults().again(true))) {
+            RunResult refused = backfill.run(spec, options);
+            assertThat(refused.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
+            assertThat(refused.message()).contains("rollback left 1 rows changed by others")
+                    .contains("'rollback tidy --force'");
+        }
+
         RunResult forced = backfill.rollback("tidy", RunOptions.defaults(), true);
         assertThat(forced.outcome()).as(forced.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isEqualTo(before);
@@ -110,11 +118,12 @@ class RollbackTest {
         // Each equal to what Sluice wrote by its type's equality (json has none), but not the same value; the
         // last one the same value, written again.
         db.exec("UPDATE docs SET doc = '{\"a\": 1}' WHERE id = 1", "UPDATE docs SET span = interval '24 hours' WHERE id = 2",
-                "UPDATE docs SET amount = 1.50 WHERE id = 3", "UPDATE docs SET title = 'T4' || '' WHERE id = 4");
+                "UPDATE docs SET amount = 1.50 WHERE id = 3", "UPDATE docs SET title = 'T4' || '' WHERE id = 4",
+                "DELETE FROM docs WHERE id = 5");
         RunResult kept = backfill.rollback("docs", RunOptions.defaults(), false);
         assertThat(kept.message()).contains("3 rows changed by others").contains("key 1:").contains("key 2:")
-                .contains("key 3:").doesNotContain("key 4:");
-        assertThat(db.count("SELECT count(*) FROM docs WHERE doc IS NULL")).isEqualTo(97);
+                .contains("key 3:").doesNotContain("key 4:").contains("1 rows deleted by others since were not brought back");
+        assertThat(db.count("SELECT count(*) FROM docs WHERE doc IS NULL")).isEqualTo(96);
     }
 
     @Test
@@ -149,6 +158,9 @@ class RollbackTest {
         RunResult anew = backfill.run(spec, RunOptions.defaults().again(true));
         assertThat(anew.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
         assertThat(anew.message()).contains("rollback is unfinished: continue it with 'rollback halves'");
+        RunResult plain = backfill.run(spec, RunOptions.defaults());
+        assertThat(plain.outcome()).as("not 'already complete'").isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
+        assertThat(plain.message()).contains("rollback is unfinished");
         assertThat(backfill.status("halves").get(0).undo().rows()).isEqualTo(left);
         RunResult finished = backfill.rollback("halves", RunOptions.defaults(), false);
         assertThat(finished.outcome()).as(finished.message()).isEqualTo(RunResult.Outcome.COMPLETED);
