@@ -110,9 +110,12 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         }
         List<Integer> restore = new ArrayList<>();
         List<Integer> changed = new ArrayList<>();
+        // What a row holds now and what would be restored are read as text only for rows changed since (to report).
+        String same = Journal.hash("t.", hashed) + " = e.h";
         try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") SELECT e.n, " + keyText("t.")
-                + ", ROW(" + list("t.") + ")::text, " + (columns.isEmpty() ? "'{}'" : "ARRAY[" + before() + "]::text") + ", " + Journal.hash("t.", hashed)
-                + " = e.h FROM e JOIN " + table.qualifiedName() + " t ON " + match() + " FOR UPDATE OF t")) {
+                + ", CASE WHEN " + same + " THEN NULL ELSE ROW(" + list("t.") + ")::text END, CASE WHEN " + same
+                + " THEN NULL ELSE " + (columns.isEmpty() ? "'{}'" : "ARRAY[" + before() + "]::text") + " END, " + same
+                + " FROM e JOIN " + table.qualifiedName() + " t ON " + match() + " FOR UPDATE OF t")) {
             bind(ps, seq);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -141,26 +144,33 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     private long restore(Connection c, long seq, List<Integer> which) throws SQLException {
-        Array ns = c.createArrayOf("int4", which.toArray());
+        Array ns = numbers(c, which);
         String sets = columns.isEmpty() ? null : java.util.stream.IntStream.range(0, columns.size())
                 .mapToObj(i -> columns.get(i).quoted() + " = CAST(e.b" + i + " AS " + columns.get(i).type() + ")")
                 .collect(Collectors.joining(", "));
         long done = 0;
         if (sets != null) {
             try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") UPDATE " + table.qualifiedName()
-                    + " t SET " + sets + " FROM e WHERE " + match() + " AND e.e AND e.n = ANY (?)")) {
+                    + " t SET " + sets + " FROM e JOIN " + PICKED + " WHERE " + match() + " AND e.e")) {
                 bind(ps, seq);
                 ps.setArray(3, ns);
                 done += ps.executeLargeUpdate();
             }
         }
         try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") DELETE FROM " + table.qualifiedName()
-                + " t USING e WHERE " + match() + " AND NOT e.e AND e.n = ANY (?)")) {
+                + " t USING e JOIN " + PICKED + " WHERE " + match() + " AND NOT e.e")) {
             bind(ps, seq);
             ps.setArray(3, ns);
             done += ps.executeLargeUpdate();
         }
         return done;
+    }
+
+    // The rows of an entry picked by number: joined (hashed), never "= ANY (array)", which is quadratic in its size.
+    private static final String PICKED = "unnest(?::int8[]) AS p(n) ON p.n = e.n";
+
+    private static Array numbers(Connection c, List<Integer> which) throws SQLException {
+        return c.createArrayOf("int8", which.stream().map(Long::valueOf).toArray());
     }
 
     /** The entry keeps the rows changed since (for a later {@code --force}), or goes. */
@@ -179,10 +189,10 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " u SET keys = x.keys, before ="
                 + " x.before, existed = x.existed, after_hash = x.after_hash, rows = x.rows FROM (SELECT " + keys
                 + " AS keys, " + before + " AS before, array_agg(e.e ORDER BY e.n) AS existed, array_agg(e.h ORDER BY e.n)"
-                + " AS after_hash, count(*) AS rows FROM (" + rows + ") e WHERE e.n = ANY (?)) x WHERE u.job = ? AND"
+                + " AS after_hash, count(*) AS rows FROM (" + rows + ") e JOIN " + PICKED + ") x WHERE u.job = ? AND"
                 + " u.seq = ?")) {
             bind(ps, seq);
-            ps.setArray(3, c.createArrayOf("int8", changed.stream().map(Long::valueOf).toArray()));
+            ps.setArray(3, numbers(c, changed));
             ps.setString(4, journal.job());
             ps.setLong(5, seq);
             ps.executeUpdate();
