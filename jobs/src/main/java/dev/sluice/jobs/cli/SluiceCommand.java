@@ -31,7 +31,7 @@ import picocli.CommandLine.ScopeType;
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:job failed (resumable), or the database cannot be reached",
-                "2:bad input or refused by preflight (nothing written)", "3:validation found mismatches",
+                "2:bad input or refused by preflight (nothing written)", "3:validation found mismatches, or rollback left rows changed by others",
                 "4:not runnable now (another runner holds it, it is paused or cancelled)",
                 "5:stopped by a signal or an operator (resumable)"})
 public class SluiceCommand implements Runnable {
