@@ -166,6 +166,26 @@ class BackfillTest {
     }
 
     @Test
+    void aChunkWhoseDataPassesALimitIsRetriedSmaller() throws SQLException {
+        // As an undo journal entry past PostgreSQL's 1 GB array limit would: program_limit_exceeded above 300 rows.
+        db.exec("""
+                CREATE FUNCTION at_most_300() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF (SELECT count(*) FROM changed) > 300 THEN
+                  RAISE EXCEPTION 'too much at once' USING ERRCODE = 'program_limit_exceeded'; END IF; RETURN NULL; END $$""",
+                "CREATE TRIGGER at_most_300 AFTER UPDATE ON items REFERENCING NEW TABLE AS changed"
+                        + " FOR EACH STATEMENT EXECUTE FUNCTION at_most_300()");
+        RunResult run = backfill.run(SpecParser.parse("""
+                name: items-limit
+                table: items
+                key: [id]
+                set: { email_lower: lower(email) }
+                chunk: { rows: 1000, min-rows: 100, max-rows: 1000 }
+                """), RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower = lower(email)")).isEqualTo(10000);
+    }
+
+    @Test
     void aCommitThatFailsDoesNotAdvanceTheCheckpoint() throws SQLException {
         // A deferred constraint trigger fails at COMMIT once, after the chunk's UPDATE and checkpoint were written.
         db.exec("CREATE TABLE fail_once (armed boolean)", "INSERT INTO fail_once VALUES (true)",

@@ -22,7 +22,8 @@ import io.github.resilience4j.retry.RetryConfig;
  * Retries a chunk that failed for a transient reason, with exponential backoff and jitter (Resilience4j Retry).
  * It sits where Spring Batch lets a step decide about a failed chunk, the step's exception handler: by then the
  * chunk's transaction has rolled back with its checkpoint, so the next attempt starts from the same key. A lock or
- * statement timeout also halves the chunk first. After the last attempt the error ends the step (FAILED).
+ * statement timeout, or a limit the chunk's data passed, also halves the chunk first. After the last attempt the
+ * error ends the step (FAILED).
  */
 public final class ChunkRetry implements ExceptionHandler {
 
@@ -64,7 +65,7 @@ public final class ChunkRetry implements ExceptionHandler {
             reset();
             throw failure;
         }
-        if (TransientErrors.isTimeout(transientError)) {
+        if (TransientErrors.shrinks(transientError)) {
             sizer.timedOut();
         }
         if (attempts == null) {

@@ -16,7 +16,8 @@ public final class TransientErrors {
             "40001",  // serialization_failure
             "40P01",  // deadlock_detected
             "55P03",  // lock_not_available: our lock_timeout
-            "57014"); // query_canceled: our statement_timeout
+            "57014",  // query_canceled: our statement_timeout
+            "54000"); // program_limit_exceeded: the chunk's data passed a limit (a 1 GB array of pre-images, say)
 
     private TransientErrors() {
     }
@@ -32,8 +33,11 @@ public final class TransientErrors {
         return null;
     }
 
-    /** Whether the error is our own lock or statement timeout, after which the chunk should shrink. */
-    public static boolean isTimeout(SQLException e) {
-        return "55P03".equals(e.getSQLState()) || "57014".equals(e.getSQLState());
+    /**
+     * Whether a smaller chunk may succeed: after our own lock or statement timeout, or a limit the chunk's data passed
+     * (an undo journal entry's arrays are bounded by 1 GB, which a chunk of very large values can reach).
+     */
+    public static boolean shrinks(SQLException e) {
+        return "55P03".equals(e.getSQLState()) || "57014".equals(e.getSQLState()) || "54000".equals(e.getSQLState());
     }
 }
