@@ -14,8 +14,8 @@ import dev.sluice.engine.keyset.Table;
 
 /**
  * What the undo journal will hold: per row written, its key and the pre-images of the written columns as text, and an
- * 8-byte hash; estimated from the columns' average widths in the planner's statistics (8 bytes where there are none),
- * before the compression PostgreSQL applies to the journal's arrays.
+ * 8-byte hash; estimated from the columns' sizes as stored in the table's first rows (the planner's statistics, or 8
+ * bytes, where there are none).
  */
 final class UndoEstimate {
 
@@ -23,6 +23,7 @@ final class UndoEstimate {
     private static final int PER_ELEMENT = 5;
     private static final int HASH = 8;
     private static final int UNKNOWN_WIDTH = 8;
+    private static final int SAMPLE = 1000;
 
     private UndoEstimate() {
     }
@@ -40,12 +41,25 @@ final class UndoEstimate {
             perRow += width(c, table, col) + PER_ELEMENT;
         }
         double mb = rows * (double) perRow / (1 << 20);
-        return Finding.ok("undo", String.format(Locale.ROOT, "journal of ~%,d rows, ~%,.1f MB before compression"
+        return Finding.ok("undo", String.format(Locale.ROOT, "journal of ~%,d rows, ~%,.1f MB"
                 + " (~%d bytes a row: key, pre-images, hash), one row per chunk in %s", rows, mb, perRow,
                 plan.journal().table()));
     }
 
+    /**
+     * A column's bytes a row as stored: measured on the table's first rows ({@code pg_column_size}, which reads a
+     * large value's stored size without fetching it), else the planner's statistics (which count a value stored out of
+     * line as its pointer), else a guess.
+     */
     private static long width(Connection c, Table table, Column col) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT avg(pg_column_size(" + col.quoted() + "))::bigint FROM"
+                + " (SELECT " + col.quoted() + " FROM " + table.qualifiedName() + " LIMIT " + SAMPLE + ") s")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getObject(1) != null) {
+                    return rs.getLong(1);
+                }
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("SELECT avg_width FROM pg_stats s JOIN pg_class r ON r.relname ="
                 + " s.tablename JOIN pg_namespace n ON n.oid = r.relnamespace AND n.nspname = s.schemaname"
                 + " WHERE r.oid = ? AND s.attname = ?")) {

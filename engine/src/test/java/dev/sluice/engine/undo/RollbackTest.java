@@ -127,6 +127,24 @@ class RollbackTest {
     }
 
     @Test
+    void planSizesTheJournalByWhatTheValuesTakeStoredNotByTheirPointers() throws Exception {
+        // 200 rows of ~19 KB each, stored out of line (the planner's statistics see a pointer of ~18 bytes).
+        db.exec("CREATE TABLE big (id int PRIMARY KEY, body text)",
+                "INSERT INTO big SELECT g, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 600) i)"
+                        + " FROM generate_series(1, 200) g", "ANALYZE big");
+        Backfill backfill = new Backfill(ds);
+        JobSpec spec = spec("name: big\ntable: big\nkey: [id]\nset: { body: upper(body) }\n");
+        String undo = backfill.plan(spec).findings().stream().filter(f -> f.check().equals("undo")).findFirst()
+                .orElseThrow().detail();
+        assertThat(undo).containsPattern("journal of ~200 rows, ~[1-9][0-9.]* MB");
+        RunResult ran = backfill.run(spec, RunOptions.defaults());
+        assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        double estimated = Double.parseDouble(undo.replaceAll(".*~([0-9.]+) MB.*", "$1"));
+        double stored = backfill.status("big").get(0).undo().bytes() / (double) (1 << 20);
+        assertThat(estimated).as("estimate against the journal as stored").isBetween(stored / 3, stored * 3);
+    }
+
+    @Test
     void aRollbackStoppedMidWayContinuesWhereItStopped() throws Exception {
         String before = db.checksum("acct", "region, handle");
         JobSpec spec = spec("name: halves\ntable: acct\nkey: [region, handle]\nset: { balance: balance / 2 }\n");
