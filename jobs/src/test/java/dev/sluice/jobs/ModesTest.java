@@ -58,7 +58,8 @@ class ModesTest extends CliDatabaseTest {
         // Fixed ranges of a tenth of the table (a range of a third may rightly be read by a sequential scan).
         Cli.Result run = Cli.run(args("run", "orders-java"));
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
-        assertThat(tableStat("n_tup_upd", 300000, "seq_scan")).isEqualTo(seqScansBefore);
+        // One: plan measures the stored size of the first rows (a page or two) for the undo estimate.
+        assertThat(tableStat("n_tup_upd", 300000, "seq_scan")).isEqualTo(seqScansBefore + 1);
         assertThat(db.count("SELECT count(*) FROM orders WHERE email_lower = lower(email)"
                 + " AND amount_dollars = amount_cents / 100.0")).isEqualTo(300000);
     }

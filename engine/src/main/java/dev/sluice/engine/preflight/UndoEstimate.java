@@ -36,10 +36,7 @@ final class UndoEstimate {
         List<Column> key = plan instanceof WritePlan.Copy copy ? copy.conflict() : plan.keyset().columns();
         List<Column> columns = new ArrayList<>(key);
         columns.addAll(plan.targets());
-        long perRow = HASH;
-        for (Column col : columns) {
-            perRow += width(c, table, col) + PER_ELEMENT;
-        }
+        long perRow = HASH + sampled(c, table, columns) + (long) PER_ELEMENT * columns.size();
         double mb = rows * (double) perRow / (1 << 20);
         return Finding.ok("undo", String.format(Locale.ROOT, "journal of ~%,d rows, ~%,.1f MB"
                 + " (~%d bytes a row: key, pre-images, hash), one row per chunk in %s", rows, mb, perRow,
@@ -47,19 +44,29 @@ final class UndoEstimate {
     }
 
     /**
-     * A column's bytes a row as stored: measured on the table's first rows ({@code pg_column_size}, which reads a
-     * large value's stored size without fetching it), else the planner's statistics (which count a value stored out of
-     * line as its pointer), else a guess.
+     * The columns' bytes a row as stored: measured on the table's first rows in one read ({@code pg_column_size}, which
+     * reads a large value's stored size without fetching it); for an empty table, the planner's statistics (which
+     * count a value stored out of line as its pointer), else a guess.
      */
-    private static long width(Connection c, Table table, Column col) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT avg(pg_column_size(" + col.quoted() + "))::bigint FROM"
-                + " (SELECT " + col.quoted() + " FROM " + table.qualifiedName() + " LIMIT " + SAMPLE + ") s")) {
+    private static long sampled(Connection c, Table table, List<Column> columns) throws SQLException {
+        String sizes = String.join(" + ", columns.stream().map(col -> "coalesce(pg_column_size(" + col.quoted()
+                + "), 0)").toList());
+        try (PreparedStatement ps = c.prepareStatement("SELECT avg(" + sizes + ")::bigint FROM (SELECT * FROM "
+                + table.qualifiedName() + " LIMIT " + SAMPLE + ") s")) {
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next() && rs.getObject(1) != null) {
                     return rs.getLong(1);
                 }
             }
         }
+        long total = 0;
+        for (Column col : columns) {
+            total += width(c, table, col);
+        }
+        return total;
+    }
+
+    private static long width(Connection c, Table table, Column col) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT avg_width FROM pg_stats s JOIN pg_class r ON r.relname ="
                 + " s.tablename JOIN pg_namespace n ON n.oid = r.relnamespace AND n.nspname = s.schemaname"
                 + " WHERE r.oid = ? AND s.attname = ?")) {
