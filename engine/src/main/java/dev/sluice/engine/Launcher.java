@@ -56,13 +56,23 @@ final class Launcher {
 
     /** Refuses to continue a run whose spec changed what it writes, unless forced (nothing is written then). */
     static void refuseChangedSemantics(Run last, JobSpec spec, boolean force) {
-        if (force || last.specDigest() == null || last.specDigest().equals(spec.semanticDigest())) {
+        if (force || !semanticsChanged(last, spec)) {
             return;
         }
+        throw changedSince(last, spec, " started", "resuming would mix two transformations: restore it, or resume with"
+                + " --force");
+    }
+
+    /** Whether {@code spec} writes otherwise than the one {@code last} ran with. */
+    static boolean semanticsChanged(Run last, JobSpec spec) {
+        return last.specDigest() != null && !last.specDigest().equals(spec.semanticDigest());
+    }
+
+    /** The refusal of a changed spec, naming the first changed field: "changed since job NAME{@code since} (...)". */
+    static SpecException changedSince(Run last, JobSpec spec, String since, String advice) {
         List<String> changed = last.spec() == null ? List.of() : spec.semantics().changedFrom(last.spec().semantics());
-        throw new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + spec.name()
-                + " started (" + String.join(", ", changed) + "); resuming would mix two transformations: restore it,"
-                + " or resume with --force");
+        return new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + spec.name() + since
+                + " (" + String.join(", ", changed) + "); " + advice);
     }
 
     /** Start run number {@code startNumber}, continue the last run, or return at once with a result. */

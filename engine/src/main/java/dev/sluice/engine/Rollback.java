@@ -155,15 +155,12 @@ final class Rollback {
      */
     void beforeWrite(JobSpec spec, Run lastBackfill) throws SQLException {
         String name = spec.name();
-        if (lastBackfill.specDigest() == null || lastBackfill.specDigest().equals(spec.semanticDigest())
-                || Journals.entries(dataSource, schema, name) == 0) {
+        if (!Launcher.semanticsChanged(lastBackfill, spec) || Journals.entries(dataSource, schema, name) == 0) {
             return;
         }
-        List<String> changed = lastBackfill.spec() == null ? List.of()
-                : spec.semantics().changedFrom(lastBackfill.spec().semantics());
-        throw new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + name + "'s undo journal"
-                + " was written (" + String.join(", ", changed) + "); a rollback restores with the spec the journal was"
-                + " written with: roll the job back first ('rollback " + name + "'), or run it with its earlier spec");
+        throw Launcher.changedSince(lastBackfill, spec, "'s undo journal was written", "a rollback restores with the spec"
+                + " the journal was written with: roll the job back first ('rollback " + name + "'), or run it with its"
+                + " earlier spec");
     }
 
     private static RunResult result(Run run, String name, long started) {
