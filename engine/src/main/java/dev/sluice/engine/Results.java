@@ -36,11 +36,11 @@ final class Results {
                 outcome = RunResult.Outcome.STOPPED;
                 String reason = run.stopReason();
                 if (StopSignal.CANCEL.equals(reason)) {
-                    message = "job " + name + " cancelled after chunk " + cp.chunks() + " (last key " + cp.lastKey()
-                            + "); it will not resume ('run --again' starts it over)";
+                    message = "job " + name + " cancelled after chunk " + cp.chunks() + where(run)
+                            + "; it will not resume ('run --again' starts it over)";
                 } else {
                     message = "job " + name + (StopSignal.isPause(reason) ? " paused" : " stopped") + " after chunk "
-                            + cp.chunks() + " (last key " + cp.lastKey() + "); resume it with 'resume " + name + "'";
+                            + cp.chunks() + where(run) + "; resume it with 'resume " + name + "'";
                 }
             }
             default -> {
@@ -50,6 +50,12 @@ final class Results {
             }
         }
         return new RunResult(outcome, message, cp.rows(), cp.written(), cp.chunks(), seconds(started));
+    }
+
+    /** Where the job stands: its last key, or with partitions how many there are (each has its own). */
+    private static String where(Run run) {
+        return run.partitions().size() > 1 ? " (" + run.partitions().size() + " partitions; see status)"
+                : " (last key " + run.checkpoint().lastKey() + ")";
     }
 
     static double seconds(long started) {

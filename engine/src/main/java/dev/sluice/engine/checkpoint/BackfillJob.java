@@ -1,10 +1,6 @@
 package dev.sluice.engine.checkpoint;
 
-import dev.sluice.engine.chunk.Failures;
-
-import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.ControlPoller;
 import dev.sluice.engine.control.RunnerLock;
@@ -12,7 +8,6 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.engine.throttle.ChunkSizer;
 import dev.sluice.engine.throttle.Pacer;
 import dev.sluice.engine.throttle.RowRateLimiter;
 
@@ -24,15 +19,21 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.listener.StepExecutionListener;
-import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.partition.PartitionStep;
+import org.springframework.batch.core.partition.support.TaskExecutorPartitionHandler;
 import org.springframework.batch.core.step.StepExecution;
-import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.core.task.SyncTaskExecutor;
+import org.springframework.core.task.TaskExecutor;
 
 /**
- * Assembles a prepared spec into a Spring Batch job: one TaskletStep named {@value #STEP} whose tasklet applies a
- * chunk per call, paced by the throttle and health gates, retried on transient errors by the step's exception
- * handler, with listeners that record the spec with the job and the last error with the step.
+ * Assembles a prepared spec into a Spring Batch job: one {@link PartitionStep} (named after the work: backfill,
+ * validate, rollback) that cuts the key space into {@code parallel} key ranges ({@link KeyRangeSplitter}) and runs
+ * each as a partition ({@link PartitionWorker}: a TaskletStep whose tasklet applies a chunk per call, retried on
+ * transient errors by its exception handler) through a {@link TaskExecutorPartitionHandler}; all partitions share
+ * the pacer (throttle and health gates), the stop signal and the runner lock. Listeners record the spec with the
+ * job, and poll the operators' mailbox while the step runs.
  */
 public final class BackfillJob {
 
@@ -47,64 +48,64 @@ public final class BackfillJob {
     static Job assemble(CheckpointStore store, Work work, Wiring wiring) {
         Prepared prepared = work.prepared();
         JobSpec spec = prepared.spec();
-        JobSpec.Chunk c = spec.chunk();
-        ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
-        // The rate is set as the job starts: the spec's, or an operator's tune that outlives a pause.
+        int parallel = work.parallel();
+        // The rate is set as the job starts: the spec's, or an operator's tune that outlives a pause. One pacer
+        // for all partitions: the rate limit and the health gates are the job's, its rows/s the partitions' sum.
         Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(),
                 wiring.stop());
-        ChunkRetry retry = new ChunkRetry(spec.name(), sizer, wiring.observer());
-        ChunkLoop loop = new ChunkLoop(work.source(), work.writer(), work.ledger(),
-                work.checks(), new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer,
-                wiring.lock()::verify, wiring.observer());
-        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, wiring.stop());
+        ChunkObserver observer = parallel == 1 ? wiring.observer() : Serialized.of(wiring.observer());
+        PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer);
+        ChunkObserver.Phase phase = switch (work.kind()) {
+            case VALIDATION -> ChunkObserver.Phase.VALIDATION;
+            case ROLLBACK -> ChunkObserver.Phase.ROLLBACK;
+            default -> ChunkObserver.Phase.BACKFILL;
+        };
+        KeyRangeSplitter splitter = new KeyRangeSplitter(store.repository(), store.dataSource(), work.kind().step,
+                work.source(), totals -> {
+                    worker.started(totals.rows(), totals.chunks());
+                    observer.started(phase, prepared.estimatedRows(), totals.rows());
+                });
+        TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
+        handler.setStep(worker);
+        handler.setGridSize(parallel);
+        handler.setTaskExecutor(executor(spec.name(), parallel));
+        PartitionStep step = new PartitionStep(store.repository());
+        step.setName(work.kind().step);
+        step.setPartitionHandler(handler);
+        step.setStepExecutionSplitter(splitter);
+        step.setObservationRegistry(wiring.observations());
         ControlMailbox mailbox = new ControlMailbox(store.dataSource(), store.schema());
         ControlPoller[] poller = new ControlPoller[1];
-        Step step = new StepBuilder(work.kind().step, store.repository())
-                .observationRegistry(wiring.observations())
-                .tasklet(tasklet, store.transactionManager())
-                .exceptionHandler(retry)
-                .listener(new StepExecutionListener() {
-                    @Override
-                    public void beforeStep(StepExecution stepExecution) {
-                        ExecutionContext ec = stepExecution.getExecutionContext();
-                        Checkpoint start = Checkpoint.from(ec).startingExecution(sizer.rows());
-                        start.writeTo(ec);
-                        RateSamples.start(ec, System.currentTimeMillis(), 0, 0);
-                        Checkpoint.recordError(ec, null);
-                        Checkpoint.recordStop(ec, null);
-                        ThrottleRecorder recorder = new ThrottleRecorder(stepExecution.getJobExecution(),
-                                store.repository(), store.transactionManager(), wiring.pacerObserver());
-                        pacer.observe(recorder);
-                        poller[0] = new ControlPoller(mailbox, spec.name(), wiring.stop(), request -> {
-                            if (request.rowsPerSecond() != null) {
-                                pacer.rowsPerSecond(request.rowsPerSecond());
-                                recorder.tuned(request.rowsPerSecond(), work.rowsPerSecond());
-                            }
-                            if (request.chunkTarget() != null) {
-                                sizer.target(request.chunkTarget());
-                            }
-                        });
-                        wiring.observer().started(switch (work.kind()) {
-                            case VALIDATION -> ChunkObserver.Phase.VALIDATION;
-                            case ROLLBACK -> ChunkObserver.Phase.ROLLBACK;
-                            default -> ChunkObserver.Phase.BACKFILL;
-                        }, prepared.estimatedRows(), start.rows());
+        step.registerStepExecutionListener(new StepExecutionListener() {
+            @Override
+            public void beforeStep(StepExecution stepExecution) {
+                ThrottleRecorder recorder = new ThrottleRecorder(stepExecution.getJobExecution(),
+                        store.repository(), store.transactionManager(), wiring.pacerObserver());
+                pacer.observe(parallel == 1 ? recorder : Serialized.of(recorder));
+                poller[0] = new ControlPoller(mailbox, spec.name(), wiring.stop(), request -> {
+                    if (request.rowsPerSecond() != null) {
+                        pacer.rowsPerSecond(request.rowsPerSecond());
+                        recorder.tuned(request.rowsPerSecond(), work.rowsPerSecond());
                     }
+                    if (request.chunkTarget() != null) {
+                        worker.target(request.chunkTarget());
+                    }
+                });
+            }
 
-                    @Override
-                    public ExitStatus afterStep(StepExecution stepExecution) {
-                        if (poller[0] != null) {
-                            poller[0].close();
-                        }
-                        // Spring Batch saves the context once more after this, with the last committed checkpoint.
-                        if (!stepExecution.getFailureExceptions().isEmpty()) {
-                            Checkpoint.recordError(stepExecution.getExecutionContext(),
-                                    Failures.describe(stepExecution.getFailureExceptions().get(0)));
-                        }
-                        return null;
-                    }
-                })
-                .build();
+            @Override
+            public ExitStatus afterStep(StepExecution stepExecution) {
+                if (poller[0] != null) {
+                    poller[0].close();
+                }
+                return null;
+            }
+        });
+        try {
+            step.afterPropertiesSet();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot assemble the partition step: " + e.getMessage(), e);
+        }
         return new JobBuilder(work.jobName(), store.repository())
                 .observationRegistry(wiring.observations())
                 .start(step)
@@ -125,5 +126,15 @@ public final class BackfillJob {
                     }
                 })
                 .build();
+    }
+
+    /** One partition runs on the caller's thread; more run on threads of their own, {@code parallel} at a time. */
+    private static TaskExecutor executor(String job, int parallel) {
+        if (parallel == 1) {
+            return new SyncTaskExecutor();
+        }
+        SimpleAsyncTaskExecutor executor = new SimpleAsyncTaskExecutor("sluice-" + job + "-");
+        executor.setConcurrencyLimit(parallel);
+        return executor;
     }
 }

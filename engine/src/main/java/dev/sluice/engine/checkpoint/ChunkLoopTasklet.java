@@ -27,26 +27,42 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  */
 final class ChunkLoopTasklet implements Tasklet {
 
+    /** The job's totals after a committed chunk: with partitions, all of them together. */
+    @FunctionalInterface
+    interface Totals {
+        /** @return the job's rows and chunks once a chunk of {@code rows} committed */
+        long[] committed(long rows);
+    }
+
     private final DataSource dataSource;
     private final ChunkLoop loop;
     private final ChunkRetry retry;
     private final StopSignal stop;
+    private final StopSignal halt;
+    private final Totals totals;
 
-    ChunkLoopTasklet(DataSource dataSource, ChunkLoop loop, ChunkRetry retry, StopSignal stop) {
+    /**
+     * @param stop the job's stop signal (operators, signals)
+     * @param halt raised when another partition of the job failed: this one stops too
+     */
+    ChunkLoopTasklet(DataSource dataSource, ChunkLoop loop, ChunkRetry retry, StopSignal stop, StopSignal halt,
+                     Totals totals) {
         this.dataSource = dataSource;
         this.loop = loop;
         this.retry = retry;
         this.stop = stop;
+        this.halt = halt;
+        this.totals = totals;
     }
 
     @Override
     public RepeatStatus execute(StepContribution contribution, ChunkContext chunkContext) {
         StepExecution step = chunkContext.getStepContext().getStepExecution();
         ExecutionContext ec = step.getExecutionContext();
-        if (stop.requested() || !loop.mayStart()) {
+        if (stop.requested() || halt.requested() || !loop.mayStart()) {
             // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED; the reason
             // commits with that transaction.
-            Checkpoint.recordStop(ec, stop.reason());
+            Checkpoint.recordStop(ec, stop.requested() || !halt.requested() ? stop.reason() : halt.reason());
             step.setTerminateOnly();
             return RepeatStatus.CONTINUABLE;
         }
@@ -62,7 +78,8 @@ final class ChunkLoopTasklet implements Tasklet {
             contribution.incrementWriteCount(chunk.written());
             whenCommitted(() -> {
                 retry.succeeded();
-                loop.committed(chunk, next.rows(), next.chunks());
+                long[] job = totals.committed(chunk.range().rows());
+                loop.committed(chunk, job[0], job[1]);
             });
             next.writeTo(ec);
             RateSamples.record(ec, System.currentTimeMillis(), next.rows() - next.rowsAtStart(),

@@ -2,9 +2,7 @@ package dev.sluice.engine.checkpoint;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -18,7 +16,6 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
-import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
@@ -111,19 +108,19 @@ public final class JobRuns {
     }
 
     /**
-     * Why an execution failed: the line its runner recorded with the step (a chunk's range and the database's
-     * words), else its first failure, else the first line Spring Batch stored.
+     * Why an execution failed: the line its runner recorded with a partition (a chunk's range and the database's
+     * words; a failed partition's first), else its first failure, else the first line Spring Batch stored.
      */
-    private static String failure(JobExecution execution, StepExecution step, List<Throwable> failures) {
-        String recorded = step == null ? null : Checkpoint.lastError(step.getExecutionContext());
+    private static String failure(JobExecution execution, Partitions parts, List<Throwable> failures) {
+        String recorded = parts.first(Checkpoint::lastError);
         if (recorded != null) {
             return recorded;
         }
         if (!failures.isEmpty()) {
             return Failures.describe(failures.get(0));
         }
-        String stored = step != null && !step.getExitStatus().getExitDescription().isEmpty()
-                ? step.getExitStatus().getExitDescription() : execution.getExitStatus().getExitDescription();
+        String stored = execution.getStepExecutions().stream().map(s -> s.getExitStatus().getExitDescription())
+                .filter(d -> !d.isEmpty()).findFirst().orElse(execution.getExitStatus().getExitDescription());
         return Failures.firstLine(stored);
     }
 
@@ -132,22 +129,19 @@ public final class JobRuns {
         return Optional.ofNullable(instance == null ? null : store.repository().getLastJobExecution(instance));
     }
 
-    /** An execution, as plain facts: its own step's checkpoint and notes, the spec recorded with the job. */
+    /** An execution, as plain facts: its partitions' checkpoints summed, their notes, the spec recorded with the job. */
     static Run run(JobExecution execution) {
-        StepExecution step = execution.getStepExecutions().stream().findFirst().orElse(null);
-        ExecutionContext context = step == null ? new ExecutionContext() : step.getExecutionContext();
-        Map<String, String> notes = new HashMap<>();
-        context.entrySet().forEach(e -> {
-            if (e.getValue() instanceof String text) {
-                notes.put(e.getKey(), text);
-            }
-        });
+        Partitions parts = Partitions.of(execution);
         ExecutionContext job = execution.getExecutionContext();
         List<Throwable> failures = execution.getAllFailureExceptions();
-        String failure = RunState.of(execution.getStatus()) != RunState.FAILED ? null : failure(execution, step, failures);
-        return new Run(execution.getJobInstance().getJobName(), RunState.of(execution.getStatus()),
+        RunState state = RunState.of(execution.getStatus());
+        String failure = state != RunState.FAILED ? null : failure(execution, parts, failures);
+        List<Run.Part> shown = parts.current().stream().map(v -> new Run.Part(v.name(), v.from(), v.to(), v.state(),
+                v.checkpoint())).toList();
+        return new Run(execution.getJobInstance().getJobName(), state,
                 Objects.requireNonNullElse(execution.getJobParameters().getLong(RUN_PARAMETER), 0L),
-                Checkpoint.from(context), Checkpoint.stopReason(context), failures, failure, JobRecord.spec(job),
-                JobRecord.digest(job), JobRecord.estimatedRows(job), JobRecord.limit(job), notes, execution.getStartTime(), execution.getEndTime());
+                parts.total(), parts.first(Checkpoint::stopReason), failures, failure, JobRecord.spec(job),
+                JobRecord.digest(job), JobRecord.estimatedRows(job), JobRecord.limit(job), parts.notes(),
+                parts.recent(), shown, execution.getStartTime(), execution.getEndTime());
     }
 }

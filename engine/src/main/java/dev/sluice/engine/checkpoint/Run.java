@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.chunk.ChunkLedger;
+import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.spec.JobSpec;
 
 /**
@@ -19,16 +20,26 @@ import dev.sluice.engine.spec.JobSpec;
  * @param estimatedRows the planner's estimate of the table's rows when the job started (progress, ETA)
  * @param rateLimit  the rate limit in force, rows per second (0: none), or null if none was recorded
  * @param notes      the chunk notes kept with the checkpoint (a validation's findings)
+ * @param recent     rates over the last minute, summed over the partitions
+ * @param partitions the key-range partitions, in key order (one for a job that runs one)
  */
 public record Run(String job, RunState state, long number, Checkpoint checkpoint, String stopReason,
                   List<Throwable> failures, String failure, JobSpec spec, String specDigest, long estimatedRows,
                   Long rateLimit,
-                  Map<String, String> notes,
+                  Map<String, String> notes, RateSamples.Rates recent, List<Part> partitions,
                   LocalDateTime startedAt, LocalDateTime endedAt) {
 
     public Run {
         failures = List.copyOf(failures);
         notes = Map.copyOf(notes);
+        partitions = List.copyOf(partitions);
+    }
+
+    /**
+     * A key-range partition of the execution: its range {@code (from, to]} (null: open), its state (a Spring Batch
+     * status, or {@code COMPLETED} for one that finished in an earlier execution) and its checkpoint.
+     */
+    public record Part(String name, Key from, Key to, String state, Checkpoint checkpoint) {
     }
 
     /** The notes, as ledgers read them. */

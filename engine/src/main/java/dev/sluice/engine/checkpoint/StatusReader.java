@@ -12,6 +12,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.keyset.Sql;
@@ -164,7 +165,7 @@ public final class StatusReader {
             state = JobStatus.State.FINISHED;
         }
         boolean active = state.active() || state == JobStatus.State.THROTTLED;
-        RateSamples.Rates recent = RateSamples.recent(run.notes());
+        RateSamples.Rates recent = run.recent();
         double rate;
         if (active || run.startedAt() == null || run.endedAt() == null) {
             rate = recent.writtenPerSecond();
@@ -181,7 +182,21 @@ public final class StatusReader {
                 Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
                 state == JobStatus.State.VALIDATING && validation != null ? validation.run().rateLimit() : run.rateLimit(),
                 v == null ? null : v.summary(), sync(c, schema, job, run.spec()),
-                run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job));
+                run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job), partitions(run));
+    }
+
+    /** The backfill's partitions, when it has more than one. */
+    private static List<JobStatus.Partition> partitions(Run run) {
+        if (run.partitions().size() < 2) {
+            return List.of();
+        }
+        return run.partitions().stream().map(p -> new JobStatus.Partition(p.name(), values(p.from()), values(p.to()),
+                p.state(), p.checkpoint().rows(), p.checkpoint().written(), p.checkpoint().chunks(),
+                values(p.checkpoint().lastKey()))).toList();
+    }
+
+    private static List<String> values(Key key) {
+        return key == null ? List.of() : key.values();
     }
 
     /** What a rollback run that came after the backfill makes of the job. */

@@ -4,6 +4,7 @@ import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.KeysetSource;
 import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.sync.KeyLogDrain;
 import dev.sluice.engine.sync.SyncDefinition;
@@ -85,7 +86,16 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
 
     /** Which keys: the key's ranges, in the table (or the source database of a copy). */
     private static ChunkLoop.Source keyset(Prepared prepared) {
-        return new KeysetSource(prepared.chunker(), prepared.source());
+        return new KeysetSource(prepared.chunker(), new KeySplits(prepared.keyset()), prepared.estimatedRows(),
+                prepared.source());
+    }
+
+    /**
+     * How many key-range partitions the work runs at once: the spec's {@code parallel} for a backfill or a repair;
+     * one for a validation (its findings are one ledger) and a rollback (its journal is one sequence).
+     */
+    int parallel() {
+        return kind == Kind.BACKFILL || kind == Kind.REPAIR ? prepared.spec().parallel() : 1;
     }
 
     /** Whether this work reads only, so that its rate counts rows checked. */

@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 
 import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.keyset.KeyRange;
@@ -23,6 +24,23 @@ public final class ChunkLoop {
     @FunctionalInterface
     public interface Source {
         KeyRange next(Connection c, Key after, int rows) throws SQLException;
+
+        /**
+         * The same keys cut into ranges of about equal rows, to be worked at once: for each of the disjoint
+         * {@code intervals}, the keys that end a range inside it. A source that cannot be cut (the undo journal's
+         * entries) answers no cuts, and its work is one range.
+         */
+        default List<List<Key>> cuts(Connection c, List<KeyRange> intervals, int parts) throws SQLException {
+            return intervals.stream().<List<Key>>map(i -> List.of()).toList();
+        }
+
+        /** The keys at or below {@code hi} only (null: no bound): one range of a cut. */
+        default Source upTo(Key hi) {
+            if (hi != null) {
+                throw new UnsupportedOperationException("this source cannot be cut into ranges");
+            }
+            return this;
+        }
     }
 
     /** How many rows the next chunk holds, learnt from how long the last ones took. */

@@ -16,11 +16,25 @@ import java.util.List;
  * @param rowsPerSecondLimit the rate limit in force (the spec's, or an operator's tune), 0 for none; null if unknown
  * @param sync           the job's sync trigger, or null for a job without one ({@code sync: none})
  * @param undo           the job's undo journal now, or null when it keeps none
+ * @param partitions     the job's key-range partitions when it runs more than one ({@code parallel} > 1), else empty
  */
 public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
                         long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
                         int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
-                        Long rowsPerSecondLimit, Validation validation, Sync sync, Undo undo) {
+                        Long rowsPerSecondLimit, Validation validation, Sync sync, Undo undo,
+                        List<Partition> partitions) {
+
+    public JobStatus {
+        partitions = partitions == null ? List.of() : List.copyOf(partitions);
+    }
+
+    /**
+     * One key-range partition: its keys {@code (from, to]} (empty: the table's start, or open above), its state (a
+     * Spring Batch status: STARTED while it runs, STOPPED, FAILED, COMPLETED), and where its chunks stand.
+     */
+    public record Partition(String name, List<String> from, List<String> to, String state, long rows, long written,
+                            long chunks, List<String> lastKey) {
+    }
 
     /** A job's undo journal: the rows it can restore, and the bytes it takes (as stored, compressed). */
     public record Undo(long rows, long bytes) {
@@ -69,7 +83,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     public JobStatus withSync(Sync known) {
         return new JobStatus(job, table, state, rowsProcessed, rowsWritten, rowsEstimated, chunks, lastKey, rowsPerSecond,
                 etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known,
-                undo);
+                undo, partitions);
     }
 
     /** Whether a runner holds the job now. */
@@ -96,6 +110,6 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, List.of());
     }
 }

@@ -16,33 +16,38 @@ import java.sql.SQLException;
 public final class Chunker {
 
     private final Keyset keyset;
-    private final Statements fromStart;
-    private final Statements after;
+    // Indexed by shape: bit 0 set when bounded below (a checkpoint), bit 1 when bounded above (a partition's end).
+    private final Statements[] shapes = new Statements[4];
 
-    /** The two statements for one shape (from the start of the table, or after a key). */
+    /** The two statements for one shape. */
     private record Statements(String hop, String rest) {
     }
 
     public Chunker(Keyset keyset) {
         this.keyset = keyset;
-        this.fromStart = new Statements(hop(keyset, false), rest(keyset, false));
-        this.after = new Statements(hop(keyset, true), rest(keyset, true));
+        for (int shape = 0; shape < shapes.length; shape++) {
+            boolean lo = (shape & 1) != 0;
+            boolean hi = (shape & 2) != 0;
+            shapes[shape] = new Statements(hop(keyset, lo, hi), rest(keyset, lo, hi));
+        }
     }
 
-    private static String window(Keyset k, boolean bounded) {
+    private static String window(Keyset k, boolean lo, boolean hi) {
+        String where = (lo ? k.tuple() + " > " + k.parameters() : "")
+                + (lo && hi ? " AND " : "") + (hi ? k.tuple() + " <= " + k.parameters() : "");
         return "SELECT " + k.selectList() + " FROM " + k.table().qualifiedName()
-                + (bounded ? " WHERE " + k.tuple() + " > " + k.parameters() : "") + " ORDER BY " + k.orderBy(false);
+                + (where.isEmpty() ? "" : " WHERE " + where) + " ORDER BY " + k.orderBy(false);
     }
 
     /** The key {@code rows} entries after the checkpoint; the text cast applies to that one row only. */
-    private static String hop(Keyset k, boolean bounded) {
-        return "SELECT " + k.textList() + " FROM (" + window(k, bounded) + " OFFSET ? LIMIT 1) hop";
+    private static String hop(Keyset k, boolean lo, boolean hi) {
+        return "SELECT " + k.textList() + " FROM (" + window(k, lo, hi) + " OFFSET ? LIMIT 1) hop";
     }
 
     /** Fewer than {@code rows} keys remain: the last of them and their count. */
-    private static String rest(Keyset k, boolean bounded) {
+    private static String rest(Keyset k, boolean lo, boolean hi) {
         // MATERIALIZED: the window is read once and then both counted and searched for its last key.
-        return "WITH w AS MATERIALIZED (" + window(k, bounded) + " LIMIT ?)"
+        return "WITH w AS MATERIALIZED (" + window(k, lo, hi) + " LIMIT ?)"
                 + " SELECT " + k.textList() + ", (SELECT count(*) FROM w) FROM w ORDER BY " + k.orderBy(true)
                 + " LIMIT 1";
     }
@@ -53,9 +58,19 @@ public final class Chunker {
      * @return the range, or null when no key lies above {@code lo}
      */
     public KeyRange next(Connection c, Key lo, int rows) throws SQLException {
-        Statements s = lo == null ? fromStart : after;
+        return next(c, lo, null, rows);
+    }
+
+    /**
+     * The next range after {@code lo} that ends at or below {@code hi}: a key-range partition's next chunk.
+     *
+     * @param hi the partition's last key, or null for no upper bound
+     * @return the range, or null when no key lies above {@code lo} (and at or below {@code hi})
+     */
+    public KeyRange next(Connection c, Key lo, Key hi, int rows) throws SQLException {
+        Statements s = shapes[(lo == null ? 0 : 1) | (hi == null ? 0 : 2)];
         try (PreparedStatement ps = c.prepareStatement(s.hop())) {
-            bind(ps, lo, rows);
+            bindAfter(ps, lo, hi, rows - 1);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     return new KeyRange(lo, keyset.read(rs, 1), rows);
@@ -63,7 +78,7 @@ public final class Chunker {
             }
         }
         try (PreparedStatement ps = c.prepareStatement(s.rest())) {
-            bindAfter(ps, lo, rows);
+            bindAfter(ps, lo, hi, rows);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new KeyRange(lo, keyset.read(rs, 1), rs.getLong(keyset.width() + 1)) : null;
             }
@@ -72,17 +87,18 @@ public final class Chunker {
 
     /** Binds the parameters of {@link #sql}: the checkpoint (if any) and the hop for {@code rows} keys. */
     public void bind(PreparedStatement ps, Key lo, int rows) throws SQLException {
-        bindAfter(ps, lo, rows - 1);
+        bindAfter(ps, lo, null, rows - 1);
     }
 
-    /** The checkpoint's values (none from the start), then one count: the hop's OFFSET or the rest's LIMIT. */
-    private void bindAfter(PreparedStatement ps, Key lo, int count) throws SQLException {
+    /** The bounds' values (none when open), then one count: the hop's OFFSET or the rest's LIMIT. */
+    private void bindAfter(PreparedStatement ps, Key lo, Key hi, int count) throws SQLException {
         int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
+        i = hi == null ? i : keyset.bind(ps, i, hi);
         ps.setInt(i, count);
     }
 
     /** The statement that finds a full chunk, for {@code plan}. */
     public String sql(boolean fromTheStart) {
-        return (fromTheStart ? fromStart : after).hop();
+        return shapes[fromTheStart ? 0 : 1].hop();
     }
 }

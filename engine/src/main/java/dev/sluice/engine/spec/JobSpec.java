@@ -30,6 +30,7 @@ public record JobSpec(
         Sync sync,
         Boolean undo,
         Chunk chunk,
+        Integer parallel,
         Throttle throttle,
         Health health,
         Timeouts timeouts,
@@ -44,12 +45,19 @@ public record JobSpec(
         sync = sync == null ? Sync.NONE : sync;
         undo = undo == null ? Boolean.TRUE : undo;
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
+        parallel = parallel == null ? 1 : parallel;
         throttle = throttle == null ? new Throttle(null, null, null) : throttle;
         health = health == null ? new Health(null, null, null, null) : health;
         timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         validate = validate == null ? List.of() : List.copyOf(validate);
         validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
     }
+
+    /**
+     * The most key-range partitions a job may work at once. Each holds a connection and a core of the database
+     * while its chunk runs; past a few per core they only queue on the same CPUs and WAL (see docs/scaling.md).
+     */
+    public static final int MAX_PARALLEL = 32;
 
     /** How the job writes. */
     public enum Mode { IN_PLACE, COPY, JAVA }
@@ -136,7 +144,7 @@ public record JobSpec(
      */
     public JobSpec forRepair(String filter) {
         return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, Sync.NONE, undo, chunk,
-                throttle, health, timeouts, validate, validateAfterRun, schedule);
+                parallel, throttle, health, timeouts, validate, validateAfterRun, schedule);
     }
 
     /**

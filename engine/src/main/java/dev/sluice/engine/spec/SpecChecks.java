@@ -30,6 +30,9 @@ final class SpecChecks {
         checkHealth(spec.health());
         checkSchedule(spec.schedule());
         checkChunk(spec.chunk());
+        if (spec.parallel() < 1 || spec.parallel() > JobSpec.MAX_PARALLEL) {
+            throw new SpecException("parallel", "must be between 1 and " + JobSpec.MAX_PARALLEL + ", got " + spec.parallel());
+        }
         if (spec.throttle().rowsPerSecond() < 0) {
             throw new SpecException("throttle.rows-per-second", "must be 0 (unlimited) or more, got " + spec.throttle().rowsPerSecond());
         }

@@ -127,10 +127,10 @@ public final class KeyLogDrain implements ChunkLedger {
         String token = UUID.randomUUID().toString();
         long claimed;
         if (source == null) {
-            claimed = claim(c, token);
+            claimed = claim(c, token, hi);
         } else {
             try (Connection s = source.getConnection()) {
-                claimed = claim(s, token); // committed at once: the target's transaction may still be lost
+                claimed = claim(s, token, hi); // committed at once: the target's transaction may still be lost
             }
         }
         if (claimed == 0) {
@@ -157,10 +157,20 @@ public final class KeyLogDrain implements ChunkLedger {
         return claimed;
     }
 
-    private long claim(Connection c, String token) throws SQLException {
+    /**
+     * Claims a batch of entries: during the walk only keys at or below the chunk's upper bound {@code hi}, so that
+     * with parallel partitions a partition never claims (and deletes) a key that lies behind another partition's
+     * checkpoint but above its own chunk; after the walk ({@code hi} null) any key.
+     */
+    private long claim(Connection c, String token, Key hi) throws SQLException {
+        String bounded = hi == null ? "" : " WHERE " + keyset.tuple() + " <= " + keyset.parameters();
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + names.log() + " SET sluice_claim = ? WHERE sluice_id IN"
-                + " (SELECT sluice_id FROM " + names.log() + " ORDER BY sluice_id LIMIT " + BATCH + " FOR UPDATE SKIP LOCKED)")) {
+                + " (SELECT sluice_id FROM " + names.log() + bounded + " ORDER BY sluice_id LIMIT " + BATCH
+                + " FOR UPDATE SKIP LOCKED)")) {
             ps.setString(1, token);
+            if (hi != null) {
+                keyset.bind(ps, 2, hi);
+            }
             return ps.executeUpdate();
         }
     }

@@ -44,7 +44,7 @@ public final class Pacer implements ChunkLoop.Pace {
     private final HealthGates gates;
     private final StopSignal stop;
     private volatile Observer observer = Observer.NONE;
-    private long lastChunkEnded;
+    private volatile long lastChunkEnded;
     private long owed;
 
     public Pacer(Duration pause, RowRateLimiter limiter, HealthGates gates, StopSignal stop) {

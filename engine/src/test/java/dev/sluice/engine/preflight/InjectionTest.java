@@ -108,6 +108,6 @@ class InjectionTest {
             default -> List.of();
         };
         return new JobSpec("injected", "t", List.of("id"), where, set, copy ? "t_copy" : null, columns, null, null,
-                null, null, null, null, null, null, rules, null, null);
+                null, null, null, null, null, null, null, rules, null, null);
     }
 }

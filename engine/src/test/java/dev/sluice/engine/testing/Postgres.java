@@ -72,7 +72,7 @@ public final class Postgres {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setUsername("postgres");
-        config.setMaximumPoolSize(6);
+        config.setMaximumPoolSize(12);
         config.setPoolName("test");
         return new HikariDataSource(config);
     }

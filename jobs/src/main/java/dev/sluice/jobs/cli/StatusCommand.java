@@ -80,6 +80,12 @@ public class StatusCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "    undo journal: %,d rows, %,d bytes ('rollback %s' restores them)%n",
                             s.undo().rows(), s.undo().bytes(), s.job());
                 }
+                for (JobStatus.Partition p : s.partitions()) {
+                    System.out.printf(Locale.ROOT, "    partition %-14s %-10s %,12d rows  keys (%s, %s]  last key %s%n",
+                            p.name(), p.state(), p.rows(), p.from().isEmpty() ? "start" : String.join(", ", p.from()),
+                            p.to().isEmpty() ? "end" : String.join(", ", p.to()),
+                            p.lastKey().isEmpty() ? "-" : String.join(", ", p.lastKey()));
+                }
                 if (s.validation() != null) {
                     System.out.printf(Locale.ROOT, "    last validation %s: %,d rows checked, %,d mismatches%s%n",
                             s.validation().at(), s.validation().rowsChecked(), s.validation().mismatches(),
@@ -112,6 +118,11 @@ public class StatusCommand implements Callable<Integer> {
         }
     }
 
+    /** A single-column key is its value; a composite key is the list of its column values; none is null. */
+    private static Object key(List<String> values) {
+        return values.isEmpty() ? null : values.size() == 1 ? values.get(0) : values;
+    }
+
     /** The status as the JSON object `status --json` prints (and serve's /api/jobs serves). */
     public static Map<String, Object> toJson(JobStatus s) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -124,7 +135,7 @@ public class StatusCommand implements Callable<Integer> {
         m.put("progress", Math.round(s.progress() * 10000) / 10000.0);
         m.put("chunks", s.chunks());
         // A single-column key is its value; a composite key is the list of its column values.
-        m.put("lastKey", s.lastKey().isEmpty() ? null : s.lastKey().size() == 1 ? s.lastKey().get(0) : s.lastKey());
+        m.put("lastKey", key(s.lastKey()));
         m.put("rowsPerSecond", s.rowsPerSecond());
         m.put("rowsPerSecondLimit", s.rowsPerSecondLimit());
         m.put("etaSeconds", s.etaSeconds());
@@ -154,6 +165,22 @@ public class StatusCommand implements Callable<Integer> {
             m.put("sync", sync);
         } else {
             m.put("sync", Map.of("mode", "none", "installed", false));
+        }
+        if (!s.partitions().isEmpty()) {
+            List<Map<String, Object>> parts = new ArrayList<>();
+            for (JobStatus.Partition p : s.partitions()) {
+                Map<String, Object> part = new LinkedHashMap<>();
+                part.put("name", p.name());
+                part.put("from", key(p.from()));
+                part.put("to", key(p.to()));
+                part.put("state", p.state());
+                part.put("rows", p.rows());
+                part.put("rowsWritten", p.written());
+                part.put("chunks", p.chunks());
+                part.put("lastKey", key(p.lastKey()));
+                parts.add(part);
+            }
+            m.put("partitions", parts);
         }
         if (s.undo() != null) {
             m.put("undo", Map.of("rows", s.undo().rows(), "bytes", s.undo().bytes()));

@@ -1,0 +1,118 @@
+package dev.sluice.engine.checkpoint;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.sluice.engine.chunk.ChunkLoop;
+import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.throttle.ChunkSizer;
+import dev.sluice.engine.throttle.Pacer;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.ExitStatus;
+import org.springframework.batch.core.job.JobInterruptedException;
+import org.springframework.batch.core.listener.StepExecutionListener;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+/**
+ * The step every key-range partition runs: a TaskletStep of its own per partition, turning a {@link ChunkLoop} over
+ * the partition's range, with its own chunk sizing and retries (a slow range shrinks its own chunks, not the
+ * others'), and the job's pacer, health gates, stop signal and runner lock shared with the other partitions. The
+ * partition's checkpoint is its step execution's context, saved in each chunk's transaction.
+ */
+final class PartitionWorker implements Step {
+
+    private final CheckpointStore store;
+    private final Work work;
+    private final BackfillJob.Wiring wiring;
+    private final Pacer pacer;
+    private final ChunkObserver observer;
+    private final List<ChunkSizer> sizers = new CopyOnWriteArrayList<>();
+    private final AtomicLong rows = new AtomicLong();
+    private final AtomicLong chunks = new AtomicLong();
+    private final StopSignal halt = new StopSignal();
+
+    /** @param observer told of every partition's chunks, one at a time, with the job's totals */
+    PartitionWorker(CheckpointStore store, Work work, BackfillJob.Wiring wiring, Pacer pacer, ChunkObserver observer) {
+        this.store = store;
+        this.work = work;
+        this.wiring = wiring;
+        this.pacer = pacer;
+        this.observer = observer;
+    }
+
+    @Override
+    public String getName() {
+        return work.kind().step + ":partition";
+    }
+
+    /** The job's totals before its first chunk in this execution: every partition's, done or not. */
+    void started(long totalRows, long totalChunks) {
+        rows.set(totalRows);
+        chunks.set(totalChunks);
+    }
+
+    /** An operator's {@code tune --chunk-target}: every partition's sizing moves toward it. */
+    void target(java.time.Duration target) {
+        sizers.forEach(s -> s.target(target));
+    }
+
+    @Override
+    public void execute(StepExecution partition) throws JobInterruptedException {
+        JobSpec spec = work.prepared().spec();
+        JobSpec.Chunk c = spec.chunk();
+        ExecutionContext ec = partition.getExecutionContext();
+        Key hi = PartitionPlan.hi(ec);
+        ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
+        sizers.add(sizer);
+        ChunkRetry retry = new ChunkRetry(spec.name(), sizer, observer);
+        ChunkLoop loop = new ChunkLoop(work.source().upTo(hi), work.writer(), work.ledger(), work.checks(),
+                new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer,
+                wiring.lock()::verify, observer);
+        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, wiring.stop(), halt,
+                n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
+        Step step = new StepBuilder(partition.getStepName(), store.repository())
+                .observationRegistry(wiring.observations())
+                .tasklet(tasklet, store.transactionManager())
+                .exceptionHandler(retry)
+                .listener(new StepExecutionListener() {
+                    @Override
+                    public void beforeStep(StepExecution stepExecution) {
+                        ExecutionContext ec = stepExecution.getExecutionContext();
+                        Checkpoint start = Checkpoint.from(ec).startingExecution(sizer.rows());
+                        start.writeTo(ec);
+                        RateSamples.start(ec, System.currentTimeMillis(), 0, 0);
+                        Checkpoint.recordError(ec, null);
+                        Checkpoint.recordStop(ec, null);
+                    }
+
+                    @Override
+                    public ExitStatus afterStep(StepExecution stepExecution) {
+                        // Spring Batch saves the context once more after this, with the last committed checkpoint.
+                        if (!stepExecution.getFailureExceptions().isEmpty()) {
+                            Checkpoint.recordError(stepExecution.getExecutionContext(), Failures.describe(stepExecution.getFailureExceptions().get(0)));
+                        }
+                        return null;
+                    }
+                })
+                .build();
+        try {
+            step.execute(partition);
+        } finally {
+            sizers.remove(sizer);
+        }
+        if (partition.getStatus() == BatchStatus.FAILED) {
+            // A failure that outlived its retries ends the job: the other partitions stop after their chunk.
+            halt.request("stopped: partition " + partition.getStepName() + " failed");
+        }
+    }
+}
