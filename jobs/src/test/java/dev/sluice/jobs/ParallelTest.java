@@ -141,6 +141,27 @@ class ParallelTest extends CliDatabaseTest {
                 .isEqualTo(RunResult.Outcome.ALREADY_COMPLETE);
     }
 
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aParallelRunIsJournaledAndRolledBack() throws Exception {
+        db.exec("UPDATE acct SET n = 5 WHERE handle LIKE 'h1%'");
+        RunResult stopped = runStoppingAfter(3, 40);
+        assertThat(stopped.outcome()).as(stopped.message()).isEqualTo(RunResult.Outcome.STOPPED);
+        spec(2, "");
+        Backfill backfill = new Backfill(ds);
+        assertThat(backfill.run(SpecParser.read(dir.resolve("jobs/inc.yml")), RunOptions.defaults()).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n NOT IN (1, 6)")).isZero();
+        assertThat(status().undo().rows()).isEqualTo(ROWS);
+
+        RunResult rolledBack = backfill.rollback("inc", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 5")).isEqualTo(
+                db.count("SELECT count(*) FROM acct WHERE handle LIKE 'h1%'"));
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n <> 0 AND handle NOT LIKE 'h1%'")).isZero();
+        assertThat(status().state()).isEqualTo(JobStatus.State.ROLLED_BACK);
+    }
+
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "inc"));
         JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the partitions at work",
