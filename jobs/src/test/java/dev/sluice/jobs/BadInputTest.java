@@ -74,6 +74,12 @@ class BadInputTest {
         // The spec's structure: keys, types, units, ranges.
         c.add(spec("chunk2", BASE + SET + "chunk2: {}\n"));
         c.add(spec("chunk.rowz", BASE + SET + "chunk: { rowz: 5 }\n"));
+        c.add(spec("parallel", BASE + SET + "parallel: 0\n"));
+        c.add(spec("parallel", BASE + SET + "parallel: -2\n"));
+        c.add(spec("parallel", BASE + SET + "parallel: 33\n"));
+        c.add(spec("parallel", BASE + SET + "parallel: two\n"));
+        c.add(spec("parallel", BASE + SET + "parallel: 1.5\n"));
+        c.add(spec("parallel", BASE + SET + "parallel: [2]\n"));
         c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: abc }\n"));
         c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 2.5 }\n"));
         c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 0 }\n"));

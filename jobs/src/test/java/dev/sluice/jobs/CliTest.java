@@ -74,7 +74,7 @@ class CliTest {
         Cli.Result typo = sluice("run", unknownKey.toString());
         assertThat(typo.exitCode()).isEqualTo(2);
         assertThat(typo.err().lines()).containsExactly(
-                "sluice: chunk2: unknown key (known keys: chunk, columns, health, into, key, name, schedule, set, source,"
+                "sluice: chunk2: unknown key (known keys: chunk, columns, health, into, key, name, parallel, schedule, set, source,"
                         + " sync, table, throttle, timeouts, transformer, undo, validate, validate-after-run, where)");
 
         write("missing-column", "set: { email_lowr: lower(email) }\n");

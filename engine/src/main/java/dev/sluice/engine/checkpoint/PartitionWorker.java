@@ -5,6 +5,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.engine.chunk.ChunkLoop;
+import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.JavaWriter;
+import dev.sluice.engine.chunk.Prefetching;
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.Failures;
@@ -75,7 +78,16 @@ final class PartitionWorker implements Step {
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
         sizers.add(sizer);
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, observer);
-        ChunkLoop loop = new ChunkLoop(work.source().upTo(hi), work.writer(), work.ledger(), work.checks(),
+        ChunkLoop.Source source = work.source().upTo(hi);
+        ChunkWriter writer = work.writer();
+        // Java mode reads and transforms the next chunk while the current one writes.
+        Prefetching prefetching = writer instanceof JavaWriter java
+                ? new Prefetching(source, java, store.dataSource(), "sluice-" + partition.getStepName() + "-ahead") : null;
+        if (prefetching != null) {
+            source = prefetching;
+            writer = prefetching;
+        }
+        ChunkLoop loop = new ChunkLoop(source, writer, work.ledger(), work.checks(),
                 new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer,
                 wiring.lock()::verify, observer);
         ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, wiring.stop(), halt,
@@ -109,6 +121,9 @@ final class PartitionWorker implements Step {
             step.execute(partition);
         } finally {
             sizers.remove(sizer);
+            if (prefetching != null) {
+                prefetching.close();
+            }
         }
         if (partition.getStatus() == BatchStatus.FAILED) {
             // A failure that outlived its retries ends the job: the other partitions stop after their chunk.

@@ -17,10 +17,15 @@ import dev.sluice.engine.keyset.Keyset;
 import org.postgresql.util.PGobject;
 
 /**
- * Java-transformer mode: reads the chunk's rows (key and the transformer's inputs) with {@code FOR UPDATE}, so
- * nothing changes them between the read and the write; transforms them in Java; writes the results with one
- * {@code UPDATE t SET ... FROM unnest(text[], ...) v WHERE t.key = v.key AND t.key in (lo, hi]}. Memory holds one
- * chunk.
+ * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, and the row version: {@code xmin}),
+ * transforms them in Java, and writes the results with one {@code UPDATE t SET ... FROM unnest(text[], ...) v WHERE
+ * t.key = v.key AND t.xmin = v.xmin AND t.key in (lo, hi]}: an optimistic write, which changes a row only if no
+ * one changed it since it was read (any change, or a delete and insert of the same key, makes a new row version with
+ * another xmin; in READ COMMITTED the UPDATE re-checks the condition on the newest version). Rows it skipped are read
+ * again {@code FOR UPDATE}, which holds them until the chunk commits, and written: the locked path, for the few rows
+ * the application changed meanwhile. Not locking the rows on the first read spares a WAL record and a dirtied page
+ * per row ({@code FOR UPDATE} writes each row's xmax), and lets the read happen ahead of time, on another connection
+ * ({@link Prefetching}). Memory holds a chunk, two with the read ahead.
  *
  * <p>The range predicate in the UPDATE is not redundant: without it PostgreSQL, estimating the join from the
  * array's length alone, hashes the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s
@@ -33,10 +38,21 @@ public final class JavaWriter implements ChunkWriter {
     private final List<Column> reads;
     private final List<Column> writes;
     private final String where;
-    private final String select;
-    private final String update;
-    private final String updateFromStart;
+    private final String[] selects = new String[4];
+    private final String[] updates = new String[4];
     private final Journal journal;
+
+    /**
+     * A chunk's rows as read and transformed: for each row to write, its key, the transformer's result, its
+     * pre-images (with an undo journal) and the version read (its xmin; null when read locked).
+     */
+    public record Read(List<String[]> keys, List<Map<String, Object>> results, List<String[]> before,
+                       List<String> versions) {
+
+        public int size() {
+            return keys.size();
+        }
+    }
 
     /**
      * @param where   the spec's filter (safe for JDBC), or null: rows it does not match are neither read nor written
@@ -50,13 +66,26 @@ public final class JavaWriter implements ChunkWriter {
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
         this.journal = journal;
-        this.select = select(false);
-        this.update = update(false);
-        this.updateFromStart = update(true);
+        for (int shape = 0; shape < 4; shape++) {
+            selects[shape] = select((shape & 1) != 0, (shape & 2) != 0);
+            updates[shape] = update((shape & 1) != 0, (shape & 2) != 0);
+        }
     }
 
-    private String select(boolean fromTheStart) {
+    // Shapes: bit 0 for the first range (no lower bound), bit 1 for the locked read / the write of locked rows.
+    private static int shape(KeyRange range, boolean locked) {
+        return (range.lo() == null ? 1 : 0) | (locked ? 2 : 0);
+    }
+
+    /**
+     * The read: unlocked, with each row's version; or locked ({@code FOR UPDATE}), leaving out the rows this
+     * transaction already wrote (their version is its own).
+     */
+    private String select(boolean fromTheStart, boolean locked) {
         StringBuilder sb = new StringBuilder("SELECT ").append(keyset.textList());
+        if (!locked) {
+            sb.append(", xmin::text");
+        }
         for (Column c : reads) {
             sb.append(", ").append(c.quoted());
         }
@@ -67,11 +96,13 @@ public final class JavaWriter implements ChunkWriter {
         }
         return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
                 .append(keyset.rangePredicate(fromTheStart)).append(where == null ? "" : " AND (" + where + ")")
+                .append(locked ? " AND NOT (xmin = pg_current_xact_id()::xid)" : "")
                 .append(" ORDER BY ").append(keyset.orderBy(false))
-                .append(" FOR UPDATE").toString();
+                .append(locked ? " FOR UPDATE" : "").toString();
     }
 
-    private String update(boolean fromTheStart) {
+    /** The write: of rows read unlocked, only where the version is still the one read; of locked rows, all. */
+    private String update(boolean fromTheStart, boolean locked) {
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
         for (int i = 0; i < keyset.width(); i++) {
@@ -94,6 +125,11 @@ public final class JavaWriter implements ChunkWriter {
             Column k = keyset.columns().get(i);
             keyEq.add("t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")");
         }
+        if (!locked) {
+            names.add("x");
+            arrays.add("?::text[]");
+            keyEq.add("t.xmin = CAST(v.x AS xid)");
+        }
         if (journal != null) {
             List<String> before = new ArrayList<>();
             for (int i = 0; i < writes.size(); i++) {
@@ -114,21 +150,46 @@ public final class JavaWriter implements ChunkWriter {
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
+        return write(c, range, read(c, range));
+    }
+
+    /** Reads and transforms the range's rows without locking them: on any connection, at any time before the write. */
+    public Read read(Connection c, KeyRange range) throws SQLException {
+        return read(c, range, false);
+    }
+
+    /**
+     * Writes what {@code read} holds, in the chunk's transaction on {@code c}: the rows still as they were read, then,
+     * locked and read again, the rows someone changed since.
+     */
+    public long write(Connection c, KeyRange range, Read read) throws SQLException {
+        long written = read.size() == 0 ? 0 : update(c, range, read, false);
+        if (written < read.size()) {
+            Read rest = read(c, range, true);
+            written += rest.size() == 0 ? 0 : update(c, range, rest, true);
+        }
+        return written;
+    }
+
+    private Read read(Connection c, KeyRange range, boolean locked) throws SQLException {
         List<String[]> keys = new ArrayList<>();
         List<Map<String, Object>> results = new ArrayList<>();
         List<String[]> before = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? select(true) : select)) {
+        List<String> versions = new ArrayList<>();
+        int first = keyset.width() + (locked ? 1 : 2);
+        try (PreparedStatement ps = c.prepareStatement(selects[shape(range, locked)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Map<String, Object> out = transformer.transform(row(rs));
+                    Map<String, Object> out = transformer.transform(row(rs, first));
                     if (out != null) {
                         keys.add(keyset.read(rs, 1).values().toArray(String[]::new));
                         results.add(out);
+                        versions.add(locked ? null : rs.getString(keyset.width() + 1));
                         if (journal != null) {
                             String[] pre = new String[writes.size()];
                             for (int i = 0; i < pre.length; i++) {
-                                pre[i] = rs.getString(keyset.width() + reads.size() + 1 + i);
+                                pre[i] = rs.getString(first + reads.size() + i);
                             }
                             before.add(pre);
                         }
@@ -136,16 +197,17 @@ public final class JavaWriter implements ChunkWriter {
                 }
             }
         }
-        if (keys.isEmpty()) {
-            return 0;
-        }
-        try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? updateFromStart : update)) {
-            int p = TextArrays.bind(c, ps, 1, keys, keyset.width());
+        return new Read(keys, results, before, versions);
+    }
+
+    private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(updates[shape(range, locked)])) {
+            int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
             for (Column w : writes) {
-                String[] values = new String[results.size()];
-                Boolean[] set = new Boolean[results.size()];
+                String[] values = new String[read.size()];
+                Boolean[] set = new Boolean[read.size()];
                 for (int r = 0; r < values.length; r++) {
-                    Map<String, Object> out = results.get(r);
+                    Map<String, Object> out = read.results().get(r);
                     set[r] = out.containsKey(w.name());
                     Object v = out.get(w.name());
                     values[r] = v == null ? null : v.toString();
@@ -154,11 +216,14 @@ public final class JavaWriter implements ChunkWriter {
                 Array flags = c.createArrayOf("bool", set);
                 ps.setArray(p++, flags);
             }
+            if (!locked) {
+                ps.setArray(p++, c.createArrayOf("text", read.versions().toArray()));
+            }
             if (journal == null) {
                 keyset.bind(ps, p, range);
                 return ps.executeLargeUpdate();
             }
-            p = TextArrays.bind(c, ps, p, before, writes.size());
+            p = TextArrays.bind(c, ps, p, read.before(), writes.size());
             keyset.bind(ps, p, range);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
@@ -166,11 +231,11 @@ public final class JavaWriter implements ChunkWriter {
         }
     }
 
-    private Transformer.Row row(ResultSet rs) throws SQLException {
+    private Transformer.Row row(ResultSet rs, int first) throws SQLException {
         Map<String, Object> values = new HashMap<>();
         Map<String, String> texts = new HashMap<>();
         for (int i = 0; i < reads.size(); i++) {
-            int col = keyset.width() + 1 + i;
+            int col = first + i;
             Object v = rs.getObject(col);
             texts.put(reads.get(i).name(), rs.getString(col));
             values.put(reads.get(i).name(), v instanceof PGobject pg ? pg.getValue() : v);
@@ -190,11 +255,13 @@ public final class JavaWriter implements ChunkWriter {
 
     @Override
     public String sql(boolean fromTheStart) {
-        return select(fromTheStart) + ";\n  " + (fromTheStart ? updateFromStart : update);
+        int shape = fromTheStart ? 1 : 0;
+        return selects[shape] + ";\n  " + updates[shape] + ";\n  -- rows changed since they were read:\n  "
+                + selects[shape | 2] + ";\n  " + updates[shape | 2];
     }
 
     @Override
     public String explainable(boolean fromTheStart) {
-        return select(fromTheStart);
+        return selects[fromTheStart ? 1 : 0];
     }
 }

@@ -39,7 +39,7 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", paramLabel = "CONTENDER",
             description = "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql,"
-                    + " sluice-sql-undo, sluice-java, sluice-validate")
+                    + " sluice-sql-p2, sluice-sql-undo, sluice-java, sluice-java-p2, sluice-validate")
     Set<String> only;
 
     @Option(names = "--load", description = "instead of the contenders: pgbench alone, then with a throttled backfill")
@@ -91,18 +91,24 @@ public class BenchCommand implements Callable<Integer> {
                 if (runs("sluice-sql")) {
                     report.add(contenders.jvm(url, "sluice-sql", Report.PLAIN));
                 }
+                if (runs("sluice-sql-p2")) {
+                    report.add(contenders.jvm(url, "sluice-sql-p2", "Sluice, SQL mode, parallel 2"));
+                }
                 if (runs("sluice-sql-undo")) {
                     report.add(contenders.jvm(url, "sluice-sql-undo", Report.UNDO));
                 }
                 if (runs("sluice-java")) {
                     report.add(contenders.jvm(url, "sluice-java", "Sluice, Java transformer mode"));
                 }
+                if (runs("sluice-java-p2")) {
+                    report.add(contenders.jvm(url, "sluice-java-p2", Report.JAVA_P2));
+                }
                 if (runs("sluice-validate")) {
                     report.add(contenders.jvm(url, "sluice-validate", "Sluice validation of the result, 2 rules"));
                 }
             }
             if (runs("spring-batch")) {
-                report.add(contenders.jvm(url, "spring-batch", "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter"));
+                report.add(contenders.jvm(url, "spring-batch", Report.SPRING_BATCH));
             }
             if (runs("offset")) {
                 report.add(contenders.offset());
@@ -113,7 +119,7 @@ public class BenchCommand implements Callable<Integer> {
     }
 
     private static final Set<String> CONTENDERS = Set.of("plpgsql", "spring-batch", "offset", "sluice-sql",
-            "sluice-sql-undo", "sluice-java", "sluice-validate");
+            "sluice-sql-p2", "sluice-sql-undo", "sluice-java", "sluice-java-p2", "sluice-validate");
 
     /** Bad options are refused before a server is started (exit 2, naming the option). */
     private void checkOptions() {

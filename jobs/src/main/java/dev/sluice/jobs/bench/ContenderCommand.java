@@ -40,7 +40,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench-contender", mixinStandardHelpOptions = true, hidden = true, description = "internal: one contender of 'sluice bench'")
 public class ContenderCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-sql-undo, sluice-java, sluice-validate,"
+    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-sql-p2, sluice-sql-undo, sluice-java,"
+            + " sluice-java-p2, sluice-validate,"
             + " accounts-none or accounts-trigger")
     String contender;
 
@@ -70,14 +71,17 @@ public class ContenderCommand implements Callable<Integer> {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         hc.setUsername("postgres");
-        hc.setMaximumPoolSize(5);
+        // The runner lock, a chunk transaction per partition (two at most here), the throttle record, a spare.
+        hc.setMaximumPoolSize(8);
         try (HikariDataSource ds = new HikariDataSource(hc)) {
             long started = System.nanoTime();
             switch (contender) {
                 case "spring-batch" -> springBatch(ds);
                 case "sluice-sql" -> sluice(ds, SQL + "undo: false");
+                case "sluice-sql-p2" -> sluice(ds, SQL + "undo: false\nparallel: 2");
                 case "sluice-sql-undo" -> sluice(ds, SQL + "undo: true");
                 case "sluice-java" -> sluice(ds, "transformer: email-lower-dollars\nundo: false");
+                case "sluice-java-p2" -> sluice(ds, "transformer: email-lower-dollars\nundo: false\nparallel: 2");
                 case "sluice-validate" -> validate(ds);
                 case "accounts-none", "accounts-trigger" -> accounts(ds, contender.substring("accounts-".length()));
                 default -> throw new IllegalArgumentException("no contender " + contender);

@@ -58,10 +58,27 @@ final class Report {
                     runs.size() > 1 ? Figures.each(Arrays.stream(ratios)) : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
         });
         paired(UNDO, PLAIN, "undo journal: wall time with it / without, same round (goal <= 1.15)");
+        faster(JAVA_P2, SPRING_BATCH, "Java mode, parallel 2, against Spring Batch out of the box: rows/s ratio"
+                + " (goal >= 3)");
+    }
+
+    /** The ratio of two contenders' median rates. */
+    private void faster(String name, String base, String what) {
+        List<Result> a = results.get(name);
+        List<Result> b = results.get(base);
+        if (a == null || b == null) {
+            return;
+        }
+        double baseRate = Figures.median(b.stream().mapToDouble(Result::rate));
+        if (baseRate > 0) {
+            System.out.printf(Locale.ROOT, "%s: %.2f%n", what, Figures.median(a.stream().mapToDouble(Result::rate)) / baseRate);
+        }
     }
 
     static final String PLAIN = "Sluice, SQL mode, checkpoint per chunk";
     static final String UNDO = "Sluice, SQL mode, with its undo journal";
+    static final String JAVA_P2 = "Sluice, Java transformer mode, parallel 2";
+    static final String SPRING_BATCH = "Spring Batch: JdbcPagingItemReader + JdbcBatchItemWriter";
 
     /** The ratio of two contenders' wall times, round by round (each round runs both), and its median. */
     private void paired(String name, String base, String what) {

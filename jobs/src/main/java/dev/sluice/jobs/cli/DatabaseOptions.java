@@ -105,9 +105,9 @@ public final class DatabaseOptions {
         if (p != null) {
             hc.setPassword(p);
         }
-        // The runner lock, a chunk transaction per partition (at most parallel's limit), health queries, the throttle
-        // record, and a spare; connections are opened as they are needed.
-        hc.setMaximumPoolSize(4 + dev.sluice.engine.spec.JobSpec.MAX_PARALLEL);
+        // The runner lock, per partition (at most parallel's limit) a chunk transaction and a read ahead (Java mode),
+        // health queries, the throttle record, and a spare; connections are opened as they are needed.
+        hc.setMaximumPoolSize(4 + 2 * dev.sluice.engine.spec.JobSpec.MAX_PARALLEL);
         hc.setMinimumIdle(1);
         // Ten seconds for a connection from the pool: past that the database is unreachable (a reconnect then
         // takes over), not slow.
