@@ -80,8 +80,9 @@ final class PartitionWorker implements Step {
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, observer);
         ChunkLoop.Source source = work.source().upTo(hi);
         ChunkWriter writer = work.writer();
-        // Java mode reads and transforms the next chunk while the current one writes.
-        Prefetching prefetching = writer instanceof JavaWriter java
+        // Java mode reads and transforms the next chunk while the current one writes; with partitions, they overlap
+        // one another's reads and writes already, and reading ahead too would only queue more work on the same cores.
+        Prefetching prefetching = writer instanceof JavaWriter java && work.parallel() == 1
                 ? new Prefetching(source, java, store.dataSource(), "sluice-" + partition.getStepName() + "-ahead") : null;
         if (prefetching != null) {
             source = prefetching;

@@ -39,7 +39,7 @@ public final class JavaWriter implements ChunkWriter {
     private final List<Column> writes;
     private final String where;
     private final String[] selects = new String[4];
-    private final String[] updates = new String[4];
+    private final String[] updates = new String[8];
     private final Journal journal;
 
     /**
@@ -66,13 +66,16 @@ public final class JavaWriter implements ChunkWriter {
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
         this.journal = journal;
-        for (int shape = 0; shape < 4; shape++) {
-            selects[shape] = select((shape & 1) != 0, (shape & 2) != 0);
-            updates[shape] = update((shape & 1) != 0, (shape & 2) != 0);
+        for (int shape = 0; shape < 8; shape++) {
+            if (shape < 4) {
+                selects[shape] = select((shape & 1) != 0, (shape & 2) != 0);
+            }
+            updates[shape] = update((shape & 1) != 0, (shape & 2) != 0, (shape & 4) != 0);
         }
     }
 
-    // Shapes: bit 0 for the first range (no lower bound), bit 1 for the locked read / the write of locked rows.
+    // Shapes: bit 0 for the first range (no lower bound), bit 1 for the locked read / the write of locked rows; for
+    // the write, bit 2 when every row sets every column (no per-row flags to send, no CASE to evaluate).
     private static int shape(KeyRange range, boolean locked) {
         return (range.lo() == null ? 1 : 0) | (locked ? 2 : 0);
     }
@@ -101,8 +104,11 @@ public final class JavaWriter implements ChunkWriter {
                 .append(locked ? " FOR UPDATE" : "").toString();
     }
 
-    /** The write: of rows read unlocked, only where the version is still the one read; of locked rows, all. */
-    private String update(boolean fromTheStart, boolean locked) {
+    /**
+     * The write: of rows read unlocked, only where the version is still the one read; of locked rows, all. With
+     * {@code allSet}, every row sets every column; otherwise a flag per row and column says whether to.
+     */
+    private String update(boolean fromTheStart, boolean locked, boolean allSet) {
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
         for (int i = 0; i < keyset.width(); i++) {
@@ -114,6 +120,10 @@ public final class JavaWriter implements ChunkWriter {
             names.add("w" + i);
             arrays.add("?::text[]");
             Column c = writes.get(i);
+            if (allSet) {
+                sets.add(c.quoted() + " = CAST(v.w" + i + " AS " + c.castType() + ")");
+                continue;
+            }
             // CASE keeps a column the transformer did not return: the keep flag array says which.
             sets.add(c.quoted() + " = CASE WHEN v.s" + i + " THEN CAST(v.w" + i + " AS " + c.castType() + ") ELSE t."
                     + c.quoted() + " END");
@@ -201,7 +211,8 @@ public final class JavaWriter implements ChunkWriter {
     }
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(updates[shape(range, locked)])) {
+        boolean allSet = read.results().stream().allMatch(out -> writes.stream().allMatch(w -> out.containsKey(w.name())));
+        try (PreparedStatement ps = c.prepareStatement(updates[shape(range, locked) | (allSet ? 4 : 0)])) {
             int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
             for (Column w : writes) {
                 String[] values = new String[read.size()];
@@ -213,8 +224,10 @@ public final class JavaWriter implements ChunkWriter {
                     values[r] = v == null ? null : v.toString();
                 }
                 ps.setArray(p++, c.createArrayOf("text", values));
-                Array flags = c.createArrayOf("bool", set);
-                ps.setArray(p++, flags);
+                if (!allSet) {
+                    Array flags = c.createArrayOf("bool", set);
+                    ps.setArray(p++, flags);
+                }
             }
             if (!locked) {
                 ps.setArray(p++, c.createArrayOf("text", read.versions().toArray()));
