@@ -41,6 +41,7 @@ public final class JavaWriter implements ChunkWriter {
     private final String[] selects = new String[4];
     private final String[] updates = new String[8];
     private final Journal journal;
+    private final Map<String, Integer> readIndex = new HashMap<>();
 
     /**
      * A chunk's rows as read and transformed: for each row to write, its key, the transformer's result, its
@@ -66,6 +67,9 @@ public final class JavaWriter implements ChunkWriter {
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
         this.journal = journal;
+        for (int i = 0; i < this.reads.size(); i++) {
+            readIndex.put(this.reads.get(i).name(), i);
+        }
         for (int shape = 0; shape < 8; shape++) {
             if (shape < 4) {
                 selects[shape] = select((shape & 1) != 0, (shape & 2) != 0);
@@ -244,24 +248,31 @@ public final class JavaWriter implements ChunkWriter {
         }
     }
 
-    private Transformer.Row row(ResultSet rs, int first) throws SQLException {
-        Map<String, Object> values = new HashMap<>();
-        Map<String, String> texts = new HashMap<>();
-        for (int i = 0; i < reads.size(); i++) {
-            int col = first + i;
-            Object v = rs.getObject(col);
-            texts.put(reads.get(i).name(), rs.getString(col));
-            values.put(reads.get(i).name(), v instanceof PGobject pg ? pg.getValue() : v);
-        }
+    /**
+     * The current row of {@code rs} as the transformer sees it: a view that reads a column when asked (no copy of the
+     * row, nothing converted that the transformer does not use). Valid during the {@code transform} call only.
+     */
+    private Transformer.Row row(ResultSet rs, int first) {
         return new Transformer.Row() {
             @Override
             public String text(String column) {
-                return texts.get(column);
+                int i = readIndex.getOrDefault(column, -1);
+                try {
+                    return i < 0 ? null : rs.getString(first + i);
+                } catch (SQLException e) {
+                    throw new IllegalStateException("cannot read column " + column + ": " + e.getMessage(), e);
+                }
             }
 
             @Override
             public Object value(String column) {
-                return values.get(column);
+                int i = readIndex.getOrDefault(column, -1);
+                try {
+                    Object v = i < 0 ? null : rs.getObject(first + i);
+                    return v instanceof PGobject pg ? pg.getValue() : v;
+                } catch (SQLException e) {
+                    throw new IllegalStateException("cannot read column " + column + ": " + e.getMessage(), e);
+                }
             }
         };
     }

@@ -5,9 +5,11 @@ import java.util.Map;
 
 /**
  * A transformation written in Java, for what SQL expressions cannot say. The engine reads each chunk's rows by
- * keyset (only the columns {@link #reads()} names, locked FOR UPDATE), calls {@link #transform} per row, and
+ * keyset (only the columns {@link #reads()} names; see JavaWriter for how a row changed meanwhile is handled), calls
+ * {@link #transform} per row, and
  * writes the results back with one set-based statement per chunk, in the chunk's transaction with its
- * checkpoint. No JDBC in here: rows in, values out. Implementations must be stateless and thread-safe.
+ * checkpoint. No JDBC in here: rows in, values out. Implementations must be stateless and thread-safe;
+ * a {@link Row} is valid during the {@code transform} call that receives it only.
  */
 public interface Transformer {
 

@@ -55,6 +55,10 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--load-clients", defaultValue = "4", description = "pgbench clients (default: ${DEFAULT-VALUE})")
     int loadClients;
 
+    @Option(names = "--load-parallel", defaultValue = "1",
+            description = "partitions of the throttled backfill, 1 or 2: with 2, the rate limit is shared (default: ${DEFAULT-VALUE})")
+    int loadParallel;
+
     @Option(names = "--rounds", defaultValue = "3",
             description = "rounds of the limit, the PL/pgSQL loop and Sluice, alternating; medians are reported (default: ${DEFAULT-VALUE})")
     int rounds;
@@ -132,6 +136,9 @@ public class BenchCommand implements Callable<Integer> {
         if (chunk < 1) {
             throw new dev.sluice.engine.spec.SpecException("--chunk", "must be at least 1, got " + chunk);
         }
+        if (loadParallel != 1 && loadParallel != 2) {
+            throw new dev.sluice.engine.spec.SpecException("--load-parallel", "must be 1 or 2, got " + loadParallel);
+        }
         if (only != null) {
             for (String c : only) {
                 if (!CONTENDERS.contains(c)) {
@@ -156,8 +163,8 @@ public class BenchCommand implements Callable<Integer> {
             System.err.println("sluice bench: --load needs pgbench on the PATH (Debian: apt-get install postgresql-client)");
             return ExitCode.BAD_INPUT;
         }
-        System.out.printf(Locale.ROOT, "load: %s, TPC-B scale 10, %d clients, %d s per run, %d rounds per rate%n",
-                version, loadClients, loadSeconds, rounds);
+        System.out.printf(Locale.ROOT, "load: %s, TPC-B scale 10, %d clients, %d s per run, %d rounds per rate; the"
+                + " backfill in %d partition(s)%n", version, loadClients, loadSeconds, rounds, loadParallel);
         LoadComparison.init(port, 10);
         List<LoadComparison.Round> results = new ArrayList<>();
         for (long rate : loadRates) {
@@ -188,7 +195,7 @@ public class BenchCommand implements Callable<Integer> {
         long start = Long.parseLong(Harness.one(c, done));
         Path log = Files.createTempFile("sluice-bench-load", ".log");
         // The same job every round at this rate: each round resumes where the last one was stopped.
-        Process backfill = contenders.contender("sluice-sql", t, "bench-" + t.replace('_', '-'), url, rate, log);
+        Process backfill = contenders.contender(loadParallel == 2 ? "sluice-sql-p2" : "sluice-sql", t, "bench-" + t.replace('_', '-'), url, rate, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (Long.parseLong(Harness.one(c, done)) == start) {
