@@ -51,10 +51,11 @@ public final class BackfillJob {
         int parallel = work.parallel();
         // The rate is set as the job starts: the spec's, or an operator's tune that outlives a pause. One pacer
         // for all partitions: the rate limit and the health gates are the job's, its rows/s the partitions' sum.
-        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(),
-                wiring.stop());
+        // The partitions' stop: an operator's or a signal's (wiring's), or a partition's failure (this job's alone).
+        StopSignal stop = wiring.stop().child();
+        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(), stop);
         ChunkObserver observer = parallel == 1 ? wiring.observer() : Serialized.of(wiring.observer());
-        PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer);
+        PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer, stop);
         ChunkObserver.Phase phase = switch (work.kind()) {
             case VALIDATION -> ChunkObserver.Phase.VALIDATION;
             case ROLLBACK -> ChunkObserver.Phase.ROLLBACK;

@@ -38,20 +38,14 @@ final class ChunkLoopTasklet implements Tasklet {
     private final ChunkLoop loop;
     private final ChunkRetry retry;
     private final StopSignal stop;
-    private final StopSignal halt;
     private final Totals totals;
 
-    /**
-     * @param stop the job's stop signal (operators, signals)
-     * @param halt raised when another partition of the job failed: this one stops too
-     */
-    ChunkLoopTasklet(DataSource dataSource, ChunkLoop loop, ChunkRetry retry, StopSignal stop, StopSignal halt,
-                     Totals totals) {
+    /** @param stop the partitions' stop signal: operators, signals, or another partition that failed */
+    ChunkLoopTasklet(DataSource dataSource, ChunkLoop loop, ChunkRetry retry, StopSignal stop, Totals totals) {
         this.dataSource = dataSource;
         this.loop = loop;
         this.retry = retry;
         this.stop = stop;
-        this.halt = halt;
         this.totals = totals;
     }
 
@@ -59,10 +53,10 @@ final class ChunkLoopTasklet implements Tasklet {
     public RepeatStatus execute(StepContribution contribution, ChunkContext chunkContext) {
         StepExecution step = chunkContext.getStepContext().getStepExecution();
         ExecutionContext ec = step.getExecutionContext();
-        if (stop.requested() || halt.requested() || !loop.mayStart()) {
+        if (stop.requested() || !loop.mayStart()) {
             // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED; the reason
             // commits with that transaction.
-            Checkpoint.recordStop(ec, stop.requested() || !halt.requested() ? stop.reason() : halt.reason());
+            Checkpoint.recordStop(ec, stop.reason());
             step.setTerminateOnly();
             return RepeatStatus.CONTINUABLE;
         }

@@ -27,7 +27,11 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * again. Spring Batch's own splitter restarts the same partitions by name; this one does that too (a part that
  * completed never runs again; an unfinished one continues from its own checkpoint), and, when {@code parallel}
  * changed between runs, cuts what the unfinished parts had left into new parts instead (see {@link PartitionPlan}).
- * The plan is kept in the partition step's context and saved before any part starts.
+ *
+ * <p>The plan is kept in the job's ExecutionContext and saved before any part is created. Not in the partition
+ * step's own: on a restart Spring Batch stores a step's new execution with an empty context and copies the last one
+ * in memory only, so a runner killed during a split would leave no plan behind, and the next one would cut the table
+ * afresh over parts that had already run. The job's context is stored when the job starts and carried over on restart.
  */
 final class KeyRangeSplitter implements StepExecutionSplitter {
 
@@ -60,27 +64,29 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
     public Set<StepExecution> split(StepExecution manager, int parallel) throws JobExecutionException {
         JobExecution job = manager.getJobExecution();
         JobInstance instance = job.getJobInstance();
-        PartitionPlan plan = PartitionPlan.read(manager.getExecutionContext());
+        PartitionPlan plan = PartitionPlan.read(job.getExecutionContext());
         try {
             if (plan == null && Checkpoint.from(manager.getExecutionContext()).chunks() > 0) {
-                // A job recorded before partitions: its one step's checkpoint is what remains to cut.
+                // A job recorded before partitions: its one step's checkpoint (copied into this execution's context,
+                // in memory) is what remains to cut.
                 plan = recut(new PartitionPlan(0, 0, List.of(new PartitionPlan.Part(step, null, null,
-                        PartitionPlan.State.ACTIVE, 0, 0, 0))), instance, parallel);
+                        PartitionPlan.State.ACTIVE, 0, 0, 0))), instance, parallel,
+                        Checkpoint.from(manager.getExecutionContext()));
             } else if (plan == null) {
                 plan = new PartitionPlan(parallel, 1, PartitionPlan.parts(step, 1,
                         cut(List.of(new KeyRange(null, null, 0)), parallel)));
             } else {
                 plan = settle(plan, instance);
                 if (plan.parallel() != parallel) {
-                    plan = recut(plan, instance, parallel);
+                    plan = recut(plan, instance, parallel, null);
                 }
             }
         } catch (SQLException e) {
             throw new JobExecutionException("cannot cut the key space into " + parallel + " ranges: "
                     + e.getMessage(), e);
         }
-        plan.writeTo(manager.getExecutionContext());
-        repository.updateExecutionContext(manager);
+        plan.writeTo(job.getExecutionContext());
+        repository.updateExecutionContext(job);
         Set<StepExecution> executions = new LinkedHashSet<>();
         long rows = 0;
         long written = 0;
@@ -119,8 +125,13 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
         return new PartitionPlan(plan.parallel(), plan.generation(), parts);
     }
 
-    /** {@code parallel} changed: what the unfinished parts have left, cut again into about {@code parallel} parts. */
-    private PartitionPlan recut(PartitionPlan plan, JobInstance instance, int parallel) throws SQLException {
+    /**
+     * {@code parallel} changed: what the unfinished parts have left, cut again into about {@code parallel} parts.
+     *
+     * @param legacy the checkpoint of a job recorded before partitions (its one part), else null
+     */
+    private PartitionPlan recut(PartitionPlan plan, JobInstance instance, int parallel, Checkpoint legacy)
+            throws SQLException {
         List<PartitionPlan.Part> parts = new ArrayList<>();
         List<KeyRange> left = new ArrayList<>();
         for (PartitionPlan.Part part : plan.parts()) {
@@ -128,8 +139,8 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 parts.add(part);
                 continue;
             }
-            StepExecution last = repository.getLastStepExecution(instance, part.name());
-            Checkpoint at = last == null ? new Checkpoint(part.loKey(), 0, 0, 0, 0, 0, 0)
+            StepExecution last = legacy != null ? null : repository.getLastStepExecution(instance, part.name());
+            Checkpoint at = legacy != null ? legacy : last == null ? new Checkpoint(part.loKey(), 0, 0, 0, 0, 0, 0)
                     : Checkpoint.from(last.getExecutionContext());
             parts.add(part.with(PartitionPlan.State.RESPLIT, at));
             left.add(new KeyRange(at.lastKey() == null ? part.loKey() : at.lastKey(), part.hiKey(), 0));

@@ -10,8 +10,8 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * How a job's key space is cut into partitions, kept in the partition step's own ExecutionContext (the manager's,
- * in Spring Batch's words). Each part is a key range {@code (lo, hi]} worked by a partition step execution of its
+ * How a job's key space is cut into partitions, kept in the job's ExecutionContext (see {@link KeyRangeSplitter}
+ * for why not in the partition step's). Each part is a key range {@code (lo, hi]} worked by a partition step execution of its
  * name, whose checkpoint lives in that execution's context and commits with its chunks.
  *
  * <p>A part is {@code ACTIVE} until it completes ({@code COMPLETED}, its counters copied here when a later
@@ -57,7 +57,7 @@ record PartitionPlan(int parallel, int generation, List<Part> parts) {
         parts = List.copyOf(parts);
     }
 
-    /** The plan kept in a partition step's context, or null before the first split. */
+    /** The plan kept in a job's context, or null before the first split. */
     static PartitionPlan read(ExecutionContext ec) {
         return ec.containsKey(KEY) ? JSON.readValue(ec.getString(KEY), PartitionPlan.class) : null;
     }

@@ -42,10 +42,15 @@ final class PartitionWorker implements Step {
     private final List<ChunkSizer> sizers = new CopyOnWriteArrayList<>();
     private final AtomicLong rows = new AtomicLong();
     private final AtomicLong chunks = new AtomicLong();
-    private final StopSignal halt = new StopSignal();
+    private final StopSignal stop;
 
-    /** @param observer told of every partition's chunks, one at a time, with the job's totals */
-    PartitionWorker(CheckpointStore store, Work work, BackfillJob.Wiring wiring, Pacer pacer, ChunkObserver observer) {
+    /**
+     * @param observer told of every partition's chunks, one at a time, with the job's totals
+     * @param stop     the partitions' stop signal: the job's, and raised by a partition that failed for good
+     */
+    PartitionWorker(CheckpointStore store, Work work, BackfillJob.Wiring wiring, Pacer pacer, ChunkObserver observer,
+                    StopSignal stop) {
+        this.stop = stop;
         this.store = store;
         this.work = work;
         this.wiring = wiring;
@@ -78,20 +83,20 @@ final class PartitionWorker implements Step {
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
         sizers.add(sizer);
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, observer);
+        ChunkTimeouts timeouts = new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement());
         ChunkLoop.Source source = work.source().upTo(hi);
         ChunkWriter writer = work.writer();
         // Java mode reads and transforms the next chunk while the current one writes; with partitions, they overlap
         // one another's reads and writes already, and reading ahead too would only queue more work on the same cores.
         Prefetching prefetching = writer instanceof JavaWriter java && work.parallel() == 1
-                ? new Prefetching(source, java, store.dataSource(), "sluice-" + partition.getStepName() + "-ahead") : null;
+                ? new Prefetching(source, java, store.dataSource(), timeouts, partition.getStepName() + "-ahead") : null;
         if (prefetching != null) {
             source = prefetching;
             writer = prefetching;
         }
-        ChunkLoop loop = new ChunkLoop(source, writer, work.ledger(), work.checks(),
-                new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement()), sizer, pacer,
+        ChunkLoop loop = new ChunkLoop(source, writer, work.ledger(), work.checks(), timeouts, sizer, pacer,
                 wiring.lock()::verify, observer);
-        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, wiring.stop(), halt,
+        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, stop,
                 n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
         Step step = new StepBuilder(partition.getStepName(), store.repository())
                 .observationRegistry(wiring.observations())
@@ -128,7 +133,7 @@ final class PartitionWorker implements Step {
         }
         if (partition.getStatus() == BatchStatus.FAILED) {
             // A failure that outlived its retries ends the job: the other partitions stop after their chunk.
-            halt.request("stopped: partition " + partition.getStepName() + " failed");
+            stop.request("stopped: partition " + partition.getStepName() + " failed");
         }
     }
 }

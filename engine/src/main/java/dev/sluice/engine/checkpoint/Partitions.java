@@ -39,7 +39,7 @@ final class Partitions {
                 manager = step;
             }
         }
-        PartitionPlan plan = manager == null ? null : PartitionPlan.read(manager.getExecutionContext());
+        PartitionPlan plan = PartitionPlan.read(execution.getExecutionContext());
         if (plan == null) {
             // Before the first split, or a job recorded before partitions: the step's own context is the checkpoint.
             if (manager != null) {

@@ -21,12 +21,17 @@ import dev.sluice.engine.keyset.KeyRange;
  * safe: a row changed in between is written by the locked path instead. What was read ahead is used only if the
  * next chunk starts where it begins (after a failed chunk, a retry starts elsewhere and it is dropped) and its size
  * is near what the sizing asks for now.
+ *
+ * <p>Rows that enter the range between the read ahead and the write (inserted, or newly matching {@code where}) are
+ * not in the chunk: the same as rows inserted behind a chunk that has committed, which {@code sync: trigger} keeps
+ * in step (Java mode's key log) and which, without it, the application writes itself.
  */
 public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoCloseable {
 
     private final ChunkLoop.Source source;
     private final JavaWriter writer;
     private final DataSource dataSource;
+    private final ChunkTimeouts timeouts;
     private final ExecutorService ahead;
     private CompletableFuture<Ahead> next;
     private Ahead taken;
@@ -35,10 +40,13 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
     private record Ahead(Key after, int rows, KeyRange range, JavaWriter.Read read) {
     }
 
-    public Prefetching(ChunkLoop.Source source, JavaWriter writer, DataSource dataSource, String name) {
+    /** @param timeouts the chunk's lock and statement timeouts, which the read ahead keeps too */
+    public Prefetching(ChunkLoop.Source source, JavaWriter writer, DataSource dataSource, ChunkTimeouts timeouts,
+                       String name) {
         this.source = source;
         this.writer = writer;
         this.dataSource = dataSource;
+        this.timeouts = timeouts;
         this.ahead = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
@@ -76,9 +84,16 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
 
     private Ahead readAhead(Key after, int rows) {
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(true);
-            KeyRange range = source.next(c, after, rows);
-            return range == null ? null : new Ahead(after, rows, range, writer.read(c, range));
+            // A transaction of its own only for the timeouts: a read ahead queued behind another session's lock
+            // (a DDL's, say) gives way as the chunk would, instead of holding the runner at its next turn.
+            c.setAutoCommit(false);
+            try {
+                timeouts.apply(c);
+                KeyRange range = source.next(c, after, rows);
+                return range == null ? null : new Ahead(after, rows, range, writer.read(c, range));
+            } finally {
+                c.rollback();
+            }
         } catch (SQLException e) {
             return null; // the chunk reads for itself
         }

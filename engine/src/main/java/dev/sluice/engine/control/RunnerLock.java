@@ -27,7 +27,7 @@ public final class RunnerLock implements AutoCloseable {
 
     private final Connection connection;
     private final String job;
-    private long verifiedAt = System.nanoTime();
+    private volatile long verifiedAt = System.nanoTime();
 
     private RunnerLock(Connection connection, String job) {
         this.connection = connection;
@@ -109,7 +109,7 @@ public final class RunnerLock implements AutoCloseable {
      *
      * @throws Lost if it is not: the lock is gone and the job must stop
      */
-    public void verify() {
+    public synchronized void verify() {
         long now = System.nanoTime();
         if (now - verifiedAt < VERIFY_EVERY_NANOS) {
             return;

@@ -24,6 +24,23 @@ public final class StopSignal {
     }
 
     private final AtomicReference<String> reason = new AtomicReference<>();
+    private final StopSignal parent;
+
+    public StopSignal() {
+        this(null);
+    }
+
+    private StopSignal(StopSignal parent) {
+        this.parent = parent;
+    }
+
+    /**
+     * A signal that is requested when this one is, and may also be requested on its own: a job's partitions stop
+     * for an operator (this signal) or because one of them failed (the child only). The parent's reason comes first.
+     */
+    public StopSignal child() {
+        return new StopSignal(this);
+    }
 
     /** Asks the job to stop; the first reason given is kept. */
     public void request(String why) {
@@ -31,11 +48,11 @@ public final class StopSignal {
     }
 
     public boolean requested() {
-        return reason.get() != null;
+        return reason.get() != null || parent != null && parent.requested();
     }
 
     public String reason() {
-        return reason.get();
+        return parent != null && parent.requested() ? parent.reason() : reason.get();
     }
 
     // How often a wait looks at the signal: an operator's stop must not wait for a long throttle or backoff.

@@ -45,7 +45,9 @@ public final class Pacer implements ChunkLoop.Pace {
     private final StopSignal stop;
     private volatile Observer observer = Observer.NONE;
     private volatile long lastChunkEnded;
-    private long owed;
+    // What each partition's committed chunks owe, paid by that partition before its next chunk: one shared debt
+    // would let the first partition to arrive pay for all and the others start unpaid (a burst).
+    private final ThreadLocal<long[]> owed = ThreadLocal.withInitial(() -> new long[1]);
 
     public Pacer(Duration pause, RowRateLimiter limiter, HealthGates gates, StopSignal stop) {
         this.pause = pause;
@@ -75,8 +77,8 @@ public final class Pacer implements ChunkLoop.Pace {
 
     /** A chunk committed, having written (or, for a validation, checked) {@code rows}: the next chunk pays for them. */
     @Override
-    public synchronized void charge(long rows) {
-        owed += Math.max(0, rows);
+    public void charge(long rows) {
+        owed.get()[0] += Math.max(0, rows);
     }
 
     /**
@@ -105,11 +107,8 @@ public final class Pacer implements ChunkLoop.Pace {
 
     /** Pays for what earlier chunks wrote, at whatever rate is current while paying (tune changes it live). */
     private boolean payOwed() {
-        long debt;
-        synchronized (this) {
-            debt = owed;
-            owed = 0;
-        }
+        long debt = owed.get()[0];
+        owed.get()[0] = 0;
         if (debt == 0) {
             return true;
         }
