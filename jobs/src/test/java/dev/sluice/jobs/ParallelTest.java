@@ -220,23 +220,31 @@ class ParallelTest extends CliDatabaseTest {
         return p;
     }
 
+    /**
+     * Runs the job in three throttled partitions in a JVM of its own, sends {@code verb} (pause, cancel) from another
+     * process, and returns the status once the runner has exited 5, after checking that the rows written match the
+     * partitions' checkpoints and that nothing is written afterwards.
+     */
+    private JobStatus stoppedFromAnotherProcess(String verb) throws Exception {
+        spec(3, "throttle: { rows-per-second: 4000 }\n");
+        Process runner = runner(verb + ".log");
+        Cli.Result sent = Cli.run(args(verb, "inc"));
+        assertThat(sent.exitCode()).as(sent.err()).isZero();
+        assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.exitValue()).as(Files.readString(dir.resolve(verb + ".log"))).isEqualTo(5);
+        JobStatus stopped = status();
+        assertThat(stopped.partitions()).hasSize(3).extracting(JobStatus.Partition::state).containsOnly("STOPPED");
+        long applied = db.count("SELECT count(*) FROM acct WHERE n = 1");
+        assertThat(applied).isEqualTo(stopped.rowsProcessed()).isLessThan(ROWS);
+        Thread.sleep(500);
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1")).as("no partition still writing").isEqualTo(applied);
+        return stopped;
+    }
+
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void pauseReachesEveryPartitionAndResumeFinishes() throws Exception {
-        spec(3, "throttle: { rows-per-second: 4000 }\n");
-        Process runner = runner("pause.log");
-        Cli.Result pause = Cli.run(args("pause", "inc"));
-        assertThat(pause.exitCode()).as(pause.err()).isZero();
-        assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(runner.exitValue()).as(Files.readString(dir.resolve("pause.log"))).isEqualTo(5);
-        JobStatus paused = status();
-        assertThat(paused.state()).isEqualTo(JobStatus.State.PAUSED);
-        assertThat(paused.partitions()).hasSize(3).extracting(JobStatus.Partition::state).containsOnly("STOPPED");
-        long applied = db.count("SELECT count(*) FROM acct WHERE n = 1");
-        assertThat(applied).isEqualTo(paused.rowsProcessed()).isLessThan(ROWS);
-        Thread.sleep(500);
-        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1")).as("no partition still writing").isEqualTo(applied);
-
+        assertThat(stoppedFromAnotherProcess("pause").state()).isEqualTo(JobStatus.State.PAUSED);
         Cli.Result tune = Cli.run(args("tune", "inc", "--rows-per-second", "0"));
         assertThat(tune.exitCode()).as(tune.err()).isZero();
         Cli.Result resumed = Cli.run(args("resume", "inc"));
@@ -247,18 +255,7 @@ class ParallelTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void cancelReachesEveryPartition() throws Exception {
-        spec(3, "throttle: { rows-per-second: 4000 }\n");
-        Process runner = runner("cancel.log");
-        Cli.Result cancel = Cli.run(args("cancel", "inc"));
-        assertThat(cancel.exitCode()).as(cancel.err()).isZero();
-        assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(runner.exitValue()).isEqualTo(5);
-        JobStatus cancelled = status();
-        assertThat(cancelled.state()).isEqualTo(JobStatus.State.CANCELLED);
-        long applied = db.count("SELECT count(*) FROM acct WHERE n = 1");
-        assertThat(applied).isEqualTo(cancelled.rowsProcessed());
-        Thread.sleep(500);
-        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1")).as("no partition still writing").isEqualTo(applied);
+        assertThat(stoppedFromAnotherProcess("cancel").state()).isEqualTo(JobStatus.State.CANCELLED);
         assertThat(Cli.run(args("resume", "inc")).exitCode()).isEqualTo(4);
     }
 }

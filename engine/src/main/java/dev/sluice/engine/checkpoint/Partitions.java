@@ -108,11 +108,7 @@ final class Partitions {
     Map<String, String> notes() {
         Map<String, String> notes = new LinkedHashMap<>();
         for (View v : views) {
-            v.context().entrySet().forEach(e -> {
-                if (e.getValue() instanceof String text) {
-                    notes.putIfAbsent(e.getKey(), text);
-                }
-            });
+            stringsOf(v.context()).forEach(notes::putIfAbsent);
         }
         return notes;
     }
