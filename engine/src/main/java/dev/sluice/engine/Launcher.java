@@ -151,7 +151,8 @@ final class Launcher {
     private Attempt attempt(Work work, RunOptions options, Decider decider, MeterRegistry metrics, RunnerLock lock,
                            int attempt) throws SQLException {
         JobSpec spec = work.prepared().spec();
-        try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys())) {
+        try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys(),
+                work.prepared().written())) {
             try {
                 Decision decision = decider.decide(runs.last(work.jobName()), attempt);
                 if (decision.done() != null) {

@@ -98,6 +98,14 @@ class BadInputTest {
         c.add(spec("health.replica-lag.max-bytes", BASE + SET + "health: { replica-lag: { max-bytes: 0 } }\n"));
         c.add(spec("health.replica-lag.max", BASE + SET + "health: { replica-lag: { max: 0s } }\n"));
         c.add(spec("health.poll", BASE + SET + "health: { poll: 0s }\n"));
+        c.add(spec("health.autovacuum", BASE + SET + "health: { autovacuum: sometimes }\n"));
+        c.add(spec("health.active-sessions.max", BASE + SET + "health: { active-sessions: { max: -1 } }\n"));
+        c.add(spec("health.active-sessions.max", BASE + SET + "health: { active-sessions: { max: many } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { max: 3 } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT 1; DELETE FROM users\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT now()\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT nope FROM users\" } }\n"));
+        c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: lots } }\n"));
         c.add(spec("health.poll", BASE + SET + "health: { poll: often }\n"));
         c.add(spec("timeouts.lock", BASE + SET + "timeouts: { lock: -1s }\n"));
         c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 0s }\n"));

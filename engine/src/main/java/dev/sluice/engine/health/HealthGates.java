@@ -58,9 +58,12 @@ public final class HealthGates implements AutoCloseable {
 
     /**
      * The gates a job's {@code health} section asks for: physical replicas seen from the primary, each standby
-     * URL asked directly, and logical replication slots.
+     * URL asked directly, logical replication slots, a vacuum of the written table, active sessions, and the
+     * operator's query.
+     *
+     * @param written the table the job writes (schema-qualified and quoted), whose vacuums hold it
      */
-    public static HealthGates forSpec(JobSpec.Health health, DataSource primary, Connector connector) {
+    public static HealthGates forSpec(JobSpec.Health health, DataSource primary, Connector connector, String written) {
         List<Signal> signals = new ArrayList<>();
         double maxLag = health.replicaLag().max().toMillis() / 1000.0;
         long maxBytes = health.replicaLag().maxBytes() == null ? 0 : health.replicaLag().maxBytes().bytes();
@@ -70,6 +73,15 @@ public final class HealthGates implements AutoCloseable {
             signals.add(new StandbySignal(shown, url, connector, maxLag));
         }
         signals.add(new SlotLagSignal(primary, health.slotLag().maxBytes().bytes()));
+        if (health.autovacuum()) {
+            signals.add(new VacuumSignal(primary, written));
+        }
+        if (health.activeSessions().max() > 0) {
+            signals.add(new ActiveSessionsSignal(primary, health.activeSessions().max()));
+        }
+        if (health.query() != null) {
+            signals.add(new QuerySignal(primary, health.query().sql(), health.query().max()));
+        }
         return new HealthGates(signals, health.poll());
     }
 
@@ -112,7 +124,8 @@ public final class HealthGates implements AutoCloseable {
                 all.addAll(read);
                 for (Reading r : read) {
                     boolean wasClosed = closed.contains(r.gate());
-                    boolean isClosed = wasClosed ? r.value() >= r.limit() / 2 : r.value() > r.limit();
+                    // Reopens below half the limit; a limit of 0 (no vacuum at all, say) reopens at 0.
+                    boolean isClosed = wasClosed && r.limit() > 0 ? r.value() >= r.limit() / 2 : r.value() > r.limit();
                     if (isClosed) {
                         closed.add(r.gate());
                         reasons.add(r.describe() + (r.value() <= r.limit() ? " (waiting for < half the limit)" : ""));

@@ -21,12 +21,24 @@ final class SignalQuery {
     private SignalQuery() {
     }
 
+    /** Binds a query's parameters. */
+    @FunctionalInterface
+    interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
     static List<Reading> read(DataSource dataSource, String query, Row row) throws SQLException {
+        return read(dataSource, query, ps -> { }, row);
+    }
+
+    static List<Reading> read(DataSource dataSource, String query, Binder binder, Row row) throws SQLException {
         List<Reading> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(query);
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                row.read(rs, out);
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(query)) {
+            binder.bind(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    row.read(rs, out);
+                }
             }
         }
         return out;

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.health.QuerySignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
@@ -157,6 +158,14 @@ final class ExpressionCheck {
     }
 
     /** The expression as the driver must receive it, once it is known to be one expression on this connection. */
+    /** {@code health.query}: one expression, and the statement the gate sends plans (a number, or castable to one). */
+    static void healthQuery(Connection c, JobSpec.Health health) throws SQLException {
+        if (health.query() != null) {
+            SqlFragments.check("health.query.sql", health.query().sql());
+            explain(c, "health.query.sql", QuerySignal.statement(health.query().sql()));
+        }
+    }
+
     private static String one(Connection c, String field, String sql) throws SQLException {
         SqlFragments.check(field, sql);
         return SqlFragments.forJdbc(sql);
@@ -175,7 +184,10 @@ final class ExpressionCheck {
             c.releaseSavepoint(sp);
             return lines;
         } catch (SQLException e) {
-            c.rollback(sp);
+            // A pool may close the connection on some errors (HikariCP does on 0A000): the error is what matters.
+            if (!c.isClosed()) {
+                c.rollback(sp);
+            }
             String state = e.getSQLState();
             if ("25006".equals(state)) {
                 // Preflight only plans; the planner runs functions declared IMMUTABLE with constant arguments.

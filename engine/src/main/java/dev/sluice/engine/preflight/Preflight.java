@@ -95,6 +95,7 @@ public final class Preflight {
                 + (keyset.index().primary() ? " (primary key)" : "")));
         WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source, schema);
         ExpressionCheck.checkRules(read, table, spec.validate());
+        ExpressionCheck.healthQuery(c, spec.health());
         findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
             findings.add(Finding.ok("validate", spec.validate().size() + " rule(s)" + (spec.validateAfterRun()

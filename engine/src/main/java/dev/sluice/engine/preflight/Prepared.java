@@ -36,6 +36,11 @@ public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunke
                 List.copyOf(allStatements), copyComparison, source, plan, trigger);
     }
 
+    /** The table the job writes, schema-qualified and quoted: the spec's table, or a copy's {@code into}. */
+    public String written() {
+        return plan instanceof WritePlan.Copy copy ? copy.target().qualifiedName() : keyset.table().qualifiedName();
+    }
+
     /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */
     public record Statement(String purpose, String sql, List<String> plan) {
     }

@@ -52,6 +52,9 @@ final class ReadOnly implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
+        if (c.isClosed()) {
+            return; // closed by the pool after an error: nothing to roll back on it
+        }
         try {
             c.rollback();
             c.setAutoCommit(true);

@@ -47,7 +47,7 @@ public record JobSpec(
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         parallel = parallel == null ? 1 : parallel;
         throttle = throttle == null ? new Throttle(null, null, null) : throttle;
-        health = health == null ? new Health(null, null, null, null) : health;
+        health = health == null ? new Health(null, null, null, null, null, null, null) : health;
         timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         validate = validate == null ? List.of() : List.copyOf(validate);
         validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
@@ -204,7 +204,8 @@ public record JobSpec(
     }
 
     /** Health signals that hold chunks back while they say stop. */
-    public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll) {
+    public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll, Boolean autovacuum,
+                         ActiveSessions activeSessions, Query query) {
         // Chunks last a quarter second: reading the signals every second sees a lag build within a few chunks,
         // and costs the primary a few catalog reads a second.
         static final Duration DEFAULT_POLL = Duration.ofSeconds(1);
@@ -214,6 +215,25 @@ public record JobSpec(
             replicas = replicas == null ? List.of() : List.copyOf(replicas);
             slotLag = slotLag == null ? new SlotLag(null) : slotLag;
             poll = poll == null ? DEFAULT_POLL : poll;
+            autovacuum = autovacuum == null ? Boolean.TRUE : autovacuum;
+            activeSessions = activeSessions == null ? new ActiveSessions(null) : activeSessions;
+        }
+    }
+
+    /** Hold while more client sessions than {@code max} are active (0: off). */
+    public record ActiveSessions(Integer max) {
+        public ActiveSessions {
+            max = max == null ? 0 : max;
+        }
+    }
+
+    /**
+     * An operator's signal: {@code sql}, a query returning one number (one expression, as a scalar subquery), held
+     * while the number is above {@code max}.
+     */
+    public record Query(String sql, Double max) {
+        public Query {
+            max = max == null ? 0 : max;
         }
     }
 

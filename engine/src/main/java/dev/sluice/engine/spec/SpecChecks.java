@@ -112,6 +112,16 @@ final class SpecChecks {
     }
 
     private static void checkHealth(JobSpec.Health health) {
+        if (health.activeSessions().max() < 0) {
+            throw new SpecException("health.active-sessions.max", "must be 0 (off) or more, got "
+                    + health.activeSessions().max());
+        }
+        if (health.query() != null) {
+            if (health.query().sql() == null || health.query().sql().isBlank()) {
+                throw new SpecException("health.query.sql", "is required: a query returning one number");
+            }
+            SqlFragments.check("health.query.sql", health.query().sql());
+        }
         for (int i = 0; i < health.replicas().size(); i++) {
             JdbcUrl.checkWithoutPassword("health.replicas[" + i + "]", health.replicas().get(i));
         }

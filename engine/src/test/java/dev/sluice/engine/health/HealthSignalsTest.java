@@ -1,0 +1,180 @@
+package dev.sluice.engine.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
+import dev.sluice.engine.testing.Postgres;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The gates on what the database is doing besides the backfill, each against real sessions: a real {@code VACUUM}
+ * of the table (slowed down so that it lasts), active application sessions, and an operator's query. Each holds the
+ * job (THROTTLED, no chunk commits, the reason in status) and lets it go once the condition ends.
+ */
+class HealthSignalsTest {
+
+    private HikariDataSource ds;
+    private Db db;
+    private Backfill backfill;
+    private final List<Connection> sessions = new ArrayList<>();
+
+    @BeforeEach
+    void database() {
+        ds = Postgres.newDatabase();
+        db = new Db(ds);
+        backfill = new Backfill(ds);
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL DEFAULT 0, pad text)",
+                "INSERT INTO t (id, pad) SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g", "ANALYZE t");
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (Connection c : sessions) {
+            c.close();
+        }
+        ds.close();
+    }
+
+    private CompletableFuture<RunResult> start(String health) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return backfill.run(SpecParser.parse("""
+                        name: inc
+                        table: t
+                        key: [id]
+                        set: { n: n + 1 }
+                        health: { poll: 100ms, %s }
+                        """.formatted(health)), RunOptions.defaults());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** The job is held: THROTTLED with {@code reason}, and no chunk commits for a while. */
+    private void held(String reason) throws Exception {
+        JobStatus s = Eventually.eventually(Duration.ofSeconds(30), "the job held: " + reason,
+                () -> backfill.status("inc").get(0), x -> x.state() == JobStatus.State.THROTTLED
+                        && x.throttleReason().contains(reason));
+        Thread.sleep(700);
+        JobStatus later = backfill.status("inc").get(0);
+        assertThat(later.state()).isEqualTo(JobStatus.State.THROTTLED);
+        assertThat(later.chunks()).as("no chunk while held").isEqualTo(s.chunks());
+    }
+
+    private static void completes(CompletableFuture<RunResult> run) throws Exception {
+        RunResult r = run.get(60, TimeUnit.SECONDS);
+        assertThat(r.outcome()).as(r.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+    }
+
+    /** An application's session (a connection of its own), running {@code sql} in the background; returns its pid. */
+    private int inBackground(String... sql) throws Exception {
+        Connection c = java.sql.DriverManager.getConnection(ds.getJdbcUrl() + (ds.getJdbcUrl().contains("?") ? "&" : "?")
+                + "ApplicationName=app", ds.getUsername(), ds.getPassword());
+        sessions.add(c);
+        int pid;
+        try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getInt(1);
+        }
+        CompletableFuture.runAsync(() -> {
+            try (Statement st = c.createStatement()) {
+                for (String s : sql) {
+                    st.execute(s);
+                }
+            } catch (Exception e) {
+                // cancelled by the test
+            }
+        });
+        return pid;
+    }
+
+    @Test
+    @Timeout(120)
+    void aRealVacuumOfTheTableHoldsTheJobUntilItEnds() throws Exception {
+        // Slowed to a page per 100 ms, the vacuum of this table's ~700 pages lasts over a minute.
+        int vacuum = inBackground("SET vacuum_cost_delay = 100", "SET vacuum_cost_limit = 1", "VACUUM t");
+        Eventually.eventually(Duration.ofSeconds(30), "the vacuum running",
+                () -> db.count("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass") > 0);
+        CompletableFuture<RunResult> run = start("autovacuum: true");
+        held("vacuums running");
+        db.exec("SELECT pg_cancel_backend(" + vacuum + ")");
+        completes(run);
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    @Timeout(120)
+    void withoutTheAutovacuumSignalAVacuumDoesNotHoldTheJob() throws Exception {
+        int vacuum = inBackground("SET vacuum_cost_delay = 100", "SET vacuum_cost_limit = 1", "VACUUM t");
+        Eventually.eventually(Duration.ofSeconds(30), "the vacuum running",
+                () -> db.count("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass") > 0);
+        completes(start("autovacuum: false"));
+        db.exec("SELECT pg_cancel_backend(" + vacuum + ")");
+    }
+
+    @Test
+    @Timeout(120)
+    void activeSessionsOverTheMaximumHoldTheJob() throws Exception {
+        int first = inBackground("SELECT pg_sleep(60)");
+        int second = inBackground("SELECT pg_sleep(60)");
+        Eventually.eventually(Duration.ofSeconds(30), "two sessions active", () -> db.count(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'") == 2);
+        CompletableFuture<RunResult> run = start("active-sessions: { max: 1 }");
+        held("active sessions 2 > 1");
+        db.exec("SELECT pg_cancel_backend(" + first + ")", "SELECT pg_cancel_backend(" + second + ")");
+        completes(run);
+    }
+
+    @Test
+    @Timeout(120)
+    void anOperatorsQueryGateClosesAndOpens() throws Exception {
+        db.exec("CREATE TABLE queue (depth int)", "INSERT INTO queue VALUES (7)");
+        CompletableFuture<RunResult> run = start("query: { sql: \"SELECT depth FROM queue\", max: 5 }");
+        held("health.query value 7 > 5");
+        db.exec("UPDATE queue SET depth = 4"); // under the limit, not under half of it: still held (hysteresis)
+        held("health.query value 4 > 5 (waiting for < half the limit)");
+        db.exec("UPDATE queue SET depth = 0");
+        completes(run);
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
+    }
+
+    @Test
+    void aQueryThatIsNotOneNumberIsRefusedBeforeAnythingIsWritten() {
+        for (String sql : List.of("SELECT 1; DELETE FROM t", "SELECT now()", "SELECT no_such_column FROM t",
+                "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d")) {
+            assertThatThrownBy(() -> backfill.run(SpecParser.parse("""
+                    name: bad
+                    table: t
+                    key: [id]
+                    set: { n: n + 1 }
+                    health: { query: { sql: "%s" } }
+                    """.formatted(sql)), RunOptions.defaults()))
+                    .as(sql).isInstanceOf(SpecException.class).hasMessageContaining("health.query.sql");
+        }
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
+        assertThat(db.count("SELECT count(*) FROM t")).isEqualTo(20000);
+    }
+}
