@@ -53,7 +53,8 @@ public final class BackfillJob {
         // for all partitions: the rate limit and the health gates are the job's, its rows/s the partitions' sum.
         // The partitions' stop: an operator's or a signal's (wiring's), or a partition's failure (this job's alone).
         StopSignal stop = wiring.stop().child();
-        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()), wiring.gates(), stop);
+        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()),
+                work.checks() ? null : RowRateLimiter.of(spec.throttle().walBytesPerSecond().bytes()), wiring.gates(), stop);
         ChunkObserver observer = parallel == 1 ? wiring.observer() : Serialized.of(wiring.observer());
         PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer, stop);
         ChunkObserver.Phase phase = switch (work.kind()) {

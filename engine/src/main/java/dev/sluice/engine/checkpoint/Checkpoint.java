@@ -36,6 +36,7 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
     private static final String CHUNK_ROWS = "sluice.chunkRows";
     private static final String LAST_ERROR = "sluice.lastError";
     private static final String STOP_REASON = "sluice.stopReason";
+    private static final String WAL = "sluice.walAtExecution";
 
     public static Checkpoint from(ExecutionContext ec) {
         String key = ec.containsKey(LAST_KEY) ? ec.getString(LAST_KEY) : null;
@@ -65,6 +66,18 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
         ec.putLong(ROWS_AT_START, rowsAtStart);
         ec.putLong(WRITTEN_AT_START, writtenAtStart);
         ec.putInt(CHUNK_ROWS, chunkRows);
+    }
+
+    /** This execution's WAL so far starts at 0 (kept beside the checkpoint, for the rate in status). */
+    public static void startWal(ExecutionContext ec) {
+        ec.putLong(WAL, 0);
+    }
+
+    /** Adds a chunk's WAL to this execution's; returns the new total. */
+    public static long addWal(ExecutionContext ec, long bytes) {
+        long total = ec.getLong(WAL, 0) + bytes;
+        ec.putLong(WAL, total);
+        return total;
     }
 
     /** Records why the execution failed (one line), or clears it with null. */

@@ -77,7 +77,7 @@ final class ChunkLoopTasklet implements Tasklet {
             });
             next.writeTo(ec);
             RateSamples.record(ec, System.currentTimeMillis(), next.rows() - next.rowsAtStart(),
-                    next.written() - next.writtenAtStart());
+                    next.written() - next.writtenAtStart(), Checkpoint.addWal(ec, chunk.walBytes()));
             return RepeatStatus.CONTINUABLE;
         } finally {
             DataSourceUtils.releaseConnection(c, dataSource);

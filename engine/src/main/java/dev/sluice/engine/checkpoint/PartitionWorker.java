@@ -108,7 +108,8 @@ final class PartitionWorker implements Step {
                         ExecutionContext ec = stepExecution.getExecutionContext();
                         Checkpoint start = Checkpoint.from(ec).startingExecution(sizer.rows());
                         start.writeTo(ec);
-                        RateSamples.start(ec, System.currentTimeMillis(), 0, 0);
+                        RateSamples.start(ec, System.currentTimeMillis());
+                        Checkpoint.startWal(ec);
                         Checkpoint.recordError(ec, null);
                         Checkpoint.recordStop(ec, null);
                     }

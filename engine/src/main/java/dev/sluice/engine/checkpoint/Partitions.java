@@ -117,12 +117,14 @@ final class Partitions {
     RateSamples.Rates recent() {
         double processed = 0;
         double written = 0;
+        double wal = 0;
         for (View v : views) {
             RateSamples.Rates r = RateSamples.recent(stringsOf(v.context()));
             processed += r.processedPerSecond();
             written += r.writtenPerSecond();
+            wal += r.walBytesPerSecond();
         }
-        return new RateSamples.Rates(processed, written);
+        return new RateSamples.Rates(processed, written, wal);
     }
 
     private static Map<String, String> stringsOf(ExecutionContext ec) {

@@ -19,27 +19,27 @@ public final class RateSamples {
     static final long WINDOW_MILLIS = 60_000;
     static final long EVERY_MILLIS = 5_000;
 
-    /** One point: when, and the execution's totals then. */
-    public record Sample(long atMillis, long processed, long written) {
+    /** One point: when, and the execution's totals then (rows covered, rows written, WAL bytes written). */
+    public record Sample(long atMillis, long processed, long written, long wal) {
     }
 
     /** The rates over the window that ends at {@code now}'s sample. */
-    public record Rates(double processedPerSecond, double writtenPerSecond) {
-        static final Rates NONE = new Rates(0, 0);
+    public record Rates(double processedPerSecond, double writtenPerSecond, double walBytesPerSecond) {
+        static final Rates NONE = new Rates(0, 0, 0);
     }
 
     private RateSamples() {
     }
 
     /** Starts an execution's record at its checkpoint. */
-    public static void start(ExecutionContext ec, long nowMillis, long processed, long written) {
-        ec.putString(KEY, format(List.of(new Sample(nowMillis, processed, written))));
+    public static void start(ExecutionContext ec, long nowMillis) {
+        ec.putString(KEY, format(List.of(new Sample(nowMillis, 0, 0, 0))));
     }
 
     /** Adds the totals after a chunk: a new sample if the last is old enough, else the last one moves. */
-    public static void record(ExecutionContext ec, long nowMillis, long processed, long written) {
+    public static void record(ExecutionContext ec, long nowMillis, long processed, long written, long wal) {
         List<Sample> samples = new ArrayList<>(samples(ec));
-        Sample now = new Sample(nowMillis, processed, written);
+        Sample now = new Sample(nowMillis, processed, written, wal);
         if (samples.size() >= 2 && nowMillis - samples.get(samples.size() - 2).atMillis() < EVERY_MILLIS) {
             samples.set(samples.size() - 1, now);
         } else {
@@ -68,7 +68,7 @@ public final class RateSamples {
         }
         double seconds = (last.atMillis() - first.atMillis()) / 1000.0;
         return seconds <= 0 ? Rates.NONE : new Rates((last.processed() - first.processed()) / seconds,
-                (last.written() - first.written()) / seconds);
+                (last.written() - first.written()) / seconds, (last.wal() - first.wal()) / seconds);
     }
 
     private static List<Sample> samples(ExecutionContext ec) {
@@ -82,8 +82,9 @@ public final class RateSamples {
         }
         for (String part : text.split(";")) {
             String[] f = part.split(",");
-            if (f.length == 3) {
-                out.add(new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));
+            if (f.length >= 3) {
+                out.add(new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                        f.length > 3 ? Long.parseLong(f[3]) : 0));
             }
         }
         return out;
@@ -95,7 +96,8 @@ public final class RateSamples {
             if (!sb.isEmpty()) {
                 sb.append(';');
             }
-            sb.append(s.atMillis()).append(',').append(s.processed()).append(',').append(s.written());
+            sb.append(s.atMillis()).append(',').append(s.processed()).append(',').append(s.written()).append(',')
+                    .append(s.wal());
         }
         return sb.toString();
     }

@@ -182,7 +182,8 @@ public final class StatusReader {
                 Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
                 state == JobStatus.State.VALIDATING && validation != null ? validation.run().rateLimit() : run.rateLimit(),
                 v == null ? null : v.summary(), sync(c, schema, job, run.spec()),
-                run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job), partitions(run));
+                run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job), partitions(run),
+                active ? Math.round(recent.walBytesPerSecond()) : 0);
     }
 
     /** The backfill's partitions, when it has more than one. */

@@ -59,8 +59,8 @@ public final class ChunkLoop {
         /** The most rows a chunk may hold now (a second of the rate limit). */
         int maxRows();
 
-        /** A chunk committed that wrote (or, a validation, checked) {@code rows}. */
-        void charge(long rows);
+        /** A chunk committed that wrote (or, a validation, checked) {@code rows}, and {@code walBytes} of WAL. */
+        void charge(long rows, long walBytes);
 
         /** The chunk is over, committed or not. */
         void chunkEnded();
@@ -76,8 +76,9 @@ public final class ChunkLoop {
      * A committed chunk's range and what it wrote.
      *
      * @param startedNanos {@link System#nanoTime()} when its work began
+     * @param walBytes     the WAL written while it ran (see {@link ChunkTimeouts#walSince})
      */
-    public record Chunk(KeyRange range, long written, long startedNanos) {
+    public record Chunk(KeyRange range, long written, long startedNanos, long walBytes) {
     }
 
     private final Source source;
@@ -128,7 +129,7 @@ public final class ChunkLoop {
         long started = System.nanoTime();
         KeyRange range = null;
         try {
-            timeouts.apply(c);
+            String walStart = timeouts.apply(c);
             range = source.next(c, after, rows());
             if (range == null) {
                 ledger.finish(c, after, notes);
@@ -136,7 +137,7 @@ public final class ChunkLoop {
             }
             long written = writer.write(c, range);
             ledger.apply(c, range, notes);
-            return new Chunk(range, written, started);
+            return new Chunk(range, written, started, ChunkTimeouts.walSince(c, walStart));
         } catch (SQLException e) {
             throw new ChunkFailedException(range, e);
         }
@@ -146,8 +147,9 @@ public final class ChunkLoop {
     public void committed(Chunk chunk, long totalRows, long totalChunks) {
         long nanos = System.nanoTime() - chunk.startedNanos();
         sizing.feedback(chunk.range().rows(), nanos);
-        pace.charge(chargesChecked ? chunk.range().rows() : chunk.written());
-        observer.chunkCommitted(new ChunkReport(chunk.range(), chunk.written(), nanos, totalRows, totalChunks));
+        pace.charge(chargesChecked ? chunk.range().rows() : chunk.written(), chunk.walBytes());
+        observer.chunkCommitted(new ChunkReport(chunk.range(), chunk.written(), nanos, totalRows, totalChunks,
+                chunk.walBytes()));
     }
 
     /** The chunk's transaction ended, committed or not: a fixed pause counts from now. */

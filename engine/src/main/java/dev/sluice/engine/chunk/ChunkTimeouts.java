@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 
@@ -11,8 +12,9 @@ import java.time.Duration;
  */
 public final class ChunkTimeouts {
 
-    private static final String SET_LOCAL =
-            "SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)";
+    // With the WAL insert position as the chunk begins, so that what the chunk wrote can be measured at its end.
+    private static final String SET_LOCAL = "SELECT set_config('lock_timeout', ?, true),"
+            + " set_config('statement_timeout', ?, true), pg_current_wal_insert_lsn()::text";
 
     private final String lock;
     private final String statement;
@@ -22,12 +24,34 @@ public final class ChunkTimeouts {
         this.statement = statement.toMillis() + "ms";
     }
 
-    /** Applies both timeouts until the end of the current transaction. */
-    public void apply(Connection c) throws SQLException {
+    /**
+     * Applies both timeouts until the end of the current transaction.
+     *
+     * @return the server's WAL insert position now, for {@link #walSince}
+     */
+    public String apply(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SET_LOCAL)) {
             ps.setString(1, lock);
             ps.setString(2, statement);
-            ps.execute();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(3);
+            }
+        }
+    }
+
+    /**
+     * The WAL the server wrote since {@code start} ({@link #apply}'s position): the chunk's own, and on a busy server
+     * also what other sessions wrote meanwhile, so a WAL budget errs on the side of writing less (see docs).
+     */
+    public static long walSince(Connection c, String start) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))::bigint")) {
+            ps.setString(1, start);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return Math.max(0, rs.getLong(1));
+            }
         }
     }
 }

@@ -17,12 +17,13 @@ import java.util.List;
  * @param sync           the job's sync trigger, or null for a job without one ({@code sync: none})
  * @param undo           the job's undo journal now, or null when it keeps none
  * @param partitions     the job's key-range partitions when it runs more than one ({@code parallel} > 1), else empty
+ * @param walBytesPerSecond WAL written per second while its chunks ran, over the last minute (0 when not running)
  */
 public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
                         long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
                         int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
                         Long rowsPerSecondLimit, Validation validation, Sync sync, Undo undo,
-                        List<Partition> partitions) {
+                        List<Partition> partitions, double walBytesPerSecond) {
 
     public JobStatus {
         partitions = partitions == null ? List.of() : List.copyOf(partitions);
@@ -83,7 +84,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     public JobStatus withSync(Sync known) {
         return new JobStatus(job, table, state, rowsProcessed, rowsWritten, rowsEstimated, chunks, lastKey, rowsPerSecond,
                 etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known,
-                undo, partitions);
+                undo, partitions, walBytesPerSecond);
     }
 
     /** Whether a runner holds the job now. */
@@ -110,6 +111,6 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null, null, null, null, List.of());
+                null, null, null, null, List.of(), 0);
     }
 }

@@ -44,6 +44,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     private long rowsAtStart;
     private long startedNanos;
     private final JobStateMetrics states;
+    private final Counter wal;
 
     /** The tag that carries the job's name on every job meter. */
     public static final String TAG = "backfill";
@@ -54,6 +55,9 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
         this.states = states;
         this.rows = Counter.builder("sluice.rows").description("rows in committed key ranges").tag(TAG, job)
                 .register(registry);
+        // sluice_wal_bytes_total: the WAL position's advance while each committed chunk ran.
+        this.wal = Counter.builder("sluice.wal").baseUnit("bytes").description("WAL written while the job's chunks ran")
+                .tag(TAG, job).register(registry);
         this.committed = chunks("committed");
         this.failed = chunks("failed");
         this.duration = Timer.builder("sluice.chunk.duration").description("chunk duration, finding to commit")
@@ -94,6 +98,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     @Override
     public void chunkCommitted(ChunkReport report) {
         rows.increment(report.range().rows());
+        wal.increment(report.walBytes());
         committed.increment();
         duration.record(report.nanos(), TimeUnit.NANOSECONDS);
         chunkRows.set(report.range().rows());

@@ -46,7 +46,7 @@ public record JobSpec(
         undo = undo == null ? Boolean.TRUE : undo;
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         parallel = parallel == null ? 1 : parallel;
-        throttle = throttle == null ? new Throttle(null, null, null) : throttle;
+        throttle = throttle == null ? new Throttle(null, null, null, null) : throttle;
         health = health == null ? new Health(null, null, null, null, null, null, null) : health;
         timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         validate = validate == null ? List.of() : List.copyOf(validate);
@@ -184,17 +184,19 @@ public record JobSpec(
     }
 
     /**
-     * Rows written per second (0 = unlimited), a fixed pause between chunks, and the rate of validation in rows
-     * checked per second (null: the same number as {@code rowsPerSecond}; 0 = unlimited).
+     * Rows written per second (0 = unlimited), a fixed pause between chunks, the rate of validation in rows
+     * checked per second (null: the same number as {@code rowsPerSecond}; 0 = unlimited), and the WAL the job's
+     * chunks may write per second (0 = unlimited).
      */
-    public record Throttle(Long rowsPerSecond, Duration pause, Long validateRowsPerSecond) {
+    public record Throttle(Long rowsPerSecond, Duration pause, Long validateRowsPerSecond, ByteSize walBytesPerSecond) {
         public Throttle {
             rowsPerSecond = rowsPerSecond == null ? 0L : rowsPerSecond;
             pause = pause == null ? Duration.ZERO : pause;
+            walBytesPerSecond = walBytesPerSecond == null ? new ByteSize(0) : walBytesPerSecond;
         }
 
         public Throttle(Long rowsPerSecond, Duration pause) {
-            this(rowsPerSecond, pause, null);
+            this(rowsPerSecond, pause, null, null);
         }
 
         /** The rate validation runs at: its own if given, else the backfill's. */

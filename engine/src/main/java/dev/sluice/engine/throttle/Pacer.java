@@ -47,11 +47,22 @@ public final class Pacer implements ChunkLoop.Pace {
     private volatile long lastChunkEnded;
     // What each partition's committed chunks owe, paid by that partition before its next chunk: one shared debt
     // would let the first partition to arrive pay for all and the others start unpaid (a burst).
-    private final ThreadLocal<long[]> owed = ThreadLocal.withInitial(() -> new long[1]);
+    // [0]: rows, [1]: WAL bytes.
+    private final ThreadLocal<long[]> owed = ThreadLocal.withInitial(() -> new long[2]);
+    // throttle.wal-bytes-per-second as a token bucket of bytes (the same kind of bucket as rows), or null.
+    private final RowRateLimiter wal;
+    // WAL bytes per row written, learnt from committed chunks, to size chunks to about a second of the WAL budget.
+    private volatile double walPerRow = Double.NaN;
 
     public Pacer(Duration pause, RowRateLimiter limiter, HealthGates gates, StopSignal stop) {
+        this(pause, limiter, null, gates, stop);
+    }
+
+    /** @param wal the WAL budget in bytes per second (a bucket of bytes), or null for none */
+    public Pacer(Duration pause, RowRateLimiter limiter, RowRateLimiter wal, HealthGates gates, StopSignal stop) {
         this.pause = pause;
         this.limiter = limiter;
+        this.wal = wal;
         this.gates = gates;
         this.stop = stop;
     }
@@ -69,16 +80,25 @@ public final class Pacer implements ChunkLoop.Pace {
     @Override
     public int maxRows() {
         RowRateLimiter rate = limiter;
-        if (rate == null) {
-            return Integer.MAX_VALUE;
+        double most = rate == null ? Integer.MAX_VALUE : rate.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000.0;
+        double perRow = walPerRow;
+        if (wal != null && perRow > 0) {
+            most = Math.min(most, wal.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000.0 / perRow);
         }
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, rate.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, most));
     }
 
     /** A chunk committed, having written (or, for a validation, checked) {@code rows}: the next chunk pays for them. */
     @Override
-    public void charge(long rows) {
-        owed.get()[0] += Math.max(0, rows);
+    public void charge(long rows, long walBytes) {
+        long[] debt = owed.get();
+        debt[0] += Math.max(0, rows);
+        debt[1] += Math.max(0, walBytes);
+        if (rows > 0 && walBytes > 0) {
+            double perRow = (double) walBytes / rows;
+            double before = walPerRow;
+            walPerRow = Double.isNaN(before) ? perRow : 0.3 * perRow + 0.7 * before;
+        }
     }
 
     /**
@@ -109,6 +129,9 @@ public final class Pacer implements ChunkLoop.Pace {
     private boolean payOwed() {
         long debt = owed.get()[0];
         owed.get()[0] = 0;
+        if (!payWal()) {
+            return false;
+        }
         if (debt == 0) {
             return true;
         }
@@ -118,12 +141,30 @@ public final class Pacer implements ChunkLoop.Pace {
             RowRateLimiter paying = rate;
             debt = paying.pay(debt, () -> stop.requested() || limiter != paying);
             if (stop.requested()) {
-                charge(debt);
+                owed.get()[0] += debt;
                 observer.waited("rate", System.nanoTime() - started);
                 return false;
             }
         }
         observer.waited("rate", System.nanoTime() - started);
+        return true;
+    }
+
+    /** Pays for the WAL earlier chunks wrote, at the WAL budget: with a rows limit too, the stricter one wins. */
+    private boolean payWal() {
+        long[] owedNow = owed.get();
+        long bytes = owedNow[1];
+        owedNow[1] = 0;
+        if (wal == null || bytes == 0) {
+            return true;
+        }
+        long started = System.nanoTime();
+        long left = wal.pay(bytes, stop::requested);
+        observer.waited("wal", System.nanoTime() - started);
+        if (left > 0) {
+            owedNow[1] += left;
+            return false;
+        }
         return true;
     }
 

@@ -67,6 +67,9 @@ public class StatusCommand implements Callable<Integer> {
                 if (s.throttleReason() != null) {
                     System.out.println("    throttled: " + s.throttleReason());
                 }
+                if (s.walBytesPerSecond() > 0) {
+                    System.out.printf(Locale.ROOT, "    WAL: %,.0f bytes/s over the last minute%n", s.walBytesPerSecond());
+                }
                 if (s.lastError() != null) {
                     System.out.println("    last error: " + s.lastError());
                 }
@@ -138,6 +141,7 @@ public class StatusCommand implements Callable<Integer> {
         m.put("lastKey", key(s.lastKey()));
         m.put("rowsPerSecond", s.rowsPerSecond());
         m.put("rowsPerSecondLimit", s.rowsPerSecondLimit());
+        m.put("walBytesPerSecond", Math.round(s.walBytesPerSecond()));
         m.put("etaSeconds", s.etaSeconds());
         m.put("chunkRows", s.chunkRows());
         m.put("throttleReason", s.throttleReason());
