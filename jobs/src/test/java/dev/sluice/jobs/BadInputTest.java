@@ -99,6 +99,7 @@ class BadInputTest {
         c.add(spec("health.replica-lag.max", BASE + SET + "health: { replica-lag: { max: 0s } }\n"));
         c.add(spec("health.poll", BASE + SET + "health: { poll: 0s }\n"));
         c.add(spec("health.autovacuum", BASE + SET + "health: { autovacuum: sometimes }\n"));
+        c.add(spec("health.lock-waiters.max-wait", BASE + SET + "health: { lock-waiters: { max-wait: soon } }\n"));
         c.add(spec("health.active-sessions.max", BASE + SET + "health: { active-sessions: { max: -1 } }\n"));
         c.add(spec("health.active-sessions.max", BASE + SET + "health: { active-sessions: { max: many } }\n"));
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { max: 3 } }\n"));

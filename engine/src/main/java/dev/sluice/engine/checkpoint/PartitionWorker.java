@@ -1,5 +1,6 @@
 package dev.sluice.engine.checkpoint;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,6 +16,7 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.throttle.ChunkSizer;
+import dev.sluice.engine.throttle.LockWaiters;
 import dev.sluice.engine.throttle.Pacer;
 
 import org.springframework.batch.core.BatchStatus;
@@ -94,8 +96,12 @@ final class PartitionWorker implements Step {
             source = prefetching;
             writer = prefetching;
         }
+        Duration maxWait = spec.health().lockWaiters().maxWait();
+        // A validation takes no locks worth watching.
+        LockWaiters waiters = work.checks() || maxWait.isZero() ? null
+                : new LockWaiters(store.dataSource(), maxWait, partition.getStepName() + "-waiters");
         ChunkLoop loop = new ChunkLoop(source, writer, work.ledger(), work.checks(), timeouts, sizer, pacer,
-                wiring.lock()::verify, observer);
+                wiring.lock()::verify, observer, waiters == null ? ChunkLoop.Waiters.NONE : waiters, maxWait);
         ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, stop,
                 n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
         Step step = new StepBuilder(partition.getStepName(), store.repository())
@@ -130,6 +136,9 @@ final class PartitionWorker implements Step {
             sizers.remove(sizer);
             if (prefetching != null) {
                 prefetching.close();
+            }
+            if (waiters != null) {
+                waiters.close();
             }
         }
         if (partition.getStatus() == BatchStatus.FAILED) {

@@ -49,6 +49,10 @@ public final class ChunkLoop {
 
         /** A chunk of {@code rows} rows committed after {@code nanos}, finding and writing included. */
         void feedback(long rows, long nanos);
+
+        /** Sessions waited on the chunk's locks longer than they may: the next chunks are much smaller. */
+        default void yielded() {
+        }
     }
 
     /** When the next chunk may start, and what a committed chunk costs. */
@@ -64,6 +68,32 @@ public final class ChunkLoop {
 
         /** The chunk is over, committed or not. */
         void chunkEnded();
+
+        /**
+         * Sessions waited up to {@code waitedMillis} on the last chunk's locks: the next chunk waits {@code hold} first,
+         * so that they get their locks and finish.
+         */
+        default void yieldAfter(long waitedMillis, java.time.Duration hold) {
+        }
+    }
+
+    /**
+     * Who waits on the chunk's locks: watched while the chunk runs (the application's sessions queued behind it), so
+     * that the loop can give way after it.
+     */
+    @FunctionalInterface
+    public interface Waiters {
+        Waiters NONE = pid -> () -> 0;
+
+        /** Starts watching the sessions that wait on backend {@code pid}'s locks. */
+        Watch watch(int pid);
+
+        /** A watch over one chunk. */
+        @FunctionalInterface
+        interface Watch {
+            /** Stops watching; returns the longest wait seen over the limit, in milliseconds, or 0 if none was. */
+            long stop();
+        }
     }
 
     /** Makes sure this runner still owns the job (its lock's session is alive); throws if not. */
@@ -77,8 +107,9 @@ public final class ChunkLoop {
      *
      * @param startedNanos {@link System#nanoTime()} when its work began
      * @param walBytes     the WAL written while it ran (see {@link ChunkTimeouts#walSince})
+     * @param waitedMillis the longest wait over the limit of a session on its locks, or 0
      */
-    public record Chunk(KeyRange range, long written, long startedNanos, long walBytes) {
+    public record Chunk(KeyRange range, long written, long startedNanos, long walBytes, long waitedMillis) {
     }
 
     private final Source source;
@@ -90,12 +121,27 @@ public final class ChunkLoop {
     private final Pace pace;
     private final Guard guard;
     private final ChunkObserver observer;
+    private final Waiters waiters;
+    private final java.time.Duration maxWait;
 
     /**
      * @param chargesChecked whether the rate limit counts the rows a chunk checked (a validation) rather than wrote
      */
     public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, ChunkTimeouts timeouts,
                      Sizing sizing, Pace pace, Guard guard, ChunkObserver observer) {
+        this(source, writer, ledger, chargesChecked, timeouts, sizing, pace, guard, observer, Waiters.NONE,
+                java.time.Duration.ZERO);
+    }
+
+    /**
+     * @param waiters who waits on the chunk's locks, watched while it runs
+     * @param maxWait how long a session may wait on them before the loop gives way (and how long it then holds)
+     */
+    public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, ChunkTimeouts timeouts,
+                     Sizing sizing, Pace pace, Guard guard, ChunkObserver observer, Waiters waiters,
+                     java.time.Duration maxWait) {
+        this.waiters = waiters;
+        this.maxWait = maxWait;
         this.source = source;
         this.writer = writer;
         this.ledger = ledger;
@@ -128,8 +174,10 @@ public final class ChunkLoop {
         guard.verify();
         long started = System.nanoTime();
         KeyRange range = null;
+        Waiters.Watch watch = null;
         try {
-            String walStart = timeouts.apply(c);
+            ChunkTimeouts.Start start = timeouts.apply(c);
+            watch = waiters.watch(start.backendPid());
             range = source.next(c, after, rows());
             if (range == null) {
                 ledger.finish(c, after, notes);
@@ -137,9 +185,16 @@ public final class ChunkLoop {
             }
             long written = writer.write(c, range);
             ledger.apply(c, range, notes);
-            return new Chunk(range, written, started, ChunkTimeouts.walSince(c, walStart));
+            long wal = ChunkTimeouts.walSince(c, start.walPosition());
+            Waiters.Watch done = watch;
+            watch = null;
+            return new Chunk(range, written, started, wal, done.stop());
         } catch (SQLException e) {
             throw new ChunkFailedException(range, e);
+        } finally {
+            if (watch != null) {
+                watch.stop();
+            }
         }
     }
 
@@ -148,6 +203,10 @@ public final class ChunkLoop {
         long nanos = System.nanoTime() - chunk.startedNanos();
         sizing.feedback(chunk.range().rows(), nanos);
         pace.charge(chargesChecked ? chunk.range().rows() : chunk.written(), chunk.walBytes());
+        if (chunk.waitedMillis() > 0) {
+            sizing.yielded();
+            pace.yieldAfter(chunk.waitedMillis(), maxWait);
+        }
         observer.chunkCommitted(new ChunkReport(chunk.range(), chunk.written(), nanos, totalRows, totalChunks,
                 chunk.walBytes()));
     }

@@ -14,7 +14,11 @@ public final class ChunkTimeouts {
 
     // With the WAL insert position as the chunk begins, so that what the chunk wrote can be measured at its end.
     private static final String SET_LOCAL = "SELECT set_config('lock_timeout', ?, true),"
-            + " set_config('statement_timeout', ?, true), pg_current_wal_insert_lsn()::text";
+            + " set_config('statement_timeout', ?, true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+
+    /** Where a chunk's transaction starts: the WAL insert position, and the backend that runs the chunk. */
+    public record Start(String walPosition, int backendPid) {
+    }
 
     private final String lock;
     private final String statement;
@@ -27,15 +31,15 @@ public final class ChunkTimeouts {
     /**
      * Applies both timeouts until the end of the current transaction.
      *
-     * @return the server's WAL insert position now, for {@link #walSince}
+     * @return the server's WAL insert position now (for {@link #walSince}), and the chunk's backend
      */
-    public String apply(Connection c) throws SQLException {
+    public Start apply(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SET_LOCAL)) {
             ps.setString(1, lock);
             ps.setString(2, statement);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getString(3);
+                return new Start(rs.getString(3), rs.getInt(4));
             }
         }
     }

@@ -47,7 +47,7 @@ public record JobSpec(
         chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         parallel = parallel == null ? 1 : parallel;
         throttle = throttle == null ? new Throttle(null, null, null, null) : throttle;
-        health = health == null ? new Health(null, null, null, null, null, null, null) : health;
+        health = health == null ? new Health(null, null, null, null, null, null, null, null) : health;
         timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         validate = validate == null ? List.of() : List.copyOf(validate);
         validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
@@ -207,7 +207,7 @@ public record JobSpec(
 
     /** Health signals that hold chunks back while they say stop. */
     public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll, Boolean autovacuum,
-                         ActiveSessions activeSessions, Query query) {
+                         ActiveSessions activeSessions, Query query, LockWaiters lockWaiters) {
         // Chunks last a quarter second: reading the signals every second sees a lag build within a few chunks,
         // and costs the primary a few catalog reads a second.
         static final Duration DEFAULT_POLL = Duration.ofSeconds(1);
@@ -219,6 +219,20 @@ public record JobSpec(
             poll = poll == null ? DEFAULT_POLL : poll;
             autovacuum = autovacuum == null ? Boolean.TRUE : autovacuum;
             activeSessions = activeSessions == null ? new ActiveSessions(null) : activeSessions;
+            lockWaiters = lockWaiters == null ? new LockWaiters(null) : lockWaiters;
+        }
+    }
+
+    /**
+     * Give way when a session waits on a chunk's locks longer than {@code maxWait} (0: off): the next chunks shrink
+     * and the next one waits.
+     */
+    public record LockWaiters(Duration maxWait) {
+        // Most request timeouts are seconds; a fifth of a second behind a backfill is not what anyone notices.
+        static final Duration DEFAULT_MAX_WAIT = Duration.ofMillis(200);
+
+        public LockWaiters {
+            maxWait = maxWait == null ? DEFAULT_MAX_WAIT : maxWait;
         }
     }
 

@@ -112,6 +112,10 @@ final class SpecChecks {
     }
 
     private static void checkHealth(JobSpec.Health health) {
+        if (health.lockWaiters().maxWait().isNegative()) {
+            throw new SpecException("health.lock-waiters.max-wait", "must be 0 (off) or more, got "
+                    + health.lockWaiters().maxWait());
+        }
         if (health.activeSessions().max() < 0) {
             throw new SpecException("health.active-sessions.max", "must be 0 (off) or more, got "
                     + health.activeSessions().max());

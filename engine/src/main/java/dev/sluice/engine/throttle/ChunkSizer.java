@@ -65,6 +65,12 @@ public final class ChunkSizer implements ChunkLoop.Sizing {
         this.targetNanos = target.toNanos();
     }
 
+    /** Sessions waited on the last chunk's locks longer than they may: a tenth of the size at once. */
+    @Override
+    public synchronized void yielded() {
+        rows = clamp(rows / PANIC_CUT);
+    }
+
     /** The chunk hit its lock or statement timeout; it will be retried smaller. */
     public synchronized void timedOut() {
         rows = clamp(rows / TIMEOUT_CUT);

@@ -47,8 +47,9 @@ public final class Pacer implements ChunkLoop.Pace {
     private volatile long lastChunkEnded;
     // What each partition's committed chunks owe, paid by that partition before its next chunk: one shared debt
     // would let the first partition to arrive pay for all and the others start unpaid (a burst).
-    // [0]: rows, [1]: WAL bytes.
-    private final ThreadLocal<long[]> owed = ThreadLocal.withInitial(() -> new long[2]);
+    // [0]: rows, [1]: WAL bytes, [2]: System.nanoTime() before which the partition's next chunk may not start, after
+    // sessions waited on its locks ([3]: how long they waited, in milliseconds, for the reason shown).
+    private final ThreadLocal<long[]> owed = ThreadLocal.withInitial(() -> new long[4]);
     // throttle.wal-bytes-per-second as a token bucket of bytes (the same kind of bucket as rows), or null.
     private final RowRateLimiter wal;
     // WAL bytes per row written, learnt from committed chunks, to size chunks to about a second of the WAL budget.
@@ -116,6 +117,9 @@ public final class Pacer implements ChunkLoop.Pace {
             }
             observer.waited("pause", System.nanoTime() - started);
         }
+        if (!awaitYield()) {
+            return false;
+        }
         if (!awaitGates()) {
             return false;
         }
@@ -166,6 +170,31 @@ public final class Pacer implements ChunkLoop.Pace {
             return false;
         }
         return true;
+    }
+
+    @Override
+    public void yieldAfter(long waitedMillis, Duration hold) {
+        long[] mine = owed.get();
+        mine[2] = System.nanoTime() + hold.toNanos();
+        mine[3] = waitedMillis;
+    }
+
+    /** After sessions waited on the last chunk's locks, holds the next one, with the reason shown. */
+    private boolean awaitYield() {
+        long[] mine = owed.get();
+        long until = mine[2];
+        if (until == 0) {
+            return true;
+        }
+        mine[2] = 0;
+        long started = System.nanoTime();
+        observer.throttled("lock waiters: a session waited " + mine[3] + "ms on the last chunk's locks; chunks shrink"
+                + " and hold");
+        boolean slept = sleepUntil(until);
+        long waited = System.nanoTime() - started;
+        observer.waited("lock-waiters", waited);
+        observer.unthrottled(waited);
+        return slept;
     }
 
     /** The chunk (committed or not) is over; the pause counts from now. */

@@ -162,6 +162,53 @@ class HealthSignalsTest {
     }
 
     @Test
+    @Timeout(120)
+    void anApplicationSessionBlockedOnARunningChunkMakesTheChunksShrinkAndWaitsNoLongerThanOneChunk() throws Exception {
+        // Slow chunks: each row's expression sleeps, so a chunk of 2,000 rows holds its row locks for about a second.
+        db.exec("""
+                CREATE FUNCTION slow_inc(n int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+                BEGIN PERFORM pg_sleep(0.0004); RETURN n + 1; END $$""");
+        List<dev.sluice.engine.chunk.ChunkReport> chunks = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return backfill.run(SpecParser.parse("""
+                        name: inc
+                        table: t
+                        key: [id]
+                        set: { n: slow_inc(n) }
+                        chunk: { rows: 2000, min-rows: 20, max-rows: 2000, target: 5s }
+                        health: { lock-waiters: { max-wait: 200ms } }
+                        """), RunOptions.defaults().withObserver(chunks::add));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Eventually.eventually(Duration.ofSeconds(30), "two chunks", () -> chunks.size() >= 2);
+        // The application updates a row just past the checkpoint: the running chunk has locked it, or soon will.
+        long longest = 0;
+        try (Connection app = java.sql.DriverManager.getConnection(ds.getJdbcUrl(), ds.getUsername(), ds.getPassword());
+             Statement st = app.createStatement()) {
+            for (int i = 0; i < 3; i++) {
+                long key = Long.parseLong(backfill.status("inc").get(0).lastKey().get(0)) + 5;
+                long started = System.nanoTime();
+                st.executeUpdate("UPDATE t SET pad = 'app' WHERE id = " + key);
+                longest = Math.max(longest, (System.nanoTime() - started) / 1_000_000);
+                Thread.sleep(300);
+            }
+        }
+        completes(run);
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
+        assertThat(longest).as("the application waited on a chunk").isGreaterThan(200);
+        assertThat(longest).as("and no longer than about one chunk").isLessThan(2500);
+        boolean shrank = false;
+        for (int i = 0; i + 2 < chunks.size(); i++) { // the last chunk is whatever remained: not a sign
+            shrank |= chunks.get(i + 1).range().rows() * 10 <= chunks.get(i).range().rows();
+        }
+        assertThat(shrank).as("a chunk after the wait a tenth of the one before: " + chunks.stream()
+                .map(r -> r.range().rows()).toList()).isTrue();
+    }
+
+    @Test
     void aQueryThatIsNotOneNumberIsRefusedBeforeAnythingIsWritten() {
         for (String sql : List.of("SELECT 1; DELETE FROM t", "SELECT now()", "SELECT no_such_column FROM t",
                 "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d")) {

@@ -199,7 +199,8 @@ public class DemoCommand implements Callable<Integer> {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         hc.setUsername("postgres");
-        hc.setMaximumPoolSize(4);
+        // The runner lock, a chunk, the lock-waiter watch, the read ahead, the throttle record, the mailbox.
+        hc.setMaximumPoolSize(8);
         hc.setPoolName("sluice-demo");
         return new HikariDataSource(hc);
     }
