@@ -17,6 +17,7 @@ import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.preflight.CostEstimate;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
@@ -68,6 +69,14 @@ public final class Backfill implements AutoCloseable {
         try (Connection c = dataSource.getConnection()) {
             return Preflight.check(c, spec, transformers, sources.of(spec), schema);
         }
+    }
+
+    /**
+     * Preflight, then what the whole run will cost, from a sample chunk written and rolled back (its WAL is written,
+     * its changes are not kept).
+     */
+    public CostEstimate.Report estimate(JobSpec spec) throws SQLException {
+        return CostEstimate.of(dataSource, plan(spec));
     }
 
     /** Preflight, then the first chunk applied in a transaction that is rolled back; changes nothing. */

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.preflight.Finding;
+import dev.sluice.engine.preflight.CostEstimate;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -26,13 +27,20 @@ public class PlanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         JobSpec spec = JobArgument.spec(job, db);
         Prepared p;
+        CostEstimate.Report cost;
         try (HikariDataSource ds = db.open("sluice plan " + spec.name())) {
             p = db.backfill(ds).plan(spec);
+            cost = CostEstimate.of(ds, p);
         }
         System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase().replace('_', '-')
                 + ") on " + p.keyset().table().qualifiedName());
         for (Finding f : p.findings()) {
             System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
+        }
+        System.out.println();
+        System.out.println("cost estimate:");
+        for (String line : CostEstimate.lines(cost)) {
+            System.out.println("  " + line);
         }
         for (Prepared.Statement s : p.statements()) {
             System.out.println();
