@@ -18,6 +18,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
+import dev.sluice.engine.preflight.CostEstimate;
 import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.Durations;
@@ -71,6 +72,12 @@ public class DemoCommand implements Callable<Integer> {
             for (Finding f : plan.findings()) {
                 System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
             }
+            CostEstimate.Report cost = CostEstimate.of(ds, plan);
+            System.out.println();
+            System.out.println("plan's cost estimate (a sample written and rolled back):");
+            for (String line : CostEstimate.lines(cost)) {
+                System.out.println("  " + line);
+            }
             System.out.println();
             System.out.println("running: UPDATE public.orders SET email_lower = lower(email) in key ranges, from "
                     + spec.chunk().rows() + " rows per chunk sized toward " + Durations.format(spec.chunk().target())
@@ -80,11 +87,13 @@ public class DemoCommand implements Callable<Integer> {
             Progress progress = Progress.console();
             RunResult result;
             long written;
+            long walBefore = Long.parseLong(query(ds, WAL_POSITION));
             try (Writer app = new Writer(ds, rows)) {
                 result = backfill.run(spec, RunOptions.defaults().withObserver(progress));
                 progress.finish();
                 written = app.stop();
             }
+            long wal = Long.parseLong(query(ds, WAL_POSITION)) - walBefore;
             System.out.printf(Locale.ROOT, "%nthe application wrote %,d rows during the run; sluice validate after it"
                     + " stopped:%n", written);
             ValidationResult after = backfill.validate(spec, RunOptions.defaults());
@@ -92,6 +101,10 @@ public class DemoCommand implements Callable<Integer> {
             long wrong = Long.parseLong(query(ds,
                     "SELECT count(*) FROM public.orders WHERE email_lower IS DISTINCT FROM lower(email)"));
             summary(result, wrong);
+            System.out.printf(Locale.ROOT, "  WAL          %,.1f MB written while it ran, %,.1f MB/s under a budget of %,.0f MB/s"
+                    + " (the application's writes included); plan estimated %,.1f MB%n", wal / 1048576.0,
+                    result.seconds() > 0 ? wal / 1048576.0 / result.seconds() : 0,
+                    spec.throttle().walBytesPerSecond().bytes() / 1048576.0, cost.walBytes() / 1048576.0);
             boolean ok = result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0 && after.clean();
             if (ok && plant > 0) {
                 ok = plantAndRepair(ds, backfill, spec);
@@ -179,6 +192,9 @@ public class DemoCommand implements Callable<Integer> {
         }
         return System.nanoTime() - started;
     }
+
+    // The server's WAL insert position, in bytes from the start of WAL.
+    private static final String WAL_POSITION = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
 
     private static void summary(RunResult r, long wrong) {
         System.out.println();
