@@ -151,7 +151,7 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
     }
 
     /** The ranges that cutting {@code intervals} into about {@code parts} ranges of equal rows makes. */
-    private List<Key[]> cut(List<KeyRange> intervals, int parts) throws SQLException {
+    private List<KeyRange> cut(List<KeyRange> intervals, int parts) throws SQLException {
         List<List<Key>> cuts;
         if (parts <= 1) {
             cuts = intervals.stream().<List<Key>>map(i -> List.of()).toList();
@@ -160,14 +160,14 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 cuts = source.cuts(c, intervals, parts);
             }
         }
-        List<Key[]> ranges = new ArrayList<>();
+        List<KeyRange> ranges = new ArrayList<>();
         for (int i = 0; i < intervals.size(); i++) {
             Key lo = intervals.get(i).lo();
             for (Key cut : cuts.get(i)) {
-                ranges.add(new Key[] {lo, cut});
+                ranges.add(new KeyRange(lo, cut, 0));
                 lo = cut;
             }
-            ranges.add(new Key[] {lo, intervals.get(i).hi()});
+            ranges.add(new KeyRange(lo, intervals.get(i).hi(), 0));
         }
         return ranges;
     }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.keyset.KeyRange;
 
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 
@@ -93,12 +94,12 @@ record PartitionPlan(int parallel, int generation, List<Part> parts) {
         return stepName.contains(":");
     }
 
-    /** The parts of a new generation over {@code ranges}, each given as its bounds. */
-    static List<Part> parts(String step, int generation, List<Key[]> ranges) {
+    /** The parts of a new generation over {@code ranges} (their bounds; the row counts are not used). */
+    static List<Part> parts(String step, int generation, List<KeyRange> ranges) {
         List<Part> out = new ArrayList<>();
-        for (Key[] r : ranges) {
-            out.add(new Part(name(step, generation, out.size()), r[0] == null ? null : r[0].values(),
-                    r[1] == null ? null : r[1].values(), State.ACTIVE, 0, 0, 0));
+        for (KeyRange r : ranges) {
+            out.add(new Part(name(step, generation, out.size()), r.lo() == null ? null : r.lo().values(),
+                    r.hi() == null ? null : r.hi().values(), State.ACTIVE, 0, 0, 0));
         }
         return out;
     }

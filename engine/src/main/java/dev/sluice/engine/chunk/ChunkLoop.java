@@ -126,14 +126,6 @@ public final class ChunkLoop {
 
     /**
      * @param chargesChecked whether the rate limit counts the rows a chunk checked (a validation) rather than wrote
-     */
-    public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, ChunkTimeouts timeouts,
-                     Sizing sizing, Pace pace, Guard guard, ChunkObserver observer) {
-        this(source, writer, ledger, chargesChecked, timeouts, sizing, pace, guard, observer, Waiters.NONE,
-                java.time.Duration.ZERO);
-    }
-
-    /**
      * @param waiters who waits on the chunk's locks, watched while it runs
      * @param maxWait how long a session may wait on them before the loop gives way (and how long it then holds)
      */

@@ -47,11 +47,7 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
         this.writer = writer;
         this.dataSource = dataSource;
         this.timeouts = timeouts;
-        this.ahead = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.ahead = Executors.newSingleThreadExecutor(DaemonThreads.named(name));
     }
 
     @Override

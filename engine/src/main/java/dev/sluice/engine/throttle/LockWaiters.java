@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkLoop;
+import dev.sluice.engine.chunk.DaemonThreads;
 
 /**
  * {@code health.lock-waiters}: while a chunk runs, looks every {@code max-wait / 4} (at least 20 ms) for sessions
@@ -37,11 +38,7 @@ public final class LockWaiters implements ChunkLoop.Waiters, AutoCloseable {
     public LockWaiters(DataSource dataSource, Duration maxWait, String name) {
         this.dataSource = dataSource;
         this.maxWaitMillis = maxWait.toMillis();
-        this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.poller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name));
     }
 
     @Override

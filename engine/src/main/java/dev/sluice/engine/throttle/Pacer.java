@@ -18,6 +18,18 @@ import dev.sluice.engine.health.HealthGates;
  */
 public final class Pacer implements ChunkLoop.Pace {
 
+    /**
+     * What one partition (its thread) owes before its next chunk: rows and WAL bytes its committed chunks wrote, and,
+     * after sessions waited on its locks, when it may go again. Per partition: one shared debt would let the first
+     * partition to arrive pay for all, and the others start unpaid (a burst).
+     */
+    private static final class Owed {
+        long rows;
+        long walBytes;
+        long holdUntil; // System.nanoTime(), or 0 for none
+        long waitedMillis;
+    }
+
     /** Told when chunks are held back by a health gate, and when they may go again. */
     public interface Observer {
         Observer NONE = new Observer() { };
@@ -45,19 +57,11 @@ public final class Pacer implements ChunkLoop.Pace {
     private final StopSignal stop;
     private volatile Observer observer = Observer.NONE;
     private volatile long lastChunkEnded;
-    // What each partition's committed chunks owe, paid by that partition before its next chunk: one shared debt
-    // would let the first partition to arrive pay for all and the others start unpaid (a burst).
-    // [0]: rows, [1]: WAL bytes, [2]: System.nanoTime() before which the partition's next chunk may not start, after
-    // sessions waited on its locks ([3]: how long they waited, in milliseconds, for the reason shown).
-    private final ThreadLocal<long[]> owed = ThreadLocal.withInitial(() -> new long[4]);
+    private final ThreadLocal<Owed> owed = ThreadLocal.withInitial(Owed::new);
     // throttle.wal-bytes-per-second as a token bucket of bytes (the same kind of bucket as rows), or null.
     private final RowRateLimiter wal;
     // WAL bytes per row written, learnt from committed chunks, to size chunks to about a second of the WAL budget.
     private volatile double walPerRow = Double.NaN;
-
-    public Pacer(Duration pause, RowRateLimiter limiter, HealthGates gates, StopSignal stop) {
-        this(pause, limiter, null, gates, stop);
-    }
 
     /** @param wal the WAL budget in bytes per second (a bucket of bytes), or null for none */
     public Pacer(Duration pause, RowRateLimiter limiter, RowRateLimiter wal, HealthGates gates, StopSignal stop) {
@@ -92,9 +96,9 @@ public final class Pacer implements ChunkLoop.Pace {
     /** A chunk committed, having written (or, for a validation, checked) {@code rows}: the next chunk pays for them. */
     @Override
     public void charge(long rows, long walBytes) {
-        long[] debt = owed.get();
-        debt[0] += Math.max(0, rows);
-        debt[1] += Math.max(0, walBytes);
+        Owed debt = owed.get();
+        debt.rows += Math.max(0, rows);
+        debt.walBytes += Math.max(0, walBytes);
         if (rows > 0 && walBytes > 0) {
             double perRow = (double) walBytes / rows;
             double before = walPerRow;
@@ -131,8 +135,9 @@ public final class Pacer implements ChunkLoop.Pace {
 
     /** Pays for what earlier chunks wrote, at whatever rate is current while paying (tune changes it live). */
     private boolean payOwed() {
-        long debt = owed.get()[0];
-        owed.get()[0] = 0;
+        Owed mine = owed.get();
+        long debt = mine.rows;
+        mine.rows = 0;
         if (!payWal()) {
             return false;
         }
@@ -145,7 +150,7 @@ public final class Pacer implements ChunkLoop.Pace {
             RowRateLimiter paying = rate;
             debt = paying.pay(debt, () -> stop.requested() || limiter != paying);
             if (stop.requested()) {
-                owed.get()[0] += debt;
+                mine.rows += debt;
                 observer.waited("rate", System.nanoTime() - started);
                 return false;
             }
@@ -156,9 +161,9 @@ public final class Pacer implements ChunkLoop.Pace {
 
     /** Pays for the WAL earlier chunks wrote, at the WAL budget: with a rows limit too, the stricter one wins. */
     private boolean payWal() {
-        long[] owedNow = owed.get();
-        long bytes = owedNow[1];
-        owedNow[1] = 0;
+        Owed mine = owed.get();
+        long bytes = mine.walBytes;
+        mine.walBytes = 0;
         if (wal == null || bytes == 0) {
             return true;
         }
@@ -166,7 +171,7 @@ public final class Pacer implements ChunkLoop.Pace {
         long left = wal.pay(bytes, stop::requested);
         observer.waited("wal", System.nanoTime() - started);
         if (left > 0) {
-            owedNow[1] += left;
+            mine.walBytes += left;
             return false;
         }
         return true;
@@ -174,21 +179,21 @@ public final class Pacer implements ChunkLoop.Pace {
 
     @Override
     public void yieldAfter(long waitedMillis, Duration hold) {
-        long[] mine = owed.get();
-        mine[2] = System.nanoTime() + hold.toNanos();
-        mine[3] = waitedMillis;
+        Owed mine = owed.get();
+        mine.holdUntil = System.nanoTime() + hold.toNanos();
+        mine.waitedMillis = waitedMillis;
     }
 
     /** After sessions waited on the last chunk's locks, holds the next one, with the reason shown. */
     private boolean awaitYield() {
-        long[] mine = owed.get();
-        long until = mine[2];
+        Owed mine = owed.get();
+        long until = mine.holdUntil;
         if (until == 0) {
             return true;
         }
-        mine[2] = 0;
+        mine.holdUntil = 0;
         long started = System.nanoTime();
-        observer.throttled("lock waiters: a session waited " + mine[3] + "ms on the last chunk's locks; chunks shrink"
+        observer.throttled("lock waiters: a session waited " + mine.waitedMillis + "ms on the last chunk's locks; chunks shrink"
                 + " and hold");
         boolean slept = sleepUntil(until);
         long waited = System.nanoTime() - started;
