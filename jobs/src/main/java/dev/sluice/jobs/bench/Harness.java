@@ -38,7 +38,7 @@ final class Harness {
         for (String[] s : SETTINGS) {
             builder.setServerConfig(s[0], s[1]);
         }
-        return builder.start();
+        return dev.sluice.jobs.demo.EmbeddedServer.start(builder);
     }
 
     Connection connection() {

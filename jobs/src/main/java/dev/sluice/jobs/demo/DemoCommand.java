@@ -58,7 +58,7 @@ public class DemoCommand implements Callable<Integer> {
         }
         JobSpec spec = SpecParser.parse(resource(SPEC));
         System.out.println("sluice demo: starting an embedded PostgreSQL server");
-        try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+        try (EmbeddedPostgres pg = EmbeddedServer.start(EmbeddedPostgres.builder());
              HikariDataSource ds = pool(pg.getJdbcUrl("postgres", "postgres"))) {
             String version = query(ds, "SHOW server_version");
             System.out.printf(Locale.ROOT, "sluice demo: PostgreSQL %s on port %d; seeding public.orders with %,d rows%n",
