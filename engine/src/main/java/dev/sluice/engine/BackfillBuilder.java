@@ -15,7 +15,7 @@ public final class BackfillBuilder {
 
     final DataSource dataSource;
     String schema = "sluice";
-    Transformer.Catalog transformers = Transformer.Catalog.EMPTY;
+    Transformer.Catalog transformers = Transformer.Catalog.installed(null);
     Connector sources = DriverManager::getConnection;
 
     BackfillBuilder(DataSource dataSource) {
@@ -31,7 +31,7 @@ public final class BackfillBuilder {
         return this;
     }
 
-    /** Where the Java transformers that specs name are found. */
+    /** Where the Java transformers that specs name are found (default: the catalogues on the class path). */
     public BackfillBuilder transformers(Transformer.Catalog catalog) {
         this.transformers = catalog;
         return this;

@@ -49,8 +49,10 @@ class BadInputTest {
                 "INSERT INTO users (id, email) SELECT g, 'U' || g || '@X.ORG' FROM generate_series(1, 500) g",
                 "CREATE TABLE loose (id int, v int)", "CREATE TABLE nonunique (id int NOT NULL, v int)",
                 "CREATE INDEX ON nonunique (id)", "CREATE TABLE users_copy (id int PRIMARY KEY, email text)",
-                "CREATE TABLE victim (id int)");
-        checksum = db.one(CHECKSUM);
+                "CREATE TABLE victim (id int)",
+                "CREATE TABLE contacts (id int PRIMARY KEY, mobile text, mobile_e164 text, cc text)",
+                "INSERT INTO contacts (id, mobile) SELECT g, '(201) 555-01' || lpad(g::text, 2, '0') FROM generate_series(1, 50) g");
+        checksum = db.one(CHECKSUM) + db.one(CHECKSUM.replace("users", "contacts"));
         Files.createDirectories(dir.resolve("jobs"));
     }
 
@@ -178,6 +180,41 @@ class BadInputTest {
         c.add(spec("columns.email", BASE + "into: users_copy\ncolumns: { id: id, email: \"1 + 'a'\" }\n"));
         c.add(spec("transformer", BASE + "transformer: no-such-transformer\n"));
         c.add(spec("transformer", BASE + "transformer: email-hmac\n"));
+        // A transformer's columns and options, checked at preflight.
+        String contacts = "name: bad\ntable: contacts\nkey: [id]\n";
+        String mapped = "columns: { phone: mobile, phone_e164: mobile_e164 }";
+        c.add(spec("transformer", contacts + "transformer: phone-e164\n"));
+        c.add(spec("transformer", contacts + "transformer: { name: phone-e164, " + mapped + " }\n"));
+        c.add(spec("transformer", contacts + "transformer: { name: no-such-transformer }\n"));
+        c.add(spec("transformer.name", contacts + "transformer: { " + mapped + " }\n"));
+        c.add(spec("transformer.colums", contacts + "transformer: { name: phone-e164, colums: { phone: mobile } }\n"));
+        c.add(spec("transformer.with.region", contacts + "transformer: { name: phone-e164, " + mapped
+                + ", with: { region: US } }\n"));
+        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
+                + ", with: { default-region: USA } }\n"));
+        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
+                + ", with: { default-region: ZZ } }\n"));
+        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
+                + ", with: { default-region: \"\" } }\n"));
+        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
+                + ", with: { default-region: [US] } }\n"));
+        c.add(spec("transformer.columns.phone", contacts + "transformer: { name: phone-e164, columns: { phone: tel,"
+                + " phone_e164: mobile_e164 }, with: { default-region: US } }\n"));
+        c.add(spec("transformer.columns.country", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                + " phone_e164: mobile_e164, country: country_code }, with: { default-region: US } }\n"));
+        c.add(spec("transformer.columns.telephone", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                + " phone_e164: mobile_e164, telephone: mobile }, with: { default-region: US } }\n"));
+        c.add(spec("transformer.columns.phone_e164", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                + " phone_e164: id }, with: { default-region: US } }\n"));
+        c.add(spec("transformer.columns.phone_e164", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                + " phone_e164: \"\" }, with: { default-region: US } }\n"));
+        c.add(spec("transformer.with.key-env", BASE + "transformer: { name: email-hmac, with: { key-env: 1BAD } }\n"));
+        c.add(spec("transformer.with.key-env", BASE + "transformer: { name: email-hmac, with: { key-env: \"$HOME\" } }\n"));
+        c.add(spec("transformer.with.key-env", BASE + "transformer: { name: email-hmac, columns: { email_hmac: email_lower },"
+                + " with: { key-env: SLUICE_TEST_NO_SUCH_VARIABLE } }\n"));
+        c.add(spec("transformer.with.salt", BASE + "transformer: { name: email-lower-dollars, with: { salt: x } }\n"));
+        c.add(spec("transformer.columns.amount_dollars", BASE + "transformer: { name: email-lower-dollars, columns:"
+                + " { amount_cents: score, amount_dollars: email_lower } }\n"));
         // More than one expression, however it is quoted.
         c.add(spec("set.email_lower", BASE + "set: { email_lower: \"lower(email); DELETE FROM users\" }\n"));
         c.add(spec("where", BASE + SET + "where: \"$$'$$ IS NOT NULL) ; DELETE FROM users; SELECT ($$'$$ IS NULL\"\n"));
@@ -260,7 +297,7 @@ class BadInputTest {
             assertThat(lines.get(0)).as(shown).doesNotContain("pw@").doesNotContain("password=pw");
         }
         assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
-        assertThat(db.one(CHECKSUM)).as("the table is unchanged").isEqualTo(checksum);
+        assertThat(db.one(CHECKSUM) + db.one(CHECKSUM.replace("users", "contacts"))).as("the table is unchanged").isEqualTo(checksum);
         assertThat(db.exists("victim")).isTrue();
     }
 }

@@ -44,15 +44,28 @@ final class Cli {
 
     /** Starts {@code sluice ARGS} in a new JVM, output to {@code log}. */
     static Process spawn(Path log, String... args) throws IOException {
+        return spawn(log, java.util.Map.of(), List.of(), args);
+    }
+
+    /**
+     * Starts {@code sluice ARGS} in a new JVM with more environment variables and {@code jars} on its class path
+     * (after the build's own), output to {@code log}.
+     */
+    static Process spawn(Path log, java.util.Map<String, String> env, List<Path> jars, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
         // The jar's own logging, not the tests': what an operator would see.
         command.add("-Dlogback.configurationFile=logback.xml");
         command.add("-cp");
-        command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        StringBuilder classPath = new StringBuilder(System.getProperty("surefire.test.class.path",
+                System.getProperty("java.class.path")));
+        jars.forEach(j -> classPath.append(java.io.File.pathSeparator).append(j));
+        command.add(classPath.toString());
         command.add(SluiceCommand.class.getName());
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 }

@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A transformation written in Java, for what SQL expressions cannot say. The engine reads each chunk's rows by
@@ -20,9 +21,38 @@ public interface Transformer {
     List<String> writes();
 
     /**
+     * Columns it reads when the table has them, besides {@link #reads()}; where the table has not, a row reads
+     * null in them (a country column that a default region stands in for, say).
+     */
+    default List<String> readsIfPresent() {
+        return List.of();
+    }
+
+    /**
+     * The column names above are the transformer's own: a spec maps each to the table's
+     * ({@code columns: { phone: mobile }}), and the engine renames in both directions, so a transformer never knows
+     * the table's names.
+     *
+     * @return the options a spec may give it ({@code with: { default-region: DE }}); any other is refused at
+     *         preflight, naming it
+     */
+    default Set<String> options() {
+        return Set.of();
+    }
+
+    /**
+     * This transformer configured with a spec's options (names from {@link #options()} only, values as written).
+     * Called at preflight and before a run; a bad value throws {@link BadOption}.
+     */
+    default Transformer with(Map<String, String> options) {
+        return this;
+    }
+
+    /**
      * Called by preflight, before anything is written: a transformer that cannot work in this process (a key it
-     * needs is missing from the environment, say) throws {@link IllegalStateException} with a one-line reason, and
-     * the job is refused instead of failing at its first chunk.
+     * needs is missing from the environment, say) throws {@link IllegalStateException} (or {@link BadOption},
+     * naming the option that points at what is missing) with a one-line reason, and the job is refused instead of
+     * failing at its first chunk.
      */
     default void ready() {
     }
@@ -42,6 +72,20 @@ public interface Transformer {
         Object value(String column);
     }
 
+    /** An option's value this transformer cannot work with; preflight names the option in the spec. */
+    final class BadOption extends IllegalArgumentException {
+        private final String option;
+
+        public BadOption(String option, String reason) {
+            super(reason);
+            this.option = option;
+        }
+
+        public String option() {
+            return option;
+        }
+    }
+
     /** Finds transformers by the name a spec gives ({@code transformer: phone-e164}). */
     @FunctionalInterface
     interface Catalog {
@@ -49,5 +93,21 @@ public interface Transformer {
 
         /** @return the transformer, or null if there is none of that name */
         Transformer find(String name);
+
+        /**
+         * The catalogues jars on the class path register in
+         * {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog} (a team's own transformers, shipped
+         * in a jar of their own), asked in class path order; {@code except} (a catalogue that asks them itself) is
+         * left out.
+         */
+        static Catalog installed(Class<? extends Catalog> except) {
+            java.util.List<Catalog> all = new java.util.ArrayList<>();
+            for (Catalog c : java.util.ServiceLoader.load(Catalog.class)) {
+                if (except == null || !except.isInstance(c)) {
+                    all.add(c);
+                }
+            }
+            return name -> all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        }
     }
 }

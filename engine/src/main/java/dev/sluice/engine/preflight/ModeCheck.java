@@ -110,30 +110,7 @@ final class ModeCheck {
 
     private static WritePlan java(JobSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings,
                                   String where, Journal journal) {
-        Transformer t = catalog.find(spec.transformer());
-        if (t == null) {
-            throw new SpecException("transformer", "no transformer named '" + spec.transformer() + "' in this build");
-        }
-        try {
-            t.ready();
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new SpecException("transformer", "'" + spec.transformer() + "' cannot run here: " + e.getMessage());
-        }
-        Table table = keyset.table();
-        List<Column> reads = new ArrayList<>();
-        for (String r : t.reads()) {
-            Column col = table.column(r);
-            if (col == null) {
-                throw new SpecException("transformer", "'" + spec.transformer() + "' reads column '" + r + "', which "
-                        + table.qualifiedName() + " does not have");
-            }
-            reads.add(col);
-        }
-        Map<String, String> writes = new LinkedHashMap<>();
-        t.writes().forEach(w -> writes.put(w, "(java)"));
-        List<Column> targets = List.copyOf(TargetColumnsCheck.resolve(keyset, writes, "transformer").keySet());
-        findings.add(Finding.ok("mode", "java: transformer " + spec.transformer() + " reads " + t.reads() + ", writes "
-                + t.writes() + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
-        return new WritePlan.Java(keyset, t, reads, targets, where, journal);
+        TransformerCheck.Resolved t = TransformerCheck.resolve(spec.transformer(), keyset, catalog, findings);
+        return new WritePlan.Java(keyset, t.transformer(), t.reads(), t.writes(), where, journal);
     }
 }

@@ -25,7 +25,7 @@ public record JobSpec(
         Map<String, String> set,
         String into,
         Map<String, String> columns,
-        String transformer,
+        TransformerSpec transformer,
         Source source,
         Sync sync,
         Boolean undo,
@@ -87,7 +87,7 @@ public record JobSpec(
      * in one table, so resuming refuses it; the other fields are tuning and may change between runs.
      */
     public record Semantics(String table, List<String> key, String where, Map<String, String> set, String into,
-                            Map<String, String> columns, String transformer, String source, Sync sync,
+                            Map<String, String> columns, Object transformer, String source, Sync sync,
                             boolean undo) {
 
         /** A digest of the fields; equal digests mean resuming is safe. */
@@ -129,7 +129,8 @@ public record JobSpec(
     }
 
     public Semantics semantics() {
-        return new Semantics(table, key, where, set, into, columns, transformer, source == null ? null : source.jdbcUrl(),
+        return new Semantics(table, key, where, set, into, columns, transformer == null ? null : transformer.digestForm(),
+                source == null ? null : source.jdbcUrl(),
                 sync, undo);
     }
 

@@ -90,6 +90,28 @@ final class SpecChecks {
         }
         expressions("set", spec.set());
         expressions("columns", spec.columns());
+        if (spec.transformer() != null) {
+            checkTransformer(spec.transformer());
+        }
+    }
+
+    /** The parts a transformer reference can get wrong without the database; its columns and options at preflight. */
+    private static void checkTransformer(TransformerSpec t) {
+        if (t.name() == null || t.name().isBlank()) {
+            throw new SpecException(t.isShortForm() ? "transformer" : "transformer.name",
+                    "missing (the name of a Java transformer, e.g. phone-e164)");
+        }
+        for (Map.Entry<String, String> e : t.columns().entrySet()) {
+            if (e.getValue() == null || e.getValue().isBlank()) {
+                throw new SpecException("transformer.columns." + e.getKey(), "empty (name this table's column for the"
+                        + " transformer's column " + e.getKey() + ")");
+            }
+        }
+        for (Map.Entry<String, String> e : t.with().entrySet()) {
+            if (e.getValue() == null) {
+                throw new SpecException("transformer.with." + e.getKey(), "empty (give the option a value)");
+            }
+        }
     }
 
     private static void expressions(String field, Map<String, String> map) {

@@ -15,9 +15,10 @@ import dev.sluice.engine.chunk.Transformer;
 
 /**
  * {@code transformer: email-hmac}: writes {@code email_hmac}, the hex HMAC-SHA256 of the normalised (trimmed,
- * lower-cased) {@code email}, keyed with {@code SLUICE_HMAC_KEY} from the environment: a join key for analytics
- * that does not reveal the address and cannot be reversed by hashing a list of guesses without the key. The key
- * never comes from the spec, so it is never recorded in the job repository.
+ * lower-cased) {@code email}, keyed with the environment variable {@code SLUICE_HMAC_KEY} (or the one
+ * {@code with: { key-env: NAME }} names): a join key for analytics that does not reveal the address and cannot be
+ * reversed by hashing a list of guesses without the key. The key never comes from the spec, only the variable's
+ * name does, so it is never recorded in the job repository.
  */
 public final class EmailHmac implements Transformer {
 
@@ -26,14 +27,37 @@ public final class EmailHmac implements Transformer {
     // Shorter keys make the HMAC guessable by brute force; 32 bytes matches SHA-256's own strength.
     static final int MIN_KEY_BYTES = 32;
 
+    static final String KEY_ENV_OPTION = "key-env";
+    private static final java.util.regex.Pattern VARIABLE = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private final String variable;
     private final byte[] key;
 
     public EmailHmac() {
-        this(System.getenv(KEY_VARIABLE));
+        this(KEY_VARIABLE, System.getenv(KEY_VARIABLE));
     }
 
-    EmailHmac(String key) {
+    EmailHmac(String variable, String key) {
+        this.variable = variable;
         this.key = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of(KEY_ENV_OPTION);
+    }
+
+    @Override
+    public Transformer with(Map<String, String> options) {
+        String name = options.get(KEY_ENV_OPTION);
+        if (name == null) {
+            return this;
+        }
+        if (!VARIABLE.matcher(name).matches()) {
+            throw new BadOption(KEY_ENV_OPTION, "'" + name + "' is not an environment variable's name (letters, digits"
+                    + " and _, not starting with a digit); give the variable's name, never the key itself");
+        }
+        return new EmailHmac(name, System.getenv(name));
     }
 
     @Override
@@ -49,7 +73,7 @@ public final class EmailHmac implements Transformer {
     @Override
     public void ready() {
         if (key == null || key.length < MIN_KEY_BYTES) {
-            throw new IllegalStateException(KEY_VARIABLE + " must hold a key of at least " + MIN_KEY_BYTES + " bytes"
+            throw new BadOption(KEY_ENV_OPTION, "the environment variable " + variable + " must hold a key of at least " + MIN_KEY_BYTES + " bytes"
                     + (key == null ? " (it is not set)" : " (it holds " + key.length + ")"));
         }
     }

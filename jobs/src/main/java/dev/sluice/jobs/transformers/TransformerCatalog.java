@@ -1,17 +1,17 @@
 package dev.sluice.jobs.transformers;
 
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import dev.sluice.engine.chunk.Transformer;
 
 /**
- * The Java transformers this build ships, by the name specs use ({@code transformer: phone-e164}). To add one:
- * write a class implementing {@link Transformer} in this package and add it here, or ship a
- * {@link Transformer.Catalog} in a jar of your own, registered in
- * {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog}, and put it on the classpath.
+ * The Java transformers this build ships, by the name specs use ({@code transformer: phone-e164}), then those of
+ * every catalogue on the class path. To add one: ship a {@link Transformer.Catalog} in a jar of your own,
+ * registered in {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog}, and put the jar on the class
+ * path (docs/transformers.md). This catalogue registers itself there too, so that a {@code Backfill} built with
+ * {@link Transformer.Catalog#installed} (the Spring Boot starter's) finds the built-in ones.
  */
 public final class TransformerCatalog implements Transformer.Catalog {
 
@@ -29,13 +29,7 @@ public final class TransformerCatalog implements Transformer.Catalog {
         if (s != null) {
             return s.get();
         }
-        for (Transformer.Catalog more : ServiceLoader.load(Transformer.Catalog.class)) {
-            Transformer t = more.find(name);
-            if (t != null) {
-                return t;
-            }
-        }
-        return null;
+        return Transformer.Catalog.installed(TransformerCatalog.class).find(name);
     }
 
     public java.util.Set<String> names() {

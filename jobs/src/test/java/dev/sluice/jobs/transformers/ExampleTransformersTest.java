@@ -34,12 +34,12 @@ class ExampleTransformersTest {
 
     @Test
     void emailsAreHashedWithAKeyedHmacOfTheNormalisedAddress() {
-        EmailHmac t = new EmailHmac("k".repeat(32));
+        EmailHmac t = new EmailHmac("SLUICE_HMAC_KEY", "k".repeat(32));
         Transformer.Row row = row("email", "  Ada@Example.COM ");
         Map<String, Object> out = t.transform(row);
         assertThat(out.get("email_hmac")).isEqualTo(t.hmac("ada@example.com"));
-        assertThat((String) out.get("email_hmac")).hasSize(64).isNotEqualTo(new EmailHmac("x".repeat(32)).hmac("ada@example.com"));
-        assertThatThrownBy(() -> new EmailHmac("short").transform(row)).hasMessageContaining("SLUICE_HMAC_KEY");
+        assertThat((String) out.get("email_hmac")).hasSize(64).isNotEqualTo(new EmailHmac("SLUICE_HMAC_KEY", "x".repeat(32)).hmac("ada@example.com"));
+        assertThatThrownBy(() -> new EmailHmac("SLUICE_HMAC_KEY", "short").transform(row)).hasMessageContaining("SLUICE_HMAC_KEY");
     }
 
     @Test

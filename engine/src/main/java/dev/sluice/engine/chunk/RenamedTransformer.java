@@ -1,0 +1,74 @@
+package dev.sluice.engine.chunk;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A transformer seen through a spec's column mapping: the engine reads and writes the table's columns, the
+ * transformer sees its own names. A column it reads only when present, and which the table does not have, reads
+ * as null.
+ */
+public final class RenamedTransformer implements Transformer {
+
+    private final Transformer inner;
+    private final Map<String, String> tableColumn;
+    private final List<String> reads;
+    private final List<String> writes;
+
+    /**
+     * @param tableColumn the table's column for each of the transformer's names it reads or writes; a name it reads
+     *                    if present that is absent here reads as null
+     */
+    public RenamedTransformer(Transformer inner, Map<String, String> tableColumn) {
+        this.inner = inner;
+        this.tableColumn = Map.copyOf(tableColumn);
+        this.reads = java.util.stream.Stream.concat(inner.reads().stream(), inner.readsIfPresent().stream())
+                .filter(tableColumn::containsKey).map(tableColumn::get).distinct().toList();
+        this.writes = inner.writes().stream().map(tableColumn::get).toList();
+    }
+
+    @Override
+    public List<String> reads() {
+        return reads;
+    }
+
+    @Override
+    public List<String> writes() {
+        return writes;
+    }
+
+    @Override
+    public void ready() {
+        inner.ready();
+    }
+
+    @Override
+    public Map<String, Object> transform(Row row) {
+        Map<String, Object> out = inner.transform(new Row() {
+            @Override
+            public String text(String column) {
+                String c = tableColumn.get(column);
+                return c == null ? null : row.text(c);
+            }
+
+            @Override
+            public Object value(String column) {
+                String c = tableColumn.get(column);
+                return c == null ? null : row.value(c);
+            }
+        });
+        if (out == null) {
+            return null;
+        }
+        Map<String, Object> renamed = new HashMap<>();
+        out.forEach((own, value) -> {
+            String c = tableColumn.get(own);
+            if (c == null || !inner.writes().contains(own)) {
+                throw new IllegalStateException("transformer returned column '" + own + "', which it does not write");
+            }
+            renamed.put(c, value);
+        });
+        return renamed;
+    }
+}

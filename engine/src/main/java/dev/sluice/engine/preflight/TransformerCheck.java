@@ -1,0 +1,132 @@
+package dev.sluice.engine.preflight;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import dev.sluice.engine.chunk.RenamedTransformer;
+import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.keyset.Column;
+import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spec.TransformerSpec;
+
+/**
+ * Resolves {@code transformer: { name, columns, with }} against the catalogue and the table: the transformer by
+ * name, its options (unknown ones and bad values refused, naming them), its own column names mapped to the table's
+ * (a mapping to a column the table lacks, or of a name the transformer does not have, refused), and whether it can
+ * run in this process. What the engine then runs sees the table's columns only.
+ */
+final class TransformerCheck {
+
+    /** The transformer as the engine runs it, and the table's columns it reads and writes. */
+    record Resolved(Transformer transformer, List<Column> reads, List<Column> writes) {
+    }
+
+    private TransformerCheck() {
+    }
+
+    static Resolved resolve(TransformerSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings) {
+        Transformer found = catalog.find(spec.name());
+        if (found == null) {
+            throw new SpecException(field(spec, "name"), "no transformer named '" + spec.name() + "' in this build");
+        }
+        Transformer t = configure(spec, found);
+        Table table = keyset.table();
+        Map<String, String> tableColumn = new LinkedHashMap<>();
+        List<Column> reads = new ArrayList<>();
+        for (String own : t.reads()) {
+            reads.add(column(spec, t, table, own));
+            tableColumn.put(own, spec.column(own));
+        }
+        for (String own : t.readsIfPresent()) {
+            if (spec.columns().containsKey(own) || table.column(own) != null) {
+                reads.add(column(spec, t, table, own));
+                tableColumn.put(own, spec.column(own));
+            } else {
+                findings.add(Finding.ok("transformer", spec.name() + ": " + table.qualifiedName() + " has no column '"
+                        + own + "', which it reads if present; every row reads it as empty"));
+            }
+        }
+        List<Column> writes = new ArrayList<>();
+        Set<Column> written = new LinkedHashSet<>();
+        for (String own : t.writes()) {
+            String field = spec.columns().containsKey(own) ? "transformer.columns." + own : "transformer";
+            Column col = TargetColumnsCheck.resolve(keyset, Map.of(spec.column(own), "(java)"), field).keySet()
+                    .iterator().next();
+            if (!written.add(col)) {
+                throw new SpecException(field, "column '" + col.name() + "' is written twice");
+            }
+            writes.add(col);
+            tableColumn.put(own, col.name());
+        }
+        for (String own : spec.columns().keySet()) {
+            if (!tableColumn.containsKey(own) && !t.readsIfPresent().contains(own)) {
+                throw new SpecException("transformer.columns." + own, spec.name() + " has no column named '" + own
+                        + "' (it reads " + names(t.reads(), t.readsIfPresent()) + " and writes " + t.writes() + ")");
+            }
+        }
+        boolean renamed = tableColumn.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()))
+                || !tableColumn.keySet().containsAll(t.readsIfPresent());
+        findings.add(Finding.ok("mode", "java: transformer " + spec.name() + " reads " + reads.stream().map(Column::name)
+                .toList() + ", writes " + writes.stream().map(Column::name).toList()
+                + (spec.with().isEmpty() ? "" : " with " + new java.util.TreeMap<>(spec.with()))
+                + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
+        return new Resolved(renamed ? new RenamedTransformer(t, tableColumn) : t, reads, writes);
+    }
+
+    /** The transformer with the spec's options, ready to run in this process. */
+    private static Transformer configure(TransformerSpec spec, Transformer found) {
+        Set<String> known = found.options();
+        for (String option : spec.with().keySet()) {
+            if (!known.contains(option)) {
+                throw new SpecException("transformer.with." + option, "unknown option of " + spec.name()
+                        + (known.isEmpty() ? " (it takes none)" : " (its options: " + String.join(", ", new TreeSet<>(known)) + ")"));
+            }
+        }
+        Transformer t;
+        try {
+            t = spec.with().isEmpty() ? found : found.with(spec.with());
+        } catch (Transformer.BadOption e) {
+            throw new SpecException("transformer.with." + e.option(), e.getMessage());
+        }
+        try {
+            t.ready();
+        } catch (Transformer.BadOption e) {
+            String field = spec.with().containsKey(e.option()) ? "transformer.with." + e.option() : field(spec, "name");
+            throw new SpecException(field, "'" + spec.name() + "' cannot run here: " + e.getMessage());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new SpecException(field(spec, "name"), "'" + spec.name() + "' cannot run here: " + e.getMessage());
+        }
+        return t;
+    }
+
+    private static Column column(TransformerSpec spec, Transformer t, Table table, String own) {
+        String name = spec.column(own);
+        Column col = table.column(name);
+        if (col == null) {
+            if (spec.columns().containsKey(own)) {
+                throw new SpecException("transformer.columns." + own, "no column '" + name + "' in " + table.qualifiedName());
+            }
+            throw new SpecException("transformer", "'" + spec.name() + "' reads column '" + own + "', which "
+                    + table.qualifiedName() + " does not have (map it to one of the table's: columns: { " + own
+                    + ": ... }" + (t.options().isEmpty() ? "" : "; options: " + String.join(", ", new TreeSet<>(t.options()))) + ")");
+        }
+        return col;
+    }
+
+    private static String field(TransformerSpec spec, String part) {
+        return spec.isShortForm() ? "transformer" : "transformer." + part;
+    }
+
+    private static List<String> names(List<String> reads, List<String> ifPresent) {
+        List<String> all = new ArrayList<>(reads);
+        ifPresent.forEach(r -> all.add(r + " (if present)"));
+        return all;
+    }
+}
