@@ -256,6 +256,10 @@ class BadInputTest {
         c.add(line("--rows", "demo", "--rows", "0"));
         c.add(line("--plant", "demo", "--plant", "-1"));
         c.add(line("--metrics-port", "run", "good", "--metrics-port", "-1"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "ftp://gateway:9091"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://ops:pw@gateway:9091"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://gateway:9091/metrics/job/x"));
+        c.add(line("--push-gateway", "resume", "good", "--push-gateway", "http://gate way"));
         c.add(line("--metrics-port", "run", "good", "--metrics-port", "99999"));
         c.add(line("--port", "serve", "--port", "70000"));
         c.add(line("--port", "serve", "--port", "-5"));

@@ -77,7 +77,8 @@ class DashboardTest {
         return out;
     }
 
-    private static String scrapeAfterARun() throws Exception {
+    /** What the metrics endpoint exports after a run with validation, and a replica reading. */
+    static String scrapeAfterARun() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (HikariDataSource ds = Postgres.newDatabase()) {
             new Db(ds).exec("CREATE TABLE d (id int PRIMARY KEY, v text)",

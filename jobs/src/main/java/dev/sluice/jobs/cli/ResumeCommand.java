@@ -24,13 +24,18 @@ public class ResumeCommand implements Callable<Integer> {
     boolean force;
 
     @Mixin
+    MetricsOptions metrics = new MetricsOptions();
+
+    @Mixin
     DatabaseOptions db;
 
     @Override
     public Integer call() throws Exception {
+        metrics.check();
         JobSpec spec = JobArgument.spec(job, db);
         RunCommand run = new RunCommand();
         run.db = db;
+        run.metrics = metrics;
         return run.execute(spec, RunOptions.defaults().resumeOnly(true).force(force));
     }
 }

@@ -12,7 +12,6 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.ValidationResult;
-import dev.sluice.jobs.metrics.MetricsEndpoint;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,18 +38,15 @@ public class RunCommand implements Callable<Integer> {
             + " then validate again")
     boolean onlyMismatched;
 
-    @Option(names = "--metrics-port", paramLabel = "P",
-            description = "serve the run's metrics at http://HOST:P/actuator/prometheus while it runs")
-    Integer metricsPort;
+    @Mixin
+    MetricsOptions metrics = new MetricsOptions();
 
     @Mixin
     DatabaseOptions db;
 
     @Override
     public Integer call() throws Exception {
-        if (metricsPort != null) {
-            Ports.check("--metrics-port", metricsPort);
-        }
+        metrics.check();
         JobSpec spec = JobArgument.spec(job, db);
         return execute(spec, RunOptions.defaults().again(again).force(force));
     }
@@ -61,8 +57,12 @@ public class RunCommand implements Callable<Integer> {
             if (dryRun) {
                 return dryRun(backfill, spec);
             }
-            try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsPort)) {
-                return execute(backfill, spec, metrics == null ? options : options.withMetrics(metrics.registry()));
+            try (MetricsOptions.Published published = metrics.open(spec.name())) {
+                if (published == null) {
+                    return execute(backfill, spec, options);
+                }
+                published.started();
+                return execute(backfill, spec, options.withMetrics(published.registry()));
             }
         }
     }
