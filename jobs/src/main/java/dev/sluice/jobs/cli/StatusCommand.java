@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -53,7 +54,7 @@ public class StatusCommand implements Callable<Integer> {
         }
         if (json) {
             for (JobStatus s : jobs) {
-                System.out.println(JSON.writeValueAsString(toJson(s)));
+                System.out.println(JSON.writeValueAsString(StatusJson.of(s)));
             }
         } else if (jobs.isEmpty()) {
             System.out.println("no jobs have run on this database");
@@ -119,78 +120,5 @@ public class StatusCommand implements Callable<Integer> {
                 }
             }
         }
-    }
-
-    /** A single-column key is its value; a composite key is the list of its column values; none is null. */
-    private static Object key(List<String> values) {
-        return values.isEmpty() ? null : values.size() == 1 ? values.get(0) : values;
-    }
-
-    /** The status as the JSON object `status --json` prints (and serve's /api/jobs serves). */
-    public static Map<String, Object> toJson(JobStatus s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("job", s.job());
-        m.put("state", s.state().name());
-        m.put("table", s.table());
-        m.put("rowsProcessed", s.rowsProcessed());
-        m.put("rowsWritten", s.rowsWritten());
-        m.put("rowsEstimated", s.rowsEstimated());
-        m.put("progress", Math.round(s.progress() * 10000) / 10000.0);
-        m.put("chunks", s.chunks());
-        // A single-column key is its value; a composite key is the list of its column values.
-        m.put("lastKey", key(s.lastKey()));
-        m.put("rowsPerSecond", s.rowsPerSecond());
-        m.put("rowsPerSecondLimit", s.rowsPerSecondLimit());
-        m.put("walBytesPerSecond", Math.round(s.walBytesPerSecond()));
-        m.put("etaSeconds", s.etaSeconds());
-        m.put("chunkRows", s.chunkRows());
-        m.put("throttleReason", s.throttleReason());
-        m.put("lastError", s.lastError());
-        m.put("stopReason", s.stopReason());
-        m.put("runnerPid", s.runnerPid());
-        m.put("runnerHost", s.runner() == null ? null : s.runner().host());
-        m.put("runnerBackendPid", s.runner() == null ? null : s.runner().backendPid());
-        if (s.validation() != null) {
-            Map<String, Object> v = new LinkedHashMap<>();
-            v.put("complete", s.validation().complete());
-            v.put("rowsChecked", s.validation().rowsChecked());
-            v.put("mismatches", s.validation().mismatches());
-            v.put("at", s.validation().at());
-            m.put("validation", v);
-        }
-        if (s.sync() != null) {
-            Map<String, Object> sync = new LinkedHashMap<>();
-            sync.put("mode", "trigger");
-            sync.put("kind", s.sync().kind());
-            sync.put("table", s.sync().table());
-            sync.put("installed", s.sync().installed());
-            sync.put("dropped", s.sync().dropped());
-            sync.put("pendingKeys", s.sync().pendingKeys());
-            m.put("sync", sync);
-        } else {
-            m.put("sync", Map.of("mode", "none", "installed", false));
-        }
-        if (!s.partitions().isEmpty()) {
-            List<Map<String, Object>> parts = new ArrayList<>();
-            for (JobStatus.Partition p : s.partitions()) {
-                Map<String, Object> part = new LinkedHashMap<>();
-                part.put("name", p.name());
-                part.put("from", key(p.from()));
-                part.put("to", key(p.to()));
-                part.put("state", p.state());
-                part.put("rows", p.rows());
-                part.put("rowsWritten", p.written());
-                part.put("chunks", p.chunks());
-                part.put("lastKey", key(p.lastKey()));
-                parts.add(part);
-            }
-            m.put("partitions", parts);
-        }
-        if (s.undo() != null) {
-            m.put("undo", Map.of("rows", s.undo().rows(), "bytes", s.undo().bytes()));
-        } else {
-            m.put("undo", null);
-        }
-        return m;
     }
 }

@@ -1,5 +1,7 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.boot.JobScheduler;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +12,6 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.jobs.cli.StatusCommand;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -52,7 +53,7 @@ public class StatusController {
             }
         }
         for (JobStatus s : statuses) {
-            Map<String, Object> m = StatusCommand.toJson(s);
+            Map<String, Object> m = dev.sluice.engine.control.StatusJson.of(s);
             JobSpec spec = specs.get(s.job());
             if (spec != null && spec.schedule() != null) {
                 m.put("schedule", spec.schedule().cron());

@@ -1,5 +1,7 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.boot.JobScheduler;
+
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -98,7 +100,8 @@ class ServeTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private JobScheduler scheduler(Clock clock) {
-        JobScheduler s = new JobScheduler(backfill, dir, meters, java.sql.DriverManager::getConnection, clock);
+        JobScheduler s = new JobScheduler(backfill, ServeApplication.specs(dir.resolve("jobs")), meters,
+                java.sql.DriverManager::getConnection, clock);
         s.start();
         return s;
     }

@@ -1,12 +1,7 @@
-package dev.sluice.jobs.serve;
+package dev.sluice.boot;
 
-import dev.sluice.engine.spec.Connector;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TimeZone;
@@ -14,16 +9,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.spec.Connector;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.spec.Window;
 
 import org.slf4j.Logger;
@@ -34,7 +28,8 @@ import org.springframework.scheduling.support.CronTrigger;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * {@code serve}'s scheduler. Every spec under {@code config/jobs} with a {@code schedule.cron} is started or
+ * Runs jobs on their schedules, in {@code sluice serve} and in an application using the starter. Every spec with a
+ * {@code schedule.cron} is started or
  * resumed when its cron fires, if its window (if any) is open; a running job is paused when its window closes
  * and resumed when it opens again. Several instances may serve one database: the job's advisory lock lets one
  * runner in, the others' attempts are refused and retried at the next tick, so a job whose runner died is picked
@@ -67,13 +62,16 @@ public final class JobScheduler implements AutoCloseable {
         return lastResults.get(job);
     }
 
-    public JobScheduler(Backfill backfill, Path config, MeterRegistry metrics, Connector standbys,
-                        Clock clock) {
+    /**
+     * @param specs    the jobs it schedules (and may resume on an operator's request)
+     * @param standbys opens the connections to the standbys specs name ({@code health.replicas})
+     */
+    public JobScheduler(Backfill backfill, List<JobSpec> specs, MeterRegistry metrics, Connector standbys, Clock clock) {
         this.backfill = backfill;
         this.metrics = metrics;
         this.standbys = standbys;
         this.clock = clock;
-        this.specs = load(config.resolve("jobs"));
+        this.specs = List.copyOf(specs);
     }
 
     /** Starts the cron triggers and the window watch. */
@@ -95,6 +93,11 @@ public final class JobScheduler implements AutoCloseable {
 
     public List<JobSpec> specs() {
         return specs;
+    }
+
+    /** The spec of a job this scheduler knows, or null. */
+    public JobSpec spec(String name) {
+        return specs.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
     }
 
     /** Jobs this instance runs now, and the stop signals that end them. */
@@ -183,7 +186,7 @@ public final class JobScheduler implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdown();
-        running.values().forEach(s -> s.request("serve is shutting down"));
+        running.values().forEach(s -> s.request("the application is shutting down"));
         runners.shutdown();
         try {
             if (!runners.awaitTermination(SHUTDOWN_WAIT.toSeconds(), TimeUnit.SECONDS)) {
@@ -192,24 +195,5 @@ public final class JobScheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static List<JobSpec> load(Path dir) {
-        List<JobSpec> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList()) {
-                try {
-                    out.add(SpecParser.read(f));
-                } catch (SpecException e) {
-                    LOG.error("skipping {}: {}", f, e.getMessage());
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot list " + dir + ": " + e.getMessage(), e);
-        }
-        return out;
     }
 }
