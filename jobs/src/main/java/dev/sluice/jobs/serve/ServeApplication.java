@@ -75,7 +75,7 @@ public class ServeApplication {
     }
 
     @Bean
-    RateHistory rateHistory() {
-        return new RateHistory();
+    JobHistory jobHistory() {
+        return new JobHistory();
     }
 }
