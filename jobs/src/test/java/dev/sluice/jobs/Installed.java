@@ -41,13 +41,17 @@ public final class Installed {
 
     /** Runs {@code command} in {@code dir} for at most two minutes. */
     public static Ran run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile())
-                .redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(2, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not finish in 2 minutes");
+        Path out = Files.createTempFile("sluice-run", ".out");
+        try {
+            Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile())
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(2, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError(String.join(" ", command) + " did not finish in 2 minutes");
+            }
+            return new Ran(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
         }
-        return new Ran(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 }

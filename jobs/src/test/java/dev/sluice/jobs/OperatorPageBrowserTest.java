@@ -111,6 +111,8 @@ class OperatorPageBrowserTest extends CliDatabaseTest {
             // Cancel asks first: dismissed, the job runs on; accepted, it is CANCELLED.
             card.findElement(By.cssSelector("button.cancel")).click();
             wait.until(ExpectedConditions.alertIsPresent()).dismiss();
+            Thread.sleep(2500); // a request sent anyway would have landed by now (the runner obeys within a chunk)
+            assertThat(browser.findElement(By.id("message")).getText()).doesNotContain("cancel paged");
             assertThat(status("paged").path("state").asString()).matches("RUNNING|THROTTLED");
             card.findElement(By.cssSelector("button.cancel")).click();
             wait.until(ExpectedConditions.alertIsPresent()).accept();

@@ -18,6 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
  * tests ({@code config/prometheus/alerts.test.yml}: each alert fires and stays quiet where it should), and every
  * dashboard query evaluated by promtool over the series a real run exports, as an ordinary scrape labels them.
  */
+@org.junit.jupiter.api.Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PrometheusRulesTest {
 
     private static final Path PROMETHEUS = Path.of("..", "config", "prometheus").toAbsolutePath().normalize();

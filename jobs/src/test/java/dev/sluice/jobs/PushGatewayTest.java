@@ -52,12 +52,19 @@ class PushGatewayTest extends CliDatabaseTest {
                     table: ledger
                     key: [id]
                     set: { ratio: (id * 2)::text }
-                    where: "id <= 100"
+                    throttle: { rows-per-second: 600 }
+                    chunk: { rows: 100, max-rows: 100 }
                     """);
             Cli.Result failed = Cli.run(args("run", "doomed", "--push-gateway", url));
             assertThat(failed.exitCode()).as(failed.out() + failed.err()).isEqualTo(1);
-            Cli.Result done = Cli.run(args("run", "fine", "--push-gateway", "127.0.0.1:" + port));
-            assertThat(done.exitCode()).as(done.out() + done.err()).isZero();
+            // A CLI run shows while it runs, not only when it ends.
+            Path log = dir.resolve("fine.log");
+            Process fine = Cli.spawn(log, java.util.Map.of(), java.util.List.of(), args("run", "fine", "--push-gateway",
+                    "127.0.0.1:" + port));
+            Eventually.eventually(Duration.ofSeconds(30), "fine RUNNING at the gateway", () -> body(url + "/metrics")
+                    .matches("(?s).*sluice_job_state\\{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"(RUNNING|THROTTLED)\"} 1.*"));
+            assertThat(fine.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(fine.exitValue()).as(Files.readString(log)).isZero();
 
             String metrics = body(url + "/metrics");
             assertThat(metrics).contains("sluice_job_state{backfill=\"doomed\",instance=\"\",job=\"sluice\",state=\"FAILED\"} 1")

@@ -74,8 +74,13 @@ public final class JobScheduler implements AutoCloseable {
         this.specs = List.copyOf(specs);
     }
 
-    /** Starts the cron triggers and the window watch. */
+    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Starts the cron triggers and the window watch (once; later calls do nothing). */
     public void start() {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
         scheduler.setPoolSize(2);
         scheduler.setThreadNamePrefix("sluice-schedule-");
         scheduler.initialize();
@@ -112,28 +117,35 @@ public final class JobScheduler implements AutoCloseable {
 
     /**
      * @param byOperator an operator's resume: continues a job an operator paused, which the schedule never does
+     * @return null when a runner was started, else why not
      */
-    private void fire(JobSpec spec, boolean byOperator) {
-        if (!windowOpen(spec) || running.containsKey(spec.name())) {
-            return;
+    private String fire(JobSpec spec, boolean byOperator) {
+        if (!windowOpen(spec)) {
+            return "its window " + spec.schedule().window() + " is closed; it resumes when the window opens";
+        }
+        if (running.containsKey(spec.name())) {
+            return "it is running in this instance";
         }
         JobStatus status;
         try {
             status = backfill.status(spec.name()).get(0);
         } catch (Exception e) {
             LOG.warn("job {}: cannot read its status: {}", spec.name(), e.getMessage());
-            return;
+            return "its status cannot be read: " + e.getMessage();
         }
-        if (status.running() || status.state() == JobStatus.State.CANCELLED || status.state() == JobStatus.State.COMPLETED) {
-            return; // a runner elsewhere has it; cancelled stays cancelled; done is done (run --again starts it over)
+        if (status.running()) {
+            return "a runner elsewhere has it";
+        }
+        if (status.state() == JobStatus.State.CANCELLED || status.state() == JobStatus.State.COMPLETED) {
+            return "it is " + status.state(); // cancelled stays cancelled; done is done (run --again starts it over)
         }
         boolean paused = status.state() == JobStatus.State.PAUSED;
         if (paused && !byOperator && !StopSignal.WINDOW.equals(status.stopReason())) {
-            return; // an operator's pause holds until an operator resumes
+            return "an operator paused it"; // it holds until an operator resumes
         }
         StopSignal stop = new StopSignal();
         if (running.putIfAbsent(spec.name(), stop) != null) {
-            return;
+            return "it is running in this instance";
         }
         runners.submit(() -> {
             try {
@@ -150,11 +162,16 @@ public final class JobScheduler implements AutoCloseable {
                 running.remove(spec.name());
             }
         });
+        return null;
     }
 
-    /** Continues a paused or stopped job now (an operator's resume), its window permitting. */
-    public void resume(JobSpec spec) {
-        fire(spec, true);
+    /**
+     * Continues a paused or stopped job now (an operator's resume), its window permitting.
+     *
+     * @return null when it was started, else why not (its window is closed, it is done, a runner has it)
+     */
+    public String resume(JobSpec spec) {
+        return fire(spec, true);
     }
 
     private void watchWindows() {

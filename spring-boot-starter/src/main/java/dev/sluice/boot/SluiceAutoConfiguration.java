@@ -16,11 +16,14 @@ import io.micrometer.core.instrument.Metrics;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.support.ResourcePatternResolver;
@@ -47,9 +50,7 @@ public class SluiceAutoConfiguration {
                                    ObjectProvider<Transformer.Catalog> catalogs) {
         List<Transformer.Catalog> all = new ArrayList<>(catalogs.orderedStream().toList());
         all.add(Transformer.Catalog.installed(null));
-        Transformer.Catalog catalog = name -> all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull)
-                .findFirst().orElse(null);
-        return Backfill.builder(dataSource).schema(properties.getSchema()).transformers(catalog).build();
+        return Backfill.builder(dataSource).schema(properties.getSchema()).transformers(Transformer.Catalog.chain(all)).build();
     }
 
     @Bean
@@ -61,12 +62,22 @@ public class SluiceAutoConfiguration {
         return new SluiceJobs(specs);
     }
 
-    @Bean(initMethod = "start", destroyMethod = "close")
+    @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "sluice.scheduling", matchIfMissing = true)
     public JobScheduler sluiceScheduler(Backfill backfill, SluiceJobs jobs, ObjectProvider<MeterRegistry> registry) {
         return new JobScheduler(backfill, jobs.specs(), registry.getIfAvailable(() -> Metrics.globalRegistry),
                 DriverManager::getConnection, Clock.systemUTC());
+    }
+
+    /**
+     * The schedules start once the application is ready: after its own start-up work, the Flyway or Liquibase
+     * migrations that create the columns a job fills among it.
+     */
+    @Bean
+    @ConditionalOnBean(JobScheduler.class)
+    public ApplicationListener<ApplicationReadyEvent> sluiceSchedulerStart(JobScheduler scheduler) {
+        return event -> scheduler.start();
     }
 
     /** {@code /actuator/sluice}, where the application has Actuator. */
@@ -78,7 +89,8 @@ public class SluiceAutoConfiguration {
         @ConditionalOnMissingBean
         @org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint
         SluiceEndpoint sluiceEndpoint(Backfill backfill, SluiceJobs jobs, ObjectProvider<JobScheduler> scheduler) {
-            return new SluiceEndpoint(backfill, jobs, scheduler.getIfAvailable());
+            JobScheduler s = scheduler.getIfAvailable();
+            return new SluiceEndpoint(new JobOperations(backfill, s, s != null ? s.specs() : jobs.specs(), "actuator"));
         }
     }
 }

@@ -1,16 +1,8 @@
 package dev.sluice.boot;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StatusJson;
-import dev.sluice.engine.spec.JobSpec;
 
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -20,98 +12,59 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
 
 /**
  * {@code /actuator/sluice}: every job's status ({@code GET}), one job's ({@code GET /actuator/sluice/NAME}), and an
- * operator's {@code pause}, {@code resume} and {@code cancel} as write operations
- * ({@code POST /actuator/sluice/NAME/pause}). The write operations are Actuator's like any other: exposed only where
- * {@code management.endpoints.web.exposure.include} names {@code sluice}, turned off by
- * {@code management.endpoint.sluice.access=read-only}, and secured by the application's security for
- * {@code /actuator/**}. Pause and cancel reach the runner through the job's mailbox in the database, whichever
- * instance runs it; resume continues the job in this instance, its window permitting.
+ * operator's {@code pause}, {@code resume}, {@code cancel} and {@code tune} as write operations
+ * ({@code POST /actuator/sluice/NAME/pause}; tune with {@code {"rowsPerSecond": N}}). The write operations are
+ * Actuator's like any other: exposed only where {@code management.endpoints.web.exposure.include} names
+ * {@code sluice}, turned off by {@code management.endpoint.sluice.access=read-only}, and secured by the
+ * application's security for {@code /actuator/**}. Pause, cancel and tune reach the runner through the job's mailbox
+ * in the database, whichever instance runs it; resume continues the job in this instance, its window permitting.
  */
 @WebEndpoint(id = "sluice")
 public class SluiceEndpoint {
 
-    // How long a pause or cancel waits for the runner to acknowledge (it obeys within one chunk).
-    static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
+    private final JobOperations operations;
 
-    private final Backfill backfill;
-    private final SluiceJobs jobs;
-    private final JobScheduler scheduler;
-
-    public SluiceEndpoint(Backfill backfill, SluiceJobs jobs, JobScheduler scheduler) {
-        this.backfill = backfill;
-        this.jobs = jobs;
-        this.scheduler = scheduler;
+    public SluiceEndpoint(JobOperations operations) {
+        this.operations = operations;
     }
 
-    /** Every job in the job repository, and those this application declares that have not started. */
     @ReadOperation
     public List<Map<String, Object>> jobs() throws Exception {
-        List<JobStatus> statuses = new ArrayList<>(backfill.status(null));
-        for (JobSpec spec : specs()) {
-            if (statuses.stream().noneMatch(s -> s.job().equals(spec.name()))) {
-                statuses.add(JobStatus.notStarted(spec.name(), spec.table()));
-            }
-        }
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (JobStatus s : statuses) {
-            out.add(withSchedule(StatusJson.of(s)));
-        }
-        return out;
+        return operations.list();
     }
 
     @ReadOperation
     public WebEndpointResponse<Map<String, Object>> job(@Selector String name) throws Exception {
-        for (Map<String, Object> job : jobs()) {
-            if (name.equals(job.get("job"))) {
-                return new WebEndpointResponse<>(job);
-            }
-        }
-        return reply(WebEndpointResponse.STATUS_NOT_FOUND, "no job named " + name);
+        Map<String, Object> job = operations.one(name);
+        return job != null ? new WebEndpointResponse<>(job) : reply(new JobOperations.Reply(404, "no job named " + name));
     }
 
-    /** {@code pause}, {@code resume} or {@code cancel} a job. */
+    /** {@code pause}, {@code resume} or {@code cancel} a job: a POST without a body. */
     @WriteOperation
     public WebEndpointResponse<Map<String, Object>> control(@Selector String name, @Selector String action) throws Exception {
-        switch (action) {
-            case "pause", "cancel" -> {
-                Backfill.ControlResult r = backfill.control(name, new ControlMailbox.Request(
-                        ControlMailbox.Command.valueOf(action.toUpperCase(java.util.Locale.ROOT)), null, null),
-                        CONTROL_WAIT, "actuator");
-                return reply(r.ok() ? WebEndpointResponse.STATUS_OK : 409, r.message());
-            }
-            case "resume" -> {
-                JobSpec spec = specs().stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
-                if (spec == null) {
-                    return reply(WebEndpointResponse.STATUS_NOT_FOUND, "no job " + name + " in this application");
-                }
-                if (scheduler == null) {
-                    return reply(409, "this instance runs no jobs (sluice.scheduling=false)");
-                }
-                scheduler.resume(spec);
-                return reply(202, "job " + name + " resuming");
-            }
-            default -> {
-                return reply(WebEndpointResponse.STATUS_NOT_FOUND, "unknown action '" + action + "' (pause, resume, cancel)");
-            }
+        if (action.equals("tune")) {
+            return reply(new JobOperations.Reply(400, "tune takes the rate in the path: /actuator/sluice/" + name
+                    + "/tune/ROWS_PER_SECOND (0 = unlimited)"));
         }
+        return reply(operations.control(name, action, null));
     }
 
-    private List<JobSpec> specs() {
-        return scheduler != null ? scheduler.specs() : jobs.specs();
+    /** {@code POST /actuator/sluice/NAME/tune/N}: the job's rate, in rows written per second (0 = unlimited). */
+    @WriteOperation
+    public WebEndpointResponse<Map<String, Object>> tune(@Selector String name, @Selector String action,
+                                                         @Selector String rowsPerSecond) throws Exception {
+        if (!action.equals("tune")) {
+            return reply(new JobOperations.Reply(404, "unknown action '" + action + "' (tune/N)"));
+        }
+        if (!rowsPerSecond.matches("\\d{1,18}")) {
+            return reply(new JobOperations.Reply(400, "rowsPerSecond: a whole number, 0 or more, got '" + rowsPerSecond + "'"));
+        }
+        return reply(operations.control(name, "tune", Long.parseLong(rowsPerSecond)));
     }
 
-    private Map<String, Object> withSchedule(Map<String, Object> status) {
-        specs().stream().filter(s -> s.name().equals(status.get("job")) && s.schedule() != null).findFirst()
-                .ifPresent(s -> {
-                    status.put("schedule", s.schedule().cron());
-                    status.put("window", s.schedule().window());
-                });
-        return status;
-    }
-
-    private static WebEndpointResponse<Map<String, Object>> reply(int status, String message) {
+    private static WebEndpointResponse<Map<String, Object>> reply(JobOperations.Reply r) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("message", message);
-        return new WebEndpointResponse<>(body, status);
+        body.put("message", r.message());
+        return new WebEndpointResponse<>(body, r.status());
     }
 }

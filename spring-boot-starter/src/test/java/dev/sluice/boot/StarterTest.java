@@ -100,8 +100,14 @@ class StarterTest {
         assertThat(db.count("SELECT count(*) FROM scores WHERE score_x10 IS NOT NULL")).isEqualTo(rows);
         assertThat(rows).isLessThan(40000);
 
+        // Tuned while paused, through the endpoint: the rest runs faster.
+        HttpResponse<String> tuned = post("/actuator/sluice/fill-scores/tune/9000", ShopApplication.OPERATOR_PASSWORD);
+        assertThat(tuned.statusCode()).as(tuned.body()).isEqualTo(200);
+
         HttpResponse<String> resumed = post("/actuator/sluice/fill-scores/resume", ShopApplication.OPERATOR_PASSWORD);
         assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(202);
+        Eventually.eventually(Duration.ofSeconds(30), "the tuned rate in force", () -> job("fill-scores"),
+                j -> j.path("rowsPerSecondLimit").asLong() == 9000 || "COMPLETED".equals(j.path("state").asString()));
         JsonNode done = Eventually.eventually(Duration.ofSeconds(60), "fill-scores COMPLETED", () -> job("fill-scores"),
                 j -> "COMPLETED".equals(j.path("state").asString()));
         assertThat(done.path("validation").path("mismatches").asLong()).isZero();
@@ -115,7 +121,12 @@ class StarterTest {
         assertThat(backfill.status("fill-scores").get(0).rowsWritten()).isEqualTo(40000);
 
         assertThat(get("/actuator/sluice/no-such-job", 404)).isNotNull();
+        // A resume that cannot start anything says why, instead of claiming success.
+        HttpResponse<String> notResumed = post("/actuator/sluice/lower-emails/resume", ShopApplication.OPERATOR_PASSWORD);
+        assertThat(notResumed.statusCode()).isEqualTo(409);
+        assertThat(notResumed.body()).contains("COMPLETED");
         assertThat(post("/actuator/sluice/fill-scores/explode", ShopApplication.OPERATOR_PASSWORD).statusCode()).isEqualTo(404);
+        assertThat(post("/actuator/sluice/fill-scores/tune/fast", ShopApplication.OPERATOR_PASSWORD).statusCode()).isEqualTo(400);
     }
 
     private JsonNode job(String name) throws Exception {

@@ -15,6 +15,7 @@ public final class RenamedTransformer implements Transformer {
     private final Map<String, String> tableColumn;
     private final List<String> reads;
     private final List<String> writes;
+    private final java.util.Set<String> ownWrites;
 
     /**
      * @param tableColumn the table's column for each of the transformer's names it reads or writes; a name it reads
@@ -26,6 +27,7 @@ public final class RenamedTransformer implements Transformer {
         this.reads = java.util.stream.Stream.concat(inner.reads().stream(), inner.readsIfPresent().stream())
                 .filter(tableColumn::containsKey).map(tableColumn::get).distinct().toList();
         this.writes = inner.writes().stream().map(tableColumn::get).toList();
+        this.ownWrites = java.util.Set.copyOf(inner.writes());
     }
 
     @Override
@@ -61,13 +63,12 @@ public final class RenamedTransformer implements Transformer {
         if (out == null) {
             return null;
         }
+        // A value for a column it does not declare is left out, as the engine does without renaming.
         Map<String, Object> renamed = new HashMap<>();
         out.forEach((own, value) -> {
-            String c = tableColumn.get(own);
-            if (c == null || !inner.writes().contains(own)) {
-                throw new IllegalStateException("transformer returned column '" + own + "', which it does not write");
+            if (ownWrites.contains(own)) {
+                renamed.put(tableColumn.get(own), value);
             }
-            renamed.put(c, value);
         });
         return renamed;
     }

@@ -41,8 +41,8 @@ public interface Transformer {
     }
 
     /**
-     * This transformer configured with a spec's options (names from {@link #options()} only, values as written).
-     * Called at preflight and before a run; a bad value throws {@link BadOption}.
+     * This transformer configured with a spec's options (names from {@link #options()} only, values as written), when
+     * the spec gives any. Called at preflight, before anything is written; a bad value throws {@link BadOption}.
      */
     default Transformer with(Map<String, String> options) {
         return this;
@@ -97,16 +97,30 @@ public interface Transformer {
         /**
          * The catalogues jars on the class path register in
          * {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog} (a team's own transformers, shipped
-         * in a jar of their own), asked in class path order; {@code except} (a catalogue that asks them itself) is
-         * left out.
+         * in a jar of their own), asked in class path order; {@code except} (a catalogue that asks them itself, and
+         * must not be asked again by them) is left out. A catalogue that cannot be loaded is an
+         * {@link IllegalStateException} naming it, at the first lookup.
          */
         static Catalog installed(Class<? extends Catalog> except) {
-            java.util.List<Catalog> all = new java.util.ArrayList<>();
-            for (Catalog c : java.util.ServiceLoader.load(Catalog.class)) {
-                if (except == null || !except.isInstance(c)) {
-                    all.add(c);
+            return name -> {
+                java.util.List<Catalog> all = new java.util.ArrayList<>();
+                try {
+                    for (Catalog c : java.util.ServiceLoader.load(Catalog.class)) {
+                        if (except == null || !except.isInstance(c)) {
+                            all.add(c);
+                        }
+                    }
+                } catch (java.util.ServiceConfigurationError e) {
+                    throw new IllegalStateException("a transformer catalogue on the class path cannot be loaded: "
+                            + e.getMessage(), e);
                 }
-            }
+                return chain(all).find(name);
+            };
+        }
+
+        /** The first of {@code catalogs} that knows the name. */
+        static Catalog chain(java.util.List<Catalog> catalogs) {
+            java.util.List<Catalog> all = java.util.List.copyOf(catalogs);
             return name -> all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
         }
     }

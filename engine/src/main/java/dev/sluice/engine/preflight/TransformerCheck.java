@@ -32,6 +32,19 @@ final class TransformerCheck {
     }
 
     static Resolved resolve(TransformerSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings) {
+        try {
+            return resolveChecked(spec, keyset, catalog, findings);
+        } catch (SpecException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A team's transformer failing in a way of its own (or its catalogue not loading) is still a job
+            // that cannot run: refused before anything is written, in one line.
+            throw new SpecException("transformer", "'" + spec.name() + "' failed at preflight: " + e);
+        }
+    }
+
+    private static Resolved resolveChecked(TransformerSpec spec, Keyset keyset, Transformer.Catalog catalog,
+                                           List<Finding> findings) {
         Transformer found = catalog.find(spec.name());
         if (found == null) {
             throw new SpecException(field(spec, "name"), "no transformer named '" + spec.name() + "' in this build");
@@ -94,14 +107,16 @@ final class TransformerCheck {
             t = spec.with().isEmpty() ? found : found.with(spec.with());
         } catch (Transformer.BadOption e) {
             throw new SpecException("transformer.with." + e.option(), e.getMessage());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new SpecException("transformer.with", e.getMessage());
         }
         try {
             t.ready();
         } catch (Transformer.BadOption e) {
-            String field = spec.with().containsKey(e.option()) ? "transformer.with." + e.option() : field(spec, "name");
+            String field = spec.with().containsKey(e.option()) ? "transformer.with." + e.option() : "transformer";
             throw new SpecException(field, "'" + spec.name() + "' cannot run here: " + e.getMessage());
         } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new SpecException(field(spec, "name"), "'" + spec.name() + "' cannot run here: " + e.getMessage());
+            throw new SpecException("transformer", "'" + spec.name() + "' cannot run here: " + e.getMessage());
         }
         return t;
     }

@@ -76,6 +76,23 @@ class SpecParserTest {
         assertThat(SpecParser.parse(MINIMAL + "where: v IS NULL\n").semanticDigest()).isNotEqualTo(base);
     }
 
+    @Test
+    void aTransformerInTheShortFormKeepsTheDigestJobsWereRecordedWith() {
+        // The digest jobs recorded before transformers took columns and options (the first 16 bytes of the SHA-256
+        // of the semantic fields' text): such a job still resumes. The long form's parts count.
+        String shortForm = "name: j\ntable: t\nkey: [id]\ntransformer: phone-e164\n";
+        assertThat(SpecParser.parse(shortForm).semanticDigest()).isEqualTo("a5866da6771721d588ed70b590401638");
+        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164 }")).semanticDigest())
+                .isEqualTo("a5866da6771721d588ed70b590401638");
+        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, with: { default-region: DE } }"))
+                .semanticDigest()).isNotEqualTo("a5866da6771721d588ed70b590401638");
+        JobSpec longForm = SpecParser.parse(shortForm.replace("phone-e164",
+                "{ name: phone-e164, columns: { phone: mobile }, with: { default-region: DE } }"));
+        assertThat(SpecParser.parse(SpecParser.toYaml(longForm))).isEqualTo(longForm);
+        assertThat(longForm.transformer().column("phone")).isEqualTo("mobile");
+        assertThat(longForm.transformer().column("country")).isEqualTo("country");
+    }
+
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', textBlock = """
             chunk: { rowz: 5 }                     | chunk.rowz: unknown key (known keys: max-rows, min-rows, rows, target)

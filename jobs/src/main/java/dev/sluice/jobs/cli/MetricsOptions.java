@@ -18,8 +18,8 @@ public class MetricsOptions {
     Integer metricsPort;
 
     @Option(names = "--push-gateway", paramLabel = "URL",
-            description = "push the run's metrics (its state among them) to a Prometheus Pushgateway when it starts"
-                    + " and when it ends, grouped by backfill, so alerts see CLI runs (e.g. http://pushgateway:9091)")
+            description = "push the run's metrics (its state among them) to a Prometheus Pushgateway every 10 s while"
+                    + " it runs and when it ends, grouped by backfill, so alerts see CLI runs (e.g. http://pushgateway:9091)")
     String pushGateway;
 
     private PushGatewayExport.Address gateway;
@@ -45,19 +45,57 @@ public class MetricsOptions {
         return new Published(registry, endpoint, push);
     }
 
-    /** A run's registry and where it goes; closing pushes the final state. */
-    record Published(PrometheusMeterRegistry registry, MetricsEndpoint endpoint, PushGatewayExport push) implements AutoCloseable {
+    /**
+     * A run's registry and where it goes. With a gateway, the meters are pushed every {@link #PUSH_EVERY} once the
+     * run has registered them (an empty push would delete the backfill's last state at the gateway), and once more
+     * when the run ends, with its final state.
+     */
+    static final class Published implements AutoCloseable {
+
+        // Often enough for the stalled-job alert (10 minutes without progress) and a dashboard; rare enough to cost
+        // the gateway nothing.
+        static final java.time.Duration PUSH_EVERY = java.time.Duration.ofSeconds(10);
+
+        private final PrometheusMeterRegistry registry;
+        private final MetricsEndpoint endpoint;
+        private final PushGatewayExport push;
+        private java.util.concurrent.ScheduledExecutorService pushes;
+
+        Published(PrometheusMeterRegistry registry, MetricsEndpoint endpoint, PushGatewayExport push) {
+            this.registry = registry;
+            this.endpoint = endpoint;
+            this.push = push;
+        }
+
+        PrometheusMeterRegistry registry() {
+            return registry;
+        }
 
         void started() {
-            if (push != null) {
+            if (push == null) {
+                return;
+            }
+            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sluice-push");
+                t.setDaemon(true);
+                return t;
+            });
+            pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PUSH_EVERY.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        private void pushIfRegistered() {
+            if (!registry.find("sluice.job.state").gauges().isEmpty()) {
                 push.push();
             }
         }
 
         @Override
         public void close() {
+            if (pushes != null) {
+                pushes.shutdownNow();
+            }
             if (push != null) {
-                push.push();
+                pushIfRegistered();
             }
             if (endpoint != null) {
                 endpoint.close();

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code run --push-gateway URL}: a run outside {@code serve} pushes its meters, {@code sluice_job_state} among
- * them, to a Prometheus Pushgateway when it starts and when it ends (completed, failed, stopped), so the alerts that
+ * them, to a Prometheus Pushgateway while it runs and when it ends (completed, failed, stopped), so the alerts that
  * watch {@code serve}'s jobs fire for CLI runs too. Grouped by {@code job="sluice", backfill="NAME"}: each push
  * replaces that backfill's last one, so the gateway holds every backfill's latest state until its next run. Scrape
  * the gateway with {@code honor_labels: true}.
@@ -68,6 +68,9 @@ public final class PushGatewayExport {
         }
         if (uri.getRawUserInfo() != null) {
             throw new SpecException(option, "carries credentials; Sluice never takes them in a URL");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new SpecException(option, "give the gateway's address without a query or fragment");
         }
         if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
             throw new SpecException(option, "give the gateway's address without a path (Sluice adds"

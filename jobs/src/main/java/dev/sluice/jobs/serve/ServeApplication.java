@@ -26,7 +26,9 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** The Spring Boot application behind {@code sluice serve}. */
-@SpringBootApplication(proxyBeanMethods = false)
+// serve configures its own Backfill and scheduler, and guards control with its bearer token: the starter's
+// auto-configuration (and its /actuator/sluice, which would not ask for the token) stays out.
+@SpringBootApplication(proxyBeanMethods = false, exclude = dev.sluice.boot.SluiceAutoConfiguration.class)
 @EnableScheduling
 public class ServeApplication {
 

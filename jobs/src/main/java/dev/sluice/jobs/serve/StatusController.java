@@ -2,23 +2,19 @@ package dev.sluice.jobs.serve;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.boot.JobOperations;
 import dev.sluice.boot.JobScheduler;
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
-import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -36,7 +32,7 @@ import org.springframework.web.bind.annotation.RestController;
 public class StatusController {
 
     private final Backfill backfill;
-    private final JobScheduler scheduler;
+    private final JobOperations operations;
     private final JobHistory history;
     private final MeterRegistry meters;
     private final String token;
@@ -44,7 +40,7 @@ public class StatusController {
     public StatusController(Backfill backfill, JobScheduler scheduler, JobHistory history, MeterRegistry meters,
                             ServeSettings settings) {
         this.backfill = backfill;
-        this.scheduler = scheduler;
+        this.operations = new JobOperations(backfill, scheduler, scheduler.specs(), "http");
         this.history = history;
         this.meters = meters;
         this.token = settings.token();
@@ -52,75 +48,37 @@ public class StatusController {
 
     @GetMapping("/api/jobs")
     public List<Map<String, Object>> jobs() throws Exception {
-        List<Map<String, Object>> out = new ArrayList<>();
-        List<JobStatus> statuses = new ArrayList<>(backfill.status(null));
-        for (JobSpec spec : scheduler.specs()) {
-            if (statuses.stream().noneMatch(s -> s.job().equals(spec.name()))) {
-                statuses.add(JobStatus.notStarted(spec.name(), spec.table()));
-            }
-        }
-        for (JobStatus s : statuses) {
-            Map<String, Object> m = StatusJson.of(s);
-            JobSpec spec = scheduler.spec(s.job());
-            if (spec != null && spec.schedule() != null) {
-                m.put("schedule", spec.schedule().cron());
-                m.put("window", spec.schedule().window());
-            }
-            m.put("history", history.of(s.job()));
-            out.add(m);
-        }
+        List<Map<String, Object>> out = operations.list();
+        out.forEach(m -> m.put("history", history.of((String) m.get("job"))));
         return out;
     }
 
     /** One job, with what its detail view draws: the chunk target beside the sampled chunk durations. */
     @GetMapping("/api/jobs/{job}")
     public ResponseEntity<Map<String, Object>> job(@PathVariable String job) throws Exception {
-        for (Map<String, Object> m : jobs()) {
-            if (job.equals(m.get("job"))) {
-                m.put("chunkTargetSeconds", chunkTarget(job));
-                return ResponseEntity.ok(m);
-            }
+        Map<String, Object> m = operations.one(job);
+        if (m == null) {
+            return reply(new JobOperations.Reply(404, "no job " + job));
         }
-        return reply(HttpStatus.NOT_FOUND, "no job " + job);
+        m.put("history", history.of(job));
+        m.put("chunkTargetSeconds", chunkTarget(job));
+        return ResponseEntity.ok(m);
     }
 
     /** Whether a bearer token is the operator's: the page asks before it offers controls. */
     @GetMapping("/api/token")
     public ResponseEntity<Map<String, Object>> token(@RequestHeader(value = "Authorization", required = false) String authorization) {
-        ResponseEntity<Map<String, Object>> refused = refused(authorization);
-        return refused != null ? refused : reply(HttpStatus.OK, "token accepted");
+        JobOperations.Reply refused = refused(authorization);
+        return reply(refused != null ? refused : new JobOperations.Reply(200, "token accepted"));
     }
 
+    /** {@code pause}, {@code resume}, {@code cancel}, {@code tune?rowsPerSecond=N}: with the operator's token only. */
     @PostMapping("/api/jobs/{job}/{action}")
     public ResponseEntity<Map<String, Object>> control(@PathVariable String job, @PathVariable String action,
             @RequestParam(value = "rowsPerSecond", required = false) Long rowsPerSecond,
             @RequestHeader(value = "Authorization", required = false) String authorization) throws Exception {
-        ResponseEntity<Map<String, Object>> refused = refused(authorization);
-        if (refused != null) {
-            return refused;
-        }
-        switch (action) {
-            case "pause", "cancel" -> {
-                return mailbox(job, new ControlMailbox.Request(ControlMailbox.Command.valueOf(action.toUpperCase()), null, null));
-            }
-            case "tune" -> {
-                if (rowsPerSecond == null || rowsPerSecond < 0) {
-                    return reply(HttpStatus.BAD_REQUEST, "rowsPerSecond: a whole number, 0 or more (0 = unlimited)");
-                }
-                return mailbox(job, new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, null));
-            }
-            case "resume" -> {
-                JobSpec spec = scheduler.spec(job);
-                if (spec == null) {
-                    return reply(HttpStatus.NOT_FOUND, "no job " + job + " in this instance's config");
-                }
-                scheduler.resume(spec);
-                return reply(HttpStatus.ACCEPTED, "job " + job + " resuming");
-            }
-            default -> {
-                return reply(HttpStatus.NOT_FOUND, "unknown action '" + action + "' (pause, resume, cancel, tune)");
-            }
-        }
+        JobOperations.Reply refused = refused(authorization);
+        return reply(refused != null ? refused : operations.control(job, action, rowsPerSecond));
     }
 
     /** Samples every job for the page's charts. */
@@ -134,19 +92,14 @@ public class StatusController {
         }
     }
 
-    private ResponseEntity<Map<String, Object>> mailbox(String job, ControlMailbox.Request request) throws Exception {
-        Backfill.ControlResult r = backfill.control(job, request, Duration.ofSeconds(10), "http");
-        return reply(r.ok() ? HttpStatus.OK : HttpStatus.CONFLICT, r.message());
-    }
-
     /** Null when the bearer token is the operator's, else the refusal. */
-    private ResponseEntity<Map<String, Object>> refused(String authorization) {
+    private JobOperations.Reply refused(String authorization) {
         if (token == null) {
-            return reply(HttpStatus.FORBIDDEN, "control over HTTP is off: start serve with --token or SLUICE_TOKEN");
+            return new JobOperations.Reply(403, "control over HTTP is off: start serve with --token or SLUICE_TOKEN");
         }
         if (authorization == null || !MessageDigest.isEqual(authorization.getBytes(StandardCharsets.UTF_8),
                 ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
-            return reply(HttpStatus.UNAUTHORIZED, "missing or wrong bearer token");
+            return new JobOperations.Reply(401, "missing or wrong bearer token");
         }
         return null;
     }
@@ -157,13 +110,13 @@ public class StatusController {
         if (g != null && !Double.isNaN(g.value())) {
             return g.value();
         }
-        JobSpec spec = scheduler.spec(job);
+        JobSpec spec = operations.spec(job);
         return spec == null ? null : spec.chunk().target().toMillis() / 1000.0;
     }
 
-    private static ResponseEntity<Map<String, Object>> reply(HttpStatus status, String message) {
+    private static ResponseEntity<Map<String, Object>> reply(JobOperations.Reply r) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("message", message);
-        return ResponseEntity.status(status).body(body);
+        body.put("message", r.message());
+        return ResponseEntity.status(r.status()).body(body);
     }
 }

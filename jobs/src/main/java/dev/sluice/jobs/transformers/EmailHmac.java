@@ -74,7 +74,7 @@ public final class EmailHmac implements Transformer {
     public void ready() {
         if (key == null || key.length < MIN_KEY_BYTES) {
             throw new BadOption(KEY_ENV_OPTION, "the environment variable " + variable + " must hold a key of at least " + MIN_KEY_BYTES + " bytes"
-                    + (key == null ? " (it is not set)" : " (it holds " + key.length + ")"));
+                    + (key == null ? " (it is not set)" : " (it holds fewer)"));
         }
     }
 

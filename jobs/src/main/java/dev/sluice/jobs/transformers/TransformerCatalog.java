@@ -16,6 +16,8 @@ import dev.sluice.engine.chunk.Transformer;
 public final class TransformerCatalog implements Transformer.Catalog {
 
     public static final TransformerCatalog INSTANCE = new TransformerCatalog();
+    // The class path's other catalogues (this one left out: it is registered there too).
+    private static final Transformer.Catalog INSTALLED = Transformer.Catalog.installed(TransformerCatalog.class);
 
     private final Map<String, Supplier<Transformer>> transformers = new TreeMap<>(Map.of(
             PhoneE164.NAME, PhoneE164::new,
@@ -29,7 +31,7 @@ public final class TransformerCatalog implements Transformer.Catalog {
         if (s != null) {
             return s.get();
         }
-        return Transformer.Catalog.installed(TransformerCatalog.class).find(name);
+        return INSTALLED.find(name);
     }
 
     public java.util.Set<String> names() {

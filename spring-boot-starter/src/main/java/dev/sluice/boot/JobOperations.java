@@ -1,0 +1,117 @@
+package dev.sluice.boot;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StatusJson;
+import dev.sluice.engine.spec.JobSpec;
+
+/**
+ * What an operator does over HTTP, whichever front serves it ({@code /actuator/sluice} in an application,
+ * {@code serve}'s API): list jobs with their schedules, pause, cancel and tune them through their mailbox (whichever
+ * process runs them), resume them in this process's scheduler.
+ */
+public final class JobOperations {
+
+    // How long a pause, cancel or tune waits for the runner to acknowledge (it obeys within one chunk).
+    static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
+
+    /** An HTTP status and a message for the operator. */
+    public record Reply(int status, String message) {
+        public boolean ok() {
+            return status < 300;
+        }
+    }
+
+    private final Backfill backfill;
+    private final JobScheduler scheduler;
+    private final List<JobSpec> specs;
+    private final String by;
+
+    /**
+     * @param scheduler this process's scheduler, or null where it runs no jobs (resume is then refused)
+     * @param specs     the jobs this process declares (listed before they start; the ones resume may start)
+     * @param by        who asks, as recorded with a request ({@code actuator}, {@code http})
+     */
+    public JobOperations(Backfill backfill, JobScheduler scheduler, List<JobSpec> specs, String by) {
+        this.backfill = backfill;
+        this.scheduler = scheduler;
+        this.specs = List.copyOf(specs);
+        this.by = by;
+    }
+
+    /** Every job in the job repository, and the declared ones that have not started, with their schedules. */
+    public List<Map<String, Object>> list() throws Exception {
+        List<JobStatus> statuses = new ArrayList<>(backfill.status(null));
+        for (JobSpec spec : specs) {
+            if (statuses.stream().noneMatch(s -> s.job().equals(spec.name()))) {
+                statuses.add(JobStatus.notStarted(spec.name(), spec.table()));
+            }
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (JobStatus s : statuses) {
+            Map<String, Object> m = StatusJson.of(s);
+            JobSpec spec = spec(s.job());
+            if (spec != null && spec.schedule() != null) {
+                m.put("schedule", spec.schedule().cron());
+                m.put("window", spec.schedule().window());
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** One job as {@link #list()} shows it, or null. */
+    public Map<String, Object> one(String job) throws Exception {
+        return list().stream().filter(m -> job.equals(m.get("job"))).findFirst().orElse(null);
+    }
+
+    /** The declared job of that name, or null. */
+    public JobSpec spec(String job) {
+        return specs.stream().filter(s -> s.name().equals(job)).findFirst().orElse(null);
+    }
+
+    /**
+     * {@code pause}, {@code resume}, {@code cancel}, or {@code tune} with {@code rowsPerSecond} (0 = unlimited).
+     */
+    public Reply control(String job, String action, Long rowsPerSecond) throws Exception {
+        switch (action) {
+            case "pause", "cancel" -> {
+                return mailbox(job, new ControlMailbox.Request(
+                        ControlMailbox.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null));
+            }
+            case "tune" -> {
+                if (rowsPerSecond == null || rowsPerSecond < 0) {
+                    return new Reply(400, "rowsPerSecond: a whole number, 0 or more (0 = unlimited)");
+                }
+                return mailbox(job, new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, null));
+            }
+            case "resume" -> {
+                JobSpec spec = spec(job);
+                if (spec == null) {
+                    return new Reply(404, "no job " + job + " declared here (resume it where it is: sluice resume " + job + ")");
+                }
+                if (scheduler == null) {
+                    return new Reply(409, "this instance runs no jobs (sluice.scheduling=false)");
+                }
+                String refused = scheduler.resume(spec);
+                return refused == null ? new Reply(202, "job " + job + " resuming") : new Reply(409, "job " + job
+                        + " not resumed: " + refused);
+            }
+            default -> {
+                return new Reply(404, "unknown action '" + action + "' (pause, resume, cancel, tune)");
+            }
+        }
+    }
+
+    private Reply mailbox(String job, ControlMailbox.Request request) throws Exception {
+        Backfill.ControlResult r = backfill.control(job, request, CONTROL_WAIT, by);
+        return new Reply(r.ok() ? 200 : 409, r.message());
+    }
+}
