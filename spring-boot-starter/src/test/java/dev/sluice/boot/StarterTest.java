@@ -103,6 +103,8 @@ class StarterTest {
         // Tuned while paused, through the endpoint: the rest runs faster.
         HttpResponse<String> tuned = post("/actuator/sluice/fill-scores/tune/9000", ShopApplication.OPERATOR_PASSWORD);
         assertThat(tuned.statusCode()).as(tuned.body()).isEqualTo(200);
+        // Status shows the rate the job resumes with, not the one it paused with.
+        assertThat(job("fill-scores").path("rowsPerSecondLimit").asLong()).isEqualTo(9000);
 
         HttpResponse<String> resumed = post("/actuator/sluice/fill-scores/resume", ShopApplication.OPERATOR_PASSWORD);
         assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(202);

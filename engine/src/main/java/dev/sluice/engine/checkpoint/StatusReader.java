@@ -180,10 +180,29 @@ public final class StatusReader {
         return new JobStatus(job, run.spec() == null ? null : run.spec().table(), state, cp.rows(), cp.written(),
                 run.estimatedRows(), cp.chunks(), cp.lastKey() == null ? List.of() : cp.lastKey().values(),
                 Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
-                state == JobStatus.State.VALIDATING && validation != null ? validation.run().rateLimit() : run.rateLimit(),
+                limit(c, schema, job, state, active, validation, run),
                 v == null ? null : v.summary(), sync(c, schema, job, run.spec()),
                 run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job), partitions(run),
                 active ? Math.round(recent.walBytesPerSecond()) : 0);
+    }
+
+    /**
+     * The rate limit in force: validation's while it validates; a tune waiting for the runner that resumes a job
+     * paused, stopped or failed; else the run's (the spec's, or a tune it took).
+     */
+    private static Long limit(Connection c, String schema, String job, JobStatus.State state, boolean active,
+                              Seen validation, Run run) throws SQLException {
+        if (state == JobStatus.State.VALIDATING && validation != null) {
+            return validation.run().rateLimit();
+        }
+        if (!active && (state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED
+                || state == JobStatus.State.FAILED)) {
+            Long pending = pendingRate(c, schema, job);
+            if (pending != null) {
+                return pending;
+            }
+        }
+        return run.rateLimit();
     }
 
     /** The backfill's partitions, when it has more than one. */
@@ -226,13 +245,8 @@ public final class StatusReader {
      * or out of line, read without fetching it: cheap enough to ask while the journal grows).
      */
     static JobStatus.Undo undo(Connection c, String schema, String job) throws SQLException {
-        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            exists.setString(1, Sql.quote(schema) + ".undo_journal");
-            try (ResultSet rs = exists.executeQuery()) {
-                if (!rs.next() || !rs.getBoolean(1)) {
-                    return new JobStatus.Undo(0, 0);
-                }
-            }
+        if (!exists(c, Sql.quote(schema) + ".undo_journal")) {
+            return new JobStatus.Undo(0, 0);
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(rows), 0),"
                 + " coalesce(sum(pg_column_size(keys) + pg_column_size(before) + pg_column_size(existed)"
@@ -245,15 +259,36 @@ public final class StatusReader {
         }
     }
 
+    /**
+     * The rate an operator's tune of a job that is not running set for its next run (it waits in the mailbox for
+     * the runner that resumes the job), or null.
+     */
+    private static Long pendingRate(Connection c, String schema, String job) throws SQLException {
+        if (!exists(c, Sql.quote(schema) + ".job_control")) {
+            return null;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT rows_per_second FROM " + Sql.quote(schema)
+                + ".job_control WHERE job = ? AND command = 'tune' AND rows_per_second IS NOT NULL")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    private static boolean exists(Connection c, String relation) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, relation);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
     /** Whether {@code finish} has made the job FINISHED. */
     private static boolean finished(Connection c, String schema, String job) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, Sql.quote(schema) + ".job_lifecycle");
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || !rs.getBoolean(1)) {
-                    return false;
-                }
-            }
+        if (!exists(c, Sql.quote(schema) + ".job_lifecycle")) {
+            return false;
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + Sql.quote(schema)
                 + ".job_lifecycle WHERE job = ? AND state = 'FINISHED'")) {
