@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
+import dev.sluice.engine.testing.TransformerJar;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

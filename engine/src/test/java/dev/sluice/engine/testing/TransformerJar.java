@@ -1,4 +1,4 @@
-package dev.sluice.jobs;
+package dev.sluice.engine.testing;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,7 +17,7 @@ import javax.tools.ToolProvider;
  * Builds, as a team would, a jar holding a transformer of its own: compiled against the engine alone, its catalogue
  * registered for ServiceLoader in {@code META-INF/services}.
  */
-final class TransformerJar {
+public final class TransformerJar {
 
     static final String SOURCE = """
             package com.example.team;
@@ -80,7 +80,7 @@ final class TransformerJar {
     }
 
     /** Compiles the transformer in {@code work} and returns the jar. */
-    static Path build(Path work) throws IOException {
+    public static Path build(Path work) throws IOException {
         Path src = work.resolve("src/com/example/team/TeamTransformers.java");
         Path classes = work.resolve("classes");
         Files.createDirectories(src.getParent());
