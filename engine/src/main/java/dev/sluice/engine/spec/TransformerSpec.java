@@ -39,15 +39,22 @@ public record TransformerSpec(String name, Map<String, String> columns, Map<Stri
 
     /**
      * What the semantic digest records: the name alone for the short form (as jobs recorded before columns and
-     * options existed did, so that those still resume), else every part.
+     * options existed did, so that those still resume), else every part. A mapping of a name to itself writes
+     * nothing different, so it is left out.
      */
     Object digestForm() {
-        if (isShortForm()) {
+        Map<String, String> renamed = new java.util.TreeMap<>();
+        columns.forEach((own, table) -> {
+            if (!own.equals(table)) {
+                renamed.put(own, table);
+            }
+        });
+        if (renamed.isEmpty() && with.isEmpty()) {
             return name;
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
-        m.put("columns", new java.util.TreeMap<>(columns));
+        m.put("columns", renamed);
         m.put("with", new java.util.TreeMap<>(with));
         return m;
     }

@@ -84,6 +84,10 @@ class SpecParserTest {
         assertThat(SpecParser.parse(shortForm).semanticDigest()).isEqualTo("a5866da6771721d588ed70b590401638");
         assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164 }")).semanticDigest())
                 .isEqualTo("a5866da6771721d588ed70b590401638");
+        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, columns: { phone: phone } }"))
+                .semanticDigest()).as("a name mapped to itself").isEqualTo("a5866da6771721d588ed70b590401638");
+        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, columns: { phone: mobile } }"))
+                .semanticDigest()).isNotEqualTo("a5866da6771721d588ed70b590401638");
         assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, with: { default-region: DE } }"))
                 .semanticDigest()).isNotEqualTo("a5866da6771721d588ed70b590401638");
         JobSpec longForm = SpecParser.parse(shortForm.replace("phone-e164",
