@@ -56,20 +56,28 @@ public final class JobOperations {
         }
         List<Map<String, Object>> out = new ArrayList<>();
         for (JobStatus s : statuses) {
-            Map<String, Object> m = StatusJson.of(s);
-            JobSpec spec = spec(s.job());
-            if (spec != null && spec.schedule() != null) {
-                m.put("schedule", spec.schedule().cron());
-                m.put("window", spec.schedule().window());
-            }
-            out.add(m);
+            out.add(view(s));
         }
         return out;
     }
 
-    /** One job as {@link #list()} shows it, or null. */
+    /** One job as {@link #list()} shows it, or null: read alone, but for a job that never started. */
     public Map<String, Object> one(String job) throws Exception {
+        JobStatus s = backfill.status(job).get(0);
+        if (s.state() != JobStatus.State.NOT_STARTED) {
+            return view(s);
+        }
         return list().stream().filter(m -> job.equals(m.get("job"))).findFirst().orElse(null);
+    }
+
+    private Map<String, Object> view(JobStatus s) {
+        Map<String, Object> m = StatusJson.of(s);
+        JobSpec spec = spec(s.job());
+        if (spec != null && spec.schedule() != null) {
+            m.put("schedule", spec.schedule().cron());
+            m.put("window", spec.schedule().window());
+        }
+        return m;
     }
 
     /** The declared job of that name, or null. */

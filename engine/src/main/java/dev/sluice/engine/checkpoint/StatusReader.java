@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.control.RunnerLock;
@@ -85,12 +86,7 @@ public final class StatusReader {
     }
 
     private boolean storeExists(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.batch_step_execution_context')")) {
-            ps.setString(1, schema);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getString(1) != null;
-            }
-        }
+        return exists(c, schema + ".batch_step_execution_context");
     }
 
     private static Optional<Run> last(JobRepository repository, String job) {
@@ -197,7 +193,7 @@ public final class StatusReader {
         }
         if (!active && (state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED
                 || state == JobStatus.State.FAILED)) {
-            Long pending = pendingRate(c, schema, job);
+            Long pending = exists(c, ControlMailbox.table(schema)) ? ControlMailbox.pendingRate(c, schema, job) : null;
             if (pending != null) {
                 return pending;
             }
@@ -255,23 +251,6 @@ public final class StatusReader {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return new JobStatus.Undo(rs.getLong(1), rs.getLong(2));
-            }
-        }
-    }
-
-    /**
-     * The rate an operator's tune of a job that is not running set for its next run (it waits in the mailbox for
-     * the runner that resumes the job), or null.
-     */
-    private static Long pendingRate(Connection c, String schema, String job) throws SQLException {
-        if (!exists(c, Sql.quote(schema) + ".job_control")) {
-            return null;
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT rows_per_second FROM " + Sql.quote(schema)
-                + ".job_control WHERE job = ? AND command = 'tune' AND rows_per_second IS NOT NULL")) {
-            ps.setString(1, job);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : null;
             }
         }
     }

@@ -34,7 +34,26 @@ public final class ControlMailbox {
 
     public ControlMailbox(DataSource dataSource, String schema) {
         this.dataSource = dataSource;
-        this.table = schema + ".job_control";
+        this.table = table(schema);
+    }
+
+    /** The mailbox's table in the job repository's schema. */
+    public static String table(String schema) {
+        return schema + ".job_control";
+    }
+
+    /**
+     * The rate of a tune waiting in the mailbox (for the runner that resumes the job), or null; read on the
+     * caller's connection, the table known to exist.
+     */
+    public static Long pendingRate(Connection c, String schema, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT rows_per_second FROM " + table(schema)
+                + " WHERE job = ? AND command = 'tune' AND rows_per_second IS NOT NULL")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
     }
 
     public void send(String job, Request request, String by) throws SQLException {

@@ -2,6 +2,7 @@ package dev.sluice.jobs.cli;
 
 import java.io.IOException;
 
+import dev.sluice.engine.chunk.DaemonThreads;
 import dev.sluice.jobs.metrics.MetricsEndpoint;
 import dev.sluice.jobs.metrics.PushGatewayExport;
 
@@ -75,11 +76,7 @@ public class MetricsOptions {
             if (push == null) {
                 return;
             }
-            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "sluice-push");
-                t.setDaemon(true);
-                return t;
-            });
+            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sluice-push"));
             pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PUSH_EVERY.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         }
 

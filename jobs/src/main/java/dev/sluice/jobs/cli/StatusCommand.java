@@ -1,12 +1,9 @@
 package dev.sluice.jobs.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.stream.Stream;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -16,8 +13,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.spec.SpecParser;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -100,22 +95,12 @@ public class StatusCommand implements Callable<Integer> {
 
     /** Specs under the config directory that never ran are jobs too: NOT_STARTED. */
     private void addNeverStarted(List<JobStatus> jobs) throws IOException {
-        Path dir = db.config().resolve("jobs");
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
         Set<String> known = new HashSet<>();
         jobs.forEach(j -> known.add(j.job()));
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".yml") || f.toString().endsWith(".yaml")).sorted().toList()) {
-                try {
-                    JobSpec spec = SpecParser.read(file);
-                    if (known.add(spec.name())) {
-                        jobs.add(JobStatus.notStarted(spec.name(), spec.table()));
-                    }
-                } catch (SpecException e) {
-                    System.err.println("sluice: skipping " + file + ": " + e.getMessage());
-                }
+        for (JobSpec spec : SpecFiles.under(db.config().resolve("jobs"),
+                (file, e) -> System.err.println("sluice: skipping " + file + ": " + e.getMessage()))) {
+            if (known.add(spec.name())) {
+                jobs.add(JobStatus.notStarted(spec.name(), spec.table()));
             }
         }
     }

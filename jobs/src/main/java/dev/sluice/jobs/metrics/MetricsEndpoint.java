@@ -8,6 +8,8 @@ import java.util.concurrent.Executors;
 
 import com.sun.net.httpserver.HttpServer;
 
+import dev.sluice.engine.chunk.DaemonThreads;
+
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -32,11 +34,7 @@ public final class MetricsEndpoint implements AutoCloseable {
                 out.write(body);
             }
         });
-        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "sluice-metrics");
-            t.setDaemon(true);
-            return t;
-        }));
+        server.setExecutor(Executors.newSingleThreadExecutor(DaemonThreads.named("sluice-metrics")));
         server.start();
     }
 

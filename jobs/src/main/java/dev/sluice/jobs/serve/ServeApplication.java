@@ -1,20 +1,16 @@
 package dev.sluice.jobs.serve;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.boot.JobScheduler;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.jobs.cli.SpecFiles;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,22 +49,11 @@ public class ServeApplication {
 
     /** The specs under {@code config/jobs}; one that does not parse is left out with an error line naming it. */
     static List<JobSpec> specs(Path dir) {
-        List<JobSpec> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList()) {
-                try {
-                    out.add(SpecParser.read(f));
-                } catch (SpecException e) {
-                    LOG.error("skipping {}: {}", f, e.getMessage());
-                }
-            }
+        try {
+            return SpecFiles.under(dir, (file, e) -> LOG.error("skipping {}: {}", file, e.getMessage()));
         } catch (IOException e) {
             throw new IllegalStateException("cannot list " + dir + ": " + e.getMessage(), e);
         }
-        return out;
     }
 
     @Bean
