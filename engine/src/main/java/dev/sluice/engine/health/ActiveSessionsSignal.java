@@ -34,7 +34,7 @@ final class ActiveSessionsSignal implements Signal {
 
     @Override
     public List<Reading> read() throws SQLException {
-        return SignalQuery.read(dataSource, QUERY, ps -> { }, (rs, out) ->
+        return SignalQuery.read(dataSource, QUERY, (rs, out) ->
                 out.add(Reading.count("database", "active sessions", rs.getLong(1), max)));
     }
 }
