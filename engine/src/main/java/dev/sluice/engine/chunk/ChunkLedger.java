@@ -26,6 +26,11 @@ public interface ChunkLedger {
 
     void apply(Connection c, KeyRange range, Notes notes) throws SQLException;
 
+    /** Whether the ledger's statements join a list of keys to the table (see {@link ChunkWriter#joinsKeys}). */
+    default boolean joinsKeys() {
+        return false;
+    }
+
     /**
      * After the last range, in the transaction that ends the walk: work on what lies beyond the last key (null
      * when there were no keys at all). Called again if that transaction is lost, so it must record that it ran.

@@ -168,7 +168,7 @@ public final class ChunkLoop {
         KeyRange range = null;
         Waiters.Watch watch = null;
         try {
-            ChunkTimeouts.Start start = timeouts.apply(c);
+            ChunkTimeouts.Start start = timeouts.apply(c, writer.joinsKeys() || ledger.joinsKeys());
             watch = waiters.watch(start.backendPid());
             range = source.next(c, after, rows());
             if (range == null) {

@@ -7,14 +7,42 @@ import java.sql.SQLException;
 import java.time.Duration;
 
 /**
- * {@code SET LOCAL lock_timeout} and {@code statement_timeout} for the chunk's transaction, so that a chunk
- * blocked behind another session's lock gives way after the lock timeout instead of queueing everyone behind it.
+ * The chunk transaction's settings, {@code SET LOCAL} in one round trip: {@code lock_timeout} and
+ * {@code statement_timeout}, so that a chunk blocked behind another session's lock gives way after the lock timeout
+ * instead of queueing everyone behind it; and how the planner may reach the table, so that a chunk reads its own
+ * rows and no others whatever the planner estimates.
+ *
+ * <p>A chunk's statements name their rows by key: a key range (the write, the validation), or a list of keys joined
+ * to the table (a Java chunk's write, the sync key log's drain, a rollback, a copy's journal before PostgreSQL 18).
+ * The planner sizes both from estimates that can be far off: a row-value range over a composite key is estimated
+ * from its first column alone (up to a quarter of the table for a chunk of a thousand rows), a generic plan assumes
+ * a third of the table for each bound, and an array or a CTE has no statistics at all. Estimated large, the range
+ * is read with a sequential scan of the whole table, and the list is hashed against one; on a table of a hundred
+ * million rows that is a hundred million rows read for every chunk. So sequential scans are off in every chunk (the
+ * key's index serves the range; a table an operator's expression reads that has no index is still scanned, there is
+ * no other way), and, where keys are joined, so are hash and merge joins: a nested loop through the key's index
+ * reads exactly the keys listed. These only weigh the planner's choices; nothing that has no other plan fails.
  */
 public final class ChunkTimeouts {
 
     // With the WAL insert position as the chunk begins, so that what the chunk wrote can be measured at its end.
     private static final String SET_LOCAL = "SELECT set_config('lock_timeout', ?, true),"
-            + " set_config('statement_timeout', ?, true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+            + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
+            + " pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+    private static final String SET_LOCAL_KEYS = "SELECT set_config('lock_timeout', ?, true),"
+            + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
+            + " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
+            + " pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+
+    /**
+     * Sequential scans off until the end of the current transaction: for a range read on a connection of its own (a
+     * cross-database copy's source), as in the chunk's own.
+     */
+    public static void readThroughIndex(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('enable_seqscan', 'off', true)")) {
+            ps.executeQuery().close();
+        }
+    }
 
     /** Where a chunk's transaction starts: the WAL insert position, and the backend that runs the chunk. */
     public record Start(String walPosition, int backendPid) {
@@ -29,17 +57,26 @@ public final class ChunkTimeouts {
     }
 
     /**
-     * Applies both timeouts until the end of the current transaction.
+     * Applies the timeouts and reaches the table through its key's index, until the end of the current transaction.
      *
      * @return the server's WAL insert position now (for {@link #walSince}), and the chunk's backend
      */
     public Start apply(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SET_LOCAL)) {
+        return apply(c, false);
+    }
+
+    /**
+     * {@link #apply(Connection)}, for a chunk whose statements join a list of keys to the table when {@code joinsKeys}:
+     * then by nested loops through the key's index only.
+     */
+    public Start apply(Connection c, boolean joinsKeys) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(joinsKeys ? SET_LOCAL_KEYS : SET_LOCAL)) {
             ps.setString(1, lock);
             ps.setString(2, statement);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new Start(rs.getString(3), rs.getInt(4));
+                int columns = rs.getMetaData().getColumnCount();
+                return new Start(rs.getString(columns - 1), rs.getInt(columns));
             }
         }
     }

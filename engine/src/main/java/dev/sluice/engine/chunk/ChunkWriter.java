@@ -24,6 +24,14 @@ public interface ChunkWriter {
         }
     };
 
+    /**
+     * Whether the write joins a list of keys to the table (rather than reading a key range from it): its chunk then
+     * plans nested loops through the key's index only ({@link ChunkTimeouts}).
+     */
+    default boolean joinsKeys() {
+        return false;
+    }
+
     /** @return how many rows were written */
     long write(Connection c, KeyRange range) throws SQLException;
 

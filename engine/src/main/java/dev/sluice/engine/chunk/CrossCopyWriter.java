@@ -30,6 +30,7 @@ public final class CrossCopyWriter implements ChunkWriter {
     private final String readFromStart;
     private final String insert;
     private final boolean journaled;
+    private final boolean joinsKeys;
     private final int width;
 
     /** @param journal where the replaced rows and inserted keys go, in the same statement; null without undo */
@@ -61,6 +62,7 @@ public final class CrossCopyWriter implements ChunkWriter {
         this.readFromStart = select + keyset.rangePredicate(true) + tail;
         String upsert = Upsert.clause(columns.keySet(), conflictKeys);
         this.journaled = journal != null;
+        this.joinsKeys = journaled && !journal.returningOld();
         if (journal == null) {
             this.insert = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
                     + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS v("
@@ -80,21 +82,17 @@ public final class CrossCopyWriter implements ChunkWriter {
         }
     }
 
+    /** Before PostgreSQL 18 the journal reads the target rows the chunk's keys replace: those keys, joined. */
+    @Override
+    public boolean joinsKeys() {
+        return joinsKeys;
+    }
+
     @Override
     public long write(Connection target, KeyRange range) throws SQLException {
-        List<String[]> rows = new ArrayList<>();
-        try (Connection s = source.getConnection();
-             PreparedStatement ps = s.prepareStatement(range.lo() == null ? readFromStart : read)) {
-            keyset.bind(ps, 1, range);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String[] row = new String[width];
-                    for (int c = 0; c < width; c++) {
-                        row[c] = rs.getString(c + 1);
-                    }
-                    rows.add(row);
-                }
-            }
+        List<String[]> rows;
+        try (Connection s = source.getConnection()) {
+            rows = Transaction.run(s, tx -> read(tx, range));
         }
         if (rows.isEmpty()) {
             return 0;
@@ -108,6 +106,25 @@ public final class CrossCopyWriter implements ChunkWriter {
                 return rs.next() ? rs.getLong(1) : 0;
             }
         }
+    }
+
+    /** The range's rows in the source, through the key's index as the chunk's own statements. */
+    private List<String[]> read(Connection s, KeyRange range) throws SQLException {
+        ChunkTimeouts.readThroughIndex(s);
+        List<String[]> rows = new ArrayList<>();
+        try (PreparedStatement ps = s.prepareStatement(range.lo() == null ? readFromStart : read)) {
+            keyset.bind(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String[] row = new String[width];
+                    for (int c = 0; c < width; c++) {
+                        row[c] = rs.getString(c + 1);
+                    }
+                    rows.add(row);
+                }
+            }
+        }
+        return rows;
     }
 
     @Override

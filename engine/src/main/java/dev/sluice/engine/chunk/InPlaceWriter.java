@@ -42,7 +42,8 @@ public final class InPlaceWriter implements ChunkWriter {
             this.update = new RangeStatement(keyset, range -> head + range + tail);
         } else {
             // Before PostgreSQL 18: the pre-images read and locked first, in the same statement, under aliases
-            // that no expression can mean.
+            // that no expression can mean. The UPDATE carries the range too: joined to o alone, it could read the
+            // whole table to find o's rows.
             List<String> old = new ArrayList<>();
             List<String> match = new ArrayList<>();
             for (int i = 0; i < keyset.width(); i++) {
@@ -56,11 +57,12 @@ public final class InPlaceWriter implements ChunkWriter {
                 before.add("o.sluice_b" + i);
             }
             String head = "WITH o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE ";
-            String tail = filter + " FOR UPDATE), w AS (UPDATE " + table + " SET " + String.join(", ", parts)
-                    + " FROM o WHERE " + String.join(" AND ", match) + " RETURNING " + Journal.row(Journal.texts(
-                    table + ".", keyset.columns()), before, "true", Journal.hash(table + ".", targets)) + ") "
-                    + journal.insertFrom("w", keyset.width(), targets.size());
-            this.update = new RangeStatement(keyset, range -> head + range + tail);
+            String update = filter + " FOR UPDATE), w AS (UPDATE " + table + " SET " + String.join(", ", parts)
+                    + " FROM o WHERE " + String.join(" AND ", match) + " AND ";
+            String tail = " RETURNING " + Journal.row(Journal.texts(table + ".", keyset.columns()), before, "true",
+                    Journal.hash(table + ".", targets)) + ") " + journal.insertFrom("w", keyset.width(), targets.size());
+            // The range in o and again in the UPDATE (unqualified: o's columns are all sluice_ aliases).
+            this.update = new RangeStatement(keyset, range -> head + range + update + range + tail, 2);
         }
     }
 

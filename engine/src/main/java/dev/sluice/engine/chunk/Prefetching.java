@@ -113,6 +113,11 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
     }
 
     @Override
+    public boolean joinsKeys() {
+        return writer.joinsKeys();
+    }
+
+    @Override
     public String sql(boolean fromTheStart) {
         return writer.sql(fromTheStart);
     }

@@ -61,6 +61,12 @@ public final class KeyLogDrain implements ChunkLedger {
         this.keys = keyset.columns().stream().map(Column::quoted).reduce((a, b) -> a + ", " + b).orElseThrow();
     }
 
+    /** The drain writes the logged keys, wherever they lie behind the walk: a nested loop through the key's index. */
+    @Override
+    public boolean joinsKeys() {
+        return true;
+    }
+
     @Override
     public void apply(Connection c, KeyRange range, Notes notes) throws SQLException {
         deleteApplied(notes.get(APPLIED_TOKENS));
@@ -94,7 +100,7 @@ public final class KeyLogDrain implements ChunkLedger {
             List<String> tokens = new ArrayList<>();
             try (Connection c = target.getConnection()) {
                 claimed = Transaction.run(c, tx -> {
-                    timeouts.apply(tx);
+                    timeouts.apply(tx, true);
                     return step(tx, null, tokens);
                 });
             }
@@ -140,9 +146,11 @@ public final class KeyLogDrain implements ChunkLedger {
         // transaction, so every claimed key that still exists lies at or below it.
         Key upTo = hi != null ? hi : lastKey(c);
         if (upTo != null) {
-            // The token is a UUID this class made: a literal that cannot be anything else.
-            String logged = "(" + keys + ") IN (SELECT " + keys + " FROM " + names.log() + " WHERE sluice_claim = '"
-                    + token + "')";
+            // The token is a UUID this class made: a literal that cannot be anything else. Both sides compared in
+            // the key index's collations (inside the subquery the names are the log's), so that each logged key is
+            // looked up in the index, not matched against every row behind the walk.
+            String logged = keyset.tuple() + " IN (SELECT " + keyset.orderBy(false) + " FROM " + names.log()
+                    + " WHERE sluice_claim = '" + token + "')";
             plan.filtered(logged).writer().write(c, new KeyRange(null, upTo, claimed));
         }
         if (source != null) {

@@ -95,6 +95,12 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         }
     }
 
+    /** An entry's keys are joined to the table, wherever they lie: a nested loop through the key's index. */
+    @Override
+    public boolean joinsKeys() {
+        return true;
+    }
+
     /** Restores entry {@code range.hi()}; returns the rows restored (or deleted, a copy's inserts). */
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {

@@ -21,11 +21,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An execution that did not end cleanly is continued from the database's checkpoint: one left STARTED by a runner
- * that died, and one UNKNOWN (its last COMMIT's outcome was never learnt). Every row is applied exactly once.
+ * that died, one UNKNOWN (its last COMMIT's outcome was never learnt), and every mix of job and step statuses that a
+ * lost database can leave (the job's FAILED written, its steps' end not). Every row is applied exactly once.
  */
 class RecoveryTest {
 
@@ -74,6 +76,31 @@ class RecoveryTest {
         RunResult resumed = backfill.run(SPEC, RunOptions.defaults().resumeOnly(true));
         assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+    }
+
+    @ParameterizedTest(name = "job {0}, partition step {1}, partition {2}")
+    @CsvSource({"FAILED, STARTED, STARTED", "FAILED, FAILED, STARTED", "FAILED, STARTED, FAILED",
+            "FAILED, UNKNOWN, UNKNOWN", "FAILED, FAILED, UNKNOWN", "STOPPED, STARTED, STARTED", "STOPPING, STOPPING, STARTED",
+            "STARTED, FAILED, FAILED", "UNKNOWN, FAILED, STARTED", "ABANDONED, STARTED, STARTED"})
+    void anyMixOfStatusesALostDatabaseLeavesIsContinuedFromTheCheckpoint(String job, String manager, String partition)
+            throws SQLException {
+        boolean endedJob = !job.equals("STARTED") && !job.equals("STOPPING") && !job.equals("UNKNOWN");
+        db.exec("UPDATE sluice.batch_job_execution SET status = '" + job + "'" + (endedJob ? "" : ", end_time = NULL"),
+                "UPDATE sluice.batch_step_execution SET status = '" + manager + "', end_time = NULL WHERE step_name = 'backfill'",
+                "UPDATE sluice.batch_step_execution SET status = '" + partition + "', end_time = NULL WHERE step_name <> 'backfill'");
+
+        RunResult resumed = backfill.run(SPEC, RunOptions.defaults().resumeOnly(!job.equals("ABANDONED")));
+        if (job.equals("ABANDONED")) {
+            // Cancelled for good: it never resumes, but it does not strand a new run either.
+            assertThat(resumed.outcome()).as(resumed.message()).isIn(RunResult.Outcome.NOT_RUNNABLE,
+                    RunResult.Outcome.ALREADY_COMPLETE);
+            resumed = backfill.run(SPEC, RunOptions.defaults().again(true));
+            assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+            return;
+        }
+        assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+        assertThat(backfill.status("inc").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
     }
 
     @Test
