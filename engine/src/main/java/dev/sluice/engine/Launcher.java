@@ -151,7 +151,11 @@ final class Launcher {
     private Attempt attempt(Work work, RunOptions options, Decider decider, MeterRegistry metrics, RunnerLock lock,
                            int attempt) throws SQLException {
         JobSpec spec = work.prepared().spec();
-        try (HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys(),
+        // Said at once, from the lock's own watch: the attempt itself may take a few seconds more to end (each of
+        // Spring Batch's last writes waits for the pool to give up on the database).
+        try (RunnerLock.Watch watch = lock.watch(why -> LOG.warn("job {}: lost the database ({}); ending this attempt,"
+                + " then reconnecting", spec.name(), Failures.firstLine(why)));
+             HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys(),
                 work.prepared().written())) {
             try {
                 Decision decision = decider.decide(runs.last(work.jobName()), attempt);

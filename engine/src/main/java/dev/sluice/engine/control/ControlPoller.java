@@ -50,6 +50,9 @@ public final class ControlPoller implements AutoCloseable {
                         LOG.info("job {}: {} requested", job, r.command().name().toLowerCase());
                     }
                 } catch (Exception e) {
+                    if (!running || Thread.currentThread().isInterrupted()) {
+                        return; // closed while it waited for a connection: the run is over, nothing to report
+                    }
                     if (Reconnection.isLost(e)) {
                         LOG.debug("job {}: cannot read operator requests while the database is away", job);
                     } else {

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -141,6 +142,51 @@ public final class RunnerLock implements AutoCloseable {
         } catch (Lost e) {
             return false;
         }
+    }
+
+    // How often the watch asks the lock's session whether it is alive, and how long the server may take to answer:
+    // a lost database is noticed within about two seconds, for a round trip a second.
+    private static final long WATCH_EVERY_MILLIS = 1000;
+    private static final int WATCH_TIMEOUT_SECONDS = 2;
+
+    /**
+     * Watches the lock's session from a thread of its own, so that a lost database (a stopped or restarted server, a
+     * failover, a broken connection) is noticed within seconds whatever the runner is doing: waiting for its turn, for
+     * a connection from the pool, for a statement. {@code lost} is told once, with why, on the watch's thread.
+     *
+     * @return closing it stops the watch
+     */
+    public Watch watch(Consumer<String> lost) {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(WATCH_EVERY_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                String why = null;
+                try {
+                    if (!connection.isValid(WATCH_TIMEOUT_SECONDS)) {
+                        why = "the runner lock's session did not answer within " + WATCH_TIMEOUT_SECONDS + " s";
+                    }
+                } catch (SQLException e) {
+                    why = e.getMessage();
+                }
+                if (why != null && !Thread.currentThread().isInterrupted()) {
+                    lost.accept(why);
+                    return;
+                }
+            }
+        }, "sluice-lock-watch-" + job);
+        t.setDaemon(true);
+        t.start();
+        return t::interrupt;
+    }
+
+    /** A watch over the lock's session; closing it stops the watch. */
+    public interface Watch extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Releases the lock; a lock whose session is already gone was released by PostgreSQL with it. */

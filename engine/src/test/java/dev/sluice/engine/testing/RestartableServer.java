@@ -27,6 +27,7 @@ public final class RestartableServer implements AutoCloseable {
 
     private final Path dataDir;
     private final EmbeddedPostgres server;
+    private Path bin;
 
     private RestartableServer(Path dataDir, EmbeddedPostgres server) {
         this.dataDir = dataDir;
@@ -65,23 +66,68 @@ public final class RestartableServer implements AutoCloseable {
      * connections.
      */
     public void restartImmediately() throws IOException, InterruptedException {
+        pgCtl(List.of("-D", dataDir.resolve("data").toString(), "-m", "immediate", "-w", "-t", "60", "restart"));
+        awaitReady(Duration.ofSeconds(60));
+    }
+
+    /**
+     * Stops the server ({@code pg_ctl stop}): {@code immediate} kills every backend at once, as a crash does; else a
+     * fast shutdown, as a service manager's stop or a failover's demotion does (every session told 57P01). Returns once
+     * it is down; {@link #startAgain} brings it back on the same port and data directory.
+     */
+    public void stop(boolean immediate) throws IOException, InterruptedException {
         Path data = dataDir.resolve("data");
-        long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-        Path bin = Files.readSymbolicLink(Path.of("/proc", Long.toString(postmaster), "exe")).getParent();
+        Files.writeString(dataDir.resolve("postmaster.opts.kept"), Files.readString(data.resolve("postmaster.opts")));
+        pgCtl(List.of("-D", data.toString(), "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "stop"));
+    }
+
+    /** Starts the server {@link #stop} stopped, with the options it ran with; returns once it accepts connections. */
+    public void startAgain() throws IOException, InterruptedException {
+        Path data = dataDir.resolve("data");
+        // postgres "-D" "dir" "-p" "5432" ...: the options after the data directory, quoted as pg_ctl's shell wants.
+        List<String> tokens = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"([^\"]*)\"")
+                .matcher(Files.readString(dataDir.resolve("postmaster.opts.kept")));
+        while (m.find()) {
+            tokens.add(m.group(1));
+        }
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < tokens.size(); i++) {
+            if (tokens.get(i).equals("-D")) {
+                i++;
+            } else {
+                options.add("'" + tokens.get(i).replace("'", "'\\''") + "'");
+            }
+        }
+        pgCtl(List.of("-D", data.toString(), "-o", String.join(" ", options), "-l", dataDir.resolve("server.log").toString(),
+                "-w", "-t", "60", "start"));
+        awaitReady(Duration.ofSeconds(60));
+    }
+
+    private void pgCtl(List<String> arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (LinuxUtils.isUnshareAvailable()) {
-            // pg_ctl refuses to run as root; as the embedded server itself does, run it in a user namespace.
             command.addAll(List.of("unshare", "-U"));
         }
-        command.addAll(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w", "-t", "60",
-                "restart"));
+        command.add(binaries().resolve("pg_ctl").toString());
+        command.addAll(arguments);
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dataDir.resolve("pg_ctl.log").toFile()).start();
         if (!p.waitFor(90, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
-            throw new IOException("pg_ctl restart failed: " + Files.readString(dataDir.resolve("pg_ctl.log")));
+            throw new IOException("pg_ctl " + arguments.get(arguments.size() - 1) + " failed: "
+                    + Files.readString(dataDir.resolve("pg_ctl.log")));
         }
-        awaitReady(Duration.ofSeconds(60));
+    }
+
+    /** The directory of the server's programs, found from its running postmaster (or one seen running before). */
+    private Path binaries() throws IOException {
+        if (bin == null) {
+            Path data = dataDir.resolve("data");
+            long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+            bin = Files.readSymbolicLink(Path.of("/proc", Long.toString(postmaster), "exe")).getParent();
+        }
+        return bin;
     }
 
     private void awaitReady(Duration limit) throws InterruptedException {
