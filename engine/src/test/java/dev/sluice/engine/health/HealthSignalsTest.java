@@ -199,7 +199,11 @@ class HealthSignalsTest {
         completes(run);
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
         assertThat(longest).as("the application waited on a chunk").isGreaterThan(200);
-        assertThat(longest).as("and no longer than about one chunk").isLessThan(2500);
+        // About one chunk, as long as chunks take on this machine now (a loaded one runs them slower): a session left
+        // waiting behind chunk after chunk would wait several.
+        long longestChunk = chunks.stream().mapToLong(r -> r.nanos() / 1_000_000).max().orElseThrow();
+        assertThat(longest).as("and no longer than about one chunk (the longest took %d ms)", longestChunk)
+                .isLessThan(longestChunk * 3 / 2 + 500);
         boolean shrank = false;
         for (int i = 0; i + 2 < chunks.size(); i++) { // the last chunk is whatever remained: not a sign
             shrank |= chunks.get(i + 1).range().rows() * 10 <= chunks.get(i).range().rows();

@@ -38,6 +38,9 @@ import org.junit.jupiter.api.Timeout;
  */
 class LockSafeTest {
 
+    // How much longer than its attempt's lock timeout a write may seem to wait, measured on a loaded machine.
+    private static final long SLACK_MILLIS = 1000;
+
     private static final Pattern ATTEMPT = Pattern.compile("not granted within (\\d+) ms \\(attempt (\\d+) of");
 
     private HikariDataSource ds;
@@ -118,11 +121,14 @@ class LockSafeTest {
         for (Write w : waited) {
             long[] nearest = attempts.stream().min((a, b) -> Long.compare(Math.abs(a[0] - w.endNanos()),
                     Math.abs(b[0] - w.endNanos()))).orElseThrow();
-            if (Math.abs(nearest[0] - w.endNanos()) < TimeUnit.MILLISECONDS.toNanos(150)) {
-                assertThat(w.millis()).as("a write behind an attempt of %d ms", nearest[1]).isLessThanOrEqualTo(nearest[1] + 150);
+            // A second of slack for a loaded machine's scheduling: a write queued behind an attempt without a timeout
+            // would wait for the holder, for the whole test.
+            if (Math.abs(nearest[0] - w.endNanos()) < TimeUnit.MILLISECONDS.toNanos(300)) {
+                assertThat(w.millis()).as("a write behind an attempt of %d ms", nearest[1])
+                        .isLessThanOrEqualTo(nearest[1] + SLACK_MILLIS);
             } else {
                 // behind the last attempt, whose timeout is at most 1600 ms and 20% jitter
-                assertThat(w.millis()).isLessThanOrEqualTo(1600 * 12 / 10 + 150);
+                assertThat(w.millis()).isLessThanOrEqualTo(1600 * 12 / 10 + SLACK_MILLIS);
             }
         }
         assertThat(writes.size()).as("the application kept writing").isGreaterThan(waited.size());
