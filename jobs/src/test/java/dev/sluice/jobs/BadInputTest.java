@@ -128,6 +128,19 @@ class BadInputTest {
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower } ]\n"));
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower, source: email, check: \"true\" } ]\n"));
         c.add(spec("validate-after-run", BASE + SET + "validate-after-run: maybe\n"));
+        // Booleans are true or false, never a number; numbers, sizes and durations within what their field holds.
+        c.add(spec("undo", BASE + SET + "undo: 0\n"));
+        c.add(spec("health.autovacuum", BASE + SET + "health: { autovacuum: 2 }\n"));
+        c.add(spec("validate-after-run", BASE + SET + "validate-after-run: 1\n"));
+        c.add(spec("sync", BASE + SET + "sync: 1\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 99999999999999999999 }\n"));
+        c.add(spec("throttle.rows-per-second", BASE + SET + "throttle: { rows-per-second: 99999999999999999999 }\n"));
+        c.add(spec("health.slot-lag.max-bytes", BASE + SET + "health: { slot-lag: { max-bytes: 99999999999999999999 } }\n"));
+        c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: 1e400 } }\n"));
+        c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 30d }\n"));
+        // YAML that an unquoted expression breaks: the key, the line and column, and the fix.
+        c.add(spec("where", BASE + SET + "where: email: x\n"));
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: lower(email): x }\n"));
         // sync: trigger where a trigger cannot keep the rows right, and a mode that does not exist.
         c.add(spec("sync", BASE + SET + "sync: triggers\n"));
         c.add(spec("sync", BASE + SET + "sync: [ trigger ]\n"));

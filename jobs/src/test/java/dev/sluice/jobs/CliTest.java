@@ -204,6 +204,11 @@ class CliTest {
         assertThat(list.exitCode()).isEqualTo(2);
         assertThat(list.err()).startsWith("sluice: sluice.datasource.password: expected a single value")
                 .doesNotContain("S3cretPw");
+        Files.writeString(dir.resolve("application.yml"), "sluice:\n  datasource: { url: jdbc:postgresql://h/db, password: a: S3cretPw }\n");
+        Cli.Result broken = sluice("status");
+        assertThat(broken.exitCode()).isEqualTo(2);
+        assertThat(broken.err().lines()).singleElement().asString().startsWith("sluice: " + dir.resolve("application.yml")
+                + ": not valid YAML at line 2, column 67: ").contains("must be quoted").doesNotContain("S3cretPw");
     }
 
     @Test
