@@ -109,6 +109,12 @@ class BadInputTest {
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT now()\" } }\n"));
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT nope FROM users\" } }\n"));
         c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: lots } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT 'many'\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT email FROM users LIMIT 1\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT pg_terminate_backend(pg_backend_pid())::int\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT count(*) FROM users WHERE random() < 0.5\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT length(dblink_exec('host=h user=u"
+                + " password=pw', 'DELETE FROM t'))\" } }\n"));
         c.add(spec("health.poll", BASE + SET + "health: { poll: often }\n"));
         c.add(spec("timeouts.lock", BASE + SET + "timeouts: { lock: -1s }\n"));
         c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 0s }\n"));

@@ -25,9 +25,9 @@ public final class JdbcUrl {
 
     // A libpq connection string as SQL passes one to dblink or a foreign server: a password keyword beside another
     // connection keyword ("host=h user=u password=x"), or a URI with user:password@ ("postgresql://u:x@h/db").
-    private static final Pattern CONNINFO_PASSWORD = Pattern.compile("(?i)(?:^|\\s)(?:ssl)?password\\s*=");
+    private static final Pattern CONNINFO_PASSWORD = Pattern.compile("(?i)(?<!\\w)(?:ssl)?password\\s*=");
     private static final Pattern CONNINFO_KEYWORD = Pattern.compile(
-            "(?i)(?:^|\\s)(?:host|hostaddr|port|dbname|user|service|sslmode|application_name)\\s*=");
+            "(?i)(?<!\\w)(?:host|hostaddr|port|dbname|user|service|sslmode|application_name)\\s*=");
     private static final Pattern URI_USER_PASSWORD = Pattern.compile("(?i)\\b[a-z][a-z0-9+.-]*://[^/?@\\s:]*:[^/?@\\s]+@");
 
     private JdbcUrl() {
