@@ -279,6 +279,9 @@ class BadInputTest {
         c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://ops:pw@gateway:9091"));
         c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://gateway:9091/metrics/job/x"));
         c.add(line("--push-gateway", "resume", "good", "--push-gateway", "http://gate way"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://127.0.0.1:99999"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "gateway:0"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://gateway:99999999999"));
         c.add(line("--metrics-port", "run", "good", "--metrics-port", "99999"));
         c.add(line("--port", "serve", "--port", "70000"));
         c.add(line("--port", "serve", "--port", "-5"));

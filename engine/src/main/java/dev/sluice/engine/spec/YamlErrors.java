@@ -17,7 +17,7 @@ import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
  */
 public final class YamlErrors {
 
-    private static final String QUOTE = "an expression holding ': ' or ',' must be quoted, e.g. where: \"a: b\"";
+    private static final String QUOTE = "quote a value or expression that holds ': ' or ',', e.g. where: \"a: b\"";
 
     private YamlErrors() {
     }

@@ -179,9 +179,9 @@ class SpecParserTest {
     /** A YAML syntax error says where it is, under which key, and how to fix the usual cause: quoting an expression. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            where: a: b                                | where: not valid YAML at line 5, column 9: mapping values are not allowed here (an expression holding ': ' or ',' must be quoted, e.g. where: "a: b")
-            health: { query: { sql: SELECT a: b } }    | health.query.sql: not valid YAML at line 5, column 33: expected ',' or '}', but got : (an expression holding ': ' or ',' must be quoted, e.g. where: "a: b")
-            validate: [ { check: x = 'a: b' } ]        | validate[0].check: not valid YAML at line 5, column 28: expected ',' or '}', but got : (an expression holding ': ' or ',' must be quoted, e.g. where: "a: b")
+            where: a: b                                | where: not valid YAML at line 5, column 9: mapping values are not allowed here (quote a value or expression that holds ': ' or ',', e.g. where: "a: b")
+            health: { query: { sql: SELECT a: b } }    | health.query.sql: not valid YAML at line 5, column 33: expected ',' or '}', but got : (quote a value or expression that holds ': ' or ',', e.g. where: "a: b")
+            validate: [ { check: x = 'a: b' } ]        | validate[0].check: not valid YAML at line 5, column 28: expected ',' or '}', but got : (quote a value or expression that holds ': ' or ',', e.g. where: "a: b")
             where: `x`                                 | where: not valid YAML at line 5, column 8: found character '`' that cannot start any token. (Do not use ` for indentation) (quote a value that starts with this character)
             where: @x                                  | where: not valid YAML at line 5, column 8: found character '@' that cannot start any token. (Do not use @ for indentation) (quote a value that starts with this character)
             """)
