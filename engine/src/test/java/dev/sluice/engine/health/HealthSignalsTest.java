@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -212,6 +214,7 @@ class HealthSignalsTest {
     @Test
     @Timeout(120)
     void aSignalThatCannotBeReadHoldsTheJobFromItsFirstFailedRead() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         // Read every poll; preflight only plans it, so it fails at the first read after the flag is set.
         db.exec("CREATE TABLE queue_link (broken boolean NOT NULL)", "INSERT INTO queue_link VALUES (false)", """
                 CREATE FUNCTION queue_depth() RETURNS int LANGUAGE plpgsql STABLE AS $$
@@ -228,7 +231,7 @@ class HealthSignalsTest {
                         set: { n: n + 1 }
                         throttle: { rows-per-second: 1000 }
                         health: { poll: 100ms, query: { sql: "SELECT queue_depth()", max: 5 } }
-                        """), RunOptions.defaults());
+                        """), RunOptions.defaults().withMetrics(meters));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -247,6 +250,8 @@ class HealthSignalsTest {
         db.exec("UPDATE queue_link SET broken = false");
         completes(run);
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
+        assertThat(meters.get("sluice.throttle").tag("reason", "unreadable").counter().count())
+                .as("the wait counted as unreadable").isGreaterThan(0);
     }
 
     @Test
