@@ -96,6 +96,15 @@ public final class TeamJars {
             return "a class it needs is missing from the class path: " + message.replace('/', '.')
                     + " (put the jar that holds it beside the team's, on SLUICE_LIB)";
         }
+        if (e instanceof ServiceConfigurationError) { // no cause: the services file names a class that cannot be one
+            String message = String.valueOf(e.getMessage());
+            if (message.endsWith("not found")) {
+                return "its class is not on the class path (META-INF/services names a class the jar does not hold)";
+            }
+            if (message.endsWith("not a subtype")) {
+                return "its class is not a " + Transformer.Catalog.class.getName().replace('$', '.');
+            }
+        }
         if (e instanceof UnsupportedClassVersionError) {
             return "it was compiled for a newer Java than this one (" + Runtime.version().feature() + "): " + brief(e);
         }

@@ -98,7 +98,7 @@ public final class SpecParser {
             try {
                 spec = MAPPER.readValue(parser, JobSpec.class);
             } catch (JacksonException e) {
-                throw translate(e);
+                throw translate(yaml, e);
             }
         }
         if (spec == null) {
@@ -113,7 +113,7 @@ public final class SpecParser {
         return MAPPER.writeValueAsString(spec);
     }
 
-    private static SpecException translate(JacksonException e) {
+    private static SpecException translate(String yaml, JacksonException e) {
         if (YamlErrors.isSyntax(e)) {
             return new SpecException(YamlErrors.field(e), YamlErrors.describe(e));
         }
@@ -121,7 +121,9 @@ public final class SpecParser {
         if (e instanceof UnrecognizedPropertyException u) {
             String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
                     .map(Object::toString).sorted().collect(Collectors.joining(", "));
-            return new SpecException(field, "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")"));
+            return new SpecException(field, "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")")
+                    + (withoutValue(yaml, e) ? "; if it is the end of an expression, quote the expression: inside { } a ','"
+                    + " ends it" : ""));
         }
         if (e instanceof InputCoercionException c) {
             return new SpecException(field, outOfRange(written(e, null), c.getTargetType()));
@@ -149,6 +151,23 @@ public final class SpecParser {
                     "appears twice");
         }
         return new SpecException(field.isEmpty() ? YamlErrors.field(e) : field, YamlErrors.describe(e));
+    }
+
+    /**
+     * Whether the key a Jackson error is about has no value in the text ({@code { check: a = b, c }}: the comma made
+     * {@code c} a key of its own). Read again as a tree, since Jackson has read past the key by then.
+     */
+    private static boolean withoutValue(String yaml, JacksonException e) {
+        StringBuilder pointer = new StringBuilder();
+        for (JacksonException.Reference ref : e.getPath()) {
+            pointer.append('/').append(ref.getPropertyName() != null
+                    ? ref.getPropertyName().replace("~", "~0").replace("/", "~1") : String.valueOf(ref.getIndex()));
+        }
+        try {
+            return MAPPER.readTree(yaml).at(pointer.toString()).isNull();
+        } catch (JacksonException | IllegalArgumentException unreadable) {
+            return false;
+        }
     }
 
     /**

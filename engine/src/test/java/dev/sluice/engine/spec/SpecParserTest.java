@@ -191,6 +191,10 @@ class SpecParserTest {
 
     @Test
     void aCommaInAnUnquotedExpressionSaysToQuoteIt() {
+        assertThat(message(MINIMAL + "validate: [ { check: a = b, c } ]\n")).isEqualTo("validate[0].c: unknown key (known"
+                + " keys: check, source, target); if it is the end of an expression, quote the expression: inside { } a"
+                + " ',' ends it");
+        assertThat(message(MINIMAL + "chunk: { rowz: 5 }\n")).doesNotContain("quote");
         assertThat(message("name: j\ntable: t\nkey: [id]\nset: { v: lower(email), w: a, b }\n"))
                 .isEqualTo("set.b: no expression (inside a YAML { } mapping, a ',' ends the expression before it: quote an"
                         + " expression that holds one)");
