@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,11 +58,26 @@ final class VolatileCheck {
                                  ELSE p.pronamespace::regnamespace || '.' || quote_ident(p.proname) END
             FROM called JOIN pg_proc p ON p.oid = called.proc
             WHERE p.provolatile = 'v' ORDER BY 1""";
+    // A row for each query of the tree that locks rows (FOR UPDATE, FOR SHARE).
     private static final String LOCKS = """
-            SELECT EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = to_regclass(?)
-                           AND r.ev_action::text ~ ':hasForUpdate true')""";
+            SELECT 'locks' FROM pg_rewrite r
+            WHERE r.ev_class = to_regclass(?) AND r.ev_action::text ~ ':hasForUpdate true'""";
 
     private VolatileCheck() {
+    }
+
+    /** The rows of a one-column query about the probe's view, as text. */
+    private static List<String> strings(Connection c, String query) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(query)) {
+            ps.setString(1, "pg_temp." + VIEW);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -72,43 +86,17 @@ final class VolatileCheck {
      * @throws SpecException naming {@code field} if the expression calls a volatile function or locks rows
      */
     static void refuse(Connection c, String field, String sql) throws SQLException {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        List<String> calls = new ArrayList<>();
+        List<String> calls;
         boolean locks;
-        try (Statement st = c.createStatement()) {
-            // The view takes a weak lock on what it reads; the probe never waits long for it, nor runs long.
-            st.execute("SET LOCAL lock_timeout = '2s'");
-            st.execute("SET LOCAL statement_timeout = '30s'");
+        try (ProbeTransaction tx = ProbeTransaction.begin(c)) {
             try {
-                st.execute("CREATE TEMP VIEW " + VIEW + " AS SELECT (" + sql + "\n) AS v");
+                tx.execute("CREATE TEMP VIEW " + VIEW + " AS SELECT (" + sql + "\n) AS v");
             } catch (SQLException e) {
                 throw new SpecException(field, "cannot tell which functions it calls (PostgreSQL: "
                         + ServerMessages.of(e) + "); the role needs the TEMPORARY privilege on the database");
             }
-            try (PreparedStatement ps = c.prepareStatement(CALLS)) {
-                ps.setString(1, "pg_temp." + VIEW);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        calls.add(rs.getString(1));
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement(LOCKS)) {
-                ps.setString(1, "pg_temp." + VIEW);
-                try (ResultSet rs = ps.executeQuery()) {
-                    locks = rs.next() && rs.getBoolean(1);
-                }
-            }
-        } finally {
-            try {
-                c.rollback();
-                c.setAutoCommit(autoCommit);
-            } catch (SQLException e) {
-                if (!c.isClosed()) {
-                    throw e;
-                } // a pool that closes connections on some server errors took it, and its transaction with it
-            }
+            calls = strings(c, CALLS);
+            locks = !strings(c, LOCKS).isEmpty();
         }
         if (!calls.isEmpty()) {
             throw new SpecException(field, "calls " + String.join(", ", calls) + ", which PostgreSQL classifies as"

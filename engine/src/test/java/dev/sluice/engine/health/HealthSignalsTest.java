@@ -20,6 +20,7 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -61,15 +62,31 @@ class HealthSignalsTest {
     }
 
     private CompletableFuture<RunResult> start(String health) {
+        return start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                health: { poll: 100ms, %s }
+                """.formatted(health), RunOptions.defaults());
+    }
+
+    /** A job with {@code sql} as its health query. */
+    private static JobSpec withQuery(String sql) {
+        return SpecParser.parse("""
+                name: probed
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                health: { query: { sql: "%s" } }
+                """.formatted(sql.replace("\"", "\\\"")));
+    }
+
+    /** Runs the job {@code spec} describes in the background. */
+    private CompletableFuture<RunResult> start(String spec, RunOptions options) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return backfill.run(SpecParser.parse("""
-                        name: inc
-                        table: t
-                        key: [id]
-                        set: { n: n + 1 }
-                        health: { poll: 100ms, %s }
-                        """.formatted(health)), RunOptions.defaults());
+                return backfill.run(SpecParser.parse(spec), options);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -172,20 +189,14 @@ class HealthSignalsTest {
                 CREATE FUNCTION slow_inc(n int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
                 BEGIN PERFORM pg_sleep(0.0004); RETURN n + 1; END $$""");
         List<dev.sluice.engine.chunk.ChunkReport> chunks = java.util.Collections.synchronizedList(new ArrayList<>());
-        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return backfill.run(SpecParser.parse("""
-                        name: inc
-                        table: t
-                        key: [id]
-                        set: { n: slow_inc(n) }
-                        chunk: { rows: 2000, min-rows: 20, max-rows: 2000, target: 5s }
-                        health: { lock-waiters: { max-wait: 200ms } }
-                        """), RunOptions.defaults().withObserver(chunks::add));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<RunResult> run = start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: slow_inc(n) }
+                chunk: { rows: 2000, min-rows: 20, max-rows: 2000, target: 5s }
+                health: { lock-waiters: { max-wait: 200ms } }
+                """, RunOptions.defaults().withObserver(chunks::add));
         Eventually.eventually(Duration.ofSeconds(30), "two chunks", () -> chunks.size() >= 2);
         // The application updates a row just past the checkpoint: the running chunk has locked it, or soon will.
         long longest = 0;
@@ -222,20 +233,14 @@ class HealthSignalsTest {
                   IF (SELECT broken FROM queue_link) THEN RAISE EXCEPTION 'queue unreachable'; END IF;
                   RETURN 0;
                 END $$""");
-        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return backfill.run(SpecParser.parse("""
-                        name: inc
-                        table: t
-                        key: [id]
-                        set: { n: n + 1 }
-                        throttle: { rows-per-second: 1000 }
-                        health: { poll: 100ms, query: { sql: "SELECT queue_depth()", max: 5 } }
-                        """), RunOptions.defaults().withMetrics(meters));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<RunResult> run = start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                throttle: { rows-per-second: 1000 }
+                health: { poll: 100ms, query: { sql: "SELECT queue_depth()", max: 5 } }
+                """, RunOptions.defaults().withMetrics(meters));
         Eventually.eventually(Duration.ofSeconds(30), "chunks committed", () -> backfill.status("inc").get(0).chunks() > 2);
         db.exec("UPDATE queue_link SET broken = true");
         long atFailure = backfill.status("inc").get(0).rowsProcessed();
@@ -256,7 +261,7 @@ class HealthSignalsTest {
 
     @Test
     void aQueryThatReturnsNoNumberOrActsIsRefusedBeforeAnythingIsWritten() throws Exception {
-        int victim = inBackground("SELECT pg_sleep(60)");
+        int victim = inBackground(); // an idle session, which pg_terminate_backend would end
         db.exec("CREATE EXTENSION IF NOT EXISTS dblink", "CREATE TABLE flags (v text, ok boolean)",
                 "CREATE SEQUENCE polls", "CREATE VIEW kills AS SELECT pg_terminate_backend(" + victim + ")::int AS k",
                 "CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT nextval(''polls'')::int'",
@@ -284,13 +289,7 @@ class HealthSignalsTest {
         refused.put("SELECT count(*) FROM dblink('postgresql://ops:hunter22@db2/app', 'SELECT 1') AS d(n int)",
                 "must not carry a password");
         for (Map.Entry<String, String> c : refused.entrySet()) {
-            assertThatThrownBy(() -> backfill.run(SpecParser.parse("""
-                    name: bad
-                    table: t
-                    key: [id]
-                    set: { n: n + 1 }
-                    health: { query: { sql: "%s" } }
-                    """.formatted(c.getKey().replace("\"", "\\\""))), RunOptions.defaults()))
+            assertThatThrownBy(() -> backfill.run(withQuery(c.getKey()), RunOptions.defaults()))
                     .as(c.getKey()).isInstanceOf(SpecException.class)
                     .hasMessageStartingWith("health.query.sql: ").hasMessageContaining(c.getValue())
                     .hasMessageNotContaining("hunter22");
@@ -304,13 +303,7 @@ class HealthSignalsTest {
         // Numbers of any numeric type, from STABLE and IMMUTABLE functions, are signals.
         for (String sql : List.of("SELECT count(*) FROM t WHERE n > 5", "SELECT extract(epoch FROM now())::numeric * 0",
                 "SELECT max(length(v))::float4 FROM flags")) {
-            backfill.plan(SpecParser.parse("""
-                    name: fine
-                    table: t
-                    key: [id]
-                    set: { n: n + 1 }
-                    health: { query: { sql: "%s" } }
-                    """.formatted(sql)));
+            backfill.plan(withQuery(sql));
         }
     }
 
@@ -318,13 +311,7 @@ class HealthSignalsTest {
     void aQueryThatIsNotOneNumberIsRefusedBeforeAnythingIsWritten() {
         for (String sql : List.of("SELECT 1; DELETE FROM t", "SELECT now()", "SELECT no_such_column FROM t",
                 "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d")) {
-            assertThatThrownBy(() -> backfill.run(SpecParser.parse("""
-                    name: bad
-                    table: t
-                    key: [id]
-                    set: { n: n + 1 }
-                    health: { query: { sql: "%s" } }
-                    """.formatted(sql)), RunOptions.defaults()))
+            assertThatThrownBy(() -> backfill.run(withQuery(sql), RunOptions.defaults()))
                     .as(sql).isInstanceOf(SpecException.class).hasMessageContaining("health.query.sql");
         }
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
