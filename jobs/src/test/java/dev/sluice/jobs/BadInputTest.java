@@ -265,6 +265,9 @@ class BadInputTest {
         c.add(line("--rows-per-second", "tune", "good", "--rows-per-second", "-1"));
         c.add(line("--chunk-target", "tune", "good", "--chunk-target", "0ms"));
         c.add(line("--chunk-target", "tune", "good", "--chunk-target", "5x"));
+        c.add(line("--chunk-target", "tune", "good", "--chunk-target", "30d"));
+        c.add(line("--rows-per-second", "tune", "good", "--rows-per-second", "99999999999999999999"));
+        c.add(line("--wait", "pause", "good", "--wait", "99999999999999999999s"));
         c.add(line("--wait", "pause", "good", "--wait", "later"));
         c.add(line("--rows-per-second", "validate", "good", "--rows-per-second", "-3"));
         c.add(line("JOB", "status", "no-such-job"));
