@@ -109,6 +109,12 @@ class BadInputTest {
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT now()\" } }\n"));
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT nope FROM users\" } }\n"));
         c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: lots } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT 'many'\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT email FROM users LIMIT 1\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT pg_terminate_backend(pg_backend_pid())::int\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT count(*) FROM users WHERE random() < 0.5\" } }\n"));
+        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT length(dblink_exec('host=h user=u"
+                + " password=pw', 'DELETE FROM t'))\" } }\n"));
         c.add(spec("health.poll", BASE + SET + "health: { poll: often }\n"));
         c.add(spec("timeouts.lock", BASE + SET + "timeouts: { lock: -1s }\n"));
         c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 0s }\n"));
@@ -128,6 +134,19 @@ class BadInputTest {
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower } ]\n"));
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower, source: email, check: \"true\" } ]\n"));
         c.add(spec("validate-after-run", BASE + SET + "validate-after-run: maybe\n"));
+        // Booleans are true or false, never a number; numbers, sizes and durations within what their field holds.
+        c.add(spec("undo", BASE + SET + "undo: 0\n"));
+        c.add(spec("health.autovacuum", BASE + SET + "health: { autovacuum: 2 }\n"));
+        c.add(spec("validate-after-run", BASE + SET + "validate-after-run: 1\n"));
+        c.add(spec("sync", BASE + SET + "sync: 1\n"));
+        c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 99999999999999999999 }\n"));
+        c.add(spec("throttle.rows-per-second", BASE + SET + "throttle: { rows-per-second: 99999999999999999999 }\n"));
+        c.add(spec("health.slot-lag.max-bytes", BASE + SET + "health: { slot-lag: { max-bytes: 99999999999999999999 } }\n"));
+        c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: 1e400 } }\n"));
+        c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 30d }\n"));
+        // YAML that an unquoted expression breaks: the key, the line and column, and the fix.
+        c.add(spec("where", BASE + SET + "where: email: x\n"));
+        c.add(spec("set.email_lower", BASE + "set: { email_lower: lower(email): x }\n"));
         // sync: trigger where a trigger cannot keep the rows right, and a mode that does not exist.
         c.add(spec("sync", BASE + SET + "sync: triggers\n"));
         c.add(spec("sync", BASE + SET + "sync: [ trigger ]\n"));
@@ -246,6 +265,9 @@ class BadInputTest {
         c.add(line("--rows-per-second", "tune", "good", "--rows-per-second", "-1"));
         c.add(line("--chunk-target", "tune", "good", "--chunk-target", "0ms"));
         c.add(line("--chunk-target", "tune", "good", "--chunk-target", "5x"));
+        c.add(line("--chunk-target", "tune", "good", "--chunk-target", "30d"));
+        c.add(line("--rows-per-second", "tune", "good", "--rows-per-second", "99999999999999999999"));
+        c.add(line("--wait", "pause", "good", "--wait", "99999999999999999999s"));
         c.add(line("--wait", "pause", "good", "--wait", "later"));
         c.add(line("--rows-per-second", "validate", "good", "--rows-per-second", "-3"));
         c.add(line("JOB", "status", "no-such-job"));
@@ -260,6 +282,9 @@ class BadInputTest {
         c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://ops:pw@gateway:9091"));
         c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://gateway:9091/metrics/job/x"));
         c.add(line("--push-gateway", "resume", "good", "--push-gateway", "http://gate way"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://127.0.0.1:99999"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "gateway:0"));
+        c.add(line("--push-gateway", "run", "good", "--push-gateway", "http://gateway:99999999999"));
         c.add(line("--metrics-port", "run", "good", "--metrics-port", "99999"));
         c.add(line("--port", "serve", "--port", "70000"));
         c.add(line("--port", "serve", "--port", "-5"));

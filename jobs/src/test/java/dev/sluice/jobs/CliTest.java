@@ -194,6 +194,36 @@ class CliTest {
     }
 
     @Test
+    void planWarnsWhenTheRoleCannotSeeWhatAHealthSignalReads() throws Exception {
+        // Roles belong to the server, not the database: a name of this test's own, dropped at the end.
+        String role = "plain_" + Postgres.databaseOf(ds);
+        db.exec("CREATE ROLE " + role + " LOGIN PASSWORD 'plain-pw'", "GRANT SELECT, UPDATE ON users TO " + role);
+        try {
+            write("users-watched", "set: { email_lower: lower(email) }\nhealth: { active-sessions: { max: 20 } }\n");
+            String[] asRole = {"plan", "users-watched", "--config", dir.toString(), "--jdbc-url", url, "--user", role,
+                    "--password", "plain-pw"};
+            Cli.Result plain = Cli.run(asRole);
+            assertThat(plain.exitCode()).as(plain.err()).isZero();
+            String grant = "grant it: GRANT pg_read_all_stats TO " + role + " (or pg_monitor)";
+            assertThat(plain.out().lines().filter(l -> l.contains("WARN") && l.contains(grant)).toList())
+                    .anySatisfy(l -> assertThat(l).contains("health.autovacuum: role " + role)
+                            .contains("pg_stat_progress_vacuum"))
+                    .anySatisfy(l -> assertThat(l).contains("health.replica-lag: role " + role)
+                            .contains("pg_stat_replication"))
+                    .anySatisfy(l -> assertThat(l).contains("health.active-sessions: role " + role)
+                            .contains("pg_stat_activity"));
+
+            db.exec("GRANT pg_monitor TO " + role);
+            Cli.Result monitor = Cli.run(asRole);
+            assertThat(monitor.exitCode()).as(monitor.err()).isZero();
+            assertThat(monitor.out()).doesNotContain("pg_read_all_stats");
+            assertThat(sluice("plan", "users-watched").out()).as("a superuser sees everything").doesNotContain("pg_read_all_stats");
+        } finally {
+            db.exec("DROP OWNED BY " + role, "DROP ROLE " + role);
+        }
+    }
+
+    @Test
     void applicationYmlIsReadAsStrictlyAsASpec() throws Exception {
         Files.writeString(dir.resolve("application.yml"), "sluice:\n  datasource:\n    pasword: typo\n");
         Cli.Result typo = sluice("status");
@@ -204,6 +234,11 @@ class CliTest {
         assertThat(list.exitCode()).isEqualTo(2);
         assertThat(list.err()).startsWith("sluice: sluice.datasource.password: expected a single value")
                 .doesNotContain("S3cretPw");
+        Files.writeString(dir.resolve("application.yml"), "sluice:\n  datasource: { url: jdbc:postgresql://h/db, password: a: S3cretPw }\n");
+        Cli.Result broken = sluice("status");
+        assertThat(broken.exitCode()).isEqualTo(2);
+        assertThat(broken.err().lines()).singleElement().asString().startsWith("sluice: " + dir.resolve("application.yml")
+                + ": not valid YAML at line 2, column 57: ").contains("quote a value or expression that holds").doesNotContain("S3cretPw");
     }
 
     @Test

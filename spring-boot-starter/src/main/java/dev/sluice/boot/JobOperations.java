@@ -22,11 +22,19 @@ public final class JobOperations {
     // How long a pause, cancel or tune waits for the runner to acknowledge (it obeys within one chunk).
     static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
 
+    /** What {@code tune} takes, for the message when it is given something else. */
+    public static final String RATE = "rowsPerSecond: a whole number, 0 or more (0 = unlimited)";
+
     /** An HTTP status and a message for the operator. */
     public record Reply(int status, String message) {
         public boolean ok() {
             return status < 300;
         }
+    }
+
+    /** The reply for a job nobody knows: 404, whichever verb asked. */
+    public static Reply unknown(String job) {
+        return new Reply(404, "no job named " + job + " (not in the job repository, nor declared here)");
     }
 
     private final Backfill backfill;
@@ -89,6 +97,9 @@ public final class JobOperations {
      * {@code pause}, {@code resume}, {@code cancel}, or {@code tune} with {@code rowsPerSecond} (0 = unlimited).
      */
     public Reply control(String job, String action, Long rowsPerSecond) throws Exception {
+        if (spec(job) == null && backfill.status(job).get(0).state() == JobStatus.State.NOT_STARTED) {
+            return unknown(job); // as GET says: asking an unknown job to pause is not a conflict with its state
+        }
         switch (action) {
             case "pause", "cancel" -> {
                 return mailbox(job, new ControlMailbox.Request(
@@ -96,14 +107,15 @@ public final class JobOperations {
             }
             case "tune" -> {
                 if (rowsPerSecond == null || rowsPerSecond < 0) {
-                    return new Reply(400, "rowsPerSecond: a whole number, 0 or more (0 = unlimited)");
+                    return new Reply(400, RATE + (rowsPerSecond == null ? "" : ", got " + rowsPerSecond));
                 }
                 return mailbox(job, new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, null));
             }
             case "resume" -> {
                 JobSpec spec = spec(job);
                 if (spec == null) {
-                    return new Reply(404, "no job " + job + " declared here (resume it where it is: sluice resume " + job + ")");
+                    return new Reply(404, "job " + job + " is not declared here (resume it where it is: sluice resume "
+                            + job + ")");
                 }
                 if (scheduler == null) {
                     return new Reply(409, "this instance runs no jobs (sluice.scheduling=false)");

@@ -36,7 +36,7 @@ public class SluiceEndpoint {
     @ReadOperation
     public WebEndpointResponse<Map<String, Object>> job(@Selector String name) throws Exception {
         Map<String, Object> job = operations.one(name);
-        return job != null ? new WebEndpointResponse<>(job) : reply(new JobOperations.Reply(404, "no job named " + name));
+        return job != null ? new WebEndpointResponse<>(job) : reply(JobOperations.unknown(name));
     }
 
     /** {@code pause}, {@code resume} or {@code cancel} a job: a POST without a body. */
@@ -57,7 +57,7 @@ public class SluiceEndpoint {
             return reply(new JobOperations.Reply(404, "unknown action '" + action + "' (tune/N)"));
         }
         if (!rowsPerSecond.matches("\\d{1,18}")) {
-            return reply(new JobOperations.Reply(400, "rowsPerSecond: a whole number, 0 or more, got '" + rowsPerSecond + "'"));
+            return reply(new JobOperations.Reply(400, JobOperations.RATE + ", got '" + rowsPerSecond + "'"));
         }
         return reply(operations.control(name, "tune", Long.parseLong(rowsPerSecond)));
     }

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -123,6 +124,11 @@ class StarterTest {
         assertThat(backfill.status("fill-scores").get(0).rowsWritten()).isEqualTo(40000);
 
         assertThat(get("/actuator/sluice/no-such-job", 404)).isNotNull();
+        for (String verb : List.of("pause", "cancel", "resume", "tune/5")) { // unknown on every verb, as GET says
+            HttpResponse<String> unknown = post("/actuator/sluice/no-such-job/" + verb, ShopApplication.OPERATOR_PASSWORD);
+            assertThat(unknown.statusCode()).as(verb + ": " + unknown.body()).isEqualTo(404);
+            assertThat(unknown.body()).as(verb).contains("no job named no-such-job");
+        }
         // A resume that cannot start anything says why, instead of claiming success.
         HttpResponse<String> notResumed = post("/actuator/sluice/lower-emails/resume", ShopApplication.OPERATOR_PASSWORD);
         assertThat(notResumed.statusCode()).isEqualTo(409);

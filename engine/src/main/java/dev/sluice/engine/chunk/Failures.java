@@ -25,6 +25,9 @@ public final class Failures {
             if (t instanceof SQLException e) {
                 sql = e;
             }
+            if (t instanceof LinkageError) { // a transformer's jar: a class missing, a static initializer that threw
+                return Secrets.redact(TeamJars.describe(t));
+            }
             last = t;
         }
         if (sql != null) {

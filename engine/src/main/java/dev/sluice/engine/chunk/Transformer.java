@@ -95,33 +95,39 @@ public interface Transformer {
         Transformer find(String name);
 
         /**
+         * Where this catalogue looks, for the message when it knows no transformer of a name ({@code built in:
+         * phone-e164, ...}).
+         */
+        default String searched() {
+            return "the transformer catalogue given to the engine";
+        }
+
+        /**
          * The catalogues jars on the class path register in
          * {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog} (a team's own transformers, shipped
          * in a jar of their own), asked in class path order; {@code except} (a catalogue that asks them itself, and
-         * must not be asked again by them) is left out. A catalogue that cannot be loaded is an
-         * {@link IllegalStateException} naming it, at the first lookup.
+         * must not be asked again by them) is left out. A catalogue that cannot be loaded, or fails looking a name up
+         * (an Error among them: a static initializer that throws, a class missing from the class path), is an
+         * {@link IllegalStateException} naming its class and jar in one line, at the first lookup.
          */
         static Catalog installed(Class<? extends Catalog> except) {
-            return name -> {
-                java.util.List<Catalog> all = new java.util.ArrayList<>();
-                try {
-                    for (Catalog c : java.util.ServiceLoader.load(Catalog.class)) {
-                        if (except == null || !except.isInstance(c)) {
-                            all.add(c);
-                        }
-                    }
-                } catch (java.util.ServiceConfigurationError e) {
-                    throw new IllegalStateException("a transformer catalogue on the class path cannot be loaded: "
-                            + e.getMessage(), e);
-                }
-                return chain(all).find(name);
-            };
+            return new InstalledCatalogs(except);
         }
 
         /** The first of {@code catalogs} that knows the name. */
         static Catalog chain(java.util.List<Catalog> catalogs) {
             java.util.List<Catalog> all = java.util.List.copyOf(catalogs);
-            return name -> all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            return new Catalog() {
+                @Override
+                public Transformer find(String name) {
+                    return all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+                }
+
+                @Override
+                public String searched() {
+                    return String.join("; ", all.stream().map(Catalog::searched).toList());
+                }
+            };
         }
     }
 }

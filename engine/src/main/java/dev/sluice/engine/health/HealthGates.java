@@ -19,29 +19,24 @@ import dev.sluice.engine.spec.JobSpec;
  * <ul>
  *   <li>a gate closes when its value goes over the limit, and opens again only below half the limit
  *       (hysteresis), so that a lag hovering at the limit does not flap the job on and off;</li>
- *   <li>a signal that cannot be read keeps its gates as they were for a while (a restarting standby, a
- *       network blip), and closes once it has been unreadable for longer than the limit: fail closed.</li>
+ *   <li>a signal that cannot be read closes the gates at once, until it reads again: fail closed. A signal that
+ *       cannot be read may be the one saying stop (a standby that fell behind and restarts, a queue that overflowed),
+ *       and the next chunk would be written blind. Its gates keep their state meanwhile, so the hysteresis carries
+ *       over the gap.</li>
  * </ul>
  * Signals are read at most once per poll interval, whatever the chunk rate.
  */
 public final class HealthGates implements AutoCloseable {
 
-    // Long enough to ride out a standby restart or a dropped connection; short enough that a backfill never
-    // writes blind for long. Three polls, and never under ten seconds.
-    static final Duration MIN_UNREADABLE_LIMIT = Duration.ofSeconds(10);
-    static final int UNREADABLE_POLLS = 3;
-
     private final List<Signal> signals;
     private final long pollNanos;
-    private final long unreadableNanos;
     private final LongSupplier clock;
     private final Set<String> closed = new HashSet<>();
-    private final Map<String, Long> lastRead = new HashMap<>();
-    private final Map<String, List<Reading>> lastReadings = new HashMap<>();
     private List<Reading> readings = List.of();
     private long polledAt;
     private boolean polled;
     private String reason;
+    private boolean unreadable;
     private volatile java.util.function.Consumer<List<Reading>> listener = r -> { };
 
     public HealthGates(List<Signal> signals, Duration poll) {
@@ -51,8 +46,6 @@ public final class HealthGates implements AutoCloseable {
     HealthGates(List<Signal> signals, Duration poll, LongSupplier clock) {
         this.signals = List.copyOf(signals);
         this.pollNanos = poll.toNanos();
-        Duration limit = poll.multipliedBy(UNREADABLE_POLLS);
-        this.unreadableNanos = (limit.compareTo(MIN_UNREADABLE_LIMIT) > 0 ? limit : MIN_UNREADABLE_LIMIT).toNanos();
         this.clock = clock;
     }
 
@@ -101,11 +94,16 @@ public final class HealthGates implements AutoCloseable {
         }
         long now = clock.getAsLong();
         if (!polled || now - polledAt >= pollNanos) {
-            poll(now);
+            readSignals();
             polledAt = now;
             polled = true;
         }
         return reason;
+    }
+
+    /** Whether the gates are closed (also) because a signal could not be read at the last poll. */
+    public synchronized boolean unreadable() {
+        return unreadable;
     }
 
     /** Told of every poll's readings (metrics). */
@@ -113,45 +111,37 @@ public final class HealthGates implements AutoCloseable {
         this.listener = l;
     }
 
-    private void poll(long now) {
+    private void readSignals() {
         List<Reading> all = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
+        boolean failed = false;
         for (Signal signal : signals) {
+            List<Reading> read;
             try {
-                List<Reading> read = signal.read();
-                lastRead.put(signal.name(), now);
-                lastReadings.put(signal.name(), read);
-                all.addAll(read);
-                for (Reading r : read) {
-                    boolean wasClosed = closed.contains(r.gate());
-                    // Reopens below half the limit; a limit of 0 (no vacuum at all, say) reopens at 0.
-                    boolean isClosed = wasClosed && r.limit() > 0 ? r.value() >= r.limit() / 2 : r.value() > r.limit();
-                    if (isClosed) {
-                        closed.add(r.gate());
-                        reasons.add(r.describe() + (r.value() <= r.limit() ? " (waiting for < half the limit)" : ""));
-                    } else {
-                        closed.remove(r.gate());
-                    }
-                }
+                read = signal.read();
             } catch (Exception e) {
+                // Fail closed at once; this signal's gates stay as they were for when it reads again.
                 String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-                long since = lastRead.computeIfAbsent(signal.name(), k -> now);
-                boolean firstRead = !polled;
-                if (firstRead || now - since > unreadableNanos) {
-                    reasons.add("cannot read " + signal.name() + ": " + why);
+                reasons.add("cannot read " + signal.name() + ": " + why);
+                failed = true;
+                continue;
+            }
+            all.addAll(read);
+            for (Reading r : read) {
+                boolean wasClosed = closed.contains(r.gate());
+                // Reopens below half the limit; a limit of 0 (no vacuum at all, say) reopens at 0.
+                boolean isClosed = wasClosed && r.limit() > 0 ? r.value() >= r.limit() / 2 : r.value() > r.limit();
+                if (isClosed) {
+                    closed.add(r.gate());
+                    reasons.add(r.describe() + (r.value() <= r.limit() ? " (waiting for < half the limit)" : ""));
                 } else {
-                    // Not yet over the limit: keep this signal's gates as they were.
-                    for (Reading r : lastReadings.getOrDefault(signal.name(), List.of())) {
-                        if (closed.contains(r.gate())) {
-                            reasons.add(r.describe() + " (last reading; " + signal.name() + " unreadable: " + why + ")");
-                            all.add(r);
-                        }
-                    }
+                    closed.remove(r.gate());
                 }
             }
         }
         readings = List.copyOf(all);
         reason = reasons.isEmpty() ? null : String.join("; ", reasons);
+        unreadable = failed;
         listener.accept(readings);
     }
 }

@@ -157,13 +157,39 @@ final class ExpressionCheck {
         return null;
     }
 
-    /** The expression as the driver must receive it, once it is known to be one expression on this connection. */
-    /** {@code health.query}: one expression, and the statement the gate sends plans (a number, or castable to one). */
-    static void healthQuery(Connection c, JobSpec.Health health) throws SQLException {
-        if (health.query() != null) {
-            SqlFragments.check("health.query.sql", health.query().sql());
-            explain(c, "health.query.sql", QuerySignal.statement(health.query().sql()));
+    /**
+     * {@code health.query}: one expression, of a numeric type as the server types it (asked by describing the
+     * statement, never by running it: text that a cast would turn into a number passes planning and fails every poll),
+     * and the statement the gate sends plans.
+     *
+     * @return its type, or null without a query
+     */
+    static String healthQuery(Connection c, JobSpec.Health health) throws SQLException {
+        if (health.query() == null) {
+            return null;
         }
+        String field = "health.query.sql";
+        String select = "SELECT (" + one(c, field, health.query().sql()) + ")";
+        explain(c, field, select);
+        String type;
+        boolean numeric;
+        try (PreparedStatement ps = c.prepareStatement(select);
+             PreparedStatement category = c.prepareStatement(
+                     "SELECT format_type(t.oid, NULL), t.typcategory = 'N' FROM pg_type t WHERE t.oid = to_regtype(?)")) {
+            String described = ps.getMetaData().getColumnTypeName(1);
+            category.setString(1, described);
+            try (ResultSet rs = category.executeQuery()) {
+                boolean known = rs.next();
+                type = known ? rs.getString(1) : described;
+                numeric = known && rs.getBoolean(2);
+            }
+        }
+        if (!numeric) {
+            throw new SpecException(field, "returns " + type + ", not a number: the gate compares a number with max"
+                    + " (count, sum, a numeric column; cast it, e.g. (...)::int, if it is a number stored as text)");
+        }
+        explain(c, field, QuerySignal.statement(health.query().sql()));
+        return type;
     }
 
     private static String one(Connection c, String field, String sql) throws SQLException {

@@ -66,7 +66,10 @@ public final class Preflight {
                     sourceSide.verify();
                 }
             }
-            // Its probe creates temporary objects, in a transaction of its own that is always rolled back.
+            // These probes create temporary objects, each in a transaction of its own that is always rolled back.
+            if (spec.health().query() != null) {
+                VolatileCheck.refuse(c, "health.query.sql", spec.health().query().sql());
+            }
             List<Finding> findings = new ArrayList<>(prepared.findings());
             SyncDefinition sync = SyncCheck.check(c, read == null ? c : read, spec, prepared.plan(), schema, findings);
             if (sync == null) {
@@ -95,7 +98,11 @@ public final class Preflight {
                 + (keyset.index().primary() ? " (primary key)" : "")));
         WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source, schema);
         ExpressionCheck.checkRules(read, table, spec.validate());
-        ExpressionCheck.healthQuery(c, spec.health());
+        findings.addAll(HealthAccess.check(c, spec.health()));
+        String signal = ExpressionCheck.healthQuery(c, spec.health());
+        if (signal != null) {
+            findings.add(Finding.ok("health", "health.query returns " + signal + " and calls no volatile function"));
+        }
         findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
             findings.add(Finding.ok("validate", spec.validate().size() + " rule(s)" + (spec.validateAfterRun()

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,40 +47,26 @@ final class SyncProbe {
     static Map<Expr, Reads> probe(Connection c, Table table, List<Expr> exprs, boolean evaluatedByTrigger)
             throws SQLException {
         Map<Expr, Reads> out = new LinkedHashMap<>();
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            // A view takes the table's weakest lock; the probe never waits long for it, nor runs long.
-            st.execute("SET LOCAL lock_timeout = '2s'");
-            st.execute("SET LOCAL statement_timeout = '30s'");
+        try (ProbeTransaction tx = ProbeTransaction.begin(c)) {
             int i = 0;
             for (Expr e : exprs) {
                 String view = "sluice_probe_" + i++;
-                st.execute("CREATE TEMP VIEW " + view + " AS SELECT (" + e.sql() + "\n) AS v FROM " + table.qualifiedName());
+                tx.execute("CREATE TEMP VIEW " + view + " AS SELECT (" + e.sql() + "\n) AS v FROM " + table.qualifiedName());
                 out.put(e, reads(c, view, table));
             }
             if (evaluatedByTrigger) {
                 // The copy takes the table's name, so that expressions qualifying columns with it still resolve.
-                st.execute("CREATE TEMP TABLE " + Sql.quote(table.name()) + " (LIKE " + table.qualifiedName() + ")");
+                tx.execute("CREATE TEMP TABLE " + Sql.quote(table.name()) + " (LIKE " + table.qualifiedName() + ")");
                 String copy = "pg_temp." + Sql.quote(table.name());
                 i = 0;
                 for (Expr e : exprs) {
                     try {
-                        st.execute("ALTER TABLE " + copy + " ADD COLUMN sluice_probe_" + i++ + " " + e.type()
+                        tx.execute("ALTER TABLE " + copy + " ADD COLUMN sluice_probe_" + i++ + " " + e.type()
                                 + " GENERATED ALWAYS AS ((" + e.sql() + "\n)) STORED");
                     } catch (SQLException failed) {
                         throw new SpecException(e.field(), "with sync: trigger, " + why(failed));
                     }
                 }
-            }
-        } finally {
-            try {
-                c.rollback();
-                c.setAutoCommit(autoCommit);
-            } catch (SQLException e) {
-                if (!c.isClosed()) {
-                    throw e;
-                } // a pool that closes connections on some server errors took it, and its transaction with it
             }
         }
         return out;

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import dev.sluice.engine.chunk.RenamedTransformer;
+import dev.sluice.engine.chunk.TeamJars;
 import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
@@ -32,23 +33,38 @@ final class TransformerCheck {
     }
 
     static Resolved resolve(TransformerSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings) {
+        Transformer found = find(spec, catalog);
         try {
-            return resolveChecked(spec, keyset, catalog, findings);
+            return resolveChecked(spec, keyset, found, findings);
         } catch (SpecException e) {
             throw e;
-        } catch (RuntimeException e) {
-            // A team's transformer failing in a way of its own (or its catalogue not loading) is still a job
-            // that cannot run: refused before anything is written, in one line.
-            throw new SpecException("transformer", "'" + spec.name() + "' failed at preflight: " + e);
+        } catch (RuntimeException | LinkageError e) {
+            // A team's transformer failing in a way of its own (an Error among them: a static initializer that
+            // throws, a class missing from the class path) is still a job that cannot run: refused before anything is
+            // written, in one line naming its class and jar.
+            throw new SpecException("transformer", "'" + spec.name() + "' (" + found.getClass().getName() + " in "
+                    + TeamJars.of(found.getClass()) + ") failed at preflight: " + TeamJars.describe(e));
         }
     }
 
-    private static Resolved resolveChecked(TransformerSpec spec, Keyset keyset, Transformer.Catalog catalog,
-                                           List<Finding> findings) {
-        Transformer found = catalog.find(spec.name());
-        if (found == null) {
-            throw new SpecException(field(spec, "name"), "no transformer named '" + spec.name() + "' in this build");
+    /** The transformer of the spec's name, from the first catalogue that knows it. */
+    private static Transformer find(TransformerSpec spec, Transformer.Catalog catalog) {
+        Transformer found;
+        try {
+            found = catalog.find(spec.name());
+        } catch (RuntimeException | LinkageError e) {
+            throw new SpecException(field(spec, "name"), "'" + spec.name() + "' cannot be looked up: "
+                    + TeamJars.describe(e));
         }
+        if (found == null) {
+            throw new SpecException(field(spec, "name"), "no transformer named '" + spec.name() + "'; looked for in: "
+                    + catalog.searched());
+        }
+        return found;
+    }
+
+    private static Resolved resolveChecked(TransformerSpec spec, Keyset keyset, Transformer found,
+                                           List<Finding> findings) {
         Transformer t = configure(spec, found);
         Table table = keyset.table();
         Map<String, String> tableColumn = new LinkedHashMap<>();
@@ -118,8 +134,35 @@ final class TransformerCheck {
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new SpecException("transformer", "'" + spec.name() + "' cannot run here: " + e.getMessage());
         }
+        loadsWhatItNeeds(t);
         return t;
     }
+
+    /**
+     * Transforms a row of nulls once, so that the classes a transformer needs only for rows are loaded now: one missing
+     * from the class path, or whose static initializer throws, is an Error here (refused by {@link #resolve}, naming
+     * the jar) instead of at the first chunk. What it returns, and an exception of its own about empty values, mean
+     * nothing and are ignored; a transformer is stateless, so the call leaves nothing behind.
+     */
+    private static void loadsWhatItNeeds(Transformer t) {
+        try {
+            t.transform(EMPTY_ROW);
+        } catch (RuntimeException ignored) {
+            // its own opinion of a row of nulls
+        }
+    }
+
+    private static final Transformer.Row EMPTY_ROW = new Transformer.Row() {
+        @Override
+        public String text(String column) {
+            return null;
+        }
+
+        @Override
+        public Object value(String column) {
+            return null;
+        }
+    };
 
     private static Column column(TransformerSpec spec, Transformer t, Table table, String own) {
         String name = spec.column(own);

@@ -21,7 +21,12 @@ public record ByteSize(long bytes) {
         if (!m.matches()) {
             throw new IllegalArgumentException("bad size '" + text + "' (write e.g. 512MB, 1GB, 1048576)");
         }
-        long n = Long.parseLong(m.group(1));
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) { // only digits, so too many of them
+            throw tooLarge(text);
+        }
         String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT).replace("i", "");
         int shift = switch (unit) {
             case "kb" -> 10;
@@ -31,9 +36,13 @@ public record ByteSize(long bytes) {
             default -> 0;
         };
         if (shift > 0 && n > (Long.MAX_VALUE >> shift)) {
-            throw new IllegalArgumentException("size '" + text + "' is too large");
+            throw tooLarge(text);
         }
         return new ByteSize(n << shift);
+    }
+
+    private static IllegalArgumentException tooLarge(String text) {
+        return new IllegalArgumentException(text.trim() + " is too large (at most " + Long.MAX_VALUE + " bytes)");
     }
 
     @Override

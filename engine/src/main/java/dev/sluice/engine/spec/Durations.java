@@ -8,6 +8,12 @@ import java.util.regex.Pattern;
 public final class Durations {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)?");
+    /**
+     * The longest duration Sluice takes, about 24 days: PostgreSQL's own timeouts stop there (2^31 - 1 ms), no pause,
+     * poll or limit means anything beyond days, and the runner adds durations to clock readings that a larger one
+     * would overflow.
+     */
+    public static final Duration MAX = Duration.ofMillis(Integer.MAX_VALUE);
 
     private Durations() {
     }
@@ -33,6 +39,10 @@ public final class Durations {
             case "h" -> amount * 3_600_000;
             default -> amount * 86_400_000;
         };
+        if (millis > MAX.toMillis()) {
+            throw new IllegalArgumentException(text.trim() + " is too long (at most " + MAX.toMillis() + "ms, about "
+                    + MAX.toDays() + " days)");
+        }
         return Duration.ofMillis(Math.round(millis));
     }
 

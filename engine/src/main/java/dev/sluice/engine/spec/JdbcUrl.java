@@ -23,7 +23,24 @@ public final class JdbcUrl {
     // Anything before an '@' in the authority part of a URL.
     private static final Pattern USER_INFO_IN_URL = Pattern.compile("^jdbc:postgresql://[^/?]*@");
 
+    // A libpq connection string as SQL passes one to dblink or a foreign server: a password keyword beside another
+    // connection keyword ("host=h user=u password=x"), or a URI with user:password@ ("postgresql://u:x@h/db").
+    private static final Pattern CONNINFO_PASSWORD = Pattern.compile("(?i)(?<!\\w)(?:ssl)?password\\s*=");
+    private static final Pattern CONNINFO_KEYWORD = Pattern.compile(
+            "(?i)(?<!\\w)(?:host|hostaddr|port|dbname|user|service|sslmode|application_name)\\s*=");
+    private static final Pattern URI_USER_PASSWORD = Pattern.compile("(?i)\\b[a-z][a-z0-9+.-]*://[^/?@\\s:]*:[^/?@\\s]+@");
+
     private JdbcUrl() {
+    }
+
+    /**
+     * Whether {@code text} (a string or comment of an operator's SQL) holds a password in a connection string or URL:
+     * {@code 'host=h password=x'}, {@code 'postgresql://u:x@h/db'}, {@code 'jdbc:postgresql://h/db?password=x'}.
+     */
+    public static boolean holdsPassword(String text) {
+        return CONNINFO_PASSWORD.matcher(text).find() && CONNINFO_KEYWORD.matcher(text).find()
+                || URI_USER_PASSWORD.matcher(text).find()
+                || text.contains(PREFIX) && PASSWORD_PARAMETER.matcher(text).find();
     }
 
     /**

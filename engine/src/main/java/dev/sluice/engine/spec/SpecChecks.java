@@ -116,7 +116,11 @@ final class SpecChecks {
 
     private static void expressions(String field, Map<String, String> map) {
         for (Map.Entry<String, String> e : map.entrySet()) {
-            if (e.getValue() == null || e.getValue().isBlank()) {
+            if (e.getValue() == null) {
+                throw new SpecException(field + "." + e.getKey(), "no expression (inside a YAML { } mapping, a ',' ends"
+                        + " the expression before it: quote an expression that holds one)");
+            }
+            if (e.getValue().isBlank()) {
                 throw new SpecException(field + "." + e.getKey(), "empty expression");
             }
             SqlFragments.check(field + "." + e.getKey(), e.getValue());

@@ -15,16 +15,23 @@ import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.InputCoercionException;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.ValueSerializer;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.EnumFeature;
+import tools.jackson.databind.deser.jdk.NumberDeserializers;
+import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.module.SimpleModule;
+import tools.jackson.databind.type.LogicalType;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -42,11 +49,21 @@ public final class SpecParser {
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // A boolean is YAML's true or false: a number (undo: 0, health.autovacuum: 2) is refused, not taken for one;
+            // nor is a number taken for the n-th value of a choice (sync: 1).
+            .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .withCoercionConfig(LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            // An empty value ("") is not a number either (it would read as the default).
+            .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(LogicalType.Float, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
             .changeDefaultPropertyInclusion(incl -> incl.withValueInclusion(JsonInclude.Include.NON_EMPTY))
             .addModule(new SimpleModule("sluice-spec")
                     .addDeserializer(Duration.class, new DurationDeserializer())
                     .addSerializer(Duration.class, new DurationSerializer())
                     .addDeserializer(ByteSize.class, new ByteSizeDeserializer())
+                    .addDeserializer(Double.class, new FiniteDoubleDeserializer())
                     .addSerializer(ByteSize.class, new ByteSizeSerializer()))
             .build();
 
@@ -76,10 +93,13 @@ public final class SpecParser {
             throw new SpecException("", "the job spec is empty");
         }
         JobSpec spec;
-        try {
-            spec = MAPPER.readValue(yaml, JobSpec.class);
-        } catch (JacksonException e) {
-            throw translate(e);
+        // The parser is ours, so that it still stands where reading failed when the error is worded.
+        try (JsonParser parser = MAPPER.createParser(yaml)) {
+            try {
+                spec = MAPPER.readValue(parser, JobSpec.class);
+            } catch (JacksonException e) {
+                throw translate(yaml, e);
+            }
         }
         if (spec == null) {
             throw new SpecException("", "the job spec is empty");
@@ -93,12 +113,20 @@ public final class SpecParser {
         return MAPPER.writeValueAsString(spec);
     }
 
-    private static SpecException translate(JacksonException e) {
+    private static SpecException translate(String yaml, JacksonException e) {
+        if (YamlErrors.isSyntax(e)) {
+            return new SpecException(YamlErrors.field(e), YamlErrors.describe(e));
+        }
         String field = path(e);
         if (e instanceof UnrecognizedPropertyException u) {
             String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
                     .map(Object::toString).sorted().collect(Collectors.joining(", "));
-            return new SpecException(field, "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")"));
+            return new SpecException(field, "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")")
+                    + (withoutValue(yaml, e) ? "; if it is the end of an expression, quote the expression: inside { } a ','"
+                    + " ends it" : ""));
+        }
+        if (e instanceof InputCoercionException c) {
+            return new SpecException(field, outOfRange(written(e, null), c.getTargetType()));
         }
         if (e instanceof InvalidFormatException f) {
             String message = f.getOriginalMessage();
@@ -106,10 +134,15 @@ public final class SpecParser {
             if (ours >= 0) {
                 return new SpecException(field, message.substring(ours + OUR_MESSAGE.length()).trim());
             }
-            return new SpecException(field, "expected " + describe(f.getTargetType()) + ", got '" + f.getValue() + "'");
+            String got = written(e, f.getValue());
+            if (isWholeNumber(f.getTargetType()) && got != null && got.strip().matches("[-+]?\\d+")) {
+                return new SpecException(field, outOfRange(got, f.getTargetType())); // digits alone: too many of them
+            }
+            return new SpecException(field, "expected " + describe(f.getTargetType()) + ", got '" + got + "'");
         }
         if (e instanceof MismatchedInputException m) {
-            return new SpecException(field, "expected " + describe(m.getTargetType()));
+            String got = written(e, null);
+            return new SpecException(field, "expected " + describe(m.getTargetType()) + (got == null ? "" : ", got '" + got + "'"));
         }
         String message = e.getOriginalMessage() == null ? e.getMessage() : e.getOriginalMessage();
         Matcher duplicate = DUPLICATE.matcher(message);
@@ -117,7 +150,50 @@ public final class SpecParser {
             return new SpecException(field.isEmpty() ? duplicate.group(1) : field + "." + duplicate.group(1),
                     "appears twice");
         }
-        return new SpecException(field, "not valid YAML: " + firstLine(message));
+        return new SpecException(field.isEmpty() ? YamlErrors.field(e) : field, YamlErrors.describe(e));
+    }
+
+    /**
+     * Whether the key a Jackson error is about has no value in the text ({@code { check: a = b, c }}: the comma made
+     * {@code c} a key of its own). Read again as a tree, since Jackson has read past the key by then.
+     */
+    private static boolean withoutValue(String yaml, JacksonException e) {
+        StringBuilder pointer = new StringBuilder();
+        for (JacksonException.Reference ref : e.getPath()) {
+            pointer.append('/').append(ref.getPropertyName() != null
+                    ? ref.getPropertyName().replace("~", "~0").replace("/", "~1") : String.valueOf(ref.getIndex()));
+        }
+        try {
+            return MAPPER.readTree(yaml).at(pointer.toString()).isNull();
+        } catch (JacksonException | IllegalArgumentException unreadable) {
+            return false;
+        }
+    }
+
+    /**
+     * The value as the operator wrote it ({@code 1e3}, not {@code 1000.0}): the parser's text of the scalar it stopped
+     * at, else {@code fallback}.
+     */
+    private static String written(JacksonException e, Object fallback) {
+        if (e.processor() instanceof JsonParser p && p.currentToken() != null && p.currentToken().isScalarValue()) {
+            try {
+                return p.getString();
+            } catch (JacksonException unreadable) {
+                // the parser is closed: the value Jackson kept will do
+            }
+        }
+        return fallback == null ? null : String.valueOf(fallback);
+    }
+
+    /** A whole number beyond what its field holds: {@code 99999999999999999999 is too large (at most 2147483647)}. */
+    private static String outOfRange(String text, Class<?> type) {
+        boolean wide = type == Long.class || type == long.class;
+        boolean negative = text != null && text.strip().startsWith("-");
+        String shown = text == null ? "the number" : text.strip();
+        if (negative) {
+            return shown + " is too small (at least " + (wide ? Long.MIN_VALUE : Integer.MIN_VALUE) + ")";
+        }
+        return shown + " is too large (at most " + (wide ? Long.MAX_VALUE : Integer.MAX_VALUE) + ")";
     }
 
     private static String path(JacksonException e) {
@@ -135,12 +211,19 @@ public final class SpecParser {
         return sb.toString();
     }
 
+    private static boolean isWholeNumber(Class<?> type) {
+        return type == Integer.class || type == int.class || type == Long.class || type == long.class;
+    }
+
     private static String describe(Class<?> type) {
         if (type == null) {
             return "another kind of value";
         }
-        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+        if (isWholeNumber(type)) {
             return "a whole number";
+        }
+        if (type == Double.class || type == double.class || type == Float.class || type == float.class) {
+            return "a number";
         }
         if (type == Boolean.class || type == boolean.class) {
             return "true or false";
@@ -161,11 +244,6 @@ public final class SpecParser {
         return "a " + type.getSimpleName();
     }
 
-    private static String firstLine(String s) {
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
-
     private static String scalar(JsonParser p, DeserializationContext ctxt, Class<?> type) {
         JsonToken t = p.currentToken();
         if (t == JsonToken.VALUE_STRING || t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
@@ -183,6 +261,35 @@ public final class SpecParser {
             } catch (IllegalArgumentException e) {
                 throw ctxt.weirdStringException(text, Duration.class, OUR_MESSAGE + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Jackson's own reading of a double, and then a number that is one: YAML's {@code .inf} and {@code .nan}, or a value
+     * beyond a double's range (which Java would read as infinite), are refused in the operator's words.
+     */
+    private static final class FiniteDoubleDeserializer extends NumberDeserializers.DoubleDeserializer {
+        FiniteDoubleDeserializer() {
+            super(Double.class, null);
+        }
+
+        @Override
+        public Double deserialize(JsonParser p, DeserializationContext ctxt) {
+            String text = p.currentToken() != null && p.currentToken().isScalarValue() ? p.getString() : null;
+            Double value;
+            try {
+                value = super.deserialize(p, ctxt);
+            } catch (StreamReadException malformed) { // .nan, .inf: tokens of YAML that are no number to Java
+                throw ctxt.weirdStringException(text, Double.class, OUR_MESSAGE + "'" + text + "' is not a number");
+            }
+            if (value != null && Double.isNaN(value)) {
+                throw ctxt.weirdStringException(text, Double.class, OUR_MESSAGE + "'" + text + "' is not a number");
+            }
+            if (value != null && Double.isInfinite(value)) {
+                throw ctxt.weirdStringException(text, Double.class, OUR_MESSAGE + text + " is too " + (value > 0
+                        ? "large (at most " + Double.MAX_VALUE : "small (at least " + -Double.MAX_VALUE) + ")");
+            }
+            return value;
         }
     }
 

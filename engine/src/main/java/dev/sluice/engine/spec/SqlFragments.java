@@ -50,6 +50,20 @@ public final class SqlFragments {
                     + " standard_conforming_strings on and off, so it cannot be proved to be one expression; write the"
                     + " quote as '' or use an E'...' string");
         }
+        new Walk(sql, true) {
+            @Override
+            void code(char c, int depth, int index) {
+            }
+
+            @Override
+            void quoted(String text) {
+                if (JdbcUrl.holdsPassword(text)) {
+                    throw new SpecException(field, "must not carry a password (specs are recorded with the job): a"
+                            + " connection string in it holds one; let the server find it in a password file (.pgpass)"
+                            + " or a user mapping");
+                }
+            }
+        }.run();
     }
 
     /** The fragment's code characters (outside quotes and comments), by index, read with one setting. */
@@ -131,6 +145,10 @@ public final class SqlFragments {
         void unterminated(String what) {
         }
 
+        /** A quoted string, quoted identifier or comment, as written (quotes included). */
+        void quoted(String text) {
+        }
+
         void ambiguous(String what) {
         }
 
@@ -155,6 +173,7 @@ public final class SqlFragments {
                         last = text.length - 1;
                     }
                     append(copy, i, last);
+                    quoted(new String(text, i, Math.min(last, text.length - 1) - i + 1));
                     i = last + 1;
                     continue;
                 }

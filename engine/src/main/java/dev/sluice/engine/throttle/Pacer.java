@@ -208,18 +208,24 @@ public final class Pacer implements ChunkLoop.Pace {
         lastChunkEnded = System.nanoTime();
     }
 
+    /**
+     * Waits while a health gate is closed. The wait is counted as {@code health}, or {@code unreadable} while a signal
+     * could not be read (the gates fail closed), so that a dashboard tells a busy database from a blind runner.
+     */
     private boolean awaitGates() {
         String reason = gates.closedReason();
         if (reason == null) {
             return true;
         }
         long started = System.nanoTime();
+        long since = started;
+        String counted = waitReason();
         observer.throttled(reason);
         String shown = reason;
         long slice = Math.max(GATE_CHECK_NANOS, Math.min(gates.poll().toNanos(), 1_000_000_000L));
         while (reason != null) {
             if (!sleepUntil(System.nanoTime() + slice)) {
-                observer.waited("health", System.nanoTime() - started);
+                observer.waited(counted, System.nanoTime() - since);
                 return false;
             }
             reason = gates.closedReason();
@@ -227,11 +233,21 @@ public final class Pacer implements ChunkLoop.Pace {
                 observer.throttled(reason);
                 shown = reason;
             }
+            if (reason != null && !waitReason().equals(counted)) {
+                long now = System.nanoTime();
+                observer.waited(counted, now - since);
+                since = now;
+                counted = waitReason();
+            }
         }
-        long waited = System.nanoTime() - started;
-        observer.waited("health", waited);
-        observer.unthrottled(waited);
+        long now = System.nanoTime();
+        observer.waited(counted, now - since);
+        observer.unthrottled(now - started);
         return true;
+    }
+
+    private String waitReason() {
+        return gates.unreadable() ? "unreadable" : "health";
     }
 
     private boolean sleepUntil(long due) {

@@ -61,17 +61,22 @@ class HealthGatesTest {
     }
 
     @Test
-    void failsClosedWhenTheSignalStaysUnreadableLongerThanTheLimit() {
+    void failsClosedFromTheFirstReadThatFails() {
         assertThat(at(0, 1.0)).isNull();
-        assertThat(at(5, null)).as("unreadable for 5s: within the 10s limit, gates as they were").isNull();
-        assertThat(at(11, null)).isEqualTo("cannot read scripted: connection refused");
-        assertThat(at(12, 1.0)).isNull();
+        assertThat(gates.unreadable()).isFalse();
+        assertThat(at(1, null)).as("one failed read closes the gates").isEqualTo("cannot read scripted: connection refused");
+        assertThat(gates.unreadable()).isTrue();
+        assertThat(at(2, null)).isEqualTo("cannot read scripted: connection refused");
+        assertThat(at(3, 1.0)).as("readable again, under the limit").isNull();
+        assertThat(gates.unreadable()).isFalse();
     }
 
     @Test
-    void anUnreadableSignalKeepsAClosedGateClosed() {
+    void aGateClosedBeforeTheSignalWentUnreadableKeepsItsHysteresis() {
         assertThat(at(0, 20.0)).isNotNull();
-        assertThat(at(1, null)).contains("replica r1 replay lag 20.0s > 10.0s (last reading; scripted unreadable");
+        assertThat(at(1, null)).isEqualTo("cannot read scripted: connection refused");
+        assertThat(at(2, 8.0)).as("readable again, but not yet under half the limit").contains("waiting for < half the limit");
+        assertThat(at(3, 4.0)).isNull();
     }
 
     @Test

@@ -8,15 +8,19 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -58,15 +62,31 @@ class HealthSignalsTest {
     }
 
     private CompletableFuture<RunResult> start(String health) {
+        return start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                health: { poll: 100ms, %s }
+                """.formatted(health), RunOptions.defaults());
+    }
+
+    /** A job with {@code sql} as its health query. */
+    private static JobSpec withQuery(String sql) {
+        return SpecParser.parse("""
+                name: probed
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                health: { query: { sql: "%s" } }
+                """.formatted(sql.replace("\"", "\\\"")));
+    }
+
+    /** Runs the job {@code spec} describes in the background. */
+    private CompletableFuture<RunResult> start(String spec, RunOptions options) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return backfill.run(SpecParser.parse("""
-                        name: inc
-                        table: t
-                        key: [id]
-                        set: { n: n + 1 }
-                        health: { poll: 100ms, %s }
-                        """.formatted(health)), RunOptions.defaults());
+                return backfill.run(SpecParser.parse(spec), options);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -169,20 +189,14 @@ class HealthSignalsTest {
                 CREATE FUNCTION slow_inc(n int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
                 BEGIN PERFORM pg_sleep(0.0004); RETURN n + 1; END $$""");
         List<dev.sluice.engine.chunk.ChunkReport> chunks = java.util.Collections.synchronizedList(new ArrayList<>());
-        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return backfill.run(SpecParser.parse("""
-                        name: inc
-                        table: t
-                        key: [id]
-                        set: { n: slow_inc(n) }
-                        chunk: { rows: 2000, min-rows: 20, max-rows: 2000, target: 5s }
-                        health: { lock-waiters: { max-wait: 200ms } }
-                        """), RunOptions.defaults().withObserver(chunks::add));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<RunResult> run = start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: slow_inc(n) }
+                chunk: { rows: 2000, min-rows: 20, max-rows: 2000, target: 5s }
+                health: { lock-waiters: { max-wait: 200ms } }
+                """, RunOptions.defaults().withObserver(chunks::add));
         Eventually.eventually(Duration.ofSeconds(30), "two chunks", () -> chunks.size() >= 2);
         // The application updates a row just past the checkpoint: the running chunk has locked it, or soon will.
         long longest = 0;
@@ -213,16 +227,95 @@ class HealthSignalsTest {
     }
 
     @Test
+    @Timeout(120)
+    void aSignalThatCannotBeReadHoldsTheJobFromItsFirstFailedRead() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        // Read every poll; preflight only plans it, so it fails at the first read after the flag is set.
+        db.exec("CREATE TABLE queue_link (broken boolean NOT NULL)", "INSERT INTO queue_link VALUES (false)", """
+                CREATE FUNCTION queue_depth() RETURNS int LANGUAGE plpgsql STABLE AS $$
+                BEGIN
+                  IF (SELECT broken FROM queue_link) THEN RAISE EXCEPTION 'queue unreachable'; END IF;
+                  RETURN 0;
+                END $$""");
+        CompletableFuture<RunResult> run = start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                throttle: { rows-per-second: 1000 }
+                health: { poll: 100ms, query: { sql: "SELECT queue_depth()", max: 5 } }
+                """, RunOptions.defaults().withMetrics(meters));
+        Eventually.eventually(Duration.ofSeconds(30), "chunks committed", () -> backfill.status("inc").get(0).chunks() > 2);
+        db.exec("UPDATE queue_link SET broken = true");
+        long atFailure = backfill.status("inc").get(0).rowsProcessed();
+        JobStatus blind = Eventually.eventually(Duration.ofSeconds(30), "held by the unreadable signal",
+                () -> backfill.status("inc").get(0), x -> x.state() == JobStatus.State.THROTTLED
+                        && x.throttleReason() != null && x.throttleReason().contains("cannot read health.query"));
+        assertThat(blind.throttleReason()).contains("queue unreachable");
+        // At most the chunk in flight and one more (each at most a second of the rate): not ten seconds' worth.
+        assertThat(blind.rowsProcessed() - atFailure).as("rows written once the signal could not be read")
+                .isLessThanOrEqualTo(2000);
+        held("cannot read health.query");
+        db.exec("UPDATE queue_link SET broken = false");
+        completes(run);
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
+        assertThat(meters.get("sluice.throttle").tag("reason", "unreadable").counter().count())
+                .as("the wait counted as unreadable").isGreaterThan(0);
+    }
+
+    @Test
+    void aQueryThatReturnsNoNumberOrActsIsRefusedBeforeAnythingIsWritten() throws Exception {
+        int victim = inBackground(); // an idle session, which pg_terminate_backend would end
+        db.exec("CREATE EXTENSION IF NOT EXISTS dblink", "CREATE TABLE flags (v text, ok boolean)",
+                "CREATE SEQUENCE polls", "CREATE VIEW kills AS SELECT pg_terminate_backend(" + victim + ")::int AS k",
+                "CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT nextval(''polls'')::int'",
+                "CREATE FUNCTION plus_bump(int, int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT $1 + $2 + bump()'",
+                "CREATE OPERATOR #+# (LEFTARG = int, RIGHTARG = int, FUNCTION = plus_bump)");
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("SELECT 'many'", "returns text, not a number");
+        refused.put("SELECT '12'", "returns text, not a number");
+        refused.put("SELECT v FROM flags LIMIT 1", "returns text, not a number");
+        refused.put("SELECT ok FROM flags LIMIT 1", "returns boolean, not a number");
+        refused.put("SELECT now()", "returns timestamp with time zone, not a number");
+        refused.put("SELECT pg_terminate_backend(" + victim + ")::int", "calls pg_terminate_backend, which PostgreSQL"
+                + " classifies as VOLATILE");
+        refused.put("SELECT count(*) FROM dblink('dbname=x', 'DELETE FROM t') AS d(n int)", "calls public.dblink");
+        refused.put("SELECT random() * 10", "calls random");
+        refused.put("SELECT nextval('polls')", "calls nextval");
+        refused.put("SELECT pg_try_advisory_lock(1)::int", "calls pg_try_advisory_lock");
+        refused.put("SELECT k FROM kills", "calls pg_terminate_backend");
+        refused.put("SELECT bump()", "calls public.bump");
+        refused.put("SELECT 1 #+# 2", "calls public.plus_bump");
+        refused.put("SELECT length(set_config('statement_timeout', '0', false))", "calls set_config");
+        refused.put("SELECT (SELECT n FROM t WHERE id = 1 FOR UPDATE)", "locks rows");
+        refused.put("SELECT count(*) FROM dblink('host=db2 user=ops password=hunter22', 'SELECT 1') AS d(n int)",
+                "must not carry a password");
+        refused.put("SELECT count(*) FROM dblink('postgresql://ops:hunter22@db2/app', 'SELECT 1') AS d(n int)",
+                "must not carry a password");
+        for (Map.Entry<String, String> c : refused.entrySet()) {
+            assertThatThrownBy(() -> backfill.run(withQuery(c.getKey()), RunOptions.defaults()))
+                    .as(c.getKey()).isInstanceOf(SpecException.class)
+                    .hasMessageStartingWith("health.query.sql: ").hasMessageContaining(c.getValue())
+                    .hasMessageNotContaining("hunter22");
+        }
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
+        assertThat(db.count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + victim)).as("nobody terminated").isOne();
+        assertThat(db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+        assertThat(db.count("SELECT last_value FROM polls")).as("the sequence never advanced").isOne();
+        assertThat(db.count("SELECT count(*) FROM polls WHERE is_called")).isZero();
+        assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
+        // Numbers of any numeric type, from STABLE and IMMUTABLE functions, are signals.
+        for (String sql : List.of("SELECT count(*) FROM t WHERE n > 5", "SELECT extract(epoch FROM now())::numeric * 0",
+                "SELECT max(length(v))::float4 FROM flags")) {
+            backfill.plan(withQuery(sql));
+        }
+    }
+
+    @Test
     void aQueryThatIsNotOneNumberIsRefusedBeforeAnythingIsWritten() {
         for (String sql : List.of("SELECT 1; DELETE FROM t", "SELECT now()", "SELECT no_such_column FROM t",
                 "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d")) {
-            assertThatThrownBy(() -> backfill.run(SpecParser.parse("""
-                    name: bad
-                    table: t
-                    key: [id]
-                    set: { n: n + 1 }
-                    health: { query: { sql: "%s" } }
-                    """.formatted(sql)), RunOptions.defaults()))
+            assertThatThrownBy(() -> backfill.run(withQuery(sql), RunOptions.defaults()))
                     .as(sql).isInstanceOf(SpecException.class).hasMessageContaining("health.query.sql");
         }
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();

@@ -116,11 +116,90 @@ class SpecParserTest {
             set: { v: "coalesce(a, b" }            | set.v: must be exactly one SQL expression: 1 '(' not closed (inside a YAML { } mapping, quote an expression that contains commas)
             into: t2                               | set: choose one of set, into + columns, or transformer
             validate: [ { target: v } ]            | validate[0]: a comparison needs both target and source
-            set: lower(email)                      | set: expected a mapping (key: value lines)
+            set: lower(email)                      | set: expected a mapping (key: value lines), got 'lower(email)'
             """)
     void rejectsBadSpecsNamingTheField(String extra, String message) {
         assertThatThrownBy(() -> SpecParser.parse(MINIMAL.replace("set: { v: 1 }\n", extra.startsWith("set:") ? "" : "set: { v: 1 }\n") + extra + "\n"))
                 .isInstanceOf(SpecException.class).hasMessage(message);
+    }
+
+    /** Every boolean field takes YAML's true or false only: a number is not taken for one. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            undo: 0                                 | undo: expected true or false, got '0'
+            undo: 1                                 | undo: expected true or false, got '1'
+            undo: 0.0                               | undo: expected true or false, got '0.0'
+            undo: yes                               | undo: expected true or false, got 'yes'
+            undo: ""                                | undo: expected true or false, got ''
+            health: { autovacuum: 2 }               | health.autovacuum: expected true or false, got '2'
+            health: { autovacuum: 0 }               | health.autovacuum: expected true or false, got '0'
+            validate-after-run: 0                   | validate-after-run: expected true or false, got '0'
+            sync: 1                                 | sync: expected one of none, trigger, got '1'
+            """)
+    void booleansAndChoicesAreNeverNumbers(String extra, String message) {
+        assertThat(message(MINIMAL + extra + "\n")).isEqualTo(message);
+    }
+
+    @Test
+    void booleansAreReadAsWritten() {
+        assertThat(SpecParser.parse(MINIMAL + "undo: false\n").undo()).isFalse();
+        assertThat(SpecParser.parse(MINIMAL + "health: { autovacuum: false }\n").health().autovacuum()).isFalse();
+        assertThat(SpecParser.parse(MINIMAL + "validate-after-run: true\n").validateAfterRun()).isTrue();
+    }
+
+    /** Every numeric, size and duration field beyond what it holds: one line, the field and the value as written. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            chunk: { rows: 99999999999999999999 }            | chunk.rows: 99999999999999999999 is too large (at most 2147483647)
+            chunk: { max-rows: 2147483648 }                  | chunk.max-rows: 2147483648 is too large (at most 2147483647)
+            chunk: { min-rows: -99999999999 }                | chunk.min-rows: -99999999999 is too small (at least -2147483648)
+            chunk: { rows: "99999999999999999999" }          | chunk.rows: 99999999999999999999 is too large (at most 2147483647)
+            chunk: { rows: "" }                              | chunk.rows: expected a whole number, got ''
+            parallel: 99999999999                            | parallel: 99999999999 is too large (at most 2147483647)
+            parallel: 1e3                                    | parallel: expected a whole number, got '1e3'
+            throttle: { rows-per-second: 99999999999999999999 } | throttle.rows-per-second: 99999999999999999999 is too large (at most 9223372036854775807)
+            throttle: { validate-rows-per-second: 9223372036854775808 } | throttle.validate-rows-per-second: 9223372036854775808 is too large (at most 9223372036854775807)
+            health: { active-sessions: { max: 99999999999 } } | health.active-sessions.max: 99999999999 is too large (at most 2147483647)
+            health: { query: { sql: "SELECT 1", max: 1e400 } } | health.query.max: 1e400 is too large (at most 1.7976931348623157E308)
+            health: { query: { sql: "SELECT 1", max: .nan } }  | health.query.max: '.nan' is not a number
+            health: { query: { sql: "SELECT 1", max: .inf } }  | health.query.max: '.inf' is not a number
+            health: { query: { sql: "SELECT 1", max: yes } }   | health.query.max: expected a number, got 'yes'
+            health: { slot-lag: { max-bytes: 99999999999999999999 } } | health.slot-lag.max-bytes: 99999999999999999999 is too large (at most 9223372036854775807 bytes)
+            health: { replica-lag: { max-bytes: 99999999999TB } } | health.replica-lag.max-bytes: 99999999999TB is too large (at most 9223372036854775807 bytes)
+            throttle: { wal-bytes-per-second: 99999999999999999999GB } | throttle.wal-bytes-per-second: 99999999999999999999GB is too large (at most 9223372036854775807 bytes)
+            chunk: { target: 99999999999999999999999999999s } | chunk.target: 99999999999999999999999999999s is too long (at most 2147483647ms, about 24 days)
+            timeouts: { statement: 30d }                     | timeouts.statement: 30d is too long (at most 2147483647ms, about 24 days)
+            timeouts: { lock: 2147483648ms }                 | timeouts.lock: 2147483648ms is too long (at most 2147483647ms, about 24 days)
+            throttle: { pause: 100000h }                     | throttle.pause: 100000h is too long (at most 2147483647ms, about 24 days)
+            """)
+    void numbersSizesAndDurationsOutOfRangeAreNamedInTheOperatorsWords(String extra, String message) {
+        assertThat(message(MINIMAL + extra + "\n")).isEqualTo(message);
+    }
+
+    /** A YAML syntax error says where it is, under which key, and how to fix the usual cause: quoting an expression. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            where: a: b                                | where: not valid YAML at line 5, column 9: mapping values are not allowed here (quote a value or expression that holds ': ' or ',', e.g. where: "a: b")
+            health: { query: { sql: SELECT a: b } }    | health.query.sql: not valid YAML at line 5, column 33: expected ',' or '}', but got : (quote a value or expression that holds ': ' or ',', e.g. where: "a: b")
+            validate: [ { check: x = 'a: b' } ]        | validate[0].check: not valid YAML at line 5, column 28: expected ',' or '}', but got : (quote a value or expression that holds ': ' or ',', e.g. where: "a: b")
+            where: `x`                                 | where: not valid YAML at line 5, column 8: found character '`' that cannot start any token. (Do not use ` for indentation) (quote a value that starts with this character)
+            where: @x                                  | where: not valid YAML at line 5, column 8: found character '@' that cannot start any token. (Do not use @ for indentation) (quote a value that starts with this character)
+            """)
+    void yamlSyntaxErrorsSayWhereAndHowToFixThem(String extra, String message) {
+        assertThat(message(MINIMAL + extra + "\n")).isEqualTo(message);
+    }
+
+    @Test
+    void aCommaInAnUnquotedExpressionSaysToQuoteIt() {
+        assertThat(message(MINIMAL + "validate: [ { check: a = b, c } ]\n")).isEqualTo("validate[0].c: unknown key (known"
+                + " keys: check, source, target); if it is the end of an expression, quote the expression: inside { } a"
+                + " ',' ends it");
+        assertThat(message(MINIMAL + "chunk: { rowz: 5 }\n")).doesNotContain("quote");
+        assertThat(message("name: j\ntable: t\nkey: [id]\nset: { v: lower(email), w: a, b }\n"))
+                .isEqualTo("set.b: no expression (inside a YAML { } mapping, a ',' ends the expression before it: quote an"
+                        + " expression that holds one)");
+        assertThat(message("name: j\ntable: t\nkey: [id]\nset:\n  v: case when a then 'x: y' end\n"))
+                .startsWith("set.v: not valid YAML at line 5, column 25: mapping values are not allowed here");
     }
 
     @Test

@@ -103,4 +103,33 @@ class SqlFragmentsTest {
                 .isEqualTo("data ?? 'k' AND data ??| array['a?'] AND \"c?\" = $$?$$ /* ? */");
         assertThat(SqlFragments.forJdbc("x -- ?\n ? y")).isEqualTo("x -- ?\n ?? y");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "(SELECT n FROM dblink('host=db2 dbname=app user=ops password=hunter22', 'SELECT 1') AS d(n int))",
+            "(SELECT n FROM dblink($$dbname=app password = hunter22$$, 'SELECT 1') AS d(n int))",
+            "(SELECT n FROM dblink('postgresql://ops:hunter22@db2/app', 'SELECT 1') AS d(n int))",
+            "(SELECT n FROM dblink('postgres://ops:hunter22@db2:5432', 'SELECT 1') AS d(n int))",
+            "length('jdbc:postgresql://db2/app?user=ops&password=hunter22')",
+            "1 /* host=db2 user=ops sslpassword=hunter22 */",
+            "1 -- postgresql://ops:hunter22@db2/app\n"
+    })
+    void refusesAPasswordInAConnectionStringOrUrl(String sql) {
+        // Specs are recorded with the job: a password in one would be stored verbatim, as in a URL field.
+        assertThatThrownBy(() -> SqlFragments.check("health.query.sql", sql)).isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("health.query.sql: must not carry a password").hasMessageNotContaining("hunter22");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "regexp_replace(notes, 'password=\\S+', 'password=***')",
+            "password = 'x'",
+            "position('password=' in notes) > 0",
+            "(SELECT n FROM dblink('host=db2 dbname=app user=ops', 'SELECT 1') AS d(n int))",
+            "(SELECT n FROM dblink('postgresql://ops@db2/app', 'SELECT 1') AS d(n int))",
+            "data->>'url' <> 'https://example.org/a:b@c'"
+    })
+    void acceptsTextThatMerelyMentionsPasswords(String sql) {
+        assertThatCode(() -> SqlFragments.check("set.x", sql)).doesNotThrowAnyException();
+    }
 }

@@ -15,9 +15,26 @@ import javax.tools.ToolProvider;
 
 /**
  * Builds, as a team would, a jar holding a transformer of its own: compiled against the engine alone, its catalogue
- * registered for ServiceLoader in {@code META-INF/services}.
+ * registered for ServiceLoader in {@code META-INF/services}. Also broken ones, as teams ship them: see {@link Flaw}.
  */
 public final class TransformerJar {
+
+    /** What is wrong with the jar. */
+    public enum Flaw {
+        /** Nothing: the transformer works. */
+        NONE,
+        /** The transformer's static initializer throws (ExceptionInInitializerError when the catalogue makes one). */
+        THROWING_INITIALIZER,
+        /** The catalogue's static initializer throws (ServiceConfigurationError when ServiceLoader makes it). */
+        THROWING_CATALOGUE,
+        /**
+         * The transformer needs a class of the team's that the jar lacks (NoClassDefFoundError when the catalogue
+         * makes one), as when a dependency's jar is not on the class path.
+         */
+        MISSING_CLASS,
+        /** As MISSING_CLASS, but the class is first needed when a row is transformed, while the job runs. */
+        MISSING_CLASS_WHILE_RUNNING
+    }
 
     static final String SOURCE = """
             package com.example.team;
@@ -32,17 +49,18 @@ public final class TransformerJar {
 
             /** initials: 'Ada King Lovelace' -> 'A.K.L.' with the separator given by with: { separator: "." }. */
             public final class TeamTransformers implements Transformer.Catalog {
-
+            %s
                 @Override
                 public Transformer find(String name) {
                     return name.equals("initials") ? new Initials("") : null;
                 }
 
                 static final class Initials implements Transformer {
+            %s
                     private final String separator;
 
                     Initials(String separator) {
-                        this.separator = separator;
+                        this.separator = separator;%s
                     }
 
                     public List<String> reads() { return List.of("name"); }
@@ -59,7 +77,7 @@ public final class TransformerJar {
                         return new Initials(s);
                     }
 
-                    public Map<String, Object> transform(Row row) {
+                    public Map<String, Object> transform(Row row) {%s
                         String name = row.text("name");
                         if (name == null) {
                             return null;
@@ -76,26 +94,53 @@ public final class TransformerJar {
             }
             """;
 
+    // A class of the team's own that the MISSING_CLASS transformer uses, compiled but left out of the jar.
+    static final String HELPER = """
+            package com.example.team;
+
+            public final class Abbreviations {
+                public String shorten(String word) {
+                    return word.substring(0, 1);
+                }
+            }
+            """;
+
     private TransformerJar() {
     }
 
     /** Compiles the transformer in {@code work} and returns the jar. */
     public static Path build(Path work) throws IOException {
+        return build(work, Flaw.NONE);
+    }
+
+    /** Compiles the transformer with {@code flaw} in {@code work} and returns the jar. */
+    public static Path build(Path work, Flaw flaw) throws IOException {
         Path src = work.resolve("src/com/example/team/TeamTransformers.java");
+        Path helper = work.resolve("src/com/example/team/Abbreviations.java");
         Path classes = work.resolve("classes");
         Files.createDirectories(src.getParent());
         Files.createDirectories(classes);
-        Files.writeString(src, SOURCE);
+        Files.writeString(src, SOURCE.formatted(
+                flaw == Flaw.THROWING_CATALOGUE ? "    static { if (true) throw new IllegalStateException(\"no licence"
+                        + " key for the team's catalogue\"); }\n" : "",
+                flaw == Flaw.THROWING_INITIALIZER ? "        static final String SEPARATOR = Character.toString("
+                        + "Integer.parseInt(\"dot\"));\n" : "",
+                flaw == Flaw.MISSING_CLASS ? "\n                        new Abbreviations().shorten(\"x\");" : "",
+                flaw == Flaw.MISSING_CLASS_WHILE_RUNNING ? "\n                        new Abbreviations().shorten(\"x\");"
+                        : ""));
+        Files.writeString(helper, HELPER);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"),
-                src.toString());
+                src.toString(), helper.toString());
         if (rc != 0) {
             throw new IllegalStateException("the team's transformer did not compile");
         }
         Path jar = work.resolve("team-transformers.jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
              Stream<Path> files = Files.walk(classes)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
+            for (Path f : files.filter(Files::isRegularFile)
+                    .filter(f -> flaw != Flaw.MISSING_CLASS && flaw != Flaw.MISSING_CLASS_WHILE_RUNNING
+                            || !f.endsWith("Abbreviations.class")).toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
                 Files.copy(f, out);
                 out.closeEntry();

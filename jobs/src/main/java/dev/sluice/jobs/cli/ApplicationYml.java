@@ -9,7 +9,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spec.YamlErrors;
 
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -39,6 +41,8 @@ record ApplicationYml(String url, String username, String password, String token
         JsonNode root;
         try {
             root = new YAMLMapper().readTree(Files.readString(file));
+        } catch (JacksonException e) {
+            throw new SpecException(file.toString(), YamlErrors.describe(e));
         } catch (IOException | RuntimeException e) {
             throw new SpecException(file.toString(), "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -47,15 +47,11 @@ public class MetricsOptions {
     }
 
     /**
-     * A run's registry and where it goes. With a gateway, the meters are pushed every {@link #PUSH_EVERY} once the
-     * run has registered them (an empty push would delete the backfill's last state at the gateway), and once more
-     * when the run ends, with its final state.
+     * A run's registry and where it goes. With a gateway, the meters are pushed every
+     * {@link PushGatewayExport#PUSH_EVERY} once the run has registered them (an empty push would delete the
+     * backfill's last state at the gateway), and once more when the run ends, with its final state.
      */
     static final class Published implements AutoCloseable {
-
-        // Often enough for the stalled-job alert (10 minutes without progress) and a dashboard; rare enough to cost
-        // the gateway nothing.
-        static final java.time.Duration PUSH_EVERY = java.time.Duration.ofSeconds(10);
 
         private final PrometheusMeterRegistry registry;
         private final MetricsEndpoint endpoint;
@@ -77,7 +73,8 @@ public class MetricsOptions {
                 return;
             }
             pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sluice-push"));
-            pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PUSH_EVERY.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
+                    java.util.concurrent.TimeUnit.SECONDS);
         }
 
         private void pushIfRegistered() {

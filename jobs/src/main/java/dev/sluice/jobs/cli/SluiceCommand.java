@@ -6,6 +6,7 @@ import java.io.StringWriter;
 import java.sql.SQLException;
 import java.util.List;
 
+import dev.sluice.engine.chunk.TeamJars;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.demo.DemoCommand;
@@ -63,7 +64,16 @@ public class SluiceCommand implements Runnable {
         try {
             boolean verbose = List.of(args).contains(VERBOSE);
             logging(verbose);
-            return commandLine(verbose).execute(args);
+            try {
+                return commandLine(verbose).execute(args);
+            } catch (LinkageError | java.util.ServiceConfigurationError e) {
+                // A team's jar broken where no check saw it (picocli passes Errors on): one line, never a trace.
+                System.err.println("sluice: " + oneLine(TeamJars.describe(e)));
+                if (verbose) {
+                    printTrace(e);
+                }
+                return ExitCode.BAD_INPUT;
+            }
         } finally {
             System.out.flush();
             System.err.flush();
@@ -80,16 +90,42 @@ public class SluiceCommand implements Runnable {
                     + ("sluice".equals(command) ? "" : command + " ") + "--help')");
             return ExitCode.BAD_INPUT;
         });
+        // The environment's jars are checked once the command line is understood, before any command runs (help
+        // and --version need none).
+        cli.setExecutionStrategy(parseResult -> {
+            if (!helpRequested(parseResult)) {
+                try {
+                    SluiceLib.check(System.getenv(SluiceLib.VARIABLE));
+                } catch (SpecException e) {
+                    throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), e.getMessage(), e);
+                }
+            }
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             System.err.println("sluice: " + describe(e));
             if (verbose) {
-                StringWriter trace = new StringWriter();
-                e.printStackTrace(new PrintWriter(trace));
-                System.err.print(Secrets.redact(trace.toString()));
+                printTrace(e);
             }
             return exitCode(e);
         });
         return cli;
+    }
+
+    private static void printTrace(Throwable e) {
+        StringWriter trace = new StringWriter();
+        e.printStackTrace(new PrintWriter(trace));
+        System.err.print(Secrets.redact(trace.toString()));
+    }
+
+    private static boolean helpRequested(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult r = parseResult; r != null; r = r.subcommand()) {
+            if (r.isUsageHelpRequested() || r.isVersionHelpRequested()
+                    || r.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static int exitCode(Throwable e) {

@@ -25,10 +25,19 @@ public final class PushGatewayExport {
     /** The Pushgateway's job label: Sluice's pushes, whichever backfill. */
     public static final String JOB = "sluice";
 
+    /**
+     * How often a run pushes: often enough for the stalled-job alert (10 minutes without progress) and a dashboard;
+     * rarely enough to cost the gateway nothing.
+     */
+    public static final java.time.Duration PUSH_EVERY = java.time.Duration.ofSeconds(10);
+
     private static final Logger LOG = LoggerFactory.getLogger(PushGatewayExport.class);
+    private static final int MAX_PORT = 65_535;
 
     private final PushGateway gateway;
     private final String address;
+    // Whether the last push failed: a gateway that cannot be reached is said once, and again once it answers.
+    private boolean failing;
 
     private PushGatewayExport(PushGateway gateway, String address) {
         this.gateway = gateway;
@@ -64,7 +73,13 @@ public final class PushGatewayExport {
             throw new SpecException(option, "expected http:// or https://, got " + scheme + "://");
         }
         if (uri.getHost() == null) {
-            throw new SpecException(option, "no host in '" + url + "' (e.g. http://pushgateway:9091)");
+            throw new SpecException(option, "no valid host" + (uri.getRawAuthority() != null
+                    && uri.getRawAuthority().matches(".*:\\d+") ? " and port" : "") + " in '" + url
+                    + "' (e.g. http://pushgateway:9091)");
+        }
+        if (uri.getPort() == 0 || uri.getPort() > MAX_PORT) {
+            throw new SpecException(option, "port " + uri.getPort() + " in '" + url + "' is not a port (1 to "
+                    + MAX_PORT + ")");
         }
         if (uri.getRawUserInfo() != null) {
             throw new SpecException(option, "carries credentials; Sluice never takes them in a URL");
@@ -80,12 +95,24 @@ public final class PushGatewayExport {
                 scheme.equals("https"));
     }
 
-    /** Pushes the meters as they are now; a gateway that cannot be reached costs one warning, never the run. */
-    public void push() {
+    /**
+     * Pushes the meters as they are now. A gateway that cannot be reached never costs the run: it is said once, when
+     * pushes start failing, and once more when they go through again (then again if they fail anew).
+     */
+    public synchronized void push() {
         try {
             gateway.push();
         } catch (IOException | RuntimeException e) {
-            LOG.warn("could not push metrics to {}: {}", address, e.getMessage());
+            if (!failing) {
+                LOG.warn("could not push metrics to {}: {} (said once; the run goes on and keeps trying every {} s)",
+                        address, e.getMessage(), PUSH_EVERY.toSeconds());
+            }
+            failing = true;
+            return;
         }
+        if (failing) {
+            LOG.warn("metrics reach {} again", address);
+        }
+        failing = false;
     }
 }

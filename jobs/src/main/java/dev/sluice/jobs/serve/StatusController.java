@@ -17,12 +17,14 @@ import io.micrometer.core.instrument.Timer;
 
 import org.springframework.http.ResponseEntity;
 import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
 /**
  * {@code serve}'s HTTP API: job states for the status page (read-only, no token), one job's detail, and operators'
@@ -58,7 +60,7 @@ public class StatusController {
     public ResponseEntity<Map<String, Object>> job(@PathVariable String job) throws Exception {
         Map<String, Object> m = operations.one(job);
         if (m == null) {
-            return reply(new JobOperations.Reply(404, "no job " + job));
+            return reply(JobOperations.unknown(job));
         }
         m.put("history", history.of(job));
         m.put("chunkTargetSeconds", chunkTarget(job));
@@ -79,6 +81,16 @@ public class StatusController {
             @RequestHeader(value = "Authorization", required = false) String authorization) throws Exception {
         JobOperations.Reply refused = refused(authorization);
         return reply(refused != null ? refused : operations.control(job, action, rowsPerSecond));
+    }
+
+    /**
+     * A query parameter that is not what its operation takes ({@code tune?rowsPerSecond=abc}, a rate beyond a long):
+     * 400 with a message naming the parameter, as every other refusal of this API has.
+     */
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    public ResponseEntity<Map<String, Object>> badParameter(MethodArgumentTypeMismatchException e) {
+        String takes = "rowsPerSecond".equals(e.getName()) ? JobOperations.RATE : e.getName() + ": not a valid value";
+        return reply(new JobOperations.Reply(400, takes + ", got '" + e.getValue() + "'"));
     }
 
     /** Samples every job for the page's charts. */

@@ -37,4 +37,14 @@ public final class TransformerCatalog implements Transformer.Catalog {
     public java.util.Set<String> names() {
         return transformers.keySet();
     }
+
+    /** Where names are looked for, and how to add a team's jar: what an operator needs when a name is not found. */
+    @Override
+    public String searched() {
+        String lib = System.getenv("SLUICE_LIB");
+        return "built in: " + String.join(", ", names()) + "; " + INSTALLED.searched() + " ("
+                + (lib == null || lib.isBlank() ? "SLUICE_LIB is not set" : "SLUICE_LIB=" + lib) + "); a team's"
+                + " transformers come in a jar of its own: SLUICE_LIB=/path/to/team.jar scripts/sluice ..."
+                + " (docs/transformers.md)";
+    }
 }

@@ -269,6 +269,24 @@ class ServeTest {
             assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(409); // completed: nothing to pause
             assertThat(withToken.body()).contains("not running");
             assertThat(jobs).contains("\"runnerPid\":null");
+            // A job nobody knows is 404 on every verb, with a message; a parameter of the wrong kind is 400 naming it.
+            HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/nope")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(unknown.statusCode()).isEqualTo(404);
+            assertThat(unknown.body()).contains("no job named nope");
+            for (String verb : List.of("pause", "resume", "cancel", "tune?rowsPerSecond=5", "stop")) {
+                HttpResponse<String> r = post(http, base + "/api/jobs/nope/" + verb);
+                assertThat(r.statusCode()).as(verb + ": " + r.body()).isEqualTo(404);
+                assertThat(r.body()).as(verb).contains("no job named nope");
+            }
+            for (String rate : List.of("abc", "99999999999999999999", "1.5")) {
+                HttpResponse<String> r = post(http, base + "/api/jobs/served/tune?rowsPerSecond=" + rate);
+                assertThat(r.statusCode()).as(rate).isEqualTo(400);
+                assertThat(r.body()).as(rate).contains("rowsPerSecond: a whole number, 0 or more").contains("got '" + rate + "'");
+            }
+            HttpResponse<String> negative = post(http, base + "/api/jobs/served/tune?rowsPerSecond=-3");
+            assertThat(negative.statusCode()).isEqualTo(400);
+            assertThat(negative.body()).contains("rowsPerSecond: a whole number, 0 or more").contains("got -3");
         } finally {
             app.close();
         }
