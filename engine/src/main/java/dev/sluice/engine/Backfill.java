@@ -190,6 +190,34 @@ public final class Backfill implements AutoCloseable {
     }
 
     /**
+     * Keeps a completed job's rows in step with the application's writes, for as long as its sync trigger logs keys
+     * (Java mode, a cross-database copy: the rows those keys name are re-transformed): a round every {@code every}
+     * until {@code stop} is requested or {@code finish} drops the trigger. Each round takes the job's runner lock for
+     * its drain only. A job that is not COMPLETED is left to its runs (a paused one stays paused).
+     *
+     * @return the keys re-applied
+     */
+    public long keepInStep(JobSpec spec, Duration every, StopSignal stop) throws SQLException {
+        if (status(spec.name()).get(0).state() != JobStatus.State.COMPLETED) {
+            return 0;
+        }
+        return launcher.sync().follow(plan(spec), every, stop);
+    }
+
+    /**
+     * One round of {@link #keepInStep(JobSpec, Duration, StopSignal)}: for a completed job whose trigger logs keys, the
+     * keys waiting re-applied now, unless a runner holds the job.
+     *
+     * @return the keys re-applied, or -1 when nothing was done (not completed, no key log, a runner holds it)
+     */
+    public long keepInStep(JobSpec spec) throws SQLException {
+        if (status(spec.name()).get(0).state() != JobStatus.State.COMPLETED) {
+            return -1;
+        }
+        return launcher.sync().drainRound(plan(spec));
+    }
+
+    /**
      * Runs the spec's validation rules over every row, in keyset chunks, read-only, throttled and health-gated like
      * the backfill, restartable (an unfinished validation continues), its result kept with the job.
      */
@@ -228,7 +256,16 @@ public final class Backfill implements AutoCloseable {
      * @throws JobNotDoneException naming the first job that is not done, and why, in one line
      */
     public List<JobStatus> require(String... names) throws SQLException {
-        return contract().require(names);
+        return contract().require(Duration.ZERO, names);
+    }
+
+    /**
+     * {@link #require(String...)}, where a job whose sync trigger logs keys counts as done while the oldest key
+     * waiting to be re-applied was logged within {@code syncLag} (the application keeps writing; a drain keeps up):
+     * what a gate before the contract step on a busy table needs. {@code finish} re-applies the last keys itself.
+     */
+    public List<JobStatus> require(Duration syncLag, String... names) throws SQLException {
+        return contract().require(syncLag, names);
     }
 
     /**
@@ -257,7 +294,7 @@ public final class Backfill implements AutoCloseable {
     }
 
     private Contract contract() {
-        return new Contract(dataSource, schema, launcher, this::status, this::sourceOf);
+        return new Contract(dataSource, schema, launcher, this::status, this::sourceOf, this::recordedSpec, this::plan);
     }
 
     /** The source database of job {@code name}'s cross-database copy, or null. */

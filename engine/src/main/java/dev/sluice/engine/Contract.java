@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,8 +11,13 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
+import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.sync.KeyLogDrain;
 import dev.sluice.engine.sync.LockSafe;
+import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.sync.SyncInstaller;
 
 import org.slf4j.Logger;
@@ -38,25 +44,37 @@ final class Contract {
         DataSource of(String name) throws SQLException;
     }
 
+    /** The spec a job was recorded with. */
+    @FunctionalInterface
+    interface Specs {
+        Optional<JobSpec> recorded(String name) throws SQLException;
+    }
+
     private final DataSource dataSource;
     private final String schema;
     private final Launcher launcher;
     private final Statuses statuses;
     private final Sources sources;
+    private final Specs specs;
+    private final Rollback.Planner planner;
 
-    Contract(DataSource dataSource, String schema, Launcher launcher, Statuses statuses, Sources sources) {
+    Contract(DataSource dataSource, String schema, Launcher launcher, Statuses statuses, Sources sources, Specs specs,
+             Rollback.Planner planner) {
         this.dataSource = dataSource;
         this.schema = schema;
         this.launcher = launcher;
         this.statuses = statuses;
         this.sources = sources;
+        this.specs = specs;
+        this.planner = planner;
     }
 
-    List<JobStatus> require(String... names) throws SQLException {
+    /** @param syncLag how long keys may have waited in a sync key log and the job still count as done */
+    List<JobStatus> require(Duration syncLag, String... names) throws SQLException {
         List<JobStatus> done = new ArrayList<>();
         for (String name : names) {
             JobStatus s = withSource(statuses.read(name).get(0));
-            Optional<String> why = notDone(s);
+            Optional<String> why = notDone(s, syncLag);
             if (why.isPresent()) {
                 throw new JobNotDoneException(name, "job " + name + " is not done: " + why.get());
             }
@@ -75,13 +93,15 @@ final class Contract {
             if (s.state() == JobStatus.State.FINISHED) {
                 return new Backfill.ControlResult(true, "job " + name + " is already finished");
             }
-            Optional<String> why = notDone(s);
+            // The keys the application changes go on being logged until the trigger goes: finish re-applies the last
+            // of them itself, with the application's writes held for that moment (see SyncInstaller.drop).
+            Optional<String> why = notDone(s, FINISH_DRAINS);
             if (why.isPresent()) {
                 return new Backfill.ControlResult(false, "job " + name + " cannot finish: " + why.get());
             }
             Optional<SyncInstaller.Installed> trigger;
             try {
-                trigger = new SyncInstaller(schema, LOG::warn).drop(dataSource, sources.of(name), name);
+                trigger = new SyncInstaller(schema, LOG::warn).drop(dataSource, sources.of(name), name, lastKeys(name));
             } catch (LockSafe.NotGranted e) {
                 return new Backfill.ControlResult(false, "job " + name + " is not finished: its sync trigger was not"
                         + " dropped: " + e.getMessage());
@@ -96,6 +116,48 @@ final class Contract {
                     + (s.undo() == null ? "" : String.format(Locale.ROOT, "; its undo journal (%,d rows in %,d chunks)"
                     + " is purged: it can no longer be rolled back", s.undo().rows(), entries)));
         }
+    }
+
+    /**
+     * How finish re-applies the keys a job's trigger logged: the backlog first, without holding the table, then, as the
+     * trigger is dropped with the application's writes held, the last ones (see {@link SyncInstaller#drop}).
+     */
+    private SyncInstaller.FinalDrain lastKeys(String name) throws SQLException {
+        Optional<JobSpec> spec = specs.recorded(name);
+        if (spec.isEmpty() || spec.get().sync() != JobSpec.Sync.TRIGGER) {
+            return SyncInstaller.FinalDrain.NONE;
+        }
+        Prepared prepared = planner.plan(spec.get());
+        if (prepared.sync() == null || prepared.sync().kind() != SyncDefinition.Kind.LOG) {
+            return SyncInstaller.FinalDrain.NONE;
+        }
+        launcher.sync().drain(prepared);
+        KeyLogDrain drain = new KeyLogDrain(prepared.sync().names(), prepared.plan(), prepared.source());
+        if (prepared.source() == null) {
+            return c -> log(name, drain.drainAll(c));
+        }
+        // A cross-database copy: its log and trigger are in the source, held by the connection; the keys are claimed
+        // there and written into the target in transactions of their own.
+        JobSpec.Timeouts t = spec.get().timeouts();
+        ChunkTimeouts timeouts = new ChunkTimeouts(t.lock(), t.statement());
+        return c -> {
+            long total = 0;
+            for (long drained = drain.drain(dataSource, timeouts); drained > 0; drained = drain.drain(dataSource, timeouts)) {
+                total += drained;
+            }
+            log(name, total);
+        };
+    }
+
+    private static void log(String name, long keys) {
+        if (keys > 0) {
+            LOG.info("job {}: re-applied the last {} keys the application changed as its trigger was dropped", name, keys);
+        }
+    }
+
+    /** Whether every key waiting in the job's key log was logged within {@code lag}. */
+    static boolean withinLag(JobStatus.Sync sync, Duration lag) {
+        return !lag.isZero() && sync.oldestPendingSeconds() != null && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0;
     }
 
     /**
@@ -115,13 +177,22 @@ final class Contract {
             return s;
         }
         try (Connection c = source.getConnection()) {
+            SyncInstaller.Backlog backlog = SyncInstaller.backlog(c, recorded.get());
             return s.withSync(new JobStatus.Sync(s.sync().kind(), s.sync().table(), SyncInstaller.present(c, recorded.get()),
-                    false, SyncInstaller.pending(c, recorded.get())));
+                    false, backlog.keys(), backlog.oldestSeconds()));
         }
     }
 
-    /** Why the job is not done, or empty when it is. */
-    static Optional<String> notDone(JobStatus s) {
+    // finish drains what the key log holds, however old: it need not be empty first.
+    private static final Duration FINISH_DRAINS = Duration.ofDays(36500);
+
+    /**
+     * Why the job is not done, or empty when it is.
+     *
+     * @param syncLag how long the oldest key in a sync key log may have waited (a drain keeps the rows in step, the
+     *                application keeps writing): keys logged within it do not make a job not done
+     */
+    static Optional<String> notDone(JobStatus s, Duration syncLag) {
         String job = s.job();
         if (s.state() == JobStatus.State.FINISHED) {
             return Optional.empty();
@@ -149,9 +220,12 @@ final class Contract {
             return Optional.of("its sync trigger is not on " + sync.table() + ", so rows written meanwhile are not kept"
                     + " in step: run " + job + " again to install it, then validate");
         }
-        if (sync != null && sync.pendingKeys() != null && sync.pendingKeys() > 0) {
+        if (sync != null && sync.pendingKeys() != null && sync.pendingKeys() > 0 && !withinLag(sync, syncLag)) {
             return Optional.of(String.format(Locale.ROOT, "%,d rows changed by the application are not re-applied"
-                    + " yet: run %s again", sync.pendingKeys(), job));
+                    + " yet%s: keep them in step ('run %s --keep-in-step', or serve), or allow for the drain's lag"
+                    + " ('require --sync-lag 30s')", sync.pendingKeys(), sync.oldestPendingSeconds() == null ? ""
+                    : String.format(Locale.ROOT, " (the oldest waiting %,.0f s%s)", sync.oldestPendingSeconds(),
+                    syncLag.isZero() ? "" : ", more than " + syncLag.toSeconds() + " s"), job));
         }
         return Optional.empty();
     }

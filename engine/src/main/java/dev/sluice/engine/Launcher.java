@@ -42,6 +42,10 @@ final class Launcher {
 
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
     private static final Duration UNDO_REFRESH = Duration.ofSeconds(10);
+    // A job's lock may be held for a moment by a round that keeps a completed job in step (SyncStep.drainRound, about a
+    // second): a verb waits that long for it before it finds the job busy.
+    private static final Duration ROUND_WAIT = Duration.ofSeconds(3);
+    private static final long ROUND_POLL_MILLIS = 100;
 
     /** What a runner holding the job's lock does with the work's last run. */
     @FunctionalInterface
@@ -279,8 +283,18 @@ final class Launcher {
 
         /** The lock, taken now if not held; null if another runner holds it. */
         RunnerLock lock() throws SQLException {
-            if (lock == null) {
+            long deadline = System.nanoTime() + ROUND_WAIT.toNanos();
+            while (lock == null) {
                 lock = RunnerLock.tryAcquire(dataSource, job);
+                if (lock != null || System.nanoTime() > deadline) {
+                    break;
+                }
+                try {
+                    Thread.sleep(ROUND_POLL_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
             return lock;
         }

@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Optional;
 
 import javax.sql.DataSource;
@@ -10,6 +11,9 @@ import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.control.Reconnection;
+import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.KeyLogDrain;
@@ -85,17 +89,76 @@ final class SyncStep {
         }
     }
 
-    /** Re-applies the job to the keys its trigger logged, in transactions of their own; not after finish. */
-    void drain(Prepared prepared) throws SQLException {
+    /**
+     * Re-applies the job to the keys its trigger logged, in transactions of their own; not after finish.
+     *
+     * @return the keys re-applied
+     */
+    long drain(Prepared prepared) throws SQLException {
+        return drain(prepared, KeyLogDrain.LAST_STEPS);
+    }
+
+    private long drain(Prepared prepared, int steps) throws SQLException {
         if (!logsKeys(prepared)) {
-            return;
+            return 0;
         }
         JobSpec.Timeouts t = prepared.spec().timeouts();
         long drained = new KeyLogDrain(prepared.sync().names(), prepared.plan(), prepared.source())
-                .drain(dataSource, new ChunkTimeouts(t.lock(), t.statement()));
+                .drain(dataSource, new ChunkTimeouts(t.lock(), t.statement()), steps);
         if (drained > 0) {
             LOG.info("job {}: re-applied {} keys the application changed", prepared.spec().name(), drained);
         }
+        return drained;
+    }
+
+    // A round holds the job's lock for a few batches of keys at most (about a second): a verb that needs the lock
+    // (finish, rollback, a run) waits for the round to end rather than finding the job busy (see Launcher.Hold).
+    private static final int ROUND_STEPS = 5;
+
+    /**
+     * One round of keeping a job's rows in step after its pass: its key log drained under the job's runner lock,
+     * taken for the round only (so that finish, or a run, gets it between rounds).
+     *
+     * @return the keys re-applied; -1 when another runner holds the job, or its trigger no longer logs keys
+     *         (finished, or the job has none)
+     */
+    long drainRound(Prepared prepared) throws SQLException {
+        if (!logsKeys(prepared)) {
+            return -1;
+        }
+        try (RunnerLock lock = RunnerLock.tryAcquire(dataSource, prepared.spec().name())) {
+            return lock == null ? -1 : drain(prepared, ROUND_STEPS);
+        }
+    }
+
+    /**
+     * Keeps a completed job's rows in step for as long as its trigger logs keys: a round every {@code every}, until
+     * {@code stop} is requested or finish drops the trigger. A lost database is waited out like a run's.
+     *
+     * @return the keys re-applied
+     */
+    long follow(Prepared prepared, Duration every, StopSignal stop) throws SQLException {
+        long total = 0;
+        String name = prepared.spec().name();
+        while (!stop.requested()) {
+            try {
+                if (!logsKeys(prepared)) {
+                    LOG.info("job {}: its trigger no longer logs keys (finished): nothing more to keep in step", name);
+                    return total;
+                }
+                total += Math.max(0, drainRound(prepared));
+            } catch (SQLException e) {
+                if (!Reconnection.isLost(e)) {
+                    throw e;
+                }
+                LOG.warn("job {}: lost the database while keeping rows in step ({}); trying again", name,
+                        Failures.describe(e));
+            }
+            if (!stop.sleepUntil(System.nanoTime() + every.toNanos())) {
+                break;
+            }
+        }
+        return total;
     }
 
     /**

@@ -220,8 +220,8 @@ class SyncTest extends CliDatabaseTest {
         assertThat(waiting.exitCode()).isEqualTo(4);
         assertThat(waiting.err()).contains("1 rows changed by the application are not re-applied yet");
         // Had the key arrived while finish waited for the table, the drop would find it and leave everything be.
-        assertThatThrownBy(() -> new SyncInstaller("sluice", w -> { }).drop(ds, null, "java-finish"))
-                .isInstanceOf(SyncInstaller.KeysWaiting.class);
+        assertThatThrownBy(() -> new SyncInstaller("sluice", w -> { }).drop(ds, null, "java-finish",
+                SyncInstaller.FinalDrain.NONE)).isInstanceOf(SyncInstaller.KeysWaiting.class);
         assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
 
         assertThat(Cli.run(args("run", "java-finish")).exitCode()).isZero(); // drains the log
@@ -234,6 +234,66 @@ class SyncTest extends CliDatabaseTest {
         assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
         Cli.Result validated = Cli.run(args("validate", "java-finish"));
         assertThat(validated.exitCode()).as(validated.out() + validated.err()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aCompletedJavaJobOnABusyTableIsKeptInStepPassesRequireWithinItsLagAndFinishesWithoutLosingAKey()
+            throws Exception {
+        spec("busy", "transformer: email-lower-dollars\n" + RULES);
+        assertThat(Cli.run(args("run", "busy")).exitCode()).isZero();
+        String stamped = "UPDATE orders SET email = 'App' || id || '@' || extract(epoch FROM clock_timestamp()) || '.ORG'"
+                + " WHERE id = ";
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong written = new AtomicLong();
+        Thread app = new Thread(() -> {
+            Random random = new Random(7);
+            try (Connection c = ds.getConnection()) {
+                while (writing.get()) {
+                    try (PreparedStatement ps = c.prepareStatement(stamped + (2 + 2 * random.nextInt(20_000)))) {
+                        ps.executeUpdate();
+                    }
+                    written.incrementAndGet();
+                    Thread.sleep(5);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "application");
+        app.start();
+        java.nio.file.Path log = dir.resolve("keep-in-step.log");
+        Process keeper = Cli.spawn(log, args("run", "busy", "--keep-in-step"));
+        try {
+            dev.sluice.engine.testing.Eventually.eventually(java.time.Duration.ofSeconds(60), "the keeper keeping in step",
+                    () -> java.nio.file.Files.readString(log).contains("keeping busy in step"));
+            Thread.sleep(3000);
+            // The application writes all the time: keys wait, but only those of the last moments.
+            Cli.Result lagging = Cli.run(args("require", "busy", "--sync-lag", "20s"));
+            assertThat(lagging.exitCode()).as(lagging.out() + lagging.err() + java.nio.file.Files.readString(log)).isZero();
+            assertThat(lagging.out()).contains("done: busy COMPLETED");
+            String json = Cli.run(args("status", "busy", "--json")).out();
+            assertThat(json).contains("\"pendingKeys\"").contains("\"oldestPendingSeconds\"");
+
+            Cli.Result finished = Cli.run(args("finish", "busy"));
+            assertThat(finished.exitCode()).as(finished.out() + finished.err()).isZero();
+            assertThat(keeper.waitFor(30, TimeUnit.SECONDS)).as("the keeper stops once the trigger is gone").isTrue();
+            assertThat(keeper.exitValue()).as(java.nio.file.Files.readString(log)).isZero();
+        } finally {
+            writing.set(false);
+            app.join(TimeUnit.SECONDS.toMillis(30));
+            keeper.destroyForcibly();
+        }
+        assertThat(written.get()).as("the application wrote throughout").isGreaterThan(200);
+        // Every write the application committed before finish began its last transaction was re-applied: the rows out
+        // of step now were all written after the trigger went (their email holds when).
+        long droppedAt = Math.round(Double.parseDouble(db.one("SELECT extract(epoch FROM dropped_at) FROM"
+                + " sluice.sync_triggers WHERE job = 'busy'")) * 1000);
+        List<String> late = db.column("SELECT email FROM orders WHERE email_lower IS DISTINCT FROM lower(email)");
+        for (String email : late) {
+            double at = Double.parseDouble(email.replaceAll("^App\\d+@|\\.ORG$", ""));
+            assertThat(Math.round(at * 1000)).as("an out-of-step row written before the trigger was dropped: " + email)
+                    .isGreaterThanOrEqualTo(droppedAt);
+        }
     }
 
     @Test

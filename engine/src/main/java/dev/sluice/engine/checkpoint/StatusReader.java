@@ -290,8 +290,9 @@ public final class StatusReader {
             return new JobStatus.Sync(i.kind().name().toLowerCase(java.util.Locale.ROOT), i.table(), !i.dropped(),
                     i.dropped(), null);
         }
+        SyncInstaller.Backlog backlog = SyncInstaller.backlog(c, i);
         return new JobStatus.Sync(i.kind().name().toLowerCase(java.util.Locale.ROOT), i.table(),
-                !i.dropped() && SyncInstaller.present(c, i), i.dropped(), SyncInstaller.pending(c, i));
+                !i.dropped() && SyncInstaller.present(c, i), i.dropped(), backlog.keys(), backlog.oldestSeconds());
     }
 
     /** The state an ended execution leaves its job in: the one mapping from a run's state to a job's. */

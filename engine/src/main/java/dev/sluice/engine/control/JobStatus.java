@@ -48,8 +48,15 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      *                    source database is not asked)
      * @param dropped     whether {@code finish} dropped it
      * @param pendingKeys keys logged and not yet re-applied (Java and cross-database modes), null when unknown
+     * @param oldestPendingSeconds how long the oldest of them has waited, null when none does or it is not known
      */
-    public record Sync(String kind, String table, boolean installed, boolean dropped, Long pendingKeys) {
+    public record Sync(String kind, String table, boolean installed, boolean dropped, Long pendingKeys,
+                       Double oldestPendingSeconds) {
+
+        /** Without the age of the oldest key waiting (none waits, or it is not known). */
+        public Sync(String kind, String table, boolean installed, boolean dropped, Long pendingKeys) {
+            this(kind, table, installed, dropped, pendingKeys, null);
+        }
     }
 
     /**

@@ -59,6 +59,7 @@ public final class StatusJson {
             sync.put("installed", s.sync().installed());
             sync.put("dropped", s.sync().dropped());
             sync.put("pendingKeys", s.sync().pendingKeys());
+            sync.put("oldestPendingSeconds", s.sync().oldestPendingSeconds());
             m.put("sync", sync);
         } else {
             m.put("sync", Map.of("mode", "none", "installed", false));

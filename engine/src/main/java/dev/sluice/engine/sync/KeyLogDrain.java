@@ -40,7 +40,7 @@ public final class KeyLogDrain implements ChunkLedger {
     static final int BATCH = 1000;
     // After the last chunk, at most this many steps in one transaction; the rest waits for the next run (a busy
     // table would otherwise keep the last transaction open forever).
-    static final int LAST_STEPS = 100;
+    public static final int LAST_STEPS = 100;
     private static final String APPLIED_TOKENS = "sync.appliedClaims";
 
     private final SyncNames names;
@@ -94,8 +94,13 @@ public final class KeyLogDrain implements ChunkLedger {
      * @return the keys drained
      */
     public long drain(DataSource target, ChunkTimeouts timeouts) throws SQLException {
+        return drain(target, timeouts, LAST_STEPS);
+    }
+
+    /** {@link #drain(DataSource, ChunkTimeouts)}, in at most {@code steps} steps (of a batch of keys each). */
+    public long drain(DataSource target, ChunkTimeouts timeouts, int steps) throws SQLException {
         long total = 0;
-        for (int i = 0; i < LAST_STEPS; i++) {
+        for (int i = 0; i < steps; i++) {
             long claimed;
             List<String> tokens = new ArrayList<>();
             try (Connection c = target.getConnection()) {
@@ -109,6 +114,24 @@ public final class KeyLogDrain implements ChunkLedger {
             if (claimed < BATCH) {
                 break;
             }
+        }
+        return total;
+    }
+
+    /**
+     * Drains the whole log in the caller's transaction on {@code c} (one database: the target's), which holds the
+     * table against the application's writes ({@code finish}, before it drops the trigger): until it is empty.
+     *
+     * @return the keys drained
+     */
+    public long drainAll(Connection c) throws SQLException {
+        if (source != null) {
+            throw new IllegalStateException("a cross-database copy's log is drained from its own transactions");
+        }
+        long total = 0;
+        List<String> tokens = new ArrayList<>();
+        for (long claimed = step(c, null, tokens); claimed > 0; claimed = step(c, null, tokens)) {
+            total += claimed;
         }
         return total;
     }

@@ -152,7 +152,9 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         List<String> install = new ArrayList<>();
         install.add("CREATE TABLE IF NOT EXISTS " + names.log() + " (sluice_id bigint GENERATED ALWAYS AS IDENTITY"
                 + " PRIMARY KEY, " + keyset.columns().stream().map(c -> c.quoted() + " " + c.type() + " NOT NULL")
-                .collect(Collectors.joining(", ")) + ", sluice_claim text)");
+                .collect(Collectors.joining(", ")) + ", sluice_claim text,"
+                // When the key was logged: how far behind the drain is (status, require's --sync-lag).
+                + " sluice_logged_at timestamptz NOT NULL DEFAULT now())");
         // The drain finds its claimed entries by claim; only claimed entries are in this index, so the application's
         // inserts (unclaimed) never pay for it, and a claim is found without reading the whole log (a sequential scan
         // would also make PostgreSQL before 18 weigh every plan of the drain's statements as equally bad; see

@@ -105,19 +105,36 @@ public final class SyncInstaller {
     }
 
     /**
-     * Drops a job's sync objects, lock-safe, and marks them dropped (finish: for good).
+     * Drops a job's sync objects, lock-safe, and marks them dropped (finish: for good). A trigger that logs keys is
+     * dropped in one transaction with its last keys' drain: the table is first held against the application's writes
+     * ({@code SHARE ROW EXCLUSIVE}: reads go on), so that no key is logged after the drain and none is lost between
+     * the drain and the drop; writes wait for the drain of the keys of the last moments, and no longer than the
+     * lock's own timeout for the rest.
      *
+     * @param lastKeys drains the key log on the connection that holds the table
      * @return what was dropped, or empty when the job never installed any
-     * @throws KeysWaiting when its key log is not empty once its triggers are gone; nothing was dropped
+     * @throws KeysWaiting when its key log is still not empty once its triggers are gone; nothing was dropped
      */
-    public Optional<Installed> drop(DataSource target, DataSource source, String job) throws SQLException, LockSafe.NotGranted {
+    public Optional<Installed> drop(DataSource target, DataSource source, String job, FinalDrain lastKeys)
+            throws SQLException, LockSafe.NotGranted {
         Optional<Installed> recorded = recorded(target, job);
         if (recorded.isEmpty() || recorded.get().dropped()) {
             return recorded;
         }
-        dropObjects(target, source, recorded.get(), true, "UPDATE " + Sql.quote(schema)
+        dropObjects(target, source, recorded.get(), lastKeys, "UPDATE " + Sql.quote(schema)
                 + ".sync_triggers SET dropped_at = now() WHERE job = ?");
         return recorded;
+    }
+
+    /**
+     * The last keys' drain, run by {@link #drop} while it holds the table against the application's writes (its
+     * triggers still in place, nothing more can be logged), on the connection that holds it.
+     */
+    @FunctionalInterface
+    public interface FinalDrain {
+        FinalDrain NONE = c -> { };
+
+        void drain(Connection holdingTheTable) throws SQLException;
     }
 
     /**
@@ -131,7 +148,7 @@ public final class SyncInstaller {
         if (recorded.isEmpty() || recorded.get().dropped()) {
             return false;
         }
-        dropObjects(target, source, recorded.get(), false, "DELETE FROM " + Sql.quote(schema) + ".sync_triggers WHERE job = ?");
+        dropObjects(target, source, recorded.get(), null, "DELETE FROM " + Sql.quote(schema) + ".sync_triggers WHERE job = ?");
         return true;
     }
 
@@ -141,15 +158,25 @@ public final class SyncInstaller {
         }
     }
 
-    /** @param bookkeeping the statement that records the drop, with the job as its one parameter */
-    private void dropObjects(DataSource target, DataSource source, Installed i, boolean keepWaitingKeys,
+    /**
+     * @param lastKeys    the key log's last drain (its keys are the job's work still to do), or null when the keys
+     *                    waiting do not matter any more (a rollback)
+     * @param bookkeeping the statement that records the drop, with the job as its one parameter
+     */
+    private void dropObjects(DataSource target, DataSource source, Installed i, FinalDrain lastKeys,
                              String bookkeeping) throws SQLException, LockSafe.NotGranted {
+        boolean keepWaitingKeys = lastKeys != null;
         if (i.inSource() && source == null) {
             throw new IllegalStateException("job " + i.job() + "'s trigger is in its source database, which this call"
                     + " cannot reach");
         }
         lockSafe.run(i.inSource() ? source : target, i.table(), c -> {
             try (Statement st = c.createStatement()) {
+                if (keepWaitingKeys && i.logTable() != null) {
+                    // Writers wait from here (under the attempt's lock timeout); the triggers log nothing more.
+                    st.execute("LOCK TABLE " + i.table() + " IN SHARE ROW EXCLUSIVE MODE");
+                    lastKeys.drain(c);
+                }
                 for (String sql : i.dropSql()) {
                     if (keepWaitingKeys && i.logTable() != null && sql.startsWith("DROP TABLE")) {
                         // The triggers are gone and their table locked: every write that logged a key has committed.
@@ -237,23 +264,44 @@ public final class SyncInstaller {
         }
     }
 
+    /**
+     * The keys logged and not yet re-applied: how many, and how long the oldest has waited.
+     *
+     * @param oldestSeconds null when none waits, or the log predates the time it records
+     */
+    public record Backlog(long keys, Double oldestSeconds) {
+        static final Backlog NONE = new Backlog(0, null);
+    }
+
     /** Keys logged and not yet re-applied (the modes that log keys), in the database {@code c} reaches; else 0. */
     public static long pending(Connection c, Installed i) throws SQLException {
+        return backlog(c, i).keys();
+    }
+
+    /** The key log's backlog (the modes that log keys), in the database {@code c} reaches; else none. */
+    public static Backlog backlog(Connection c, Installed i) throws SQLException {
         if (i.logTable() == null || i.dropped()) {
-            return 0;
+            return Backlog.NONE;
         }
-        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?)")) {
+        boolean timed;
+        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 FROM"
+                + " pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'sluice_logged_at' AND NOT attisdropped)")) {
             exists.setString(1, i.logTable());
+            exists.setString(2, i.logTable());
             try (ResultSet rs = exists.executeQuery()) {
-                if (!rs.next() || rs.getString(1) == null) {
-                    return 0;
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return Backlog.NONE;
                 }
+                timed = rs.getBoolean(2);
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + i.logTable());
+        // A log installed by an earlier version has no times: its backlog is counted only.
+        String oldest = timed ? "extract(epoch FROM clock_timestamp() - min(sluice_logged_at))::float8" : "NULL::float8";
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), " + oldest + " FROM " + i.logTable());
              ResultSet rs = ps.executeQuery()) {
             rs.next();
-            return rs.getLong(1);
+            double age = rs.getDouble(2);
+            return new Backlog(rs.getLong(1), rs.wasNull() ? null : Math.max(0, age));
         }
     }
 

@@ -86,7 +86,7 @@ final class SyncLoad {
                     + checkpoint + " AND abalance_cents IS DISTINCT FROM abalance * 100"));
             if (sync.equals("trigger")) {
                 // The next round's job installs its own trigger on the same column: this one goes.
-                new SyncInstaller("sluice", warning -> { }).drop(ds, null, job);
+                new SyncInstaller("sluice", warning -> { }).drop(ds, null, job, SyncInstaller.FinalDrain.NONE);
             }
             return new Run(sync, pgbench, checkpoint, outOfStep);
         } finally {

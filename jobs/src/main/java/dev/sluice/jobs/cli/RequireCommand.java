@@ -12,6 +12,7 @@ import dev.sluice.engine.control.JobStatus;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice require JOB...}: the gate a deployment pipeline puts before the contract step. */
@@ -24,6 +25,11 @@ final class RequireCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JOB", arity = "1..*", description = "job names or paths to their specs")
     List<String> jobs;
 
+    @Option(names = "--sync-lag", paramLabel = "DURATION", description = "a job whose sync trigger logs keys (Java,"
+            + " cross-database) is done while the oldest key waiting to be re-applied is younger than this (something"
+            + " keeps it in step: 'run --keep-in-step', serve); default 0: none may wait")
+    String syncLag = "0s";
+
     @Mixin
     DatabaseOptions db;
 
@@ -34,16 +40,27 @@ final class RequireCommand implements Callable<Integer> {
             names.add(JobArgument.name(job, db));
         }
         try (HikariDataSource ds = db.open("sluice require")) {
-            List<JobStatus> done = db.backfill(ds).require(names.toArray(String[]::new));
+            java.time.Duration lag = ControlCommand.parse("--sync-lag", syncLag);
+            List<JobStatus> done = db.backfill(ds).require(lag, names.toArray(String[]::new));
             for (JobStatus s : done) {
                 System.out.printf(Locale.ROOT, "done: %s %s (%,d rows validated, 0 mismatches%s)%n", s.job(), s.state(),
                         s.validation() == null ? 0 : s.validation().rowsChecked(), s.sync() == null ? ""
-                                : s.sync().dropped() ? ", sync trigger dropped" : ", sync trigger installed");
+                                : s.sync().dropped() ? ", sync trigger dropped" : ", sync trigger installed" + waiting(s, lag));
             }
             return ExitCode.DONE;
         } catch (JobNotDoneException e) {
             System.err.println("sluice: " + e.getMessage());
             return ExitCode.NOT_RUNNABLE;
         }
+    }
+
+    /** Keys still waiting in a job's key log, within the lag allowed: said, not hidden. */
+    private static String waiting(JobStatus s, java.time.Duration lag) {
+        Long keys = s.sync().pendingKeys();
+        if (keys == null || keys == 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "; %,d changed keys waiting to be re-applied, the oldest %,.0f s old, within"
+                + " --sync-lag %s", keys, s.sync().oldestPendingSeconds(), dev.sluice.engine.spec.Durations.format(lag));
     }
 }

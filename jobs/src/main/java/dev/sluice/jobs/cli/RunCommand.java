@@ -38,6 +38,11 @@ public class RunCommand implements Callable<Integer> {
             + " then validate again")
     boolean onlyMismatched;
 
+    @Option(names = "--keep-in-step", description = "once the job is complete, stay and keep its rows in step with the"
+            + " application's writes (a Java or cross-database job's sync trigger logs them) until finish drops the"
+            + " trigger, or SIGTERM")
+    boolean keepInStep;
+
     @Mixin
     MetricsOptions metrics = new MetricsOptions();
 
@@ -85,7 +90,29 @@ public class RunCommand implements Callable<Integer> {
         if (result.validation() != null) {
             ValidationReport.print(spec.name(), result.validation(), false);
         }
-        return report(result);
+        int code = report(result);
+        if (keepInStep && !stop.requested() && (result.outcome() == RunResult.Outcome.COMPLETED
+                || result.outcome() == RunResult.Outcome.ALREADY_COMPLETE)) {
+            keepInStep(backfill, spec, stop);
+        }
+        return code;
+    }
+
+    // How often a completed job's key log is drained while the command stays: the lag require --sync-lag allows
+    // must be longer than this.
+    private static final java.time.Duration KEEP_IN_STEP_EVERY = java.time.Duration.ofSeconds(1);
+
+    private static void keepInStep(Backfill backfill, JobSpec spec, StopSignal stop) throws Exception {
+        if (spec.sync() != JobSpec.Sync.TRIGGER || spec.mode() == JobSpec.Mode.IN_PLACE
+                || spec.mode() == JobSpec.Mode.COPY && spec.source() == null) {
+            System.out.println("sluice: " + spec.name() + "'s sync trigger keeps its rows in step by itself; nothing to"
+                    + " keep in step here");
+            return;
+        }
+        System.out.println("sluice: keeping " + spec.name() + " in step with the application's writes until 'finish "
+                + spec.name() + "' drops its trigger (SIGTERM stops)");
+        long keys = backfill.keepInStep(spec, KEEP_IN_STEP_EVERY, stop);
+        System.out.printf(Locale.ROOT, "sluice: %s: %,d changed keys re-applied while keeping in step%n", spec.name(), keys);
     }
 
     static int report(RunResult r) {

@@ -71,7 +71,9 @@ public class StatusCommand implements Callable<Integer> {
                     System.out.println("    sync trigger: " + (s.sync().dropped() ? "dropped by finish"
                             : s.sync().installed() ? "installed on " + s.sync().table() : "NOT installed")
                             + (s.sync().pendingKeys() != null && s.sync().pendingKeys() > 0
-                            ? String.format(Locale.ROOT, ", %,d changed keys to re-apply", s.sync().pendingKeys()) : ""));
+                            ? String.format(Locale.ROOT, ", %,d changed keys to re-apply%s", s.sync().pendingKeys(),
+                            s.sync().oldestPendingSeconds() == null ? "" : String.format(Locale.ROOT,
+                            " (the oldest waiting %,.0f s)", s.sync().oldestPendingSeconds())) : ""));
                 }
                 if (s.undo() != null && s.undo().rows() > 0) {
                     System.out.printf(Locale.ROOT, "    undo journal: %,d rows, %,d bytes ('rollback %s' restores them)%n",
