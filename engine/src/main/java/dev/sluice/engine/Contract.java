@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.sync.LockSafe;
 import dev.sluice.engine.sync.SyncInstaller;
 
@@ -116,7 +117,7 @@ final class Contract {
         }
         try (Connection c = source.getConnection()) {
             return s.withSync(new JobStatus.Sync(s.sync().kind(), s.sync().table(), SyncInstaller.present(c, recorded.get()),
-                    false, SyncInstaller.pending(c, recorded.get())));
+                    false, null, SyncInstaller.pending(c, recorded.get())));
         }
     }
 
@@ -134,15 +135,17 @@ final class Contract {
         }
         JobStatus.Validation v = s.validation();
         if (v == null) {
-            return Optional.of("it has never been validated: give it validate rules and run 'sluice validate " + job
-                    + "' (nothing proves its rows right)");
+            return Optional.of("it has never been validated: " + NextStep.command(JobStatus.Work.VALIDATION, job)
+                    + " checks it, by the spec's validate rules or its transformer's own check (without either,"
+                    + " nothing proves its rows right)");
         }
         if (!v.complete()) {
-            return Optional.of("its last validation did not check every row ('resume " + job + "' finishes it)");
+            return Optional.of("its last validation did not check every row ("
+                    + NextStep.continues(JobStatus.Work.VALIDATION, job) + ")");
         }
         if (v.mismatches() > 0) {
-            return Optional.of(String.format(Locale.ROOT, "its last validation found %,d mismatches (repair: 'run %s"
-                    + " --only-mismatched')", v.mismatches(), job));
+            return Optional.of(String.format(Locale.ROOT, "its last validation found %,d mismatches (%s lists them)",
+                    v.mismatches(), NextStep.command(JobStatus.Work.VALIDATION, job)));
         }
         JobStatus.Sync sync = s.sync();
         if (sync != null && !sync.dropped() && !sync.installed()) {

@@ -155,7 +155,7 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             Backfill.ControlResult pause = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
                     dev.sluice.engine.control.ControlMailbox.Command.PAUSE, null, null), java.time.Duration.ofSeconds(20), "test");
-            assertThat(pause.message()).endsWith("now PAUSED");
+            assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.control.StopSignal.PAUSE);
             Thread.sleep(3000); // the cron fires every second inside the open window: the pause holds
