@@ -178,7 +178,7 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             Backfill.ControlResult cancel = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
                     dev.sluice.engine.control.ControlMailbox.Command.CANCEL, null, null), java.time.Duration.ofSeconds(20), "test");
-            assertThat(cancel.message()).endsWith("now CANCELLED");
+            assertThat(cancel.message()).endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
             awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
             Thread.sleep(2000); // crons fire: cancelled stays cancelled
