@@ -74,6 +74,8 @@ public class StatusCommand implements Callable<Integer> {
                 }
                 if (s.lastError() != null) {
                     System.out.println("    last error: " + s.lastError());
+                } else if (wayOn(s) != null) {
+                    System.out.println("    " + wayOn(s));
                 }
                 if (s.sync() != null) {
                     System.out.println("    sync trigger: " + syncLine(s.sync()));
@@ -96,6 +98,17 @@ public class StatusCommand implements Callable<Integer> {
             }
         }
         return ExitCode.DONE;
+    }
+
+    /** Why a job that is not running stopped, and what continues it, where its last error does not say. */
+    private static String wayOn(JobStatus s) {
+        String why = s.stopReason() != null ? s.stopReason() : s.state().name().toLowerCase(Locale.ROOT);
+        return switch (s.state()) {
+            case PAUSED, STOPPED -> why + ": " + NextStep.continues(s.work(), s.job());
+            case CANCELLED -> why + ": " + NextStep.afterCancel(s.work(), s.job());
+            case ROLLED_BACK -> "rolled back: 'run " + s.job() + " --again' starts it anew";
+            default -> null;
+        };
     }
 
     private static String syncLine(JobStatus.Sync sync) {
