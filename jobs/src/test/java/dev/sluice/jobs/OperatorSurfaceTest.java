@@ -44,6 +44,13 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         return new Backfill(ds).status(job).get(0);
     }
 
+    /** Waits until {@code job} is VALIDATING and has checked a thousand rows (or its process ended). */
+    private void validatingAWhile(String job, Process process) {
+        Eventually.eventually(Duration.ofSeconds(60), "validating", () -> status(job),
+                s -> s.state() == JobStatus.State.VALIDATING && s.validation() != null && s.validation().rowsChecked() >= 1000
+                        || !process.isAlive());
+    }
+
     /** A job that counts every row once ({@code n = n + 1}), checked by {@code n = 1}, in chunks of 1,000. */
     private void counting(String name, String more) throws Exception {
         writeSpec(name, """
@@ -63,9 +70,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
 
         Process validation = Cli.spawn(dir.resolve("validate.log"), args("validate", "checked", "--rows-per-second", "1000"));
-        Eventually.eventually(Duration.ofSeconds(60), "validating", () -> status("checked"),
-                s -> s.state() == JobStatus.State.VALIDATING && s.validation() != null && s.validation().rowsChecked() >= 1000
-                        || !validation.isAlive());
+        validatingAWhile("checked", validation);
         Cli.Result cancel = Cli.run(args("cancel", "checked"));
         assertThat(cancel.exitCode()).as(cancel.err()).isZero();
         assertThat(cancel.out()).contains("CANCELLED").contains("COMPLETED").contains("'validate checked'")
@@ -88,9 +93,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
     void cancellingTheValidationAfterTheRunNamesValidateAsTheWayOnAndNeverRedoesTheBackfill() throws Exception {
         counting("checked", "throttle: { validate-rows-per-second: 1000 }\n");
         Process runner = Cli.spawn(dir.resolve("run.log"), args("run", "checked"));
-        Eventually.eventually(Duration.ofSeconds(60), "validating", () -> status("checked"),
-                s -> s.state() == JobStatus.State.VALIDATING && s.validation() != null && s.validation().rowsChecked() >= 1000
-                        || !runner.isAlive());
+        validatingAWhile("checked", runner);
         Cli.Result cancel = Cli.run(args("cancel", "checked"));
         assertThat(cancel.exitCode()).as(cancel.err()).isZero();
         assertThat(cancel.out()).contains("CANCELLED").contains("'validate checked'").doesNotContain("--again")
