@@ -10,12 +10,12 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
-import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.StatusReader;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.preflight.CostEstimate;
 import dev.sluice.engine.preflight.DryRun;
@@ -104,10 +104,11 @@ public final class Backfill implements AutoCloseable {
     public RunResult run(JobSpec spec, RunOptions options) throws SQLException {
         RunResult result;
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
-            result = runBackfill(spec, options, hold);
-            boolean validates = spec.validateAfterRun() && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
+            Backfilled backfilled = runBackfill(spec, options, hold);
+            result = backfilled.result();
+            boolean validates = backfilled.prepared() != null && backfilled.prepared().validatesAfterRun();
             if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
-                result = result.validated(validations().validate(spec, options, hold));
+                result = result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
             } else if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
                 result = afterCompletion(spec, options, hold, result);
             }
@@ -124,29 +125,44 @@ public final class Backfill implements AutoCloseable {
 
     /**
      * A completed job run again: its verdict is its last validation after the run. One that never finished (the
-     * runner was stopped or died while validating) is finished now, so that nobody moves on without it.
+     * runner was stopped or died while validating) is finished now, so that nobody moves on without it; but a
+     * validation an operator paused waits for {@code resume}, and one an operator cancelled for {@code validate}, as
+     * a backfill would.
      */
     private RunResult afterCompletion(JobSpec spec, RunOptions options, Launcher.Hold hold, RunResult result)
             throws SQLException {
         JobStatus status = status(spec.name()).get(0);
+        String name = spec.name();
+        if (status.work() == JobStatus.Work.VALIDATION && status.state() == JobStatus.State.CANCELLED) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s validation was cancelled before"
+                    + " it checked every row; " + NextStep.afterCancel(JobStatus.Work.VALIDATION, name));
+        }
+        if (status.state() == JobStatus.State.PAUSED && !options.resumeOnly()) {
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s validation is paused; "
+                    + NextStep.continues(status.work(), name));
+        }
         JobStatus.Validation last = status.validation();
         boolean verdictIn = status.state() == JobStatus.State.COMPLETED || last != null && last.complete();
         if (!verdictIn) {
-            return result.validated(validations().validate(spec, options, hold));
+            return result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
         }
         if (last != null && last.complete() && last.mismatches() > 0) {
-            return new RunResult(RunResult.Outcome.MISMATCHES, "job " + spec.name() + " is complete, but its last"
-                    + " validation found " + last.mismatches() + " mismatches (repair: run --only-mismatched)",
-                    result.rows(), result.written(), result.chunks(), result.seconds());
+            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(java.util.Locale.ROOT, "job %s is complete,"
+                    + " but its last validation found %,d mismatches (%s)", name, last.mismatches(),
+                    NextStep.mismatches(spec)), result.rows(), result.written(), result.chunks(), result.seconds());
         }
         return result;
     }
 
-    private RunResult runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
+    /** What the backfill came to, and the spec as preflight prepared it (null when refused before preflight). */
+    private record Backfilled(RunResult result, Prepared prepared) {
+    }
+
+    private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
         String refused = Rollback.beforeRun(spec.name(), status(spec.name()).get(0).state(), options.again());
         if (refused != null) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused);
+            return new Backfilled(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused), null);
         }
         Prepared prepared = plan(spec);
         Launcher.Launched launched = launcher.launch(hold, Work.backfill(prepared), options, (last, attempt) -> {
@@ -170,7 +186,7 @@ public final class Backfill implements AutoCloseable {
             }
             if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
                 return Launcher.Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name()
-                        + " is paused; continue it with 'resume " + spec.name() + "'"));
+                        + " is paused; " + NextStep.continues(JobStatus.Work.BACKFILL, spec.name())));
             }
             Launcher.refuseChangedSemantics(run, spec, options.force());
             rollbacks().beforeWrite(spec, run);
@@ -180,13 +196,9 @@ public final class Backfill implements AutoCloseable {
             if (launched.result().outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
                 launcher.sync().keepInStep(prepared); // every later run: the trigger back if it went, the key log drained
             }
-            return launched.result();
+            return new Backfilled(launched.result(), prepared);
         }
-        Run run = launched.run();
-        if (run.state() == RunState.STOPPED && StopSignal.CANCEL.equals(run.stopReason())) {
-            new JobRuns(dataSource, schema).cancel(spec.name()); // cancelled: never resumed
-        }
-        return Results.of(run, started);
+        return new Backfilled(Results.of(launched.run(), started), prepared);
     }
 
     /**

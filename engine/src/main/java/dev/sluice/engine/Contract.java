@@ -13,7 +13,9 @@ import javax.sql.DataSource;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.KeyLogDrain;
 import dev.sluice.engine.sync.LockSafe;
@@ -95,7 +97,7 @@ final class Contract {
             }
             // The keys the application changes go on being logged until the trigger goes: finish re-applies the last
             // of them itself, with the application's writes held for that moment (see SyncInstaller.drop).
-            Optional<String> why = notDone(s, FINISH_DRAINS);
+            Optional<String> why = notDone(s, null);
             if (why.isPresent()) {
                 return new Backfill.ControlResult(false, "job " + name + " cannot finish: " + why.get());
             }
@@ -157,7 +159,8 @@ final class Contract {
 
     /** Whether every key waiting in the job's key log was logged within {@code lag}. */
     static boolean withinLag(JobStatus.Sync sync, Duration lag) {
-        return !lag.isZero() && sync.oldestPendingSeconds() != null && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0;
+        return lag == null || !lag.isZero() && sync.oldestPendingSeconds() != null
+                && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0;
     }
 
     /**
@@ -179,18 +182,16 @@ final class Contract {
         try (Connection c = source.getConnection()) {
             SyncInstaller.Backlog backlog = SyncInstaller.backlog(c, recorded.get());
             return s.withSync(new JobStatus.Sync(s.sync().kind(), s.sync().table(), SyncInstaller.present(c, recorded.get()),
-                    false, backlog.keys(), backlog.oldestSeconds()));
+                    false, null, backlog.keys(), backlog.oldestSeconds()));
         }
     }
-
-    // finish drains what the key log holds, however old: it need not be empty first.
-    private static final Duration FINISH_DRAINS = Duration.ofDays(36500);
 
     /**
      * Why the job is not done, or empty when it is.
      *
      * @param syncLag how long the oldest key in a sync key log may have waited (a drain keeps the rows in step, the
-     *                application keeps writing): keys logged within it do not make a job not done
+     *                application keeps writing): keys logged within it do not make a job not done; null: any key
+     *                (finish re-applies them itself)
      */
     static Optional<String> notDone(JobStatus s, Duration syncLag) {
         String job = s.job();
@@ -205,15 +206,17 @@ final class Contract {
         }
         JobStatus.Validation v = s.validation();
         if (v == null) {
-            return Optional.of("it has never been validated: give it validate rules and run 'sluice validate " + job
-                    + "' (nothing proves its rows right)");
+            return Optional.of("it has never been validated: " + NextStep.command(JobStatus.Work.VALIDATION, job)
+                    + " checks it, by the spec's validate rules or its transformer's own check (without either,"
+                    + " nothing proves its rows right)");
         }
         if (!v.complete()) {
-            return Optional.of("its last validation did not check every row ('resume " + job + "' finishes it)");
+            return Optional.of("its last validation did not check every row ("
+                    + NextStep.continues(JobStatus.Work.VALIDATION, job) + ")");
         }
         if (v.mismatches() > 0) {
-            return Optional.of(String.format(Locale.ROOT, "its last validation found %,d mismatches (repair: 'run %s"
-                    + " --only-mismatched')", v.mismatches(), job));
+            return Optional.of(String.format(Locale.ROOT, "its last validation found %,d mismatches (%s lists them)",
+                    v.mismatches(), NextStep.command(JobStatus.Work.VALIDATION, job)));
         }
         JobStatus.Sync sync = s.sync();
         if (sync != null && !sync.dropped() && !sync.installed()) {
@@ -225,7 +228,7 @@ final class Contract {
                     + " yet%s: keep them in step ('run %s --keep-in-step', or serve), or allow for the drain's lag"
                     + " ('require --sync-lag 30s')", sync.pendingKeys(), sync.oldestPendingSeconds() == null ? ""
                     : String.format(Locale.ROOT, " (the oldest waiting %,.0f s%s)", sync.oldestPendingSeconds(),
-                    syncLag.isZero() ? "" : ", more than " + syncLag.toSeconds() + " s"), job));
+                    syncLag.isZero() ? "" : ", more than " + Durations.format(syncLag)), job));
         }
         return Optional.empty();
     }

@@ -3,16 +3,21 @@ package dev.sluice.engine;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 import dev.sluice.engine.checkpoint.JobRuns;
+import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 
 /**
- * Operators' requests to a job from any process. A running job gets them through the control mailbox and takes
- * them within a chunk; the reply says the state the job reached. A job that is not running can be cancelled (if
- * unfinished), which is recorded at once, or tuned (if resumable): the new throttle waits in the mailbox for the
- * runner that resumes it.
+ * Operators' requests to a job from any process. A request is about the work the job's state describes: its backfill,
+ * or the validation, repair or rollback that runs or waits to be continued (a cancel of an extra validation cancels
+ * that validation, and the job keeps its verdict). A running job gets them through the control mailbox and takes
+ * them within a chunk; the reply says the state the job reached and what continues it. A job that is not running can
+ * be cancelled (if its work is unfinished), which is recorded at once, or tuned (if resumable): the new throttle
+ * waits in the mailbox for the runner that resumes it.
  */
 final class OperatorControl {
 
@@ -43,22 +48,23 @@ final class OperatorControl {
     Backfill.ControlResult control(String name, ControlMailbox.Request request, Duration wait, String by)
             throws SQLException, InterruptedException {
         JobStatus before = read(name);
-        String verb = request.command().name().toLowerCase();
-        boolean resumable = before.state() == JobStatus.State.FAILED || before.state() == JobStatus.State.STOPPED
-                || before.state() == JobStatus.State.PAUSED;
+        String verb = request.command().name().toLowerCase(Locale.ROOT);
         if (!before.running()) {
+            boolean resumable = (before.state() == JobStatus.State.FAILED || before.state() == JobStatus.State.STOPPED
+                    || before.state() == JobStatus.State.PAUSED) && unfinished(name, before.work());
             if (request.command() == ControlMailbox.Command.CANCEL && resumable) {
-                runs.cancel(name);
-                return new Backfill.ControlResult(true, "job " + name + " cancelled (it was " + before.state() + ")");
+                runs.cancel(Work.Kind.of(before.work()).jobOf(name));
+                return new Backfill.ControlResult(true, "job " + name + ": cancelled at once (it was " + before.state()
+                        + ", not running); " + reached(name, before.work(), read(name)));
             }
             if (request.command() == ControlMailbox.Command.TUNE && resumable) {
                 runs.ensureSchema();
                 runs.mailbox().send(name, request, by);
                 return new Backfill.ControlResult(true, "job " + name + " is " + before.state() + "; the new throttle"
-                        + " applies when it resumes");
+                        + " applies when it resumes (" + NextStep.continues(before.work(), name) + ")");
             }
-            return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing to "
-                    + verb);
+            return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing"
+                    + " to " + verb);
         }
         runs.ensureSchema();
         ControlMailbox mailbox = runs.mailbox();
@@ -70,7 +76,8 @@ final class OperatorControl {
                     return new Backfill.ControlResult(true, "job " + name + ": tune taken");
                 }
             } else if (!read(name).running()) {
-                return new Backfill.ControlResult(true, "job " + name + ": " + verb + " taken; now " + settled(name));
+                return new Backfill.ControlResult(true, "job " + name + ": " + verb + " taken; "
+                        + reached(name, before.work(), settled(name)));
             }
             Thread.sleep(POLL_MILLIS);
         }
@@ -78,8 +85,45 @@ final class OperatorControl {
                 + " current chunk");
     }
 
+    /** Whether the job's {@code work} has an execution that has not ended (one a cancel can end for good). */
+    private boolean unfinished(String name, JobStatus.Work work) throws SQLException {
+        return runs.last(Work.Kind.of(work).jobOf(name)).map(r -> !r.state().ended()).orElse(false);
+    }
+
+    /**
+     * The state the job reached once its {@code work} stopped, and what continues it: the work itself if it is not
+     * the backfill ("its validation is CANCELLED"), then the job's state if that differs.
+     */
+    private static String reached(String name, JobStatus.Work work, JobStatus now) {
+        if (work == JobStatus.Work.BACKFILL || now.work() == work) {
+            return "now " + now.state() + onward(name, now);
+        }
+        String what = work.name().toLowerCase(Locale.ROOT);
+        JobStatus.State state = now.state() == JobStatus.State.PAUSED || now.state() == JobStatus.State.STOPPED
+                ? now.state() : JobStatus.State.CANCELLED;
+        return "its " + what + " is " + state + "; job " + name + " stays " + now.state()
+                + (now.validation() != null && now.validation().complete() ? " with its last verdict" : "")
+                + " (" + (state == JobStatus.State.CANCELLED ? NextStep.afterCancel(work, name)
+                : NextStep.continues(work, name)) + ")";
+    }
+
+    /**
+     * What continues a job in its state now, in brackets (naming the work unless it is the backfill), or nothing where
+     * it is done or running.
+     */
+    private static String onward(String name, JobStatus now) {
+        String its = now.work() == JobStatus.Work.BACKFILL ? "" : "its " + now.work().name().toLowerCase(Locale.ROOT)
+                + ": ";
+        return switch (now.state()) {
+            case PAUSED, STOPPED -> " (" + its + NextStep.continues(now.work(), name) + ")";
+            case CANCELLED -> " (" + its + NextStep.afterCancel(now.work(), name) + ")";
+            case FAILED -> now.lastError() == null ? "" : " (" + now.lastError() + ")";
+            default -> "";
+        };
+    }
+
     /** The state the job ends in once its runner has let go (its status row is written just before or after). */
-    private JobStatus.State settled(String name) throws SQLException, InterruptedException {
+    private JobStatus settled(String name) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + SETTLE.toNanos();
         JobStatus now = read(name);
         while (System.nanoTime() < deadline && (now.running() || now.state() == JobStatus.State.FAILED && now.lastError()
@@ -87,7 +131,7 @@ final class OperatorControl {
             Thread.sleep(POLL_MILLIS);
             now = read(name);
         }
-        return now.state();
+        return now;
     }
 
     private JobStatus read(String name) throws SQLException {

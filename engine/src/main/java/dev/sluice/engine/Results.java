@@ -1,10 +1,18 @@
 package dev.sluice.engine;
 
+import java.util.Locale;
+
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.Run;
+import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.control.StopSignal;
 
-/** What a run came to, in the words {@code run} prints: one line per outcome, with the way on. */
+/**
+ * What a run came to, in the words {@code run} prints: one line per outcome, with the way on for the work it was (a
+ * backfill, a validation, a repair, a rollback: each is continued by its own command, see {@link NextStep}).
+ */
 final class Results {
 
     private Results() {
@@ -14,46 +22,70 @@ final class Results {
     static RunResult finished(Run last, long started) {
         Checkpoint cp = last.checkpoint();
         if (last.state() == dev.sluice.engine.checkpoint.RunState.CANCELLED) {
-            return new RunResult(RunResult.Outcome.NOT_RUNNABLE, "job " + last.job() + " was cancelled; start it over"
-                    + " with --again", cp.rows(), cp.written(), cp.chunks(), seconds(started));
+            return new RunResult(RunResult.Outcome.NOT_RUNNABLE, "job " + last.job() + " was cancelled; "
+                    + NextStep.afterCancel(JobStatus.Work.BACKFILL, last.job()), cp.rows(), cp.written(), cp.chunks(),
+                    seconds(started));
         }
-        return new RunResult(RunResult.Outcome.ALREADY_COMPLETE, "job " + last.job() + " is already complete ("
-                + cp.rows() + " rows); run it again with --again", cp.rows(), cp.written(), cp.chunks(), seconds(started));
+        return new RunResult(RunResult.Outcome.ALREADY_COMPLETE, String.format(Locale.ROOT, "job %s is already complete"
+                + " (%,d rows): nothing to do", last.job(), cp.rows()), cp.rows(), cp.written(), cp.chunks(),
+                seconds(started));
     }
 
-    /** The run this call ran. */
+    /** The backfill this call ran. */
     static RunResult of(Run run, long started) {
+        return of(run, Work.Kind.BACKFILL, run.job(), started);
+    }
+
+    /**
+     * The work this call ran on job {@code job}.
+     *
+     * @param kind which work it was: its subject in the message, and the command that continues it
+     */
+    static RunResult of(Run run, Work.Kind kind, String job, long started) {
         Checkpoint cp = run.checkpoint();
-        String name = run.job();
+        JobStatus.Work work = kind.status();
+        String subject = switch (kind) {
+            case BACKFILL -> "job " + job;
+            case VALIDATION -> "validation of " + job;
+            case REPAIR -> "repair of " + job;
+            case ROLLBACK -> "rollback of " + job;
+        };
         RunResult.Outcome outcome;
         String message;
         switch (run.state()) {
             case COMPLETED -> {
                 outcome = RunResult.Outcome.COMPLETED;
-                message = "job " + name + " completed";
+                message = subject + " completed";
             }
-            case STOPPED, CANCELLED -> {
+            case CANCELLED -> {
+                outcome = RunResult.Outcome.STOPPED;
+                message = subject + " cancelled after chunk " + cp.chunks() + where(run, kind) + "; "
+                        + NextStep.afterCancel(work, job);
+            }
+            case STOPPED -> {
                 outcome = RunResult.Outcome.STOPPED;
                 String reason = run.stopReason();
-                if (StopSignal.CANCEL.equals(reason)) {
-                    message = "job " + name + " cancelled after chunk " + cp.chunks() + where(run)
-                            + "; it will not resume ('run --again' starts it over)";
-                } else {
-                    message = "job " + name + (StopSignal.isPause(reason) ? " paused" : " stopped") + " after chunk "
-                            + cp.chunks() + where(run) + "; resume it with 'resume " + name + "'";
-                }
+                message = subject + (StopSignal.isPause(reason) ? " paused" : " stopped") + " after chunk " + cp.chunks()
+                        + where(run, kind) + "; " + NextStep.continues(work, job);
             }
             default -> {
                 outcome = RunResult.Outcome.FAILED;
-                message = "job " + name + " failed: " + (run.failure() == null ? "it did not end cleanly" : run.failure())
-                        + "; resume it with 'resume " + name + "'";
+                message = subject + " failed: " + (run.failure() == null ? "it did not end cleanly" : run.failure())
+                        + "; " + NextStep.continues(work, job);
             }
         }
         return new RunResult(outcome, message, cp.rows(), cp.written(), cp.chunks(), seconds(started));
     }
 
-    /** Where the job stands: its last key, or with partitions how many there are (each has its own). */
-    private static String where(Run run) {
+    /**
+     * Where the work stands: its last key, or with partitions how many there are (each has its own); a rollback's
+     * checkpoint is a journal entry, not a key of the table, so it says how far through the journal it is.
+     */
+    private static String where(Run run, Work.Kind kind) {
+        if (kind == Work.Kind.ROLLBACK) {
+            return String.format(Locale.ROOT, " (%,d of %,d journaled rows gone through)", run.checkpoint().rows(),
+                    run.estimatedRows());
+        }
         return run.partitions().size() > 1 ? " (" + run.partitions().size() + " partitions; see status)"
                 : " (last key " + run.checkpoint().lastKey() + ")";
     }

@@ -12,6 +12,7 @@ import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -89,7 +90,8 @@ final class Rollback {
                 runs.cancel(name); // restored rows must not be written again by a resumed backfill
             }
             Prepared prepared = planner.plan(spec);
-            Launcher.Launched launched = launcher.launch(hold, Work.rollback(prepared, force), options,
+            long journaled = status.undo() == null ? 0 : status.undo().rows();
+            Launcher.Launched launched = launcher.launch(hold, Work.rollback(prepared, force, journaled), options,
                     Launcher.Decider.AUXILIARY, null);
             if (launched.result() != null) {
                 return launched.result();
@@ -137,7 +139,7 @@ final class Rollback {
         if (left > 0) {
             return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, String.format(Locale.ROOT, "job %s's rollback left %,d"
                     + " rows changed by others since Sluice wrote them, whose earlier values only its journal holds:"
-                    + " restore them with 'rollback %s --force' before running the job again", name, left, name));
+                    + " restore them with %s before running the job again", name, left, NextStep.force(name)));
         }
         if (!again) {
             return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is rolled back; 'run " + name
@@ -164,11 +166,9 @@ final class Rollback {
     }
 
     private static RunResult result(Run run, String name, long started) {
-        RunResult r = Results.of(run, started);
+        RunResult r = Results.of(run, Work.Kind.ROLLBACK, name, started);
         if (run.state() != RunState.COMPLETED) {
-            return new RunResult(r.outcome(), r.message().replace("job " + run.job(), "rollback of " + name)
-                    .replace("resume it with 'resume " + run.job() + "'", "continue it with 'rollback " + name + "'"),
-                    r.rows(), r.written(), r.chunks(), r.seconds());
+            return r;
         }
         long changed = Restorer.conflicts(run.notes()::get);
         long gone = Restorer.gone(run.notes()::get);
@@ -177,13 +177,13 @@ final class Rollback {
         if (changed > 0) {
             List<String> samples = Restorer.samples(run.notes()::get);
             return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s rolled back %,d rows%s;"
-                    + " %,d rows changed by others since Sluice wrote them were left as they are ('rollback %s --force'"
-                    + " restores them too); the first %d: %s", name, run.checkpoint().written(), deleted, changed, name,
+                    + " %,d rows changed by others since Sluice wrote them were left as they are (%s restores them"
+                    + " too); the first %d: %s", name, run.checkpoint().written(), deleted, changed, NextStep.force(name),
                     samples.size(), String.join("; ", samples)), r.rows(), r.written(), r.chunks(), r.seconds());
         }
         return new RunResult(RunResult.Outcome.COMPLETED, String.format(Locale.ROOT, "job %s rolled back: %,d rows"
-                + " restored from its journal%s; it is ROLLED_BACK ('run --again' starts it anew)", name,
-                run.checkpoint().written(), deleted), r.rows(), r.written(), r.chunks(), r.seconds());
+                + " restored from its journal%s; it is ROLLED_BACK ('run %s --again' starts it anew)", name,
+                run.checkpoint().written(), deleted, name), r.rows(), r.written(), r.chunks(), r.seconds());
     }
 
     /** Drops the job's sync trigger, lock-safe, forgetting it, so that a later run installs it again. */

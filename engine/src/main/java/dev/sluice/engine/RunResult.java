@@ -16,12 +16,17 @@ public record RunResult(Outcome outcome, String message, long rows, long written
         this(outcome, message, rows, written, chunks, seconds, null);
     }
 
-    /** The same result, with the validation that followed it. */
-    public RunResult validated(ValidationResult v) {
+    /**
+     * The same result, with the validation that followed it.
+     *
+     * @param onMismatches the way on if it found mismatches
+     */
+    RunResult validated(ValidationResult v, String onMismatches) {
         boolean clean = v.clean();
         Outcome o = !v.complete() ? v.outcome() : clean ? outcome : Outcome.MISMATCHES;
         String m = clean ? message + "; validation clean" : !v.complete() ? message + "; " + v.message()
-                : message + "; validation found " + v.mismatches() + " mismatches (repair: run --only-mismatched)";
+                : String.format(java.util.Locale.ROOT, "%s; validation found %,d mismatches (%s)", message, v.mismatches(),
+                onMismatches);
         return new RunResult(o, m, rows, written, chunks, seconds, v);
     }
 

@@ -76,7 +76,7 @@ final class SyncStep {
             Optional<SyncInstaller.Installed> recorded = recorded(prepared);
             if (recorded.isPresent() && !recorded.get().digest().equals(prepared.sync().digest())) {
                 LOG.warn("job {}: its spec changed since it completed; its sync trigger is left as it was installed"
-                        + " ('run --again' applies the new spec)", prepared.spec().name());
+                        + " ('run {} --again' applies the new spec)", prepared.spec().name(), prepared.spec().name());
                 return;
             }
             String refused = install(Work.backfill(prepared));

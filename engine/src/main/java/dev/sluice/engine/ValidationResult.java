@@ -7,14 +7,26 @@ import dev.sluice.engine.validate.RuleResult;
 /**
  * What a validation (or a repair and the validation after it) came to.
  *
- * @param outcome COMPLETED when every range was checked (clean or not: see {@link #mismatches()}), else STOPPED,
- *                FAILED or NOT_RUNNABLE, as for a run; {@code message} says why
+ * @param outcome  COMPLETED when every range was checked (clean or not: see {@link #mismatches()}), else STOPPED,
+ *                 FAILED or NOT_RUNNABLE, as for a run; {@code message} says why
+ * @param rows     rows checked
+ * @param repaired after a repair ({@code run --only-mismatched}): the rows it wrote again; null for a validation alone
  */
 public record ValidationResult(RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks,
-                               double seconds) {
+                               double seconds, Long repaired) {
 
     public ValidationResult {
         rules = List.copyOf(rules);
+    }
+
+    public ValidationResult(RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks,
+                            double seconds) {
+        this(outcome, message, rules, rows, chunks, seconds, null);
+    }
+
+    /** The same result, coming after a repair that wrote {@code rows} again. */
+    ValidationResult afterRepair(long rows) {
+        return new ValidationResult(outcome, message, rules, this.rows, chunks, seconds, rows);
     }
 
     /** Whether every range was checked. */

@@ -3,6 +3,7 @@ package dev.sluice.engine;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
@@ -13,6 +14,7 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.validate.RangeCheck;
+import dev.sluice.engine.validate.Recomputation;
 import dev.sluice.engine.validate.Rule;
 import dev.sluice.engine.validate.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
@@ -40,7 +42,7 @@ final class Validations {
         if (hold.lock() != null) {
             launcher.sync().drain(prepared); // judge the rows, not the trigger's lag
         }
-        RangeCheck check = prepared.copyComparison() != null ? prepared.copyComparison() : validator(prepared);
+        RangeCheck check = prepared.defaultCheck() != null ? ownCheck(prepared) : validator(prepared);
         long rate = options.validateRowsPerSecond() != null ? options.validateRowsPerSecond() : spec.throttle().validationRate();
         if (options.metrics() != null) {
             launcher.states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
@@ -58,9 +60,9 @@ final class Validations {
         if (options.metrics() != null) {
             launcher.states(options.metrics()).validation(spec.name(), rules);
         }
-        RunResult outcome = Results.of(run, started);
-        String message = run.state() == RunState.COMPLETED ? "validated " + run.checkpoint().rows() + " rows"
-                : outcome.message().replace("job " + run.job(), "validation of " + spec.name());
+        RunResult outcome = Results.of(run, Work.Kind.VALIDATION, spec.name(), started);
+        String message = run.state() == RunState.COMPLETED
+                ? String.format(Locale.ROOT, "validated %,d rows", run.checkpoint().rows()) : outcome.message();
         return new ValidationResult(outcome.outcome(), message, rules, run.checkpoint().rows(), run.checkpoint().chunks(),
                 Results.seconds(started));
     }
@@ -81,19 +83,35 @@ final class Validations {
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
             Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY,
                     null);
-            if (launched.result() != null || launched.run().state() != RunState.COMPLETED) {
-                RunResult r = launched.result() != null ? launched.result() : Results.of(launched.run(), System.nanoTime());
+            if (launched.result() != null) {
+                RunResult r = launched.result();
                 String why = r.outcome() == RunResult.Outcome.NOT_RUNNABLE
                         ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) : r.message();
                 return ValidationResult.unfinished(r.outcome(), "repair of " + spec.name() + " did not finish: " + why);
             }
-            return validate(spec, options, hold);
+            long repaired = launched.run().checkpoint().written();
+            if (launched.run().state() != RunState.COMPLETED) {
+                RunResult r = Results.of(launched.run(), Work.Kind.REPAIR, spec.name(), System.nanoTime());
+                return ValidationResult.unfinished(r.outcome(), r.message()).afterRepair(repaired);
+            }
+            return validate(spec, options, hold).afterRepair(repaired);
         }
+    }
+
+    /** The job's own check; a transformer's leaves out the rows whose keys wait in the sync key log. */
+    private RangeCheck ownCheck(Prepared prepared) throws SQLException {
+        if (prepared.defaultCheck() instanceof Recomputation recompute) {
+            String pending = launcher.sync().pending(prepared);
+            return pending == null ? recompute : recompute.unless(pending);
+        }
+        return prepared.defaultCheck();
     }
 
     private Validator validator(Prepared prepared) throws SQLException {
         if (prepared.spec().validate().isEmpty()) {
-            throw new SpecException("validate", "no rules (add e.g. - { target: email_lower, source: lower(email) })");
+            throw new SpecException("validate", "no rules" + (prepared.spec().mode() == JobSpec.Mode.JAVA
+                    ? ", and its transformer declares no check of its own" : "")
+                    + " (add e.g. - { target: email_lower, source: lower(email) })");
         }
         List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
         String pending = launcher.sync().pending(prepared);

@@ -116,7 +116,7 @@ class CliTest {
         Cli.Result failed = sluice("run", "users-lower");
         assertThat(failed.exitCode()).isEqualTo(1);
         assertThat(failed.err()).contains("job users-lower failed: chunk (1200, 1600] failed: row 1234 is special"
-                + " [SQLSTATE P0001]; resume it with 'resume users-lower'");
+                + " [SQLSTATE P0001]; 'resume users-lower' continues it");
 
         Cli.Result status = sluice("status", "users-lower", "--json");
         Map<String, Object> json = JsonMapper.builder().build().readValue(status.out(), new TypeReference<>() { });

@@ -59,10 +59,12 @@ class OperatorControlTest extends CliDatabaseTest {
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.exitCode()).as(tune.err()).isZero();
         assertThat(tune.out()).contains("is PAUSED; the new throttle applies when it resumes");
+        assertThat(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()).as("the limit it resumes with").isZero();
         Cli.Result resumed = Cli.run(args("resume", "slow"));
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
-        assertThat(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()).as("the resumed runner's limit").isZero();
+        assertThat(db.count("SELECT count(*) FROM sluice.job_control")).as("the resumed runner took the tune").isZero();
+        assertThat(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()).as("none once completed").isNull();
     }
 
     @Test

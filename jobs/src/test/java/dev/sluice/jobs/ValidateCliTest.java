@@ -83,7 +83,7 @@ class ValidateCliTest {
         assertThat(report).containsEntry("mismatches", 1000).containsEntry("rowsChecked", 20000).containsEntry("clean", false);
 
         Cli.Result status = sluice("status", "orders-email-lower");
-        assertThat(status.out()).contains("FAILED").contains("validation found 1000 mismatches");
+        assertThat(status.out()).contains("FAILED").contains("validation found 1,000 mismatches");
         assertThat(sluice("run", "orders-email-lower").exitCode()).as("complete, but not clean").isEqualTo(3);
 
         Cli.Result repair = sluice("run", "orders-email-lower", "--only-mismatched");
@@ -97,7 +97,7 @@ class ValidateCliTest {
     void aRunWhoseResultFailsValidationExitsThree() {
         Cli.Result run = sluice("run", "wrong-case");
         assertThat(run.exitCode()).isEqualTo(3);
-        assertThat(run.out()).contains("validation found 20000 mismatches");
+        assertThat(run.out()).contains("validation found 20,000 mismatches");
     }
 
     @Test

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
+import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.chunk.ChunkReport;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.Connector;
@@ -136,8 +138,9 @@ public final class JobScheduler implements AutoCloseable {
         if (status.running()) {
             return "a runner elsewhere has it";
         }
-        if (status.state() == JobStatus.State.CANCELLED || status.state() == JobStatus.State.COMPLETED) {
-            return "it is " + status.state(); // cancelled stays cancelled; done is done (run --again starts it over)
+        if (status.state() == JobStatus.State.CANCELLED || status.state() == JobStatus.State.COMPLETED
+                || status.state() == JobStatus.State.FINISHED || status.state() == JobStatus.State.ROLLED_BACK) {
+            return "it is " + status.state(); // cancelled stays cancelled; done is done; an operator starts it over
         }
         boolean paused = status.state() == JobStatus.State.PAUSED;
         if (paused && !byOperator && !StopSignal.WINDOW.equals(status.stopReason())) {
@@ -147,13 +150,20 @@ public final class JobScheduler implements AutoCloseable {
         if (running.putIfAbsent(spec.name(), stop) != null) {
             return "it is running in this instance";
         }
+        String why = byOperator ? "an operator resumed it" : paused ? "its window opened"
+                : "its schedule fired (" + spec.schedule().cron() + ")";
         runners.submit(() -> {
+            StartLog started = new StartLog(spec.name(), why);
             try {
                 RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(standbys).withMetrics(metrics)
-                        .resumeOnly(paused);
+                        .resumeOnly(paused).withObserver(started);
                 RunResult result = backfill.run(spec, options);
                 lastResults.put(spec.name(), result);
-                LOG.info("job {}: {}", spec.name(), result.message());
+                if (started.logged) {
+                    LOG.info("job {} ended {}: {}", spec.name(), result.outcome(), result.message());
+                } else {
+                    LOG.debug("job {} did not start: {}", spec.name(), result.message());
+                }
             } catch (SpecException e) {
                 LOG.error("job {}: refused: {}", spec.name(), e.getMessage());
             } catch (Exception e) {
@@ -163,6 +173,31 @@ public final class JobScheduler implements AutoCloseable {
             }
         });
         return null;
+    }
+
+    /** Logs one line when a scheduled run really starts its work (a run refused at once logs none). */
+    private static final class StartLog implements ChunkObserver {
+        private final String job;
+        private final String why;
+        private volatile boolean logged;
+
+        StartLog(String job, String why) {
+            this.job = job;
+            this.why = why;
+        }
+
+        @Override
+        public void started(Phase phase, long estimatedRows, long rowsDone) {
+            if (!logged) {
+                logged = true;
+                LOG.info("job {} started: {}{}", job, why, rowsDone > 0 ? String.format(java.util.Locale.ROOT,
+                        ", continuing from %,d rows done", rowsDone) : "");
+            }
+        }
+
+        @Override
+        public void chunkCommitted(ChunkReport report) {
+        }
     }
 
     /**

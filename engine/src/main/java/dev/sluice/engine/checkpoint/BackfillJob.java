@@ -62,10 +62,11 @@ public final class BackfillJob {
             case ROLLBACK -> ChunkObserver.Phase.ROLLBACK;
             default -> ChunkObserver.Phase.BACKFILL;
         };
+        long[] estimated = {work.estimatedRows()}; // as recorded when the job starts (a rollback keeps its first)
         KeyRangeSplitter splitter = new KeyRangeSplitter(store.repository(), store.dataSource(), work.kind().step,
                 work.source(), totals -> {
                     worker.started(totals.rows(), totals.chunks());
-                    observer.started(phase, prepared.estimatedRows(), totals.rows());
+                    observer.started(phase, estimated[0], totals.rows());
                 });
         TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
         handler.setStep(worker);
@@ -117,7 +118,7 @@ public final class BackfillJob {
                         ExecutionContext ec = jobExecution.getExecutionContext();
                         ec.remove("batch.recovered");
                         ThrottleRecorder.clear(ec);
-                        JobRecord.write(ec, spec, prepared.estimatedRows());
+                        estimated[0] = JobRecord.write(ec, work);
                         pacer.rowsPerSecond(JobRecord.startingLimit(ec, work.rowsPerSecond()));
                         store.repository().updateExecutionContext(jobExecution);
                     }

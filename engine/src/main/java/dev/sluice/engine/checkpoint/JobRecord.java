@@ -19,14 +19,32 @@ public final class JobRecord {
     private static final String ESTIMATED_ROWS = "sluice.estimatedRows";
     private static final String RATE_LIMIT = "sluice.rowsPerSecondLimit";
     private static final String TUNED_FROM = "sluice.tunedFromRowsPerSecond";
+    private static final String VALIDATES = "sluice.validatesAfterRun";
 
     private JobRecord() {
     }
 
-    public static void write(ExecutionContext ec, JobSpec spec, long estimatedRows) {
+    /**
+     * Records the work's spec, what its progress is measured against, and whether the job validates after its last
+     * chunk (so that status knows to wait for the verdict). A rollback continued keeps the figure it started with:
+     * its journal has been emptying since.
+     *
+     * @return the estimate recorded
+     */
+    static long write(ExecutionContext ec, Work work) {
+        JobSpec spec = work.prepared().spec();
         ec.putString(SPEC, SpecParser.toYaml(spec));
         ec.putString(DIGEST, spec.semanticDigest());
-        ec.putLong(ESTIMATED_ROWS, estimatedRows);
+        if (work.kind() != Work.Kind.ROLLBACK || !ec.containsKey(ESTIMATED_ROWS)) {
+            ec.putLong(ESTIMATED_ROWS, work.estimatedRows());
+        }
+        ec.putString(VALIDATES, Boolean.toString(work.prepared().validatesAfterRun()));
+        return ec.getLong(ESTIMATED_ROWS);
+    }
+
+    /** Whether the job validates after its last chunk, as recorded when it started; null if not recorded. */
+    static Boolean validatesAfterRun(ExecutionContext ec) {
+        return ec.containsKey(VALIDATES) ? Boolean.valueOf(ec.getString(VALIDATES)) : null;
     }
 
     /** The recorded spec, or null if none was recorded. */

@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.StopSignal;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -66,7 +67,7 @@ public final class JobRuns {
     public Run start(Work work, long number, BackfillJob.Wiring wiring) throws Exception {
         CheckpointStore store = CheckpointStore.open(dataSource, schema);
         JobParameters parameters = new JobParametersBuilder().addLong(RUN_PARAMETER, number).toJobParameters();
-        return run(store.operator().start(BackfillJob.assemble(store, work, wiring), parameters));
+        return settled(store, store.operator().start(BackfillJob.assemble(store, work, wiring), parameters));
     }
 
     /**
@@ -78,10 +79,22 @@ public final class JobRuns {
         JobExecution last = lastExecution(store, work.jobName()).orElseThrow(() ->
                 new IllegalStateException("job " + work.jobName() + " has no execution to continue"));
         Recovery.makeRestartable(store, last);
-        return run(store.operator().start(BackfillJob.assemble(store, work, wiring), last.getJobParameters()));
+        return settled(store, store.operator().start(BackfillJob.assemble(store, work, wiring), last.getJobParameters()));
     }
 
-    /** Marks the job's last execution cancelled, for good; one left running by a dead runner is failed first. */
+    /**
+     * An execution as it ended: one an operator cancelled stopped after its chunk, and is marked cancelled now, so
+     * that it is never continued (whatever the work: a backfill, a validation, a repair, a rollback).
+     */
+    private Run settled(CheckpointStore store, JobExecution execution) throws SQLException {
+        Run run = run(execution);
+        if (run.state() != RunState.STOPPED || !StopSignal.CANCEL.equals(run.stopReason())) {
+            return run;
+        }
+        cancel(run.job());
+        return lastExecution(store, run.job()).map(JobRuns::run).orElse(run);
+    }
+
     /** Records that {@code finish} made the job FINISHED (its sync trigger and journal dropped). */
     public void markFinished(String job, String by) throws SQLException {
         ensureSchema();
@@ -95,6 +108,7 @@ public final class JobRuns {
         }
     }
 
+    /** Marks the work's last execution cancelled, for good; one left running by a dead runner is failed first. */
     public void cancel(String jobName) throws SQLException {
         CheckpointStore store = CheckpointStore.open(dataSource, schema);
         JobExecution last = lastExecution(store, jobName).orElseThrow(() ->

@@ -15,7 +15,6 @@ import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.SyncInstaller;
@@ -95,145 +94,151 @@ public final class StatusReader {
         return Optional.ofNullable(execution == null ? null : JobRuns.run(execution));
     }
 
-    /** A read of one execution, with the throttle reason its runner keeps in the job's context. */
-    private record Seen(Run run, String throttleReason) {
-    }
-
-    private static Optional<Seen> seen(JobRepository repository, String job) {
+    private static Optional<Standing.Seen> seen(JobRepository repository, String job) {
         JobInstance instance = repository.getLastJobInstance(job);
         JobExecution execution = instance == null ? null : repository.getLastJobExecution(instance);
-        return Optional.ofNullable(execution == null ? null
-                : new Seen(JobRuns.run(execution), ThrottleRecorder.reason(execution.getExecutionContext())));
+        return Optional.ofNullable(execution == null ? null : Standing.Seen.of(execution));
+    }
+
+    // Cancelled validations passed over to find the one a verdict comes from: more in a row are not looked through.
+    private static final int CANCELLED_VALIDATIONS_SEEN = 20;
+
+    /** The job's newest validation, and its newest that an operator did not cancel. */
+    private static Standing.Validations validations(JobRepository repository, String job) {
+        String name = Work.Kind.VALIDATION.jobOf(job);
+        Standing.Seen newest = seen(repository, name).orElse(null);
+        if (newest == null || newest.run().state() != RunState.CANCELLED) {
+            return new Standing.Validations(newest, newest);
+        }
+        for (JobInstance instance : repository.getJobInstances(name, 1, CANCELLED_VALIDATIONS_SEEN)) {
+            JobExecution execution = repository.getLastJobExecution(instance);
+            if (execution != null && RunState.of(execution.getStatus()) != RunState.CANCELLED) {
+                return new Standing.Validations(newest, Standing.Seen.of(execution));
+            }
+        }
+        return new Standing.Validations(newest, null);
     }
 
     private static JobStatus read(Connection c, JobRepository repository, String job, String schema) throws SQLException {
-        Optional<Seen> backfill = seen(repository, job);
+        Optional<Standing.Seen> backfill = seen(repository, job);
         if (backfill.isEmpty()) {
             return JobStatus.notStarted(job, null);
         }
         Run run = backfill.get().run();
-        Checkpoint cp = run.checkpoint();
         JobStatus.Runner runner = RunnerLock.holder(c, job).orElse(null);
-        Seen validation = seen(repository, Work.Kind.VALIDATION.jobOf(job)).orElse(null);
-        Seen repair = seen(repository, Work.Kind.REPAIR.jobOf(job)).orElse(null);
-
-        JobStatus.State state;
-        String lastError = null;
-        String throttleReason = null;
-        String stopReason = run.stopReason();
-        if (runner != null && validation != null && validation.run().state() == RunState.RUNNING) {
-            state = JobStatus.State.VALIDATING;
-            throttleReason = validation.throttleReason();
-        } else if (runner != null && repair != null && repair.run().state() == RunState.RUNNING) {
-            throttleReason = repair.throttleReason();
-            state = throttleReason == null ? JobStatus.State.RUNNING : JobStatus.State.THROTTLED;
-        } else if (run.state() == RunState.RUNNING) {
-            if (runner != null) {
-                throttleReason = backfill.get().throttleReason();
-                state = throttleReason == null ? JobStatus.State.RUNNING : JobStatus.State.THROTTLED;
-            } else {
-                state = JobStatus.State.FAILED;
-                lastError = "the runner ended without recording it (killed?); resume continues from the checkpoint";
-            }
-        } else {
-            state = state(run);
-            lastError = state == JobStatus.State.FAILED ? run.failure() : null;
-        }
-        Validation v = validation == null ? null : Validation.of(validation.run());
-        Seen rollback = seen(repository, Work.Kind.ROLLBACK.jobOf(job)).orElse(null);
-        boolean rolledBackSince = rollback != null && rollback.run().startedAt() != null && run.startedAt() != null
-                && !rollback.run().startedAt().isBefore(run.startedAt());
-        if (rolledBackSince) {
-            Verdict rb = rollbackState(job, rollback, runner != null);
-            state = rb.state();
-            lastError = rb.error();
-            stopReason = rb.stopReason();
-            throttleReason = state == JobStatus.State.ROLLING_BACK ? rollback.throttleReason() : null;
-        } else if (state == JobStatus.State.COMPLETED) {
-            Verdict verdict = verdict(job, run, v, runner != null);
-            if (verdict != null) {
-                state = verdict.state();
-                lastError = verdict.error();
-                stopReason = verdict.stopReason();
-            }
-        }
+        Standing.Validations validations = validations(repository, job);
+        Standing.Seen rollback = seen(repository, Work.Kind.ROLLBACK.jobOf(job)).orElse(null);
+        Standing standing = Standing.of(job, backfill.get(), validations,
+                seen(repository, Work.Kind.REPAIR.jobOf(job)).orElse(null), rollback, runner != null);
+        JobStatus.State state = standing.state;
         if (state == JobStatus.State.COMPLETED && finished(c, schema, job)) {
             state = JobStatus.State.FINISHED;
         }
-        boolean active = state.active() || state == JobStatus.State.THROTTLED;
-        RateSamples.Rates recent = run.recent();
-        double rate;
-        if (active || run.startedAt() == null || run.endedAt() == null) {
-            rate = recent.writtenPerSecond();
-        } else {
-            double seconds = Duration.between(run.startedAt(), run.endedAt()).toMillis() / 1000.0;
-            rate = seconds > 0 ? (cp.written() - cp.writtenAtStart()) / seconds : 0;
+        Run current = standing.current.run();
+        boolean active = runner != null && current.state() == RunState.RUNNING;
+        String throttleReason = active ? standing.current.throttleReason() : null;
+        if (state == JobStatus.State.RUNNING && throttleReason != null) {
+            state = JobStatus.State.THROTTLED;
         }
+        boolean rolledBack = standing.work == JobStatus.Work.ROLLBACK;
+        // The job's rows: the backfill's, or its rollback's (the journal's rows it went through).
+        Run rows = rolledBack ? current : run;
+        Checkpoint cp = rows.checkpoint();
+        RateSamples.Rates recent = current.recent();
+        boolean checks = standing.work == JobStatus.Work.VALIDATION;
         Long eta = null;
-        if ((state == JobStatus.State.RUNNING || state == JobStatus.State.THROTTLED) && recent.processedPerSecond() > 0) {
-            eta = Math.max(0, Math.round((run.estimatedRows() - cp.rows()) / recent.processedPerSecond()));
+        if (active && recent.processedPerSecond() > 0) {
+            eta = Math.max(0, Math.round((current.estimatedRows() - current.checkpoint().rows())
+                    / recent.processedPerSecond()));
         }
+        Standing.Seen shown = shownValidation(validations, run, rolledBack ? rollback : null);
         return new JobStatus(job, run.spec() == null ? null : run.spec().table(), state, cp.rows(), cp.written(),
-                run.estimatedRows(), cp.chunks(), cp.lastKey() == null ? List.of() : cp.lastKey().values(),
-                Math.round(rate * 10) / 10.0, eta, cp.chunkRows(), throttleReason, lastError, stopReason, runner,
-                limit(c, schema, job, state, active, validation, run),
-                v == null ? null : v.summary(), sync(c, schema, job, run.spec()),
-                run.spec() != null && !run.spec().undo() ? null : undo(c, schema, job), partitions(run),
-                active ? Math.round(recent.walBytesPerSecond()) : 0);
+                rows.estimatedRows(), cp.chunks(), rolledBack || cp.lastKey() == null ? List.of() : cp.lastKey().values(),
+                Math.round(rate(current, active, checks) * 10) / 10.0, eta, current.checkpoint().chunkRows(),
+                throttleReason, standing.lastError, standing.stopReason, runner,
+                limit(c, schema, job, state, active, current), shown == null ? null : summary(shown.run()),
+                sync(c, schema, job, run.spec(), rolledBack), run.spec() != null && !run.spec().undo() ? null
+                : undo(c, schema, job, rolledBack ? Restorer.conflicts(current.notes()::get) : 0),
+                rolledBack ? List.of() : partitions(run, runner != null), active ? Math.round(recent.walBytesPerSecond()) : 0,
+                standing.work);
     }
 
     /**
-     * The rate limit in force: validation's while it validates; a tune waiting for the runner that resumes a job
-     * paused, stopped or failed; else the run's (the spec's, or a tune it took).
+     * Rows written per second (a validation's: rows checked): over the last minute while the work runs, else over its
+     * last execution.
      */
-    private static Long limit(Connection c, String schema, String job, JobStatus.State state, boolean active,
-                              Seen validation, Run run) throws SQLException {
-        if (state == JobStatus.State.VALIDATING && validation != null) {
-            return validation.run().rateLimit();
+    private static double rate(Run current, boolean active, boolean checks) {
+        if (active) {
+            return checks ? current.recent().processedPerSecond() : current.recent().writtenPerSecond();
         }
-        if (!active && (state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED
-                || state == JobStatus.State.FAILED)) {
-            Long pending = exists(c, ControlMailbox.table(schema)) ? ControlMailbox.pendingRate(c, schema, job) : null;
-            if (pending != null) {
-                return pending;
-            }
+        if (current.startedAt() == null || current.endedAt() == null) {
+            return 0;
         }
-        return run.rateLimit();
+        double seconds = Duration.between(current.startedAt(), current.endedAt()).toMillis() / 1000.0;
+        Checkpoint cp = current.checkpoint();
+        long done = checks ? cp.rows() - cp.rowsAtStart() : cp.written() - cp.writtenAtStart();
+        return seconds > 0 ? done / seconds : 0;
     }
 
-    /** The backfill's partitions, when it has more than one. */
-    private static List<JobStatus.Partition> partitions(Run run) {
+    /**
+     * The validation status shows: the one running, else the one the verdict comes from; not one from before the
+     * backfill's last execution (it judged another run), nor from before a rollback since.
+     */
+    private static Standing.Seen shownValidation(Standing.Validations validations, Run backfill, Standing.Seen rollback) {
+        Standing.Seen v = validations.newest() != null && validations.newest().run().state() == RunState.RUNNING
+                ? validations.newest() : validations.verdict();
+        if (v == null || !v.startedSince(backfill.startedAt())) {
+            return null;
+        }
+        return rollback == null || v.startedSince(rollback.run().startedAt()) ? v : null;
+    }
+
+    /**
+     * The rate limit of the work status describes: in force while it runs; while it is paused, stopped or failed, the
+     * one it resumes with (a tune waiting in the mailbox for its runner, else its own); none once it ended for good.
+     */
+    private static Long limit(Connection c, String schema, String job, JobStatus.State state, boolean active, Run current)
+            throws SQLException {
+        if (active) {
+            return current.rateLimit();
+        }
+        boolean resumable = state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED
+                || state == JobStatus.State.FAILED;
+        if (!resumable || current.state().ended()) {
+            return null;
+        }
+        Long pending = exists(c, ControlMailbox.table(schema)) ? ControlMailbox.pendingRate(c, schema, job) : null;
+        return pending != null ? pending : current.rateLimit();
+    }
+
+    /** The backfill's partitions, when it has more than one, each in the words of a job's state. */
+    private static List<JobStatus.Partition> partitions(Run run, boolean runner) {
         if (run.partitions().size() < 2) {
             return List.of();
         }
         return run.partitions().stream().map(p -> new JobStatus.Partition(p.name(), values(p.from()), values(p.to()),
-                p.state(), p.checkpoint().rows(), p.checkpoint().written(), p.checkpoint().chunks(),
-                values(p.checkpoint().lastKey()))).toList();
+                partState(run, p.state(), runner), p.checkpoint().rows(), p.checkpoint().written(),
+                p.checkpoint().chunks(), values(p.checkpoint().lastKey()))).toList();
+    }
+
+    /**
+     * A partition's Spring Batch status as a job's state: a stopped part of a paused job is PAUSED, of a cancelled one
+     * CANCELLED; a started one is RUNNING while a runner holds the job, else its runner died with it (FAILED).
+     */
+    private static String partState(Run run, String batchStatus, boolean runner) {
+        return switch (batchStatus) {
+            case "COMPLETED" -> JobStatus.State.COMPLETED.name();
+            case "STARTING", "STARTED", "STOPPING" -> (runner ? JobStatus.State.RUNNING : JobStatus.State.FAILED).name();
+            case "STOPPED" -> run.state() == RunState.CANCELLED ? JobStatus.State.CANCELLED.name()
+                    : Standing.state(run) == JobStatus.State.PAUSED ? JobStatus.State.PAUSED.name()
+                    : JobStatus.State.STOPPED.name();
+            case "ABANDONED" -> JobStatus.State.CANCELLED.name();
+            default -> JobStatus.State.FAILED.name();
+        };
     }
 
     private static List<String> values(Key key) {
         return key == null ? List.of() : key.values();
-    }
-
-    /** What a rollback run that came after the backfill makes of the job. */
-    private static Verdict rollbackState(String job, Seen rollback, boolean runner) {
-        Run rb = rollback.run();
-        String onward = "; 'rollback " + job + "' continues it";
-        return switch (rb.state()) {
-            case RUNNING -> runner ? new Verdict(JobStatus.State.ROLLING_BACK, null, null)
-                    : new Verdict(JobStatus.State.FAILED, "the rollback's runner ended without recording it (killed?)"
-                    + onward, null);
-            case COMPLETED -> {
-                long changed = Restorer.conflicts(rb.notes()::get);
-                yield changed == 0 ? new Verdict(JobStatus.State.ROLLED_BACK, null, null)
-                        : new Verdict(JobStatus.State.FAILED, "the rollback left " + changed + " rows changed by others"
-                        + " since Sluice wrote them; 'rollback " + job + " --force' restores them too", null);
-            }
-            case STOPPED -> new Verdict(state(rb), "the rollback stopped before it restored every row" + onward,
-                    rb.stopReason());
-            case CANCELLED -> new Verdict(JobStatus.State.CANCELLED, "the rollback was cancelled" + onward, null);
-            case FAILED -> new Verdict(JobStatus.State.FAILED, "the rollback failed: " + rb.failure() + onward, null);
-        };
     }
 
     /**
@@ -241,8 +246,13 @@ public final class StatusReader {
      * or out of line, read without fetching it: cheap enough to ask while the journal grows).
      */
     static JobStatus.Undo undo(Connection c, String schema, String job) throws SQLException {
+        return undo(c, schema, job, 0);
+    }
+
+    /** @param changedSince rows its last rollback left because others changed them since Sluice wrote them */
+    private static JobStatus.Undo undo(Connection c, String schema, String job, long changedSince) throws SQLException {
         if (!exists(c, Sql.quote(schema) + ".undo_journal")) {
-            return new JobStatus.Undo(0, 0);
+            return new JobStatus.Undo(0, 0, 0);
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(rows), 0),"
                 + " coalesce(sum(pg_column_size(keys) + pg_column_size(before) + pg_column_size(existed)"
@@ -250,7 +260,7 @@ public final class StatusReader {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new JobStatus.Undo(rs.getLong(1), rs.getLong(2));
+                return new JobStatus.Undo(rs.getLong(1), rs.getLong(2), Math.min(changedSince, rs.getLong(1)));
             }
         }
     }
@@ -278,80 +288,33 @@ public final class StatusReader {
         }
     }
 
-    /** The job's sync trigger as recorded and as found on its table; null for a job without one. */
-    private static JobStatus.Sync sync(Connection c, String schema, String job, JobSpec spec) throws SQLException {
+    /**
+     * The job's sync trigger as recorded and as found on its table; null for a job without one. A rollback drops it
+     * and forgets it (a later run installs it again).
+     */
+    private static JobStatus.Sync sync(Connection c, String schema, String job, JobSpec spec, boolean rolledBack)
+            throws SQLException {
         Optional<SyncInstaller.Installed> recorded = SyncInstaller.read(c, schema, job);
         if (recorded.isEmpty()) {
-            return spec != null && spec.sync() == JobSpec.Sync.TRIGGER
-                    ? new JobStatus.Sync(null, spec.table(), false, false, null) : null;
+            return spec != null && spec.sync() == JobSpec.Sync.TRIGGER ? new JobStatus.Sync(null, spec.table(), false,
+                    rolledBack, rolledBack ? "rollback" : null, null) : null;
         }
         SyncInstaller.Installed i = recorded.get();
+        String kind = i.kind().name().toLowerCase(java.util.Locale.ROOT);
+        String droppedBy = i.dropped() ? "finish" : null;
         if (i.inSource()) {
-            return new JobStatus.Sync(i.kind().name().toLowerCase(java.util.Locale.ROOT), i.table(), !i.dropped(),
-                    i.dropped(), null);
+            return new JobStatus.Sync(kind, i.table(), !i.dropped(), i.dropped(), droppedBy, null);
         }
         SyncInstaller.Backlog backlog = SyncInstaller.backlog(c, i);
-        return new JobStatus.Sync(i.kind().name().toLowerCase(java.util.Locale.ROOT), i.table(),
-                !i.dropped() && SyncInstaller.present(c, i), i.dropped(), backlog.keys(), backlog.oldestSeconds());
+        return new JobStatus.Sync(kind, i.table(), !i.dropped() && SyncInstaller.present(c, i), i.dropped(), droppedBy,
+                backlog.keys(), backlog.oldestSeconds());
     }
 
-    /** The state an ended execution leaves its job in: the one mapping from a run's state to a job's. */
-    static JobStatus.State state(Run run) {
-        return switch (run.state()) {
-            case RUNNING -> JobStatus.State.RUNNING;
-            case COMPLETED -> JobStatus.State.COMPLETED;
-            case STOPPED -> StopSignal.isPause(run.stopReason()) ? JobStatus.State.PAUSED : JobStatus.State.STOPPED;
-            case CANCELLED -> JobStatus.State.CANCELLED;
-            case FAILED -> JobStatus.State.FAILED;
-        };
-    }
-
-    /** The last validation of a job: its run and what it found. */
-    private record Validation(Run run, JobStatus.Validation summary) {
-        static Validation of(Run run) {
-            long mismatches = ValidationLedger.results(run.ledgerNotes()).stream().mapToLong(RuleResult::mismatches).sum();
-            java.time.LocalDateTime at = run.endedAt() != null ? run.endedAt() : run.startedAt();
-            return new Validation(run, new JobStatus.Validation(run.state() == RunState.COMPLETED,
-                    run.checkpoint().rows(), mismatches, at == null ? null : at.toString()));
-        }
-    }
-
-    /** What a completed backfill's validation says about it, or null when it says it is done. */
-    private record Verdict(JobStatus.State state, String error, String stopReason) {
-    }
-
-    private static Verdict verdict(String job, Run backfill, Validation validation, boolean runner) {
-        boolean after = validation != null && (backfill.endedAt() == null || validation.run().startedAt() == null
-                || !validation.run().startedAt().isBefore(backfill.endedAt()));
-        JobSpec spec = backfill.spec();
-        boolean expected = spec != null && spec.validateAfterRun()
-                && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
-        if (!after) {
-            if (!expected) {
-                return null;
-            }
-            // The runner goes on from the last chunk to the validation under the same lock.
-            return runner ? new Verdict(JobStatus.State.VALIDATING, null, null)
-                    : new Verdict(JobStatus.State.FAILED, "the validation after the run did not start (the runner"
-                    + " ended?); 'resume " + job + "' runs it", null);
-        }
-        Run v = validation.run();
-        switch (v.state()) {
-            case COMPLETED -> {
-                long mismatches = validation.summary().mismatches();
-                // Every range was applied, but the data says it is not done.
-                return mismatches == 0 ? null : new Verdict(JobStatus.State.FAILED, "validation found " + mismatches
-                        + " mismatches; repair with 'run " + job + " --only-mismatched'", null);
-            }
-            case STOPPED -> {
-                return new Verdict(state(v), "validation stopped before it checked every row; 'resume " + job
-                        + "' finishes it", v.stopReason());
-            }
-            default -> {
-                String why = v.state() == RunState.RUNNING ? "the runner ended without recording it" : v.failure();
-                return new Verdict(JobStatus.State.FAILED, "validation did not finish (" + (why == null ? v.state() : why)
-                        + "); 'resume " + job + "' finishes it", null);
-            }
-        }
+    /** What a validation found, as status shows it. */
+    private static JobStatus.Validation summary(Run run) {
+        long mismatches = ValidationLedger.results(run.ledgerNotes()).stream().mapToLong(RuleResult::mismatches).sum();
+        java.time.LocalDateTime at = run.endedAt() != null ? run.endedAt() : run.startedAt();
+        return new JobStatus.Validation(run.state() == RunState.COMPLETED, run.checkpoint().rows(), mismatches,
+                at == null ? null : at.toString());
     }
 }

@@ -3,6 +3,7 @@ package dev.sluice.engine.checkpoint;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.KeysetSource;
+import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.preflight.Prepared;
@@ -18,9 +19,11 @@ import dev.sluice.engine.validate.ValidationLedger;
  *
  * @param jobName       the spec's name for the backfill, with {@code .validate} or {@code .repair} for the others
  * @param rowsPerSecond the rate limit, in rows written (a validation: rows checked) per second, 0 for none
+ * @param estimatedRows what progress is measured against: the planner's estimate of the table's rows, or for a
+ *                      rollback the journal's rows when it started
  */
 public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Source source, ChunkWriter writer,
-                   ChunkLedger ledger, long rowsPerSecond) {
+                   ChunkLedger ledger, long rowsPerSecond, long estimatedRows) {
 
     /** The kinds of work on a spec. */
     public enum Kind {
@@ -40,6 +43,26 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
             return name + suffix;
         }
 
+        /** This kind of work as status names it. */
+        public JobStatus.Work status() {
+            return switch (this) {
+                case BACKFILL -> JobStatus.Work.BACKFILL;
+                case VALIDATION -> JobStatus.Work.VALIDATION;
+                case REPAIR -> JobStatus.Work.REPAIR;
+                case ROLLBACK -> JobStatus.Work.ROLLBACK;
+            };
+        }
+
+        /** The kind of work status names {@code work}. */
+        public static Kind of(JobStatus.Work work) {
+            return switch (work) {
+                case BACKFILL -> BACKFILL;
+                case VALIDATION -> VALIDATION;
+                case REPAIR -> REPAIR;
+                case ROLLBACK -> ROLLBACK;
+            };
+        }
+
         /** Whether a Spring Batch job of that name is a backfill (a spec's own name never holds a dot). */
         public static boolean isBackfill(String jobName) {
             return !jobName.endsWith(VALIDATION.suffix) && !jobName.endsWith(REPAIR.suffix)
@@ -50,7 +73,7 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
     /** The backfill of a prepared spec. */
     public static Work backfill(Prepared prepared) {
         return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), keyset(prepared), prepared.writer(),
-                keyLog(prepared), prepared.spec().throttle().rowsPerSecond());
+                keyLog(prepared), prepared.spec().throttle().rowsPerSecond(), prepared.estimatedRows());
     }
 
     /** With a sync trigger that logs keys, every chunk re-applies the logged keys behind it (see KeyLogDrain). */
@@ -63,25 +86,27 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
     /** The validation of a prepared spec by {@code check}, at {@code rowsPerSecond} rows checked. */
     public static Work validation(Prepared prepared, RangeCheck check, long rowsPerSecond) {
         return new Work(prepared, Kind.VALIDATION, Kind.VALIDATION.jobOf(prepared.spec().name()), keyset(prepared),
-                ChunkWriter.READ_ONLY, new ValidationLedger(check), rowsPerSecond);
+                ChunkWriter.READ_ONLY, new ValidationLedger(check), rowsPerSecond, prepared.estimatedRows());
     }
 
     /** The repair of job {@code name}: a spec prepared to write only the mismatching rows. */
     public static Work repair(String name, Prepared repairing) {
         return new Work(repairing, Kind.REPAIR, Kind.REPAIR.jobOf(name), keyset(repairing), repairing.writer(),
-                ChunkLedger.NONE, repairing.spec().throttle().rowsPerSecond());
+                ChunkLedger.NONE, repairing.spec().throttle().rowsPerSecond(), repairing.estimatedRows());
     }
 
     /**
      * The rollback of a prepared spec: its journal's entries restored newest first, at the spec's rate in rows
      * restored.
      *
-     * @param force whether rows changed since the backfill wrote them are restored too
+     * @param force       whether rows changed since the backfill wrote them are restored too
+     * @param journalRows the rows the journal holds now: what a new rollback has to go through (one that continues
+     *                    keeps the figure it started with)
      */
-    public static Work rollback(Prepared prepared, boolean force) {
+    public static Work rollback(Prepared prepared, boolean force, long journalRows) {
         Restorer restorer = new Restorer(prepared.plan(), force);
         return new Work(prepared, Kind.ROLLBACK, Kind.ROLLBACK.jobOf(prepared.spec().name()), restorer, restorer,
-                restorer, prepared.spec().throttle().rowsPerSecond());
+                restorer, prepared.spec().throttle().rowsPerSecond(), journalRows);
     }
 
     /** Which keys: the key's ranges, in the table (or the source database of a copy). */

@@ -46,9 +46,11 @@ public final class JavaWriter implements ChunkWriter {
     /**
      * A chunk's rows as read and transformed: for each row to write, its key, the transformer's result, its
      * pre-images (with an undo journal) and the version read (its xmin; null when read locked).
+     *
+     * @param rowsRead the rows read, those the transformer left as they are included
      */
     public record Read(List<String[]> keys, List<Map<String, Object>> results, List<String[]> before,
-                       List<String> versions) {
+                       List<String> versions, long rowsRead) {
 
         public int size() {
             return keys.size();
@@ -190,11 +192,13 @@ public final class JavaWriter implements ChunkWriter {
         List<Map<String, Object>> results = new ArrayList<>();
         List<String[]> before = new ArrayList<>();
         List<String> versions = new ArrayList<>();
+        long rowsRead = 0;
         int first = keyset.width() + (locked ? 1 : 2);
         try (PreparedStatement ps = c.prepareStatement(selects[shape(range, locked)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    rowsRead++;
                     Map<String, Object> out = transformer.transform(row(rs, first));
                     if (out != null) {
                         keys.add(keyset.read(rs, 1).values().toArray(String[]::new));
@@ -211,7 +215,7 @@ public final class JavaWriter implements ChunkWriter {
                 }
             }
         }
-        return new Read(keys, results, before, versions);
+        return new Read(keys, results, before, versions, rowsRead);
     }
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
@@ -219,15 +223,8 @@ public final class JavaWriter implements ChunkWriter {
         try (PreparedStatement ps = c.prepareStatement(updates[shape(range, locked) | (allSet ? 4 : 0)])) {
             int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
             for (Column w : writes) {
-                String[] values = new String[read.size()];
                 Boolean[] set = new Boolean[read.size()];
-                for (int r = 0; r < values.length; r++) {
-                    Map<String, Object> out = read.results().get(r);
-                    set[r] = out.containsKey(w.name());
-                    Object v = out.get(w.name());
-                    values[r] = v == null ? null : v.toString();
-                }
-                ps.setArray(p++, c.createArrayOf("text", values));
+                ps.setArray(p++, c.createArrayOf("text", values(read, w, set)));
                 if (!allSet) {
                     Array flags = c.createArrayOf("bool", set);
                     ps.setArray(p++, flags);
@@ -246,6 +243,21 @@ public final class JavaWriter implements ChunkWriter {
                 return rs.next() ? rs.getLong(1) : 0;
             }
         }
+    }
+
+    /**
+     * Column {@code w} of what the transformer returned for each row read, as text (what the write casts to the
+     * column's type); {@code set} is filled with whether each row sets it at all (a column left out keeps its value).
+     */
+    public static String[] values(Read read, Column w, Boolean[] set) {
+        String[] values = new String[read.size()];
+        for (int r = 0; r < values.length; r++) {
+            Map<String, Object> out = read.results().get(r);
+            set[r] = out.containsKey(w.name());
+            Object v = out.get(w.name());
+            values[r] = v == null ? null : v.toString();
+        }
+        return values;
     }
 
     /**

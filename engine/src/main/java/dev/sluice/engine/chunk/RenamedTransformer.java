@@ -46,6 +46,11 @@ public final class RenamedTransformer implements Transformer {
     }
 
     @Override
+    public Check check() {
+        return inner.check();
+    }
+
+    @Override
     public Map<String, Object> transform(Row row) {
         Map<String, Object> out = inner.transform(new Row() {
             @Override

@@ -63,6 +63,27 @@ public interface Transformer {
      */
     Map<String, Object> transform(Row row);
 
+    /**
+     * How a validation proves this transformer's rows right when the spec gives no {@code validate} rules of its own
+     * (rules, when given, are what it checks). Null, the default, for no check of its own: such a job is never
+     * validated without rules, and {@code require} refuses it.
+     */
+    default Check check() {
+        return null;
+    }
+
+    /** A check a transformer declares of the rows it wrote. */
+    enum Check {
+        /**
+         * Recompute and compare: the transformer runs again over every row (whatever the spec's {@code where}), and
+         * what it returns for each written column is compared with what the row holds, as the writer would have
+         * stored it. Right for a transformer whose result depends on the columns it reads alone (the same row gives
+         * the same values) and which reads none of the columns it writes. A row it returns null for, and a column it
+         * leaves out, are not compared.
+         */
+        RECOMPUTE
+    }
+
     /** One row of a chunk, as the transformer sees it. */
     interface Row {
         /** A column's value as its text form (what PostgreSQL prints), or null. */

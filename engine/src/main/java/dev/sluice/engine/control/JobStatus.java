@@ -18,27 +18,43 @@ import java.util.List;
  * @param undo           the job's undo journal now, or null when it keeps none
  * @param partitions     the job's key-range partitions when it runs more than one ({@code parallel} > 1), else empty
  * @param walBytesPerSecond WAL written per second while its chunks ran, over the last minute (0 when not running)
+ * @param work           the work the state and the figures describe: the backfill, or its validation, repair or
+ *                       rollback (see {@link Work})
  */
 public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
                         long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
                         int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
                         Long rowsPerSecondLimit, Validation validation, Sync sync, Undo undo,
-                        List<Partition> partitions, double walBytesPerSecond) {
+                        List<Partition> partitions, double walBytesPerSecond, Work work) {
 
     public JobStatus {
         partitions = partitions == null ? List.of() : List.copyOf(partitions);
     }
 
     /**
-     * One key-range partition: its keys {@code (from, to]} (empty: the table's start, or open above), its state (a
-     * Spring Batch status: STARTED while it runs, STOPPED, FAILED, COMPLETED), and where its chunks stand.
+     * Which work a status describes. The job's state is the one its backfill, validation, repair and rollback say
+     * together; the figures belong to one of them: a rollback's are its journal's rows (restored of those it had to
+     * restore), a validation's or a repair's rate, ETA and limit are theirs while they run or wait to resume, and
+     * everything else is the backfill's.
+     */
+    public enum Work { BACKFILL, VALIDATION, REPAIR, ROLLBACK }
+
+    /**
+     * One key-range partition: its keys {@code (from, to]} (empty: the table's start, or open above), its state
+     * (RUNNING, PAUSED, STOPPED, FAILED, CANCELLED or COMPLETED, as the job's states are named), and where its chunks
+     * stand.
      */
     public record Partition(String name, List<String> from, List<String> to, String state, long rows, long written,
                             long chunks, List<String> lastKey) {
     }
 
-    /** A job's undo journal: the rows it can restore, and the bytes it takes (as stored, compressed). */
-    public record Undo(long rows, long bytes) {
+    /**
+     * A job's undo journal: the rows it can restore, and the bytes it takes (as stored, compressed).
+     *
+     * @param changedSince of those rows, the ones its last rollback left because someone else changed them since
+     *                     Sluice wrote them (only {@code rollback --force} restores them)
+     */
+    public record Undo(long rows, long bytes, long changedSince) {
     }
 
     /**
@@ -46,16 +62,17 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      *
      * @param installed   whether its triggers are on the table now (for a cross-database copy, as recorded: the
      *                    source database is not asked)
-     * @param dropped     whether {@code finish} dropped it
+     * @param dropped     whether {@code finish} or a rollback dropped it (as it should: not an error)
+     * @param droppedBy   {@code finish} or {@code rollback} when dropped, else null
      * @param pendingKeys keys logged and not yet re-applied (Java and cross-database modes), null when unknown
      * @param oldestPendingSeconds how long the oldest of them has waited, null when none does or it is not known
      */
-    public record Sync(String kind, String table, boolean installed, boolean dropped, Long pendingKeys,
-                       Double oldestPendingSeconds) {
+    public record Sync(String kind, String table, boolean installed, boolean dropped, String droppedBy,
+                       Long pendingKeys, Double oldestPendingSeconds) {
 
         /** Without the age of the oldest key waiting (none waits, or it is not known). */
-        public Sync(String kind, String table, boolean installed, boolean dropped, Long pendingKeys) {
-            this(kind, table, installed, dropped, pendingKeys, null);
+        public Sync(String kind, String table, boolean installed, boolean dropped, String droppedBy, Long pendingKeys) {
+            this(kind, table, installed, dropped, droppedBy, pendingKeys, null);
         }
     }
 
@@ -91,7 +108,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     public JobStatus withSync(Sync known) {
         return new JobStatus(job, table, state, rowsProcessed, rowsWritten, rowsEstimated, chunks, lastKey, rowsPerSecond,
                 etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known,
-                undo, partitions, walBytesPerSecond);
+                undo, partitions, walBytesPerSecond, work);
     }
 
     /** Whether a runner holds the job now. */
@@ -104,13 +121,13 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
         return runner == null ? null : runner.pid();
     }
 
-    /** Progress in [0, 1], from the estimate; 1 once completed. */
+    /**
+     * Progress in [0, 1], from the estimate; 1 once completed. A rollback's is its own: journaled rows it went through
+     * of those it had to restore, 1 once ROLLED_BACK.
+     */
     public double progress() {
-        if (state == State.COMPLETED || state == State.FINISHED) {
+        if (state == State.COMPLETED || state == State.FINISHED || state == State.ROLLED_BACK) {
             return 1;
-        }
-        if (state == State.ROLLED_BACK) {
-            return 0;
         }
         return rowsEstimated <= 0 ? 0 : Math.min(1, (double) rowsProcessed / rowsEstimated);
     }
@@ -118,6 +135,6 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
         return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null, null, null, null, List.of(), 0);
+                null, null, null, null, List.of(), 0, Work.BACKFILL);
     }
 }

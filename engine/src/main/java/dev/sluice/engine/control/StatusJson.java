@@ -24,6 +24,7 @@ public final class StatusJson {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("job", s.job());
         m.put("state", s.state().name());
+        m.put("work", s.work().name().toLowerCase(java.util.Locale.ROOT));
         m.put("table", s.table());
         m.put("rowsProcessed", s.rowsProcessed());
         m.put("rowsWritten", s.rowsWritten());
@@ -58,6 +59,7 @@ public final class StatusJson {
             sync.put("table", s.sync().table());
             sync.put("installed", s.sync().installed());
             sync.put("dropped", s.sync().dropped());
+            sync.put("droppedBy", s.sync().droppedBy());
             sync.put("pendingKeys", s.sync().pendingKeys());
             sync.put("oldestPendingSeconds", s.sync().oldestPendingSeconds());
             m.put("sync", sync);
@@ -81,7 +83,8 @@ public final class StatusJson {
             m.put("partitions", parts);
         }
         if (s.undo() != null) {
-            m.put("undo", Map.of("rows", s.undo().rows(), "bytes", s.undo().bytes()));
+            m.put("undo", Map.of("rows", s.undo().rows(), "bytes", s.undo().bytes(), "changedSince",
+                    s.undo().changedSince()));
         } else {
             m.put("undo", null);
         }

@@ -15,6 +15,7 @@ import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.spec.JobSpec;
 
 /**
@@ -32,6 +33,12 @@ public final class CostEstimate {
     // Large enough that a chunk's fixed costs (commit, range finding) weigh little per row, small enough to be quick.
     static final int SAMPLE_ROWS = 2000;
     private static final long DAY_SECONDS = 86_400;
+    // PostgreSQL counts the updates of a rolled-back transaction too, so every plan's sample (and a dry run's chunk)
+    // adds up to SAMPLE_ROWS * 1.5 to the table's past updates. Evidence that the application updates the table is
+    // many times what a few of those add up to; below it, the past HOT share says nothing and no fillfactor is advised.
+    static final long MIN_PAST_UPDATES = 10L * SAMPLE_ROWS;
+    // Besides a connection per partition while its chunk runs: the runner's lock, its throttle record, the mailbox.
+    static final int RUNNER_CONNECTIONS = 3;
 
     /**
      * @param sampleRows       rows the sample chunk covered (0: an empty table, nothing to estimate)
@@ -42,12 +49,16 @@ public final class CostEstimate {
      * @param indexedTargets   written columns that an index reads (their updates cannot be HOT)
      * @param indexes          indexes on the written table: entries each non-HOT update writes
      * @param fillfactor       the written table's fillfactor (100 when not set)
-     * @param hotShare         the share of the table's past updates that were HOT, or -1 when it had none
+     * @param hotShare         the share of the table's past updates that were HOT, or -1 when it had too few to say
+     *                         ({@link #MIN_PAST_UPDATES}, counted before this plan's sample)
      * @param recommendations  one line each, where something is costly
+     * @param ranges           the key ranges {@code parallel} cuts the table into, in key order (one for parallel 1)
+     * @param connections      the connections to the target database the run holds at most
+     * @param sourceConnections to a copy's source database, or 0 when the table is in the target
      */
     public record Report(long sampleRows, double walPerRow, double secondsPerRow, long rows, double walBytes,
                          double seconds, List<String> indexedTargets, int indexes, int fillfactor, double hotShare,
-                         List<String> recommendations) {
+                         List<String> recommendations, List<KeyRange> ranges, int connections, int sourceConnections) {
     }
 
     private CostEstimate() {
@@ -55,6 +66,10 @@ public final class CostEstimate {
 
     public static Report of(DataSource dataSource, Prepared prepared) throws SQLException {
         JobSpec spec = prepared.spec();
+        double hotShare;
+        try (Connection c = dataSource.getConnection()) {
+            hotShare = pastHotShare(c, prepared.written()); // before the sample: it counts as updates too
+        }
         long sampleRows;
         long sampleWritten;
         long wal;
@@ -67,7 +82,8 @@ public final class CostEstimate {
                 long started = System.nanoTime();
                 KeyRange range = next(c, prepared, null, SAMPLE_ROWS / 2);
                 if (range == null) {
-                    return new Report(0, 0, 0, 0, 0, 0, List.of(), 0, 100, -1, List.of());
+                    return new Report(0, 0, 0, 0, 0, 0, List.of(), 0, 100, -1, List.of(),
+                            List.of(new KeyRange(null, null, 0)), connections(prepared, 1), 0);
                 }
                 long written = prepared.plan().unjournaled().writer().write(c, range);
                 KeyRange second = next(c, prepared, range.hi(), SAMPLE_ROWS);
@@ -87,8 +103,57 @@ public final class CostEstimate {
             }
         }
         try (Connection c = dataSource.getConnection()) {
-            return report(c, prepared, sampleRows, sampleWritten, wal, nanos);
+            return report(c, prepared, sampleRows, sampleWritten, wal, nanos, hotShare, ranges(c, prepared));
         }
+    }
+
+    /**
+     * The share of the table's past updates that were HOT, or -1 when PostgreSQL counted too few to say: fewer than a
+     * few plans' rolled-back samples would add.
+     */
+    private static double pastHotShare(Connection c, String table) throws SQLException {
+        return one(c, "SELECT coalesce((SELECT CASE WHEN n_tup_upd < " + MIN_PAST_UPDATES + " THEN -1"
+                + " ELSE n_tup_hot_upd::float8 / n_tup_upd END FROM pg_stat_user_tables WHERE relid = to_regclass(?)), -1)",
+                table);
+    }
+
+    /**
+     * The key ranges a run cuts the table into for its {@code parallel} partitions, as the runner cuts them (from a
+     * sample of the key's index); the whole table for one.
+     */
+    private static List<KeyRange> ranges(Connection c, Prepared prepared) throws SQLException {
+        int parallel = prepared.spec().parallel();
+        KeyRange all = new KeyRange(null, null, 0);
+        if (parallel <= 1) {
+            return List.of(all);
+        }
+        KeySplits splits = new KeySplits(prepared.keyset());
+        List<Key> cuts;
+        if (prepared.source() == null) {
+            cuts = splits.cuts(c, List.of(all), parallel, prepared.estimatedRows()).get(0);
+        } else {
+            try (Connection source = prepared.source().getConnection()) {
+                cuts = splits.cuts(source, List.of(all), parallel, prepared.estimatedRows()).get(0);
+            }
+        }
+        long each = prepared.estimatedRows() / (cuts.size() + 1);
+        List<KeyRange> ranges = new ArrayList<>();
+        Key lo = null;
+        for (Key cut : cuts) {
+            ranges.add(new KeyRange(lo, cut, each));
+            lo = cut;
+        }
+        ranges.add(new KeyRange(lo, null, each));
+        return ranges;
+    }
+
+    /**
+     * The connections to the target database a run holds at most: one per partition while its chunk runs (two with
+     * one partition in Java mode, which reads the next chunk ahead), and the runner's own.
+     */
+    private static int connections(Prepared prepared, int partitions) {
+        boolean readsAhead = partitions == 1 && prepared.spec().mode() == JobSpec.Mode.JAVA;
+        return partitions * (readsAhead ? 2 : 1) + RUNNER_CONNECTIONS;
     }
 
     /** The next range, found where the table is: in the target, or in the source database of a copy. */
@@ -103,7 +168,7 @@ public final class CostEstimate {
 
     /** The run from the sample: WAL per row written, times the rows the filter matches; time per key, times the keys. */
     private static Report report(Connection c, Prepared prepared, long sampleRows, long sampleWritten, long wal,
-                                 long nanos) throws SQLException {
+                                 long nanos, double hotShare, List<KeyRange> ranges) throws SQLException {
         JobSpec spec = prepared.spec();
         double walPerRow = (double) wal / Math.max(1, sampleWritten);
         double secondsPerRow = nanos / 1e9 / sampleRows;
@@ -124,9 +189,6 @@ public final class CostEstimate {
         int fillfactor = (int) one(c, "SELECT coalesce((SELECT substring(o FROM 'fillfactor=(\\d+)')::int FROM"
                 + " unnest((SELECT reloptions FROM pg_class WHERE oid = to_regclass(?))) o WHERE o LIKE 'fillfactor=%'),"
                 + " 100)", table);
-        double hotShare = one(c, "SELECT coalesce((SELECT CASE WHEN n_tup_upd = 0 THEN -1"
-                + " ELSE n_tup_hot_upd::float8 / n_tup_upd END FROM pg_stat_user_tables WHERE relid = to_regclass(?)), -1)",
-                table);
         List<String> advice = new ArrayList<>();
         if (!indexed.isEmpty()) {
             advice.add("an index reads " + String.join(", ", indexed) + ": every update writes all " + indexes
@@ -141,7 +203,8 @@ public final class CostEstimate {
                     + " throttle.rows-per-second or use parallel if the database has room", seconds / DAY_SECONDS));
         }
         return new Report(sampleRows, walPerRow, secondsPerRow, rows, walBytes, seconds, indexed, indexes, fillfactor,
-                hotShare, advice);
+                hotShare, advice, ranges, connections(prepared, ranges.size()),
+                prepared.source() == null ? 0 : ranges.size());
     }
 
     /** The written columns that an index (its key, its INCLUDE columns, an expression or a predicate) reads. */
@@ -181,8 +244,8 @@ public final class CostEstimate {
             out.add("the table has no rows: nothing to write");
             return out;
         }
-        out.add(String.format(Locale.ROOT, "sample: %,d rows written and rolled back: %,.0f bytes of WAL and %.3f ms a row",
-                r.sampleRows(), r.walPerRow(), r.secondsPerRow() * 1000));
+        out.add(String.format(Locale.ROOT, "sample: %,d rows written and rolled back: %s of WAL a row, %s ms a row",
+                r.sampleRows(), size(r.walPerRow()), millis(r.secondsPerRow() * 1000)));
         out.add(String.format(Locale.ROOT, "whole run: ~%,d rows, ~%s of WAL, ~%s at the configured throttle",
                 r.rows(), size(r.walBytes()), duration(r.seconds())));
         out.add(r.indexedTargets().isEmpty()
@@ -191,10 +254,28 @@ public final class CostEstimate {
                                 + " HOT", r.hotShare() * 100))
                 : String.format(Locale.ROOT, "updates cannot be HOT: %d index entries written per row", r.indexes()));
         out.add(String.format(Locale.ROOT, "dead row versions left for vacuum: ~%,d", r.rows()));
+        out.add(r.ranges().size() == 1 ? "parallel: 1 (one key range, the whole table)"
+                : String.format(Locale.ROOT, "parallel: %d ranges of about equal rows, worked at once, each a partition"
+                + " with its own checkpoint:", r.ranges().size()));
+        if (r.ranges().size() > 1) {
+            for (int i = 0; i < r.ranges().size(); i++) {
+                KeyRange range = r.ranges().get(i);
+                out.add(String.format(Locale.ROOT, "  range %d: keys (%s, %s]  ~%,d rows", i + 1,
+                        range.lo() == null ? "start" : String.join(", ", range.lo().values()),
+                        range.hi() == null ? "end" : String.join(", ", range.hi().values()), range.rows()));
+            }
+        }
+        int chunks = r.connections() - RUNNER_CONNECTIONS;
+        out.add(String.format(Locale.ROOT, "connections: up to %d to the target database (%s, the runner's lock, its"
+                + " throttle record and the operators' mailbox)%s", r.connections(), r.ranges().size() > 1
+                ? "one per partition while its chunk runs" : chunks > 1 ? "two while a chunk runs: it reads the next one"
+                + " ahead" : "one while a chunk runs", r.sourceConnections() == 0 ? ""
+                : String.format(Locale.ROOT, ", and %d to the source database", r.sourceConnections())));
         r.recommendations().forEach(a -> out.add("recommendation: " + a));
         return out;
     }
 
+    /** A size in the unit that reads best: whole bytes below a kilobyte, one decimal above. */
     private static String size(double bytes) {
         String[] units = {"B", "kB", "MB", "GB", "TB"};
         int u = 0;
@@ -202,7 +283,18 @@ public final class CostEstimate {
             bytes /= 1024;
             u++;
         }
-        return String.format(Locale.ROOT, "%.1f %s", bytes, units[u]);
+        return u == 0 ? String.format(Locale.ROOT, "%.0f B", bytes) : String.format(Locale.ROOT, "%.1f %s", bytes, units[u]);
+    }
+
+    /** Milliseconds to two significant digits (0.12, 1.2, 12), never a long tail of zeros. */
+    private static String millis(double ms) {
+        if (ms >= 10) {
+            return String.format(Locale.ROOT, "%.0f", ms);
+        }
+        if (ms <= 0) {
+            return "0";
+        }
+        return new java.math.BigDecimal(ms).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString();
     }
 
     private static String duration(double seconds) {

@@ -25,6 +25,7 @@ import dev.sluice.engine.spec.SqlFragments;
 import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.CopyComparison;
 import dev.sluice.engine.validate.RangeCheck;
+import dev.sluice.engine.validate.Recomputation;
 
 /**
  * Checks a spec against the database before anything is written, and prepares what the runner needs. Every
@@ -147,14 +148,30 @@ public final class Preflight {
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
+        RangeCheck ownCheck = ownCheck(spec, plan, findings);
         return new Prepared(spec, keyset, plan.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
-                List.copyOf(statements), copyComparison(plan), source, plan, null);
+                List.copyOf(statements), ownCheck, source, plan, null);
     }
 
-    /** A copy is validated by comparing each target row with its source row; other modes by the spec's rules. */
-    private static RangeCheck copyComparison(WritePlan plan) {
-        return plan instanceof WritePlan.Copy copy ? new CopyComparison(copy.keyset(), copy.target(), copy.columns(),
-                copy.conflict(), copy.where(), copy.source()) : null;
+    /**
+     * The check the job brings: a copy compares each target row with its source row; a Java transformer that declares
+     * a check of its own is run again over each row and compared with what the row holds. Other jobs have the spec's
+     * rules only.
+     */
+    private static RangeCheck ownCheck(JobSpec spec, WritePlan plan, List<Finding> findings) {
+        if (plan instanceof WritePlan.Copy copy) {
+            return new CopyComparison(copy.keyset(), copy.target(), copy.columns(), copy.conflict(), copy.where(),
+                    copy.source());
+        }
+        if (plan instanceof WritePlan.Java java && java.transformer().check() == Transformer.Check.RECOMPUTE) {
+            if (spec.validate().isEmpty()) {
+                findings.add(Finding.ok("validate", "no rules: the transformer's own check, each row transformed again"
+                        + " and compared with its " + java.targets().stream().map(Column::name).toList()
+                        + (spec.validateAfterRun() ? ", run after the last chunk" : ", run by 'sluice validate' only")));
+            }
+            return new Recomputation(java.keyset(), java.transformer(), java.reads(), java.targets());
+        }
+        return null;
     }
 
     /** The spec field whose SQL the write statement carries, for a message about it. */

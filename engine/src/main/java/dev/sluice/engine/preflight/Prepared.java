@@ -20,7 +20,9 @@ import dev.sluice.engine.validate.RangeCheck;
  * @param targets       the columns the job writes
  * @param estimatedRows the planner's estimate of the table's rows (what progress is measured against)
  * @param matchingRows  the planner's estimate of rows matching {@code where} (equal to estimatedRows without one)
- * @param copyComparison for copy mode, the check that compares source and target per range; null otherwise
+ * @param ownCheck       the check the job's work brings with it: for copy mode, the comparison of source and target
+ *                       per range; for Java mode, its transformer's own check (run again and compared) where it
+ *                       declares one; null otherwise
  * @param source         where the table is, for a cross-database copy; null when it is in the target database
  * @param plan           what the job writes, as preflight resolved it
  * @param sync           the trigger {@code sync: trigger} installs; null without it
@@ -28,12 +30,31 @@ import dev.sluice.engine.validate.RangeCheck;
 public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
                        long estimatedRows,
                        long matchingRows, List<Finding> findings, List<Statement> statements,
-                       RangeCheck copyComparison, DataSource source, WritePlan plan, SyncDefinition sync) {
+                       RangeCheck ownCheck, DataSource source, WritePlan plan, SyncDefinition sync) {
 
     /** The same, with the sync trigger preflight built and what it found. */
     Prepared withSync(SyncDefinition trigger, List<Finding> allFindings, List<Statement> allStatements) {
         return new Prepared(spec, keyset, targets, chunker, writer, estimatedRows, matchingRows, List.copyOf(allFindings),
-                List.copyOf(allStatements), copyComparison, source, plan, trigger);
+                List.copyOf(allStatements), ownCheck, source, plan, trigger);
+    }
+
+    /**
+     * The check a validation of this job runs: a copy's comparison; else the spec's {@code validate} rules (null
+     * here: they are resolved when the validation runs); else its transformer's own check. Null when there are
+     * neither rules nor a check of its own: nothing could prove the rows right.
+     */
+    public RangeCheck defaultCheck() {
+        return plan instanceof WritePlan.Copy || spec.validate().isEmpty() ? ownCheck : null;
+    }
+
+    /** Whether a validation of this job has something to check: the spec's rules, or a check of the job's own. */
+    public boolean checked() {
+        return !spec.validate().isEmpty() || ownCheck != null;
+    }
+
+    /** Whether the job is validated after its last chunk ({@code validate-after-run}, with something to check). */
+    public boolean validatesAfterRun() {
+        return spec.validateAfterRun() && checked();
     }
 
     /** The table the job writes, schema-qualified and quoted: the spec's table, or a copy's {@code into}. */

@@ -40,7 +40,10 @@ public final class Pacer implements ChunkLoop.Pace {
         default void unthrottled(long waitedNanos) {
         }
 
-        /** Time spent waiting before a chunk, by reason ({@code pause}, {@code rate}, {@code health}). */
+        /**
+         * Time chunks were held, by reason ({@code pause}, {@code rate}, {@code wal}, {@code health},
+         * {@code lock-waiters}): wall time, counted once however many partitions waited at once.
+         */
         default void waited(String reason, long nanos) {
         }
     }
@@ -58,6 +61,7 @@ public final class Pacer implements ChunkLoop.Pace {
     private volatile Observer observer = Observer.NONE;
     private volatile long lastChunkEnded;
     private final ThreadLocal<Owed> owed = ThreadLocal.withInitial(Owed::new);
+    private final HeldTime held = new HeldTime();
     // throttle.wal-bytes-per-second as a token bucket of bytes (the same kind of bucket as rows), or null.
     private final RowRateLimiter wal;
     // WAL bytes per row written, learnt from committed chunks, to size chunks to about a second of the WAL budget.
@@ -114,12 +118,10 @@ public final class Pacer implements ChunkLoop.Pace {
     @Override
     public boolean awaitTurn() {
         if (lastChunkEnded != 0 && !pause.isZero()) {
-            long started = System.nanoTime();
             long due = lastChunkEnded + pause.toNanos();
-            if (!sleepUntil(due)) {
+            if (!held("pause", () -> sleepUntil(due))) {
                 return false;
             }
-            observer.waited("pause", System.nanoTime() - started);
         }
         if (!awaitYield()) {
             return false;
@@ -144,19 +146,29 @@ public final class Pacer implements ChunkLoop.Pace {
         if (debt == 0) {
             return true;
         }
-        long started = System.nanoTime();
-        RowRateLimiter rate;
-        while (debt > 0 && (rate = limiter) != null) {
-            RowRateLimiter paying = rate;
-            debt = paying.pay(debt, () -> stop.requested() || limiter != paying);
-            if (stop.requested()) {
-                mine.rows += debt;
-                observer.waited("rate", System.nanoTime() - started);
-                return false;
+        return held("rate", () -> {
+            long left = debt;
+            RowRateLimiter rate;
+            while (left > 0 && (rate = limiter) != null) {
+                RowRateLimiter paying = rate;
+                left = paying.pay(left, () -> stop.requested() || limiter != paying);
+                if (stop.requested()) {
+                    mine.rows += left;
+                    return false;
+                }
             }
+            return true;
+        });
+    }
+
+    /** Waits for {@code reason}, counting the wall time the job was held for it once (see {@link HeldTime}). */
+    private boolean held(String reason, java.util.function.BooleanSupplier waiting) {
+        held.enter(reason, System.nanoTime());
+        try {
+            return waiting.getAsBoolean();
+        } finally {
+            observer.waited(reason, held.leave(reason, System.nanoTime()));
         }
-        observer.waited("rate", System.nanoTime() - started);
-        return true;
     }
 
     /** Pays for the WAL earlier chunks wrote, at the WAL budget: with a rows limit too, the stricter one wins. */
@@ -167,14 +179,11 @@ public final class Pacer implements ChunkLoop.Pace {
         if (wal == null || bytes == 0) {
             return true;
         }
-        long started = System.nanoTime();
-        long left = wal.pay(bytes, stop::requested);
-        observer.waited("wal", System.nanoTime() - started);
-        if (left > 0) {
+        return held("wal", () -> {
+            long left = wal.pay(bytes, stop::requested);
             mine.walBytes += left;
-            return false;
-        }
-        return true;
+            return left == 0;
+        });
     }
 
     @Override
@@ -195,10 +204,8 @@ public final class Pacer implements ChunkLoop.Pace {
         long started = System.nanoTime();
         observer.throttled("lock waiters: a session waited " + mine.waitedMillis + "ms on the last chunk's locks; chunks shrink"
                 + " and hold");
-        boolean slept = sleepUntil(until);
-        long waited = System.nanoTime() - started;
-        observer.waited("lock-waiters", waited);
-        observer.unthrottled(waited);
+        boolean slept = held("lock-waiters", () -> sleepUntil(until));
+        observer.unthrottled(System.nanoTime() - started);
         return slept;
     }
 
@@ -218,36 +225,48 @@ public final class Pacer implements ChunkLoop.Pace {
             return true;
         }
         long started = System.nanoTime();
-        long since = started;
-        String counted = waitReason();
         observer.throttled(reason);
-        String shown = reason;
         long slice = Math.max(GATE_CHECK_NANOS, Math.min(gates.poll().toNanos(), 1_000_000_000L));
-        while (reason != null) {
-            if (!sleepUntil(System.nanoTime() + slice)) {
-                observer.waited(counted, System.nanoTime() - since);
+        GateWait wait = new GateWait(reason);
+        while (wait.closed != null) {
+            // Counted, each span held once however many partitions wait, under the reason it is held for now.
+            String counted = waitReason();
+            if (!held(counted, () -> wait.whileHeldFor(counted, slice))) {
                 return false;
             }
-            reason = gates.closedReason();
-            if (reason != null && !reason.equals(shown)) {
-                observer.throttled(reason);
-                shown = reason;
-            }
-            if (reason != null && !waitReason().equals(counted)) {
-                long now = System.nanoTime();
-                observer.waited(counted, now - since);
-                since = now;
-                counted = waitReason();
-            }
         }
-        long now = System.nanoTime();
-        observer.waited(counted, now - since);
-        observer.unthrottled(now - started);
+        observer.unthrottled(System.nanoTime() - started);
         return true;
     }
 
     private String waitReason() {
         return gates.unreadable() ? "unreadable" : "health";
+    }
+
+    /** A wait on the health gates: the reason they give, shown when it changes. */
+    private final class GateWait {
+        private String closed;
+        private String shown;
+
+        GateWait(String reason) {
+            this.closed = reason;
+            this.shown = reason;
+        }
+
+        /** Waits while the gates stay closed for {@code counted}'s reason; false if the runner is asked to stop. */
+        boolean whileHeldFor(String counted, long slice) {
+            while (closed != null && waitReason().equals(counted)) {
+                if (!sleepUntil(System.nanoTime() + slice)) {
+                    return false;
+                }
+                closed = gates.closedReason();
+                if (closed != null && !closed.equals(shown)) {
+                    observer.throttled(closed);
+                    shown = closed;
+                }
+            }
+            return true;
+        }
     }
 
     private boolean sleepUntil(long due) {

@@ -91,6 +91,36 @@ class CostEstimateTest {
     }
 
     @Test
+    void aFillfactorIsAdvisedOnlyWhereTheApplicationsOwnUpdatesWereMostlyNotHot() throws Exception {
+        db.exec("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, visits int DEFAULT 0)",
+                "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 30000) g", "ANALYZE users");
+        JobSpec spec = SpecParser.parse("""
+                name: users-lower
+                table: users
+                key: [id]
+                set: { email_lower: lower(email) }
+                """);
+        for (int plan = 1; plan <= 3; plan++) { // each sample, rolled back, counts as updates in PostgreSQL's statistics
+            CostEstimate.Report never;
+            try (HikariDataSource own = Postgres.dataSource(ds.getJdbcUrl())) { // as each 'sluice plan' opens its own
+                never = new Backfill(own).estimate(spec);
+            }
+            assertThat(never.hotShare()).as("a table nobody updated has no past HOT share").isEqualTo(-1);
+            assertThat(never.recommendations()).noneMatch(a -> a.contains("fillfactor"));
+            long samples = 3000L * plan; // a session's statistics reach the server when it ends at the latest
+            dev.sluice.engine.testing.Eventually.eventually(java.time.Duration.ofSeconds(30), "the sample counted",
+                    () -> db.count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'") >= samples);
+        }
+        // The application updates every row (its pages full from the load: few updates find room, so few are HOT).
+        db.exec("UPDATE users SET visits = visits + 1");
+        dev.sluice.engine.testing.Eventually.eventually(java.time.Duration.ofSeconds(30), "the updates counted",
+                () -> db.count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'") >= 39000);
+        CostEstimate.Report updated = backfill.estimate(spec);
+        assertThat(updated.hotShare()).isBetween(0.0, 0.5);
+        assertThat(updated.recommendations()).anyMatch(a -> a.contains("fillfactor = 90"));
+    }
+
+    @Test
     void aSlowThrottleIsSaidToTakeDays() throws Exception {
         db.exec("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
                 "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 20000) g", "ANALYZE users");

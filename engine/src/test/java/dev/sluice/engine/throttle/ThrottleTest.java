@@ -94,6 +94,35 @@ class ThrottleTest {
 
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void theTimeHeldIsWallTimeOnceHoweverManyPartitionsWait() throws Exception {
+        // Four partitions share a rate limit: each waits to pay for its own chunks, mostly all at once. The job was
+        // held for as long as any of them waited, never longer than the run took.
+        db.counters("held", 20_000);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        long started = System.nanoTime();
+        RunResult result = new Backfill(ds).run(SpecParser.parse("""
+                name: held
+                table: held
+                key: [id]
+                set: { n: n + 1 }
+                parallel: 4
+                chunk: { rows: 250, min-rows: 250, max-rows: 250 }
+                throttle: { rows-per-second: 4000 }
+                """), RunOptions.defaults().withMetrics(meters));
+        double wall = (System.nanoTime() - started) / 1e9;
+        assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        double held = meters.find("sluice.throttle").tag("backfill", "held").counters().stream()
+                .mapToDouble(c -> c.count()).sum();
+        double rate = meters.find("sluice.throttle").tag("backfill", "held").tag("reason", "rate").counter().count();
+        System.out.printf("4 partitions at 4,000 rows/s: held %.1f s (rate %.1f s) in %.1f s of wall time%n", held, rate,
+                wall);
+        assertThat(rate).as("rows at 4,000 rows/s take seconds: the rate held them").isGreaterThan(1.0);
+        assertThat(held).as("time held, summed over the reasons, against the wall time").isLessThanOrEqualTo(wall);
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void aLockedRowTimesOutShrinksTheChunkRetriesAndCompletesOnceReleased() throws Exception {
         db.counters("l", 5000);
         Recorder recorder = new Recorder();

@@ -9,7 +9,8 @@ import dev.sluice.engine.chunk.ChunkReport;
 /**
  * Progress of a run on the console: a redrawn bar (rows, %, rows/s, ETA) on a terminal, a plain line every few
  * seconds otherwise (logs, CI). Drawn from chunk reports, at most a few times a second, so it costs the chunk
- * loop nothing measurable.
+ * loop nothing measurable. Its headline (what runs, on which database) is printed when the work really starts: a
+ * run that is refused (paused, held by another runner, rolled back) says only why.
  */
 public final class Progress implements ChunkObserver {
 
@@ -29,23 +30,32 @@ public final class Progress implements ChunkObserver {
     private boolean reconnected;
     private Phase phase = Phase.BACKFILL;
     private long written;
+    private String headline;
 
-    Progress(PrintStream out, boolean terminal) {
+    Progress(PrintStream out, boolean terminal, String headline) {
         this.out = out;
         this.terminal = terminal;
+        this.headline = headline;
     }
 
     public static Progress console() {
-        return new Progress(System.out, System.console() != null);
+        return console(null);
+    }
+
+    /** @param headline printed once, when the work starts (null for none) */
+    public static Progress console(String headline) {
+        return new Progress(System.out, ConsoleLine.terminal(), headline);
     }
 
     @Override
     public void started(Phase phase, long estimatedRows, long rowsDone) {
+        if (headline != null) {
+            out.println(headline);
+            headline = null;
+        }
         if (last != null) {
             draw(System.nanoTime()); // the phase that ends (the backfill, before its validation) shows where it ended
-            if (terminal) {
-                out.println();
-            }
+            ConsoleLine.end();
         }
         if (phase == Phase.VALIDATION && this.phase != Phase.VALIDATION) {
             out.println("validating: every row against the rules, read-only");
@@ -58,9 +68,14 @@ public final class Progress implements ChunkObserver {
         this.startedAt = System.nanoTime();
         this.drawnAt = startedAt;
         if (rowsDone > 0 && !reconnected) {
-            out.printf(Locale.ROOT, "resuming %s from the checkpoint: %,d rows already %s%n",
-                    phase == Phase.VALIDATION ? "the validation" : "the backfill", rowsDone,
-                    phase == Phase.VALIDATION ? "checked" : "done");
+            switch (phase) {
+                case VALIDATION -> out.printf(Locale.ROOT, "resuming the validation from its checkpoint: %,d rows"
+                        + " already checked%n", rowsDone);
+                case ROLLBACK -> out.printf(Locale.ROOT, "continuing the rollback from its checkpoint: %,d of %,d"
+                        + " journaled rows already gone through%n", rowsDone, estimatedRows);
+                default -> out.printf(Locale.ROOT, "resuming the backfill from the checkpoint: %,d rows already done%n",
+                        rowsDone);
+            }
         }
         reconnected = false;
     }
@@ -68,9 +83,7 @@ public final class Progress implements ChunkObserver {
     /** The runner logs the loss in one line (a warning, also in serve); the bar starts a new line after it. */
     @Override
     public void reconnecting(String why, int attempt, java.time.Duration limit) {
-        if (last != null && terminal) {
-            out.println();
-        }
+        ConsoleLine.end();
         reconnected = true;
     }
 
@@ -90,9 +103,7 @@ public final class Progress implements ChunkObserver {
         if (last != null) {
             draw(System.nanoTime());
         }
-        if (terminal && last != null) {
-            out.println();
-        }
+        ConsoleLine.end();
     }
 
     private void draw(long now) {
@@ -102,21 +113,16 @@ public final class Progress implements ChunkObserver {
         double fraction = estimated > 0 ? Math.min(1, (double) rows / estimated) : 0;
         String eta = rate > 0 && estimated > rows ? duration((estimated - rows) / rate) : "-";
         boolean validating = phase == Phase.VALIDATION;
-        if (phase == Phase.ROLLBACK) {
-            // The journal's entries, newest first: the table's estimate says nothing of how many are left.
-            String text = String.format(Locale.ROOT, "rolling back: %,d journaled rows, %,d restored, %,.0f rows/s,"
-                    + " %d chunks", rows, last.totalRows() == 0 ? 0 : written, rate, last.chunks());
-            out.print(terminal ? "\r" + text + "\u001b[K" : text + "\n");
-            out.flush();
-            return;
-        }
-        String text = String.format(Locale.ROOT, "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
-                validating ? "validating: " : "", rows, estimated, validating ? " checked" : "", fraction * 100, rate, eta,
-                last.chunks(), last.range().hi());
+        String text = phase == Phase.ROLLBACK
+                // The journal's entries, newest first, against the journal's rows when the rollback started.
+                ? String.format(Locale.ROOT, "rolling back: %,d of %,d journaled rows  %5.1f%%  %,d restored  %,.0f rows/s"
+                        + "  ETA %s  chunk %d", rows, estimated, fraction * 100, written, rate, eta, last.chunks())
+                : String.format(Locale.ROOT, "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
+                        validating ? "validating: " : "", rows, estimated, validating ? " checked" : "", fraction * 100,
+                        rate, eta, last.chunks(), last.range().hi());
         if (terminal) {
             int filled = (int) Math.round(fraction * BAR_WIDTH);
-            out.print("\r[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] " + text + "\u001b[K");
-            out.flush();
+            ConsoleLine.draw(out, "[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] " + text);
         } else {
             out.println(text);
         }

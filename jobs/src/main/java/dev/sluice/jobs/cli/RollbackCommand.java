@@ -35,8 +35,8 @@ final class RollbackCommand implements Callable<Integer> {
         try (HikariDataSource ds = db.open("sluice rollback " + name)) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
-            Progress progress = Progress.console();
-            System.out.println("sluice: rolling back " + name + " from its undo journal, database " + db.describe());
+            Progress progress = Progress.console("sluice: rolling back " + name + " from its undo journal, database "
+                    + db.describe());
             RunResult r = db.backfill(ds).rollback(name, RunOptions.defaults().withStop(stop).withObserver(progress)
                     .withStandbys(db.standbys()), force);
             progress.finish();

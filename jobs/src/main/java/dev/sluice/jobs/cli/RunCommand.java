@@ -75,16 +75,19 @@ public class RunCommand implements Callable<Integer> {
     private int execute(Backfill backfill, JobSpec spec, RunOptions options) throws Exception {
         StopSignal stop = new StopSignal();
         Signals.stopOnTermination(stop);
-        Progress progress = Progress.console();
+        Progress progress = Progress.console(onlyMismatched
+                ? "sluice: repairing " + spec.name() + " where validation finds mismatches, database " + db.describe()
+                : "sluice: running " + spec.name() + " on " + spec.table() + ", database " + db.describe());
         RunOptions wired = options.withStop(stop).withObserver(progress).withStandbys(db.standbys());
         if (onlyMismatched) {
-            System.out.println("sluice: repairing " + spec.name() + " where validation finds mismatches, database "
-                    + db.describe());
             ValidationResult repaired = backfill.repair(spec, wired);
             progress.finish();
+            if (repaired.repaired() != null) {
+                System.out.printf(Locale.ROOT, "sluice: repaired %,d rows of %s (set applied again where a rule found"
+                        + " them different)%n", repaired.repaired(), spec.name());
+            }
             return ValidationReport.print(spec.name(), repaired, false);
         }
-        System.out.println("sluice: running " + spec.name() + " on " + spec.table() + ", database " + db.describe());
         RunResult result = backfill.run(spec, wired);
         progress.finish();
         if (result.validation() != null) {

@@ -18,8 +18,9 @@ final class Signals {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 Signal.handle(new Signal(name), s -> {
-                    if (!stop.requested()) {
-                        System.err.println("sluice: SIG" + name + " received: stopping after the current chunk");
+                    if (!stop.requested()) { // a line of its own, not into the progress bar (ConsoleLine)
+                        ConsoleLine.around(() -> System.err.println("sluice: SIG" + name + " received: stopping after"
+                                + " the current chunk"));
                     }
                     stop.request("SIG" + name);
                 });

@@ -35,7 +35,7 @@ import picocli.CommandLine.ScopeType;
                 "2:bad input or refused by preflight (nothing written)", "3:validation found mismatches, or rollback left rows changed by others",
                 "4:not runnable now (another runner holds it, it is paused or cancelled)",
                 "5:stopped by a signal or an operator (resumable)"})
-public class SluiceCommand implements Runnable {
+public class SluiceCommand implements java.util.concurrent.Callable<Integer> {
 
     private static final String VERBOSE = "--verbose";
 
@@ -43,9 +43,12 @@ public class SluiceCommand implements Runnable {
             description = "on errors, print the stack trace too; log what the runner does (INFO)")
     boolean verbose;
 
+    /** {@code sluice} without a command: bad input, with the usage that lists the commands. */
     @Override
-    public void run() {
-        new CommandLine(this).usage(System.out);
+    public Integer call() {
+        System.err.println("sluice: no command given");
+        new CommandLine(this).usage(System.err);
+        return ExitCode.BAD_INPUT;
     }
 
     public static void main(String[] args) {

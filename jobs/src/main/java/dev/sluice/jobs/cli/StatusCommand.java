@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.control.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -58,6 +59,13 @@ public class StatusCommand implements Callable<Integer> {
                         String.format(Locale.ROOT, "%5.1f%% %,d/~%,d", s.progress() * 100, s.rowsProcessed(), s.rowsEstimated()),
                         s.rowsPerSecond(), s.etaSeconds() == null ? "-" : Progress.duration(s.etaSeconds()),
                         s.lastKey().isEmpty() ? "-" : String.join(", ", s.lastKey()));
+                if (s.work() == JobStatus.Work.ROLLBACK) {
+                    System.out.printf(Locale.ROOT, "    rollback: %,d of %,d journaled rows gone through, %,d restored%n",
+                            s.rowsProcessed(), s.rowsEstimated(), s.rowsWritten());
+                } else if (s.work() != JobStatus.Work.BACKFILL && s.running()) {
+                    System.out.println("    now: its " + s.work().name().toLowerCase(Locale.ROOT)
+                            + (s.work() == JobStatus.Work.VALIDATION ? " (rows/s and ETA: rows checked)" : ""));
+                }
                 if (s.throttleReason() != null) {
                     System.out.println("    throttled: " + s.throttleReason());
                 }
@@ -66,18 +74,15 @@ public class StatusCommand implements Callable<Integer> {
                 }
                 if (s.lastError() != null) {
                     System.out.println("    last error: " + s.lastError());
+                } else if (wayOn(s) != null) {
+                    System.out.println("    " + wayOn(s));
                 }
                 if (s.sync() != null) {
-                    System.out.println("    sync trigger: " + (s.sync().dropped() ? "dropped by finish"
-                            : s.sync().installed() ? "installed on " + s.sync().table() : "NOT installed")
-                            + (s.sync().pendingKeys() != null && s.sync().pendingKeys() > 0
-                            ? String.format(Locale.ROOT, ", %,d changed keys to re-apply%s", s.sync().pendingKeys(),
-                            s.sync().oldestPendingSeconds() == null ? "" : String.format(Locale.ROOT,
-                            " (the oldest waiting %,.0f s)", s.sync().oldestPendingSeconds())) : ""));
+                    System.out.println("    sync trigger: " + syncLine(s.sync()));
                 }
                 if (s.undo() != null && s.undo().rows() > 0) {
-                    System.out.printf(Locale.ROOT, "    undo journal: %,d rows, %,d bytes ('rollback %s' restores them)%n",
-                            s.undo().rows(), s.undo().bytes(), s.job());
+                    System.out.printf(Locale.ROOT, "    undo journal: %,d rows, %,d bytes (%s)%n", s.undo().rows(),
+                            s.undo().bytes(), undoHint(s));
                 }
                 for (JobStatus.Partition p : s.partitions()) {
                     System.out.printf(Locale.ROOT, "    partition %-14s %-10s %,12d rows  keys (%s, %s]  last key %s%n",
@@ -93,6 +98,48 @@ public class StatusCommand implements Callable<Integer> {
             }
         }
         return ExitCode.DONE;
+    }
+
+    /** Why a job that is not running stopped, and what continues it, where its last error does not say. */
+    private static String wayOn(JobStatus s) {
+        String why = s.stopReason() != null ? s.stopReason() : s.state().name().toLowerCase(Locale.ROOT);
+        return switch (s.state()) {
+            case PAUSED, STOPPED -> why + ": " + NextStep.continues(s.work(), s.job());
+            case CANCELLED -> why + ": " + NextStep.afterCancel(s.work(), s.job());
+            case ROLLED_BACK -> "rolled back: 'run " + s.job() + " --again' starts it anew";
+            default -> null;
+        };
+    }
+
+    private static String syncLine(JobStatus.Sync sync) {
+        String state = sync.dropped() ? "dropped by " + ("rollback".equals(sync.droppedBy()) ? "the rollback" : "finish")
+                : sync.installed() ? "installed on " + sync.table() : "NOT installed";
+        return state + (sync.pendingKeys() != null && sync.pendingKeys() > 0
+                ? String.format(Locale.ROOT, ", %,d changed keys to re-apply%s", sync.pendingKeys(),
+                sync.oldestPendingSeconds() == null ? "" : String.format(Locale.ROOT, " (the oldest waiting %,.0f s)",
+                        sync.oldestPendingSeconds())) : "");
+    }
+
+    /**
+     * What restores the journal's rows from where the job stands: a runner must let go first; rows others changed
+     * since Sluice wrote them come back only with --force.
+     */
+    private static String undoHint(JobStatus s) {
+        String job = s.job();
+        if (s.state() == JobStatus.State.ROLLING_BACK) {
+            return "the rollback restores them";
+        }
+        if (s.running()) {
+            return "'pause " + job + "', then " + NextStep.command(JobStatus.Work.ROLLBACK, job) + " restores them";
+        }
+        long changed = s.undo().changedSince();
+        if (changed >= s.undo().rows()) {
+            return "changed by others since Sluice wrote them: " + NextStep.force(job) + " restores them";
+        }
+        String restores = NextStep.command(JobStatus.Work.ROLLBACK, job)
+                + (s.work() == JobStatus.Work.ROLLBACK ? " restores the rest" : " restores them");
+        return changed == 0 ? restores : String.format(Locale.ROOT, "%s; the %,d changed by others since need %s",
+                restores, changed, NextStep.force(job));
     }
 
     /** Specs under the config directory that never ran are jobs too: NOT_STARTED. */

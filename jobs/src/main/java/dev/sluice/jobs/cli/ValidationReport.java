@@ -30,8 +30,10 @@ final class ValidationReport {
             m.put("rules", r.rules().stream().map(ValidationReport::rule).toList());
             System.out.println(JSON.writeValueAsString(m));
         } else {
-            System.out.printf(Locale.ROOT, "validation of %s: %s; %,d rows checked in %,d chunks, %.1fs%n", job,
-                    r.message(), r.rows(), r.chunks(), r.seconds());
+            // The result in one wording: its counts from the data; why it did not finish goes to standard error.
+            System.out.printf(Locale.ROOT, "validation of %s: %,d rows checked in %,d chunks, %.1fs: %s%n", job, r.rows(),
+                    r.chunks(), r.seconds(), !r.complete() ? "unfinished" : r.clean() ? "clean"
+                            : String.format(Locale.ROOT, "%,d mismatches", r.mismatches()));
             for (RuleResult rule : r.rules()) {
                 System.out.printf(Locale.ROOT, "  %-24s %,d mismatches%n", rule.rule(), rule.mismatches());
                 for (Mismatch m : rule.samples()) {

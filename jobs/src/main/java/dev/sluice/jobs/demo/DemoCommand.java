@@ -125,8 +125,9 @@ public class DemoCommand implements Callable<Integer> {
                 found.mismatches(), found.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
         System.out.println("sluice run --only-mismatched (repair, then validate again):");
         ValidationResult repaired = backfill.repair(spec, RunOptions.defaults());
-        System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches (exit code would be %d)%n", repaired.rows(),
-                repaired.mismatches(), repaired.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
+        System.out.printf(Locale.ROOT, "  %,d rows repaired; then %,d rows checked, %,d mismatches (exit code would be"
+                + " %d)%n", repaired.repaired() == null ? 0 : repaired.repaired(), repaired.rows(), repaired.mismatches(),
+                repaired.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
         return found.mismatches() == plant && repaired.clean();
     }
 

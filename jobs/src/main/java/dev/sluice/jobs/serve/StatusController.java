@@ -99,7 +99,10 @@ public class StatusController {
         long now = System.currentTimeMillis();
         for (JobStatus s : backfill.status(null)) {
             Timer chunks = meters.find("sluice.chunk.duration").tag("backfill", s.job()).timer();
-            history.record(s.job(), now, new JobHistory.Sample(s.state().name(), s.rowsProcessed(), s.chunkRows(),
+            // The rows of the work that runs: a validation's are the rows it checked.
+            long rows = s.work() == JobStatus.Work.VALIDATION && s.validation() != null ? s.validation().rowsChecked()
+                    : s.rowsProcessed();
+            history.record(s.job(), now, new JobHistory.Sample(s.state().name(), rows, s.chunkRows(),
                     s.throttleReason(), chunks));
         }
     }

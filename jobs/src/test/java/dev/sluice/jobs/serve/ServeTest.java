@@ -155,7 +155,7 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             Backfill.ControlResult pause = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
                     dev.sluice.engine.control.ControlMailbox.Command.PAUSE, null, null), java.time.Duration.ofSeconds(20), "test");
-            assertThat(pause.message()).endsWith("now PAUSED");
+            assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.control.StopSignal.PAUSE);
             Thread.sleep(3000); // the cron fires every second inside the open window: the pause holds
@@ -178,7 +178,7 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             Backfill.ControlResult cancel = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
                     dev.sluice.engine.control.ControlMailbox.Command.CANCEL, null, null), java.time.Duration.ofSeconds(20), "test");
-            assertThat(cancel.message()).endsWith("now CANCELLED");
+            assertThat(cancel.message()).endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
             awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
             Thread.sleep(2000); // crons fire: cancelled stays cancelled

@@ -26,8 +26,36 @@ public final class TestTransformers implements Transformer.Catalog {
         }
     }
 
+    /** {@code s_upper = upper(s)} in Java, which declares its own check: run again and compared. */
+    static final class UpperCopy implements Transformer {
+        @Override
+        public List<String> reads() {
+            return List.of("s");
+        }
+
+        @Override
+        public List<String> writes() {
+            return List.of("s_upper");
+        }
+
+        @Override
+        public Map<String, Object> transform(Row row) {
+            String s = row.text("s");
+            return java.util.Collections.singletonMap("s_upper", s == null ? null : s.toUpperCase(java.util.Locale.ROOT));
+        }
+
+        @Override
+        public Check check() {
+            return Check.RECOMPUTE;
+        }
+    }
+
     @Override
     public Transformer find(String name) {
-        return "increment".equals(name) ? new Increment() : null;
+        return switch (name) {
+            case "increment" -> new Increment();
+            case "upper-copy" -> new UpperCopy();
+            default -> null;
+        };
     }
 }
