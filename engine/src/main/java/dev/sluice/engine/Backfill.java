@@ -15,8 +15,10 @@ import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.LostDatabase;
 import dev.sluice.engine.control.NextStep;
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.preflight.CostEstimate;
 import dev.sluice.engine.preflight.DryRun;
 import dev.sluice.engine.preflight.Preflight;
@@ -45,12 +47,14 @@ public final class Backfill implements AutoCloseable {
     }
 
     Backfill(BackfillBuilder b) {
-        this.dataSource = b.dataSource;
+        // Everything reaches the database through the guard that refuses connections at once while it is lost.
+        LostDatabase database = new LostDatabase(b.dataSource);
+        this.dataSource = database;
         this.schema = b.schema;
         this.transformers = b.transformers;
         this.sources = new SourcePools(b.sources);
         this.statusReader = new StatusReader(dataSource, schema);
-        this.launcher = new Launcher(dataSource, new JobRuns(dataSource, schema), schema);
+        this.launcher = new Launcher(database, new JobRuns(dataSource, schema), schema);
     }
 
     /** How to build a Backfill: the target database, and optionally the rest. */
@@ -182,6 +186,7 @@ public final class Backfill implements AutoCloseable {
                     return Launcher.Decision.done(Results.finished(run, started));
                 }
                 rollbacks().beforeWrite(spec, run);
+                Tuning.forget(dataSource, schema, spec.name()); // started over: at the spec's rate
                 return Launcher.Decision.start(run.number() + 1);
             }
             if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
@@ -258,7 +263,8 @@ public final class Backfill implements AutoCloseable {
      */
     public ControlResult control(String name, ControlMailbox.Request request, Duration wait, String by)
             throws SQLException, InterruptedException {
-        return new OperatorControl(new JobRuns(dataSource, schema), this::status).control(name, request, wait, by);
+        return new OperatorControl(new JobRuns(dataSource, schema), this::status, dataSource, schema, this::recordedSpec)
+                .control(name, request, wait, by);
     }
 
     /**
@@ -297,7 +303,17 @@ public final class Backfill implements AutoCloseable {
      * @param force restore rows changed by others since Sluice wrote them too (else they are left and reported)
      */
     public RunResult rollback(String name, RunOptions options, boolean force) throws SQLException {
-        JobSpec spec = recordedSpec(name).orElseThrow(() -> new SpecException("JOB", "job " + name + " has never run"));
+        return rollback(name, null, options, force);
+    }
+
+    /**
+     * {@link #rollback(String, RunOptions, boolean)} at the pace {@code tuning} sets (its chunk sizing, throttle,
+     * health signals, timeouts: a spec file an operator gives), restoring as the recorded spec wrote; null: as
+     * recorded.
+     */
+    public RunResult rollback(String name, JobSpec tuning, RunOptions options, boolean force) throws SQLException {
+        JobSpec recorded = recordedSpec(name).orElseThrow(() -> new SpecException("JOB", "job " + name + " has never run"));
+        JobSpec spec = tuning == null ? recorded : recorded.tunedBy(tuning);
         return rollbacks().run(spec, options, force);
     }
 

@@ -16,6 +16,7 @@ import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.control.LostDatabase;
 import dev.sluice.engine.control.Reconnection;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.health.HealthGates;
@@ -99,13 +100,15 @@ final class Launcher {
     }
 
     private final DataSource dataSource;
+    private final LostDatabase database;
     private final JobRuns runs;
     private final SyncStep sync;
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
     private final Map<MeterRegistry, Map<String, JobMetrics>> jobMetrics = new ConcurrentHashMap<>();
 
-    Launcher(DataSource dataSource, JobRuns runs, String schema) {
-        this.dataSource = dataSource;
+    Launcher(LostDatabase database, JobRuns runs, String schema) {
+        this.database = database;
+        this.dataSource = database;
         this.runs = runs;
         this.sync = new SyncStep(dataSource, runs, schema);
     }
@@ -116,10 +119,13 @@ final class Launcher {
      */
     Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics) throws SQLException {
         JobSpec spec = work.prepared().spec();
-        Reconnection reconnection = new Reconnection(dataSource, spec.timeouts().reconnect(), options.stop(),
-                options.observer()::reconnecting);
+        Reconnection reconnection = new Reconnection(database.database(), spec.timeouts().reconnect(), options.stop(),
+                options.observer()::reconnecting, database::found);
+        // When an attempt's lock watch noticed the database gone, and why.
+        Notice noticed = new Notice();
         for (int attempt = 1; ; attempt++) {
             String lost;
+            noticed.clear();
             try {
                 RunnerLock lock = hold.lock();
                 if (lock == null) {
@@ -127,7 +133,7 @@ final class Launcher {
                             + (reconnection.reconnects() > 0 ? "held by another runner since this one lost the database"
                             : "already running") + holder(spec.name())));
                 }
-                Attempt tried = attempt(work, options, decider, metrics, lock, attempt);
+                Attempt tried = attempt(work, options, decider, metrics, lock, attempt, noticed);
                 if (tried.launched() != null) {
                     return tried.launched();
                 }
@@ -140,11 +146,43 @@ final class Launcher {
             }
             hold.release(); // its session died with the database; the next attempt takes the lock again
             try {
-                reconnection.await(lost);
+                // timeouts.reconnect counts from when the loss was noticed, not from when the attempt wound down; said
+                // once (the watch said it already).
+                if (noticed.at() == 0) {
+                    reconnection.await(lost);
+                } else {
+                    reconnection.awaitNoticed(noticed.why(), noticed.at());
+                }
             } catch (Reconnection.GaveUp e) {
                 return new Launched(null, RunResult.of(e.stopped() ? RunResult.Outcome.STOPPED : RunResult.Outcome.FAILED,
                         "job " + spec.name() + " " + e.getMessage()));
             }
+        }
+    }
+
+    /** When an attempt's lock watch noticed the database gone ({@link System#nanoTime}, 0 if it has not), and why. */
+    private static final class Notice {
+        private long at;
+        private String why;
+
+        synchronized void noticed(String reason) {
+            if (at == 0) {
+                at = System.nanoTime();
+                why = Failures.firstLine(reason);
+            }
+        }
+
+        synchronized void clear() {
+            at = 0;
+            why = null;
+        }
+
+        synchronized long at() {
+            return at;
+        }
+
+        synchronized String why() {
+            return why;
         }
     }
 
@@ -153,12 +191,14 @@ final class Launcher {
     }
 
     private Attempt attempt(Work work, RunOptions options, Decider decider, MeterRegistry metrics, RunnerLock lock,
-                           int attempt) throws SQLException {
+                           int attempt, Notice noticed) throws SQLException {
         JobSpec spec = work.prepared().spec();
         // Said at once, from the lock's own watch: the attempt itself may take a few seconds more to end (each of
         // Spring Batch's last writes waits for the pool to give up on the database).
-        try (RunnerLock.Watch watch = lock.watch(why -> LOG.warn("job {}: lost the database ({}); ending this attempt,"
-                + " then reconnecting", spec.name(), Failures.firstLine(why)));
+        try (RunnerLock.Watch watch = lock.watch(why -> {
+                noticed.noticed(why);
+                lost(spec.name(), why);
+            });
              HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys(),
                 work.prepared().written())) {
             try {
@@ -187,6 +227,15 @@ final class Launcher {
                 throw new IllegalStateException("cannot run " + work.jobName() + ": " + Failures.describe(e), e);
             }
         }
+    }
+
+    /**
+     * The lock's watch found the database gone: said at once, and connections refused at once until a reconnection
+     * finds it back, so that the attempt's last writes do not each wait for the pool to give up.
+     */
+    private void lost(String job, String why) {
+        LOG.warn("job {}: lost the database ({}); ending this attempt, then reconnecting", job, Failures.firstLine(why));
+        database.lost(Failures.firstLine(why));
     }
 
     /**

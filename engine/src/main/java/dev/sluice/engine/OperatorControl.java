@@ -4,12 +4,17 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+
+import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.NextStep;
+import dev.sluice.engine.control.Tuning;
+import dev.sluice.engine.spec.JobSpec;
 
 /**
  * Operators' requests to a job from any process. A request is about the work the job's state describes: its backfill,
@@ -33,10 +38,16 @@ final class OperatorControl {
 
     private final JobRuns runs;
     private final Status status;
+    private final DataSource dataSource;
+    private final String schema;
+    private final Contract.Specs specs;
 
-    OperatorControl(JobRuns runs, Status status) {
+    OperatorControl(JobRuns runs, Status status, DataSource dataSource, String schema, Contract.Specs specs) {
         this.runs = runs;
         this.status = status;
+        this.dataSource = dataSource;
+        this.schema = schema;
+        this.specs = specs;
     }
 
     /**
@@ -59,9 +70,19 @@ final class OperatorControl {
             }
             if (request.command() == ControlMailbox.Command.TUNE && resumable) {
                 runs.ensureSchema();
+                keepTune(name, request, by);
                 runs.mailbox().send(name, request, by);
                 return new Backfill.ControlResult(true, "job " + name + " is " + before.state() + "; the new throttle"
-                        + " applies when it resumes (" + NextStep.continues(before.work(), name) + ")");
+                        + " applies when it resumes (" + NextStep.continues(before.work(), name) + ") and to its"
+                        + " later work");
+            }
+            if (request.command() == ControlMailbox.Command.TUNE && request.rowsPerSecond() != null
+                    && before.state() == JobStatus.State.COMPLETED) {
+                // Done, but a validation, a repair or a rollback may follow: they run at the tuned rate.
+                runs.ensureSchema();
+                keepTune(name, request, by);
+                return new Backfill.ControlResult(true, "job " + name + " is COMPLETED; the new rate applies to its next"
+                        + " work (a validation, a repair, a rollback)");
             }
             return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing"
                     + " to " + verb);
@@ -120,6 +141,17 @@ final class OperatorControl {
             case FAILED -> now.lastError() == null ? "" : " (" + now.lastError() + ")";
             default -> "";
         };
+    }
+
+    /** An operator's rate, kept with the job for all its later work (see {@link Tuning}). */
+    private void keepTune(String name, ControlMailbox.Request request, String by) throws SQLException {
+        if (request.rowsPerSecond() == null) {
+            return;
+        }
+        Optional<JobSpec> spec = specs.recorded(name);
+        if (spec.isPresent()) {
+            Tuning.save(dataSource, schema, name, request.rowsPerSecond(), spec.get().throttle().rowsPerSecond(), by);
+        }
     }
 
     /** The state the job ends in once its runner has let go (its status row is written just before or after). */

@@ -172,8 +172,12 @@ final class Rollback {
         }
         long changed = Restorer.conflicts(run.notes()::get);
         long gone = Restorer.gone(run.notes()::get);
-        String deleted = gone == 0 ? "" : String.format(Locale.ROOT, "; %,d rows deleted by others since were not brought"
-                + " back", gone);
+        long byTrigger = Restorer.byTrigger(run.notes()::get);
+        // Rows the application wrote while the sync trigger was installed: the trigger computed them, so they are the
+        // job's work too, journaled by the trigger and restored with the rest.
+        String deleted = (byTrigger == 0 ? "" : String.format(Locale.ROOT, " (%,d of them written by its sync trigger"
+                + " as the application wrote them)", byTrigger)) + (gone == 0 ? "" : String.format(Locale.ROOT,
+                "; %,d rows deleted by others since were not brought back", gone));
         if (changed > 0) {
             List<String> samples = Restorer.samples(run.notes()::get);
             return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s rolled back %,d rows%s;"

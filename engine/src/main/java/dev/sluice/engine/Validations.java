@@ -47,7 +47,7 @@ final class Validations {
         if (options.metrics() != null) {
             launcher.states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
         }
-        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate), options, Launcher.Decider.AUXILIARY,
+        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate, options.validateRowsPerSecond() != null), options, Launcher.Decider.AUXILIARY,
                 null);
         if (launched.result() != null) {
             RunResult r = launched.result();

@@ -44,6 +44,9 @@ public final class JobScheduler implements AutoCloseable {
     static final Duration WINDOW_CHECK = Duration.ofSeconds(1);
     // A stopping job finishes its chunk; chunks are sized to a fraction of a second, timeouts to 30 s.
     static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+    // How often a completed job's key log is drained (Java and cross-database sync): require --sync-lag must allow
+    // more than this, and a round's own time.
+    static final Duration KEEP_IN_STEP = Duration.ofSeconds(5);
 
     private final Backfill backfill;
     private final MeterRegistry metrics;
@@ -96,6 +99,35 @@ public final class JobScheduler implements AutoCloseable {
             }
         }
         scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK);
+        if (specs.stream().anyMatch(JobScheduler::logsKeys)) {
+            scheduler.scheduleWithFixedDelay(this::keepInStep, KEEP_IN_STEP);
+        }
+    }
+
+    /** Whether the job's sync trigger logs the keys the application changes, for a runner to re-apply. */
+    private static boolean logsKeys(JobSpec spec) {
+        return spec.sync() == JobSpec.Sync.TRIGGER && (spec.mode() == JobSpec.Mode.JAVA
+                || spec.mode() == JobSpec.Mode.COPY && spec.source() != null);
+    }
+
+    /**
+     * Keeps completed jobs whose trigger logs keys in step with the application's writes, until finish drops the
+     * trigger: a round of each one's key log (the instance that gets the job's lock does it).
+     */
+    private void keepInStep() {
+        for (JobSpec spec : specs) {
+            if (!logsKeys(spec) || running.containsKey(spec.name())) {
+                continue;
+            }
+            try {
+                long keys = backfill.keepInStep(spec);
+                if (keys > 0) {
+                    LOG.info("job {}: kept in step: re-applied {} keys the application changed", spec.name(), keys);
+                }
+            } catch (Exception e) {
+                LOG.warn("job {}: not kept in step this round: {}", spec.name(), e.getMessage());
+            }
+        }
     }
 
     public List<JobSpec> specs() {

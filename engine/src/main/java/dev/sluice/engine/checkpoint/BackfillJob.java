@@ -1,10 +1,14 @@
 package dev.sluice.engine.checkpoint;
 
+import java.sql.SQLException;
+import java.util.Optional;
+
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.ControlPoller;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
@@ -12,6 +16,8 @@ import dev.sluice.engine.throttle.Pacer;
 import dev.sluice.engine.throttle.RowRateLimiter;
 
 import io.micrometer.observation.ObservationRegistry;
+
+import org.slf4j.LoggerFactory;
 
 import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
@@ -89,6 +95,7 @@ public final class BackfillJob {
                     if (request.rowsPerSecond() != null) {
                         pacer.rowsPerSecond(request.rowsPerSecond());
                         recorder.tuned(request.rowsPerSecond(), work.rowsPerSecond());
+                        keepTune(store, spec, request.rowsPerSecond());
                     }
                     if (request.chunkTarget() != null) {
                         worker.target(request.chunkTarget());
@@ -119,7 +126,7 @@ public final class BackfillJob {
                         ec.remove("batch.recovered");
                         ThrottleRecorder.clear(ec);
                         estimated[0] = JobRecord.write(ec, work);
-                        pacer.rowsPerSecond(JobRecord.startingLimit(ec, work.rowsPerSecond()));
+                        pacer.rowsPerSecond(startingLimit(store, work, ec));
                         store.repository().updateExecutionContext(jobExecution);
                     }
 
@@ -129,6 +136,39 @@ public final class BackfillJob {
                     }
                 })
                 .build();
+    }
+
+    /**
+     * The rate a work starts with: an operator's tune of the job, which holds for all its work until tuned again or the
+     * spec's rate is edited (unless this run was given a rate of its own); else as recorded with the work's
+     * executions (a tune of an earlier one, see {@link JobRecord#startingLimit}).
+     */
+    private static long startingLimit(CheckpointStore store, Work work, ExecutionContext ec) {
+        JobSpec spec = work.prepared().spec();
+        if (!work.rateGiven()) {
+            try {
+                Optional<Long> tuned = Tuning.read(store.dataSource(), store.schema(), spec.name())
+                        .flatMap(t -> t.over(spec.throttle().rowsPerSecond()));
+                if (tuned.isPresent()) {
+                    JobRecord.tuned(ec, tuned.get(), work.rowsPerSecond());
+                    return tuned.get();
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot read job " + spec.name() + "'s tuned rate: " + e.getMessage(), e);
+            }
+        }
+        return JobRecord.startingLimit(ec, work.rowsPerSecond());
+    }
+
+    /** An operator's tune taken by the running work: kept for the job's later work too. */
+    private static void keepTune(CheckpointStore store, JobSpec spec, long rowsPerSecond) {
+        try {
+            Tuning.save(store.dataSource(), store.schema(), spec.name(), rowsPerSecond, spec.throttle().rowsPerSecond(),
+                    null);
+        } catch (SQLException e) {
+            LoggerFactory.getLogger(BackfillJob.class).warn("job {}: the tuned rate holds for this run only: {}",
+                    spec.name(), e.getMessage());
+        }
     }
 
     /** One partition runs on the caller's thread; more run on threads of their own, {@code parallel} at a time. */

@@ -27,7 +27,7 @@ public final class BatchSchema {
     private static final long CREATE_LOCK = 0x51_1ce_0001L;
 
     // The table added last: a repository created by an older version gets the newer tables on first use.
-    private static final String NEWEST_TABLE = "undo_journal";
+    private static final String NEWEST_TABLE = "job_tuning";
 
     private BatchSchema() {
     }
@@ -75,15 +75,22 @@ public final class BatchSchema {
                     + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
             // The undo journal: one row per chunk, written with it (chunk.Journal), read back newest first by
             // rollback (undo.Restorer). keys and before are two-dimensional: [column][row].
-            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".undo_journal ("
                     + "job text NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY, keys text[] NOT NULL,"
                     + " before text[] NOT NULL, existed boolean[] NOT NULL, after_hash bigint[] NOT NULL, rows integer NOT NULL,"
                     + " time_zone text NOT NULL, interval_style text NOT NULL, written_at timestamptz NOT NULL DEFAULT now(),"
                     + " PRIMARY KEY (job, seq))");
             // Keys and hashes barely compress: stored out of line without trying, which costs a chunk far less time.
             // Pre-images (often text) keep PostgreSQL's compression, which keeps the journal's WAL down.
-            st.execute("ALTER TABLE " + Sql.quote(schema) + "." + NEWEST_TABLE + " ALTER keys SET STORAGE EXTERNAL,"
+            st.execute("ALTER TABLE " + Sql.quote(schema) + ".undo_journal ALTER keys SET STORAGE EXTERNAL,"
                     + " ALTER after_hash SET STORAGE EXTERNAL");
+            // Entries the sync trigger wrote (a row the application wrote, computed by the trigger), not a chunk.
+            st.execute("ALTER TABLE " + Sql.quote(schema) + ".undo_journal ADD COLUMN IF NOT EXISTS by_trigger boolean"
+                    + " NOT NULL DEFAULT false");
+            // An operator's tune, in force for all the job's later work until the operator tunes again (control.Tuning).
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+                    + "job text PRIMARY KEY, rows_per_second bigint NOT NULL, spec_rows_per_second bigint NOT NULL,"
+                    + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
         }
     }
 

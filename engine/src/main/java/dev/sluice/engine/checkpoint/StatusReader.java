@@ -13,6 +13,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.keyset.Key;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.keyset.Sql;
@@ -204,6 +205,15 @@ public final class StatusReader {
         }
         boolean resumable = state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED
                 || state == JobStatus.State.FAILED;
+        if (resumable || state == JobStatus.State.COMPLETED) {
+            // An operator's tune holds for the job's next work: what it will run at.
+            JobSpec spec = current.spec();
+            Optional<Long> tuned = spec == null ? Optional.empty() : Tuning.read(c, schema, job)
+                    .flatMap(t -> t.over(spec.throttle().rowsPerSecond()));
+            if (tuned.isPresent()) {
+                return tuned.get();
+            }
+        }
         if (!resumable || current.state().ended()) {
             return null;
         }

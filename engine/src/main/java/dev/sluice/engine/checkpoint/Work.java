@@ -21,9 +21,11 @@ import dev.sluice.engine.validate.ValidationLedger;
  * @param rowsPerSecond the rate limit, in rows written (a validation: rows checked) per second, 0 for none
  * @param estimatedRows what progress is measured against: the planner's estimate of the table's rows, or for a
  *                      rollback the journal's rows when it started
+ * @param rateGiven     whether the rate was given for this run (a command-line option), rather than taken from the
+ *                      spec: an operator's tune of the job ({@link dev.sluice.engine.control.Tuning}) yields to it
  */
 public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Source source, ChunkWriter writer,
-                   ChunkLedger ledger, long rowsPerSecond, long estimatedRows) {
+                   ChunkLedger ledger, long rowsPerSecond, long estimatedRows, boolean rateGiven) {
 
     /** The kinds of work on a spec. */
     public enum Kind {
@@ -73,7 +75,7 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
     /** The backfill of a prepared spec. */
     public static Work backfill(Prepared prepared) {
         return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), keyset(prepared), prepared.writer(),
-                keyLog(prepared), prepared.spec().throttle().rowsPerSecond(), prepared.estimatedRows());
+                keyLog(prepared), prepared.spec().throttle().rowsPerSecond(), prepared.estimatedRows(), false);
     }
 
     /** With a sync trigger that logs keys, every chunk re-applies the logged keys behind it (see KeyLogDrain). */
@@ -83,16 +85,20 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
                 : new KeyLogDrain(sync.names(), prepared.plan(), prepared.source());
     }
 
-    /** The validation of a prepared spec by {@code check}, at {@code rowsPerSecond} rows checked. */
-    public static Work validation(Prepared prepared, RangeCheck check, long rowsPerSecond) {
+    /**
+     * The validation of a prepared spec by {@code check}, at {@code rowsPerSecond} rows checked.
+     *
+     * @param rateGiven whether the rate was given for this validation (else it is the spec's)
+     */
+    public static Work validation(Prepared prepared, RangeCheck check, long rowsPerSecond, boolean rateGiven) {
         return new Work(prepared, Kind.VALIDATION, Kind.VALIDATION.jobOf(prepared.spec().name()), keyset(prepared),
-                ChunkWriter.READ_ONLY, new ValidationLedger(check), rowsPerSecond, prepared.estimatedRows());
+                ChunkWriter.READ_ONLY, new ValidationLedger(check), rowsPerSecond, prepared.estimatedRows(), rateGiven);
     }
 
     /** The repair of job {@code name}: a spec prepared to write only the mismatching rows. */
     public static Work repair(String name, Prepared repairing) {
         return new Work(repairing, Kind.REPAIR, Kind.REPAIR.jobOf(name), keyset(repairing), repairing.writer(),
-                ChunkLedger.NONE, repairing.spec().throttle().rowsPerSecond(), repairing.estimatedRows());
+                ChunkLedger.NONE, repairing.spec().throttle().rowsPerSecond(), repairing.estimatedRows(), false);
     }
 
     /**
@@ -106,7 +112,7 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
     public static Work rollback(Prepared prepared, boolean force, long journalRows) {
         Restorer restorer = new Restorer(prepared.plan(), force);
         return new Work(prepared, Kind.ROLLBACK, Kind.ROLLBACK.jobOf(prepared.spec().name()), restorer, restorer,
-                restorer, prepared.spec().throttle().rowsPerSecond(), journalRows);
+                restorer, prepared.spec().throttle().rowsPerSecond(), journalRows, false);
     }
 
     /** Which keys: the key's ranges, in the table (or the source database of a copy). */

@@ -70,14 +70,21 @@ public final class Reconnection {
     private final Duration limit;
     private final StopSignal stop;
     private final Listener listener;
+    private final Runnable found;
     private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(FIRST_WAIT, 2.0, JITTER, MAX_WAIT);
     private int reconnects;
 
     public Reconnection(DataSource dataSource, Duration limit, StopSignal stop, Listener listener) {
+        this(dataSource, limit, stop, listener, () -> { });
+    }
+
+    /** @param found told when the database answers again (before the runner goes on) */
+    public Reconnection(DataSource dataSource, Duration limit, StopSignal stop, Listener listener, Runnable found) {
         this.dataSource = dataSource;
         this.limit = limit;
         this.stop = stop;
         this.listener = listener;
+        this.found = found;
     }
 
     /** Whether {@code failure} means the database (or the connection to it) went away, rather than a bad statement. */
@@ -108,16 +115,33 @@ public final class Reconnection {
      * @throws GaveUp if {@code timeouts.reconnect} passes first, or a stop is requested
      */
     public void await(String why) throws GaveUp {
-        long deadline = System.nanoTime() + limit.toNanos();
-        reconnects++;
-        listener.reconnecting(why, reconnects, limit);
         LOG.warn("lost the database ({}); reconnecting for up to {} s, then continuing from the last committed"
                 + " checkpoint", why, limit.toSeconds());
+        await(why, System.nanoTime());
+    }
+
+    /**
+     * Waits until the database answers again, for up to {@code timeouts.reconnect} from {@code since}, when the loss
+     * was noticed (and said) already.
+     *
+     * @param since when the loss was noticed ({@link System#nanoTime})
+     */
+    public void awaitNoticed(String why, long since) throws GaveUp {
+        LOG.warn("reconnecting for up to {} s from the loss, then continuing from the last committed checkpoint",
+                limit.toSeconds());
+        await(why, since);
+    }
+
+    private void await(String why, long since) throws GaveUp {
+        long deadline = since + limit.toNanos();
+        reconnects++;
+        listener.reconnecting(why, reconnects, limit);
         for (int attempt = 1; ; attempt++) {
             sleep(Math.min(backoff.apply(attempt), Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
             String problem = probe();
             if (problem == null) {
                 LOG.info("database answers again after {} attempt(s)", attempt);
+                found.run();
                 return;
             }
             if (stop.requested()) {

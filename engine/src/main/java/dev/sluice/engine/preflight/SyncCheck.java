@@ -114,7 +114,8 @@ final class SyncCheck {
             case COMPUTE -> {
                 Map<Column, String> set = new LinkedHashMap<>();
                 spec.set().forEach((name, expr) -> set.put(table.column(name), expr));
-                yield SyncDefinition.compute(spec.name(), names, keyset, set, spec.where(), ordered, searchPath);
+                yield SyncDefinition.compute(spec.name(), names, keyset, set, spec.where(), ordered, searchPath,
+                        plan.journal());
             }
             case MIRROR -> {
                 WritePlan.Copy copy = (WritePlan.Copy) plan;

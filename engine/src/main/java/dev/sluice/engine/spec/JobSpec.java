@@ -140,6 +140,17 @@ public record JobSpec(
     }
 
     /**
+     * This job as it writes (its semantic fields, its validation), run as {@code tuning} says: its chunk sizing,
+     * parallel, throttle, health signals, timeouts and schedule. A rollback restores with the spec the journal was
+     * written with, at the pace of the spec file an operator gives it.
+     */
+    public JobSpec tunedBy(JobSpec tuning) {
+        return new JobSpec(name, table, key, where, set, into, columns, transformer, source, sync, undo, tuning.chunk,
+                tuning.parallel, tuning.throttle, tuning.health, tuning.timeouts, validate, validateAfterRun,
+                tuning.schedule);
+    }
+
+    /**
      * The same job, writing only the rows {@code filter} selects: a repair, which installs no trigger of its own (the
      * job's, if it has one, is already there).
      */

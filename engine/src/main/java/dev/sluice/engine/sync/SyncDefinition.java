@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import dev.sluice.engine.chunk.Journal;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Sql;
@@ -69,19 +70,46 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         };
     }
 
-    /** In place: the {@code set} expressions computed for the new row, before it is written. */
+    /**
+     * In place: the {@code set} expressions computed for the new row, before it is written. With an undo journal, each
+     * row whose written columns the trigger changes is journaled too, as a chunk journals its rows (what the row would
+     * have held, and the hash of what the trigger wrote), so that a rollback restores the rows the application wrote
+     * while the trigger was installed as exactly as the ones the chunks wrote: the journal's order (its sequence)
+     * puts the two in the order they happened to a row.
+     *
+     * @param journal where the rows go, or null without {@code undo}
+     */
     public static SyncDefinition compute(String job, SyncNames names, Keyset keyset, Map<Column, String> set,
-                                         String where, List<String> watched, String searchPath) {
+                                         String where, List<String> watched, String searchPath, Journal journal) {
         String alias = alias(keyset.table());
-        StringBuilder body = new StringBuilder("#variable_conflict use_column\nBEGIN\n");
+        List<Column> targets = List.copyOf(set.keySet());
+        String images = "ARRAY[" + String.join(", ", Journal.texts("NEW.", targets)) + "]";
+        StringBuilder body = new StringBuilder("#variable_conflict use_column\n");
+        if (journal != null) {
+            body.append("DECLARE\n  sluice_before text[];\n");
+        }
+        body.append("BEGIN\n");
         if (where != null) {
             body.append("  IF (SELECT (").append(where).append("\n) FROM (SELECT NEW.*) AS ").append(alias)
                     .append(") IS NOT TRUE THEN\n    RETURN NEW;\n  END IF;\n");
         }
+        if (journal != null) {
+            body.append("  sluice_before := ").append(images).append(";\n");
+        }
         body.append("  SELECT ").append(set.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
-                .append("\n  INTO ").append(set.keySet().stream().map(c -> "NEW." + c.quoted()).collect(Collectors.joining(", ")))
-                .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append(";\n  RETURN NEW;\nEND\n");
+                .append("\n  INTO ").append(targets.stream().map(c -> "NEW." + c.quoted()).collect(Collectors.joining(", ")))
+                .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append(";\n");
+        if (journal != null) {
+            body.append("  IF sluice_before IS DISTINCT FROM ").append(images).append(" THEN\n    PERFORM ")
+                    .append(names.journal()).append("(ARRAY[").append(String.join(", ", Journal.texts("NEW.",
+                            keyset.columns()))).append("], sluice_before, ").append(Journal.hash("NEW.", targets))
+                    .append(");\n  END IF;\n");
+        }
+        body.append("  RETURN NEW;\nEND\n");
         List<String> install = new ArrayList<>();
+        if (journal != null) {
+            install.add(journalFunction(names, journal));
+        }
         install.add(function(names, body.toString(), false, searchPath));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "BEFORE INSERT", table, null, names));
@@ -177,6 +205,9 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
             out.add("DROP TRIGGER IF EXISTS " + Sql.quote(t) + " ON " + table);
         }
         out.add("DROP FUNCTION IF EXISTS " + names.function() + "()");
+        if (kind == Kind.COMPUTE) {
+            out.add("DROP FUNCTION IF EXISTS " + names.journal() + "(text[], text[], bigint)");
+        }
         if (kind == Kind.LOG) {
             out.add("DROP TABLE IF EXISTS " + names.log());
         }
@@ -198,6 +229,24 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         return "CREATE OR REPLACE FUNCTION " + names.function() + "() RETURNS trigger LANGUAGE plpgsql"
                 + (definer ? " SECURITY DEFINER" : "") + " SET search_path = " + searchPath + " AS " + tag + "\n"
                 + body + tag;
+    }
+
+    /**
+     * The function the trigger journals a row with: one entry of one row in the job's undo journal, marked as the
+     * trigger's. It names only Sluice's journal and takes values, no SQL: it runs with Sluice's rights (the
+     * application's role needs none on the journal), on a search_path nobody else can add to.
+     */
+    private static String journalFunction(SyncNames names, Journal journal) {
+        // The job name is [a-z0-9_-]+ (Journal checks it): a literal nothing can end early. Keys and pre-images are
+        // stored column by column ([column][row]) as a chunk's are: here one row, so each column an array of one.
+        return "CREATE OR REPLACE FUNCTION " + names.journal() + "(keys text[], before text[], hash bigint)"
+                + " RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $sluice$\n"
+                + "INSERT INTO " + journal.table() + " (job, keys, before, existed, after_hash, rows, time_zone,"
+                + " interval_style, by_trigger) SELECT '" + journal.job() + "',"
+                + " (SELECT array_agg(ARRAY[k] ORDER BY o) FROM unnest(keys) WITH ORDINALITY AS u(k, o)),"
+                + " (SELECT array_agg(ARRAY[b] ORDER BY o) FROM unnest(before) WITH ORDINALITY AS u(b, o)),"
+                + " '{}'::boolean[], ARRAY[hash], 1, current_setting('TimeZone'), current_setting('IntervalStyle'), true\n"
+                + "$sluice$";
     }
 
     private static String trigger(String name, String events, String table, String when, SyncNames names) {

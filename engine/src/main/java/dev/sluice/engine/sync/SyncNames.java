@@ -34,6 +34,11 @@ public record SyncNames(String schema, String base) {
         return Sql.quote(schema) + "." + Sql.quote("sync_log_" + base);
     }
 
+    /** In place with an undo journal: the function that journals a row the trigger computed, qualified and quoted. */
+    public String journal() {
+        return Sql.quote(schema) + "." + Sql.quote("sync_journal_" + base);
+    }
+
     /** The trigger firing on {@code event} ({@code ins}, {@code upd}, {@code del}), unquoted. */
     public String trigger(String event) {
         return "sluice_" + base + "_" + event;

@@ -36,6 +36,10 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     static final String SAMPLES = "rollback.samples";
     // Enough to see what changed, few enough to print.
     static final int MAX_SAMPLES = 10;
+    /** Rows restored that the sync trigger had written (rows the application wrote while it was installed). */
+    static final String BY_TRIGGER = "rollback.byTrigger";
+    // At most this many entries a chunk: the sync trigger's are of one row each.
+    private static final int MAX_ENTRIES = 1000;
 
     private final Journal journal;
     private final Table table;
@@ -47,6 +51,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     private final List<String> found = new ArrayList<>();
     private long conflicts;
     private long gone;
+    private long byTrigger;
 
     /** @param force whether rows changed since are restored too */
     public Restorer(WritePlan plan, boolean force) {
@@ -82,15 +87,34 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
                 + ", existed, h, n) WHERE j.job = ? AND j.seq = ?";
     }
 
-    /** The newest entry below {@code after} (an entry's sequence number), or null when none is left. */
+    /**
+     * The newest entries below {@code after} (an entry's sequence number) holding about {@code rows} journaled rows
+     * together, at least one; null when none is left. The range runs backwards, as the entries are restored: its
+     * {@code lo} is the newest entry, its {@code hi} the oldest, the rollback's checkpoint once they are restored. The
+     * sync trigger journals a row at a time: many such entries make one chunk.
+     */
     @Override
-    public KeyRange next(Connection c, Key after, int ignored) throws SQLException {
+    public KeyRange next(Connection c, Key after, int rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, rows FROM " + journal.table()
-                + " WHERE job = ? AND seq < ? ORDER BY seq DESC LIMIT 1")) {
+                + " WHERE job = ? AND seq < ? ORDER BY seq DESC LIMIT " + MAX_ENTRIES)) {
             ps.setString(1, journal.job());
             ps.setLong(2, after == null ? Long.MAX_VALUE : Long.parseLong(after.values().get(0)));
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new KeyRange(null, new Key(List.of(rs.getString(1))), rs.getLong(2)) : null;
+                String newest = null;
+                String oldest = null;
+                long total = 0;
+                while (rs.next()) {
+                    long entryRows = rs.getLong(2);
+                    if (newest != null && total + entryRows > rows) {
+                        break;
+                    }
+                    if (newest == null) {
+                        newest = rs.getString(1);
+                    }
+                    oldest = rs.getString(1);
+                    total += entryRows;
+                }
+                return newest == null ? null : new KeyRange(new Key(List.of(newest)), new Key(List.of(oldest)), total);
             }
         }
     }
@@ -101,13 +125,43 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         return true;
     }
 
-    /** Restores entry {@code range.hi()}; returns the rows restored (or deleted, a copy's inserts). */
+    /**
+     * Restores the entries of {@code range} (see {@link #next}), newest first; returns the rows restored (or
+     * deleted, a copy's inserts).
+     */
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
-        long seq = Long.parseLong(range.hi().values().get(0));
         found.clear();
         conflicts = 0;
         gone = 0;
+        byTrigger = 0;
+        long newest = Long.parseLong((range.lo() == null ? range.hi() : range.lo()).values().get(0));
+        long oldest = Long.parseLong(range.hi().values().get(0));
+        List<long[]> entries = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, rows, by_trigger FROM " + journal.table()
+                + " WHERE job = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC")) {
+            ps.setString(1, journal.job());
+            ps.setLong(2, oldest);
+            ps.setLong(3, newest);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    entries.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getBoolean(3) ? 1 : 0});
+                }
+            }
+        }
+        long restored = 0;
+        for (long[] entry : entries) {
+            long done = restoreEntry(c, entry[0], entry[1]);
+            restored += done;
+            if (entry[2] == 1) {
+                byTrigger += done;
+            }
+        }
+        return restored;
+    }
+
+    /** Restores one entry: its rows that still hold what was written; returns how many. */
+    private long restoreEntry(Connection c, long seq, long entryRows) throws SQLException {
         // The text of timestamptz and interval values, and so the hash, follows these settings: as when written.
         try (PreparedStatement ps = c.prepareStatement("SELECT set_config('TimeZone', time_zone, true),"
                 + " set_config('IntervalStyle', interval_style, true) FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
@@ -144,8 +198,8 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         }
         long restored = restore.isEmpty() ? 0 : restore(c, seq, restore);
         keepOnly(c, seq, changed);
-        conflicts = changed.size();
-        gone = Math.max(0, range.rows() - restore.size() - changed.size());
+        conflicts += changed.size();
+        gone += Math.max(0, entryRows - restore.size() - changed.size());
         return restored;
     }
 
@@ -217,6 +271,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         }
         notes.put(CONFLICTS, String.valueOf(total));
         notes.put(GONE, String.valueOf(gone(notes::get) + gone));
+        notes.put(BY_TRIGGER, String.valueOf(byTrigger(notes::get) + byTrigger));
         notes.put(SAMPLES, String.join("\n", samples));
     }
 
@@ -227,6 +282,12 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     /** Journaled rows deleted since by others, which a rollback cannot restore, as its notes say. */
+    /** Rows a rollback restored that the sync trigger had written, as its notes say. */
+    public static long byTrigger(java.util.function.Function<String, String> notes) {
+        String n = notes.apply(BY_TRIGGER);
+        return n == null ? 0 : Long.parseLong(n);
+    }
+
     public static long gone(java.util.function.Function<String, String> notes) {
         String n = notes.apply(GONE);
         return n == null ? 0 : Long.parseLong(n);

@@ -60,6 +60,38 @@ class RollbackTest {
     }
 
     @Test
+    void rowsTheApplicationWroteWhileTheSyncTriggerWasInstalledAreRolledBackTooAndCounted() throws Exception {
+        db.exec("CREATE TABLE items (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO items (id, email) SELECT g * 2, 'User' || g || '@X.ORG' FROM generate_series(1, 5000) g",
+                "ANALYZE items");
+        // As the application would have it without Sluice: it never writes email_lower.
+        JobSpec spec = spec("name: lowered\ntable: items\nkey: [id]\nset: { email_lower: lower(email) }\nsync: trigger\n");
+        Backfill backfill = new Backfill(ds);
+        AtomicInteger chunks = new AtomicInteger();
+        RunResult run = backfill.run(spec, RunOptions.defaults().withObserver(report -> {
+            if (chunks.incrementAndGet() == 3) {
+                // Behind the checkpoint (new odd keys, changed rows), and ahead of it, while the trigger is installed.
+                db.exec("INSERT INTO items (id, email) SELECT g * 2 + 1, 'Low' || g || '@X.ORG' FROM generate_series(1, 300) g",
+                        "UPDATE items SET email = 'Changed' || id || '@Y.ORG' WHERE id BETWEEN 2 AND 400",
+                        "INSERT INTO items (id, email) SELECT 100000 + g, 'High' || g || '@X.ORG' FROM generate_series(1, 200) g");
+            }
+        }));
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
+        db.exec("INSERT INTO items (id, email) VALUES (7, 'After@Z.ORG')", "UPDATE items SET email = 'Again@Z.ORG' WHERE id = 9");
+        String applications = "SELECT count(*) FROM items WHERE email = 'Again@Z.ORG' OR email LIKE 'Changed%'"
+                + " OR email LIKE 'Low%' OR email LIKE 'High%' OR email = 'After@Z.ORG'";
+        long written = db.count(applications);
+
+        RunResult rolledBack = backfill.rollback("lowered", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(rolledBack.message()).contains("written by its sync trigger as the application wrote them");
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL")).as("rows still holding what"
+                + " Sluice or its trigger computed").isZero();
+        assertThat(db.count(applications)).as("the application's own writes stay").isEqualTo(written);
+    }
+
+    @Test
     void anInPlaceBackfillOverCompositeCollatedKeysIsRestoredAndRowsChangedSinceAreLeftUnlessForced()
             throws Exception {
         String before = db.checksum("acct", "region, handle");

@@ -114,6 +114,8 @@ public final class DatabaseOptions {
         // job's end, one connection each: a pool that waits long for each makes a lost database noticed late (ten
         // seconds each came to a minute). Opening a connection: three seconds to connect, five to log in.
         hc.setConnectionTimeout(3_000);
+        // And a pooled connection that does not answer its aliveness check within two seconds is dead.
+        hc.setValidationTimeout(2_000);
         hc.addDataSourceProperty("connectTimeout", "3");
         hc.addDataSourceProperty("loginTimeout", "5");
         hc.setPoolName("sluice");

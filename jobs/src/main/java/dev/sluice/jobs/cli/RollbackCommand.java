@@ -32,12 +32,15 @@ final class RollbackCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String name = JobArgument.name(job, db);
+        // A spec file given (or found under config/jobs) sets the pace: its throttle, chunk sizing, health, timeouts.
+        java.nio.file.Path file = JobArgument.file(job, db.config());
+        dev.sluice.engine.spec.JobSpec tuning = file == null ? null : dev.sluice.engine.spec.SpecParser.read(file);
         try (HikariDataSource ds = db.open("sluice rollback " + name)) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
             Progress progress = Progress.console("sluice: rolling back " + name + " from its undo journal, database "
                     + db.describe());
-            RunResult r = db.backfill(ds).rollback(name, RunOptions.defaults().withStop(stop).withObserver(progress)
+            RunResult r = db.backfill(ds).rollback(name, tuning, RunOptions.defaults().withStop(stop).withObserver(progress)
                     .withStandbys(db.standbys()), force);
             progress.finish();
             return RunCommand.report(r);
