@@ -78,7 +78,7 @@ class RollbackTest {
         }));
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
-        db.exec("INSERT INTO items (id, email) VALUES (7, 'After@Z.ORG')", "UPDATE items SET email = 'Again@Z.ORG' WHERE id = 9");
+        db.exec("INSERT INTO items (id, email) VALUES (999999, 'After@Z.ORG')", "UPDATE items SET email = 'Again@Z.ORG' WHERE id = 9");
         String applications = "SELECT count(*) FROM items WHERE email = 'Again@Z.ORG' OR email LIKE 'Changed%'"
                 + " OR email LIKE 'Low%' OR email LIKE 'High%' OR email = 'After@Z.ORG'";
         long written = db.count(applications);
