@@ -59,6 +59,14 @@ public class BenchCommand implements Callable<Integer> {
             description = "partitions of the throttled backfill, 1 or 2: with 2, the rate limit is shared (default: ${DEFAULT-VALUE})")
     int loadParallel;
 
+    @Option(names = "--scale", description = "instead of the contenders: the median time of a fixed-size chunk on a small"
+            + " and a large table, per key kind and mode (a chunk must cost the same on any table)")
+    boolean scale;
+
+    @Option(names = "--scale-rows", defaultValue = "100000,10000000", split = ",",
+            description = "the small and the large table of --scale (default: ${DEFAULT-VALUE})")
+    List<Long> scaleRows;
+
     @Option(names = "--rounds", defaultValue = "3",
             description = "rounds of the limit, the PL/pgSQL loop and Sluice, alternating; medians are reported (default: ${DEFAULT-VALUE})")
     int rounds;
@@ -76,6 +84,18 @@ public class BenchCommand implements Callable<Integer> {
                 System.out.println("each contender on a fresh, vacuumed (all-visible) copy, checked against the limit's"
                         + " result; JVM contenders timed from their first statement (JVM start-up not included, their"
                         + " own set-up is), peak RSS of their JVM");
+            }
+            if (scale) {
+                System.out.println("scale: the same jobs in fixed chunks on a small and a large table");
+                com.zaxxer.hikari.HikariConfig hc = new com.zaxxer.hikari.HikariConfig();
+                hc.setJdbcUrl(url);
+                hc.setUsername("postgres");
+                hc.setMaximumPoolSize(8);
+                try (com.zaxxer.hikari.HikariDataSource ds = new com.zaxxer.hikari.HikariDataSource(hc)) {
+                    List<ScaleCheck.Row> measured = new ScaleCheck(ds, c).run(scaleRows, rounds);
+                    ScaleCheck.print(measured, scaleRows.get(0), scaleRows.get(scaleRows.size() - 1));
+                }
+                return ExitCode.DONE;
             }
             harness.createBase(rows);
             Contenders contenders = new Contenders(harness, rows, chunk, offsetBudget, xmx);
