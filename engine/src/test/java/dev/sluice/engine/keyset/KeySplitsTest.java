@@ -13,6 +13,11 @@ import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.PlanCapture;
 import dev.sluice.engine.testing.Postgres;
@@ -122,6 +127,25 @@ class KeySplitsTest {
             List<List<Key>> cuts = cuts(c, keyset, left, 8);
             assertEven(c, keyset, ranges(left.get(0), cuts.get(0)), 2, 40_000);
             assertEven(c, keyset, ranges(left.get(1), cuts.get(1)), 6, 160_000);
+        }
+    }
+
+    @Test
+    void aParallelRunsPartitionsHoldEvenSharesAndApplyEveryRowOnce() throws SQLException {
+        db.exec("CREATE TABLE inc (tenant text COLLATE \"en-US-x-icu\" NOT NULL, seq int NOT NULL,"
+                        + " n int NOT NULL DEFAULT 0, PRIMARY KEY (tenant, seq))",
+                "INSERT INTO inc (tenant, seq) SELECT (ARRAY['acme', 'Beta', 'zeta'])[1 + g % 3], g"
+                        + " FROM generate_series(1, 150000) g", "ANALYZE inc");
+        RunResult run = new Backfill(ds).run(SpecParser.parse("name: inc\ntable: inc\nkey: [tenant, seq]\n"
+                + "set: { n: n + 1 }\nchunk: { rows: 5000, min-rows: 5000, max-rows: 5000 }\nparallel: 8\nundo: false\n"),
+                RunOptions.defaults());
+        assertThat(run.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM inc WHERE n <> 1")).as("rows not applied exactly once").isZero();
+        List<JobStatus.Partition> partitions = new Backfill(ds).status("inc").get(0).partitions();
+        assertThat(partitions).hasSize(8);
+        for (JobStatus.Partition p : partitions) {
+            assertThat(Math.abs(p.rows() - 150_000 / 8.0) / (150_000 / 8.0)).as("%s", partitions)
+                    .isLessThanOrEqualTo(TOLERANCE);
         }
     }
 
