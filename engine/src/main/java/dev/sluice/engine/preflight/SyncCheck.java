@@ -109,12 +109,15 @@ final class SyncCheck {
         refuseOtherJobs(target, schema, spec.name(), written, writes, plan instanceof WritePlan.Copy copy
                 && copy.source() != null ? null : table.qualifiedName(), ordered);
         SyncNames names = SyncNames.of(schema, spec.name());
+        TriggerCheck.Verdict triggers = TriggerCheck.withSync(read, target, plan, kind, ordered,
+                List.of(names.lastTrigger("ins"), names.lastTrigger("upd")), schema);
         String searchPath = searchPath(read);
         SyncDefinition definition = switch (kind) {
             case COMPUTE -> {
                 Map<Column, String> set = new LinkedHashMap<>();
                 spec.set().forEach((name, expr) -> set.put(table.column(name), expr));
-                yield SyncDefinition.compute(spec.name(), names, keyset, set, spec.where(), ordered, searchPath);
+                yield SyncDefinition.compute(spec.name(), names, keyset, set, spec.where(), ordered, searchPath,
+                        triggers.othersMayChangeTargets());
             }
             case MIRROR -> {
                 WritePlan.Copy copy = (WritePlan.Copy) plan;
@@ -134,9 +137,7 @@ final class SyncCheck {
                     ? " (in the source database)" : "") + "; the runner re-applies them behind its checkpoint";
         } + ", installed before the first chunk with a stepped lock_timeout, kept until 'finish'"));
         findings.add(Finding.ok("sync cost", definition.cost() + writeRates(read, table)));
-        if (kind == SyncDefinition.Kind.COMPUTE) {
-            otherBeforeTriggers(read, table, definition).ifPresent(findings::add);
-        }
+        findings.addAll(triggers.findings());
         return definition;
     }
 
@@ -207,27 +208,6 @@ final class SyncCheck {
             ps.setArray(3, target.createArrayOf("text", columns.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
-            }
-        }
-    }
-
-    /**
-     * Other BEFORE ROW triggers on the table: PostgreSQL fires them in name order, and one that fires after Sluice's
-     * and changes a column the expressions read leaves written rows out of step.
-     */
-    private static java.util.Optional<Finding> otherBeforeTriggers(Connection c, Table table, SyncDefinition sync)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT string_agg(tgname, ', ' ORDER BY tgname) FROM pg_trigger"
-                + " WHERE tgrelid = ? AND NOT tgisinternal AND tgtype & 3 = 3 AND tgname <> ALL (?)")) {
-            ps.setLong(1, table.oid());
-            ps.setArray(2, c.createArrayOf("text", sync.triggers().toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                String names = rs.getString(1);
-                return names == null ? java.util.Optional.empty() : java.util.Optional.of(Finding.warn("sync",
-                        "other BEFORE ROW triggers on " + table.qualifiedName() + ": " + names + ". PostgreSQL fires them"
-                                + " in name order, Sluice's as " + sync.triggers().get(0) + "; one that fires after it and"
-                                + " changes " + String.join(", ", sync.watched()) + " leaves written rows out of step"));
             }
         }
     }

@@ -52,9 +52,10 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         }
     }
 
-    /** The trigger names on {@link #table}. */
+    /** The trigger names on {@link #table}: a compute kind's fire after the table's other BEFORE triggers. */
     public List<String> triggers() {
-        return List.of(names.trigger("ins"), names.trigger("upd"));
+        return kind == Kind.COMPUTE ? List.of(names.lastTrigger("ins"), names.lastTrigger("upd"))
+                : List.of(names.trigger("ins"), names.trigger("upd"));
     }
 
     /** What one write costs the application with the trigger, for {@code plan}. */
@@ -69,9 +70,20 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         };
     }
 
-    /** In place: the {@code set} expressions computed for the new row, before it is written. */
+    /**
+     * In place: the {@code set} expressions computed for the new row, before it is written, after every other BEFORE
+     * trigger (its name sorts last), so from what they leave: on every INSERT, and on every UPDATE that changed a
+     * column the expressions or the filter read, whoever changed it (the statement, or a trigger before this one).
+     *
+     * @param recomputeTargets whether an UPDATE that changed a target fires it too: where another BEFORE UPDATE
+     *                         trigger may change a target, on the chunks' writes (after a chunk computed it) as on the
+     *                         application's; each chunk's rows are then computed twice, and the application's own
+     *                         writes of a target are computed again too. Otherwise those stay as the application
+     *                         wrote them, for validation to judge.
+     */
     public static SyncDefinition compute(String job, SyncNames names, Keyset keyset, Map<Column, String> set,
-                                         String where, List<String> watched, String searchPath) {
+                                         String where, List<String> watched, String searchPath,
+                                         boolean recomputeTargets) {
         String alias = alias(keyset.table());
         StringBuilder body = new StringBuilder("#variable_conflict use_column\nBEGIN\n");
         if (where != null) {
@@ -84,10 +96,12 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         List<String> install = new ArrayList<>();
         install.add(function(names, body.toString(), false, searchPath));
         String table = keyset.table().qualifiedName();
-        install.add(trigger(names.trigger("ins"), "BEFORE INSERT", table, null, names));
-        install.add(trigger(names.trigger("upd"), "BEFORE UPDATE OF " + quoted(watched), table, changed(watched), names));
-        return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table,
-                set.keySet().stream().map(Column::name).toList(), watched, install);
+        List<String> targets = names(List.copyOf(set.keySet()));
+        install.add(trigger(names.lastTrigger("ins"), "BEFORE INSERT", table, null, names));
+        // Not UPDATE OF: a trigger before this one may change what it reads in an update that set other columns.
+        install.add(trigger(names.lastTrigger("upd"), "BEFORE UPDATE", table, changed(watched)
+                + (recomputeTargets ? " OR " + changed(targets) : ""), names));
+        return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table, targets, watched, install);
     }
 
     /**
@@ -124,7 +138,8 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add(function(names, body.toString(), false, searchPath));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
-        install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
+        // Not UPDATE OF: a BEFORE trigger may change what it reads in an update that set other columns.
+        install.add(trigger(names.trigger("upd"), "AFTER UPDATE", table, changed(watched), names));
         return new SyncDefinition(job, Kind.MIRROR, names, false, table, into.qualifiedName(),
                 columns.keySet().stream().map(Column::name).toList(), watched, install);
     }
@@ -164,7 +179,8 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add(function(names, body, true, "pg_catalog, pg_temp"));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
-        install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
+        // Not UPDATE OF: a BEFORE trigger may change what it reads in an update that set other columns.
+        install.add(trigger(names.trigger("upd"), "AFTER UPDATE", table, changed(watched), names));
         return new SyncDefinition(job, Kind.LOG, names, inSource, table, written, targets, watched, install);
     }
 
@@ -213,10 +229,6 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
 
     private static String prefixed(String prefix, List<String> columns) {
         return columns.stream().map(c -> prefix + Sql.quote(c)).collect(Collectors.joining(", "));
-    }
-
-    private static String quoted(List<String> columns) {
-        return columns.stream().map(Sql::quote).collect(Collectors.joining(", "));
     }
 
     private static List<String> names(List<Column> columns) {

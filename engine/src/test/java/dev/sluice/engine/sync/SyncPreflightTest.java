@@ -100,7 +100,9 @@ class SyncPreflightTest {
         // The key, and every column an expression or the filter reads, in table order; not the written columns.
         assertThat(sync.watched()).containsExactly("id", "email", "country", "profile");
         assertThat(String.join("\n", sync.install())).contains("BEFORE INSERT ON public.users")
-                .contains("BEFORE UPDATE OF \"id\", \"email\", \"country\", \"profile\"")
+                .contains("BEFORE UPDATE ON public.users FOR EACH ROW WHEN (ROW(OLD.\"id\", OLD.\"email\","
+                        + " OLD.\"country\", OLD.\"profile\")::record *<> ROW(NEW.\"id\", NEW.\"email\", NEW.\"country\","
+                        + " NEW.\"profile\")::record)")
                 .contains("SET search_path = public, pg_temp");
         assertThat(p.findings()).anyMatch(f -> f.check().equals("sync cost") && f.detail().contains("evaluates 2 expression"));
         assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass")).isZero();
