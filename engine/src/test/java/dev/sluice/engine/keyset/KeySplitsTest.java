@@ -38,6 +38,7 @@ class KeySplitsTest {
 
     // The spec's own bound on a cut: every partition within this share of the mean.
     private static final double TOLERANCE = 0.10;
+    private static final KeyRange ALL = new KeyRange(null, null, 0);
 
     private static HikariDataSource ds;
     private static Db db;
@@ -100,9 +101,8 @@ class KeySplitsTest {
     void everyRangeHoldsWithinTenPerCentOfTheMean(String table, String key, int parts) throws SQLException {
         try (Connection c = ds.getConnection()) {
             Keyset keyset = Keyset.resolve(Catalog.table(c, table), List.of(key.split(", ")));
-            KeyRange all = new KeyRange(null, null, 0);
-            List<KeyRange> ranges = ranges(all, cuts(c, keyset, List.of(all), parts).get(0));
-            assertEven(c, keyset, ranges, parts, db.count("SELECT count(*) FROM " + table));
+            assertEven(c, keyset, cut(c, keyset, List.of(ALL), parts).get(0), parts,
+                    db.count("SELECT count(*) FROM " + table));
         }
     }
 
@@ -110,9 +110,7 @@ class KeySplitsTest {
     void theSpecsLargestParallelIsEvenToo() throws SQLException {
         try (Connection c = ds.getConnection()) {
             Keyset keyset = Keyset.resolve(Catalog.table(c, "skewed"), List.of("tenant", "seq"));
-            KeyRange all = new KeyRange(null, null, 0);
-            List<KeyRange> ranges = ranges(all, cuts(c, keyset, List.of(all), 32).get(0));
-            assertEven(c, keyset, ranges, 32, db.count("SELECT count(*) FROM skewed"));
+            assertEven(c, keyset, cut(c, keyset, List.of(ALL), 32).get(0), 32, db.count("SELECT count(*) FROM skewed"));
         }
     }
 
@@ -123,10 +121,9 @@ class KeySplitsTest {
             // Two unfinished parts of an earlier cut: 40,000 rows left in one, 160,000 in the other (open above). A
             // range never spans both (the keys between are done): the first is cut in two and the second in six,
             // which leaves the largest range (26,667 rows) as small as eight ranges allow.
-            List<KeyRange> left = List.of(new KeyRange(key("60000"), key("100000"), 0), new KeyRange(key("140000"), null, 0));
-            List<List<Key>> cuts = cuts(c, keyset, left, 8);
-            assertEven(c, keyset, ranges(left.get(0), cuts.get(0)), 2, 40_000);
-            assertEven(c, keyset, ranges(left.get(1), cuts.get(1)), 6, 160_000);
+            List<List<KeyRange>> ranges = cut(c, keyset, List.of(range("60000", "100000"), range("140000", null)), 8);
+            assertEven(c, keyset, ranges.get(0), 2, 40_000);
+            assertEven(c, keyset, ranges.get(1), 6, 160_000);
         }
     }
 
@@ -153,10 +150,7 @@ class KeySplitsTest {
     void aSmallTableIsCutExactly() throws SQLException {
         try (Connection c = ds.getConnection()) {
             Keyset keyset = Keyset.resolve(Catalog.table(c, "small"), List.of("id"));
-            KeyRange all = new KeyRange(null, null, 0);
-            for (KeyRange r : ranges(all, cuts(c, keyset, List.of(all), 8).get(0))) {
-                assertThat(count(c, keyset, r)).isEqualTo(125);
-            }
+            assertEven(c, keyset, cut(c, keyset, List.of(ALL), 8).get(0), 8, 1_000, 0);
         }
     }
 
@@ -165,12 +159,8 @@ class KeySplitsTest {
         try (Connection c = ds.getConnection()) {
             Keyset keyset = Keyset.resolve(Catalog.table(c, "dense"), List.of("id"));
             // 1,000 rows left in each of two parts of 300,000: probing for them would read far more than counting.
-            List<KeyRange> left = List.of(new KeyRange(key("100000"), key("101000"), 0), new KeyRange(key("299000"), null, 0));
-            List<List<Key>> cuts = cuts(c, keyset, left, 4);
-            for (int i = 0; i < left.size(); i++) {
-                for (KeyRange r : ranges(left.get(i), cuts.get(i))) {
-                    assertThat(count(c, keyset, r)).isEqualTo(500);
-                }
+            for (List<KeyRange> ranges : cut(c, keyset, List.of(range("100000", "101000"), range("299000", null)), 4)) {
+                assertEven(c, keyset, ranges, 2, 1_000, 0);
             }
         }
     }
@@ -184,8 +174,7 @@ class KeySplitsTest {
                  Connection c = plans.getConnection()) {
                 Keyset keyset = Keyset.resolve(Catalog.table(c, "large"), List.of("id"));
                 plans.drain();
-                KeyRange all = new KeyRange(null, null, 0);
-                List<Key> cuts = new KeySplits(keyset).cuts(c, List.of(all), 4).get(0);
+                List<Key> cuts = new KeySplits(keyset).cuts(c, List.of(ALL), 4).get(0);
                 assertThat(cuts).hasSize(3);
                 List<PlanCapture.Scan> scans = PlanCapture.scans(plans.drain(), Set.of("large"));
                 assertThat(scans).isNotEmpty().noneMatch(s -> s.nodeType().equals("Seq Scan"));
@@ -196,29 +185,37 @@ class KeySplitsTest {
         }
     }
 
-    private static List<List<Key>> cuts(Connection c, Keyset keyset, List<KeyRange> intervals, int parts)
+    /** For each interval, the ranges the cut makes of it, as the partition plan makes them. */
+    private static List<List<KeyRange>> cut(Connection c, Keyset keyset, List<KeyRange> intervals, int parts)
             throws SQLException {
-        return new KeySplits(keyset).cuts(c, intervals, parts);
-    }
-
-    private static Key key(String value) {
-        return new Key(List.of(value));
-    }
-
-    /** The ranges the cut keys make of an interval, as the partition plan makes them. */
-    private static List<KeyRange> ranges(KeyRange interval, List<Key> cuts) {
-        List<KeyRange> out = new ArrayList<>();
-        Key lo = interval.lo();
-        for (Key cut : cuts) {
-            out.add(new KeyRange(lo, cut, 0));
-            lo = cut;
+        List<List<Key>> cuts = new KeySplits(keyset).cuts(c, intervals, parts);
+        List<List<KeyRange>> out = new ArrayList<>();
+        for (int i = 0; i < intervals.size(); i++) {
+            List<KeyRange> ranges = new ArrayList<>();
+            Key lo = intervals.get(i).lo();
+            for (Key cut : cuts.get(i)) {
+                ranges.add(new KeyRange(lo, cut, 0));
+                lo = cut;
+            }
+            ranges.add(new KeyRange(lo, intervals.get(i).hi(), 0));
+            out.add(ranges);
         }
-        out.add(new KeyRange(lo, interval.hi(), 0));
         return out;
+    }
+
+    /** The integer keys in {@code (lo, hi]} (null: open above). */
+    private static KeyRange range(String lo, String hi) {
+        return new KeyRange(new Key(List.of(lo)), hi == null ? null : new Key(List.of(hi)), 0);
     }
 
     private static void assertEven(Connection c, Keyset keyset, List<KeyRange> ranges, int parts, long total)
             throws SQLException {
+        assertEven(c, keyset, ranges, parts, total, TOLERANCE);
+    }
+
+    /** {@code parts} ranges holding {@code total} rows in all, each within {@code tolerance} of the mean. */
+    private static void assertEven(Connection c, Keyset keyset, List<KeyRange> ranges, int parts, long total,
+                                   double tolerance) throws SQLException {
         List<Long> counts = new ArrayList<>();
         for (KeyRange r : ranges) {
             counts.add(count(c, keyset, r));
@@ -228,7 +225,7 @@ class KeySplitsTest {
         double mean = (double) total / parts;
         for (long n : counts) {
             assertThat(Math.abs(n - mean) / mean).as("range of %,d rows against a mean of %,.0f: %s", n, mean, counts)
-                    .isLessThanOrEqualTo(TOLERANCE);
+                    .isLessThanOrEqualTo(tolerance);
         }
     }
 

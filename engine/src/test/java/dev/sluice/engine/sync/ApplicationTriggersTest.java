@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -23,6 +21,7 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.LowerEmail;
 import dev.sluice.engine.testing.Postgres;
 
 import org.junit.jupiter.api.AfterAll;
@@ -102,6 +101,13 @@ class ApplicationTriggersTest {
         return db.count("SELECT count(*) FROM " + table + " WHERE email_lower IS DISTINCT FROM lower(email)");
     }
 
+    /** {@code plan} warns about the table's triggers, in words that include every one of {@code words}. */
+    private void planWarns(JobSpec spec, String... words) throws SQLException {
+        Prepared plan = new Backfill(ds).plan(spec);
+        assertThat(plan.findings()).anyMatch(f -> f.level() == Finding.Level.WARN && f.check().equals("triggers")
+                && Stream.of(words).allMatch(f.detail()::contains));
+    }
+
     private void runsInStep(Backfill backfill, JobSpec spec, String table) throws SQLException {
         RunResult run = backfill.run(spec, RunOptions.defaults());
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
@@ -121,9 +127,7 @@ class ApplicationTriggersTest {
     @Test
     void aTriggerThatOverwritesTheTargetIsFollowedBySluicesOnTheChunksWritesToo() throws SQLException {
         String t = table("CREATE TRIGGER audit BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION clobber()");
-        Prepared plan = new Backfill(ds).plan(inPlace(t, "trigger"));
-        assertThat(plan.findings()).anyMatch(f -> f.level() == Finding.Level.WARN && f.check().equals("triggers")
-                && f.detail().contains("audit") && f.detail().contains("computed twice"));
+        planWarns(inPlace(t, "trigger"), "audit", "computed twice");
         runsInStep(new Backfill(ds), inPlace(t, "trigger"), t);
     }
 
@@ -142,9 +146,7 @@ class ApplicationTriggersTest {
                 "CREATE TRIGGER \"~zz_statement\" BEFORE UPDATE ON $T EXECUTE FUNCTION nothing()",
                 "CREATE TRIGGER \"~zz_disabled\" BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()",
                 "ALTER TABLE $T DISABLE TRIGGER \"~zz_disabled\"");
-        Prepared plan = new Backfill(ds).plan(inPlace(t, "trigger"));
-        assertThat(plan.findings()).anyMatch(f -> f.check().equals("triggers") && f.detail().contains("~zz_disabled")
-                && f.detail().contains("does not fire now"));
+        planWarns(inPlace(t, "trigger"), "~zz_disabled", "does not fire now");
         runsInStep(new Backfill(ds), inPlace(t, "trigger"), t);
         assertThat(db.count("SELECT count(*) FROM " + t + " WHERE note = 'touched' AND tsv IS NOT NULL")).isPositive();
     }
@@ -206,9 +208,7 @@ class ApplicationTriggersTest {
     @Test
     void withoutSyncATriggerThatFiresOnTheChunksWritesIsAWarning() throws SQLException {
         String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
-        Prepared plan = new Backfill(ds).plan(inPlace(t, "none"));
-        assertThat(plan.findings()).anyMatch(f -> f.level() == Finding.Level.WARN && f.check().equals("triggers")
-                && f.detail().contains("tidy_email") && f.detail().contains("fires on each chunk's own write"));
+        planWarns(inPlace(t, "none"), "tidy_email", "fires on each chunk's own write");
     }
 
     @Test
@@ -230,22 +230,7 @@ class ApplicationTriggersTest {
         assertThat(outOfStep(t)).isZero();
     }
 
-    private static final Transformer LOWER = new Transformer() {
-        @Override
-        public List<String> reads() {
-            return List.of("email");
-        }
-
-        @Override
-        public List<String> writes() {
-            return List.of("email_lower");
-        }
-
-        @Override
-        public Map<String, Object> transform(Row row) {
-            return Map.of("email_lower", row.text("email").toLowerCase(Locale.ROOT));
-        }
-    };
+    private static final Transformer LOWER = new LowerEmail();
 
     private static JobSpec java(String table) {
         return SpecParser.parse("name: j-" + table + "\ntable: " + table + "\nkey: [id]\nsync: trigger\n"
