@@ -230,6 +230,22 @@ class ApplicationTriggersTest {
         assertThat(outOfStep(t)).isZero();
     }
 
+    @Test
+    void longJobNamesGetTriggerNamesThatPostgreSQLKeepsWhole() throws SQLException {
+        for (String name : List.of("a".repeat(51), "b".repeat(52), "c".repeat(63))) {
+            String t = table();
+            JobSpec spec = SpecParser.parse("name: " + name + "\ntable: " + t + "\nkey: [id]\nsync: trigger\n"
+                    + "set: { email_lower: lower(email) }\n");
+            Backfill backfill = new Backfill(ds);
+            assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+            List<String> names = backfill.plan(spec).sync().triggers();
+            assertThat(names).allMatch(n -> n.startsWith("~sluice_") && n.length() <= 63);
+            assertThat(db.column("SELECT tgname FROM pg_trigger WHERE tgrelid = '" + t + "'::regclass"))
+                    .containsAll(names);
+            assertThat(backfill.status(name).get(0).sync().installed()).isTrue();
+        }
+    }
+
     private static final Transformer LOWER = new LowerEmail();
 
     private static JobSpec java(String table) {
