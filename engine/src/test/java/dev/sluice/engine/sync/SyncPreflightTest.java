@@ -124,4 +124,19 @@ class SyncPreflightTest {
         assertThat(backfill.plan(SpecParser.parse("name: third\ntable: shared\nkey: [id]\nsync: trigger\n"
                 + "set: { b_up: lower(a) }\n")).sync()).isNotNull();
     }
+
+    @Test
+    void aJobThatWritesWhatAnotherJobsTriggerReadsIsRefused() throws SQLException {
+        db.exec("CREATE TABLE chained (id int PRIMARY KEY, email text, nick text, label text)",
+                "INSERT INTO chained SELECT g, 'E' || g FROM generate_series(1, 10) g");
+        Backfill backfill = new Backfill(ds);
+        RunResult first = backfill.run(SpecParser.parse("name: labels\ntable: chained\nkey: [id]\nsync: trigger\n"
+                + "set: { label: upper(nick) }\n"), RunOptions.defaults());
+        assertThat(first.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        // Its trigger fires before this one's (by name) and would compute label from the nick this one replaces.
+        assertThatThrownBy(() -> backfill.plan(SpecParser.parse("name: nicks\ntable: chained\nkey: [id]\n"
+                + "sync: trigger\nset: { nick: lower(email) }\n")))
+                .isInstanceOf(SpecException.class).hasMessageContaining("sync: the in-place sync trigger of job labels"
+                        + " reads nick, which this job writes");
+    }
 }
