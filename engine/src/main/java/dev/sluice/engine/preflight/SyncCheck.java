@@ -221,12 +221,18 @@ final class SyncCheck {
                 + " WHERE s.table_name = ? AND s.job <> ? AND s.kind = 'COMPUTE' AND s.dropped_at IS NULL"
                 + " AND a.attname::text <> ALL (s.targets) AND a.attname::text = ANY (?::text[])"
                 + " GROUP BY s.job ORDER BY s.job LIMIT 1")) {
-            ps.setString(1, table);
-            ps.setString(2, job);
-            ps.setArray(3, target.createArrayOf("text", columns.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
-            }
+            return firstJob(ps, table, job, columns);
+        }
+    }
+
+    /** The first row of a query of other jobs (a table, this job, columns): a job and its columns, or null. */
+    private static String[] firstJob(PreparedStatement ps, String table, String job, java.util.Collection<String> columns)
+            throws SQLException {
+        ps.setString(1, table);
+        ps.setString(2, job);
+        ps.setArray(3, ps.getConnection().createArrayOf("text", columns.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
         }
     }
 
@@ -236,12 +242,7 @@ final class SyncCheck {
         try (PreparedStatement ps = target.prepareStatement("SELECT job, array_to_string(targets, ', ') FROM "
                 + Sql.quote(schema) + ".sync_triggers WHERE written = ? AND job <> ? AND dropped_at IS NULL"
                 + " AND targets && ?::text[] ORDER BY job LIMIT 1")) {
-            ps.setString(1, written);
-            ps.setString(2, job);
-            ps.setArray(3, target.createArrayOf("text", columns.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
-            }
+            return firstJob(ps, written, job, columns);
         }
     }
 
