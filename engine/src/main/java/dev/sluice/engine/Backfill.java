@@ -21,10 +21,14 @@ import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.preflight.CostEstimate;
 import dev.sluice.engine.preflight.DryRun;
+import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}, and the other verbs of the command line as
@@ -33,6 +37,8 @@ import dev.sluice.engine.spec.SpecException;
  * checkpoint. Configure with {@link #builder(DataSource)}.
  */
 public final class Backfill implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Backfill.class);
 
     private final DataSource dataSource;
     private final String schema;
@@ -73,6 +79,21 @@ public final class Backfill implements AutoCloseable {
         try (Connection c = dataSource.getConnection()) {
             return Preflight.check(c, spec, transformers, sources.of(spec), schema);
         }
+    }
+
+    /**
+     * Preflight for a verb that goes on to work (run, resume, validate, repair, rollback): what it warns about the
+     * table's triggers is said in the log too, as {@code plan} lists it, since those triggers also fire on the work's
+     * own writes.
+     */
+    private Prepared prepare(JobSpec spec) throws SQLException {
+        Prepared prepared = plan(spec);
+        for (Finding f : prepared.findings()) {
+            if (f.level() == Finding.Level.WARN && f.check().equals("triggers")) {
+                LOG.warn("job {}: {}", spec.name(), f.detail());
+            }
+        }
+        return prepared;
     }
 
     /**
@@ -168,7 +189,7 @@ public final class Backfill implements AutoCloseable {
         if (refused != null) {
             return new Backfilled(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused), null);
         }
-        Prepared prepared = plan(spec);
+        Prepared prepared = prepare(spec);
         Launcher.Launched launched = launcher.launch(hold, Work.backfill(prepared), options, (last, attempt) -> {
             if (last.isEmpty()) {
                 if (options.resumeOnly()) {
@@ -253,7 +274,7 @@ public final class Backfill implements AutoCloseable {
     }
 
     private Validations validations() {
-        return new Validations(launcher, this::plan);
+        return new Validations(launcher, this::prepare);
     }
 
     /**
@@ -318,7 +339,7 @@ public final class Backfill implements AutoCloseable {
     }
 
     private Rollback rollbacks() {
-        return new Rollback(dataSource, schema, launcher, this::status, this::plan, this::sourceOf);
+        return new Rollback(dataSource, schema, launcher, this::status, this::prepare, this::sourceOf);
     }
 
     private Contract contract() {

@@ -74,11 +74,13 @@ final class SyncStep {
     void keepInStep(Prepared prepared) {
         try {
             Optional<SyncInstaller.Installed> recorded = recorded(prepared);
-            if (recorded.isPresent() && !recorded.get().digest().equals(prepared.sync().digest())) {
+            boolean specChanged = runs.last(prepared.spec().name())
+                    .map(run -> Launcher.semanticsChanged(run, prepared.spec())).orElse(false);
+            if (recorded.isPresent() && !recorded.get().digest().equals(prepared.sync().digest()) && specChanged) {
                 LOG.warn("job {}: its spec changed since it completed; its sync trigger is left as it was installed"
                         + " ('run {} --again' applies the new spec)", prepared.spec().name(), prepared.spec().name());
                 return;
-            }
+            } // the same spec, another trigger: one an earlier Sluice installed, replaced below
             String refused = install(Work.backfill(prepared));
             if (refused != null) {
                 LOG.warn(refused);

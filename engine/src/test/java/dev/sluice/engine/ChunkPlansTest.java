@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -15,6 +14,7 @@ import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.LowerEmail;
 import dev.sluice.engine.testing.PlanCapture;
 import dev.sluice.engine.testing.PlanCapture.PlanMode;
 import dev.sluice.engine.testing.Postgres;
@@ -146,22 +146,7 @@ class ChunkPlansTest {
         }
     }
 
-    private static final Transformer LOWER = new Transformer() {
-        @Override
-        public List<String> reads() {
-            return List.of("email");
-        }
-
-        @Override
-        public List<String> writes() {
-            return List.of("email_lower");
-        }
-
-        @Override
-        public Map<String, Object> transform(Row row) {
-            return Map.of("email_lower", row.text("email").toLowerCase(java.util.Locale.ROOT));
-        }
-    };
+    private static final Transformer LOWER = new LowerEmail();
 
     private static String spec(String kind, boolean undo, boolean sync) {
         String mode = switch (kind) {

@@ -51,9 +51,19 @@ class BadInputTest {
                 "CREATE INDEX ON nonunique (id)", "CREATE TABLE users_copy (id int PRIMARY KEY, email text)",
                 "CREATE TABLE victim (id int)",
                 "CREATE TABLE contacts (id int PRIMARY KEY, mobile text, mobile_e164 text, cc text)",
-                "INSERT INTO contacts (id, mobile) SELECT g, '(201) 555-01' || lpad(g::text, 2, '0') FROM generate_series(1, 50) g");
-        checksum = db.one(CHECKSUM) + db.one(CHECKSUM.replace("users", "contacts"));
+                "INSERT INTO contacts (id, mobile) SELECT g, '(201) 555-01' || lpad(g::text, 2, '0') FROM generate_series(1, 50) g",
+                // An application's trigger that would fire after Sluice's and may change what the job reads.
+                "CREATE TABLE guarded (id int PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO guarded (id, email) SELECT g, 'U' || g || '@X.ORG' FROM generate_series(1, 50) g",
+                "CREATE FUNCTION tidy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.email := trim(NEW.email);"
+                        + " RETURN NEW; END $$",
+                "CREATE TRIGGER \"~zz_tidy\" BEFORE INSERT OR UPDATE ON guarded FOR EACH ROW EXECUTE FUNCTION tidy()");
+        checksum = checksums();
         Files.createDirectories(dir.resolve("jobs"));
+    }
+
+    private String checksums() {
+        return db.one(CHECKSUM) + db.one(CHECKSUM.replace("users", "contacts")) + db.one(CHECKSUM.replace("users", "guarded"));
     }
 
     @AfterAll
@@ -156,6 +166,7 @@ class BadInputTest {
         c.add(spec("where", BASE + SET + "sync: trigger\nwhere: \"email_lower IS NULL\"\n"));
         c.add(spec("set.score", BASE + "sync: trigger\nset: { score: \"(SELECT count(*) FROM loose)::int\" }\n"));
         c.add(spec("columns.email", BASE + "sync: trigger\ninto: users_copy\ncolumns: { id: id, email: clock_timestamp()::text }\n"));
+        c.add(spec("sync", "name: bad\ntable: guarded\nkey: [id]\nsync: trigger\n" + SET));
         // Fields only serve uses are checked by every command.
         c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"every minute\" }\n"));
         c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"* * * *\" }\n"));
@@ -326,7 +337,7 @@ class BadInputTest {
             assertThat(lines.get(0)).as(shown).doesNotContain("pw@").doesNotContain("password=pw");
         }
         assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
-        assertThat(db.one(CHECKSUM) + db.one(CHECKSUM.replace("users", "contacts"))).as("the table is unchanged").isEqualTo(checksum);
+        assertThat(checksums()).as("the tables are unchanged").isEqualTo(checksum);
         assertThat(db.exists("victim")).isTrue();
     }
 }

@@ -317,7 +317,7 @@ class SyncTest extends CliDatabaseTest {
         assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
 
         assertThat(Cli.run(args("run", "gate", "--only-mismatched")).exitCode()).isZero();
-        db.exec("DROP TRIGGER \"sluice_gate_upd\" ON orders"); // someone removed it: not in step any more
+        db.exec("DROP TRIGGER \"~sluice_gate_upd\" ON orders"); // someone removed it: not in step any more
         Cli.Result missing = Cli.run(args("require", "gate"));
         assertThat(missing.exitCode()).isEqualTo(4);
         assertThat(missing.err()).contains("its sync trigger is not on public.orders");

@@ -117,8 +117,7 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
 
     /** Which keys: the key's ranges, in the table (or the source database of a copy). */
     private static ChunkLoop.Source keyset(Prepared prepared) {
-        return new KeysetSource(prepared.chunker(), new KeySplits(prepared.keyset()), prepared.estimatedRows(),
-                prepared.source());
+        return new KeysetSource(prepared.chunker(), new KeySplits(prepared.keyset()), prepared.source());
     }
 
     /**

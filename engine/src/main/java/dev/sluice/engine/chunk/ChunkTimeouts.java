@@ -26,13 +26,15 @@ import java.time.Duration;
 public final class ChunkTimeouts {
 
     // With the WAL insert position as the chunk begins, so that what the chunk wrote can be measured at its end.
+    // sluice.chunk: the transaction is a chunk's, which journals its own writes (the in-place sync trigger, firing on
+    // them, does not journal them again).
     private static final String SET_LOCAL = "SELECT set_config('lock_timeout', ?, true),"
             + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
-            + " pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+            + " set_config('sluice.chunk', 'on', true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
     private static final String SET_LOCAL_KEYS = "SELECT set_config('lock_timeout', ?, true),"
             + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
             + " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
-            + " pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+            + " set_config('sluice.chunk', 'on', true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
 
     /**
      * Sequential scans off until the end of the current transaction: for a range read on a connection of its own (a

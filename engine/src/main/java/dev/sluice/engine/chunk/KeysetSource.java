@@ -19,22 +19,17 @@ public final class KeysetSource implements ChunkLoop.Source {
 
     private final Chunker chunker;
     private final KeySplits splits;
-    private final long estimatedRows;
     private final DataSource elsewhere;
     private final Key hi;
 
-    /**
-     * @param estimatedRows the planner's estimate of the table's rows, to size the sample a cut reads
-     * @param elsewhere     the source database of a cross-database copy, or null when the table is in the target
-     */
-    public KeysetSource(Chunker chunker, KeySplits splits, long estimatedRows, DataSource elsewhere) {
-        this(chunker, splits, estimatedRows, elsewhere, null);
+    /** @param elsewhere the source database of a cross-database copy, or null when the table is in the target */
+    public KeysetSource(Chunker chunker, KeySplits splits, DataSource elsewhere) {
+        this(chunker, splits, elsewhere, null);
     }
 
-    private KeysetSource(Chunker chunker, KeySplits splits, long estimatedRows, DataSource elsewhere, Key hi) {
+    private KeysetSource(Chunker chunker, KeySplits splits, DataSource elsewhere, Key hi) {
         this.chunker = chunker;
         this.splits = splits;
-        this.estimatedRows = estimatedRows;
         this.elsewhere = elsewhere;
         this.hi = hi;
     }
@@ -52,15 +47,15 @@ public final class KeysetSource implements ChunkLoop.Source {
     @Override
     public List<List<Key>> cuts(Connection c, List<KeyRange> intervals, int parts) throws SQLException {
         if (elsewhere == null) {
-            return splits.cuts(c, intervals, parts, estimatedRows);
+            return splits.cuts(c, intervals, parts);
         }
         try (Connection source = elsewhere.getConnection()) {
-            return splits.cuts(source, intervals, parts, estimatedRows);
+            return splits.cuts(source, intervals, parts);
         }
     }
 
     @Override
     public ChunkLoop.Source upTo(Key bound) {
-        return new KeysetSource(chunker, splits, estimatedRows, elsewhere, bound);
+        return new KeysetSource(chunker, splits, elsewhere, bound);
     }
 }

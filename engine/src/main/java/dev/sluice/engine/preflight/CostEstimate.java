@@ -130,10 +130,10 @@ public final class CostEstimate {
         KeySplits splits = new KeySplits(prepared.keyset());
         List<Key> cuts;
         if (prepared.source() == null) {
-            cuts = splits.cuts(c, List.of(all), parallel, prepared.estimatedRows()).get(0);
+            cuts = splits.cuts(c, List.of(all), parallel).get(0);
         } else {
             try (Connection source = prepared.source().getConnection()) {
-                cuts = splits.cuts(source, List.of(all), parallel, prepared.estimatedRows()).get(0);
+                cuts = splits.cuts(source, List.of(all), parallel).get(0);
             }
         }
         long each = prepared.estimatedRows() / (cuts.size() + 1);

@@ -74,7 +74,8 @@ public final class Preflight {
             List<Finding> findings = new ArrayList<>(prepared.findings());
             SyncDefinition sync = SyncCheck.check(c, read == null ? c : read, spec, prepared.plan(), schema, findings);
             if (sync == null) {
-                return prepared;
+                findings.addAll(TriggerCheck.withoutSync(read == null ? c : read, c, prepared.plan(), schema));
+                return prepared.withSync(null, findings, prepared.statements());
             }
             List<Prepared.Statement> statements = new ArrayList<>(prepared.statements());
             statements.add(new Prepared.Statement("sync trigger (installed before the first chunk)",

@@ -107,15 +107,17 @@ final class SyncCheck {
             }
         }
         refuseOtherJobs(target, schema, spec.name(), written, writes, plan instanceof WritePlan.Copy copy
-                && copy.source() != null ? null : table.qualifiedName(), ordered);
+                && copy.source() != null ? null : table.qualifiedName(), ordered, kind == SyncDefinition.Kind.COMPUTE);
         SyncNames names = SyncNames.of(schema, spec.name());
+        TriggerCheck.Verdict triggers = TriggerCheck.withSync(read, target, plan, kind, ordered,
+                List.of(names.lastTrigger("ins"), names.lastTrigger("upd")), schema);
         String searchPath = searchPath(read);
         SyncDefinition definition = switch (kind) {
             case COMPUTE -> {
                 Map<Column, String> set = new LinkedHashMap<>();
                 spec.set().forEach((name, expr) -> set.put(table.column(name), expr));
                 yield SyncDefinition.compute(spec.name(), names, keyset, set, spec.where(), ordered, searchPath,
-                        plan.journal());
+                        triggers.othersMayChangeTargets(), plan.journal());
             }
             case MIRROR -> {
                 WritePlan.Copy copy = (WritePlan.Copy) plan;
@@ -135,9 +137,7 @@ final class SyncCheck {
                     ? " (in the source database)" : "") + "; the runner re-applies them behind its checkpoint";
         } + ", installed before the first chunk with a stepped lock_timeout, kept until 'finish'"));
         findings.add(Finding.ok("sync cost", definition.cost() + writeRates(read, table)));
-        if (kind == SyncDefinition.Kind.COMPUTE) {
-            otherBeforeTriggers(read, table, definition).ifPresent(findings::add);
-        }
+        findings.addAll(triggers.findings());
         return definition;
     }
 
@@ -169,13 +169,15 @@ final class SyncCheck {
 
     /**
      * Refuses a job whose written columns another job's installed sync trigger also writes (two triggers would fight
-     * over them), or whose trigger would read columns another job's trigger writes in the same table (a change a
-     * trigger makes does not fire another's UPDATE OF, so this one would miss it).
+     * over them), or whose trigger would read columns another job's trigger writes in the same table, or (in place)
+     * write columns another job's in-place trigger reads: two BEFORE triggers fire in the order of their names, and
+     * the first computes from a value the second then changes.
      *
-     * @param table the table this job's trigger is on, when it is in the target database; else null
+     * @param table   the table this job's trigger is on, when it is in the target database; else null
+     * @param compute whether this job's trigger is the in-place kind (a BEFORE trigger)
      */
     private static void refuseOtherJobs(Connection target, String schema, String job, String written, Set<String> writes,
-                                        String table, List<String> watched) throws SQLException {
+                                        String table, List<String> watched, boolean compute) throws SQLException {
         try (PreparedStatement exists = target.prepareStatement("SELECT to_regclass(?)")) {
             exists.setString(1, Sql.quote(schema) + ".sync_triggers");
             try (ResultSet rs = exists.executeQuery()) {
@@ -195,6 +197,43 @@ final class SyncCheck {
                     + feeds[0] + " writes: a change one trigger makes does not fire another, so rows would go out of"
                     + " step; finish " + feeds[0] + " first");
         }
+        String[] readBy = compute ? computeJobReading(target, schema, job, table, writes) : null;
+        if (readBy != null) {
+            throw new SpecException("sync", "the in-place sync trigger of job " + readBy[0] + " reads " + readBy[1]
+                    + ", which this job writes: it may compute a row before this job's trigger changes it, so rows"
+                    + " would go out of step; finish " + readBy[0] + " first");
+        }
+    }
+
+    /**
+     * Another job's installed in-place trigger on {@code table} that reads any of {@code columns}: its job and those
+     * columns. What a trigger reads is what PostgreSQL recorded it depends on (its WHEN clause, its UPDATE OF list)
+     * but the columns it writes.
+     */
+    private static String[] computeJobReading(Connection target, String schema, String job, String table,
+                                              Set<String> columns) throws SQLException {
+        try (PreparedStatement ps = target.prepareStatement("SELECT s.job, string_agg(DISTINCT a.attname::text, ', ')"
+                + " FROM " + Sql.quote(schema) + ".sync_triggers s"
+                + " JOIN pg_trigger t ON t.tgrelid = to_regclass(s.table_name) AND t.tgname = ANY (s.triggers)"
+                + " JOIN pg_depend d ON d.classid = 'pg_trigger'::regclass AND d.objid = t.oid"
+                + " AND d.refclassid = 'pg_class'::regclass AND d.refobjid = t.tgrelid AND d.refobjsubid > 0"
+                + " JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = d.refobjsubid"
+                + " WHERE s.table_name = ? AND s.job <> ? AND s.kind = 'COMPUTE' AND s.dropped_at IS NULL"
+                + " AND a.attname::text <> ALL (s.targets) AND a.attname::text = ANY (?::text[])"
+                + " GROUP BY s.job ORDER BY s.job LIMIT 1")) {
+            return firstJob(ps, table, job, columns);
+        }
+    }
+
+    /** The first row of a query of other jobs (a table, this job, columns): a job and its columns, or null. */
+    private static String[] firstJob(PreparedStatement ps, String table, String job, java.util.Collection<String> columns)
+            throws SQLException {
+        ps.setString(1, table);
+        ps.setString(2, job);
+        ps.setArray(3, ps.getConnection().createArrayOf("text", columns.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
+        }
     }
 
     /** Another job's installed trigger writing any of {@code columns} of {@code written}: its name and those columns. */
@@ -203,33 +242,7 @@ final class SyncCheck {
         try (PreparedStatement ps = target.prepareStatement("SELECT job, array_to_string(targets, ', ') FROM "
                 + Sql.quote(schema) + ".sync_triggers WHERE written = ? AND job <> ? AND dropped_at IS NULL"
                 + " AND targets && ?::text[] ORDER BY job LIMIT 1")) {
-            ps.setString(1, written);
-            ps.setString(2, job);
-            ps.setArray(3, target.createArrayOf("text", columns.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
-            }
-        }
-    }
-
-    /**
-     * Other BEFORE ROW triggers on the table: PostgreSQL fires them in name order, and one that fires after Sluice's
-     * and changes a column the expressions read leaves written rows out of step.
-     */
-    private static java.util.Optional<Finding> otherBeforeTriggers(Connection c, Table table, SyncDefinition sync)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT string_agg(tgname, ', ' ORDER BY tgname) FROM pg_trigger"
-                + " WHERE tgrelid = ? AND NOT tgisinternal AND tgtype & 3 = 3 AND tgname <> ALL (?)")) {
-            ps.setLong(1, table.oid());
-            ps.setArray(2, c.createArrayOf("text", sync.triggers().toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                String names = rs.getString(1);
-                return names == null ? java.util.Optional.empty() : java.util.Optional.of(Finding.warn("sync",
-                        "other BEFORE ROW triggers on " + table.qualifiedName() + ": " + names + ". PostgreSQL fires them"
-                                + " in name order, Sluice's as " + sync.triggers().get(0) + "; one that fires after it and"
-                                + " changes " + String.join(", ", sync.watched()) + " leaves written rows out of step"));
-            }
+            return firstJob(ps, written, job, columns);
         }
     }
 

@@ -53,9 +53,10 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         }
     }
 
-    /** The trigger names on {@link #table}. */
+    /** The trigger names on {@link #table}: a compute kind's fire after the table's other BEFORE triggers. */
     public List<String> triggers() {
-        return List.of(names.trigger("ins"), names.trigger("upd"));
+        return kind == Kind.COMPUTE ? List.of(names.lastTrigger("ins"), names.lastTrigger("upd"))
+                : List.of(names.trigger("ins"), names.trigger("upd"));
     }
 
     /** What one write costs the application with the trigger, for {@code plan}. */
@@ -71,16 +72,25 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
     }
 
     /**
-     * In place: the {@code set} expressions computed for the new row, before it is written. With an undo journal, each
-     * row whose written columns the trigger changes is journaled too, as a chunk journals its rows (what the row would
-     * have held, and the hash of what the trigger wrote), so that a rollback restores the rows the application wrote
-     * while the trigger was installed as exactly as the ones the chunks wrote: the journal's order (its sequence)
-     * puts the two in the order they happened to a row.
+     * In place: the {@code set} expressions computed for the new row, before it is written, after every other BEFORE
+     * trigger (its name sorts last), so from what they leave: on every INSERT, and on every UPDATE that changed a
+     * column the expressions or the filter read, whoever changed it (the statement, or a trigger before this one).
+     * With an undo journal, each row of the application's whose written columns the trigger changes is journaled
+     * too, as a chunk journals its rows (what the row would have held, and the hash of what the trigger wrote), so
+     * that a rollback restores the rows the application wrote while the trigger was installed as exactly as the ones
+     * the chunks wrote: the journal's order (its sequence) puts the two in the order they happened to a row. A
+     * chunk's own UPDATE journals its rows itself (the chunk's transaction says so: {@code sluice.chunk}).
      *
-     * @param journal where the rows go, or null without {@code undo}
+     * @param recomputeTargets whether an UPDATE that changed a target fires it too: where another BEFORE UPDATE
+     *                         trigger may change a target, on the chunks' writes (after a chunk computed it) as on the
+     *                         application's; each chunk's rows are then computed twice, and the application's own
+     *                         writes of a target are computed again too. Otherwise those stay as the application
+     *                         wrote them, for validation to judge.
+     * @param journal          where the rows go, or null without {@code undo}
      */
     public static SyncDefinition compute(String job, SyncNames names, Keyset keyset, Map<Column, String> set,
-                                         String where, List<String> watched, String searchPath, Journal journal) {
+                                         String where, List<String> watched, String searchPath,
+                                         boolean recomputeTargets, Journal journal) {
         String alias = alias(keyset.table());
         List<Column> targets = List.copyOf(set.keySet());
         String images = "ARRAY[" + String.join(", ", Journal.texts("NEW.", targets)) + "]";
@@ -100,7 +110,8 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
                 .append("\n  INTO ").append(targets.stream().map(c -> "NEW." + c.quoted()).collect(Collectors.joining(", ")))
                 .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append(";\n");
         if (journal != null) {
-            body.append("  IF sluice_before IS DISTINCT FROM ").append(images).append(" THEN\n    PERFORM ")
+            body.append("  IF sluice_before IS DISTINCT FROM ").append(images)
+                    .append(" AND current_setting('sluice.chunk', true) IS DISTINCT FROM 'on' THEN\n    PERFORM ")
                     .append(names.journal()).append("(ARRAY[").append(String.join(", ", Journal.texts("NEW.",
                             keyset.columns()))).append("], sluice_before, ").append(Journal.hash("NEW.", targets))
                     .append(");\n  END IF;\n");
@@ -112,10 +123,12 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         }
         install.add(function(names, body.toString(), false, searchPath));
         String table = keyset.table().qualifiedName();
-        install.add(trigger(names.trigger("ins"), "BEFORE INSERT", table, null, names));
-        install.add(trigger(names.trigger("upd"), "BEFORE UPDATE OF " + quoted(watched), table, changed(watched), names));
-        return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table,
-                set.keySet().stream().map(Column::name).toList(), watched, install);
+        List<String> targetNames = names(targets);
+        install.add(trigger(names.lastTrigger("ins"), "BEFORE INSERT", table, null, names));
+        // Not UPDATE OF: a trigger before this one may change what it reads in an update that set other columns.
+        install.add(trigger(names.lastTrigger("upd"), "BEFORE UPDATE", table, changed(watched)
+                + (recomputeTargets ? " OR " + changed(targetNames) : ""), names));
+        return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table, targetNames, watched, install);
     }
 
     /**
@@ -152,7 +165,8 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add(function(names, body.toString(), false, searchPath));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
-        install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
+        // Not UPDATE OF: a BEFORE trigger may change what it reads in an update that set other columns.
+        install.add(trigger(names.trigger("upd"), "AFTER UPDATE", table, changed(watched), names));
         return new SyncDefinition(job, Kind.MIRROR, names, false, table, into.qualifiedName(),
                 columns.keySet().stream().map(Column::name).toList(), watched, install);
     }
@@ -194,7 +208,8 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add(function(names, body, true, "pg_catalog, pg_temp"));
         String table = keyset.table().qualifiedName();
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
-        install.add(trigger(names.trigger("upd"), "AFTER UPDATE OF " + quoted(watched), table, changed(watched), names));
+        // Not UPDATE OF: a BEFORE trigger may change what it reads in an update that set other columns.
+        install.add(trigger(names.trigger("upd"), "AFTER UPDATE", table, changed(watched), names));
         return new SyncDefinition(job, Kind.LOG, names, inSource, table, written, targets, watched, install);
     }
 
@@ -264,10 +279,6 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
 
     private static String prefixed(String prefix, List<String> columns) {
         return columns.stream().map(c -> prefix + Sql.quote(c)).collect(Collectors.joining(", "));
-    }
-
-    private static String quoted(List<String> columns) {
-        return columns.stream().map(Sql::quote).collect(Collectors.joining(", "));
     }
 
     private static List<String> names(List<Column> columns) {

@@ -85,8 +85,15 @@ public final class SyncInstaller {
                 st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
             }
         }
+        // Triggers of an earlier version under other names (the compute kind's now sort last): replaced in the same
+        // transaction, so that no write sees both or neither.
+        List<String> renamed = recorded.isPresent() && recorded.get().table().equals(def.table())
+                ? recorded.get().triggers().stream().filter(t -> !def.triggers().contains(t)).toList() : List.of();
         lockSafe.run(there, def.table(), c -> {
             try (Statement st = c.createStatement()) {
+                for (String old : renamed) {
+                    st.execute("DROP TRIGGER IF EXISTS " + Sql.quote(old) + " ON " + def.table());
+                }
                 for (String sql : def.install()) {
                     st.execute(sql);
                 }

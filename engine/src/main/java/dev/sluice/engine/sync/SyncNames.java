@@ -18,6 +18,7 @@ public record SyncNames(String schema, String base) {
 
     // "sluice_" + base + "_ins" must stay within 63 bytes (NAMEDATALEN - 1); job names are ASCII.
     private static final int MAX_BASE = 52;
+    private static final int MAX_NAME = 63;
 
     public static SyncNames of(String schema, String job) {
         String base = job.length() <= MAX_BASE ? job : job.substring(0, 40) + "_" + digest(job);
@@ -42,6 +43,17 @@ public record SyncNames(String schema, String base) {
     /** The trigger firing on {@code event} ({@code ins}, {@code upd}, {@code del}), unquoted. */
     public String trigger(String event) {
         return "sluice_" + base + "_" + event;
+    }
+
+    /**
+     * A BEFORE trigger that must fire after the table's other BEFORE triggers, which PostgreSQL fires in the byte
+     * order of their names: {@code ~} sorts after letters, digits and {@code _}, so only a name that begins with
+     * {@code ~}, <code>{</code>, <code>|</code>, <code>}</code> or a character beyond ASCII can sort after it (preflight
+     * finds those). Unquoted; kept within 63 bytes.
+     */
+    public String lastTrigger(String event) {
+        String name = "~" + trigger(event);
+        return name.length() <= MAX_NAME ? name : "~sluice_" + base.substring(0, 40) + "_" + digest(base) + "_" + event;
     }
 
     private static String digest(String job) {

@@ -12,6 +12,7 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -100,26 +101,42 @@ class SyncPreflightTest {
         // The key, and every column an expression or the filter reads, in table order; not the written columns.
         assertThat(sync.watched()).containsExactly("id", "email", "country", "profile");
         assertThat(String.join("\n", sync.install())).contains("BEFORE INSERT ON public.users")
-                .contains("BEFORE UPDATE OF \"id\", \"email\", \"country\", \"profile\"")
+                .contains("BEFORE UPDATE ON public.users FOR EACH ROW WHEN (ROW(OLD.\"id\", OLD.\"email\","
+                        + " OLD.\"country\", OLD.\"profile\")::record *<> ROW(NEW.\"id\", NEW.\"email\", NEW.\"country\","
+                        + " NEW.\"profile\")::record)")
                 .contains("SET search_path = public, pg_temp");
         assertThat(p.findings()).anyMatch(f -> f.check().equals("sync cost") && f.detail().contains("evaluates 2 expression"));
         assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass")).isZero();
+    }
+
+    /** A sync job named {@code name} on {@code table}, writing {@code set}. */
+    private static JobSpec job(String name, String table, String set) {
+        return SpecParser.parse("name: " + name + "\ntable: " + table + "\nkey: [id]\nsync: trigger\nset: " + set + "\n");
+    }
+
+    /** Runs {@code first} to completion, then plans {@code second}: refused, with {@code message}. */
+    private void refusedBeside(JobSpec first, JobSpec second, String message) throws SQLException {
+        Backfill backfill = new Backfill(ds);
+        assertThat(backfill.run(first, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThatThrownBy(() -> backfill.plan(second)).isInstanceOf(SpecException.class).hasMessageContaining(message);
     }
 
     @Test
     void anotherJobsTriggerOnTheSameColumnsIsRefused() throws SQLException {
         db.exec("CREATE TABLE shared (id int PRIMARY KEY, a text, a_up text, b_up text)",
                 "INSERT INTO shared SELECT g, 'a' || g FROM generate_series(1, 10) g");
-        Backfill backfill = new Backfill(ds);
-        RunResult first = backfill.run(SpecParser.parse("name: first\ntable: shared\nkey: [id]\nsync: trigger\n"
-                + "set: { a_up: upper(a) }\n"), RunOptions.defaults());
-        assertThat(first.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThatThrownBy(() -> backfill.plan(SpecParser.parse("name: second\ntable: shared\nkey: [id]\nsync: trigger\n"
-                + "set: { a_up: lower(a) }\n")))
-                .isInstanceOf(SpecException.class).hasMessageContaining("sync: public.shared already has the sync trigger"
-                        + " of job first on a_up");
+        refusedBeside(job("first", "shared", "{ a_up: upper(a) }"), job("second", "shared", "{ a_up: lower(a) }"),
+                "sync: public.shared already has the sync trigger of job first on a_up");
         // Other columns of the same table are another matter.
-        assertThat(backfill.plan(SpecParser.parse("name: third\ntable: shared\nkey: [id]\nsync: trigger\n"
-                + "set: { b_up: lower(a) }\n")).sync()).isNotNull();
+        assertThat(new Backfill(ds).plan(job("third", "shared", "{ b_up: lower(a) }")).sync()).isNotNull();
+    }
+
+    @Test
+    void aJobThatWritesWhatAnotherJobsTriggerReadsIsRefused() throws SQLException {
+        db.exec("CREATE TABLE chained (id int PRIMARY KEY, email text, nick text, label text)",
+                "INSERT INTO chained SELECT g, 'E' || g FROM generate_series(1, 10) g");
+        // Its trigger fires before this one's (by name) and would compute label from the nick this one replaces.
+        refusedBeside(job("labels", "chained", "{ label: upper(nick) }"), job("nicks", "chained", "{ nick: lower(email) }"),
+                "sync: the in-place sync trigger of job labels reads nick, which this job writes");
     }
 }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -22,6 +20,7 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
+import dev.sluice.engine.testing.LowerEmail;
 import dev.sluice.engine.testing.Postgres;
 
 import org.junit.jupiter.api.AfterEach;
@@ -136,22 +135,7 @@ class SyncRacesTest {
         // Java mode reads without a lock (and reads ahead); its write checks the row version it read. Without that
         // check the chunk would wait for the application's write, then overwrite it with the transform of the old
         // email. No sync trigger here: nothing else would put the row right.
-        Transformer lower = new Transformer() {
-            @Override
-            public List<String> reads() {
-                return List.of("email");
-            }
-
-            @Override
-            public List<String> writes() {
-                return List.of("email_lower");
-            }
-
-            @Override
-            public Map<String, Object> transform(Row row) {
-                return Map.of("email_lower", row.text("email").toLowerCase(java.util.Locale.ROOT));
-            }
-        };
+        Transformer lower = new LowerEmail();
         backfill = Backfill.builder(ds).transformers(name -> name.equals("lower") ? lower : null).build();
         assertThat(runWithAnOpenWriteTheChunkWaitsFor("name: java\ntable: users\nkey: [id]\ntransformer: lower\n"))
                 .isEqualTo(RunResult.Outcome.COMPLETED);
