@@ -19,7 +19,7 @@ public interface ChunkWriter {
         }
 
         @Override
-        public String sql(boolean fromTheStart) {
+        public String sql(int shape) {
             return "(reads only)";
         }
     };
@@ -35,14 +35,17 @@ public interface ChunkWriter {
     /** @return how many rows were written */
     long write(Connection c, KeyRange range) throws SQLException;
 
-    /** The statement(s) {@link #write} runs, with {@code ?} for the range bounds, for {@code plan}. */
-    String sql(boolean fromTheStart);
+    /**
+     * The statement(s) {@link #write} runs for a range of shape {@code shape} ({@link dev.sluice.engine.keyset.Keyset#shape}),
+     * with {@code ?} for the range bounds, for {@code plan}.
+     */
+    String sql(int shape);
 
     /**
      * The statement {@code plan} explains: one statement whose only parameters are the range bounds. The write
      * statement itself for most writers; the read for writers whose write takes other parameters.
      */
-    default String explainable(boolean fromTheStart) {
-        return sql(fromTheStart);
+    default String explainable(int shape) {
+        return sql(shape);
     }
 }

@@ -70,7 +70,7 @@ public final class CopyWriter implements ChunkWriter {
     }
 
     @Override
-    public String sql(boolean fromTheStart) {
-        return insert.sql(fromTheStart);
+    public String sql(int shape) {
+        return insert.sql(shape);
     }
 }

@@ -26,8 +26,7 @@ public final class CrossCopyWriter implements ChunkWriter {
 
     private final Keyset keyset;
     private final DataSource source;
-    private final String read;
-    private final String readFromStart;
+    private final String[] reads;
     private final String insert;
     private final boolean journaled;
     private final boolean joinsKeys;
@@ -58,8 +57,10 @@ public final class CrossCopyWriter implements ChunkWriter {
         }
         String select = "SELECT " + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
         String tail = (where == null ? "" : " AND (" + where + ")") + " ORDER BY " + keyset.orderBy(false);
-        this.read = select + keyset.rangePredicate(false) + tail;
-        this.readFromStart = select + keyset.rangePredicate(true) + tail;
+        this.reads = new String[keyset.shapes()];
+        for (int shape = 0; shape < reads.length; shape++) {
+            reads[shape] = select + keyset.rangePredicate(shape, (String) null) + tail;
+        }
         String upsert = Upsert.clause(columns.keySet(), conflictKeys);
         this.journaled = journal != null;
         this.joinsKeys = journaled && !journal.returningOld();
@@ -112,7 +113,7 @@ public final class CrossCopyWriter implements ChunkWriter {
     private List<String[]> read(Connection s, KeyRange range) throws SQLException {
         ChunkTimeouts.readThroughIndex(s);
         List<String[]> rows = new ArrayList<>();
-        try (PreparedStatement ps = s.prepareStatement(range.lo() == null ? readFromStart : read)) {
+        try (PreparedStatement ps = s.prepareStatement(reads[keyset.shape(range)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -128,12 +129,12 @@ public final class CrossCopyWriter implements ChunkWriter {
     }
 
     @Override
-    public String sql(boolean fromTheStart) {
-        return "source: " + (fromTheStart ? readFromStart : read) + ";\n  target: " + insert;
+    public String sql(int shape) {
+        return "source: " + reads[shape] + ";\n  target: " + insert;
     }
 
     @Override
-    public String explainable(boolean fromTheStart) {
-        return fromTheStart ? readFromStart : read; // explained on the source, where it runs
+    public String explainable(int shape) {
+        return reads[shape]; // explained on the source, where it runs
     }
 }

@@ -72,7 +72,7 @@ public final class InPlaceWriter implements ChunkWriter {
     }
 
     @Override
-    public String sql(boolean fromTheStart) {
-        return update.sql(fromTheStart);
+    public String sql(int shape) {
+        return update.sql(shape);
     }
 }

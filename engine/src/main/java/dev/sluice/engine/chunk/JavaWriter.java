@@ -38,8 +38,8 @@ public final class JavaWriter implements ChunkWriter {
     private final List<Column> reads;
     private final List<Column> writes;
     private final String where;
-    private final String[] selects = new String[4];
-    private final String[] updates = new String[8];
+    private final String[] selects;
+    private final String[] updates;
     private final Journal journal;
     private final Map<String, Integer> readIndex = new HashMap<>();
 
@@ -72,25 +72,33 @@ public final class JavaWriter implements ChunkWriter {
         for (int i = 0; i < this.reads.size(); i++) {
             readIndex.put(this.reads.get(i).name(), i);
         }
-        for (int shape = 0; shape < 8; shape++) {
-            if (shape < 4) {
-                selects[shape] = select((shape & 1) != 0, (shape & 2) != 0);
+        this.selects = new String[keyset.shapes() * 2];
+        this.updates = new String[keyset.shapes() * 4];
+        for (int range = 0; range < keyset.shapes(); range++) {
+            for (int variant = 0; variant < 4; variant++) {
+                if (variant < 2) {
+                    selects[range * 2 + variant] = select(range, variant == 1);
+                }
+                updates[range * 4 + variant] = update(range, (variant & 1) != 0, (variant & 2) != 0);
             }
-            updates[shape] = update((shape & 1) != 0, (shape & 2) != 0, (shape & 4) != 0);
         }
     }
 
-    // Shapes: bit 0 for the first range (no lower bound), bit 1 for the locked read / the write of locked rows; for
-    // the write, bit 2 when every row sets every column (no per-row flags to send, no CASE to evaluate).
-    private static int shape(KeyRange range, boolean locked) {
-        return (range.lo() == null ? 1 : 0) | (locked ? 2 : 0);
+    // Statements per range shape (Keyset.shape): the read, unlocked or locked; the write of rows read unlocked or
+    // locked, each where every row sets every column (no per-row flags to send, no CASE to evaluate) or not.
+    private int select(KeyRange range, boolean locked) {
+        return keyset.shape(range) * 2 + (locked ? 1 : 0);
+    }
+
+    private int update(KeyRange range, boolean locked, boolean allSet) {
+        return keyset.shape(range) * 4 + (locked ? 1 : 0) + (allSet ? 2 : 0);
     }
 
     /**
      * The read: unlocked, with each row's version; or locked ({@code FOR UPDATE}), leaving out the rows this
      * transaction already wrote (their version is its own).
      */
-    private String select(boolean fromTheStart, boolean locked) {
+    private String select(int shape, boolean locked) {
         StringBuilder sb = new StringBuilder("SELECT ").append(keyset.textList());
         if (!locked) {
             sb.append(", xmin::text");
@@ -104,7 +112,7 @@ public final class JavaWriter implements ChunkWriter {
             }
         }
         return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
-                .append(keyset.rangePredicate(fromTheStart)).append(where == null ? "" : " AND (" + where + ")")
+                .append(keyset.rangePredicate(shape, (String) null)).append(where == null ? "" : " AND (" + where + ")")
                 .append(locked ? " AND NOT (xmin = pg_current_xact_id()::xid)" : "")
                 .append(" ORDER BY ").append(keyset.orderBy(false))
                 .append(locked ? " FOR UPDATE" : "").toString();
@@ -114,7 +122,7 @@ public final class JavaWriter implements ChunkWriter {
      * The write: of rows read unlocked, only where the version is still the one read; of locked rows, all. With
      * {@code allSet}, every row sets every column; otherwise a flag per row and column says whether to.
      */
-    private String update(boolean fromTheStart, boolean locked, boolean allSet) {
+    private String update(int shape, boolean locked, boolean allSet) {
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
         for (int i = 0; i < keyset.width(); i++) {
@@ -155,13 +163,13 @@ public final class JavaWriter implements ChunkWriter {
             }
             return "WITH w AS (UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                     + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
-                    + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(fromTheStart, "t")
+                    + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(shape, "t")
                     + " RETURNING " + Journal.row(Journal.texts("t.", keyset.columns()), before, "true",
                     Journal.hash("t.", writes)) + ") " + journal.insertFrom("w", keyset.width(), writes.size());
         }
         return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                 + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
-                + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(fromTheStart, "t");
+                + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(shape, "t");
     }
 
     @Override
@@ -194,7 +202,7 @@ public final class JavaWriter implements ChunkWriter {
         List<String> versions = new ArrayList<>();
         long rowsRead = 0;
         int first = keyset.width() + (locked ? 1 : 2);
-        try (PreparedStatement ps = c.prepareStatement(selects[shape(range, locked)])) {
+        try (PreparedStatement ps = c.prepareStatement(selects[select(range, locked)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -220,7 +228,7 @@ public final class JavaWriter implements ChunkWriter {
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
         boolean allSet = read.results().stream().allMatch(out -> writes.stream().allMatch(w -> out.containsKey(w.name())));
-        try (PreparedStatement ps = c.prepareStatement(updates[shape(range, locked) | (allSet ? 4 : 0)])) {
+        try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, allSet)])) {
             int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
             for (Column w : writes) {
                 Boolean[] set = new Boolean[read.size()];
@@ -290,14 +298,13 @@ public final class JavaWriter implements ChunkWriter {
     }
 
     @Override
-    public String sql(boolean fromTheStart) {
-        int shape = fromTheStart ? 1 : 0;
-        return selects[shape] + ";\n  " + updates[shape] + ";\n  -- rows changed since they were read:\n  "
-                + selects[shape | 2] + ";\n  " + updates[shape | 2];
+    public String sql(int shape) {
+        return selects[shape * 2] + ";\n  " + updates[shape * 4] + ";\n  -- rows changed since they were read:\n  "
+                + selects[shape * 2 + 1] + ";\n  " + updates[shape * 4 + 1];
     }
 
     @Override
-    public String explainable(boolean fromTheStart) {
-        return selects[fromTheStart ? 1 : 0];
+    public String explainable(int shape) {
+        return selects[shape * 2];
     }
 }

@@ -118,13 +118,13 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
     }
 
     @Override
-    public String sql(boolean fromTheStart) {
-        return writer.sql(fromTheStart);
+    public String sql(int shape) {
+        return writer.sql(shape);
     }
 
     @Override
-    public String explainable(boolean fromTheStart) {
-        return writer.explainable(fromTheStart);
+    public String explainable(int shape) {
+        return writer.explainable(shape);
     }
 
     @Override

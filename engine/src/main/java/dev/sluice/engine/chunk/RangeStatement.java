@@ -9,14 +9,13 @@ import dev.sluice.engine.keyset.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 
 /**
- * A set-based write whose only parameters are a key range's bounds, built once in its two shapes (the first
- * range has no lower bound) rather than once per chunk.
+ * A set-based write whose only parameters are a key range's bounds, built once in each of its shapes (the first
+ * range has no lower bound; see {@link Keyset#shape}) rather than once per chunk.
  */
 final class RangeStatement {
 
     private final Keyset keyset;
-    private final String fromStart;
-    private final String after;
+    private final String[] shapes;
     private final int uses;
 
     /** @param shape the statement for a range predicate ({@link Keyset#rangePredicate}), which it holds once */
@@ -27,13 +26,15 @@ final class RangeStatement {
     /** @param uses how many times {@code shape} holds the range predicate: each is bound in turn */
     RangeStatement(Keyset keyset, Function<String, String> shape, int uses) {
         this.keyset = keyset;
-        this.fromStart = shape.apply(keyset.rangePredicate(true));
-        this.after = shape.apply(keyset.rangePredicate(false));
+        this.shapes = new String[keyset.shapes()];
+        for (int i = 0; i < shapes.length; i++) {
+            shapes[i] = shape.apply(keyset.rangePredicate(i, (String) null));
+        }
         this.uses = uses;
     }
 
     long execute(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql(range.lo() == null))) {
+        try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
             bind(ps, range);
             return ps.executeLargeUpdate();
         }
@@ -48,7 +49,7 @@ final class RangeStatement {
 
     /** Runs a statement that returns one row with a count (a journaled write), or none when it wrote nothing. */
     long count(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql(range.lo() == null))) {
+        try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
             bind(ps, range);
             try (java.sql.ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
@@ -56,7 +57,8 @@ final class RangeStatement {
         }
     }
 
-    String sql(boolean fromTheStart) {
-        return fromTheStart ? fromStart : after;
+    /** The statement for a range of shape {@code shape} ({@link Keyset#shape}). */
+    String sql(int shape) {
+        return shapes[shape];
     }
 }

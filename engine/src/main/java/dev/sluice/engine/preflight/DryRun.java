@@ -66,11 +66,11 @@ public final class DryRun {
 
     private static List<Key> sampleKeys(Connection c, Keyset keyset, KeyRange range, String where) throws SQLException {
         String sql = "SELECT " + keyset.textList() + " FROM " + keyset.table().qualifiedName() + " WHERE "
-                + keyset.rangePredicate(true) + (where == null ? "" : " AND (" + dev.sluice.engine.spec.SqlFragments.forJdbc(where) + ")")
+                + keyset.rangePredicate(0, (String) null) + (where == null ? "" : " AND (" + dev.sluice.engine.spec.SqlFragments.forJdbc(where) + ")")
                 + " ORDER BY " + keyset.orderBy(false) + " LIMIT " + SAMPLE_ROWS;
         List<Key> keys = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            keyset.bind(ps, 1, range.hi());
+            keyset.bind(ps, 1, new KeyRange(null, range.hi(), range.rows()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     keys.add(keyset.read(rs, 1));

@@ -135,17 +135,17 @@ public final class Preflight {
         if (first == null) {
             findings.add(Finding.ok("index use", "the table is empty: nothing to plan"));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), List.of()));
-            statements.add(new Prepared.Statement("write chunk", writer.sql(false), List.of()));
+            statements.add(new Prepared.Statement("write chunk", writer.sql(Keyset.AFTER), List.of()));
         } else {
             // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
             KeyRange second = chunker.next(read, first.hi(), rows);
             KeyRange probe = second != null ? second : first;
-            String write = planned.explainable(probe.lo() == null);
-            OneStatement.check(read, writtenBy(spec), write, keyset.width() * (probe.lo() == null ? 1 : 2));
+            String write = planned.explainable(keyset.shape(probe));
+            OneStatement.check(read, writtenBy(spec), write, keyset.parameterCount(keyset.shape(probe)));
             List<String> findPlan = explain(read, chunker.sql(false), ps -> chunker.bind(ps, first.hi(), rows));
             List<String> writePlan = explain(read, write, ps -> keyset.bind(ps, 1, probe));
             statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
-            statements.add(new Prepared.Statement("write chunk", writer.sql(probe.lo() == null), writePlan));
+            statements.add(new Prepared.Statement("write chunk", writer.sql(keyset.shape(probe)), writePlan));
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }

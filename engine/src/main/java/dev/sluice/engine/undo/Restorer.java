@@ -304,7 +304,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     @Override
-    public String sql(boolean fromTheStart) {
+    public String sql(int shape) {
         return "restore the newest journal entry of " + journal.job() + " into " + table.qualifiedName();
     }
 

@@ -32,10 +32,8 @@ public final class CopyComparison implements RangeCheck {
 
     private final Keyset keyset;
     private final DataSource source;
-    private final String sourceRows;
-    private final String sourceRowsFromStart;
-    private final String targetRows;
-    private final String targetRowsFromStart;
+    private final String[] sourceRows;
+    private final String[] targetRows;
     private final String targetAll;
     private final String targetAbove;
 
@@ -61,12 +59,16 @@ public final class CopyComparison implements RangeCheck {
         String src = "SELECT " + sourceKey + " AS k, concat_ws(',', " + String.join(", ", sourceValues) + ") AS r FROM "
                 + keyset.table().qualifiedName() + " WHERE ";
         String srcTail = where == null ? "" : " AND (" + where + ")";
-        this.sourceRows = src + keyset.rangePredicate(false) + srcTail;
-        this.sourceRowsFromStart = src + keyset.rangePredicate(true) + srcTail;
+        this.sourceRows = new String[keyset.shapes()];
+        for (int shape = 0; shape < sourceRows.length; shape++) {
+            sourceRows[shape] = src + keyset.rangePredicate(shape, (String) null) + srcTail;
+        }
         String tgt = "SELECT " + targetKey + " AS k, concat_ws(',', " + String.join(", ", targetValues) + ") AS r FROM "
                 + target.qualifiedName() + " WHERE ";
-        this.targetRows = tgt + targetRange(receivingKey, false);
-        this.targetRowsFromStart = tgt + targetRange(receivingKey, true);
+        this.targetRows = new String[keyset.shapes()];
+        for (int shape = 0; shape < targetRows.length; shape++) {
+            targetRows[shape] = tgt + targetRange(receivingKey, shape);
+        }
         // In one database, a target row whose source row exists by now is not extra: a row the application inserted
         // (and the sync trigger copied) after the walk read the source's last key. Across databases the drain
         // copies after the source commits, so a target row read first has its source row already.
@@ -82,10 +84,8 @@ public final class CopyComparison implements RangeCheck {
     }
 
     /** The range over the target's key columns, compared in the source index's ordering and types. */
-    private String targetRange(List<Column> receivingKey, boolean fromTheStart) {
-        String tuple = targetTuple(receivingKey);
-        String upper = tuple + " <= " + keyset.parameters();
-        return fromTheStart ? upper : tuple + " > " + keyset.parameters() + " AND " + upper;
+    private String targetRange(List<Column> receivingKey, int shape) {
+        return keyset.rangePredicate(shape, i -> targetColumn(receivingKey, i, ""));
     }
 
     private String targetTuple(List<Column> receivingKey) {
@@ -95,12 +95,18 @@ public final class CopyComparison implements RangeCheck {
     private String targetTuple(List<Column> receivingKey, String qualifier) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < receivingKey.size(); i++) {
-            String collation = keyset.index().parts().get(i).collation();
-            String cast = "CAST(" + qualifier + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
-            parts.add(collation == null ? cast : cast + " COLLATE " + collation);
+            parts.add(targetColumn(receivingKey, i, qualifier));
         }
         return "(" + String.join(", ", parts) + ")";
     }
+
+    /** Target column {@code i} of the key, cast to the source key's type, in its index's collation. */
+    private String targetColumn(List<Column> receivingKey, int i, String qualifier) {
+        String collation = keyset.index().parts().get(i).collation();
+        String cast = "CAST(" + qualifier + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
+        return collation == null ? cast : cast + " COLLATE " + collation;
+    }
+
 
     /** Target rows above the source's last key (every target row when the source has none): all extra. */
     @Override
@@ -144,15 +150,15 @@ public final class CopyComparison implements RangeCheck {
 
     private List<RuleResult> check(Connection s, Connection c, KeyRange range, Map<String, Integer> wanted)
             throws SQLException {
-        boolean start = range.lo() == null;
-        long[] source = summary(s, start ? sourceRowsFromStart : sourceRows, range);
-        long[] target = summary(c, start ? targetRowsFromStart : targetRows, range);
+        int shape = keyset.shape(range);
+        long[] source = summary(s, sourceRows[shape], range);
+        long[] target = summary(c, targetRows[shape], range);
         if (source[0] == target[0] && source[1] == target[1]) {
             return List.of(new RuleResult(MISSING, source[0], 0, List.of()), new RuleResult(EXTRA, source[0], 0, List.of()),
                     new RuleResult(DIFFERENT, source[0], 0, List.of()));
         }
-        Map<String, String> src = rows(s, start ? sourceRowsFromStart : sourceRows, range);
-        Map<String, String> tgt = rows(c, start ? targetRowsFromStart : targetRows, range);
+        Map<String, String> src = rows(s, sourceRows[shape], range);
+        Map<String, String> tgt = rows(c, targetRows[shape], range);
         List<Mismatch> missing = new ArrayList<>();
         List<Mismatch> extra = new ArrayList<>();
         List<Mismatch> different = new ArrayList<>();

@@ -29,7 +29,7 @@ public final class Recomputation implements RangeCheck {
     private final List<Column> writes;
     private final JavaWriter reader;
     private final String unless;
-    private final String[] compare = new String[2];
+    private final String[] compare;
 
     /**
      * @param transformer the transformer as the job runs it (over the table's column names)
@@ -45,8 +45,10 @@ public final class Recomputation implements RangeCheck {
         this.writes = List.copyOf(writes);
         this.reader = reader;
         this.unless = unless;
-        this.compare[0] = compare(false);
-        this.compare[1] = compare(true);
+        this.compare = new String[keyset.shapes()];
+        for (int shape = 0; shape < compare.length; shape++) {
+            compare[shape] = compare(shape);
+        }
     }
 
     /**
@@ -64,7 +66,7 @@ public final class Recomputation implements RangeCheck {
         List<List<Mismatch>> samples = new ArrayList<>();
         writes.forEach(w -> samples.add(new ArrayList<>()));
         if (read.size() > 0) {
-            try (PreparedStatement ps = c.prepareStatement(compare[range.lo() == null ? 1 : 0])) {
+            try (PreparedStatement ps = c.prepareStatement(compare[keyset.shape(range)])) {
                 int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
                 for (Column w : writes) {
                     Boolean[] set = new Boolean[read.size()];
@@ -102,7 +104,7 @@ public final class Recomputation implements RangeCheck {
      * The rows of the range, joined to what the transformer returned for them, that differ in a column it set: for
      * each written column, whether it differs, what the row holds, and what it would hold.
      */
-    private String compare(boolean fromTheStart) {
+    private String compare(int shape) {
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
         List<String> keyEq = new ArrayList<>();
@@ -132,7 +134,7 @@ public final class Recomputation implements RangeCheck {
         return "SELECT " + String.join(", ", keyText) + ", " + String.join(", ", columns) + " FROM "
                 + keyset.table().qualifiedName() + " AS t JOIN unnest(" + String.join(", ", arrays) + ") AS v("
                 + String.join(", ", names) + ") ON " + String.join(" AND ", keyEq) + " WHERE "
-                + keyset.rangePredicate(fromTheStart, "t") + " AND (" + String.join(" OR ", differs) + ")"
+                + keyset.rangePredicate(shape, "t") + " AND (" + String.join(" OR ", differs) + ")"
                 + (unless == null ? "" : " AND NOT (" + unless + ")") + " ORDER BY " + keyset.orderBy(false);
     }
 }

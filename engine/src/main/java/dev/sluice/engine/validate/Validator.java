@@ -29,14 +29,15 @@ public final class Validator implements RangeCheck {
 
     private final Keyset keyset;
     private final List<Rule> rules;
-    private final String countSql;
-    private final String fromStartCountSql;
+    private final String[] countSql;
 
     public Validator(Keyset keyset, List<Rule> rules) {
         this.keyset = keyset;
         this.rules = List.copyOf(rules);
-        this.countSql = count(false);
-        this.fromStartCountSql = count(true);
+        this.countSql = new String[keyset.shapes()];
+        for (int shape = 0; shape < countSql.length; shape++) {
+            countSql[shape] = count(shape);
+        }
     }
 
     /**
@@ -70,8 +71,8 @@ public final class Validator implements RangeCheck {
     }
 
     /** The statement that counts a range's mismatches, for {@code plan} and type-checking. */
-    public String sql(boolean fromTheStart) {
-        return fromTheStart ? fromStartCountSql : countSql;
+    public String sql(int shape) {
+        return countSql[shape];
     }
 
     /**
@@ -82,7 +83,7 @@ public final class Validator implements RangeCheck {
     @Override
     public List<RuleResult> check(Connection c, KeyRange range, Map<String, Integer> wanted) throws SQLException {
         long[] counts = new long[rules.size() + 1];
-        try (PreparedStatement ps = c.prepareStatement(range.lo() == null ? fromStartCountSql : countSql)) {
+        try (PreparedStatement ps = c.prepareStatement(countSql[keyset.shape(range)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -105,7 +106,7 @@ public final class Validator implements RangeCheck {
     private List<Mismatch> samples(Connection c, KeyRange range, Rule rule, int limit) throws SQLException {
         String values = rule.isComparison() ? ", " + rule.targetText() + ", " + rule.sourceText() : "";
         String sql = "SELECT " + keyset.textList() + values + " FROM " + keyset.table().qualifiedName()
-                + " WHERE " + keyset.rangePredicate(range.lo() == null) + " AND (" + rule.violation() + ")"
+                + " WHERE " + keyset.rangePredicate(keyset.shape(range), (String) null) + " AND (" + rule.violation() + ")"
                 + " ORDER BY " + keyset.orderBy(false) + " LIMIT " + limit;
         List<Mismatch> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -122,12 +123,12 @@ public final class Validator implements RangeCheck {
         return out;
     }
 
-    private String count(boolean fromTheStart) {
+    private String count(int shape) {
         StringBuilder sb = new StringBuilder("SELECT count(*)");
         for (Rule r : rules) {
             sb.append(", count(*) FILTER (WHERE ").append(r.violation()).append(')');
         }
         return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
-                .append(keyset.rangePredicate(fromTheStart)).toString();
+                .append(keyset.rangePredicate(shape, (String) null)).toString();
     }
 }

@@ -134,7 +134,7 @@ class KeysetWalkTest {
     }
 
     private static List<String> rows(Connection c, Keyset keyset, KeyRange range, String text) throws SQLException {
-        String sql = "SELECT " + text + " AS key_text FROM k WHERE " + keyset.rangePredicate(range.lo() == null)
+        String sql = "SELECT " + text + " AS key_text FROM k WHERE " + keyset.rangePredicate(keyset.shape(range), (String) null)
                 + " ORDER BY " + keyset.orderBy(false);
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {

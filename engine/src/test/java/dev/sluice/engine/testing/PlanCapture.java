@@ -51,10 +51,13 @@ public final class PlanCapture implements DataSource, AutoCloseable {
     }
 
     /**
-     * A scan of a relation: its node type, the index it used (or null), whether it had an index condition, and the
-     * rows it read (returned plus removed by a filter or a recheck, times its loops).
+     * A scan of a relation: its node type, the index it used (or null), whether it had an index condition, the rows
+     * it read (returned plus removed by a filter or a recheck, times its loops), and for an index scan the index pages
+     * it read in one loop: its buffers less the heap pages it visited (an index scan whose conditions do not stop it
+     * walks many leaf pages to return few rows, which no row count shows).
      */
-    public record Scan(String query, String relation, String nodeType, String index, boolean indexCondition, long rowsRead) {
+    public record Scan(String query, String relation, String nodeType, String index, boolean indexCondition, long rowsRead,
+                       long indexPagesPerLoop) {
     }
 
     private final HikariDataSource pool;
@@ -74,6 +77,7 @@ public final class PlanCapture implements DataSource, AutoCloseable {
                 "ALTER DATABASE " + database + " SET auto_explain.log_min_duration = 0",
                 "ALTER DATABASE " + database + " SET auto_explain.log_analyze = on",
                 "ALTER DATABASE " + database + " SET auto_explain.log_timing = off",
+                "ALTER DATABASE " + database + " SET auto_explain.log_buffers = on",
                 "ALTER DATABASE " + database + " SET auto_explain.log_nested_statements = on",
                 "ALTER DATABASE " + database + " SET auto_explain.log_format = 'json'",
                 "ALTER DATABASE " + database + " SET auto_explain.log_level = 'notice'",
@@ -92,17 +96,19 @@ public final class PlanCapture implements DataSource, AutoCloseable {
     public static List<Scan> scans(List<Plan> plans, Set<String> relations) {
         List<Scan> out = new ArrayList<>();
         for (Plan p : plans) {
-            walk(p.query(), p.root().path("Plan"), relations, out);
+            walk(p.query(), p.root().path("Plan"), relations, null, out);
         }
         return out;
     }
 
-    private static void walk(String query, JsonNode node, Set<String> relations, List<Scan> out) {
+    /** @param under the relation of the bitmap heap scan this node feeds (its bitmap index scans name none), or null */
+    private static void walk(String query, JsonNode node, Set<String> relations, String under, List<Scan> out) {
         if (node.isMissingNode()) {
             return;
         }
-        String relation = node.path("Relation Name").asString(null);
         String type = node.path("Node Type").asString("");
+        String relation = node.path("Relation Name").asString(type.startsWith("Bitmap") || type.equals("BitmapOr")
+                || type.equals("BitmapAnd") ? under : null);
         if (relation != null && relations.contains(relation) && !type.equals("ModifyTable")) {
             // Per loop (PostgreSQL 18 prints averages with decimals): times the loops.
             double loops = node.path("Actual Loops").asDouble(1);
@@ -110,11 +116,22 @@ public final class PlanCapture implements DataSource, AutoCloseable {
                     + node.path("Rows Removed by Index Recheck").asDouble(0);
             long read = Math.round(perLoop * loops);
             boolean cond = node.has("Index Cond") || node.has("TID Cond") || node.has("Recheck Cond");
-            out.add(new Scan(query, relation, type, node.path("Index Name").asString(null), cond, read));
+            // Buffers are the node's total over its loops; a heap page is visited at most once per row returned (an
+            // index-only scan says how many it visited).
+            double buffers = node.path("Shared Hit Blocks").asDouble(0) + node.path("Shared Read Blocks").asDouble(0);
+            double heap = switch (type) {
+                case "Index Scan" -> node.path("Actual Rows").asDouble(0) * loops;
+                case "Index Only Scan" -> node.path("Heap Fetches").asDouble(0);
+                case "Bitmap Index Scan" -> 0;
+                default -> buffers; // not an index scan: its rows tell
+            };
+            long indexPages = Math.round(Math.max(0, buffers - heap) / Math.max(1, loops));
+            out.add(new Scan(query, relation, type, node.path("Index Name").asString(null), cond, read, indexPages));
         }
         // A bitmap heap scan reads what its bitmap index scans found: those are its children.
+        String feeds = type.equals("Bitmap Heap Scan") ? node.path("Relation Name").asString(null) : under;
         for (JsonNode child : node.path("Plans")) {
-            walk(query, child, relations, out);
+            walk(query, child, relations, feeds, out);
         }
     }
 
