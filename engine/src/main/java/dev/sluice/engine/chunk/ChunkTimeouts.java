@@ -28,11 +28,15 @@ public final class ChunkTimeouts {
     // With the WAL insert position as the chunk begins, so that what the chunk wrote can be measured at its end.
     // sluice.chunk: the transaction is a chunk's, which journals its own writes (the in-place sync trigger, firing on
     // them, does not journal them again).
+    // Custom plans: each chunk's statements planned with its own bounds, never a generic plan that assumes a third of
+    // the table per bound and, so estimated, reads the whole index (seen on 14: a full index scan of a copy's target).
     private static final String SET_LOCAL = "SELECT set_config('lock_timeout', ?, true),"
             + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
+            + " set_config('plan_cache_mode', 'force_custom_plan', true),"
             + " set_config('sluice.chunk', 'on', true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
     private static final String SET_LOCAL_KEYS = "SELECT set_config('lock_timeout', ?, true),"
             + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
+            + " set_config('plan_cache_mode', 'force_custom_plan', true),"
             + " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
             + " set_config('sluice.chunk', 'on', true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
 
@@ -43,6 +47,38 @@ public final class ChunkTimeouts {
     public static void readThroughIndex(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT set_config('enable_seqscan', 'off', true)")) {
             ps.executeQuery().close();
+        }
+    }
+
+    /** A statement to run under other planner settings. */
+    @FunctionalInterface
+    public interface Statement {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code statement}, which joins a list of keys to a table, with hash and merge joins off (a nested loop
+     * through the table's index reads exactly the keys listed), then puts the settings back as they were.
+     */
+    public static void withNestedLoops(Connection c, Statement statement) throws SQLException {
+        String hash;
+        String merge;
+        try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('enable_hashjoin'),"
+                + " current_setting('enable_mergejoin'), set_config('enable_hashjoin', 'off', true),"
+                + " set_config('enable_mergejoin', 'off', true)"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            hash = rs.getString(1);
+            merge = rs.getString(2);
+        }
+        try {
+            statement.run();
+        } finally {
+            try (PreparedStatement ps = c.prepareStatement("SELECT set_config('enable_hashjoin', ?, true),"
+                    + " set_config('enable_mergejoin', ?, true)")) {
+                ps.setString(1, hash);
+                ps.setString(2, merge);
+                ps.executeQuery().close();
+            }
         }
     }
 

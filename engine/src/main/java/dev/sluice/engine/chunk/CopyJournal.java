@@ -55,11 +55,16 @@ final class CopyJournal {
             old.add(columns.get(i).quoted() + "::text AS sluice_b" + i);
             before.add("o.sluice_b" + i);
         }
-        String tuple = "(" + String.join(", ", conflict.stream().map(Column::quoted).toList()) + ")";
-        // The upsert waits for o to be read whole (a one-time filter on it): read lazily, o could meet a row the
-        // upsert had already changed, which FOR UPDATE skips as modified by this statement, and lose its pre-image.
-        return "WITH " + rows + ", o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE " + tuple
-                + " IN (SELECT " + String.join(", ", incoming) + " FROM s) FOR UPDATE), w AS (" + insert
+        List<String> lookup = new ArrayList<>();
+        for (int i = 0; i < conflict.size(); i++) {
+            lookup.add(table + "." + conflict.get(i).quoted() + " = " + incoming.get(i));
+        }
+        // The target rows are looked up one incoming key at a time (a lateral subquery that locks is not flattened:
+        // the planner cannot turn it into a scan of the target, whatever it estimates). The upsert waits for o to be
+        // read whole (a one-time filter on it): read lazily, o could meet a row the upsert had already changed, which
+        // FOR UPDATE skips as modified by this statement, and lose its pre-image.
+        return "WITH " + rows + ", o AS (SELECT sluice_o.* FROM s CROSS JOIN LATERAL (SELECT " + String.join(", ", old)
+                + " FROM " + table + " WHERE " + String.join(" AND ", lookup) + " FOR UPDATE) AS sluice_o), w AS (" + insert
                 + " WHERE (SELECT count(*) FROM o) >= 0" + upsert + " RETURNING "
                 + String.join(", ", wrote) + ", " + Journal.hash(table + ".", whole) + " AS h), x AS (SELECT "
                 + Journal.row(keyText, before, "o.sluice_k0 IS NOT NULL", "w.h") + " FROM w LEFT JOIN o ON "

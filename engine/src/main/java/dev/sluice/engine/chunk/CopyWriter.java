@@ -20,7 +20,6 @@ public final class CopyWriter implements ChunkWriter {
 
     private final RangeStatement insert;
     private final boolean journaled;
-    private final boolean joinsKeys;
 
     /**
      * @param columns      target column to source expression (already made safe for JDBC)
@@ -42,7 +41,6 @@ public final class CopyWriter implements ChunkWriter {
         String filter = (where == null ? "" : " AND (" + where + ")") + (lockSource ? " FOR SHARE" : "");
         String upsert = Upsert.clause(columns.keySet(), conflictKeys);
         this.journaled = journal != null;
-        this.joinsKeys = journaled && !journal.returningOld();
         if (journal == null) {
             this.insert = new RangeStatement(keyset, range -> head + range + filter + upsert);
             return;
@@ -56,12 +54,6 @@ public final class CopyWriter implements ChunkWriter {
         String rowsHead = "s AS (SELECT " + String.join(", ", aliased) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
         this.insert = new RangeStatement(keyset, range -> CopyJournal.statement(journal, target, List.copyOf(columns.keySet()),
                 values, conflictKeys, rowsHead + range + filter + ")", upsert));
-    }
-
-    /** Before PostgreSQL 18 the journal reads the target rows the chunk's keys replace: those keys, joined. */
-    @Override
-    public boolean joinsKeys() {
-        return joinsKeys;
     }
 
     @Override

@@ -29,7 +29,6 @@ public final class CrossCopyWriter implements ChunkWriter {
     private final String[] reads;
     private final String insert;
     private final boolean journaled;
-    private final boolean joinsKeys;
     private final int width;
 
     /** @param journal where the replaced rows and inserted keys go, in the same statement; null without undo */
@@ -63,7 +62,6 @@ public final class CrossCopyWriter implements ChunkWriter {
         }
         String upsert = Upsert.clause(columns.keySet(), conflictKeys);
         this.journaled = journal != null;
-        this.joinsKeys = journaled && !journal.returningOld();
         if (journal == null) {
             this.insert = "INSERT INTO " + target.qualifiedName() + " (" + String.join(", ", names) + ") SELECT "
                     + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS v("
@@ -81,12 +79,6 @@ public final class CrossCopyWriter implements ChunkWriter {
                     "s AS (SELECT * FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", sAliases)
                             + "))", upsert);
         }
-    }
-
-    /** Before PostgreSQL 18 the journal reads the target rows the chunk's keys replace: those keys, joined. */
-    @Override
-    public boolean joinsKeys() {
-        return joinsKeys;
     }
 
     @Override

@@ -61,12 +61,6 @@ public final class KeyLogDrain implements ChunkLedger {
         this.keys = keyset.columns().stream().map(Column::quoted).reduce((a, b) -> a + ", " + b).orElseThrow();
     }
 
-    /** The drain writes the logged keys, wherever they lie behind the walk: a nested loop through the key's index. */
-    @Override
-    public boolean joinsKeys() {
-        return true;
-    }
-
     @Override
     public void apply(Connection c, KeyRange range, Notes notes) throws SQLException {
         deleteApplied(notes.get(APPLIED_TOKENS));
@@ -105,7 +99,7 @@ public final class KeyLogDrain implements ChunkLedger {
             List<String> tokens = new ArrayList<>();
             try (Connection c = target.getConnection()) {
                 claimed = Transaction.run(c, tx -> {
-                    timeouts.apply(tx, true);
+                    timeouts.apply(tx);
                     return step(tx, null, tokens);
                 });
             }
@@ -256,12 +250,15 @@ public final class KeyLogDrain implements ChunkLedger {
             arrays.add("?::text[]");
             aliases.add("k" + i);
         }
-        try (PreparedStatement ps = target.prepareStatement("DELETE FROM " + copy.target().qualifiedName() + " AS t USING"
-                + " unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", aliases) + ") WHERE "
-                + String.join(" AND ", match))) {
-            TextArrays.bind(target, ps, 1, gone, keyset.width());
-            ps.executeUpdate();
-        }
+        // The keys are looked up in the target's index, one by one, whatever the planner estimates of the array.
+        ChunkTimeouts.withNestedLoops(target, () -> {
+            try (PreparedStatement ps = target.prepareStatement("DELETE FROM " + copy.target().qualifiedName() + " AS t"
+                    + " USING unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", aliases) + ") WHERE "
+                    + String.join(" AND ", match))) {
+                TextArrays.bind(target, ps, 1, gone, keyset.width());
+                ps.executeUpdate();
+            }
+        });
     }
 
     /** The table's greatest key now (after the walk, the drain covers every row), or null for an empty table. */

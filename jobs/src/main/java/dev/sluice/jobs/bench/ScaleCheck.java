@@ -5,7 +5,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
@@ -13,9 +12,10 @@ import javax.sql.DataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.Transformer;
 import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.jobs.transformers.EmailLowerDollars;
+import dev.sluice.jobs.transformers.TransformerCatalog;
 
 /**
  * {@code bench --scale}: a chunk costs the same on any table. The same job, in fixed chunks, on a small table and on
@@ -51,9 +51,10 @@ final class ScaleCheck {
     List<Row> run(List<Long> sizes, int rounds) throws Exception {
         for (long rows : sizes) {
             System.out.printf(Locale.ROOT, "  tables of %,d rows...%n", rows);
-            create("scale_big_" + rows, "id bigint PRIMARY KEY, email text NOT NULL, email_lower text", "g", rows);
-            create("scale_comp_" + rows, "tenant text NOT NULL, id bigint NOT NULL, email text NOT NULL, email_lower text,"
-                    + " PRIMARY KEY (tenant, id)", "CASE WHEN g % 10 = 0 THEN 'beta' ELSE 'acme' END, g", rows);
+            String rest = "email text NOT NULL, amount_cents bigint NOT NULL, email_lower text, amount_dollars numeric(12, 2)";
+            create("scale_big_" + rows, "id bigint PRIMARY KEY, " + rest, "g", rows);
+            create("scale_comp_" + rows, "tenant text NOT NULL, id bigint NOT NULL, " + rest + ", PRIMARY KEY (tenant, id)",
+                    "CASE WHEN g % 10 = 0 THEN 'beta' ELSE 'acme' END, g", rows);
             for (String key : List.of("big", "comp")) {
                 try (Statement st = c.createStatement()) {
                     st.execute("CREATE TABLE scale_" + key + "_" + rows + "_copy (LIKE scale_" + key + "_" + rows
@@ -73,7 +74,7 @@ final class ScaleCheck {
                     String suffix = "-r" + round;
                     out.add(measure(label, "in place", rows, table, suffix, "key: " + keyList
                             + "\nset: { email_lower: lower(email) }"));
-                    out.add(measure(label, "Java", rows, table, suffix, "key: " + keyList + "\ntransformer: scale-lower"));
+                    out.add(measure(label, "Java", rows, table, suffix, "key: " + keyList + "\ntransformer: " + EmailLowerDollars.NAME));
                     out.add(measure(label, "copy", rows, table, suffix, "key: " + keyList + "\ninto: " + table
                             + "_copy\ncolumns: " + columns));
                 }
@@ -86,7 +87,7 @@ final class ScaleCheck {
     private void create(String table, String columns, String keyValues, long rows) throws Exception {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TABLE " + table + " (" + columns + ")");
-            st.execute("INSERT INTO " + table + " SELECT " + keyValues + ", 'User' || g || '@Example.COM', NULL"
+            st.execute("INSERT INTO " + table + " SELECT " + keyValues + ", 'User' || g || '@Example.COM', g, NULL, NULL"
                     + " FROM generate_series(1, " + rows + ") g");
             st.execute("VACUUM ANALYZE " + table);
         }
@@ -97,7 +98,7 @@ final class ScaleCheck {
         StopSignal stop = new StopSignal();
         AtomicInteger seen = new AtomicInteger();
         String name = table.replace('_', '-') + "-" + mode.replace(' ', '-').toLowerCase(Locale.ROOT) + suffix;
-        Backfill backfill = Backfill.builder(ds).transformers(n -> n.equals("scale-lower") ? LOWER : null).build();
+        Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build();
         RunResult r = backfill.run(SpecParser.parse("name: " + name + "\ntable: " + table + "\n" + body
                 + "\nchunk: { rows: " + CHUNK + ", min-rows: " + CHUNK + ", max-rows: " + CHUNK + " }\nvalidate-after-run: false\n"),
                 RunOptions.defaults().withStop(stop).withObserver(report -> {
@@ -136,21 +137,4 @@ final class ScaleCheck {
                 .map(Row::medianMillis).sorted().toList();
         return times.get(times.size() / 2);
     }
-
-    private static final Transformer LOWER = new Transformer() {
-        @Override
-        public List<String> reads() {
-            return List.of("email");
-        }
-
-        @Override
-        public List<String> writes() {
-            return List.of("email_lower");
-        }
-
-        @Override
-        public Map<String, Object> transform(Row row) {
-            return Map.of("email_lower", row.text("email").toLowerCase(Locale.ROOT));
-        }
-    };
 }
