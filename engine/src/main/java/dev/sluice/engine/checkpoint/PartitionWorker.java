@@ -85,7 +85,8 @@ final class PartitionWorker implements Step {
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
         sizers.add(sizer);
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, observer);
-        ChunkTimeouts timeouts = new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement());
+        ChunkTimeouts timeouts = new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement(),
+                work.prepared().keyset().width() > 1);
         ChunkLoop.Source source = work.source().upTo(hi);
         ChunkWriter writer = work.writer();
         // Java mode reads and transforms the next chunk while the current one writes; with partitions, they overlap

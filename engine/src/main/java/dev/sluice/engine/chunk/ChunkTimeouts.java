@@ -25,20 +25,19 @@ import java.time.Duration;
  */
 public final class ChunkTimeouts {
 
-    // With the WAL insert position as the chunk begins, so that what the chunk wrote can be measured at its end.
     // sluice.chunk: the transaction is a chunk's, which journals its own writes (the in-place sync trigger, firing on
-    // them, does not journal them again).
-    // Custom plans: each chunk's statements planned with its own bounds, never a generic plan that assumes a third of
-    // the table per bound and, so estimated, reads the whole index (seen on 14: a full index scan of a copy's target).
-    private static final String SET_LOCAL = "SELECT set_config('lock_timeout', ?, true),"
-            + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
-            + " set_config('plan_cache_mode', 'force_custom_plan', true),"
-            + " set_config('sluice.chunk', 'on', true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
-    private static final String SET_LOCAL_KEYS = "SELECT set_config('lock_timeout', ?, true),"
-            + " set_config('statement_timeout', ?, true), set_config('enable_seqscan', 'off', true),"
-            + " set_config('plan_cache_mode', 'force_custom_plan', true),"
-            + " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
-            + " set_config('sluice.chunk', 'on', true), pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+    // them, does not journal them again). With the WAL insert position as the chunk begins, so that what the chunk
+    // wrote can be measured at its end.
+    private static final String COMMON = "SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true),"
+            + " set_config('enable_seqscan', 'off', true), set_config('sluice.chunk', 'on', true)";
+    private static final String END = ", pg_current_wal_insert_lsn()::text, pg_backend_pid()";
+    // Custom plans, for a composite key: each chunk's statements planned with its own bounds, never a generic plan,
+    // which assumes a third of the table per bound and, so estimated, chose a full index scan over the scalar pieces
+    // of the range (seen on 14, a copy's target). A single-column range is one scalar bound each side, which a
+    // generic plan keeps to the index (ChunkPlansTest), and planning every chunk would cost what it saves.
+    private static final String CUSTOM = ", set_config('plan_cache_mode', 'force_custom_plan', true)";
+    private static final String KEYS = ", set_config('enable_hashjoin', 'off', true),"
+            + " set_config('enable_mergejoin', 'off', true)";
 
     /**
      * Sequential scans off until the end of the current transaction: for a range read on a connection of its own (a
@@ -88,10 +87,20 @@ public final class ChunkTimeouts {
 
     private final String lock;
     private final String statement;
+    private final String setLocal;
+    private final String setLocalKeys;
 
     public ChunkTimeouts(Duration lock, Duration statement) {
+        this(lock, statement, false);
+    }
+
+    /** @param customPlans whether the chunk's statements are planned for its own bounds every time (composite keys) */
+    public ChunkTimeouts(Duration lock, Duration statement, boolean customPlans) {
         this.lock = lock.toMillis() + "ms";
         this.statement = statement.toMillis() + "ms";
+        String custom = customPlans ? CUSTOM : "";
+        this.setLocal = COMMON + custom + END;
+        this.setLocalKeys = COMMON + custom + KEYS + END;
     }
 
     /**
@@ -108,7 +117,7 @@ public final class ChunkTimeouts {
      * then by nested loops through the key's index only.
      */
     public Start apply(Connection c, boolean joinsKeys) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(joinsKeys ? SET_LOCAL_KEYS : SET_LOCAL)) {
+        try (PreparedStatement ps = c.prepareStatement(joinsKeys ? setLocalKeys : setLocal)) {
             ps.setString(1, lock);
             ps.setString(2, statement);
             try (ResultSet rs = ps.executeQuery()) {

@@ -21,11 +21,19 @@ public final class Keyset {
     private final List<Column> columns;
     // Per shape of a range predicate, the bound and column of each of its parameters, in order.
     private final List<int[]>[] bindings;
+    // Whether a composite key's range is given to the index as scalar bounds (before PostgreSQL 18), or as the row
+    // comparison itself, which PostgreSQL 18 stops on.
+    private final boolean scalarBounds;
 
     private Keyset(Table table, UniqueIndex index, List<Column> columns) {
+        this(table, index, columns, true);
+    }
+
+    private Keyset(Table table, UniqueIndex index, List<Column> columns, boolean scalarBounds) {
         this.table = table;
         this.index = index;
         this.columns = columns;
+        this.scalarBounds = scalarBounds;
         @SuppressWarnings("unchecked")
         List<int[]>[] each = new List[columns.size() + 1];
         for (int shape = 0; shape < each.length; shape++) {
@@ -72,6 +80,15 @@ public final class Keyset {
         String primary = table.uniqueIndexes().stream().filter(UniqueIndex::primary).findFirst()
                 .map(i -> " (the primary key is [" + String.join(", ", i.columns()) + "])").orElse("");
         throw new SpecException("key", "no unique index on exactly (" + String.join(", ", names) + ")" + primary);
+    }
+
+    /**
+     * This key as a server of major version {@code major} walks it: before PostgreSQL 18 a composite key's ranges are
+     * given to the index as scalar bounds; from 18 on, as the row comparison, which the index then stops on (and which
+     * no index but the key's can use).
+     */
+    public Keyset forServer(int major) {
+        return new Keyset(table, index, columns, major < 18);
     }
 
     public Table table() {
@@ -207,8 +224,9 @@ public final class Keyset {
             all.add(row(column, params, LO, ">"));
         }
         all.add(row(column, params, HI, "<="));
-        if (n == 1) {
-            return String.join(" AND ", all); // a single column's comparison is scalar: the index stops on it
+        if (n == 1 || !scalarBounds) {
+            // A single column's comparison is scalar; a row comparison stops the scan from PostgreSQL 18 on.
+            return String.join(" AND ", all);
         }
         // The exact comparisons as filters only (IS TRUE is not an index condition; keys are never NULL): before
         // PostgreSQL 18 a row comparison among an index scan's conditions keeps it from stopping on the scalar ones.

@@ -93,7 +93,9 @@ public final class Preflight {
                     + " commit in the target"));
         }
         findings.add(Finding.ok("table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
-        Keyset keyset = Keyset.resolve(table, spec.key());
+        // The key is walked in the source (of a copy) and its ranges compared in the target too: the older server rules.
+        Keyset keyset = Keyset.resolve(table, spec.key()).forServer(Math.min(read.getMetaData().getDatabaseMajorVersion(),
+                c.getMetaData().getDatabaseMajorVersion()));
         ExpressionCheck.where(read, table, spec.where());
         findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
                 + "] NOT NULL, ordered by unique index " + keyset.index().name()

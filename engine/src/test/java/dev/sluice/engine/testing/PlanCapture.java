@@ -119,8 +119,10 @@ public final class PlanCapture implements DataSource, AutoCloseable {
             // Buffers are the node's total over its loops; a heap page is visited at most once per row returned (an
             // index-only scan says how many it visited).
             double buffers = node.path("Shared Hit Blocks").asDouble(0) + node.path("Shared Read Blocks").asDouble(0);
+            // A plain index scan visits a heap page for each row it returns, and more for the dead versions of rows
+            // written since (the chunks', the rollback's, an upsert's): up to three a row, and a few, are allowed.
             double heap = switch (type) {
-                case "Index Scan" -> node.path("Actual Rows").asDouble(0) * loops;
+                case "Index Scan" -> (node.path("Actual Rows").asDouble(0) * 3 + 20) * loops;
                 case "Index Only Scan" -> node.path("Heap Fetches").asDouble(0);
                 case "Bitmap Index Scan" -> 0;
                 default -> buffers; // not an index scan: its rows tell

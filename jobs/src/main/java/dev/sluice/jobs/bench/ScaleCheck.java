@@ -67,8 +67,9 @@ final class ScaleCheck {
             for (String key : List.of("big", "comp")) {
                 String keyList = key.equals("big") ? "[id]" : "[tenant, id]";
                 String label = key.equals("big") ? "bigint" : "(tenant, id)";
-                String columns = key.equals("big") ? "{ id: id, email: email, email_lower: lower(email) }"
-                        : "{ tenant: tenant, id: id, email: email, email_lower: lower(email) }";
+                String rest = "email: email, amount_cents: amount_cents, email_lower: lower(email),"
+                        + " amount_dollars: amount_cents / 100.0 }";
+                String columns = key.equals("big") ? "{ id: id, " + rest : "{ tenant: tenant, id: id, " + rest;
                 for (long rows : sizes) {
                     String table = "scale_" + key + "_" + rows;
                     String suffix = "-r" + round;
