@@ -128,9 +128,12 @@ public final class Preflight {
 
         findings.add(UndoEstimate.of(c, plan, matching));
         if (plan.journal() != null && spec.sync() == JobSpec.Sync.TRIGGER) {
-            findings.add(Finding.warn("undo", "the sync trigger's own writes are not journaled: a row the application"
-                    + " writes before its chunk comes gets its written columns from the trigger, and a rollback gives"
-                    + " it back those values, not the ones before the job"));
+            findings.add(plan instanceof WritePlan.Copy copy && copy.source() == null
+                    ? Finding.warn("undo", "the mirror trigger's own writes are not journaled: a row the application"
+                    + " writes into the source is mirrored into the target, and a rollback leaves what the mirror"
+                    + " wrote there")
+                    : Finding.ok("undo", "the sync trigger's writes are journaled too (in place: each row it computes;"
+                    + " Java and cross-database: the drain's writes): a rollback restores them with the chunks'"));
         }
         List<Prepared.Statement> statements = new ArrayList<>();
         KeyRange first = chunker.next(read, null, rows);
