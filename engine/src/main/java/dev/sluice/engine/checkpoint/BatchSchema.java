@@ -16,7 +16,7 @@ import dev.sluice.engine.keyset.Sql;
 
 /**
  * Creates Spring Batch's JobRepository tables in the target database, in their own schema ({@code sluice} by
- * default), on first use. Several runners may start at once against a new database: an advisory lock held for
+ * default), on first use. Several runners may start at once against a new database: an advisory lock held around
  * the creating transaction makes exactly one of them create the tables, and DDL in PostgreSQL is transactional,
  * so a runner killed half-way leaves nothing behind.
  */
@@ -38,16 +38,30 @@ public final class BatchSchema {
             if (exists(c, schema) && exists(c, schema, NEWEST_TABLE)) {
                 return;
             }
-            Transaction.run(c, tx -> {
-                create(tx, schema);
-                return null;
-            });
+            // A session's lock, taken outside the creating transaction: a session that waited for another's creation
+            // then looks again in a new transaction, which reads the catalog anew. Inside one transaction an advisory
+            // lock does not refresh what the session cached of the catalog, and it would still find no tables.
+            try (Statement st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_lock(" + CREATE_LOCK + ")");
+                if (!c.getAutoCommit()) {
+                    c.commit(); // the wait ends a transaction of its own
+                }
+            }
+            try {
+                Transaction.run(c, tx -> {
+                    create(tx, schema);
+                    return null;
+                });
+            } finally {
+                try (Statement st = c.createStatement()) {
+                    st.execute("SELECT pg_advisory_unlock(" + CREATE_LOCK + ")");
+                }
+            }
         }
     }
 
     private static void create(Connection c, String schema) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("SELECT pg_advisory_xact_lock(" + CREATE_LOCK + ")");
             if (!exists(c, schema)) {
                 st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
                 st.execute("SET LOCAL search_path = " + Sql.quote(schema));
