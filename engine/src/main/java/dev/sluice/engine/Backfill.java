@@ -12,16 +12,11 @@ import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.StatusReader;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.chunk.Transformer;
-import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.control.LostDatabase;
-import dev.sluice.engine.control.NextStep;
-import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.control.Tuning;
-import dev.sluice.engine.preflight.CostEstimate;
+import dev.sluice.engine.preflight.CostSampler;
 import dev.sluice.engine.preflight.DryRun;
-import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
@@ -29,6 +24,14 @@ import dev.sluice.engine.spec.SpecException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Launcher;
+import dev.sluice.engine.launch.Results;
+import dev.sluice.engine.launch.SourcePools;
+import dev.sluice.engine.rollback.Rollback;
+import dev.sluice.engine.contract.Contract;
+import dev.sluice.engine.validation.Validations;
+import dev.sluice.engine.operate.OperatorControl;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}, and the other verbs of the command line as
@@ -40,11 +43,9 @@ public final class Backfill implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Backfill.class);
 
+    private final EngineContext context;
     private final DataSource dataSource;
     private final String schema;
-    private final Transformer.Catalog transformers;
-    private final SourcePools sources;
-    private final StatusReader statusReader;
     private final Launcher launcher;
 
     /** A Backfill on the target database, with its job repository in schema {@code sluice}. */
@@ -53,14 +54,10 @@ public final class Backfill implements AutoCloseable {
     }
 
     Backfill(BackfillBuilder b) {
-        // Everything reaches the database through the guard that refuses connections at once while it is lost.
-        LostDatabase database = new LostDatabase(b.dataSource);
-        this.dataSource = database;
-        this.schema = b.schema;
-        this.transformers = b.transformers;
-        this.sources = new SourcePools(b.sources);
-        this.statusReader = new StatusReader(dataSource, schema);
-        this.launcher = new Launcher(database, new JobRuns(dataSource, schema), schema);
+        this.context = new EngineContext(b.dataSource, b.schema, b.transformers, b.sources);
+        this.dataSource = context.dataSource();
+        this.schema = context.schema();
+        this.launcher = context.launcher();
     }
 
     /** How to build a Backfill: the target database, and optionally the rest. */
@@ -71,52 +68,44 @@ public final class Backfill implements AutoCloseable {
     /** Closes the pools opened to source databases. */
     @Override
     public void close() {
-        sources.close();
+        context.close();
     }
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
-    public Prepared plan(JobSpec spec) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            return Preflight.check(c, spec, transformers, sources.of(spec), schema);
-        }
+    public Plan plan(JobSpec spec) throws SQLException {
+        return context.plan(spec).toPlan();
     }
 
-    /**
-     * Preflight for a verb that goes on to work (run, resume, validate, repair, rollback): what it warns about the
-     * table's triggers is said in the log too, as {@code plan} lists it, since those triggers also fire on the work's
-     * own writes.
-     */
     private Prepared prepare(JobSpec spec) throws SQLException {
-        Prepared prepared = plan(spec);
-        for (Finding f : prepared.findings()) {
-            if (f.level() == Finding.Level.WARN && f.check().equals("triggers")) {
-                LOG.warn("job {}: {}", spec.name(), f.detail());
-            }
-        }
-        return prepared;
+        return context.prepare(spec);
     }
 
     /**
      * Preflight, then what the whole run will cost, from a sample chunk written and rolled back (its WAL is written,
      * its changes are not kept).
      */
-    public CostEstimate.Report estimate(JobSpec spec) throws SQLException {
-        return CostEstimate.of(dataSource, plan(spec));
+    public CostEstimate estimate(JobSpec spec) throws SQLException {
+        return CostSampler.of(dataSource, context.plan(spec));
     }
 
     /** Preflight, then the first chunk applied in a transaction that is rolled back; changes nothing. */
-    public DryRun.Report dryRun(JobSpec spec) throws SQLException {
-        return DryRun.firstChunk(dataSource, plan(spec));
+    public DryRunResult dryRun(JobSpec spec) throws SQLException {
+        return DryRun.firstChunk(dataSource, context.plan(spec));
     }
 
     /** The spec recorded when the job last started, if it ever did. */
     public Optional<JobSpec> recordedSpec(String name) throws SQLException {
-        return statusReader.recordedSpec(name);
+        return context.recordedSpec(name);
     }
 
-    /** The state of one job, or of every job when {@code name} is null. Reads only. */
-    public List<JobStatus> status(String name) throws SQLException {
-        return statusReader.read(name);
+    /** The state of job {@code name} (NOT_STARTED when it never ran). Reads only. */
+    public JobStatus status(String name) throws SQLException {
+        return context.status(name);
+    }
+
+    /** The state of every job the job repository knows, by name. Reads only. */
+    public List<JobStatus> statuses() throws SQLException {
+        return context.statuses();
     }
 
     /**
@@ -139,10 +128,9 @@ public final class Backfill implements AutoCloseable {
             }
         } finally {
             if (options.metrics() != null) {
-                List<JobStatus> now = status(spec.name());
-                launcher.states(options.metrics()).state(spec.name(),
-                        now.isEmpty() ? JobStatus.State.NOT_STARTED : now.get(0).state());
-                launcher.states(options.metrics()).undo(spec.name(), now.isEmpty() ? null : now.get(0).undo());
+                JobStatus now = status(spec.name());
+                launcher.states(options.metrics()).state(spec.name(), now.state());
+                launcher.states(options.metrics()).undo(spec.name(), now.undo());
             }
         }
         return result;
@@ -156,7 +144,7 @@ public final class Backfill implements AutoCloseable {
      */
     private RunResult afterCompletion(JobSpec spec, RunOptions options, Launcher.Hold hold, RunResult result)
             throws SQLException {
-        JobStatus status = status(spec.name()).get(0);
+        JobStatus status = status(spec.name());
         String name = spec.name();
         if (status.work() == JobStatus.Work.VALIDATION && status.state() == JobStatus.State.CANCELLED) {
             return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s validation was cancelled before"
@@ -185,7 +173,7 @@ public final class Backfill implements AutoCloseable {
 
     private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
-        String refused = Rollback.beforeRun(spec.name(), status(spec.name()).get(0).state(), options.again());
+        String refused = Rollback.beforeRun(spec.name(), status(spec.name()).state(), options.again());
         if (refused != null) {
             return new Backfilled(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused), null);
         }
@@ -236,10 +224,10 @@ public final class Backfill implements AutoCloseable {
      * @return the keys re-applied
      */
     public long keepInStep(JobSpec spec, Duration every, StopSignal stop) throws SQLException {
-        if (status(spec.name()).get(0).state() != JobStatus.State.COMPLETED) {
+        if (status(spec.name()).state() != JobStatus.State.COMPLETED) {
             return 0;
         }
-        return launcher.sync().follow(plan(spec), every, stop);
+        return launcher.sync().follow(context.plan(spec), every, stop);
     }
 
     /**
@@ -249,10 +237,10 @@ public final class Backfill implements AutoCloseable {
      * @return the keys re-applied, or -1 when nothing was done (not completed, no key log, a runner holds it)
      */
     public long keepInStep(JobSpec spec) throws SQLException {
-        if (status(spec.name()).get(0).state() != JobStatus.State.COMPLETED) {
+        if (status(spec.name()).state() != JobStatus.State.COMPLETED) {
             return -1;
         }
-        return launcher.sync().drainRound(plan(spec));
+        return launcher.sync().drainRound(context.plan(spec));
     }
 
     /**
@@ -274,7 +262,7 @@ public final class Backfill implements AutoCloseable {
     }
 
     private Validations validations() {
-        return new Validations(launcher, this::prepare);
+        return new Validations(context);
     }
 
     /**
@@ -282,10 +270,9 @@ public final class Backfill implements AutoCloseable {
      *
      * @return what happened, in one line; {@code ok} false when the request does not apply now
      */
-    public ControlResult control(String name, ControlMailbox.Request request, Duration wait, String by)
+    public ControlResult control(String name, ControlRequest request, Duration wait, String by)
             throws SQLException, InterruptedException {
-        return new OperatorControl(new JobRuns(dataSource, schema), this::status, dataSource, schema, this::recordedSpec)
-                .control(name, request, wait, by);
+        return new OperatorControl(context).control(name, request, wait, by);
     }
 
     /**
@@ -339,16 +326,11 @@ public final class Backfill implements AutoCloseable {
     }
 
     private Rollback rollbacks() {
-        return new Rollback(dataSource, schema, launcher, this::status, this::prepare, this::sourceOf);
+        return new Rollback(context);
     }
 
     private Contract contract() {
-        return new Contract(dataSource, schema, launcher, this::status, this::sourceOf, this::recordedSpec, this::plan);
-    }
-
-    /** The source database of job {@code name}'s cross-database copy, or null. */
-    private DataSource sourceOf(String name) throws SQLException {
-        return recordedSpec(name).filter(spec -> spec.source() != null).map(sources::of).orElse(null);
+        return new Contract(context);
     }
 
     /** What a control request (or finish) came to, in one line. */

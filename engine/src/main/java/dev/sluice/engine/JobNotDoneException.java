@@ -8,7 +8,7 @@ public final class JobNotDoneException extends IllegalStateException {
 
     private final String job;
 
-    JobNotDoneException(String job, String message) {
+    public JobNotDoneException(String job, String message) {
         super(message);
         this.job = job;
     }

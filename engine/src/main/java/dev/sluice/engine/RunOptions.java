@@ -1,10 +1,8 @@
 package dev.sluice.engine;
 
-import dev.sluice.engine.spec.Connector;
-import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.spi.Connector;
 import java.sql.DriverManager;
 
-import dev.sluice.engine.control.StopSignal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 

@@ -21,7 +21,7 @@ public record RunResult(Outcome outcome, String message, long rows, long written
      *
      * @param onMismatches the way on if it found mismatches
      */
-    RunResult validated(ValidationResult v, String onMismatches) {
+    public RunResult validated(ValidationResult v, String onMismatches) {
         boolean clean = v.clean();
         Outcome o = !v.complete() ? v.outcome() : clean ? outcome : Outcome.MISMATCHES;
         String m = clean ? message + "; validation clean" : !v.complete() ? message + "; " + v.message()
@@ -45,7 +45,7 @@ public record RunResult(Outcome outcome, String message, long rows, long written
         NOT_RUNNABLE
     }
 
-    static RunResult of(Outcome outcome, String message) {
+    public static RunResult of(Outcome outcome, String message) {
         return new RunResult(outcome, message, 0, 0, 0, 0);
     }
 }

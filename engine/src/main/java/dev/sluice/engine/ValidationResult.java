@@ -2,7 +2,6 @@ package dev.sluice.engine;
 
 import java.util.List;
 
-import dev.sluice.engine.validate.RuleResult;
 
 /**
  * What a validation (or a repair and the validation after it) came to.
@@ -25,7 +24,7 @@ public record ValidationResult(RunResult.Outcome outcome, String message, List<R
     }
 
     /** The same result, coming after a repair that wrote {@code rows} again. */
-    ValidationResult afterRepair(long rows) {
+    public ValidationResult afterRepair(long rows) {
         return new ValidationResult(outcome, message, rules, this.rows, chunks, seconds, rows);
     }
 
@@ -43,7 +42,7 @@ public record ValidationResult(RunResult.Outcome outcome, String message, List<R
     }
 
     /** A validation that did not run, or did not finish, for {@code why}. */
-    static ValidationResult unfinished(RunResult.Outcome outcome, String why) {
+    public static ValidationResult unfinished(RunResult.Outcome outcome, String why) {
         return new ValidationResult(outcome, why, List.of(), 0, 0, 0);
     }
 }

@@ -8,9 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -66,7 +64,7 @@ class BackfillTest {
         assertThat(result.chunks()).isEqualTo(15); // ceil(10000 / 700)
         assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
 
-        JobStatus status = backfill.status("items-lower").get(0);
+        JobStatus status = backfill.status("items-lower");
         assertThat(status.state()).isEqualTo(JobStatus.State.COMPLETED);
         assertThat(status.rowsProcessed()).isEqualTo(10_000);
         assertThat(status.lastKey()).containsExactly("30000");
@@ -114,7 +112,7 @@ class BackfillTest {
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
         assertThat(stopped.chunks()).isEqualTo(4);
         assertThat(db.count("SELECT count(*) FROM items WHERE n = 1")).isEqualTo(2000);
-        assertThat(backfill.status("items-inc").get(0).state()).isEqualTo(JobStatus.State.STOPPED);
+        assertThat(backfill.status("items-inc").state()).isEqualTo(JobStatus.State.STOPPED);
 
         RunResult resumed = backfill.run(increment(500), RunOptions.defaults().resumeOnly(true));
         assertThat(resumed.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
@@ -204,7 +202,7 @@ class BackfillTest {
         assertThat(failed.outcome()).isEqualTo(RunResult.Outcome.FAILED);
         assertThat(failed.message()).contains("commit refused once");
         assertThat(db.count("SELECT count(*) FROM items WHERE n = 1")).isEqualTo(1000);
-        JobStatus status = backfill.status("items-inc").get(0);
+        JobStatus status = backfill.status("items-inc");
         assertThat(status.state()).isEqualTo(JobStatus.State.FAILED);
         assertThat(status.lastKey()).containsExactly("3000");
         assertThat(status.lastError()).contains("commit refused once");
@@ -245,7 +243,7 @@ class BackfillTest {
             }
         });
         while (!run.isDone()) {
-            JobStatus s = backfill.status("items-lower").isEmpty() ? null : backfill.status("items-lower").get(0);
+            JobStatus s = backfill.status("items-lower");
             if (s != null && !run.isDone()) {
                 seen.add(s.state() + (s.validation() == null ? "" : " checked " + s.validation().rowsChecked()
                         + (s.validation().complete() ? " complete" : "")));
@@ -256,7 +254,7 @@ class BackfillTest {
         // COMPLETED only with the validation's verdict in (the run may still be returning when status says so).
         assertThat(seen).as("states seen while the runner ran").anyMatch(x -> x.startsWith("VALIDATING"))
                 .noneMatch(x -> x.startsWith("COMPLETED") && !x.endsWith(" complete"));
-        assertThat(backfill.status("items-lower").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
+        assertThat(backfill.status("items-lower").state()).isEqualTo(JobStatus.State.COMPLETED);
     }
 
     @Test
@@ -271,7 +269,7 @@ class BackfillTest {
             }
         }));
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
-        JobStatus status = backfill.status("items-lower").get(0);
+        JobStatus status = backfill.status("items-lower");
         assertThat(status.state()).isEqualTo(JobStatus.State.STOPPED);
         assertThat(status.lastError()).contains("validation stopped");
         assertThat(status.validation().complete()).isFalse();
@@ -280,7 +278,7 @@ class BackfillTest {
         assertThat(again.outcome()).isEqualTo(RunResult.Outcome.ALREADY_COMPLETE);
         assertThat(again.validation()).isNotNull();
         assertThat(again.validation().clean()).isTrue();
-        assertThat(backfill.status("items-lower").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
+        assertThat(backfill.status("items-lower").state()).isEqualTo(JobStatus.State.COMPLETED);
     }
 
     @org.junit.jupiter.params.ParameterizedTest

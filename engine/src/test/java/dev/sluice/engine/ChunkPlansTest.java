@@ -10,8 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.chunk.Transformer;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.LowerEmail;

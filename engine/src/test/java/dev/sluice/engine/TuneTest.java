@@ -8,8 +8,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
-import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -54,8 +52,8 @@ class TuneTest {
         ds.close();
     }
 
-    private ControlMailbox.Request tune(long rowsPerSecond) {
-        return new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, null);
+    private ControlRequest tune(long rowsPerSecond) {
+        return new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, null);
     }
 
     private Long limitOf(String work) throws Exception {
@@ -78,7 +76,7 @@ class TuneTest {
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned")).as("the backfill took the tune").isEqualTo(50_000L);
         assertThat(limitOf("tuned.validate")).as("its validation ran at the tuned rate").isEqualTo(50_000L);
-        JobStatus done = backfill.status("tuned").get(0);
+        JobStatus done = backfill.status("tuned");
         assertThat(done.state()).isEqualTo(JobStatus.State.COMPLETED);
         assertThat(done.rowsPerSecondLimit()).as("status shows the rate the next work runs at").isEqualTo(50_000L);
 
@@ -94,7 +92,7 @@ class TuneTest {
 
         Backfill.ControlResult tuned = backfill.control("tuned", tune(3000), Duration.ZERO, "test");
         assertThat(tuned.ok()).as(tuned.message()).isTrue();
-        assertThat(backfill.status("tuned").get(0).rowsPerSecondLimit()).isEqualTo(3000L);
+        assertThat(backfill.status("tuned").rowsPerSecondLimit()).isEqualTo(3000L);
 
         assertThat(backfill.rollback("tuned", RunOptions.defaults(), false).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned.rollback")).isEqualTo(3000L);

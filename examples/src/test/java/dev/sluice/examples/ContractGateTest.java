@@ -10,7 +10,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -84,7 +84,7 @@ class ContractGateTest {
         assertThat(flyway.info().current().getVersion().getVersion()).isEqualTo("3");
         assertThat(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
                 + " AND column_name = 'email'")).isZero();
-        assertThat(backfill.status("users-email-lower").get(0).state()).isEqualTo(JobStatus.State.FINISHED);
+        assertThat(backfill.status("users-email-lower").state()).isEqualTo(JobStatus.State.FINISHED);
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
@@ -103,6 +103,6 @@ class KillAndResumeTest {
     }
 
     private JobStatus status() throws Exception {
-        return new Backfill(ds).status("increment").get(0);
+        return new Backfill(ds).status("increment");
     }
 }

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Random;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Eventually;
 
 /**
@@ -42,7 +42,7 @@ final class Kills {
             Process runner = Cli.spawn(dir.resolve("kill-" + kills + ".log"), runArgs);
             long goal = before + 1 + random.nextInt(maxStep);
             JobStatus reached = Eventually.eventually(Duration.ofSeconds(90), job + " at chunk " + goal + " (seed " + seed
-                    + ")", () -> backfill.status(job).get(0), s -> s.chunks() >= goal || !runner.isAlive());
+                    + ")", () -> backfill.status(job), s -> s.chunks() >= goal || !runner.isAlive());
             if (!runner.isAlive()) {
                 runner.waitFor();
                 break; // finished before the kill
@@ -53,7 +53,7 @@ final class Kills {
             kills++;
             // The killed runner's lock goes with its session, once the server notices the connection is gone.
             JobStatus status = Eventually.eventually(Duration.ofSeconds(30), job + " without a runner after kill " + kills
-                    + " (seed " + seed + ")", () -> backfill.status(job).get(0), s -> !s.running());
+                    + " (seed " + seed + ")", () -> backfill.status(job), s -> !s.running());
             assertThat(status.state()).as("after kill %d (seed %d)", kills, seed).isEqualTo(JobStatus.State.FAILED);
             assertThat(status.lastError()).contains("runner ended without recording it");
             assertThat(status.chunks()).as("seed %d", seed).isGreaterThanOrEqualTo(Math.min(before, reached.chunks()));

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,7 @@ class OperatorControlTest extends CliDatabaseTest {
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "slow"));
         JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the runner at work",
-                () -> new Backfill(ds).status("slow").get(0), x -> x.chunks() >= 3 && x.running() || !p.isAlive());
+                () -> new Backfill(ds).status("slow"), x -> x.chunks() >= 3 && x.running() || !p.isAlive());
         assertThat(p.isAlive()).as("runner alive: " + s).isTrue();
         return p;
     }
@@ -49,7 +49,7 @@ class OperatorControlTest extends CliDatabaseTest {
         assertThat(runner.exitValue()).as(Files.readString(dir.resolve("pause.log"))).isEqualTo(5);
         assertThat(Files.readString(dir.resolve("pause.log"))).contains("job slow paused after chunk");
 
-        JobStatus paused = new Backfill(ds).status("slow").get(0);
+        JobStatus paused = new Backfill(ds).status("slow");
         assertThat(paused.state()).isEqualTo(JobStatus.State.PAUSED);
         assertThat(paused.stopReason()).isEqualTo("paused by an operator");
         assertThat(db.count("SELECT count(*) FROM c WHERE n = 1")).isEqualTo(paused.rowsProcessed()).isLessThan(30000);
@@ -59,12 +59,12 @@ class OperatorControlTest extends CliDatabaseTest {
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.exitCode()).as(tune.err()).isZero();
         assertThat(tune.out()).contains("is PAUSED; the new throttle applies when it resumes");
-        assertThat(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()).as("the limit it resumes with").isZero();
+        assertThat(new Backfill(ds).status("slow").rowsPerSecondLimit()).as("the limit it resumes with").isZero();
         Cli.Result resumed = Cli.run(args("resume", "slow"));
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
         assertThat(db.count("SELECT count(*) FROM sluice.job_control")).as("the resumed runner took the tune").isZero();
-        assertThat(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit())
+        assertThat(new Backfill(ds).status("slow").rowsPerSecondLimit())
                 .as("the tune holds for the job's next work (a validation, a rollback)").isZero();
     }
 
@@ -76,13 +76,13 @@ class OperatorControlTest extends CliDatabaseTest {
                 + "validate: [ { check: \"n = 1\" } ]\n");
         Process validation = Cli.spawn(dir.resolve("validate.log"), args("validate", "slow", "--rows-per-second", "1000"));
         Eventually.eventually(Duration.ofSeconds(60), "validating",
-                () -> new Backfill(ds).status("slow").get(0).state() == JobStatus.State.VALIDATING);
+                () -> new Backfill(ds).status("slow").state() == JobStatus.State.VALIDATING);
         Eventually.eventually(Duration.ofSeconds(10), "the validation's limit recorded",
-                () -> Long.valueOf(1000).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()));
+                () -> Long.valueOf(1000).equals(new Backfill(ds).status("slow").rowsPerSecondLimit()));
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.out()).as(tune.err()).contains("tune taken");
         Eventually.eventually(Duration.ofSeconds(10), "the validation unthrottled",
-                () -> Long.valueOf(0).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit())
+                () -> Long.valueOf(0).equals(new Backfill(ds).status("slow").rowsPerSecondLimit())
                         || !validation.isAlive());
         assertThat(validation.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(validation.exitValue()).as(Files.readString(dir.resolve("validate.log"))).isZero();
@@ -113,7 +113,7 @@ class OperatorControlTest extends CliDatabaseTest {
         assertThat(cancel.exitCode()).as(cancel.err()).isZero();
         assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(runner.exitValue()).isEqualTo(5);
-        assertThat(new Backfill(ds).status("slow").get(0).state()).isEqualTo(JobStatus.State.CANCELLED);
+        assertThat(new Backfill(ds).status("slow").state()).isEqualTo(JobStatus.State.CANCELLED);
         assertThat(Cli.run(args("run", "slow")).exitCode()).isEqualTo(4);
         assertThat(Cli.run(args("resume", "slow")).exitCode()).isEqualTo(4);
         assertThat(Cli.run(args("pause", "slow")).exitCode()).as("nothing to pause").isEqualTo(4);
@@ -124,12 +124,12 @@ class OperatorControlTest extends CliDatabaseTest {
     void tuneChangesTheRateOfARunningJob() throws Exception {
         Process runner = runner("tune.log"); // 30,000 rows at 3,000 rows/s
         Eventually.eventually(Duration.ofSeconds(10), "the runner's limit recorded",
-                () -> Long.valueOf(3000).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()));
+                () -> Long.valueOf(3000).equals(new Backfill(ds).status("slow").rowsPerSecondLimit()));
         Cli.Result tune = Cli.run(args("tune", "slow", "--rows-per-second", "0"));
         assertThat(tune.exitCode()).as(tune.err()).isZero();
         assertThat(tune.out()).contains("tune taken");
         Eventually.eventually(Duration.ofSeconds(10), "the runner unthrottled",
-                () -> Long.valueOf(0).equals(new Backfill(ds).status("slow").get(0).rowsPerSecondLimit()));
+                () -> Long.valueOf(0).equals(new Backfill(ds).status("slow").rowsPerSecondLimit()));
         assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(runner.exitValue()).isZero();
         Cli.Result later = Cli.run(args("tune", "slow", "--rows-per-second", "10"));

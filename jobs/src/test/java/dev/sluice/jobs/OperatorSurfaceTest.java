@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.testing.Eventually;
 
@@ -41,7 +41,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
     }
 
     private JobStatus status(String job) throws Exception {
-        return new Backfill(ds).status(job).get(0);
+        return new Backfill(ds).status(job);
     }
 
     /** Waits until {@code job} is VALIDATING and has checked a thousand rows (or its process ended). */

@@ -13,7 +13,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
@@ -122,7 +122,7 @@ class OutageTest {
                 int expected = verb.equals("rollback") ? 0 : 1;
                 assertThat(db.count("SELECT count(*) FROM counters WHERE n <> " + expected)).as("rows not applied once")
                         .isZero();
-                JobStatus status = new Backfill(ds).status("increment").get(0);
+                JobStatus status = new Backfill(ds).status("increment");
                 assertThat(status.state()).isEqualTo(verb.equals("rollback") ? JobStatus.State.ROLLED_BACK
                         : JobStatus.State.COMPLETED);
                 if (verb.equals("validate")) {

@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Eventually;
 
@@ -51,7 +51,7 @@ class ParallelTest extends CliDatabaseTest {
     }
 
     private JobStatus status() throws Exception {
-        return new Backfill(ds).status("inc").get(0);
+        return new Backfill(ds).status("inc");
     }
 
     private void assertEveryRowOnce() {

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.sync.SyncInstaller;
 
 import org.junit.jupiter.api.BeforeEach;

@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -70,15 +70,15 @@ class UndoTest extends CliDatabaseTest {
         assertThat(kills).isEqualTo(2);
 
         // The rollback, killed too: each entry restored in one transaction with the rollback's checkpoint.
-        long journaled = backfill.status("killed").get(0).undo().rows();
+        long journaled = backfill.status("killed").undo().rows();
         assertThat(journaled).isPositive();
         Process rollback = Cli.spawn(dir.resolve("rollback.log"), args("rollback", "killed"));
-        Eventually.eventually(Duration.ofSeconds(60), "the rollback half way", () -> backfill.status("killed").get(0),
+        Eventually.eventually(Duration.ofSeconds(60), "the rollback half way", () -> backfill.status("killed"),
                 s -> s.state() == JobStatus.State.ROLLING_BACK && s.undo().rows() < journaled || !rollback.isAlive());
         assertThat(rollback.isAlive()).as("the rollback still running when killed").isTrue();
         rollback.destroyForcibly();
         rollback.waitFor();
-        Eventually.eventually(Duration.ofSeconds(30), "the killed rollback's lock gone", () -> backfill.status("killed").get(0),
+        Eventually.eventually(Duration.ofSeconds(30), "the killed rollback's lock gone", () -> backfill.status("killed"),
                 s -> !s.running());
         Cli.Result resumed = Cli.run(args("rollback", "killed"));
         assertThat(resumed.exitCode()).as(resumed.out() + resumed.err()).isZero();
@@ -94,14 +94,14 @@ class UndoTest extends CliDatabaseTest {
         Backfill backfill = new Backfill(ds);
         Process rollback = Cli.spawn(dir.resolve("rollback.log"), args("rollback", "paused"));
         JobStatus rolling = Eventually.eventually(Duration.ofSeconds(60), "the rollback at work",
-                () -> backfill.status("paused").get(0), s -> s.state() == JobStatus.State.ROLLING_BACK
+                () -> backfill.status("paused"), s -> s.state() == JobStatus.State.ROLLING_BACK
                         && s.undo().rows() <= 28000 || !rollback.isAlive());
         assertThat(rollback.isAlive()).as("the rollback still running: " + rolling).isTrue();
         assertThat(rolling.running()).isTrue();
         Cli.Result paused = Cli.run(args("pause", "paused"));
         assertThat(paused.exitCode()).as(paused.out() + paused.err()).isZero();
         assertThat(rollback.waitFor()).isEqualTo(5);
-        JobStatus held = backfill.status("paused").get(0);
+        JobStatus held = backfill.status("paused");
         assertThat(held.state()).isEqualTo(JobStatus.State.PAUSED);
         assertThat(held.undo().rows()).isBetween(1L, 28000L);
         assertThat(db.checksum("orders", "id")).isNotEqualTo(before);

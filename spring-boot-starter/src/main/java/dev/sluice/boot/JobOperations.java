@@ -1,5 +1,6 @@
 package dev.sluice.boot;
 
+import dev.sluice.engine.ControlRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,9 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StatusJson;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 
 /**
@@ -56,7 +56,7 @@ public final class JobOperations {
 
     /** Every job in the job repository, and the declared ones that have not started, with their schedules. */
     public List<Map<String, Object>> list() throws Exception {
-        List<JobStatus> statuses = new ArrayList<>(backfill.status(null));
+        List<JobStatus> statuses = new ArrayList<>(backfill.statuses());
         for (JobSpec spec : specs) {
             if (statuses.stream().noneMatch(s -> s.job().equals(spec.name()))) {
                 statuses.add(JobStatus.notStarted(spec.name(), spec.table()));
@@ -71,7 +71,7 @@ public final class JobOperations {
 
     /** One job as {@link #list()} shows it, or null: read alone, but for a job that never started. */
     public Map<String, Object> one(String job) throws Exception {
-        JobStatus s = backfill.status(job).get(0);
+        JobStatus s = backfill.status(job);
         if (s.state() != JobStatus.State.NOT_STARTED) {
             return view(s);
         }
@@ -97,19 +97,19 @@ public final class JobOperations {
      * {@code pause}, {@code resume}, {@code cancel}, or {@code tune} with {@code rowsPerSecond} (0 = unlimited).
      */
     public Reply control(String job, String action, Long rowsPerSecond) throws Exception {
-        if (spec(job) == null && backfill.status(job).get(0).state() == JobStatus.State.NOT_STARTED) {
+        if (spec(job) == null && backfill.status(job).state() == JobStatus.State.NOT_STARTED) {
             return unknown(job); // as GET says: asking an unknown job to pause is not a conflict with its state
         }
         switch (action) {
             case "pause", "cancel" -> {
-                return mailbox(job, new ControlMailbox.Request(
-                        ControlMailbox.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null));
+                return mailbox(job, new ControlRequest(
+                        ControlRequest.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null));
             }
             case "tune" -> {
                 if (rowsPerSecond == null || rowsPerSecond < 0) {
                     return new Reply(400, RATE + (rowsPerSecond == null ? "" : ", got " + rowsPerSecond));
                 }
-                return mailbox(job, new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, null));
+                return mailbox(job, new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, null));
             }
             case "resume" -> {
                 JobSpec spec = spec(job);
@@ -130,7 +130,7 @@ public final class JobOperations {
         }
     }
 
-    private Reply mailbox(String job, ControlMailbox.Request request) throws Exception {
+    private Reply mailbox(String job, ControlRequest request) throws Exception {
         Backfill.ControlResult r = backfill.control(job, request, CONTROL_WAIT, by);
         return new Reply(r.ok() ? 200 : 409, r.message());
     }

@@ -13,11 +13,11 @@ import java.util.concurrent.TimeUnit;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StopSignal;
-import dev.sluice.engine.spec.Connector;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.spi.Connector;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.Window;
@@ -162,7 +162,7 @@ public final class JobScheduler implements AutoCloseable {
         }
         JobStatus status;
         try {
-            status = backfill.status(spec.name()).get(0);
+            status = backfill.status(spec.name());
         } catch (Exception e) {
             LOG.warn("job {}: cannot read its status: {}", spec.name(), e.getMessage());
             return "its status cannot be read: " + e.getMessage();
@@ -249,7 +249,7 @@ public final class JobScheduler implements AutoCloseable {
                 stop.request(StopSignal.WINDOW);
             } else if (stop == null && spec.schedule() != null && spec.schedule().window() != null && windowOpen(spec)) {
                 try {
-                    JobStatus status = backfill.status(spec.name()).get(0);
+                    JobStatus status = backfill.status(spec.name());
                     if (status.state() == JobStatus.State.PAUSED && StopSignal.WINDOW.equals(status.stopReason())) {
                         LOG.info("job {}: window {} open; resuming", spec.name(), spec.schedule().window());
                         fire(spec);

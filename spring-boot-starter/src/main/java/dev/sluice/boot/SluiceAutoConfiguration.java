@@ -8,7 +8,7 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.JobSpec;
 
 import io.micrometer.core.instrument.MeterRegistry;

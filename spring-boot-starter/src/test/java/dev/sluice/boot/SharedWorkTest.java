@@ -3,12 +3,11 @@ package dev.sluice.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
@@ -71,8 +70,7 @@ class SharedWorkTest {
     }
 
     private static JobStatus status(Backfill backfill) throws Exception {
-        List<JobStatus> s = backfill.status("count-visits");
-        return s.get(0);
+        return backfill.status("count-visits");
     }
 
     private static ConfigurableApplicationContext instance(HikariDataSource ds) {

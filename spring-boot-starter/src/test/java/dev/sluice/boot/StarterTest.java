@@ -121,7 +121,7 @@ class StarterTest {
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
         assertThat(meters.find("sluice.rows").tag("backfill", "fill-scores").counter()).isNotNull();
         assertThat(meters.find("sluice.rows").tag("backfill", "fill-scores").counter().count()).isEqualTo(40000);
-        assertThat(backfill.status("fill-scores").get(0).rowsWritten()).isEqualTo(40000);
+        assertThat(backfill.status("fill-scores").rowsWritten()).isEqualTo(40000);
 
         assertThat(get("/actuator/sluice/no-such-job", 404)).isNotNull();
         for (String verb : List.of("pause", "cancel", "resume", "tune/5")) { // unknown on every verb, as GET says

@@ -3,11 +3,11 @@ package dev.sluice.engine.checkpoint;
 import java.sql.SQLException;
 import java.util.Optional;
 
-import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.ControlPoller;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.preflight.Prepared;

@@ -6,7 +6,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 
 import org.springframework.batch.core.scope.context.ChunkContext;
 import org.springframework.batch.core.step.StepContribution;

@@ -5,7 +5,7 @@ import dev.sluice.engine.chunk.Failures;
 import java.sql.SQLException;
 import java.time.Duration;
 
-import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.chunk.TransientErrors;
 import dev.sluice.engine.throttle.ChunkSizer;
 

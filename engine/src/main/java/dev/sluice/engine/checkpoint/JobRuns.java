@@ -10,8 +10,8 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StopSignal;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;

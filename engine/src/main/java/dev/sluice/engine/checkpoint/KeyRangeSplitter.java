@@ -10,8 +10,8 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkLoop;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;

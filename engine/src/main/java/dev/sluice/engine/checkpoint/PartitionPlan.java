@@ -3,8 +3,8 @@ package dev.sluice.engine.checkpoint;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 

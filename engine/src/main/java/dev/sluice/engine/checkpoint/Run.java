@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.chunk.ChunkLedger;
-import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.Key;
 import dev.sluice.engine.spec.JobSpec;
 
 /**

@@ -2,8 +2,8 @@ package dev.sluice.engine.checkpoint;
 
 import java.time.Duration;
 
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.throttle.Pacer;
 
 /**

@@ -2,12 +2,12 @@ package dev.sluice.engine.checkpoint;
 
 import java.time.LocalDateTime;
 
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.NextStep;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.undo.Restorer;
-import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 
 import org.springframework.batch.core.job.JobExecution;

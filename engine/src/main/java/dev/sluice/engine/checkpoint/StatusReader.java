@@ -12,15 +12,15 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.control.Tuning;
-import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.Key;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.undo.Restorer;
-import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 
 import org.springframework.batch.core.job.JobExecution;

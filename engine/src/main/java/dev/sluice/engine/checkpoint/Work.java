@@ -3,7 +3,7 @@ package dev.sluice.engine.checkpoint;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.KeysetSource;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.preflight.Prepared;

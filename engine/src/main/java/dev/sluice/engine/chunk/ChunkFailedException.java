@@ -2,7 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.sql.SQLException;
 
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 
 /**
  * A chunk's statements failed; its transaction rolls back with its checkpoint. Unchecked on purpose: TaskletStep

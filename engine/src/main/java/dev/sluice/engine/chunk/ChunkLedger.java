@@ -3,8 +3,8 @@ package dev.sluice.engine.chunk;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Work a chunk does besides its write, whose results must be kept exactly once: they go into the chunk's

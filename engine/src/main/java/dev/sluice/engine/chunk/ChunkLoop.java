@@ -4,8 +4,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
 
 /**
  * The chunk loop: what one chunk does, from "may it start" to "it committed". The runner turns it until the key

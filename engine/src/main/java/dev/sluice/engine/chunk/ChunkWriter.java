@@ -3,7 +3,7 @@ package dev.sluice.engine.chunk;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Applies a job's transformation to one key range, set-based, inside the caller's transaction (which also

@@ -11,7 +11,7 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 

@@ -3,6 +3,7 @@ package dev.sluice.engine.chunk;
 import java.sql.SQLException;
 
 import dev.sluice.engine.spec.Secrets;
+import dev.sluice.engine.spi.TeamJars;
 
 /**
  * One line for an operator about why something failed: the database's own words and SQLSTATE, not a stack trace,

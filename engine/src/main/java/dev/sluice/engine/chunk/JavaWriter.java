@@ -11,10 +11,11 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 
 import org.postgresql.util.PGobject;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, and the row version: {@code xmin}),

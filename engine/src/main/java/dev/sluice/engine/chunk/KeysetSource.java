@@ -7,8 +7,8 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.keyset.Chunker;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.KeySplits;
 
 /**

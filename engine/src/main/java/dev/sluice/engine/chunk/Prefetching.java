@@ -11,8 +11,8 @@ import java.util.concurrent.Executors;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Java mode with its work overlapped: while a chunk's write runs in the chunk's transaction, the next range is found

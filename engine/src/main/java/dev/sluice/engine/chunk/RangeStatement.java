@@ -5,7 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.function.Function;
 
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 
 /**

@@ -3,6 +3,7 @@ package dev.sluice.engine.chunk;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * A transformer seen through a spec's column mapping: the engine reads and writes the table's columns, the

@@ -8,6 +8,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * What a job writes, resolved against the catalog and checked by preflight: a value, one kind per mode. The writer

@@ -1,5 +1,6 @@
 package dev.sluice.engine.control;
 
+import dev.sluice.engine.ControlRequest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,18 +17,6 @@ import javax.sql.DataSource;
  * kind replaces an older one.
  */
 public final class ControlMailbox {
-
-    /** What an operator can ask of a running job. */
-    public enum Command { PAUSE, CANCEL, TUNE }
-
-    /**
-     * A request.
-     *
-     * @param rowsPerSecond for TUNE: the new rate (0 = unlimited), or null to leave it
-     * @param chunkTarget   for TUNE: the new chunk target duration, or null to leave it
-     */
-    public record Request(Command command, Long rowsPerSecond, Duration chunkTarget) {
-    }
 
     private final DataSource dataSource;
     private final String table;
@@ -56,7 +45,7 @@ public final class ControlMailbox {
         }
     }
 
-    public void send(String job, Request request, String by) throws SQLException {
+    public void send(String job, ControlRequest request, String by) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
                 + " (job, command, rows_per_second, chunk_target_ms, requested_by) VALUES (?, ?, ?, ?, ?)"
                 + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
@@ -83,8 +72,8 @@ public final class ControlMailbox {
     }
 
     /** Takes the job's pending requests (they are removed). */
-    public List<Request> take(String job) throws SQLException {
-        List<Request> out = new ArrayList<>();
+    public List<ControlRequest> take(String job) throws SQLException {
+        List<ControlRequest> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("DELETE FROM " + table
                 + " WHERE job = ? RETURNING command, rows_per_second, chunk_target_ms")) {
             ps.setString(1, job);
@@ -94,7 +83,7 @@ public final class ControlMailbox {
                     Long rate = rs.wasNull() ? null : rps;
                     long ms = rs.getLong(3);
                     Duration target = rs.wasNull() ? null : Duration.ofMillis(ms);
-                    out.add(new Request(Command.valueOf(rs.getString(1).toUpperCase()), rate, target));
+                    out.add(new ControlRequest(ControlRequest.Command.valueOf(rs.getString(1).toUpperCase()), rate, target));
                 }
             }
         }

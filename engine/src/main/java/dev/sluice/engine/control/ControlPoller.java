@@ -1,10 +1,12 @@
 package dev.sluice.engine.control;
 
+import dev.sluice.engine.ControlRequest;
 import java.time.Duration;
 import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.sluice.engine.StopSignal;
 
 /**
  * Takes a running job's requests from the {@link ControlMailbox} in the background: pause and cancel become a
@@ -25,10 +27,10 @@ public final class ControlPoller implements AutoCloseable {
      * job was paused or stopped applies from its first chunk; a pause or cancel left behind by a runner that died
      * before taking it is dropped (the operator who resumes the job now means it to run).
      */
-    public ControlPoller(ControlMailbox mailbox, String job, StopSignal stop, Consumer<ControlMailbox.Request> tune) {
+    public ControlPoller(ControlMailbox mailbox, String job, StopSignal stop, Consumer<ControlRequest> tune) {
         try {
-            for (ControlMailbox.Request r : mailbox.take(job)) {
-                if (r.command() == ControlMailbox.Command.TUNE) {
+            for (ControlRequest r : mailbox.take(job)) {
+                if (r.command() == ControlRequest.Command.TUNE) {
                     tune.accept(r);
                     LOG.info("job {}: throttle tuned while it was not running applies now", job);
                 } else {
@@ -41,7 +43,7 @@ public final class ControlPoller implements AutoCloseable {
         this.thread = new Thread(() -> {
             while (running) {
                 try {
-                    for (ControlMailbox.Request r : mailbox.take(job)) {
+                    for (ControlRequest r : mailbox.take(job)) {
                         switch (r.command()) {
                             case PAUSE -> stop.request(StopSignal.PAUSE);
                             case CANCEL -> stop.request(StopSignal.CANCEL);

@@ -18,6 +18,7 @@ import io.github.resilience4j.core.IntervalFunction;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.sluice.engine.StopSignal;
 
 /**
  * Rides a runner through a lost database: a restarted server, a failover behind the same URL, a dropped

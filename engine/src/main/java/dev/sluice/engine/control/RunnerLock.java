@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
+import dev.sluice.engine.JobStatus;
 
 /**
  * One runner per job and database: a session-level advisory lock keyed by the job's name, held on a connection

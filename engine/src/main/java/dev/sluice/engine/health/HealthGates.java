@@ -1,6 +1,6 @@
 package dev.sluice.engine.health;
 
-import dev.sluice.engine.spec.Connector;
+import dev.sluice.engine.spi.Connector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

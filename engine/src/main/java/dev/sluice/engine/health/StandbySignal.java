@@ -1,6 +1,6 @@
 package dev.sluice.engine.health;
 
-import dev.sluice.engine.spec.Connector;
+import dev.sluice.engine.spi.Connector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

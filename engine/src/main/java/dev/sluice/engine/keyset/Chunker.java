@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Finds the next chunk: the key range holding the next {@code rows} keys after a key, read from the key's index

@@ -7,6 +7,8 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Cuts a key space into ranges of about equal rows, for a job's parallel partitions: every range within

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * A table's key resolved against a unique index that orders it, with the SQL fragments that walk it. Every

@@ -5,8 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.health.Reading;
 import dev.sluice.engine.throttle.Pacer;
 
@@ -88,7 +88,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void started(Phase phase, long estimatedRows, long rowsDone) {
-        states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+        states.state(job, dev.sluice.engine.JobStatus.State.RUNNING);
         etaSeconds.set(-1);
         this.estimated = estimatedRows;
         this.rowsAtStart = rowsDone;
@@ -117,12 +117,12 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void throttled(String reason) {
-        states.state(job, dev.sluice.engine.control.JobStatus.State.THROTTLED);
+        states.state(job, dev.sluice.engine.JobStatus.State.THROTTLED);
     }
 
     @Override
     public void unthrottled(long waitedNanos) {
-        states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+        states.state(job, dev.sluice.engine.JobStatus.State.RUNNING);
     }
 
     @Override

@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.RuleResult;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -11,8 +11,9 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.DryRunResult;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 
 /**
@@ -27,16 +28,8 @@ public final class DryRun {
     private DryRun() {
     }
 
-    /** A sampled row: its key, and the target columns' values before and after the chunk's write. */
-    public record Sample(Key key, List<String> before, List<String> after) {
-    }
-
-    /** What one rolled-back chunk did. */
-    public record Report(KeyRange range, long written, double seconds, List<String> columns, List<Sample> samples) {
-    }
-
     /** @return the report, or null if the table has no rows */
-    public static Report firstChunk(DataSource dataSource, Prepared prepared) throws SQLException {
+    public static DryRunResult firstChunk(DataSource dataSource, Prepared prepared) throws SQLException {
         Keyset keyset = prepared.keyset();
         List<Column> targets = prepared.targets();
         try (Connection c = dataSource.getConnection()) {
@@ -53,11 +46,11 @@ public final class DryRun {
                 long written = prepared.plan().unjournaled().writer().write(c, range); // rolled back: no journal
                 double seconds = (System.nanoTime() - started) / 1e9;
                 List<List<String>> after = values(c, keyset, targets, keys);
-                List<Sample> samples = new ArrayList<>();
+                List<DryRunResult.Sample> samples = new ArrayList<>();
                 for (int i = 0; i < keys.size(); i++) {
-                    samples.add(new Sample(keys.get(i), before.get(i), after.get(i)));
+                    samples.add(new DryRunResult.Sample(keys.get(i), before.get(i), after.get(i)));
                 }
-                return new Report(range, written, seconds, targets.stream().map(Column::name).toList(), samples);
+                return new DryRunResult(range, written, seconds, targets.stream().map(Column::name).toList(), samples);
             } finally {
                 c.rollback();
             }

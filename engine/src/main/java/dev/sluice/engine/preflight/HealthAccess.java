@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.Finding;
 
 /**
  * What the job's health signals read that this role cannot see. PostgreSQL shows another role's rows of its statistics

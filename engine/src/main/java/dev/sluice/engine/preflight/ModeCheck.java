@@ -10,7 +10,7 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.Journal;
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Column;
@@ -19,6 +19,7 @@ import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
+import dev.sluice.engine.Finding;
 
 /**
  * Checks what a job writes, for its mode (in place, copy into another table, or Java), and resolves it into a

@@ -12,12 +12,12 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkWriter;
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
@@ -26,6 +26,8 @@ import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.CopyComparison;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.Recomputation;
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.Plan;
 
 /**
  * Checks a spec against the database before anything is written, and prepares what the runner needs. Every
@@ -77,8 +79,8 @@ public final class Preflight {
                 findings.addAll(TriggerCheck.withoutSync(read == null ? c : read, c, prepared.plan(), schema));
                 return prepared.withSync(null, findings, prepared.statements());
             }
-            List<Prepared.Statement> statements = new ArrayList<>(prepared.statements());
-            statements.add(new Prepared.Statement("sync trigger (installed before the first chunk)",
+            List<Plan.Statement> statements = new ArrayList<>(prepared.statements());
+            statements.add(new Plan.Statement("sync trigger (installed before the first chunk)",
                     String.join(";\n", sync.install()), List.of()));
             return prepared.withSync(sync, findings, statements);
         }
@@ -135,12 +137,12 @@ public final class Preflight {
                     : Finding.ok("undo", "the sync trigger's writes are journaled too (in place: each row it computes;"
                     + " Java and cross-database: the drain's writes): a rollback restores them with the chunks'"));
         }
-        List<Prepared.Statement> statements = new ArrayList<>();
+        List<Plan.Statement> statements = new ArrayList<>();
         KeyRange first = chunker.next(read, null, rows);
         if (first == null) {
             findings.add(Finding.ok("index use", "the table is empty: nothing to plan"));
-            statements.add(new Prepared.Statement("find chunk", chunker.sql(false), List.of()));
-            statements.add(new Prepared.Statement("write chunk", writer.sql(Keyset.AFTER), List.of()));
+            statements.add(new Plan.Statement("find chunk", chunker.sql(false), List.of()));
+            statements.add(new Plan.Statement("write chunk", writer.sql(Keyset.AFTER), List.of()));
         } else {
             // Plan the statements as a typical chunk runs them: bounded on both sides, real key values.
             KeyRange second = chunker.next(read, first.hi(), rows);
@@ -149,8 +151,8 @@ public final class Preflight {
             OneStatement.check(read, writtenBy(spec), write, keyset.parameterCount(keyset.shape(probe)));
             List<String> findPlan = explain(read, chunker.sql(false), ps -> chunker.bind(ps, first.hi(), rows));
             List<String> writePlan = explain(read, write, ps -> keyset.bind(ps, 1, probe));
-            statements.add(new Prepared.Statement("find chunk", chunker.sql(false), findPlan));
-            statements.add(new Prepared.Statement("write chunk", writer.sql(keyset.shape(probe)), writePlan));
+            statements.add(new Plan.Statement("find chunk", chunker.sql(false), findPlan));
+            statements.add(new Plan.Statement("write chunk", writer.sql(keyset.shape(probe)), writePlan));
             findings.add(indexUse(keyset, "find chunk", findPlan));
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }

@@ -12,6 +12,8 @@ import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.RangeCheck;
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.Plan;
 
 /**
  * A spec that passed preflight, with what the runner needs: the resolved keyset, the chunk finder and the writer,
@@ -29,11 +31,11 @@ import dev.sluice.engine.validate.RangeCheck;
  */
 public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
                        long estimatedRows,
-                       long matchingRows, List<Finding> findings, List<Statement> statements,
+                       long matchingRows, List<Finding> findings, List<Plan.Statement> statements,
                        RangeCheck ownCheck, DataSource source, WritePlan plan, SyncDefinition sync) {
 
     /** The same, with the sync trigger preflight built and what it found. */
-    Prepared withSync(SyncDefinition trigger, List<Finding> allFindings, List<Statement> allStatements) {
+    Prepared withSync(SyncDefinition trigger, List<Finding> allFindings, List<Plan.Statement> allStatements) {
         return new Prepared(spec, keyset, targets, chunker, writer, estimatedRows, matchingRows, List.copyOf(allFindings),
                 List.copyOf(allStatements), ownCheck, source, plan, trigger);
     }
@@ -62,7 +64,9 @@ public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunke
         return plan instanceof WritePlan.Copy copy ? copy.target().qualifiedName() : keyset.table().qualifiedName();
     }
 
-    /** A statement the job runs, with the plan PostgreSQL chose for the first chunks. */
-    public record Statement(String purpose, String sql, List<String> plan) {
+    /** What preflight found, as the public plan gives it. */
+    public Plan toPlan() {
+        return new Plan(spec, spec.mode(), keyset.table().qualifiedName(), written(), estimatedRows, matchingRows, findings,
+                statements);
     }
 }

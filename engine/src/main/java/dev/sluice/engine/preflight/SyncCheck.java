@@ -21,6 +21,7 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.sync.SyncNames;
+import dev.sluice.engine.Finding;
 
 /**
  * {@code sync: trigger}: refuses the specs a trigger cannot keep right, and builds the trigger for the others. What

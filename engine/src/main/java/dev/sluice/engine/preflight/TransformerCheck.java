@@ -9,13 +9,14 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import dev.sluice.engine.chunk.RenamedTransformer;
-import dev.sluice.engine.chunk.TeamJars;
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.TeamJars;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.TransformerSpec;
+import dev.sluice.engine.Finding;
 
 /**
  * Resolves {@code transformer: { name, columns, with }} against the catalogue and the table: the transformer by

@@ -19,6 +19,7 @@ import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.sync.SyncDefinition;
+import dev.sluice.engine.Finding;
 
 /**
  * The application's own BEFORE ROW triggers beside a job's writes. PostgreSQL fires them in the byte order of their

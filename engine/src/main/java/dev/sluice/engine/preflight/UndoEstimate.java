@@ -11,6 +11,7 @@ import java.util.Locale;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.Finding;
 
 /**
  * What the undo journal will hold: per row written, its key and the pre-images of the written columns as text, and an

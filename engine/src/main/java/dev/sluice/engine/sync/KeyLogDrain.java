@@ -16,8 +16,8 @@ import dev.sluice.engine.chunk.TextArrays;
 import dev.sluice.engine.chunk.Transaction;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 
 /**

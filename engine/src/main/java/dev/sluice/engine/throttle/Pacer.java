@@ -3,7 +3,7 @@ package dev.sluice.engine.throttle;
 import java.time.Duration;
 
 import dev.sluice.engine.chunk.ChunkLoop;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.health.HealthGates;
 
 /**

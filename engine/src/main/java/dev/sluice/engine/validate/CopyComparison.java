@@ -12,10 +12,12 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.Mismatch;
 
 /**
  * Validates a copy: per key range, the row count and an order-independent hash (the sum of 64-bit row hashes)

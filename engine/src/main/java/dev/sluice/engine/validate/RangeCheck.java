@@ -5,8 +5,9 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.RuleResult;
 
 /** Checks one key range and says what it found, per rule. */
 public interface RangeCheck {

@@ -10,10 +10,12 @@ import java.util.Map;
 
 import dev.sluice.engine.chunk.JavaWriter;
 import dev.sluice.engine.chunk.TextArrays;
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.Mismatch;
 
 /**
  * A Java transformer's own check ({@link Transformer.Check#RECOMPUTE}): a range's rows are read and transformed

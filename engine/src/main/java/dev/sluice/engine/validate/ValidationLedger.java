@@ -8,11 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.chunk.ChunkLedger;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
+import dev.sluice.engine.RuleResult;
 
 /**
  * Validation as chunk work: each range is checked by the {@link RangeCheck}, and the running totals (rows

@@ -9,12 +9,14 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.Mismatch;
 
 /**
  * Checks one key range against every rule with a single read: {@code count(*) FILTER (WHERE violation)} per

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.sluice.engine.chunk.ChunkFailedException;
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.throttle.ChunkSizer;
 
 import org.junit.jupiter.api.Test;

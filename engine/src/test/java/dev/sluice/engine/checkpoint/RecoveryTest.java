@@ -10,8 +10,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -69,7 +69,7 @@ class RecoveryTest {
     void anExecutionThatDidNotEndCleanlyIsContinuedFromTheCheckpoint(String left) throws SQLException {
         db.exec("UPDATE sluice.batch_job_execution SET status = '" + left + "', end_time = NULL",
                 "UPDATE sluice.batch_step_execution SET status = '" + left + "', end_time = NULL");
-        JobStatus status = backfill.status("inc").get(0);
+        JobStatus status = backfill.status("inc");
         assertThat(status.state()).as("no runner holds it: it is resumable").isEqualTo(JobStatus.State.FAILED);
         assertThat(status.rowsProcessed()).isEqualTo(400);
 
@@ -100,12 +100,12 @@ class RecoveryTest {
         }
         assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
-        assertThat(backfill.status("inc").get(0).state()).isEqualTo(JobStatus.State.COMPLETED);
+        assertThat(backfill.status("inc").state()).isEqualTo(JobStatus.State.COMPLETED);
     }
 
     @Test
     void aStoppedExecutionContinuesWithoutRecovery() throws SQLException {
-        assertThat(backfill.status("inc").get(0).state()).isEqualTo(JobStatus.State.STOPPED);
+        assertThat(backfill.status("inc").state()).isEqualTo(JobStatus.State.STOPPED);
         assertThat(backfill.run(SPEC, RunOptions.defaults().resumeOnly(true)).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
     }

@@ -1,5 +1,6 @@
 package dev.sluice.engine.control;
 
+import dev.sluice.engine.ControlRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.StopSignal;
 
 /** Operators' requests wait in the mailbox until the runner takes them; a newer request replaces an older one. */
 class ControlMailboxTest {
@@ -36,30 +38,30 @@ class ControlMailboxTest {
     @Test
     void requestsWaitPerJobUntilTakenAndANewerOneReplacesAnOlderOne() throws Exception {
         assertThat(mailbox.pending("a")).isFalse();
-        mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.TUNE, 100L, null), "op1");
-        mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.TUNE, 0L, Duration.ofMillis(80)), "op2");
-        mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null), "op1");
-        mailbox.send("b", new ControlMailbox.Request(ControlMailbox.Command.CANCEL, null, null), "op1");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 100L, null), "op1");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 0L, Duration.ofMillis(80)), "op2");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op1");
+        mailbox.send("b", new ControlRequest(ControlRequest.Command.CANCEL, null, null), "op1");
         assertThat(mailbox.pending("a")).isTrue();
 
         assertThat(mailbox.take("a")).containsExactlyInAnyOrder(
-                new ControlMailbox.Request(ControlMailbox.Command.TUNE, 0L, Duration.ofMillis(80)),
-                new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null));
+                new ControlRequest(ControlRequest.Command.TUNE, 0L, Duration.ofMillis(80)),
+                new ControlRequest(ControlRequest.Command.PAUSE, null, null));
         assertThat(mailbox.pending("a")).isFalse();
         assertThat(mailbox.take("a")).isEmpty();
-        assertThat(mailbox.take("b")).containsExactly(new ControlMailbox.Request(ControlMailbox.Command.CANCEL, null, null));
+        assertThat(mailbox.take("b")).containsExactly(new ControlRequest(ControlRequest.Command.CANCEL, null, null));
     }
 
     @Test
     void aRunnerStartingTakesAWaitingTuneAndDropsAStopNoRunnerTook() throws Exception {
-        mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.TUNE, 42L, null), "op");
-        mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null), "op");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 42L, null), "op");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op");
         StopSignal stop = new StopSignal();
         Long[] tuned = new Long[1];
         try (ControlPoller poller = new ControlPoller(mailbox, "a", stop, r -> tuned[0] = r.rowsPerSecond())) {
             assertThat(tuned[0]).isEqualTo(42L);
             assertThat(stop.requested()).as("a pause left from before this runner").isFalse();
-            mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null), "op");
+            mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op");
             dev.sluice.engine.testing.Eventually.eventually(Duration.ofSeconds(10), "the pause taken", stop::requested);
             assertThat(stop.reason()).isEqualTo(StopSignal.PAUSE);
         }

@@ -19,7 +19,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -96,10 +96,10 @@ class HealthSignalsTest {
     /** The job is held: THROTTLED with {@code reason}, and no chunk commits for a while. */
     private void held(String reason) throws Exception {
         JobStatus s = Eventually.eventually(Duration.ofSeconds(30), "the job held: " + reason,
-                () -> backfill.status("inc").get(0), x -> x.state() == JobStatus.State.THROTTLED
+                () -> backfill.status("inc"), x -> x.state() == JobStatus.State.THROTTLED
                         && x.throttleReason().contains(reason));
         Thread.sleep(700);
-        JobStatus later = backfill.status("inc").get(0);
+        JobStatus later = backfill.status("inc");
         assertThat(later.state()).isEqualTo(JobStatus.State.THROTTLED);
         assertThat(later.chunks()).as("no chunk while held").isEqualTo(s.chunks());
     }
@@ -188,7 +188,7 @@ class HealthSignalsTest {
         db.exec("""
                 CREATE FUNCTION slow_inc(n int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
                 BEGIN PERFORM pg_sleep(0.0004); RETURN n + 1; END $$""");
-        List<dev.sluice.engine.chunk.ChunkReport> chunks = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<dev.sluice.engine.ChunkReport> chunks = java.util.Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<RunResult> run = start("""
                 name: inc
                 table: t
@@ -203,7 +203,7 @@ class HealthSignalsTest {
         try (Connection app = java.sql.DriverManager.getConnection(ds.getJdbcUrl(), ds.getUsername(), ds.getPassword());
              Statement st = app.createStatement()) {
             for (int i = 0; i < 3; i++) {
-                long key = Long.parseLong(backfill.status("inc").get(0).lastKey().get(0)) + 5;
+                long key = Long.parseLong(backfill.status("inc").lastKey().get(0)) + 5;
                 long started = System.nanoTime();
                 st.executeUpdate("UPDATE t SET pad = 'app' WHERE id = " + key);
                 longest = Math.max(longest, (System.nanoTime() - started) / 1_000_000);
@@ -245,11 +245,11 @@ class HealthSignalsTest {
                 throttle: { rows-per-second: 1000 }
                 health: { poll: 100ms, query: { sql: "SELECT queue_depth()", max: 5 } }
                 """, RunOptions.defaults().withMetrics(meters));
-        Eventually.eventually(Duration.ofSeconds(30), "chunks committed", () -> backfill.status("inc").get(0).chunks() > 2);
+        Eventually.eventually(Duration.ofSeconds(30), "chunks committed", () -> backfill.status("inc").chunks() > 2);
         db.exec("UPDATE queue_link SET broken = true");
-        long atFailure = backfill.status("inc").get(0).rowsProcessed();
+        long atFailure = backfill.status("inc").rowsProcessed();
         JobStatus blind = Eventually.eventually(Duration.ofSeconds(30), "held by the unreadable signal",
-                () -> backfill.status("inc").get(0), x -> x.state() == JobStatus.State.THROTTLED
+                () -> backfill.status("inc"), x -> x.state() == JobStatus.State.THROTTLED
                         && x.throttleReason() != null && x.throttleReason().contains("cannot read health.query"));
         assertThat(blind.throttleReason()).contains("queue unreachable");
         // At most the chunk in flight and one more (each at most a second of the rate): not ten seconds' worth.

@@ -11,7 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
@@ -64,7 +64,7 @@ class ReplicaLagGateTest {
                 assertThat(throttled.throttleReason()).contains("replica").contains("replay lag").contains("> 1.0s");
                 long chunksWhenThrottled = throttled.chunks();
                 Thread.sleep(3000);
-                JobStatus still = backfill.status("lagged").get(0);
+                JobStatus still = backfill.status("lagged");
                 assertThat(still.state()).isEqualTo(JobStatus.State.THROTTLED);
                 assertThat(still.chunks()).as("no chunk commits while the standby lags").isEqualTo(chunksWhenThrottled);
                 assertThat(run).isNotDone();
@@ -73,7 +73,7 @@ class ReplicaLagGateTest {
                 RunResult result = run.get(90, TimeUnit.SECONDS);
                 assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
                 assertThat(db.count("SELECT count(*) FROM t WHERE v IS DISTINCT FROM md5(id::text)")).isZero();
-                assertThat(backfill.status("lagged").get(0).throttleReason()).isNull();
+                assertThat(backfill.status("lagged").throttleReason()).isNull();
             }
         }
     }
@@ -90,6 +90,6 @@ class ReplicaLagGateTest {
 
     private static JobStatus awaitState(Backfill backfill, JobStatus.State state, int seconds) {
         return Eventually.eventually(java.time.Duration.ofSeconds(seconds), "job lagged " + state,
-                () -> backfill.status("lagged").get(0), s -> s.state() == state);
+                () -> backfill.status("lagged"), s -> s.state() == state);
     }
 }

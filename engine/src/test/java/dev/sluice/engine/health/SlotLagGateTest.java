@@ -11,7 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
@@ -51,7 +51,7 @@ class SlotLagGateTest {
                 assertThat(throttled.throttleReason()).startsWith("slot " + slot + " retained WAL").contains("> 262144B");
                 long chunks = throttled.chunks();
                 Thread.sleep(1000);
-                assertThat(backfill.status("slotted").get(0).chunks()).isEqualTo(chunks);
+                assertThat(backfill.status("slotted").chunks()).isEqualTo(chunks);
 
                 // The consumer comes back and keeps up: it confirms everything written, a few times a second.
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -70,7 +70,7 @@ class SlotLagGateTest {
     private static JobStatus await(Backfill backfill, JobStatus.State state, CompletableFuture<RunResult> run)
             throws Exception {
         JobStatus status = Eventually.eventually(java.time.Duration.ofSeconds(30), "job slotted " + state + " (or its run"
-                + " ended)", () -> backfill.status("slotted").get(0), s -> s.state() == state || run.isDone());
+                + " ended)", () -> backfill.status("slotted"), s -> s.state() == state || run.isDone());
         if (status.state() != state) {
             throw new AssertionError("the run ended before it was " + state + ": " + run.get());
         }

@@ -16,7 +16,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.PlanCapture;
@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Cuts tables of a few hundred thousand rows into {@code parallel} key ranges and counts, with SQL, the rows each
@@ -138,7 +140,7 @@ class KeySplitsTest {
                 RunOptions.defaults());
         assertThat(run.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM inc WHERE n <> 1")).as("rows not applied exactly once").isZero();
-        List<JobStatus.Partition> partitions = new Backfill(ds).status("inc").get(0).partitions();
+        List<JobStatus.Partition> partitions = new Backfill(ds).status("inc").partitions();
         assertThat(partitions).hasSize(8);
         for (JobStatus.Partition p : partitions) {
             assertThat(Math.abs(p.rows() - 150_000 / 8.0) / (150_000 / 8.0)).as("%s", partitions)

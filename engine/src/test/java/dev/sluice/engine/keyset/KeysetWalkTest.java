@@ -12,10 +12,11 @@ import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.preflight.Finding;
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * Walks tables chunk by chunk over keys of every supported shape and compares the rows the chunks cover, in
@@ -153,7 +156,7 @@ class KeysetWalkTest {
         db.exec("DROP TABLE IF EXISTS big", "CREATE TABLE big (g text COLLATE \"en-US-x-icu\" NOT NULL, s int NOT NULL,"
                         + " v text, PRIMARY KEY (g, s))",
                 "INSERT INTO big SELECT md5((x % 500)::text), x, NULL FROM generate_series(1, 50000) x", "ANALYZE big");
-        Prepared plan = new Backfill(ds).plan(SpecParser.parse("name: big\ntable: big\nkey: [g, s]\nset: { v: upper(g) }\n"));
+        Plan plan = new Backfill(ds).plan(SpecParser.parse("name: big\ntable: big\nkey: [g, s]\nset: { v: upper(g) }\n"));
         assertThat(plan.findings()).filteredOn(f -> f.check().equals("index use"))
                 .hasSize(2).allMatch(f -> f.level() == Finding.Level.OK, "uses big_pkey");
         assertThat(plan.statements().get(0).sql()).contains("(\"g\" COLLATE pg_catalog.\"en-US-x-icu\", \"s\") > ");

@@ -11,7 +11,7 @@ import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;

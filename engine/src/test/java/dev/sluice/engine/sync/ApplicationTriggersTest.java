@@ -10,12 +10,14 @@ import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.Plan;
+import dev.sluice.engine.testing.Preflights;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.Transformer;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.preflight.Finding;
+import dev.sluice.engine.spi.Transformer;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -103,7 +105,7 @@ class ApplicationTriggersTest {
 
     /** {@code plan} warns about the table's triggers, in words that include every one of {@code words}. */
     private void planWarns(JobSpec spec, String... words) throws SQLException {
-        Prepared plan = new Backfill(ds).plan(spec);
+        Plan plan = new Backfill(ds).plan(spec);
         assertThat(plan.findings()).anyMatch(f -> f.level() == Finding.Level.WARN && f.check().equals("triggers")
                 && Stream.of(words).allMatch(f.detail()::contains));
     }
@@ -190,8 +192,7 @@ class ApplicationTriggersTest {
         assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = '" + t + "'::regclass AND tgname LIKE '%sluice%'"))
                 .isZero();
         assertThat(db.count("SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL")).isZero();
-        List<JobStatus> status = backfill.status(spec.name());
-        assertThat(status).allMatch(s -> s.state() == JobStatus.State.NOT_STARTED);
+        assertThat(backfill.status(spec.name()).state()).isEqualTo(JobStatus.State.NOT_STARTED);
     }
 
     @Test
@@ -238,11 +239,11 @@ class ApplicationTriggersTest {
                     + "set: { email_lower: lower(email) }\n");
             Backfill backfill = new Backfill(ds);
             assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-            List<String> names = backfill.plan(spec).sync().triggers();
+            List<String> names = Preflights.prepare(ds, spec).sync().triggers();
             assertThat(names).allMatch(n -> n.startsWith("~sluice_") && n.length() <= 63);
             assertThat(db.column("SELECT tgname FROM pg_trigger WHERE tgrelid = '" + t + "'::regclass"))
                     .containsAll(names);
-            assertThat(backfill.status(name).get(0).sync().installed()).isTrue();
+            assertThat(backfill.status(name).sync().installed()).isTrue();
         }
     }
 

@@ -21,7 +21,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
@@ -154,6 +154,6 @@ class LockSafeTest {
                 .contains("could not lock public.t in 10 attempts").contains("holds RowExclusiveLock").doesNotContain("\n");
         assertThat(db.count("SELECT count(*) FROM t WHERE v2 IS NOT NULL")).isZero();
         assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 't'::regclass")).isZero();
-        assertThat(backfill.status("locked-out").get(0).state()).isEqualTo(JobStatus.State.NOT_STARTED);
+        assertThat(backfill.status("locked-out").state()).isEqualTo(JobStatus.State.NOT_STARTED);
     }
 }

@@ -8,6 +8,7 @@ import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.testing.Preflights;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -56,7 +57,7 @@ class SyncPreflightTest {
     }
 
     private Prepared plan(String body) throws SQLException {
-        return new Backfill(ds).plan(SpecParser.parse("name: s\ntable: users\nkey: [id]\nsync: trigger\n" + body));
+        return Preflights.prepare(ds, SpecParser.parse("name: s\ntable: users\nkey: [id]\nsync: trigger\n" + body));
     }
 
     static Stream<Arguments> refused() {
@@ -128,7 +129,7 @@ class SyncPreflightTest {
         refusedBeside(job("first", "shared", "{ a_up: upper(a) }"), job("second", "shared", "{ a_up: lower(a) }"),
                 "sync: public.shared already has the sync trigger of job first on a_up");
         // Other columns of the same table are another matter.
-        assertThat(new Backfill(ds).plan(job("third", "shared", "{ b_up: lower(a) }")).sync()).isNotNull();
+        assertThat(Preflights.prepare(ds, job("third", "shared", "{ b_up: lower(a) }")).sync()).isNotNull();
     }
 
     @Test

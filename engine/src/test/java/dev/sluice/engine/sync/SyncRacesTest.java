@@ -11,11 +11,11 @@ import java.util.concurrent.TimeUnit;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.ValidationResult;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -154,7 +154,7 @@ class SyncRacesTest {
     @Timeout(120)
     void rowsInsertedMovedAndChangedBehindTheCheckpointAreKeptInStep() throws Exception {
         CompletableFuture<RunResult> run = start(slow(IN_PLACE));
-        Eventually.eventually(Duration.ofSeconds(60), "the checkpoint past key 2000", () -> backfill.status("lower").get(0),
+        Eventually.eventually(Duration.ofSeconds(60), "the checkpoint past key 2000", () -> backfill.status("lower"),
                 s -> !s.lastKey().isEmpty() && Integer.parseInt(s.lastKey().get(0)) >= 2000);
         db.exec("INSERT INTO users (id, email) VALUES (1, 'BELOW@X.ORG')", // a key below the checkpoint
                 "UPDATE users SET email = 'AGAIN@X.ORG' WHERE id = 10", // a row already written
@@ -174,7 +174,7 @@ class SyncRacesTest {
         assertThat(backfill.finish("lower", "test").ok()).isTrue();
         db.exec("UPDATE users SET email = 'AFTER@FINISH' WHERE id = 40");
         assertThat(db.one("SELECT email_lower FROM users WHERE id = 40")).isEqualTo("z@z");
-        assertThat(backfill.status("lower").get(0).state()).isEqualTo(JobStatus.State.FINISHED);
+        assertThat(backfill.status("lower").state()).isEqualTo(JobStatus.State.FINISHED);
     }
 
     @Test

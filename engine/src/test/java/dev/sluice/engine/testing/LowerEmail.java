@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 
 /** The Java transformer of the tests' email tables: {@code email_lower} is {@code email} in lower case. */
 public final class LowerEmail implements Transformer {

@@ -45,7 +45,7 @@ public final class TransformerJar {
             import java.util.Map;
             import java.util.Set;
 
-            import dev.sluice.engine.chunk.Transformer;
+            import dev.sluice.engine.spi.Transformer;
 
             /** initials: 'Ada King Lovelace' -> 'A.K.L.' with the separator given by with: { separator: "." }. */
             public final class TeamTransformers implements Transformer.Catalog {
@@ -145,7 +145,7 @@ public final class TransformerJar {
                 Files.copy(f, out);
                 out.closeEntry();
             }
-            out.putNextEntry(new JarEntry("META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog"));
+            out.putNextEntry(new JarEntry("META-INF/services/dev.sluice.engine.spi.Transformer$Catalog"));
             write(out, List.of("com.example.team.TeamTransformers"));
             out.closeEntry();
         }

@@ -16,9 +16,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
@@ -80,7 +80,7 @@ class ThrottleTest {
 
         assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(result.written()).isEqualTo(40_000);
-        JobStatus status = backfill.status("rated").get(0);
+        JobStatus status = backfill.status("rated");
         System.out.printf("rate limit 4,000 rows/s, a fifth of the keys matching: %.0f rows written/s over the run,"
                 + " %d chunks, largest %d keys%n", status.rowsPerSecond(), recorder.chunks.size(),
                 recorder.chunks.stream().mapToLong(c -> c.range().rows()).max().orElseThrow());

@@ -9,7 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;

@@ -13,9 +13,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.chunk.Transformer;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.spi.Transformer;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -100,7 +100,7 @@ class RollbackTest {
         Backfill backfill = new Backfill(ds);
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isNotEqualTo(before);
-        JobStatus done = backfill.status("tidy").get(0);
+        JobStatus done = backfill.status("tidy");
         assertThat(done.undo().rows()).isEqualTo(6000);
         assertThat(done.undo().bytes()).isPositive();
 
@@ -128,7 +128,7 @@ class RollbackTest {
         RunResult forced = backfill.rollback("tidy", RunOptions.defaults(), true);
         assertThat(forced.outcome()).as(forced.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isEqualTo(before);
-        assertThat(backfill.status("tidy").get(0).state()).isEqualTo(JobStatus.State.ROLLED_BACK);
+        assertThat(backfill.status("tidy").state()).isEqualTo(JobStatus.State.ROLLED_BACK);
     }
 
     @Test
@@ -172,7 +172,7 @@ class RollbackTest {
         RunResult ran = backfill.run(spec, RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         double estimated = Double.parseDouble(undo.replaceAll(".*~([0-9.]+) MB.*", "$1"));
-        double stored = backfill.status("big").get(0).undo().bytes() / (double) (1 << 20);
+        double stored = backfill.status("big").undo().bytes() / (double) (1 << 20);
         assertThat(estimated).as("estimate against the journal as stored").isBetween(stored / 3, stored * 3);
     }
 
@@ -199,19 +199,19 @@ class RollbackTest {
             }
         }), false);
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
-        JobStatus halfway = backfill.status("halves").get(0);
+        JobStatus halfway = backfill.status("halves");
         assertThat(halfway.state()).isEqualTo(JobStatus.State.STOPPED);
         assertThat(halfway.lastError()).contains("the rollback stopped before it restored every row");
         assertThat(db.checksum("acct", "region, handle")).isNotEqualTo(before);
         // The entries not yet restored hold the only copy of those rows' earlier values: no new run over them.
-        long left = backfill.status("halves").get(0).undo().rows();
+        long left = backfill.status("halves").undo().rows();
         RunResult anew = backfill.run(spec, RunOptions.defaults().again(true));
         assertThat(anew.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
         assertThat(anew.message()).contains("rollback is unfinished: continue it with 'rollback halves'");
         RunResult plain = backfill.run(spec, RunOptions.defaults());
         assertThat(plain.outcome()).as("not 'already complete'").isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
         assertThat(plain.message()).contains("rollback is unfinished");
-        assertThat(backfill.status("halves").get(0).undo().rows()).isEqualTo(left);
+        assertThat(backfill.status("halves").undo().rows()).isEqualTo(left);
         RunResult finished = backfill.rollback("halves", RunOptions.defaults(), false);
         assertThat(finished.outcome()).as(finished.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isEqualTo(before);

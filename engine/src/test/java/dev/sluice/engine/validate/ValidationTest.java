@@ -14,11 +14,11 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.Key;
+import dev.sluice.engine.Key;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
@@ -29,6 +29,8 @@ import dev.sluice.engine.testing.Postgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.Mismatch;
 
 /** Validation finds exactly the planted mismatches, of every kind; repair fixes exactly those; then it is clean. */
 class ValidationTest {
@@ -99,9 +101,9 @@ class ValidationTest {
                 .containsExactly(List.of("5"), List.of("6"), List.of("100"), List.of("200"), List.of("291"));
         assertThat(found.clean()).isFalse();
 
-        JobStatus status = backfill.status("v-lower").get(0);
+        JobStatus status = backfill.status("v-lower");
         assertThat(status.validation().mismatches()).isEqualTo(10);
-        assertThat(backfill.status(null)).extracting(JobStatus::job).containsExactly("v-lower");
+        assertThat(backfill.statuses()).extracting(JobStatus::job).containsExactly("v-lower");
 
         db.exec("CREATE TABLE touched (id int)", """
                 CREATE FUNCTION note_touch() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -111,7 +113,7 @@ class ValidationTest {
         assertThat(db.column("SELECT id FROM touched ORDER BY id")).containsExactly("5", "6", "100", "200", "291");
         assertThat(repaired.clean()).isTrue();
         assertThat(repaired.mismatches()).isZero();
-        assertThat(backfill.status("v-lower").get(0).validation().mismatches()).isZero();
+        assertThat(backfill.status("v-lower").validation().mismatches()).isZero();
     }
 
     @Test

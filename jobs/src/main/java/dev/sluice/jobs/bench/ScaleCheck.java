@@ -12,7 +12,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.jobs.transformers.EmailLowerDollars;
 import dev.sluice.jobs.transformers.TransformerCatalog;

@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.sync.SyncInstaller;
 
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
@@ -80,7 +80,7 @@ final class SyncLoad {
             backfill.destroy();
             backfill.waitFor(60, TimeUnit.SECONDS);
             SingleConnectionDataSource ds = new SingleConnectionDataSource(c, true);
-            JobStatus status = new Backfill(ds).status(job).get(0);
+            JobStatus status = new Backfill(ds).status(job);
             long checkpoint = status.lastKey().isEmpty() ? 0 : Long.parseLong(status.lastKey().get(0));
             long outOfStep = Long.parseLong(Harness.one(c, "SELECT count(*) FROM pgbench_accounts WHERE aid <= "
                     + checkpoint + " AND abalance_cents IS DISTINCT FROM abalance * 100"));

@@ -1,12 +1,12 @@
 package dev.sluice.jobs.cli;
 
+import dev.sluice.engine.ControlRequest;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.spec.Durations;
 
 import picocli.CommandLine.Command;
@@ -30,12 +30,12 @@ abstract class ControlCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
-    abstract ControlMailbox.Request request();
+    abstract ControlRequest request();
 
     @Override
     public Integer call() throws Exception {
         Duration waitFor = parse("--wait", wait);
-        ControlMailbox.Request request = request(); // bad input is refused before anything is read or written
+        ControlRequest request = request(); // bad input is refused before anything is read or written
         String name = JobArgument.name(job, db);
         try (HikariDataSource ds = db.open("sluice control " + name)) {
             Backfill.ControlResult r = db.backfill(ds).control(name, request, waitFor, operator());
@@ -65,8 +65,8 @@ abstract class ControlCommand implements Callable<Integer> {
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a running job after its current chunk; 'resume' continues it.")
     static final class Pause extends ControlCommand {
         @Override
-        ControlMailbox.Request request() {
-            return new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null);
+        ControlRequest request() {
+            return new ControlRequest(ControlRequest.Command.PAUSE, null, null);
         }
     }
 
@@ -74,8 +74,8 @@ abstract class ControlCommand implements Callable<Integer> {
     @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Stop a job after its current chunk for good; it will not resume.")
     static final class Cancel extends ControlCommand {
         @Override
-        ControlMailbox.Request request() {
-            return new ControlMailbox.Request(ControlMailbox.Command.CANCEL, null, null);
+        ControlRequest request() {
+            return new ControlRequest(ControlRequest.Command.CANCEL, null, null);
         }
     }
 
@@ -89,7 +89,7 @@ abstract class ControlCommand implements Callable<Integer> {
         String chunkTarget;
 
         @Override
-        ControlMailbox.Request request() {
+        ControlRequest request() {
             if (rowsPerSecond == null && chunkTarget == null) {
                 throw new dev.sluice.engine.spec.SpecException("tune", "give --rows-per-second and/or --chunk-target");
             }
@@ -100,7 +100,7 @@ abstract class ControlCommand implements Callable<Integer> {
             if (target != null && target.isZero()) {
                 throw new dev.sluice.engine.spec.SpecException("--chunk-target", "must be longer than 0");
             }
-            return new ControlMailbox.Request(ControlMailbox.Command.TUNE, rowsPerSecond, target);
+            return new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, target);
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.sluice.jobs.cli;
 
-import dev.sluice.engine.spec.Connector;
+import dev.sluice.engine.spi.Connector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;

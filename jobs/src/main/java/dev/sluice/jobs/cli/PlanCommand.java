@@ -4,9 +4,10 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.preflight.Finding;
-import dev.sluice.engine.preflight.CostEstimate;
-import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.CostEstimate;
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.spec.JobSpec;
 
 import picocli.CommandLine.Command;
@@ -26,23 +27,24 @@ public class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         JobSpec spec = JobArgument.spec(job, db);
-        Prepared p;
-        CostEstimate.Report cost;
+        Plan p;
+        CostEstimate cost;
         try (HikariDataSource ds = db.open("sluice plan " + spec.name())) {
-            p = db.backfill(ds).plan(spec);
-            cost = CostEstimate.of(ds, p);
+            Backfill backfill = db.backfill(ds);
+            p = backfill.plan(spec);
+            cost = backfill.estimate(spec);
         }
         System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase().replace('_', '-')
-                + ") on " + p.keyset().table().qualifiedName());
+                + ") on " + p.table());
         for (Finding f : p.findings()) {
             System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
         }
         System.out.println();
         System.out.println("cost estimate:");
-        for (String line : CostEstimate.lines(cost)) {
+        for (String line : CostLines.of(cost)) {
             System.out.println("  " + line);
         }
-        for (Prepared.Statement s : p.statements()) {
+        for (Plan.Statement s : p.statements()) {
             System.out.println();
             System.out.println(s.purpose() + ":");
             System.out.println("  " + s.sql());

@@ -3,8 +3,8 @@ package dev.sluice.jobs.cli;
 import java.io.PrintStream;
 import java.util.Locale;
 
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
 
 /**
  * Progress of a run on the console: a redrawn bar (rows, %, rows/s, ETA) on a terminal, a plain line every few

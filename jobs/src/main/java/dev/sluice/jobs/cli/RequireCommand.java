@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.JobNotDoneException;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -6,7 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

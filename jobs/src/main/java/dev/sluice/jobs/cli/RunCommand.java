@@ -8,8 +8,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.control.StopSignal;
-import dev.sluice.engine.preflight.DryRun;
+import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.DryRunResult;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.ValidationResult;
 
@@ -146,14 +146,14 @@ public class RunCommand implements Callable<Integer> {
     }
 
     private static int dryRun(Backfill backfill, JobSpec spec) throws Exception {
-        DryRun.Report report = backfill.dryRun(spec);
+        DryRunResult report = backfill.dryRun(spec);
         if (report == null) {
             System.out.println("dry run: " + spec.table() + " has no rows; nothing to apply");
             return ExitCode.DONE;
         }
         System.out.printf(Locale.ROOT, "dry run of %s: first chunk %s, %,d rows in range, %,d written, %.3fs;"
                 + " rolled back%n", spec.name(), report.range(), report.range().rows(), report.written(), report.seconds());
-        for (DryRun.Sample s : report.samples()) {
+        for (DryRunResult.Sample s : report.samples()) {
             for (int i = 0; i < report.columns().size(); i++) {
                 System.out.printf("  key %s  %s: %s -> %s%n", s.key(), report.columns().get(i),
                         i < s.before().size() ? s.before().get(i) : "?", i < s.after().size() ? s.after().get(i) : "?");

@@ -1,6 +1,6 @@
 package dev.sluice.jobs.cli;
 
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 
 import sun.misc.Signal;
 

@@ -6,7 +6,7 @@ import java.io.StringWriter;
 import java.sql.SQLException;
 import java.util.List;
 
-import dev.sluice.engine.chunk.TeamJars;
+import dev.sluice.engine.spi.TeamJars;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.demo.DemoCommand;

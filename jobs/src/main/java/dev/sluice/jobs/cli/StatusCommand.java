@@ -10,9 +10,9 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.NextStep;
-import dev.sluice.engine.control.StatusJson;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
+import dev.sluice.engine.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 
 import picocli.CommandLine.Command;
@@ -41,7 +41,7 @@ public class StatusCommand implements Callable<Integer> {
         String name = job == null ? null : JobArgument.name(job, db);
         List<JobStatus> jobs;
         try (HikariDataSource ds = db.open("sluice status")) {
-            jobs = new ArrayList<>(db.backfill(ds).status(name));
+            jobs = new ArrayList<>(name == null ? db.backfill(ds).statuses() : List.of(db.backfill(ds).status(name)));
         }
         if (name == null) {
             addNeverStarted(jobs);

@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.ValidationResult;
 

@@ -4,8 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-import dev.sluice.engine.validate.Mismatch;
-import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.Mismatch;
+import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.ValidationResult;
 
 import tools.jackson.databind.json.JsonMapper;

@@ -18,9 +18,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.preflight.CostEstimate;
-import dev.sluice.engine.preflight.Finding;
-import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.jobs.cli.CostLines;
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.CostEstimate;
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
@@ -67,15 +68,15 @@ public class DemoCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "sluice demo: seeded in %.1fs%n%n", seeded / 1e9);
 
             Backfill backfill = new Backfill(ds);
-            Prepared plan = backfill.plan(spec);
+            Plan plan = backfill.plan(spec);
             System.out.println("preflight of " + spec.name() + ":");
             for (Finding f : plan.findings()) {
                 System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
             }
-            CostEstimate.Report cost = CostEstimate.of(ds, plan);
+            CostEstimate cost = backfill.estimate(spec);
             System.out.println();
             System.out.println("plan's cost estimate (a sample written and rolled back):");
-            for (String line : CostEstimate.lines(cost)) {
+            for (String line : CostLines.of(cost)) {
                 System.out.println("  " + line);
             }
             System.out.println();

@@ -9,7 +9,7 @@ import java.util.Map;
 import dev.sluice.boot.JobOperations;
 import dev.sluice.boot.JobScheduler;
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -97,7 +97,7 @@ public class StatusController {
     @Scheduled(fixedDelay = 2000)
     public void sample() throws Exception {
         long now = System.currentTimeMillis();
-        for (JobStatus s : backfill.status(null)) {
+        for (JobStatus s : backfill.statuses()) {
             Timer chunks = meters.find("sluice.chunk.duration").tag("backfill", s.job()).timer();
             // The rows of the work that runs: a validation's are the rows it checked.
             long rows = s.work() == JobStatus.Work.VALIDATION && s.validation() != null ? s.validation().rowsChecked()

@@ -11,7 +11,7 @@ import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * {@code transformer: email-hmac}: writes {@code email_hmac}, the hex HMAC-SHA256 of the normalised (trimmed,

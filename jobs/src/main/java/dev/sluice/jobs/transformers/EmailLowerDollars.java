@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * {@code transformer: email-lower-dollars}: the benchmark's two-column transform in Java,

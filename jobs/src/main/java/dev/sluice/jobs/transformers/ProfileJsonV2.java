@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;

@@ -4,12 +4,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * The Java transformers this build ships, by the name specs use ({@code transformer: phone-e164}), then those of
  * every catalogue on the class path. To add one: ship a {@link Transformer.Catalog} in a jar of your own,
- * registered in {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog}, and put the jar on the class
+ * registered in {@code META-INF/services/dev.sluice.engine.spi.Transformer$Catalog}, and put the jar on the class
  * path (docs/transformers.md). This catalogue registers itself there too, so that a {@code Backfill} built with
  * {@link Transformer.Catalog#installed} (the Spring Boot starter's) finds the built-in ones.
  */

@@ -7,10 +7,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import dev.sluice.engine.chunk.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkReport;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.jobs.cli.SluiceCommand;
@@ -49,12 +49,12 @@ class ServeShutdownTest {
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             Backfill backfill = new Backfill(ds);
             Eventually.eventually(java.time.Duration.ofSeconds(90), "serve running the job",
-                    () -> backfill.status("graceful").get(0).chunks() >= 4 || !serve.isAlive());
+                    () -> backfill.status("graceful").chunks() >= 4 || !serve.isAlive());
             assertThat(serve.isAlive()).as(Files.readString(log)).isTrue();
             serve.destroy(); // SIGTERM
             assertThat(serve.waitFor(90, TimeUnit.SECONDS)).isTrue();
 
-            JobStatus stopped = backfill.status("graceful").get(0);
+            JobStatus stopped = backfill.status("graceful");
             assertThat(stopped.state()).as(Files.readString(log)).isEqualTo(JobStatus.State.STOPPED);
             assertThat(stopped.running()).isFalse();
             assertThat(db.count("SELECT count(*) FROM g WHERE n = 1")).isEqualTo(stopped.rowsProcessed());

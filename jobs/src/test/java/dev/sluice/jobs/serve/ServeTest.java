@@ -1,5 +1,6 @@
 package dev.sluice.jobs.serve;
 
+import dev.sluice.engine.ControlRequest;
 import dev.sluice.boot.JobScheduler;
 
 import dev.sluice.engine.testing.Eventually;
@@ -22,7 +23,7 @@ import java.util.function.Predicate;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.jobs.cli.DatabaseOptions;
@@ -117,7 +118,7 @@ class ServeTest {
     }
 
     private JobStatus await(Predicate<JobStatus> condition, String what) {
-        return Eventually.eventually(java.time.Duration.ofSeconds(90), what, () -> backfill.status("served").get(0),
+        return Eventually.eventually(java.time.Duration.ofSeconds(90), what, () -> backfill.status("served"),
                 condition);
     }
 
@@ -131,7 +132,7 @@ class ServeTest {
             clock.now = Instant.parse("2026-11-23T02:30:00Z"); // the window closes
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED, "paused");
             Thread.sleep(2500); // crons fire; outside the window they start nothing
-            assertThat(backfill.status("served").get(0).chunks()).isEqualTo(paused.chunks());
+            assertThat(backfill.status("served").chunks()).isEqualTo(paused.chunks());
             assertThat(db.count("SELECT count(*) FROM s WHERE n = 1")).isEqualTo(paused.rowsProcessed());
 
             clock.now = Instant.parse("2026-11-24T01:05:00Z"); // the next day's window opens
@@ -153,13 +154,12 @@ class ServeTest {
         ManualClock clock = new ManualClock("2026-11-23T01:30:00Z");
         try (JobScheduler scheduler = scheduler(clock)) {
             await(s -> s.chunks() >= 2, "running");
-            Backfill.ControlResult pause = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
-                    dev.sluice.engine.control.ControlMailbox.Command.PAUSE, null, null), java.time.Duration.ofSeconds(20), "test");
+            Backfill.ControlResult pause = backfill.control("served", ControlRequest.pause(), java.time.Duration.ofSeconds(20), "test");
             assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
-            assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.control.StopSignal.PAUSE);
+            assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.StopSignal.PAUSE);
             Thread.sleep(3000); // the cron fires every second inside the open window: the pause holds
-            JobStatus still = backfill.status("served").get(0);
+            JobStatus still = backfill.status("served");
             assertThat(still.state()).isEqualTo(JobStatus.State.PAUSED);
             assertThat(still.chunks()).isEqualTo(paused.chunks());
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "PAUSED")).isEqualTo(1.0);
@@ -176,13 +176,12 @@ class ServeTest {
         spec("{ cron: \"* * * * * *\" }", 3000);
         try (JobScheduler scheduler = scheduler(Clock.systemUTC())) {
             await(s -> s.chunks() >= 2, "running");
-            Backfill.ControlResult cancel = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
-                    dev.sluice.engine.control.ControlMailbox.Command.CANCEL, null, null), java.time.Duration.ofSeconds(20), "test");
+            Backfill.ControlResult cancel = backfill.control("served", ControlRequest.cancel(), java.time.Duration.ofSeconds(20), "test");
             assertThat(cancel.message()).endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
             awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
             Thread.sleep(2000); // crons fire: cancelled stays cancelled
-            assertThat(backfill.status("served").get(0).state()).isEqualTo(JobStatus.State.CANCELLED);
+            assertThat(backfill.status("served").state()).isEqualTo(JobStatus.State.CANCELLED);
         }
     }
 
@@ -215,7 +214,7 @@ class ServeTest {
             assertThat(pause.body()).contains("now PAUSED");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             Thread.sleep(3000);
-            assertThat(backfill.status("served").get(0).chunks()).as("the cron did not resume it").isEqualTo(paused.chunks());
+            assertThat(backfill.status("served").chunks()).as("the cron did not resume it").isEqualTo(paused.chunks());
 
             HttpResponse<String> resume = post(http, base + "/api/jobs/served/resume");
             assertThat(resume.statusCode()).as(resume.body()).isEqualTo(202);
@@ -290,7 +289,7 @@ class ServeTest {
         } finally {
             app.close();
         }
-        List<JobStatus> all = backfill.status(null);
+        List<JobStatus> all = backfill.statuses();
         assertThat(all).extracting(JobStatus::job).containsExactly("served");
     }
 }

@@ -3,7 +3,7 @@ package dev.sluice.jobs.transformers;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.chunk.Transformer;
+import dev.sluice.engine.spi.Transformer;
 
 /** Transformers only tests use, found through the catalog's ServiceLoader extension point. */
 public final class TestTransformers implements Transformer.Catalog {

@@ -1,4 +1,4 @@
-package dev.sluice.engine;
+package dev.sluice.engine.launch;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,13 +10,13 @@ import javax.sql.DataSource;
 import dev.sluice.engine.keyset.Sql;
 
 /** A job's undo journal as a whole: its entries, and its purge (by finish, or a new start after a rollback). */
-final class Journals {
+public final class Journals {
 
     private Journals() {
     }
 
     /** The job's journal entries now. */
-    static long entries(DataSource dataSource, String schema, String job) throws SQLException {
+    public static long entries(DataSource dataSource, String schema, String job) throws SQLException {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + Sql.quote(schema) + ".undo_journal"
                      + " WHERE job = ?")) {
@@ -29,7 +29,7 @@ final class Journals {
     }
 
     /** Deletes the job's journal; returns the entries deleted. */
-    static long purge(DataSource dataSource, String schema, String job) throws SQLException {
+    public static long purge(DataSource dataSource, String schema, String job) throws SQLException {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM " + Sql.quote(schema) + ".undo_journal WHERE job = ?")) {
             ps.setString(1, job);

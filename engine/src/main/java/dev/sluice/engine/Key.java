@@ -1,4 +1,4 @@
-package dev.sluice.engine.keyset;
+package dev.sluice.engine;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.sluice.engine;
+package dev.sluice.engine.launch;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -13,7 +13,7 @@ import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Reconnection;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.KeyLogDrain;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * run; its key log drained by every later run and before every validation, which does not count the keys still
  * waiting in it as mismatches (they are behind, not wrong).
  */
-final class SyncStep {
+public final class SyncStep {
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncStep.class);
 
@@ -38,7 +38,7 @@ final class SyncStep {
     private final SyncInstaller installer;
     private final String schema;
 
-    SyncStep(DataSource dataSource, JobRuns runs, String schema) {
+    public SyncStep(DataSource dataSource, JobRuns runs, String schema) {
         this.dataSource = dataSource;
         this.runs = runs;
         this.schema = schema;
@@ -51,7 +51,7 @@ final class SyncStep {
      *
      * @return why it could not be installed, or null
      */
-    String install(Work work) throws SQLException {
+    public String install(Work work) throws SQLException {
         if (work.kind() != Work.Kind.BACKFILL || work.prepared().sync() == null) {
             return null;
         }
@@ -71,7 +71,7 @@ final class SyncStep {
      * For a job that is already complete (every later run): its trigger installed again if it went, and its key log
      * drained. A failure is logged, not thrown: the job's result stands, and status says what is missing.
      */
-    void keepInStep(Prepared prepared) {
+    public void keepInStep(Prepared prepared) {
         try {
             Optional<SyncInstaller.Installed> recorded = recorded(prepared);
             boolean specChanged = runs.last(prepared.spec().name())
@@ -96,7 +96,7 @@ final class SyncStep {
      *
      * @return the keys re-applied
      */
-    long drain(Prepared prepared) throws SQLException {
+    public long drain(Prepared prepared) throws SQLException {
         return drain(prepared, KeyLogDrain.LAST_STEPS);
     }
 
@@ -124,7 +124,7 @@ final class SyncStep {
      * @return the keys re-applied; -1 when another runner holds the job, or its trigger no longer logs keys
      *         (finished, or the job has none)
      */
-    long drainRound(Prepared prepared) throws SQLException {
+    public long drainRound(Prepared prepared) throws SQLException {
         if (!logsKeys(prepared)) {
             return -1;
         }
@@ -139,7 +139,7 @@ final class SyncStep {
      *
      * @return the keys re-applied
      */
-    long follow(Prepared prepared, Duration every, StopSignal stop) throws SQLException {
+    public long follow(Prepared prepared, Duration every, StopSignal stop) throws SQLException {
         long total = 0;
         String name = prepared.spec().name();
         while (!stop.requested()) {
@@ -167,7 +167,7 @@ final class SyncStep {
      * The rows a validation leaves out: those whose keys wait in the key log (one database only; a cross-database
      * copy's log is in its source). Null when there is no such log.
      */
-    String pending(Prepared prepared) throws SQLException {
+    public String pending(Prepared prepared) throws SQLException {
         if (!logsKeys(prepared) || prepared.sync().inSource()) {
             return null;
         }

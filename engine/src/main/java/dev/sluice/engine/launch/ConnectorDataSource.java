@@ -1,6 +1,6 @@
-package dev.sluice.engine;
+package dev.sluice.engine.launch;
 
-import dev.sluice.engine.spec.Connector;
+import dev.sluice.engine.spi.Connector;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,12 +11,12 @@ import javax.sql.DataSource;
 
 
 /** A DataSource over a connector (URL plus the caller's credentials), for HikariCP to pool. */
-final class ConnectorDataSource implements DataSource {
+public final class ConnectorDataSource implements DataSource {
 
     private final String url;
     private final Connector connector;
 
-    ConnectorDataSource(String url, Connector connector) {
+    public ConnectorDataSource(String url, Connector connector) {
         this.url = url;
         this.connector = connector;
     }

@@ -1,4 +1,4 @@
-package dev.sluice.engine;
+package dev.sluice.engine.rollback;
 
 import java.sql.SQLException;
 import java.util.List;
@@ -11,8 +11,8 @@ import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.NextStep;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -22,6 +22,13 @@ import dev.sluice.engine.undo.Restorer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Launcher;
+import dev.sluice.engine.launch.Results;
+import dev.sluice.engine.launch.Journals;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.contract.Contract;
+import dev.sluice.engine.RunResult;
 
 /**
  * {@code rollback}: restores what a job overwrote from its undo journal, newest chunk first, as work of its own
@@ -29,31 +36,20 @@ import org.slf4j.LoggerFactory;
  * backfill. Its sync trigger goes first (lock-safe), so that the application's writes do not fight the rollback;
  * an unfinished backfill is abandoned, so that nobody resumes it over restored rows.
  */
-final class Rollback {
+public final class Rollback {
 
     private static final Logger LOG = LoggerFactory.getLogger(Rollback.class);
-
-    /** Prepares a spec (preflight). */
-    @FunctionalInterface
-    interface Planner {
-        Prepared plan(JobSpec spec) throws SQLException;
-    }
 
     private final DataSource dataSource;
     private final String schema;
     private final Launcher launcher;
-    private final Contract.Statuses statuses;
-    private final Planner planner;
-    private final Contract.Sources sources;
+    private final EngineContext context;
 
-    Rollback(DataSource dataSource, String schema, Launcher launcher, Contract.Statuses statuses, Planner planner,
-             Contract.Sources sources) {
-        this.dataSource = dataSource;
-        this.schema = schema;
-        this.launcher = launcher;
-        this.statuses = statuses;
-        this.planner = planner;
-        this.sources = sources;
+    public Rollback(EngineContext context) {
+        this.context = context;
+        this.dataSource = context.dataSource();
+        this.schema = context.schema();
+        this.launcher = context.launcher();
     }
 
     /**
@@ -61,7 +57,7 @@ final class Rollback {
      * @param force restore rows changed since Sluice wrote them too
      * @throws SpecException (exit 2) when the job kept no journal ({@code undo: false})
      */
-    RunResult run(JobSpec spec, RunOptions options, boolean force) throws SQLException {
+    public RunResult run(JobSpec spec, RunOptions options, boolean force) throws SQLException {
         String name = spec.name();
         if (!spec.undo()) {
             throw new SpecException("undo", "job " + name + " ran with undo: false: it kept no journal, so there is"
@@ -73,7 +69,7 @@ final class Rollback {
                 return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is running" + launcher.holder(name)
                         + "; pause or stop it first ('pause " + name + "'), then roll it back");
             }
-            JobStatus status = statuses.read(name).get(0);
+            JobStatus status = context.status(name);
             if (status.state() == JobStatus.State.NOT_STARTED) {
                 return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " has never run: nothing to roll back");
             }
@@ -85,11 +81,11 @@ final class Rollback {
             if (refused != null) {
                 return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused);
             }
-            JobRuns runs = new JobRuns(dataSource, schema);
+            JobRuns runs = context.runs();
             if (runs.last(name).map(r -> !r.state().ended()).orElse(false)) {
                 runs.cancel(name); // restored rows must not be written again by a resumed backfill
             }
-            Prepared prepared = planner.plan(spec);
+            Prepared prepared = context.prepare(spec);
             long journaled = status.undo() == null ? 0 : status.undo().rows();
             Launcher.Launched launched = launcher.launch(hold, Work.rollback(prepared, force, journaled), options,
                     Launcher.Decider.AUXILIARY, null);
@@ -106,7 +102,7 @@ final class Rollback {
      *
      * @return why the run is refused, or null
      */
-    static String beforeRun(String name, JobStatus.State state, boolean again) {
+    public static String beforeRun(String name, JobStatus.State state, boolean again) {
         if (state == JobStatus.State.FINISHED && again) {
             return "job " + name + " is finished (its sync trigger and journal dropped): run the work again as a job of"
                     + " another name";
@@ -124,8 +120,8 @@ final class Rollback {
      *
      * @return why the run is refused, or null
      */
-    RunResult afterRollback(String name, Run lastBackfill, boolean again) throws SQLException {
-        Optional<Run> rollback = new JobRuns(dataSource, schema).last(Work.Kind.ROLLBACK.jobOf(name));
+    public RunResult afterRollback(String name, Run lastBackfill, boolean again) throws SQLException {
+        Optional<Run> rollback = context.runs().last(Work.Kind.ROLLBACK.jobOf(name));
         if (rollback.isEmpty() || rollback.get().startedAt() == null || lastBackfill.startedAt() == null
                 || !rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
             return null;
@@ -155,7 +151,7 @@ final class Rollback {
      *
      * @throws SpecException (exit 2) naming the changed field
      */
-    void beforeWrite(JobSpec spec, Run lastBackfill) throws SQLException {
+    public void beforeWrite(JobSpec spec, Run lastBackfill) throws SQLException {
         String name = spec.name();
         if (!Launcher.semanticsChanged(lastBackfill, spec) || Journals.entries(dataSource, schema, name) == 0) {
             return;
@@ -193,7 +189,7 @@ final class Rollback {
     /** Drops the job's sync trigger, lock-safe, forgetting it, so that a later run installs it again. */
     private String removeTrigger(String name) throws SQLException {
         try {
-            if (new SyncInstaller(schema, LOG::warn).remove(dataSource, sources.of(name), name)) {
+            if (new SyncInstaller(schema, LOG::warn).remove(dataSource, context.sourceOf(name), name)) {
                 LOG.info("job {}: sync trigger dropped before the rollback", name);
             }
             return null;

@@ -1,4 +1,4 @@
-package dev.sluice.engine.control;
+package dev.sluice.engine;
 
 import dev.sluice.engine.spec.JobSpec;
 

@@ -1,4 +1,4 @@
-package dev.sluice.engine.spec;
+package dev.sluice.engine.spi;
 
 import java.sql.Connection;
 import java.sql.SQLException;

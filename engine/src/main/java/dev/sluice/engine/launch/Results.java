@@ -1,25 +1,26 @@
-package dev.sluice.engine;
+package dev.sluice.engine.launch;
 
 import java.util.Locale;
 
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.NextStep;
-import dev.sluice.engine.control.StopSignal;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
+import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.RunResult;
 
 /**
  * What a run came to, in the words {@code run} prints: one line per outcome, with the way on for the work it was (a
  * backfill, a validation, a repair, a rollback: each is continued by its own command, see {@link NextStep}).
  */
-final class Results {
+public final class Results {
 
     private Results() {
     }
 
     /** A job that had ended before this run: complete (say so), or cancelled (not runnable). */
-    static RunResult finished(Run last, long started) {
+    public static RunResult finished(Run last, long started) {
         Checkpoint cp = last.checkpoint();
         if (last.state() == dev.sluice.engine.checkpoint.RunState.CANCELLED) {
             return new RunResult(RunResult.Outcome.NOT_RUNNABLE, "job " + last.job() + " was cancelled; "
@@ -32,7 +33,7 @@ final class Results {
     }
 
     /** The backfill this call ran. */
-    static RunResult of(Run run, long started) {
+    public static RunResult of(Run run, long started) {
         return of(run, Work.Kind.BACKFILL, run.job(), started);
     }
 
@@ -41,7 +42,7 @@ final class Results {
      *
      * @param kind which work it was: its subject in the message, and the command that continues it
      */
-    static RunResult of(Run run, Work.Kind kind, String job, long started) {
+    public static RunResult of(Run run, Work.Kind kind, String job, long started) {
         Checkpoint cp = run.checkpoint();
         JobStatus.Work work = kind.status();
         String subject = switch (kind) {
@@ -90,7 +91,7 @@ final class Results {
                 : " (last key " + run.checkpoint().lastKey() + ")";
     }
 
-    static double seconds(long started) {
+    public static double seconds(long started) {
         return (System.nanoTime() - started) / 1e9;
     }
 }

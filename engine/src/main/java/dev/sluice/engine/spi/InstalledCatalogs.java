@@ -1,10 +1,11 @@
-package dev.sluice.engine.chunk;
+package dev.sluice.engine.spi;
 
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.function.Function;
 
 /**
  * The transformer catalogues that jars on the class path register for ServiceLoader (a team's own transformers,
@@ -50,13 +51,18 @@ final class InstalledCatalogs implements Transformer.Catalog {
 
     private List<Transformer.Catalog> load() {
         List<Transformer.Catalog> all = new ArrayList<>();
-        Iterator<ServiceLoader.Provider<Transformer.Catalog>> providers =
-                ServiceLoader.load(Transformer.Catalog.class).stream().iterator();
+        load(Transformer.Catalog.class, catalog -> catalog, all);
+        load(LegacyCatalogs.SERVICE, LegacyCatalogs::adapt, all); // jars built against the old name
+        return all;
+    }
+
+    private <T> void load(Class<T> service, Function<T, Transformer.Catalog> asCatalog, List<Transformer.Catalog> all) {
+        Iterator<ServiceLoader.Provider<T>> providers = ServiceLoader.load(service).stream().iterator();
         while (true) {
-            ServiceLoader.Provider<Transformer.Catalog> provider;
+            ServiceLoader.Provider<T> provider;
             try {
                 if (!providers.hasNext()) {
-                    return all;
+                    return;
                 }
                 provider = providers.next();
             } catch (ServiceConfigurationError e) {
@@ -64,7 +70,7 @@ final class InstalledCatalogs implements Transformer.Catalog {
             }
             try {
                 if (except == null || !except.getName().equals(provider.type().getName())) {
-                    all.add(provider.get());
+                    all.add(asCatalog.apply(provider.get()));
                 }
             } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
                 throw broken(e instanceof ServiceConfigurationError s ? TeamJars.provider(s) : null, e);

@@ -1,4 +1,4 @@
-package dev.sluice.engine;
+package dev.sluice.engine.launch;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -14,7 +14,7 @@ import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.chunk.ChunkObserver;
+import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.LostDatabase;
 import dev.sluice.engine.control.Reconnection;
@@ -32,6 +32,8 @@ import io.micrometer.observation.ObservationRegistry;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
 
 /**
  * Runs a job's work under the job's runner lock, and rides through a lost database: when the connection goes (in a
@@ -39,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * again, takes the lock again and continues from the last committed checkpoint. Another runner that took the lock
  * meanwhile wins: this one returns NOT_RUNNABLE.
  */
-final class Launcher {
+public final class Launcher {
 
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
     private static final Duration UNDO_REFRESH = Duration.ofSeconds(10);
@@ -50,7 +52,7 @@ final class Launcher {
 
     /** What a runner holding the job's lock does with the work's last run. */
     @FunctionalInterface
-    interface Decider {
+    public interface Decider {
         /** @param attempt 1, then 2, 3, ... after each reconnect */
         Decision decide(Optional<Run> last, int attempt) throws SQLException;
 
@@ -60,7 +62,7 @@ final class Launcher {
     }
 
     /** Refuses to continue a run whose spec changed what it writes, unless forced (nothing is written then). */
-    static void refuseChangedSemantics(Run last, JobSpec spec, boolean force) {
+    public static void refuseChangedSemantics(Run last, JobSpec spec, boolean force) {
         if (force || !semanticsChanged(last, spec)) {
             return;
         }
@@ -69,34 +71,34 @@ final class Launcher {
     }
 
     /** Whether {@code spec} writes otherwise than the one {@code last} ran with. */
-    static boolean semanticsChanged(Run last, JobSpec spec) {
+    public static boolean semanticsChanged(Run last, JobSpec spec) {
         return last.specDigest() != null && !last.specDigest().equals(spec.semanticDigest());
     }
 
     /** The refusal of a changed spec, naming the first changed field: "changed since job NAME{@code since} (...)". */
-    static SpecException changedSince(Run last, JobSpec spec, String since, String advice) {
+    public static SpecException changedSince(Run last, JobSpec spec, String since, String advice) {
         List<String> changed = last.spec() == null ? List.of() : spec.semantics().changedFrom(last.spec().semantics());
         return new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + spec.name() + since
                 + " (" + String.join(", ", changed) + "); " + advice);
     }
 
     /** Start run number {@code startNumber}, continue the last run, or return at once with a result. */
-    record Decision(long startNumber, boolean continues, RunResult done) {
-        static Decision start(long number) {
+    public record Decision(long startNumber, boolean continues, RunResult done) {
+        public static Decision start(long number) {
             return new Decision(number, false, null);
         }
 
-        static Decision resume() {
+        public static Decision resume() {
             return new Decision(0, true, null);
         }
 
-        static Decision done(RunResult result) {
+        public static Decision done(RunResult result) {
             return new Decision(0, false, result);
         }
     }
 
     /** The run a launch ended with, or the result it returned without one. */
-    record Launched(Run run, RunResult result) {
+    public record Launched(Run run, RunResult result) {
     }
 
     private final DataSource dataSource;
@@ -106,7 +108,7 @@ final class Launcher {
     private final Map<MeterRegistry, JobStateMetrics> stateMetrics = new ConcurrentHashMap<>();
     private final Map<MeterRegistry, Map<String, JobMetrics>> jobMetrics = new ConcurrentHashMap<>();
 
-    Launcher(LostDatabase database, JobRuns runs, String schema) {
+    public Launcher(LostDatabase database, JobRuns runs, String schema) {
         this.database = database;
         this.dataSource = database;
         this.runs = runs;
@@ -117,7 +119,7 @@ final class Launcher {
      * @param metrics where the run's meters go, or null (validation and repair do not feed the job's chunk meters:
      *                those count the backfill)
      */
-    Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics) throws SQLException {
+    public Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics) throws SQLException {
         JobSpec spec = work.prepared().spec();
         Reconnection reconnection = new Reconnection(database.database(), spec.timeouts().reconnect(), options.stop(),
                 options.observer()::reconnecting, database::found);
@@ -255,12 +257,12 @@ final class Launcher {
     }
 
     /** The sync trigger's part of a run. */
-    SyncStep sync() {
+    public SyncStep sync() {
         return sync;
     }
 
     /** Who holds job {@code job}'s lock, for a message: " (by sluice pid 4242 on batch-1, PostgreSQL backend pid 77)". */
-    String holder(String job) {
+    public String holder(String job) {
         try (Connection c = dataSource.getConnection()) {
             return RunnerLock.holder(c, job).map(r -> " (by " + (r.pid() == null ? "a runner" : "sluice pid " + r.pid()
                     + (r.host() == null ? "" : " on " + r.host())) + ", PostgreSQL backend pid " + r.backendPid() + ")")
@@ -271,7 +273,7 @@ final class Launcher {
     }
 
     /** The gauges of jobs' states in a registry. */
-    JobStateMetrics states(MeterRegistry registry) {
+    public JobStateMetrics states(MeterRegistry registry) {
         return stateMetrics.computeIfAbsent(registry, JobStateMetrics::new);
     }
 
@@ -322,16 +324,16 @@ final class Launcher {
      * into its validation (so that no other runner, and no reader of its status, finds the job between the two),
      * dropped when the database is lost and taken again after the reconnect.
      */
-    final class Hold implements AutoCloseable {
+    public final class Hold implements AutoCloseable {
         private final String job;
         private RunnerLock lock;
 
-        Hold(String job) {
+        public Hold(String job) {
             this.job = job;
         }
 
         /** The lock, taken now if not held; null if another runner holds it. */
-        RunnerLock lock() throws SQLException {
+        public RunnerLock lock() throws SQLException {
             long deadline = System.nanoTime() + ROUND_WAIT.toNanos();
             while (lock == null) {
                 lock = RunnerLock.tryAcquire(dataSource, job);
@@ -348,7 +350,7 @@ final class Launcher {
             return lock;
         }
 
-        void release() {
+        public void release() {
             if (lock != null) {
                 lock.close();
                 lock = null;

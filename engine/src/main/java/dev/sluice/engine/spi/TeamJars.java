@@ -1,4 +1,4 @@
-package dev.sluice.engine.chunk;
+package dev.sluice.engine.spi;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.CodeSource;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.regex.Matcher;
@@ -21,8 +22,9 @@ import java.util.regex.Pattern;
  */
 public final class TeamJars {
 
-    /** Where jars register their catalogues for ServiceLoader. */
-    static final String SERVICES = "META-INF/services/" + Transformer.Catalog.class.getName();
+    /** Where jars register their catalogues for ServiceLoader: the name, and the old one jars built before 0.2 use. */
+    static final List<String> SERVICES = List.of("META-INF/services/" + Transformer.Catalog.class.getName(),
+            "META-INF/services/" + LegacyCatalogs.SERVICE.getName());
 
     // How ServiceLoader names the provider it could not load or make ("Provider com.example.X could not be ...").
     private static final Pattern PROVIDER = Pattern.compile("Provider (\\S+)");
@@ -34,13 +36,15 @@ public final class TeamJars {
     static Map<String, String> registered() {
         Map<String, String> out = new LinkedHashMap<>();
         try {
-            Enumeration<URL> files = loader().getResources(SERVICES);
-            while (files.hasMoreElements()) {
+            for (String services : SERVICES) {
+                Enumeration<URL> files = loader().getResources(services);
+                while (files.hasMoreElements()) {
                 URL file = files.nextElement();
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(file.openStream(),
                         StandardCharsets.UTF_8))) {
                     in.lines().map(l -> l.replaceFirst("#.*", "").strip()).filter(l -> !l.isEmpty())
                             .forEach(name -> out.putIfAbsent(name, origin(file)));
+                    }
                 }
             }
         } catch (IOException e) {
@@ -134,7 +138,12 @@ public final class TeamJars {
             // fall through to the URL itself
         }
         String text = servicesFile.toString();
-        return text.endsWith(SERVICES) ? text.substring(0, text.length() - SERVICES.length()) : text;
+        for (String services : SERVICES) {
+            if (text.endsWith(services)) {
+                return text.substring(0, text.length() - services.length());
+            }
+        }
+        return text;
     }
 
     private static String path(URL location) {

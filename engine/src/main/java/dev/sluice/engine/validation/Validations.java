@@ -1,4 +1,4 @@
-package dev.sluice.engine;
+package dev.sluice.engine.validation;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -8,7 +8,7 @@ import java.util.Locale;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.control.JobStatus;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
@@ -16,29 +16,37 @@ import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.Recomputation;
 import dev.sluice.engine.validate.Rule;
-import dev.sluice.engine.validate.RuleResult;
+import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 import dev.sluice.engine.validate.Validator;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Launcher;
+import dev.sluice.engine.launch.Results;
+import dev.sluice.engine.rollback.Rollback;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.ValidationResult;
+import dev.sluice.engine.RunResult;
 
 /**
  * Validation and repair as work under the job's lock: the rules over every row in keyset chunks (read-only,
  * throttled, restartable, the key log drained first), and the repair that re-applies the job where a rule finds a
  * row different, then validates again.
  */
-final class Validations {
+public final class Validations {
 
     private final Launcher launcher;
-    private final Rollback.Planner planner;
+    private final EngineContext context;
 
-    Validations(Launcher launcher, Rollback.Planner planner) {
-        this.launcher = launcher;
-        this.planner = planner;
+    public Validations(EngineContext context) {
+        this.context = context;
+        this.launcher = context.launcher();
     }
 
     /** The validation, under the job's lock as held by the caller. */
-    ValidationResult validate(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
+    public ValidationResult validate(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
-        Prepared prepared = planner.plan(spec);
+        Prepared prepared = context.prepare(spec);
         if (hold.lock() != null) {
             launcher.sync().drain(prepared); // judge the rows, not the trigger's lag
         }
@@ -68,7 +76,7 @@ final class Validations {
     }
 
     /** See {@link Backfill#repair}. */
-    ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
+    public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
         List<String> differs = new ArrayList<>();
         for (JobSpec.ValidationRule r : spec.validate()) {
             if (r.check() == null && spec.set().containsKey(r.target())) {
@@ -79,7 +87,7 @@ final class Validations {
             throw new SpecException("validate", "no {target, source} rule covers a column of set: nothing tells which"
                     + " rows to repair");
         }
-        Prepared prepared = planner.plan(spec.forRepair(String.join(" OR ", differs)));
+        Prepared prepared = context.prepare(spec.forRepair(String.join(" OR ", differs)));
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
             Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY,
                     null);

@@ -1,18 +1,19 @@
-package dev.sluice.engine;
+package dev.sluice.engine.launch;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.spec.Connector;
+import dev.sluice.engine.spi.Connector;
 import dev.sluice.engine.spec.JobSpec;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.sluice.engine.ServerErrorsKeepConnections;
 
 /** The pools to source databases of cross-database copies, one per URL, opened on first use. */
-final class SourcePools implements AutoCloseable {
+public final class SourcePools implements AutoCloseable {
 
     // A cross-database copy reads one range at a time on one connection, and preflight one more: two are enough.
     private static final int SOURCE_POOL_SIZE = 2;
@@ -20,12 +21,12 @@ final class SourcePools implements AutoCloseable {
     private final Connector connector;
     private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
 
-    SourcePools(Connector connector) {
+    public SourcePools(Connector connector) {
         this.connector = connector;
     }
 
     /** The source of {@code spec}, or null when it reads and writes one database. */
-    DataSource of(JobSpec spec) {
+    public DataSource of(JobSpec spec) {
         if (spec.source() == null) {
             return null;
         }

@@ -13,8 +13,9 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.keyset.Key;
-import dev.sluice.engine.keyset.KeyRange;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.CostEstimate;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -28,7 +29,7 @@ import dev.sluice.engine.spec.JobSpec;
  * entries each row writes otherwise; the dead row versions left for vacuum; and a one-line recommendation where
  * something is costly.
  */
-public final class CostEstimate {
+public final class CostSampler {
 
     // Large enough that a chunk's fixed costs (commit, range finding) weigh little per row, small enough to be quick.
     static final int SAMPLE_ROWS = 2000;
@@ -40,31 +41,11 @@ public final class CostEstimate {
     // Besides a connection per partition while its chunk runs: the runner's lock, its throttle record, the mailbox.
     static final int RUNNER_CONNECTIONS = 3;
 
-    /**
-     * @param sampleRows       rows the sample chunk covered (0: an empty table, nothing to estimate)
-     * @param walPerRow        WAL bytes per row the sample wrote
-     * @param secondsPerRow    wall time per row of the sample, finding and writing included
-     * @param rows             rows the run will write (the planner's estimate of rows matching the spec's filter)
-     * @param seconds          the run's duration: the sample's pace, or the throttle's where it is slower
-     * @param indexedTargets   written columns that an index reads (their updates cannot be HOT)
-     * @param indexes          indexes on the written table: entries each non-HOT update writes
-     * @param fillfactor       the written table's fillfactor (100 when not set)
-     * @param hotShare         the share of the table's past updates that were HOT, or -1 when it had too few to say
-     *                         ({@link #MIN_PAST_UPDATES}, counted before this plan's sample)
-     * @param recommendations  one line each, where something is costly
-     * @param ranges           the key ranges {@code parallel} cuts the table into, in key order (one for parallel 1)
-     * @param connections      the connections to the target database the run holds at most
-     * @param sourceConnections to a copy's source database, or 0 when the table is in the target
-     */
-    public record Report(long sampleRows, double walPerRow, double secondsPerRow, long rows, double walBytes,
-                         double seconds, List<String> indexedTargets, int indexes, int fillfactor, double hotShare,
-                         List<String> recommendations, List<KeyRange> ranges, int connections, int sourceConnections) {
+
+    private CostSampler() {
     }
 
-    private CostEstimate() {
-    }
-
-    public static Report of(DataSource dataSource, Prepared prepared) throws SQLException {
+    public static CostEstimate of(DataSource dataSource, Prepared prepared) throws SQLException {
         JobSpec spec = prepared.spec();
         double hotShare;
         try (Connection c = dataSource.getConnection()) {
@@ -82,8 +63,8 @@ public final class CostEstimate {
                 long started = System.nanoTime();
                 KeyRange range = next(c, prepared, null, SAMPLE_ROWS / 2);
                 if (range == null) {
-                    return new Report(0, 0, 0, 0, 0, 0, List.of(), 0, 100, -1, List.of(),
-                            List.of(new KeyRange(null, null, 0)), connections(prepared, 1), 0);
+                    return new CostEstimate(0, 0, 0, 0, 0, 0, List.of(), 0, 100, -1, List.of(),
+                            List.of(new KeyRange(null, null, 0)), connections(prepared, 1), RUNNER_CONNECTIONS, 0);
                 }
                 long written = prepared.plan().unjournaled().writer().write(c, range);
                 KeyRange second = next(c, prepared, range.hi(), SAMPLE_ROWS);
@@ -167,7 +148,7 @@ public final class CostEstimate {
     }
 
     /** The run from the sample: WAL per row written, times the rows the filter matches; time per key, times the keys. */
-    private static Report report(Connection c, Prepared prepared, long sampleRows, long sampleWritten, long wal,
+    private static CostEstimate report(Connection c, Prepared prepared, long sampleRows, long sampleWritten, long wal,
                                  long nanos, double hotShare, List<KeyRange> ranges) throws SQLException {
         JobSpec spec = prepared.spec();
         double walPerRow = (double) wal / Math.max(1, sampleWritten);
@@ -202,9 +183,9 @@ public final class CostEstimate {
             advice.add(String.format(Locale.ROOT, "at this throttle the run takes %.1f days; raise"
                     + " throttle.rows-per-second or use parallel if the database has room", seconds / DAY_SECONDS));
         }
-        return new Report(sampleRows, walPerRow, secondsPerRow, rows, walBytes, seconds, indexed, indexes, fillfactor,
+        return new CostEstimate(sampleRows, walPerRow, secondsPerRow, rows, walBytes, seconds, indexed, indexes, fillfactor,
                 hotShare, advice, ranges, connections(prepared, ranges.size()),
-                prepared.source() == null ? 0 : ranges.size());
+                RUNNER_CONNECTIONS, prepared.source() == null ? 0 : ranges.size());
     }
 
     /** The written columns that an index (its key, its INCLUDE columns, an expression or a predicate) reads. */
@@ -237,70 +218,4 @@ public final class CostEstimate {
         }
     }
 
-    /** The report in the lines {@code plan} prints. */
-    public static List<String> lines(Report r) {
-        List<String> out = new ArrayList<>();
-        if (r.sampleRows() == 0) {
-            out.add("the table has no rows: nothing to write");
-            return out;
-        }
-        out.add(String.format(Locale.ROOT, "sample: %,d rows written and rolled back: %s of WAL a row, %s ms a row",
-                r.sampleRows(), size(r.walPerRow()), millis(r.secondsPerRow() * 1000)));
-        out.add(String.format(Locale.ROOT, "whole run: ~%,d rows, ~%s of WAL, ~%s at the configured throttle",
-                r.rows(), size(r.walBytes()), duration(r.seconds())));
-        out.add(r.indexedTargets().isEmpty()
-                ? String.format(Locale.ROOT, "updates can be HOT (no index reads a written column; fillfactor %d%s)",
-                        r.fillfactor(), r.hotShare() < 0 ? "" : String.format(Locale.ROOT, ", %.0f%% of past updates were"
-                                + " HOT", r.hotShare() * 100))
-                : String.format(Locale.ROOT, "updates cannot be HOT: %d index entries written per row", r.indexes()));
-        out.add(String.format(Locale.ROOT, "dead row versions left for vacuum: ~%,d", r.rows()));
-        out.add(r.ranges().size() == 1 ? "parallel: 1 (one key range, the whole table)"
-                : String.format(Locale.ROOT, "parallel: %d ranges of about equal rows, worked at once, each a partition"
-                + " with its own checkpoint:", r.ranges().size()));
-        if (r.ranges().size() > 1) {
-            for (int i = 0; i < r.ranges().size(); i++) {
-                KeyRange range = r.ranges().get(i);
-                out.add(String.format(Locale.ROOT, "  range %d: keys (%s, %s]  ~%,d rows", i + 1,
-                        range.lo() == null ? "start" : String.join(", ", range.lo().values()),
-                        range.hi() == null ? "end" : String.join(", ", range.hi().values()), range.rows()));
-            }
-        }
-        int chunks = r.connections() - RUNNER_CONNECTIONS;
-        out.add(String.format(Locale.ROOT, "connections: up to %d to the target database (%s, the runner's lock, its"
-                + " throttle record and the operators' mailbox)%s", r.connections(), r.ranges().size() > 1
-                ? "one per partition while its chunk runs" : chunks > 1 ? "two while a chunk runs: it reads the next one"
-                + " ahead" : "one while a chunk runs", r.sourceConnections() == 0 ? ""
-                : String.format(Locale.ROOT, ", and %d to the source database", r.sourceConnections())));
-        r.recommendations().forEach(a -> out.add("recommendation: " + a));
-        return out;
-    }
-
-    /** A size in the unit that reads best: whole bytes below a kilobyte, one decimal above. */
-    private static String size(double bytes) {
-        String[] units = {"B", "kB", "MB", "GB", "TB"};
-        int u = 0;
-        while (bytes >= 1024 && u < units.length - 1) {
-            bytes /= 1024;
-            u++;
-        }
-        return u == 0 ? String.format(Locale.ROOT, "%.0f B", bytes) : String.format(Locale.ROOT, "%.1f %s", bytes, units[u]);
-    }
-
-    /** Milliseconds to two significant digits (0.12, 1.2, 12), never a long tail of zeros. */
-    private static String millis(double ms) {
-        if (ms >= 10) {
-            return String.format(Locale.ROOT, "%.0f", ms);
-        }
-        if (ms <= 0) {
-            return "0";
-        }
-        return new java.math.BigDecimal(ms).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString();
-    }
-
-    private static String duration(double seconds) {
-        Duration d = Duration.ofMillis(Math.round(seconds * 1000));
-        return d.toHours() > 0 ? d.toHours() + "h" + String.format(Locale.ROOT, "%02dm", d.toMinutesPart())
-                : d.toMinutes() > 0 ? d.toMinutes() + "m" + String.format(Locale.ROOT, "%02ds", d.toSecondsPart())
-                : String.format(Locale.ROOT, "%.1fs", seconds);
-    }
 }

@@ -1,4 +1,4 @@
-package dev.sluice.engine;
+package dev.sluice.engine.contract;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -12,8 +12,8 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.chunk.ChunkTimeouts;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.NextStep;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
@@ -24,58 +24,39 @@ import dev.sluice.engine.sync.SyncInstaller;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Launcher;
+import dev.sluice.engine.launch.Journals;
+import dev.sluice.engine.rollback.Rollback;
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobNotDoneException;
 
 /**
  * When the contract step may go on, and Sluice's part of it. A job is done when it is COMPLETED or FINISHED, its
  * last validation checked every row and found no mismatch, and its sync trigger (if it has one) is still keeping
  * rows in step with nothing left to re-apply: one rule for {@code require} and {@code finish}.
  */
-final class Contract {
+public final class Contract {
 
     private static final Logger LOG = LoggerFactory.getLogger(Contract.class);
-
-    /** Reads a job's status. */
-    @FunctionalInterface
-    interface Statuses {
-        List<JobStatus> read(String name) throws SQLException;
-    }
-
-    /** The source database of a job's cross-database copy, or null. */
-    @FunctionalInterface
-    interface Sources {
-        DataSource of(String name) throws SQLException;
-    }
-
-    /** The spec a job was recorded with. */
-    @FunctionalInterface
-    interface Specs {
-        Optional<JobSpec> recorded(String name) throws SQLException;
-    }
 
     private final DataSource dataSource;
     private final String schema;
     private final Launcher launcher;
-    private final Statuses statuses;
-    private final Sources sources;
-    private final Specs specs;
-    private final Rollback.Planner planner;
+    private final EngineContext context;
 
-    Contract(DataSource dataSource, String schema, Launcher launcher, Statuses statuses, Sources sources, Specs specs,
-             Rollback.Planner planner) {
-        this.dataSource = dataSource;
-        this.schema = schema;
-        this.launcher = launcher;
-        this.statuses = statuses;
-        this.sources = sources;
-        this.specs = specs;
-        this.planner = planner;
+    public Contract(EngineContext context) {
+        this.context = context;
+        this.dataSource = context.dataSource();
+        this.schema = context.schema();
+        this.launcher = context.launcher();
     }
 
     /** @param syncLag how long keys may have waited in a sync key log and the job still count as done */
-    List<JobStatus> require(Duration syncLag, String... names) throws SQLException {
+    public List<JobStatus> require(Duration syncLag, String... names) throws SQLException {
         List<JobStatus> done = new ArrayList<>();
         for (String name : names) {
-            JobStatus s = withSource(statuses.read(name).get(0));
+            JobStatus s = withSource(context.status(name));
             Optional<String> why = notDone(s, syncLag);
             if (why.isPresent()) {
                 throw new JobNotDoneException(name, "job " + name + " is not done: " + why.get());
@@ -85,13 +66,13 @@ final class Contract {
         return done;
     }
 
-    Backfill.ControlResult finish(String name, String by) throws SQLException {
+    public Backfill.ControlResult finish(String name, String by) throws SQLException {
         try (Launcher.Hold hold = launcher.new Hold(name)) {
             if (hold.lock() == null) {
                 return new Backfill.ControlResult(false, "job " + name + " is running" + launcher.holder(name)
                         + "; finish it when it is done");
             }
-            JobStatus s = withSource(statuses.read(name).get(0));
+            JobStatus s = withSource(context.status(name));
             if (s.state() == JobStatus.State.FINISHED) {
                 return new Backfill.ControlResult(true, "job " + name + " is already finished");
             }
@@ -103,7 +84,7 @@ final class Contract {
             }
             Optional<SyncInstaller.Installed> trigger;
             try {
-                trigger = new SyncInstaller(schema, LOG::warn).drop(dataSource, sources.of(name), name, lastKeys(name));
+                trigger = new SyncInstaller(schema, LOG::warn).drop(dataSource, context.sourceOf(name), name, lastKeys(name));
             } catch (LockSafe.NotGranted e) {
                 return new Backfill.ControlResult(false, "job " + name + " is not finished: its sync trigger was not"
                         + " dropped: " + e.getMessage());
@@ -112,7 +93,7 @@ final class Contract {
                         + " (written while finish waited for the table): run " + name + " again, then finish");
             }
             long entries = s.undo() == null ? 0 : Journals.purge(dataSource, schema, name);
-            new JobRuns(dataSource, schema).markFinished(name, by);
+            context.runs().markFinished(name, by);
             return new Backfill.ControlResult(true, "job " + name + " is FINISHED" + trigger.filter(t -> !t.dropped())
                     .map(t -> ": its sync trigger is dropped from " + t.table()).orElse(" (it had no sync trigger)")
                     + (s.undo() == null ? "" : String.format(Locale.ROOT, "; its undo journal (%,d rows in %,d chunks)"
@@ -125,11 +106,11 @@ final class Contract {
      * trigger is dropped with the application's writes held, the last ones (see {@link SyncInstaller#drop}).
      */
     private SyncInstaller.FinalDrain lastKeys(String name) throws SQLException {
-        Optional<JobSpec> spec = specs.recorded(name);
+        Optional<JobSpec> spec = context.recordedSpec(name);
         if (spec.isEmpty() || spec.get().sync() != JobSpec.Sync.TRIGGER) {
             return SyncInstaller.FinalDrain.NONE;
         }
-        Prepared prepared = planner.plan(spec.get());
+        Prepared prepared = context.plan(spec.get());
         if (prepared.sync() == null || prepared.sync().kind() != SyncDefinition.Kind.LOG) {
             return SyncInstaller.FinalDrain.NONE;
         }
@@ -158,7 +139,7 @@ final class Contract {
     }
 
     /** Whether every key waiting in the job's key log was logged within {@code lag}. */
-    static boolean withinLag(JobStatus.Sync sync, Duration lag) {
+    public static boolean withinLag(JobStatus.Sync sync, Duration lag) {
         return lag == null || !lag.isZero() && sync.oldestPendingSeconds() != null
                 && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0;
     }
@@ -171,7 +152,7 @@ final class Contract {
         if (s.sync() == null || s.sync().dropped() || s.sync().pendingKeys() != null) {
             return s;
         }
-        DataSource source = sources.of(s.job());
+        DataSource source = context.sourceOf(s.job());
         Optional<SyncInstaller.Installed> recorded;
         try (Connection c = dataSource.getConnection()) {
             recorded = SyncInstaller.read(c, schema, s.job());
@@ -193,7 +174,7 @@ final class Contract {
      *                application keeps writing): keys logged within it do not make a job not done; null: any key
      *                (finish re-applies them itself)
      */
-    static Optional<String> notDone(JobStatus s, Duration syncLag) {
+    public static Optional<String> notDone(JobStatus s, Duration syncLag) {
         String job = s.job();
         if (s.state() == JobStatus.State.FINISHED) {
             return Optional.empty();

@@ -1,7 +1,8 @@
-package dev.sluice.engine.validate;
+package dev.sluice.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import dev.sluice.engine.validate.Validator;
 
 /**
  * What a rule found so far: rows checked, mismatches, and the first few mismatching rows.

@@ -1,6 +1,5 @@
-package dev.sluice.engine.chunk;
+package dev.sluice.engine;
 
-import dev.sluice.engine.keyset.KeyRange;
 
 /**
  * One committed chunk, as observers see it.

@@ -1,5 +1,6 @@
-package dev.sluice.engine;
+package dev.sluice.engine.operate;
 
+import dev.sluice.engine.ControlRequest;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -11,10 +12,12 @@ import javax.sql.DataSource;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.control.JobStatus;
-import dev.sluice.engine.control.NextStep;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.Backfill;
 
 /**
  * Operators' requests to a job from any process. A request is about the work the job's state describes: its backfill,
@@ -24,30 +27,22 @@ import dev.sluice.engine.spec.JobSpec;
  * be cancelled (if its work is unfinished), which is recorded at once, or tuned (if resumable): the new throttle
  * waits in the mailbox for the runner that resumes it.
  */
-final class OperatorControl {
+public final class OperatorControl {
 
     // After the runner lets go of the job, its last execution's status is written a moment later at most.
     private static final Duration SETTLE = Duration.ofSeconds(5);
     private static final long POLL_MILLIS = 100;
 
-    /** Reads job states (Backfill's status). */
-    @FunctionalInterface
-    interface Status {
-        List<JobStatus> read(String job) throws SQLException;
-    }
-
+    private final EngineContext context;
     private final JobRuns runs;
-    private final Status status;
     private final DataSource dataSource;
     private final String schema;
-    private final Contract.Specs specs;
 
-    OperatorControl(JobRuns runs, Status status, DataSource dataSource, String schema, Contract.Specs specs) {
-        this.runs = runs;
-        this.status = status;
-        this.dataSource = dataSource;
-        this.schema = schema;
-        this.specs = specs;
+    public OperatorControl(EngineContext context) {
+        this.context = context;
+        this.runs = context.runs();
+        this.dataSource = context.dataSource();
+        this.schema = context.schema();
     }
 
     /**
@@ -56,19 +51,19 @@ final class OperatorControl {
      *
      * @return what happened, in one line; {@code ok} false when the request does not apply now
      */
-    Backfill.ControlResult control(String name, ControlMailbox.Request request, Duration wait, String by)
+    public Backfill.ControlResult control(String name, ControlRequest request, Duration wait, String by)
             throws SQLException, InterruptedException {
         JobStatus before = read(name);
         String verb = request.command().name().toLowerCase(Locale.ROOT);
         if (!before.running()) {
             boolean resumable = (before.state() == JobStatus.State.FAILED || before.state() == JobStatus.State.STOPPED
                     || before.state() == JobStatus.State.PAUSED) && unfinished(name, before.work());
-            if (request.command() == ControlMailbox.Command.CANCEL && resumable) {
+            if (request.command() == ControlRequest.Command.CANCEL && resumable) {
                 runs.cancel(Work.Kind.of(before.work()).jobOf(name));
                 return new Backfill.ControlResult(true, "job " + name + ": cancelled at once (it was " + before.state()
                         + ", not running); " + reached(name, before.work(), read(name)));
             }
-            if (request.command() == ControlMailbox.Command.TUNE && resumable) {
+            if (request.command() == ControlRequest.Command.TUNE && resumable) {
                 runs.ensureSchema();
                 keepTune(name, request, by);
                 runs.mailbox().send(name, request, by);
@@ -76,7 +71,7 @@ final class OperatorControl {
                         + " applies when it resumes (" + NextStep.continues(before.work(), name) + ") and to its"
                         + " later work");
             }
-            if (request.command() == ControlMailbox.Command.TUNE && request.rowsPerSecond() != null
+            if (request.command() == ControlRequest.Command.TUNE && request.rowsPerSecond() != null
                     && before.state() == JobStatus.State.COMPLETED) {
                 // Done, but a validation, a repair or a rollback may follow: they run at the tuned rate.
                 runs.ensureSchema();
@@ -92,7 +87,7 @@ final class OperatorControl {
         mailbox.send(name, request, by);
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
-            if (request.command() == ControlMailbox.Command.TUNE) {
+            if (request.command() == ControlRequest.Command.TUNE) {
                 if (!mailbox.pending(name)) {
                     return new Backfill.ControlResult(true, "job " + name + ": tune taken");
                 }
@@ -144,11 +139,11 @@ final class OperatorControl {
     }
 
     /** An operator's rate, kept with the job for all its later work (see {@link Tuning}). */
-    private void keepTune(String name, ControlMailbox.Request request, String by) throws SQLException {
+    private void keepTune(String name, ControlRequest request, String by) throws SQLException {
         if (request.rowsPerSecond() == null) {
             return;
         }
-        Optional<JobSpec> spec = specs.recorded(name);
+        Optional<JobSpec> spec = context.recordedSpec(name);
         if (spec.isPresent()) {
             Tuning.save(dataSource, schema, name, request.rowsPerSecond(), spec.get().throttle().rowsPerSecond(), by);
         }
@@ -167,7 +162,6 @@ final class OperatorControl {
     }
 
     private JobStatus read(String name) throws SQLException {
-        List<JobStatus> statuses = status.read(name);
-        return statuses.isEmpty() ? JobStatus.notStarted(name, null) : statuses.get(0);
+        return context.status(name);
     }
 }

@@ -1,4 +1,5 @@
-package dev.sluice.engine.chunk;
+package dev.sluice.engine;
+
 
 /** Told of each chunk after it has committed: progress displays, metrics. Called on the runner's thread; be quick. */
 @FunctionalInterface
