@@ -8,7 +8,7 @@ import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
 
@@ -97,7 +97,7 @@ class CliTest {
 
     @Test
     void aSecondRunnerExitsFourAndTouchesNothing() throws Exception {
-        try (RunnerLock held = RunnerLock.tryAcquire(ds, "users-lower")) {
+        try (AutoCloseable held = Internals.holdRunnerLock(ds, "users-lower")) {
             Cli.Result second = sluice("run", "users-lower");
             assertThat(second.exitCode()).isEqualTo(4);
             assertThat(second.err()).contains("job users-lower is already running").contains("pid");

@@ -12,11 +12,9 @@ import java.util.regex.Pattern;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.health.Reading;
-import dev.sluice.engine.metrics.JobMetrics;
-import dev.sluice.engine.metrics.JobStateMetrics;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
@@ -93,9 +91,7 @@ class DashboardTest {
                     """), RunOptions.defaults().withMetrics(registry));
         }
         // No replica streams from the test server: feed the replica gauges a reading as a poll would.
-        new JobMetrics(registry, "dash-replicas", new JobStateMetrics(registry)).readings(List.of(
-                new Reading("replica standby1", "replay lag", 1.5, 5, false),
-                new Reading("replica standby1", "replay lag", 4096, 1 << 20, true)));
+        Internals.replicaReadings(registry, "dash-replicas", "standby1", 1.5, 5, 4096, 1 << 20);
         return registry.scrape();
     }
 }

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -177,7 +177,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         Cli.Result refused = Cli.run(args("run", "split"));
         assertThat(refused.exitCode()).isEqualTo(4);
         assertThat(refused.out()).doesNotContain("sluice: running");
-        try (RunnerLock held = RunnerLock.tryAcquire(ds, "split")) {
+        try (AutoCloseable held = Internals.holdRunnerLock(ds, "split")) {
             Cli.Result busy = Cli.run(args("resume", "split"));
             assertThat(busy.exitCode()).isEqualTo(4);
             assertThat(busy.out()).doesNotContain("sluice: running");

@@ -2,7 +2,6 @@ package dev.sluice.jobs.cli;
 
 import java.io.IOException;
 
-import dev.sluice.engine.chunk.DaemonThreads;
 import dev.sluice.jobs.metrics.MetricsEndpoint;
 import dev.sluice.jobs.metrics.PushGatewayExport;
 
@@ -72,7 +71,7 @@ public class MetricsOptions {
             if (push == null) {
                 return;
             }
-            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sluice-push"));
+            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(MetricsEndpoint.daemonThreads("sluice-push-"));
             pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
                     java.util.concurrent.TimeUnit.SECONDS);
         }

@@ -5,13 +5,15 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 
 import com.sun.net.httpserver.HttpServer;
 
-import dev.sluice.engine.chunk.DaemonThreads;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * {@code run --metrics-port P}: the run's meters at {@code http://HOST:P/actuator/prometheus} for as long as the
@@ -34,7 +36,7 @@ public final class MetricsEndpoint implements AutoCloseable {
                 out.write(body);
             }
         });
-        server.setExecutor(Executors.newSingleThreadExecutor(DaemonThreads.named("sluice-metrics")));
+        server.setExecutor(Executors.newSingleThreadExecutor(daemonThreads("sluice-metrics-")));
         server.start();
     }
 
@@ -55,5 +57,12 @@ public final class MetricsEndpoint implements AutoCloseable {
     public void close() {
         server.stop(0);
         registry.close();
+    }
+
+    /** Threads that do not keep the process alive (a scrape or a push in flight never holds up its exit). */
+    public static ThreadFactory daemonThreads(String prefix) {
+        CustomizableThreadFactory threads = new CustomizableThreadFactory(prefix);
+        threads.setDaemon(true);
+        return threads;
     }
 }
