@@ -16,6 +16,8 @@ import javax.crypto.spec.SecretKeySpec;
 import dev.sluice.engine.testing.TransformerJar;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -99,9 +101,11 @@ class TransformerOptionsTest extends CliDatabaseTest {
         assertThat(Files.readString(log)).doesNotContain(key);
     }
 
-    @Test
+    /** Jars built against the interface's name before 0.2 keep working for a release (the old name is deprecated). */
+    @ParameterizedTest
+    @EnumSource(TransformerJar.Api.class)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
-    void aTeamsOwnTransformerInAJarOfItsOwnIsFoundByServiceLoader() throws Exception {
+    void aTeamsOwnTransformerInAJarOfItsOwnIsFoundByServiceLoader(TransformerJar.Api api) throws Exception {
         db.exec("CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
                 "INSERT INTO authors VALUES (1, 'Ada King Lovelace', NULL), (2, 'alan turing', NULL), (3, NULL, 'x')");
         writeSpec("author-initials", """
@@ -115,7 +119,7 @@ class TransformerOptionsTest extends CliDatabaseTest {
         assertThat(without.err()).startsWith("sluice: transformer.name: no transformer named 'initials'");
         assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
 
-        Path jar = TransformerJar.build(dir.resolve("team-transformers"));
+        Path jar = TransformerJar.build(dir.resolve("team-transformers"), api);
         Path log = dir.resolve("initials.log");
         Process p = Cli.spawn(log, Map.of(), List.of(jar), args("run", "author-initials"));
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();

@@ -38,19 +38,52 @@ public record JobSpec(
         Boolean validateAfterRun,
         Schedule schedule) {
 
-    public JobSpec {
-        key = key == null ? List.of() : List.copyOf(key);
-        set = set == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
-        columns = columns == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
-        sync = sync == null ? Sync.NONE : sync;
-        undo = undo == null ? Boolean.TRUE : undo;
-        chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
-        parallel = parallel == null ? 1 : parallel;
-        throttle = throttle == null ? new Throttle(null, null, null, null) : throttle;
-        health = health == null ? new Health(null, null, null, null, null, null, null, null) : health;
-        timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
-        validate = validate == null ? List.of() : List.copyOf(validate);
-        validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
+    /**
+     * The spec, its defaults filled in, checked: a spec that does not make sense (a missing field, a value out of
+     * range, no mode or two) cannot be made, whoever builds it (the parser, code, a Spring bean).
+     *
+     * @throws SpecException naming the field at fault
+     */
+    public JobSpec(
+            String name,
+            String table,
+            List<String> key,
+            String where,
+            Map<String, String> set,
+            String into,
+            Map<String, String> columns,
+            TransformerSpec transformer,
+            Source source,
+            Sync sync,
+            Boolean undo,
+            Chunk chunk,
+            Integer parallel,
+            Throttle throttle,
+            Health health,
+            Timeouts timeouts,
+            List<ValidationRule> validate,
+            Boolean validateAfterRun,
+            Schedule schedule) {
+        this.name = name;
+        this.table = table;
+        this.key = key == null ? List.of() : List.copyOf(key);
+        this.where = where;
+        this.set = set == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
+        this.into = into;
+        this.columns = columns == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+        this.transformer = transformer;
+        this.source = source;
+        this.sync = sync == null ? Sync.NONE : sync;
+        this.undo = undo == null ? Boolean.TRUE : undo;
+        this.chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
+        this.parallel = parallel == null ? 1 : parallel;
+        this.throttle = throttle == null ? new Throttle(null, null, null, null) : throttle;
+        this.health = health == null ? new Health(null, null, null, null, null, null, null, null) : health;
+        this.timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
+        this.validate = validate == null ? List.of() : List.copyOf(validate);
+        this.validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
+        this.schedule = schedule;
+        SpecChecks.check(this);
     }
 
     /**

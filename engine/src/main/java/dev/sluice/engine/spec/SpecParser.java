@@ -98,13 +98,15 @@ public final class SpecParser {
             try {
                 spec = MAPPER.readValue(parser, JobSpec.class);
             } catch (JacksonException e) {
+                if (e.getCause() instanceof SpecException checked && path(e).isEmpty()) {
+                    throw checked; // the spec's own checks, as it was made: they name the field
+                }
                 throw translate(yaml, e);
             }
         }
         if (spec == null) {
             throw new SpecException("", "the job spec is empty");
         }
-        SpecChecks.check(spec);
         return spec;
     }
 

@@ -36,6 +36,20 @@ public final class TransformerJar {
         MISSING_CLASS_WHILE_RUNNING
     }
 
+    /** The engine's interface the jar is built against. */
+    public enum Api {
+        /** {@code dev.sluice.engine.spi.Transformer}, registered under its name. */
+        CURRENT("dev.sluice.engine.spi.Transformer"),
+        /** The name before 0.2, {@code dev.sluice.engine.chunk.Transformer}, as teams' older jars are built. */
+        BEFORE_0_2("dev.sluice.engine.chunk.Transformer");
+
+        private final String type;
+
+        Api(String type) {
+            this.type = type;
+        }
+    }
+
     static final String SOURCE = """
             package com.example.team;
 
@@ -45,7 +59,7 @@ public final class TransformerJar {
             import java.util.Map;
             import java.util.Set;
 
-            import dev.sluice.engine.spi.Transformer;
+            import %s;
 
             /** initials: 'Ada King Lovelace' -> 'A.K.L.' with the separator given by with: { separator: "." }. */
             public final class TeamTransformers implements Transformer.Catalog {
@@ -115,12 +129,21 @@ public final class TransformerJar {
 
     /** Compiles the transformer with {@code flaw} in {@code work} and returns the jar. */
     public static Path build(Path work, Flaw flaw) throws IOException {
+        return build(work, flaw, Api.CURRENT);
+    }
+
+    /** Compiles the transformer against {@code api} in {@code work} and returns the jar. */
+    public static Path build(Path work, Api api) throws IOException {
+        return build(work, Flaw.NONE, api);
+    }
+
+    private static Path build(Path work, Flaw flaw, Api api) throws IOException {
         Path src = work.resolve("src/com/example/team/TeamTransformers.java");
         Path helper = work.resolve("src/com/example/team/Abbreviations.java");
         Path classes = work.resolve("classes");
         Files.createDirectories(src.getParent());
         Files.createDirectories(classes);
-        Files.writeString(src, SOURCE.formatted(
+        Files.writeString(src, SOURCE.formatted(api.type,
                 flaw == Flaw.THROWING_CATALOGUE ? "    static { if (true) throw new IllegalStateException(\"no licence"
                         + " key for the team's catalogue\"); }\n" : "",
                 flaw == Flaw.THROWING_INITIALIZER ? "        static final String SEPARATOR = Character.toString("
@@ -145,7 +168,7 @@ public final class TransformerJar {
                 Files.copy(f, out);
                 out.closeEntry();
             }
-            out.putNextEntry(new JarEntry("META-INF/services/dev.sluice.engine.spi.Transformer$Catalog"));
+            out.putNextEntry(new JarEntry("META-INF/services/" + api.type + "$Catalog"));
             write(out, List.of("com.example.team.TeamTransformers"));
             out.closeEntry();
         }
