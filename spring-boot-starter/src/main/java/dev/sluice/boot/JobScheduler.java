@@ -106,8 +106,7 @@ public final class JobScheduler implements AutoCloseable {
 
     /** Whether the job's sync trigger logs the keys the application changes, for a runner to re-apply. */
     private static boolean logsKeys(JobSpec spec) {
-        return spec.sync() == JobSpec.Sync.TRIGGER && (spec.mode() == JobSpec.Mode.JAVA
-                || spec.mode() == JobSpec.Mode.COPY && spec.source() != null);
+        return spec.sync() == JobSpec.Sync.TRIGGER && spec.writes().syncLogsKeys();
     }
 
     /**

@@ -108,11 +108,17 @@ public record JobSpec(
         }
     }
 
-    public Mode mode() {
+    /** What the spec writes: in place, a copy (from this database or another), or through a Java transformer. */
+    public Writes writes() {
         if (into != null) {
-            return Mode.COPY;
+            return source != null ? new Writes.CrossDatabaseCopy(into, columns, source) : new Writes.Copy(into, columns);
         }
-        return transformer != null ? Mode.JAVA : Mode.IN_PLACE;
+        return transformer != null ? new Writes.Java(transformer) : new Writes.InPlace(set);
+    }
+
+    /** The kind of {@link #writes()}. */
+    public Mode mode() {
+        return writes().mode();
     }
 
     /**

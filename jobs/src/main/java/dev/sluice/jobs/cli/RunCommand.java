@@ -106,8 +106,7 @@ public class RunCommand implements Callable<Integer> {
     private static final java.time.Duration KEEP_IN_STEP_EVERY = java.time.Duration.ofSeconds(1);
 
     private static void keepInStep(Backfill backfill, JobSpec spec, StopSignal stop) throws Exception {
-        if (spec.sync() != JobSpec.Sync.TRIGGER || spec.mode() == JobSpec.Mode.IN_PLACE
-                || spec.mode() == JobSpec.Mode.COPY && spec.source() == null) {
+        if (spec.sync() != JobSpec.Sync.TRIGGER || !spec.writes().syncLogsKeys()) {
             System.out.println("sluice: " + spec.name() + "'s sync trigger keeps its rows in step by itself; nothing to"
                     + " keep in step here");
             return;
