@@ -18,6 +18,7 @@ import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.chunk.TransientErrors;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
@@ -148,7 +149,7 @@ class ThrottleTest {
                     () -> recorder.failures.size() >= 3);
             System.out.println("lock held on row 2500: " + recorder.failures);
             assertThat(recorder.failures).hasSizeGreaterThanOrEqualTo(3)
-                    .allMatch(f -> f.contains("lock timeout") && f.contains("55P03"));
+                    .allMatch(f -> f.contains("lock timeout") && f.contains(TransientErrors.LOCK_NOT_AVAILABLE));
             holder.rollback();
             RunResult result = run.get(60, TimeUnit.SECONDS);
             assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
