@@ -10,20 +10,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,21 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * order, with what PostgreSQL itself returns for ORDER BY in the index's ordering: no row missed, none twice,
  * whatever the type, collation, sparsity or direction of the index.
  */
-class KeysetWalkTest {
-
-    private static HikariDataSource ds;
-    private static Db db;
-
-    @BeforeAll
-    static void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-    }
-
-    @AfterAll
-    static void close() {
-        ds.close();
-    }
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KeysetWalkTest extends DatabaseTest {
 
     static Stream<Arguments> keys() {
         return Stream.of(

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -21,30 +19,13 @@ import dev.sluice.engine.chunk.ChunkReport;
 import dev.sluice.engine.chunk.TransientErrors;
 import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Rate limit, lock timeouts with retry, and adaptive sizing, on real tables. */
-class ThrottleTest {
-
-    private HikariDataSource ds;
-    private Db db;
-
-    @BeforeEach
-    void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
-    }
+class ThrottleTest extends DatabaseTest {
 
     /** Collects chunk reports and retried failures. */
     private static final class Recorder implements ChunkObserver {
@@ -69,7 +50,6 @@ class ThrottleTest {
         // rows written, each chunk paying for what it wrote; status reports the rate over the run.
         db.counters("r", 200_000);
         Recorder recorder = new Recorder();
-        Backfill backfill = new Backfill(ds);
         RunResult result = backfill.run(SpecParser.parse("""
                 name: rated
                 table: r
