@@ -7,36 +7,21 @@ import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class BackfillTest {
-
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
+class BackfillTest extends DatabaseTest {
 
     @BeforeEach
     void createTable() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        backfill = new Backfill(ds);
         db.exec("CREATE TABLE items (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO items (id, email) SELECT g * 3, 'User' || g || '@Example.COM' FROM generate_series(1, 10000) g");
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     private static JobSpec spec(String extra) {

@@ -5,15 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
  * the run, a rollback later, a tune given while the job is COMPLETED; status shows the rate in force. A rollback run
  * from a spec file takes that file's pace. {@code run --again} starts over at the spec's rate.
  */
-class TuneTest {
+class TuneTest extends DatabaseTest {
 
     private static final String SPEC = """
             name: tuned
@@ -35,21 +31,12 @@ class TuneTest {
             validate: [ { check: "n = 1" } ]
             """;
 
-    private HikariDataSource ds;
-    private Backfill backfill;
     private JobRuns runs;
 
     @BeforeEach
     void table() {
-        ds = Postgres.newDatabase();
-        new Db(ds).counters("t", 4000);
-        backfill = new Backfill(ds);
+        db.counters("t", 4000);
         runs = new JobRuns(ds, "sluice");
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     private ControlRequest tune(long rowsPerSecond) {
@@ -112,6 +99,6 @@ class TuneTest {
         assertThat(backfill.rollback("tuned", file, RunOptions.defaults(), false).outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned.rollback")).isEqualTo(4321L);
-        assertThat(new Db(ds).count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
     }
 }

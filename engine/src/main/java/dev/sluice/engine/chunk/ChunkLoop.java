@@ -98,6 +98,18 @@ public final class ChunkLoop {
         }
     }
 
+    /**
+     * How a chunk's transaction begins (its timeouts and planner settings, {@link ChunkTimeouts}) and what it wrote to
+     * the WAL by its end: the loop's one reach into the server besides its source, writer and ledger.
+     */
+    public interface Settings {
+        /** Sets the chunk's transaction up; {@code joinsKeys} as {@link ChunkWriter#joinsKeys}. */
+        ChunkTimeouts.Start apply(Connection c, boolean joinsKeys) throws SQLException;
+
+        /** The WAL written since {@code start}, in bytes. */
+        long walSince(Connection c, ChunkTimeouts.Start start) throws SQLException;
+    }
+
     /** Makes sure this runner still owns the job (its lock's session is alive); throws if not. */
     @FunctionalInterface
     public interface Guard {
@@ -118,7 +130,7 @@ public final class ChunkLoop {
     private final ChunkWriter writer;
     private final ChunkLedger ledger;
     private final boolean chargesChecked;
-    private final ChunkTimeouts timeouts;
+    private final Settings timeouts;
     private final Sizing sizing;
     private final Pace pace;
     private final Guard guard;
@@ -131,7 +143,7 @@ public final class ChunkLoop {
      * @param waiters who waits on the chunk's locks, watched while it runs
      * @param maxWait how long a session may wait on them before the loop gives way (and how long it then holds)
      */
-    public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, ChunkTimeouts timeouts,
+    public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, Settings timeouts,
                      Sizing sizing, Pace pace, Guard guard, ChunkObserver observer, Waiters waiters,
                      java.time.Duration maxWait) {
         this.waiters = waiters;
@@ -179,7 +191,7 @@ public final class ChunkLoop {
             }
             long written = writer.write(c, range);
             ledger.apply(c, range, notes);
-            long wal = ChunkTimeouts.walSince(c, start.walPosition());
+            long wal = timeouts.walSince(c, start);
             Waiters.Watch done = watch;
             watch = null;
             return new Chunk(range, written, started, wal, done.stop());

@@ -23,7 +23,7 @@ import java.time.Duration;
  * no other way), and, where keys are joined, so are hash and merge joins: a nested loop through the key's index
  * reads exactly the keys listed. These only weigh the planner's choices; nothing that has no other plan fails.
  */
-public final class ChunkTimeouts {
+public final class ChunkTimeouts implements ChunkLoop.Settings {
 
     // sluice.chunk: the transaction is a chunk's, which journals its own writes (the in-place sync trigger, firing on
     // them, does not journal them again). With the WAL insert position as the chunk begins, so that what the chunk
@@ -116,6 +116,7 @@ public final class ChunkTimeouts {
      * {@link #apply(Connection)}, for a chunk whose statements join a list of keys to the table when {@code joinsKeys}:
      * then by nested loops through the key's index only.
      */
+    @Override
     public Start apply(Connection c, boolean joinsKeys) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(joinsKeys ? setLocalKeys : setLocal)) {
             ps.setString(1, lock);
@@ -132,6 +133,12 @@ public final class ChunkTimeouts {
      * The WAL the server wrote since {@code start} ({@link #apply}'s position): the chunk's own, and on a busy server
      * also what other sessions wrote meanwhile, so a WAL budget errs on the side of writing less (see docs).
      */
+    @Override
+    public long walSince(Connection c, Start start) throws SQLException {
+        return walSince(c, start.walPosition());
+    }
+
+    /** {@link #walSince(Connection, Start)} from a WAL position. */
     public static long walSince(Connection c, String start) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))::bigint")) {

@@ -12,10 +12,16 @@ import java.util.Set;
  */
 public final class TransientErrors {
 
+    /**
+     * lock_not_available: a {@code lock_timeout} ran out (ours, in a chunk or a lock-safe DDL step). Named here once,
+     * because pgJDBC's {@code PSQLState} has no constant for it.
+     */
+    public static final String LOCK_NOT_AVAILABLE = "55P03";
+
     private static final Set<String> RETRYABLE = Set.of(
             "40001",  // serialization_failure
             "40P01",  // deadlock_detected
-            "55P03",  // lock_not_available: our lock_timeout
+            LOCK_NOT_AVAILABLE,  // our lock_timeout
             "57014",  // query_canceled: our statement_timeout
             "54000"); // program_limit_exceeded: the chunk's data passed a limit (a 1 GB array of pre-images, say)
 
@@ -38,6 +44,6 @@ public final class TransientErrors {
      * (an undo journal entry's arrays are bounded by 1 GB, which a chunk of very large values can reach).
      */
     public static boolean shrinks(SQLException e) {
-        return "55P03".equals(e.getSQLState()) || "57014".equals(e.getSQLState()) || "54000".equals(e.getSQLState());
+        return LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || "57014".equals(e.getSQLState()) || "54000".equals(e.getSQLState());
     }
 }

@@ -1,5 +1,7 @@
 package dev.sluice.engine.sync;
 
+import static dev.sluice.engine.chunk.TransientErrors.LOCK_NOT_AVAILABLE;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -50,7 +52,6 @@ public final class LockSafe {
     static final Duration MAX_PAUSE = Duration.ofSeconds(2);
     // Jitter: runners of several jobs retrying on one table should not queue in lockstep.
     static final double JITTER = 0.2;
-    private static final String LOCK_NOT_AVAILABLE = "55P03";
 
     private final Duration firstTimeout;
     private final int attempts;

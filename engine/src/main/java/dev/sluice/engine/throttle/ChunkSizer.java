@@ -55,9 +55,17 @@ public final class ChunkSizer implements ChunkLoop.Sizing {
             rows = clamp(rows / PANIC_CUT);
             return;
         }
-        nanosPerRow = Double.isNaN(nanosPerRow) ? perRow : SMOOTHING * perRow + (1 - SMOOTHING) * nanosPerRow;
+        nanosPerRow = smoothed(nanosPerRow, perRow);
         long ideal = (long) (targetNanos / nanosPerRow);
         rows = clamp(Math.min(ideal, (long) (rows * MAX_GROWTH)));
+    }
+
+    /**
+     * The moving average after {@code newest}, weighted by {@link #SMOOTHING}; the first value ({@code average} NaN)
+     * stands alone. One rule for every cost learnt from chunks: a row's time here, a row's WAL in {@link Pacer}.
+     */
+    static double smoothed(double average, double newest) {
+        return Double.isNaN(average) ? newest : SMOOTHING * newest + (1 - SMOOTHING) * average;
     }
 
     /** A new target duration ({@code sluice tune --chunk-target}); the next chunks move toward it. */

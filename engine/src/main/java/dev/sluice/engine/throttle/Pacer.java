@@ -1,6 +1,7 @@
 package dev.sluice.engine.throttle;
 
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.StopSignal;
@@ -26,7 +27,7 @@ public final class Pacer implements ChunkLoop.Pace {
     private static final class Owed {
         long rows;
         long walBytes;
-        long holdUntil; // System.nanoTime(), or 0 for none
+        long holdUntil; // on the clock, or 0 for none
         long waitedMillis;
     }
 
@@ -58,6 +59,8 @@ public final class Pacer implements ChunkLoop.Pace {
     private volatile RowRateLimiter limiter;
     private final HealthGates gates;
     private final StopSignal stop;
+    private final LongSupplier clock;
+    private final Sleep sleep;
     private volatile Observer observer = Observer.NONE;
     private volatile long lastChunkEnded;
     private final ThreadLocal<Owed> owed = ThreadLocal.withInitial(Owed::new);
@@ -67,13 +70,30 @@ public final class Pacer implements ChunkLoop.Pace {
     // WAL bytes per row written, learnt from committed chunks, to size chunks to about a second of the WAL budget.
     private volatile double walPerRow = Double.NaN;
 
+    /** Waits until a time on the pacer's clock; false if a stop was requested first. */
+    @FunctionalInterface
+    interface Sleep {
+        boolean until(long dueNanos);
+    }
+
     /** @param wal the WAL budget in bytes per second (a bucket of bytes), or null for none */
     public Pacer(Duration pause, RowRateLimiter limiter, RowRateLimiter wal, HealthGates gates, StopSignal stop) {
+        this(pause, limiter, wal, gates, stop, System::nanoTime, stop::sleepUntil);
+    }
+
+    /**
+     * A pacer on another clock (nanoseconds, as {@link HealthGates} takes it), with the sleep that goes with it: tests
+     * wait on a manual clock, without sleeping. The rate limits' buckets keep their own time.
+     */
+    Pacer(Duration pause, RowRateLimiter limiter, RowRateLimiter wal, HealthGates gates, StopSignal stop,
+          LongSupplier clock, Sleep sleep) {
         this.pause = pause;
         this.limiter = limiter;
         this.wal = wal;
         this.gates = gates;
         this.stop = stop;
+        this.clock = clock;
+        this.sleep = sleep;
     }
 
     public void observe(Observer o) {
@@ -105,8 +125,7 @@ public final class Pacer implements ChunkLoop.Pace {
         debt.walBytes += Math.max(0, walBytes);
         if (rows > 0 && walBytes > 0) {
             double perRow = (double) walBytes / rows;
-            double before = walPerRow;
-            walPerRow = Double.isNaN(before) ? perRow : 0.3 * perRow + 0.7 * before;
+            walPerRow = ChunkSizer.smoothed(walPerRow, perRow);
         }
     }
 
@@ -163,11 +182,11 @@ public final class Pacer implements ChunkLoop.Pace {
 
     /** Waits for {@code reason}, counting the wall time the job was held for it once (see {@link HeldTime}). */
     private boolean held(String reason, java.util.function.BooleanSupplier waiting) {
-        held.enter(reason, System.nanoTime());
+        held.enter(reason, clock.getAsLong());
         try {
             return waiting.getAsBoolean();
         } finally {
-            observer.waited(reason, held.leave(reason, System.nanoTime()));
+            observer.waited(reason, held.leave(reason, clock.getAsLong()));
         }
     }
 
@@ -189,7 +208,7 @@ public final class Pacer implements ChunkLoop.Pace {
     @Override
     public void yieldAfter(long waitedMillis, Duration hold) {
         Owed mine = owed.get();
-        mine.holdUntil = System.nanoTime() + hold.toNanos();
+        mine.holdUntil = clock.getAsLong() + hold.toNanos();
         mine.waitedMillis = waitedMillis;
     }
 
@@ -201,18 +220,18 @@ public final class Pacer implements ChunkLoop.Pace {
             return true;
         }
         mine.holdUntil = 0;
-        long started = System.nanoTime();
+        long started = clock.getAsLong();
         observer.throttled("lock waiters: a session waited " + mine.waitedMillis + "ms on the last chunk's locks; chunks shrink"
                 + " and hold");
         boolean slept = held("lock-waiters", () -> sleepUntil(until));
-        observer.unthrottled(System.nanoTime() - started);
+        observer.unthrottled(clock.getAsLong() - started);
         return slept;
     }
 
     /** The chunk (committed or not) is over; the pause counts from now. */
     @Override
     public void chunkEnded() {
-        lastChunkEnded = System.nanoTime();
+        lastChunkEnded = clock.getAsLong();
     }
 
     /**
@@ -224,7 +243,7 @@ public final class Pacer implements ChunkLoop.Pace {
         if (reason == null) {
             return true;
         }
-        long started = System.nanoTime();
+        long started = clock.getAsLong();
         observer.throttled(reason);
         long slice = Math.max(GATE_CHECK_NANOS, Math.min(gates.poll().toNanos(), 1_000_000_000L));
         GateWait wait = new GateWait(reason);
@@ -235,7 +254,7 @@ public final class Pacer implements ChunkLoop.Pace {
                 return false;
             }
         }
-        observer.unthrottled(System.nanoTime() - started);
+        observer.unthrottled(clock.getAsLong() - started);
         return true;
     }
 
@@ -256,7 +275,7 @@ public final class Pacer implements ChunkLoop.Pace {
         /** Waits while the gates stay closed for {@code counted}'s reason; false if the runner is asked to stop. */
         boolean whileHeldFor(String counted, long slice) {
             while (closed != null && waitReason().equals(counted)) {
-                if (!sleepUntil(System.nanoTime() + slice)) {
+                if (!sleepUntil(clock.getAsLong() + slice)) {
                     return false;
                 }
                 closed = gates.closedReason();
@@ -270,6 +289,6 @@ public final class Pacer implements ChunkLoop.Pace {
     }
 
     private boolean sleepUntil(long due) {
-        return stop.sleepUntil(due);
+        return sleep.until(due);
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.engine.checkpoint;
 
+import static dev.sluice.engine.chunk.TransientErrors.LOCK_NOT_AVAILABLE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -37,12 +38,12 @@ class ChunkRetryTest {
 
     @Test
     void aLockTimeoutIsRetriedWithHalfTheChunkUntilTheAttemptsAreUsedUp() throws Throwable {
-        retry.handleException(null, failure("55P03"));
+        retry.handleException(null, failure(LOCK_NOT_AVAILABLE));
         assertThat(sizer.rows()).isEqualTo(400);
-        retry.handleException(null, failure("55P03"));
+        retry.handleException(null, failure(LOCK_NOT_AVAILABLE));
         assertThat(sizer.rows()).isEqualTo(200);
-        assertThatThrownBy(() -> retry.handleException(null, failure("55P03"))).isInstanceOf(ChunkFailedException.class);
-        assertThat(seen).hasSize(3).allMatch(s -> s.contains("55P03"));
+        assertThatThrownBy(() -> retry.handleException(null, failure(LOCK_NOT_AVAILABLE))).isInstanceOf(ChunkFailedException.class);
+        assertThat(seen).hasSize(3).allMatch(s -> s.contains(LOCK_NOT_AVAILABLE));
     }
 
     @Test

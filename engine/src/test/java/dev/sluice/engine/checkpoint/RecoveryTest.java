@@ -5,19 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariDataSource;
-
-import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * that died, one UNKNOWN (its last COMMIT's outcome was never learnt), and every mix of job and step statuses that a
  * lost database can leave (the job's FAILED written, its steps' end not). Every row is applied exactly once.
  */
-class RecoveryTest {
+class RecoveryTest extends DatabaseTest {
 
     private static final JobSpec SPEC = SpecParser.parse("""
             name: inc
@@ -39,16 +34,9 @@ class RecoveryTest {
             chunk: { rows: 100, min-rows: 100, max-rows: 100 }
             """);
 
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
-
     @BeforeEach
     void stoppedHalfWay() throws SQLException {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.counters("c", 1000);
-        backfill = new Backfill(ds);
         StopSignal stop = new StopSignal();
         AtomicInteger chunks = new AtomicInteger();
         RunResult stopped = backfill.run(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
@@ -57,11 +45,6 @@ class RecoveryTest {
             }
         }));
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     @ParameterizedTest

@@ -5,34 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.checkpoint.JobRuns;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.testing.DatabaseTest;
 
 /** Operators' requests wait in the mailbox until the runner takes them; a newer request replaces an older one. */
-class ControlMailboxTest {
+class ControlMailboxTest extends DatabaseTest {
 
-    private HikariDataSource ds;
     private ControlMailbox mailbox;
 
     @BeforeEach
     void mailbox() throws Exception {
-        ds = Postgres.newDatabase();
         JobRuns runs = new JobRuns(ds, "sluice");
         runs.ensureSchema();
         mailbox = runs.mailbox();
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     @Test

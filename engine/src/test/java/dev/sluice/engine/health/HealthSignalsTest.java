@@ -12,20 +12,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
-import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Eventually;
-import dev.sluice.engine.testing.Postgres;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,18 +33,12 @@ import org.junit.jupiter.api.Timeout;
  * of the table (slowed down so that it lasts), active application sessions, and an operator's query. Each holds the
  * job (THROTTLED, no chunk commits, the reason in status) and lets it go once the condition ends.
  */
-class HealthSignalsTest {
+class HealthSignalsTest extends DatabaseTest {
 
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
     private final List<Connection> sessions = new ArrayList<>();
 
     @BeforeEach
     void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        backfill = new Backfill(ds);
         db.exec("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL DEFAULT 0, pad text)",
                 "INSERT INTO t (id, pad) SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g", "ANALYZE t");
     }
@@ -58,7 +48,6 @@ class HealthSignalsTest {
         for (Connection c : sessions) {
             c.close();
         }
-        ds.close();
     }
 
     private CompletableFuture<RunResult> start(String health) {

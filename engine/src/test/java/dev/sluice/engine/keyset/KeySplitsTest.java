@@ -18,13 +18,14 @@ import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.PlanCapture;
 import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,19 +37,15 @@ import dev.sluice.engine.KeyRange;
  * range really holds: every range within 10% of the mean, on dense and skewed keys, in every physical order. The
  * ranges must also cover the table exactly: their counts add up to the table's rows.
  */
-class KeySplitsTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KeySplitsTest extends DatabaseTest {
 
     // The spec's own bound on a cut: every partition within this share of the mean.
     private static final double TOLERANCE = 0.10;
     private static final KeyRange ALL = new KeyRange(null, null, 0);
 
-    private static HikariDataSource ds;
-    private static Db db;
-
     @BeforeAll
-    static void tables() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
+    void tables() {
         db.exec("CREATE TABLE dense (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO dense (id) SELECT g FROM generate_series(1, 300000) g",
                 // Runs of 1,000 ids apart by gaps of 100,000, then a tail of ids far apart: gaps and clusters.
@@ -79,11 +76,6 @@ class KeySplitsTest {
                 "CREATE TABLE small (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO small (id) SELECT g * g FROM generate_series(1, 1000) g",
                 "ANALYZE");
-    }
-
-    @AfterAll
-    static void close() {
-        ds.close();
     }
 
     static Stream<Arguments> tablesAndParts() {

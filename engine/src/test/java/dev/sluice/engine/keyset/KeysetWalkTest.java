@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Plan;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
@@ -19,12 +18,10 @@ import dev.sluice.engine.RunResult;
 import dev.sluice.engine.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,21 +33,8 @@ import dev.sluice.engine.KeyRange;
  * order, with what PostgreSQL itself returns for ORDER BY in the index's ordering: no row missed, none twice,
  * whatever the type, collation, sparsity or direction of the index.
  */
-class KeysetWalkTest {
-
-    private static HikariDataSource ds;
-    private static Db db;
-
-    @BeforeAll
-    static void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-    }
-
-    @AfterAll
-    static void close() {
-        ds.close();
-    }
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KeysetWalkTest extends DatabaseTest {
 
     static Stream<Arguments> keys() {
         return Stream.of(

@@ -10,11 +10,9 @@ import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,23 +20,7 @@ import org.junit.jupiter.api.Test;
  * within a factor of 1.5 of the server's own WAL position's advance over the run, on a table whose target column no
  * index reads (HOT updates possible) and on one where an index reads it (every update writes the indexes).
  */
-class CostEstimateTest {
-
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
-
-    @BeforeEach
-    void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        backfill = new Backfill(ds);
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
-    }
+class CostEstimateTest extends DatabaseTest {
 
     private static JobSpec spec(String table) {
         return SpecParser.parse("""

@@ -7,17 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import com.zaxxer.hikari.HikariDataSource;
-
-import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -32,29 +26,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * quoting form; none may delete a row, drop a table, or commit preflight's transaction.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InjectionTest {
-
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
-
-    @BeforeAll
-    void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        backfill = new Backfill(ds);
-    }
+class InjectionTest extends DatabaseTest {
 
     @BeforeEach
     void tables() {
         db.exec("DROP TABLE IF EXISTS t, victim, t_copy", "CREATE TABLE t (id int PRIMARY KEY, s text, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO t (id, s) SELECT g, 'x' || g FROM generate_series(1, 500) g", "CREATE TABLE victim (id int)",
                 "CREATE TABLE t_copy (id int PRIMARY KEY, s text)");
-    }
-
-    @AfterAll
-    void close() {
-        ds.close();
     }
 
     static Stream<Arguments> smuggled() {

@@ -10,14 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -27,15 +24,10 @@ import org.junit.jupiter.api.TestInstance;
  * through. Preflight writes nothing, whatever it is asked.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PreflightChecksTest {
-
-    private HikariDataSource ds;
-    private Db db;
+class PreflightChecksTest extends DatabaseTest {
 
     @BeforeAll
     void tables() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.exec("CREATE TABLE t (id int PRIMARY KEY, tenant int NOT NULL, s text, n int NOT NULL DEFAULT 0,"
                         + " g int GENERATED ALWAYS AS (n * 2) STORED)",
                 "CREATE UNIQUE INDEX t_tenant_id ON t (tenant, id)",
@@ -43,11 +35,6 @@ class PreflightChecksTest {
                 "CREATE TABLE loose (id int, v int)", "CREATE TABLE partial (id int NOT NULL, v int)",
                 "CREATE UNIQUE INDEX partial_id ON partial (id) WHERE v > 0", "CREATE VIEW v AS SELECT * FROM t",
                 "CREATE TABLE t_copy (id int PRIMARY KEY, s text)", "CREATE TABLE t_nokey (id int, s text)", "ANALYZE t");
-    }
-
-    @AfterAll
-    void close() {
-        ds.close();
     }
 
     private Prepared check(String yaml) throws SQLException {

@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Plan;
 import dev.sluice.engine.testing.Preflights;
 import dev.sluice.engine.Backfill;
@@ -22,11 +21,9 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.LowerEmail;
-import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -40,17 +37,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * step; one that Sluice cannot keep right is refused before anything is written, naming it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ApplicationTriggersTest {
+class ApplicationTriggersTest extends DatabaseTest {
 
     private static final AtomicInteger TABLES = new AtomicInteger();
 
-    private HikariDataSource ds;
-    private Db db;
-
     @BeforeAll
     void functions() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.exec("CREATE EXTENSION moddatetime",
                 // Rewrites what the job reads: trims the email, and appends the status when an update changes it.
                 "CREATE FUNCTION tidy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
@@ -65,11 +57,6 @@ class ApplicationTriggersTest {
                 "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                         + " NEW.note := 'touched'; RETURN NEW; END $$",
                 "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$");
-    }
-
-    @AfterAll
-    void close() {
-        ds.close();
     }
 
     /** A table of 2,000 rows whose emails carry spaces and capitals, with triggers made by {@code triggers}. */
@@ -179,7 +166,6 @@ class ApplicationTriggersTest {
                                                                                       String name, String says)
             throws SQLException {
         String t = table(trigger);
-        Backfill backfill = new Backfill(ds);
         JobSpec spec = inPlace(t, "trigger");
         for (ThrowingCall call : List.<ThrowingCall>of(() -> backfill.plan(spec),
                 () -> backfill.run(spec, RunOptions.defaults()),
@@ -215,7 +201,6 @@ class ApplicationTriggersTest {
     @Test
     void sluicesTriggersOfAnEarlierVersionAreReplacedByOnesThatFireLast() throws SQLException {
         String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
-        Backfill backfill = new Backfill(ds);
         JobSpec spec = inPlace(t, "trigger");
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         // As an earlier Sluice installed them: named to fire in the middle, and recorded so.
@@ -237,7 +222,6 @@ class ApplicationTriggersTest {
             String t = table();
             JobSpec spec = SpecParser.parse("name: " + name + "\ntable: " + t + "\nkey: [id]\nsync: trigger\n"
                     + "set: { email_lower: lower(email) }\n");
-            Backfill backfill = new Backfill(ds);
             assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
             List<String> names = Preflights.prepare(ds, spec).sync().triggers();
             assertThat(names).allMatch(n -> n.startsWith("~sluice_") && n.length() <= 63);

@@ -16,15 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import com.zaxxer.hikari.HikariDataSource;
-
-import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,21 +32,17 @@ import org.junit.jupiter.api.Timeout;
  * attempts wait longer each time; the application's writes, which queue behind a waiting attempt, are never held
  * up longer than that attempt's timeout; and when the lock is never free, the job fails cleanly with nothing written.
  */
-class LockSafeTest {
+class LockSafeTest extends DatabaseTest {
 
     // How much longer than its attempt's lock timeout a write may seem to wait, measured on a loaded machine.
     private static final long SLACK_MILLIS = 1000;
 
     private static final Pattern ATTEMPT = Pattern.compile("not granted within (\\d+) ms \\(attempt (\\d+) of");
 
-    private HikariDataSource ds;
-    private Db db;
     private Connection holder;
 
     @BeforeEach
     void lockHeldByAnotherSession() throws Exception {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.exec("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, v2 int)",
                 "INSERT INTO t SELECT g, g FROM generate_series(1, 100) g");
         holder = ds.getConnection();
@@ -64,7 +56,6 @@ class LockSafeTest {
     void close() throws Exception {
         holder.rollback();
         holder.close();
-        ds.close();
     }
 
     /** An application writing rows other than the held one, recording how long each statement took. */
@@ -141,7 +132,6 @@ class LockSafeTest {
     @Test
     @Timeout(90)
     void aJobWhoseTriggerCannotBeInstalledFailsWithItsReasonAndWritesNothing() throws Exception {
-        Backfill backfill = new Backfill(ds);
         RunResult result = backfill.run(SpecParser.parse("""
                 name: locked-out
                 table: t

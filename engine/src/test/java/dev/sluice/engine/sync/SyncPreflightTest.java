@@ -7,7 +7,6 @@ import java.sql.SQLException;
 import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.testing.Preflights;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
@@ -16,10 +15,8 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -33,15 +30,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * nothing is written by a refusal, not even the temporary objects of the probe.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SyncPreflightTest {
-
-    private HikariDataSource ds;
-    private Db db;
+class SyncPreflightTest extends DatabaseTest {
 
     @BeforeAll
     void tables() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.exec("CREATE TABLE users (id int PRIMARY KEY, email text, email_lower text, n int NOT NULL DEFAULT 0,"
                         + " created timestamptz DEFAULT now(), doubled int GENERATED ALWAYS AS (n * 2) STORED,"
                         + " country text, label text, profile json)",
@@ -49,11 +41,6 @@ class SyncPreflightTest {
                 "CREATE TABLE users_v2 (id int PRIMARY KEY, email text, stamped timestamptz)",
                 "CREATE FUNCTION stable_lower(t text) RETURNS text STABLE LANGUAGE plpgsql AS 'BEGIN RETURN lower(t); END'",
                 "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 100) g");
-    }
-
-    @AfterAll
-    void close() {
-        ds.close();
     }
 
     private Prepared plan(String body) throws SQLException {
@@ -117,7 +104,6 @@ class SyncPreflightTest {
 
     /** Runs {@code first} to completion, then plans {@code second}: refused, with {@code message}. */
     private void refusedBeside(JobSpec first, JobSpec second, String message) throws SQLException {
-        Backfill backfill = new Backfill(ds);
         assertThat(backfill.run(first, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThatThrownBy(() -> backfill.plan(second)).isInstanceOf(SpecException.class).hasMessageContaining(message);
     }

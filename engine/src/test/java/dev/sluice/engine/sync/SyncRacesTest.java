@@ -8,8 +8,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.RunOptions;
@@ -18,12 +16,10 @@ import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.LowerEmail;
-import dev.sluice.engine.testing.Postgres;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,25 +29,13 @@ import org.junit.jupiter.api.Timeout;
  * inside the range a chunk is about to take, rows inserted, moved and deleted behind the checkpoint, and writes
  * after the walk (see the sync package README for why each comes out right).
  */
-class SyncRacesTest {
-
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
+class SyncRacesTest extends DatabaseTest {
 
     @BeforeEach
     void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        backfill = new Backfill(ds);
         db.exec("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, email_lower text)",
                 "INSERT INTO users SELECT g * 2, 'User' || g || '@X.ORG' FROM generate_series(1, 3000) g",
                 "CREATE TABLE users_v2 (id int PRIMARY KEY, email text)", "ANALYZE users");
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     private static final String IN_PLACE = """

@@ -11,39 +11,21 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.chunk.TransientErrors;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Rate limit, lock timeouts with retry, and adaptive sizing, on real tables. */
-class ThrottleTest {
-
-    private HikariDataSource ds;
-    private Db db;
-
-    @BeforeEach
-    void database() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
-    }
+class ThrottleTest extends DatabaseTest {
 
     /** Collects chunk reports and retried failures. */
     private static final class Recorder implements ChunkObserver {
@@ -68,7 +50,6 @@ class ThrottleTest {
         // rows written, each chunk paying for what it wrote; status reports the rate over the run.
         db.counters("r", 200_000);
         Recorder recorder = new Recorder();
-        Backfill backfill = new Backfill(ds);
         RunResult result = backfill.run(SpecParser.parse("""
                 name: rated
                 table: r
@@ -148,7 +129,7 @@ class ThrottleTest {
                     () -> recorder.failures.size() >= 3);
             System.out.println("lock held on row 2500: " + recorder.failures);
             assertThat(recorder.failures).hasSizeGreaterThanOrEqualTo(3)
-                    .allMatch(f -> f.contains("lock timeout") && f.contains("55P03"));
+                    .allMatch(f -> f.contains("lock timeout") && f.contains(TransientErrors.LOCK_NOT_AVAILABLE));
             holder.rollback();
             RunResult result = run.get(60, TimeUnit.SECONDS);
             assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);

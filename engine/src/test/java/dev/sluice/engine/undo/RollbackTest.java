@@ -8,8 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -19,10 +17,8 @@ import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -31,15 +27,10 @@ import org.junit.jupiter.api.Test;
  * in every mode, on whichever server the tests run against: PostgreSQL 18 journals with {@code RETURNING OLD},
  * older servers with a locked read in the chunk's statement.
  */
-class RollbackTest {
-
-    private HikariDataSource ds;
-    private Db db;
+class RollbackTest extends DatabaseTest {
 
     @BeforeEach
     void seed() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
         db.exec("CREATE TABLE acct (region text COLLATE \"C\" NOT NULL, handle text COLLATE \"C\" NOT NULL,"
                         + " email text, balance numeric(12, 2), seen timestamptz, idle interval, tags text[],"
                         + " PRIMARY KEY (region, handle))",
@@ -48,11 +39,6 @@ class RollbackTest {
                         + " '2024-03-10 01:30:00+00'::timestamptz + g * interval '17 minutes', g * interval '1 day 3 sec',"
                         + " ARRAY['a,b', NULL, 'q\"'] FROM generate_series(1, 3000) g, unnest(ARRAY['eu', 'us']) r",
                 "ANALYZE acct");
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     private static JobSpec spec(String body) {
@@ -66,7 +52,6 @@ class RollbackTest {
                 "ANALYZE items");
         // As the application would have it without Sluice: it never writes email_lower.
         JobSpec spec = spec("name: lowered\ntable: items\nkey: [id]\nset: { email_lower: lower(email) }\nsync: trigger\n");
-        Backfill backfill = new Backfill(ds);
         AtomicInteger chunks = new AtomicInteger();
         RunResult run = backfill.run(spec, RunOptions.defaults().withObserver(report -> {
             if (chunks.incrementAndGet() == 3) {
@@ -97,7 +82,6 @@ class RollbackTest {
         String before = db.checksum("acct", "region, handle");
         JobSpec spec = spec("name: tidy\ntable: acct\nkey: [region, handle]\n"
                 + "set: { email: lower(trim(email)), balance: balance * 1.19, seen: now(), idle: NULL, tags: NULL }\n");
-        Backfill backfill = new Backfill(ds);
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isNotEqualTo(before);
         JobStatus done = backfill.status("tidy");
@@ -135,7 +119,6 @@ class RollbackTest {
     void aChangeThatTheTypesEqualityCannotSeeIsStillAChange() throws Exception {
         db.exec("CREATE TABLE docs (id int PRIMARY KEY, doc json, span interval, amount numeric, title text)",
                 "INSERT INTO docs SELECT g, NULL, NULL, NULL, 'T' || g FROM generate_series(1, 100) g");
-        Backfill backfill = new Backfill(ds);
         JobSpec spec = spec("""
                 name: docs
                 table: docs
@@ -164,7 +147,6 @@ class RollbackTest {
         db.exec("CREATE TABLE big (id int PRIMARY KEY, body text)",
                 "INSERT INTO big SELECT g, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 600) i)"
                         + " FROM generate_series(1, 200) g", "ANALYZE big");
-        Backfill backfill = new Backfill(ds);
         JobSpec spec = spec("name: big\ntable: big\nkey: [id]\nset: { body: upper(body) }\n");
         String undo = backfill.plan(spec).findings().stream().filter(f -> f.check().equals("undo")).findFirst()
                 .orElseThrow().detail();
@@ -180,7 +162,6 @@ class RollbackTest {
     void aRollbackStoppedMidWayContinuesWhereItStopped() throws Exception {
         String before = db.checksum("acct", "region, handle");
         JobSpec spec = spec("name: halves\ntable: acct\nkey: [region, handle]\nset: { balance: balance / 2 }\n");
-        Backfill backfill = new Backfill(ds);
         StopSignal stop = new StopSignal();
         AtomicInteger chunks = new AtomicInteger();
         RunOptions stopAfterThree = RunOptions.defaults().withStop(stop).withObserver(r -> {
@@ -225,7 +206,6 @@ class RollbackTest {
         String before = db.checksum("acct_v2", "region, handle");
         JobSpec spec = spec("name: copy\ntable: acct\nkey: [region, handle]\ninto: acct_v2\n"
                 + "columns: { region: region, handle: handle, email: lower(email), balance: balance }\n");
-        Backfill backfill = new Backfill(ds);
         RunResult ran = backfill.run(spec, RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM acct_v2")).isEqualTo(6000);
@@ -249,7 +229,6 @@ class RollbackTest {
                 "CREATE TABLE coarse (id numeric(10, 2) PRIMARY KEY, v text)",
                 "INSERT INTO coarse SELECT g, 'old' || g FROM generate_series(1, 50) g");
         String before = db.checksum("coarse", "id");
-        Backfill backfill = new Backfill(ds);
         RunResult ran = backfill.run(spec("name: round\ntable: fine\nkey: [id]\ninto: coarse\ncolumns: { id: id, v: v }\n"
                 + "validate-after-run: false\n"), RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);

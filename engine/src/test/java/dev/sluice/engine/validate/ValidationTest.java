@@ -8,9 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariDataSource;
-
-import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.RunResult;
@@ -23,21 +20,15 @@ import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.testing.Db;
-import dev.sluice.engine.testing.Postgres;
+import dev.sluice.engine.testing.DatabaseTest;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.Mismatch;
 
 /** Validation finds exactly the planted mismatches, of every kind; repair fixes exactly those; then it is clean. */
-class ValidationTest {
-
-    private HikariDataSource ds;
-    private Db db;
-    private Backfill backfill;
+class ValidationTest extends DatabaseTest {
 
     private static final JobSpec SPEC = SpecParser.parse("""
             name: v-lower
@@ -52,17 +43,9 @@ class ValidationTest {
 
     @BeforeEach
     void seed() {
-        ds = Postgres.newDatabase();
-        db = new Db(ds);
-        backfill = new Backfill(ds);
         db.exec("CREATE TABLE v (id int PRIMARY KEY, email text, email_lower text)",
                 "INSERT INTO v SELECT g, CASE WHEN g % 97 = 0 THEN NULL ELSE 'Mail' || g || '@X.ORG' END, NULL"
                         + " FROM generate_series(1, 5000) g", "ANALYZE v");
-    }
-
-    @AfterEach
-    void close() {
-        ds.close();
     }
 
     @Test

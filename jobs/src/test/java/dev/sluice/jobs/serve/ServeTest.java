@@ -122,6 +122,20 @@ class ServeTest {
                 condition);
     }
 
+    /**
+     * The job's cron fires, a few times, now: what the real one does every second, without waiting seconds for it.
+     * Each fire decides on the caller's thread whether to start a runner, and a runner it starts is in
+     * {@code running()} before it returns; so once this instance's last runner is gone, none may appear.
+     */
+    private static void cronFiresAndStartsNothing(JobScheduler scheduler) {
+        Eventually.eventually(java.time.Duration.ofSeconds(10), "this instance's last runner gone",
+                () -> !scheduler.running().containsKey("served"));
+        for (int fired = 0; fired < 3; fired++) {
+            scheduler.fire(scheduler.spec("served"));
+            assertThat(scheduler.running()).as("the cron fired and started nothing").doesNotContainKey("served");
+        }
+    }
+
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aWindowClosingPausesTheJobAndItsOpeningResumesIt() throws Exception {
@@ -131,7 +145,7 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             clock.now = Instant.parse("2026-11-23T02:30:00Z"); // the window closes
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED, "paused");
-            Thread.sleep(2500); // crons fire; outside the window they start nothing
+            cronFiresAndStartsNothing(scheduler); // outside the window
             assertThat(backfill.status("served").chunks()).isEqualTo(paused.chunks());
             assertThat(db.count("SELECT count(*) FROM s WHERE n = 1")).isEqualTo(paused.rowsProcessed());
 
@@ -158,7 +172,7 @@ class ServeTest {
             assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.StopSignal.PAUSE);
-            Thread.sleep(3000); // the cron fires every second inside the open window: the pause holds
+            cronFiresAndStartsNothing(scheduler); // inside the open window: the pause holds
             JobStatus still = backfill.status("served");
             assertThat(still.state()).isEqualTo(JobStatus.State.PAUSED);
             assertThat(still.chunks()).isEqualTo(paused.chunks());
@@ -180,7 +194,7 @@ class ServeTest {
             assertThat(cancel.message()).endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
             awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
-            Thread.sleep(2000); // crons fire: cancelled stays cancelled
+            cronFiresAndStartsNothing(scheduler); // cancelled stays cancelled
             assertThat(backfill.status("served").state()).isEqualTo(JobStatus.State.CANCELLED);
         }
     }
@@ -213,7 +227,7 @@ class ServeTest {
             assertThat(pause.statusCode()).as(pause.body()).isEqualTo(200);
             assertThat(pause.body()).contains("now PAUSED");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
-            Thread.sleep(3000);
+            cronFiresAndStartsNothing(app.getBean(JobScheduler.class));
             assertThat(backfill.status("served").chunks()).as("the cron did not resume it").isEqualTo(paused.chunks());
 
             HttpResponse<String> resume = post(http, base + "/api/jobs/served/resume");
