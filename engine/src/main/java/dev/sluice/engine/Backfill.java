@@ -167,7 +167,7 @@ public final class Backfill implements AutoCloseable {
                     + NextStep.continues(status.work(), name));
         }
         JobStatus.Validation last = status.validation();
-        boolean verdictIn = status.state() == JobStatus.State.COMPLETED || last != null && last.complete();
+        boolean verdictIn = status.state() == JobStatus.State.COMPLETED || (last != null && last.complete());
         if (!verdictIn) {
             return result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
         }

@@ -159,8 +159,8 @@ final class Contract {
 
     /** Whether every key waiting in the job's key log was logged within {@code lag}. */
     static boolean withinLag(JobStatus.Sync sync, Duration lag) {
-        return lag == null || !lag.isZero() && sync.oldestPendingSeconds() != null
-                && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0;
+        return lag == null || (!lag.isZero() && sync.oldestPendingSeconds() != null
+                && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0);
     }
 
     /**

@@ -234,8 +234,10 @@ class BackfillTest {
     @Test
     void statusSaysValidatingUntilThePostRunValidationHasItsVerdict() throws Exception {
         // Validation is throttled like the backfill (its own rate, by default the job's): it takes a while.
-        JobSpec spec = spec("throttle: { rows-per-second: 10000 }\n"
-                + "validate: [ { target: email_lower, source: lower(email) } ]\n");
+        JobSpec spec = spec("""
+                throttle: { rows-per-second: 10000 }
+                validate: [ { target: email_lower, source: lower(email) } ]
+                """);
         java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.CompletableFuture<RunResult> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {

@@ -33,7 +33,7 @@ class OperatorControlTest extends CliDatabaseTest {
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "slow"));
         JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the runner at work",
-                () -> new Backfill(ds).status("slow").get(0), x -> x.chunks() >= 3 && x.running() || !p.isAlive());
+                () -> new Backfill(ds).status("slow").get(0), x -> (x.chunks() >= 3 && x.running()) || !p.isAlive());
         assertThat(p.isAlive()).as("runner alive: " + s).isTrue();
         return p;
     }

@@ -55,8 +55,13 @@ class PrometheusRulesTest {
         assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
         String scrape = DashboardTest.scrapeAfterARun();
 
-        StringBuilder test = new StringBuilder("rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
-                + "    input_series:\n");
+        StringBuilder test = new StringBuilder("""
+                rule_files: []
+                evaluation_interval: 1m
+                tests:
+                  - interval: 1m
+                    input_series:
+                """);
         // An ordinary scrape adds the target's job and instance labels; Sluice's own label is "backfill", so
         // nothing of Sluice's is renamed to exported_job.
         test.append(PromSeries.inputSeries(scrape, "job=\"sluice\",instance=\"runner:9400\"", 30));

@@ -75,7 +75,7 @@ class SyncTest extends CliDatabaseTest {
         private void write(Random random) {
             try (Connection c = ds.getConnection()) {
                 while (!stop.get()) {
-                    long id = 2 + random.nextInt(40_000);
+                    long id = 2L + random.nextInt(40_000);
                     String sql = switch (random.nextInt(6)) {
                         case 0, 1 -> "UPDATE orders SET email = 'Changed" + random.nextInt(1000) + "@Y.ORG',"
                                 + " amount_cents = amount_cents + 1 WHERE id = " + id;
@@ -202,8 +202,11 @@ class SyncTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aCopyInThreePartitionsStaysInStepUnderWritersAndKills() throws Exception {
-        spec("copypar", "into: orders_v2\nparallel: 3\n"
-                + "columns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n");
+        spec("copypar", """
+                into: orders_v2
+                parallel: 3
+                columns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }
+                """);
         String differs = "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
                 + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
         underWritersWithKills("copypar", differs + " AND BEHIND", differs);

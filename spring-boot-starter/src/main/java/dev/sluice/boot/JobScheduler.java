@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TimeZone;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
@@ -54,6 +56,7 @@ public final class JobScheduler implements AutoCloseable {
     private final Clock clock;
     private final List<JobSpec> specs;
     private final ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+    private final List<ScheduledFuture<?>> schedules = new CopyOnWriteArrayList<>();
     private final ExecutorService runners = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "sluice-runner");
         t.setDaemon(false);
@@ -93,21 +96,21 @@ public final class JobScheduler implements AutoCloseable {
             if (spec.schedule() != null && spec.schedule().cron() != null) {
                 TimeZone zone = spec.schedule().window() == null ? TimeZone.getTimeZone("UTC")
                         : TimeZone.getTimeZone(Window.parse(spec.schedule().window()).zone());
-                scheduler.schedule(() -> fire(spec), new CronTrigger(spec.schedule().cron(), zone));
+                schedules.add(scheduler.schedule(() -> fire(spec), new CronTrigger(spec.schedule().cron(), zone)));
                 LOG.info("job {} scheduled: {} {}", spec.name(), spec.schedule().cron(),
                         spec.schedule().window() == null ? "" : "in window " + spec.schedule().window());
             }
         }
-        scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK);
+        schedules.add(scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK));
         if (specs.stream().anyMatch(JobScheduler::logsKeys)) {
-            scheduler.scheduleWithFixedDelay(this::keepInStep, KEEP_IN_STEP);
+            schedules.add(scheduler.scheduleWithFixedDelay(this::keepInStep, KEEP_IN_STEP));
         }
     }
 
     /** Whether the job's sync trigger logs the keys the application changes, for a runner to re-apply. */
     private static boolean logsKeys(JobSpec spec) {
         return spec.sync() == JobSpec.Sync.TRIGGER && (spec.mode() == JobSpec.Mode.JAVA
-                || spec.mode() == JobSpec.Mode.COPY && spec.source() != null);
+                || (spec.mode() == JobSpec.Mode.COPY && spec.source() != null));
     }
 
     /**
@@ -184,7 +187,7 @@ public final class JobScheduler implements AutoCloseable {
         }
         String why = byOperator ? "an operator resumed it" : paused ? "its window opened"
                 : "its schedule fired (" + spec.schedule().cron() + ")";
-        runners.submit(() -> {
+        runners.execute(() -> {
             StartLog started = new StartLog(spec.name(), why);
             try {
                 RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(standbys).withMetrics(metrics)
@@ -269,6 +272,7 @@ public final class JobScheduler implements AutoCloseable {
     /** Stops every job this instance runs after its current chunk (STOPPED, resumable) and waits for them. */
     @Override
     public void close() {
+        schedules.forEach(s -> s.cancel(false));
         scheduler.shutdown();
         running.values().forEach(s -> s.request("the application is shutting down"));
         runners.shutdown();

@@ -130,7 +130,7 @@ public final class HealthGates implements AutoCloseable {
             for (Reading r : read) {
                 boolean wasClosed = closed.contains(r.gate());
                 // Reopens below half the limit; a limit of 0 (no vacuum at all, say) reopens at 0.
-                boolean isClosed = wasClosed && r.limit() > 0 ? r.value() >= r.limit() / 2 : r.value() > r.limit();
+                boolean isClosed = (wasClosed && r.limit() > 0) ? r.value() >= r.limit() / 2 : r.value() > r.limit();
                 if (isClosed) {
                     closed.add(r.gate());
                     reasons.add(r.describe() + (r.value() <= r.limit() ? " (waiting for < half the limit)" : ""));

@@ -97,8 +97,8 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void chunkCommitted(ChunkReport report) {
-        rows.increment(report.range().rows());
-        wal.increment(report.walBytes());
+        rows.increment((double) report.range().rows());
+        wal.increment((double) report.walBytes());
         committed.increment();
         duration.record(report.nanos(), TimeUnit.NANOSECONDS);
         chunkRows.set(report.range().rows());

@@ -38,9 +38,9 @@ public final class JdbcUrl {
      * {@code 'host=h password=x'}, {@code 'postgresql://u:x@h/db'}, {@code 'jdbc:postgresql://h/db?password=x'}.
      */
     public static boolean holdsPassword(String text) {
-        return CONNINFO_PASSWORD.matcher(text).find() && CONNINFO_KEYWORD.matcher(text).find()
+        return (CONNINFO_PASSWORD.matcher(text).find() && CONNINFO_KEYWORD.matcher(text).find())
                 || URI_USER_PASSWORD.matcher(text).find()
-                || text.contains(PREFIX) && PASSWORD_PARAMETER.matcher(text).find();
+                || (text.contains(PREFIX) && PASSWORD_PARAMETER.matcher(text).find());
     }
 
     /**

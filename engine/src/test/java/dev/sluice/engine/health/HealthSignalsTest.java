@@ -119,7 +119,7 @@ class HealthSignalsTest {
             rs.next();
             pid = rs.getInt(1);
         }
-        CompletableFuture.runAsync(() -> {
+        Thread session = new Thread(() -> {
             try (Statement st = c.createStatement()) {
                 for (String s : sql) {
                     st.execute(s);
@@ -127,7 +127,9 @@ class HealthSignalsTest {
             } catch (Exception e) {
                 // cancelled by the test
             }
-        });
+        }, "app-session-" + pid);
+        session.setDaemon(true);
+        session.start();
         return pid;
     }
 

@@ -96,7 +96,7 @@ final class Contenders {
         String t = harness.copy(contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
         // A job name of its own per run: the job of the same table in an earlier round is complete.
-        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + (++jvmRuns), url, 0, log);
+        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + ++jvmRuns, url, 0, log);
         long peak = 0;
         while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, peakRssKb(p.pid()));
@@ -109,7 +109,7 @@ final class Contenders {
                     .or(() -> out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b)).orElse("exit " + p.exitValue());
             return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + why.strip());
         }
-        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s")[0]);
+        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s", -1)[0]);
         return new Result(name, seconds, rows, peak == 0 ? null : peak, harness.check(t));
     }
 

@@ -57,6 +57,7 @@ public class MetricsOptions {
         private final MetricsEndpoint endpoint;
         private final PushGatewayExport push;
         private java.util.concurrent.ScheduledExecutorService pushes;
+        private java.util.concurrent.ScheduledFuture<?> pushing;
 
         Published(PrometheusMeterRegistry registry, MetricsEndpoint endpoint, PushGatewayExport push) {
             this.registry = registry;
@@ -73,7 +74,7 @@ public class MetricsOptions {
                 return;
             }
             pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sluice-push"));
-            pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
+            pushing = pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
                     java.util.concurrent.TimeUnit.SECONDS);
         }
 
@@ -86,6 +87,7 @@ public class MetricsOptions {
         @Override
         public void close() {
             if (pushes != null) {
+                pushing.cancel(false);
                 pushes.shutdownNow();
             }
             if (push != null) {

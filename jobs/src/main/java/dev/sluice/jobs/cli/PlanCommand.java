@@ -1,5 +1,6 @@
 package dev.sluice.jobs.cli;
 
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -32,7 +33,7 @@ public class PlanCommand implements Callable<Integer> {
             p = db.backfill(ds).plan(spec);
             cost = CostEstimate.of(ds, p);
         }
-        System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase().replace('_', '-')
+        System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase(Locale.ROOT).replace('_', '-')
                 + ") on " + p.keyset().table().qualifiedName());
         for (Finding f : p.findings()) {
             System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());

@@ -107,7 +107,7 @@ public class RunCommand implements Callable<Integer> {
 
     private static void keepInStep(Backfill backfill, JobSpec spec, StopSignal stop) throws Exception {
         if (spec.sync() != JobSpec.Sync.TRIGGER || spec.mode() == JobSpec.Mode.IN_PLACE
-                || spec.mode() == JobSpec.Mode.COPY && spec.source() == null) {
+                || (spec.mode() == JobSpec.Mode.COPY && spec.source() == null)) {
             System.out.println("sluice: " + spec.name() + "'s sync trigger keeps its rows in step by itself; nothing to"
                     + " keep in step here");
             return;

@@ -150,9 +150,9 @@ public class DemoCommand implements Callable<Integer> {
                     while (!stop.get()) {
                         long id = 1 + (long) (random.nextDouble() * rows);
                         written.addAndGet(st.executeUpdate(switch (random.nextInt(4)) {
-                            case 0 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + (--below)
+                            case 0 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + --below
                                     + ", 'Early' || " + id + " || '@Example.COM', 100)";
-                            case 1 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + (++above)
+                            case 1 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + ++above
                                     + ", 'Late' || " + id + " || '@Example.COM', 100)";
                             default -> "UPDATE public.orders SET email = 'Changed' || " + id + " || '@Example.ORG'"
                                     + " WHERE id = " + id;
