@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import javax.sql.DataSource;
@@ -172,7 +173,7 @@ public final class Backfill implements AutoCloseable {
             return result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
         }
         if (last != null && last.complete() && last.mismatches() > 0) {
-            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(java.util.Locale.ROOT, "job %s is complete,"
+            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s is complete,"
                     + " but its last validation found %,d mismatches (%s)", name, last.mismatches(),
                     NextStep.mismatches(spec)), result.rows(), result.written(), result.chunks(), result.seconds());
         }

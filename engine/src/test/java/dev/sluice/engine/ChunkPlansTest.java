@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -187,7 +188,7 @@ class ChunkPlansTest {
     }
 
     /** Options that stop the work after {@code chunks} chunks, telling {@code each} of every chunk first. */
-    private static RunOptions options(int chunks, java.util.function.IntConsumer each) {
+    private static RunOptions options(int chunks, IntConsumer each) {
         StopSignal stop = new StopSignal();
         AtomicInteger seen = new AtomicInteger();
         return RunOptions.defaults().withStop(stop).withObserver(report -> {

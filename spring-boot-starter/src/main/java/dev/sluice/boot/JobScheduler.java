@@ -3,6 +3,7 @@ package dev.sluice.boot;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TimeZone;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
@@ -82,7 +84,7 @@ public final class JobScheduler implements AutoCloseable {
         this.specs = List.copyOf(specs);
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean started = new AtomicBoolean();
 
     /** Starts the cron triggers and the window watch (once; later calls do nothing). */
     public void start() {
@@ -225,7 +227,7 @@ public final class JobScheduler implements AutoCloseable {
         public void started(Phase phase, long estimatedRows, long rowsDone) {
             if (!logged) {
                 logged = true;
-                LOG.info("job {} started: {}{}", job, why, rowsDone > 0 ? String.format(java.util.Locale.ROOT,
+                LOG.info("job {} started: {}{}", job, why, rowsDone > 0 ? String.format(Locale.ROOT,
                         ", continuing from %,d rows done", rowsDone) : "");
             }
         }

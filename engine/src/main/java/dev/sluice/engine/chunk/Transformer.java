@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -136,12 +137,12 @@ public interface Transformer {
         }
 
         /** The first of {@code catalogs} that knows the name. */
-        static Catalog chain(java.util.List<Catalog> catalogs) {
-            java.util.List<Catalog> all = java.util.List.copyOf(catalogs);
+        static Catalog chain(List<Catalog> catalogs) {
+            List<Catalog> all = List.copyOf(catalogs);
             return new Catalog() {
                 @Override
                 public Transformer find(String name) {
-                    return all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+                    return all.stream().map(c -> c.find(name)).filter(Objects::nonNull).findFirst().orElse(null);
                 }
 
                 @Override

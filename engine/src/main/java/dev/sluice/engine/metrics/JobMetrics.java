@@ -1,5 +1,6 @@
 package dev.sluice.engine.metrics;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -7,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.engine.chunk.ChunkObserver;
 import dev.sluice.engine.chunk.ChunkReport;
+import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.health.Reading;
 import dev.sluice.engine.throttle.Pacer;
 
@@ -77,7 +79,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     }
 
     /** The run's chunk target, shown beside the chunk durations. */
-    public void target(java.time.Duration chunkTarget) {
+    public void target(Duration chunkTarget) {
         targetMillis.set(chunkTarget.toMillis());
     }
 
@@ -88,7 +90,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void started(Phase phase, long estimatedRows, long rowsDone) {
-        states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+        states.state(job, JobStatus.State.RUNNING);
         etaSeconds.set(-1);
         this.estimated = estimatedRows;
         this.rowsAtStart = rowsDone;
@@ -117,12 +119,12 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void throttled(String reason) {
-        states.state(job, dev.sluice.engine.control.JobStatus.State.THROTTLED);
+        states.state(job, JobStatus.State.THROTTLED);
     }
 
     @Override
     public void unthrottled(long waitedNanos) {
-        states.state(job, dev.sluice.engine.control.JobStatus.State.RUNNING);
+        states.state(job, JobStatus.State.RUNNING);
     }
 
     @Override

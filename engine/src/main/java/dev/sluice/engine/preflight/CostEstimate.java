@@ -1,5 +1,7 @@
 package dev.sluice.engine.preflight;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -294,7 +296,7 @@ public final class CostEstimate {
         if (ms <= 0) {
             return "0";
         }
-        return new java.math.BigDecimal(ms).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString();
+        return new BigDecimal(ms).round(new MathContext(2)).stripTrailingZeros().toPlainString();
     }
 
     private static String duration(double seconds) {

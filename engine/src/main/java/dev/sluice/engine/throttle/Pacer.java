@@ -1,6 +1,7 @@
 package dev.sluice.engine.throttle;
 
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.control.StopSignal;
@@ -162,7 +163,7 @@ public final class Pacer implements ChunkLoop.Pace {
     }
 
     /** Waits for {@code reason}, counting the wall time the job was held for it once (see {@link HeldTime}). */
-    private boolean held(String reason, java.util.function.BooleanSupplier waiting) {
+    private boolean held(String reason, BooleanSupplier waiting) {
         held.enter(reason, System.nanoTime());
         try {
             return waiting.getAsBoolean();

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 
 /** Operators' requests wait in the mailbox until the runner takes them; a newer request replaces an older one. */
@@ -60,7 +61,7 @@ class ControlMailboxTest {
             assertThat(tuned[0]).isEqualTo(42L);
             assertThat(stop.requested()).as("a pause left from before this runner").isFalse();
             mailbox.send("a", new ControlMailbox.Request(ControlMailbox.Command.PAUSE, null, null), "op");
-            dev.sluice.engine.testing.Eventually.eventually(Duration.ofSeconds(10), "the pause taken", stop::requested);
+            Eventually.eventually(Duration.ofSeconds(10), "the pause taken", stop::requested);
             assertThat(stop.reason()).isEqualTo(StopSignal.PAUSE);
         }
     }

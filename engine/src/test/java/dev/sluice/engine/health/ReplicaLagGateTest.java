@@ -3,6 +3,8 @@ package dev.sluice.engine.health;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -54,7 +56,7 @@ class ReplicaLagGateTest {
                 CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
                     try {
                         return backfill.run(spec, RunOptions.defaults().withStandbys(url ->
-                                java.sql.DriverManager.getConnection(url, "postgres", "")));
+                                DriverManager.getConnection(url, "postgres", "")));
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
@@ -89,7 +91,7 @@ class ReplicaLagGateTest {
     }
 
     private static JobStatus awaitState(Backfill backfill, JobStatus.State state, int seconds) {
-        return Eventually.eventually(java.time.Duration.ofSeconds(seconds), "job lagged " + state,
+        return Eventually.eventually(Duration.ofSeconds(seconds), "job lagged " + state,
                 () -> backfill.status("lagged").get(0), s -> s.state() == state);
     }
 }

@@ -3,6 +3,7 @@ package dev.sluice.engine.health;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -69,7 +70,7 @@ class SlotLagGateTest {
 
     private static JobStatus await(Backfill backfill, JobStatus.State state, CompletableFuture<RunResult> run)
             throws Exception {
-        JobStatus status = Eventually.eventually(java.time.Duration.ofSeconds(30), "job slotted " + state + " (or its run"
+        JobStatus status = Eventually.eventually(Duration.ofSeconds(30), "job slotted " + state + " (or its run"
                 + " ended)", () -> backfill.status("slotted").get(0), s -> s.state() == state || run.isDone());
         if (status.state() != state) {
             throw new AssertionError("the run ended before it was " + state + ": " + run.get());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,6 +23,8 @@ import dev.sluice.engine.control.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -98,8 +101,8 @@ class ThrottleTest {
         // Four partitions share a rate limit: each waits to pay for its own chunks, mostly all at once. The job was
         // held for as long as any of them waited, never longer than the run took.
         db.counters("held", 20_000);
-        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
-                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        SimpleMeterRegistry meters =
+                new SimpleMeterRegistry();
         long started = System.nanoTime();
         RunResult result = new Backfill(ds).run(SpecParser.parse("""
                 name: held
@@ -144,7 +147,7 @@ class ThrottleTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Eventually.eventually(java.time.Duration.ofSeconds(30), "three lock timeouts",
+            Eventually.eventually(Duration.ofSeconds(30), "three lock timeouts",
                     () -> recorder.failures.size() >= 3);
             System.out.println("lock held on row 2500: " + recorder.failures);
             assertThat(recorder.failures).hasSizeGreaterThanOrEqualTo(3)

@@ -1,6 +1,10 @@
 package dev.sluice.jobs.cli;
 
 import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.chunk.DaemonThreads;
 import dev.sluice.jobs.metrics.MetricsEndpoint;
@@ -56,8 +60,8 @@ public class MetricsOptions {
         private final PrometheusMeterRegistry registry;
         private final MetricsEndpoint endpoint;
         private final PushGatewayExport push;
-        private java.util.concurrent.ScheduledExecutorService pushes;
-        private java.util.concurrent.ScheduledFuture<?> pushing;
+        private ScheduledExecutorService pushes;
+        private ScheduledFuture<?> pushing;
 
         Published(PrometheusMeterRegistry registry, MetricsEndpoint endpoint, PushGatewayExport push) {
             this.registry = registry;
@@ -73,9 +77,9 @@ public class MetricsOptions {
             if (push == null) {
                 return;
             }
-            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sluice-push"));
+            pushes = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sluice-push"));
             pushing = pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
-                    java.util.concurrent.TimeUnit.SECONDS);
+                    TimeUnit.SECONDS);
         }
 
         private void pushIfRegistered() {

@@ -23,6 +23,7 @@ import dev.sluice.engine.preflight.Finding;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.ValidationResult;
 import dev.sluice.jobs.cli.ExitCode;
@@ -51,10 +52,10 @@ public class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (rows < 1) {
-            throw new dev.sluice.engine.spec.SpecException("--rows", "must be at least 1, got " + rows);
+            throw new SpecException("--rows", "must be at least 1, got " + rows);
         }
         if (plant < 0) {
-            throw new dev.sluice.engine.spec.SpecException("--plant", "must be 0 or more, got " + plant);
+            throw new SpecException("--plant", "must be 0 or more, got " + plant);
         }
         JobSpec spec = SpecParser.parse(resource(SPEC));
         System.out.println("sluice demo: starting an embedded PostgreSQL server");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -48,7 +49,7 @@ class ServeShutdownTest {
                     "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres")
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             Backfill backfill = new Backfill(ds);
-            Eventually.eventually(java.time.Duration.ofSeconds(90), "serve running the job",
+            Eventually.eventually(Duration.ofSeconds(90), "serve running the job",
                     () -> backfill.status("graceful").get(0).chunks() >= 4 || !serve.isAlive());
             assertThat(serve.isAlive()).as(Files.readString(log)).isTrue();
             serve.destroy(); // SIGTERM

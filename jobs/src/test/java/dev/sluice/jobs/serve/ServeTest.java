@@ -2,6 +2,8 @@ package dev.sluice.jobs.serve;
 
 import dev.sluice.boot.JobScheduler;
 
+import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.control.StopSignal;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +13,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -101,14 +105,14 @@ class ServeTest {
 
     private JobScheduler scheduler(Clock clock) {
         JobScheduler s = new JobScheduler(backfill, ServeApplication.specs(dir.resolve("jobs")), meters,
-                java.sql.DriverManager::getConnection, clock);
+                DriverManager::getConnection, clock);
         s.start();
         return s;
     }
 
     /** Waits (a few seconds at most: the runner sets it as it ends) until the state gauge shows {@code state}. */
     private void awaitState(String state) {
-        Eventually.eventually(java.time.Duration.ofSeconds(10), "the state gauge at " + state,
+        Eventually.eventually(Duration.ofSeconds(10), "the state gauge at " + state,
                 () -> gauge("sluice.job.state", "backfill", "served", "state", state) == 1);
     }
 
@@ -117,7 +121,7 @@ class ServeTest {
     }
 
     private JobStatus await(Predicate<JobStatus> condition, String what) {
-        return Eventually.eventually(java.time.Duration.ofSeconds(90), what, () -> backfill.status("served").get(0),
+        return Eventually.eventually(Duration.ofSeconds(90), what, () -> backfill.status("served").get(0),
                 condition);
     }
 
@@ -153,11 +157,11 @@ class ServeTest {
         ManualClock clock = new ManualClock("2026-11-23T01:30:00Z");
         try (JobScheduler scheduler = scheduler(clock)) {
             await(s -> s.chunks() >= 2, "running");
-            Backfill.ControlResult pause = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
-                    dev.sluice.engine.control.ControlMailbox.Command.PAUSE, null, null), java.time.Duration.ofSeconds(20), "test");
+            Backfill.ControlResult pause = backfill.control("served", new ControlMailbox.Request(
+                    ControlMailbox.Command.PAUSE, null, null), Duration.ofSeconds(20), "test");
             assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
-            assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.control.StopSignal.PAUSE);
+            assertThat(paused.stopReason()).isEqualTo(StopSignal.PAUSE);
             Thread.sleep(3000); // the cron fires every second inside the open window: the pause holds
             JobStatus still = backfill.status("served").get(0);
             assertThat(still.state()).isEqualTo(JobStatus.State.PAUSED);
@@ -176,8 +180,8 @@ class ServeTest {
         spec("{ cron: \"* * * * * *\" }", 3000);
         try (JobScheduler scheduler = scheduler(Clock.systemUTC())) {
             await(s -> s.chunks() >= 2, "running");
-            Backfill.ControlResult cancel = backfill.control("served", new dev.sluice.engine.control.ControlMailbox.Request(
-                    dev.sluice.engine.control.ControlMailbox.Command.CANCEL, null, null), java.time.Duration.ofSeconds(20), "test");
+            Backfill.ControlResult cancel = backfill.control("served", new ControlMailbox.Request(
+                    ControlMailbox.Command.CANCEL, null, null), Duration.ofSeconds(20), "test");
             assertThat(cancel.message()).endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
             awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
