@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import javax.sql.DataSource;
@@ -22,8 +23,6 @@ import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.launch.Results;
@@ -40,8 +39,6 @@ import dev.sluice.engine.operate.OperatorControl;
  * checkpoint. Configure with {@link #builder(DataSource)}.
  */
 public final class Backfill implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(Backfill.class);
 
     private final EngineContext context;
     private final DataSource dataSource;
@@ -155,12 +152,12 @@ public final class Backfill implements AutoCloseable {
                     + NextStep.continues(status.work(), name));
         }
         JobStatus.Validation last = status.validation();
-        boolean verdictIn = status.state() == JobStatus.State.COMPLETED || last != null && last.complete();
+        boolean verdictIn = status.state() == JobStatus.State.COMPLETED || (last != null && last.complete());
         if (!verdictIn) {
             return result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
         }
         if (last != null && last.complete() && last.mismatches() > 0) {
-            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(java.util.Locale.ROOT, "job %s is complete,"
+            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s is complete,"
                     + " but its last validation found %,d mismatches (%s)", name, last.mismatches(),
                     NextStep.mismatches(spec)), result.rows(), result.written(), result.chunks(), result.seconds());
         }

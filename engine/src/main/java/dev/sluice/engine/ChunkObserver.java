@@ -1,6 +1,8 @@
 package dev.sluice.engine;
 
 
+import java.time.Duration;
+
 /** Told of each chunk after it has committed: progress displays, metrics. Called on the runner's thread; be quick. */
 @FunctionalInterface
 public interface ChunkObserver {
@@ -30,7 +32,7 @@ public interface ChunkObserver {
             }
 
             @Override
-            public void reconnecting(String why, int attempt, java.time.Duration limit) {
+            public void reconnecting(String why, int attempt, Duration limit) {
                 first.reconnecting(why, attempt, limit);
                 other.reconnecting(why, attempt, limit);
             }
@@ -56,6 +58,6 @@ public interface ChunkObserver {
     }
 
     /** The runner lost the database and tries to reconnect for up to {@code limit} ({@code attempt} from 1). */
-    default void reconnecting(String why, int attempt, java.time.Duration limit) {
+    default void reconnecting(String why, int attempt, Duration limit) {
     }
 }

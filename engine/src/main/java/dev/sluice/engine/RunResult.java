@@ -1,5 +1,7 @@
 package dev.sluice.engine;
 
+import java.util.Locale;
+
 /**
  * What a run ended with.
  *
@@ -25,7 +27,7 @@ public record RunResult(Outcome outcome, String message, long rows, long written
         boolean clean = v.clean();
         Outcome o = !v.complete() ? v.outcome() : clean ? outcome : Outcome.MISMATCHES;
         String m = clean ? message + "; validation clean" : !v.complete() ? message + "; " + v.message()
-                : String.format(java.util.Locale.ROOT, "%s; validation found %,d mismatches (%s)", message, v.mismatches(),
+                : String.format(Locale.ROOT, "%s; validation found %,d mismatches (%s)", message, v.mismatches(),
                 onMismatches);
         return new RunResult(o, m, rows, written, chunks, seconds, v);
     }

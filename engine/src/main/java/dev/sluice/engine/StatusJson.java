@@ -3,6 +3,7 @@ package dev.sluice.engine;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,7 +25,7 @@ public final class StatusJson {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("job", s.job());
         m.put("state", s.state().name());
-        m.put("work", s.work().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("work", s.work().name().toLowerCase(Locale.ROOT));
         m.put("table", s.table());
         m.put("rowsProcessed", s.rowsProcessed());
         m.put("rowsWritten", s.rowsWritten());

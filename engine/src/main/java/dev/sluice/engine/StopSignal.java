@@ -48,7 +48,7 @@ public final class StopSignal {
     }
 
     public boolean requested() {
-        return reason.get() != null || parent != null && parent.requested();
+        return reason.get() != null || (parent != null && parent.requested());
     }
 
     public String reason() {

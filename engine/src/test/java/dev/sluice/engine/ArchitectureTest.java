@@ -36,7 +36,7 @@ class ArchitectureTest {
 
     @Test
     void thePublicPackagesShowPublicTypesOnly() {
-        ArchRuleDefinition.classes().that().resideInAnyPackage(PublicSurface.PUBLIC).and().arePublic()
+        ArchRuleDefinition.classes().that().resideInAnyPackage(PublicSurface.publicPackages()).and().arePublic()
                 .should(new ArchCondition<JavaClass>("name only public packages' types in their public signatures") {
                     @Override
                     public void check(JavaClass type, ConditionEvents events) {

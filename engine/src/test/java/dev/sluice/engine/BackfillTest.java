@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -15,6 +18,8 @@ import dev.sluice.engine.testing.DatabaseTest;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BackfillTest extends DatabaseTest {
 
@@ -217,10 +222,12 @@ class BackfillTest extends DatabaseTest {
     @Test
     void statusSaysValidatingUntilThePostRunValidationHasItsVerdict() throws Exception {
         // Validation is throttled like the backfill (its own rate, by default the job's): it takes a while.
-        JobSpec spec = spec("throttle: { rows-per-second: 10000 }\n"
-                + "validate: [ { target: email_lower, source: lower(email) } ]\n");
-        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.CompletableFuture<RunResult> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        JobSpec spec = spec("""
+                throttle: { rows-per-second: 10000 }
+                validate: [ { target: email_lower, source: lower(email) } ]
+                """);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
             try {
                 return backfill.run(spec, RunOptions.defaults());
             } catch (SQLException e) {
@@ -266,8 +273,8 @@ class BackfillTest extends DatabaseTest {
         assertThat(backfill.status("items-lower").state()).isEqualTo(JobStatus.State.COMPLETED);
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', textBlock = """
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
             table: items   | set: { email_lowr: lower(email) }        | set.email_lowr: no column 'email_lowr'
             table: items   | set: { email_lower: lower(emial) }       | set.email_lower: column "emial" does not exist
             table: items   | set: { n: lower(email) }                 | set.n: column "n" is of type integer but expression is of type text

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -158,8 +159,8 @@ class ChunkPlansTest {
             assertThat(scans).as("scans of the job's tables").isNotEmpty();
             List<String> unbounded = scans.stream()
                     // The key log is Sluice's queue, read from its head: bounded by the log, not the table.
-                    .filter(s -> s.rowsRead() > MOST_ROWS_A_SCAN_READS || s.indexPagesPerLoop() > MOST_INDEX_PAGES_A_SCAN_READS
-                            && !s.relation().startsWith("sync_log_"))
+                    .filter(s -> s.rowsRead() > MOST_ROWS_A_SCAN_READS || (s.indexPagesPerLoop() > MOST_INDEX_PAGES_A_SCAN_READS
+                            && !s.relation().startsWith("sync_log_")))
                     .map(s -> s.nodeType() + " on " + s.relation() + (s.index() == null ? "" : " using " + s.index())
                             + " read " + s.rowsRead() + " rows, " + s.indexPagesPerLoop() + " index pages a loop, in: "
                             + s.query().replaceAll("\\s+", " "))
@@ -186,7 +187,7 @@ class ChunkPlansTest {
     }
 
     /** Options that stop the work after {@code chunks} chunks, telling {@code each} of every chunk first. */
-    private static RunOptions options(int chunks, java.util.function.IntConsumer each) {
+    private static RunOptions options(int chunks, IntConsumer each) {
         StopSignal stop = new StopSignal();
         AtomicInteger seen = new AtomicInteger();
         return RunOptions.defaults().withStop(stop).withObserver(report -> {

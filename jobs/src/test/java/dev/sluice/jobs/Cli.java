@@ -1,12 +1,14 @@
 package dev.sluice.jobs;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import dev.sluice.jobs.cli.SluiceCommand;
 
@@ -44,14 +46,14 @@ final class Cli {
 
     /** Starts {@code sluice ARGS} in a new JVM, output to {@code log}. */
     static Process spawn(Path log, String... args) throws IOException {
-        return spawn(log, java.util.Map.of(), List.of(), args);
+        return spawn(log, Map.of(), List.of(), args);
     }
 
     /**
      * Starts {@code sluice ARGS} in a new JVM with more environment variables and {@code jars} on its class path
      * (after the build's own), output to {@code log}.
      */
-    static Process spawn(Path log, java.util.Map<String, String> env, List<Path> jars, String... args) throws IOException {
+    static Process spawn(Path log, Map<String, String> env, List<Path> jars, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
@@ -60,7 +62,7 @@ final class Cli {
         command.add("-cp");
         StringBuilder classPath = new StringBuilder(System.getProperty("surefire.test.class.path",
                 System.getProperty("java.class.path")));
-        jars.forEach(j -> classPath.append(java.io.File.pathSeparator).append(j));
+        jars.forEach(j -> classPath.append(File.pathSeparator).append(j));
         command.add(classPath.toString());
         command.add(SluiceCommand.class.getName());
         command.addAll(List.of(args));

@@ -178,8 +178,10 @@ class CliTest {
 
     @Test
     void everyVerbWorksFromARecordedJobsNameAloneRepairIncluded() throws Exception {
-        Path file = write("users-checked", "set: { email_lower: lower(email) }\n"
-                + "validate: [ { target: email_lower, source: lower(email) } ]\n");
+        Path file = write("users-checked", """
+                set: { email_lower: lower(email) }
+                validate: [ { target: email_lower, source: lower(email) } ]
+                """);
         assertThat(sluice("run", "users-checked").exitCode()).isZero();
         Files.delete(file);
         db.exec("UPDATE users SET email_lower = 'wrong' WHERE id % 100 = 0");

@@ -3,6 +3,7 @@ package dev.sluice.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import dev.sluice.jobs.cli.SluiceCommand;
@@ -22,7 +23,7 @@ class HelpTest {
     static Stream<String> commands() {
         return new CommandLine(new SluiceCommand()).getSubcommands().entrySet().stream()
                 .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden() && !e.getKey().equals("help"))
-                .map(java.util.Map.Entry::getKey);
+                .map(Map.Entry::getKey);
     }
 
     @ParameterizedTest

@@ -24,7 +24,7 @@ public final class Installed {
     /** The program on the PATH, or the test is skipped naming the package that has it. */
     public static Path program(String name, String debianPackage) {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        for (String dir : path.split(File.pathSeparator)) {
+        for (String dir : path.split(File.pathSeparator, -1)) {
             Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) {
                 return p;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -82,7 +83,7 @@ class KillAndResumeTest {
     void sigtermFinishesTheChunkStopsWithExitFiveAndResumesByName() throws Exception {
         Path log = dir.resolve("term.log");
         Process runner = Cli.spawn(log, "run", spec.toString(), "--jdbc-url", url, "--user", "postgres");
-        Eventually.eventually(java.time.Duration.ofSeconds(90), "twenty chunks",
+        Eventually.eventually(Duration.ofSeconds(90), "twenty chunks",
                 () -> status().chunks() >= 20 || !runner.isAlive());
         assertThat(runner.isAlive()).as("runner made progress").isTrue();
         runner.destroy(); // SIGTERM

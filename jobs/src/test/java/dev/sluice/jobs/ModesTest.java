@@ -3,6 +3,7 @@ package dev.sluice.jobs;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
@@ -68,7 +69,7 @@ class ModesTest extends CliDatabaseTest {
     private long tableStat(String awaited, long value, String wanted) throws InterruptedException {
         String stat = "SELECT %s FROM pg_stat_user_tables WHERE relname = 'orders'";
         // The statistics collector reports a moment after the writes.
-        Eventually.eventually(java.time.Duration.ofSeconds(10), awaited + " reaching " + value,
+        Eventually.eventually(Duration.ofSeconds(10), awaited + " reaching " + value,
                 () -> db.count(stat.formatted(awaited)) >= value);
         assertThat(db.count(stat.formatted(awaited))).as(awaited).isEqualTo(value);
         return db.count(stat.formatted(wanted));

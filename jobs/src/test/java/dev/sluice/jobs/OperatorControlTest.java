@@ -5,6 +5,7 @@ import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
@@ -13,6 +14,9 @@ import dev.sluice.engine.JobStatus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /** pause, cancel and tune from another process, obeyed by a runner in its own JVM within a chunk. */
 class OperatorControlTest extends CliDatabaseTest {
@@ -33,7 +37,7 @@ class OperatorControlTest extends CliDatabaseTest {
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "slow"));
         JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the runner at work",
-                () -> new Backfill(ds).status("slow"), x -> x.chunks() >= 3 && x.running() || !p.isAlive());
+                () -> new Backfill(ds).status("slow"), x -> (x.chunks() >= 3 && x.running()) || !p.isAlive());
         assertThat(p.isAlive()).as("runner alive: " + s).isTrue();
         return p;
     }
@@ -95,8 +99,8 @@ class OperatorControlTest extends CliDatabaseTest {
         Process runner = runner("pid.log");
         try {
             Cli.Result status = Cli.run(args("status", "slow", "--json"));
-            java.util.Map<String, Object> json = tools.jackson.databind.json.JsonMapper.builder().build()
-                    .readValue(status.out(), new tools.jackson.core.type.TypeReference<>() { });
+            Map<String, Object> json = JsonMapper.builder().build()
+                    .readValue(status.out(), new TypeReference<>() { });
             assertThat(((Number) json.get("runnerPid")).longValue()).isEqualTo(runner.pid());
             assertThat(json.get("runnerHost")).isNotNull();
             assertThat(((Number) json.get("runnerBackendPid")).intValue()).isPositive();

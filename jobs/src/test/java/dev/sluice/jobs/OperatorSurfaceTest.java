@@ -47,7 +47,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
     /** Waits until {@code job} is VALIDATING and has checked a thousand rows (or its process ended). */
     private void validatingAWhile(String job, Process process) {
         Eventually.eventually(Duration.ofSeconds(60), "validating", () -> status(job),
-                s -> s.state() == JobStatus.State.VALIDATING && s.validation() != null && s.validation().rowsChecked() >= 1000
+                s -> (s.state() == JobStatus.State.VALIDATING && s.validation() != null && s.validation().rowsChecked() >= 1000)
                         || !process.isAlive());
     }
 
@@ -120,12 +120,12 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         counting("fields", "throttle: { rows-per-second: 5000, validate-rows-per-second: 500 }\n");
         Process runner = Cli.spawn(dir.resolve("fields.log"), args("run", "fields"));
         JobStatus running = Eventually.eventually(Duration.ofSeconds(60), "running with a WAL rate",
-                () -> status("fields"), s -> s.state() == JobStatus.State.RUNNING && s.walBytesPerSecond() > 0
+                () -> status("fields"), s -> (s.state() == JobStatus.State.RUNNING && s.walBytesPerSecond() > 0)
                         || !runner.isAlive());
         double backfillWal = running.walBytesPerSecond();
         JobStatus validating = Eventually.eventually(Duration.ofSeconds(60), "validating a while", () -> status("fields"),
-                s -> s.state() == JobStatus.State.VALIDATING && s.validation() != null
-                        && s.validation().rowsChecked() >= 3000 || !runner.isAlive());
+                s -> (s.state() == JobStatus.State.VALIDATING && s.validation() != null
+                        && s.validation().rowsChecked() >= 3000) || !runner.isAlive());
         assertThat(validating.state()).isEqualTo(JobStatus.State.VALIDATING);
         assertThat(validating.walBytesPerSecond()).as("the validation's WAL rate, not the backfill's (%s)", backfillWal)
                 .isLessThan(backfillWal / 4);
@@ -167,7 +167,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
                 """);
         Process runner = Cli.spawn(dir.resolve("split.log"), args("run", "split"));
         Eventually.eventually(Duration.ofSeconds(60), "both partitions at work", () -> status("split"),
-                s -> s.chunks() >= 4 && s.running() || !runner.isAlive());
+                s -> (s.chunks() >= 4 && s.running()) || !runner.isAlive());
         assertThat(Cli.run(args("pause", "split")).out()).contains("now PAUSED");
         assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
         Cli.Result paused = Cli.run(args("status", "split"));
@@ -188,7 +188,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
 
         Process rollback = Cli.spawn(dir.resolve("rollback.log"), args("rollback", "split"));
         JobStatus rolling = Eventually.eventually(Duration.ofSeconds(60), "rolling back a while", () -> status("split"),
-                s -> s.state() == JobStatus.State.ROLLING_BACK && s.rowsProcessed() >= 2000 || !rollback.isAlive());
+                s -> (s.state() == JobStatus.State.ROLLING_BACK && s.rowsProcessed() >= 2000) || !rollback.isAlive());
         assertThat(rolling.state()).isEqualTo(JobStatus.State.ROLLING_BACK);
         assertThat(rolling.rowsEstimated()).as("the journal's rows").isEqualTo(journaled);
         assertThat(rolling.partitions()).isEmpty();

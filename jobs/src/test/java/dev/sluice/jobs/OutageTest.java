@@ -78,7 +78,7 @@ class OutageTest {
             Path log = dir.resolve(verb + ".log");
             Process runner = Cli.spawn(log, args);
             try {
-                long afterChunks = 3 + random.nextInt(25);
+                long afterChunks = 3L + random.nextInt(25);
                 awaitChunks(url, verb, afterChunks, runner, log);
                 boolean immediate = random.nextBoolean();
                 // Long enough to be noticed while the server is down; past the limit by more than a notice takes.

@@ -215,7 +215,7 @@ class ParallelTest extends CliDatabaseTest {
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "inc"));
         JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the partitions at work",
-                this::status, x -> x.chunks() >= 6 && x.running() || !p.isAlive());
+                this::status, x -> (x.chunks() >= 6 && x.running()) || !p.isAlive());
         assertThat(p.isAlive()).as("runner alive: " + s).isTrue();
         return p;
     }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import tools.jackson.databind.JsonNode;
@@ -18,7 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * tests ({@code config/prometheus/alerts.test.yml}: each alert fires and stays quiet where it should), and every
  * dashboard query evaluated by promtool over the series a real run exports, as an ordinary scrape labels them.
  */
-@org.junit.jupiter.api.Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PrometheusRulesTest {
 
     private static final Path PROMETHEUS = Path.of("..", "config", "prometheus").toAbsolutePath().normalize();
@@ -55,8 +57,13 @@ class PrometheusRulesTest {
         assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
         String scrape = DashboardTest.scrapeAfterARun();
 
-        StringBuilder test = new StringBuilder("rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
-                + "    input_series:\n");
+        StringBuilder test = new StringBuilder("""
+                rule_files: []
+                evaluation_interval: 1m
+                tests:
+                  - interval: 1m
+                    input_series:
+                """);
         // An ordinary scrape adds the target's job and instance labels; Sluice's own label is "backfill", so
         // nothing of Sluice's is renamed to exported_job.
         test.append(PromSeries.inputSeries(scrape, "job=\"sluice\",instance=\"runner:9400\"", 30));

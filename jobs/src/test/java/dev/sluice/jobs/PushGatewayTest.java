@@ -10,6 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.testing.Eventually;
@@ -59,7 +61,7 @@ class PushGatewayTest extends CliDatabaseTest {
             assertThat(failed.exitCode()).as(failed.out() + failed.err()).isEqualTo(1);
             // A CLI run shows while it runs, not only when it ends.
             Path log = dir.resolve("fine.log");
-            Process fine = Cli.spawn(log, java.util.Map.of(), java.util.List.of(), args("run", "fine", "--push-gateway",
+            Process fine = Cli.spawn(log, Map.of(), List.of(), args("run", "fine", "--push-gateway",
                     "127.0.0.1:" + port));
             Eventually.eventually(Duration.ofSeconds(30), "fine RUNNING at the gateway", () -> body(url + "/metrics")
                     .matches("(?s).*sluice_job_state\\{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"(RUNNING|THROTTLED)\"} 1.*"));

@@ -3,9 +3,12 @@ package dev.sluice.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -16,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.sync.SyncInstaller;
+import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,7 +80,7 @@ class SyncTest extends CliDatabaseTest {
         private void write(Random random) {
             try (Connection c = ds.getConnection()) {
                 while (!stop.get()) {
-                    long id = 2 + random.nextInt(40_000);
+                    long id = 2L + random.nextInt(40_000);
                     String sql = switch (random.nextInt(6)) {
                         case 0, 1 -> "UPDATE orders SET email = 'Changed" + random.nextInt(1000) + "@Y.ORG',"
                                 + " amount_cents = amount_cents + 1 WHERE id = " + id;
@@ -202,8 +207,11 @@ class SyncTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aCopyInThreePartitionsStaysInStepUnderWritersAndKills() throws Exception {
-        spec("copypar", "into: orders_v2\nparallel: 3\n"
-                + "columns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n");
+        spec("copypar", """
+                into: orders_v2
+                parallel: 3
+                columns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }
+                """);
         String differs = "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
                 + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
         underWritersWithKills("copypar", differs + " AND BEHIND", differs);
@@ -260,15 +268,15 @@ class SyncTest extends CliDatabaseTest {
             }
         }, "application");
         app.start();
-        java.nio.file.Path log = dir.resolve("keep-in-step.log");
+        Path log = dir.resolve("keep-in-step.log");
         Process keeper = Cli.spawn(log, args("run", "busy", "--keep-in-step"));
         try {
-            dev.sluice.engine.testing.Eventually.eventually(java.time.Duration.ofSeconds(60), "the keeper keeping in step",
-                    () -> java.nio.file.Files.readString(log).contains("keeping busy in step"));
+            Eventually.eventually(Duration.ofSeconds(60), "the keeper keeping in step",
+                    () -> Files.readString(log).contains("keeping busy in step"));
             Thread.sleep(3000);
             // The application writes all the time: keys wait, but only those of the last moments.
             Cli.Result lagging = Cli.run(args("require", "busy", "--sync-lag", "20s"));
-            assertThat(lagging.exitCode()).as(lagging.out() + lagging.err() + java.nio.file.Files.readString(log)).isZero();
+            assertThat(lagging.exitCode()).as(lagging.out() + lagging.err() + Files.readString(log)).isZero();
             assertThat(lagging.out()).contains("done: busy COMPLETED");
             String json = Cli.run(args("status", "busy", "--json")).out();
             assertThat(json).contains("\"pendingKeys\"").contains("\"oldestPendingSeconds\"");
@@ -276,7 +284,7 @@ class SyncTest extends CliDatabaseTest {
             Cli.Result finished = Cli.run(args("finish", "busy"));
             assertThat(finished.exitCode()).as(finished.out() + finished.err()).isZero();
             assertThat(keeper.waitFor(30, TimeUnit.SECONDS)).as("the keeper stops once the trigger is gone").isTrue();
-            assertThat(keeper.exitValue()).as(java.nio.file.Files.readString(log)).isZero();
+            assertThat(keeper.exitValue()).as(Files.readString(log)).isZero();
         } finally {
             writing.set(false);
             app.join(TimeUnit.SECONDS.toMillis(30));

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.testing.TransformerJar;
@@ -80,7 +82,7 @@ class TeamJarTest extends CliDatabaseTest {
         Path text = Files.writeString(dir.resolve("notes.jar"), "not a zip");
         Path folder = Files.createDirectories(dir.resolve("libs"));
         Path broken = Files.write(folder.resolve("broken.jar"), new byte[] {'P', 'K', 3, 4, 0, 0});
-        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        Map<String, String> refused = new LinkedHashMap<>();
         refused.put(dir.resolve("no-such.jar").toString(), dir.resolve("no-such.jar") + " does not exist");
         refused.put(good + "," + dir.resolve("gone"), dir.resolve("gone") + " does not exist");
         refused.put(good + ":" + text, good + ":" + text + " does not exist (a jar, or a directory of jars; separate"
@@ -89,7 +91,7 @@ class TeamJarTest extends CliDatabaseTest {
         refused.put(folder.toString(), broken + " (in " + folder + ") is not a jar");
         if (!"root".equals(System.getProperty("user.name"))) { // root reads every file
             Path locked = Files.copy(good, dir.resolve("locked.jar"));
-            Files.setPosixFilePermissions(locked, java.util.Set.of());
+            Files.setPosixFilePermissions(locked, Set.of());
             refused.put(locked.toString(), locked + " cannot be read by this user");
         }
         for (Map.Entry<String, String> c : refused.entrySet()) {

@@ -74,7 +74,7 @@ class UndoTest extends CliDatabaseTest {
         assertThat(journaled).isPositive();
         Process rollback = Cli.spawn(dir.resolve("rollback.log"), args("rollback", "killed"));
         Eventually.eventually(Duration.ofSeconds(60), "the rollback half way", () -> backfill.status("killed"),
-                s -> s.state() == JobStatus.State.ROLLING_BACK && s.undo().rows() < journaled || !rollback.isAlive());
+                s -> (s.state() == JobStatus.State.ROLLING_BACK && s.undo().rows() < journaled) || !rollback.isAlive());
         assertThat(rollback.isAlive()).as("the rollback still running when killed").isTrue();
         rollback.destroyForcibly();
         rollback.waitFor();
@@ -94,8 +94,8 @@ class UndoTest extends CliDatabaseTest {
         Backfill backfill = new Backfill(ds);
         Process rollback = Cli.spawn(dir.resolve("rollback.log"), args("rollback", "paused"));
         JobStatus rolling = Eventually.eventually(Duration.ofSeconds(60), "the rollback at work",
-                () -> backfill.status("paused"), s -> s.state() == JobStatus.State.ROLLING_BACK
-                        && s.undo().rows() <= 28000 || !rollback.isAlive());
+                () -> backfill.status("paused"), s -> (s.state() == JobStatus.State.ROLLING_BACK
+                        && s.undo().rows() <= 28000) || !rollback.isAlive());
         assertThat(rollback.isAlive()).as("the rollback still running: " + rolling).isTrue();
         assertThat(rolling.running()).isTrue();
         Cli.Result paused = Cli.run(args("pause", "paused"));

@@ -3,12 +3,16 @@ package dev.sluice.boot;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TimeZone;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
@@ -54,6 +58,7 @@ public final class JobScheduler implements AutoCloseable {
     private final Clock clock;
     private final List<JobSpec> specs;
     private final ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+    private final List<ScheduledFuture<?>> schedules = new CopyOnWriteArrayList<>();
     private final ExecutorService runners = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "sluice-runner");
         t.setDaemon(false);
@@ -79,7 +84,7 @@ public final class JobScheduler implements AutoCloseable {
         this.specs = List.copyOf(specs);
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean started = new AtomicBoolean();
 
     /** Starts the cron triggers and the window watch (once; later calls do nothing). */
     public void start() {
@@ -93,14 +98,14 @@ public final class JobScheduler implements AutoCloseable {
             if (spec.schedule() != null && spec.schedule().cron() != null) {
                 TimeZone zone = spec.schedule().window() == null ? TimeZone.getTimeZone("UTC")
                         : TimeZone.getTimeZone(Window.parse(spec.schedule().window()).zone());
-                scheduler.schedule(() -> fire(spec), new CronTrigger(spec.schedule().cron(), zone));
+                schedules.add(scheduler.schedule(() -> fire(spec), new CronTrigger(spec.schedule().cron(), zone)));
                 LOG.info("job {} scheduled: {} {}", spec.name(), spec.schedule().cron(),
                         spec.schedule().window() == null ? "" : "in window " + spec.schedule().window());
             }
         }
-        scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK);
+        schedules.add(scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK));
         if (specs.stream().anyMatch(JobScheduler::logsKeys)) {
-            scheduler.scheduleWithFixedDelay(this::keepInStep, KEEP_IN_STEP);
+            schedules.add(scheduler.scheduleWithFixedDelay(this::keepInStep, KEEP_IN_STEP));
         }
     }
 
@@ -183,7 +188,7 @@ public final class JobScheduler implements AutoCloseable {
         }
         String why = byOperator ? "an operator resumed it" : paused ? "its window opened"
                 : "its schedule fired (" + spec.schedule().cron() + ")";
-        runners.submit(() -> {
+        runners.execute(() -> {
             StartLog started = new StartLog(spec.name(), why);
             try {
                 RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(standbys).withMetrics(metrics)
@@ -221,7 +226,7 @@ public final class JobScheduler implements AutoCloseable {
         public void started(Phase phase, long estimatedRows, long rowsDone) {
             if (!logged) {
                 logged = true;
-                LOG.info("job {} started: {}{}", job, why, rowsDone > 0 ? String.format(java.util.Locale.ROOT,
+                LOG.info("job {} started: {}{}", job, why, rowsDone > 0 ? String.format(Locale.ROOT,
                         ", continuing from %,d rows done", rowsDone) : "");
             }
         }
@@ -268,6 +273,7 @@ public final class JobScheduler implements AutoCloseable {
     /** Stops every job this instance runs after its current chunk (STOPPED, resumable) and waits for them. */
     @Override
     public void close() {
+        schedules.forEach(s -> s.cancel(false));
         scheduler.shutdown();
         running.values().forEach(s -> s.request("the application is shutting down"));
         runners.shutdown();

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -87,7 +88,7 @@ public class SluiceAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        @org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint
+        @ConditionalOnAvailableEndpoint
         SluiceEndpoint sluiceEndpoint(Backfill backfill, SluiceJobs jobs, ObjectProvider<JobScheduler> scheduler) {
             JobScheduler s = scheduler.getIfAvailable();
             return new SluiceEndpoint(new JobOperations(backfill, s, s != null ? s.specs() : jobs.specs(), "actuator"));

@@ -4,6 +4,7 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.security.autoconfigure.actuate.web.servlet.EndpointRequest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.http.HttpMethod;
@@ -36,7 +37,7 @@ public class ShopApplication {
     }
 
     @Bean
-    @org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication
+    @ConditionalOnWebApplication
     SecurityFilterChain actuator(HttpSecurity http) throws Exception {
         http.securityMatcher(EndpointRequest.toAnyEndpoint())
                 .authorizeHttpRequests(a -> a.requestMatchers(HttpMethod.GET).permitAll().anyRequest().hasRole("OPS"))

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecParser;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,7 @@ class SluiceJobsTest {
 
     @Test
     void twoJobsOfOneNameAreRefused() {
-        JobSpec one = dev.sluice.engine.spec.SpecParser.parse(GOOD.formatted("same"));
+        JobSpec one = SpecParser.parse(GOOD.formatted("same"));
         assertThatThrownBy(() -> new SluiceJobs(List.of(one, one))).hasMessageContaining("two Sluice jobs are named same");
     }
 }

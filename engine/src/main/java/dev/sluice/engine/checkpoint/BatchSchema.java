@@ -65,7 +65,7 @@ public final class BatchSchema {
             if (!exists(c, schema)) {
                 st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
                 st.execute("SET LOCAL search_path = " + Sql.quote(schema));
-                for (String ddl : script().split(";")) {
+                for (String ddl : script().split(";", -1)) {
                     if (!ddl.isBlank()) {
                         st.execute(ddl);
                     }

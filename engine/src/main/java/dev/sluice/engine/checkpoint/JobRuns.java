@@ -1,6 +1,7 @@
 package dev.sluice.engine.checkpoint;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Objects;
@@ -12,6 +13,7 @@ import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.keyset.Sql;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -98,8 +100,8 @@ public final class JobRuns {
     /** Records that {@code finish} made the job FINISHED (its sync trigger and journal dropped). */
     public void markFinished(String job, String by) throws SQLException {
         ensureSchema();
-        try (java.sql.Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO " + dev.sluice.engine.keyset.Sql.quote(schema) + ".job_lifecycle (job, state, by_whom)"
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO " + Sql.quote(schema) + ".job_lifecycle (job, state, by_whom)"
                         + " VALUES (?, 'FINISHED', ?) ON CONFLICT (job) DO UPDATE SET state = excluded.state,"
                         + " at = now(), by_whom = excluded.by_whom")) {
             ps.setString(1, job);

@@ -72,7 +72,7 @@ final class PartitionWorker implements Step {
     }
 
     /** An operator's {@code tune --chunk-target}: every partition's sizing moves toward it. */
-    void target(java.time.Duration target) {
+    void target(Duration target) {
         sizers.forEach(s -> s.target(target));
     }
 

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import dev.sluice.engine.Key;
 
@@ -92,7 +93,7 @@ final class Partitions {
     }
 
     /** The first recorded value of {@code read} among the parts that ran in this execution (a failed one first). */
-    String first(java.util.function.Function<ExecutionContext, String> read) {
+    String first(Function<ExecutionContext, String> read) {
         for (boolean failedOnly : new boolean[] {true, false}) {
             for (View v : views) {
                 String value = read.apply(v.context());

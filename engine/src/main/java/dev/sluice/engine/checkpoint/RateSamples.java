@@ -80,8 +80,8 @@ public final class RateSamples {
         if (text == null) {
             return out;
         }
-        for (String part : text.split(";")) {
-            String[] f = part.split(",");
+        for (String part : text.split(";", -1)) {
+            String[] f = part.split(",", -1);
             if (f.length >= 3) {
                 out.add(new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
                         f.length > 3 ? Long.parseLong(f[3]) : 0));

@@ -1,6 +1,7 @@
 package dev.sluice.engine.checkpoint;
 
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.ExitStatus;
@@ -45,15 +46,15 @@ public final class Recovery {
             if (unfinished(step.getStatus())) {
                 step.setStatus(BatchStatus.FAILED);
                 step.setExitStatus(ExitStatus.FAILED.addExitDescription("its runner ended before the step did"));
-                step.setEndTime(LocalDateTime.now());
+                step.setEndTime(LocalDateTime.now(ZoneId.systemDefault()));
                 store.repository().update(step);
                 repaired = true;
             }
         }
-        if (unfinished(execution.getStatus()) || repaired && execution.getEndTime() == null) {
+        if (unfinished(execution.getStatus()) || (repaired && execution.getEndTime() == null)) {
             execution.setStatus(BatchStatus.FAILED);
             execution.setExitStatus(ExitStatus.FAILED);
-            execution.setEndTime(LocalDateTime.now());
+            execution.setEndTime(LocalDateTime.now(ZoneId.systemDefault()));
             store.repository().update(execution);
             repaired = true;
         }

@@ -1,6 +1,7 @@
 package dev.sluice.engine.checkpoint;
 
 import java.time.LocalDateTime;
+import java.util.Locale;
 
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.NextStep;
@@ -156,7 +157,7 @@ final class Standing {
                 long mismatches = ValidationLedger.results(v.ledgerNotes()).stream().mapToLong(RuleResult::mismatches).sum();
                 // Every range was applied, but the data says it is not done.
                 return mismatches == 0 ? null : new Standing(JobStatus.State.FAILED, JobStatus.Work.BACKFILL, backfill,
-                        String.format(java.util.Locale.ROOT, "validation found %,d mismatches; %s", mismatches,
+                        String.format(Locale.ROOT, "validation found %,d mismatches; %s", mismatches,
                                 run.spec() == null ? NextStep.command(work, job) + " lists them"
                                         : NextStep.mismatches(run.spec())), null);
             }

@@ -5,8 +5,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import javax.sql.DataSource;
@@ -310,7 +312,7 @@ public final class StatusReader {
                     rolledBack, rolledBack ? "rollback" : null, null) : null;
         }
         SyncInstaller.Installed i = recorded.get();
-        String kind = i.kind().name().toLowerCase(java.util.Locale.ROOT);
+        String kind = i.kind().name().toLowerCase(Locale.ROOT);
         String droppedBy = i.dropped() ? "finish" : null;
         if (i.inSource()) {
             return new JobStatus.Sync(kind, i.table(), !i.dropped(), i.dropped(), droppedBy, null);
@@ -323,7 +325,7 @@ public final class StatusReader {
     /** What a validation found, as status shows it. */
     private static JobStatus.Validation summary(Run run) {
         long mismatches = ValidationLedger.results(run.ledgerNotes()).stream().mapToLong(RuleResult::mismatches).sum();
-        java.time.LocalDateTime at = run.endedAt() != null ? run.endedAt() : run.startedAt();
+        LocalDateTime at = run.endedAt() != null ? run.endedAt() : run.startedAt();
         return new JobStatus.Validation(run.state() == RunState.COMPLETED, run.checkpoint().rows(), mismatches,
                 at == null ? null : at.toString());
     }

@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 
 import dev.sluice.engine.Key;
@@ -75,7 +76,7 @@ public final class ChunkLoop {
          * Sessions waited up to {@code waitedMillis} on the last chunk's locks: the next chunk waits {@code hold} first,
          * so that they get their locks and finish.
          */
-        default void yieldAfter(long waitedMillis, java.time.Duration hold) {
+        default void yieldAfter(long waitedMillis, Duration hold) {
         }
     }
 
@@ -136,7 +137,7 @@ public final class ChunkLoop {
     private final Guard guard;
     private final ChunkObserver observer;
     private final Waiters waiters;
-    private final java.time.Duration maxWait;
+    private final Duration maxWait;
 
     /**
      * @param chargesChecked whether the rate limit counts the rows a chunk checked (a validation) rather than wrote
@@ -145,7 +146,7 @@ public final class ChunkLoop {
      */
     public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, Settings timeouts,
                      Sizing sizing, Pace pace, Guard guard, ChunkObserver observer, Waiters waiters,
-                     java.time.Duration maxWait) {
+                     Duration maxWait) {
         this.waiters = waiters;
         this.maxWait = maxWait;
         this.source = source;

@@ -71,7 +71,7 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
     public long write(Connection c, KeyRange range) throws SQLException {
         Ahead a = taken;
         taken = null;
-        JavaWriter.Read read = a != null && a.range() == range ? a.read() : writer.read(c, range);
+        JavaWriter.Read read = a != null && range.equals(a.range()) ? a.read() : writer.read(c, range);
         int rows = (int) Math.max(1, Math.min(Integer.MAX_VALUE, range.rows()));
         Key after = range.hi();
         next = CompletableFuture.supplyAsync(() -> readAhead(after, rows), ahead);

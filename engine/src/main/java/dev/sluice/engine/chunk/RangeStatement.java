@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.function.Function;
 
@@ -51,7 +52,7 @@ final class RangeStatement {
     long count(Connection c, KeyRange range) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
             bind(ps, range);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
         }

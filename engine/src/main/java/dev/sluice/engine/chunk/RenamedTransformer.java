@@ -4,6 +4,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import dev.sluice.engine.spi.Transformer;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * A transformer seen through a spec's column mapping: the engine reads and writes the table's columns, the
@@ -16,7 +18,7 @@ public final class RenamedTransformer implements Transformer {
     private final Map<String, String> tableColumn;
     private final List<String> reads;
     private final List<String> writes;
-    private final java.util.Set<String> ownWrites;
+    private final Set<String> ownWrites;
 
     /**
      * @param tableColumn the table's column for each of the transformer's names it reads or writes; a name it reads
@@ -25,10 +27,10 @@ public final class RenamedTransformer implements Transformer {
     public RenamedTransformer(Transformer inner, Map<String, String> tableColumn) {
         this.inner = inner;
         this.tableColumn = Map.copyOf(tableColumn);
-        this.reads = java.util.stream.Stream.concat(inner.reads().stream(), inner.readsIfPresent().stream())
+        this.reads = Stream.concat(inner.reads().stream(), inner.readsIfPresent().stream())
                 .filter(tableColumn::containsKey).map(tableColumn::get).distinct().toList();
         this.writes = inner.writes().stream().map(tableColumn::get).toList();
-        this.ownWrites = java.util.Set.copyOf(inner.writes());
+        this.ownWrites = Set.copyOf(inner.writes());
     }
 
     @Override

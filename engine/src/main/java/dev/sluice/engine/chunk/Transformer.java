@@ -2,6 +2,7 @@ package dev.sluice.engine.chunk;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**

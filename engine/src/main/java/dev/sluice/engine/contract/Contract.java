@@ -140,8 +140,8 @@ public final class Contract {
 
     /** Whether every key waiting in the job's key log was logged within {@code lag}. */
     public static boolean withinLag(JobStatus.Sync sync, Duration lag) {
-        return lag == null || !lag.isZero() && sync.oldestPendingSeconds() != null
-                && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0;
+        return lag == null || (!lag.isZero() && sync.oldestPendingSeconds() != null
+                && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0);
     }
 
     /**

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import javax.sql.DataSource;
 
@@ -51,7 +52,7 @@ public final class ControlMailbox {
                 + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
                 + " chunk_target_ms = excluded.chunk_target_ms, requested_at = now(), requested_by = excluded.requested_by")) {
             ps.setString(1, job);
-            ps.setString(2, request.command().name().toLowerCase());
+            ps.setString(2, request.command().name().toLowerCase(Locale.ROOT));
             ps.setObject(3, request.rowsPerSecond());
             ps.setObject(4, request.chunkTarget() == null ? null : request.chunkTarget().toMillis());
             ps.setString(5, by);
@@ -83,7 +84,7 @@ public final class ControlMailbox {
                     Long rate = rs.wasNull() ? null : rps;
                     long ms = rs.getLong(3);
                     Duration target = rs.wasNull() ? null : Duration.ofMillis(ms);
-                    out.add(new ControlRequest(ControlRequest.Command.valueOf(rs.getString(1).toUpperCase()), rate, target));
+                    out.add(new ControlRequest(ControlRequest.Command.valueOf(rs.getString(1).toUpperCase(Locale.ROOT)), rate, target));
                 }
             }
         }

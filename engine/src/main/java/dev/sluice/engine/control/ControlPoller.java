@@ -2,6 +2,7 @@ package dev.sluice.engine.control;
 
 import dev.sluice.engine.ControlRequest;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 import org.slf4j.Logger;
@@ -34,7 +35,7 @@ public final class ControlPoller implements AutoCloseable {
                     tune.accept(r);
                     LOG.info("job {}: throttle tuned while it was not running applies now", job);
                 } else {
-                    LOG.info("job {}: dropping a {} request that no runner took", job, r.command().name().toLowerCase());
+                    LOG.info("job {}: dropping a {} request that no runner took", job, r.command().name().toLowerCase(Locale.ROOT));
                 }
             }
         } catch (Exception e) {
@@ -49,7 +50,7 @@ public final class ControlPoller implements AutoCloseable {
                             case CANCEL -> stop.request(StopSignal.CANCEL);
                             case TUNE -> tune.accept(r);
                         }
-                        LOG.info("job {}: {} requested", job, r.command().name().toLowerCase());
+                        LOG.info("job {}: {} requested", job, r.command().name().toLowerCase(Locale.ROOT));
                     }
                 } catch (Exception e) {
                     if (!running || Thread.currentThread().isInterrupted()) {

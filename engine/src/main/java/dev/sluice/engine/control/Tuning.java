@@ -22,7 +22,7 @@ public final class Tuning {
     /** A tuned rate, and the spec's rate when it was tuned. */
     public record Tune(long rowsPerSecond, long specRowsPerSecond) {
 
-        /** The rate in force for a spec whose own rate is {@code specRowsPerSecond} now: this, unless it was edited. */
+        /** The rate in force for a spec whose own rate is {@code specRowsPerSecondNow}: this, unless it was edited. */
         public Optional<Long> over(long specRowsPerSecondNow) {
             return specRowsPerSecond == specRowsPerSecondNow ? Optional.of(rowsPerSecond) : Optional.empty();
         }

@@ -35,6 +35,6 @@ final class ActiveSessionsSignal implements Signal {
     @Override
     public List<Reading> read() throws SQLException {
         return SignalQuery.read(dataSource, QUERY, (rs, out) ->
-                out.add(Reading.count("database", "active sessions", rs.getLong(1), max)));
+                out.add(Reading.count("database", "active sessions", (double) rs.getLong(1), max)));
     }
 }

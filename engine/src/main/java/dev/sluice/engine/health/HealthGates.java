@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import javax.sql.DataSource;
@@ -37,7 +38,7 @@ public final class HealthGates implements AutoCloseable {
     private boolean polled;
     private String reason;
     private boolean unreadable;
-    private volatile java.util.function.Consumer<List<Reading>> listener = r -> { };
+    private volatile Consumer<List<Reading>> listener = r -> { };
 
     public HealthGates(List<Signal> signals, Duration poll) {
         this(signals, poll, System::nanoTime);
@@ -107,7 +108,7 @@ public final class HealthGates implements AutoCloseable {
     }
 
     /** Told of every poll's readings (metrics). */
-    public void onReadings(java.util.function.Consumer<List<Reading>> l) {
+    public void onReadings(Consumer<List<Reading>> l) {
         this.listener = l;
     }
 
@@ -130,7 +131,7 @@ public final class HealthGates implements AutoCloseable {
             for (Reading r : read) {
                 boolean wasClosed = closed.contains(r.gate());
                 // Reopens below half the limit; a limit of 0 (no vacuum at all, say) reopens at 0.
-                boolean isClosed = wasClosed && r.limit() > 0 ? r.value() >= r.limit() / 2 : r.value() > r.limit();
+                boolean isClosed = (wasClosed && r.limit() > 0) ? r.value() >= r.limit() / 2 : r.value() > r.limit();
                 if (isClosed) {
                     closed.add(r.gate());
                     reasons.add(r.describe() + (r.value() <= r.limit() ? " (waiting for < half the limit)" : ""));

@@ -39,7 +39,7 @@ final class VacuumSignal implements Signal {
                 // A vacuum whose table this role may not see: it may be ours; fail closed, as for an unreadable signal.
                 throw new SQLException("a vacuum's table is hidden from this role (grant it pg_read_all_stats)");
             }
-            out.add(Reading.count("table " + table, "vacuums running", rs.getLong(1), 0));
+            out.add(Reading.count("table " + table, "vacuums running", (double) rs.getLong(1), 0));
         });
     }
 }

@@ -5,6 +5,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
 import dev.sluice.engine.spec.SpecException;
@@ -205,7 +206,7 @@ public final class Keyset {
      * {@code (a = lo_a AND b > lo_b)}, {@code (lo_a < a < hi_a)}, {@code (a = hi_a AND b <= hi_b)} (one level more per
      * column), each a scan the index bounds on both sides.
      */
-    public String rangePredicate(int shape, java.util.function.IntFunction<String> column) {
+    public String rangePredicate(int shape, IntFunction<String> column) {
         return predicate(shape, column, new ArrayList<>());
     }
 
@@ -219,7 +220,7 @@ public final class Keyset {
     private static final int HI = 1;
 
     /** The predicate's text; {@code params} gets, in order, the bound and column of each parameter it holds. */
-    private String predicate(int shape, java.util.function.IntFunction<String> column, List<int[]> params) {
+    private String predicate(int shape, IntFunction<String> column, List<int[]> params) {
         int n = columns.size();
         List<String> all = new ArrayList<>();
         if (shape > 0) {
@@ -255,7 +256,7 @@ public final class Keyset {
     }
 
     /** {@code (c_from = b_from AND ... AND c_last OP b_last)} for bound {@code side}. */
-    private String piece(java.util.function.IntFunction<String> column, List<int[]> params, int from, int last,
+    private String piece(IntFunction<String> column, List<int[]> params, int from, int last,
                          int side, String op) {
         List<String> parts = new ArrayList<>();
         for (int i = from; i < last; i++) {
@@ -265,13 +266,13 @@ public final class Keyset {
         return "(" + String.join(" AND ", parts) + ")";
     }
 
-    private String compare(java.util.function.IntFunction<String> column, List<int[]> params, int i, String op, int side) {
+    private String compare(IntFunction<String> column, List<int[]> params, int i, String op, int side) {
         params.add(new int[] {side, i});
         return column.apply(i) + " " + op + " CAST(? AS " + columns.get(i).castType() + ")";
     }
 
     /** The row-value comparison {@code (c0, c1, ...) OP (bound)}: exact whatever the collations. */
-    private String row(java.util.function.IntFunction<String> column, List<int[]> params, int side, String op) {
+    private String row(IntFunction<String> column, List<int[]> params, int side, String op) {
         List<String> cols = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
             cols.add(column.apply(i));

@@ -4,6 +4,7 @@ import java.util.Locale;
 
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.Run;
+import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.NextStep;
@@ -22,7 +23,7 @@ public final class Results {
     /** A job that had ended before this run: complete (say so), or cancelled (not runnable). */
     public static RunResult finished(Run last, long started) {
         Checkpoint cp = last.checkpoint();
-        if (last.state() == dev.sluice.engine.checkpoint.RunState.CANCELLED) {
+        if (last.state() == RunState.CANCELLED) {
             return new RunResult(RunResult.Outcome.NOT_RUNNABLE, "job " + last.job() + " was cancelled; "
                     + NextStep.afterCancel(JobStatus.Work.BACKFILL, last.job()), cp.rows(), cp.written(), cp.chunks(),
                     seconds(started));

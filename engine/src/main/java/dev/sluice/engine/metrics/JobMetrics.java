@@ -1,5 +1,6 @@
 package dev.sluice.engine.metrics;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -7,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.health.Reading;
 import dev.sluice.engine.throttle.Pacer;
 
@@ -77,7 +79,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     }
 
     /** The run's chunk target, shown beside the chunk durations. */
-    public void target(java.time.Duration chunkTarget) {
+    public void target(Duration chunkTarget) {
         targetMillis.set(chunkTarget.toMillis());
     }
 
@@ -97,8 +99,8 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void chunkCommitted(ChunkReport report) {
-        rows.increment(report.range().rows());
-        wal.increment(report.walBytes());
+        rows.increment((double) report.range().rows());
+        wal.increment((double) report.walBytes());
         committed.increment();
         duration.record(report.nanos(), TimeUnit.NANOSECONDS);
         chunkRows.set(report.range().rows());

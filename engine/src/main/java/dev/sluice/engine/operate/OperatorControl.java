@@ -153,8 +153,8 @@ public final class OperatorControl {
     private JobStatus settled(String name) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + SETTLE.toNanos();
         JobStatus now = read(name);
-        while (System.nanoTime() < deadline && (now.running() || now.state() == JobStatus.State.FAILED && now.lastError()
-                != null && now.lastError().startsWith("the runner ended without recording it"))) {
+        while (System.nanoTime() < deadline && (now.running() || (now.state() == JobStatus.State.FAILED && now.lastError()
+                != null && now.lastError().startsWith("the runner ended without recording it")))) {
             Thread.sleep(POLL_MILLIS);
             now = read(name);
         }

@@ -1,5 +1,7 @@
 package dev.sluice.engine.preflight;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

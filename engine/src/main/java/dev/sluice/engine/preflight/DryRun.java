@@ -15,6 +15,7 @@ import dev.sluice.engine.DryRunResult;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.spec.SqlFragments;
 
 /**
  * Applies the first chunk for real, inside a transaction that is always rolled back, and shows what it would
@@ -59,7 +60,7 @@ public final class DryRun {
 
     private static List<Key> sampleKeys(Connection c, Keyset keyset, KeyRange range, String where) throws SQLException {
         String sql = "SELECT " + keyset.textList() + " FROM " + keyset.table().qualifiedName() + " WHERE "
-                + keyset.rangePredicate(0, (String) null) + (where == null ? "" : " AND (" + dev.sluice.engine.spec.SqlFragments.forJdbc(where) + ")")
+                + keyset.rangePredicate(0, (String) null) + (where == null ? "" : " AND (" + SqlFragments.forJdbc(where) + ")")
                 + " ORDER BY " + keyset.orderBy(false) + " LIMIT " + SAMPLE_ROWS;
         List<Key> keys = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -125,7 +125,7 @@ final class ExpressionCheck {
      * receive it.
      */
     private static String value(Connection c, String field, Table table, String sql) throws SQLException {
-        String expr = one(c, field, sql);
+        String expr = one(field, sql);
         JsonNode plan = JSON.readTree(String.join("\n", explain(c, field, "(FORMAT JSON) SELECT (" + expr + ") FROM "
                 + table.qualifiedName() + " WHERE false")));
         String found = perRow(plan.path(0).path("Plan"));
@@ -169,7 +169,7 @@ final class ExpressionCheck {
             return null;
         }
         String field = "health.query.sql";
-        String select = "SELECT (" + one(c, field, health.query().sql()) + ")";
+        String select = "SELECT (" + one(field, health.query().sql()) + ")";
         explain(c, field, select);
         String type;
         boolean numeric;
@@ -192,7 +192,7 @@ final class ExpressionCheck {
         return type;
     }
 
-    private static String one(Connection c, String field, String sql) throws SQLException {
+    private static String one(String field, String sql) {
         SqlFragments.check(field, sql);
         return SqlFragments.forJdbc(sql);
     }

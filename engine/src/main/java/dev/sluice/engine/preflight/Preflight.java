@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -124,8 +125,8 @@ public final class Preflight {
         long matching = where == null ? estimated
                 : estimate(read, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
         int rows = spec.chunk().rows();
-        findings.add(Finding.ok("estimate", String.format(java.util.Locale.ROOT, "~%,d rows%s, ~%,d chunks of %,d rows",
-                estimated, where == null ? "" : String.format(java.util.Locale.ROOT, " (~%,d matching where)", matching),
+        findings.add(Finding.ok("estimate", String.format(Locale.ROOT, "~%,d rows%s, ~%,d chunks of %,d rows",
+                estimated, where == null ? "" : String.format(Locale.ROOT, " (~%,d matching where)", matching),
                 (estimated + rows - 1) / rows, rows)));
 
         findings.add(UndoEstimate.of(c, plan, matching));

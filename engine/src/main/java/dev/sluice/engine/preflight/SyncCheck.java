@@ -5,9 +5,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -227,7 +229,7 @@ final class SyncCheck {
     }
 
     /** The first row of a query of other jobs (a table, this job, columns): a job and its columns, or null. */
-    private static String[] firstJob(PreparedStatement ps, String table, String job, java.util.Collection<String> columns)
+    private static String[] firstJob(PreparedStatement ps, String table, String job, Collection<String> columns)
             throws SQLException {
         ps.setString(1, table);
         ps.setString(2, job);
@@ -239,7 +241,7 @@ final class SyncCheck {
 
     /** Another job's installed trigger writing any of {@code columns} of {@code written}: its name and those columns. */
     private static String[] otherJob(Connection target, String schema, String job, String written,
-                                     java.util.Collection<String> columns) throws SQLException {
+                                     Collection<String> columns) throws SQLException {
         try (PreparedStatement ps = target.prepareStatement("SELECT job, array_to_string(targets, ', ') FROM "
                 + Sql.quote(schema) + ".sync_triggers WHERE written = ? AND job <> ? AND dropped_at IS NULL"
                 + " AND targets && ?::text[] ORDER BY job LIMIT 1")) {
@@ -258,7 +260,7 @@ final class SyncCheck {
                 if (!rs.next()) {
                     return "";
                 }
-                return String.format(java.util.Locale.ROOT, "; the table has had %,d inserts, %,d updates, %,d deletes"
+                return String.format(Locale.ROOT, "; the table has had %,d inserts, %,d updates, %,d deletes"
                         + " since statistics were reset%s", rs.getLong(1), rs.getLong(2), rs.getLong(3),
                         rs.getString(4) == null ? "" : " (" + rs.getString(4) + ")");
             }

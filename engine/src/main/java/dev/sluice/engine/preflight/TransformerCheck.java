@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import dev.sluice.engine.chunk.RenamedTransformer;
@@ -105,7 +106,7 @@ final class TransformerCheck {
                 || !tableColumn.keySet().containsAll(t.readsIfPresent());
         findings.add(Finding.ok("mode", "java: transformer " + spec.name() + " reads " + reads.stream().map(Column::name)
                 .toList() + ", writes " + writes.stream().map(Column::name).toList()
-                + (spec.with().isEmpty() ? "" : " with " + new java.util.TreeMap<>(spec.with()))
+                + (spec.with().isEmpty() ? "" : " with " + new TreeMap<>(spec.with()))
                 + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
         return new Resolved(renamed ? new RenamedTransformer(t, tableColumn) : t, reads, writes);
     }

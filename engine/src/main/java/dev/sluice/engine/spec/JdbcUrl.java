@@ -4,6 +4,8 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.regex.Pattern;
 
+import org.postgresql.Driver;
+
 /**
  * JDBC URLs of PostgreSQL databases as operators write them: checked with the driver's own URL parser, and shown
  * with any password hidden. A URL recorded with a job (a standby to ask, a source to copy from) must not carry a
@@ -38,9 +40,9 @@ public final class JdbcUrl {
      * {@code 'host=h password=x'}, {@code 'postgresql://u:x@h/db'}, {@code 'jdbc:postgresql://h/db?password=x'}.
      */
     public static boolean holdsPassword(String text) {
-        return CONNINFO_PASSWORD.matcher(text).find() && CONNINFO_KEYWORD.matcher(text).find()
+        return (CONNINFO_PASSWORD.matcher(text).find() && CONNINFO_KEYWORD.matcher(text).find())
                 || URI_USER_PASSWORD.matcher(text).find()
-                || text.contains(PREFIX) && PASSWORD_PARAMETER.matcher(text).find();
+                || (text.contains(PREFIX) && PASSWORD_PARAMETER.matcher(text).find());
     }
 
     /**
@@ -69,7 +71,7 @@ public final class JdbcUrl {
             throw new SpecException(field, "'" + mask(url) + "': the driver does not take a user and password before"
                     + " the host; give the user and password as options or in the environment");
         }
-        Properties parsed = org.postgresql.Driver.parseURL(url, new Properties());
+        Properties parsed = Driver.parseURL(url, new Properties());
         if (parsed == null) {
             throw new SpecException(field, "'" + mask(url) + "' is not a JDBC URL the PostgreSQL driver accepts"
                     + " (write e.g. jdbc:postgresql://host:5432/db)");

@@ -4,10 +4,15 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+
+import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
  * One backfill, as written in its YAML file. A value: parsing and structural checks live in {@link SpecParser};
@@ -102,9 +107,9 @@ public record JobSpec(
     public enum Sync {
         NONE, TRIGGER;
 
-        @com.fasterxml.jackson.annotation.JsonValue
+        @JsonValue
         public String written() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -143,7 +148,7 @@ public record JobSpec(
         public List<String> changedFrom(Semantics other) {
             Map<String, Object> mine = asMap();
             Map<String, Object> theirs = other.asMap();
-            return mine.keySet().stream().filter(k -> !java.util.Objects.equals(mine.get(k), theirs.get(k))).toList();
+            return mine.keySet().stream().filter(k -> !Objects.equals(mine.get(k), theirs.get(k))).toList();
         }
 
         private Map<String, Object> asMap() {

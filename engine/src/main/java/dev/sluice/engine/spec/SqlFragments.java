@@ -63,6 +63,18 @@ public final class SqlFragments {
                             + " or a user mapping");
                 }
             }
+
+            @Override
+            void unterminated(String what) {
+            }
+
+            @Override
+            void ambiguous(String what) {
+            }
+
+            @Override
+            void end(int depth) {
+            }
         }.run();
     }
 
@@ -100,6 +112,10 @@ public final class SqlFragments {
                             + " (inside a YAML { } mapping, quote an expression that contains commas)");
                 }
             }
+
+            @Override
+            void quoted(String text) {
+            }
         }.run();
         return code;
     }
@@ -116,6 +132,22 @@ public final class SqlFragments {
                 if (c == '?') {
                     out.append('?');
                 }
+            }
+
+            @Override
+            void unterminated(String what) {
+            }
+
+            @Override
+            void quoted(String text) {
+            }
+
+            @Override
+            void ambiguous(String what) {
+            }
+
+            @Override
+            void end(int depth) {
             }
         }.run(out);
         return out.toString();
@@ -142,18 +174,14 @@ public final class SqlFragments {
         /** @param index the character's index in the fragment */
         abstract void code(char c, int depth, int index);
 
-        void unterminated(String what) {
-        }
+        abstract void unterminated(String what);
 
         /** A quoted string, quoted identifier or comment, as written (quotes included). */
-        void quoted(String text) {
-        }
+        abstract void quoted(String text);
 
-        void ambiguous(String what) {
-        }
+        abstract void ambiguous(String what);
 
-        void end(int depth) {
-        }
+        abstract void end(int depth);
 
         void run() {
             run(null);
@@ -168,7 +196,7 @@ public final class SqlFragments {
                 guard(i);
                 int last = skipped(i);
                 if (last != i || isCommentStart(i)) {
-                    if (last >= text.length || last == text.length - 1 && isLineComment(i) && !endsLine(text[last])) {
+                    if (last >= text.length || (last == text.length - 1 && isLineComment(i) && !endsLine(text[last]))) {
                         unterminated(describe(i));
                         last = text.length - 1;
                     }
@@ -246,7 +274,7 @@ public final class SqlFragments {
         }
 
         private boolean isCommentStart(int i) {
-            return i + 1 < text.length && (text[i] == '-' && text[i + 1] == '-' || text[i] == '/' && text[i + 1] == '*');
+            return i + 1 < text.length && ((text[i] == '-' && text[i + 1] == '-') || (text[i] == '/' && text[i + 1] == '*'));
         }
 
         private boolean isLineComment(int i) {

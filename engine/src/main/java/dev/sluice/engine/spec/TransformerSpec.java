@@ -3,8 +3,10 @@ package dev.sluice.engine.spec;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 
 /**
  * {@code transformer:} in a spec: the name of a Java transformer, the table's column for each of the transformer's
@@ -27,7 +29,7 @@ public record TransformerSpec(String name, Map<String, String> columns, Map<Stri
     }
 
     /** Written as the name alone (or with no columns or options). */
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     public boolean isShortForm() {
         return columns.isEmpty() && with.isEmpty();
     }
@@ -43,7 +45,7 @@ public record TransformerSpec(String name, Map<String, String> columns, Map<Stri
      * nothing different, so it is left out.
      */
     Object digestForm() {
-        Map<String, String> renamed = new java.util.TreeMap<>();
+        Map<String, String> renamed = new TreeMap<>();
         columns.forEach((own, table) -> {
             if (!own.equals(table)) {
                 renamed.put(own, table);
@@ -55,7 +57,7 @@ public record TransformerSpec(String name, Map<String, String> columns, Map<Stri
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
         m.put("columns", renamed);
-        m.put("with", new java.util.TreeMap<>(with));
+        m.put("with", new TreeMap<>(with));
         return m;
     }
 

@@ -4,8 +4,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.JarURLConnection;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
@@ -148,9 +150,9 @@ public final class TeamJars {
 
     private static String path(URL location) {
         try {
-            return "file".equals(location.getProtocol()) ? java.nio.file.Path.of(location.toURI()).toString()
+            return "file".equals(location.getProtocol()) ? Path.of(location.toURI()).toString()
                     : location.toString();
-        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+        } catch (URISyntaxException | IllegalArgumentException e) {
             return location.toString();
         }
     }

@@ -3,6 +3,8 @@ package dev.sluice.engine.sync;
 import static dev.sluice.engine.chunk.TransientErrors.LOCK_NOT_AVAILABLE;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -146,14 +148,14 @@ public final class LockSafe {
      */
     private static String holders(DataSource dataSource, String table) {
         try (Connection c = dataSource.getConnection();
-             java.sql.PreparedStatement ps = c.prepareStatement("""
+             PreparedStatement ps = c.prepareStatement("""
                      SELECT a.pid, a.state, extract(epoch FROM now() - a.xact_start)::bigint, a.application_name, l.mode
                      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                      WHERE l.relation = to_regclass(?) AND l.granted AND a.pid <> pg_backend_pid()
                      ORDER BY a.xact_start LIMIT 3""")) {
             ps.setString(1, table);
             StringBuilder sb = new StringBuilder();
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     sb.append(sb.isEmpty() ? " (" : "; ").append("pid ").append(rs.getInt(1)).append(", ")
                             .append(rs.getString(2)).append(" for ").append(rs.getLong(3)).append(" s")

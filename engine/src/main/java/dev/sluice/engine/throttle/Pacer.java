@@ -2,6 +2,7 @@ package dev.sluice.engine.throttle;
 
 import java.time.Duration;
 import java.util.function.LongSupplier;
+import java.util.function.BooleanSupplier;
 
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.StopSignal;

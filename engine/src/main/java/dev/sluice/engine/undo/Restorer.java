@@ -7,7 +7,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
@@ -205,7 +207,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
 
     private long restore(Connection c, long seq, List<Integer> which) throws SQLException {
         Array ns = numbers(c, which);
-        String sets = columns.isEmpty() ? null : java.util.stream.IntStream.range(0, columns.size())
+        String sets = columns.isEmpty() ? null : IntStream.range(0, columns.size())
                 .mapToObj(i -> columns.get(i).quoted() + " = CAST(e.b" + i + " AS " + columns.get(i).type() + ")")
                 .collect(Collectors.joining(", "));
         long done = 0;
@@ -242,9 +244,9 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
             }
             return;
         }
-        String keys = java.util.stream.IntStream.range(0, key.size()).mapToObj(i -> "array_agg(e.k" + i + " ORDER BY e.n)")
+        String keys = IntStream.range(0, key.size()).mapToObj(i -> "array_agg(e.k" + i + " ORDER BY e.n)")
                 .collect(Collectors.joining(", ", "ARRAY[", "]"));
-        String before = columns.isEmpty() ? "'{}'::text[]" : java.util.stream.IntStream.range(0, columns.size())
+        String before = columns.isEmpty() ? "'{}'::text[]" : IntStream.range(0, columns.size())
                 .mapToObj(i -> "array_agg(e.b" + i + " ORDER BY e.n)").collect(Collectors.joining(", ", "ARRAY[", "]"));
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " u SET keys = x.keys, before ="
                 + " x.before, existed = x.existed, after_hash = x.after_hash, rows = x.rows FROM (SELECT " + keys
@@ -276,25 +278,25 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     /** The rows a rollback left because they changed since it was written, as its notes say. */
-    public static long conflicts(java.util.function.Function<String, String> notes) {
+    public static long conflicts(Function<String, String> notes) {
         String n = notes.apply(CONFLICTS);
         return n == null ? 0 : Long.parseLong(n);
     }
 
     /** Journaled rows deleted since by others, which a rollback cannot restore, as its notes say. */
     /** Rows a rollback restored that the sync trigger had written, as its notes say. */
-    public static long byTrigger(java.util.function.Function<String, String> notes) {
+    public static long byTrigger(Function<String, String> notes) {
         String n = notes.apply(BY_TRIGGER);
         return n == null ? 0 : Long.parseLong(n);
     }
 
-    public static long gone(java.util.function.Function<String, String> notes) {
+    public static long gone(Function<String, String> notes) {
         String n = notes.apply(GONE);
         return n == null ? 0 : Long.parseLong(n);
     }
 
     /** The first few of them: key, what the row holds now, what would be restored. */
-    public static List<String> samples(java.util.function.Function<String, String> notes) {
+    public static List<String> samples(Function<String, String> notes) {
         String s = notes.apply(SAMPLES);
         return s == null || s.isEmpty() ? List.of() : List.of(s.split("\n"));
     }
@@ -314,7 +316,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     private String match() {
-        return java.util.stream.IntStream.range(0, key.size()).mapToObj(i -> "t." + key.get(i).quoted() + " = CAST(e.k"
+        return IntStream.range(0, key.size()).mapToObj(i -> "t." + key.get(i).quoted() + " = CAST(e.k"
                 + i + " AS " + key.get(i).castType() + ")").collect(Collectors.joining(" AND "));
     }
 
@@ -327,6 +329,6 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     private String before() {
-        return java.util.stream.IntStream.range(0, columns.size()).mapToObj(i -> "e.b" + i).collect(Collectors.joining(", "));
+        return IntStream.range(0, columns.size()).mapToObj(i -> "e.b" + i).collect(Collectors.joining(", "));
     }
 }

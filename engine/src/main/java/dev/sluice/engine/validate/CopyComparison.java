@@ -1,5 +1,6 @@
 package dev.sluice.engine.validate;
 
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -200,8 +201,8 @@ public final class CopyComparison implements RangeCheck {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new long[] {rs.getLong(1), new java.math.BigDecimal(rs.getString(2)).remainder(
-                        java.math.BigDecimal.valueOf(Long.MAX_VALUE)).longValue()};
+                return new long[] {rs.getLong(1), new BigDecimal(rs.getString(2)).remainder(
+                        BigDecimal.valueOf(Long.MAX_VALUE)).longValue()};
             }
         }
     }

@@ -213,7 +213,7 @@ class ChunkLoopTest {
     }
 
     /** Keys 1..KEYS, in memory. */
-    private final class Keys implements ChunkLoop.Source {
+    private static final class Keys implements ChunkLoop.Source {
         @Override
         public KeyRange next(Connection c, Key after, int rows) {
             int lo = after == null ? 0 : Integer.parseInt(after.values().get(0));

@@ -10,6 +10,7 @@ import dev.sluice.engine.checkpoint.JobRuns;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.testing.DatabaseTest;

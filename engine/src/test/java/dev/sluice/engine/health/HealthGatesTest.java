@@ -56,7 +56,7 @@ class HealthGatesTest {
         now.set(Duration.ofMillis(500).toNanos());
         signal.lag = 50.0;
         assertThat(gates.closedReason()).as("half a poll later: the last reading stands").isNull();
-        now.set(Duration.ofMillis(1000).toNanos());
+        now.set(Duration.ofSeconds(1).toNanos());
         assertThat(gates.closedReason()).isNotNull();
     }
 

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +20,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -100,7 +104,7 @@ class HealthSignalsTest extends DatabaseTest {
 
     /** An application's session (a connection of its own), running {@code sql} in the background; returns its pid. */
     private int inBackground(String... sql) throws Exception {
-        Connection c = java.sql.DriverManager.getConnection(ds.getJdbcUrl() + (ds.getJdbcUrl().contains("?") ? "&" : "?")
+        Connection c = DriverManager.getConnection(ds.getJdbcUrl() + (ds.getJdbcUrl().contains("?") ? "&" : "?")
                 + "ApplicationName=app", ds.getUsername(), ds.getPassword());
         sessions.add(c);
         int pid;
@@ -108,7 +112,7 @@ class HealthSignalsTest extends DatabaseTest {
             rs.next();
             pid = rs.getInt(1);
         }
-        CompletableFuture.runAsync(() -> {
+        Thread session = new Thread(() -> {
             try (Statement st = c.createStatement()) {
                 for (String s : sql) {
                     st.execute(s);
@@ -116,7 +120,9 @@ class HealthSignalsTest extends DatabaseTest {
             } catch (Exception e) {
                 // cancelled by the test
             }
-        });
+        }, "app-session-" + pid);
+        session.setDaemon(true);
+        session.start();
         return pid;
     }
 
@@ -189,7 +195,7 @@ class HealthSignalsTest extends DatabaseTest {
         Eventually.eventually(Duration.ofSeconds(30), "two chunks", () -> chunks.size() >= 2);
         // The application updates a row just past the checkpoint: the running chunk has locked it, or soon will.
         long longest = 0;
-        try (Connection app = java.sql.DriverManager.getConnection(ds.getJdbcUrl(), ds.getUsername(), ds.getPassword());
+        try (Connection app = DriverManager.getConnection(ds.getJdbcUrl(), ds.getUsername(), ds.getPassword());
              Statement st = app.createStatement()) {
             for (int i = 0; i < 3; i++) {
                 long key = Long.parseLong(backfill.status("inc").lastKey().get(0)) + 5;
@@ -260,7 +266,7 @@ class HealthSignalsTest extends DatabaseTest {
                 "CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT nextval(''polls'')::int'",
                 "CREATE FUNCTION plus_bump(int, int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT $1 + $2 + bump()'",
                 "CREATE OPERATOR #+# (LEFTARG = int, RIGHTARG = int, FUNCTION = plus_bump)");
-        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        Map<String, String> refused = new LinkedHashMap<>();
         refused.put("SELECT 'many'", "returns text, not a number");
         refused.put("SELECT '12'", "returns text, not a number");
         refused.put("SELECT v FROM flags LIMIT 1", "returns text, not a number");

@@ -3,6 +3,8 @@ package dev.sluice.engine.health;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -54,7 +56,7 @@ class ReplicaLagGateTest {
                 CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
                     try {
                         return backfill.run(spec, RunOptions.defaults().withStandbys(url ->
-                                java.sql.DriverManager.getConnection(url, "postgres", "")));
+                                DriverManager.getConnection(url, "postgres", "")));
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }

@@ -3,6 +3,7 @@ package dev.sluice.engine.health;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 

@@ -127,8 +127,15 @@ class KeySplitsTest extends DatabaseTest {
                         + " n int NOT NULL DEFAULT 0, PRIMARY KEY (tenant, seq))",
                 "INSERT INTO inc (tenant, seq) SELECT (ARRAY['acme', 'Beta', 'zeta'])[1 + g % 3], g"
                         + " FROM generate_series(1, 150000) g", "ANALYZE inc");
-        RunResult run = new Backfill(ds).run(SpecParser.parse("name: inc\ntable: inc\nkey: [tenant, seq]\n"
-                + "set: { n: n + 1 }\nchunk: { rows: 5000, min-rows: 5000, max-rows: 5000 }\nparallel: 8\nundo: false\n"),
+        RunResult run = new Backfill(ds).run(SpecParser.parse("""
+                name: inc
+                table: inc
+                key: [tenant, seq]
+                set: { n: n + 1 }
+                chunk: { rows: 5000, min-rows: 5000, max-rows: 5000 }
+                parallel: 8
+                undo: false
+                """),
                 RunOptions.defaults());
         assertThat(run.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM inc WHERE n <> 1")).as("rows not applied exactly once").isZero();

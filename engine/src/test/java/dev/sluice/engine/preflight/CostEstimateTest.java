@@ -2,6 +2,8 @@ package dev.sluice.engine.preflight;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.CostEstimate;
@@ -11,6 +13,8 @@ import dev.sluice.engine.RunResult;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.DatabaseTest;
+import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 
 import org.junit.jupiter.api.Test;
@@ -92,12 +96,12 @@ class CostEstimateTest extends DatabaseTest {
             assertThat(never.hotShare()).as("a table nobody updated has no past HOT share").isEqualTo(-1);
             assertThat(never.recommendations()).noneMatch(a -> a.contains("fillfactor"));
             long samples = 3000L * plan; // a session's statistics reach the server when it ends at the latest
-            dev.sluice.engine.testing.Eventually.eventually(java.time.Duration.ofSeconds(30), "the sample counted",
+            Eventually.eventually(Duration.ofSeconds(30), "the sample counted",
                     () -> db.count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'") >= samples);
         }
         // The application updates every row (its pages full from the load: few updates find room, so few are HOT).
         db.exec("UPDATE users SET visits = visits + 1");
-        dev.sluice.engine.testing.Eventually.eventually(java.time.Duration.ofSeconds(30), "the updates counted",
+        Eventually.eventually(Duration.ofSeconds(30), "the updates counted",
                 () -> db.count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'") >= 39000);
         CostEstimate updated = backfill.estimate(spec);
         assertThat(updated.hotShare()).isBetween(0.0, 0.5);

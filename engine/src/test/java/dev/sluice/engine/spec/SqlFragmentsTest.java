@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -92,12 +93,12 @@ class SqlFragmentsTest {
         assertThatCode(() -> SqlFragments.check("set.x", sql)).doesNotThrowAnyException();
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void refusesANulCharacter() {
         assertThatThrownBy(() -> SqlFragments.check("where", "email <> 'x'\u0000")).hasMessageContaining("NUL");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void doublesOnlyTheQuestionMarksTheDriverWouldTakeForParameters() {
         assertThat(SqlFragments.forJdbc("data ? 'k' AND data ?| array['a?'] AND \"c?\" = $$?$$ /* ? */"))
                 .isEqualTo("data ?? 'k' AND data ??| array['a?'] AND \"c?\" = $$?$$ /* ? */");

@@ -167,8 +167,14 @@ class SyncRacesTest extends DatabaseTest {
         // The target's key is text where the source's is int: the chunks' INSERT casts on assignment, and so must
         // the mirror's DELETE, or every delete and key change of the application would fail.
         db.exec("CREATE TABLE users_t (id_t text PRIMARY KEY, email text)");
-        JobSpec spec = SpecParser.parse("name: typed\ntable: users\nkey: [id]\nsync: trigger\ninto: users_t\n"
-                + "columns: { id_t: id, email: email }\n");
+        JobSpec spec = SpecParser.parse("""
+                name: typed
+                table: users
+                key: [id]
+                sync: trigger
+                into: users_t
+                columns: { id_t: id, email: email }
+                """);
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         db.exec("DELETE FROM users WHERE id = 2", "UPDATE users SET id = 5 WHERE id = 4");
         assertThat(db.column("SELECT id_t FROM users_t WHERE id_t IN ('2', '4', '5') ORDER BY id_t")).containsExactly("5");

@@ -20,11 +20,16 @@ import com.tngtech.archunit.lang.ArchRule;
  */
 public final class PublicSurface {
 
-    /** The public packages, as ArchUnit package patterns. */
-    public static final String[] PUBLIC = {"dev.sluice.engine", "dev.sluice.engine.spec..", "dev.sluice.engine.spi.."};
+    // The public packages, as ArchUnit package patterns.
+    private static final String[] PUBLIC = {"dev.sluice.engine", "dev.sluice.engine.spec..", "dev.sluice.engine.spi.."};
     private static final String TEST_FIXTURES = "dev.sluice.engine.testing..";
 
     private PublicSurface() {
+    }
+
+    /** The engine's public packages, as ArchUnit package patterns. */
+    public static String[] publicPackages() {
+        return PUBLIC.clone();
     }
 
     /** The engine's packages that are not public. */

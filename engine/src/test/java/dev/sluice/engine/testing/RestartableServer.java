@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -86,7 +88,7 @@ public final class RestartableServer implements AutoCloseable {
         Path data = dataDir.resolve("data");
         // postgres "-D" "dir" "-p" "5432" ...: the options after the data directory, quoted as pg_ctl's shell wants.
         List<String> tokens = new ArrayList<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"([^\"]*)\"")
+        Matcher m = Pattern.compile("\"([^\"]*)\"")
                 .matcher(Files.readString(dataDir.resolve("postmaster.opts.kept")));
         while (m.find()) {
             tokens.add(m.group(1));

@@ -162,7 +162,7 @@ public final class TransformerJar {
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
              Stream<Path> files = Files.walk(classes)) {
             for (Path f : files.filter(Files::isRegularFile)
-                    .filter(f -> flaw != Flaw.MISSING_CLASS && flaw != Flaw.MISSING_CLASS_WHILE_RUNNING
+                    .filter(f -> (flaw != Flaw.MISSING_CLASS && flaw != Flaw.MISSING_CLASS_WHILE_RUNNING)
                             || !f.endsWith("Abbreviations.class")).toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
                 Files.copy(f, out);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,6 +22,9 @@ import dev.sluice.engine.chunk.TransientErrors;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.DatabaseTest;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -79,8 +83,8 @@ class ThrottleTest extends DatabaseTest {
         // Four partitions share a rate limit: each waits to pay for its own chunks, mostly all at once. The job was
         // held for as long as any of them waited, never longer than the run took.
         db.counters("held", 20_000);
-        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
-                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        SimpleMeterRegistry meters =
+                new SimpleMeterRegistry();
         long started = System.nanoTime();
         RunResult result = new Backfill(ds).run(SpecParser.parse("""
                 name: held
@@ -125,7 +129,7 @@ class ThrottleTest extends DatabaseTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Eventually.eventually(java.time.Duration.ofSeconds(30), "three lock timeouts",
+            Eventually.eventually(Duration.ofSeconds(30), "three lock timeouts",
                     () -> recorder.failures.size() >= 3);
             System.out.println("lock held on row 2500: " + recorder.failures);
             assertThat(recorder.failures).hasSizeGreaterThanOrEqualTo(3)

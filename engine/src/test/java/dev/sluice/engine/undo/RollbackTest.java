@@ -80,8 +80,12 @@ class RollbackTest extends DatabaseTest {
     void anInPlaceBackfillOverCompositeCollatedKeysIsRestoredAndRowsChangedSinceAreLeftUnlessForced()
             throws Exception {
         String before = db.checksum("acct", "region, handle");
-        JobSpec spec = spec("name: tidy\ntable: acct\nkey: [region, handle]\n"
-                + "set: { email: lower(trim(email)), balance: balance * 1.19, seen: now(), idle: NULL, tags: NULL }\n");
+        JobSpec spec = spec("""
+                name: tidy
+                table: acct
+                key: [region, handle]
+                set: { email: lower(trim(email)), balance: balance * 1.19, seen: now(), idle: NULL, tags: NULL }
+                """);
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isNotEqualTo(before);
         JobStatus done = backfill.status("tidy");
@@ -204,8 +208,13 @@ class RollbackTest extends DatabaseTest {
                         + " balance numeric(12, 2), note text, PRIMARY KEY (region, handle))",
                 "INSERT INTO acct_v2 SELECT region, handle, 'old', -1, 'kept' FROM acct WHERE balance < 500");
         String before = db.checksum("acct_v2", "region, handle");
-        JobSpec spec = spec("name: copy\ntable: acct\nkey: [region, handle]\ninto: acct_v2\n"
-                + "columns: { region: region, handle: handle, email: lower(email), balance: balance }\n");
+        JobSpec spec = spec("""
+                name: copy
+                table: acct
+                key: [region, handle]
+                into: acct_v2
+                columns: { region: region, handle: handle, email: lower(email), balance: balance }
+                """);
         RunResult ran = backfill.run(spec, RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM acct_v2")).isEqualTo(6000);
@@ -229,8 +238,14 @@ class RollbackTest extends DatabaseTest {
                 "CREATE TABLE coarse (id numeric(10, 2) PRIMARY KEY, v text)",
                 "INSERT INTO coarse SELECT g, 'old' || g FROM generate_series(1, 50) g");
         String before = db.checksum("coarse", "id");
-        RunResult ran = backfill.run(spec("name: round\ntable: fine\nkey: [id]\ninto: coarse\ncolumns: { id: id, v: v }\n"
-                + "validate-after-run: false\n"), RunOptions.defaults());
+        RunResult ran = backfill.run(spec("""
+                name: round
+                table: fine
+                key: [id]
+                into: coarse
+                columns: { id: id, v: v }
+                validate-after-run: false
+                """), RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM coarse")).isEqualTo(100);
         assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e")).isEqualTo(50);

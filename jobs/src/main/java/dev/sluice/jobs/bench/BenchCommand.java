@@ -7,9 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.cli.ExitCode;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -87,11 +92,11 @@ public class BenchCommand implements Callable<Integer> {
             }
             if (scale) {
                 System.out.println("scale: the same jobs in fixed chunks on a small and a large table");
-                com.zaxxer.hikari.HikariConfig hc = new com.zaxxer.hikari.HikariConfig();
+                HikariConfig hc = new HikariConfig();
                 hc.setJdbcUrl(url);
                 hc.setUsername("postgres");
                 hc.setMaximumPoolSize(8);
-                try (com.zaxxer.hikari.HikariDataSource ds = new com.zaxxer.hikari.HikariDataSource(hc)) {
+                try (HikariDataSource ds = new HikariDataSource(hc)) {
                     List<ScaleCheck.Row> measured = new ScaleCheck(ds, c).run(scaleRows, rounds);
                     ScaleCheck.print(measured, scaleRows.get(0), scaleRows.get(scaleRows.size() - 1));
                 }
@@ -148,22 +153,22 @@ public class BenchCommand implements Callable<Integer> {
     /** Bad options are refused before a server is started (exit 2, naming the option). */
     private void checkOptions() {
         if (rows < 1) {
-            throw new dev.sluice.engine.spec.SpecException("--rows", "must be at least 1, got " + rows);
+            throw new SpecException("--rows", "must be at least 1, got " + rows);
         }
         if (rounds < 1) {
-            throw new dev.sluice.engine.spec.SpecException("--rounds", "must be at least 1, got " + rounds);
+            throw new SpecException("--rounds", "must be at least 1, got " + rounds);
         }
         if (chunk < 1) {
-            throw new dev.sluice.engine.spec.SpecException("--chunk", "must be at least 1, got " + chunk);
+            throw new SpecException("--chunk", "must be at least 1, got " + chunk);
         }
         if (loadParallel != 1 && loadParallel != 2) {
-            throw new dev.sluice.engine.spec.SpecException("--load-parallel", "must be 1 or 2, got " + loadParallel);
+            throw new SpecException("--load-parallel", "must be 1 or 2, got " + loadParallel);
         }
         if (only != null) {
             for (String c : only) {
                 if (!CONTENDERS.contains(c)) {
-                    throw new dev.sluice.engine.spec.SpecException("--only", "no contender '" + c + "' (known: "
-                            + String.join(", ", new java.util.TreeSet<>(CONTENDERS)) + ")");
+                    throw new SpecException("--only", "no contender '" + c + "' (known: "
+                            + String.join(", ", new TreeSet<>(CONTENDERS)) + ")");
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.sluice.jobs.bench;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,7 +97,7 @@ final class Contenders {
         String t = harness.copy(contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
         // A job name of its own per run: the job of the same table in an earlier round is complete.
-        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + (++jvmRuns), url, 0, log);
+        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + ++jvmRuns, url, 0, log);
         long peak = 0;
         while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, peakRssKb(p.pid()));
@@ -109,7 +110,7 @@ final class Contenders {
                     .or(() -> out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b)).orElse("exit " + p.exitValue());
             return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + why.strip());
         }
-        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s")[0]);
+        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s", -1)[0]);
         return new Result(name, seconds, rows, peak == 0 ? null : peak, harness.check(t));
     }
 
@@ -119,7 +120,7 @@ final class Contenders {
         String classPath = System.getProperty("java.class.path");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + xmx));
-        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
+        if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
             command.addAll(List.of("-jar", classPath));
         } else {
             command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));

@@ -7,6 +7,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 
+import dev.sluice.jobs.demo.EmbeddedServer;
+
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
@@ -38,7 +40,7 @@ final class Harness {
         for (String[] s : SETTINGS) {
             builder.setServerConfig(s[0], s[1]);
         }
-        return dev.sluice.jobs.demo.EmbeddedServer.start(builder);
+        return EmbeddedServer.start(builder);
     }
 
     Connection connection() {

@@ -1,6 +1,7 @@
 package dev.sluice.jobs.bench;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ final class LoadComparison {
     static String version() {
         try {
             Process p = new ProcessBuilder("pgbench", "--version").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
+            String out = new String(p.getInputStream().readAllBytes(), Charset.defaultCharset()).trim();
             return p.waitFor() == 0 ? out : null;
         } catch (IOException | InterruptedException e) {
             return null;

@@ -128,7 +128,7 @@ final class ScaleCheck {
         rows.stream().map(r -> r.key() + "|" + r.mode()).distinct().forEach(kind -> {
             double a = median(rows, kind, small);
             double b = median(rows, kind, large);
-            String[] k = kind.split("\\|");
+            String[] k = kind.split("\\|", -1);
             System.out.printf(Locale.ROOT, "%-13s %-9s %11.2f ms %11.2f ms %6.2fx%n", k[0], k[1], a, b, b / a);
         });
     }

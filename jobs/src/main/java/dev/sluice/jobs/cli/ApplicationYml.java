@@ -17,7 +17,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * {@code DIR/application.yml}, read as strictly as a job spec: only the keys Sluice knows, each a single value. A
- * typo ({@code pasword}) is refused with the key's name rather than silently ignored.
+ * typo ({@code sluice.datasource.pasword}) is refused with the key's name rather than silently ignored.
  *
  * @param url      {@code sluice.datasource.url}, or null
  * @param username {@code sluice.datasource.username}, or null

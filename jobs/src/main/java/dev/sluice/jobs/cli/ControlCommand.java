@@ -1,6 +1,8 @@
 package dev.sluice.jobs.cli;
 
 import dev.sluice.engine.ControlRequest;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -8,6 +10,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spec.Durations;
+import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,15 +52,15 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** Who asks, as recorded with a request: the operating-system user at this host. */
-    static String operator() throws java.net.UnknownHostException {
-        return System.getProperty("user.name", "?") + "@" + java.net.InetAddress.getLocalHost().getHostName();
+    static String operator() throws UnknownHostException {
+        return System.getProperty("user.name", "?") + "@" + InetAddress.getLocalHost().getHostName();
     }
 
     static Duration parse(String option, String text) {
         try {
             return Durations.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new dev.sluice.engine.spec.SpecException(option, e.getMessage());
+            throw new SpecException(option, e.getMessage());
         }
     }
 
@@ -91,14 +94,14 @@ abstract class ControlCommand implements Callable<Integer> {
         @Override
         ControlRequest request() {
             if (rowsPerSecond == null && chunkTarget == null) {
-                throw new dev.sluice.engine.spec.SpecException("tune", "give --rows-per-second and/or --chunk-target");
+                throw new SpecException("tune", "give --rows-per-second and/or --chunk-target");
             }
             if (rowsPerSecond != null && rowsPerSecond < 0) {
-                throw new dev.sluice.engine.spec.SpecException("--rows-per-second", "must be 0 (unlimited) or more");
+                throw new SpecException("--rows-per-second", "must be 0 (unlimited) or more");
             }
             Duration target = chunkTarget == null ? null : parse("--chunk-target", chunkTarget);
             if (target != null && target.isZero()) {
-                throw new dev.sluice.engine.spec.SpecException("--chunk-target", "must be longer than 0");
+                throw new SpecException("--chunk-target", "must be longer than 0");
             }
             return new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, target);
         }

@@ -1,20 +1,27 @@
 package dev.sluice.jobs.cli;
 
 import dev.sluice.engine.spi.Connector;
+import javax.sql.DataSource;
+import dev.sluice.engine.ServerErrorsKeepConnections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Pattern;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.jobs.transformers.TransformerCatalog;
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
+
+import org.postgresql.Driver;
 
 import picocli.CommandLine.Option;
 
@@ -50,7 +57,7 @@ public final class DatabaseOptions {
     String schema;
 
     // What Backfill accepts as a schema name: a plain lower-case identifier, never quoted.
-    private static final java.util.regex.Pattern SCHEMA = java.util.regex.Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     /**
      * Checks the options that need no database: the schema name, the URL. Every command calls this before it
@@ -90,8 +97,8 @@ public final class DatabaseOptions {
             throw new SpecException("--jdbc-url", "no database given (use --jdbc-url, SLUICE_JDBC_URL, or "
                     + config.resolve("application.yml") + ")");
         }
-        Properties parsed = org.postgresql.Driver.parseURL(url, new Properties());
-        parsed.stringPropertyNames().stream().filter(k -> k.toLowerCase(java.util.Locale.ROOT).endsWith("password"))
+        Properties parsed = Driver.parseURL(url, new Properties());
+        parsed.stringPropertyNames().stream().filter(k -> k.toLowerCase(Locale.ROOT).endsWith("password"))
                 .forEach(k -> Secrets.register(parsed.getProperty(k)));
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
@@ -107,7 +114,7 @@ public final class DatabaseOptions {
         }
         // The runner lock, per partition (at most parallel's limit) a chunk transaction and a read ahead (Java mode),
         // health queries, the throttle record, and a spare; connections are opened as they are needed.
-        hc.setMaximumPoolSize(4 + 2 * dev.sluice.engine.spec.JobSpec.MAX_PARALLEL);
+        hc.setMaximumPoolSize(4 + 2 * JobSpec.MAX_PARALLEL);
         hc.setMinimumIdle(1);
         // Three seconds for a connection from the pool: past that the database is unreachable (a reconnect then
         // takes over), not slow. Short, because when the database goes away Spring Batch still writes a step's and a
@@ -119,7 +126,7 @@ public final class DatabaseOptions {
         hc.addDataSourceProperty("connectTimeout", "3");
         hc.addDataSourceProperty("loginTimeout", "5");
         hc.setPoolName("sluice");
-        hc.setExceptionOverride(new dev.sluice.engine.ServerErrorsKeepConnections());
+        hc.setExceptionOverride(new ServerErrorsKeepConnections());
         hc.addDataSourceProperty("ApplicationName", applicationName);
         try {
             return new HikariDataSource(hc);
@@ -147,7 +154,7 @@ public final class DatabaseOptions {
     }
 
     /** The engine, set up with this command line's transformers and source credentials. */
-    public Backfill backfill(javax.sql.DataSource ds) {
+    public Backfill backfill(DataSource ds) {
         return Backfill.builder(ds).schema(schema).transformers(TransformerCatalog.INSTANCE).sources(sources()).build();
     }
 

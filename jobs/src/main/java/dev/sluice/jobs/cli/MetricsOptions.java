@@ -1,6 +1,10 @@
 package dev.sluice.jobs.cli;
 
 import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import dev.sluice.jobs.metrics.MetricsEndpoint;
 import dev.sluice.jobs.metrics.PushGatewayExport;
@@ -55,7 +59,8 @@ public class MetricsOptions {
         private final PrometheusMeterRegistry registry;
         private final MetricsEndpoint endpoint;
         private final PushGatewayExport push;
-        private java.util.concurrent.ScheduledExecutorService pushes;
+        private ScheduledExecutorService pushes;
+        private ScheduledFuture<?> pushing;
 
         Published(PrometheusMeterRegistry registry, MetricsEndpoint endpoint, PushGatewayExport push) {
             this.registry = registry;
@@ -71,9 +76,9 @@ public class MetricsOptions {
             if (push == null) {
                 return;
             }
-            pushes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(MetricsEndpoint.daemonThreads("sluice-push-"));
-            pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
-                    java.util.concurrent.TimeUnit.SECONDS);
+            pushes = Executors.newSingleThreadScheduledExecutor(MetricsEndpoint.daemonThreads("sluice-push-"));
+            pushing = pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
+                    TimeUnit.SECONDS);
         }
 
         private void pushIfRegistered() {
@@ -85,6 +90,7 @@ public class MetricsOptions {
         @Override
         public void close() {
             if (pushes != null) {
+                pushing.cancel(false);
                 pushes.shutdownNow();
             }
             if (push != null) {

@@ -1,5 +1,6 @@
 package dev.sluice.jobs.cli;
 
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -34,7 +35,7 @@ public class PlanCommand implements Callable<Integer> {
             p = backfill.plan(spec);
             cost = backfill.estimate(spec);
         }
-        System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase().replace('_', '-')
+        System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase(Locale.ROOT).replace('_', '-')
                 + ") on " + p.table());
         for (Finding f : p.findings()) {
             System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());

@@ -1,6 +1,7 @@
 package dev.sluice.jobs.cli;
 
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.Locale;
 
 import dev.sluice.engine.ChunkObserver;
@@ -82,7 +83,7 @@ public final class Progress implements ChunkObserver {
 
     /** The runner logs the loss in one line (a warning, also in serve); the bar starts a new line after it. */
     @Override
-    public void reconnecting(String why, int attempt, java.time.Duration limit) {
+    public void reconnecting(String why, int attempt, Duration limit) {
         ConsoleLine.end();
         reconnected = true;
     }

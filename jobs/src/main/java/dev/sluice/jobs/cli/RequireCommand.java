@@ -1,5 +1,6 @@
 package dev.sluice.jobs.cli;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +10,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.JobNotDoneException;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.spec.Durations;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +42,7 @@ final class RequireCommand implements Callable<Integer> {
             names.add(JobArgument.name(job, db));
         }
         try (HikariDataSource ds = db.open("sluice require")) {
-            java.time.Duration lag = ControlCommand.parse("--sync-lag", syncLag);
+            Duration lag = ControlCommand.parse("--sync-lag", syncLag);
             List<JobStatus> done = db.backfill(ds).require(lag, names.toArray(String[]::new));
             for (JobStatus s : done) {
                 System.out.printf(Locale.ROOT, "done: %s %s (%,d rows validated, 0 mismatches%s)%n", s.job(), s.state(),
@@ -55,12 +57,12 @@ final class RequireCommand implements Callable<Integer> {
     }
 
     /** Keys still waiting in a job's key log, within the lag allowed: said, not hidden. */
-    private static String waiting(JobStatus s, java.time.Duration lag) {
+    private static String waiting(JobStatus s, Duration lag) {
         Long keys = s.sync().pendingKeys();
         if (keys == null || keys == 0) {
             return "";
         }
         return String.format(Locale.ROOT, "; %,d changed keys waiting to be re-applied, the oldest %,.0f s old, within"
-                + " --sync-lag %s", keys, s.sync().oldestPendingSeconds(), dev.sluice.engine.spec.Durations.format(lag));
+                + " --sync-lag %s", keys, s.sync().oldestPendingSeconds(), Durations.format(lag));
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.jobs.cli;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -7,6 +8,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecParser;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,8 +36,8 @@ final class RollbackCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String name = JobArgument.name(job, db);
         // A spec file given (or found under config/jobs) sets the pace: its throttle, chunk sizing, health, timeouts.
-        java.nio.file.Path file = JobArgument.file(job, db.config());
-        dev.sluice.engine.spec.JobSpec tuning = file == null ? null : dev.sluice.engine.spec.SpecParser.read(file);
+        Path file = JobArgument.file(job, db.config());
+        JobSpec tuning = file == null ? null : SpecParser.read(file);
         try (HikariDataSource ds = db.open("sluice rollback " + name)) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);

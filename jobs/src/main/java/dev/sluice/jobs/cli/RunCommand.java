@@ -1,5 +1,6 @@
 package dev.sluice.jobs.cli;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -103,7 +104,7 @@ public class RunCommand implements Callable<Integer> {
 
     // How often a completed job's key log is drained while the command stays: the lag require --sync-lag allows
     // must be longer than this.
-    private static final java.time.Duration KEEP_IN_STEP_EVERY = java.time.Duration.ofSeconds(1);
+    private static final Duration KEEP_IN_STEP_EVERY = Duration.ofSeconds(1);
 
     private static void keepInStep(Backfill backfill, JobSpec spec, StopSignal stop) throws Exception {
         if (spec.sync() != JobSpec.Sync.TRIGGER || !spec.writes().syncLogsKeys()) {

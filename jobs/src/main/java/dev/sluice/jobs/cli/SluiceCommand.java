@@ -5,12 +5,18 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.concurrent.Callable;
 
 import dev.sluice.engine.spi.TeamJars;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.jobs.bench.BenchCommand;
+import dev.sluice.jobs.bench.ContenderCommand;
 import dev.sluice.jobs.demo.DemoCommand;
+import dev.sluice.jobs.serve.ServeCommand;
 
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
@@ -27,15 +33,15 @@ import picocli.CommandLine.ScopeType;
         subcommands = {RunCommand.class, ResumeCommand.class, StatusCommand.class, PlanCommand.class, ValidateCommand.class,
                 ControlCommand.Pause.class, ControlCommand.Cancel.class, ControlCommand.Tune.class,
                 FinishCommand.class, RequireCommand.class, RollbackCommand.class,
-                dev.sluice.jobs.serve.ServeCommand.class, DemoCommand.class,
-                dev.sluice.jobs.bench.BenchCommand.class, dev.sluice.jobs.bench.ContenderCommand.class,
+                ServeCommand.class, DemoCommand.class,
+                BenchCommand.class, ContenderCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:job failed (resumable), or the database cannot be reached",
                 "2:bad input or refused by preflight (nothing written)", "3:validation found mismatches, or rollback left rows changed by others",
                 "4:not runnable now (another runner holds it, it is paused or cancelled)",
                 "5:stopped by a signal or an operator (resumable)"})
-public class SluiceCommand implements java.util.concurrent.Callable<Integer> {
+public class SluiceCommand implements Callable<Integer> {
 
     private static final String VERBOSE = "--verbose";
 
@@ -69,7 +75,7 @@ public class SluiceCommand implements java.util.concurrent.Callable<Integer> {
             logging(verbose);
             try {
                 return commandLine(verbose).execute(args);
-            } catch (LinkageError | java.util.ServiceConfigurationError e) {
+            } catch (LinkageError | ServiceConfigurationError e) {
                 // A team's jar broken where no check saw it (picocli passes Errors on): one line, never a trace.
                 System.err.println("sluice: " + oneLine(TeamJars.describe(e)));
                 if (verbose) {
@@ -169,7 +175,7 @@ public class SluiceCommand implements java.util.concurrent.Callable<Integer> {
         }
         OperatorLogLayout.stackTraces(verbose);
         if (verbose && LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
-            logback.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
+            logback.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
             logback.getLogger("org.springframework.batch").setLevel(Level.ERROR);
             logback.getLogger("org.springframework.transaction").setLevel(Level.ERROR);
         }

@@ -27,7 +27,7 @@ final class SluiceLib {
         if (value == null || value.isBlank()) {
             return;
         }
-        for (String written : value.split(",")) {
+        for (String written : value.split(",", -1)) {
             String entry = written.strip();
             if (!entry.isEmpty()) {
                 entry(entry);

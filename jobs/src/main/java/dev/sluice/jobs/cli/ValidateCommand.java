@@ -8,6 +8,7 @@ import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.ValidationResult;
+import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,7 +36,7 @@ public class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (rowsPerSecond != null && rowsPerSecond < 0) {
-            throw new dev.sluice.engine.spec.SpecException("--rows-per-second", "must be 0 (unlimited) or more, got "
+            throw new SpecException("--rows-per-second", "must be 0 (unlimited) or more, got "
                     + rowsPerSecond);
         }
         JobSpec spec = JobArgument.spec(job, db);

@@ -24,6 +24,7 @@ import dev.sluice.engine.CostEstimate;
 import dev.sluice.engine.Plan;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.ValidationResult;
 import dev.sluice.jobs.cli.ExitCode;
@@ -52,10 +53,10 @@ public class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (rows < 1) {
-            throw new dev.sluice.engine.spec.SpecException("--rows", "must be at least 1, got " + rows);
+            throw new SpecException("--rows", "must be at least 1, got " + rows);
         }
         if (plant < 0) {
-            throw new dev.sluice.engine.spec.SpecException("--plant", "must be 0 or more, got " + plant);
+            throw new SpecException("--plant", "must be 0 or more, got " + plant);
         }
         JobSpec spec = SpecParser.parse(resource(SPEC));
         System.out.println("sluice demo: starting an embedded PostgreSQL server");
@@ -151,9 +152,9 @@ public class DemoCommand implements Callable<Integer> {
                     while (!stop.get()) {
                         long id = 1 + (long) (random.nextDouble() * rows);
                         written.addAndGet(st.executeUpdate(switch (random.nextInt(4)) {
-                            case 0 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + (--below)
+                            case 0 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + --below
                                     + ", 'Early' || " + id + " || '@Example.COM', 100)";
-                            case 1 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + (++above)
+                            case 1 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + ++above
                                     + ", 'Late' || " + id + " || '@Example.COM', 100)";
                             default -> "UPDATE public.orders SET email = 'Changed' || " + id + " || '@Example.ORG'"
                                     + " WHERE id = " + id;

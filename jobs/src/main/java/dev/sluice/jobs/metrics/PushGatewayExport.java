@@ -3,6 +3,8 @@ package dev.sluice.jobs.metrics;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
 
 import dev.sluice.engine.spec.SpecException;
 
@@ -29,7 +31,7 @@ public final class PushGatewayExport {
      * How often a run pushes: often enough for the stalled-job alert (10 minutes without progress) and a dashboard;
      * rarely enough to cost the gateway nothing.
      */
-    public static final java.time.Duration PUSH_EVERY = java.time.Duration.ofSeconds(10);
+    public static final Duration PUSH_EVERY = Duration.ofSeconds(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(PushGatewayExport.class);
     private static final int MAX_PORT = 65_535;
@@ -56,7 +58,7 @@ public final class PushGatewayExport {
     public static PushGatewayExport to(Address address, String backfill, PrometheusMeterRegistry registry) {
         PushGateway gateway = PushGateway.builder().address(address.hostPort()).scheme(address.https() ? Scheme.HTTPS : Scheme.HTTP)
                 .job(JOB).groupingKey("backfill", backfill).registry(registry.getPrometheusRegistry())
-                .connectionTimeout(java.time.Duration.ofSeconds(5)).readTimeout(java.time.Duration.ofSeconds(10)).build();
+                .connectionTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(10)).build();
         return new PushGatewayExport(gateway, address.toString());
     }
 
@@ -68,7 +70,7 @@ public final class PushGatewayExport {
         } catch (URISyntaxException e) {
             throw new SpecException(option, "not a URL: " + e.getReason());
         }
-        String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw new SpecException(option, "expected http:// or https://, got " + scheme + "://");
         }

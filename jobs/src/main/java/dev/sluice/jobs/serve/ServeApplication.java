@@ -8,9 +8,11 @@ import java.util.List;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.boot.JobScheduler;
+import dev.sluice.boot.SluiceAutoConfiguration;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.jobs.cli.SpecFiles;
+import dev.sluice.jobs.transformers.TransformerCatalog;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +26,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** The Spring Boot application behind {@code sluice serve}. */
 // serve configures its own Backfill and scheduler, and guards control with its bearer token: the starter's
 // auto-configuration (and its /actuator/sluice, which would not ask for the token) stays out.
-@SpringBootApplication(proxyBeanMethods = false, exclude = dev.sluice.boot.SluiceAutoConfiguration.class)
+@SpringBootApplication(proxyBeanMethods = false, exclude = SluiceAutoConfiguration.class)
 @EnableScheduling
 public class ServeApplication {
 
@@ -39,7 +41,7 @@ public class ServeApplication {
     @Bean
     Backfill backfill(HikariDataSource dataSource, ServeSettings settings) {
         return Backfill.builder(dataSource).schema(settings.schema())
-                .transformers(dev.sluice.jobs.transformers.TransformerCatalog.INSTANCE).sources(settings.sources()).build();
+                .transformers(TransformerCatalog.INSTANCE).sources(settings.sources()).build();
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")

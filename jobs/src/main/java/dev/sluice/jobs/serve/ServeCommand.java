@@ -9,6 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.jobs.cli.DatabaseOptions;
 import dev.sluice.jobs.cli.ExitCode;
+import dev.sluice.jobs.cli.Ports;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -38,7 +39,7 @@ public class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        dev.sluice.jobs.cli.Ports.check("--port", port);
+        Ports.check("--port", port);
         db.check();
         CountDownLatch closed = new CountDownLatch(1);
         ConfigurableApplicationContext context = start(db, port, token != null ? token : db.serveToken());

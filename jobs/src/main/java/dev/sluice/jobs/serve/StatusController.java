@@ -12,6 +12,7 @@ import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -121,7 +122,7 @@ public class StatusController {
 
     /** The chunk target: as tuned in this instance's run if it runs the job, else the spec's. */
     private Double chunkTarget(String job) {
-        io.micrometer.core.instrument.Gauge g = meters.find("sluice.chunk.target").tag("backfill", job).gauge();
+        Gauge g = meters.find("sluice.chunk.target").tag("backfill", job).gauge();
         if (g != null && !Double.isNaN(g.value())) {
             return g.value();
         }

@@ -7,6 +7,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -28,7 +30,7 @@ public final class EmailHmac implements Transformer {
     static final int MIN_KEY_BYTES = 32;
 
     static final String KEY_ENV_OPTION = "key-env";
-    private static final java.util.regex.Pattern VARIABLE = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final String variable;
     private final byte[] key;
@@ -43,8 +45,8 @@ public final class EmailHmac implements Transformer {
     }
 
     @Override
-    public java.util.Set<String> options() {
-        return java.util.Set.of(KEY_ENV_OPTION);
+    public Set<String> options() {
+        return Set.of(KEY_ENV_OPTION);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.sluice.jobs.transformers;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
@@ -34,7 +35,7 @@ public final class TransformerCatalog implements Transformer.Catalog {
         return INSTALLED.find(name);
     }
 
-    public java.util.Set<String> names() {
+    public Set<String> names() {
         return transformers.keySet();
     }
 

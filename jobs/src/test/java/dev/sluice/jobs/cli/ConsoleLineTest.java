@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 
 /**
@@ -41,7 +42,7 @@ class ConsoleLineTest {
         OperatorConsoleAppender appender = new OperatorConsoleAppender();
         appender.setContext(context);
         appender.setTarget("System.err");
-        LayoutWrappingEncoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
         OperatorLogLayout layout = new OperatorLogLayout();
         layout.setContext(context);

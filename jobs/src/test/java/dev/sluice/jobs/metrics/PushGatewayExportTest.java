@@ -3,6 +3,7 @@ package dev.sluice.jobs.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.List;
@@ -74,7 +75,7 @@ class PushGatewayExportTest {
             assertThat(messages(said)).singleElement().asString()
                     .startsWith("could not push metrics to http://127.0.0.1:" + port + ": ").contains("said once");
 
-            HttpServer gateway = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+            HttpServer gateway = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
             gateway.createContext("/", exchange -> {
                 exchange.getRequestBody().readAllBytes();
                 exchange.sendResponseHeaders(200, -1);

@@ -3,6 +3,8 @@ package dev.sluice.jobs.serve;
 import dev.sluice.engine.ControlRequest;
 import dev.sluice.boot.JobScheduler;
 
+import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,7 +14,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -102,14 +106,14 @@ class ServeTest {
 
     private JobScheduler scheduler(Clock clock) {
         JobScheduler s = new JobScheduler(backfill, ServeApplication.specs(dir.resolve("jobs")), meters,
-                java.sql.DriverManager::getConnection, clock);
+                DriverManager::getConnection, clock);
         s.start();
         return s;
     }
 
     /** Waits (a few seconds at most: the runner sets it as it ends) until the state gauge shows {@code state}. */
     private void awaitState(String state) {
-        Eventually.eventually(java.time.Duration.ofSeconds(10), "the state gauge at " + state,
+        Eventually.eventually(Duration.ofSeconds(10), "the state gauge at " + state,
                 () -> gauge("sluice.job.state", "backfill", "served", "state", state) == 1);
     }
 

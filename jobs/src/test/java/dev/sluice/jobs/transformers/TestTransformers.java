@@ -1,6 +1,8 @@
 package dev.sluice.jobs.transformers;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import dev.sluice.engine.spi.Transformer;
@@ -41,7 +43,7 @@ public final class TestTransformers implements Transformer.Catalog {
         @Override
         public Map<String, Object> transform(Row row) {
             String s = row.text("s");
-            return java.util.Collections.singletonMap("s_upper", s == null ? null : s.toUpperCase(java.util.Locale.ROOT));
+            return Collections.singletonMap("s_upper", s == null ? null : s.toUpperCase(Locale.ROOT));
         }
 
         @Override
