@@ -17,6 +17,7 @@ public class V3__Contract_users_email extends ContractMigration {
 
     @Override
     protected List<String> statements() {
-        return List.of("ALTER TABLE users ALTER COLUMN email_lower SET NOT NULL", "ALTER TABLE users DROP COLUMN email");
+        return List.of(
+                "ALTER TABLE users ALTER COLUMN email_lower SET NOT NULL", "ALTER TABLE users DROP COLUMN email");
     }
 }

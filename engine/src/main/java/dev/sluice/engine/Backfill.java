@@ -1,6 +1,5 @@
 package dev.sluice.engine;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -9,28 +8,21 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
-import dev.sluice.engine.checkpoint.StatusReader;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.spi.Transformer;
-import dev.sluice.engine.control.LostDatabase;
+import dev.sluice.engine.contract.Contract;
 import dev.sluice.engine.control.Tuning;
-import dev.sluice.engine.preflight.CostSampler;
-import dev.sluice.engine.preflight.DryRun;
-import dev.sluice.engine.preflight.Preflight;
-import dev.sluice.engine.preflight.Prepared;
-import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.engine.spec.SpecException;
-
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.launch.Results;
-import dev.sluice.engine.launch.SourcePools;
-import dev.sluice.engine.rollback.Rollback;
-import dev.sluice.engine.contract.Contract;
-import dev.sluice.engine.validation.Validations;
 import dev.sluice.engine.operate.OperatorControl;
+import dev.sluice.engine.preflight.CostSampler;
+import dev.sluice.engine.preflight.DryRun;
+import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.rollback.Rollback;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.validation.Validations;
 
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}, and the other verbs of the command line as
@@ -117,7 +109,8 @@ public final class Backfill implements AutoCloseable {
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
             Backfilled backfilled = runBackfill(spec, options, hold);
             result = backfilled.result();
-            boolean validates = backfilled.prepared() != null && backfilled.prepared().validatesAfterRun();
+            boolean validates =
+                    backfilled.prepared() != null && backfilled.prepared().validatesAfterRun();
             if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
                 result = result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
             } else if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
@@ -144,12 +137,15 @@ public final class Backfill implements AutoCloseable {
         JobStatus status = status(spec.name());
         String name = spec.name();
         if (status.work() == JobStatus.Work.VALIDATION && status.state() == JobStatus.State.CANCELLED) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s validation was cancelled before"
-                    + " it checked every row; " + NextStep.afterCancel(JobStatus.Work.VALIDATION, name));
+            return RunResult.of(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    "job " + name + "'s validation was cancelled before" + " it checked every row; "
+                            + NextStep.afterCancel(JobStatus.Work.VALIDATION, name));
         }
         if (status.state() == JobStatus.State.PAUSED && !options.resumeOnly()) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s validation is paused; "
-                    + NextStep.continues(status.work(), name));
+            return RunResult.of(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    "job " + name + "'s validation is paused; " + NextStep.continues(status.work(), name));
         }
         JobStatus.Validation last = status.validation();
         boolean verdictIn = status.state() == JobStatus.State.COMPLETED || (last != null && last.complete());
@@ -157,16 +153,24 @@ public final class Backfill implements AutoCloseable {
             return result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
         }
         if (last != null && last.complete() && last.mismatches() > 0) {
-            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s is complete,"
-                    + " but its last validation found %,d mismatches (%s)", name, last.mismatches(),
-                    NextStep.mismatches(spec)), result.rows(), result.written(), result.chunks(), result.seconds());
+            return new RunResult(
+                    RunResult.Outcome.MISMATCHES,
+                    String.format(
+                            Locale.ROOT,
+                            "job %s is complete," + " but its last validation found %,d mismatches (%s)",
+                            name,
+                            last.mismatches(),
+                            NextStep.mismatches(spec)),
+                    result.rows(),
+                    result.written(),
+                    result.chunks(),
+                    result.seconds());
         }
         return result;
     }
 
     /** What the backfill came to, and the spec as preflight prepared it (null when refused before preflight). */
-    private record Backfilled(RunResult result, Prepared prepared) {
-    }
+    private record Backfilled(RunResult result, Prepared prepared) {}
 
     private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
@@ -175,37 +179,46 @@ public final class Backfill implements AutoCloseable {
             return new Backfilled(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused), null);
         }
         Prepared prepared = prepare(spec);
-        Launcher.Launched launched = launcher.launch(hold, Work.backfill(prepared), options, (last, attempt) -> {
-            if (last.isEmpty()) {
-                if (options.resumeOnly()) {
-                    throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
-                }
-                return Launcher.Decision.start(1);
-            }
-            Run run = last.get();
-            if (run.state().ended()) {
-                RunResult rolledBack = attempt > 1 ? null : rollbacks().afterRollback(spec.name(), run, options.again());
-                if (rolledBack != null) {
-                    return Launcher.Decision.done(rolledBack);
-                }
-                if (!options.again() || attempt > 1) {
-                    return Launcher.Decision.done(Results.finished(run, started));
-                }
-                rollbacks().beforeWrite(spec, run);
-                Tuning.forget(dataSource, schema, spec.name()); // started over: at the spec's rate
-                return Launcher.Decision.start(run.number() + 1);
-            }
-            if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
-                return Launcher.Decision.done(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name()
-                        + " is paused; " + NextStep.continues(JobStatus.Work.BACKFILL, spec.name())));
-            }
-            Launcher.refuseChangedSemantics(run, spec, options.force());
-            rollbacks().beforeWrite(spec, run);
-            return Launcher.Decision.resume();
-        }, options.metrics());
+        Launcher.Launched launched = launcher.launch(
+                hold,
+                Work.backfill(prepared),
+                options,
+                (last, attempt) -> {
+                    if (last.isEmpty()) {
+                        if (options.resumeOnly()) {
+                            throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
+                        }
+                        return Launcher.Decision.start(1);
+                    }
+                    Run run = last.get();
+                    if (run.state().ended()) {
+                        RunResult rolledBack =
+                                attempt > 1 ? null : rollbacks().afterRollback(spec.name(), run, options.again());
+                        if (rolledBack != null) {
+                            return Launcher.Decision.done(rolledBack);
+                        }
+                        if (!options.again() || attempt > 1) {
+                            return Launcher.Decision.done(Results.finished(run, started));
+                        }
+                        rollbacks().beforeWrite(spec, run);
+                        Tuning.forget(dataSource, schema, spec.name()); // started over: at the spec's rate
+                        return Launcher.Decision.start(run.number() + 1);
+                    }
+                    if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
+                        return Launcher.Decision.done(RunResult.of(
+                                RunResult.Outcome.NOT_RUNNABLE,
+                                "job " + spec.name() + " is paused; "
+                                        + NextStep.continues(JobStatus.Work.BACKFILL, spec.name())));
+                    }
+                    Launcher.refuseChangedSemantics(run, spec, options.force());
+                    rollbacks().beforeWrite(spec, run);
+                    return Launcher.Decision.resume();
+                },
+                options.metrics());
         if (launched.result() != null) {
             if (launched.result().outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
-                launcher.sync().keepInStep(prepared); // every later run: the trigger back if it went, the key log drained
+                launcher.sync()
+                        .keepInStep(prepared); // every later run: the trigger back if it went, the key log drained
             }
             return new Backfilled(launched.result(), prepared);
         }
@@ -317,7 +330,8 @@ public final class Backfill implements AutoCloseable {
      * recorded.
      */
     public RunResult rollback(String name, JobSpec tuning, RunOptions options, boolean force) throws SQLException {
-        JobSpec recorded = recordedSpec(name).orElseThrow(() -> new SpecException("JOB", "job " + name + " has never run"));
+        JobSpec recorded =
+                recordedSpec(name).orElseThrow(() -> new SpecException("JOB", "job " + name + " has never run"));
         JobSpec spec = tuning == null ? recorded : recorded.tunedBy(tuning);
         return rollbacks().run(spec, options, force);
     }
@@ -331,6 +345,5 @@ public final class Backfill implements AutoCloseable {
     }
 
     /** What a control request (or finish) came to, in one line. */
-    public record ControlResult(boolean ok, String message) {
-    }
+    public record ControlResult(boolean ok, String message) {}
 }

@@ -5,8 +5,8 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spi.Connector;
+import dev.sluice.engine.spi.Transformer;
 
 /** The settings of a {@link Backfill}, each with a default: {@code Backfill.builder(dataSource).schema("ops").build()}. */
 public final class BackfillBuilder {

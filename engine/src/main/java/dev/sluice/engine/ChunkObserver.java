@@ -1,13 +1,12 @@
 package dev.sluice.engine;
 
-
 import java.time.Duration;
 
 /** Told of each chunk after it has committed: progress displays, metrics. Called on the runner's thread; be quick. */
 @FunctionalInterface
 public interface ChunkObserver {
 
-    ChunkObserver NONE = report -> { };
+    ChunkObserver NONE = report -> {};
 
     /** Tells both observers, this one first. */
     default ChunkObserver and(ChunkObserver other) {
@@ -42,7 +41,11 @@ public interface ChunkObserver {
     void chunkCommitted(ChunkReport report);
 
     /** What the chunks of a run do. */
-    enum Phase { BACKFILL, VALIDATION, ROLLBACK }
+    enum Phase {
+        BACKFILL,
+        VALIDATION,
+        ROLLBACK
+    }
 
     /**
      * Told once before the first chunk of a run (the backfill, then its validation).
@@ -50,14 +53,11 @@ public interface ChunkObserver {
      * @param estimatedRows the planner's estimate of the table's rows
      * @param rowsDone      rows covered by earlier executions (resuming)
      */
-    default void started(Phase phase, long estimatedRows, long rowsDone) {
-    }
+    default void started(Phase phase, long estimatedRows, long rowsDone) {}
 
     /** A chunk failed with a transient error and will be retried ({@code attempt} counts from 1). */
-    default void chunkFailed(String error, int attempt) {
-    }
+    default void chunkFailed(String error, int attempt) {}
 
     /** The runner lost the database and tries to reconnect for up to {@code limit} ({@code attempt} from 1). */
-    default void reconnecting(String why, int attempt, Duration limit) {
-    }
+    default void reconnecting(String why, int attempt, Duration limit) {}
 }

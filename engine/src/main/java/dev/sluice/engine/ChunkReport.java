@@ -1,6 +1,5 @@
 package dev.sluice.engine;
 
-
 /**
  * One committed chunk, as observers see it.
  *
@@ -8,5 +7,4 @@ package dev.sluice.engine;
  * @param chunks    chunks of the job so far, this chunk included
  * @param walBytes  the WAL written while the chunk ran
  */
-public record ChunkReport(KeyRange range, long written, long nanos, long totalRows, long chunks, long walBytes) {
-}
+public record ChunkReport(KeyRange range, long written, long nanos, long totalRows, long chunks, long walBytes) {}

@@ -11,7 +11,11 @@ import java.time.Duration;
 public record ControlRequest(Command command, Long rowsPerSecond, Duration chunkTarget) {
 
     /** What an operator can ask of a job. */
-    public enum Command { PAUSE, CANCEL, TUNE }
+    public enum Command {
+        PAUSE,
+        CANCEL,
+        TUNE
+    }
 
     public static ControlRequest pause() {
         return new ControlRequest(Command.PAUSE, null, null);

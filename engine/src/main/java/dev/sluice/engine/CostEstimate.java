@@ -24,8 +24,19 @@ import java.util.List;
  *                         operators' mailbox): the rest are held while chunks run
  * @param sourceConnections to a copy's source database, or 0 when the table is in the target
  */
-public record CostEstimate(long sampleRows, double walPerRow, double secondsPerRow, long rows, double walBytes,
-        double seconds, List<String> indexedTargets, int indexes, int fillfactor, double hotShare,
-        List<String> recommendations, List<KeyRange> ranges, int connections, int runnerConnections,
-        int sourceConnections) {
-}
+public record CostEstimate(
+        long sampleRows,
+        double walPerRow,
+        double secondsPerRow,
+        long rows,
+        double walBytes,
+        double seconds,
+        List<String> indexedTargets,
+        int indexes,
+        int fillfactor,
+        double hotShare,
+        List<String> recommendations,
+        List<KeyRange> ranges,
+        int connections,
+        int runnerConnections,
+        int sourceConnections) {}

@@ -19,6 +19,5 @@ public record DryRunResult(KeyRange range, long written, double seconds, List<St
     }
 
     /** A sampled row: its key, and the target columns' values before and after the chunk's write (text, or null). */
-    public record Sample(Key key, List<String> before, List<String> after) {
-    }
+    public record Sample(Key key, List<String> before, List<String> after) {}
 }

@@ -21,11 +21,29 @@ import java.util.List;
  * @param work           the work the state and the figures describe: the backfill, or its validation, repair or
  *                       rollback (see {@link Work})
  */
-public record JobStatus(String job, String table, State state, long rowsProcessed, long rowsWritten,
-                        long rowsEstimated, long chunks, List<String> lastKey, double rowsPerSecond, Long etaSeconds,
-                        int chunkRows, String throttleReason, String lastError, String stopReason, Runner runner,
-                        Long rowsPerSecondLimit, Validation validation, Sync sync, Undo undo,
-                        List<Partition> partitions, double walBytesPerSecond, Work work) {
+public record JobStatus(
+        String job,
+        String table,
+        State state,
+        long rowsProcessed,
+        long rowsWritten,
+        long rowsEstimated,
+        long chunks,
+        List<String> lastKey,
+        double rowsPerSecond,
+        Long etaSeconds,
+        int chunkRows,
+        String throttleReason,
+        String lastError,
+        String stopReason,
+        Runner runner,
+        Long rowsPerSecondLimit,
+        Validation validation,
+        Sync sync,
+        Undo undo,
+        List<Partition> partitions,
+        double walBytesPerSecond,
+        Work work) {
 
     public JobStatus {
         partitions = partitions == null ? List.of() : List.copyOf(partitions);
@@ -37,16 +55,27 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      * restore), a validation's or a repair's rate, ETA and limit are theirs while they run or wait to resume, and
      * everything else is the backfill's.
      */
-    public enum Work { BACKFILL, VALIDATION, REPAIR, ROLLBACK }
+    public enum Work {
+        BACKFILL,
+        VALIDATION,
+        REPAIR,
+        ROLLBACK
+    }
 
     /**
      * One key-range partition: its keys {@code (from, to]} (empty: the table's start, or open above), its state
      * (RUNNING, PAUSED, STOPPED, FAILED, CANCELLED or COMPLETED, as the job's states are named), and where its chunks
      * stand.
      */
-    public record Partition(String name, List<String> from, List<String> to, String state, long rows, long written,
-                            long chunks, List<String> lastKey) {
-    }
+    public record Partition(
+            String name,
+            List<String> from,
+            List<String> to,
+            String state,
+            long rows,
+            long written,
+            long chunks,
+            List<String> lastKey) {}
 
     /**
      * A job's undo journal: the rows it can restore, and the bytes it takes (as stored, compressed).
@@ -54,8 +83,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      * @param changedSince of those rows, the ones its last rollback left because someone else changed them since
      *                     Sluice wrote them (only {@code rollback --force} restores them)
      */
-    public record Undo(long rows, long bytes, long changedSince) {
-    }
+    public record Undo(long rows, long bytes, long changedSince) {}
 
     /**
      * A job's sync trigger.
@@ -67,8 +95,14 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      * @param pendingKeys keys logged and not yet re-applied (Java and cross-database modes), null when unknown
      * @param oldestPendingSeconds how long the oldest of them has waited, null when none does or it is not known
      */
-    public record Sync(String kind, String table, boolean installed, boolean dropped, String droppedBy,
-                       Long pendingKeys, Double oldestPendingSeconds) {
+    public record Sync(
+            String kind,
+            String table,
+            boolean installed,
+            boolean dropped,
+            String droppedBy,
+            Long pendingKeys,
+            Double oldestPendingSeconds) {
 
         /** Without the age of the oldest key waiting (none waits, or it is not known). */
         public Sync(String kind, String table, boolean installed, boolean dropped, String droppedBy, Long pendingKeys) {
@@ -82,8 +116,7 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      * @param complete whether it checked every range
      * @param at       when it ended (or was last updated), ISO-8601 in the runner's local time
      */
-    public record Validation(boolean complete, long rowsChecked, long mismatches, String at) {
-    }
+    public record Validation(boolean complete, long rowsChecked, long mismatches, String at) {}
 
     /**
      * Who runs the job: the runner's operating-system process, and the PostgreSQL backend that holds its lock.
@@ -91,12 +124,21 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
      * @param pid  the runner's process id on {@code host}, or null if it cannot be seen (another role's session)
      * @param host the runner's host name, or null
      */
-    public record Runner(Long pid, String host, int backendPid) {
-    }
+    public record Runner(Long pid, String host, int backendPid) {}
 
     public enum State {
-        NOT_STARTED, RUNNING, THROTTLED, VALIDATING, PAUSED, STOPPED, FAILED, CANCELLED, COMPLETED, FINISHED,
-        ROLLING_BACK, ROLLED_BACK;
+        NOT_STARTED,
+        RUNNING,
+        THROTTLED,
+        VALIDATING,
+        PAUSED,
+        STOPPED,
+        FAILED,
+        CANCELLED,
+        COMPLETED,
+        FINISHED,
+        ROLLING_BACK,
+        ROLLED_BACK;
 
         /** Whether a runner is working on the job in this state. */
         public boolean active() {
@@ -106,9 +148,29 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
 
     /** The same status, with what is known of its sync trigger replaced. */
     public JobStatus withSync(Sync known) {
-        return new JobStatus(job, table, state, rowsProcessed, rowsWritten, rowsEstimated, chunks, lastKey, rowsPerSecond,
-                etaSeconds, chunkRows, throttleReason, lastError, stopReason, runner, rowsPerSecondLimit, validation, known,
-                undo, partitions, walBytesPerSecond, work);
+        return new JobStatus(
+                job,
+                table,
+                state,
+                rowsProcessed,
+                rowsWritten,
+                rowsEstimated,
+                chunks,
+                lastKey,
+                rowsPerSecond,
+                etaSeconds,
+                chunkRows,
+                throttleReason,
+                lastError,
+                stopReason,
+                runner,
+                rowsPerSecondLimit,
+                validation,
+                known,
+                undo,
+                partitions,
+                walBytesPerSecond,
+                work);
     }
 
     /** Whether a runner holds the job now. */
@@ -134,7 +196,28 @@ public record JobStatus(String job, String table, State state, long rowsProcesse
 
     /** A job that has never run on this database. */
     public static JobStatus notStarted(String job, String table) {
-        return new JobStatus(job, table, State.NOT_STARTED, 0, 0, 0, 0, List.of(), 0, null, 0, null, null, null, null,
-                null, null, null, null, List.of(), 0, Work.BACKFILL);
+        return new JobStatus(
+                job,
+                table,
+                State.NOT_STARTED,
+                0,
+                0,
+                0,
+                0,
+                List.of(),
+                0,
+                null,
+                0,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                List.of(),
+                0,
+                Work.BACKFILL);
     }
 }

@@ -1,6 +1,5 @@
 package dev.sluice.engine;
 
-
 /**
  * The rows whose key is in {@code (lo, hi]}, in the key index's order; {@code lo == null} means from the start.
  *

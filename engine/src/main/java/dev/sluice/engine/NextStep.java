@@ -12,8 +12,7 @@ import dev.sluice.engine.spec.JobSpec;
  */
 public final class NextStep {
 
-    private NextStep() {
-    }
+    private NextStep() {}
 
     /** The command that continues {@code work} of job {@code job} where it stopped, quoted. */
     public static String command(JobStatus.Work work, String job) {
@@ -50,8 +49,11 @@ public final class NextStep {
      */
     public static String mismatches(JobSpec spec) {
         String job = spec.name();
-        boolean repairable = spec.validate().stream().anyMatch(r -> r.check() == null && spec.set().containsKey(r.target()));
-        return repairable ? "repair with 'run " + job + " --only-mismatched'"
-                : "'validate " + job + "' lists them (no {target, source} rule on a column of set says how to repair them)";
+        boolean repairable = spec.validate().stream()
+                .anyMatch(r -> r.check() == null && spec.set().containsKey(r.target()));
+        return repairable
+                ? "repair with 'run " + job + " --only-mismatched'"
+                : "'validate " + job
+                        + "' lists them (no {target, source} rule on a column of set says how to repair them)";
     }
 }

@@ -17,8 +17,15 @@ import dev.sluice.engine.spec.JobSpec;
  * @param findings      one per check, in the order checked
  * @param statements    the statements a chunk runs, each with its plan
  */
-public record Plan(JobSpec spec, JobSpec.Mode mode, String table, String written, long estimatedRows, long matchingRows,
-        List<Finding> findings, List<Statement> statements) {
+public record Plan(
+        JobSpec spec,
+        JobSpec.Mode mode,
+        String table,
+        String written,
+        long estimatedRows,
+        long matchingRows,
+        List<Finding> findings,
+        List<Statement> statements) {
 
     public Plan {
         findings = List.copyOf(findings);

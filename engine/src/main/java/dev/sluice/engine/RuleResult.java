@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+
 import dev.sluice.engine.validate.Validator;
 
 /**

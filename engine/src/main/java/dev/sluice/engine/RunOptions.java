@@ -1,8 +1,8 @@
 package dev.sluice.engine;
 
-import dev.sluice.engine.spi.Connector;
 import java.sql.DriverManager;
 
+import dev.sluice.engine.spi.Connector;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -19,12 +19,19 @@ import io.micrometer.core.instrument.MeterRegistry;
  * @param validateRowsPerSecond the validation's rate in rows checked per second for this run (0 = unlimited), or
  *                   null for the spec's
  */
-public record RunOptions(boolean again, boolean force, boolean resumeOnly, StopSignal stop, ChunkObserver observer,
-                         Connector standbys, MeterRegistry metrics, Long validateRowsPerSecond) {
+public record RunOptions(
+        boolean again,
+        boolean force,
+        boolean resumeOnly,
+        StopSignal stop,
+        ChunkObserver observer,
+        Connector standbys,
+        MeterRegistry metrics,
+        Long validateRowsPerSecond) {
 
     public static RunOptions defaults() {
-        return new RunOptions(false, false, false, new StopSignal(), ChunkObserver.NONE, DriverManager::getConnection, null,
-                null);
+        return new RunOptions(
+                false, false, false, new StopSignal(), ChunkObserver.NONE, DriverManager::getConnection, null, null);
     }
 
     /** Validation at this rate, in rows checked per second (0 = unlimited), whatever the spec says. */

@@ -11,8 +11,14 @@ import java.util.Locale;
  * @param seconds    wall time of this run
  * @param validation the validation after the run, or null if none ran
  */
-public record RunResult(Outcome outcome, String message, long rows, long written, long chunks, double seconds,
-                        ValidationResult validation) {
+public record RunResult(
+        Outcome outcome,
+        String message,
+        long rows,
+        long written,
+        long chunks,
+        double seconds,
+        ValidationResult validation) {
 
     public RunResult(Outcome outcome, String message, long rows, long written, long chunks, double seconds) {
         this(outcome, message, rows, written, chunks, seconds, null);
@@ -26,9 +32,16 @@ public record RunResult(Outcome outcome, String message, long rows, long written
     public RunResult validated(ValidationResult v, String onMismatches) {
         boolean clean = v.clean();
         Outcome o = !v.complete() ? v.outcome() : clean ? outcome : Outcome.MISMATCHES;
-        String m = clean ? message + "; validation clean" : !v.complete() ? message + "; " + v.message()
-                : String.format(Locale.ROOT, "%s; validation found %,d mismatches (%s)", message, v.mismatches(),
-                onMismatches);
+        String m = clean
+                ? message + "; validation clean"
+                : !v.complete()
+                        ? message + "; " + v.message()
+                        : String.format(
+                                Locale.ROOT,
+                                "%s; validation found %,d mismatches (%s)",
+                                message,
+                                v.mismatches(),
+                                onMismatches);
         return new RunResult(o, m, rows, written, chunks, seconds, v);
     }
 

@@ -17,8 +17,11 @@ public final class ServerErrorsKeepConnections implements SQLExceptionOverride {
     @java.lang.Override
     public Override adjudicate(SQLException e) {
         String state = e.getSQLState();
-        if (e instanceof PSQLException p && p.getServerErrorMessage() != null && state != null
-                && !state.startsWith("08") && !state.startsWith("57P")) {
+        if (e instanceof PSQLException p
+                && p.getServerErrorMessage() != null
+                && state != null
+                && !state.startsWith("08")
+                && !state.startsWith("57P")) {
             return Override.DO_NOT_EVICT;
         }
         return Override.CONTINUE_EVICT;

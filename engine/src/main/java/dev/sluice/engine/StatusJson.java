@@ -12,8 +12,7 @@ import java.util.Map;
  */
 public final class StatusJson {
 
-    private StatusJson() {
-    }
+    private StatusJson() {}
 
     /** A single-column key is its value; a composite key is the list of its column values; none is null. */
     private static Object key(List<String> values) {
@@ -84,8 +83,15 @@ public final class StatusJson {
             m.put("partitions", parts);
         }
         if (s.undo() != null) {
-            m.put("undo", Map.of("rows", s.undo().rows(), "bytes", s.undo().bytes(), "changedSince",
-                    s.undo().changedSince()));
+            m.put(
+                    "undo",
+                    Map.of(
+                            "rows",
+                            s.undo().rows(),
+                            "bytes",
+                            s.undo().bytes(),
+                            "changedSince",
+                            s.undo().changedSince()));
         } else {
             m.put("undo", null);
         }

@@ -2,7 +2,6 @@ package dev.sluice.engine;
 
 import java.util.List;
 
-
 /**
  * What a validation (or a repair and the validation after it) came to.
  *
@@ -11,15 +10,21 @@ import java.util.List;
  * @param rows     rows checked
  * @param repaired after a repair ({@code run --only-mismatched}): the rows it wrote again; null for a validation alone
  */
-public record ValidationResult(RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks,
-                               double seconds, Long repaired) {
+public record ValidationResult(
+        RunResult.Outcome outcome,
+        String message,
+        List<RuleResult> rules,
+        long rows,
+        long chunks,
+        double seconds,
+        Long repaired) {
 
     public ValidationResult {
         rules = List.copyOf(rules);
     }
 
-    public ValidationResult(RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks,
-                            double seconds) {
+    public ValidationResult(
+            RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks, double seconds) {
         this(outcome, message, rules, rows, chunks, seconds, null);
     }
 

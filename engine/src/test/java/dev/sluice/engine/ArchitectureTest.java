@@ -31,12 +31,21 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
     private static final JavaClasses ENGINE = PublicSurface.production("dev.sluice.engine");
-    private static final String[] VERBS = {"dev.sluice.engine.launch..", "dev.sluice.engine.rollback..",
-            "dev.sluice.engine.contract..", "dev.sluice.engine.validation..", "dev.sluice.engine.operate.."};
+    private static final String[] VERBS = {
+        "dev.sluice.engine.launch..",
+        "dev.sluice.engine.rollback..",
+        "dev.sluice.engine.contract..",
+        "dev.sluice.engine.validation..",
+        "dev.sluice.engine.operate.."
+    };
 
     @Test
     void thePublicPackagesShowPublicTypesOnly() {
-        ArchRuleDefinition.classes().that().resideInAnyPackage(PublicSurface.publicPackages()).and().arePublic()
+        ArchRuleDefinition.classes()
+                .that()
+                .resideInAnyPackage(PublicSurface.publicPackages())
+                .and()
+                .arePublic()
                 .should(new ArchCondition<JavaClass>("name only public packages' types in their public signatures") {
                     @Override
                     public void check(JavaClass type, ConditionEvents events) {
@@ -44,29 +53,48 @@ class ArchitectureTest {
                             events.add(SimpleConditionEvent.violated(type, leak));
                         }
                     }
-                }).check(ENGINE);
+                })
+                .check(ENGINE);
     }
 
     @Test
     void springBatchStaysInCheckpoint() {
-        noClasses().that().resideOutsideOfPackage("dev.sluice.engine.checkpoint..").should().dependOnClassesThat()
-                .resideInAPackage("org.springframework.batch..").check(ENGINE);
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.sluice.engine.checkpoint..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.springframework.batch..")
+                .check(ENGINE);
     }
 
     @Test
     void theConcernsNeverReachUpToTheVerbs() {
-        noClasses().that().resideInAPackage("dev.sluice.engine.(*)..").and().resideOutsideOfPackages(VERBS)
-                .should().dependOnClassesThat().resideInAnyPackage(VERBS).orShould().dependOnClassesThat()
-                .belongToAnyOf(Backfill.class, BackfillBuilder.class).check(ENGINE);
+        noClasses()
+                .that()
+                .resideInAPackage("dev.sluice.engine.(*)..")
+                .and()
+                .resideOutsideOfPackages(VERBS)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(VERBS)
+                .orShould()
+                .dependOnClassesThat()
+                .belongToAnyOf(Backfill.class, BackfillBuilder.class)
+                .check(ENGINE);
     }
 
     @Test
     void theConcernsHaveNoCycles() {
         // The transformer interface's old name lives in chunk for old jars' sake, adapted by spi: not a dependency of
         // the concerns on each other, and gone with the old name.
-        SlicesRuleDefinition.slices().matching("dev.sluice.engine.(*)..").should().beFreeOfCycles()
-                .ignoreDependency(DescribedPredicate.alwaysTrue(), JavaClass.Predicates.belongToAnyOf(
-                        dev.sluice.engine.chunk.Transformer.class))
+        SlicesRuleDefinition.slices()
+                .matching("dev.sluice.engine.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .ignoreDependency(
+                        DescribedPredicate.alwaysTrue(),
+                        JavaClass.Predicates.belongToAnyOf(dev.sluice.engine.chunk.Transformer.class))
                 .check(ENGINE);
     }
 
@@ -74,7 +102,8 @@ class ArchitectureTest {
     private static List<String> leaks(JavaClass type) {
         List<String> out = new ArrayList<>();
         for (JavaCodeUnit unit : type.getCodeUnits()) {
-            if (!unit.getModifiers().contains(JavaModifier.PUBLIC) || unit.getModifiers().contains(JavaModifier.SYNTHETIC)) {
+            if (!unit.getModifiers().contains(JavaModifier.PUBLIC)
+                    || unit.getModifiers().contains(JavaModifier.SYNTHETIC)) {
                 continue;
             }
             List<JavaType> named = new ArrayList<>(unit.getParameterTypes());
@@ -93,6 +122,8 @@ class ArchitectureTest {
     }
 
     private static List<JavaClass> internal(JavaType type) {
-        return type.getAllInvolvedRawTypes().stream().filter(PublicSurface.internal()).toList();
+        return type.getAllInvolvedRawTypes().stream()
+                .filter(PublicSurface.internal())
+                .toList();
     }
 }

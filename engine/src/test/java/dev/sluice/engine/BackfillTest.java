@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -25,7 +24,8 @@ class BackfillTest extends DatabaseTest {
 
     @BeforeEach
     void createTable() {
-        db.exec("CREATE TABLE items (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, n int NOT NULL DEFAULT 0)",
+        db.exec(
+                "CREATE TABLE items (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO items (id, email) SELECT g * 3, 'User' || g || '@Example.COM' FROM generate_series(1, 10000) g");
     }
 
@@ -52,7 +52,8 @@ class BackfillTest extends DatabaseTest {
         assertThat(result.rows()).isEqualTo(10_000);
         assertThat(result.written()).isEqualTo(10_000);
         assertThat(result.chunks()).isEqualTo(15); // ceil(10000 / 700)
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
 
         JobStatus status = backfill.status("items-lower");
         assertThat(status.state()).isEqualTo(JobStatus.State.COMPLETED);
@@ -79,14 +80,16 @@ class BackfillTest extends DatabaseTest {
         AtomicInteger seen = new AtomicInteger();
         RunOptions options = RunOptions.defaults().withObserver(report -> {
             if (seen.incrementAndGet() == 3) {
-                db.exec("INSERT INTO items (id, email) VALUES (1, 'Behind@X'), (50000, 'Above@X'), (50001, 'Above2@X')");
+                db.exec(
+                        "INSERT INTO items (id, email) VALUES (1, 'Behind@X'), (50000, 'Above@X'), (50001, 'Above2@X')");
             }
         });
         backfill.run(spec(""), options);
 
         assertThat(db.one("SELECT email_lower FROM items WHERE id = 50000")).isEqualTo("above@x");
         assertThat(db.one("SELECT email_lower FROM items WHERE id = 50001")).isEqualTo("above2@x");
-        assertThat(db.one("SELECT coalesce(email_lower, 'untouched') FROM items WHERE id = 1")).isEqualTo("untouched");
+        assertThat(db.one("SELECT coalesce(email_lower, 'untouched') FROM items WHERE id = 1"))
+                .isEqualTo("untouched");
     }
 
     @Test
@@ -135,28 +138,37 @@ class BackfillTest extends DatabaseTest {
                 set: { email_lower: upper(email) }
                 """);
         assertThatThrownBy(() -> backfill.run(changed, RunOptions.defaults()))
-                .isInstanceOf(SpecException.class).hasMessageContaining("set: changed since job items-lower started");
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL")).isZero();
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("set: changed since job items-lower started");
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL"))
+                .isZero();
 
         JobSpec retuned = spec("throttle: { rows-per-second: 0 }\ntimeouts: { lock: 2s }\n");
         assertThat(backfill.run(retuned, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
 
         // Not even forced while the undo journal holds what the earlier spec wrote: a rollback reads it with the job's
         // spec. Rolled back first, the changed spec runs.
-        assertThatThrownBy(() -> backfill.run(changed, RunOptions.defaults().again(true).force(true)))
-                .isInstanceOf(SpecException.class).hasMessageContaining("undo journal was written (set)");
-        assertThat(backfill.rollback("items-lower", RunOptions.defaults(), false).outcome())
+        assertThatThrownBy(() ->
+                        backfill.run(changed, RunOptions.defaults().again(true).force(true)))
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("undo journal was written (set)");
+        assertThat(backfill.rollback("items-lower", RunOptions.defaults(), false)
+                        .outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL")).isZero();
-        assertThat(backfill.run(changed, RunOptions.defaults().again(true).force(true)).outcome())
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL"))
+                .isZero();
+        assertThat(backfill.run(changed, RunOptions.defaults().again(true).force(true))
+                        .outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower <> upper(email)")).isZero();
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower <> upper(email)"))
+                .isZero();
     }
 
     @Test
     void aChunkWhoseDataPassesALimitIsRetriedSmaller() throws SQLException {
         // As an undo journal entry past PostgreSQL's 1 GB array limit would: program_limit_exceeded above 300 rows.
-        db.exec("""
+        db.exec(
+                """
                 CREATE FUNCTION at_most_300() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN IF (SELECT count(*) FROM changed) > 300 THEN
                   RAISE EXCEPTION 'too much at once' USING ERRCODE = 'program_limit_exceeded'; END IF; RETURN NULL; END $$""",
@@ -170,13 +182,16 @@ class BackfillTest extends DatabaseTest {
                 chunk: { rows: 1000, min-rows: 100, max-rows: 1000 }
                 """), RunOptions.defaults());
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower = lower(email)")).isEqualTo(10000);
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower = lower(email)"))
+                .isEqualTo(10000);
     }
 
     @Test
     void aCommitThatFailsDoesNotAdvanceTheCheckpoint() throws SQLException {
         // A deferred constraint trigger fails at COMMIT once, after the chunk's UPDATE and checkpoint were written.
-        db.exec("CREATE TABLE fail_once (armed boolean)", "INSERT INTO fail_once VALUES (true)",
+        db.exec(
+                "CREATE TABLE fail_once (armed boolean)",
+                "INSERT INTO fail_once VALUES (true)",
                 """
                 CREATE FUNCTION fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
@@ -198,7 +213,8 @@ class BackfillTest extends DatabaseTest {
         assertThat(status.lastError()).contains("commit refused once");
 
         db.exec("UPDATE fail_once SET armed = false");
-        assertThat(backfill.run(increment(1000), RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(backfill.run(increment(1000), RunOptions.defaults()).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM items WHERE n <> 1")).isZero();
     }
 
@@ -216,7 +232,8 @@ class BackfillTest extends DatabaseTest {
         RunResult result = backfill.run(spec("where: email_lower IS NULL\n"), RunOptions.defaults());
         assertThat(result.rows()).isEqualTo(10_000);
         assertThat(result.written()).isEqualTo(5_000);
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower = 'done'")).isEqualTo(5_000);
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower = 'done'"))
+                .isEqualTo(5_000);
     }
 
     @Test
@@ -237,14 +254,19 @@ class BackfillTest extends DatabaseTest {
         while (!run.isDone()) {
             JobStatus s = backfill.status("items-lower");
             if (s != null && !run.isDone()) {
-                seen.add(s.state() + (s.validation() == null ? "" : " checked " + s.validation().rowsChecked()
-                        + (s.validation().complete() ? " complete" : "")));
+                seen.add(s.state()
+                        + (s.validation() == null
+                                ? ""
+                                : " checked " + s.validation().rowsChecked()
+                                        + (s.validation().complete() ? " complete" : "")));
             }
             Thread.sleep(20);
         }
         assertThat(run.get().outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         // COMPLETED only with the validation's verdict in (the run may still be returning when status says so).
-        assertThat(seen).as("states seen while the runner ran").anyMatch(x -> x.startsWith("VALIDATING"))
+        assertThat(seen)
+                .as("states seen while the runner ran")
+                .anyMatch(x -> x.startsWith("VALIDATING"))
                 .noneMatch(x -> x.startsWith("COMPLETED") && !x.endsWith(" complete"));
         assertThat(backfill.status("items-lower").state()).isEqualTo(JobStatus.State.COMPLETED);
     }
@@ -255,11 +277,12 @@ class BackfillTest extends DatabaseTest {
         StopSignal stop = new StopSignal();
         AtomicInteger chunks = new AtomicInteger();
         // 15 backfill chunks, then the validation's: stop in the middle of the validation.
-        RunResult stopped = backfill.run(spec, RunOptions.defaults().withStop(stop).withObserver(r -> {
-            if (chunks.incrementAndGet() == 18) {
-                stop.request("test");
-            }
-        }));
+        RunResult stopped =
+                backfill.run(spec, RunOptions.defaults().withStop(stop).withObserver(r -> {
+                    if (chunks.incrementAndGet() == 18) {
+                        stop.request("test");
+                    }
+                }));
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
         JobStatus status = backfill.status("items-lower");
         assertThat(status.state()).isEqualTo(JobStatus.State.STOPPED);
@@ -285,13 +308,17 @@ class BackfillTest extends DatabaseTest {
             table: uniq    | set: { v: 1 }                            | key: no unique index on exactly (id)
             """)
     void preflightFailuresNameTheFieldAndWriteNothing(String table, String body, String message) {
-        db.exec("CREATE TABLE loose (id int, v int)", "CREATE TABLE uniq (id int NOT NULL, v int)",
+        db.exec(
+                "CREATE TABLE loose (id int, v int)",
+                "CREATE TABLE uniq (id int NOT NULL, v int)",
                 "CREATE INDEX ON uniq (id)");
         JobSpec bad = SpecParser.parse("name: bad\n" + table + "\nkey: [id]\n" + body
                 + (body.startsWith("where") ? "\nset: { n: n + 1 }" : "") + "\n");
         assertThatThrownBy(() -> backfill.run(bad, RunOptions.defaults()))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith(message);
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith(message);
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL OR n <> 0")).isZero();
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL OR n <> 0"))
+                .isZero();
     }
 }

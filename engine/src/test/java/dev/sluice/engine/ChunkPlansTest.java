@@ -2,7 +2,6 @@ package dev.sluice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -11,8 +10,8 @@ import java.util.function.IntConsumer;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.LowerEmail;
 import dev.sluice.engine.testing.PlanCapture;
@@ -50,7 +49,8 @@ class ChunkPlansTest {
     // A chunk's thousand index entries lie on a few leaf pages (a few hundred entries each); an index scan that does
     // not stop at the chunk's end walks on through the rest of its group: hundreds of pages, on this table.
     private static final long MOST_INDEX_PAGES_A_SCAN_READS = 40;
-    private static final Set<String> TABLES = Set.of("t", "t_copy", "tb", "tb_copy", "undo_journal", "sync_log_plans-java");
+    private static final Set<String> TABLES =
+            Set.of("t", "t_copy", "tb", "tb_copy", "undo_journal", "sync_log_plans-java");
     private static final AtomicInteger DATABASES = new AtomicInteger();
 
     private static HikariDataSource admin;
@@ -64,14 +64,17 @@ class ChunkPlansTest {
         try (HikariDataSource ds = Postgres.dataSource(Postgres.jdbcUrl(template))) {
             Db db = new Db(ds);
             String collation = icu(db);
-            db.exec("CREATE TABLE t (tenant text COLLATE " + collation + " NOT NULL, id bigint NOT NULL, email text NOT NULL,"
+            db.exec(
+                    "CREATE TABLE t (tenant text COLLATE " + collation
+                            + " NOT NULL, id bigint NOT NULL, email text NOT NULL,"
                             + " email_lower text, n int NOT NULL DEFAULT 0, PRIMARY KEY (tenant, id))",
                     "INSERT INTO t (tenant, id, email) SELECT CASE WHEN g % 10 = 0 THEN 'beta' ELSE 'acme' END, g,"
                             + " 'User' || g || '@Example.COM' FROM generate_series(1, " + ROWS + ") g",
                     // Small tenants first: the first chunks span several (their bounds share no leading value).
                     "INSERT INTO t (tenant, id, email) SELECT 'a0' || (g % 10), 1000000 + g, 'Small' || g || '@Example.COM'"
                             + " FROM generate_series(1, 1500) g",
-                    // A single-column key as well, on a table of its own: its statements are planned generic after a few
+                    // A single-column key as well, on a table of its own: its statements are planned generic after a
+                    // few
                     // runs. (An index on a trailing key column beside the composite key would be the planner's to
                     // choose for a chunk's scalar bounds before PostgreSQL 18: see the keyset README.)
                     "CREATE TABLE tb (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, n int NOT NULL DEFAULT 0)",
@@ -81,10 +84,13 @@ class ChunkPlansTest {
                     "INSERT INTO tb_copy SELECT id, 'old' FROM tb WHERE id % 2 = 0",
                     "CREATE INDEX t_email_lower ON t (email_lower)",
                     "CREATE INDEX t_todo ON t (id) WHERE email_lower IS NULL",
-                    "CREATE TABLE t_copy (tenant text COLLATE " + collation + " NOT NULL, id bigint NOT NULL, email_lower text,"
-                            + " PRIMARY KEY (tenant, id))",
+                    "CREATE TABLE t_copy (tenant text COLLATE " + collation
+                            + " NOT NULL, id bigint NOT NULL, email_lower text," + " PRIMARY KEY (tenant, id))",
                     "INSERT INTO t_copy SELECT tenant, id, 'old' FROM t WHERE id % 2 = 0",
-                    "VACUUM ANALYZE t", "VACUUM ANALYZE t_copy", "VACUUM ANALYZE tb", "VACUUM ANALYZE tb_copy");
+                    "VACUUM ANALYZE t",
+                    "VACUUM ANALYZE t_copy",
+                    "VACUUM ANALYZE tb",
+                    "VACUUM ANALYZE tb_copy");
         }
         // No session of the template may stay: CREATE DATABASE ... TEMPLATE needs it alone.
     }
@@ -133,38 +139,48 @@ class ChunkPlansTest {
         new Db(admin).exec("CREATE DATABASE " + database + " TEMPLATE " + template);
         String url = Postgres.jdbcUrl(database);
         try (PlanCapture capture = PlanCapture.on(admin, url, mode);
-             HikariDataSource plain = Postgres.dataSource(url);
-             Backfill backfill = Backfill.builder(capture).transformers(name -> name.equals("lower") ? LOWER : null).build()) {
+                HikariDataSource plain = Postgres.dataSource(url);
+                Backfill backfill = Backfill.builder(capture)
+                        .transformers(name -> name.equals("lower") ? LOWER : null)
+                        .build()) {
             String spec = spec(key, kind, undo, sync);
             Db app = new Db(plain);
             RunResult run = backfill.run(SpecParser.parse(spec), options(CHUNKS, chunk -> {
                 if (sync && chunk % 3 == 0) {
                     // The application writes behind the checkpoint: a Java job's key log has keys to drain.
-                    app.exec(key.equals("[id]") ? "UPDATE tb SET email = email || 'x' WHERE id BETWEEN " + chunk + " AND "
-                            + (chunk + 40) : "UPDATE t SET email = email || 'x' WHERE tenant = 'acme' AND id BETWEEN " + chunk
-                            + " AND " + (chunk + 40));
+                    app.exec(
+                            key.equals("[id]")
+                                    ? "UPDATE tb SET email = email || 'x' WHERE id BETWEEN " + chunk + " AND "
+                                            + (chunk + 40)
+                                    : "UPDATE t SET email = email || 'x' WHERE tenant = 'acme' AND id BETWEEN " + chunk
+                                            + " AND " + (chunk + 40));
                 }
             }));
             assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.STOPPED);
             if (undo) {
-                RunResult rolledBack = backfill.rollback("plans-" + kind, options(CHUNKS * 3, c -> { }), true);
+                RunResult rolledBack = backfill.rollback("plans-" + kind, options(CHUNKS * 3, c -> {}), true);
                 assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
             }
-            backfill.validate(SpecParser.parse(spec), options(CHUNKS / 2, c -> { }));
+            backfill.validate(SpecParser.parse(spec), options(CHUNKS / 2, c -> {}));
             List<PlanCapture.Plan> plans = capture.drain();
             if (System.getProperty("plans.debug") != null) {
-                plans.stream().filter(p -> p.query().startsWith("SELECT")).limit(2).forEach(p -> System.out.println("PLAN " + p.root().toPrettyString()));
+                plans.stream()
+                        .filter(p -> p.query().startsWith("SELECT"))
+                        .limit(2)
+                        .forEach(p -> System.out.println("PLAN " + p.root().toPrettyString()));
             }
             List<PlanCapture.Scan> scans = PlanCapture.scans(plans, TABLES);
             assertThat(scans).as("scans of the job's tables").isNotEmpty();
             List<String> unbounded = scans.stream()
                     // The key log is Sluice's queue, read from its head: bounded by the log, not the table.
-                    .filter(s -> s.rowsRead() > MOST_ROWS_A_SCAN_READS || (s.indexPagesPerLoop() > MOST_INDEX_PAGES_A_SCAN_READS
-                            && !s.relation().startsWith("sync_log_")))
+                    .filter(s -> s.rowsRead() > MOST_ROWS_A_SCAN_READS
+                            || (s.indexPagesPerLoop() > MOST_INDEX_PAGES_A_SCAN_READS
+                                    && !s.relation().startsWith("sync_log_")))
                     .map(s -> s.nodeType() + " on " + s.relation() + (s.index() == null ? "" : " using " + s.index())
                             + " read " + s.rowsRead() + " rows, " + s.indexPagesPerLoop() + " index pages a loop, in: "
                             + s.query().replaceAll("\\s+", " "))
-                    .distinct().toList();
+                    .distinct()
+                    .toList();
             assertThat(unbounded).as("scans not bounded by their chunk").isEmpty();
         } finally {
             new Db(admin).exec("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
@@ -176,12 +192,16 @@ class ChunkPlansTest {
     private static String spec(String key, String kind, boolean undo, boolean sync) {
         boolean single = key.equals("[id]");
         String mode = switch (kind) {
-            case "in-place" -> "set: { email_lower: lower(email) }\nvalidate: [ { target: email_lower, source: lower(email) } ]";
-            case "copy" -> single ? "into: tb_copy\ncolumns: { id: id, email_lower: lower(email) }"
-                    : "into: t_copy\ncolumns: { tenant: tenant, id: id, email_lower: lower(email) }";
+            case "in-place" ->
+                "set: { email_lower: lower(email) }\nvalidate: [ { target: email_lower, source: lower(email) } ]";
+            case "copy" ->
+                single
+                        ? "into: tb_copy\ncolumns: { id: id, email_lower: lower(email) }"
+                        : "into: t_copy\ncolumns: { tenant: tenant, id: id, email_lower: lower(email) }";
             default -> "transformer: lower\nvalidate: [ { target: email_lower, source: lower(email) } ]";
         };
-        return "name: plans-" + kind + "\ntable: " + (single ? "tb" : "t") + "\nkey: " + key + "\n" + mode + "\nundo: " + undo + "\nsync: "
+        return "name: plans-" + kind + "\ntable: " + (single ? "tb" : "t") + "\nkey: " + key + "\n" + mode + "\nundo: "
+                + undo + "\nsync: "
                 + (sync ? "trigger" : "none") + "\nchunk: { rows: " + CHUNK + ", min-rows: " + CHUNK + ", max-rows: "
                 + CHUNK + " }\nvalidate-after-run: false\n";
     }

@@ -51,24 +51,32 @@ class TuneTest extends DatabaseTest {
     @Timeout(120)
     void aTuneDuringTheBackfillHoldsForItsValidationAndItsRollback() throws Exception {
         AtomicBoolean sent = new AtomicBoolean();
-        RunResult run = backfill.run(SpecParser.parse(SPEC), RunOptions.defaults().withObserver(report -> {
-            if (sent.compareAndSet(false, true)) {
-                try {
-                    backfill.control("tuned", tune(50_000), Duration.ZERO, "test");
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }));
+        RunResult run =
+                backfill.run(SpecParser.parse(SPEC), RunOptions.defaults().withObserver(report -> {
+                    if (sent.compareAndSet(false, true)) {
+                        try {
+                            backfill.control("tuned", tune(50_000), Duration.ZERO, "test");
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }));
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned")).as("the backfill took the tune").isEqualTo(50_000L);
-        assertThat(limitOf("tuned.validate")).as("its validation ran at the tuned rate").isEqualTo(50_000L);
+        assertThat(limitOf("tuned.validate"))
+                .as("its validation ran at the tuned rate")
+                .isEqualTo(50_000L);
         JobStatus done = backfill.status("tuned");
         assertThat(done.state()).isEqualTo(JobStatus.State.COMPLETED);
-        assertThat(done.rowsPerSecondLimit()).as("status shows the rate the next work runs at").isEqualTo(50_000L);
+        assertThat(done.rowsPerSecondLimit())
+                .as("status shows the rate the next work runs at")
+                .isEqualTo(50_000L);
 
-        assertThat(backfill.rollback("tuned", RunOptions.defaults(), false).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(limitOf("tuned.rollback")).as("the rollback ran at the tuned rate").isEqualTo(50_000L);
+        assertThat(backfill.rollback("tuned", RunOptions.defaults(), false).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(limitOf("tuned.rollback"))
+                .as("the rollback ran at the tuned rate")
+                .isEqualTo(50_000L);
     }
 
     @Test
@@ -81,11 +89,13 @@ class TuneTest extends DatabaseTest {
         assertThat(tuned.ok()).as(tuned.message()).isTrue();
         assertThat(backfill.status("tuned").rowsPerSecondLimit()).isEqualTo(3000L);
 
-        assertThat(backfill.rollback("tuned", RunOptions.defaults(), false).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(backfill.rollback("tuned", RunOptions.defaults(), false).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned.rollback")).isEqualTo(3000L);
 
         // Started over: the spec's rate again.
-        assertThat(backfill.run(spec, RunOptions.defaults().again(true)).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(backfill.run(spec, RunOptions.defaults().again(true)).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned")).isEqualTo(0L);
     }
 
@@ -96,7 +106,8 @@ class TuneTest extends DatabaseTest {
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         JobSpec file = SpecParser.parse(SPEC.replace("rows-per-second: 1000", "rows-per-second: 4321"));
 
-        assertThat(backfill.rollback("tuned", file, RunOptions.defaults(), false).outcome())
+        assertThat(backfill.rollback("tuned", file, RunOptions.defaults(), false)
+                        .outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(limitOf("tuned.rollback")).isEqualTo(4321L);
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();

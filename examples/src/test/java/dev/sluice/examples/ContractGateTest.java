@@ -8,13 +8,18 @@ import java.sql.Connection;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Postgres;
+
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 import liquibase.command.CommandScope;
 import liquibase.command.core.UpdateCommandStep;
@@ -22,11 +27,6 @@ import liquibase.command.core.helpers.DbUrlConnectionArgumentsCommandStep;
 import liquibase.database.Database;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
-
-import org.flywaydb.core.Flyway;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
 /**
  * The contract step waits for the backfill, with real Flyway and real Liquibase on a real database: their contract
@@ -64,9 +64,13 @@ class ContractGateTest {
 
     @Test
     void flywaysContractMigrationWaitsForTheBackfill() throws Exception {
-        Flyway flyway = Flyway.configure().dataSource(ds).locations("classpath:db/migration").load();
-        assertThatThrownBy(flyway::migrate).rootCause().hasMessageContaining("job users-email-lower is not done: it has never run"
-                + " on this database");
+        Flyway flyway = Flyway.configure()
+                .dataSource(ds)
+                .locations("classpath:db/migration")
+                .load();
+        assertThatThrownBy(flyway::migrate)
+                .rootCause()
+                .hasMessageContaining("job users-email-lower is not done: it has never run" + " on this database");
         assertThat(flyway.info().current().getVersion().getVersion()).isEqualTo("2"); // expanded, not contracted
         rows();
 
@@ -74,37 +78,43 @@ class ContractGateTest {
         assertThat(backfill.run(SPEC, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         db.exec("UPDATE users SET email_lower = 'drifted' WHERE id = 7");
         assertThat(backfill.validate(SPEC, RunOptions.defaults()).mismatches()).isEqualTo(1);
-        assertThatThrownBy(flyway::migrate).rootCause().hasMessageContaining("job users-email-lower is not done: it is FAILED (validation"
-                + " found 1 mismatches");
+        assertThatThrownBy(flyway::migrate)
+                .rootCause()
+                .hasMessageContaining(
+                        "job users-email-lower is not done: it is FAILED (validation" + " found 1 mismatches");
         assertThat(db.exists("sluice.sync_triggers")).isTrue();
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass")).isEqualTo(2);
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass"))
+                .isEqualTo(2);
 
         assertThat(backfill.repair(SPEC, RunOptions.defaults()).mismatches()).isZero();
         flyway.migrate();
         assertThat(flyway.info().current().getVersion().getVersion()).isEqualTo("3");
         assertThat(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
-                + " AND column_name = 'email'")).isZero();
+                        + " AND column_name = 'email'"))
+                .isZero();
         assertThat(backfill.status("users-email-lower").state()).isEqualTo(JobStatus.State.FINISHED);
     }
 
     @Test
     void liquibasesPreconditionHaltsTheContractUntilTheBackfillIsDone() throws Exception {
-        assertThatThrownBy(this::liquibaseUpdate).hasMessageContaining("job users-email-lower is not done: it has"
-                + " never run on this database");
+        assertThatThrownBy(this::liquibaseUpdate)
+                .hasMessageContaining("job users-email-lower is not done: it has" + " never run on this database");
         rows();
         Backfill backfill = new Backfill(ds);
         assertThat(backfill.run(SPEC, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         db.exec("UPDATE users SET email_lower = NULL WHERE id = 9");
         backfill.validate(SPEC, RunOptions.defaults());
         assertThatThrownBy(this::liquibaseUpdate).hasMessageContaining("validation found 1 mismatches");
-        assertThat(db.count("SELECT count(*) FROM users WHERE email IS NOT NULL")).isEqualTo(5000);
+        assertThat(db.count("SELECT count(*) FROM users WHERE email IS NOT NULL"))
+                .isEqualTo(5000);
 
         assertThat(backfill.repair(SPEC, RunOptions.defaults()).mismatches()).isZero();
         // The operator's contract step: the trigger reads email, so it goes before the column does.
         assertThat(backfill.finish("users-email-lower", "test").ok()).isTrue();
         liquibaseUpdate();
         assertThat(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
-                + " AND column_name = 'email'")).isZero();
+                        + " AND column_name = 'email'"))
+                .isZero();
     }
 
     private void liquibaseUpdate() throws Exception {

@@ -45,10 +45,13 @@ class BadInputTest {
     void database() throws Exception {
         ds = Postgres.newDatabase();
         db = new Db(ds);
-        db.exec("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, email_lower text, score int, data jsonb)",
+        db.exec(
+                "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, email_lower text, score int, data jsonb)",
                 "INSERT INTO users (id, email) SELECT g, 'U' || g || '@X.ORG' FROM generate_series(1, 500) g",
-                "CREATE TABLE loose (id int, v int)", "CREATE TABLE nonunique (id int NOT NULL, v int)",
-                "CREATE INDEX ON nonunique (id)", "CREATE TABLE users_copy (id int PRIMARY KEY, email text)",
+                "CREATE TABLE loose (id int, v int)",
+                "CREATE TABLE nonunique (id int NOT NULL, v int)",
+                "CREATE INDEX ON nonunique (id)",
+                "CREATE TABLE users_copy (id int PRIMARY KEY, email text)",
                 "CREATE TABLE victim (id int)",
                 "CREATE TABLE contacts (id int PRIMARY KEY, mobile text, mobile_e164 text, cc text)",
                 "INSERT INTO contacts (id, mobile) SELECT g, '(201) 555-01' || lpad(g::text, 2, '0') FROM generate_series(1, 50) g",
@@ -63,7 +66,9 @@ class BadInputTest {
     }
 
     private String checksums() {
-        return db.one(CHECKSUM) + db.one(CHECKSUM.replace("users", "contacts")) + db.one(CHECKSUM.replace("users", "guarded"));
+        return db.one(CHECKSUM)
+                + db.one(CHECKSUM.replace("users", "contacts"))
+                + db.one(CHECKSUM.replace("users", "guarded"));
     }
 
     @AfterAll
@@ -120,11 +125,18 @@ class BadInputTest {
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT nope FROM users\" } }\n"));
         c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: lots } }\n"));
         c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT 'many'\" } }\n"));
-        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT email FROM users LIMIT 1\" } }\n"));
-        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT pg_terminate_backend(pg_backend_pid())::int\" } }\n"));
-        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT count(*) FROM users WHERE random() < 0.5\" } }\n"));
-        c.add(spec("health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT length(dblink_exec('host=h user=u"
-                + " password=pw', 'DELETE FROM t'))\" } }\n"));
+        c.add(spec(
+                "health.query.sql", BASE + SET + "health: { query: { sql: \"SELECT email FROM users LIMIT 1\" } }\n"));
+        c.add(spec(
+                "health.query.sql",
+                BASE + SET + "health: { query: { sql: \"SELECT pg_terminate_backend(pg_backend_pid())::int\" } }\n"));
+        c.add(spec(
+                "health.query.sql",
+                BASE + SET + "health: { query: { sql: \"SELECT count(*) FROM users WHERE random() < 0.5\" } }\n"));
+        c.add(spec(
+                "health.query.sql",
+                BASE + SET + "health: { query: { sql: \"SELECT length(dblink_exec('host=h user=u"
+                        + " password=pw', 'DELETE FROM t'))\" } }\n"));
         c.add(spec("health.poll", BASE + SET + "health: { poll: often }\n"));
         c.add(spec("timeouts.lock", BASE + SET + "timeouts: { lock: -1s }\n"));
         c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 0s }\n"));
@@ -142,7 +154,8 @@ class BadInputTest {
         c.add(spec("columns", BASE + SET + "columns: { email: email }\n"));
         c.add(spec("columns", BASE + "into: users_copy\n"));
         c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower } ]\n"));
-        c.add(spec("validate[0]", BASE + SET + "validate: [ { target: email_lower, source: email, check: \"true\" } ]\n"));
+        c.add(spec(
+                "validate[0]", BASE + SET + "validate: [ { target: email_lower, source: email, check: \"true\" } ]\n"));
         c.add(spec("validate-after-run", BASE + SET + "validate-after-run: maybe\n"));
         // Booleans are true or false, never a number; numbers, sizes and durations within what their field holds.
         c.add(spec("undo", BASE + SET + "undo: 0\n"));
@@ -151,7 +164,9 @@ class BadInputTest {
         c.add(spec("sync", BASE + SET + "sync: 1\n"));
         c.add(spec("chunk.rows", BASE + SET + "chunk: { rows: 99999999999999999999 }\n"));
         c.add(spec("throttle.rows-per-second", BASE + SET + "throttle: { rows-per-second: 99999999999999999999 }\n"));
-        c.add(spec("health.slot-lag.max-bytes", BASE + SET + "health: { slot-lag: { max-bytes: 99999999999999999999 } }\n"));
+        c.add(spec(
+                "health.slot-lag.max-bytes",
+                BASE + SET + "health: { slot-lag: { max-bytes: 99999999999999999999 } }\n"));
         c.add(spec("health.query.max", BASE + SET + "health: { query: { sql: \"SELECT 1\", max: 1e400 } }\n"));
         c.add(spec("timeouts.statement", BASE + SET + "timeouts: { statement: 30d }\n"));
         // YAML that an unquoted expression breaks: the key, the line and column, and the fix.
@@ -165,7 +180,9 @@ class BadInputTest {
         c.add(spec("set.email_lower", BASE + "sync: trigger\nset: { email_lower: \"md5(random()::text)\" }\n"));
         c.add(spec("where", BASE + SET + "sync: trigger\nwhere: \"email_lower IS NULL\"\n"));
         c.add(spec("set.score", BASE + "sync: trigger\nset: { score: \"(SELECT count(*) FROM loose)::int\" }\n"));
-        c.add(spec("columns.email", BASE + "sync: trigger\ninto: users_copy\ncolumns: { id: id, email: clock_timestamp()::text }\n"));
+        c.add(spec(
+                "columns.email",
+                BASE + "sync: trigger\ninto: users_copy\ncolumns: { id: id, email: clock_timestamp()::text }\n"));
         c.add(spec("sync", "name: bad\ntable: guarded\nkey: [id]\nsync: trigger\n" + SET));
         // Fields only serve uses are checked by every command.
         c.add(spec("schedule.cron", BASE + SET + "schedule: { cron: \"every minute\" }\n"));
@@ -173,19 +190,32 @@ class BadInputTest {
         c.add(spec("schedule.cron", BASE + SET + "schedule: { window: \"01:00-02:00\" }\n"));
         c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"1am to 2am\" }\n"));
         c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"01:00-01:00\" }\n"));
-        c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"01:00-02:00 Mars/Base\" }\n"));
+        c.add(spec(
+                "schedule.window",
+                BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"01:00-02:00 Mars/Base\" }\n"));
         c.add(spec("schedule.window", BASE + SET + "schedule: { cron: \"0 * * * * *\", window: \"25:00-02:00\" }\n"));
         // URLs recorded with the job: PostgreSQL, well formed, no password.
-        c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1/app?password=pw\" ] }\n"));
-        c.add(spec("health.replicas[1]", BASE + SET
-                + "health: { replicas: [ \"jdbc:postgresql://s1/app\", \"jdbc:postgresql://u:pw@s2/app\" ] }\n"));
+        c.add(spec(
+                "health.replicas[0]",
+                BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1/app?password=pw\" ] }\n"));
+        c.add(
+                spec(
+                        "health.replicas[1]",
+                        BASE + SET
+                                + "health: { replicas: [ \"jdbc:postgresql://s1/app\", \"jdbc:postgresql://u:pw@s2/app\" ] }\n"));
         c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1:port/app\" ] }\n"));
         c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:mysql://s1/app\" ] }\n"));
-        c.add(spec("health.replicas[0]", BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1/app?sslpassword=k\" ] }\n"));
-        c.add(spec("source.jdbc-url", BASE + "into: users_copy\ncolumns: { id: id }\n"
-                + "source: { jdbc-url: \"jdbc:postgresql://old/app?user=u&password=pw\" }\n"));
-        c.add(spec("source.jdbc-url", BASE + "into: users_copy\ncolumns: { id: id }\n"
-                + "source: { jdbc-url: \"jdbc:postgresql://u:pw@old/app\" }\n"));
+        c.add(spec(
+                "health.replicas[0]",
+                BASE + SET + "health: { replicas: [ \"jdbc:postgresql://s1/app?sslpassword=k\" ] }\n"));
+        c.add(spec(
+                "source.jdbc-url",
+                BASE + "into: users_copy\ncolumns: { id: id }\n"
+                        + "source: { jdbc-url: \"jdbc:postgresql://old/app?user=u&password=pw\" }\n"));
+        c.add(spec(
+                "source.jdbc-url",
+                BASE + "into: users_copy\ncolumns: { id: id }\n"
+                        + "source: { jdbc-url: \"jdbc:postgresql://u:pw@old/app\" }\n"));
         c.add(spec("source", BASE + SET + "source: { jdbc-url: \"jdbc:postgresql://old/app\" }\n"));
         // Checked against the database.
         c.add(spec("table", "name: bad\ntable: nosuch\nkey: [id]\n" + SET));
@@ -218,50 +248,80 @@ class BadInputTest {
         c.add(spec("transformer", contacts + "transformer: { name: no-such-transformer }\n"));
         c.add(spec("transformer.name", contacts + "transformer: { " + mapped + " }\n"));
         c.add(spec("transformer.colums", contacts + "transformer: { name: phone-e164, colums: { phone: mobile } }\n"));
-        c.add(spec("transformer.with.region", contacts + "transformer: { name: phone-e164, " + mapped
-                + ", with: { region: US } }\n"));
-        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
-                + ", with: { default-region: USA } }\n"));
-        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
-                + ", with: { default-region: ZZ } }\n"));
-        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
-                + ", with: { default-region: \"\" } }\n"));
-        c.add(spec("transformer.with.default-region", contacts + "transformer: { name: phone-e164, " + mapped
-                + ", with: { default-region: [US] } }\n"));
-        c.add(spec("transformer.columns.phone", contacts + "transformer: { name: phone-e164, columns: { phone: tel,"
-                + " phone_e164: mobile_e164 }, with: { default-region: US } }\n"));
-        c.add(spec("transformer.columns.country", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
-                + " phone_e164: mobile_e164, country: country_code }, with: { default-region: US } }\n"));
-        c.add(spec("transformer.columns.telephone", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
-                + " phone_e164: mobile_e164, telephone: mobile }, with: { default-region: US } }\n"));
-        c.add(spec("transformer.columns.phone_e164", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
-                + " phone_e164: id }, with: { default-region: US } }\n"));
-        c.add(spec("transformer.columns.phone_e164", contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
-                + " phone_e164: \"\" }, with: { default-region: US } }\n"));
+        c.add(spec(
+                "transformer.with.region",
+                contacts + "transformer: { name: phone-e164, " + mapped + ", with: { region: US } }\n"));
+        c.add(spec(
+                "transformer.with.default-region",
+                contacts + "transformer: { name: phone-e164, " + mapped + ", with: { default-region: USA } }\n"));
+        c.add(spec(
+                "transformer.with.default-region",
+                contacts + "transformer: { name: phone-e164, " + mapped + ", with: { default-region: ZZ } }\n"));
+        c.add(spec(
+                "transformer.with.default-region",
+                contacts + "transformer: { name: phone-e164, " + mapped + ", with: { default-region: \"\" } }\n"));
+        c.add(spec(
+                "transformer.with.default-region",
+                contacts + "transformer: { name: phone-e164, " + mapped + ", with: { default-region: [US] } }\n"));
+        c.add(spec(
+                "transformer.columns.phone",
+                contacts + "transformer: { name: phone-e164, columns: { phone: tel,"
+                        + " phone_e164: mobile_e164 }, with: { default-region: US } }\n"));
+        c.add(spec(
+                "transformer.columns.country",
+                contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                        + " phone_e164: mobile_e164, country: country_code }, with: { default-region: US } }\n"));
+        c.add(spec(
+                "transformer.columns.telephone",
+                contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                        + " phone_e164: mobile_e164, telephone: mobile }, with: { default-region: US } }\n"));
+        c.add(spec(
+                "transformer.columns.phone_e164",
+                contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                        + " phone_e164: id }, with: { default-region: US } }\n"));
+        c.add(spec(
+                "transformer.columns.phone_e164",
+                contacts + "transformer: { name: phone-e164, columns: { phone: mobile,"
+                        + " phone_e164: \"\" }, with: { default-region: US } }\n"));
         c.add(spec("transformer.with.key-env", BASE + "transformer: { name: email-hmac, with: { key-env: 1BAD } }\n"));
-        c.add(spec("transformer.with.key-env", BASE + "transformer: { name: email-hmac, with: { key-env: \"$HOME\" } }\n"));
-        c.add(spec("transformer.with.key-env", BASE + "transformer: { name: email-hmac, columns: { email_hmac: email_lower },"
-                + " with: { key-env: SLUICE_TEST_NO_SUCH_VARIABLE } }\n"));
+        c.add(spec(
+                "transformer.with.key-env",
+                BASE + "transformer: { name: email-hmac, with: { key-env: \"$HOME\" } }\n"));
+        c.add(spec(
+                "transformer.with.key-env",
+                BASE + "transformer: { name: email-hmac, columns: { email_hmac: email_lower },"
+                        + " with: { key-env: SLUICE_TEST_NO_SUCH_VARIABLE } }\n"));
         c.add(spec("transformer.with.salt", BASE + "transformer: { name: email-lower-dollars, with: { salt: x } }\n"));
-        c.add(spec("transformer.columns.amount_dollars", BASE + "transformer: { name: email-lower-dollars, columns:"
-                + " { amount_cents: score, amount_dollars: email_lower } }\n"));
+        c.add(spec(
+                "transformer.columns.amount_dollars",
+                BASE + "transformer: { name: email-lower-dollars, columns:"
+                        + " { amount_cents: score, amount_dollars: email_lower } }\n"));
         // More than one expression, however it is quoted.
         c.add(spec("set.email_lower", BASE + "set: { email_lower: \"lower(email); DELETE FROM users\" }\n"));
         c.add(spec("where", BASE + SET + "where: \"$$'$$ IS NOT NULL) ; DELETE FROM users; SELECT ($$'$$ IS NULL\"\n"));
-        c.add(spec("where", BASE + SET
-                + "where: \"$q$'$q$ IS NOT NULL) ; COMMIT; DROP TABLE victim; SELECT ($q$'$q$ IS NULL\"\n"));
+        c.add(spec(
+                "where",
+                BASE + SET + "where: \"$q$'$q$ IS NOT NULL) ; COMMIT; DROP TABLE victim; SELECT ($q$'$q$ IS NULL\"\n"));
         c.add(spec("where", BASE + SET + "where: \"E'\\\\'' IS NOT NULL) ; DELETE FROM users; SELECT ('' IS NULL\"\n"));
         c.add(spec("where", BASE + SET + "where: \"true) OR (true\"\n"));
         c.add(spec("where", BASE + SET + "where: \"E'a''b\\\\' ' IS NOT NULL) OR (true E'\\\\' ' IS NULL\"\n"));
         c.add(spec("set.email_lower", BASE + "set: { email_lower: \"lower(email) -- the rest of the statement\" }\n"));
         c.add(spec("where", BASE + SET + "where: \"true /* ) ; DELETE FROM users\"\n"));
-        c.add(spec("validate[0].check", BASE + SET + "validate: [ { check: \"true) ; DROP TABLE victim; SELECT (1\" } ]\n"));
-        c.add(spec("columns.email", BASE + "into: users_copy\ncolumns: { id: id, email: \"email) ; DELETE FROM users; SELECT (1\" }\n"));
+        c.add(spec(
+                "validate[0].check",
+                BASE + SET + "validate: [ { check: \"true) ; DROP TABLE victim; SELECT (1\" } ]\n"));
+        c.add(spec(
+                "columns.email",
+                BASE + "into: users_copy\ncolumns: { id: id, email: \"email) ; DELETE FROM users; SELECT (1\" }\n"));
         c.add(spec("set.data", BASE + "set: { data: \"data - 'k' ; DELETE FROM users\" }\n"));
         // One expression with standard_conforming_strings on, two with it off (which set_config can turn it to).
-        c.add(spec("where", BASE + SET + "where: \"set_config('standard_conforming_strings','off',false) IS NOT NULL"
-                + " AND email <> '\\\\'' ) ; DELETE FROM victim --'\"\n"));
-        c.add(spec("validate[0].check", BASE + SET + "validate: [ { check: \"email <> '\\\\'' ) ; DELETE FROM victim --'\" } ]\n"));
+        c.add(spec(
+                "where",
+                BASE + SET + "where: \"set_config('standard_conforming_strings','off',false) IS NOT NULL"
+                        + " AND email <> '\\\\'' ) ; DELETE FROM victim --'\"\n"));
+        c.add(spec(
+                "validate[0].check",
+                BASE + SET + "validate: [ { check: \"email <> '\\\\'' ) ; DELETE FROM victim --'\" } ]\n"));
         c.add(spec("where", BASE + SET + "where: \"email <> 'x'\\u0000\"\n"));
         // Command lines.
         c.add(line("JOB", "run"));
@@ -323,11 +383,14 @@ class BadInputTest {
             commands.add(args);
         }
         for (String[] command : commands) {
-            String[] full = command[0].equals("demo") || command[0].equals("bench") ? command
+            String[] full = command[0].equals("demo") || command[0].equals("bench")
+                    ? command
                     : Cli.against(dir, ds.getJdbcUrl(), command);
             Cli.Result r = Cli.run(full);
             String shown = String.join(" ", command);
-            assertThat(r.exitCode()).as("%s\nout: %s\nerr: %s", shown, r.out(), r.err()).isEqualTo(2);
+            assertThat(r.exitCode())
+                    .as("%s\nout: %s\nerr: %s", shown, r.out(), r.err())
+                    .isEqualTo(2);
             List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
             assertThat(lines).as("%s: stderr", shown).hasSize(1);
             assertThat(lines.get(0)).as(shown).startsWith("sluice: ").contains(field);

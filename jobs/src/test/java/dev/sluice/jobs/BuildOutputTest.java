@@ -27,8 +27,12 @@ class BuildOutputTest {
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void aQuietBatchBuildIntoAFileWritesNoControlCodes() throws Exception {
         Path log = dir.resolve("build.log");
-        Process mvn = new ProcessBuilder("mvn", "-q", "-B", "-o", "-N", "validate").directory(ROOT.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        Process mvn = new ProcessBuilder("mvn", "-q", "-B", "-o", "-N", "validate")
+                .directory(ROOT.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .start();
         mvn.getOutputStream().close();
         assertThat(mvn.waitFor(90, TimeUnit.SECONDS)).isTrue();
         String written = Files.readString(log, StandardCharsets.UTF_8);

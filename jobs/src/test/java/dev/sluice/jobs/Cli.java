@@ -15,11 +15,9 @@ import dev.sluice.jobs.cli.SluiceCommand;
 /** Runs the real command line: in this JVM with captured output, or as a separate JVM that tests can kill. */
 final class Cli {
 
-    record Result(int exitCode, String out, String err) {
-    }
+    record Result(int exitCode, String out, String err) {}
 
-    private Cli() {
-    }
+    private Cli() {}
 
     /** {@code args} followed by the options every test passes: its config directory and database (user postgres). */
     static String[] against(Path config, String jdbcUrl, String... args) {
@@ -60,13 +58,14 @@ final class Cli {
         // The jar's own logging, not the tests': what an operator would see.
         command.add("-Dlogback.configurationFile=logback.xml");
         command.add("-cp");
-        StringBuilder classPath = new StringBuilder(System.getProperty("surefire.test.class.path",
-                System.getProperty("java.class.path")));
+        StringBuilder classPath = new StringBuilder(
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         jars.forEach(j -> classPath.append(File.pathSeparator).append(j));
         command.add(classPath.toString());
         command.add(SluiceCommand.class.getName());
         command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
         return pb.start();
     }

@@ -34,9 +34,12 @@ class CrossDatabaseTest {
     void databases() throws Exception {
         source = Postgres.newDatabase();
         target = Postgres.newDatabase();
-        new Db(source).exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL)",
-                "INSERT INTO orders SELECT g, 'U' || g || '@X.ORG', g * 7 FROM generate_series(1, " + ROWS + ") g",
-                "ANALYZE orders");
+        new Db(source)
+                .exec(
+                        "CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL)",
+                        "INSERT INTO orders SELECT g, 'U' || g || '@X.ORG', g * 7 FROM generate_series(1, " + ROWS
+                                + ") g",
+                        "ANALYZE orders");
         targetDb = new Db(target);
         targetDb.exec("CREATE TABLE orders_v2 (order_id bigint PRIMARY KEY, email text, amount numeric(12, 2))");
         Files.createDirectories(dir.resolve("jobs"));
@@ -75,8 +78,15 @@ class CrossDatabaseTest {
         assertThat(new Db(source).exists("sluice.batch_job_instance")).isFalse();
 
         Backfill backfill = new Backfill(target);
-        int kills = Kills.repeatedly(dir, args("run", "cross"), backfill, "cross", 5, 25, (kill, status) ->
-                assertThat(targetDb.count("SELECT count(*) FROM orders_v2")).as("target rows = checkpoint after kill %d", kill)
+        int kills = Kills.repeatedly(
+                dir,
+                args("run", "cross"),
+                backfill,
+                "cross",
+                5,
+                25,
+                (kill, status) -> assertThat(targetDb.count("SELECT count(*) FROM orders_v2"))
+                        .as("target rows = checkpoint after kill %d", kill)
                         .isEqualTo(status.rowsProcessed()));
         assertThat(kills).isGreaterThanOrEqualTo(5);
         Cli.Result last = Cli.run(args("run", "cross"));
@@ -84,29 +94,40 @@ class CrossDatabaseTest {
         assertThat(last.out()).contains("validation clean");
         assertThat(targetDb.count("SELECT count(*) FROM orders_v2")).isEqualTo(ROWS);
         assertThat(wrongRows()).isZero();
-        assertThat(new Db(source).exists("sluice.batch_job_instance")).as("nothing written to the source").isFalse();
+        assertThat(new Db(source).exists("sluice.batch_job_instance"))
+                .as("nothing written to the source")
+                .isFalse();
 
-        targetDb.exec("DELETE FROM orders_v2 WHERE order_id = 1234", "UPDATE orders_v2 SET amount = 0 WHERE order_id = 4321");
+        targetDb.exec(
+                "DELETE FROM orders_v2 WHERE order_id = 1234", "UPDATE orders_v2 SET amount = 0 WHERE order_id = 4321");
         Cli.Result found = Cli.run(args("validate", "cross", "--json"));
         assertThat(found.exitCode()).isEqualTo(3);
-        assertThat(found.out()).contains("\"rule\":\"missing in target\",\"rowsChecked\":" + ROWS + ",\"mismatches\":1")
+        assertThat(found.out())
+                .contains("\"rule\":\"missing in target\",\"rowsChecked\":" + ROWS + ",\"mismatches\":1")
                 .contains("\"rule\":\"different values\",\"rowsChecked\":" + ROWS + ",\"mismatches\":1");
     }
 
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void aSyncTriggerInTheSourceLogsChangedKeysThatEveryRunReapplies() throws Exception {
-        Files.writeString(dir.resolve("jobs/cross.yml"), Files.readString(dir.resolve("jobs/cross.yml")) + "sync: trigger\n");
+        Files.writeString(
+                dir.resolve("jobs/cross.yml"), Files.readString(dir.resolve("jobs/cross.yml")) + "sync: trigger\n");
         Cli.Result plan = Cli.run(args("plan", "cross"));
         assertThat(plan.exitCode()).as(plan.err()).isZero();
-        assertThat(plan.out()).contains("keys of written rows logged in \"sluice\".\"sync_log_cross\" (in the source database)");
+        assertThat(plan.out())
+                .contains("keys of written rows logged in \"sluice\".\"sync_log_cross\" (in the source database)");
         assertThat(Cli.run(args("run", "cross")).exitCode()).isZero();
         Db sourceDb = new Db(source);
-        assertThat(sourceDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
-        assertThat(targetDb.count("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).isZero();
+        assertThat(sourceDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass"))
+                .isEqualTo(2);
+        assertThat(targetDb.count("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"))
+                .isZero();
 
-        sourceDb.exec("UPDATE orders SET email = 'CHANGED@X.ORG' WHERE id = 10", "DELETE FROM orders WHERE id = 20",
-                "UPDATE orders SET id = 100000 WHERE id = 30", "INSERT INTO orders VALUES (100001, 'NEW@X.ORG', 1)",
+        sourceDb.exec(
+                "UPDATE orders SET email = 'CHANGED@X.ORG' WHERE id = 10",
+                "DELETE FROM orders WHERE id = 20",
+                "UPDATE orders SET id = 100000 WHERE id = 30",
+                "INSERT INTO orders VALUES (100001, 'NEW@X.ORG', 1)",
                 "INSERT INTO orders VALUES (0, 'ZERO@X.ORG', 2)");
         assertThat(sourceDb.count("SELECT count(*) FROM sluice.sync_log_cross")).isEqualTo(6);
         Cli.Result waiting = Cli.run(args("require", "cross"));
@@ -115,7 +136,7 @@ class CrossDatabaseTest {
         Cli.Result again = Cli.run(args("run", "cross"));
         assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
         assertThat(targetDb.column("SELECT order_id || '=' || email FROM orders_v2 WHERE order_id IN (0, 10, 20, 30,"
-                + " 100000, 100001) ORDER BY order_id"))
+                        + " 100000, 100001) ORDER BY order_id"))
                 .containsExactly("0=zero@x.org", "10=changed@x.org", "100000=u30@x.org", "100001=new@x.org");
         assertThat(sourceDb.count("SELECT count(*) FROM sluice.sync_log_cross")).isZero();
         Cli.Result validated = Cli.run(args("validate", "cross"));
@@ -123,12 +144,14 @@ class CrossDatabaseTest {
         // After the walk, the greatest key deleted: the drain's bound is the source's new greatest key, below it.
         sourceDb.exec("DELETE FROM orders WHERE id = 100001");
         assertThat(Cli.run(args("run", "cross")).exitCode()).isZero();
-        assertThat(targetDb.count("SELECT count(*) FROM orders_v2 WHERE order_id = 100001")).isZero();
+        assertThat(targetDb.count("SELECT count(*) FROM orders_v2 WHERE order_id = 100001"))
+                .isZero();
         assertThat(Cli.run(args("require", "cross")).exitCode()).isZero();
 
         Cli.Result finished = Cli.run(args("finish", "cross"));
         assertThat(finished.exitCode()).as(finished.err()).isZero();
-        assertThat(sourceDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isZero();
+        assertThat(sourceDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass"))
+                .isZero();
         assertThat(sourceDb.exists("sluice.sync_log_cross")).isFalse();
     }
 
@@ -144,6 +167,8 @@ class CrossDatabaseTest {
                 """);
         Cli.Result r = Cli.run(args("run", "leaky"));
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.err()).startsWith("sluice: source.jdbc-url: must not carry a password").doesNotContain("hunter2");
+        assertThat(r.err())
+                .startsWith("sluice: source.jdbc-url: must not carry a password")
+                .doesNotContain("hunter2");
     }
 }

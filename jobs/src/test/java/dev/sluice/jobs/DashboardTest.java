@@ -12,17 +12,18 @@ import java.util.regex.Pattern;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.testing.Postgres;
-
-import org.junit.jupiter.api.Test;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import org.junit.jupiter.api.Test;
+
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -35,11 +36,14 @@ class DashboardTest {
 
     @Test
     void everyMetricTheDashboardAndAlertsQueryIsExported() throws Exception {
-        JsonNode dashboard = JsonMapper.builder().build().readTree(Files.readString(CONFIG.resolve("grafana/sluice.json")));
-        List<String> exprs = dashboard.findValues("expr").stream().map(JsonNode::asString).toList();
+        JsonNode dashboard =
+                JsonMapper.builder().build().readTree(Files.readString(CONFIG.resolve("grafana/sluice.json")));
+        List<String> exprs =
+                dashboard.findValues("expr").stream().map(JsonNode::asString).toList();
         assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
         JsonNode alerts = new YAMLMapper().readTree(Files.readString(CONFIG.resolve("prometheus/alerts.yml")));
-        List<String> rules = alerts.findValues("expr").stream().map(JsonNode::asString).toList();
+        List<String> rules =
+                alerts.findValues("expr").stream().map(JsonNode::asString).toList();
         assertThat(rules).hasSize(4);
 
         Set<String> queried = new TreeSet<>();
@@ -53,17 +57,25 @@ class DashboardTest {
 
         // The job's name travels as the label "backfill": a "job" label would be renamed "exported_job" by every
         // ordinary scrape, since Prometheus sets its own.
-        String everything = String.join("\n", exprs) + "\n" + Files.readString(CONFIG.resolve("prometheus/alerts.yml"))
-                + "\n" + dashboard.findValues("legendFormat").stream().map(JsonNode::asString).reduce("", String::concat);
+        String everything =
+                String.join("\n", exprs) + "\n" + Files.readString(CONFIG.resolve("prometheus/alerts.yml")) + "\n"
+                        + dashboard.findValues("legendFormat").stream()
+                                .map(JsonNode::asString)
+                                .reduce("", String::concat);
         assertThat(everything).doesNotContainPattern("\\bjob\\b").contains("backfill");
 
         String scrape = scrapeAfterARun();
         assertThat(scrape).contains("sluice_rows_total{backfill=\"dash\"}").doesNotContain("job=\"");
         Set<String> exported = new TreeSet<>(names(scrape));
         assertThat(exported).containsAll(queried);
-        assertThat(queried).contains("sluice_rows_total", "sluice_chunk_duration_seconds_bucket",
-                "sluice_replica_lag_seconds", "sluice_throttle_seconds_total", "sluice_validation_mismatches",
-                "sluice_undo_bytes");
+        assertThat(queried)
+                .contains(
+                        "sluice_rows_total",
+                        "sluice_chunk_duration_seconds_bucket",
+                        "sluice_replica_lag_seconds",
+                        "sluice_throttle_seconds_total",
+                        "sluice_validation_mismatches",
+                        "sluice_undo_bytes");
     }
 
     private static Set<String> names(String text) {
@@ -79,8 +91,10 @@ class DashboardTest {
     static String scrapeAfterARun() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (HikariDataSource ds = Postgres.newDatabase()) {
-            new Db(ds).exec("CREATE TABLE d (id int PRIMARY KEY, v text)",
-                    "INSERT INTO d SELECT g, NULL FROM generate_series(1, 2000) g");
+            new Db(ds)
+                    .exec(
+                            "CREATE TABLE d (id int PRIMARY KEY, v text)",
+                            "INSERT INTO d SELECT g, NULL FROM generate_series(1, 2000) g");
             new Backfill(ds).run(SpecParser.parse("""
                     name: dash
                     table: d

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class Installed {
 
-    private Installed() {
-    }
+    private Installed() {}
 
     /** The program on the PATH, or the test is skipped naming the package that has it. */
     public static Path program(String name, String debianPackage) {
@@ -36,15 +35,17 @@ public final class Installed {
     }
 
     /** Output and exit code of a program run to completion. */
-    public record Ran(int exitCode, String output) {
-    }
+    public record Ran(int exitCode, String output) {}
 
     /** Runs {@code command} in {@code dir} for at most two minutes. */
     public static Ran run(Path dir, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("sluice-run", ".out");
         try {
-            Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile())
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            Process p = new ProcessBuilder(new ArrayList<>(List.of(command)))
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start();
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 throw new AssertionError(String.join(" ", command) + " did not finish in 2 minutes");

@@ -42,7 +42,8 @@ class KillAndResumeTest {
         ds = Postgres.newDatabase();
         db = new Db(ds);
         url = ds.getJdbcUrl();
-        db.exec("CREATE TABLE counters (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+        db.exec(
+                "CREATE TABLE counters (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO counters (id) SELECT g FROM generate_series(1, " + ROWS + ") g",
                 "ANALYZE counters");
         spec = dir.resolve("increment.yml");
@@ -64,14 +65,23 @@ class KillAndResumeTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void resumesAfterKillWithoutReapplyingAChunk() throws Exception {
         String[] run = {"run", spec.toString(), "--jdbc-url", url, "--user", "postgres"};
-        int kills = Kills.repeatedly(dir, run, new Backfill(ds), "increment", 6, 60, (kill, status) ->
-                assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).as("rows applied match the checkpoint")
+        int kills = Kills.repeatedly(
+                dir,
+                run,
+                new Backfill(ds),
+                "increment",
+                6,
+                60,
+                (kill, status) -> assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1"))
+                        .as("rows applied match the checkpoint")
                         .isEqualTo(status.rowsProcessed()));
         assertThat(kills).isGreaterThanOrEqualTo(5);
 
         Process last = Cli.spawn(dir.resolve("final.log"), run);
         assertThat(last.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(last.exitValue()).as(Files.readString(dir.resolve("final.log"))).isZero();
+        assertThat(last.exitValue())
+                .as(Files.readString(dir.resolve("final.log")))
+                .isZero();
 
         assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();
         assertThat(db.count("SELECT sum(n) FROM counters")).isEqualTo(ROWS);
@@ -83,8 +93,8 @@ class KillAndResumeTest {
     void sigtermFinishesTheChunkStopsWithExitFiveAndResumesByName() throws Exception {
         Path log = dir.resolve("term.log");
         Process runner = Cli.spawn(log, "run", spec.toString(), "--jdbc-url", url, "--user", "postgres");
-        Eventually.eventually(Duration.ofSeconds(90), "twenty chunks",
-                () -> status().chunks() >= 20 || !runner.isAlive());
+        Eventually.eventually(
+                Duration.ofSeconds(90), "twenty chunks", () -> status().chunks() >= 20 || !runner.isAlive());
         assertThat(runner.isAlive()).as("runner made progress").isTrue();
         runner.destroy(); // SIGTERM
         assertThat(runner.waitFor(1, TimeUnit.MINUTES)).isTrue();
@@ -96,9 +106,15 @@ class KillAndResumeTest {
         assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).isEqualTo(stopped.rowsProcessed());
 
         // By name alone, from a directory without the spec: the recorded spec is used.
-        Cli.Result resumed = Cli.run("resume", "increment", "--config",
+        Cli.Result resumed = Cli.run(
+                "resume",
+                "increment",
+                "--config",
                 Files.createDirectories(dir.resolve("empty")).toString(),
-                "--jdbc-url", url, "--user", "postgres");
+                "--jdbc-url",
+                url,
+                "--user",
+                "postgres");
         assertThat(resumed.exitCode()).as(resumed.out() + resumed.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();
     }

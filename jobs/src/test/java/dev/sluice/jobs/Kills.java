@@ -23,15 +23,15 @@ final class Kills {
         void after(int kill, JobStatus status) throws Exception;
     }
 
-    private Kills() {
-    }
+    private Kills() {}
 
     /**
      * @param runArgs the command line of the runner
      * @param maxStep at most this many chunks between two kills
      * @return how many times the runner was killed (fewer than {@code times} if it finished first)
      */
-    static int repeatedly(Path dir, String[] runArgs, Backfill backfill, String job, int times, int maxStep, Check check)
+    static int repeatedly(
+            Path dir, String[] runArgs, Backfill backfill, String job, int times, int maxStep, Check check)
             throws Exception {
         long seed = Long.getLong("sluice.kills.seed", System.nanoTime());
         System.out.println("kill loop of job " + job + ": seed " + seed);
@@ -41,20 +41,30 @@ final class Kills {
         while (kills < times) {
             Process runner = Cli.spawn(dir.resolve("kill-" + kills + ".log"), runArgs);
             long goal = before + 1 + random.nextInt(maxStep);
-            JobStatus reached = Eventually.eventually(Duration.ofSeconds(90), job + " at chunk " + goal + " (seed " + seed
-                    + ")", () -> backfill.status(job), s -> s.chunks() >= goal || !runner.isAlive());
+            JobStatus reached = Eventually.eventually(
+                    Duration.ofSeconds(90),
+                    job + " at chunk " + goal + " (seed " + seed + ")",
+                    () -> backfill.status(job),
+                    s -> s.chunks() >= goal || !runner.isAlive());
             if (!runner.isAlive()) {
                 runner.waitFor();
                 break; // finished before the kill
             }
             Thread.sleep(random.nextInt(12)); // land anywhere inside a chunk, or between two
             runner.destroyForcibly();
-            assertThat(runner.waitFor()).as("exit of the killed runner (seed %d)", seed).isEqualTo(137);
+            assertThat(runner.waitFor())
+                    .as("exit of the killed runner (seed %d)", seed)
+                    .isEqualTo(137);
             kills++;
             // The killed runner's lock goes with its session, once the server notices the connection is gone.
-            JobStatus status = Eventually.eventually(Duration.ofSeconds(30), job + " without a runner after kill " + kills
-                    + " (seed " + seed + ")", () -> backfill.status(job), s -> !s.running());
-            assertThat(status.state()).as("after kill %d (seed %d)", kills, seed).isEqualTo(JobStatus.State.FAILED);
+            JobStatus status = Eventually.eventually(
+                    Duration.ofSeconds(30),
+                    job + " without a runner after kill " + kills + " (seed " + seed + ")",
+                    () -> backfill.status(job),
+                    s -> !s.running());
+            assertThat(status.state())
+                    .as("after kill %d (seed %d)", kills, seed)
+                    .isEqualTo(JobStatus.State.FAILED);
             assertThat(status.lastError()).contains("runner ended without recording it");
             assertThat(status.chunks()).as("seed %d", seed).isGreaterThanOrEqualTo(Math.min(before, reached.chunks()));
             try {

@@ -56,31 +56,37 @@ class OperatorPageBrowserTest extends CliDatabaseTest {
                 schedule: { cron: "* * * * * *" }
                 """);
         DatabaseOptions options = new DatabaseOptions();
-        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
+        new CommandLine(options)
+                .parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
         ConfigurableApplicationContext app = ServeCommand.start(options, 0, TOKEN);
         WebDriver browser = browser(chromium, chromedriver);
         try {
             WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
             browser.get("http://localhost:" + app.getEnvironment().getProperty("local.server.port") + "/");
-            WebElement card = wait.until(ExpectedConditions.presenceOfElementLocated(
-                    By.cssSelector("section.job[data-job='paged']")));
+            WebElement card = wait.until(
+                    ExpectedConditions.presenceOfElementLocated(By.cssSelector("section.job[data-job='paged']")));
             wait.until(d -> card.getAttribute("data-state").matches("RUNNING|THROTTLED")
                     && !card.findElement(By.cssSelector(".rate")).getText().equals("0"));
-            assertThat(Double.parseDouble(card.findElement(By.cssSelector(".progress")).getCssValue("width")
-                    .replace("px", ""))).isPositive();
+            assertThat(Double.parseDouble(card.findElement(By.cssSelector(".progress"))
+                            .getCssValue("width")
+                            .replace("px", "")))
+                    .isPositive();
 
             // No token yet: the controls are off.
-            assertThat(card.findElement(By.cssSelector("button.pause")).isEnabled()).isFalse();
+            assertThat(card.findElement(By.cssSelector("button.pause")).isEnabled())
+                    .isFalse();
 
             // A wrong token is refused when entered...
             useToken(browser, "not-the-token");
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("token-state"), "token refused"));
-            assertThat(card.findElement(By.cssSelector("button.pause")).isEnabled()).isFalse();
+            assertThat(card.findElement(By.cssSelector("button.pause")).isEnabled())
+                    .isFalse();
             // ...and when a click sends it (a token left in the session from before, say): the job runs on.
             ((JavascriptExecutor) browser).executeScript("sessionStorage.setItem('sluice.token', 'stale-token')");
             wait.until(d -> card.findElement(By.cssSelector("button.pause")).isEnabled());
             card.findElement(By.cssSelector("button.pause")).click();
-            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("message"), "missing or wrong bearer token"));
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                    By.id("message"), "missing or wrong bearer token"));
             assertThat(status("paged").path("state").asString()).matches("RUNNING|THROTTLED");
 
             // The right token: pause from the page, PAUSED in sluice status.
@@ -103,8 +109,13 @@ class OperatorPageBrowserTest extends CliDatabaseTest {
             card.findElement(By.cssSelector("a.details")).click();
             WebElement detail = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("detail")));
             wait.until(d -> detail.getText().contains("Chunk durations against the target"));
-            assertThat(detail.getText()).contains("Throttle reasons over time", "Partitions", "Last validation",
-                    "Undo journal", "rows it can restore");
+            assertThat(detail.getText())
+                    .contains(
+                            "Throttle reasons over time",
+                            "Partitions",
+                            "Last validation",
+                            "Undo journal",
+                            "rows it can restore");
             assertThat(detail.findElements(By.id("chunk-chart"))).hasSize(1);
             screenshot(browser, "operator-page.png");
 
@@ -151,11 +162,23 @@ class OperatorPageBrowserTest extends CliDatabaseTest {
     private WebDriver browser(Path chromium, Path chromedriver) throws Exception {
         ChromeOptions o = new ChromeOptions();
         o.setBinary(chromium.toFile());
-        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1000", "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile())
-                .usingAnyFreePort().withLogFile(dir.resolve("chromedriver.log").toFile()).build();
+        o.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,1000",
+                "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(chromedriver.toFile())
+                .usingAnyFreePort()
+                .withLogFile(dir.resolve("chromedriver.log").toFile())
+                .build();
         return new ChromeDriver(service, o);
     }
 }

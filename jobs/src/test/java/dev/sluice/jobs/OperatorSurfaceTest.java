@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Eventually;
+import dev.sluice.engine.testing.Internals;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ class OperatorSurfaceTest extends CliDatabaseTest {
     private Map<String, Object> json(String job) {
         Cli.Result status = Cli.run(args("status", job, "--json"));
         assertThat(status.exitCode()).as(status.err()).isZero();
-        return JSON.readValue(status.out(), new TypeReference<>() { });
+        return JSON.readValue(status.out(), new TypeReference<>() {});
     }
 
     private JobStatus status(String job) throws Exception {
@@ -46,8 +46,13 @@ class OperatorSurfaceTest extends CliDatabaseTest {
 
     /** Waits until {@code job} is VALIDATING and has checked a thousand rows (or its process ended). */
     private void validatingAWhile(String job, Process process) {
-        Eventually.eventually(Duration.ofSeconds(60), "validating", () -> status(job),
-                s -> (s.state() == JobStatus.State.VALIDATING && s.validation() != null && s.validation().rowsChecked() >= 1000)
+        Eventually.eventually(
+                Duration.ofSeconds(60),
+                "validating",
+                () -> status(job),
+                s -> (s.state() == JobStatus.State.VALIDATING
+                                && s.validation() != null
+                                && s.validation().rowsChecked() >= 1000)
                         || !process.isAlive());
     }
 
@@ -69,23 +74,39 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         Cli.Result run = Cli.run(args("run", "checked"));
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
 
-        Process validation = Cli.spawn(dir.resolve("validate.log"), args("validate", "checked", "--rows-per-second", "1000"));
+        Process validation =
+                Cli.spawn(dir.resolve("validate.log"), args("validate", "checked", "--rows-per-second", "1000"));
         validatingAWhile("checked", validation);
         Cli.Result cancel = Cli.run(args("cancel", "checked"));
         assertThat(cancel.exitCode()).as(cancel.err()).isZero();
-        assertThat(cancel.out()).contains("CANCELLED").contains("COMPLETED").contains("'validate checked'")
-                .doesNotContain("STOPPED").doesNotContain("--again").doesNotContain("'resume");
+        assertThat(cancel.out())
+                .contains("CANCELLED")
+                .contains("COMPLETED")
+                .contains("'validate checked'")
+                .doesNotContain("STOPPED")
+                .doesNotContain("--again")
+                .doesNotContain("'resume");
         assertThat(validation.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String log = Files.readString(dir.resolve("validate.log"));
         assertThat(log).contains("cancelled").doesNotContain("--again").doesNotContain("'resume");
 
         Map<String, Object> after = json("checked");
         assertThat(after).containsEntry("state", "COMPLETED");
-        assertThat(after.get("validation")).as("the verdict before the cancelled validation")
-                .isEqualTo(Map.of("complete", true, "rowsChecked", 20000, "mismatches", 0,
-                        "at", ((Map<?, ?>) after.get("validation")).get("at")));
+        assertThat(after.get("validation"))
+                .as("the verdict before the cancelled validation")
+                .isEqualTo(Map.of(
+                        "complete",
+                        true,
+                        "rowsChecked",
+                        20000,
+                        "mismatches",
+                        0,
+                        "at",
+                        ((Map<?, ?>) after.get("validation")).get("at")));
         assertThat(Cli.run(args("require", "checked")).exitCode()).isZero();
-        assertThat(Cli.run(args("status", "checked")).out()).contains("COMPLETED").doesNotContain("--again");
+        assertThat(Cli.run(args("status", "checked")).out())
+                .contains("COMPLETED")
+                .doesNotContain("--again");
     }
 
     @Test
@@ -96,18 +117,27 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         validatingAWhile("checked", runner);
         Cli.Result cancel = Cli.run(args("cancel", "checked"));
         assertThat(cancel.exitCode()).as(cancel.err()).isZero();
-        assertThat(cancel.out()).contains("CANCELLED").contains("'validate checked'").doesNotContain("--again")
+        assertThat(cancel.out())
+                .contains("CANCELLED")
+                .contains("'validate checked'")
+                .doesNotContain("--again")
                 .doesNotContain("STOPPED");
         assertThat(runner.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(Files.readString(dir.resolve("run.log"))).doesNotContain("--again").doesNotContain("'resume");
+        assertThat(Files.readString(dir.resolve("run.log")))
+                .doesNotContain("--again")
+                .doesNotContain("'resume");
 
         Map<String, Object> cancelled = json("checked");
         assertThat(cancelled).containsEntry("state", "CANCELLED");
-        assertThat((String) cancelled.get("lastError")).contains("'validate checked'").doesNotContain("--again");
+        assertThat((String) cancelled.get("lastError"))
+                .contains("'validate checked'")
+                .doesNotContain("--again");
         Cli.Result again = Cli.run(args("run", "checked"));
         assertThat(again.exitCode()).isEqualTo(4);
         assertThat(again.err()).contains("'validate checked'").doesNotContain("--again");
-        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).as("the backfill is not redone").isZero();
+        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1"))
+                .as("the backfill is not redone")
+                .isZero();
 
         Cli.Result validate = Cli.run(args("validate", "checked", "--rows-per-second", "0"));
         assertThat(validate.exitCode()).as(validate.out() + validate.err()).isZero();
@@ -119,38 +149,56 @@ class OperatorSurfaceTest extends CliDatabaseTest {
     void statusFieldsBelongToTheWorkTheyDescribe() throws Exception {
         counting("fields", "throttle: { rows-per-second: 5000, validate-rows-per-second: 500 }\n");
         Process runner = Cli.spawn(dir.resolve("fields.log"), args("run", "fields"));
-        JobStatus running = Eventually.eventually(Duration.ofSeconds(60), "running with a WAL rate",
-                () -> status("fields"), s -> (s.state() == JobStatus.State.RUNNING && s.walBytesPerSecond() > 0)
-                        || !runner.isAlive());
+        JobStatus running = Eventually.eventually(
+                Duration.ofSeconds(60),
+                "running with a WAL rate",
+                () -> status("fields"),
+                s -> (s.state() == JobStatus.State.RUNNING && s.walBytesPerSecond() > 0) || !runner.isAlive());
         double backfillWal = running.walBytesPerSecond();
-        JobStatus validating = Eventually.eventually(Duration.ofSeconds(60), "validating a while", () -> status("fields"),
-                s -> (s.state() == JobStatus.State.VALIDATING && s.validation() != null
-                        && s.validation().rowsChecked() >= 3000) || !runner.isAlive());
+        JobStatus validating = Eventually.eventually(
+                Duration.ofSeconds(60),
+                "validating a while",
+                () -> status("fields"),
+                s -> (s.state() == JobStatus.State.VALIDATING
+                                && s.validation() != null
+                                && s.validation().rowsChecked() >= 3000)
+                        || !runner.isAlive());
         assertThat(validating.state()).isEqualTo(JobStatus.State.VALIDATING);
-        assertThat(validating.walBytesPerSecond()).as("the validation's WAL rate, not the backfill's (%s)", backfillWal)
+        assertThat(validating.walBytesPerSecond())
+                .as("the validation's WAL rate, not the backfill's (%s)", backfillWal)
                 .isLessThan(backfillWal / 4);
         assertThat(validating.rowsPerSecondLimit()).isEqualTo(500);
         assertThat(validating.rowsPerSecond()).as("rows checked per second").isBetween(100.0, 1000.0);
         runner.destroyForcibly().waitFor();
-        assertThat(Cli.run(args("validate", "fields", "--rows-per-second", "0")).exitCode()).isZero();
+        assertThat(Cli.run(args("validate", "fields", "--rows-per-second", "0")).exitCode())
+                .isZero();
 
         Map<String, Object> completed = json("fields");
-        assertThat(completed).containsEntry("state", "COMPLETED").containsEntry("rowsPerSecondLimit", null)
-                .containsEntry("etaSeconds", null).containsKey("validation");
+        assertThat(completed)
+                .containsEntry("state", "COMPLETED")
+                .containsEntry("rowsPerSecondLimit", null)
+                .containsEntry("etaSeconds", null)
+                .containsKey("validation");
 
         // A new run that fails a quarter of the way: the last validation belongs to the run before.
-        db.exec("UPDATE c SET n = 0", """
+        db.exec(
+                "UPDATE c SET n = 0",
+                """
                 CREATE FUNCTION no_5000() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN IF NEW.id = 5000 THEN RAISE EXCEPTION 'row 5000 is special'; END IF; RETURN NEW; END $$""",
                 "CREATE TRIGGER no_5000 BEFORE UPDATE ON c FOR EACH ROW EXECUTE FUNCTION no_5000()");
         assertThat(Cli.run(args("run", "fields", "--again")).exitCode()).isEqualTo(1);
         Map<String, Object> failed = json("fields");
-        assertThat(failed).containsEntry("state", "FAILED").doesNotContainKey("validation")
+        assertThat(failed)
+                .containsEntry("state", "FAILED")
+                .doesNotContainKey("validation")
                 .containsEntry("rowsPerSecondLimit", 5000);
         db.exec("DROP TRIGGER no_5000 ON c");
         assertThat(Cli.run(args("resume", "fields")).exitCode()).isZero();
         assertThat(Cli.run(args("finish", "fields")).exitCode()).isZero();
-        assertThat(json("fields")).containsEntry("state", "FINISHED").containsEntry("rowsPerSecondLimit", null)
+        assertThat(json("fields"))
+                .containsEntry("state", "FINISHED")
+                .containsEntry("rowsPerSecondLimit", null)
                 .containsEntry("walBytesPerSecond", 0);
     }
 
@@ -166,13 +214,17 @@ class OperatorSurfaceTest extends CliDatabaseTest {
                 throttle: { rows-per-second: 4000 }
                 """);
         Process runner = Cli.spawn(dir.resolve("split.log"), args("run", "split"));
-        Eventually.eventually(Duration.ofSeconds(60), "both partitions at work", () -> status("split"),
+        Eventually.eventually(
+                Duration.ofSeconds(60),
+                "both partitions at work",
+                () -> status("split"),
                 s -> (s.chunks() >= 4 && s.running()) || !runner.isAlive());
         assertThat(Cli.run(args("pause", "split")).out()).contains("now PAUSED");
         assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
         Cli.Result paused = Cli.run(args("status", "split"));
         assertThat(paused.out()).contains("PAUSED").doesNotContain("STOPPED");
-        assertThat(paused.out().lines().filter(l -> l.contains("partition"))).hasSize(2)
+        assertThat(paused.out().lines().filter(l -> l.contains("partition")))
+                .hasSize(2)
                 .allMatch(l -> l.contains("PAUSED"));
         Cli.Result refused = Cli.run(args("run", "split"));
         assertThat(refused.exitCode()).isEqualTo(4);
@@ -187,7 +239,10 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         assertThat(journaled).isEqualTo(20000);
 
         Process rollback = Cli.spawn(dir.resolve("rollback.log"), args("rollback", "split"));
-        JobStatus rolling = Eventually.eventually(Duration.ofSeconds(60), "rolling back a while", () -> status("split"),
+        JobStatus rolling = Eventually.eventually(
+                Duration.ofSeconds(60),
+                "rolling back a while",
+                () -> status("split"),
                 s -> (s.state() == JobStatus.State.ROLLING_BACK && s.rowsProcessed() >= 2000) || !rollback.isAlive());
         assertThat(rolling.state()).isEqualTo(JobStatus.State.ROLLING_BACK);
         assertThat(rolling.rowsEstimated()).as("the journal's rows").isEqualTo(journaled);
@@ -202,22 +257,34 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         assertThat(pausedRollback).containsEntry("state", "PAUSED").doesNotContainKey("partitions");
         assertThat((Double) pausedRollback.get("progress")).isLessThan(1.0);
         Cli.Result pausedText = Cli.run(args("status", "split"));
-        assertThat(pausedText.out()).doesNotContain("COMPLETED").doesNotContain("100.0%")
-                .contains("'rollback split'").doesNotContain("'resume split'");
+        assertThat(pausedText.out())
+                .doesNotContain("COMPLETED")
+                .doesNotContain("100.0%")
+                .contains("'rollback split'")
+                .doesNotContain("'resume split'");
 
         db.exec("UPDATE c SET n = 7 WHERE id IN (1, 2, 3)"); // changed by the application since Sluice wrote them
         Cli.Result continued = Cli.run(args("rollback", "split"));
         assertThat(continued.exitCode()).as(continued.out() + continued.err()).isEqualTo(3);
-        assertThat(continued.out()).contains("rollback").doesNotContain("resuming the backfill")
+        assertThat(continued.out())
+                .contains("rollback")
+                .doesNotContain("resuming the backfill")
                 .contains("of " + String.format("%,d", journaled));
         Cli.Result left = Cli.run(args("status", "split"));
         assertThat(left.out()).contains("'rollback split --force'");
-        assertThat(left.out().lines().filter(l -> l.contains("undo journal")).findFirst().orElse(""))
+        assertThat(left.out()
+                        .lines()
+                        .filter(l -> l.contains("undo journal"))
+                        .findFirst()
+                        .orElse(""))
                 .contains("--force");
         assertThat(Cli.run(args("rollback", "split", "--force")).exitCode()).isZero();
         Map<String, Object> rolledBack = json("split");
-        assertThat(rolledBack).containsEntry("state", "ROLLED_BACK").containsEntry("rowsPerSecondLimit", null)
-                .containsEntry("etaSeconds", null).doesNotContainKey("partitions");
+        assertThat(rolledBack)
+                .containsEntry("state", "ROLLED_BACK")
+                .containsEntry("rowsPerSecondLimit", null)
+                .containsEntry("etaSeconds", null)
+                .doesNotContainKey("partitions");
         Cli.Result refusedAfter = Cli.run(args("run", "split"));
         assertThat(refusedAfter.exitCode()).isEqualTo(4);
         assertThat(refusedAfter.out()).doesNotContain("sluice: running");
@@ -241,8 +308,12 @@ class OperatorSurfaceTest extends CliDatabaseTest {
 
         Cli.Result validated = Cli.run(args("validate", "tripled"));
         assertThat(validated.exitCode()).isZero();
-        assertThat(validated.out().lines().filter(l -> l.startsWith("validation of"))).singleElement().asString()
-                .as("one wording, digits grouped").contains("20,000 rows checked").doesNotContain("20000")
+        assertThat(validated.out().lines().filter(l -> l.startsWith("validation of")))
+                .singleElement()
+                .asString()
+                .as("one wording, digits grouped")
+                .contains("20,000 rows checked")
+                .doesNotContain("20000")
                 .doesNotContain("validated");
     }
 
@@ -259,7 +330,9 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         assertThat(Cli.run(args("run", "synced")).exitCode()).isZero();
         assertThat(Cli.run(args("rollback", "synced")).exitCode()).isZero();
         Cli.Result status = Cli.run(args("status", "synced"));
-        assertThat(status.out()).contains("sync trigger: dropped by the rollback").doesNotContain("NOT installed");
+        assertThat(status.out())
+                .contains("sync trigger: dropped by the rollback")
+                .doesNotContain("NOT installed");
         assertThat(((Map<?, ?>) json("synced").get("sync")).get("droppedBy")).isEqualTo("rollback");
     }
 
@@ -277,9 +350,12 @@ class OperatorSurfaceTest extends CliDatabaseTest {
         assertThat(plan.exitCode()).as(plan.err()).isZero();
         List<String> lines = plan.out().lines().toList();
         assertThat(lines).anyMatch(l -> l.contains("parallel") && l.contains("4 ranges"));
-        assertThat(lines.stream().filter(l -> l.matches("\\s+range \\d+: keys \\(.*]\\s+~[0-9,]+ rows"))).hasSize(4);
+        assertThat(lines.stream().filter(l -> l.matches("\\s+range \\d+: keys \\(.*]\\s+~[0-9,]+ rows")))
+                .hasSize(4);
         assertThat(lines).anyMatch(l -> l.contains("connections"));
-        assertThat(plan.out()).doesNotContain("fillfactor =").doesNotContain("bytes of WAL and")
+        assertThat(plan.out())
+                .doesNotContain("fillfactor =")
+                .doesNotContain("bytes of WAL and")
                 .containsPattern("sample: .* B of WAL a row, [0-9.]+ ms a row");
     }
 
@@ -294,19 +370,27 @@ class OperatorSurfaceTest extends CliDatabaseTest {
                 """);
         Process serve = Cli.spawn(dir.resolve("serve.log"), args("serve", "--port", "0"));
         try {
-            Eventually.eventually(Duration.ofSeconds(90), "the scheduled run's end logged",
-                    () -> Files.readString(dir.resolve("serve.log")), log -> log.contains("job served ended")
-                            || !serve.isAlive());
+            Eventually.eventually(
+                    Duration.ofSeconds(90),
+                    "the scheduled run's end logged",
+                    () -> Files.readString(dir.resolve("serve.log")),
+                    log -> log.contains("job served ended") || !serve.isAlive());
             Thread.sleep(3000); // the cron fires every second: a completed job is not started again, nor logged
         } finally {
             serve.destroy();
             serve.waitFor(60, TimeUnit.SECONDS);
         }
         List<String> lines = Files.readAllLines(dir.resolve("serve.log"));
-        assertThat(lines.stream().filter(l -> l.contains("job served started"))).singleElement().asString()
-                .contains("INFO").contains("its schedule fired");
-        assertThat(lines.stream().filter(l -> l.contains("job served ended"))).singleElement().asString()
-                .contains("COMPLETED").contains("job served completed");
+        assertThat(lines.stream().filter(l -> l.contains("job served started")))
+                .singleElement()
+                .asString()
+                .contains("INFO")
+                .contains("its schedule fired");
+        assertThat(lines.stream().filter(l -> l.contains("job served ended")))
+                .singleElement()
+                .asString()
+                .contains("COMPLETED")
+                .contains("job served completed");
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
     }
 

@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
@@ -45,10 +45,18 @@ class OutageTest {
     Path dir;
 
     @ParameterizedTest(name = "{0}, parallel {1}, outage past the reconnect limit: {2}")
-    @CsvSource({"run, 1, false", "run, 2, false", "validate, 1, false", "rollback, 1, false", "run, 2, true",
-            "validate, 1, true", "rollback, 1, true"})
+    @CsvSource({
+        "run, 1, false",
+        "run, 2, false",
+        "validate, 1, false",
+        "rollback, 1, false",
+        "run, 2, true",
+        "validate, 1, true",
+        "rollback, 1, true"
+    })
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
-    void anOutageIsRiddenThroughOrLeavesTheWorkResumable(String verb, int parallel, boolean pastTheLimit) throws Exception {
+    void anOutageIsRiddenThroughOrLeavesTheWorkResumable(String verb, int parallel, boolean pastTheLimit)
+            throws Exception {
         Random random = new Random(SEED + verb.hashCode() * 31L + parallel * 7L + (pastTheLimit ? 1 : 0));
         try (RestartableServer server = RestartableServer.start()) {
             String url = server.createDatabase("app");
@@ -69,8 +77,11 @@ class OutageTest {
                 new Db(ds).counters("counters", ROWS);
                 if (!verb.equals("run")) {
                     // The work under test is the validation or the rollback of a finished backfill.
-                    RunResult done = new Backfill(ds).run(SpecParser.parse(Files.readString(spec)
-                            .replace("throttle: { rows-per-second: 3000 }", "")), RunOptions.defaults());
+                    RunResult done = new Backfill(ds)
+                            .run(
+                                    SpecParser.parse(
+                                            Files.readString(spec).replace("throttle: { rows-per-second: 3000 }", "")),
+                                    RunOptions.defaults());
                     assertThat(done.outcome()).as(done.message()).isEqualTo(RunResult.Outcome.COMPLETED);
                 }
             }
@@ -82,33 +93,44 @@ class OutageTest {
                 awaitChunks(url, verb, afterChunks, runner, log);
                 boolean immediate = random.nextBoolean();
                 // Long enough to be noticed while the server is down; past the limit by more than a notice takes.
-                long down = pastTheLimit ? RECONNECT.toMillis() + 8000
+                long down = pastTheLimit
+                        ? RECONNECT.toMillis() + 8000
                         : 6000 + random.nextInt((int) RECONNECT.toMillis() - 7000);
-                System.out.printf("outage (seed %d): %s parallel %d after %d chunks, %s stop for %.1f s%n", SEED, verb,
-                        parallel, afterChunks, immediate ? "an immediate" : "a fast", down / 1000.0);
+                System.out.printf(
+                        "outage (seed %d): %s parallel %d after %d chunks, %s stop for %.1f s%n",
+                        SEED, verb, parallel, afterChunks, immediate ? "an immediate" : "a fast", down / 1000.0);
                 server.stop(immediate);
                 long stopped = System.nanoTime();
                 double noticed = firstLine(log, "lost the database", stopped, down);
                 Thread.sleep(Math.max(0, down - (System.nanoTime() - stopped) / 1_000_000));
                 server.startAgain();
-                assertThat(runner.waitFor(3, TimeUnit.MINUTES)).as("the runner ends").isTrue();
+                assertThat(runner.waitFor(3, TimeUnit.MINUTES))
+                        .as("the runner ends")
+                        .isTrue();
                 String output = Files.readString(log);
-                System.out.printf("  runner exit %d; it said it lost the database %.1f s after the stop%n",
+                System.out.printf(
+                        "  runner exit %d; it said it lost the database %.1f s after the stop%n",
                         runner.exitValue(), noticed);
-                output.lines().filter(l -> l.contains("database") || l.contains("failed")).forEach(l -> System.out.println("  | " + l));
-                assertThat(noticed).as("seconds until the runner said it lost the database\n" + output)
+                output.lines()
+                        .filter(l -> l.contains("database") || l.contains("failed"))
+                        .forEach(l -> System.out.println("  | " + l));
+                assertThat(noticed)
+                        .as("seconds until the runner said it lost the database\n" + output)
                         .isBetween(0.0, (double) NOTICED_WITHIN.toSeconds());
                 assertThat(output).as(output).doesNotContain("Exception").doesNotContainPattern("(?m)^\\s+at ");
                 if (pastTheLimit) {
                     assertThat(runner.exitValue()).as(output).isEqualTo(1);
-                    assertThat(output).as(output).contains("could not reconnect within " + RECONNECT.toSeconds() + " s");
+                    assertThat(output)
+                            .as(output)
+                            .contains("could not reconnect within " + RECONNECT.toSeconds() + " s");
                 } else {
                     assertThat(runner.exitValue()).as(output).isIn(0, 1);
                 }
                 if (runner.exitValue() != 0) {
                     // FAILED and resumable: the same verb (resume for the backfill) finishes it.
-                    String[] again = verb.equals("run") ? new String[] {"resume", spec.toString(), "--jdbc-url", url,
-                            "--user", "postgres"} : args;
+                    String[] again = verb.equals("run")
+                            ? new String[] {"resume", spec.toString(), "--jdbc-url", url, "--user", "postgres"}
+                            : args;
                     Path retry = dir.resolve(verb + "-again.log");
                     Process next = Cli.spawn(retry, again);
                     assertThat(next.waitFor(2, TimeUnit.MINUTES)).isTrue();
@@ -120,11 +142,12 @@ class OutageTest {
             try (HikariDataSource ds = Postgres.dataSource(url)) {
                 Db db = new Db(ds);
                 int expected = verb.equals("rollback") ? 0 : 1;
-                assertThat(db.count("SELECT count(*) FROM counters WHERE n <> " + expected)).as("rows not applied once")
+                assertThat(db.count("SELECT count(*) FROM counters WHERE n <> " + expected))
+                        .as("rows not applied once")
                         .isZero();
                 JobStatus status = new Backfill(ds).status("increment");
-                assertThat(status.state()).isEqualTo(verb.equals("rollback") ? JobStatus.State.ROLLED_BACK
-                        : JobStatus.State.COMPLETED);
+                assertThat(status.state())
+                        .isEqualTo(verb.equals("rollback") ? JobStatus.State.ROLLED_BACK : JobStatus.State.COMPLETED);
                 if (verb.equals("validate")) {
                     assertThat(status.validation()).isNotNull();
                     assertThat(status.validation().complete()).isTrue();
@@ -154,11 +177,16 @@ class OutageTest {
         try (HikariDataSource ds = Postgres.dataSource(url)) {
             Db db = new Db(ds);
             String job = verb.equals("run") ? "increment" : "increment." + verb;
-            Eventually.eventually(Duration.ofSeconds(90), chunks + " chunks of " + job,
-                    () -> !runner.isAlive() || db.count("SELECT coalesce(sum(s.commit_count), 0) FROM"
-                            + " sluice.batch_step_execution s JOIN sluice.batch_job_execution e USING (job_execution_id)"
-                            + " JOIN sluice.batch_job_instance i USING (job_instance_id) WHERE i.job_name = '" + job
-                            + "' AND e.end_time IS NULL") >= chunks);
+            Eventually.eventually(
+                    Duration.ofSeconds(90),
+                    chunks + " chunks of " + job,
+                    () -> !runner.isAlive()
+                            || db.count("SELECT coalesce(sum(s.commit_count), 0) FROM"
+                                            + " sluice.batch_step_execution s JOIN sluice.batch_job_execution e USING (job_execution_id)"
+                                            + " JOIN sluice.batch_job_instance i USING (job_instance_id) WHERE i.job_name = '"
+                                            + job
+                                            + "' AND e.end_time IS NULL")
+                                    >= chunks);
         }
         assertThat(runner.isAlive()).as(Files.readString(log)).isTrue();
     }

@@ -9,10 +9,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.RunResult;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Eventually;
@@ -33,7 +33,8 @@ class ParallelTest extends CliDatabaseTest {
 
     @BeforeEach
     void seed() throws Exception {
-        db.exec("CREATE TABLE acct (region text COLLATE \"en-US-x-icu\" NOT NULL, handle text COLLATE \"C\" NOT NULL,"
+        db.exec(
+                "CREATE TABLE acct (region text COLLATE \"en-US-x-icu\" NOT NULL, handle text COLLATE \"C\" NOT NULL,"
                         + " n int NOT NULL DEFAULT 0, PRIMARY KEY (region, handle))",
                 "INSERT INTO acct (region, handle) SELECT (ARRAY['alpha', 'Beta', 'émile', 'Zeta', 'zulu', 'Ärger'])"
                         + "[1 + g % 6], 'h' || (g * 7919 % " + ROWS + ") FROM generate_series(0, " + (ROWS - 1) + ") g",
@@ -55,7 +56,9 @@ class ParallelTest extends CliDatabaseTest {
     }
 
     private void assertEveryRowOnce() {
-        assertThat(db.count("SELECT count(*) FROM acct WHERE n <> 1")).as("rows not applied exactly once").isZero();
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n <> 1"))
+                .as("rows not applied exactly once")
+                .isZero();
         assertThat(db.count("SELECT sum(n) FROM acct")).isEqualTo(ROWS);
     }
 
@@ -65,18 +68,25 @@ class ParallelTest extends CliDatabaseTest {
         spec(3, "");
         String[] run = args("run", "inc");
         int kills = Kills.repeatedly(dir, run, new Backfill(ds), "inc", 3, 40, (kill, status) -> {
-            assertThat(db.count("SELECT count(*) FROM acct WHERE n > 1")).as("a row applied twice").isZero();
-            assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1")).as("rows applied match the checkpoints")
+            assertThat(db.count("SELECT count(*) FROM acct WHERE n > 1"))
+                    .as("a row applied twice")
+                    .isZero();
+            assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1"))
+                    .as("rows applied match the checkpoints")
                     .isEqualTo(status.rowsProcessed());
             assertThat(status.partitions()).hasSize(3);
-            assertThat(status.partitions().stream().mapToLong(JobStatus.Partition::rows).sum())
+            assertThat(status.partitions().stream()
+                            .mapToLong(JobStatus.Partition::rows)
+                            .sum())
                     .isEqualTo(status.rowsProcessed());
         });
         assertThat(kills).isEqualTo(3);
 
         Process last = Cli.spawn(dir.resolve("final.log"), run);
         assertThat(last.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(last.exitValue()).as(Files.readString(dir.resolve("final.log"))).isZero();
+        assertThat(last.exitValue())
+                .as(Files.readString(dir.resolve("final.log")))
+                .isZero();
         assertEveryRowOnce();
         JobStatus done = status();
         assertThat(done.state()).isEqualTo(JobStatus.State.COMPLETED);
@@ -106,8 +116,10 @@ class ParallelTest extends CliDatabaseTest {
                 stop.request("stopped by the test");
             }
         };
-        return new Backfill(ds).run(SpecParser.read(dir.resolve("jobs/inc.yml")),
-                RunOptions.defaults().withStop(stop).withObserver(stopper));
+        return new Backfill(ds)
+                .run(
+                        SpecParser.read(dir.resolve("jobs/inc.yml")),
+                        RunOptions.defaults().withStop(stop).withObserver(stopper));
     }
 
     @Test
@@ -137,7 +149,9 @@ class ParallelTest extends CliDatabaseTest {
 
         // And back to one: a finished job stays finished.
         spec(1, "");
-        assertThat(new Backfill(ds).run(SpecParser.read(dir.resolve("jobs/inc.yml")), RunOptions.defaults()).outcome())
+        assertThat(new Backfill(ds)
+                        .run(SpecParser.read(dir.resolve("jobs/inc.yml")), RunOptions.defaults())
+                        .outcome())
                 .isEqualTo(RunResult.Outcome.ALREADY_COMPLETE);
     }
 
@@ -163,7 +177,9 @@ class ParallelTest extends CliDatabaseTest {
         // when it fails, and would run to their end if nothing stopped them.
         String region = db.one("SELECT region FROM acct ORDER BY region, handle OFFSET 10000 LIMIT 1");
         String handle = db.one("SELECT handle FROM acct ORDER BY region, handle OFFSET 10000 LIMIT 1");
-        db.exec("CREATE TABLE armed (on_ boolean)", "INSERT INTO armed VALUES (true)",
+        db.exec(
+                "CREATE TABLE armed (on_ boolean)",
+                "INSERT INTO armed VALUES (true)",
                 """
                 CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
@@ -181,7 +197,9 @@ class ParallelTest extends CliDatabaseTest {
         JobStatus status = status();
         assertThat(status.state()).isEqualTo(JobStatus.State.FAILED);
         assertThat(status.lastError()).contains("a row refused");
-        assertThat(status.partitions()).extracting(JobStatus.Partition::state).as("the others stopped after their chunk")
+        assertThat(status.partitions())
+                .extracting(JobStatus.Partition::state)
+                .as("the others stopped after their chunk")
                 .containsExactlyInAnyOrder("FAILED", "STOPPED", "STOPPED");
         assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1")).isEqualTo(status.rowsProcessed());
 
@@ -199,23 +217,28 @@ class ParallelTest extends CliDatabaseTest {
         assertThat(stopped.outcome()).as(stopped.message()).isEqualTo(RunResult.Outcome.STOPPED);
         spec(2, "");
         Backfill backfill = new Backfill(ds);
-        assertThat(backfill.run(SpecParser.read(dir.resolve("jobs/inc.yml")), RunOptions.defaults()).outcome())
+        assertThat(backfill.run(SpecParser.read(dir.resolve("jobs/inc.yml")), RunOptions.defaults())
+                        .outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM acct WHERE n NOT IN (1, 6)")).isZero();
         assertThat(status().undo().rows()).isEqualTo(ROWS);
 
         RunResult rolledBack = backfill.rollback("inc", RunOptions.defaults(), false);
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 5")).isEqualTo(
-                db.count("SELECT count(*) FROM acct WHERE handle LIKE 'h1%'"));
-        assertThat(db.count("SELECT count(*) FROM acct WHERE n <> 0 AND handle NOT LIKE 'h1%'")).isZero();
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 5"))
+                .isEqualTo(db.count("SELECT count(*) FROM acct WHERE handle LIKE 'h1%'"));
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n <> 0 AND handle NOT LIKE 'h1%'"))
+                .isZero();
         assertThat(status().state()).isEqualTo(JobStatus.State.ROLLED_BACK);
     }
 
     private Process runner(String log) throws Exception {
         Process p = Cli.spawn(dir.resolve(log), args("run", "inc"));
-        JobStatus s = Eventually.eventually(Duration.ofSeconds(60), "the partitions at work",
-                this::status, x -> (x.chunks() >= 6 && x.running()) || !p.isAlive());
+        JobStatus s = Eventually.eventually(
+                Duration.ofSeconds(60),
+                "the partitions at work",
+                this::status,
+                x -> (x.chunks() >= 6 && x.running()) || !p.isAlive());
         assertThat(p.isAlive()).as("runner alive: " + s).isTrue();
         return p;
     }
@@ -231,14 +254,21 @@ class ParallelTest extends CliDatabaseTest {
         Cli.Result sent = Cli.run(args(verb, "inc"));
         assertThat(sent.exitCode()).as(sent.err()).isZero();
         assertThat(runner.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(runner.exitValue()).as(Files.readString(dir.resolve(verb + ".log"))).isEqualTo(5);
+        assertThat(runner.exitValue())
+                .as(Files.readString(dir.resolve(verb + ".log")))
+                .isEqualTo(5);
         JobStatus stopped = status();
-        assertThat(stopped.partitions()).hasSize(3).extracting(JobStatus.Partition::state).as("in the job's words")
+        assertThat(stopped.partitions())
+                .hasSize(3)
+                .extracting(JobStatus.Partition::state)
+                .as("in the job's words")
                 .containsOnly(stopped.state().name());
         long applied = db.count("SELECT count(*) FROM acct WHERE n = 1");
         assertThat(applied).isEqualTo(stopped.rowsProcessed()).isLessThan(ROWS);
         Thread.sleep(500);
-        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1")).as("no partition still writing").isEqualTo(applied);
+        assertThat(db.count("SELECT count(*) FROM acct WHERE n = 1"))
+                .as("no partition still writing")
+                .isEqualTo(applied);
         return stopped;
     }
 

@@ -6,8 +6,7 @@ import java.util.List;
 /** Samples of a Prometheus text exposition as promtool's input series: each value held for the test's span. */
 final class PromSeries {
 
-    private PromSeries() {
-    }
+    private PromSeries() {}
 
     /**
      * The {@code sluice_} samples of {@code exposition} as YAML {@code input_series} entries (indented for a test
@@ -27,10 +26,12 @@ final class PromSeries {
                 continue;
             }
             if (!extraLabels.isEmpty()) {
-                series = series.endsWith("}") ? series.substring(0, series.length() - 1) + "," + extraLabels + "}"
+                series = series.endsWith("}")
+                        ? series.substring(0, series.length() - 1) + "," + extraLabels + "}"
                         : series + "{" + extraLabels + "}";
             }
-            out.add("      - series: '" + series.replace("'", "''") + "'\n        values: '" + value + "+0x" + samples + "'");
+            out.add("      - series: '" + series.replace("'", "''") + "'\n        values: '" + value + "+0x" + samples
+                    + "'");
         }
         return String.join("\n", out) + "\n";
     }

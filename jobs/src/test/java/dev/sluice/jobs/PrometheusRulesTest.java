@@ -23,8 +23,10 @@ import tools.jackson.databind.json.JsonMapper;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PrometheusRulesTest {
 
-    private static final Path PROMETHEUS = Path.of("..", "config", "prometheus").toAbsolutePath().normalize();
-    private static final Path DASHBOARD = Path.of("..", "config", "grafana", "sluice.json").toAbsolutePath().normalize();
+    private static final Path PROMETHEUS =
+            Path.of("..", "config", "prometheus").toAbsolutePath().normalize();
+    private static final Path DASHBOARD =
+            Path.of("..", "config", "grafana", "sluice.json").toAbsolutePath().normalize();
 
     private static Path promtool;
 
@@ -53,7 +55,8 @@ class PrometheusRulesTest {
     @Test
     void everyDashboardQueryReturnsSeriesFromWhatARunExports() throws Exception {
         JsonNode dashboard = JsonMapper.builder().build().readTree(Files.readString(DASHBOARD));
-        List<String> exprs = dashboard.findValues("expr").stream().map(JsonNode::asString).toList();
+        List<String> exprs =
+                dashboard.findValues("expr").stream().map(JsonNode::asString).toList();
         assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
         String scrape = DashboardTest.scrapeAfterARun();
 
@@ -71,8 +74,11 @@ class PrometheusRulesTest {
         for (String expr : exprs) {
             String query = expr.replace("$backfill", "dash.*").replace("$__rate_interval", "5m");
             // Any series at all: a query whose metric or label is not exported returns none, and fails here.
-            test.append("      - expr: ").append(PromSeries.quoted("count(" + query + ") > bool 0")).append('\n')
-                    .append("        eval_time: 20m\n        exp_samples:\n          - labels: '{}'\n            value: 1\n");
+            test.append("      - expr: ")
+                    .append(PromSeries.quoted("count(" + query + ") > bool 0"))
+                    .append('\n')
+                    .append(
+                            "        eval_time: 20m\n        exp_samples:\n          - labels: '{}'\n            value: 1\n");
         }
         Files.writeString(dir.resolve("dashboard.test.yml"), test);
         Installed.Ran r = Installed.run(dir, promtool.toString(), "test", "rules", "dashboard.test.yml");

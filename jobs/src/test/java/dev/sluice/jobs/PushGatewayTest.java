@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
  */
 class PushGatewayTest extends CliDatabaseTest {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -37,12 +38,15 @@ class PushGatewayTest extends CliDatabaseTest {
             port = s.getLocalPort();
         }
         Process gateway = new ProcessBuilder(gatewayProgram.toString(), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("pushgateway.log").toFile()).start();
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("pushgateway.log").toFile())
+                .start();
         try {
             String url = "http://127.0.0.1:" + port;
             Eventually.eventually(Duration.ofSeconds(30), "the Pushgateway ready", () -> get(url + "/-/ready") == 200);
 
-            db.exec("CREATE TABLE ledger (id int PRIMARY KEY, ratio text)",
+            db.exec(
+                    "CREATE TABLE ledger (id int PRIMARY KEY, ratio text)",
                     "INSERT INTO ledger SELECT g, NULL FROM generate_series(1, 3000) g");
             writeSpec("doomed", """
                     table: ledger
@@ -61,21 +65,30 @@ class PushGatewayTest extends CliDatabaseTest {
             assertThat(failed.exitCode()).as(failed.out() + failed.err()).isEqualTo(1);
             // A CLI run shows while it runs, not only when it ends.
             Path log = dir.resolve("fine.log");
-            Process fine = Cli.spawn(log, Map.of(), List.of(), args("run", "fine", "--push-gateway",
-                    "127.0.0.1:" + port));
-            Eventually.eventually(Duration.ofSeconds(30), "fine RUNNING at the gateway", () -> body(url + "/metrics")
-                    .matches("(?s).*sluice_job_state\\{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"(RUNNING|THROTTLED)\"} 1.*"));
+            Process fine =
+                    Cli.spawn(log, Map.of(), List.of(), args("run", "fine", "--push-gateway", "127.0.0.1:" + port));
+            Eventually.eventually(
+                    Duration.ofSeconds(30),
+                    "fine RUNNING at the gateway",
+                    () -> body(url + "/metrics")
+                            .matches(
+                                    "(?s).*sluice_job_state\\{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"(RUNNING|THROTTLED)\"} 1.*"));
             assertThat(fine.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(fine.exitValue()).as(Files.readString(log)).isZero();
 
             String metrics = body(url + "/metrics");
-            assertThat(metrics).contains("sluice_job_state{backfill=\"doomed\",instance=\"\",job=\"sluice\",state=\"FAILED\"} 1")
+            assertThat(metrics)
+                    .contains("sluice_job_state{backfill=\"doomed\",instance=\"\",job=\"sluice\",state=\"FAILED\"} 1")
                     .contains("sluice_job_state{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"COMPLETED\"} 1")
                     .contains("sluice_rows_total{backfill=\"doomed\",instance=\"\",job=\"sluice\"}");
 
             // Prometheus scrapes the gateway with honor_labels: true, so the pushed labels are kept as they are.
-            String test = "rule_files: [ " + PromSeries.quoted(Path.of("..", "config", "prometheus", "alerts.yml")
-                    .toAbsolutePath().normalize().toString()) + " ]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
+            String test = "rule_files: [ "
+                    + PromSeries.quoted(Path.of("..", "config", "prometheus", "alerts.yml")
+                            .toAbsolutePath()
+                            .normalize()
+                            .toString())
+                    + " ]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
                     + "    input_series:\n" + PromSeries.inputSeries(metrics, "", 10)
                     + "    alert_rule_test:\n      - eval_time: 5m\n        alertname: SluiceJobFailed\n        exp_alerts:\n"
                     + "          - exp_labels: { severity: page, backfill: doomed, state: FAILED, job: sluice }\n"
@@ -95,13 +108,15 @@ class PushGatewayTest extends CliDatabaseTest {
 
     private static int get(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (Exception e) {
             return -1;
         }
     }
 
     private static String body(String url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 }

@@ -1,17 +1,17 @@
 package dev.sluice.jobs;
 
-import java.time.Duration;
-import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.engine.testing.RestartableServer;
 
@@ -56,18 +56,24 @@ class ServerRestartTest {
                     awaitChunks(url, restart * 20L, runner, log);
                     server.restartImmediately();
                 }
-                assertThat(runner.waitFor(3, TimeUnit.MINUTES)).as("runner finished").isTrue();
+                assertThat(runner.waitFor(3, TimeUnit.MINUTES))
+                        .as("runner finished")
+                        .isTrue();
             } finally {
                 runner.destroyForcibly();
             }
             String output = Files.readString(log);
             assertThat(runner.exitValue()).as(output).isZero();
-            assertThat(output.lines().filter(l -> l.contains("reconnecting")).count()).as(output).isBetween(2L, 4L);
+            assertThat(output.lines().filter(l -> l.contains("reconnecting")).count())
+                    .as(output)
+                    .isBetween(2L, 4L);
             assertThat(output).as(output).doesNotContain("Exception").doesNotContainPattern("(?m)^\\s+at ");
             try (HikariDataSource ds = Postgres.dataSource(url)) {
                 Db db = new Db(ds);
-                assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1")).isEqualTo(ROWS);
-                assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1")).isZero();
+                assertThat(db.count("SELECT count(*) FROM counters WHERE n = 1"))
+                        .isEqualTo(ROWS);
+                assertThat(db.count("SELECT count(*) FROM counters WHERE n <> 1"))
+                        .isZero();
             }
         }
     }
@@ -77,7 +83,9 @@ class ServerRestartTest {
         try (HikariDataSource ds = Postgres.dataSource(url)) {
             Backfill backfill = new Backfill(ds);
             // Reads fail while the server restarts: Eventually counts them as not yet.
-            Eventually.eventually(Duration.ofSeconds(90), chunks + " chunks",
+            Eventually.eventually(
+                    Duration.ofSeconds(90),
+                    chunks + " chunks",
                     () -> backfill.status("increment").chunks() >= chunks || !runner.isAlive());
         }
         assertThat(runner.isAlive()).as(Files.readString(log)).isTrue();

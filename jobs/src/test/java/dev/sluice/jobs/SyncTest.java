@@ -1,7 +1,6 @@
 package dev.sluice.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.sluice.engine.testing.Internals;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.testing.Eventually;
+import dev.sluice.engine.testing.Internals;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +34,8 @@ class SyncTest extends CliDatabaseTest {
 
     @BeforeEach
     void seed() {
-        db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
+        db.exec(
+                "CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
                         + " email_lower text, amount_dollars numeric(12, 2))",
                 // Even keys: the writers insert odd ones, behind the checkpoint as well as ahead of it.
                 "INSERT INTO orders (id, email, amount_cents) SELECT g * 2, 'User' || g || '@X.ORG', g"
@@ -46,9 +45,11 @@ class SyncTest extends CliDatabaseTest {
     }
 
     private void spec(String name, String body) throws Exception {
-        writeSpec(name, "table: orders\nkey: [id]\n"
-                + "sync: trigger\nchunk: { rows: 400, min-rows: 400, max-rows: 400 }\n"
-                + "throttle: { rows-per-second: 4000 }\n" + body);
+        writeSpec(
+                name,
+                "table: orders\nkey: [id]\n"
+                        + "sync: trigger\nchunk: { rows: 400, min-rows: 400, max-rows: 400 }\n"
+                        + "throttle: { rows-per-second: 4000 }\n" + body);
     }
 
     private static final String RULES = """
@@ -57,8 +58,9 @@ class SyncTest extends CliDatabaseTest {
               - { target: amount_dollars, source: amount_cents / 100.0 }
             """;
 
-    private static final String OUT_OF_STEP = "SELECT count(*) FROM orders WHERE (email_lower IS DISTINCT FROM lower(email)"
-            + " OR amount_dollars IS DISTINCT FROM amount_cents / 100.0)";
+    private static final String OUT_OF_STEP =
+            "SELECT count(*) FROM orders WHERE (email_lower IS DISTINCT FROM lower(email)"
+                    + " OR amount_dollars IS DISTINCT FROM amount_cents / 100.0)";
 
     /** Writers doing what an application does, each on its own connection, until stopped. */
     private final class Writers implements AutoCloseable {
@@ -82,22 +84,30 @@ class SyncTest extends CliDatabaseTest {
                 while (!stop.get()) {
                     long id = 2L + random.nextInt(40_000);
                     String sql = switch (random.nextInt(6)) {
-                        case 0, 1 -> "UPDATE orders SET email = 'Changed" + random.nextInt(1000) + "@Y.ORG',"
-                                + " amount_cents = amount_cents + 1 WHERE id = " + id;
-                        case 2 -> "INSERT INTO orders (id, email, amount_cents) VALUES (" + (id | 1) + ", 'Low"
-                                + id + "@X.ORG', 7) ON CONFLICT DO NOTHING";
-                        case 3 -> "INSERT INTO orders (id, email, amount_cents) VALUES (" + nextHigh.getAndIncrement()
-                                + ", 'High@X.ORG', 9)";
+                        case 0, 1 ->
+                            "UPDATE orders SET email = 'Changed" + random.nextInt(1000) + "@Y.ORG',"
+                                    + " amount_cents = amount_cents + 1 WHERE id = " + id;
+                        case 2 ->
+                            "INSERT INTO orders (id, email, amount_cents) VALUES (" + (id | 1) + ", 'Low" + id
+                                    + "@X.ORG', 7) ON CONFLICT DO NOTHING";
+                        case 3 ->
+                            "INSERT INTO orders (id, email, amount_cents) VALUES (" + nextHigh.getAndIncrement()
+                                    + ", 'High@X.ORG', 9)";
                         case 4 -> "DELETE FROM orders WHERE id = " + id;
-                        default -> "UPDATE orders SET id = " + (random.nextBoolean() ? 2 + random.nextInt(40_000) | 1
-                                : nextHigh.getAndIncrement()) + " WHERE id = " + id;
+                        default ->
+                            "UPDATE orders SET id = "
+                                    + (random.nextBoolean()
+                                            ? 2 + random.nextInt(40_000) | 1
+                                            : nextHigh.getAndIncrement())
+                                    + " WHERE id = " + id;
                     };
                     try (PreparedStatement ps = c.prepareStatement(sql)) {
                         ps.executeUpdate();
                         writes.incrementAndGet();
                     } catch (SQLException e) {
                         if (!"23505".equals(e.getSQLState()) && !"40P01".equals(e.getSQLState())) {
-                            throw e; // a key taken meanwhile, or a deadlock with another writer: the application retries
+                            throw e; // a key taken meanwhile, or a deadlock with another writer: the application
+                            // retries
                         }
                     }
                     Thread.sleep(2);
@@ -131,8 +141,9 @@ class SyncTest extends CliDatabaseTest {
         try (Writers writers = new Writers(2, seed)) {
             int kills = Kills.repeatedly(dir, args("run", name), backfill, name, 2, 8, (kill, status) -> {
                 String done = behind(status);
-                assertThat(db.count(behind.replace("BEHIND", done))).as("rows behind the checkpoints (" + done
-                        + ") out of step (writers' seed " + seed + ")").isZero();
+                assertThat(db.count(behind.replace("BEHIND", done)))
+                        .as("rows behind the checkpoints (" + done + ") out of step (writers' seed " + seed + ")")
+                        .isZero();
             });
             assertThat(kills).isEqualTo(2);
             Cli.Result resumed = Cli.run(args("resume", name));
@@ -143,7 +154,9 @@ class SyncTest extends CliDatabaseTest {
         Cli.Result validated = Cli.run(args("validate", name));
         assertThat(validated.exitCode()).as(validated.out() + validated.err()).isZero();
         assertThat(validated.out()).contains("0 mismatches").doesNotContain("repair");
-        assertThat(db.count(outOfStep)).as("out of step (writers' seed " + seed + ")").isZero();
+        assertThat(db.count(outOfStep))
+                .as("out of step (writers' seed " + seed + ")")
+                .isZero();
         Cli.Result required = Cli.run(args("require", name));
         assertThat(required.exitCode()).as(required.out() + required.err()).isZero();
     }
@@ -181,9 +194,12 @@ class SyncTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aCopyStaysInStepUnderWritersAndKills() throws Exception {
-        spec("copy", "into: orders_v2\ncolumns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n");
-        String differs = "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
-                + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
+        spec(
+                "copy",
+                "into: orders_v2\ncolumns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n");
+        String differs =
+                "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
+                        + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
         underWritersWithKills("copy", differs + " AND BEHIND", differs);
     }
 
@@ -192,7 +208,9 @@ class SyncTest extends CliDatabaseTest {
     void aJavaTransformerStaysInStepUnderWritersAndKills() throws Exception {
         spec("java", "transformer: email-lower-dollars\n" + RULES);
         // Behind the checkpoint, a row is either in step or its key waits in the key log for the runner.
-        underWritersWithKills("java", OUT_OF_STEP + " AND BEHIND AND id NOT IN (SELECT id FROM sluice.\"sync_log_java\")",
+        underWritersWithKills(
+                "java",
+                OUT_OF_STEP + " AND BEHIND AND id NOT IN (SELECT id FROM sluice.\"sync_log_java\")",
                 OUT_OF_STEP);
     }
 
@@ -200,7 +218,9 @@ class SyncTest extends CliDatabaseTest {
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void aJavaTransformerInThreePartitionsStaysInStepUnderWritersAndKills() throws Exception {
         spec("javapar", "transformer: email-lower-dollars\nparallel: 3\n" + RULES);
-        underWritersWithKills("javapar", OUT_OF_STEP + " AND BEHIND AND id NOT IN (SELECT id FROM sluice.\"sync_log_javapar\")",
+        underWritersWithKills(
+                "javapar",
+                OUT_OF_STEP + " AND BEHIND AND id NOT IN (SELECT id FROM sluice.\"sync_log_javapar\")",
                 OUT_OF_STEP);
     }
 
@@ -212,8 +232,9 @@ class SyncTest extends CliDatabaseTest {
                 parallel: 3
                 columns: { id: id, email_lower: lower(email), amount_dollars: amount_cents / 100.0 }
                 """);
-        String differs = "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
-                + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
+        String differs =
+                "SELECT count(*) FROM orders o FULL JOIN orders_v2 v USING (id) WHERE (o.id IS NULL OR v.id IS NULL"
+                        + " OR v.email_lower IS DISTINCT FROM lower(o.email) OR v.amount_dollars IS DISTINCT FROM o.amount_cents / 100.0)";
         underWritersWithKills("copypar", differs + " AND BEHIND", differs);
     }
 
@@ -223,13 +244,15 @@ class SyncTest extends CliDatabaseTest {
         spec("java-finish", "transformer: email-lower-dollars\n" + RULES);
         assertThat(Cli.run(args("run", "java-finish")).exitCode()).isZero();
         db.exec("UPDATE orders SET email = 'Later@X.ORG' WHERE id = 4");
-        assertThat(db.count("SELECT count(*) FROM sluice.\"sync_log_java-finish\"")).isEqualTo(1);
+        assertThat(db.count("SELECT count(*) FROM sluice.\"sync_log_java-finish\""))
+                .isEqualTo(1);
         Cli.Result waiting = Cli.run(args("require", "java-finish"));
         assertThat(waiting.exitCode()).isEqualTo(4);
         assertThat(waiting.err()).contains("1 rows changed by the application are not re-applied yet");
         // Had the key arrived while finish waited for the table, the drop would find it and leave everything be.
         assertThat(Internals.dropSyncRefusedForWaitingKeys(ds, "java-finish")).isTrue();
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass"))
+                .isEqualTo(2);
 
         assertThat(Cli.run(args("run", "java-finish")).exitCode()).isZero(); // drains the log
         assertThat(db.one("SELECT email_lower FROM orders WHERE id = 4")).isEqualTo("later@x.org");
@@ -249,41 +272,51 @@ class SyncTest extends CliDatabaseTest {
             throws Exception {
         spec("busy", "transformer: email-lower-dollars\n" + RULES);
         assertThat(Cli.run(args("run", "busy")).exitCode()).isZero();
-        String stamped = "UPDATE orders SET email = 'App' || id || '@' || extract(epoch FROM clock_timestamp()) || '.ORG'"
-                + " WHERE id = ";
+        String stamped =
+                "UPDATE orders SET email = 'App' || id || '@' || extract(epoch FROM clock_timestamp()) || '.ORG'"
+                        + " WHERE id = ";
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicLong written = new AtomicLong();
-        Thread app = new Thread(() -> {
-            Random random = new Random(7);
-            try (Connection c = ds.getConnection()) {
-                while (writing.get()) {
-                    try (PreparedStatement ps = c.prepareStatement(stamped + (2 + 2 * random.nextInt(20_000)))) {
-                        ps.executeUpdate();
+        Thread app = new Thread(
+                () -> {
+                    Random random = new Random(7);
+                    try (Connection c = ds.getConnection()) {
+                        while (writing.get()) {
+                            try (PreparedStatement ps =
+                                    c.prepareStatement(stamped + (2 + 2 * random.nextInt(20_000)))) {
+                                ps.executeUpdate();
+                            }
+                            written.incrementAndGet();
+                            Thread.sleep(5);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
                     }
-                    written.incrementAndGet();
-                    Thread.sleep(5);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "application");
+                },
+                "application");
         app.start();
         Path log = dir.resolve("keep-in-step.log");
         Process keeper = Cli.spawn(log, args("run", "busy", "--keep-in-step"));
         try {
-            Eventually.eventually(Duration.ofSeconds(60), "the keeper keeping in step",
+            Eventually.eventually(
+                    Duration.ofSeconds(60),
+                    "the keeper keeping in step",
                     () -> Files.readString(log).contains("keeping busy in step"));
             Thread.sleep(3000);
             // The application writes all the time: keys wait, but only those of the last moments.
             Cli.Result lagging = Cli.run(args("require", "busy", "--sync-lag", "20s"));
-            assertThat(lagging.exitCode()).as(lagging.out() + lagging.err() + Files.readString(log)).isZero();
+            assertThat(lagging.exitCode())
+                    .as(lagging.out() + lagging.err() + Files.readString(log))
+                    .isZero();
             assertThat(lagging.out()).contains("done: busy COMPLETED");
             String json = Cli.run(args("status", "busy", "--json")).out();
             assertThat(json).contains("\"pendingKeys\"").contains("\"oldestPendingSeconds\"");
 
             Cli.Result finished = Cli.run(args("finish", "busy"));
             assertThat(finished.exitCode()).as(finished.out() + finished.err()).isZero();
-            assertThat(keeper.waitFor(30, TimeUnit.SECONDS)).as("the keeper stops once the trigger is gone").isTrue();
+            assertThat(keeper.waitFor(30, TimeUnit.SECONDS))
+                    .as("the keeper stops once the trigger is gone")
+                    .isTrue();
             assertThat(keeper.exitValue()).as(Files.readString(log)).isZero();
         } finally {
             writing.set(false);
@@ -293,12 +326,14 @@ class SyncTest extends CliDatabaseTest {
         assertThat(written.get()).as("the application wrote throughout").isGreaterThan(200);
         // Every write the application committed before finish began its last transaction was re-applied: the rows out
         // of step now were all written after the trigger went (their email holds when).
-        long droppedAt = Math.round(Double.parseDouble(db.one("SELECT extract(epoch FROM dropped_at) FROM"
-                + " sluice.sync_triggers WHERE job = 'busy'")) * 1000);
+        long droppedAt = Math.round(Double.parseDouble(db.one(
+                        "SELECT extract(epoch FROM dropped_at) FROM" + " sluice.sync_triggers WHERE job = 'busy'"))
+                * 1000);
         List<String> late = db.column("SELECT email FROM orders WHERE email_lower IS DISTINCT FROM lower(email)");
         for (String email : late) {
             double at = Double.parseDouble(email.replaceAll("^App\\d+@|\\.ORG$", ""));
-            assertThat(Math.round(at * 1000)).as("an out-of-step row written before the trigger was dropped: " + email)
+            assertThat(Math.round(at * 1000))
+                    .as("an out-of-step row written before the trigger was dropped: " + email)
                     .isGreaterThanOrEqualTo(droppedAt);
         }
     }
@@ -306,7 +341,9 @@ class SyncTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void requireAndFinishGateTheContractStep() throws Exception {
-        spec("gate", "set: { email_lower: lower(email) }\nvalidate: [ { target: email_lower, source: lower(email) } ]\n");
+        spec(
+                "gate",
+                "set: { email_lower: lower(email) }\nvalidate: [ { target: email_lower, source: lower(email) } ]\n");
         Cli.Result notYet = Cli.run(args("require", "gate"));
         assertThat(notYet.exitCode()).isEqualTo(4);
         assertThat(notYet.err()).isEqualTo("sluice: job gate is not done: it has never run on this database\n");
@@ -321,7 +358,8 @@ class SyncTest extends CliDatabaseTest {
         Cli.Result refused = Cli.run(args("finish", "gate"));
         assertThat(refused.exitCode()).isEqualTo(4);
         assertThat(refused.err()).contains("job gate cannot finish: ").contains("1 mismatches");
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isEqualTo(2);
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass"))
+                .isEqualTo(2);
 
         assertThat(Cli.run(args("run", "gate", "--only-mismatched")).exitCode()).isZero();
         db.exec("DROP TRIGGER \"~sluice_gate_upd\" ON orders"); // someone removed it: not in step any more
@@ -336,8 +374,10 @@ class SyncTest extends CliDatabaseTest {
         Cli.Result finished = Cli.run(args("finish", "gate"));
         assertThat(finished.exitCode()).as(finished.err()).isZero();
         assertThat(finished.out()).contains("job gate is FINISHED: its sync trigger is dropped from public.orders");
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass")).isZero();
-        assertThat(Cli.run(args("status", "gate", "--json")).out()).contains("\"state\":\"FINISHED\"")
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass"))
+                .isZero();
+        assertThat(Cli.run(args("status", "gate", "--json")).out())
+                .contains("\"state\":\"FINISHED\"")
                 .contains("\"dropped\":true");
         assertThat(Cli.run(args("require", "gate")).exitCode()).isZero();
         assertThat(Cli.run(args("finish", "gate")).out()).contains("already finished");

@@ -33,7 +33,8 @@ class TeamJarTest extends CliDatabaseTest {
 
     @BeforeEach
     void authors() throws Exception {
-        db.exec("CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
+        db.exec(
+                "CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
                 "INSERT INTO authors VALUES (1, 'Ada King Lovelace', NULL), (2, 'alan turing', NULL)");
         writeSpec("author-initials", """
                 table: authors
@@ -52,16 +53,24 @@ class TeamJarTest extends CliDatabaseTest {
         Path jar = TransformerJar.build(dir.resolve("team-" + flaw), flaw);
         Ran run = run(Map.of(), List.of(jar), "run", "author-initials");
         assertThat(run.exitCode()).as(run.output()).isEqualTo(2);
-        assertThat(run.lines()).as(run.output()).singleElement().asString()
+        assertThat(run.lines())
+                .as(run.output())
+                .singleElement()
+                .asString()
                 .startsWith("sluice: transformer.name: 'initials' cannot be looked up: the transformer catalogue "
                         + CATALOGUE + " (in " + jar + ") ")
                 .contains(why);
         assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
-        assertThat(db.count("SELECT count(*) FROM authors WHERE initials IS NOT NULL")).isZero();
+        assertThat(db.count("SELECT count(*) FROM authors WHERE initials IS NOT NULL"))
+                .isZero();
         // plan and validate read the spec too, and say the same.
         Ran plan = run(Map.of(), List.of(jar), "plan", "author-initials");
         assertThat(plan.exitCode()).as(plan.output()).isEqualTo(2);
-        assertThat(plan.lines()).singleElement().asString().contains(jar.toString()).contains(why);
+        assertThat(plan.lines())
+                .singleElement()
+                .asString()
+                .contains(jar.toString())
+                .contains(why);
     }
 
     @Test
@@ -69,7 +78,10 @@ class TeamJarTest extends CliDatabaseTest {
         Path jar = TransformerJar.build(dir.resolve("team-late"), Flaw.MISSING_CLASS_WHILE_RUNNING);
         Ran run = run(Map.of(), List.of(jar), "run", "author-initials");
         assertThat(run.exitCode()).as(run.output()).isEqualTo(2);
-        assertThat(run.lines()).as(run.output()).singleElement().asString()
+        assertThat(run.lines())
+                .as(run.output())
+                .singleElement()
+                .asString()
                 .isEqualTo("sluice: transformer: 'initials' (" + CATALOGUE + "$Initials in " + jar + ") failed at"
                         + " preflight: a class it needs is missing from the class path: com.example.team.Abbreviations"
                         + " (put the jar that holds it beside the team's, on SLUICE_LIB)");
@@ -85,8 +97,10 @@ class TeamJarTest extends CliDatabaseTest {
         Map<String, String> refused = new LinkedHashMap<>();
         refused.put(dir.resolve("no-such.jar").toString(), dir.resolve("no-such.jar") + " does not exist");
         refused.put(good + "," + dir.resolve("gone"), dir.resolve("gone") + " does not exist");
-        refused.put(good + ":" + text, good + ":" + text + " does not exist (a jar, or a directory of jars; separate"
-                + " entries with commas)");
+        refused.put(
+                good + ":" + text,
+                good + ":" + text + " does not exist (a jar, or a directory of jars; separate"
+                        + " entries with commas)");
         refused.put(text.toString(), text + " is not a jar");
         refused.put(folder.toString(), broken + " (in " + folder + ") is not a jar");
         if (!"root".equals(System.getProperty("user.name"))) { // root reads every file
@@ -97,7 +111,10 @@ class TeamJarTest extends CliDatabaseTest {
         for (Map.Entry<String, String> c : refused.entrySet()) {
             Ran run = run(Map.of("SLUICE_LIB", c.getKey()), List.of(), "run", "author-initials");
             assertThat(run.exitCode()).as(c.getKey() + ": " + run.output()).isEqualTo(2);
-            assertThat(run.lines()).as(c.getKey()).singleElement().asString()
+            assertThat(run.lines())
+                    .as(c.getKey())
+                    .singleElement()
+                    .asString()
                     .startsWith("sluice: SLUICE_LIB: " + c.getValue());
         }
         assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
@@ -105,9 +122,12 @@ class TeamJarTest extends CliDatabaseTest {
         // the message says where transformers are looked for and how to add a jar).
         Ran unknown = run(Map.of("SLUICE_LIB", good.toString()), List.of(), "run", "author-initials");
         assertThat(unknown.exitCode()).as(unknown.output()).isEqualTo(2);
-        assertThat(unknown.lines()).singleElement().asString()
+        assertThat(unknown.lines())
+                .singleElement()
+                .asString()
                 .startsWith("sluice: transformer.name: no transformer named 'initials'; looked for in: built in: ")
-                .contains("SLUICE_LIB=" + good).contains("docs/transformers.md");
+                .contains("SLUICE_LIB=" + good)
+                .contains("docs/transformers.md");
         // Help needs no jars.
         Ran help = run(Map.of("SLUICE_LIB", text.toString()), List.of(), "run", "--help");
         assertThat(help.exitCode()).as(help.output()).isZero();
@@ -116,7 +136,9 @@ class TeamJarTest extends CliDatabaseTest {
     private record Ran(int exitCode, String output) {
         /** What the run printed but the line on standard output that says which job runs where. */
         List<String> lines() {
-            return output.lines().filter(l -> !l.isBlank() && !l.startsWith("sluice: running ")).toList();
+            return output.lines()
+                    .filter(l -> !l.isBlank() && !l.startsWith("sluice: running "))
+                    .toList();
         }
     }
 
@@ -124,7 +146,9 @@ class TeamJarTest extends CliDatabaseTest {
         Path log = Files.createTempFile(dir, "sluice", ".log");
         String[] args = command[command.length - 1].equals("--help") ? command : args(command);
         Process p = Cli.spawn(log, env, jars, args);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as(String.join(" ", command)).isTrue();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS))
+                .as(String.join(" ", command))
+                .isTrue();
         return new Ran(p.exitValue(), Files.readString(log));
     }
 }

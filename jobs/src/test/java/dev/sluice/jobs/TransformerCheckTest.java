@@ -16,7 +16,8 @@ class TransformerCheckTest extends CliDatabaseTest {
 
     @BeforeEach
     void seed() {
-        db.exec("CREATE TABLE words (id bigint PRIMARY KEY, s text, s_upper text, n bigint NOT NULL DEFAULT 0)",
+        db.exec(
+                "CREATE TABLE words (id bigint PRIMARY KEY, s text, s_upper text, n bigint NOT NULL DEFAULT 0)",
                 "INSERT INTO words (id, s) SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'word ' || g END"
                         + " FROM generate_series(1, 5000) g",
                 "ANALYZE words");
@@ -36,13 +37,17 @@ class TransformerCheckTest extends CliDatabaseTest {
         assertThat(plan.out()).contains("the transformer's own check");
         Cli.Result run = Cli.run(args("run", "upper"));
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
-        assertThat(run.out()).contains("validation of upper: 5,000 rows checked").contains("validation clean");
+        assertThat(run.out())
+                .contains("validation of upper: 5,000 rows checked")
+                .contains("validation clean");
         assertThat(Cli.run(args("require", "upper")).exitCode()).isZero();
 
         db.exec("UPDATE words SET s_upper = 'changed' WHERE id = 4321");
         Cli.Result validate = Cli.run(args("validate", "upper"));
         assertThat(validate.exitCode()).as(validate.out() + validate.err()).isEqualTo(3);
-        assertThat(validate.out()).contains("s_upper").contains("1 mismatches")
+        assertThat(validate.out())
+                .contains("s_upper")
+                .contains("1 mismatches")
                 .contains("key 4321: target 'changed', source 'WORD 4321'");
         Cli.Result refused = Cli.run(args("require", "upper"));
         assertThat(refused.exitCode()).isEqualTo(4);

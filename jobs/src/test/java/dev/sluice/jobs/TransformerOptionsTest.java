@@ -16,9 +16,9 @@ import javax.crypto.spec.SecretKeySpec;
 import dev.sluice.engine.testing.TransformerJar;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Timeout;
 
 /**
  * Transformers with parameters ({@code transformer: { name, columns, with }}) on tables named the way real tables
@@ -28,7 +28,8 @@ class TransformerOptionsTest extends CliDatabaseTest {
 
     @Test
     void phoneNumbersOfATableWithoutACountryColumnAreReadInTheDefaultRegionAndRolledBack() throws Exception {
-        db.exec("CREATE TABLE people (id bigint PRIMARY KEY, mobile text, mobile_e164 text)",
+        db.exec(
+                "CREATE TABLE people (id bigint PRIMARY KEY, mobile text, mobile_e164 text)",
                 "INSERT INTO people SELECT g, CASE g % 3 WHEN 0 THEN '(650) 253-' || lpad((g % 10000)::text, 4, '0')"
                         + " WHEN 1 THEN '+49 30 ' || (1000000 + g) ELSE 'call me' END, NULL FROM generate_series(1, 2000) g");
         String before = db.one("SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM people p");
@@ -43,25 +44,31 @@ class TransformerOptionsTest extends CliDatabaseTest {
                 """);
         Cli.Result plan = Cli.run(args("plan", "people-phones"));
         assertThat(plan.exitCode()).as(plan.err()).isZero();
-        assertThat(plan.out()).contains("java: transformer phone-e164 reads [mobile], writes [mobile_e164] with"
-                + " {default-region=US}").contains("has no column 'country'");
+        assertThat(plan.out())
+                .contains("java: transformer phone-e164 reads [mobile], writes [mobile_e164] with"
+                        + " {default-region=US}")
+                .contains("has no column 'country'");
 
         Cli.Result run = Cli.run(args("run", "people-phones"));
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
         assertThat(db.one("SELECT mobile_e164 FROM people WHERE id = 3")).isEqualTo("+16502530003");
         assertThat(db.one("SELECT mobile_e164 FROM people WHERE id = 4")).isEqualTo("+49301000004");
-        assertThat(db.count("SELECT count(*) FROM people WHERE id % 3 = 2 AND mobile_e164 IS NOT NULL")).isZero();
-        assertThat(db.count("SELECT count(*) FROM people WHERE id % 3 <> 2 AND mobile_e164 NOT LIKE '+%'")).isZero();
+        assertThat(db.count("SELECT count(*) FROM people WHERE id % 3 = 2 AND mobile_e164 IS NOT NULL"))
+                .isZero();
+        assertThat(db.count("SELECT count(*) FROM people WHERE id % 3 <> 2 AND mobile_e164 NOT LIKE '+%'"))
+                .isZero();
 
         // The undo journal holds the table's columns: the rollback restores them.
         Cli.Result rollback = Cli.run(args("rollback", "people-phones"));
         assertThat(rollback.exitCode()).as(rollback.out() + rollback.err()).isZero();
-        assertThat(db.one("SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM people p")).isEqualTo(before);
+        assertThat(db.one("SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM people p"))
+                .isEqualTo(before);
     }
 
     @Test
     void aMappedCountryColumnIsReadAndTheDefaultRegionStandsInWhereItIsEmpty() throws Exception {
-        db.exec("CREATE TABLE customers (customer_id int PRIMARY KEY, tel text, cc char(2), tel_norm text, country text)",
+        db.exec(
+                "CREATE TABLE customers (customer_id int PRIMARY KEY, tel text, cc char(2), tel_norm text, country text)",
                 "INSERT INTO customers VALUES (1, '030 1234567', NULL, NULL, 'US'), (2, '030 1234567', 'DE', NULL, 'US'),"
                         + " (3, '(650) 253-0000', 'us', NULL, 'DE'), (4, '030 1234567', '', NULL, NULL)");
         writeSpec("customer-phones", """
@@ -80,7 +87,8 @@ class TransformerOptionsTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void emailHmacTakesItsKeyFromTheEnvironmentVariableTheSpecNames() throws Exception {
-        db.exec("CREATE TABLE accounts (id int PRIMARY KEY, address text, address_hmac text)",
+        db.exec(
+                "CREATE TABLE accounts (id int PRIMARY KEY, address text, address_hmac text)",
                 "INSERT INTO accounts SELECT g, ' User' || g || '@Example.org' FROM generate_series(1, 500) g");
         writeSpec("account-hmac", """
                 table: accounts
@@ -95,9 +103,10 @@ class TransformerOptionsTest extends CliDatabaseTest {
         assertThat(p.exitValue()).as(Files.readString(log)).isZero();
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        assertThat(db.one("SELECT address_hmac FROM accounts WHERE id = 7")).isEqualTo(
-                HexFormat.of().formatHex(mac.doFinal("user7@example.org".getBytes(StandardCharsets.UTF_8))));
-        assertThat(db.count("SELECT count(*) FROM accounts WHERE address_hmac IS NULL")).isZero();
+        assertThat(db.one("SELECT address_hmac FROM accounts WHERE id = 7"))
+                .isEqualTo(HexFormat.of().formatHex(mac.doFinal("user7@example.org".getBytes(StandardCharsets.UTF_8))));
+        assertThat(db.count("SELECT count(*) FROM accounts WHERE address_hmac IS NULL"))
+                .isZero();
         assertThat(Files.readString(log)).doesNotContain(key);
     }
 
@@ -106,7 +115,8 @@ class TransformerOptionsTest extends CliDatabaseTest {
     @EnumSource(TransformerJar.Api.class)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void aTeamsOwnTransformerInAJarOfItsOwnIsFoundByServiceLoader(TransformerJar.Api api) throws Exception {
-        db.exec("CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
+        db.exec(
+                "CREATE TABLE authors (id int PRIMARY KEY, full_name text, initials text)",
                 "INSERT INTO authors VALUES (1, 'Ada King Lovelace', NULL), (2, 'alan turing', NULL), (3, NULL, 'x')");
         writeSpec("author-initials", """
                 table: authors

@@ -32,7 +32,8 @@ class ValidateCliTest {
     void seed() throws Exception {
         ds = Postgres.newDatabase();
         db = new Db(ds);
-        db.exec("CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+        db.exec(
+                "CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
                 "INSERT INTO orders SELECT g, 'Customer' || g || '@Example.COM', NULL FROM generate_series(1, 20000) g",
                 "ANALYZE orders");
         Files.createDirectories(dir.resolve("jobs"));
@@ -74,23 +75,33 @@ class ValidateCliTest {
         db.exec("UPDATE orders SET email_lower = 'planted-' || id WHERE id % 20 = 0"); // 1,000 rows
         Cli.Result found = sluice("validate", "orders-email-lower");
         assertThat(found.exitCode()).isEqualTo(3);
-        assertThat(found.out()).contains("20,000 rows checked").contains("email_lower              1,000 mismatches")
+        assertThat(found.out())
+                .contains("20,000 rows checked")
+                .contains("email_lower              1,000 mismatches")
                 .contains("key 20: target 'planted-20', source 'customer20@example.com'");
 
         Cli.Result json = sluice("validate", "orders-email-lower", "--json");
         assertThat(json.exitCode()).isEqualTo(3);
-        Map<String, Object> report = JsonMapper.builder().build().readValue(json.out(), new TypeReference<>() { });
-        assertThat(report).containsEntry("mismatches", 1000).containsEntry("rowsChecked", 20000).containsEntry("clean", false);
+        Map<String, Object> report = JsonMapper.builder().build().readValue(json.out(), new TypeReference<>() {});
+        assertThat(report)
+                .containsEntry("mismatches", 1000)
+                .containsEntry("rowsChecked", 20000)
+                .containsEntry("clean", false);
 
         Cli.Result status = sluice("status", "orders-email-lower");
         assertThat(status.out()).contains("FAILED").contains("validation found 1,000 mismatches");
-        assertThat(sluice("run", "orders-email-lower").exitCode()).as("complete, but not clean").isEqualTo(3);
+        assertThat(sluice("run", "orders-email-lower").exitCode())
+                .as("complete, but not clean")
+                .isEqualTo(3);
 
         Cli.Result repair = sluice("run", "orders-email-lower", "--only-mismatched");
         assertThat(repair.exitCode()).as(repair.out() + repair.err()).isZero();
         assertThat(sluice("validate", "orders-email-lower").exitCode()).isZero();
-        assertThat(sluice("status", "orders-email-lower").out()).contains("COMPLETED").contains("0 mismatches");
-        assertThat(db.count("SELECT count(*) FROM orders WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
+        assertThat(sluice("status", "orders-email-lower").out())
+                .contains("COMPLETED")
+                .contains("0 mismatches");
+        assertThat(db.count("SELECT count(*) FROM orders WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
     }
 
     @Test
@@ -113,6 +124,7 @@ class ValidateCliTest {
         Cli.Result run = sluice("run", "bad-rule");
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).startsWith("sluice: validate[0].source: operator does not exist: text = integer");
-        assertThat(db.count("SELECT count(*) FROM orders WHERE email_lower IS NOT NULL")).isZero();
+        assertThat(db.count("SELECT count(*) FROM orders WHERE email_lower IS NOT NULL"))
+                .isZero();
     }
 }

@@ -1,6 +1,5 @@
 package dev.sluice.boot;
 
-import dev.sluice.engine.ControlRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.ControlRequest;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
@@ -102,8 +102,10 @@ public final class JobOperations {
         }
         switch (action) {
             case "pause", "cancel" -> {
-                return mailbox(job, new ControlRequest(
-                        ControlRequest.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null));
+                return mailbox(
+                        job,
+                        new ControlRequest(
+                                ControlRequest.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null));
             }
             case "tune" -> {
                 if (rowsPerSecond == null || rowsPerSecond < 0) {
@@ -114,15 +116,17 @@ public final class JobOperations {
             case "resume" -> {
                 JobSpec spec = spec(job);
                 if (spec == null) {
-                    return new Reply(404, "job " + job + " is not declared here (resume it where it is: sluice resume "
-                            + job + ")");
+                    return new Reply(
+                            404,
+                            "job " + job + " is not declared here (resume it where it is: sluice resume " + job + ")");
                 }
                 if (scheduler == null) {
                     return new Reply(409, "this instance runs no jobs (sluice.scheduling=false)");
                 }
                 String refused = scheduler.resume(spec);
-                return refused == null ? new Reply(202, "job " + job + " resuming") : new Reply(409, "job " + job
-                        + " not resumed: " + refused);
+                return refused == null
+                        ? new Reply(202, "job " + job + " resuming")
+                        : new Reply(409, "job " + job + " not resumed: " + refused);
             }
             default -> {
                 return new Reply(404, "unknown action '" + action + "' (pause, resume, cancel, tune)");

@@ -15,23 +15,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.RunResult;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.spi.Connector;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.Window;
+import dev.sluice.engine.spi.Connector;
+
+import io.micrometer.core.instrument.MeterRegistry;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.scheduling.support.CronTrigger;
-
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Runs jobs on their schedules, in {@code sluice serve} and in an application using the starter. Every spec with a
@@ -76,7 +76,8 @@ public final class JobScheduler implements AutoCloseable {
      * @param specs    the jobs it schedules (and may resume on an operator's request)
      * @param standbys opens the connections to the standbys specs name ({@code health.replicas})
      */
-    public JobScheduler(Backfill backfill, List<JobSpec> specs, MeterRegistry metrics, Connector standbys, Clock clock) {
+    public JobScheduler(
+            Backfill backfill, List<JobSpec> specs, MeterRegistry metrics, Connector standbys, Clock clock) {
         this.backfill = backfill;
         this.metrics = metrics;
         this.standbys = standbys;
@@ -96,11 +97,19 @@ public final class JobScheduler implements AutoCloseable {
         scheduler.initialize();
         for (JobSpec spec : specs) {
             if (spec.schedule() != null && spec.schedule().cron() != null) {
-                TimeZone zone = spec.schedule().window() == null ? TimeZone.getTimeZone("UTC")
-                        : TimeZone.getTimeZone(Window.parse(spec.schedule().window()).zone());
-                schedules.add(scheduler.schedule(() -> fire(spec), new CronTrigger(spec.schedule().cron(), zone)));
-                LOG.info("job {} scheduled: {} {}", spec.name(), spec.schedule().cron(),
-                        spec.schedule().window() == null ? "" : "in window " + spec.schedule().window());
+                TimeZone zone = spec.schedule().window() == null
+                        ? TimeZone.getTimeZone("UTC")
+                        : TimeZone.getTimeZone(
+                                Window.parse(spec.schedule().window()).zone());
+                schedules.add(scheduler.schedule(
+                        () -> fire(spec), new CronTrigger(spec.schedule().cron(), zone)));
+                LOG.info(
+                        "job {} scheduled: {} {}",
+                        spec.name(),
+                        spec.schedule().cron(),
+                        spec.schedule().window() == null
+                                ? ""
+                                : "in window " + spec.schedule().window());
             }
         }
         schedules.add(scheduler.scheduleWithFixedDelay(this::watchWindows, WINDOW_CHECK));
@@ -174,8 +183,10 @@ public final class JobScheduler implements AutoCloseable {
         if (status.running()) {
             return "a runner elsewhere has it";
         }
-        if (status.state() == JobStatus.State.CANCELLED || status.state() == JobStatus.State.COMPLETED
-                || status.state() == JobStatus.State.FINISHED || status.state() == JobStatus.State.ROLLED_BACK) {
+        if (status.state() == JobStatus.State.CANCELLED
+                || status.state() == JobStatus.State.COMPLETED
+                || status.state() == JobStatus.State.FINISHED
+                || status.state() == JobStatus.State.ROLLED_BACK) {
             return "it is " + status.state(); // cancelled stays cancelled; done is done; an operator starts it over
         }
         boolean paused = status.state() == JobStatus.State.PAUSED;
@@ -186,13 +197,20 @@ public final class JobScheduler implements AutoCloseable {
         if (running.putIfAbsent(spec.name(), stop) != null) {
             return "it is running in this instance";
         }
-        String why = byOperator ? "an operator resumed it" : paused ? "its window opened"
-                : "its schedule fired (" + spec.schedule().cron() + ")";
+        String why = byOperator
+                ? "an operator resumed it"
+                : paused
+                        ? "its window opened"
+                        : "its schedule fired (" + spec.schedule().cron() + ")";
         runners.execute(() -> {
             StartLog started = new StartLog(spec.name(), why);
             try {
-                RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(standbys).withMetrics(metrics)
-                        .resumeOnly(paused).withObserver(started);
+                RunOptions options = RunOptions.defaults()
+                        .withStop(stop)
+                        .withStandbys(standbys)
+                        .withMetrics(metrics)
+                        .resumeOnly(paused)
+                        .withObserver(started);
                 RunResult result = backfill.run(spec, options);
                 lastResults.put(spec.name(), result);
                 if (started.logged) {
@@ -226,14 +244,16 @@ public final class JobScheduler implements AutoCloseable {
         public void started(Phase phase, long estimatedRows, long rowsDone) {
             if (!logged) {
                 logged = true;
-                LOG.info("job {} started: {}{}", job, why, rowsDone > 0 ? String.format(Locale.ROOT,
-                        ", continuing from %,d rows done", rowsDone) : "");
+                LOG.info(
+                        "job {} started: {}{}",
+                        job,
+                        why,
+                        rowsDone > 0 ? String.format(Locale.ROOT, ", continuing from %,d rows done", rowsDone) : "");
             }
         }
 
         @Override
-        public void chunkCommitted(ChunkReport report) {
-        }
+        public void chunkCommitted(ChunkReport report) {}
     }
 
     /**
@@ -249,13 +269,22 @@ public final class JobScheduler implements AutoCloseable {
         for (JobSpec spec : specs) {
             StopSignal stop = running.get(spec.name());
             if (stop != null && !windowOpen(spec)) {
-                LOG.info("job {}: window {} closed; pausing after the current chunk", spec.name(), spec.schedule().window());
+                LOG.info(
+                        "job {}: window {} closed; pausing after the current chunk",
+                        spec.name(),
+                        spec.schedule().window());
                 stop.request(StopSignal.WINDOW);
-            } else if (stop == null && spec.schedule() != null && spec.schedule().window() != null && windowOpen(spec)) {
+            } else if (stop == null
+                    && spec.schedule() != null
+                    && spec.schedule().window() != null
+                    && windowOpen(spec)) {
                 try {
                     JobStatus status = backfill.status(spec.name());
                     if (status.state() == JobStatus.State.PAUSED && StopSignal.WINDOW.equals(status.stopReason())) {
-                        LOG.info("job {}: window {} open; resuming", spec.name(), spec.schedule().window());
+                        LOG.info(
+                                "job {}: window {} open; resuming",
+                                spec.name(),
+                                spec.schedule().window());
                         fire(spec);
                     }
                 } catch (Exception e) {
@@ -266,7 +295,8 @@ public final class JobScheduler implements AutoCloseable {
     }
 
     private boolean windowOpen(JobSpec spec) {
-        return spec.schedule() == null || spec.schedule().window() == null
+        return spec.schedule() == null
+                || spec.schedule().window() == null
                 || Window.parse(spec.schedule().window()).isOpen(clock.instant());
     }
 

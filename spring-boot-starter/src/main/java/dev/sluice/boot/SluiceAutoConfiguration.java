@@ -8,8 +8,8 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spi.Transformer;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
@@ -37,9 +37,12 @@ import org.springframework.core.io.support.ResourcePatternResolver;
  * Several instances of the application share the work: a job's advisory lock lets one runner in at a time.
  * Every bean backs off when the application defines its own.
  */
-@AutoConfiguration(afterName = {"org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-        "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
-        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration"})
+@AutoConfiguration(
+        afterName = {
+            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration"
+        })
 @ConditionalOnClass(Backfill.class)
 @ConditionalOnSingleCandidate(DataSource.class)
 @EnableConfigurationProperties(SluiceProperties.class)
@@ -47,17 +50,20 @@ public class SluiceAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public Backfill sluiceBackfill(DataSource dataSource, SluiceProperties properties,
-                                   ObjectProvider<Transformer.Catalog> catalogs) {
+    public Backfill sluiceBackfill(
+            DataSource dataSource, SluiceProperties properties, ObjectProvider<Transformer.Catalog> catalogs) {
         List<Transformer.Catalog> all = new ArrayList<>(catalogs.orderedStream().toList());
         all.add(Transformer.Catalog.installed(null));
-        return Backfill.builder(dataSource).schema(properties.getSchema()).transformers(Transformer.Catalog.chain(all)).build();
+        return Backfill.builder(dataSource)
+                .schema(properties.getSchema())
+                .transformers(Transformer.Catalog.chain(all))
+                .build();
     }
 
     @Bean
     @ConditionalOnMissingBean
-    public SluiceJobs sluiceJobs(ResourcePatternResolver resolver, SluiceProperties properties,
-                                 ObjectProvider<JobSpec> beans) {
+    public SluiceJobs sluiceJobs(
+            ResourcePatternResolver resolver, SluiceProperties properties, ObjectProvider<JobSpec> beans) {
         List<JobSpec> specs = new ArrayList<>(SluiceJobs.read(resolver, properties.getJobs()));
         beans.orderedStream().forEach(specs::add);
         return new SluiceJobs(specs);
@@ -67,8 +73,12 @@ public class SluiceAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "sluice.scheduling", matchIfMissing = true)
     public JobScheduler sluiceScheduler(Backfill backfill, SluiceJobs jobs, ObjectProvider<MeterRegistry> registry) {
-        return new JobScheduler(backfill, jobs.specs(), registry.getIfAvailable(() -> Metrics.globalRegistry),
-                DriverManager::getConnection, Clock.systemUTC());
+        return new JobScheduler(
+                backfill,
+                jobs.specs(),
+                registry.getIfAvailable(() -> Metrics.globalRegistry),
+                DriverManager::getConnection,
+                Clock.systemUTC());
     }
 
     /**

@@ -41,18 +41,21 @@ public class SluiceEndpoint {
 
     /** {@code pause}, {@code resume} or {@code cancel} a job: a POST without a body. */
     @WriteOperation
-    public WebEndpointResponse<Map<String, Object>> control(@Selector String name, @Selector String action) throws Exception {
+    public WebEndpointResponse<Map<String, Object>> control(@Selector String name, @Selector String action)
+            throws Exception {
         if (action.equals("tune")) {
-            return reply(new JobOperations.Reply(400, "tune takes the rate in the path: /actuator/sluice/" + name
-                    + "/tune/ROWS_PER_SECOND (0 = unlimited)"));
+            return reply(new JobOperations.Reply(
+                    400,
+                    "tune takes the rate in the path: /actuator/sluice/" + name
+                            + "/tune/ROWS_PER_SECOND (0 = unlimited)"));
         }
         return reply(operations.control(name, action, null));
     }
 
     /** {@code POST /actuator/sluice/NAME/tune/N}: the job's rate, in rows written per second (0 = unlimited). */
     @WriteOperation
-    public WebEndpointResponse<Map<String, Object>> tune(@Selector String name, @Selector String action,
-                                                         @Selector String rowsPerSecond) throws Exception {
+    public WebEndpointResponse<Map<String, Object>> tune(
+            @Selector String name, @Selector String action, @Selector String rowsPerSecond) throws Exception {
         if (!action.equals("tune")) {
             return reply(new JobOperations.Reply(404, "unknown action '" + action + "' (tune/N)"));
         }

@@ -30,7 +30,8 @@ public final class SluiceJobs {
         Map<String, JobSpec> byName = new LinkedHashMap<>();
         for (JobSpec s : specs) {
             if (byName.putIfAbsent(s.name(), s) != null) {
-                throw new IllegalStateException("two Sluice jobs are named " + s.name() + "; a job's name is its identity");
+                throw new IllegalStateException(
+                        "two Sluice jobs are named " + s.name() + "; a job's name is its identity");
             }
         }
         this.specs = List.copyOf(byName.values());
@@ -44,9 +45,12 @@ public final class SluiceJobs {
             try {
                 found = resolver.getResources(location);
             } catch (IOException e) {
-                throw new IllegalStateException("cannot list Sluice job specs at " + location + ": " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "cannot list Sluice job specs at " + location + ": " + e.getMessage(), e);
             }
-            for (Resource r : Arrays.stream(found).sorted(Comparator.comparing(r -> String.valueOf(r.getFilename()))).toList()) {
+            for (Resource r : Arrays.stream(found)
+                    .sorted(Comparator.comparing(r -> String.valueOf(r.getFilename())))
+                    .toList()) {
                 try {
                     out.add(SpecParser.parse(r.getContentAsString(StandardCharsets.UTF_8)));
                 } catch (SpecException e) {

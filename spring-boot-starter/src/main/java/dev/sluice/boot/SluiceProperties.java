@@ -13,7 +13,8 @@ public class SluiceProperties {
     private String schema = "sluice";
 
     /** Where job specs are read from (Spring resource patterns). */
-    private List<String> jobs = new ArrayList<>(List.of("classpath*:sluice/jobs/*.yml", "classpath*:sluice/jobs/*.yaml"));
+    private List<String> jobs =
+            new ArrayList<>(List.of("classpath*:sluice/jobs/*.yml", "classpath*:sluice/jobs/*.yaml"));
 
     /** Whether this instance runs the jobs on their schedules (false: the endpoint and the Backfill only). */
     private boolean scheduling = true;

@@ -28,14 +28,17 @@ class SharedWorkTest {
     void twoInstancesShareAJobAndTheSurvivorFinishesIt() throws Exception {
         try (HikariDataSource ds = Postgres.newDatabase()) {
             Db db = new Db(ds);
-            db.exec("CREATE TABLE visits (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+            db.exec(
+                    "CREATE TABLE visits (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
                     "INSERT INTO visits (id) SELECT g FROM generate_series(1, 12000) g",
                     "CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL, email_lower text)");
             ConfigurableApplicationContext a = instance(ds);
             ConfigurableApplicationContext b = instance(ds);
             try {
                 Backfill backfill = a.getBean(Backfill.class);
-                Eventually.eventually(Duration.ofSeconds(60), "count-visits under way",
+                Eventually.eventually(
+                        Duration.ofSeconds(60),
+                        "count-visits under way",
                         () -> status(backfill).rowsProcessed() > 1000);
                 // The instance that runs it goes away (STOPPED after its chunk, as at a deploy); the other one's
                 // schedule picks the job up from its checkpoint.
@@ -50,11 +53,15 @@ class SharedWorkTest {
                 });
                 ConfigurableApplicationContext runner = seen[0];
                 ConfigurableApplicationContext survivor = runner == a ? b : a;
-                assertThat(status(backfill).state()).as("the job is still under way").isNotEqualTo(JobStatus.State.COMPLETED);
+                assertThat(status(backfill).state())
+                        .as("the job is still under way")
+                        .isNotEqualTo(JobStatus.State.COMPLETED);
                 long before = status(backfill).rowsProcessed();
                 runner.close();
                 Backfill survivors = survivor.getBean(Backfill.class);
-                Eventually.eventually(Duration.ofSeconds(90), "count-visits COMPLETED by the survivor",
+                Eventually.eventually(
+                        Duration.ofSeconds(90),
+                        "count-visits COMPLETED by the survivor",
                         () -> status(survivors).state() == JobStatus.State.COMPLETED);
                 assertThat(before).isLessThan(12000);
             } finally {
@@ -74,9 +81,13 @@ class SharedWorkTest {
     }
 
     private static ConfigurableApplicationContext instance(HikariDataSource ds) {
-        return new SpringApplicationBuilder(ShopApplication.class).web(WebApplicationType.NONE)
-                .properties("spring.datasource.url=" + ds.getJdbcUrl(), "spring.datasource.username=postgres",
-                        "sluice.jobs=classpath*:sluice/shared/*.yml", "spring.main.banner-mode=off")
+        return new SpringApplicationBuilder(ShopApplication.class)
+                .web(WebApplicationType.NONE)
+                .properties(
+                        "spring.datasource.url=" + ds.getJdbcUrl(),
+                        "spring.datasource.username=postgres",
+                        "sluice.jobs=classpath*:sluice/shared/*.yml",
+                        "spring.main.banner-mode=off")
                 .run();
     }
 }

@@ -40,7 +40,10 @@ public class ShopApplication {
     @ConditionalOnWebApplication
     SecurityFilterChain actuator(HttpSecurity http) throws Exception {
         http.securityMatcher(EndpointRequest.toAnyEndpoint())
-                .authorizeHttpRequests(a -> a.requestMatchers(HttpMethod.GET).permitAll().anyRequest().hasRole("OPS"))
+                .authorizeHttpRequests(a -> a.requestMatchers(HttpMethod.GET)
+                        .permitAll()
+                        .anyRequest()
+                        .hasRole("OPS"))
                 .httpBasic(Customizer.withDefaults())
                 .csrf(c -> c.disable());
         return http.build();
@@ -48,7 +51,9 @@ public class ShopApplication {
 
     @Bean
     InMemoryUserDetailsManager users() {
-        return new InMemoryUserDetailsManager(User.withUsername(OPERATOR).password("{noop}" + OPERATOR_PASSWORD)
-                .roles("OPS").build());
+        return new InMemoryUserDetailsManager(User.withUsername(OPERATOR)
+                .password("{noop}" + OPERATOR_PASSWORD)
+                .roles("OPS")
+                .build());
     }
 }

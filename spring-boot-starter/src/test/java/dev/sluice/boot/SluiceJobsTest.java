@@ -26,17 +26,21 @@ class SluiceJobsTest {
     void specsAreReadInNameOrderAndABadOneNamesItsFileAndField() throws Exception {
         Files.writeString(dir.resolve("b.yml"), GOOD.formatted("second"));
         Files.writeString(dir.resolve("a.yml"), GOOD.formatted("first"));
-        List<JobSpec> specs = SluiceJobs.read(new PathMatchingResourcePatternResolver(), List.of("file:" + dir + "/*.yml"));
+        List<JobSpec> specs =
+                SluiceJobs.read(new PathMatchingResourcePatternResolver(), List.of("file:" + dir + "/*.yml"));
         assertThat(specs).extracting(JobSpec::name).containsExactly("first", "second");
 
         Files.writeString(dir.resolve("c.yml"), GOOD.formatted("third") + "chunk: { rowz: 5 }\n");
-        assertThatThrownBy(() -> SluiceJobs.read(new PathMatchingResourcePatternResolver(), List.of("file:" + dir + "/*.yml")))
-                .hasMessageContaining("c.yml").hasMessageContaining("chunk.rowz: unknown key");
+        assertThatThrownBy(() ->
+                        SluiceJobs.read(new PathMatchingResourcePatternResolver(), List.of("file:" + dir + "/*.yml")))
+                .hasMessageContaining("c.yml")
+                .hasMessageContaining("chunk.rowz: unknown key");
     }
 
     @Test
     void twoJobsOfOneNameAreRefused() {
         JobSpec one = SpecParser.parse(GOOD.formatted("same"));
-        assertThatThrownBy(() -> new SluiceJobs(List.of(one, one))).hasMessageContaining("two Sluice jobs are named same");
+        assertThatThrownBy(() -> new SluiceJobs(List.of(one, one)))
+                .hasMessageContaining("two Sluice jobs are named same");
     }
 }

@@ -4,10 +4,10 @@ import java.sql.SQLException;
 import java.util.Optional;
 
 import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.ControlPoller;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.preflight.Prepared;
@@ -18,7 +18,6 @@ import dev.sluice.engine.throttle.RowRateLimiter;
 import io.micrometer.observation.ObservationRegistry;
 
 import org.slf4j.LoggerFactory;
-
 import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
@@ -43,13 +42,16 @@ import org.springframework.core.task.TaskExecutor;
  */
 public final class BackfillJob {
 
-    private BackfillJob() {
-    }
+    private BackfillJob() {}
 
     /** What a run brings besides the spec: how to stop it, who watches it, and the connection to standbys. */
-    public record Wiring(RunnerLock lock, StopSignal stop, ChunkObserver observer, HealthGates gates,
-                         Pacer.Observer pacerObserver, ObservationRegistry observations) {
-    }
+    public record Wiring(
+            RunnerLock lock,
+            StopSignal stop,
+            ChunkObserver observer,
+            HealthGates gates,
+            Pacer.Observer pacerObserver,
+            ObservationRegistry observations) {}
 
     static Job assemble(CheckpointStore store, Work work, Wiring wiring) {
         Prepared prepared = work.prepared();
@@ -59,8 +61,14 @@ public final class BackfillJob {
         // for all partitions: the rate limit and the health gates are the job's, its rows/s the partitions' sum.
         // The partitions' stop: an operator's or a signal's (wiring's), or a partition's failure (this job's alone).
         StopSignal stop = wiring.stop().child();
-        Pacer pacer = new Pacer(spec.throttle().pause(), RowRateLimiter.of(work.rowsPerSecond()),
-                work.checks() ? null : RowRateLimiter.of(spec.throttle().walBytesPerSecond().bytes()), wiring.gates(), stop);
+        Pacer pacer = new Pacer(
+                spec.throttle().pause(),
+                RowRateLimiter.of(work.rowsPerSecond()),
+                work.checks()
+                        ? null
+                        : RowRateLimiter.of(spec.throttle().walBytesPerSecond().bytes()),
+                wiring.gates(),
+                stop);
         ChunkObserver observer = parallel == 1 ? wiring.observer() : Serialized.of(wiring.observer());
         PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer, stop);
         ChunkObserver.Phase phase = switch (work.kind()) {
@@ -69,8 +77,8 @@ public final class BackfillJob {
             default -> ChunkObserver.Phase.BACKFILL;
         };
         long[] estimated = {work.estimatedRows()}; // as recorded when the job starts (a rollback keeps its first)
-        KeyRangeSplitter splitter = new KeyRangeSplitter(store.repository(), store.dataSource(), work.kind().step,
-                work.source(), totals -> {
+        KeyRangeSplitter splitter = new KeyRangeSplitter(
+                store.repository(), store.dataSource(), work.kind().step, work.source(), totals -> {
                     worker.started(totals.rows(), totals.chunks());
                     observer.started(phase, estimated[0], totals.rows());
                 });
@@ -88,8 +96,11 @@ public final class BackfillJob {
         step.registerStepExecutionListener(new StepExecutionListener() {
             @Override
             public void beforeStep(StepExecution stepExecution) {
-                ThrottleRecorder recorder = new ThrottleRecorder(stepExecution.getJobExecution(),
-                        store.repository(), store.transactionManager(), wiring.pacerObserver());
+                ThrottleRecorder recorder = new ThrottleRecorder(
+                        stepExecution.getJobExecution(),
+                        store.repository(),
+                        store.transactionManager(),
+                        wiring.pacerObserver());
                 pacer.observe(parallel == 1 ? recorder : Serialized.of(recorder));
                 poller[0] = new ControlPoller(mailbox, spec.name(), wiring.stop(), request -> {
                     if (request.rowsPerSecond() != null) {
@@ -154,7 +165,8 @@ public final class BackfillJob {
                     return tuned.get();
                 }
             } catch (SQLException e) {
-                throw new IllegalStateException("cannot read job " + spec.name() + "'s tuned rate: " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "cannot read job " + spec.name() + "'s tuned rate: " + e.getMessage(), e);
             }
         }
         return JobRecord.startingLimit(ec, work.rowsPerSecond());
@@ -163,11 +175,16 @@ public final class BackfillJob {
     /** An operator's tune taken by the running work: kept for the job's later work too. */
     private static void keepTune(CheckpointStore store, JobSpec spec, long rowsPerSecond) {
         try {
-            Tuning.save(store.dataSource(), store.schema(), spec.name(), rowsPerSecond, spec.throttle().rowsPerSecond(),
+            Tuning.save(
+                    store.dataSource(),
+                    store.schema(),
+                    spec.name(),
+                    rowsPerSecond,
+                    spec.throttle().rowsPerSecond(),
                     null);
         } catch (SQLException e) {
-            LoggerFactory.getLogger(BackfillJob.class).warn("job {}: the tuned rate holds for this run only: {}",
-                    spec.name(), e.getMessage());
+            LoggerFactory.getLogger(BackfillJob.class)
+                    .warn("job {}: the tuned rate holds for this run only: {}", spec.name(), e.getMessage());
         }
     }
 

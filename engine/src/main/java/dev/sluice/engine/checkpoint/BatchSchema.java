@@ -29,8 +29,7 @@ public final class BatchSchema {
     // The table added last: a repository created by an older version gets the newer tables on first use.
     private static final String NEWEST_TABLE = "job_tuning";
 
-    private BatchSchema() {
-    }
+    private BatchSchema() {}
 
     /** Creates the schema and tables unless they exist. */
     public static void ensure(DataSource dataSource, String schema) throws SQLException {
@@ -101,7 +100,8 @@ public final class BatchSchema {
             // Entries the sync trigger wrote (a row the application wrote, computed by the trigger), not a chunk.
             st.execute("ALTER TABLE " + Sql.quote(schema) + ".undo_journal ADD COLUMN IF NOT EXISTS by_trigger boolean"
                     + " NOT NULL DEFAULT false");
-            // An operator's tune, in force for all the job's later work until the operator tunes again (control.Tuning).
+            // An operator's tune, in force for all the job's later work until the operator tunes again
+            // (control.Tuning).
             st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
                     + "job text PRIMARY KEY, rows_per_second bigint NOT NULL, spec_rows_per_second bigint NOT NULL,"
                     + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");

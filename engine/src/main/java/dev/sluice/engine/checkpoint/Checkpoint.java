@@ -22,9 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
  * @param writtenAtStart {@code written} when the current execution began
  * @param chunkRows      the chunk size the runner is using
  */
-public record Checkpoint(Key lastKey, long rows, long written, long chunks, long rowsAtStart, long writtenAtStart,
-                         int chunkRows) {
-
+public record Checkpoint(
+        Key lastKey, long rows, long written, long chunks, long rowsAtStart, long writtenAtStart, int chunkRows) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String LAST_KEY = "sluice.lastKey";
@@ -40,15 +39,26 @@ public record Checkpoint(Key lastKey, long rows, long written, long chunks, long
 
     public static Checkpoint from(ExecutionContext ec) {
         String key = ec.containsKey(LAST_KEY) ? ec.getString(LAST_KEY) : null;
-        return new Checkpoint(key == null ? null : new Key(JSON.readValue(key, new TypeReference<List<String>>() { })),
-                ec.getLong(ROWS, 0), ec.getLong(WRITTEN, 0), ec.getLong(CHUNKS, 0), ec.getLong(ROWS_AT_START, 0),
-                ec.getLong(WRITTEN_AT_START, 0), ec.getInt(CHUNK_ROWS, 0));
+        return new Checkpoint(
+                key == null ? null : new Key(JSON.readValue(key, new TypeReference<List<String>>() {})),
+                ec.getLong(ROWS, 0),
+                ec.getLong(WRITTEN, 0),
+                ec.getLong(CHUNKS, 0),
+                ec.getLong(ROWS_AT_START, 0),
+                ec.getLong(WRITTEN_AT_START, 0),
+                ec.getInt(CHUNK_ROWS, 0));
     }
 
     /** The checkpoint after {@code range} commits. */
     public Checkpoint after(KeyRange range, long rowsWritten, int nextChunkRows) {
-        return new Checkpoint(range.hi(), rows + range.rows(), written + rowsWritten, chunks + 1, rowsAtStart,
-                writtenAtStart, nextChunkRows);
+        return new Checkpoint(
+                range.hi(),
+                rows + range.rows(),
+                written + rowsWritten,
+                chunks + 1,
+                rowsAtStart,
+                writtenAtStart,
+                nextChunkRows);
     }
 
     /** The same checkpoint, as the start of a new execution. */

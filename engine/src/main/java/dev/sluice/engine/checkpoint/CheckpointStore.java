@@ -25,8 +25,12 @@ public final class CheckpointStore {
     private final JobRepository repository;
     private final JobOperator operator;
 
-    private CheckpointStore(DataSource dataSource, String schema, PlatformTransactionManager tm,
-                            JobRepository repository, JobOperator operator) {
+    private CheckpointStore(
+            DataSource dataSource,
+            String schema,
+            PlatformTransactionManager tm,
+            JobRepository repository,
+            JobOperator operator) {
         this.dataSource = dataSource;
         this.schema = schema;
         this.transactionManager = tm;

@@ -4,9 +4,9 @@ import java.sql.Connection;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
-import dev.sluice.engine.StopSignal;
 
 import org.springframework.batch.core.scope.context.ChunkContext;
 import org.springframework.batch.core.step.StepContribution;
@@ -76,8 +76,12 @@ final class ChunkLoopTasklet implements Tasklet {
                 loop.committed(chunk, job[0], job[1]);
             });
             next.writeTo(ec);
-            RateSamples.record(ec, System.currentTimeMillis(), next.rows() - next.rowsAtStart(),
-                    next.written() - next.writtenAtStart(), Checkpoint.addWal(ec, chunk.walBytes()));
+            RateSamples.record(
+                    ec,
+                    System.currentTimeMillis(),
+                    next.rows() - next.rowsAtStart(),
+                    next.written() - next.writtenAtStart(),
+                    Checkpoint.addWal(ec, chunk.walBytes()));
             return RepeatStatus.CONTINUABLE;
         } finally {
             DataSourceUtils.releaseConnection(c, dataSource);

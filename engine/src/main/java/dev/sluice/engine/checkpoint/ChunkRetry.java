@@ -1,22 +1,21 @@
 package dev.sluice.engine.checkpoint;
 
-import dev.sluice.engine.chunk.Failures;
-
 import java.sql.SQLException;
 import java.time.Duration;
 
 import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.chunk.TransientErrors;
 import dev.sluice.engine.throttle.ChunkSizer;
+
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.batch.infrastructure.repeat.RepeatContext;
 import org.springframework.batch.infrastructure.repeat.exception.ExceptionHandler;
-
-import io.github.resilience4j.core.IntervalFunction;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 
 /**
  * Retries a chunk that failed for a transient reason, with exponential backoff and jitter (Resilience4j Retry).
@@ -48,11 +47,14 @@ public final class ChunkRetry implements ExceptionHandler {
     }
 
     ChunkRetry(String job, ChunkSizer sizer, ChunkObserver observer, int maxAttempts, Duration firstBackoff) {
-        this.retry = Retry.of(job, RetryConfig.custom()
-                .maxAttempts(maxAttempts)
-                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(firstBackoff, 2.0, JITTER, MAX_BACKOFF))
-                .retryOnException(e -> TransientErrors.find(e) != null)
-                .build());
+        this.retry = Retry.of(
+                job,
+                RetryConfig.custom()
+                        .maxAttempts(maxAttempts)
+                        .intervalFunction(
+                                IntervalFunction.ofExponentialRandomBackoff(firstBackoff, 2.0, JITTER, MAX_BACKOFF))
+                        .retryOnException(e -> TransientErrors.find(e) != null)
+                        .build());
         this.maxAttempts = maxAttempts;
         this.sizer = sizer;
         this.observer = observer;

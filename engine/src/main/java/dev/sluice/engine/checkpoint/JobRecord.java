@@ -21,8 +21,7 @@ public final class JobRecord {
     private static final String TUNED_FROM = "sluice.tunedFromRowsPerSecond";
     private static final String VALIDATES = "sluice.validatesAfterRun";
 
-    private JobRecord() {
-    }
+    private JobRecord() {}
 
     /**
      * Records the work's spec, what its progress is measured against, and whether the job validates after its last

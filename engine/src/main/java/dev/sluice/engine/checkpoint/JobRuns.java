@@ -9,10 +9,10 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.chunk.Failures;
-import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.keyset.Sql;
 
 import org.springframework.batch.core.job.JobExecution;
@@ -68,7 +68,8 @@ public final class JobRuns {
      */
     public Run start(Work work, long number, BackfillJob.Wiring wiring) throws Exception {
         CheckpointStore store = CheckpointStore.open(dataSource, schema);
-        JobParameters parameters = new JobParametersBuilder().addLong(RUN_PARAMETER, number).toJobParameters();
+        JobParameters parameters =
+                new JobParametersBuilder().addLong(RUN_PARAMETER, number).toJobParameters();
         return settled(store, store.operator().start(BackfillJob.assemble(store, work, wiring), parameters));
     }
 
@@ -78,10 +79,12 @@ public final class JobRuns {
      */
     public Run resume(Work work, BackfillJob.Wiring wiring) throws Exception {
         CheckpointStore store = CheckpointStore.open(dataSource, schema);
-        JobExecution last = lastExecution(store, work.jobName()).orElseThrow(() ->
-                new IllegalStateException("job " + work.jobName() + " has no execution to continue"));
+        JobExecution last = lastExecution(store, work.jobName())
+                .orElseThrow(
+                        () -> new IllegalStateException("job " + work.jobName() + " has no execution to continue"));
         Recovery.makeRestartable(store, last);
-        return settled(store, store.operator().start(BackfillJob.assemble(store, work, wiring), last.getJobParameters()));
+        return settled(
+                store, store.operator().start(BackfillJob.assemble(store, work, wiring), last.getJobParameters()));
     }
 
     /**
@@ -100,10 +103,11 @@ public final class JobRuns {
     /** Records that {@code finish} made the job FINISHED (its sync trigger and journal dropped). */
     public void markFinished(String job, String by) throws SQLException {
         ensureSchema();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO " + Sql.quote(schema) + ".job_lifecycle (job, state, by_whom)"
-                        + " VALUES (?, 'FINISHED', ?) ON CONFLICT (job) DO UPDATE SET state = excluded.state,"
-                        + " at = now(), by_whom = excluded.by_whom")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("INSERT INTO " + Sql.quote(schema) + ".job_lifecycle (job, state, by_whom)"
+                                + " VALUES (?, 'FINISHED', ?) ON CONFLICT (job) DO UPDATE SET state = excluded.state,"
+                                + " at = now(), by_whom = excluded.by_whom")) {
             ps.setString(1, job);
             ps.setString(2, by);
             ps.executeUpdate();
@@ -113,8 +117,8 @@ public final class JobRuns {
     /** Marks the work's last execution cancelled, for good; one left running by a dead runner is failed first. */
     public void cancel(String jobName) throws SQLException {
         CheckpointStore store = CheckpointStore.open(dataSource, schema);
-        JobExecution last = lastExecution(store, jobName).orElseThrow(() ->
-                new IllegalStateException("job " + jobName + " never ran"));
+        JobExecution last = lastExecution(store, jobName)
+                .orElseThrow(() -> new IllegalStateException("job " + jobName + " never ran"));
         Recovery.makeRestartable(store, last);
         try {
             store.operator().abandon(store.repository().getJobExecution(last.getId()));
@@ -135,8 +139,11 @@ public final class JobRuns {
         if (!failures.isEmpty()) {
             return Failures.describe(failures.get(0));
         }
-        String stored = execution.getStepExecutions().stream().map(s -> s.getExitStatus().getExitDescription())
-                .filter(d -> !d.isEmpty()).findFirst().orElse(execution.getExitStatus().getExitDescription());
+        String stored = execution.getStepExecutions().stream()
+                .map(s -> s.getExitStatus().getExitDescription())
+                .filter(d -> !d.isEmpty())
+                .findFirst()
+                .orElse(execution.getExitStatus().getExitDescription());
         return Failures.firstLine(stored);
     }
 
@@ -152,12 +159,25 @@ public final class JobRuns {
         List<Throwable> failures = execution.getAllFailureExceptions();
         RunState state = RunState.of(execution.getStatus());
         String failure = state != RunState.FAILED ? null : failure(execution, parts, failures);
-        List<Run.Part> shown = parts.current().stream().map(v -> new Run.Part(v.name(), v.from(), v.to(), v.state(),
-                v.checkpoint())).toList();
-        return new Run(execution.getJobInstance().getJobName(), state,
+        List<Run.Part> shown = parts.current().stream()
+                .map(v -> new Run.Part(v.name(), v.from(), v.to(), v.state(), v.checkpoint()))
+                .toList();
+        return new Run(
+                execution.getJobInstance().getJobName(),
+                state,
                 Objects.requireNonNullElse(execution.getJobParameters().getLong(RUN_PARAMETER), 0L),
-                parts.total(), parts.first(Checkpoint::stopReason), failures, failure, JobRecord.spec(job),
-                JobRecord.digest(job), JobRecord.estimatedRows(job), JobRecord.limit(job), parts.notes(),
-                parts.recent(), shown, execution.getStartTime(), execution.getEndTime());
+                parts.total(),
+                parts.first(Checkpoint::stopReason),
+                failures,
+                failure,
+                JobRecord.spec(job),
+                JobRecord.digest(job),
+                JobRecord.estimatedRows(job),
+                JobRecord.limit(job),
+                parts.notes(),
+                parts.recent(),
+                shown,
+                execution.getStartTime(),
+                execution.getEndTime());
     }
 }

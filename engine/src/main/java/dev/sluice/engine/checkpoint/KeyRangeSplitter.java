@@ -9,9 +9,9 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.chunk.ChunkLoop;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
@@ -46,8 +46,8 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
     private final ChunkLoop.Source source;
     private final Start start;
 
-    KeyRangeSplitter(JobRepository repository, DataSource dataSource, String step, ChunkLoop.Source source,
-                     Start start) {
+    KeyRangeSplitter(
+            JobRepository repository, DataSource dataSource, String step, ChunkLoop.Source source, Start start) {
         this.repository = repository;
         this.dataSource = dataSource;
         this.step = step;
@@ -69,12 +69,17 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
             if (plan == null && Checkpoint.from(manager.getExecutionContext()).chunks() > 0) {
                 // A job recorded before partitions: its one step's checkpoint (copied into this execution's context,
                 // in memory) is what remains to cut.
-                plan = recut(new PartitionPlan(0, 0, List.of(new PartitionPlan.Part(step, null, null,
-                        PartitionPlan.State.ACTIVE, 0, 0, 0))), instance, parallel,
+                plan = recut(
+                        new PartitionPlan(
+                                0,
+                                0,
+                                List.of(new PartitionPlan.Part(step, null, null, PartitionPlan.State.ACTIVE, 0, 0, 0))),
+                        instance,
+                        parallel,
                         Checkpoint.from(manager.getExecutionContext()));
             } else if (plan == null) {
-                plan = new PartitionPlan(parallel, 1, PartitionPlan.parts(step, 1,
-                        cut(List.of(new KeyRange(null, null, 0)), parallel)));
+                plan = new PartitionPlan(
+                        parallel, 1, PartitionPlan.parts(step, 1, cut(List.of(new KeyRange(null, null, 0)), parallel)));
             } else {
                 plan = settle(plan, instance);
                 if (plan.parallel() != parallel) {
@@ -82,8 +87,8 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 }
             }
         } catch (SQLException e) {
-            throw new JobExecutionException("cannot cut the key space into " + parallel + " ranges: "
-                    + e.getMessage(), e);
+            throw new JobExecutionException(
+                    "cannot cut the key space into " + parallel + " ranges: " + e.getMessage(), e);
         }
         plan.writeTo(job.getExecutionContext());
         repository.updateExecutionContext(job);
@@ -99,7 +104,8 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 continue;
             }
             StepExecution last = repository.getLastStepExecution(instance, part.name());
-            ExecutionContext context = last == null ? PartitionPlan.fresh(part) : new ExecutionContext(last.getExecutionContext());
+            ExecutionContext context =
+                    last == null ? PartitionPlan.fresh(part) : new ExecutionContext(last.getExecutionContext());
             Checkpoint at = Checkpoint.from(context);
             rows += at.rows();
             written += at.written();
@@ -118,9 +124,12 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
         List<PartitionPlan.Part> parts = new ArrayList<>();
         for (PartitionPlan.Part part : plan.parts()) {
             StepExecution last = part.state() == PartitionPlan.State.ACTIVE
-                    ? repository.getLastStepExecution(instance, part.name()) : null;
-            parts.add(last != null && last.getStatus() == BatchStatus.COMPLETED
-                    ? part.with(PartitionPlan.State.COMPLETED, Checkpoint.from(last.getExecutionContext())) : part);
+                    ? repository.getLastStepExecution(instance, part.name())
+                    : null;
+            parts.add(
+                    last != null && last.getStatus() == BatchStatus.COMPLETED
+                            ? part.with(PartitionPlan.State.COMPLETED, Checkpoint.from(last.getExecutionContext()))
+                            : part);
         }
         return new PartitionPlan(plan.parallel(), plan.generation(), parts);
     }
@@ -140,8 +149,11 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 continue;
             }
             StepExecution last = legacy != null ? null : repository.getLastStepExecution(instance, part.name());
-            Checkpoint at = legacy != null ? legacy : last == null ? new Checkpoint(part.loKey(), 0, 0, 0, 0, 0, 0)
-                    : Checkpoint.from(last.getExecutionContext());
+            Checkpoint at = legacy != null
+                    ? legacy
+                    : last == null
+                            ? new Checkpoint(part.loKey(), 0, 0, 0, 0, 0, 0)
+                            : Checkpoint.from(last.getExecutionContext());
             parts.add(part.with(PartitionPlan.State.RESPLIT, at));
             left.add(new KeyRange(at.lastKey() == null ? part.loKey() : at.lastKey(), part.hiKey(), 0));
         }

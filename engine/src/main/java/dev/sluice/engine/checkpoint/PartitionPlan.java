@@ -30,7 +30,11 @@ record PartitionPlan(int parallel, int generation, List<Part> parts) {
     private static final String HI = "sluice.partition.hi";
 
     /** A part's life. */
-    enum State { ACTIVE, COMPLETED, RESPLIT }
+    enum State {
+        ACTIVE,
+        COMPLETED,
+        RESPLIT
+    }
 
     /**
      * One part. For an ACTIVE part the counters are those of its last execution when the plan was written (its
@@ -98,8 +102,14 @@ record PartitionPlan(int parallel, int generation, List<Part> parts) {
     static List<Part> parts(String step, int generation, List<KeyRange> ranges) {
         List<Part> out = new ArrayList<>();
         for (KeyRange r : ranges) {
-            out.add(new Part(name(step, generation, out.size()), r.lo() == null ? null : r.lo().values(),
-                    r.hi() == null ? null : r.hi().values(), State.ACTIVE, 0, 0, 0));
+            out.add(new Part(
+                    name(step, generation, out.size()),
+                    r.lo() == null ? null : r.lo().values(),
+                    r.hi() == null ? null : r.hi().values(),
+                    State.ACTIVE,
+                    0,
+                    0,
+                    0));
         }
         return out;
     }

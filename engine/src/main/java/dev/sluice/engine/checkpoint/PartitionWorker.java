@@ -5,15 +5,15 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.chunk.ChunkLoop;
+import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.chunk.JavaWriter;
 import dev.sluice.engine.chunk.Prefetching;
-import dev.sluice.engine.ChunkObserver;
-import dev.sluice.engine.chunk.ChunkTimeouts;
-import dev.sluice.engine.chunk.Failures;
-import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.Key;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.throttle.ChunkSizer;
 import dev.sluice.engine.throttle.LockWaiters;
@@ -50,8 +50,13 @@ final class PartitionWorker implements Step {
      * @param observer told of every partition's chunks, one at a time, with the job's totals
      * @param stop     the partitions' stop signal: the job's, and raised by a partition that failed for good
      */
-    PartitionWorker(CheckpointStore store, Work work, BackfillJob.Wiring wiring, Pacer pacer, ChunkObserver observer,
-                    StopSignal stop) {
+    PartitionWorker(
+            CheckpointStore store,
+            Work work,
+            BackfillJob.Wiring wiring,
+            Pacer pacer,
+            ChunkObserver observer,
+            StopSignal stop) {
         this.stop = stop;
         this.store = store;
         this.work = work;
@@ -85,26 +90,40 @@ final class PartitionWorker implements Step {
         ChunkSizer sizer = new ChunkSizer(c.rows(), c.target(), c.minRows(), c.maxRows());
         sizers.add(sizer);
         ChunkRetry retry = new ChunkRetry(spec.name(), sizer, observer);
-        ChunkTimeouts timeouts = new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement(),
+        ChunkTimeouts timeouts = new ChunkTimeouts(
+                spec.timeouts().lock(),
+                spec.timeouts().statement(),
                 work.prepared().keyset().width() > 1);
         ChunkLoop.Source source = work.source().upTo(hi);
         ChunkWriter writer = work.writer();
         // Java mode reads and transforms the next chunk while the current one writes; with partitions, they overlap
         // one another's reads and writes already, and reading ahead too would only queue more work on the same cores.
         Prefetching prefetching = writer instanceof JavaWriter java && work.parallel() == 1
-                ? new Prefetching(source, java, store.dataSource(), timeouts, partition.getStepName() + "-ahead") : null;
+                ? new Prefetching(source, java, store.dataSource(), timeouts, partition.getStepName() + "-ahead")
+                : null;
         if (prefetching != null) {
             source = prefetching;
             writer = prefetching;
         }
         Duration maxWait = spec.health().lockWaiters().maxWait();
         // A validation takes no locks worth watching.
-        LockWaiters waiters = work.checks() || maxWait.isZero() ? null
+        LockWaiters waiters = work.checks() || maxWait.isZero()
+                ? null
                 : new LockWaiters(store.dataSource(), maxWait, partition.getStepName() + "-waiters");
-        ChunkLoop loop = new ChunkLoop(source, writer, work.ledger(), work.checks(), timeouts, sizer, pacer,
-                wiring.lock()::verify, observer, waiters == null ? ChunkLoop.Waiters.NONE : waiters, maxWait);
-        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(store.dataSource(), loop, retry, stop,
-                n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
+        ChunkLoop loop = new ChunkLoop(
+                source,
+                writer,
+                work.ledger(),
+                work.checks(),
+                timeouts,
+                sizer,
+                pacer,
+                wiring.lock()::verify,
+                observer,
+                waiters == null ? ChunkLoop.Waiters.NONE : waiters,
+                maxWait);
+        ChunkLoopTasklet tasklet = new ChunkLoopTasklet(
+                store.dataSource(), loop, retry, stop, n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
         Step step = new StepBuilder(partition.getStepName(), store.repository())
                 .observationRegistry(wiring.observations())
                 .tasklet(tasklet, store.transactionManager())
@@ -125,7 +144,10 @@ final class PartitionWorker implements Step {
                     public ExitStatus afterStep(StepExecution stepExecution) {
                         // Spring Batch saves the context once more after this, with the last committed checkpoint.
                         if (!stepExecution.getFailureExceptions().isEmpty()) {
-                            Checkpoint.recordError(stepExecution.getExecutionContext(), Failures.describe(stepExecution.getFailureExceptions().get(0)));
+                            Checkpoint.recordError(
+                                    stepExecution.getExecutionContext(),
+                                    Failures.describe(
+                                            stepExecution.getFailureExceptions().get(0)));
                         }
                         return null;
                     }

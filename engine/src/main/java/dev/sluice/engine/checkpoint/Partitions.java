@@ -21,13 +21,11 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
 final class Partitions {
 
     /** One part as status shows it. */
-    record View(String name, Key from, Key to, String state, Checkpoint checkpoint, ExecutionContext context) {
-    }
+    record View(String name, Key from, Key to, String state, Checkpoint checkpoint, ExecutionContext context) {}
 
     private final List<View> views = new ArrayList<>();
 
-    private Partitions() {
-    }
+    private Partitions() {}
 
     static Partitions of(JobExecution execution) {
         Partitions p = new Partitions();
@@ -45,8 +43,8 @@ final class Partitions {
             // Before the first split, or a job recorded before partitions: the step's own context is the checkpoint.
             if (manager != null) {
                 ExecutionContext ec = manager.getExecutionContext();
-                p.views.add(new View(manager.getStepName(), null, null, manager.getStatus().name(),
-                        Checkpoint.from(ec), ec));
+                p.views.add(new View(
+                        manager.getStepName(), null, null, manager.getStatus().name(), Checkpoint.from(ec), ec));
             }
             return p;
         }
@@ -54,12 +52,19 @@ final class Partitions {
             StepExecution step = live.get(part.name());
             if (step != null) {
                 ExecutionContext ec = step.getExecutionContext();
-                p.views.add(new View(part.name(), part.loKey(), part.hiKey(), step.getStatus().name(),
-                        Checkpoint.from(ec), ec));
+                p.views.add(new View(
+                        part.name(),
+                        part.loKey(),
+                        part.hiKey(),
+                        step.getStatus().name(),
+                        Checkpoint.from(ec),
+                        ec));
             } else {
-                Checkpoint cp = new Checkpoint(null, part.rows(), part.written(), part.chunks(), part.rows(),
-                        part.written(), 0);
-                String state = part.state() == PartitionPlan.State.ACTIVE ? BatchStatus.STOPPED.name() : part.state().name();
+                Checkpoint cp = new Checkpoint(
+                        null, part.rows(), part.written(), part.chunks(), part.rows(), part.written(), 0);
+                String state = part.state() == PartitionPlan.State.ACTIVE
+                        ? BatchStatus.STOPPED.name()
+                        : part.state().name();
                 p.views.add(new View(part.name(), part.loKey(), part.hiKey(), state, cp, new ExecutionContext()));
             }
         }
@@ -68,7 +73,9 @@ final class Partitions {
 
     /** The parts that are not superseded by a re-cut, for status. */
     List<View> current() {
-        return views.stream().filter(v -> !v.state().equals(PartitionPlan.State.RESPLIT.name())).toList();
+        return views.stream()
+                .filter(v -> !v.state().equals(PartitionPlan.State.RESPLIT.name()))
+                .toList();
     }
 
     /** The job's checkpoint: counters summed; the last key only when there is one part. */

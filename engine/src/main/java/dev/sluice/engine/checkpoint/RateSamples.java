@@ -20,16 +20,14 @@ public final class RateSamples {
     static final long EVERY_MILLIS = 5_000;
 
     /** One point: when, and the execution's totals then (rows covered, rows written, WAL bytes written). */
-    public record Sample(long atMillis, long processed, long written, long wal) {
-    }
+    public record Sample(long atMillis, long processed, long written, long wal) {}
 
     /** The rates over the window that ends at {@code now}'s sample. */
     public record Rates(double processedPerSecond, double writtenPerSecond, double walBytesPerSecond) {
         static final Rates NONE = new Rates(0, 0, 0);
     }
 
-    private RateSamples() {
-    }
+    private RateSamples() {}
 
     /** Starts an execution's record at its checkpoint. */
     public static void start(ExecutionContext ec, long nowMillis) {
@@ -67,8 +65,12 @@ public final class RateSamples {
             first = s;
         }
         double seconds = (last.atMillis() - first.atMillis()) / 1000.0;
-        return seconds <= 0 ? Rates.NONE : new Rates((last.processed() - first.processed()) / seconds,
-                (last.written() - first.written()) / seconds, (last.wal() - first.wal()) / seconds);
+        return seconds <= 0
+                ? Rates.NONE
+                : new Rates(
+                        (last.processed() - first.processed()) / seconds,
+                        (last.written() - first.written()) / seconds,
+                        (last.wal() - first.wal()) / seconds);
     }
 
     private static List<Sample> samples(ExecutionContext ec) {
@@ -83,7 +85,10 @@ public final class RateSamples {
         for (String part : text.split(";", -1)) {
             String[] f = part.split(",", -1);
             if (f.length >= 3) {
-                out.add(new Sample(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                out.add(new Sample(
+                        Long.parseLong(f[0]),
+                        Long.parseLong(f[1]),
+                        Long.parseLong(f[2]),
                         f.length > 3 ? Long.parseLong(f[3]) : 0));
             }
         }
@@ -96,7 +101,12 @@ public final class RateSamples {
             if (!sb.isEmpty()) {
                 sb.append(';');
             }
-            sb.append(s.atMillis()).append(',').append(s.processed()).append(',').append(s.written()).append(',')
+            sb.append(s.atMillis())
+                    .append(',')
+                    .append(s.processed())
+                    .append(',')
+                    .append(s.written())
+                    .append(',')
                     .append(s.wal());
         }
         return sb.toString();

@@ -28,8 +28,7 @@ import org.springframework.batch.core.step.StepExecution;
  */
 public final class Recovery {
 
-    private Recovery() {
-    }
+    private Recovery() {}
 
     /** Marks whatever of {@code execution}'s instance did not end cleanly FAILED; returns whether anything was. */
     public static boolean makeRestartable(CheckpointStore store, JobExecution execution) {

@@ -4,8 +4,8 @@ import java.time.LocalDateTime;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.Key;
+import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.spec.JobSpec;
 
 /**
@@ -23,11 +23,23 @@ import dev.sluice.engine.spec.JobSpec;
  * @param recent     rates over the last minute, summed over the partitions
  * @param partitions the key-range partitions, in key order (one for a job that runs one)
  */
-public record Run(String job, RunState state, long number, Checkpoint checkpoint, String stopReason,
-                  List<Throwable> failures, String failure, JobSpec spec, String specDigest, long estimatedRows,
-                  Long rateLimit,
-                  Map<String, String> notes, RateSamples.Rates recent, List<Part> partitions,
-                  LocalDateTime startedAt, LocalDateTime endedAt) {
+public record Run(
+        String job,
+        RunState state,
+        long number,
+        Checkpoint checkpoint,
+        String stopReason,
+        List<Throwable> failures,
+        String failure,
+        JobSpec spec,
+        String specDigest,
+        long estimatedRows,
+        Long rateLimit,
+        Map<String, String> notes,
+        RateSamples.Rates recent,
+        List<Part> partitions,
+        LocalDateTime startedAt,
+        LocalDateTime endedAt) {
 
     public Run {
         failures = List.copyOf(failures);
@@ -39,8 +51,7 @@ public record Run(String job, RunState state, long number, Checkpoint checkpoint
      * A key-range partition of the execution: its range {@code (from, to]} (null: open), its state (a Spring Batch
      * status, or {@code COMPLETED} for one that finished in an earlier execution) and its checkpoint.
      */
-    public record Part(String name, Key from, Key to, String state, Checkpoint checkpoint) {
-    }
+    public record Part(String name, Key from, Key to, String state, Checkpoint checkpoint) {}
 
     /** The notes, as ledgers read them. */
     public ChunkLedger.Notes ledgerNotes() {

@@ -12,8 +12,7 @@ import dev.sluice.engine.throttle.Pacer;
  */
 final class Serialized {
 
-    private Serialized() {
-    }
+    private Serialized() {}
 
     static ChunkObserver of(ChunkObserver o) {
         Object lock = new Object();

@@ -5,10 +5,10 @@ import java.util.Locale;
 
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.NextStep;
+import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.undo.Restorer;
-import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 
 import org.springframework.batch.core.job.JobExecution;
@@ -33,13 +33,17 @@ final class Standing {
     /** A read of one work's last execution, with what its runner keeps in the job's context. */
     record Seen(Run run, String throttleReason, Boolean validatesAfterRun) {
         static Seen of(JobExecution execution) {
-            return new Seen(JobRuns.run(execution), ThrottleRecorder.reason(execution.getExecutionContext()),
+            return new Seen(
+                    JobRuns.run(execution),
+                    ThrottleRecorder.reason(execution.getExecutionContext()),
                     JobRecord.validatesAfterRun(execution.getExecutionContext()));
         }
 
         /** Whether this work started at or after {@code instant} (unknown times count as after). */
         boolean startedSince(LocalDateTime instant) {
-            return instant == null || run.startedAt() == null || !run.startedAt().isBefore(instant);
+            return instant == null
+                    || run.startedAt() == null
+                    || !run.startedAt().isBefore(instant);
         }
     }
 
@@ -52,6 +56,7 @@ final class Standing {
     final JobStatus.Work work;
     /** The work whose rate, ETA, limit and throttle the status shows. */
     final Seen current;
+
     final String lastError;
     final String stopReason;
 
@@ -65,7 +70,9 @@ final class Standing {
 
     static Standing of(String job, Seen backfill, Validations validations, Seen repair, Seen rollback, boolean runner) {
         Run run = backfill.run();
-        if (rollback != null && rollback.run().startedAt() != null && run.startedAt() != null
+        if (rollback != null
+                && rollback.run().startedAt() != null
+                && run.startedAt() != null
                 && !rollback.run().startedAt().isBefore(run.startedAt())) {
             return rollback(job, rollback, runner);
         }
@@ -77,9 +84,15 @@ final class Standing {
             return new Standing(JobStatus.State.RUNNING, JobStatus.Work.REPAIR, repair, null, null);
         }
         if (run.state() == RunState.RUNNING) {
-            return runner ? new Standing(JobStatus.State.RUNNING, JobStatus.Work.BACKFILL, backfill, null, null)
-                    : new Standing(JobStatus.State.FAILED, JobStatus.Work.BACKFILL, backfill, "the runner ended without"
-                    + " recording it (killed?); " + NextStep.continues(JobStatus.Work.BACKFILL, job), null);
+            return runner
+                    ? new Standing(JobStatus.State.RUNNING, JobStatus.Work.BACKFILL, backfill, null, null)
+                    : new Standing(
+                            JobStatus.State.FAILED,
+                            JobStatus.Work.BACKFILL,
+                            backfill,
+                            "the runner ended without" + " recording it (killed?); "
+                                    + NextStep.continues(JobStatus.Work.BACKFILL, job),
+                            null);
         }
         JobStatus.State state = state(run);
         if (state == JobStatus.State.COMPLETED) {
@@ -88,8 +101,12 @@ final class Standing {
                 return verdict;
             }
         }
-        return new Standing(state, JobStatus.Work.BACKFILL, backfill,
-                state == JobStatus.State.FAILED ? run.failure() : null, stopped(state) ? run.stopReason() : null);
+        return new Standing(
+                state,
+                JobStatus.Work.BACKFILL,
+                backfill,
+                state == JobStatus.State.FAILED ? run.failure() : null,
+                stopped(state) ? run.stopReason() : null);
     }
 
     /** The state an ended execution leaves its job in: the one mapping from a run's state to a job's. */
@@ -105,7 +122,9 @@ final class Standing {
 
     /** Whether a job in {@code state} has a reason it stopped worth showing. */
     private static boolean stopped(JobStatus.State state) {
-        return state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED || state == JobStatus.State.CANCELLED;
+        return state == JobStatus.State.PAUSED
+                || state == JobStatus.State.STOPPED
+                || state == JobStatus.State.CANCELLED;
     }
 
     /** What a rollback run that came after the backfill makes of the job. */
@@ -116,18 +135,43 @@ final class Standing {
         String onward = "; " + NextStep.continues(work, job)
                 + (changed == 0 ? "" : " (rows changed by others since need " + NextStep.force(job) + ")");
         return switch (rb.state()) {
-            case RUNNING -> runner ? new Standing(JobStatus.State.ROLLING_BACK, work, rollback, null, null)
-                    : new Standing(JobStatus.State.FAILED, work, rollback, "the rollback's runner ended without recording"
-                    + " it (killed?)" + onward, null);
-            case COMPLETED -> changed == 0 ? new Standing(JobStatus.State.ROLLED_BACK, work, rollback, null, null)
-                    : new Standing(JobStatus.State.FAILED, work, rollback, "the rollback left " + changed + " rows changed"
-                    + " by others since Sluice wrote them; " + NextStep.force(job) + " restores them too", null);
-            case STOPPED -> new Standing(state(rb), work, rollback, "the rollback stopped before it restored every row"
-                    + onward, rb.stopReason());
-            case CANCELLED -> new Standing(JobStatus.State.CANCELLED, work, rollback, "the rollback was cancelled; "
-                    + NextStep.afterCancel(work, job), rb.stopReason());
-            case FAILED -> new Standing(JobStatus.State.FAILED, work, rollback, "the rollback failed: " + rb.failure()
-                    + onward, null);
+            case RUNNING ->
+                runner
+                        ? new Standing(JobStatus.State.ROLLING_BACK, work, rollback, null, null)
+                        : new Standing(
+                                JobStatus.State.FAILED,
+                                work,
+                                rollback,
+                                "the rollback's runner ended without recording" + " it (killed?)" + onward,
+                                null);
+            case COMPLETED ->
+                changed == 0
+                        ? new Standing(JobStatus.State.ROLLED_BACK, work, rollback, null, null)
+                        : new Standing(
+                                JobStatus.State.FAILED,
+                                work,
+                                rollback,
+                                "the rollback left " + changed + " rows changed"
+                                        + " by others since Sluice wrote them; " + NextStep.force(job)
+                                        + " restores them too",
+                                null);
+            case STOPPED ->
+                new Standing(
+                        state(rb),
+                        work,
+                        rollback,
+                        "the rollback stopped before it restored every row" + onward,
+                        rb.stopReason());
+            case CANCELLED ->
+                new Standing(
+                        JobStatus.State.CANCELLED,
+                        work,
+                        rollback,
+                        "the rollback was cancelled; " + NextStep.afterCancel(work, job),
+                        rb.stopReason());
+            case FAILED ->
+                new Standing(
+                        JobStatus.State.FAILED, work, rollback, "the rollback failed: " + rb.failure() + onward, null);
         };
     }
 
@@ -138,37 +182,70 @@ final class Standing {
         Seen verdict = validations.verdict();
         if (verdict == null || !verdict.startedSince(run.endedAt())) {
             Seen cancelled = validations.newest();
-            if (cancelled != null && cancelled.run().state() == RunState.CANCELLED && cancelled.startedSince(run.endedAt())) {
-                return new Standing(JobStatus.State.CANCELLED, work, cancelled, "its validation after the run was"
-                        + " cancelled before it checked every row; " + NextStep.afterCancel(work, job),
+            if (cancelled != null
+                    && cancelled.run().state() == RunState.CANCELLED
+                    && cancelled.startedSince(run.endedAt())) {
+                return new Standing(
+                        JobStatus.State.CANCELLED,
+                        work,
+                        cancelled,
+                        "its validation after the run was" + " cancelled before it checked every row; "
+                                + NextStep.afterCancel(work, job),
                         cancelled.run().stopReason());
             }
             if (!validatesAfterRun(backfill)) {
                 return null;
             }
             // The runner goes on from the last chunk to the validation under the same lock.
-            return runner ? new Standing(JobStatus.State.VALIDATING, JobStatus.Work.BACKFILL, backfill, null, null)
-                    : new Standing(JobStatus.State.FAILED, JobStatus.Work.BACKFILL, backfill, "the validation after the"
-                    + " run did not start (the runner ended?); " + NextStep.command(work, job) + " runs it", null);
+            return runner
+                    ? new Standing(JobStatus.State.VALIDATING, JobStatus.Work.BACKFILL, backfill, null, null)
+                    : new Standing(
+                            JobStatus.State.FAILED,
+                            JobStatus.Work.BACKFILL,
+                            backfill,
+                            "the validation after the" + " run did not start (the runner ended?); "
+                                    + NextStep.command(work, job) + " runs it",
+                            null);
         }
         Run v = verdict.run();
         switch (v.state()) {
             case COMPLETED -> {
-                long mismatches = ValidationLedger.results(v.ledgerNotes()).stream().mapToLong(RuleResult::mismatches).sum();
+                long mismatches = ValidationLedger.results(v.ledgerNotes()).stream()
+                        .mapToLong(RuleResult::mismatches)
+                        .sum();
                 // Every range was applied, but the data says it is not done.
-                return mismatches == 0 ? null : new Standing(JobStatus.State.FAILED, JobStatus.Work.BACKFILL, backfill,
-                        String.format(Locale.ROOT, "validation found %,d mismatches; %s", mismatches,
-                                run.spec() == null ? NextStep.command(work, job) + " lists them"
-                                        : NextStep.mismatches(run.spec())), null);
+                return mismatches == 0
+                        ? null
+                        : new Standing(
+                                JobStatus.State.FAILED,
+                                JobStatus.Work.BACKFILL,
+                                backfill,
+                                String.format(
+                                        Locale.ROOT,
+                                        "validation found %,d mismatches; %s",
+                                        mismatches,
+                                        run.spec() == null
+                                                ? NextStep.command(work, job) + " lists them"
+                                                : NextStep.mismatches(run.spec())),
+                                null);
             }
             case STOPPED -> {
-                return new Standing(state(v), work, verdict, "validation stopped before it checked every row; "
-                        + NextStep.continues(work, job), v.stopReason());
+                return new Standing(
+                        state(v),
+                        work,
+                        verdict,
+                        "validation stopped before it checked every row; " + NextStep.continues(work, job),
+                        v.stopReason());
             }
             default -> {
                 String why = v.state() == RunState.RUNNING ? "the runner ended without recording it" : v.failure();
-                return new Standing(JobStatus.State.FAILED, work, verdict, "validation did not finish ("
-                        + (why == null ? v.state() : why) + "); " + NextStep.continues(work, job), null);
+                return new Standing(
+                        JobStatus.State.FAILED,
+                        work,
+                        verdict,
+                        "validation did not finish (" + (why == null ? v.state() : why) + "); "
+                                + NextStep.continues(work, job),
+                        null);
             }
         }
     }
@@ -179,6 +256,8 @@ final class Standing {
             return backfill.validatesAfterRun();
         }
         JobSpec spec = backfill.run().spec();
-        return spec != null && spec.validateAfterRun() && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
+        return spec != null
+                && spec.validateAfterRun()
+                && (!spec.validate().isEmpty() || spec.mode() == JobSpec.Mode.COPY);
     }
 }

@@ -13,16 +13,16 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.Key;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.RunnerLock;
+import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.SyncInstaller;
 import dev.sluice.engine.undo.Restorer;
-import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 
 import org.springframework.batch.core.job.JobExecution;
@@ -58,8 +58,12 @@ public final class StatusReader {
                 return out;
             }
             JobRepository repository = repository();
-            List<String> names = name != null ? List.of(name)
-                    : repository.getJobNames().stream().filter(Work.Kind::isBackfill).sorted().toList();
+            List<String> names = name != null
+                    ? List.of(name)
+                    : repository.getJobNames().stream()
+                            .filter(Work.Kind::isBackfill)
+                            .sorted()
+                            .toList();
             for (String job : names) {
                 out.add(read(c, repository, job, schema));
             }
@@ -122,7 +126,8 @@ public final class StatusReader {
         return new Standing.Validations(newest, null);
     }
 
-    private static JobStatus read(Connection c, JobRepository repository, String job, String schema) throws SQLException {
+    private static JobStatus read(Connection c, JobRepository repository, String job, String schema)
+            throws SQLException {
         Optional<Standing.Seen> backfill = seen(repository, job);
         if (backfill.isEmpty()) {
             return JobStatus.notStarted(job, null);
@@ -131,8 +136,13 @@ public final class StatusReader {
         JobStatus.Runner runner = RunnerLock.holder(c, job).orElse(null);
         Standing.Validations validations = validations(repository, job);
         Standing.Seen rollback = seen(repository, Work.Kind.ROLLBACK.jobOf(job)).orElse(null);
-        Standing standing = Standing.of(job, backfill.get(), validations,
-                seen(repository, Work.Kind.REPAIR.jobOf(job)).orElse(null), rollback, runner != null);
+        Standing standing = Standing.of(
+                job,
+                backfill.get(),
+                validations,
+                seen(repository, Work.Kind.REPAIR.jobOf(job)).orElse(null),
+                rollback,
+                runner != null);
         JobStatus.State state = standing.state;
         if (state == JobStatus.State.COMPLETED && finished(c, schema, job)) {
             state = JobStatus.State.FINISHED;
@@ -151,18 +161,35 @@ public final class StatusReader {
         boolean checks = standing.work == JobStatus.Work.VALIDATION;
         Long eta = null;
         if (active && recent.processedPerSecond() > 0) {
-            eta = Math.max(0, Math.round((current.estimatedRows() - current.checkpoint().rows())
-                    / recent.processedPerSecond()));
+            eta = Math.max(
+                    0,
+                    Math.round((current.estimatedRows() - current.checkpoint().rows()) / recent.processedPerSecond()));
         }
         Standing.Seen shown = shownValidation(validations, run, rolledBack ? rollback : null);
-        return new JobStatus(job, run.spec() == null ? null : run.spec().table(), state, cp.rows(), cp.written(),
-                rows.estimatedRows(), cp.chunks(), rolledBack || cp.lastKey() == null ? List.of() : cp.lastKey().values(),
-                Math.round(rate(current, active, checks) * 10) / 10.0, eta, current.checkpoint().chunkRows(),
-                throttleReason, standing.lastError, standing.stopReason, runner,
-                limit(c, schema, job, state, active, current), shown == null ? null : summary(shown.run()),
-                sync(c, schema, job, run.spec(), rolledBack), run.spec() != null && !run.spec().undo() ? null
-                : undo(c, schema, job, rolledBack ? Restorer.conflicts(current.notes()::get) : 0),
-                rolledBack ? List.of() : partitions(run, runner != null), active ? Math.round(recent.walBytesPerSecond()) : 0,
+        return new JobStatus(
+                job,
+                run.spec() == null ? null : run.spec().table(),
+                state,
+                cp.rows(),
+                cp.written(),
+                rows.estimatedRows(),
+                cp.chunks(),
+                rolledBack || cp.lastKey() == null ? List.of() : cp.lastKey().values(),
+                Math.round(rate(current, active, checks) * 10) / 10.0,
+                eta,
+                current.checkpoint().chunkRows(),
+                throttleReason,
+                standing.lastError,
+                standing.stopReason,
+                runner,
+                limit(c, schema, job, state, active, current),
+                shown == null ? null : summary(shown.run()),
+                sync(c, schema, job, run.spec(), rolledBack),
+                run.spec() != null && !run.spec().undo()
+                        ? null
+                        : undo(c, schema, job, rolledBack ? Restorer.conflicts(current.notes()::get) : 0),
+                rolledBack ? List.of() : partitions(run, runner != null),
+                active ? Math.round(recent.walBytesPerSecond()) : 0,
                 standing.work);
     }
 
@@ -172,12 +199,15 @@ public final class StatusReader {
      */
     private static double rate(Run current, boolean active, boolean checks) {
         if (active) {
-            return checks ? current.recent().processedPerSecond() : current.recent().writtenPerSecond();
+            return checks
+                    ? current.recent().processedPerSecond()
+                    : current.recent().writtenPerSecond();
         }
         if (current.startedAt() == null || current.endedAt() == null) {
             return 0;
         }
-        double seconds = Duration.between(current.startedAt(), current.endedAt()).toMillis() / 1000.0;
+        double seconds =
+                Duration.between(current.startedAt(), current.endedAt()).toMillis() / 1000.0;
         Checkpoint cp = current.checkpoint();
         long done = checks ? cp.rows() - cp.rowsAtStart() : cp.written() - cp.writtenAtStart();
         return seconds > 0 ? done / seconds : 0;
@@ -187,9 +217,12 @@ public final class StatusReader {
      * The validation status shows: the one running, else the one the verdict comes from; not one from before the
      * backfill's last execution (it judged another run), nor from before a rollback since.
      */
-    private static Standing.Seen shownValidation(Standing.Validations validations, Run backfill, Standing.Seen rollback) {
-        Standing.Seen v = validations.newest() != null && validations.newest().run().state() == RunState.RUNNING
-                ? validations.newest() : validations.verdict();
+    private static Standing.Seen shownValidation(
+            Standing.Validations validations, Run backfill, Standing.Seen rollback) {
+        Standing.Seen v =
+                validations.newest() != null && validations.newest().run().state() == RunState.RUNNING
+                        ? validations.newest()
+                        : validations.verdict();
         if (v == null || !v.startedSince(backfill.startedAt())) {
             return null;
         }
@@ -200,18 +233,21 @@ public final class StatusReader {
      * The rate limit of the work status describes: in force while it runs; while it is paused, stopped or failed, the
      * one it resumes with (a tune waiting in the mailbox for its runner, else its own); none once it ended for good.
      */
-    private static Long limit(Connection c, String schema, String job, JobStatus.State state, boolean active, Run current)
+    private static Long limit(
+            Connection c, String schema, String job, JobStatus.State state, boolean active, Run current)
             throws SQLException {
         if (active) {
             return current.rateLimit();
         }
-        boolean resumable = state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED
-                || state == JobStatus.State.FAILED;
+        boolean resumable =
+                state == JobStatus.State.PAUSED || state == JobStatus.State.STOPPED || state == JobStatus.State.FAILED;
         if (resumable || state == JobStatus.State.COMPLETED) {
             // An operator's tune holds for the job's next work: what it will run at.
             JobSpec spec = current.spec();
-            Optional<Long> tuned = spec == null ? Optional.empty() : Tuning.read(c, schema, job)
-                    .flatMap(t -> t.over(spec.throttle().rowsPerSecond()));
+            Optional<Long> tuned = spec == null
+                    ? Optional.empty()
+                    : Tuning.read(c, schema, job)
+                            .flatMap(t -> t.over(spec.throttle().rowsPerSecond()));
             if (tuned.isPresent()) {
                 return tuned.get();
             }
@@ -228,9 +264,17 @@ public final class StatusReader {
         if (run.partitions().size() < 2) {
             return List.of();
         }
-        return run.partitions().stream().map(p -> new JobStatus.Partition(p.name(), values(p.from()), values(p.to()),
-                partState(run, p.state(), runner), p.checkpoint().rows(), p.checkpoint().written(),
-                p.checkpoint().chunks(), values(p.checkpoint().lastKey()))).toList();
+        return run.partitions().stream()
+                .map(p -> new JobStatus.Partition(
+                        p.name(),
+                        values(p.from()),
+                        values(p.to()),
+                        partState(run, p.state(), runner),
+                        p.checkpoint().rows(),
+                        p.checkpoint().written(),
+                        p.checkpoint().chunks(),
+                        values(p.checkpoint().lastKey())))
+                .toList();
     }
 
     /**
@@ -240,10 +284,14 @@ public final class StatusReader {
     private static String partState(Run run, String batchStatus, boolean runner) {
         return switch (batchStatus) {
             case "COMPLETED" -> JobStatus.State.COMPLETED.name();
-            case "STARTING", "STARTED", "STOPPING" -> (runner ? JobStatus.State.RUNNING : JobStatus.State.FAILED).name();
-            case "STOPPED" -> run.state() == RunState.CANCELLED ? JobStatus.State.CANCELLED.name()
-                    : Standing.state(run) == JobStatus.State.PAUSED ? JobStatus.State.PAUSED.name()
-                    : JobStatus.State.STOPPED.name();
+            case "STARTING", "STARTED", "STOPPING" ->
+                (runner ? JobStatus.State.RUNNING : JobStatus.State.FAILED).name();
+            case "STOPPED" ->
+                run.state() == RunState.CANCELLED
+                        ? JobStatus.State.CANCELLED.name()
+                        : Standing.state(run) == JobStatus.State.PAUSED
+                                ? JobStatus.State.PAUSED.name()
+                                : JobStatus.State.STOPPED.name();
             case "ABANDONED" -> JobStatus.State.CANCELLED.name();
             default -> JobStatus.State.FAILED.name();
         };
@@ -291,8 +339,8 @@ public final class StatusReader {
         if (!exists(c, Sql.quote(schema) + ".job_lifecycle")) {
             return false;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + Sql.quote(schema)
-                + ".job_lifecycle WHERE job = ? AND state = 'FINISHED'")) {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM " + Sql.quote(schema) + ".job_lifecycle WHERE job = ? AND state = 'FINISHED'")) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
@@ -308,8 +356,9 @@ public final class StatusReader {
             throws SQLException {
         Optional<SyncInstaller.Installed> recorded = SyncInstaller.read(c, schema, job);
         if (recorded.isEmpty()) {
-            return spec != null && spec.sync() == JobSpec.Sync.TRIGGER ? new JobStatus.Sync(null, spec.table(), false,
-                    rolledBack, rolledBack ? "rollback" : null, null) : null;
+            return spec != null && spec.sync() == JobSpec.Sync.TRIGGER
+                    ? new JobStatus.Sync(null, spec.table(), false, rolledBack, rolledBack ? "rollback" : null, null)
+                    : null;
         }
         SyncInstaller.Installed i = recorded.get();
         String kind = i.kind().name().toLowerCase(Locale.ROOT);
@@ -318,15 +367,26 @@ public final class StatusReader {
             return new JobStatus.Sync(kind, i.table(), !i.dropped(), i.dropped(), droppedBy, null);
         }
         SyncInstaller.Backlog backlog = SyncInstaller.backlog(c, i);
-        return new JobStatus.Sync(kind, i.table(), !i.dropped() && SyncInstaller.present(c, i), i.dropped(), droppedBy,
-                backlog.keys(), backlog.oldestSeconds());
+        return new JobStatus.Sync(
+                kind,
+                i.table(),
+                !i.dropped() && SyncInstaller.present(c, i),
+                i.dropped(),
+                droppedBy,
+                backlog.keys(),
+                backlog.oldestSeconds());
     }
 
     /** What a validation found, as status shows it. */
     private static JobStatus.Validation summary(Run run) {
-        long mismatches = ValidationLedger.results(run.ledgerNotes()).stream().mapToLong(RuleResult::mismatches).sum();
+        long mismatches = ValidationLedger.results(run.ledgerNotes()).stream()
+                .mapToLong(RuleResult::mismatches)
+                .sum();
         LocalDateTime at = run.endedAt() != null ? run.endedAt() : run.startedAt();
-        return new JobStatus.Validation(run.state() == RunState.COMPLETED, run.checkpoint().rows(), mismatches,
+        return new JobStatus.Validation(
+                run.state() == RunState.COMPLETED,
+                run.checkpoint().rows(),
+                mismatches,
                 at == null ? null : at.toString());
     }
 }

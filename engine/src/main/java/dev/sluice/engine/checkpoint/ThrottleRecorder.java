@@ -32,8 +32,8 @@ public final class ThrottleRecorder implements Pacer.Observer {
     private String savedShape;
     private long savedAt;
 
-    public ThrottleRecorder(JobExecution execution, JobRepository repository, PlatformTransactionManager tm,
-                            Pacer.Observer next) {
+    public ThrottleRecorder(
+            JobExecution execution, JobRepository repository, PlatformTransactionManager tm, Pacer.Observer next) {
         this.execution = execution;
         this.repository = repository;
         this.ownTransaction = new TransactionTemplate(tm);
@@ -63,7 +63,9 @@ public final class ThrottleRecorder implements Pacer.Observer {
 
     @Override
     public void unthrottled(long waitedNanos) {
-        LOG.info("job {} continues after {} s throttled", execution.getJobInstance().getJobName(),
+        LOG.info(
+                "job {} continues after {} s throttled",
+                execution.getJobInstance().getJobName(),
                 Math.round(waitedNanos / 1e8) / 10.0);
         clear(execution.getExecutionContext());
         save();

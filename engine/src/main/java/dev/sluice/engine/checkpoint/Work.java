@@ -1,10 +1,10 @@
 package dev.sluice.engine.checkpoint;
 
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
-import dev.sluice.engine.chunk.KeysetSource;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.chunk.ChunkWriter;
+import dev.sluice.engine.chunk.KeysetSource;
 import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.sync.KeyLogDrain;
@@ -24,12 +24,22 @@ import dev.sluice.engine.validate.ValidationLedger;
  * @param rateGiven     whether the rate was given for this run (a command-line option), rather than taken from the
  *                      spec: an operator's tune of the job ({@link dev.sluice.engine.control.Tuning}) yields to it
  */
-public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Source source, ChunkWriter writer,
-                   ChunkLedger ledger, long rowsPerSecond, long estimatedRows, boolean rateGiven) {
+public record Work(
+        Prepared prepared,
+        Kind kind,
+        String jobName,
+        ChunkLoop.Source source,
+        ChunkWriter writer,
+        ChunkLedger ledger,
+        long rowsPerSecond,
+        long estimatedRows,
+        boolean rateGiven) {
 
     /** The kinds of work on a spec. */
     public enum Kind {
-        BACKFILL("backfill", ""), VALIDATION("validate", ".validate"), REPAIR("backfill", ".repair"),
+        BACKFILL("backfill", ""),
+        VALIDATION("validate", ".validate"),
+        REPAIR("backfill", ".repair"),
         ROLLBACK("rollback", ".rollback");
 
         final String step;
@@ -67,21 +77,31 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
 
         /** Whether a Spring Batch job of that name is a backfill (a spec's own name never holds a dot). */
         public static boolean isBackfill(String jobName) {
-            return !jobName.endsWith(VALIDATION.suffix) && !jobName.endsWith(REPAIR.suffix)
+            return !jobName.endsWith(VALIDATION.suffix)
+                    && !jobName.endsWith(REPAIR.suffix)
                     && !jobName.endsWith(ROLLBACK.suffix);
         }
     }
 
     /** The backfill of a prepared spec. */
     public static Work backfill(Prepared prepared) {
-        return new Work(prepared, Kind.BACKFILL, prepared.spec().name(), keyset(prepared), prepared.writer(),
-                keyLog(prepared), prepared.spec().throttle().rowsPerSecond(), prepared.estimatedRows(), false);
+        return new Work(
+                prepared,
+                Kind.BACKFILL,
+                prepared.spec().name(),
+                keyset(prepared),
+                prepared.writer(),
+                keyLog(prepared),
+                prepared.spec().throttle().rowsPerSecond(),
+                prepared.estimatedRows(),
+                false);
     }
 
     /** With a sync trigger that logs keys, every chunk re-applies the logged keys behind it (see KeyLogDrain). */
     private static ChunkLedger keyLog(Prepared prepared) {
         SyncDefinition sync = prepared.sync();
-        return sync == null || sync.kind() != SyncDefinition.Kind.LOG ? ChunkLedger.NONE
+        return sync == null || sync.kind() != SyncDefinition.Kind.LOG
+                ? ChunkLedger.NONE
                 : new KeyLogDrain(sync.names(), prepared.plan(), prepared.source());
     }
 
@@ -91,14 +111,30 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
      * @param rateGiven whether the rate was given for this validation (else it is the spec's)
      */
     public static Work validation(Prepared prepared, RangeCheck check, long rowsPerSecond, boolean rateGiven) {
-        return new Work(prepared, Kind.VALIDATION, Kind.VALIDATION.jobOf(prepared.spec().name()), keyset(prepared),
-                ChunkWriter.READ_ONLY, new ValidationLedger(check), rowsPerSecond, prepared.estimatedRows(), rateGiven);
+        return new Work(
+                prepared,
+                Kind.VALIDATION,
+                Kind.VALIDATION.jobOf(prepared.spec().name()),
+                keyset(prepared),
+                ChunkWriter.READ_ONLY,
+                new ValidationLedger(check),
+                rowsPerSecond,
+                prepared.estimatedRows(),
+                rateGiven);
     }
 
     /** The repair of job {@code name}: a spec prepared to write only the mismatching rows. */
     public static Work repair(String name, Prepared repairing) {
-        return new Work(repairing, Kind.REPAIR, Kind.REPAIR.jobOf(name), keyset(repairing), repairing.writer(),
-                ChunkLedger.NONE, repairing.spec().throttle().rowsPerSecond(), repairing.estimatedRows(), false);
+        return new Work(
+                repairing,
+                Kind.REPAIR,
+                Kind.REPAIR.jobOf(name),
+                keyset(repairing),
+                repairing.writer(),
+                ChunkLedger.NONE,
+                repairing.spec().throttle().rowsPerSecond(),
+                repairing.estimatedRows(),
+                false);
     }
 
     /**
@@ -111,8 +147,16 @@ public record Work(Prepared prepared, Kind kind, String jobName, ChunkLoop.Sourc
      */
     public static Work rollback(Prepared prepared, boolean force, long journalRows) {
         Restorer restorer = new Restorer(prepared.plan(), force);
-        return new Work(prepared, Kind.ROLLBACK, Kind.ROLLBACK.jobOf(prepared.spec().name()), restorer, restorer,
-                restorer, prepared.spec().throttle().rowsPerSecond(), journalRows, false);
+        return new Work(
+                prepared,
+                Kind.ROLLBACK,
+                Kind.ROLLBACK.jobOf(prepared.spec().name()),
+                restorer,
+                restorer,
+                restorer,
+                prepared.spec().throttle().rowsPerSecond(),
+                journalRows,
+                false);
     }
 
     /** Which keys: the key's ranges, in the table (or the source database of a copy). */

@@ -14,7 +14,7 @@ import dev.sluice.engine.KeyRange;
 @FunctionalInterface
 public interface ChunkLedger {
 
-    ChunkLedger NONE = (c, range, notes) -> { };
+    ChunkLedger NONE = (c, range, notes) -> {};
 
     /** Text kept with the checkpoint, saved in the chunk's transaction. */
     interface Notes {
@@ -35,6 +35,5 @@ public interface ChunkLedger {
      * After the last range, in the transaction that ends the walk: work on what lies beyond the last key (null
      * when there were no keys at all). Called again if that transaction is lost, so it must record that it ran.
      */
-    default void finish(Connection c, Key last, Notes notes) throws SQLException {
-    }
+    default void finish(Connection c, Key last, Notes notes) throws SQLException {}
 }

@@ -5,10 +5,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 
-import dev.sluice.engine.Key;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 
 /**
  * The chunk loop: what one chunk does, from "may it start" to "it committed". The runner turns it until the key
@@ -54,8 +54,7 @@ public final class ChunkLoop {
         void feedback(long rows, long nanos);
 
         /** Sessions waited on the chunk's locks longer than they may: the next chunks are much smaller. */
-        default void yielded() {
-        }
+        default void yielded() {}
     }
 
     /** When the next chunk may start, and what a committed chunk costs. */
@@ -76,8 +75,7 @@ public final class ChunkLoop {
          * Sessions waited up to {@code waitedMillis} on the last chunk's locks: the next chunk waits {@code hold} first,
          * so that they get their locks and finish.
          */
-        default void yieldAfter(long waitedMillis, Duration hold) {
-        }
+        default void yieldAfter(long waitedMillis, Duration hold) {}
     }
 
     /**
@@ -124,8 +122,7 @@ public final class ChunkLoop {
      * @param walBytes     the WAL written while it ran (see {@link ChunkTimeouts#walSince})
      * @param waitedMillis the longest wait over the limit of a session on its locks, or 0
      */
-    public record Chunk(KeyRange range, long written, long startedNanos, long walBytes, long waitedMillis) {
-    }
+    public record Chunk(KeyRange range, long written, long startedNanos, long walBytes, long waitedMillis) {}
 
     private final Source source;
     private final ChunkWriter writer;
@@ -144,9 +141,18 @@ public final class ChunkLoop {
      * @param waiters who waits on the chunk's locks, watched while it runs
      * @param maxWait how long a session may wait on them before the loop gives way (and how long it then holds)
      */
-    public ChunkLoop(Source source, ChunkWriter writer, ChunkLedger ledger, boolean chargesChecked, Settings timeouts,
-                     Sizing sizing, Pace pace, Guard guard, ChunkObserver observer, Waiters waiters,
-                     Duration maxWait) {
+    public ChunkLoop(
+            Source source,
+            ChunkWriter writer,
+            ChunkLedger ledger,
+            boolean chargesChecked,
+            Settings timeouts,
+            Sizing sizing,
+            Pace pace,
+            Guard guard,
+            ChunkObserver observer,
+            Waiters waiters,
+            Duration maxWait) {
         this.waiters = waiters;
         this.maxWait = maxWait;
         this.source = source;
@@ -214,8 +220,8 @@ public final class ChunkLoop {
             sizing.yielded();
             pace.yieldAfter(chunk.waitedMillis(), maxWait);
         }
-        observer.chunkCommitted(new ChunkReport(chunk.range(), chunk.written(), nanos, totalRows, totalChunks,
-                chunk.walBytes()));
+        observer.chunkCommitted(
+                new ChunkReport(chunk.range(), chunk.written(), nanos, totalRows, totalChunks, chunk.walBytes()));
     }
 
     /** The chunk's transaction ended, committed or not: a fixed pause counts from now. */

@@ -28,16 +28,17 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
     // sluice.chunk: the transaction is a chunk's, which journals its own writes (the in-place sync trigger, firing on
     // them, does not journal them again). With the WAL insert position as the chunk begins, so that what the chunk
     // wrote can be measured at its end.
-    private static final String COMMON = "SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true),"
-            + " set_config('enable_seqscan', 'off', true), set_config('sluice.chunk', 'on', true)";
+    private static final String COMMON =
+            "SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true),"
+                    + " set_config('enable_seqscan', 'off', true), set_config('sluice.chunk', 'on', true)";
     private static final String END = ", pg_current_wal_insert_lsn()::text, pg_backend_pid()";
     // Custom plans, for a composite key: each chunk's statements planned with its own bounds, never a generic plan,
     // which assumes a third of the table per bound and, so estimated, chose a full index scan over the scalar pieces
     // of the range (seen on 14, a copy's target). A single-column range is one scalar bound each side, which a
     // generic plan keeps to the index (ChunkPlansTest), and planning every chunk would cost what it saves.
     private static final String CUSTOM = ", set_config('plan_cache_mode', 'force_custom_plan', true)";
-    private static final String KEYS = ", set_config('enable_hashjoin', 'off', true),"
-            + " set_config('enable_mergejoin', 'off', true)";
+    private static final String KEYS =
+            ", set_config('enable_hashjoin', 'off', true)," + " set_config('enable_mergejoin', 'off', true)";
 
     /**
      * Sequential scans off until the end of the current transaction: for a range read on a connection of its own (a
@@ -63,8 +64,9 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
         String hash;
         String merge;
         try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('enable_hashjoin'),"
-                + " current_setting('enable_mergejoin'), set_config('enable_hashjoin', 'off', true),"
-                + " set_config('enable_mergejoin', 'off', true)"); ResultSet rs = ps.executeQuery()) {
+                        + " current_setting('enable_mergejoin'), set_config('enable_hashjoin', 'off', true),"
+                        + " set_config('enable_mergejoin', 'off', true)");
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             hash = rs.getString(1);
             merge = rs.getString(2);
@@ -72,8 +74,8 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
         try {
             statement.run();
         } finally {
-            try (PreparedStatement ps = c.prepareStatement("SELECT set_config('enable_hashjoin', ?, true),"
-                    + " set_config('enable_mergejoin', ?, true)")) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT set_config('enable_hashjoin', ?, true)," + " set_config('enable_mergejoin', ?, true)")) {
                 ps.setString(1, hash);
                 ps.setString(2, merge);
                 ps.executeQuery().close();
@@ -82,8 +84,7 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
     }
 
     /** Where a chunk's transaction starts: the WAL insert position, and the backend that runs the chunk. */
-    public record Start(String walPosition, int backendPid) {
-    }
+    public record Start(String walPosition, int backendPid) {}
 
     private final String lock;
     private final String statement;
@@ -140,8 +141,8 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
 
     /** {@link #walSince(Connection, Start)} from a WAL position. */
     public static long walSince(Connection c, String start) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))::bigint")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))::bigint")) {
             ps.setString(1, start);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

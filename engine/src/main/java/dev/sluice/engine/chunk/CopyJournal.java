@@ -13,16 +13,21 @@ import dev.sluice.engine.keyset.Table;
  */
 final class CopyJournal {
 
-    private CopyJournal() {
-    }
+    private CopyJournal() {}
 
     /**
      * @param rows     {@code s AS (...)}: the rows to write
      * @param values   the value written into each target column, as SQL over {@code s}
      * @param upsert   the {@code ON CONFLICT} clause
      */
-    static String statement(Journal journal, Table target, List<Column> columns, List<String> values,
-                            List<Column> conflict, String rows, String upsert) {
+    static String statement(
+            Journal journal,
+            Table target,
+            List<Column> columns,
+            List<String> values,
+            List<Column> conflict,
+            String rows,
+            String upsert) {
         String names = String.join(", ", columns.stream().map(Column::quoted).toList());
         String insert = "INSERT INTO " + target.qualifiedName() + " (" + names + ") SELECT " + String.join(", ", values)
                 + " FROM s";
@@ -31,9 +36,13 @@ final class CopyJournal {
         // application has changed since, in any column, is not deleted by a rollback.
         List<Column> whole = List.copyOf(target.columns().values());
         if (journal.returningOld()) {
-            return "WITH " + rows + ", w AS (" + insert + upsert + " RETURNING " + Journal.row(Journal.texts("NEW.",
-                    conflict), Journal.texts("OLD.", columns), "OLD." + conflict.get(0).quoted() + " IS NOT NULL",
-                    Journal.hash("NEW.", whole)) + ") " + journal.insertFrom("w", conflict.size(), columns.size());
+            return "WITH " + rows + ", w AS (" + insert + upsert + " RETURNING "
+                    + Journal.row(
+                            Journal.texts("NEW.", conflict),
+                            Journal.texts("OLD.", columns),
+                            "OLD." + conflict.get(0).quoted() + " IS NOT NULL",
+                            Journal.hash("NEW.", whole))
+                    + ") " + journal.insertFrom("w", conflict.size(), columns.size());
         }
         // Before PostgreSQL 18: the rows the upsert will replace, read and locked first in the same statement.
         List<String> old = new ArrayList<>();
@@ -64,7 +73,8 @@ final class CopyJournal {
         // read whole (a one-time filter on it): read lazily, o could meet a row the upsert had already changed, which
         // FOR UPDATE skips as modified by this statement, and lose its pre-image.
         return "WITH " + rows + ", o AS (SELECT sluice_o.* FROM s CROSS JOIN LATERAL (SELECT " + String.join(", ", old)
-                + " FROM " + table + " WHERE " + String.join(" AND ", lookup) + " FOR UPDATE) AS sluice_o), w AS (" + insert
+                + " FROM " + table + " WHERE " + String.join(" AND ", lookup) + " FOR UPDATE) AS sluice_o), w AS ("
+                + insert
                 + " WHERE (SELECT count(*) FROM o) >= 0" + upsert + " RETURNING "
                 + String.join(", ", wrote) + ", " + Journal.hash(table + ".", whole) + " AS h), x AS (SELECT "
                 + Journal.row(keyText, before, "o.sluice_k0 IS NOT NULL", "w.h") + " FROM w LEFT JOIN o ON "

@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 
@@ -28,8 +28,14 @@ public final class CopyWriter implements ChunkWriter {
      *                     write to a row the chunk copies then waits for the chunk, and its mirror lands after it
      * @param journal      where the replaced rows and inserted keys go, in the same statement; null without undo
      */
-    public CopyWriter(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflictKeys, String where,
-                      boolean lockSource, Journal journal) {
+    public CopyWriter(
+            Keyset keyset,
+            Table target,
+            Map<Column, String> columns,
+            List<Column> conflictKeys,
+            String where,
+            boolean lockSource,
+            Journal journal) {
         List<String> names = new ArrayList<>();
         List<String> exprs = new ArrayList<>();
         columns.forEach((col, expr) -> {
@@ -51,9 +57,18 @@ public final class CopyWriter implements ChunkWriter {
             aliased.add(exprs.get(i) + " AS sluice_c" + i);
             values.add("s.sluice_c" + i);
         }
-        String rowsHead = "s AS (SELECT " + String.join(", ", aliased) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
-        this.insert = new RangeStatement(keyset, range -> CopyJournal.statement(journal, target, List.copyOf(columns.keySet()),
-                values, conflictKeys, rowsHead + range + filter + ")", upsert));
+        String rowsHead = "s AS (SELECT " + String.join(", ", aliased) + " FROM "
+                + keyset.table().qualifiedName() + " WHERE ";
+        this.insert = new RangeStatement(
+                keyset,
+                range -> CopyJournal.statement(
+                        journal,
+                        target,
+                        List.copyOf(columns.keySet()),
+                        values,
+                        conflictKeys,
+                        rowsHead + range + filter + ")",
+                        upsert));
     }
 
     @Override

@@ -10,8 +10,8 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 
@@ -32,8 +32,14 @@ public final class CrossCopyWriter implements ChunkWriter {
     private final int width;
 
     /** @param journal where the replaced rows and inserted keys go, in the same statement; null without undo */
-    public CrossCopyWriter(Keyset keyset, DataSource source, Table target, Map<Column, String> columns,
-                           List<Column> conflictKeys, String where, Journal journal) {
+    public CrossCopyWriter(
+            Keyset keyset,
+            DataSource source,
+            Table target,
+            Map<Column, String> columns,
+            List<Column> conflictKeys,
+            String where,
+            Journal journal) {
         this.keyset = keyset;
         this.source = source;
         this.width = columns.size();
@@ -54,7 +60,8 @@ public final class CrossCopyWriter implements ChunkWriter {
         for (int c = 0; c < width; c++) {
             aliases.add("c" + c);
         }
-        String select = "SELECT " + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
+        String select =
+                "SELECT " + String.join(", ", exprs) + " FROM " + keyset.table().qualifiedName() + " WHERE ";
         String tail = (where == null ? "" : " AND (" + where + ")") + " ORDER BY " + keyset.orderBy(false);
         this.reads = new String[keyset.shapes()];
         for (int shape = 0; shape < reads.length; shape++) {
@@ -75,9 +82,15 @@ public final class CrossCopyWriter implements ChunkWriter {
                 sAliases.add("sluice_c" + j);
                 j++;
             }
-            this.insert = CopyJournal.statement(journal, target, List.copyOf(columns.keySet()), values, conflictKeys,
+            this.insert = CopyJournal.statement(
+                    journal,
+                    target,
+                    List.copyOf(columns.keySet()),
+                    values,
+                    conflictKeys,
                     "s AS (SELECT * FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", sAliases)
-                            + "))", upsert);
+                            + "))",
+                    upsert);
         }
     }
 

@@ -5,8 +5,7 @@ import java.util.concurrent.ThreadFactory;
 /** Threads a runner starts beside its chunks (a read ahead, a watch): daemons, named for thread dumps. */
 public final class DaemonThreads {
 
-    private DaemonThreads() {
-    }
+    private DaemonThreads() {}
 
     /** A factory of daemon threads called {@code name}. */
     public static ThreadFactory named(String name) {

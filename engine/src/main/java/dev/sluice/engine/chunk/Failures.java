@@ -12,8 +12,7 @@ import dev.sluice.engine.spi.TeamJars;
  */
 public final class Failures {
 
-    private Failures() {
-    }
+    private Failures() {}
 
     /** The failure in one line: a chunk's own message, else the deepest database error's, else the exception's. */
     public static String describe(Throwable failure) {

@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 
 /**
@@ -36,8 +36,13 @@ public final class InPlaceWriter implements ChunkWriter {
             this.update = new RangeStatement(keyset, range -> head + range + filter);
         } else if (journal.returningOld()) {
             String head = "WITH w AS (UPDATE " + table + " SET " + String.join(", ", parts) + " WHERE ";
-            String tail = filter + " RETURNING " + Journal.row(Journal.texts("NEW.", keyset.columns()),
-                    Journal.texts("OLD.", targets), "true", Journal.hash("NEW.", targets)) + ") "
+            String tail = filter + " RETURNING "
+                    + Journal.row(
+                            Journal.texts("NEW.", keyset.columns()),
+                            Journal.texts("OLD.", targets),
+                            "true",
+                            Journal.hash("NEW.", targets))
+                    + ") "
                     + journal.insertFrom("w", keyset.width(), targets.size());
             this.update = new RangeStatement(keyset, range -> head + range + tail);
         } else {
@@ -59,8 +64,13 @@ public final class InPlaceWriter implements ChunkWriter {
             String head = "WITH o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE ";
             String update = filter + " FOR UPDATE), w AS (UPDATE " + table + " SET " + String.join(", ", parts)
                     + " FROM o WHERE " + String.join(" AND ", match) + " AND ";
-            String tail = " RETURNING " + Journal.row(Journal.texts(table + ".", keyset.columns()), before, "true",
-                    Journal.hash(table + ".", targets)) + ") " + journal.insertFrom("w", keyset.width(), targets.size());
+            String tail = " RETURNING "
+                    + Journal.row(
+                            Journal.texts(table + ".", keyset.columns()),
+                            before,
+                            "true",
+                            Journal.hash(table + ".", targets))
+                    + ") " + journal.insertFrom("w", keyset.width(), targets.size());
             // The range in o and again in the UPDATE (unqualified: o's columns are all sluice_ aliases).
             this.update = new RangeStatement(keyset, range -> head + range + update + range + tail, 2);
         }

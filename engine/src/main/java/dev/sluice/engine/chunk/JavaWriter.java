@@ -10,12 +10,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.spi.Transformer;
 
 import org.postgresql.util.PGobject;
-import dev.sluice.engine.spi.Transformer;
 
 /**
  * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, and the row version: {@code xmin}),
@@ -50,8 +50,12 @@ public final class JavaWriter implements ChunkWriter {
      *
      * @param rowsRead the rows read, those the transformer left as they are included
      */
-    public record Read(List<String[]> keys, List<Map<String, Object>> results, List<String[]> before,
-                       List<String> versions, long rowsRead) {
+    public record Read(
+            List<String[]> keys,
+            List<Map<String, Object>> results,
+            List<String[]> before,
+            List<String> versions,
+            long rowsRead) {
 
         public int size() {
             return keys.size();
@@ -62,8 +66,13 @@ public final class JavaWriter implements ChunkWriter {
      * @param where   the spec's filter (safe for JDBC), or null: rows it does not match are neither read nor written
      * @param journal where the pre-images go (read with the rows, written with the update); null without undo
      */
-    public JavaWriter(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes, String where,
-                      Journal journal) {
+    public JavaWriter(
+            Keyset keyset,
+            Transformer transformer,
+            List<Column> reads,
+            List<Column> writes,
+            String where,
+            Journal journal) {
         this.keyset = keyset;
         this.where = where;
         this.transformer = transformer;
@@ -112,11 +121,16 @@ public final class JavaWriter implements ChunkWriter {
                 sb.append(", ").append(c.quoted()).append("::text");
             }
         }
-        return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
-                .append(keyset.rangePredicate(shape, (String) null)).append(where == null ? "" : " AND (" + where + ")")
+        return sb.append(" FROM ")
+                .append(keyset.table().qualifiedName())
+                .append(" WHERE ")
+                .append(keyset.rangePredicate(shape, (String) null))
+                .append(where == null ? "" : " AND (" + where + ")")
                 .append(locked ? " AND NOT (xmin = pg_current_xact_id()::xid)" : "")
-                .append(" ORDER BY ").append(keyset.orderBy(false))
-                .append(locked ? " FOR UPDATE" : "").toString();
+                .append(" ORDER BY ")
+                .append(keyset.orderBy(false))
+                .append(locked ? " FOR UPDATE" : "")
+                .toString();
     }
 
     /**
@@ -165,8 +179,9 @@ public final class JavaWriter implements ChunkWriter {
             return "WITH w AS (UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                     + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
                     + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(shape, "t")
-                    + " RETURNING " + Journal.row(Journal.texts("t.", keyset.columns()), before, "true",
-                    Journal.hash("t.", writes)) + ") " + journal.insertFrom("w", keyset.width(), writes.size());
+                    + " RETURNING "
+                    + Journal.row(Journal.texts("t.", keyset.columns()), before, "true", Journal.hash("t.", writes))
+                    + ") " + journal.insertFrom("w", keyset.width(), writes.size());
         }
         return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                 + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
@@ -228,7 +243,8 @@ public final class JavaWriter implements ChunkWriter {
     }
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
-        boolean allSet = read.results().stream().allMatch(out -> writes.stream().allMatch(w -> out.containsKey(w.name())));
+        boolean allSet =
+                read.results().stream().allMatch(out -> writes.stream().allMatch(w -> out.containsKey(w.name())));
         try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, allSet)])) {
             int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
             for (Column w : writes) {

@@ -21,8 +21,18 @@ public record Journal(String schema, String job, boolean returningOld) {
 
     // Built-in types hashed by value, where equal values are the same value. Not numeric without a scale (1.5 =
     // 1.50), floats (-0 = 0), interval ('1 day' = '24 hours'), json (no equality) or anything else: those as text.
-    private static final Set<String> BINARY = Set.of("smallint", "integer", "bigint", "boolean", "date",
-            "timestamp without time zone", "timestamp with time zone", "time without time zone", "uuid", "bytea", "oid",
+    private static final Set<String> BINARY = Set.of(
+            "smallint",
+            "integer",
+            "bigint",
+            "boolean",
+            "date",
+            "timestamp without time zone",
+            "timestamp with time zone",
+            "time without time zone",
+            "uuid",
+            "bytea",
+            "oid",
             "jsonb");
     private static final Set<String> COLLATED = Set.of("text", "character varying", "bpchar");
 
@@ -65,7 +75,8 @@ public record Journal(String schema, String job, boolean returningOld) {
         // The session's TimeZone and IntervalStyle shape the text of timestamptz and interval values, and so the
         // hash of a column hashed as text: a rollback sets them back to these before it compares.
         return "INSERT INTO " + table() + " (job, keys, before, existed, after_hash, rows, time_zone, interval_style)"
-                + " SELECT '" + job + "', " + columns("sluice_jk", keyColumns) + ", " + columns("sluice_jb", beforeColumns)
+                + " SELECT '" + job + "', " + columns("sluice_jk", keyColumns) + ", "
+                + columns("sluice_jb", beforeColumns)
                 + ", CASE WHEN bool_and(sluice_je) THEN '{}'::boolean[] ELSE array_agg(sluice_je) END, array_agg(sluice_jh), count(*),"
                 + " current_setting('TimeZone'), current_setting('IntervalStyle') FROM " + w + " HAVING count(*) > 0"
                 + " RETURNING rows";
@@ -94,8 +105,8 @@ public record Journal(String schema, String job, boolean returningOld) {
      * their text, so that no change the type's equality cannot see ('1 day' to '24 hours') goes unnoticed.
      */
     public static String hash(String prefix, List<Column> columns) {
-        return "hash_record_extended(ROW(" + columns.stream().map(c -> hashed(prefix + c.quoted(), c))
-                .collect(Collectors.joining(", ")) + "), 0)";
+        return "hash_record_extended(ROW("
+                + columns.stream().map(c -> hashed(prefix + c.quoted(), c)).collect(Collectors.joining(", ")) + "), 0)";
     }
 
     private static String hashed(String column, Column c) {

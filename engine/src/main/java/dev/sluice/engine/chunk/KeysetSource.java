@@ -6,9 +6,9 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.KeySplits;
 
 /**

@@ -37,12 +37,11 @@ public final class Prefetching implements ChunkLoop.Source, ChunkWriter, AutoClo
     private Ahead taken;
 
     /** A range found and read ahead of its turn. */
-    private record Ahead(Key after, int rows, KeyRange range, JavaWriter.Read read) {
-    }
+    private record Ahead(Key after, int rows, KeyRange range, JavaWriter.Read read) {}
 
     /** @param timeouts the chunk's lock and statement timeouts, which the read ahead keeps too */
-    public Prefetching(ChunkLoop.Source source, JavaWriter writer, DataSource dataSource, ChunkTimeouts timeouts,
-                       String name) {
+    public Prefetching(
+            ChunkLoop.Source source, JavaWriter writer, DataSource dataSource, ChunkTimeouts timeouts, String name) {
         this.source = source;
         this.writer = writer;
         this.dataSource = dataSource;

@@ -3,9 +3,10 @@ package dev.sluice.engine.chunk;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import dev.sluice.engine.spi.Transformer;
 import java.util.Set;
 import java.util.stream.Stream;
+
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * A transformer seen through a spec's column mapping: the engine reads and writes the table's columns, the
@@ -28,7 +29,10 @@ public final class RenamedTransformer implements Transformer {
         this.inner = inner;
         this.tableColumn = Map.copyOf(tableColumn);
         this.reads = Stream.concat(inner.reads().stream(), inner.readsIfPresent().stream())
-                .filter(tableColumn::containsKey).map(tableColumn::get).distinct().toList();
+                .filter(tableColumn::containsKey)
+                .map(tableColumn::get)
+                .distinct()
+                .toList();
         this.writes = inner.writes().stream().map(tableColumn::get).toList();
         this.ownWrites = Set.copyOf(inner.writes());
     }

@@ -11,15 +11,15 @@ import java.util.List;
  */
 public final class TextArrays {
 
-    private TextArrays() {
-    }
+    private TextArrays() {}
 
     /**
      * Binds columns {@code 0 .. width-1} of {@code rows} as text arrays from parameter {@code first}.
      *
      * @return the next free parameter index
      */
-    public static int bind(Connection c, PreparedStatement ps, int first, List<String[]> rows, int width) throws SQLException {
+    public static int bind(Connection c, PreparedStatement ps, int first, List<String[]> rows, int width)
+            throws SQLException {
         int p = first;
         for (int col = 0; col < width; col++) {
             String[] column = new String[rows.size()];

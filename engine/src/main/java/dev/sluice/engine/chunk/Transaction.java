@@ -12,8 +12,7 @@ public final class Transaction {
         T run(Connection c) throws SQLException;
     }
 
-    private Transaction() {
-    }
+    private Transaction() {}
 
     /** Runs {@code work} in a transaction of its own on {@code c}, then gives the connection back as it was. */
     public static <T> T run(Connection c, Work<T> work) throws SQLException {

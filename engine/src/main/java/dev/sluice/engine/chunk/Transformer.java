@@ -2,7 +2,6 @@ package dev.sluice.engine.chunk;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -40,8 +39,7 @@ public interface Transformer {
     }
 
     /** @see dev.sluice.engine.spi.Transformer#ready() */
-    default void ready() {
-    }
+    default void ready() {}
 
     /** @see dev.sluice.engine.spi.Transformer#transform */
     Map<String, Object> transform(Row row);

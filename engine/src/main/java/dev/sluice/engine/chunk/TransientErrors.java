@@ -19,20 +19,18 @@ public final class TransientErrors {
     public static final String LOCK_NOT_AVAILABLE = "55P03";
 
     private static final Set<String> RETRYABLE = Set.of(
-            "40001",  // serialization_failure
-            "40P01",  // deadlock_detected
-            LOCK_NOT_AVAILABLE,  // our lock_timeout
-            "57014",  // query_canceled: our statement_timeout
+            "40001", // serialization_failure
+            "40P01", // deadlock_detected
+            LOCK_NOT_AVAILABLE, // our lock_timeout
+            "57014", // query_canceled: our statement_timeout
             "54000"); // program_limit_exceeded: the chunk's data passed a limit (a 1 GB array of pre-images, say)
 
-    private TransientErrors() {
-    }
+    private TransientErrors() {}
 
     /** The first SQLException in the cause chain whose state is transient, or null. */
     public static SQLException find(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof SQLException e && e.getSQLState() != null
-                    && RETRYABLE.contains(e.getSQLState())) {
+            if (c instanceof SQLException e && e.getSQLState() != null && RETRYABLE.contains(e.getSQLState())) {
                 return e;
             }
         }
@@ -44,6 +42,8 @@ public final class TransientErrors {
      * (an undo journal entry's arrays are bounded by 1 GB, which a chunk of very large values can reach).
      */
     public static boolean shrinks(SQLException e) {
-        return LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || "57014".equals(e.getSQLState()) || "54000".equals(e.getSQLState());
+        return LOCK_NOT_AVAILABLE.equals(e.getSQLState())
+                || "57014".equals(e.getSQLState())
+                || "54000".equals(e.getSQLState());
     }
 }

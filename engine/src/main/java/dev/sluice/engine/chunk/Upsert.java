@@ -13,8 +13,7 @@ import dev.sluice.engine.keyset.Column;
  */
 public final class Upsert {
 
-    private Upsert() {
-    }
+    private Upsert() {}
 
     /** @param conflictKeys the target's unique columns that receive the source key */
     public static String clause(Collection<Column> columns, List<Column> conflictKeys) {
@@ -24,7 +23,8 @@ public final class Upsert {
                 updates.add(col.quoted() + " = excluded." + col.quoted());
             }
         }
-        return " ON CONFLICT (" + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
+        return " ON CONFLICT ("
+                + String.join(", ", conflictKeys.stream().map(Column::quoted).toList()) + ") DO "
                 + (updates.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", updates));
     }
 }

@@ -72,12 +72,21 @@ public sealed interface WritePlan {
      * @param lockSource whether the chunk locks the rows it reads ({@code FOR SHARE}), so that a write of the
      *                   application to them waits for the chunk and its mirror trigger runs after it
      */
-    record Copy(Keyset keyset, Table target, Map<Column, String> columns, List<Column> conflict, String where,
-                DataSource source, boolean lockSource, Journal journal) implements WritePlan {
+    record Copy(
+            Keyset keyset,
+            Table target,
+            Map<Column, String> columns,
+            List<Column> conflict,
+            String where,
+            DataSource source,
+            boolean lockSource,
+            Journal journal)
+            implements WritePlan {
 
         @Override
         public ChunkWriter writer() {
-            return source == null ? new CopyWriter(keyset, target, columns, conflict, where, lockSource, journal)
+            return source == null
+                    ? new CopyWriter(keyset, target, columns, conflict, where, lockSource, journal)
                     : new CrossCopyWriter(keyset, source, target, columns, conflict, where, journal);
         }
 
@@ -98,8 +107,14 @@ public sealed interface WritePlan {
     }
 
     /** A Java {@link Transformer} over the columns it reads, writing {@code targets}. */
-    record Java(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> targets, String where,
-                Journal journal) implements WritePlan {
+    record Java(
+            Keyset keyset,
+            Transformer transformer,
+            List<Column> reads,
+            List<Column> targets,
+            String where,
+            Journal journal)
+            implements WritePlan {
 
         @Override
         public ChunkWriter writer() {

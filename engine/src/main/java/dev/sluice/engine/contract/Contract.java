@@ -10,10 +10,14 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.checkpoint.JobRuns;
-import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobNotDoneException;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.NextStep;
+import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Journals;
+import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
@@ -24,12 +28,6 @@ import dev.sluice.engine.sync.SyncInstaller;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.sluice.engine.launch.EngineContext;
-import dev.sluice.engine.launch.Launcher;
-import dev.sluice.engine.launch.Journals;
-import dev.sluice.engine.rollback.Rollback;
-import dev.sluice.engine.Backfill;
-import dev.sluice.engine.JobNotDoneException;
 
 /**
  * When the contract step may go on, and Sluice's part of it. A job is done when it is COMPLETED or FINISHED, its
@@ -69,8 +67,8 @@ public final class Contract {
     public Backfill.ControlResult finish(String name, String by) throws SQLException {
         try (Launcher.Hold hold = launcher.new Hold(name)) {
             if (hold.lock() == null) {
-                return new Backfill.ControlResult(false, "job " + name + " is running" + launcher.holder(name)
-                        + "; finish it when it is done");
+                return new Backfill.ControlResult(
+                        false, "job " + name + " is running" + launcher.holder(name) + "; finish it when it is done");
             }
             JobStatus s = withSource(context.status(name));
             if (s.state() == JobStatus.State.FINISHED) {
@@ -84,20 +82,34 @@ public final class Contract {
             }
             Optional<SyncInstaller.Installed> trigger;
             try {
-                trigger = new SyncInstaller(schema, LOG::warn).drop(dataSource, context.sourceOf(name), name, lastKeys(name));
+                trigger = new SyncInstaller(schema, LOG::warn)
+                        .drop(dataSource, context.sourceOf(name), name, lastKeys(name));
             } catch (LockSafe.NotGranted e) {
-                return new Backfill.ControlResult(false, "job " + name + " is not finished: its sync trigger was not"
-                        + " dropped: " + e.getMessage());
+                return new Backfill.ControlResult(
+                        false,
+                        "job " + name + " is not finished: its sync trigger was not" + " dropped: " + e.getMessage());
             } catch (SyncInstaller.KeysWaiting e) {
-                return new Backfill.ControlResult(false, "job " + name + " is not finished: " + e.getMessage()
-                        + " (written while finish waited for the table): run " + name + " again, then finish");
+                return new Backfill.ControlResult(
+                        false,
+                        "job " + name + " is not finished: " + e.getMessage()
+                                + " (written while finish waited for the table): run " + name + " again, then finish");
             }
             long entries = s.undo() == null ? 0 : Journals.purge(dataSource, schema, name);
             context.runs().markFinished(name, by);
-            return new Backfill.ControlResult(true, "job " + name + " is FINISHED" + trigger.filter(t -> !t.dropped())
-                    .map(t -> ": its sync trigger is dropped from " + t.table()).orElse(" (it had no sync trigger)")
-                    + (s.undo() == null ? "" : String.format(Locale.ROOT, "; its undo journal (%,d rows in %,d chunks)"
-                    + " is purged: it can no longer be rolled back", s.undo().rows(), entries)));
+            return new Backfill.ControlResult(
+                    true,
+                    "job " + name + " is FINISHED"
+                            + trigger.filter(t -> !t.dropped())
+                                    .map(t -> ": its sync trigger is dropped from " + t.table())
+                                    .orElse(" (it had no sync trigger)")
+                            + (s.undo() == null
+                                    ? ""
+                                    : String.format(
+                                            Locale.ROOT,
+                                            "; its undo journal (%,d rows in %,d chunks)"
+                                                    + " is purged: it can no longer be rolled back",
+                                            s.undo().rows(),
+                                            entries)));
         }
     }
 
@@ -125,7 +137,9 @@ public final class Contract {
         ChunkTimeouts timeouts = new ChunkTimeouts(t.lock(), t.statement());
         return c -> {
             long total = 0;
-            for (long drained = drain.drain(dataSource, timeouts); drained > 0; drained = drain.drain(dataSource, timeouts)) {
+            for (long drained = drain.drain(dataSource, timeouts);
+                    drained > 0;
+                    drained = drain.drain(dataSource, timeouts)) {
                 total += drained;
             }
             log(name, total);
@@ -134,14 +148,19 @@ public final class Contract {
 
     private static void log(String name, long keys) {
         if (keys > 0) {
-            LOG.info("job {}: re-applied the last {} keys the application changed as its trigger was dropped", name, keys);
+            LOG.info(
+                    "job {}: re-applied the last {} keys the application changed as its trigger was dropped",
+                    name,
+                    keys);
         }
     }
 
     /** Whether every key waiting in the job's key log was logged within {@code lag}. */
     public static boolean withinLag(JobStatus.Sync sync, Duration lag) {
-        return lag == null || (!lag.isZero() && sync.oldestPendingSeconds() != null
-                && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0);
+        return lag == null
+                || (!lag.isZero()
+                        && sync.oldestPendingSeconds() != null
+                        && sync.oldestPendingSeconds() <= lag.toMillis() / 1000.0);
     }
 
     /**
@@ -162,8 +181,14 @@ public final class Contract {
         }
         try (Connection c = source.getConnection()) {
             SyncInstaller.Backlog backlog = SyncInstaller.backlog(c, recorded.get());
-            return s.withSync(new JobStatus.Sync(s.sync().kind(), s.sync().table(), SyncInstaller.present(c, recorded.get()),
-                    false, null, backlog.keys(), backlog.oldestSeconds()));
+            return s.withSync(new JobStatus.Sync(
+                    s.sync().kind(),
+                    s.sync().table(),
+                    SyncInstaller.present(c, recorded.get()),
+                    false,
+                    null,
+                    backlog.keys(),
+                    backlog.oldestSeconds()));
         }
     }
 
@@ -196,8 +221,11 @@ public final class Contract {
                     + NextStep.continues(JobStatus.Work.VALIDATION, job) + ")");
         }
         if (v.mismatches() > 0) {
-            return Optional.of(String.format(Locale.ROOT, "its last validation found %,d mismatches (%s lists them)",
-                    v.mismatches(), NextStep.command(JobStatus.Work.VALIDATION, job)));
+            return Optional.of(String.format(
+                    Locale.ROOT,
+                    "its last validation found %,d mismatches (%s lists them)",
+                    v.mismatches(),
+                    NextStep.command(JobStatus.Work.VALIDATION, job)));
         }
         JobStatus.Sync sync = s.sync();
         if (sync != null && !sync.dropped() && !sync.installed()) {
@@ -205,11 +233,20 @@ public final class Contract {
                     + " in step: run " + job + " again to install it, then validate");
         }
         if (sync != null && sync.pendingKeys() != null && sync.pendingKeys() > 0 && !withinLag(sync, syncLag)) {
-            return Optional.of(String.format(Locale.ROOT, "%,d rows changed by the application are not re-applied"
-                    + " yet%s: keep them in step ('run %s --keep-in-step', or serve), or allow for the drain's lag"
-                    + " ('require --sync-lag 30s')", sync.pendingKeys(), sync.oldestPendingSeconds() == null ? ""
-                    : String.format(Locale.ROOT, " (the oldest waiting %,.0f s%s)", sync.oldestPendingSeconds(),
-                    syncLag.isZero() ? "" : ", more than " + Durations.format(syncLag)), job));
+            return Optional.of(String.format(
+                    Locale.ROOT,
+                    "%,d rows changed by the application are not re-applied"
+                            + " yet%s: keep them in step ('run %s --keep-in-step', or serve), or allow for the drain's lag"
+                            + " ('require --sync-lag 30s')",
+                    sync.pendingKeys(),
+                    sync.oldestPendingSeconds() == null
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    " (the oldest waiting %,.0f s%s)",
+                                    sync.oldestPendingSeconds(),
+                                    syncLag.isZero() ? "" : ", more than " + Durations.format(syncLag)),
+                    job));
         }
         return Optional.empty();
     }

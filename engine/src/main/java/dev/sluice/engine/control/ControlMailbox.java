@@ -1,6 +1,5 @@
 package dev.sluice.engine.control;
 
-import dev.sluice.engine.ControlRequest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 
 import javax.sql.DataSource;
+
+import dev.sluice.engine.ControlRequest;
 
 /**
  * Operators' requests to a running job, from any process: a row per job and command in
@@ -47,14 +48,18 @@ public final class ControlMailbox {
     }
 
     public void send(String job, ControlRequest request, String by) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
-                + " (job, command, rows_per_second, chunk_target_ms, requested_by) VALUES (?, ?, ?, ?, ?)"
-                + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
-                + " chunk_target_ms = excluded.chunk_target_ms, requested_at = now(), requested_by = excluded.requested_by")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO " + table
+                                + " (job, command, rows_per_second, chunk_target_ms, requested_by) VALUES (?, ?, ?, ?, ?)"
+                                + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
+                                + " chunk_target_ms = excluded.chunk_target_ms, requested_at = now(), requested_by = excluded.requested_by")) {
             ps.setString(1, job);
             ps.setString(2, request.command().name().toLowerCase(Locale.ROOT));
             ps.setObject(3, request.rowsPerSecond());
-            ps.setObject(4, request.chunkTarget() == null ? null : request.chunkTarget().toMillis());
+            ps.setObject(
+                    4,
+                    request.chunkTarget() == null ? null : request.chunkTarget().toMillis());
             ps.setString(5, by);
             ps.executeUpdate();
         }
@@ -63,7 +68,7 @@ public final class ControlMailbox {
     /** Whether the job has requests the runner has not taken yet. */
     public boolean pending(String job) throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table + " WHERE job = ?")) {
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table + " WHERE job = ?")) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -75,8 +80,9 @@ public final class ControlMailbox {
     /** Takes the job's pending requests (they are removed). */
     public List<ControlRequest> take(String job) throws SQLException {
         List<ControlRequest> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("DELETE FROM " + table
-                + " WHERE job = ? RETURNING command, rows_per_second, chunk_target_ms")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM " + table
+                        + " WHERE job = ? RETURNING command, rows_per_second, chunk_target_ms")) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -84,7 +90,8 @@ public final class ControlMailbox {
                     Long rate = rs.wasNull() ? null : rps;
                     long ms = rs.getLong(3);
                     Duration target = rs.wasNull() ? null : Duration.ofMillis(ms);
-                    out.add(new ControlRequest(ControlRequest.Command.valueOf(rs.getString(1).toUpperCase(Locale.ROOT)), rate, target));
+                    out.add(new ControlRequest(
+                            ControlRequest.Command.valueOf(rs.getString(1).toUpperCase(Locale.ROOT)), rate, target));
                 }
             }
         }

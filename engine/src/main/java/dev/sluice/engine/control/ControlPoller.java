@@ -1,13 +1,14 @@
 package dev.sluice.engine.control;
 
-import dev.sluice.engine.ControlRequest;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Consumer;
 
+import dev.sluice.engine.ControlRequest;
+import dev.sluice.engine.StopSignal;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.sluice.engine.StopSignal;
 
 /**
  * Takes a running job's requests from the {@link ControlMailbox} in the background: pause and cancel become a
@@ -35,40 +36,48 @@ public final class ControlPoller implements AutoCloseable {
                     tune.accept(r);
                     LOG.info("job {}: throttle tuned while it was not running applies now", job);
                 } else {
-                    LOG.info("job {}: dropping a {} request that no runner took", job, r.command().name().toLowerCase(Locale.ROOT));
+                    LOG.info(
+                            "job {}: dropping a {} request that no runner took",
+                            job,
+                            r.command().name().toLowerCase(Locale.ROOT));
                 }
             }
         } catch (Exception e) {
             LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
         }
-        this.thread = new Thread(() -> {
-            while (running) {
-                try {
-                    for (ControlRequest r : mailbox.take(job)) {
-                        switch (r.command()) {
-                            case PAUSE -> stop.request(StopSignal.PAUSE);
-                            case CANCEL -> stop.request(StopSignal.CANCEL);
-                            case TUNE -> tune.accept(r);
+        this.thread = new Thread(
+                () -> {
+                    while (running) {
+                        try {
+                            for (ControlRequest r : mailbox.take(job)) {
+                                switch (r.command()) {
+                                    case PAUSE -> stop.request(StopSignal.PAUSE);
+                                    case CANCEL -> stop.request(StopSignal.CANCEL);
+                                    case TUNE -> tune.accept(r);
+                                }
+                                LOG.info(
+                                        "job {}: {} requested",
+                                        job,
+                                        r.command().name().toLowerCase(Locale.ROOT));
+                            }
+                        } catch (Exception e) {
+                            if (!running || Thread.currentThread().isInterrupted()) {
+                                return; // closed while it waited for a connection: the run is over, nothing to report
+                            }
+                            if (Reconnection.isLost(e)) {
+                                LOG.debug("job {}: cannot read operator requests while the database is away", job);
+                            } else {
+                                LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
+                            }
                         }
-                        LOG.info("job {}: {} requested", job, r.command().name().toLowerCase(Locale.ROOT));
+                        try {
+                            Thread.sleep(EVERY.toMillis());
+                        } catch (InterruptedException e) {
+                            return;
+                        }
                     }
-                } catch (Exception e) {
-                    if (!running || Thread.currentThread().isInterrupted()) {
-                        return; // closed while it waited for a connection: the run is over, nothing to report
-                    }
-                    if (Reconnection.isLost(e)) {
-                        LOG.debug("job {}: cannot read operator requests while the database is away", job);
-                    } else {
-                        LOG.warn("job {}: cannot read operator requests: {}", job, e.getMessage());
-                    }
-                }
-                try {
-                    Thread.sleep(EVERY.toMillis());
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "sluice-control-" + job);
+                },
+                "sluice-control-" + job);
         thread.setDaemon(true);
         thread.start();
     }

@@ -51,8 +51,8 @@ public final class LostDatabase implements DataSource {
     private void refuseWhileLost() throws SQLException {
         String why = lost;
         if (why != null) {
-            throw new SQLTransientConnectionException("the database was lost (" + why + "); waiting to reconnect",
-                    "08006");
+            throw new SQLTransientConnectionException(
+                    "the database was lost (" + why + "); waiting to reconnect", "08006");
         }
     }
 

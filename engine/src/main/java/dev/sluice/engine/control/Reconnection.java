@@ -12,13 +12,13 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.chunk.Failures;
 
 import io.github.resilience4j.core.IntervalFunction;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.sluice.engine.StopSignal;
 
 /**
  * Rides a runner through a lost database: a restarted server, a failover behind the same URL, a dropped
@@ -39,14 +39,14 @@ public final class Reconnection {
     static final int PROBE_TIMEOUT_SECONDS = 5;
 
     private static final Set<String> SERVER_GOING_AWAY = Set.of(
-            "57P01",  // admin_shutdown: the server is shutting down or restarting
-            "57P02",  // crash_shutdown: another backend crashed, the server restarts
+            "57P01", // admin_shutdown: the server is shutting down or restarting
+            "57P02", // crash_shutdown: another backend crashed, the server restarts
             "57P03"); // cannot_connect_now: the server is starting up
 
     /** Told when the runner loses the database. */
     @FunctionalInterface
     public interface Listener {
-        Listener NONE = (why, attempt, limit) -> { };
+        Listener NONE = (why, attempt, limit) -> {};
 
         /** The database was lost ({@code attempt} counts from 1); the runner tries again for up to {@code limit}. */
         void reconnecting(String why, int attempt, Duration limit);
@@ -72,11 +72,12 @@ public final class Reconnection {
     private final StopSignal stop;
     private final Listener listener;
     private final Runnable found;
-    private final IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(FIRST_WAIT, 2.0, JITTER, MAX_WAIT);
+    private final IntervalFunction backoff =
+            IntervalFunction.ofExponentialRandomBackoff(FIRST_WAIT, 2.0, JITTER, MAX_WAIT);
     private int reconnects;
 
     public Reconnection(DataSource dataSource, Duration limit, StopSignal stop, Listener listener) {
-        this(dataSource, limit, stop, listener, () -> { });
+        this(dataSource, limit, stop, listener, () -> {});
     }
 
     /** @param found told when the database answers again (before the runner goes on) */
@@ -91,12 +92,16 @@ public final class Reconnection {
     /** Whether {@code failure} means the database (or the connection to it) went away, rather than a bad statement. */
     public static boolean isLost(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof RunnerLock.Lost || t instanceof SQLTransientConnectionException
-                    || t instanceof SQLNonTransientConnectionException || t instanceof SQLRecoverableException
-                    || t instanceof SocketException || t instanceof EOFException) {
+            if (t instanceof RunnerLock.Lost
+                    || t instanceof SQLTransientConnectionException
+                    || t instanceof SQLNonTransientConnectionException
+                    || t instanceof SQLRecoverableException
+                    || t instanceof SocketException
+                    || t instanceof EOFException) {
                 return true;
             }
-            if (t instanceof SQLException e && e.getSQLState() != null
+            if (t instanceof SQLException e
+                    && e.getSQLState() != null
                     && (e.getSQLState().startsWith("08") || SERVER_GOING_AWAY.contains(e.getSQLState()))) {
                 return true;
             }
@@ -116,8 +121,11 @@ public final class Reconnection {
      * @throws GaveUp if {@code timeouts.reconnect} passes first, or a stop is requested
      */
     public void await(String why) throws GaveUp {
-        LOG.warn("lost the database ({}); reconnecting for up to {} s, then continuing from the last committed"
-                + " checkpoint", why, limit.toSeconds());
+        LOG.warn(
+                "lost the database ({}); reconnecting for up to {} s, then continuing from the last committed"
+                        + " checkpoint",
+                why,
+                limit.toSeconds());
         await(why, System.nanoTime());
     }
 
@@ -128,7 +136,8 @@ public final class Reconnection {
      * @param since when the loss was noticed ({@link System#nanoTime})
      */
     public void awaitNoticed(String why, long since) throws GaveUp {
-        LOG.warn("reconnecting for up to {} s from the loss, then continuing from the last committed checkpoint",
+        LOG.warn(
+                "reconnecting for up to {} s from the loss, then continuing from the last committed checkpoint",
                 limit.toSeconds());
         await(why, since);
     }
@@ -146,12 +155,15 @@ public final class Reconnection {
                 return;
             }
             if (stop.requested()) {
-                throw new GaveUp("stopped while reconnecting (" + stop.reason() + "); the job resumes from its last"
-                        + " committed checkpoint", true);
+                throw new GaveUp(
+                        "stopped while reconnecting (" + stop.reason() + "); the job resumes from its last"
+                                + " committed checkpoint",
+                        true);
             }
             if (System.nanoTime() >= deadline) {
-                throw new GaveUp("lost the database and could not reconnect within " + limit.toSeconds() + " s: "
-                        + problem, false);
+                throw new GaveUp(
+                        "lost the database and could not reconnect within " + limit.toSeconds() + " s: " + problem,
+                        false);
             }
         }
     }
@@ -167,8 +179,10 @@ public final class Reconnection {
 
     private void sleep(long millis) throws GaveUp {
         if (!stop.sleepUntil(System.nanoTime() + millis * 1_000_000)) {
-            throw new GaveUp("stopped while reconnecting (" + (stop.requested() ? stop.reason() : "interrupted")
-                    + "); the job resumes from its last committed checkpoint", true);
+            throw new GaveUp(
+                    "stopped while reconnecting (" + (stop.requested() ? stop.reason() : "interrupted")
+                            + "); the job resumes from its last committed checkpoint",
+                    true);
         }
     }
 }

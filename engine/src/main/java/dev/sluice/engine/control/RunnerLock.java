@@ -1,17 +1,18 @@
 package dev.sluice.engine.control;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
+
 import dev.sluice.engine.JobStatus;
 
 /**
@@ -90,8 +91,8 @@ public final class RunnerLock implements AutoCloseable {
                 }
                 Matcher m = NAME.matcher(String.valueOf(rs.getString(2)));
                 boolean named = m.matches();
-                return Optional.of(new JobStatus.Runner(named ? Long.valueOf(m.group(1)) : null,
-                        named ? m.group(2) : null, rs.getInt(1)));
+                return Optional.of(new JobStatus.Runner(
+                        named ? Long.valueOf(m.group(1)) : null, named ? m.group(2) : null, rs.getInt(1)));
             }
         }
     }
@@ -158,27 +159,29 @@ public final class RunnerLock implements AutoCloseable {
      * @return closing it stops the watch
      */
     public Watch watch(Consumer<String> lost) {
-        Thread t = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(WATCH_EVERY_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                String why = null;
-                try {
-                    if (!connection.isValid(WATCH_TIMEOUT_SECONDS)) {
-                        why = "the runner lock's session did not answer within " + WATCH_TIMEOUT_SECONDS + " s";
+        Thread t = new Thread(
+                () -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        try {
+                            Thread.sleep(WATCH_EVERY_MILLIS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        String why = null;
+                        try {
+                            if (!connection.isValid(WATCH_TIMEOUT_SECONDS)) {
+                                why = "the runner lock's session did not answer within " + WATCH_TIMEOUT_SECONDS + " s";
+                            }
+                        } catch (SQLException e) {
+                            why = e.getMessage();
+                        }
+                        if (why != null && !Thread.currentThread().isInterrupted()) {
+                            lost.accept(why);
+                            return;
+                        }
                     }
-                } catch (SQLException e) {
-                    why = e.getMessage();
-                }
-                if (why != null && !Thread.currentThread().isInterrupted()) {
-                    lost.accept(why);
-                    return;
-                }
-            }
-        }, "sluice-lock-watch-" + job);
+                },
+                "sluice-lock-watch-" + job);
         t.setDaemon(true);
         t.start();
         return t::interrupt;
@@ -193,7 +196,8 @@ public final class RunnerLock implements AutoCloseable {
     /** Releases the lock; a lock whose session is already gone was released by PostgreSQL with it. */
     @Override
     public void close() {
-        try (connection; PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(" + KEY + ")")) {
+        try (connection;
+                PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(" + KEY + ")")) {
             ps.setString(1, job);
             ps.execute();
             try (PreparedStatement reset = connection.prepareStatement("RESET application_name")) {

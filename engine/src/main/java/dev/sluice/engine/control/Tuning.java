@@ -28,8 +28,7 @@ public final class Tuning {
         }
     }
 
-    private Tuning() {
-    }
+    private Tuning() {}
 
     private static String table(String schema) {
         return Sql.quote(schema) + ".job_tuning";
@@ -45,8 +44,8 @@ public final class Tuning {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT rows_per_second, spec_rows_per_second FROM " + table(schema)
-                + " WHERE job = ?")) {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT rows_per_second, spec_rows_per_second FROM " + table(schema) + " WHERE job = ?")) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(new Tune(rs.getLong(1), rs.getLong(2))) : Optional.empty();
@@ -61,12 +60,14 @@ public final class Tuning {
     }
 
     /** Records that an operator tuned the job to {@code rowsPerSecond} while its spec said {@code specRowsPerSecond}. */
-    public static void save(DataSource ds, String schema, String job, long rowsPerSecond, long specRowsPerSecond,
-                            String by) throws SQLException {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + table(schema)
-                + " (job, rows_per_second, spec_rows_per_second, by_whom) VALUES (?, ?, ?, ?) ON CONFLICT (job) DO UPDATE"
-                + " SET rows_per_second = excluded.rows_per_second, spec_rows_per_second = excluded.spec_rows_per_second,"
-                + " at = now(), by_whom = excluded.by_whom")) {
+    public static void save(
+            DataSource ds, String schema, String job, long rowsPerSecond, long specRowsPerSecond, String by)
+            throws SQLException {
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement("INSERT INTO " + table(schema)
+                        + " (job, rows_per_second, spec_rows_per_second, by_whom) VALUES (?, ?, ?, ?) ON CONFLICT (job) DO UPDATE"
+                        + " SET rows_per_second = excluded.rows_per_second, spec_rows_per_second = excluded.spec_rows_per_second,"
+                        + " at = now(), by_whom = excluded.by_whom")) {
             ps.setString(1, job);
             ps.setLong(2, rowsPerSecond);
             ps.setLong(3, specRowsPerSecond);
@@ -77,8 +78,8 @@ public final class Tuning {
 
     /** Forgets the job's tune: it starts over at its spec's rate. */
     public static void forget(DataSource ds, String schema, String job) throws SQLException {
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("DELETE FROM " + table(schema)
-                + " WHERE job = ?")) {
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM " + table(schema) + " WHERE job = ?")) {
             ps.setString(1, job);
             ps.executeUpdate();
         }

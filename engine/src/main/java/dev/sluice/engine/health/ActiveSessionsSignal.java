@@ -34,7 +34,9 @@ final class ActiveSessionsSignal implements Signal {
 
     @Override
     public List<Reading> read() throws SQLException {
-        return SignalQuery.read(dataSource, QUERY, (rs, out) ->
-                out.add(Reading.count("database", "active sessions", (double) rs.getLong(1), max)));
+        return SignalQuery.read(
+                dataSource,
+                QUERY,
+                (rs, out) -> out.add(Reading.count("database", "active sessions", (double) rs.getLong(1), max)));
     }
 }

@@ -1,12 +1,9 @@
 package dev.sluice.engine.health;
 
-import dev.sluice.engine.spi.Connector;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -14,6 +11,7 @@ import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spi.Connector;
 
 /**
  * Decides, before each chunk, whether chunks may start. Each reading feeds a gate of its own:
@@ -38,7 +36,7 @@ public final class HealthGates implements AutoCloseable {
     private boolean polled;
     private String reason;
     private boolean unreadable;
-    private volatile Consumer<List<Reading>> listener = r -> { };
+    private volatile Consumer<List<Reading>> listener = r -> {};
 
     public HealthGates(List<Signal> signals, Duration poll) {
         this(signals, poll, System::nanoTime);
@@ -60,7 +58,9 @@ public final class HealthGates implements AutoCloseable {
     public static HealthGates forSpec(JobSpec.Health health, DataSource primary, Connector connector, String written) {
         List<Signal> signals = new ArrayList<>();
         double maxLag = health.replicaLag().max().toMillis() / 1000.0;
-        long maxBytes = health.replicaLag().maxBytes() == null ? 0 : health.replicaLag().maxBytes().bytes();
+        long maxBytes = health.replicaLag().maxBytes() == null
+                ? 0
+                : health.replicaLag().maxBytes().bytes();
         signals.add(new PrimaryReplicationSignal(primary, maxLag, maxBytes));
         for (String url : health.replicas()) {
             String shown = url.replaceFirst("^jdbc:postgresql://", "").replaceFirst("\\?.*$", "");
@@ -71,10 +71,12 @@ public final class HealthGates implements AutoCloseable {
             signals.add(new VacuumSignal(primary, written));
         }
         if (health.activeSessions().max() > 0) {
-            signals.add(new ActiveSessionsSignal(primary, health.activeSessions().max()));
+            signals.add(
+                    new ActiveSessionsSignal(primary, health.activeSessions().max()));
         }
         if (health.query() != null) {
-            signals.add(new QuerySignal(primary, health.query().sql(), health.query().max()));
+            signals.add(new QuerySignal(
+                    primary, health.query().sql(), health.query().max()));
         }
         return new HealthGates(signals, health.poll());
     }
@@ -122,7 +124,9 @@ public final class HealthGates implements AutoCloseable {
                 read = signal.read();
             } catch (Exception e) {
                 // Fail closed at once; this signal's gates stay as they were for when it reads again.
-                String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+                String why = e.getMessage() == null
+                        ? e.toString()
+                        : e.getMessage().lines().findFirst().orElse("");
                 reasons.add("cannot read " + signal.name() + ": " + why);
                 failed = true;
                 continue;

@@ -44,8 +44,8 @@ public final class PrimaryReplicationSignal implements Signal {
             out.add(new Reading(replica, "replay lag", rs.getDouble(2), maxSeconds, false));
             double bytes = rs.getDouble(3);
             if (rs.wasNull()) {
-                throw new SQLException(replica + " shows no replay position (not yet streaming, or this user lacks"
-                        + " pg_monitor)");
+                throw new SQLException(
+                        replica + " shows no replay position (not yet streaming, or this user lacks" + " pg_monitor)");
             }
             if (maxBytes > 0) {
                 out.add(new Reading(replica, "replay lag", bytes, maxBytes, true));

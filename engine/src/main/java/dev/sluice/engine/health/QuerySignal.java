@@ -63,7 +63,8 @@ public final class QuerySignal implements Signal {
     }
 
     private double value(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(statement(sql)); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = c.prepareStatement(statement(sql));
+                ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 throw new SQLException("health.query returned no row");
             }

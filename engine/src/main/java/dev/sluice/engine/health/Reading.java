@@ -12,7 +12,11 @@ import java.util.Locale;
 public record Reading(String subject, String what, double value, double limit, Unit unit) {
 
     /** What a reading's value counts. */
-    public enum Unit { SECONDS, BYTES, COUNT }
+    public enum Unit {
+        SECONDS,
+        BYTES,
+        COUNT
+    }
 
     /** A reading in bytes ({@code bytes}) or else seconds. */
     public Reading(String subject, String what, double value, double limit, boolean bytes) {
@@ -45,7 +49,9 @@ public record Reading(String subject, String what, double value, double limit, U
             return v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
         }
         if (unit == Unit.BYTES) {
-            return v >= 1 << 20 ? String.format(Locale.ROOT, "%.1fMB", v / (1 << 20)) : String.format(Locale.ROOT, "%.0fB", v);
+            return v >= 1 << 20
+                    ? String.format(Locale.ROOT, "%.1fMB", v / (1 << 20))
+                    : String.format(Locale.ROOT, "%.0fB", v);
         }
         return String.format(Locale.ROOT, "%.1fs", v);
     }

@@ -14,6 +14,5 @@ public interface Signal extends AutoCloseable {
 
     /** Releases what the signal holds open (a connection to a standby). */
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

@@ -18,8 +18,7 @@ final class SignalQuery {
         void read(ResultSet rs, List<Reading> out) throws SQLException;
     }
 
-    private SignalQuery() {
-    }
+    private SignalQuery() {}
 
     /** Binds a query's parameters. */
     @FunctionalInterface
@@ -28,12 +27,13 @@ final class SignalQuery {
     }
 
     static List<Reading> read(DataSource dataSource, String query, Row row) throws SQLException {
-        return read(dataSource, query, ps -> { }, row);
+        return read(dataSource, query, ps -> {}, row);
     }
 
     static List<Reading> read(DataSource dataSource, String query, Binder binder, Row row) throws SQLException {
         List<Reading> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(query)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(query)) {
             binder.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

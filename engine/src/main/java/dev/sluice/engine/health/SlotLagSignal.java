@@ -32,7 +32,10 @@ public final class SlotLagSignal implements Signal {
 
     @Override
     public List<Reading> read() throws SQLException {
-        return SignalQuery.read(dataSource, QUERY, (rs, out) ->
-                out.add(new Reading("slot " + rs.getString(1), "retained WAL", rs.getDouble(2), maxBytes, true)));
+        return SignalQuery.read(
+                dataSource,
+                QUERY,
+                (rs, out) -> out.add(
+                        new Reading("slot " + rs.getString(1), "retained WAL", rs.getDouble(2), maxBytes, true)));
     }
 }

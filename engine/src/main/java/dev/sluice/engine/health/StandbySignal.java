@@ -1,11 +1,12 @@
 package dev.sluice.engine.health;
 
-import dev.sluice.engine.spi.Connector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
+
+import dev.sluice.engine.spi.Connector;
 
 /**
  * A standby asked directly (a URL in {@code health.replicas}). The lag is the age of the last replayed
@@ -44,7 +45,8 @@ public final class StandbySignal implements Signal {
             if (connection == null || connection.isClosed()) {
                 connection = connector.connect(url);
             }
-            try (PreparedStatement ps = connection.prepareStatement(QUERY); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = connection.prepareStatement(QUERY);
+                    ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     throw new SQLException(name + " is not a standby (not in recovery)");

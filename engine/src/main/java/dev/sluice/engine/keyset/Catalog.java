@@ -44,8 +44,7 @@ public final class Catalog {
             WHERE i.indrelid = ? AND i.indisunique AND k.ord <= i.indnkeyatts
             ORDER BY i.indisprimary DESC, ic.relname, k.ord""";
 
-    private Catalog() {
-    }
+    private Catalog() {}
 
     /**
      * @param name as an operator writes it: {@code orders}, {@code public.orders}, {@code "Mixed"."Case"}
@@ -84,8 +83,13 @@ public final class Catalog {
             ps.setLong(1, oid);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Column col = new Column(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
-                            rs.getBoolean(5), rs.getString(6));
+                    Column col = new Column(
+                            rs.getString(1),
+                            rs.getString(2),
+                            rs.getString(3),
+                            rs.getBoolean(4),
+                            rs.getBoolean(5),
+                            rs.getString(6));
                     columns.put(col.name(), col);
                 }
             }
@@ -102,8 +106,9 @@ public final class Catalog {
                 while (rs.next()) {
                     String index = rs.getString(1);
                     flags.putIfAbsent(index, new boolean[] {rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4)});
-                    parts.computeIfAbsent(index, k -> new ArrayList<>()).add(new UniqueIndex.Part(
-                            rs.getString(5), rs.getBoolean(6), rs.getBoolean(7), rs.getString(8)));
+                    parts.computeIfAbsent(index, k -> new ArrayList<>())
+                            .add(new UniqueIndex.Part(
+                                    rs.getString(5), rs.getBoolean(6), rs.getBoolean(7), rs.getString(8)));
                 }
             }
         }
@@ -117,7 +122,7 @@ public final class Catalog {
 
     private static String searchPath(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('search_path')");
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getString(1);
         }

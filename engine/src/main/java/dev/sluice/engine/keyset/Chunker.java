@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
 
@@ -22,8 +23,7 @@ public final class Chunker {
     private final Statements[] shapes = new Statements[4];
 
     /** The two statements for one shape. */
-    private record Statements(String hop, String rest) {
-    }
+    private record Statements(String hop, String rest) {}
 
     public Chunker(Keyset keyset) {
         this.keyset = keyset;
@@ -36,7 +36,8 @@ public final class Chunker {
 
     private static String window(Keyset k, boolean lo, boolean hi) {
         String where = (lo ? k.tuple() + " > " + k.parameters() : "")
-                + (lo && hi ? " AND " : "") + (hi ? k.tuple() + " <= " + k.parameters() : "");
+                + (lo && hi ? " AND " : "")
+                + (hi ? k.tuple() + " <= " + k.parameters() : "");
         return "SELECT " + k.selectList() + " FROM " + k.table().qualifiedName()
                 + (where.isEmpty() ? "" : " WHERE " + where) + " ORDER BY " + k.orderBy(false);
     }

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
 
@@ -134,7 +135,8 @@ public final class KeySplits {
         public Key at(int interval, long index) throws SQLException {
             while (at[interval] < index) {
                 int hop = (int) Math.min(index - at[interval], Integer.MAX_VALUE);
-                KeyRange r = chunker.next(c, last[interval], intervals.get(interval).hi(), hop);
+                KeyRange r =
+                        chunker.next(c, last[interval], intervals.get(interval).hi(), hop);
                 if (r == null || r.rows() < hop) {
                     return null; // rows went while the cut was read: fewer cuts, every row still in a range
                 }
@@ -178,8 +180,9 @@ public final class KeySplits {
         for (int more = parts - intervals; more > 0; more--) {
             int largest = -1;
             for (int i = 0; i < intervals; i++) {
-                if (keys.size(i) > shares[i] && (largest < 0
-                        || (double) keys.size(i) / shares[i] > (double) keys.size(largest) / shares[largest])) {
+                if (keys.size(i) > shares[i]
+                        && (largest < 0
+                                || (double) keys.size(i) / shares[i] > (double) keys.size(largest) / shares[largest])) {
                     largest = i;
                 }
             }
@@ -237,7 +240,8 @@ public final class KeySplits {
 
     /** How many rows of the intervals {@code probes} random (page, slot) probes find. */
     private long hits(Connection c, List<KeyRange> intervals, Space space, long probes) throws SQLException {
-        try (PreparedStatement ps = probe(c, intervals, space, probes, true); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = probe(c, intervals, space, probes, true);
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);
         }
@@ -249,7 +253,8 @@ public final class KeySplits {
         for (int i = 0; i < intervals.size(); i++) {
             keys.add(new ArrayList<>());
         }
-        try (PreparedStatement ps = probe(c, intervals, space, probes, false); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = probe(c, intervals, space, probes, false);
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 keys.get(rs.getInt(1)).add(keyset.read(rs, 2));
             }
@@ -263,17 +268,23 @@ public final class KeySplits {
         StringBuilder which = new StringBuilder("CASE");
         for (int i = 0; i < intervals.size(); i++) {
             String bounds = bounds(intervals.get(i));
-            which.append(" WHEN ").append(bounds.isEmpty() ? "true" : bounds).append(" THEN ").append(i);
+            which.append(" WHEN ")
+                    .append(bounds.isEmpty() ? "true" : bounds)
+                    .append(" THEN ")
+                    .append(i);
         }
         which.append(" END");
-        // OFFSET 0: the TID scan stays below the intervals' test, which the planner could otherwise serve from the index.
-        String probed = "SELECT " + keyset.selectList() + " FROM " + keyset.table().qualifiedName()
-                + " WHERE ctid = ANY (ARRAY(SELECT format('(%s,%s)', floor(random() * ?)::bigint,"
-                + " 1 + floor(random() * ?)::int)::tid FROM generate_series(1, ?))) OFFSET 0";
+        // OFFSET 0: the TID scan stays below the intervals' test, which the planner could otherwise serve from the
+        // index.
+        String probed =
+                "SELECT " + keyset.selectList() + " FROM " + keyset.table().qualifiedName()
+                        + " WHERE ctid = ANY (ARRAY(SELECT format('(%s,%s)', floor(random() * ?)::bigint,"
+                        + " 1 + floor(random() * ?)::int)::tid FROM generate_series(1, ?))) OFFSET 0";
         String inner = "SELECT " + which + " AS sluice_interval, " + keyset.selectList() + " FROM (" + probed + ") p";
-        String sql = count ? "SELECT count(*) FROM (" + inner + ") s WHERE sluice_interval IS NOT NULL"
+        String sql = count
+                ? "SELECT count(*) FROM (" + inner + ") s WHERE sluice_interval IS NOT NULL"
                 : "SELECT sluice_interval, " + keyset.textList() + " FROM (" + inner + ") s"
-                + " WHERE sluice_interval IS NOT NULL ORDER BY sluice_interval, " + keyset.orderBy(false);
+                        + " WHERE sluice_interval IS NOT NULL ORDER BY sluice_interval, " + keyset.orderBy(false);
         PreparedStatement ps = c.prepareStatement(sql);
         try {
             int i = 1;
@@ -293,8 +304,8 @@ public final class KeySplits {
     /** The rows of one interval, counted. */
     private long count(Connection c, KeyRange interval) throws SQLException {
         String bounds = bounds(interval);
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + keyset.table().qualifiedName()
-                + (bounds.isEmpty() ? "" : " WHERE " + bounds))) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM "
+                + keyset.table().qualifiedName() + (bounds.isEmpty() ? "" : " WHERE " + bounds))) {
             bind(ps, 1, interval);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

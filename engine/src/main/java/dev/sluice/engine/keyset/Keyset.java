@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
-import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.spec.SpecException;
 
 /**
  * A table's key resolved against a unique index that orders it, with the SQL fragments that walk it. Every
@@ -74,14 +74,20 @@ public final class Keyset {
             throw new SpecException("key", unfit);
         }
         for (UniqueIndex index : table.uniqueIndexes()) {
-            if (index.unfitness() == null && index.columns().size() == names.size()
+            if (index.unfitness() == null
+                    && index.columns().size() == names.size()
                     && index.columns().containsAll(names)) {
-                throw new SpecException("key", "unique index " + index.name() + " orders these columns as ["
-                        + String.join(", ", index.columns()) + "]; list the key in that order");
+                throw new SpecException(
+                        "key",
+                        "unique index " + index.name() + " orders these columns as ["
+                                + String.join(", ", index.columns()) + "]; list the key in that order");
             }
         }
-        String primary = table.uniqueIndexes().stream().filter(UniqueIndex::primary).findFirst()
-                .map(i -> " (the primary key is [" + String.join(", ", i.columns()) + "])").orElse("");
+        String primary = table.uniqueIndexes().stream()
+                .filter(UniqueIndex::primary)
+                .findFirst()
+                .map(i -> " (the primary key is [" + String.join(", ", i.columns()) + "])")
+                .orElse("");
         throw new SpecException("key", "no unique index on exactly (" + String.join(", ", names) + ")" + primary);
     }
 
@@ -126,8 +132,7 @@ public final class Keyset {
 
     /** {@code (CAST(? AS integer), CAST(? AS text))}: a key bound as text and cast back to the column types. */
     public String parameters() {
-        return columns.stream().map(c -> "CAST(? AS " + c.castType() + ")")
-                .collect(Collectors.joining(", ", "(", ")"));
+        return columns.stream().map(c -> "CAST(? AS " + c.castType() + ")").collect(Collectors.joining(", ", "(", ")"));
     }
 
     /** The key columns for a select list. */
@@ -243,8 +248,8 @@ public final class Keyset {
             for (int last = n - 1; last > shared; last--) {
                 pieces.add(piece(column, params, shared, last, LO, ">"));
             }
-            pieces.add("(" + compare(column, params, shared, ">", LO) + " AND " + compare(column, params, shared,
-                    n - 1 == shared ? "<=" : "<", HI) + ")");
+            pieces.add("(" + compare(column, params, shared, ">", LO) + " AND "
+                    + compare(column, params, shared, n - 1 == shared ? "<=" : "<", HI) + ")");
         } else {
             pieces.add("(" + compare(column, params, shared, n - 1 == shared ? "<=" : "<", HI) + ")");
         }
@@ -256,8 +261,7 @@ public final class Keyset {
     }
 
     /** {@code (c_from = b_from AND ... AND c_last OP b_last)} for bound {@code side}. */
-    private String piece(IntFunction<String> column, List<int[]> params, int from, int last,
-                         int side, String op) {
+    private String piece(IntFunction<String> column, List<int[]> params, int from, int last, int side, String op) {
         List<String> parts = new ArrayList<>();
         for (int i = from; i < last; i++) {
             parts.add(compare(column, params, i, "=", side));

@@ -12,7 +12,8 @@ import java.util.Map;
  * @param name          the table's own name, unquoted (what an unqualified reference to it in SQL names)
  * @param columns       by name, in table order
  */
-public record Table(long oid, String qualifiedName, String name, Map<String, Column> columns, List<UniqueIndex> uniqueIndexes) {
+public record Table(
+        long oid, String qualifiedName, String name, Map<String, Column> columns, List<UniqueIndex> uniqueIndexes) {
 
     /**
      * The column an operator means by {@code name}: the exact name, or else the name as PostgreSQL folds an

@@ -15,8 +15,7 @@ public record UniqueIndex(String name, boolean primary, boolean usable, boolean 
      * @param collation      the collation the index sorts by (quoted), or null for non-collatable types
      * @param defaultOrdering whether the index uses the type's default operator class
      */
-    public record Part(String column, boolean descending, boolean defaultOrdering, String collation) {
-    }
+    public record Part(String column, boolean descending, boolean defaultOrdering, String collation) {}
 
     public List<String> columns() {
         return parts.stream().map(Part::column).toList();

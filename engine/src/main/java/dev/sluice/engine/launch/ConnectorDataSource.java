@@ -1,6 +1,5 @@
 package dev.sluice.engine.launch;
 
-import dev.sluice.engine.spi.Connector;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -9,6 +8,7 @@ import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.spi.Connector;
 
 /** A DataSource over a connector (URL plus the caller's credentials), for HikariCP to pool. */
 public final class ConnectorDataSource implements DataSource {
@@ -37,12 +37,10 @@ public final class ConnectorDataSource implements DataSource {
     }
 
     @Override
-    public void setLogWriter(PrintWriter out) {
-    }
+    public void setLogWriter(PrintWriter out) {}
 
     @Override
-    public void setLoginTimeout(int seconds) {
-    }
+    public void setLoginTimeout(int seconds) {}
 
     @Override
     public int getLoginTimeout() {

@@ -109,7 +109,10 @@ public final class EngineContext implements AutoCloseable {
 
     /** The source database of job {@code name}'s cross-database copy (from its recorded spec), or null. */
     public DataSource sourceOf(String name) throws SQLException {
-        return recordedSpec(name).filter(spec -> spec.source() != null).map(sources::of).orElse(null);
+        return recordedSpec(name)
+                .filter(spec -> spec.source() != null)
+                .map(sources::of)
+                .orElse(null);
     }
 
     /** Closes the pools opened to source databases. */

@@ -10,11 +10,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
 import dev.sluice.engine.checkpoint.BackfillJob;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.LostDatabase;
 import dev.sluice.engine.control.Reconnection;
@@ -32,8 +34,6 @@ import io.micrometer.observation.ObservationRegistry;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.RunResult;
 
 /**
  * Runs a job's work under the job's runner lock, and rides through a lost database: when the connection goes (in a
@@ -57,8 +57,10 @@ public final class Launcher {
         Decision decide(Optional<Run> last, int attempt) throws SQLException;
 
         /** A validation or repair continues its unfinished run, else starts a new one. */
-        Decider AUXILIARY = (last, attempt) -> last.isEmpty() || last.get().state().ended()
-                ? Decision.start(last.map(Run::number).orElse(0L) + 1) : Decision.resume();
+        Decider AUXILIARY =
+                (last, attempt) -> last.isEmpty() || last.get().state().ended()
+                        ? Decision.start(last.map(Run::number).orElse(0L) + 1)
+                        : Decision.resume();
     }
 
     /** Refuses to continue a run whose spec changed what it writes, unless forced (nothing is written then). */
@@ -66,8 +68,11 @@ public final class Launcher {
         if (force || !semanticsChanged(last, spec)) {
             return;
         }
-        throw changedSince(last, spec, " started", "resuming would mix two transformations: restore it, or resume with"
-                + " --force");
+        throw changedSince(
+                last,
+                spec,
+                " started",
+                "resuming would mix two transformations: restore it, or resume with" + " --force");
     }
 
     /** Whether {@code spec} writes otherwise than the one {@code last} ran with. */
@@ -77,9 +82,12 @@ public final class Launcher {
 
     /** The refusal of a changed spec, naming the first changed field: "changed since job NAME{@code since} (...)". */
     public static SpecException changedSince(Run last, JobSpec spec, String since, String advice) {
-        List<String> changed = last.spec() == null ? List.of() : spec.semantics().changedFrom(last.spec().semantics());
-        return new SpecException(changed.isEmpty() ? "" : changed.get(0), "changed since job " + spec.name() + since
-                + " (" + String.join(", ", changed) + "); " + advice);
+        List<String> changed = last.spec() == null
+                ? List.of()
+                : spec.semantics().changedFrom(last.spec().semantics());
+        return new SpecException(
+                changed.isEmpty() ? "" : changed.get(0),
+                "changed since job " + spec.name() + since + " (" + String.join(", ", changed) + "); " + advice);
     }
 
     /** Start run number {@code startNumber}, continue the last run, or return at once with a result. */
@@ -98,8 +106,7 @@ public final class Launcher {
     }
 
     /** The run a launch ended with, or the result it returned without one. */
-    public record Launched(Run run, RunResult result) {
-    }
+    public record Launched(Run run, RunResult result) {}
 
     private final DataSource dataSource;
     private final LostDatabase database;
@@ -119,10 +126,15 @@ public final class Launcher {
      * @param metrics where the run's meters go, or null (validation and repair do not feed the job's chunk meters:
      *                those count the backfill)
      */
-    public Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics) throws SQLException {
+    public Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics)
+            throws SQLException {
         JobSpec spec = work.prepared().spec();
-        Reconnection reconnection = new Reconnection(database.database(), spec.timeouts().reconnect(), options.stop(),
-                options.observer()::reconnecting, database::found);
+        Reconnection reconnection = new Reconnection(
+                database.database(),
+                spec.timeouts().reconnect(),
+                options.stop(),
+                options.observer()::reconnecting,
+                database::found);
         // When an attempt's lock watch noticed the database gone, and why.
         Notice noticed = new Notice();
         for (int attempt = 1; ; attempt++) {
@@ -131,9 +143,15 @@ public final class Launcher {
             try {
                 RunnerLock lock = hold.lock();
                 if (lock == null) {
-                    return new Launched(null, RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + spec.name() + " is "
-                            + (reconnection.reconnects() > 0 ? "held by another runner since this one lost the database"
-                            : "already running") + holder(spec.name())));
+                    return new Launched(
+                            null,
+                            RunResult.of(
+                                    RunResult.Outcome.NOT_RUNNABLE,
+                                    "job " + spec.name() + " is "
+                                            + (reconnection.reconnects() > 0
+                                                    ? "held by another runner since this one lost the database"
+                                                    : "already running")
+                                            + holder(spec.name())));
                 }
                 Attempt tried = attempt(work, options, decider, metrics, lock, attempt, noticed);
                 if (tried.launched() != null) {
@@ -156,8 +174,11 @@ public final class Launcher {
                     reconnection.awaitNoticed(noticed.why(), noticed.at());
                 }
             } catch (Reconnection.GaveUp e) {
-                return new Launched(null, RunResult.of(e.stopped() ? RunResult.Outcome.STOPPED : RunResult.Outcome.FAILED,
-                        "job " + spec.name() + " " + e.getMessage()));
+                return new Launched(
+                        null,
+                        RunResult.of(
+                                e.stopped() ? RunResult.Outcome.STOPPED : RunResult.Outcome.FAILED,
+                                "job " + spec.name() + " " + e.getMessage()));
             }
         }
     }
@@ -189,20 +210,29 @@ public final class Launcher {
     }
 
     /** What one attempt under the lock came to: a launch, or why the database was lost. */
-    private record Attempt(Launched launched, String lost) {
-    }
+    private record Attempt(Launched launched, String lost) {}
 
-    private Attempt attempt(Work work, RunOptions options, Decider decider, MeterRegistry metrics, RunnerLock lock,
-                           int attempt, Notice noticed) throws SQLException {
+    private Attempt attempt(
+            Work work,
+            RunOptions options,
+            Decider decider,
+            MeterRegistry metrics,
+            RunnerLock lock,
+            int attempt,
+            Notice noticed)
+            throws SQLException {
         JobSpec spec = work.prepared().spec();
         // Said at once, from the lock's own watch: the attempt itself may take a few seconds more to end (each of
         // Spring Batch's last writes waits for the pool to give up on the database).
         try (RunnerLock.Watch watch = lock.watch(why -> {
-                noticed.noticed(why);
-                lost(spec.name(), why);
-            });
-             HealthGates gates = HealthGates.forSpec(spec.health(), dataSource, options.standbys(),
-                work.prepared().written())) {
+                    noticed.noticed(why);
+                    lost(spec.name(), why);
+                });
+                HealthGates gates = HealthGates.forSpec(
+                        spec.health(),
+                        dataSource,
+                        options.standbys(),
+                        work.prepared().written())) {
             try {
                 Decision decision = decider.decide(runs.last(work.jobName()), attempt);
                 if (decision.done() != null) {
@@ -213,7 +243,9 @@ public final class Launcher {
                     return new Attempt(new Launched(null, RunResult.of(RunResult.Outcome.FAILED, refused)), null);
                 }
                 BackfillJob.Wiring wiring = wiring(spec.name(), spec, lock, options, gates, metrics);
-                Run run = decision.continues() ? runs.resume(work, wiring) : runs.start(work, decision.startNumber(), wiring);
+                Run run = decision.continues()
+                        ? runs.resume(work, wiring)
+                        : runs.start(work, decision.startNumber(), wiring);
                 String lost = lostDatabase(run.failures(), lock);
                 return lost == null ? new Attempt(new Launched(run, null), null) : new Attempt(null, lost);
             } catch (SpecException e) {
@@ -236,7 +268,8 @@ public final class Launcher {
      * finds it back, so that the attempt's last writes do not each wait for the pool to give up.
      */
     private void lost(String job, String why) {
-        LOG.warn("job {}: lost the database ({}); ending this attempt, then reconnecting", job, Failures.firstLine(why));
+        LOG.warn(
+                "job {}: lost the database ({}); ending this attempt, then reconnecting", job, Failures.firstLine(why));
         database.lost(Failures.firstLine(why));
     }
 
@@ -264,8 +297,12 @@ public final class Launcher {
     /** Who holds job {@code job}'s lock, for a message: " (by sluice pid 4242 on batch-1, PostgreSQL backend pid 77)". */
     public String holder(String job) {
         try (Connection c = dataSource.getConnection()) {
-            return RunnerLock.holder(c, job).map(r -> " (by " + (r.pid() == null ? "a runner" : "sluice pid " + r.pid()
-                    + (r.host() == null ? "" : " on " + r.host())) + ", PostgreSQL backend pid " + r.backendPid() + ")")
+            return RunnerLock.holder(c, job)
+                    .map(r -> " (by "
+                            + (r.pid() == null
+                                    ? "a runner"
+                                    : "sluice pid " + r.pid() + (r.host() == null ? "" : " on " + r.host()))
+                            + ", PostgreSQL backend pid " + r.backendPid() + ")")
                     .orElse("");
         } catch (SQLException e) {
             return "";
@@ -278,15 +315,16 @@ public final class Launcher {
     }
 
     /** Connects a run to its stop signal, observers, gates and, when asked, meters and Batch observations. */
-    private BackfillJob.Wiring wiring(String job, JobSpec spec, RunnerLock lock, RunOptions options, HealthGates gates,
-                                      MeterRegistry metrics) {
+    private BackfillJob.Wiring wiring(
+            String job, JobSpec spec, RunnerLock lock, RunOptions options, HealthGates gates, MeterRegistry metrics) {
         if (metrics == null) {
-            return new BackfillJob.Wiring(lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE,
-                    ObservationRegistry.NOOP);
+            return new BackfillJob.Wiring(
+                    lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE, ObservationRegistry.NOOP);
         }
         // One set of meters per job and registry, kept across runs: a meter registered again would be ignored,
         // and a gauge would keep reading the first run's values (serve resumes jobs many times).
-        JobMetrics meters = jobMetrics.computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
+        JobMetrics meters = jobMetrics
+                .computeIfAbsent(metrics, r -> new ConcurrentHashMap<>())
                 .computeIfAbsent(job, j -> new JobMetrics(metrics, j, states(metrics)));
         meters.target(spec.chunk().target());
         gates.onReadings(meters::readings);

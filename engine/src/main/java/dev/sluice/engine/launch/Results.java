@@ -2,14 +2,14 @@ package dev.sluice.engine.launch;
 
 import java.util.Locale;
 
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.checkpoint.Checkpoint;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.NextStep;
-import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.RunResult;
 
 /**
  * What a run came to, in the words {@code run} prints: one line per outcome, with the way on for the work it was (a
@@ -17,19 +17,31 @@ import dev.sluice.engine.RunResult;
  */
 public final class Results {
 
-    private Results() {
-    }
+    private Results() {}
 
     /** A job that had ended before this run: complete (say so), or cancelled (not runnable). */
     public static RunResult finished(Run last, long started) {
         Checkpoint cp = last.checkpoint();
         if (last.state() == RunState.CANCELLED) {
-            return new RunResult(RunResult.Outcome.NOT_RUNNABLE, "job " + last.job() + " was cancelled; "
-                    + NextStep.afterCancel(JobStatus.Work.BACKFILL, last.job()), cp.rows(), cp.written(), cp.chunks(),
+            return new RunResult(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    "job " + last.job() + " was cancelled; "
+                            + NextStep.afterCancel(JobStatus.Work.BACKFILL, last.job()),
+                    cp.rows(),
+                    cp.written(),
+                    cp.chunks(),
                     seconds(started));
         }
-        return new RunResult(RunResult.Outcome.ALREADY_COMPLETE, String.format(Locale.ROOT, "job %s is already complete"
-                + " (%,d rows): nothing to do", last.job(), cp.rows()), cp.rows(), cp.written(), cp.chunks(),
+        return new RunResult(
+                RunResult.Outcome.ALREADY_COMPLETE,
+                String.format(
+                        Locale.ROOT,
+                        "job %s is already complete" + " (%,d rows): nothing to do",
+                        last.job(),
+                        cp.rows()),
+                cp.rows(),
+                cp.written(),
+                cp.chunks(),
                 seconds(started));
     }
 
@@ -67,8 +79,8 @@ public final class Results {
             case STOPPED -> {
                 outcome = RunResult.Outcome.STOPPED;
                 String reason = run.stopReason();
-                message = subject + (StopSignal.isPause(reason) ? " paused" : " stopped") + " after chunk " + cp.chunks()
-                        + where(run, kind) + "; " + NextStep.continues(work, job);
+                message = subject + (StopSignal.isPause(reason) ? " paused" : " stopped") + " after chunk "
+                        + cp.chunks() + where(run, kind) + "; " + NextStep.continues(work, job);
             }
             default -> {
                 outcome = RunResult.Outcome.FAILED;
@@ -85,10 +97,14 @@ public final class Results {
      */
     private static String where(Run run, Work.Kind kind) {
         if (kind == Work.Kind.ROLLBACK) {
-            return String.format(Locale.ROOT, " (%,d of %,d journaled rows gone through)", run.checkpoint().rows(),
+            return String.format(
+                    Locale.ROOT,
+                    " (%,d of %,d journaled rows gone through)",
+                    run.checkpoint().rows(),
                     run.estimatedRows());
         }
-        return run.partitions().size() > 1 ? " (" + run.partitions().size() + " partitions; see status)"
+        return run.partitions().size() > 1
+                ? " (" + run.partitions().size() + " partitions; see status)"
                 : " (last key " + run.checkpoint().lastKey() + ")";
     }
 

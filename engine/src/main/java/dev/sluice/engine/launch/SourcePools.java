@@ -5,12 +5,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.spi.Connector;
-import dev.sluice.engine.spec.JobSpec;
-
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+
 import dev.sluice.engine.ServerErrorsKeepConnections;
+import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spi.Connector;
 
 /** The pools to source databases of cross-database copies, one per URL, opened on first use. */
 public final class SourcePools implements AutoCloseable {

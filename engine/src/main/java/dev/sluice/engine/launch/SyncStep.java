@@ -7,13 +7,13 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Reconnection;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.KeyLogDrain;
@@ -75,10 +75,16 @@ public final class SyncStep {
         try {
             Optional<SyncInstaller.Installed> recorded = recorded(prepared);
             boolean specChanged = runs.last(prepared.spec().name())
-                    .map(run -> Launcher.semanticsChanged(run, prepared.spec())).orElse(false);
-            if (recorded.isPresent() && !recorded.get().digest().equals(prepared.sync().digest()) && specChanged) {
-                LOG.warn("job {}: its spec changed since it completed; its sync trigger is left as it was installed"
-                        + " ('run {} --again' applies the new spec)", prepared.spec().name(), prepared.spec().name());
+                    .map(run -> Launcher.semanticsChanged(run, prepared.spec()))
+                    .orElse(false);
+            if (recorded.isPresent()
+                    && !recorded.get().digest().equals(prepared.sync().digest())
+                    && specChanged) {
+                LOG.warn(
+                        "job {}: its spec changed since it completed; its sync trigger is left as it was installed"
+                                + " ('run {} --again' applies the new spec)",
+                        prepared.spec().name(),
+                        prepared.spec().name());
                 return;
             } // the same spec, another trigger: one an earlier Sluice installed, replaced below
             String refused = install(Work.backfill(prepared));
@@ -87,7 +93,10 @@ public final class SyncStep {
             }
             drain(prepared);
         } catch (SQLException | RuntimeException e) {
-            LOG.warn("job {}: its sync trigger was not checked: {}", prepared.spec().name(), Failures.describe(e));
+            LOG.warn(
+                    "job {}: its sync trigger was not checked: {}",
+                    prepared.spec().name(),
+                    Failures.describe(e));
         }
     }
 
@@ -108,7 +117,10 @@ public final class SyncStep {
         long drained = new KeyLogDrain(prepared.sync().names(), prepared.plan(), prepared.source())
                 .drain(dataSource, new ChunkTimeouts(t.lock(), t.statement()), steps);
         if (drained > 0) {
-            LOG.info("job {}: re-applied {} keys the application changed", prepared.spec().name(), drained);
+            LOG.info(
+                    "job {}: re-applied {} keys the application changed",
+                    prepared.spec().name(),
+                    drained);
         }
         return drained;
     }
@@ -153,7 +165,9 @@ public final class SyncStep {
                 if (!Reconnection.isLost(e)) {
                     throw e;
                 }
-                LOG.warn("job {}: lost the database while keeping rows in step ({}); trying again", name,
+                LOG.warn(
+                        "job {}: lost the database while keeping rows in step ({}); trying again",
+                        name,
                         Failures.describe(e));
             }
             if (!stop.sleepUntil(System.nanoTime() + every.toNanos())) {
@@ -172,7 +186,8 @@ public final class SyncStep {
             return null;
         }
         String keys = prepared.keyset().selectList();
-        return "(" + keys + ") IN (SELECT " + keys + " FROM " + prepared.sync().names().log() + ")";
+        return "(" + keys + ") IN (SELECT " + keys + " FROM "
+                + prepared.sync().names().log() + ")";
     }
 
     /** Whether the job's trigger logs keys, and its log is still there (finish drops it). */

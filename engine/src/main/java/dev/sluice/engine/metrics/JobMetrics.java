@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.health.Reading;
 import dev.sluice.engine.throttle.Pacer;
 
@@ -55,27 +54,45 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
         this.registry = registry;
         this.job = job;
         this.states = states;
-        this.rows = Counter.builder("sluice.rows").description("rows in committed key ranges").tag(TAG, job)
+        this.rows = Counter.builder("sluice.rows")
+                .description("rows in committed key ranges")
+                .tag(TAG, job)
                 .register(registry);
         // sluice_wal_bytes_total: the WAL position's advance while each committed chunk ran.
-        this.wal = Counter.builder("sluice.wal").baseUnit("bytes").description("WAL written while the job's chunks ran")
-                .tag(TAG, job).register(registry);
+        this.wal = Counter.builder("sluice.wal")
+                .baseUnit("bytes")
+                .description("WAL written while the job's chunks ran")
+                .tag(TAG, job)
+                .register(registry);
         this.committed = chunks("committed");
         this.failed = chunks("failed");
-        this.duration = Timer.builder("sluice.chunk.duration").description("chunk duration, finding to commit")
-                .tag(TAG, job).publishPercentileHistogram().register(registry);
-        Gauge.builder("sluice.chunk.rows", chunkRows, AtomicLong::get).description("rows of the last chunk")
-                .tag(TAG, job).strongReference(true)
-                    .register(registry);
-        Gauge.builder("sluice.progress.ratio", progressPermille, p -> p.get() / 1000.0)
-                .description("rows done over the estimate").tag(TAG, job)
-                .strongReference(true).register(registry);
-        Gauge.builder("sluice.chunk.target", targetMillis, t -> t.get() / 1000.0).baseUnit("seconds")
-                .description("the duration chunks are sized toward").tag(TAG, job).strongReference(true)
+        this.duration = Timer.builder("sluice.chunk.duration")
+                .description("chunk duration, finding to commit")
+                .tag(TAG, job)
+                .publishPercentileHistogram()
                 .register(registry);
-        Gauge.builder("sluice.eta", etaSeconds, AtomicLong::get).baseUnit("seconds")
-                .description("estimated seconds to completion, -1 when unknown").tag(TAG, job)
-                .strongReference(true).register(registry);
+        Gauge.builder("sluice.chunk.rows", chunkRows, AtomicLong::get)
+                .description("rows of the last chunk")
+                .tag(TAG, job)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("sluice.progress.ratio", progressPermille, p -> p.get() / 1000.0)
+                .description("rows done over the estimate")
+                .tag(TAG, job)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("sluice.chunk.target", targetMillis, t -> t.get() / 1000.0)
+                .baseUnit("seconds")
+                .description("the duration chunks are sized toward")
+                .tag(TAG, job)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("sluice.eta", etaSeconds, AtomicLong::get)
+                .baseUnit("seconds")
+                .description("estimated seconds to completion, -1 when unknown")
+                .tag(TAG, job)
+                .strongReference(true)
+                .register(registry);
     }
 
     /** The run's chunk target, shown beside the chunk durations. */
@@ -84,8 +101,11 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     }
 
     private Counter chunks(String outcome) {
-        return Counter.builder("sluice.chunks").description("chunks by outcome").tag(TAG, job)
-                .tag("outcome", outcome).register(registry);
+        return Counter.builder("sluice.chunks")
+                .description("chunks by outcome")
+                .tag(TAG, job)
+                .tag("outcome", outcome)
+                .register(registry);
     }
 
     @Override
@@ -129,8 +149,14 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
 
     @Override
     public void waited(String reason, long nanos) {
-        throttle.computeIfAbsent(reason, r -> Counter.builder("sluice.throttle").baseUnit("seconds")
-                .description("time chunks waited, by reason").tag(TAG, job).tag("reason", r).register(registry))
+        throttle.computeIfAbsent(
+                        reason,
+                        r -> Counter.builder("sluice.throttle")
+                                .baseUnit("seconds")
+                                .description("time chunks waited, by reason")
+                                .tag(TAG, job)
+                                .tag("reason", r)
+                                .register(registry))
                 .increment(nanos / 1e9);
     }
 
@@ -146,7 +172,8 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
             } else {
                 gauge(lagMillis, "sluice.replica.lag", replica, "seconds")
                         .set(Double.isInfinite(r.value()) ? Long.MAX_VALUE : Math.round(r.value() * 1000));
-                gauge(lagLimitMillis, "sluice.replica.lag.limit", replica, "seconds").set(Math.round(r.limit() * 1000));
+                gauge(lagLimitMillis, "sluice.replica.lag.limit", replica, "seconds")
+                        .set(Math.round(r.limit() * 1000));
             }
         }
     }
@@ -154,8 +181,11 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     private AtomicLong gauge(Map<String, AtomicLong> gauges, String name, String replica, String unit) {
         return gauges.computeIfAbsent(replica, k -> {
             AtomicLong value = new AtomicLong();
-            Gauge.builder(name, value, v -> "seconds".equals(unit) ? v.get() / 1000.0 : v.get()).baseUnit(unit)
-                    .description("replica replay lag").tag("replica", k).strongReference(true)
+            Gauge.builder(name, value, v -> "seconds".equals(unit) ? v.get() / 1000.0 : v.get())
+                    .baseUnit(unit)
+                    .description("replica replay lag")
+                    .tag("replica", k)
+                    .strongReference(true)
                     .register(registry);
             return value;
         });

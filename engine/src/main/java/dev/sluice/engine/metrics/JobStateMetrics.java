@@ -30,33 +30,47 @@ public final class JobStateMetrics {
     public void state(String job, JobStatus.State state) {
         for (JobStatus.State s : JobStatus.State.values()) {
             states.computeIfAbsent(job + "\u0000" + s, k -> {
-                AtomicLong v = new AtomicLong();
-                Gauge.builder("sluice.job.state", v, AtomicLong::get).description("1 for the job's current state")
-                        .tag(JobMetrics.TAG, job).tag("state", s.name()).strongReference(true)
-                    .register(registry);
-                return v;
-            }).set(s == state ? 1 : 0);
+                        AtomicLong v = new AtomicLong();
+                        Gauge.builder("sluice.job.state", v, AtomicLong::get)
+                                .description("1 for the job's current state")
+                                .tag(JobMetrics.TAG, job)
+                                .tag("state", s.name())
+                                .strongReference(true)
+                                .register(registry);
+                        return v;
+                    })
+                    .set(s == state ? 1 : 0);
         }
     }
 
     public void undo(String job, JobStatus.Undo undo) {
-        undoBytes.computeIfAbsent(job, k -> {
-            AtomicLong v = new AtomicLong();
-            Gauge.builder("sluice.undo.bytes", v, AtomicLong::get).description("the undo journal's size, as stored")
-                    .tag(JobMetrics.TAG, job).strongReference(true).register(registry);
-            return v;
-        }).set(undo == null ? 0 : undo.bytes());
+        undoBytes
+                .computeIfAbsent(job, k -> {
+                    AtomicLong v = new AtomicLong();
+                    Gauge.builder("sluice.undo.bytes", v, AtomicLong::get)
+                            .description("the undo journal's size, as stored")
+                            .tag(JobMetrics.TAG, job)
+                            .strongReference(true)
+                            .register(registry);
+                    return v;
+                })
+                .set(undo == null ? 0 : undo.bytes());
     }
 
     public void validation(String job, List<RuleResult> rules) {
         for (RuleResult r : rules) {
-            mismatches.computeIfAbsent(job + "\u0000" + r.rule(), k -> {
-                AtomicLong v = new AtomicLong();
-                Gauge.builder("sluice.validation.mismatches", v, AtomicLong::get)
-                        .description("mismatches the last validation found").tag(JobMetrics.TAG, job).tag("rule", r.rule()).strongReference(true)
-                    .register(registry);
-                return v;
-            }).set(r.mismatches());
+            mismatches
+                    .computeIfAbsent(job + "\u0000" + r.rule(), k -> {
+                        AtomicLong v = new AtomicLong();
+                        Gauge.builder("sluice.validation.mismatches", v, AtomicLong::get)
+                                .description("mismatches the last validation found")
+                                .tag(JobMetrics.TAG, job)
+                                .tag("rule", r.rule())
+                                .strongReference(true)
+                                .register(registry);
+                        return v;
+                    })
+                    .set(r.mismatches());
         }
     }
 }

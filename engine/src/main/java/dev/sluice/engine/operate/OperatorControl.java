@@ -1,23 +1,22 @@
 package dev.sluice.engine.operate;
 
-import dev.sluice.engine.ControlRequest;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.ControlRequest;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.NextStep;
 import dev.sluice.engine.control.Tuning;
-import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.launch.EngineContext;
-import dev.sluice.engine.Backfill;
+import dev.sluice.engine.spec.JobSpec;
 
 /**
  * Operators' requests to a job from any process. A request is about the work the job's state describes: its backfill,
@@ -56,31 +55,41 @@ public final class OperatorControl {
         JobStatus before = read(name);
         String verb = request.command().name().toLowerCase(Locale.ROOT);
         if (!before.running()) {
-            boolean resumable = (before.state() == JobStatus.State.FAILED || before.state() == JobStatus.State.STOPPED
-                    || before.state() == JobStatus.State.PAUSED) && unfinished(name, before.work());
+            boolean resumable = (before.state() == JobStatus.State.FAILED
+                            || before.state() == JobStatus.State.STOPPED
+                            || before.state() == JobStatus.State.PAUSED)
+                    && unfinished(name, before.work());
             if (request.command() == ControlRequest.Command.CANCEL && resumable) {
                 runs.cancel(Work.Kind.of(before.work()).jobOf(name));
-                return new Backfill.ControlResult(true, "job " + name + ": cancelled at once (it was " + before.state()
-                        + ", not running); " + reached(name, before.work(), read(name)));
+                return new Backfill.ControlResult(
+                        true,
+                        "job " + name + ": cancelled at once (it was " + before.state() + ", not running); "
+                                + reached(name, before.work(), read(name)));
             }
             if (request.command() == ControlRequest.Command.TUNE && resumable) {
                 runs.ensureSchema();
                 keepTune(name, request, by);
                 runs.mailbox().send(name, request, by);
-                return new Backfill.ControlResult(true, "job " + name + " is " + before.state() + "; the new throttle"
-                        + " applies when it resumes (" + NextStep.continues(before.work(), name) + ") and to its"
-                        + " later work");
+                return new Backfill.ControlResult(
+                        true,
+                        "job " + name + " is " + before.state() + "; the new throttle"
+                                + " applies when it resumes (" + NextStep.continues(before.work(), name)
+                                + ") and to its"
+                                + " later work");
             }
-            if (request.command() == ControlRequest.Command.TUNE && request.rowsPerSecond() != null
+            if (request.command() == ControlRequest.Command.TUNE
+                    && request.rowsPerSecond() != null
                     && before.state() == JobStatus.State.COMPLETED) {
                 // Done, but a validation, a repair or a rollback may follow: they run at the tuned rate.
                 runs.ensureSchema();
                 keepTune(name, request, by);
-                return new Backfill.ControlResult(true, "job " + name + " is COMPLETED; the new rate applies to its next"
-                        + " work (a validation, a repair, a rollback)");
+                return new Backfill.ControlResult(
+                        true,
+                        "job " + name + " is COMPLETED; the new rate applies to its next"
+                                + " work (a validation, a repair, a rollback)");
             }
-            return new Backfill.ControlResult(false, "job " + name + " is not running (" + before.state() + "); nothing"
-                    + " to " + verb);
+            return new Backfill.ControlResult(
+                    false, "job " + name + " is not running (" + before.state() + "); nothing" + " to " + verb);
         }
         runs.ensureSchema();
         ControlMailbox mailbox = runs.mailbox();
@@ -92,18 +101,20 @@ public final class OperatorControl {
                     return new Backfill.ControlResult(true, "job " + name + ": tune taken");
                 }
             } else if (!read(name).running()) {
-                return new Backfill.ControlResult(true, "job " + name + ": " + verb + " taken; "
-                        + reached(name, before.work(), settled(name)));
+                return new Backfill.ControlResult(
+                        true, "job " + name + ": " + verb + " taken; " + reached(name, before.work(), settled(name)));
             }
             Thread.sleep(POLL_MILLIS);
         }
-        return new Backfill.ControlResult(true, "job " + name + ": " + verb + " requested; the runner takes it after its"
-                + " current chunk");
+        return new Backfill.ControlResult(
+                true, "job " + name + ": " + verb + " requested; the runner takes it after its" + " current chunk");
     }
 
     /** Whether the job's {@code work} has an execution that has not ended (one a cancel can end for good). */
     private boolean unfinished(String name, JobStatus.Work work) throws SQLException {
-        return runs.last(Work.Kind.of(work).jobOf(name)).map(r -> !r.state().ended()).orElse(false);
+        return runs.last(Work.Kind.of(work).jobOf(name))
+                .map(r -> !r.state().ended())
+                .orElse(false);
     }
 
     /**
@@ -116,11 +127,15 @@ public final class OperatorControl {
         }
         String what = work.name().toLowerCase(Locale.ROOT);
         JobStatus.State state = now.state() == JobStatus.State.PAUSED || now.state() == JobStatus.State.STOPPED
-                ? now.state() : JobStatus.State.CANCELLED;
+                ? now.state()
+                : JobStatus.State.CANCELLED;
         return "its " + what + " is " + state + "; job " + name + " stays " + now.state()
                 + (now.validation() != null && now.validation().complete() ? " with its last verdict" : "")
-                + " (" + (state == JobStatus.State.CANCELLED ? NextStep.afterCancel(work, name)
-                : NextStep.continues(work, name)) + ")";
+                + " ("
+                + (state == JobStatus.State.CANCELLED
+                        ? NextStep.afterCancel(work, name)
+                        : NextStep.continues(work, name))
+                + ")";
     }
 
     /**
@@ -128,8 +143,9 @@ public final class OperatorControl {
      * it is done or running.
      */
     private static String onward(String name, JobStatus now) {
-        String its = now.work() == JobStatus.Work.BACKFILL ? "" : "its " + now.work().name().toLowerCase(Locale.ROOT)
-                + ": ";
+        String its = now.work() == JobStatus.Work.BACKFILL
+                ? ""
+                : "its " + now.work().name().toLowerCase(Locale.ROOT) + ": ";
         return switch (now.state()) {
             case PAUSED, STOPPED -> " (" + its + NextStep.continues(now.work(), name) + ")";
             case CANCELLED -> " (" + its + NextStep.afterCancel(now.work(), name) + ")";
@@ -145,7 +161,13 @@ public final class OperatorControl {
         }
         Optional<JobSpec> spec = context.recordedSpec(name);
         if (spec.isPresent()) {
-            Tuning.save(dataSource, schema, name, request.rowsPerSecond(), spec.get().throttle().rowsPerSecond(), by);
+            Tuning.save(
+                    dataSource,
+                    schema,
+                    name,
+                    request.rowsPerSecond(),
+                    spec.get().throttle().rowsPerSecond(),
+                    by);
         }
     }
 
@@ -153,8 +175,11 @@ public final class OperatorControl {
     private JobStatus settled(String name) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + SETTLE.toNanos();
         JobStatus now = read(name);
-        while (System.nanoTime() < deadline && (now.running() || (now.state() == JobStatus.State.FAILED && now.lastError()
-                != null && now.lastError().startsWith("the runner ended without recording it")))) {
+        while (System.nanoTime() < deadline
+                && (now.running()
+                        || (now.state() == JobStatus.State.FAILED
+                                && now.lastError() != null
+                                && now.lastError().startsWith("the runner ended without recording it")))) {
             Thread.sleep(POLL_MILLIS);
             now = read(name);
         }

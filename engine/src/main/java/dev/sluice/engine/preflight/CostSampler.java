@@ -1,23 +1,20 @@
 package dev.sluice.engine.preflight;
 
-import java.math.BigDecimal;
-import java.math.MathContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.CostEstimate;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.Key;
-import dev.sluice.engine.CostEstimate;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.KeySplits;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -43,9 +40,7 @@ public final class CostSampler {
     // Besides a connection per partition while its chunk runs: the runner's lock, its throttle record, the mailbox.
     static final int RUNNER_CONNECTIONS = 3;
 
-
-    private CostSampler() {
-    }
+    private CostSampler() {}
 
     public static CostEstimate of(DataSource dataSource, Prepared prepared) throws SQLException {
         JobSpec spec = prepared.spec();
@@ -60,13 +55,28 @@ public final class CostSampler {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                ChunkTimeouts timeouts = new ChunkTimeouts(spec.timeouts().lock(), spec.timeouts().statement());
+                ChunkTimeouts timeouts = new ChunkTimeouts(
+                        spec.timeouts().lock(), spec.timeouts().statement());
                 ChunkTimeouts.Start start = timeouts.apply(c);
                 long started = System.nanoTime();
                 KeyRange range = next(c, prepared, null, SAMPLE_ROWS / 2);
                 if (range == null) {
-                    return new CostEstimate(0, 0, 0, 0, 0, 0, List.of(), 0, 100, -1, List.of(),
-                            List.of(new KeyRange(null, null, 0)), connections(prepared, 1), RUNNER_CONNECTIONS, 0);
+                    return new CostEstimate(
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            List.of(),
+                            0,
+                            100,
+                            -1,
+                            List.of(),
+                            List.of(new KeyRange(null, null, 0)),
+                            connections(prepared, 1),
+                            RUNNER_CONNECTIONS,
+                            0);
                 }
                 long written = prepared.plan().unjournaled().writer().write(c, range);
                 KeyRange second = next(c, prepared, range.hi(), SAMPLE_ROWS);
@@ -95,8 +105,10 @@ public final class CostSampler {
      * few plans' rolled-back samples would add.
      */
     private static double pastHotShare(Connection c, String table) throws SQLException {
-        return one(c, "SELECT coalesce((SELECT CASE WHEN n_tup_upd < " + MIN_PAST_UPDATES + " THEN -1"
-                + " ELSE n_tup_hot_upd::float8 / n_tup_upd END FROM pg_stat_user_tables WHERE relid = to_regclass(?)), -1)",
+        return one(
+                c,
+                "SELECT coalesce((SELECT CASE WHEN n_tup_upd < " + MIN_PAST_UPDATES + " THEN -1"
+                        + " ELSE n_tup_hot_upd::float8 / n_tup_upd END FROM pg_stat_user_tables WHERE relid = to_regclass(?)), -1)",
                 table);
     }
 
@@ -150,8 +162,16 @@ public final class CostSampler {
     }
 
     /** The run from the sample: WAL per row written, times the rows the filter matches; time per key, times the keys. */
-    private static CostEstimate report(Connection c, Prepared prepared, long sampleRows, long sampleWritten, long wal,
-                                 long nanos, double hotShare, List<KeyRange> ranges) throws SQLException {
+    private static CostEstimate report(
+            Connection c,
+            Prepared prepared,
+            long sampleRows,
+            long sampleWritten,
+            long wal,
+            long nanos,
+            double hotShare,
+            List<KeyRange> ranges)
+            throws SQLException {
         JobSpec spec = prepared.spec();
         double walPerRow = (double) wal / Math.max(1, sampleWritten);
         double secondsPerRow = nanos / 1e9 / sampleRows;
@@ -169,9 +189,12 @@ public final class CostSampler {
         String table = prepared.written();
         List<String> indexed = indexedTargets(c, table, prepared.targets());
         int indexes = (int) one(c, "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(?)", table);
-        int fillfactor = (int) one(c, "SELECT coalesce((SELECT substring(o FROM 'fillfactor=(\\d+)')::int FROM"
-                + " unnest((SELECT reloptions FROM pg_class WHERE oid = to_regclass(?))) o WHERE o LIKE 'fillfactor=%'),"
-                + " 100)", table);
+        int fillfactor = (int) one(
+                c,
+                "SELECT coalesce((SELECT substring(o FROM 'fillfactor=(\\d+)')::int FROM"
+                        + " unnest((SELECT reloptions FROM pg_class WHERE oid = to_regclass(?))) o WHERE o LIKE 'fillfactor=%'),"
+                        + " 100)",
+                table);
         List<String> advice = new ArrayList<>();
         if (!indexed.isEmpty()) {
             advice.add("an index reads " + String.join(", ", indexed) + ": every update writes all " + indexes
@@ -182,12 +205,28 @@ public final class CostSampler {
                     + " (fillfactor = 90)) helps future rewrites");
         }
         if (seconds > DAY_SECONDS) {
-            advice.add(String.format(Locale.ROOT, "at this throttle the run takes %.1f days; raise"
-                    + " throttle.rows-per-second or use parallel if the database has room", seconds / DAY_SECONDS));
+            advice.add(String.format(
+                    Locale.ROOT,
+                    "at this throttle the run takes %.1f days; raise"
+                            + " throttle.rows-per-second or use parallel if the database has room",
+                    seconds / DAY_SECONDS));
         }
-        return new CostEstimate(sampleRows, walPerRow, secondsPerRow, rows, walBytes, seconds, indexed, indexes, fillfactor,
-                hotShare, advice, ranges, connections(prepared, ranges.size()),
-                RUNNER_CONNECTIONS, prepared.source() == null ? 0 : ranges.size());
+        return new CostEstimate(
+                sampleRows,
+                walPerRow,
+                secondsPerRow,
+                rows,
+                walBytes,
+                seconds,
+                indexed,
+                indexes,
+                fillfactor,
+                hotShare,
+                advice,
+                ranges,
+                connections(prepared, ranges.size()),
+                RUNNER_CONNECTIONS,
+                prepared.source() == null ? 0 : ranges.size());
     }
 
     /** The written columns that an index (its key, its INCLUDE columns, an expression or a predicate) reads. */
@@ -219,5 +258,4 @@ public final class CostSampler {
             }
         }
     }
-
 }

@@ -9,11 +9,11 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.chunk.ChunkTimeouts;
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.DryRunResult;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spec.SqlFragments;
 
@@ -26,8 +26,7 @@ public final class DryRun {
     // Enough rows to eyeball a transformation, few enough to print.
     private static final int SAMPLE_ROWS = 5;
 
-    private DryRun() {
-    }
+    private DryRun() {}
 
     /** @return the report, or null if the table has no rows */
     public static DryRunResult firstChunk(DataSource dataSource, Prepared prepared) throws SQLException {
@@ -36,9 +35,13 @@ public final class DryRun {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                new ChunkTimeouts(prepared.spec().timeouts().lock(), prepared.spec().timeouts().statement()).apply(c);
+                new ChunkTimeouts(
+                                prepared.spec().timeouts().lock(),
+                                prepared.spec().timeouts().statement())
+                        .apply(c);
                 long started = System.nanoTime();
-                KeyRange range = prepared.chunker().next(c, null, prepared.spec().chunk().rows());
+                KeyRange range =
+                        prepared.chunker().next(c, null, prepared.spec().chunk().rows());
                 if (range == null) {
                     return null;
                 }
@@ -51,7 +54,12 @@ public final class DryRun {
                 for (int i = 0; i < keys.size(); i++) {
                     samples.add(new DryRunResult.Sample(keys.get(i), before.get(i), after.get(i)));
                 }
-                return new DryRunResult(range, written, seconds, targets.stream().map(Column::name).toList(), samples);
+                return new DryRunResult(
+                        range,
+                        written,
+                        seconds,
+                        targets.stream().map(Column::name).toList(),
+                        samples);
             } finally {
                 c.rollback();
             }
@@ -60,7 +68,8 @@ public final class DryRun {
 
     private static List<Key> sampleKeys(Connection c, Keyset keyset, KeyRange range, String where) throws SQLException {
         String sql = "SELECT " + keyset.textList() + " FROM " + keyset.table().qualifiedName() + " WHERE "
-                + keyset.rangePredicate(0, (String) null) + (where == null ? "" : " AND (" + SqlFragments.forJdbc(where) + ")")
+                + keyset.rangePredicate(0, (String) null)
+                + (where == null ? "" : " AND (" + SqlFragments.forJdbc(where) + ")")
                 + " ORDER BY " + keyset.orderBy(false) + " LIMIT " + SAMPLE_ROWS;
         List<Key> keys = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -76,8 +85,10 @@ public final class DryRun {
 
     private static List<List<String>> values(Connection c, Keyset keyset, List<Column> targets, List<Key> keys)
             throws SQLException {
-        String sql = "SELECT " + String.join(", ", targets.stream().map(t -> t.quoted() + "::text").toList())
-                + " FROM " + keyset.table().qualifiedName() + " WHERE " + keyset.tuple() + " = " + keyset.parameters();
+        String sql = "SELECT "
+                + String.join(
+                        ", ", targets.stream().map(t -> t.quoted() + "::text").toList()) + " FROM "
+                + keyset.table().qualifiedName() + " WHERE " + keyset.tuple() + " = " + keyset.parameters();
         List<List<String>> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (Key key : keys) {

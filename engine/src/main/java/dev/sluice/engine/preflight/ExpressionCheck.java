@@ -1,21 +1,20 @@
 package dev.sluice.engine.preflight;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.util.ArrayList;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.engine.health.QuerySignal;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Table;
-import dev.sluice.engine.health.QuerySignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
-
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -42,16 +41,18 @@ final class ExpressionCheck {
             "WindowAgg", "a window function (its value depends on rows outside the chunk)");
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private ExpressionCheck() {
-    }
+    private ExpressionCheck() {}
 
     /** Must run inside a transaction: each EXPLAIN runs under a savepoint so one failure does not end it. */
     static void check(Connection c, Table table, Map<Column, String> set) throws SQLException {
         for (Map.Entry<Column, String> e : set.entrySet()) {
             String field = "set." + e.getKey().name();
             String expr = value(c, field, table, e.getValue());
-            explain(c, field, "UPDATE " + table.qualifiedName() + " SET " + e.getKey().quoted() + " = (" + expr
-                    + ") WHERE false");
+            explain(
+                    c,
+                    field,
+                    "UPDATE " + table.qualifiedName() + " SET " + e.getKey().quoted() + " = (" + expr
+                            + ") WHERE false");
         }
     }
 
@@ -67,8 +68,11 @@ final class ExpressionCheck {
         for (Map.Entry<Column, String> e : columns.entrySet()) {
             String field = "columns." + e.getKey().name();
             String expr = value(c, field, source, e.getValue());
-            explain(c, field, "INSERT INTO " + target.qualifiedName() + " (" + e.getKey().quoted() + ") SELECT ("
-                    + expr + ") FROM " + source.qualifiedName() + " WHERE false");
+            explain(
+                    c,
+                    field,
+                    "INSERT INTO " + target.qualifiedName() + " (" + e.getKey().quoted() + ") SELECT (" + expr
+                            + ") FROM " + source.qualifiedName() + " WHERE false");
         }
     }
 
@@ -82,15 +86,22 @@ final class ExpressionCheck {
             String field = "columns." + e.getKey().name();
             String expr = value(source, field, table, e.getValue());
             String type;
-            try (PreparedStatement ps = source.prepareStatement("SELECT (" + expr + ") FROM " + table.qualifiedName()
-                    + " WHERE false")) {
+            try (PreparedStatement ps =
+                    source.prepareStatement("SELECT (" + expr + ") FROM " + table.qualifiedName() + " WHERE false")) {
                 type = ps.getMetaData().getColumnTypeName(1);
             }
             try {
-                explain(target, field, "SELECT CAST(CAST(NULL AS " + type + ") AS " + e.getKey().type() + ")");
+                explain(
+                        target,
+                        field,
+                        "SELECT CAST(CAST(NULL AS " + type + ") AS "
+                                + e.getKey().type() + ")");
             } catch (SpecException incompatible) {
-                throw new SpecException(field, "the source gives " + type + ", which does not convert to "
-                        + e.getKey().type() + " here: " + incompatible.getMessage().replaceFirst("^" + field + ": ", ""));
+                throw new SpecException(
+                        field,
+                        "the source gives " + type + ", which does not convert to "
+                                + e.getKey().type() + " here: "
+                                + incompatible.getMessage().replaceFirst("^" + field + ": ", ""));
             }
         }
     }
@@ -106,11 +117,15 @@ final class ExpressionCheck {
             }
             Column target = table.column(r.target());
             if (target == null) {
-                throw new SpecException(field + ".target", "no column '" + r.target() + "' in " + table.qualifiedName());
+                throw new SpecException(
+                        field + ".target", "no column '" + r.target() + "' in " + table.qualifiedName());
             }
             String expr = value(c, field + ".source", table, r.source());
-            explain(c, field + ".source", "SELECT " + target.quoted() + " IS DISTINCT FROM (" + expr + ") FROM "
-                    + table.qualifiedName() + " WHERE false");
+            explain(
+                    c,
+                    field + ".source",
+                    "SELECT " + target.quoted() + " IS DISTINCT FROM (" + expr + ") FROM " + table.qualifiedName()
+                            + " WHERE false");
         }
     }
 
@@ -126,8 +141,12 @@ final class ExpressionCheck {
      */
     private static String value(Connection c, String field, Table table, String sql) throws SQLException {
         String expr = one(field, sql);
-        JsonNode plan = JSON.readTree(String.join("\n", explain(c, field, "(FORMAT JSON) SELECT (" + expr + ") FROM "
-                + table.qualifiedName() + " WHERE false")));
+        JsonNode plan = JSON.readTree(String.join(
+                "\n",
+                explain(
+                        c,
+                        field,
+                        "(FORMAT JSON) SELECT (" + expr + ") FROM " + table.qualifiedName() + " WHERE false")));
         String found = perRow(plan.path(0).path("Plan"));
         if (found != null) {
             throw new SpecException(field, "computes " + found + "; a backfill computes each row from that row");
@@ -174,8 +193,8 @@ final class ExpressionCheck {
         String type;
         boolean numeric;
         try (PreparedStatement ps = c.prepareStatement(select);
-             PreparedStatement category = c.prepareStatement(
-                     "SELECT format_type(t.oid, NULL), t.typcategory = 'N' FROM pg_type t WHERE t.oid = to_regtype(?)")) {
+                PreparedStatement category = c.prepareStatement(
+                        "SELECT format_type(t.oid, NULL), t.typcategory = 'N' FROM pg_type t WHERE t.oid = to_regtype(?)")) {
             String described = ps.getMetaData().getColumnTypeName(1);
             category.setString(1, described);
             try (ResultSet rs = category.executeQuery()) {
@@ -185,8 +204,10 @@ final class ExpressionCheck {
             }
         }
         if (!numeric) {
-            throw new SpecException(field, "returns " + type + ", not a number: the gate compares a number with max"
-                    + " (count, sum, a numeric column; cast it, e.g. (...)::int, if it is a number stored as text)");
+            throw new SpecException(
+                    field,
+                    "returns " + type + ", not a number: the gate compares a number with max"
+                            + " (count, sum, a numeric column; cast it, e.g. (...)::int, if it is a number stored as text)");
         }
         explain(c, field, QuerySignal.statement(health.query().sql()));
         return type;
@@ -202,7 +223,8 @@ final class ExpressionCheck {
         String statement = "EXPLAIN " + sql;
         OneStatement.check(c, field, statement, 0);
         Savepoint sp = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement(statement); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = c.prepareStatement(statement);
+                ResultSet rs = ps.executeQuery()) {
             List<String> lines = new ArrayList<>();
             while (rs.next()) {
                 lines.add(rs.getString(1));
@@ -217,8 +239,10 @@ final class ExpressionCheck {
             String state = e.getSQLState();
             if ("25006".equals(state)) {
                 // Preflight only plans; the planner runs functions declared IMMUTABLE with constant arguments.
-                throw new SpecException(field, "calls something that writes while it is only being planned (a function"
-                        + " declared IMMUTABLE or STABLE that writes?): " + ServerMessages.of(e));
+                throw new SpecException(
+                        field,
+                        "calls something that writes while it is only being planned (a function"
+                                + " declared IMMUTABLE or STABLE that writes?): " + ServerMessages.of(e));
             }
             if (state != null && SPEC_ERRORS.contains(state.substring(0, Math.min(2, state.length())))) {
                 throw new SpecException(field, ServerMessages.of(e));

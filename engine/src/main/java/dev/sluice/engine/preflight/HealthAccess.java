@@ -7,8 +7,8 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.Finding;
+import dev.sluice.engine.spec.JobSpec;
 
 /**
  * What the job's health signals read that this role cannot see. PostgreSQL shows another role's rows of its statistics
@@ -20,15 +20,16 @@ import dev.sluice.engine.Finding;
  */
 final class HealthAccess {
 
-    private static final String SEES_ALL = "SELECT current_user, pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')";
+    private static final String SEES_ALL =
+            "SELECT current_user, pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')";
 
-    private HealthAccess() {
-    }
+    private HealthAccess() {}
 
     /** Warnings for the signals {@code health} turns on that this role cannot fully read; none with the grant. */
     static List<Finding> check(Connection c, JobSpec.Health health) throws SQLException {
         String role;
-        try (PreparedStatement ps = c.prepareStatement(SEES_ALL); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = c.prepareStatement(SEES_ALL);
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             if (rs.getBoolean(2)) {
                 return List.of();
@@ -38,16 +39,22 @@ final class HealthAccess {
         String grant = "; grant it: GRANT pg_read_all_stats TO " + role + " (or pg_monitor)";
         List<Finding> out = new ArrayList<>();
         if (health.autovacuum()) {
-            out.add(Finding.warn("health", "health.autovacuum: role " + role + " cannot see which table another role's"
-                    + " vacuum works on in pg_stat_progress_vacuum (autovacuum's included): while one runs in this"
-                    + " database the signal cannot be read and holds the job" + grant));
+            out.add(Finding.warn(
+                    "health",
+                    "health.autovacuum: role " + role + " cannot see which table another role's"
+                            + " vacuum works on in pg_stat_progress_vacuum (autovacuum's included): while one runs in this"
+                            + " database the signal cannot be read and holds the job" + grant));
         }
-        out.add(Finding.warn("health", "health.replica-lag: role " + role + " cannot see the replay position of a"
-                + " standby that streams as another role in pg_stat_replication: such a standby holds the job as"
-                + " unreadable" + grant));
+        out.add(Finding.warn(
+                "health",
+                "health.replica-lag: role " + role + " cannot see the replay position of a"
+                        + " standby that streams as another role in pg_stat_replication: such a standby holds the job as"
+                        + " unreadable" + grant));
         if (health.activeSessions().max() > 0) {
-            out.add(Finding.warn("health", "health.active-sessions: role " + role + " cannot see whether another"
-                    + " role's sessions are active in pg_stat_activity: they are not counted" + grant));
+            out.add(Finding.warn(
+                    "health",
+                    "health.active-sessions: role " + role + " cannot see whether another"
+                            + " role's sessions are active in pg_stat_activity: they are not counted" + grant));
         }
         return out;
     }

@@ -20,8 +20,7 @@ import org.postgresql.jdbc.PreferQueryMode;
  */
 final class OneStatement {
 
-    private OneStatement() {
-    }
+    private OneStatement() {}
 
     /**
      * @param field      the spec field whose SQL the statement carries, for the message
@@ -34,20 +33,26 @@ final class OneStatement {
         if (pg.getQueryExecutor().getPreferQueryMode() == PreferQueryMode.SIMPLE) {
             // In the simple protocol the server runs every command a text holds; only the extended protocol lets it
             // refuse a second one.
-            throw new SpecException("--jdbc-url", "preferQueryMode=simple is not supported: Sluice relies on the"
-                    + " extended protocol, in which the server refuses a second command in a statement");
+            throw new SpecException(
+                    "--jdbc-url",
+                    "preferQueryMode=simple is not supported: Sluice relies on the"
+                            + " extended protocol, in which the server refuses a second command in a statement");
         }
         CachedQuery parsed = pg.createQuery(sql, true, true);
         Query[] statements = parsed.query.getSubqueries();
         if (statements != null && statements.length > 1) {
-            throw new SpecException(field, "must be exactly one SQL expression: the driver would run it as "
-                    + statements.length + " statements");
+            throw new SpecException(
+                    field,
+                    "must be exactly one SQL expression: the driver would run it as " + statements.length
+                            + " statements");
         }
         int found = parsed.query.createParameterList().getParameterCount();
         if (found != parameters) {
-            throw new SpecException(field, "must be exactly one SQL expression: the driver finds " + found
-                    + " parameter(s) in the statement built from it, where Sluice binds " + parameters
-                    + " (a '?' the quoting hides differently?)");
+            throw new SpecException(
+                    field,
+                    "must be exactly one SQL expression: the driver finds " + found
+                            + " parameter(s) in the statement built from it, where Sluice binds " + parameters
+                            + " (a '?' the quoting hides differently?)");
         }
     }
 }

@@ -12,23 +12,23 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.chunk.ChunkWriter;
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Chunker;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SqlFragments;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.CopyComparison;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.Recomputation;
-import dev.sluice.engine.Finding;
-import dev.sluice.engine.Plan;
 
 /**
  * Checks a spec against the database before anything is written, and prepares what the runner needs. Every
@@ -42,8 +42,7 @@ public final class Preflight {
 
     private static final Pattern PLAN_ROWS = Pattern.compile("rows=(\\d+)");
 
-    private Preflight() {
-    }
+    private Preflight() {}
 
     public static Prepared check(Connection c, JobSpec spec) throws SQLException {
         return check(c, spec, Transformer.Catalog.EMPTY);
@@ -59,11 +58,13 @@ public final class Preflight {
      *               table is in the target database
      * @param schema Sluice's schema in the target database (where a sync trigger's function goes)
      */
-    public static Prepared check(Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source,
-                                 String schema) throws SQLException {
+    public static Prepared check(
+            Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source, String schema)
+            throws SQLException {
         try (Connection read = source == null ? null : source.getConnection()) {
             Prepared prepared;
-            try (ReadOnly target = ReadOnly.begin(c); ReadOnly sourceSide = read == null ? null : ReadOnly.begin(read)) {
+            try (ReadOnly target = ReadOnly.begin(c);
+                    ReadOnly sourceSide = read == null ? null : ReadOnly.begin(read)) {
                 prepared = checkInTransaction(c, read == null ? c : read, spec, catalog, source, schema);
                 target.verify();
                 if (sourceSide != null) {
@@ -72,7 +73,8 @@ public final class Preflight {
             }
             // These probes create temporary objects, each in a transaction of its own that is always rolled back.
             if (spec.health().query() != null) {
-                VolatileCheck.refuse(c, "health.query.sql", spec.health().query().sql());
+                VolatileCheck.refuse(
+                        c, "health.query.sql", spec.health().query().sql());
             }
             List<Finding> findings = new ArrayList<>(prepared.findings());
             SyncDefinition sync = SyncCheck.check(c, read == null ? c : read, spec, prepared.plan(), schema, findings);
@@ -81,28 +83,41 @@ public final class Preflight {
                 return prepared.withSync(null, findings, prepared.statements());
             }
             List<Plan.Statement> statements = new ArrayList<>(prepared.statements());
-            statements.add(new Plan.Statement("sync trigger (installed before the first chunk)",
-                    String.join(";\n", sync.install()), List.of()));
+            statements.add(new Plan.Statement(
+                    "sync trigger (installed before the first chunk)", String.join(";\n", sync.install()), List.of()));
             return prepared.withSync(sync, findings, statements);
         }
     }
 
-    private static Prepared checkInTransaction(Connection c, Connection read, JobSpec spec, Transformer.Catalog catalog,
-                                               DataSource source, String schema) throws SQLException {
+    private static Prepared checkInTransaction(
+            Connection c, Connection read, JobSpec spec, Transformer.Catalog catalog, DataSource source, String schema)
+            throws SQLException {
         List<Finding> findings = new ArrayList<>();
         Table table = Catalog.table(read, spec.table());
         if (source != null) {
-            findings.add(Finding.ok("source", "rows come from " + spec.source().jdbcUrl() + "; chunks and checkpoints"
-                    + " commit in the target"));
+            findings.add(Finding.ok(
+                    "source",
+                    "rows come from " + spec.source().jdbcUrl() + "; chunks and checkpoints"
+                            + " commit in the target"));
         }
-        findings.add(Finding.ok("table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
-        // The key is walked in the source (of a copy) and its ranges compared in the target too: the older server rules.
-        Keyset keyset = Keyset.resolve(table, spec.key()).forServer(Math.min(read.getMetaData().getDatabaseMajorVersion(),
-                c.getMetaData().getDatabaseMajorVersion()));
+        findings.add(Finding.ok(
+                "table", table.qualifiedName() + " (" + table.columns().size() + " columns)"));
+        // The key is walked in the source (of a copy) and its ranges compared in the target too: the older server
+        // rules.
+        Keyset keyset = Keyset.resolve(table, spec.key())
+                .forServer(Math.min(
+                        read.getMetaData().getDatabaseMajorVersion(),
+                        c.getMetaData().getDatabaseMajorVersion()));
         ExpressionCheck.where(read, table, spec.where());
-        findings.add(Finding.ok("key", "[" + String.join(", ", keyset.columns().stream().map(Column::name).toList())
-                + "] NOT NULL, ordered by unique index " + keyset.index().name()
-                + (keyset.index().primary() ? " (primary key)" : "")));
+        findings.add(Finding.ok(
+                "key",
+                "["
+                        + String.join(
+                                ", ",
+                                keyset.columns().stream().map(Column::name).toList())
+                        + "] NOT NULL, ordered by unique index "
+                        + keyset.index().name()
+                        + (keyset.index().primary() ? " (primary key)" : "")));
         WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source, schema);
         ExpressionCheck.checkRules(read, table, spec.validate());
         findings.addAll(HealthAccess.check(c, spec.health()));
@@ -112,8 +127,12 @@ public final class Preflight {
         }
         findings.add(Finding.ok("types", "every expression type-checks"));
         if (!spec.validate().isEmpty()) {
-            findings.add(Finding.ok("validate", spec.validate().size() + " rule(s)" + (spec.validateAfterRun()
-                    ? ", run after the last chunk" : ", run by 'sluice validate' only (validate-after-run: false)")));
+            findings.add(Finding.ok(
+                    "validate",
+                    spec.validate().size() + " rule(s)"
+                            + (spec.validateAfterRun()
+                                    ? ", run after the last chunk"
+                                    : ", run by 'sluice validate' only (validate-after-run: false)")));
         }
         String where = spec.where() == null ? null : SqlFragments.forJdbc(spec.where());
         Chunker chunker = new Chunker(keyset);
@@ -122,21 +141,33 @@ public final class Preflight {
         ChunkWriter planned = plan.unjournaled().writer();
 
         long estimated = rowCount(read, table);
-        long matching = where == null ? estimated
+        long matching = where == null
+                ? estimated
                 : estimate(read, "SELECT 1 FROM " + table.qualifiedName() + " WHERE (" + where + ")");
         int rows = spec.chunk().rows();
-        findings.add(Finding.ok("estimate", String.format(Locale.ROOT, "~%,d rows%s, ~%,d chunks of %,d rows",
-                estimated, where == null ? "" : String.format(Locale.ROOT, " (~%,d matching where)", matching),
-                (estimated + rows - 1) / rows, rows)));
+        findings.add(Finding.ok(
+                "estimate",
+                String.format(
+                        Locale.ROOT,
+                        "~%,d rows%s, ~%,d chunks of %,d rows",
+                        estimated,
+                        where == null ? "" : String.format(Locale.ROOT, " (~%,d matching where)", matching),
+                        (estimated + rows - 1) / rows,
+                        rows)));
 
         findings.add(UndoEstimate.of(c, plan, matching));
         if (plan.journal() != null && spec.sync() == JobSpec.Sync.TRIGGER) {
-            findings.add(plan instanceof WritePlan.Copy copy && copy.source() == null
-                    ? Finding.warn("undo", "the mirror trigger's own writes are not journaled: a row the application"
-                    + " writes into the source is mirrored into the target, and a rollback leaves what the mirror"
-                    + " wrote there")
-                    : Finding.ok("undo", "the sync trigger's writes are journaled too (in place: each row it computes;"
-                    + " Java and cross-database: the drain's writes): a rollback restores them with the chunks'"));
+            findings.add(
+                    plan instanceof WritePlan.Copy copy && copy.source() == null
+                            ? Finding.warn(
+                                    "undo",
+                                    "the mirror trigger's own writes are not journaled: a row the application"
+                                            + " writes into the source is mirrored into the target, and a rollback leaves what the mirror"
+                                            + " wrote there")
+                            : Finding.ok(
+                                    "undo",
+                                    "the sync trigger's writes are journaled too (in place: each row it computes;"
+                                            + " Java and cross-database: the drain's writes): a rollback restores them with the chunks'"));
         }
         List<Plan.Statement> statements = new ArrayList<>();
         KeyRange first = chunker.next(read, null, rows);
@@ -158,8 +189,20 @@ public final class Preflight {
             findings.add(indexUse(keyset, "write chunk", writePlan));
         }
         RangeCheck ownCheck = ownCheck(spec, plan, findings);
-        return new Prepared(spec, keyset, plan.targets(), chunker, writer, estimated, matching, List.copyOf(findings),
-                List.copyOf(statements), ownCheck, source, plan, null);
+        return new Prepared(
+                spec,
+                keyset,
+                plan.targets(),
+                chunker,
+                writer,
+                estimated,
+                matching,
+                List.copyOf(findings),
+                List.copyOf(statements),
+                ownCheck,
+                source,
+                plan,
+                null);
     }
 
     /**
@@ -169,14 +212,19 @@ public final class Preflight {
      */
     private static RangeCheck ownCheck(JobSpec spec, WritePlan plan, List<Finding> findings) {
         if (plan instanceof WritePlan.Copy copy) {
-            return new CopyComparison(copy.keyset(), copy.target(), copy.columns(), copy.conflict(), copy.where(),
-                    copy.source());
+            return new CopyComparison(
+                    copy.keyset(), copy.target(), copy.columns(), copy.conflict(), copy.where(), copy.source());
         }
         if (plan instanceof WritePlan.Java java && java.transformer().check() == Transformer.Check.RECOMPUTE) {
             if (spec.validate().isEmpty()) {
-                findings.add(Finding.ok("validate", "no rules: the transformer's own check, each row transformed again"
-                        + " and compared with its " + java.targets().stream().map(Column::name).toList()
-                        + (spec.validateAfterRun() ? ", run after the last chunk" : ", run by 'sluice validate' only")));
+                findings.add(Finding.ok(
+                        "validate",
+                        "no rules: the transformer's own check, each row transformed again"
+                                + " and compared with its "
+                                + java.targets().stream().map(Column::name).toList()
+                                + (spec.validateAfterRun()
+                                        ? ", run after the last chunk"
+                                        : ", run by 'sluice validate' only")));
             }
             return new Recomputation(java.keyset(), java.transformer(), java.reads(), java.targets());
         }
@@ -195,9 +243,12 @@ public final class Preflight {
     private static Finding indexUse(Keyset keyset, String purpose, List<String> plan) {
         String index = keyset.index().name();
         boolean used = plan.stream().anyMatch(line -> line.contains(" " + index + " ") || line.endsWith(" " + index));
-        return used ? Finding.ok("index use", purpose + " uses " + index)
-                : Finding.warn("index use", purpose + " does not use " + index + " (small table, or stale statistics?"
-                        + " run ANALYZE); see its plan below");
+        return used
+                ? Finding.ok("index use", purpose + " uses " + index)
+                : Finding.warn(
+                        "index use",
+                        purpose + " does not use " + index + " (small table, or stale statistics?"
+                                + " run ANALYZE); see its plan below");
     }
 
     /**
@@ -218,7 +269,7 @@ public final class Preflight {
     }
 
     private static long estimate(Connection c, String query) throws SQLException {
-        List<String> plan = explain(c, query, ps -> { });
+        List<String> plan = explain(c, query, ps -> {});
         Matcher m = PLAN_ROWS.matcher(plan.isEmpty() ? "" : plan.get(0));
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }

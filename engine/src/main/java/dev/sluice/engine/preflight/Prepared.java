@@ -4,6 +4,8 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Chunker;
@@ -12,8 +14,6 @@ import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.SyncDefinition;
 import dev.sluice.engine.validate.RangeCheck;
-import dev.sluice.engine.Finding;
-import dev.sluice.engine.Plan;
 
 /**
  * A spec that passed preflight, with what the runner needs: the resolved keyset, the chunk finder and the writer,
@@ -29,15 +29,37 @@ import dev.sluice.engine.Plan;
  * @param plan           what the job writes, as preflight resolved it
  * @param sync           the trigger {@code sync: trigger} installs; null without it
  */
-public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunker chunker, ChunkWriter writer,
-                       long estimatedRows,
-                       long matchingRows, List<Finding> findings, List<Plan.Statement> statements,
-                       RangeCheck ownCheck, DataSource source, WritePlan plan, SyncDefinition sync) {
+public record Prepared(
+        JobSpec spec,
+        Keyset keyset,
+        List<Column> targets,
+        Chunker chunker,
+        ChunkWriter writer,
+        long estimatedRows,
+        long matchingRows,
+        List<Finding> findings,
+        List<Plan.Statement> statements,
+        RangeCheck ownCheck,
+        DataSource source,
+        WritePlan plan,
+        SyncDefinition sync) {
 
     /** The same, with the sync trigger preflight built and what it found. */
     Prepared withSync(SyncDefinition trigger, List<Finding> allFindings, List<Plan.Statement> allStatements) {
-        return new Prepared(spec, keyset, targets, chunker, writer, estimatedRows, matchingRows, List.copyOf(allFindings),
-                List.copyOf(allStatements), ownCheck, source, plan, trigger);
+        return new Prepared(
+                spec,
+                keyset,
+                targets,
+                chunker,
+                writer,
+                estimatedRows,
+                matchingRows,
+                List.copyOf(allFindings),
+                List.copyOf(allStatements),
+                ownCheck,
+                source,
+                plan,
+                trigger);
     }
 
     /**
@@ -61,12 +83,21 @@ public record Prepared(JobSpec spec, Keyset keyset, List<Column> targets, Chunke
 
     /** The table the job writes, schema-qualified and quoted: the spec's table, or a copy's {@code into}. */
     public String written() {
-        return plan instanceof WritePlan.Copy copy ? copy.target().qualifiedName() : keyset.table().qualifiedName();
+        return plan instanceof WritePlan.Copy copy
+                ? copy.target().qualifiedName()
+                : keyset.table().qualifiedName();
     }
 
     /** What preflight found, as the public plan gives it. */
     public Plan toPlan() {
-        return new Plan(spec, spec.mode(), keyset.table().qualifiedName(), written(), estimatedRows, matchingRows, findings,
+        return new Plan(
+                spec,
+                spec.mode(),
+                keyset.table().qualifiedName(),
+                written(),
+                estimatedRows,
+                matchingRows,
+                findings,
                 statements);
     }
 }

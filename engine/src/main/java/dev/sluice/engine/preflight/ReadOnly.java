@@ -42,10 +42,10 @@ final class ReadOnly implements AutoCloseable {
     /** @throws IllegalStateException if the transaction is not the one preflight began */
     void verify() throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('" + MARKER + "', true)");
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             if (!rs.next() || !"on".equals(rs.getString(1))) {
-                throw new IllegalStateException("preflight's transaction ended before its checks did; nothing it saw"
-                        + " can be trusted");
+                throw new IllegalStateException(
+                        "preflight's transaction ended before its checks did; nothing it saw" + " can be trusted");
             }
         }
     }

@@ -8,8 +8,7 @@ import org.postgresql.util.ServerErrorMessage;
 /** The server's own one-line message for an error, without the driver's decorations. */
 final class ServerMessages {
 
-    private ServerMessages() {
-    }
+    private ServerMessages() {}
 
     static String of(SQLException e) {
         if (e instanceof PSQLException p) {

@@ -24,8 +24,7 @@ import dev.sluice.engine.spec.SpecException;
 final class SyncProbe {
 
     /** One expression the job's trigger or runner evaluates: the spec field it came from and the type it yields. */
-    record Expr(String field, String sql, String type) {
-    }
+    record Expr(String field, String sql, String type) {}
 
     /**
      * What an expression reads: columns of the table, and other tables. PostgreSQL records a dependency on the whole
@@ -33,11 +32,9 @@ final class SyncProbe {
      * where a trigger evaluates the expression, the generated-column probe refuses whole-row references, so there it
      * means nothing read.
      */
-    record Reads(Set<String> columns, Set<String> otherTables, boolean wholeRowOrNothing) {
-    }
+    record Reads(Set<String> columns, Set<String> otherTables, boolean wholeRowOrNothing) {}
 
-    private SyncProbe() {
-    }
+    private SyncProbe() {}
 
     /**
      * What each expression reads, and (when a trigger evaluates them) that each is immutable and reads only the row.
@@ -51,7 +48,8 @@ final class SyncProbe {
             int i = 0;
             for (Expr e : exprs) {
                 String view = "sluice_probe_" + i++;
-                tx.execute("CREATE TEMP VIEW " + view + " AS SELECT (" + e.sql() + "\n) AS v FROM " + table.qualifiedName());
+                tx.execute("CREATE TEMP VIEW " + view + " AS SELECT (" + e.sql() + "\n) AS v FROM "
+                        + table.qualifiedName());
                 out.put(e, reads(c, view, table));
             }
             if (evaluatedByTrigger) {

@@ -9,15 +9,15 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.chunk.RenamedTransformer;
-import dev.sluice.engine.spi.TeamJars;
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.TransformerSpec;
-import dev.sluice.engine.Finding;
+import dev.sluice.engine.spi.TeamJars;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * Resolves {@code transformer: { name, columns, with }} against the catalogue and the table: the transformer by
@@ -28,11 +28,9 @@ import dev.sluice.engine.Finding;
 final class TransformerCheck {
 
     /** The transformer as the engine runs it, and the table's columns it reads and writes. */
-    record Resolved(Transformer transformer, List<Column> reads, List<Column> writes) {
-    }
+    record Resolved(Transformer transformer, List<Column> reads, List<Column> writes) {}
 
-    private TransformerCheck() {
-    }
+    private TransformerCheck() {}
 
     static Resolved resolve(TransformerSpec spec, Keyset keyset, Transformer.Catalog catalog, List<Finding> findings) {
         Transformer found = find(spec, catalog);
@@ -44,8 +42,10 @@ final class TransformerCheck {
             // A team's transformer failing in a way of its own (an Error among them: a static initializer that
             // throws, a class missing from the class path) is still a job that cannot run: refused before anything is
             // written, in one line naming its class and jar.
-            throw new SpecException("transformer", "'" + spec.name() + "' (" + found.getClass().getName() + " in "
-                    + TeamJars.of(found.getClass()) + ") failed at preflight: " + TeamJars.describe(e));
+            throw new SpecException(
+                    "transformer",
+                    "'" + spec.name() + "' (" + found.getClass().getName() + " in " + TeamJars.of(found.getClass())
+                            + ") failed at preflight: " + TeamJars.describe(e));
         }
     }
 
@@ -55,18 +55,19 @@ final class TransformerCheck {
         try {
             found = catalog.find(spec.name());
         } catch (RuntimeException | LinkageError e) {
-            throw new SpecException(field(spec, "name"), "'" + spec.name() + "' cannot be looked up: "
-                    + TeamJars.describe(e));
+            throw new SpecException(
+                    field(spec, "name"), "'" + spec.name() + "' cannot be looked up: " + TeamJars.describe(e));
         }
         if (found == null) {
-            throw new SpecException(field(spec, "name"), "no transformer named '" + spec.name() + "'; looked for in: "
-                    + catalog.searched());
+            throw new SpecException(
+                    field(spec, "name"),
+                    "no transformer named '" + spec.name() + "'; looked for in: " + catalog.searched());
         }
         return found;
     }
 
-    private static Resolved resolveChecked(TransformerSpec spec, Keyset keyset, Transformer found,
-                                           List<Finding> findings) {
+    private static Resolved resolveChecked(
+            TransformerSpec spec, Keyset keyset, Transformer found, List<Finding> findings) {
         Transformer t = configure(spec, found);
         Table table = keyset.table();
         Map<String, String> tableColumn = new LinkedHashMap<>();
@@ -80,16 +81,20 @@ final class TransformerCheck {
                 reads.add(column(spec, t, table, own));
                 tableColumn.put(own, spec.column(own));
             } else {
-                findings.add(Finding.ok("transformer", spec.name() + ": " + table.qualifiedName() + " has no column '"
-                        + own + "', which it reads if present; every row reads it as empty"));
+                findings.add(Finding.ok(
+                        "transformer",
+                        spec.name() + ": " + table.qualifiedName() + " has no column '" + own
+                                + "', which it reads if present; every row reads it as empty"));
             }
         }
         List<Column> writes = new ArrayList<>();
         Set<Column> written = new LinkedHashSet<>();
         for (String own : t.writes()) {
             String field = spec.columns().containsKey(own) ? "transformer.columns." + own : "transformer";
-            Column col = TargetColumnsCheck.resolve(keyset, Map.of(spec.column(own), "(java)"), field).keySet()
-                    .iterator().next();
+            Column col = TargetColumnsCheck.resolve(keyset, Map.of(spec.column(own), "(java)"), field)
+                    .keySet()
+                    .iterator()
+                    .next();
             if (!written.add(col)) {
                 throw new SpecException(field, "column '" + col.name() + "' is written twice");
             }
@@ -98,16 +103,22 @@ final class TransformerCheck {
         }
         for (String own : spec.columns().keySet()) {
             if (!tableColumn.containsKey(own) && !t.readsIfPresent().contains(own)) {
-                throw new SpecException("transformer.columns." + own, spec.name() + " has no column named '" + own
-                        + "' (it reads " + names(t.reads(), t.readsIfPresent()) + " and writes " + t.writes() + ")");
+                throw new SpecException(
+                        "transformer.columns." + own,
+                        spec.name() + " has no column named '" + own + "' (it reads "
+                                + names(t.reads(), t.readsIfPresent()) + " and writes " + t.writes() + ")");
             }
         }
-        boolean renamed = tableColumn.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()))
-                || !tableColumn.keySet().containsAll(t.readsIfPresent());
-        findings.add(Finding.ok("mode", "java: transformer " + spec.name() + " reads " + reads.stream().map(Column::name)
-                .toList() + ", writes " + writes.stream().map(Column::name).toList()
-                + (spec.with().isEmpty() ? "" : " with " + new TreeMap<>(spec.with()))
-                + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
+        boolean renamed =
+                tableColumn.entrySet().stream().anyMatch(e -> !e.getKey().equals(e.getValue()))
+                        || !tableColumn.keySet().containsAll(t.readsIfPresent());
+        findings.add(Finding.ok(
+                "mode",
+                "java: transformer " + spec.name() + " reads "
+                        + reads.stream().map(Column::name).toList() + ", writes "
+                        + writes.stream().map(Column::name).toList()
+                        + (spec.with().isEmpty() ? "" : " with " + new TreeMap<>(spec.with()))
+                        + "; one SELECT ... FOR UPDATE and one UPDATE ... FROM unnest(...) per chunk"));
         return new Resolved(renamed ? new RenamedTransformer(t, tableColumn) : t, reads, writes);
     }
 
@@ -116,8 +127,12 @@ final class TransformerCheck {
         Set<String> known = found.options();
         for (String option : spec.with().keySet()) {
             if (!known.contains(option)) {
-                throw new SpecException("transformer.with." + option, "unknown option of " + spec.name()
-                        + (known.isEmpty() ? " (it takes none)" : " (its options: " + String.join(", ", new TreeSet<>(known)) + ")"));
+                throw new SpecException(
+                        "transformer.with." + option,
+                        "unknown option of " + spec.name()
+                                + (known.isEmpty()
+                                        ? " (it takes none)"
+                                        : " (its options: " + String.join(", ", new TreeSet<>(known)) + ")"));
             }
         }
         Transformer t;
@@ -171,11 +186,18 @@ final class TransformerCheck {
         Column col = table.column(name);
         if (col == null) {
             if (spec.columns().containsKey(own)) {
-                throw new SpecException("transformer.columns." + own, "no column '" + name + "' in " + table.qualifiedName());
+                throw new SpecException(
+                        "transformer.columns." + own, "no column '" + name + "' in " + table.qualifiedName());
             }
-            throw new SpecException("transformer", "'" + spec.name() + "' reads column '" + own + "', which "
-                    + table.qualifiedName() + " does not have (map it to one of the table's: columns: { " + own
-                    + ": ... }" + (t.options().isEmpty() ? "" : "; options: " + String.join(", ", new TreeSet<>(t.options()))) + ")");
+            throw new SpecException(
+                    "transformer",
+                    "'" + spec.name() + "' reads column '" + own + "', which "
+                            + table.qualifiedName() + " does not have (map it to one of the table's: columns: { " + own
+                            + ": ... }"
+                            + (t.options().isEmpty()
+                                    ? ""
+                                    : "; options: " + String.join(", ", new TreeSet<>(t.options())))
+                            + ")");
         }
         return col;
     }

@@ -13,13 +13,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.sync.SyncDefinition;
-import dev.sluice.engine.Finding;
 
 /**
  * The application's own BEFORE ROW triggers beside a job's writes. PostgreSQL fires them in the byte order of their
@@ -46,8 +46,7 @@ import dev.sluice.engine.Finding;
 final class TriggerCheck {
 
     /** What the check found: whether another BEFORE UPDATE trigger may change a target column, and what to say. */
-    record Verdict(boolean othersMayChangeTargets, List<Finding> findings) {
-    }
+    record Verdict(boolean othersMayChangeTargets, List<Finding> findings) {}
 
     /**
      * One BEFORE ROW trigger on INSERT or UPDATE.
@@ -56,8 +55,17 @@ final class TriggerCheck {
      * @param writes   the columns its function may change, when known; null when it may change any
      * @param after    whether it fires after Sluice's own trigger of the same event
      */
-    record Other(String name, String relation, boolean insert, boolean update, List<String> updateOf, String enabled,
-                 String function, String language, Set<String> writes, boolean after) {
+    record Other(
+            String name,
+            String relation,
+            boolean insert,
+            boolean update,
+            List<String> updateOf,
+            String enabled,
+            String function,
+            String language,
+            Set<String> writes,
+            boolean after) {
 
         /** Whether it fires in the application's sessions (not disabled, not for replication sessions only). */
         boolean fires() {
@@ -76,13 +84,16 @@ final class TriggerCheck {
         /** {@code name (function, language)}, and what it is known to change. */
         String describe() {
             return name + " on " + relation + " (" + function + ", " + language
-                    + (writes == null ? "" : writes.isEmpty() ? ", which changes no column"
-                    : ", which changes only " + String.join(", ", writes)) + ")";
+                    + (writes == null
+                            ? ""
+                            : writes.isEmpty()
+                                    ? ", which changes no column"
+                                    : ", which changes only " + String.join(", ", writes))
+                    + ")";
         }
     }
 
-    private TriggerCheck() {
-    }
+    private TriggerCheck() {}
 
     /**
      * With {@code sync: trigger}: refuses what cannot be kept right, names the rest.
@@ -93,8 +104,15 @@ final class TriggerCheck {
      * @param ours    the names of Sluice's own triggers on the table (for the compute kind: ins, upd)
      * @throws SpecException (field {@code sync}) naming the trigger and why
      */
-    static Verdict withSync(Connection read, Connection target, WritePlan plan, SyncDefinition.Kind kind,
-                            Collection<String> reads, List<String> ours, String schema) throws SQLException {
+    static Verdict withSync(
+            Connection read,
+            Connection target,
+            WritePlan plan,
+            SyncDefinition.Kind kind,
+            Collection<String> reads,
+            List<String> ours,
+            String schema)
+            throws SQLException {
         List<String> targets = names(plan.targets());
         Set<String> used = union(reads, targets);
         List<Finding> findings = new ArrayList<>();
@@ -104,34 +122,50 @@ final class TriggerCheck {
         if (kind == SyncDefinition.Kind.COMPUTE) {
             for (Other o : others) {
                 if (o.fires() && o.after() && o.mayChange(used)) {
-                    throw new SpecException("sync", "trigger " + o.describe() + " fires after Sluice's " + ours.get(0)
-                            + " (PostgreSQL fires BEFORE triggers in the order of their names): " + why(o, used)
-                            + ", after the job computed the row. Rename it to sort before ~sluice (ALTER TRIGGER "
-                            + Sql.quote(o.name()) + " ON " + o.relation() + " RENAME TO ...), or use sync: none");
+                    throw new SpecException(
+                            "sync",
+                            "trigger " + o.describe() + " fires after Sluice's " + ours.get(0)
+                                    + " (PostgreSQL fires BEFORE triggers in the order of their names): " + why(o, used)
+                                    + ", after the job computed the row. Rename it to sort before ~sluice (ALTER TRIGGER "
+                                    + Sql.quote(o.name()) + " ON " + o.relation()
+                                    + " RENAME TO ...), or use sync: none");
                 }
                 othersMayChangeTargets |= o.update() && o.mayChange(targets);
             }
-            List<Other> after = others.stream().filter(o -> o.fires() && o.after()).toList();
+            List<Other> after =
+                    others.stream().filter(o -> o.fires() && o.after()).toList();
             if (!after.isEmpty()) {
-                findings.add(Finding.ok("triggers", list(after) + verb(after, " fires", " fire") + " after Sluice's "
-                        + ours.get(0) + " and " + verb(after, "changes", "change") + " nothing the job reads or writes"));
+                findings.add(Finding.ok(
+                        "triggers",
+                        list(after) + verb(after, " fires", " fire") + " after Sluice's " + ours.get(0) + " and "
+                                + verb(after, "changes", "change") + " nothing the job reads or writes"));
             }
-            List<Other> before = others.stream().filter(o -> o.fires() && !o.after()).toList();
+            List<Other> before =
+                    others.stream().filter(o -> o.fires() && !o.after()).toList();
             if (!before.isEmpty()) {
-                findings.add(Finding.warn("triggers", list(before) + verb(before, " fires", " fire") + " before Sluice's " + ours.get(0) + ", which"
-                        + " computes the row from what they leave, on every insert and every update that changes a"
-                        + " column the job reads" + (othersMayChangeTargets ? "; as they may change "
-                        + String.join(", ", targets) + ", also on every update that changes those, the chunks' own"
-                        + " included (each chunk's rows are computed twice)" : "")));
+                findings.add(Finding.warn(
+                        "triggers",
+                        list(before) + verb(before, " fires", " fire") + " before Sluice's " + ours.get(0) + ", which"
+                                + " computes the row from what they leave, on every insert and every update that changes a"
+                                + " column the job reads"
+                                + (othersMayChangeTargets
+                                        ? "; as they may change "
+                                                + String.join(", ", targets)
+                                                + ", also on every update that changes those, the chunks' own"
+                                                + " included (each chunk's rows are computed twice)"
+                                        : "")));
             }
         } else if (plan instanceof WritePlan.Java) {
             for (Other o : others) {
                 if (o.fires() && o.firesOnUpdateOf(targets) && o.mayChange(used)) {
-                    throw new SpecException("sync", "trigger " + o.describe() + " fires on the runner's own UPDATE of "
-                            + String.join(", ", targets) + ", after the transformer computed them: " + why(o, used)
-                            + ", and the row would end out of step. Declare it BEFORE UPDATE OF the columns it needs"
-                            + " (not " + String.join(", ", targets) + "), disable it while the job runs, or use"
-                            + " sync: none");
+                    throw new SpecException(
+                            "sync",
+                            "trigger " + o.describe() + " fires on the runner's own UPDATE of "
+                                    + String.join(", ", targets) + ", after the transformer computed them: "
+                                    + why(o, used)
+                                    + ", and the row would end out of step. Declare it BEFORE UPDATE OF the columns it needs"
+                                    + " (not " + String.join(", ", targets) + "), disable it while the job runs, or use"
+                                    + " sync: none");
                 }
             }
             beforeAfterTrigger(others, findings, "logs the row's key");
@@ -141,9 +175,12 @@ final class TriggerCheck {
         if (plan instanceof WritePlan.Copy copy) {
             for (Other o : others(target, copy.target(), List.of(), schema)) {
                 if (o.fires() && firesOnUpsert(o, targets) && o.mayChange(targets)) {
-                    throw new SpecException("sync", "trigger " + o.describe() + " fires on Sluice's own writes to "
-                            + copy.target().qualifiedName() + ": " + why(o, targets) + ", and the copy would end out"
-                            + " of step with its source. Disable it while the job runs, or use sync: none");
+                    throw new SpecException(
+                            "sync",
+                            "trigger " + o.describe() + " fires on Sluice's own writes to "
+                                    + copy.target().qualifiedName() + ": " + why(o, targets)
+                                    + ", and the copy would end out"
+                                    + " of step with its source. Disable it while the job runs, or use sync: none");
                 }
             }
         }
@@ -164,15 +201,23 @@ final class TriggerCheck {
             }
         } else {
             for (Other o : others(read, plan.keyset().table(), List.of(), schema)) {
-                if (o.fires() && o.firesOnUpdateOf(targets) && (o.writes() == null || !o.writes().isEmpty())) {
+                if (o.fires()
+                        && o.firesOnUpdateOf(targets)
+                        && (o.writes() == null || !o.writes().isEmpty())) {
                     fire.add(o);
                 }
             }
         }
-        return fire.isEmpty() ? List.of() : List.of(Finding.warn("triggers", list(fire) + verb(fire, " fires", " fire")
-                + " on each chunk's own write, after it computed the row: a column changed there that the job reads or"
-                + " writes leaves the row out of step (validation shows it)" + (plan instanceof WritePlan.Copy ? ""
-                : "; with sync: trigger, Sluice computes the row after them")));
+        return fire.isEmpty()
+                ? List.of()
+                : List.of(Finding.warn(
+                        "triggers",
+                        list(fire) + verb(fire, " fires", " fire")
+                                + " on each chunk's own write, after it computed the row: a column changed there that the job reads or"
+                                + " writes leaves the row out of step (validation shows it)"
+                                + (plan instanceof WritePlan.Copy
+                                        ? ""
+                                        : "; with sync: trigger, Sluice computes the row after them")));
     }
 
     /** Whether a chunk's {@code INSERT ... ON CONFLICT DO UPDATE} of {@code columns} fires it. */
@@ -183,17 +228,22 @@ final class TriggerCheck {
     private static void beforeAfterTrigger(List<Other> others, List<Finding> findings, String what) {
         List<Other> firing = others.stream().filter(Other::fires).toList();
         if (!firing.isEmpty()) {
-            findings.add(Finding.ok("triggers", list(firing) + verb(firing, " fires", " fire")
-                    + " before Sluice's AFTER trigger, which " + what + " as they leave it"));
+            findings.add(Finding.ok(
+                    "triggers",
+                    list(firing) + verb(firing, " fires", " fire") + " before Sluice's AFTER trigger, which " + what
+                            + " as they leave it"));
         }
     }
 
     private static void disabled(List<Other> others, List<Finding> findings) {
         List<Other> idle = others.stream().filter(o -> !o.fires()).toList();
         if (!idle.isEmpty()) {
-            findings.add(Finding.warn("triggers", list(idle) + verb(idle, " does", " do") + " not fire now (disabled,"
-                    + " or for replication sessions only); the next plan or run checks " + verb(idle, "it", "them")
-                    + " again once enabled"));
+            findings.add(Finding.warn(
+                    "triggers",
+                    list(idle) + verb(idle, " does", " do") + " not fire now (disabled,"
+                            + " or for replication sessions only); the next plan or run checks "
+                            + verb(idle, "it", "them")
+                            + " again once enabled"));
         }
     }
 
@@ -222,10 +272,11 @@ final class TriggerCheck {
      *
      * @param ours Sluice's triggers of the same events (ins, upd), to tell which fire after them; or empty
      */
-    private static List<Other> others(Connection c, Table table, List<String> ours, String schema)
-            throws SQLException {
-        String after = ours.isEmpty() ? "false" : "(t.tgtype & 4 <> 0 AND t.tgname > CAST(? AS name)"
-                + " OR t.tgtype & 16 <> 0 AND t.tgname > CAST(? AS name))";
+    private static List<Other> others(Connection c, Table table, List<String> ours, String schema) throws SQLException {
+        String after = ours.isEmpty()
+                ? "false"
+                : "(t.tgtype & 4 <> 0 AND t.tgname > CAST(? AS name)"
+                        + " OR t.tgtype & 16 <> 0 AND t.tgname > CAST(? AS name))";
         try (PreparedStatement ps = c.prepareStatement("SELECT t.tgname, t.tgrelid::regclass::text,"
                 + " t.tgtype & 4 <> 0, t.tgtype & 16 <> 0,"
                 + " ARRAY(SELECT a.attname::text FROM unnest(t.tgattr::int2[]) k JOIN pg_attribute a"
@@ -250,9 +301,16 @@ final class TriggerCheck {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     List<String> args = arguments(rs.getBytes(11));
-                    out.add(new Other(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
-                            List.of((String[]) rs.getArray(5).getArray()), rs.getString(6), rs.getString(7),
-                            rs.getString(8), knownWrites(rs.getString(8), rs.getString(9), rs.getString(10), args),
+                    out.add(new Other(
+                            rs.getString(1),
+                            rs.getString(2),
+                            rs.getBoolean(3),
+                            rs.getBoolean(4),
+                            List.of((String[]) rs.getArray(5).getArray()),
+                            rs.getString(6),
+                            rs.getString(7),
+                            rs.getString(8),
+                            knownWrites(rs.getString(8), rs.getString(9), rs.getString(10), args),
                             rs.getBoolean(12)));
                 }
             }
@@ -270,7 +328,7 @@ final class TriggerCheck {
             return switch (symbol) {
                 case "suppress_redundant_updates_trigger" -> Set.of();
                 case "tsvector_update_trigger_byid", "tsvector_update_trigger_bycolumn" ->
-                        args.isEmpty() ? null : Set.of(args.get(0));
+                    args.isEmpty() ? null : Set.of(args.get(0));
                 default -> null;
             };
         }

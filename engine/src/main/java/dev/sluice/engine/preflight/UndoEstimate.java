@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Table;
-import dev.sluice.engine.Finding;
 
 /**
  * What the undo journal will hold: per row written, its key and the pre-images of the written columns as text, and an
@@ -26,22 +26,32 @@ final class UndoEstimate {
     private static final int UNKNOWN_WIDTH = 8;
     private static final int SAMPLE = 1000;
 
-    private UndoEstimate() {
-    }
+    private UndoEstimate() {}
 
     static Finding of(Connection c, WritePlan plan, long rows) throws SQLException {
         if (plan.journal() == null) {
             return Finding.ok("undo", "no journal (undo: false): 'rollback' will refuse");
         }
-        Table table = plan instanceof WritePlan.Copy copy ? copy.target() : plan.keyset().table();
-        List<Column> key = plan instanceof WritePlan.Copy copy ? copy.conflict() : plan.keyset().columns();
+        Table table = plan instanceof WritePlan.Copy copy
+                ? copy.target()
+                : plan.keyset().table();
+        List<Column> key = plan instanceof WritePlan.Copy copy
+                ? copy.conflict()
+                : plan.keyset().columns();
         List<Column> columns = new ArrayList<>(key);
         columns.addAll(plan.targets());
         long perRow = HASH + sampled(c, table, columns) + (long) PER_ELEMENT * columns.size();
         double mb = rows * (double) perRow / (1 << 20);
-        return Finding.ok("undo", String.format(Locale.ROOT, "journal of ~%,d rows, ~%,.1f MB"
-                + " (~%d bytes a row: key, pre-images, hash), one row per chunk in %s", rows, mb, perRow,
-                plan.journal().table()));
+        return Finding.ok(
+                "undo",
+                String.format(
+                        Locale.ROOT,
+                        "journal of ~%,d rows, ~%,.1f MB"
+                                + " (~%d bytes a row: key, pre-images, hash), one row per chunk in %s",
+                        rows,
+                        mb,
+                        perRow,
+                        plan.journal().table()));
     }
 
     /**
@@ -50,8 +60,11 @@ final class UndoEstimate {
      * count a value stored out of line as its pointer), else a guess.
      */
     private static long sampled(Connection c, Table table, List<Column> columns) throws SQLException {
-        String sizes = String.join(" + ", columns.stream().map(col -> "coalesce(pg_column_size(" + col.quoted()
-                + "), 0)").toList());
+        String sizes = String.join(
+                " + ",
+                columns.stream()
+                        .map(col -> "coalesce(pg_column_size(" + col.quoted() + "), 0)")
+                        .toList());
         try (PreparedStatement ps = c.prepareStatement("SELECT avg(" + sizes + ")::bigint FROM (SELECT * FROM "
                 + table.qualifiedName() + " LIMIT " + SAMPLE + ") s")) {
             try (ResultSet rs = ps.executeQuery()) {

@@ -63,8 +63,7 @@ final class VolatileCheck {
             SELECT 'locks' FROM pg_rewrite r
             WHERE r.ev_class = to_regclass(?) AND r.ev_action::text ~ ':hasForUpdate true'""";
 
-    private VolatileCheck() {
-    }
+    private VolatileCheck() {}
 
     /** The rows of a one-column query about the probe's view, as text. */
     private static List<String> strings(Connection c, String query) throws SQLException {
@@ -92,20 +91,24 @@ final class VolatileCheck {
             try {
                 tx.execute("CREATE TEMP VIEW " + VIEW + " AS SELECT (" + sql + "\n) AS v");
             } catch (SQLException e) {
-                throw new SpecException(field, "cannot tell which functions it calls (PostgreSQL: "
-                        + ServerMessages.of(e) + "); the role needs the TEMPORARY privilege on the database");
+                throw new SpecException(
+                        field,
+                        "cannot tell which functions it calls (PostgreSQL: " + ServerMessages.of(e)
+                                + "); the role needs the TEMPORARY privilege on the database");
             }
             calls = strings(c, CALLS);
             locks = !strings(c, LOCKS).isEmpty();
         }
         if (!calls.isEmpty()) {
-            throw new SpecException(field, "calls " + String.join(", ", calls) + ", which PostgreSQL classifies as"
-                    + " VOLATILE: it may act each time it runs, and a read-only transaction does not stop it; a signal"
-                    + " read every poll may call only STABLE or IMMUTABLE functions");
+            throw new SpecException(
+                    field,
+                    "calls " + String.join(", ", calls) + ", which PostgreSQL classifies as"
+                            + " VOLATILE: it may act each time it runs, and a read-only transaction does not stop it; a signal"
+                            + " read every poll may call only STABLE or IMMUTABLE functions");
         }
         if (locks) {
-            throw new SpecException(field, "locks rows (FOR UPDATE or FOR SHARE); a signal read every poll must only"
-                    + " read");
+            throw new SpecException(
+                    field, "locks rows (FOR UPDATE or FOR SHARE); a signal read every poll must only" + " read");
         }
     }
 }

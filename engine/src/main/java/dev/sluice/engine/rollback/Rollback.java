@@ -7,12 +7,18 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.NextStep;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Journals;
+import dev.sluice.engine.launch.Launcher;
+import dev.sluice.engine.launch.Results;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -22,13 +28,6 @@ import dev.sluice.engine.undo.Restorer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.sluice.engine.launch.EngineContext;
-import dev.sluice.engine.launch.Launcher;
-import dev.sluice.engine.launch.Results;
-import dev.sluice.engine.launch.Journals;
-import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.contract.Contract;
-import dev.sluice.engine.RunResult;
 
 /**
  * {@code rollback}: restores what a job overwrote from its undo journal, newest chunk first, as work of its own
@@ -60,22 +59,29 @@ public final class Rollback {
     public RunResult run(JobSpec spec, RunOptions options, boolean force) throws SQLException {
         String name = spec.name();
         if (!spec.undo()) {
-            throw new SpecException("undo", "job " + name + " ran with undo: false: it kept no journal, so there is"
-                    + " nothing to restore from");
+            throw new SpecException(
+                    "undo",
+                    "job " + name + " ran with undo: false: it kept no journal, so there is"
+                            + " nothing to restore from");
         }
         long started = System.nanoTime();
         try (Launcher.Hold hold = launcher.new Hold(name)) {
             if (hold.lock() == null) {
-                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is running" + launcher.holder(name)
-                        + "; pause or stop it first ('pause " + name + "'), then roll it back");
+                return RunResult.of(
+                        RunResult.Outcome.NOT_RUNNABLE,
+                        "job " + name + " is running" + launcher.holder(name) + "; pause or stop it first ('pause "
+                                + name + "'), then roll it back");
             }
             JobStatus status = context.status(name);
             if (status.state() == JobStatus.State.NOT_STARTED) {
-                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " has never run: nothing to roll back");
+                return RunResult.of(
+                        RunResult.Outcome.NOT_RUNNABLE, "job " + name + " has never run: nothing to roll back");
             }
             if (status.state() == JobStatus.State.FINISHED) {
-                return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is finished: its journal was purged"
-                        + " by 'finish', and it cannot be rolled back");
+                return RunResult.of(
+                        RunResult.Outcome.NOT_RUNNABLE,
+                        "job " + name + " is finished: its journal was purged"
+                                + " by 'finish', and it cannot be rolled back");
             }
             String refused = removeTrigger(name);
             if (refused != null) {
@@ -87,8 +93,8 @@ public final class Rollback {
             }
             Prepared prepared = context.prepare(spec);
             long journaled = status.undo() == null ? 0 : status.undo().rows();
-            Launcher.Launched launched = launcher.launch(hold, Work.rollback(prepared, force, journaled), options,
-                    Launcher.Decider.AUXILIARY, null);
+            Launcher.Launched launched = launcher.launch(
+                    hold, Work.rollback(prepared, force, journaled), options, Launcher.Decider.AUXILIARY, null);
             if (launched.result() != null) {
                 return launched.result();
             }
@@ -122,24 +128,36 @@ public final class Rollback {
      */
     public RunResult afterRollback(String name, Run lastBackfill, boolean again) throws SQLException {
         Optional<Run> rollback = context.runs().last(Work.Kind.ROLLBACK.jobOf(name));
-        if (rollback.isEmpty() || rollback.get().startedAt() == null || lastBackfill.startedAt() == null
+        if (rollback.isEmpty()
+                || rollback.get().startedAt() == null
+                || lastBackfill.startedAt() == null
                 || !rollback.get().startedAt().isAfter(lastBackfill.startedAt())) {
             return null;
         }
         Run rb = rollback.get();
         if (rb.state() != RunState.COMPLETED) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + "'s rollback is unfinished: continue it"
-                    + " with 'rollback " + name + "' before running the job again");
+            return RunResult.of(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    "job " + name + "'s rollback is unfinished: continue it" + " with 'rollback " + name
+                            + "' before running the job again");
         }
         long left = Restorer.conflicts(rb.notes()::get);
         if (left > 0) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, String.format(Locale.ROOT, "job %s's rollback left %,d"
-                    + " rows changed by others since Sluice wrote them, whose earlier values only its journal holds:"
-                    + " restore them with %s before running the job again", name, left, NextStep.force(name)));
+            return RunResult.of(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    String.format(
+                            Locale.ROOT,
+                            "job %s's rollback left %,d"
+                                    + " rows changed by others since Sluice wrote them, whose earlier values only its journal holds:"
+                                    + " restore them with %s before running the job again",
+                            name,
+                            left,
+                            NextStep.force(name)));
         }
         if (!again) {
-            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is rolled back; 'run " + name
-                    + " --again' starts it anew");
+            return RunResult.of(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    "job " + name + " is rolled back; 'run " + name + " --again' starts it anew");
         }
         Journals.purge(dataSource, schema, name);
         return null;
@@ -156,9 +174,14 @@ public final class Rollback {
         if (!Launcher.semanticsChanged(lastBackfill, spec) || Journals.entries(dataSource, schema, name) == 0) {
             return;
         }
-        throw Launcher.changedSince(lastBackfill, spec, "'s undo journal was written", "a rollback restores with the spec"
-                + " the journal was written with: roll the job back first ('rollback " + name + "'), or run it with its"
-                + " earlier spec");
+        throw Launcher.changedSince(
+                lastBackfill,
+                spec,
+                "'s undo journal was written",
+                "a rollback restores with the spec"
+                        + " the journal was written with: roll the job back first ('rollback " + name
+                        + "'), or run it with its"
+                        + " earlier spec");
     }
 
     private static RunResult result(Run run, String name, long started) {
@@ -171,19 +194,50 @@ public final class Rollback {
         long byTrigger = Restorer.byTrigger(run.notes()::get);
         // Rows the application wrote while the sync trigger was installed: the trigger computed them, so they are the
         // job's work too, journaled by the trigger and restored with the rest.
-        String deleted = (byTrigger == 0 ? "" : String.format(Locale.ROOT, " (%,d of them written by its sync trigger"
-                + " as the application wrote them)", byTrigger)) + (gone == 0 ? "" : String.format(Locale.ROOT,
-                "; %,d rows deleted by others since were not brought back", gone));
+        String deleted = (byTrigger == 0
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                " (%,d of them written by its sync trigger" + " as the application wrote them)",
+                                byTrigger))
+                + (gone == 0
+                        ? ""
+                        : String.format(Locale.ROOT, "; %,d rows deleted by others since were not brought back", gone));
         if (changed > 0) {
             List<String> samples = Restorer.samples(run.notes()::get);
-            return new RunResult(RunResult.Outcome.MISMATCHES, String.format(Locale.ROOT, "job %s rolled back %,d rows%s;"
-                    + " %,d rows changed by others since Sluice wrote them were left as they are (%s restores them"
-                    + " too); the first %d: %s", name, run.checkpoint().written(), deleted, changed, NextStep.force(name),
-                    samples.size(), String.join("; ", samples)), r.rows(), r.written(), r.chunks(), r.seconds());
+            return new RunResult(
+                    RunResult.Outcome.MISMATCHES,
+                    String.format(
+                            Locale.ROOT,
+                            "job %s rolled back %,d rows%s;"
+                                    + " %,d rows changed by others since Sluice wrote them were left as they are (%s restores them"
+                                    + " too); the first %d: %s",
+                            name,
+                            run.checkpoint().written(),
+                            deleted,
+                            changed,
+                            NextStep.force(name),
+                            samples.size(),
+                            String.join("; ", samples)),
+                    r.rows(),
+                    r.written(),
+                    r.chunks(),
+                    r.seconds());
         }
-        return new RunResult(RunResult.Outcome.COMPLETED, String.format(Locale.ROOT, "job %s rolled back: %,d rows"
-                + " restored from its journal%s; it is ROLLED_BACK ('run %s --again' starts it anew)", name,
-                run.checkpoint().written(), deleted, name), r.rows(), r.written(), r.chunks(), r.seconds());
+        return new RunResult(
+                RunResult.Outcome.COMPLETED,
+                String.format(
+                        Locale.ROOT,
+                        "job %s rolled back: %,d rows"
+                                + " restored from its journal%s; it is ROLLED_BACK ('run %s --again' starts it anew)",
+                        name,
+                        run.checkpoint().written(),
+                        deleted,
+                        name),
+                r.rows(),
+                r.written(),
+                r.chunks(),
+                r.seconds());
     }
 
     /** Drops the job's sync trigger, lock-safe, forgetting it, so that a later run installs it again. */

@@ -27,7 +27,8 @@ public record ByteSize(long bytes) {
         } catch (NumberFormatException e) { // only digits, so too many of them
             throw tooLarge(text);
         }
-        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT).replace("i", "");
+        String unit =
+                m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT).replace("i", "");
         int shift = switch (unit) {
             case "kb" -> 10;
             case "mb" -> 20;

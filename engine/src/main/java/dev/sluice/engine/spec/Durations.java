@@ -15,8 +15,7 @@ public final class Durations {
      */
     public static final Duration MAX = Duration.ofMillis(Integer.MAX_VALUE);
 
-    private Durations() {
-    }
+    private Durations() {}
 
     /** @throws IllegalArgumentException naming the bad text */
     public static Duration parse(String text) {
@@ -40,8 +39,8 @@ public final class Durations {
             default -> amount * 86_400_000;
         };
         if (millis > MAX.toMillis()) {
-            throw new IllegalArgumentException(text.trim() + " is too long (at most " + MAX.toMillis() + "ms, about "
-                    + MAX.toDays() + " days)");
+            throw new IllegalArgumentException(
+                    text.trim() + " is too long (at most " + MAX.toMillis() + "ms, about " + MAX.toDays() + " days)");
         }
         return Duration.ofMillis(Math.round(millis));
     }

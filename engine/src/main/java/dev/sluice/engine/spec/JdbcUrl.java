@@ -16,7 +16,8 @@ public final class JdbcUrl {
     private static final String PREFIX = "jdbc:postgresql:";
     // Any URL parameter whose name ends in "password" (password, sslpassword, ...), up to the next separator,
     // however it is spaced.
-    private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;]\\s*[a-z_]*password\\s*=\\s*)[^&;\\s]*");
+    private static final Pattern PASSWORD_PARAMETER =
+            Pattern.compile("(?i)([?&;]\\s*[a-z_]*password\\s*=\\s*)[^&;\\s]*");
     // Whatever stands before an '@' in a URL's authority (user:password, however encoded).
     private static final Pattern AUTHORITY_USER = Pattern.compile("(?i)(jdbc:postgresql://)[^/?@\\s]*@");
     // user:password@ before the host, which the driver does not understand (it takes it for a host name) but
@@ -28,19 +29,20 @@ public final class JdbcUrl {
     // A libpq connection string as SQL passes one to dblink or a foreign server: a password keyword beside another
     // connection keyword ("host=h user=u password=x"), or a URI with user:password@ ("postgresql://u:x@h/db").
     private static final Pattern CONNINFO_PASSWORD = Pattern.compile("(?i)(?<!\\w)(?:ssl)?password\\s*=");
-    private static final Pattern CONNINFO_KEYWORD = Pattern.compile(
-            "(?i)(?<!\\w)(?:host|hostaddr|port|dbname|user|service|sslmode|application_name)\\s*=");
-    private static final Pattern URI_USER_PASSWORD = Pattern.compile("(?i)\\b[a-z][a-z0-9+.-]*://[^/?@\\s:]*:[^/?@\\s]+@");
+    private static final Pattern CONNINFO_KEYWORD =
+            Pattern.compile("(?i)(?<!\\w)(?:host|hostaddr|port|dbname|user|service|sslmode|application_name)\\s*=");
+    private static final Pattern URI_USER_PASSWORD =
+            Pattern.compile("(?i)\\b[a-z][a-z0-9+.-]*://[^/?@\\s:]*:[^/?@\\s]+@");
 
-    private JdbcUrl() {
-    }
+    private JdbcUrl() {}
 
     /**
      * Whether {@code text} (a string or comment of an operator's SQL) holds a password in a connection string or URL:
      * {@code 'host=h password=x'}, {@code 'postgresql://u:x@h/db'}, {@code 'jdbc:postgresql://h/db?password=x'}.
      */
     public static boolean holdsPassword(String text) {
-        return (CONNINFO_PASSWORD.matcher(text).find() && CONNINFO_KEYWORD.matcher(text).find())
+        return (CONNINFO_PASSWORD.matcher(text).find()
+                        && CONNINFO_KEYWORD.matcher(text).find())
                 || URI_USER_PASSWORD.matcher(text).find()
                 || (text.contains(PREFIX) && PASSWORD_PARAMETER.matcher(text).find());
     }
@@ -53,8 +55,10 @@ public final class JdbcUrl {
     public static void checkWithoutPassword(String field, String url) {
         Properties parsed = check(field, url);
         if (hasPassword(url, parsed)) {
-            throw new SpecException(field, "must not carry a password (specs are recorded with the job); give"
-                    + " credentials with --user/--password or the environment");
+            throw new SpecException(
+                    field,
+                    "must not carry a password (specs are recorded with the job); give"
+                            + " credentials with --user/--password or the environment");
         }
     }
 
@@ -64,17 +68,23 @@ public final class JdbcUrl {
             throw new SpecException(field, "missing (write e.g. jdbc:postgresql://host:5432/db)");
         }
         if (!url.startsWith(PREFIX)) {
-            throw new SpecException(field, "'" + mask(url) + "' is not a PostgreSQL JDBC URL (write e.g."
-                    + " jdbc:postgresql://host:5432/db)");
+            throw new SpecException(
+                    field,
+                    "'" + mask(url) + "' is not a PostgreSQL JDBC URL (write e.g."
+                            + " jdbc:postgresql://host:5432/db)");
         }
         if (USER_INFO_IN_URL.matcher(url).find()) {
-            throw new SpecException(field, "'" + mask(url) + "': the driver does not take a user and password before"
-                    + " the host; give the user and password as options or in the environment");
+            throw new SpecException(
+                    field,
+                    "'" + mask(url) + "': the driver does not take a user and password before"
+                            + " the host; give the user and password as options or in the environment");
         }
         Properties parsed = Driver.parseURL(url, new Properties());
         if (parsed == null) {
-            throw new SpecException(field, "'" + mask(url) + "' is not a JDBC URL the PostgreSQL driver accepts"
-                    + " (write e.g. jdbc:postgresql://host:5432/db)");
+            throw new SpecException(
+                    field,
+                    "'" + mask(url) + "' is not a JDBC URL the PostgreSQL driver accepts"
+                            + " (write e.g. jdbc:postgresql://host:5432/db)");
         }
         return parsed;
     }

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,14 +97,19 @@ public record JobSpec(
     public static final int MAX_PARALLEL = 32;
 
     /** How the job writes. */
-    public enum Mode { IN_PLACE, COPY, JAVA }
+    public enum Mode {
+        IN_PLACE,
+        COPY,
+        JAVA
+    }
 
     /**
      * Whether rows the application writes behind the checkpoint are kept in step: {@code none}, or {@code trigger}
      * (a trigger installed before the first chunk, kept until {@code finish}).
      */
     public enum Sync {
-        NONE, TRIGGER;
+        NONE,
+        TRIGGER;
 
         @JsonValue
         public String written() {
@@ -116,7 +120,9 @@ public record JobSpec(
     /** What the spec writes: in place, a copy (from this database or another), or through a Java transformer. */
     public Writes writes() {
         if (into != null) {
-            return source != null ? new Writes.CrossDatabaseCopy(into, columns, source) : new Writes.Copy(into, columns);
+            return source != null
+                    ? new Writes.CrossDatabaseCopy(into, columns, source)
+                    : new Writes.Copy(into, columns);
         }
         return transformer != null ? new Writes.Java(transformer) : new Writes.InPlace(set);
     }
@@ -130,14 +136,23 @@ public record JobSpec(
      * The fields that decide what is written. Changing them under an unfinished job would mix two transformations
      * in one table, so resuming refuses it; the other fields are tuning and may change between runs.
      */
-    public record Semantics(String table, List<String> key, String where, Map<String, String> set, String into,
-                            Map<String, String> columns, Object transformer, String source, Sync sync,
-                            boolean undo) {
+    public record Semantics(
+            String table,
+            List<String> key,
+            String where,
+            Map<String, String> set,
+            String into,
+            Map<String, String> columns,
+            Object transformer,
+            String source,
+            Sync sync,
+            boolean undo) {
 
         /** A digest of the fields; equal digests mean resuming is safe. */
         public String digest() {
             try {
-                byte[] hash = MessageDigest.getInstance("SHA-256").digest(asMap().toString().getBytes(StandardCharsets.UTF_8));
+                byte[] hash = MessageDigest.getInstance("SHA-256")
+                        .digest(asMap().toString().getBytes(StandardCharsets.UTF_8));
                 return HexFormat.of().formatHex(hash, 0, 16);
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("SHA-256 is part of every JRE", e);
@@ -148,7 +163,9 @@ public record JobSpec(
         public List<String> changedFrom(Semantics other) {
             Map<String, Object> mine = asMap();
             Map<String, Object> theirs = other.asMap();
-            return mine.keySet().stream().filter(k -> !Objects.equals(mine.get(k), theirs.get(k))).toList();
+            return mine.keySet().stream()
+                    .filter(k -> !Objects.equals(mine.get(k), theirs.get(k)))
+                    .toList();
         }
 
         private Map<String, Object> asMap() {
@@ -173,9 +190,17 @@ public record JobSpec(
     }
 
     public Semantics semantics() {
-        return new Semantics(table, key, where, set, into, columns, transformer == null ? null : transformer.digestForm(),
+        return new Semantics(
+                table,
+                key,
+                where,
+                set,
+                into,
+                columns,
+                transformer == null ? null : transformer.digestForm(),
                 source == null ? null : source.jdbcUrl(),
-                sync, undo);
+                sync,
+                undo);
     }
 
     /** A digest of the fields that decide what is written; equal digests mean resuming is safe. */
@@ -189,8 +214,25 @@ public record JobSpec(
      * written with, at the pace of the spec file an operator gives it.
      */
     public JobSpec tunedBy(JobSpec tuning) {
-        return new JobSpec(name, table, key, where, set, into, columns, transformer, source, sync, undo, tuning.chunk,
-                tuning.parallel, tuning.throttle, tuning.health, tuning.timeouts, validate, validateAfterRun,
+        return new JobSpec(
+                name,
+                table,
+                key,
+                where,
+                set,
+                into,
+                columns,
+                transformer,
+                source,
+                sync,
+                undo,
+                tuning.chunk,
+                tuning.parallel,
+                tuning.throttle,
+                tuning.health,
+                tuning.timeouts,
+                validate,
+                validateAfterRun,
                 tuning.schedule);
     }
 
@@ -199,8 +241,26 @@ public record JobSpec(
      * job's, if it has one, is already there).
      */
     public JobSpec forRepair(String filter) {
-        return new JobSpec(name, table, key, filter, set, into, columns, transformer, source, Sync.NONE, undo, chunk,
-                parallel, throttle, health, timeouts, validate, validateAfterRun, schedule);
+        return new JobSpec(
+                name,
+                table,
+                key,
+                filter,
+                set,
+                into,
+                columns,
+                transformer,
+                source,
+                Sync.NONE,
+                undo,
+                chunk,
+                parallel,
+                throttle,
+                health,
+                timeouts,
+                validate,
+                validateAfterRun,
+                schedule);
     }
 
     /**
@@ -236,8 +296,7 @@ public record JobSpec(
      * {@code into} is in the target, and each chunk's checkpoint commits in the target's transaction.
      * Credentials come from the command line or environment, never from the spec.
      */
-    public record Source(String jdbcUrl) {
-    }
+    public record Source(String jdbcUrl) {}
 
     /**
      * Rows written per second (0 = unlimited), a fixed pause between chunks, the rate of validation in rows
@@ -262,8 +321,15 @@ public record JobSpec(
     }
 
     /** Health signals that hold chunks back while they say stop. */
-    public record Health(Lag replicaLag, List<String> replicas, SlotLag slotLag, Duration poll, Boolean autovacuum,
-                         ActiveSessions activeSessions, Query query, LockWaiters lockWaiters) {
+    public record Health(
+            Lag replicaLag,
+            List<String> replicas,
+            SlotLag slotLag,
+            Duration poll,
+            Boolean autovacuum,
+            ActiveSessions activeSessions,
+            Query query,
+            LockWaiters lockWaiters) {
         // Chunks last a quarter second: reading the signals every second sees a lag build within a few chunks,
         // and costs the primary a few catalog reads a second.
         static final Duration DEFAULT_POLL = Duration.ofSeconds(1);
@@ -354,10 +420,8 @@ public record JobSpec(
     }
 
     /** Either {@code target} compared with {@code source}, or a {@code check} predicate that must hold. */
-    public record ValidationRule(String target, String source, String check) {
-    }
+    public record ValidationRule(String target, String source, String check) {}
 
     /** When {@code serve} runs the job. */
-    public record Schedule(String cron, String window) {
-    }
+    public record Schedule(String cron, String window) {}
 }

@@ -16,8 +16,7 @@ public final class Secrets {
     private static final int MIN_LENGTH = 3;
     private static final Set<String> KNOWN = ConcurrentHashMap.newKeySet();
 
-    private Secrets() {
-    }
+    private Secrets() {}
 
     /** Remembers a password so that it is never printed; null and blank are ignored. */
     public static void register(String secret) {

@@ -17,8 +17,7 @@ final class SpecChecks {
     // database objects, and must fit Spring Batch's job name column with its ".validate" suffixes.
     private static final int MAX_NAME_LENGTH = 63;
 
-    private SpecChecks() {
-    }
+    private SpecChecks() {}
 
     static void check(JobSpec spec) {
         checkName(spec.name());
@@ -31,14 +30,18 @@ final class SpecChecks {
         checkSchedule(spec.schedule());
         checkChunk(spec.chunk());
         if (spec.parallel() < 1 || spec.parallel() > JobSpec.MAX_PARALLEL) {
-            throw new SpecException("parallel", "must be between 1 and " + JobSpec.MAX_PARALLEL + ", got " + spec.parallel());
+            throw new SpecException(
+                    "parallel", "must be between 1 and " + JobSpec.MAX_PARALLEL + ", got " + spec.parallel());
         }
         if (spec.throttle().rowsPerSecond() < 0) {
-            throw new SpecException("throttle.rows-per-second", "must be 0 (unlimited) or more, got " + spec.throttle().rowsPerSecond());
+            throw new SpecException(
+                    "throttle.rows-per-second",
+                    "must be 0 (unlimited) or more, got " + spec.throttle().rowsPerSecond());
         }
         if (spec.throttle().validateRowsPerSecond() != null && spec.throttle().validateRowsPerSecond() < 0) {
-            throw new SpecException("throttle.validate-rows-per-second", "must be 0 (unlimited) or more, got "
-                    + spec.throttle().validateRowsPerSecond());
+            throw new SpecException(
+                    "throttle.validate-rows-per-second",
+                    "must be 0 (unlimited) or more, got " + spec.throttle().validateRowsPerSecond());
         }
         positive("timeouts.lock", spec.timeouts().lock());
         positive("timeouts.statement", spec.timeouts().statement());
@@ -75,7 +78,8 @@ final class SpecChecks {
     }
 
     private static void checkMode(JobSpec spec) {
-        int modes = (spec.set().isEmpty() ? 0 : 1) + (spec.into() == null ? 0 : 1) + (spec.transformer() == null ? 0 : 1);
+        int modes =
+                (spec.set().isEmpty() ? 0 : 1) + (spec.into() == null ? 0 : 1) + (spec.transformer() == null ? 0 : 1);
         if (modes == 0) {
             throw new SpecException("set", "missing (say what to write: set, into + columns, or transformer)");
         }
@@ -98,13 +102,15 @@ final class SpecChecks {
     /** The parts a transformer reference can get wrong without the database; its columns and options at preflight. */
     private static void checkTransformer(TransformerSpec t) {
         if (t.name() == null || t.name().isBlank()) {
-            throw new SpecException(t.isShortForm() ? "transformer" : "transformer.name",
+            throw new SpecException(
+                    t.isShortForm() ? "transformer" : "transformer.name",
                     "missing (the name of a Java transformer, e.g. phone-e164)");
         }
         for (Map.Entry<String, String> e : t.columns().entrySet()) {
             if (e.getValue() == null || e.getValue().isBlank()) {
-                throw new SpecException("transformer.columns." + e.getKey(), "empty (name this table's column for the"
-                        + " transformer's column " + e.getKey() + ")");
+                throw new SpecException(
+                        "transformer.columns." + e.getKey(),
+                        "empty (name this table's column for the" + " transformer's column " + e.getKey() + ")");
             }
         }
         for (Map.Entry<String, String> e : t.with().entrySet()) {
@@ -117,8 +123,10 @@ final class SpecChecks {
     private static void expressions(String field, Map<String, String> map) {
         for (Map.Entry<String, String> e : map.entrySet()) {
             if (e.getValue() == null) {
-                throw new SpecException(field + "." + e.getKey(), "no expression (inside a YAML { } mapping, a ',' ends"
-                        + " the expression before it: quote an expression that holds one)");
+                throw new SpecException(
+                        field + "." + e.getKey(),
+                        "no expression (inside a YAML { } mapping, a ',' ends"
+                                + " the expression before it: quote an expression that holds one)");
             }
             if (e.getValue().isBlank()) {
                 throw new SpecException(field + "." + e.getKey(), "empty expression");
@@ -139,12 +147,14 @@ final class SpecChecks {
 
     private static void checkHealth(JobSpec.Health health) {
         if (health.lockWaiters().maxWait().isNegative()) {
-            throw new SpecException("health.lock-waiters.max-wait", "must be 0 (off) or more, got "
-                    + health.lockWaiters().maxWait());
+            throw new SpecException(
+                    "health.lock-waiters.max-wait",
+                    "must be 0 (off) or more, got " + health.lockWaiters().maxWait());
         }
         if (health.activeSessions().max() < 0) {
-            throw new SpecException("health.active-sessions.max", "must be 0 (off) or more, got "
-                    + health.activeSessions().max());
+            throw new SpecException(
+                    "health.active-sessions.max",
+                    "must be 0 (off) or more, got " + health.activeSessions().max());
         }
         if (health.query() != null) {
             if (health.query().sql() == null || health.query().sql().isBlank()) {
@@ -153,11 +163,13 @@ final class SpecChecks {
             SqlFragments.check("health.query.sql", health.query().sql());
         }
         for (int i = 0; i < health.replicas().size(); i++) {
-            JdbcUrl.checkWithoutPassword("health.replicas[" + i + "]", health.replicas().get(i));
+            JdbcUrl.checkWithoutPassword(
+                    "health.replicas[" + i + "]", health.replicas().get(i));
         }
-        if (health.replicaLag().maxBytes() != null && health.replicaLag().maxBytes().bytes() == 0) {
-            throw new SpecException("health.replica-lag.max-bytes", "must be more than 0 (leave it out to gate on"
-                    + " time only)");
+        if (health.replicaLag().maxBytes() != null
+                && health.replicaLag().maxBytes().bytes() == 0) {
+            throw new SpecException(
+                    "health.replica-lag.max-bytes", "must be more than 0 (leave it out to gate on" + " time only)");
         }
         if (health.slotLag().maxBytes().bytes() == 0) {
             throw new SpecException("health.slot-lag.max-bytes", "must be more than 0");
@@ -174,8 +186,10 @@ final class SpecChecks {
         try {
             CronExpression.parse(schedule.cron());
         } catch (IllegalArgumentException e) {
-            throw new SpecException("schedule.cron", "'" + schedule.cron() + "' is not a cron expression (six fields:"
-                    + " second minute hour day month weekday): " + e.getMessage());
+            throw new SpecException(
+                    "schedule.cron",
+                    "'" + schedule.cron() + "' is not a cron expression (six fields:"
+                            + " second minute hour day month weekday): " + e.getMessage());
         }
         if (schedule.window() != null) {
             Window.parse(schedule.window());
@@ -187,7 +201,8 @@ final class SpecChecks {
         atLeastOne("chunk.min-rows", c.minRows());
         atLeastOne("chunk.max-rows", c.maxRows());
         if (c.minRows() > c.maxRows()) {
-            throw new SpecException("chunk.min-rows", c.minRows() + " is more than chunk.max-rows (" + c.maxRows() + ")");
+            throw new SpecException(
+                    "chunk.min-rows", c.minRows() + " is more than chunk.max-rows (" + c.maxRows() + ")");
         }
         if (c.rows() < c.minRows()) {
             throw new SpecException("chunk.rows", c.rows() + " is less than chunk.min-rows (" + c.minRows() + ")");

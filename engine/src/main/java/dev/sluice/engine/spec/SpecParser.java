@@ -13,6 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
@@ -27,17 +29,15 @@ import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.ValueSerializer;
 import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.cfg.EnumFeature;
 import tools.jackson.databind.deser.jdk.NumberDeserializers;
-import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.type.LogicalType;
 import tools.jackson.dataformat.yaml.YAMLMapper;
-
-import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * Reads job specs from YAML, strictly: an unknown key, a wrong type, a duplicate key or a bad duration is an
@@ -52,15 +52,20 @@ public final class SpecParser {
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            // A boolean is YAML's true or false: a number (undo: 0, health.autovacuum: 2) is refused, not taken for one;
+            // A boolean is YAML's true or false: a number (undo: 0, health.autovacuum: 2) is refused, not taken for
+            // one;
             // nor is a number taken for the n-th value of a choice (sync: 1).
             .enable(EnumFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-            .withCoercionConfig(LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-                    .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Boolean,
+                    c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                            .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                            .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
             // An empty value ("") is not a number either (it would read as the default).
-            .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
-            .withCoercionConfig(LogicalType.Float, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Float, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
             .changeDefaultPropertyInclusion(incl -> incl.withValueInclusion(JsonInclude.Include.NON_EMPTY))
             .addModule(new SimpleModule("sluice-spec")
                     .addDeserializer(Duration.class, new DurationDeserializer())
@@ -74,8 +79,7 @@ public final class SpecParser {
     private static final String OUR_MESSAGE = "sluice:";
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate Object property \"([^\"]+)\"");
 
-    private SpecParser() {
-    }
+    private SpecParser() {}
 
     /** Reads and checks a spec file. */
     public static JobSpec read(Path file) {
@@ -92,7 +96,8 @@ public final class SpecParser {
 
     /** Parses and checks a spec from YAML (or JSON) text. */
     public static JobSpec parse(String yaml) {
-        if (yaml == null || yaml.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
+        if (yaml == null
+                || yaml.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
             throw new SpecException("", "the job spec is empty");
         }
         JobSpec spec;
@@ -124,11 +129,19 @@ public final class SpecParser {
         }
         String field = path(e);
         if (e instanceof UnrecognizedPropertyException u) {
-            String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
-                    .map(Object::toString).sorted().collect(Collectors.joining(", "));
-            return new SpecException(field, "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")")
-                    + (withoutValue(yaml, e) ? "; if it is the end of an expression, quote the expression: inside { } a ','"
-                    + " ends it" : ""));
+            String known = u.getKnownPropertyIds() == null
+                    ? ""
+                    : u.getKnownPropertyIds().stream()
+                            .map(Object::toString)
+                            .sorted()
+                            .collect(Collectors.joining(", "));
+            return new SpecException(
+                    field,
+                    "unknown key" + (known.isEmpty() ? "" : " (known keys: " + known + ")")
+                            + (withoutValue(yaml, e)
+                                    ? "; if it is the end of an expression, quote the expression: inside { } a ','"
+                                            + " ends it"
+                                    : ""));
         }
         if (e instanceof InputCoercionException c) {
             return new SpecException(field, outOfRange(written(e, null), c.getTargetType()));
@@ -137,7 +150,8 @@ public final class SpecParser {
             String message = f.getOriginalMessage();
             int ours = message == null ? -1 : message.indexOf(OUR_MESSAGE);
             if (ours >= 0) {
-                return new SpecException(field, message.substring(ours + OUR_MESSAGE.length()).trim());
+                return new SpecException(
+                        field, message.substring(ours + OUR_MESSAGE.length()).trim());
             }
             String got = written(e, f.getValue());
             if (isWholeNumber(f.getTargetType()) && got != null && got.strip().matches("[-+]?\\d+")) {
@@ -147,13 +161,14 @@ public final class SpecParser {
         }
         if (e instanceof MismatchedInputException m) {
             String got = written(e, null);
-            return new SpecException(field, "expected " + describe(m.getTargetType()) + (got == null ? "" : ", got '" + got + "'"));
+            return new SpecException(
+                    field, "expected " + describe(m.getTargetType()) + (got == null ? "" : ", got '" + got + "'"));
         }
         String message = e.getOriginalMessage() == null ? e.getMessage() : e.getOriginalMessage();
         Matcher duplicate = DUPLICATE.matcher(message);
         if (duplicate.find()) {
-            return new SpecException(field.isEmpty() ? duplicate.group(1) : field + "." + duplicate.group(1),
-                    "appears twice");
+            return new SpecException(
+                    field.isEmpty() ? duplicate.group(1) : field + "." + duplicate.group(1), "appears twice");
         }
         return new SpecException(field.isEmpty() ? YamlErrors.field(e) : field, YamlErrors.describe(e));
     }
@@ -165,8 +180,11 @@ public final class SpecParser {
     private static boolean withoutValue(String yaml, JacksonException e) {
         StringBuilder pointer = new StringBuilder();
         for (JacksonException.Reference ref : e.getPath()) {
-            pointer.append('/').append(ref.getPropertyName() != null
-                    ? ref.getPropertyName().replace("~", "~0").replace("/", "~1") : String.valueOf(ref.getIndex()));
+            pointer.append('/')
+                    .append(
+                            ref.getPropertyName() != null
+                                    ? ref.getPropertyName().replace("~", "~0").replace("/", "~1")
+                                    : String.valueOf(ref.getIndex()));
         }
         try {
             return MAPPER.readTree(yaml).at(pointer.toString()).isNull();
@@ -180,7 +198,9 @@ public final class SpecParser {
      * at, else {@code fallback}.
      */
     private static String written(JacksonException e, Object fallback) {
-        if (e.processor() instanceof JsonParser p && p.currentToken() != null && p.currentToken().isScalarValue()) {
+        if (e.processor() instanceof JsonParser p
+                && p.currentToken() != null
+                && p.currentToken().isScalarValue()) {
             try {
                 return p.getString();
             } catch (JacksonException unreadable) {
@@ -237,8 +257,10 @@ public final class SpecParser {
             return "a text value";
         }
         if (type.isEnum()) {
-            return "one of " + Arrays.stream(type.getEnumConstants())
-                    .map(c -> c.toString().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+            return "one of "
+                    + Arrays.stream(type.getEnumConstants())
+                            .map(c -> c.toString().toLowerCase(Locale.ROOT))
+                            .collect(Collectors.joining(", "));
         }
         if (List.class.isAssignableFrom(type)) {
             return "a list";
@@ -291,8 +313,14 @@ public final class SpecParser {
                 throw ctxt.weirdStringException(text, Double.class, OUR_MESSAGE + "'" + text + "' is not a number");
             }
             if (value != null && Double.isInfinite(value)) {
-                throw ctxt.weirdStringException(text, Double.class, OUR_MESSAGE + text + " is too " + (value > 0
-                        ? "large (at most " + Double.MAX_VALUE : "small (at least " + -Double.MAX_VALUE) + ")");
+                throw ctxt.weirdStringException(
+                        text,
+                        Double.class,
+                        OUR_MESSAGE + text + " is too "
+                                + (value > 0
+                                        ? "large (at most " + Double.MAX_VALUE
+                                        : "small (at least " + -Double.MAX_VALUE)
+                                + ")");
             }
             return value;
         }

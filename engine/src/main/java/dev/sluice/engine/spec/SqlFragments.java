@@ -27,8 +27,7 @@ import org.postgresql.core.Parser;
  */
 public final class SqlFragments {
 
-    private SqlFragments() {
-    }
+    private SqlFragments() {}
 
     /** @throws SpecException naming {@code field} if the fragment is not one self-contained expression */
     public static void check(String field, String sql) {
@@ -46,35 +45,35 @@ public final class SqlFragments {
         List<Integer> standard = check(field, sql, true);
         List<Integer> escaped = check(field, sql, false);
         if (!standard.equals(escaped)) {
-            throw new SpecException(field, "a backslash before a quote in a '...' string reads differently with"
-                    + " standard_conforming_strings on and off, so it cannot be proved to be one expression; write the"
-                    + " quote as '' or use an E'...' string");
+            throw new SpecException(
+                    field,
+                    "a backslash before a quote in a '...' string reads differently with"
+                            + " standard_conforming_strings on and off, so it cannot be proved to be one expression; write the"
+                            + " quote as '' or use an E'...' string");
         }
         new Walk(sql, true) {
             @Override
-            void code(char c, int depth, int index) {
-            }
+            void code(char c, int depth, int index) {}
 
             @Override
             void quoted(String text) {
                 if (JdbcUrl.holdsPassword(text)) {
-                    throw new SpecException(field, "must not carry a password (specs are recorded with the job): a"
-                            + " connection string in it holds one; let the server find it in a password file (.pgpass)"
-                            + " or a user mapping");
+                    throw new SpecException(
+                            field,
+                            "must not carry a password (specs are recorded with the job): a"
+                                    + " connection string in it holds one; let the server find it in a password file (.pgpass)"
+                                    + " or a user mapping");
                 }
             }
 
             @Override
-            void unterminated(String what) {
-            }
+            void unterminated(String what) {}
 
             @Override
-            void ambiguous(String what) {
-            }
+            void ambiguous(String what) {}
 
             @Override
-            void end(int depth) {
-            }
+            void end(int depth) {}
         }.run();
     }
 
@@ -89,8 +88,9 @@ public final class SqlFragments {
                     throw new SpecException(field, "must be exactly one SQL expression: ';' would end the statement");
                 }
                 if (depth < 0) {
-                    throw new SpecException(field, "must be exactly one SQL expression: this ')' closes a parenthesis"
-                            + " it did not open");
+                    throw new SpecException(
+                            field,
+                            "must be exactly one SQL expression: this ')' closes a parenthesis" + " it did not open");
                 }
             }
 
@@ -101,21 +101,24 @@ public final class SqlFragments {
 
             @Override
             void ambiguous(String what) {
-                throw new SpecException(field, what + ": the JDBC driver and PostgreSQL would read its quotes"
-                        + " differently, so it cannot be proved to be one expression; write it another way");
+                throw new SpecException(
+                        field,
+                        what + ": the JDBC driver and PostgreSQL would read its quotes"
+                                + " differently, so it cannot be proved to be one expression; write it another way");
             }
 
             @Override
             void end(int depth) {
                 if (depth != 0) {
-                    throw new SpecException(field, "must be exactly one SQL expression: " + depth + " '(' not closed"
-                            + " (inside a YAML { } mapping, quote an expression that contains commas)");
+                    throw new SpecException(
+                            field,
+                            "must be exactly one SQL expression: " + depth + " '(' not closed"
+                                    + " (inside a YAML { } mapping, quote an expression that contains commas)");
                 }
             }
 
             @Override
-            void quoted(String text) {
-            }
+            void quoted(String text) {}
         }.run();
         return code;
     }
@@ -135,20 +138,16 @@ public final class SqlFragments {
             }
 
             @Override
-            void unterminated(String what) {
-            }
+            void unterminated(String what) {}
 
             @Override
-            void quoted(String text) {
-            }
+            void quoted(String text) {}
 
             @Override
-            void ambiguous(String what) {
-            }
+            void ambiguous(String what) {}
 
             @Override
-            void end(int depth) {
-            }
+            void end(int depth) {}
         }.run(out);
         return out.toString();
     }
@@ -238,7 +237,9 @@ public final class SqlFragments {
                     }
                 }
             }
-            if (text[i] == '$' && endsNumber(i - 1) && i + 1 < text.length
+            if (text[i] == '$'
+                    && endsNumber(i - 1)
+                    && i + 1 < text.length
                     && (text[i + 1] == '$' || Parser.isDollarQuoteStartChar(text[i + 1]))) {
                 ambiguous("a dollar quote right after a number, '" + excerpt(i - 1) + "'");
             }
@@ -274,7 +275,8 @@ public final class SqlFragments {
         }
 
         private boolean isCommentStart(int i) {
-            return i + 1 < text.length && ((text[i] == '-' && text[i + 1] == '-') || (text[i] == '/' && text[i + 1] == '*'));
+            return i + 1 < text.length
+                    && ((text[i] == '-' && text[i + 1] == '-') || (text[i] == '/' && text[i + 1] == '*'));
         }
 
         private boolean isLineComment(int i) {

@@ -7,7 +7,6 @@ import java.time.ZoneId;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-
 /**
  * A daily time window, {@code 01:00-05:00 Europe/Berlin}: jobs run only inside it. A window may cross midnight
  * ({@code 22:00-02:00 UTC}); the zone defaults to UTC.
@@ -20,7 +19,8 @@ public record Window(LocalTime start, LocalTime end, ZoneId zone) {
     public static Window parse(String text) {
         Matcher m = FORMAT.matcher(text == null ? "" : text.trim());
         if (!m.matches()) {
-            throw new SpecException("schedule.window", "'" + text + "' is not a window (write e.g. 01:00-05:00 Europe/Berlin)");
+            throw new SpecException(
+                    "schedule.window", "'" + text + "' is not a window (write e.g. 01:00-05:00 Europe/Berlin)");
         }
         try {
             LocalTime start = LocalTime.parse(pad(m.group(1)));

@@ -2,13 +2,13 @@ package dev.sluice.engine.spec;
 
 import java.util.Optional;
 
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.TokenStreamContext;
-
-import org.snakeyaml.engine.v2.exceptions.Mark;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 
 /**
  * Words a YAML syntax error for an operator, in one line: the key it was read under, where it is (the YAML parser's
@@ -19,8 +19,7 @@ public final class YamlErrors {
 
     private static final String QUOTE = "quote a value or expression that holds ': ' or ',', e.g. where: \"a: b\"";
 
-    private YamlErrors() {
-    }
+    private YamlErrors() {}
 
     /** Whether {@code e} is a syntax error of the YAML text (not a value of the wrong kind). */
     public static boolean isSyntax(JacksonException e) {
@@ -44,8 +43,10 @@ public final class YamlErrors {
 
     /** Whether the error is on the line of the parser's last token (the value it belongs to). */
     private static boolean onTheLineOf(JsonParser p, JacksonException e) {
-        Optional<Mark> mark = e.getCause() instanceof MarkedYamlEngineException y ? y.getProblemMark() : Optional.empty();
-        return p.currentTokenLocation() != null && mark.isPresent()
+        Optional<Mark> mark =
+                e.getCause() instanceof MarkedYamlEngineException y ? y.getProblemMark() : Optional.empty();
+        return p.currentTokenLocation() != null
+                && mark.isPresent()
                 && p.currentTokenLocation().getLineNr() == mark.get().getLine() + 1;
     }
 
@@ -56,16 +57,20 @@ public final class YamlErrors {
             return "not valid YAML: " + message.lines().findFirst().orElse("");
         }
         Optional<Mark> mark = y.getProblemMark().or(y::getContextMark);
-        String where = mark.map(m -> " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1)).orElse("");
+        String where = mark.map(m -> " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1))
+                .orElse("");
         String problem = y.getProblem() == null ? String.valueOf(y.getContext()) : y.getProblem();
-        return "not valid YAML" + where + ": " + problem.lines().findFirst().orElse("").strip() + hint(y);
+        return "not valid YAML" + where + ": "
+                + problem.lines().findFirst().orElse("").strip() + hint(y);
     }
 
     private static String hint(MarkedYamlEngineException y) {
         String problem = String.valueOf(y.getProblem());
         String context = String.valueOf(y.getContext());
-        if (problem.contains("mapping values are not allowed") || context.contains("flow mapping")
-                || context.contains("flow sequence") || problem.contains("expected <block end>")) {
+        if (problem.contains("mapping values are not allowed")
+                || context.contains("flow mapping")
+                || context.contains("flow sequence")
+                || problem.contains("expected <block end>")) {
             return " (" + QUOTE + ")";
         }
         if (problem.contains("cannot start any token")) {

@@ -30,8 +30,11 @@ final class InstalledCatalogs implements Transformer.Catalog {
             try {
                 found = catalog.find(name);
             } catch (RuntimeException | LinkageError e) {
-                throw new BrokenCatalog("the transformer catalogue " + catalog.getClass().getName() + " (in "
-                        + TeamJars.of(catalog.getClass()) + ") failed looking up '" + name + "': " + TeamJars.describe(e), e);
+                throw new BrokenCatalog(
+                        "the transformer catalogue " + catalog.getClass().getName() + " (in "
+                                + TeamJars.of(catalog.getClass()) + ") failed looking up '" + name + "': "
+                                + TeamJars.describe(e),
+                        e);
             }
             if (found != null) {
                 return found;
@@ -44,8 +47,10 @@ final class InstalledCatalogs implements Transformer.Catalog {
     public String searched() {
         List<String> jars = TeamJars.registered().entrySet().stream()
                 .filter(e -> except == null || !e.getKey().equals(except.getName()))
-                .map(e -> e.getValue() + " (" + e.getKey() + ")").toList();
-        return jars.isEmpty() ? "no transformer catalogue on the class path"
+                .map(e -> e.getValue() + " (" + e.getKey() + ")")
+                .toList();
+        return jars.isEmpty()
+                ? "no transformer catalogue on the class path"
                 : "the catalogues on the class path: " + String.join(", ", jars);
     }
 
@@ -57,7 +62,8 @@ final class InstalledCatalogs implements Transformer.Catalog {
     }
 
     private <T> void load(Class<T> service, Function<T, Transformer.Catalog> asCatalog, List<Transformer.Catalog> all) {
-        Iterator<ServiceLoader.Provider<T>> providers = ServiceLoader.load(service).stream().iterator();
+        Iterator<ServiceLoader.Provider<T>> providers =
+                ServiceLoader.load(service).stream().iterator();
         while (true) {
             ServiceLoader.Provider<T> provider;
             try {
@@ -79,8 +85,9 @@ final class InstalledCatalogs implements Transformer.Catalog {
     }
 
     private static BrokenCatalog broken(String provider, Throwable e) {
-        String which = provider == null ? "a transformer catalogue on the class path" : "the transformer catalogue "
-                + TeamJars.named(provider);
+        String which = provider == null
+                ? "a transformer catalogue on the class path"
+                : "the transformer catalogue " + TeamJars.named(provider);
         return new BrokenCatalog(which + " cannot be loaded: " + TeamJars.describe(e), e);
     }
 

@@ -13,10 +13,10 @@ import java.util.Set;
 final class LegacyCatalogs {
 
     /** The service the old jars register, for ServiceLoader. */
-    static final Class<dev.sluice.engine.chunk.Transformer.Catalog> SERVICE = dev.sluice.engine.chunk.Transformer.Catalog.class;
+    static final Class<dev.sluice.engine.chunk.Transformer.Catalog> SERVICE =
+            dev.sluice.engine.chunk.Transformer.Catalog.class;
 
-    private LegacyCatalogs() {
-    }
+    private LegacyCatalogs() {}
 
     static Transformer.Catalog adapt(dev.sluice.engine.chunk.Transformer.Catalog old) {
         return new Transformer.Catalog() {

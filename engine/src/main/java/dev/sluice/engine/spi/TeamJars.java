@@ -25,14 +25,14 @@ import java.util.regex.Pattern;
 public final class TeamJars {
 
     /** Where jars register their catalogues for ServiceLoader: the name, and the old one jars built before 0.2 use. */
-    static final List<String> SERVICES = List.of("META-INF/services/" + Transformer.Catalog.class.getName(),
+    static final List<String> SERVICES = List.of(
+            "META-INF/services/" + Transformer.Catalog.class.getName(),
             "META-INF/services/" + LegacyCatalogs.SERVICE.getName());
 
     // How ServiceLoader names the provider it could not load or make ("Provider com.example.X could not be ...").
     private static final Pattern PROVIDER = Pattern.compile("Provider (\\S+)");
 
-    private TeamJars() {
-    }
+    private TeamJars() {}
 
     /** The catalogues registered on the class path, each with the jar (or directory) that registers it, in order. */
     static Map<String, String> registered() {
@@ -41,11 +41,13 @@ public final class TeamJars {
             for (String services : SERVICES) {
                 Enumeration<URL> files = loader().getResources(services);
                 while (files.hasMoreElements()) {
-                URL file = files.nextElement();
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(file.openStream(),
-                        StandardCharsets.UTF_8))) {
-                    in.lines().map(l -> l.replaceFirst("#.*", "").strip()).filter(l -> !l.isEmpty())
-                            .forEach(name -> out.putIfAbsent(name, origin(file)));
+                    URL file = files.nextElement();
+                    try (BufferedReader in =
+                            new BufferedReader(new InputStreamReader(file.openStream(), StandardCharsets.UTF_8))) {
+                        in.lines()
+                                .map(l -> l.replaceFirst("#.*", "").strip())
+                                .filter(l -> !l.isEmpty())
+                                .forEach(name -> out.putIfAbsent(name, origin(file)));
                     }
                 }
             }
@@ -57,7 +59,9 @@ public final class TeamJars {
 
     /** The jar (or directory) a loaded class comes from, or "the class path" when Java does not say. */
     public static String of(Class<?> type) {
-        CodeSource source = type.getProtectionDomain() == null ? null : type.getProtectionDomain().getCodeSource();
+        CodeSource source = type.getProtectionDomain() == null
+                ? null
+                : type.getProtectionDomain().getCodeSource();
         if (source == null || source.getLocation() == null) {
             String registered = registered().get(type.getName());
             return registered != null ? registered : "the class path";
@@ -108,11 +112,13 @@ public final class TeamJars {
                 return "its class is not on the class path (META-INF/services names a class the jar does not hold)";
             }
             if (message.endsWith("not a subtype")) {
-                return "its class is not a " + Transformer.Catalog.class.getName().replace('$', '.');
+                return "its class is not a "
+                        + Transformer.Catalog.class.getName().replace('$', '.');
             }
         }
         if (e instanceof UnsupportedClassVersionError) {
-            return "it was compiled for a newer Java than this one (" + Runtime.version().feature() + "): " + brief(e);
+            return "it was compiled for a newer Java than this one ("
+                    + Runtime.version().feature() + "): " + brief(e);
         }
         return brief(e);
     }
@@ -127,7 +133,9 @@ public final class TeamJars {
     }
 
     private static String brief(Throwable e) {
-        String message = e.getMessage() == null ? "" : ": " + e.getMessage().lines().findFirst().orElse("");
+        String message = e.getMessage() == null
+                ? ""
+                : ": " + e.getMessage().lines().findFirst().orElse("");
         return e.getClass().getSimpleName() + message;
     }
 
@@ -150,7 +158,8 @@ public final class TeamJars {
 
     private static String path(URL location) {
         try {
-            return "file".equals(location.getProtocol()) ? Path.of(location.toURI()).toString()
+            return "file".equals(location.getProtocol())
+                    ? Path.of(location.toURI()).toString()
                     : location.toString();
         } catch (URISyntaxException | IllegalArgumentException e) {
             return location.toString();

@@ -3,7 +3,6 @@ package dev.sluice.engine.spi;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import dev.sluice.engine.chunk.JavaWriter;
 
 /**
  * A transformation written in Java, for what SQL expressions cannot say. The engine reads each chunk's rows by
@@ -55,8 +54,7 @@ public interface Transformer {
      * naming the option that points at what is missing) with a one-line reason, and the job is refused instead of
      * failing at its first chunk.
      */
-    default void ready() {
-    }
+    default void ready() {}
 
     /**
      * @return the new value of each written column (a missing column keeps its value; null writes SQL NULL), or
@@ -142,7 +140,11 @@ public interface Transformer {
             return new Catalog() {
                 @Override
                 public Transformer find(String name) {
-                    return all.stream().map(c -> c.find(name)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+                    return all.stream()
+                            .map(c -> c.find(name))
+                            .filter(java.util.Objects::nonNull)
+                            .findFirst()
+                            .orElse(null);
                 }
 
                 @Override

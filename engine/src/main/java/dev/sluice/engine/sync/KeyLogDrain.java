@@ -10,14 +10,14 @@ import java.util.UUID;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.TextArrays;
 import dev.sluice.engine.chunk.Transaction;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.Key;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
 
 /**
@@ -58,7 +58,10 @@ public final class KeyLogDrain implements ChunkLedger {
         this.keyset = plan.keyset();
         this.plan = plan;
         this.source = source;
-        this.keys = keyset.columns().stream().map(Column::quoted).reduce((a, b) -> a + ", " + b).orElseThrow();
+        this.keys = keyset.columns().stream()
+                .map(Column::quoted)
+                .reduce((a, b) -> a + ", " + b)
+                .orElseThrow();
     }
 
     @Override
@@ -189,9 +192,10 @@ public final class KeyLogDrain implements ChunkLedger {
      */
     private long claim(Connection c, String token, Key hi) throws SQLException {
         String bounded = hi == null ? "" : " WHERE " + keyset.tuple() + " <= " + keyset.parameters();
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + names.log() + " SET sluice_claim = ? WHERE sluice_id IN"
-                + " (SELECT sluice_id FROM " + names.log() + bounded + " ORDER BY sluice_id LIMIT " + BATCH
-                + " FOR UPDATE SKIP LOCKED)")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("UPDATE " + names.log() + " SET sluice_claim = ? WHERE sluice_id IN"
+                        + " (SELECT sluice_id FROM " + names.log() + bounded + " ORDER BY sluice_id LIMIT " + BATCH
+                        + " FOR UPDATE SKIP LOCKED)")) {
             ps.setString(1, token);
             if (hi != null) {
                 keyset.bind(ps, 2, hi);
@@ -206,7 +210,8 @@ public final class KeyLogDrain implements ChunkLedger {
             return;
         }
         try (Connection s = source.getConnection();
-             PreparedStatement ps = s.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ANY (?)")) {
+                PreparedStatement ps =
+                        s.prepareStatement("DELETE FROM " + names.log() + " WHERE sluice_claim = ANY (?)")) {
             ps.setArray(1, s.createArrayOf("text", tokens.split(",")));
             ps.executeUpdate();
         }
@@ -226,11 +231,11 @@ public final class KeyLogDrain implements ChunkLedger {
             asText.add("l." + k.quoted() + "::text");
         }
         String sql = "SELECT " + String.join(", ", asText) + " FROM " + names.log() + " AS l WHERE l.sluice_claim = ?"
-
                 + " AND NOT EXISTS (SELECT 1 FROM " + keyset.table().qualifiedName() + " WHERE (" + keys + ") = ("
                 + String.join(", ", onLog) + ")" + (copy.where() == null ? "" : " AND (" + copy.where() + ")") + ")";
         List<String[]> gone = new ArrayList<>();
-        try (Connection s = source.getConnection(); PreparedStatement ps = s.prepareStatement(sql)) {
+        try (Connection s = source.getConnection();
+                PreparedStatement ps = s.prepareStatement(sql)) {
             ps.setString(1, token);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -252,7 +257,8 @@ public final class KeyLogDrain implements ChunkLedger {
         }
         // The keys are looked up in the target's index, one by one, whatever the planner estimates of the array.
         ChunkTimeouts.withNestedLoops(target, () -> {
-            try (PreparedStatement ps = target.prepareStatement("DELETE FROM " + copy.target().qualifiedName() + " AS t"
+            try (PreparedStatement ps = target.prepareStatement("DELETE FROM "
+                    + copy.target().qualifiedName() + " AS t"
                     + " USING unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", aliases) + ") WHERE "
                     + String.join(" AND ", match))) {
                 TextArrays.bind(target, ps, 1, gone, keyset.width());
@@ -273,8 +279,8 @@ public final class KeyLogDrain implements ChunkLedger {
 
     private Key top(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + keyset.textList() + " FROM "
-                + keyset.table().qualifiedName() + " ORDER BY " + keyset.orderBy(true) + " LIMIT 1");
-             ResultSet rs = ps.executeQuery()) {
+                        + keyset.table().qualifiedName() + " ORDER BY " + keyset.orderBy(true) + " LIMIT 1");
+                ResultSet rs = ps.executeQuery()) {
             return rs.next() ? keyset.read(rs, 1) : null;
         }
     }

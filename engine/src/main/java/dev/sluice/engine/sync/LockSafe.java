@@ -95,28 +95,35 @@ public final class LockSafe {
      */
     public void run(DataSource dataSource, String what, Work work) throws SQLException, NotGranted {
         AtomicInteger attempt = new AtomicInteger();
-        Retry retry = Retry.of("lock-safe " + what, RetryConfig.custom()
-                .maxAttempts(attempts)
-                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(FIRST_PAUSE, 2.0, JITTER, MAX_PAUSE))
-                .retryOnException(e -> e instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState()))
-                .build());
+        Retry retry = Retry.of(
+                "lock-safe " + what,
+                RetryConfig.custom()
+                        .maxAttempts(attempts)
+                        .intervalFunction(
+                                IntervalFunction.ofExponentialRandomBackoff(FIRST_PAUSE, 2.0, JITTER, MAX_PAUSE))
+                        .retryOnException(
+                                e -> e instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState()))
+                        .build());
         try {
             Retry.decorateCheckedRunnable(retry, () -> {
-                int n = attempt.incrementAndGet();
-                Duration timeout = timeout(n);
-                try {
-                    once(dataSource, work, timeout);
-                } catch (SQLException e) {
-                    if (LOCK_NOT_AVAILABLE.equals(e.getSQLState()) && n < attempts) {
-                        warn.accept("lock on " + what + " not granted within " + timeout.toMillis() + " ms (attempt " + n
-                                + " of " + attempts + "); the application was not held up longer, retrying");
-                    }
-                    throw e;
-                }
-            }).run();
+                        int n = attempt.incrementAndGet();
+                        Duration timeout = timeout(n);
+                        try {
+                            once(dataSource, work, timeout);
+                        } catch (SQLException e) {
+                            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState()) && n < attempts) {
+                                warn.accept("lock on " + what + " not granted within " + timeout.toMillis()
+                                        + " ms (attempt " + n + " of " + attempts
+                                        + "); the application was not held up longer, retrying");
+                            }
+                            throw e;
+                        }
+                    })
+                    .run();
         } catch (SQLException e) {
             if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
-                throw new NotGranted("could not lock " + what + " in " + attempts + " attempts (lock_timeout " + firstTimeout.toMillis()
+                throw new NotGranted("could not lock " + what + " in " + attempts + " attempts (lock_timeout "
+                        + firstTimeout.toMillis()
                         + " ms up to " + MAX_TIMEOUT.toSeconds() + " s): another session holds a conflicting lock"
                         + holders(dataSource, what));
             }
@@ -148,7 +155,7 @@ public final class LockSafe {
      */
     private static String holders(DataSource dataSource, String table) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("""
+                PreparedStatement ps = c.prepareStatement("""
                      SELECT a.pid, a.state, extract(epoch FROM now() - a.xact_start)::bigint, a.application_name, l.mode
                      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                      WHERE l.relation = to_regclass(?) AND l.granted AND a.pid <> pg_backend_pid()
@@ -157,11 +164,20 @@ public final class LockSafe {
             StringBuilder sb = new StringBuilder();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    sb.append(sb.isEmpty() ? " (" : "; ").append("pid ").append(rs.getInt(1)).append(", ")
-                            .append(rs.getString(2)).append(" for ").append(rs.getLong(3)).append(" s")
-                            .append(rs.getString(4) == null || rs.getString(4).isEmpty() ? ""
-                                    : ", application '" + rs.getString(4) + "'")
-                            .append(", holds ").append(rs.getString(5));
+                    sb.append(sb.isEmpty() ? " (" : "; ")
+                            .append("pid ")
+                            .append(rs.getInt(1))
+                            .append(", ")
+                            .append(rs.getString(2))
+                            .append(" for ")
+                            .append(rs.getLong(3))
+                            .append(" s")
+                            .append(
+                                    rs.getString(4) == null || rs.getString(4).isEmpty()
+                                            ? ""
+                                            : ", application '" + rs.getString(4) + "'")
+                            .append(", holds ")
+                            .append(rs.getString(5));
                 }
             }
             return sb.isEmpty() ? "" : sb.append(")").toString();

@@ -30,8 +30,16 @@ import dev.sluice.engine.keyset.Table;
  *                  read, and the key
  * @param install   the statements that install it, in order, each one command
  */
-public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inSource, String table, String written,
-                             List<String> targets, List<String> watched, List<String> install) {
+public record SyncDefinition(
+        String job,
+        Kind kind,
+        SyncNames names,
+        boolean inSource,
+        String table,
+        String written,
+        List<String> targets,
+        List<String> watched,
+        List<String> install) {
 
     public enum Kind {
         /** In place: a BEFORE trigger computes the job's {@code set} expressions for every written row. */
@@ -55,19 +63,23 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
 
     /** The trigger names on {@link #table}: a compute kind's fire after the table's other BEFORE triggers. */
     public List<String> triggers() {
-        return kind == Kind.COMPUTE ? List.of(names.lastTrigger("ins"), names.lastTrigger("upd"))
+        return kind == Kind.COMPUTE
+                ? List.of(names.lastTrigger("ins"), names.lastTrigger("upd"))
                 : List.of(names.trigger("ins"), names.trigger("upd"));
     }
 
     /** What one write costs the application with the trigger, for {@code plan}. */
     public String cost() {
         return switch (kind) {
-            case COMPUTE -> "each INSERT, and each UPDATE that changes " + String.join(", ", watched) + ", evaluates "
-                    + targets.size() + " expression(s) more, in the writing statement";
-            case MIRROR -> "each INSERT, DELETE, and UPDATE that changes " + String.join(", ", watched) + ", also writes"
-                    + " one row of " + written + " (an upsert; a delete and an upsert when the key changes)";
-            case LOG -> "each INSERT, DELETE, and UPDATE that changes " + String.join(", ", watched) + ", also inserts"
-                    + " one key into " + names.log() + ", which the runner drains";
+            case COMPUTE ->
+                "each INSERT, and each UPDATE that changes " + String.join(", ", watched) + ", evaluates "
+                        + targets.size() + " expression(s) more, in the writing statement";
+            case MIRROR ->
+                "each INSERT, DELETE, and UPDATE that changes " + String.join(", ", watched) + ", also writes"
+                        + " one row of " + written + " (an upsert; a delete and an upsert when the key changes)";
+            case LOG ->
+                "each INSERT, DELETE, and UPDATE that changes " + String.join(", ", watched) + ", also inserts"
+                        + " one key into " + names.log() + ", which the runner drains";
         };
     }
 
@@ -88,9 +100,16 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
      *                         wrote them, for validation to judge.
      * @param journal          where the rows go, or null without {@code undo}
      */
-    public static SyncDefinition compute(String job, SyncNames names, Keyset keyset, Map<Column, String> set,
-                                         String where, List<String> watched, String searchPath,
-                                         boolean recomputeTargets, Journal journal) {
+    public static SyncDefinition compute(
+            String job,
+            SyncNames names,
+            Keyset keyset,
+            Map<Column, String> set,
+            String where,
+            List<String> watched,
+            String searchPath,
+            boolean recomputeTargets,
+            Journal journal) {
         String alias = alias(keyset.table());
         List<Column> targets = List.copyOf(set.keySet());
         String images = "ARRAY[" + String.join(", ", Journal.texts("NEW.", targets)) + "]";
@@ -100,20 +119,31 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         }
         body.append("BEGIN\n");
         if (where != null) {
-            body.append("  IF (SELECT (").append(where).append("\n) FROM (SELECT NEW.*) AS ").append(alias)
+            body.append("  IF (SELECT (")
+                    .append(where)
+                    .append("\n) FROM (SELECT NEW.*) AS ")
+                    .append(alias)
                     .append(") IS NOT TRUE THEN\n    RETURN NEW;\n  END IF;\n");
         }
         if (journal != null) {
             body.append("  sluice_before := ").append(images).append(";\n");
         }
-        body.append("  SELECT ").append(set.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
-                .append("\n  INTO ").append(targets.stream().map(c -> "NEW." + c.quoted()).collect(Collectors.joining(", ")))
-                .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append(";\n");
+        body.append("  SELECT ")
+                .append(set.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
+                .append("\n  INTO ")
+                .append(targets.stream().map(c -> "NEW." + c.quoted()).collect(Collectors.joining(", ")))
+                .append("\n  FROM (SELECT NEW.*) AS ")
+                .append(alias)
+                .append(";\n");
         if (journal != null) {
-            body.append("  IF sluice_before IS DISTINCT FROM ").append(images)
+            body.append("  IF sluice_before IS DISTINCT FROM ")
+                    .append(images)
                     .append(" AND current_setting('sluice.chunk', true) IS DISTINCT FROM 'on' THEN\n    PERFORM ")
-                    .append(names.journal()).append("(ARRAY[").append(String.join(", ", Journal.texts("NEW.",
-                            keyset.columns()))).append("], sluice_before, ").append(Journal.hash("NEW.", targets))
+                    .append(names.journal())
+                    .append("(ARRAY[")
+                    .append(String.join(", ", Journal.texts("NEW.", keyset.columns())))
+                    .append("], sluice_before, ")
+                    .append(Journal.hash("NEW.", targets))
                     .append(");\n  END IF;\n");
         }
         body.append("  RETURN NEW;\nEND\n");
@@ -126,8 +156,12 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         List<String> targetNames = names(targets);
         install.add(trigger(names.lastTrigger("ins"), "BEFORE INSERT", table, null, names));
         // Not UPDATE OF: a trigger before this one may change what it reads in an update that set other columns.
-        install.add(trigger(names.lastTrigger("upd"), "BEFORE UPDATE", table, changed(watched)
-                + (recomputeTargets ? " OR " + changed(targetNames) : ""), names));
+        install.add(trigger(
+                names.lastTrigger("upd"),
+                "BEFORE UPDATE",
+                table,
+                changed(watched) + (recomputeTargets ? " OR " + changed(targetNames) : ""),
+                names));
         return new SyncDefinition(job, Kind.COMPUTE, names, false, table, table, targetNames, watched, install);
     }
 
@@ -137,29 +171,51 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
      *
      * @param conflict the target's columns that receive the key columns, in key order
      */
-    public static SyncDefinition mirror(String job, SyncNames names, Keyset keyset, Table into, Map<Column, String> columns,
-                                        List<Column> conflict, String upsert, String where, List<String> watched,
-                                        String searchPath) {
+    public static SyncDefinition mirror(
+            String job,
+            SyncNames names,
+            Keyset keyset,
+            Table into,
+            Map<Column, String> columns,
+            List<Column> conflict,
+            String upsert,
+            String where,
+            List<String> watched,
+            String searchPath) {
         String alias = alias(keyset.table());
         List<String> oldKey = new ArrayList<>();
         for (int i = 0; i < conflict.size(); i++) {
             // As the chunks' INSERT assigns it: the receiving column's type may differ from the key's.
-            oldKey.add(conflict.get(i).quoted() + " = CAST(OLD." + keyset.columns().get(i).quoted() + " AS "
+            oldKey.add(conflict.get(i).quoted() + " = CAST(OLD."
+                    + keyset.columns().get(i).quoted() + " AS "
                     + conflict.get(i).castType() + ")");
         }
-        String matches = where == null ? null
-                : "(SELECT (" + where + "\n) FROM (SELECT NEW.*) AS " + alias + ") IS TRUE";
+        String matches =
+                where == null ? null : "(SELECT (" + where + "\n) FROM (SELECT NEW.*) AS " + alias + ") IS TRUE";
         StringBuilder body = new StringBuilder("#variable_conflict use_column\nBEGIN\n");
-        body.append("  IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' AND (").append(changed(names(keyset.columns())))
-                .append(matches == null ? "" : " OR NOT " + matches).append(") THEN\n")
-                .append("    DELETE FROM ").append(into.qualifiedName()).append(" WHERE ")
-                .append(String.join(" AND ", oldKey)).append(";\n  END IF;\n")
-                .append("  IF TG_OP = 'DELETE'").append(matches == null ? "" : " OR NOT " + matches)
+        body.append("  IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' AND (")
+                .append(changed(names(keyset.columns())))
+                .append(matches == null ? "" : " OR NOT " + matches)
+                .append(") THEN\n")
+                .append("    DELETE FROM ")
+                .append(into.qualifiedName())
+                .append(" WHERE ")
+                .append(String.join(" AND ", oldKey))
+                .append(";\n  END IF;\n")
+                .append("  IF TG_OP = 'DELETE'")
+                .append(matches == null ? "" : " OR NOT " + matches)
                 .append(" THEN\n    RETURN NULL;\n  END IF;\n")
-                .append("  INSERT INTO ").append(into.qualifiedName()).append(" (")
+                .append("  INSERT INTO ")
+                .append(into.qualifiedName())
+                .append(" (")
                 .append(columns.keySet().stream().map(Column::quoted).collect(Collectors.joining(", ")))
-                .append(")\n  SELECT ").append(columns.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
-                .append("\n  FROM (SELECT NEW.*) AS ").append(alias).append("\n ").append(upsert).append(";\n")
+                .append(")\n  SELECT ")
+                .append(columns.values().stream().map(e -> "(" + e + "\n)").collect(Collectors.joining(", ")))
+                .append("\n  FROM (SELECT NEW.*) AS ")
+                .append(alias)
+                .append("\n ")
+                .append(upsert)
+                .append(";\n")
                 .append("  RETURN NULL;\nEND\n");
         List<String> install = new ArrayList<>();
         install.add(function(names, body.toString(), false, searchPath));
@@ -167,8 +223,16 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
         install.add(trigger(names.trigger("ins"), "AFTER INSERT OR DELETE", table, null, names));
         // Not UPDATE OF: a BEFORE trigger may change what it reads in an update that set other columns.
         install.add(trigger(names.trigger("upd"), "AFTER UPDATE", table, changed(watched), names));
-        return new SyncDefinition(job, Kind.MIRROR, names, false, table, into.qualifiedName(),
-                columns.keySet().stream().map(Column::name).toList(), watched, install);
+        return new SyncDefinition(
+                job,
+                Kind.MIRROR,
+                names,
+                false,
+                table,
+                into.qualifiedName(),
+                columns.keySet().stream().map(Column::name).toList(),
+                watched,
+                install);
     }
 
     /**
@@ -177,8 +241,14 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
      *
      * @param inSource whether the table (and so the log) is in the source database of a cross-database copy
      */
-    public static SyncDefinition log(String job, SyncNames names, Keyset keyset, boolean inSource, String written,
-                                     List<String> targets, List<String> watched) {
+    public static SyncDefinition log(
+            String job,
+            SyncNames names,
+            Keyset keyset,
+            boolean inSource,
+            String written,
+            List<String> targets,
+            List<String> watched) {
         List<String> keys = keyset.columns().stream().map(Column::quoted).toList();
         String keyList = String.join(", ", keys);
         String body = "BEGIN\n"
@@ -193,8 +263,11 @@ public record SyncDefinition(String job, Kind kind, SyncNames names, boolean inS
                 + "  RETURN NULL;\nEND\n";
         List<String> install = new ArrayList<>();
         install.add("CREATE TABLE IF NOT EXISTS " + names.log() + " (sluice_id bigint GENERATED ALWAYS AS IDENTITY"
-                + " PRIMARY KEY, " + keyset.columns().stream().map(c -> c.quoted() + " " + c.type() + " NOT NULL")
-                .collect(Collectors.joining(", ")) + ", sluice_claim text,"
+                + " PRIMARY KEY, "
+                + keyset.columns().stream()
+                        .map(c -> c.quoted() + " " + c.type() + " NOT NULL")
+                        .collect(Collectors.joining(", "))
+                + ", sluice_claim text,"
                 // When the key was logged: how far behind the drain is (status, require's --sync-lag).
                 + " sluice_logged_at timestamptz NOT NULL DEFAULT now())");
         // The drain finds its claimed entries by claim; only claimed entries are in this index, so the application's

@@ -30,10 +30,18 @@ public final class SyncInstaller {
     }
 
     /** A job's sync trigger as recorded. */
-    public record Installed(String job, SyncDefinition.Kind kind, boolean inSource, String table, String written,
-                            List<String> targets, List<String> triggers, String logTable, List<String> dropSql,
-                            String digest, boolean dropped) {
-    }
+    public record Installed(
+            String job,
+            SyncDefinition.Kind kind,
+            boolean inSource,
+            String table,
+            String written,
+            List<String> targets,
+            List<String> triggers,
+            String logTable,
+            List<String> dropSql,
+            String digest,
+            boolean dropped) {}
 
     private final String schema;
     private final LockSafe lockSafe;
@@ -54,7 +62,8 @@ public final class SyncInstaller {
      * @return whether it was installed now
      * @throws LockSafe.NotGranted when the table's lock was never free; nothing was installed
      */
-    public boolean ensure(DataSource target, DataSource source, SyncDefinition def) throws SQLException, LockSafe.NotGranted {
+    public boolean ensure(DataSource target, DataSource source, SyncDefinition def)
+            throws SQLException, LockSafe.NotGranted {
         DataSource there = def.inSource() ? source : target;
         Optional<Installed> recorded;
         try (Connection c = target.getConnection()) {
@@ -70,25 +79,32 @@ public final class SyncInstaller {
                 }
             }
         }
-        if (recorded.isPresent() && (!recorded.get().table().equals(def.table()) || recorded.get().inSource() != def.inSource()
-                || recorded.get().kind() != def.kind())) {
+        if (recorded.isPresent()
+                && (!recorded.get().table().equals(def.table())
+                        || recorded.get().inSource() != def.inSource()
+                        || recorded.get().kind() != def.kind())) {
             // The job moved (a spec changed under --force or --again): its old triggers would call the new function.
             Installed old = recorded.get();
             if (old.inSource() && source == null) {
-                throw new IllegalStateException("job " + def.job() + " has a sync trigger in its former source database,"
-                        + " on " + old.table() + ": drop it there first");
+                throw new IllegalStateException(
+                        "job " + def.job() + " has a sync trigger in its former source database," + " on " + old.table()
+                                + ": drop it there first");
             }
             lockSafe.run(old.inSource() ? source : target, old.table(), old.dropSql());
         }
         if (def.inSource()) {
-            try (Connection c = source.getConnection(); Statement st = c.createStatement()) {
+            try (Connection c = source.getConnection();
+                    Statement st = c.createStatement()) {
                 st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.quote(schema));
             }
         }
         // Triggers of an earlier version under other names (the compute kind's now sort last): replaced in the same
         // transaction, so that no write sees both or neither.
         List<String> renamed = recorded.isPresent() && recorded.get().table().equals(def.table())
-                ? recorded.get().triggers().stream().filter(t -> !def.triggers().contains(t)).toList() : List.of();
+                ? recorded.get().triggers().stream()
+                        .filter(t -> !def.triggers().contains(t))
+                        .toList()
+                : List.of();
         lockSafe.run(there, def.table(), c -> {
             try (Statement st = c.createStatement()) {
                 for (String old : renamed) {
@@ -128,8 +144,12 @@ public final class SyncInstaller {
         if (recorded.isEmpty() || recorded.get().dropped()) {
             return recorded;
         }
-        dropObjects(target, source, recorded.get(), lastKeys, "UPDATE " + Sql.quote(schema)
-                + ".sync_triggers SET dropped_at = now() WHERE job = ?");
+        dropObjects(
+                target,
+                source,
+                recorded.get(),
+                lastKeys,
+                "UPDATE " + Sql.quote(schema) + ".sync_triggers SET dropped_at = now() WHERE job = ?");
         return recorded;
     }
 
@@ -139,7 +159,7 @@ public final class SyncInstaller {
      */
     @FunctionalInterface
     public interface FinalDrain {
-        FinalDrain NONE = c -> { };
+        FinalDrain NONE = c -> {};
 
         void drain(Connection holdingTheTable) throws SQLException;
     }
@@ -155,7 +175,12 @@ public final class SyncInstaller {
         if (recorded.isEmpty() || recorded.get().dropped()) {
             return false;
         }
-        dropObjects(target, source, recorded.get(), null, "DELETE FROM " + Sql.quote(schema) + ".sync_triggers WHERE job = ?");
+        dropObjects(
+                target,
+                source,
+                recorded.get(),
+                null,
+                "DELETE FROM " + Sql.quote(schema) + ".sync_triggers WHERE job = ?");
         return true;
     }
 
@@ -170,12 +195,12 @@ public final class SyncInstaller {
      *                    waiting do not matter any more (a rollback)
      * @param bookkeeping the statement that records the drop, with the job as its one parameter
      */
-    private void dropObjects(DataSource target, DataSource source, Installed i, FinalDrain lastKeys,
-                             String bookkeeping) throws SQLException, LockSafe.NotGranted {
+    private void dropObjects(DataSource target, DataSource source, Installed i, FinalDrain lastKeys, String bookkeeping)
+            throws SQLException, LockSafe.NotGranted {
         boolean keepWaitingKeys = lastKeys != null;
         if (i.inSource() && source == null) {
-            throw new IllegalStateException("job " + i.job() + "'s trigger is in its source database, which this call"
-                    + " cannot reach");
+            throw new IllegalStateException(
+                    "job " + i.job() + "'s trigger is in its source database, which this call" + " cannot reach");
         }
         lockSafe.run(i.inSource() ? source : target, i.table(), c -> {
             try (Statement st = c.createStatement()) {
@@ -252,9 +277,18 @@ public final class SyncInstaller {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new Installed(job, SyncDefinition.Kind.valueOf(rs.getString(1)), rs.getBoolean(2),
-                        rs.getString(3), rs.getString(4), texts(rs.getArray(5)), texts(rs.getArray(6)), rs.getString(7),
-                        texts(rs.getArray(8)), rs.getString(9), rs.getBoolean(10)));
+                return Optional.of(new Installed(
+                        job,
+                        SyncDefinition.Kind.valueOf(rs.getString(1)),
+                        rs.getBoolean(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        texts(rs.getArray(5)),
+                        texts(rs.getArray(6)),
+                        rs.getString(7),
+                        texts(rs.getArray(8)),
+                        rs.getString(9),
+                        rs.getBoolean(10)));
             }
         }
     }
@@ -291,8 +325,9 @@ public final class SyncInstaller {
             return Backlog.NONE;
         }
         boolean timed;
-        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 FROM"
-                + " pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'sluice_logged_at' AND NOT attisdropped)")) {
+        try (PreparedStatement exists = c.prepareStatement(
+                "SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 FROM"
+                        + " pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'sluice_logged_at' AND NOT attisdropped)")) {
             exists.setString(1, i.logTable());
             exists.setString(2, i.logTable());
             try (ResultSet rs = exists.executeQuery()) {
@@ -303,9 +338,10 @@ public final class SyncInstaller {
             }
         }
         // A log installed by an earlier version has no times: its backlog is counted only.
-        String oldest = timed ? "extract(epoch FROM clock_timestamp() - min(sluice_logged_at))::float8" : "NULL::float8";
+        String oldest =
+                timed ? "extract(epoch FROM clock_timestamp() - min(sluice_logged_at))::float8" : "NULL::float8";
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*), " + oldest + " FROM " + i.logTable());
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             rs.next();
             double age = rs.getDouble(2);
             return new Backlog(rs.getLong(1), rs.wasNull() ? null : Math.max(0, age));

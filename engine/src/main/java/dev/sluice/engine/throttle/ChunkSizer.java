@@ -1,8 +1,8 @@
 package dev.sluice.engine.throttle;
 
-import dev.sluice.engine.chunk.ChunkLoop;
-
 import java.time.Duration;
+
+import dev.sluice.engine.chunk.ChunkLoop;
 
 /**
  * Sizes chunks toward a target duration. After each committed chunk it updates a smoothed estimate of the time

@@ -45,8 +45,8 @@ public final class LockWaiters implements ChunkLoop.Waiters, AutoCloseable {
     public Watch watch(int pid) {
         AtomicLong longest = new AtomicLong();
         long every = Math.max(MIN_POLL_MILLIS, maxWaitMillis / 4);
-        ScheduledFuture<?> polling = poller.scheduleWithFixedDelay(() -> longest.accumulateAndGet(waited(pid), Math::max),
-                every, every, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> polling = poller.scheduleWithFixedDelay(
+                () -> longest.accumulateAndGet(waited(pid), Math::max), every, every, TimeUnit.MILLISECONDS);
         return () -> {
             polling.cancel(false);
             long seen = longest.get();
@@ -56,7 +56,8 @@ public final class LockWaiters implements ChunkLoop.Waiters, AutoCloseable {
 
     /** The longest wait now of a session on {@code pid}'s locks, in milliseconds. */
     private long waited(int pid) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(QUERY)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(QUERY)) {
             ps.setInt(1, pid);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;

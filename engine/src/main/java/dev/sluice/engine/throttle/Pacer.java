@@ -2,10 +2,9 @@ package dev.sluice.engine.throttle;
 
 import java.time.Duration;
 import java.util.function.LongSupplier;
-import java.util.function.BooleanSupplier;
 
-import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.health.HealthGates;
 
 /**
@@ -34,20 +33,17 @@ public final class Pacer implements ChunkLoop.Pace {
 
     /** Told when chunks are held back by a health gate, and when they may go again. */
     public interface Observer {
-        Observer NONE = new Observer() { };
+        Observer NONE = new Observer() {};
 
-        default void throttled(String reason) {
-        }
+        default void throttled(String reason) {}
 
-        default void unthrottled(long waitedNanos) {
-        }
+        default void unthrottled(long waitedNanos) {}
 
         /**
          * Time chunks were held, by reason ({@code pause}, {@code rate}, {@code wal}, {@code health},
          * {@code lock-waiters}): wall time, counted once however many partitions waited at once.
          */
-        default void waited(String reason, long nanos) {
-        }
+        default void waited(String reason, long nanos) {}
     }
 
     // A closed gate is looked at again this often at least, so that its opening is noticed soon.
@@ -86,8 +82,14 @@ public final class Pacer implements ChunkLoop.Pace {
      * A pacer on another clock (nanoseconds, as {@link HealthGates} takes it), with the sleep that goes with it: tests
      * wait on a manual clock, without sleeping. The rate limits' buckets keep their own time.
      */
-    Pacer(Duration pause, RowRateLimiter limiter, RowRateLimiter wal, HealthGates gates, StopSignal stop,
-          LongSupplier clock, Sleep sleep) {
+    Pacer(
+            Duration pause,
+            RowRateLimiter limiter,
+            RowRateLimiter wal,
+            HealthGates gates,
+            StopSignal stop,
+            LongSupplier clock,
+            Sleep sleep) {
         this.pause = pause;
         this.limiter = limiter;
         this.wal = wal;
@@ -222,8 +224,8 @@ public final class Pacer implements ChunkLoop.Pace {
         }
         mine.holdUntil = 0;
         long started = clock.getAsLong();
-        observer.throttled("lock waiters: a session waited " + mine.waitedMillis + "ms on the last chunk's locks; chunks shrink"
-                + " and hold");
+        observer.throttled("lock waiters: a session waited " + mine.waitedMillis
+                + "ms on the last chunk's locks; chunks shrink" + " and hold");
         boolean slept = held("lock-waiters", () -> sleepUntil(until));
         observer.unthrottled(clock.getAsLong() - started);
         return slept;

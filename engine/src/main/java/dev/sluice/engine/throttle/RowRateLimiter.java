@@ -27,11 +27,14 @@ public final class RowRateLimiter {
         this.rowsPerSecond = rowsPerSecond;
         this.slice = (int) Math.max(1, Math.min(Integer.MAX_VALUE, rowsPerSecond / SLICES_PER_SECOND));
         long periodNanos = Math.max(1, Math.round(slice * 1e9 / rowsPerSecond));
-        this.limiter = RateLimiter.of("rows", RateLimiterConfig.custom()
-                .limitForPeriod(slice)
-                .limitRefreshPeriod(Duration.ofNanos(periodNanos))
-                .timeoutDuration(Duration.ofNanos(periodNanos).multipliedBy(2).plusSeconds(1))
-                .build());
+        this.limiter = RateLimiter.of(
+                "rows",
+                RateLimiterConfig.custom()
+                        .limitForPeriod(slice)
+                        .limitRefreshPeriod(Duration.ofNanos(periodNanos))
+                        .timeoutDuration(
+                                Duration.ofNanos(periodNanos).multipliedBy(2).plusSeconds(1))
+                        .build());
     }
 
     /** @return a limiter, or null for 0 (unlimited) */

@@ -11,14 +11,14 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
 import dev.sluice.engine.chunk.ChunkWriter;
 import dev.sluice.engine.chunk.Journal;
 import dev.sluice.engine.chunk.WritePlan;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.Key;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Table;
 
 /**
@@ -35,6 +35,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     static final String CONFLICTS = "rollback.conflicts";
     /** Journaled rows whose row was deleted since: nothing to restore them into (a copy's inserted row: gone). */
     static final String GONE = "rollback.gone";
+
     static final String SAMPLES = "rollback.samples";
     // Enough to see what changed, few enough to print.
     static final int MAX_SAMPLES = 10;
@@ -100,7 +101,11 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, rows FROM " + journal.table()
                 + " WHERE job = ? AND seq < ? ORDER BY seq DESC LIMIT " + MAX_ENTRIES)) {
             ps.setString(1, journal.job());
-            ps.setLong(2, after == null ? Long.MAX_VALUE : Long.parseLong(after.values().get(0)));
+            ps.setLong(
+                    2,
+                    after == null
+                            ? Long.MAX_VALUE
+                            : Long.parseLong(after.values().get(0)));
             try (ResultSet rs = ps.executeQuery()) {
                 String newest = null;
                 String oldest = null;
@@ -137,7 +142,8 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         conflicts = 0;
         gone = 0;
         byTrigger = 0;
-        long newest = Long.parseLong((range.lo() == null ? range.hi() : range.lo()).values().get(0));
+        long newest = Long.parseLong(
+                (range.lo() == null ? range.hi() : range.lo()).values().get(0));
         long oldest = Long.parseLong(range.hi().values().get(0));
         List<long[]> entries = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, rows, by_trigger FROM " + journal.table()
@@ -166,7 +172,8 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     private long restoreEntry(Connection c, long seq, long entryRows) throws SQLException {
         // The text of timestamptz and interval values, and so the hash, follows these settings: as when written.
         try (PreparedStatement ps = c.prepareStatement("SELECT set_config('TimeZone', time_zone, true),"
-                + " set_config('IntervalStyle', interval_style, true) FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
+                + " set_config('IntervalStyle', interval_style, true) FROM " + journal.table()
+                + " WHERE job = ? AND seq = ?")) {
             bind(ps, seq);
             ps.executeQuery().close();
         }
@@ -207,9 +214,12 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
 
     private long restore(Connection c, long seq, List<Integer> which) throws SQLException {
         Array ns = numbers(c, which);
-        String sets = columns.isEmpty() ? null : IntStream.range(0, columns.size())
-                .mapToObj(i -> columns.get(i).quoted() + " = CAST(e.b" + i + " AS " + columns.get(i).type() + ")")
-                .collect(Collectors.joining(", "));
+        String sets = columns.isEmpty()
+                ? null
+                : IntStream.range(0, columns.size())
+                        .mapToObj(i -> columns.get(i).quoted() + " = CAST(e.b" + i + " AS "
+                                + columns.get(i).type() + ")")
+                        .collect(Collectors.joining(", "));
         long done = 0;
         if (sets != null) {
             try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") UPDATE " + table.qualifiedName()
@@ -238,19 +248,25 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     /** The entry keeps the rows changed since (for a later {@code --force}), or goes. */
     private void keepOnly(Connection c, long seq, List<Integer> changed) throws SQLException {
         if (changed.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement("DELETE FROM " + journal.table() + " WHERE job = ? AND seq = ?")) {
                 bind(ps, seq);
                 ps.executeUpdate();
             }
             return;
         }
-        String keys = IntStream.range(0, key.size()).mapToObj(i -> "array_agg(e.k" + i + " ORDER BY e.n)")
+        String keys = IntStream.range(0, key.size())
+                .mapToObj(i -> "array_agg(e.k" + i + " ORDER BY e.n)")
                 .collect(Collectors.joining(", ", "ARRAY[", "]"));
-        String before = columns.isEmpty() ? "'{}'::text[]" : IntStream.range(0, columns.size())
-                .mapToObj(i -> "array_agg(e.b" + i + " ORDER BY e.n)").collect(Collectors.joining(", ", "ARRAY[", "]"));
+        String before = columns.isEmpty()
+                ? "'{}'::text[]"
+                : IntStream.range(0, columns.size())
+                        .mapToObj(i -> "array_agg(e.b" + i + " ORDER BY e.n)")
+                        .collect(Collectors.joining(", ", "ARRAY[", "]"));
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + journal.table() + " u SET keys = x.keys, before ="
                 + " x.before, existed = x.existed, after_hash = x.after_hash, rows = x.rows FROM (SELECT " + keys
-                + " AS keys, " + before + " AS before, array_agg(e.e ORDER BY e.n) AS existed, array_agg(e.h ORDER BY e.n)"
+                + " AS keys, " + before
+                + " AS before, array_agg(e.e ORDER BY e.n) AS existed, array_agg(e.h ORDER BY e.n)"
                 + " AS after_hash, count(*) AS rows FROM (" + rows + ") e JOIN " + PICKED + ") x WHERE u.job = ? AND"
                 + " u.seq = ?")) {
             bind(ps, seq);
@@ -316,8 +332,10 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     private String match() {
-        return IntStream.range(0, key.size()).mapToObj(i -> "t." + key.get(i).quoted() + " = CAST(e.k"
-                + i + " AS " + key.get(i).castType() + ")").collect(Collectors.joining(" AND "));
+        return IntStream.range(0, key.size())
+                .mapToObj(i -> "t." + key.get(i).quoted() + " = CAST(e.k" + i + " AS "
+                        + key.get(i).castType() + ")")
+                .collect(Collectors.joining(" AND "));
     }
 
     private String keyText(String prefix) {

@@ -12,13 +12,13 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.Mismatch;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
-import dev.sluice.engine.RuleResult;
-import dev.sluice.engine.Mismatch;
 
 /**
  * Validates a copy: per key range, the row count and an order-independent hash (the sum of 64-bit row hashes)
@@ -46,8 +46,13 @@ public final class CopyComparison implements RangeCheck {
      * @param where        the spec's filter (safe for JDBC), or null
      * @param source       the source database of a cross-database copy, or null when source and target share one
      */
-    public CopyComparison(Keyset keyset, Table target, Map<Column, String> columns, List<Column> receivingKey, String where,
-                          DataSource source) {
+    public CopyComparison(
+            Keyset keyset,
+            Table target,
+            Map<Column, String> columns,
+            List<Column> receivingKey,
+            String where,
+            DataSource source) {
         this.keyset = keyset;
         this.source = source;
         List<String> sourceValues = new ArrayList<>();
@@ -75,15 +80,23 @@ public final class CopyComparison implements RangeCheck {
         // In one database, a target row whose source row exists by now is not extra: a row the application inserted
         // (and the sync trigger copied) after the walk read the source's last key. Across databases the drain
         // copies after the source commits, so a target row read first has its source row already.
-        String gone = source != null ? "true" : "NOT EXISTS (SELECT 1 FROM " + keyset.table().qualifiedName()
-                + " sluice_s WHERE " + keyset.tuple("sluice_s") + " = " + targetTuple(receivingKey, target.qualifiedName() + ".")
-                + srcTail + ")";
+        String gone = source != null
+                ? "true"
+                : "NOT EXISTS (SELECT 1 FROM " + keyset.table().qualifiedName()
+                        + " sluice_s WHERE " + keyset.tuple("sluice_s") + " = "
+                        + targetTuple(receivingKey, target.qualifiedName() + ".")
+                        + srcTail + ")";
         this.targetAll = tgt + gone;
         this.targetAbove = tgt + targetTuple(receivingKey) + " > " + keyset.parameters() + " AND " + gone;
     }
 
     private static String keyText(List<Column> key) {
-        return "concat_ws(',', " + String.join(", ", key.stream().map(k -> "quote_literal(" + k.quoted() + "::text)").toList()) + ")";
+        return "concat_ws(',', "
+                + String.join(
+                        ", ",
+                        key.stream()
+                                .map(k -> "quote_literal(" + k.quoted() + "::text)")
+                                .toList()) + ")";
     }
 
     /** The range over the target's key columns, compared in the source index's ordering and types. */
@@ -106,10 +119,10 @@ public final class CopyComparison implements RangeCheck {
     /** Target column {@code i} of the key, cast to the source key's type, in its index's collation. */
     private String targetColumn(List<Column> receivingKey, int i, String qualifier) {
         String collation = keyset.index().parts().get(i).collation();
-        String cast = "CAST(" + qualifier + receivingKey.get(i).quoted() + " AS " + keyset.columns().get(i).castType() + ")";
+        String cast = "CAST(" + qualifier + receivingKey.get(i).quoted() + " AS "
+                + keyset.columns().get(i).castType() + ")";
         return collation == null ? cast : cast + " COLLATE " + collation;
     }
-
 
     /** Target rows above the source's last key (every target row when the source has none): all extra. */
     @Override
@@ -157,7 +170,9 @@ public final class CopyComparison implements RangeCheck {
         long[] source = summary(s, sourceRows[shape], range);
         long[] target = summary(c, targetRows[shape], range);
         if (source[0] == target[0] && source[1] == target[1]) {
-            return List.of(new RuleResult(MISSING, source[0], 0, List.of()), new RuleResult(EXTRA, source[0], 0, List.of()),
+            return List.of(
+                    new RuleResult(MISSING, source[0], 0, List.of()),
+                    new RuleResult(EXTRA, source[0], 0, List.of()),
                     new RuleResult(DIFFERENT, source[0], 0, List.of()));
         }
         Map<String, String> src = rows(s, sourceRows[shape], range);
@@ -184,7 +199,8 @@ public final class CopyComparison implements RangeCheck {
                 add(extra, wanted, EXTRA, new Mismatch(List.of(e.getKey()), e.getValue(), null));
             }
         }
-        return List.of(new RuleResult(MISSING, source[0], missingCount, missing),
+        return List.of(
+                new RuleResult(MISSING, source[0], missingCount, missing),
                 new RuleResult(EXTRA, source[0], extraCount, extra),
                 new RuleResult(DIFFERENT, source[0], differentCount, different));
     }
@@ -196,13 +212,18 @@ public final class CopyComparison implements RangeCheck {
     }
 
     private long[] summary(Connection c, String rows, KeyRange range) throws SQLException {
-        String sql = "SELECT count(*), coalesce(sum(hashtextextended(k || ':' || r, 0)::numeric), 0)::text FROM (" + rows + ") x";
+        String sql = "SELECT count(*), coalesce(sum(hashtextextended(k || ':' || r, 0)::numeric), 0)::text FROM ("
+                + rows + ") x";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new long[] {rs.getLong(1), new BigDecimal(rs.getString(2)).remainder(
-                        BigDecimal.valueOf(Long.MAX_VALUE)).longValue()};
+                return new long[] {
+                    rs.getLong(1),
+                    new BigDecimal(rs.getString(2))
+                            .remainder(BigDecimal.valueOf(Long.MAX_VALUE))
+                            .longValue()
+                };
             }
         }
     }

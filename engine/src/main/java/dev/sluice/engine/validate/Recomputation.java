@@ -8,14 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.Mismatch;
+import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.chunk.JavaWriter;
 import dev.sluice.engine.chunk.TextArrays;
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Keyset;
-import dev.sluice.engine.RuleResult;
-import dev.sluice.engine.Mismatch;
+import dev.sluice.engine.spi.Transformer;
 
 /**
  * A Java transformer's own check ({@link Transformer.Check#RECOMPUTE}): a range's rows are read and transformed
@@ -86,8 +86,8 @@ public final class Recomputation implements RangeCheck {
                             }
                             mismatches[i]++;
                             String rule = writes.get(i).name();
-                            if (samples.get(i).size() < Math.min(wanted.getOrDefault(rule, Validator.SAMPLES),
-                                    Validator.SAMPLES)) {
+                            if (samples.get(i).size()
+                                    < Math.min(wanted.getOrDefault(rule, Validator.SAMPLES), Validator.SAMPLES)) {
                                 samples.get(i).add(new Mismatch(key, rs.getString(at + 1), rs.getString(at + 2)));
                             }
                         }
@@ -125,7 +125,8 @@ public final class Recomputation implements RangeCheck {
             names.add("sluice_s" + i);
             arrays.add("?::boolean[]");
             String recomputed = "CAST(CAST(v.sluice_w" + i + " AS " + w.castType() + ") AS text)";
-            String differ = "(v.sluice_s" + i + " AND CAST(t." + w.quoted() + " AS text) IS DISTINCT FROM " + recomputed + ")";
+            String differ =
+                    "(v.sluice_s" + i + " AND CAST(t." + w.quoted() + " AS text) IS DISTINCT FROM " + recomputed + ")";
             differs.add(differ);
             columns.add(differ + ", CAST(t." + w.quoted() + " AS text), " + recomputed);
         }

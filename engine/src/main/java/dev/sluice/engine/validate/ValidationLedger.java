@@ -7,13 +7,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.chunk.ChunkLedger;
 
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
-import dev.sluice.engine.RuleResult;
 
 /**
  * Validation as chunk work: each range is checked by the {@link RangeCheck}, and the running totals (rows
@@ -67,6 +67,6 @@ public final class ValidationLedger implements ChunkLedger {
     /** The results recorded in a validation's notes (empty before the first chunk). */
     public static List<RuleResult> results(Notes notes) {
         String json = notes.get(RESULTS);
-        return json != null ? JSON.readValue(json, new TypeReference<List<RuleResult>>() { }) : List.of();
+        return json != null ? JSON.readValue(json, new TypeReference<List<RuleResult>>() {}) : List.of();
     }
 }

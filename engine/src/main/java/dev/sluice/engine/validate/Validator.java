@@ -8,15 +8,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.Mismatch;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
-import dev.sluice.engine.RuleResult;
-import dev.sluice.engine.Mismatch;
 
 /**
  * Checks one key range against every rule with a single read: {@code count(*) FILTER (WHERE violation)} per
@@ -52,18 +52,24 @@ public final class Validator implements RangeCheck {
         for (int i = 0; i < specRules.size(); i++) {
             JobSpec.ValidationRule r = specRules.get(i);
             if (r.check() != null) {
-                out.add(new Rule("check[" + i + "]", "NOT coalesce((" + SqlFragments.forJdbc(r.check()) + "), false)",
-                        null, null));
+                out.add(new Rule(
+                        "check[" + i + "]",
+                        "NOT coalesce((" + SqlFragments.forJdbc(r.check()) + "), false)",
+                        null,
+                        null));
                 continue;
             }
             Column target = table.column(r.target());
             if (target == null) {
-                throw new SpecException("validate[" + i + "].target", "no column '" + r.target() + "' in "
-                        + table.qualifiedName());
+                throw new SpecException(
+                        "validate[" + i + "].target", "no column '" + r.target() + "' in " + table.qualifiedName());
             }
             String source = "(" + SqlFragments.forJdbc(r.source()) + ")";
-            out.add(new Rule(target.name(), target.quoted() + " IS DISTINCT FROM " + source,
-                    target.quoted() + "::text", source + "::text"));
+            out.add(new Rule(
+                    target.name(),
+                    target.quoted() + " IS DISTINCT FROM " + source,
+                    target.quoted() + "::text",
+                    source + "::text"));
         }
         return out;
     }
@@ -107,8 +113,10 @@ public final class Validator implements RangeCheck {
 
     private List<Mismatch> samples(Connection c, KeyRange range, Rule rule, int limit) throws SQLException {
         String values = rule.isComparison() ? ", " + rule.targetText() + ", " + rule.sourceText() : "";
-        String sql = "SELECT " + keyset.textList() + values + " FROM " + keyset.table().qualifiedName()
-                + " WHERE " + keyset.rangePredicate(keyset.shape(range), (String) null) + " AND (" + rule.violation() + ")"
+        String sql = "SELECT " + keyset.textList() + values + " FROM "
+                + keyset.table().qualifiedName()
+                + " WHERE " + keyset.rangePredicate(keyset.shape(range), (String) null) + " AND (" + rule.violation()
+                + ")"
                 + " ORDER BY " + keyset.orderBy(false) + " LIMIT " + limit;
         List<Mismatch> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -116,9 +124,11 @@ public final class Validator implements RangeCheck {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     List<String> key = keyset.read(rs, 1).values();
-                    out.add(rule.isComparison()
-                            ? new Mismatch(key, rs.getString(keyset.width() + 1), rs.getString(keyset.width() + 2))
-                            : new Mismatch(key, null, null));
+                    out.add(
+                            rule.isComparison()
+                                    ? new Mismatch(
+                                            key, rs.getString(keyset.width() + 1), rs.getString(keyset.width() + 2))
+                                    : new Mismatch(key, null, null));
                 }
             }
         }
@@ -130,7 +140,10 @@ public final class Validator implements RangeCheck {
         for (Rule r : rules) {
             sb.append(", count(*) FILTER (WHERE ").append(r.violation()).append(')');
         }
-        return sb.append(" FROM ").append(keyset.table().qualifiedName()).append(" WHERE ")
-                .append(keyset.rangePredicate(shape, (String) null)).toString();
+        return sb.append(" FROM ")
+                .append(keyset.table().qualifiedName())
+                .append(" WHERE ")
+                .append(keyset.rangePredicate(shape, (String) null))
+                .toString();
     }
 }

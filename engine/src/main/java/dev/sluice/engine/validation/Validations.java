@@ -5,28 +5,27 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.keyset.Sql;
+import dev.sluice.engine.launch.EngineContext;
+import dev.sluice.engine.launch.Launcher;
+import dev.sluice.engine.launch.Results;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.validate.RangeCheck;
 import dev.sluice.engine.validate.Recomputation;
 import dev.sluice.engine.validate.Rule;
-import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.validate.ValidationLedger;
 import dev.sluice.engine.validate.Validator;
-import dev.sluice.engine.launch.EngineContext;
-import dev.sluice.engine.launch.Launcher;
-import dev.sluice.engine.launch.Results;
-import dev.sluice.engine.rollback.Rollback;
-import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.Backfill;
-import dev.sluice.engine.ValidationResult;
-import dev.sluice.engine.RunResult;
 
 /**
  * Validation and repair as work under the job's lock: the rules over every row in keyset chunks (read-only,
@@ -51,17 +50,26 @@ public final class Validations {
             launcher.sync().drain(prepared); // judge the rows, not the trigger's lag
         }
         RangeCheck check = prepared.defaultCheck() != null ? ownCheck(prepared) : validator(prepared);
-        long rate = options.validateRowsPerSecond() != null ? options.validateRowsPerSecond() : spec.throttle().validationRate();
+        long rate = options.validateRowsPerSecond() != null
+                ? options.validateRowsPerSecond()
+                : spec.throttle().validationRate();
         if (options.metrics() != null) {
             launcher.states(options.metrics()).state(spec.name(), JobStatus.State.VALIDATING);
         }
-        Launcher.Launched launched = launcher.launch(hold, Work.validation(prepared, check, rate, options.validateRowsPerSecond() != null), options, Launcher.Decider.AUXILIARY,
+        Launcher.Launched launched = launcher.launch(
+                hold,
+                Work.validation(prepared, check, rate, options.validateRowsPerSecond() != null),
+                options,
+                Launcher.Decider.AUXILIARY,
                 null);
         if (launched.result() != null) {
             RunResult r = launched.result();
-            return ValidationResult.unfinished(r.outcome(), r.outcome() == RunResult.Outcome.NOT_RUNNABLE
-                    ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) + "; validate it when it is done"
-                    : r.message());
+            return ValidationResult.unfinished(
+                    r.outcome(),
+                    r.outcome() == RunResult.Outcome.NOT_RUNNABLE
+                            ? "job " + spec.name() + " is running" + launcher.holder(spec.name())
+                                    + "; validate it when it is done"
+                            : r.message());
         }
         Run run = launched.run();
         List<RuleResult> rules = ValidationLedger.results(run.ledgerNotes());
@@ -70,8 +78,15 @@ public final class Validations {
         }
         RunResult outcome = Results.of(run, Work.Kind.VALIDATION, spec.name(), started);
         String message = run.state() == RunState.COMPLETED
-                ? String.format(Locale.ROOT, "validated %,d rows", run.checkpoint().rows()) : outcome.message();
-        return new ValidationResult(outcome.outcome(), message, rules, run.checkpoint().rows(), run.checkpoint().chunks(),
+                ? String.format(
+                        Locale.ROOT, "validated %,d rows", run.checkpoint().rows())
+                : outcome.message();
+        return new ValidationResult(
+                outcome.outcome(),
+                message,
+                rules,
+                run.checkpoint().rows(),
+                run.checkpoint().chunks(),
                 Results.seconds(started));
     }
 
@@ -84,17 +99,19 @@ public final class Validations {
             }
         }
         if (differs.isEmpty()) {
-            throw new SpecException("validate", "no {target, source} rule covers a column of set: nothing tells which"
-                    + " rows to repair");
+            throw new SpecException(
+                    "validate",
+                    "no {target, source} rule covers a column of set: nothing tells which" + " rows to repair");
         }
         Prepared prepared = context.prepare(spec.forRepair(String.join(" OR ", differs)));
         try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
-            Launcher.Launched launched = launcher.launch(hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY,
-                    null);
+            Launcher.Launched launched = launcher.launch(
+                    hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY, null);
             if (launched.result() != null) {
                 RunResult r = launched.result();
                 String why = r.outcome() == RunResult.Outcome.NOT_RUNNABLE
-                        ? "job " + spec.name() + " is running" + launcher.holder(spec.name()) : r.message();
+                        ? "job " + spec.name() + " is running" + launcher.holder(spec.name())
+                        : r.message();
                 return ValidationResult.unfinished(r.outcome(), "repair of " + spec.name() + " did not finish: " + why);
             }
             long repaired = launched.run().checkpoint().written();
@@ -117,12 +134,21 @@ public final class Validations {
 
     private Validator validator(Prepared prepared) throws SQLException {
         if (prepared.spec().validate().isEmpty()) {
-            throw new SpecException("validate", "no rules" + (prepared.spec().mode() == JobSpec.Mode.JAVA
-                    ? ", and its transformer declares no check of its own" : "")
-                    + " (add e.g. - { target: email_lower, source: lower(email) })");
+            throw new SpecException(
+                    "validate",
+                    "no rules"
+                            + (prepared.spec().mode() == JobSpec.Mode.JAVA
+                                    ? ", and its transformer declares no check of its own"
+                                    : "")
+                            + " (add e.g. - { target: email_lower, source: lower(email) })");
         }
-        List<Rule> rules = Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
+        List<Rule> rules =
+                Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
         String pending = launcher.sync().pending(prepared);
-        return new Validator(prepared.keyset(), pending == null ? rules : rules.stream().map(r -> r.unless(pending)).toList());
+        return new Validator(
+                prepared.keyset(),
+                pending == null
+                        ? rules
+                        : rules.stream().map(r -> r.unless(pending)).toList());
     }
 }

@@ -50,7 +50,8 @@ class BatchSchemaTest {
                 } finally {
                     pool.shutdownNow();
                 }
-                assertThat(db.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'sluice'")).isGreaterThan(5);
+                assertThat(db.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'sluice'"))
+                        .isGreaterThan(5);
             }
         }
     }

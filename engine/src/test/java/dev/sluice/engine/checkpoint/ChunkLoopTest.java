@@ -16,19 +16,19 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.ChunkObserver;
+import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.chunk.ChunkFailedException;
 import dev.sluice.engine.chunk.ChunkLedger;
 import dev.sluice.engine.chunk.ChunkLoop;
-import dev.sluice.engine.ChunkObserver;
-import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.chunk.ChunkWriter;
-import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.health.Reading;
 import dev.sluice.engine.health.Signal;
-import dev.sluice.engine.Key;
-import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.throttle.ChunkSizer;
 import dev.sluice.engine.throttle.Pacer;
 
@@ -78,19 +78,29 @@ class ChunkLoopTest {
             failures.add(attempt + ": " + error);
         }
     };
-    private final Pacer pacer = new Pacer(Duration.ZERO, null, null,
-            new HealthGates(List.of(gate), Duration.ZERO), stop);
-    private final ChunkLoop loop = new ChunkLoop(source, writer, ChunkLedger.NONE, false, new NoSettings(), sizer,
-            pacer, () -> { }, observer, ChunkLoop.Waiters.NONE, Duration.ZERO);
+    private final Pacer pacer =
+            new Pacer(Duration.ZERO, null, null, new HealthGates(List.of(gate), Duration.ZERO), stop);
+    private final ChunkLoop loop = new ChunkLoop(
+            source,
+            writer,
+            ChunkLedger.NONE,
+            false,
+            new NoSettings(),
+            sizer,
+            pacer,
+            () -> {},
+            observer,
+            ChunkLoop.Waiters.NONE,
+            Duration.ZERO);
     // Three attempts a millisecond apart: the retry's rules, not its backoff, are what this test is about.
     private final ChunkRetry retry = new ChunkRetry("loop", sizer, observer, 3, Duration.ofMillis(1));
     private final AtomicLong rows = new AtomicLong();
     private final AtomicLong chunks = new AtomicLong();
     private final DataSource noDatabase = noDatabase();
-    private final ChunkLoopTasklet tasklet = new ChunkLoopTasklet(noDatabase, loop, retry, stop,
-            n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
-    private final StepExecution step = new StepExecution(1L, "backfill:partition0",
-            new JobExecution(1L, new JobInstance(1L, "loop"), new JobParameters()));
+    private final ChunkLoopTasklet tasklet = new ChunkLoopTasklet(
+            noDatabase, loop, retry, stop, n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
+    private final StepExecution step = new StepExecution(
+            1L, "backfill:partition0", new JobExecution(1L, new JobInstance(1L, "loop"), new JobParameters()));
 
     @AfterEach
     void noTransactionLeftOpen() {
@@ -116,7 +126,9 @@ class ChunkLoopTest {
         writer.during(3, () -> stop.request(StopSignal.PAUSE));
         assertThat(runStep()).isEqualTo(RepeatStatus.CONTINUABLE);
         assertThat(step.isTerminateOnly()).isTrue();
-        assertThat(writer.committed).as("the third chunk finished, no fourth began").hasSize(3);
+        assertThat(writer.committed)
+                .as("the third chunk finished, no fourth began")
+                .hasSize(3);
         assertContiguous(writer.committed);
         assertThat(Checkpoint.from(step.getExecutionContext()).lastKey()).isEqualTo(key(3 * MAX_ROWS));
         assertThat(Checkpoint.stopReason(step.getExecutionContext())).isEqualTo(StopSignal.PAUSE);
@@ -136,7 +148,8 @@ class ChunkLoopTest {
     @Test
     void aChunkThatFailsForGoodEndsTheStepWithItsCheckpointAtTheLastCommit() throws Throwable {
         writer.failOnce(4, "23505"); // unique_violation: a person must look
-        assertThatThrownBy(this::runStep).isInstanceOf(ChunkFailedException.class)
+        assertThatThrownBy(this::runStep)
+                .isInstanceOf(ChunkFailedException.class)
                 .hasMessageContaining("chunk " + range(3 * MAX_ROWS, 4 * MAX_ROWS));
         assertThat(failures).as("not retried").isEmpty();
         assertThat(writer.committed).hasSize(3);
@@ -148,8 +161,13 @@ class ChunkLoopTest {
         writer.during(2, () -> gate.closeFor(3));
         assertThat(runStep()).isEqualTo(RepeatStatus.FINISHED);
         int second = events.indexOf("write " + range(MAX_ROWS, 2 * MAX_ROWS));
-        assertThat(events.subList(second + 1, second + 6)).containsExactly(
-                "gate closed", "gate closed", "gate closed", "gate open", "write " + range(2 * MAX_ROWS, 3 * MAX_ROWS));
+        assertThat(events.subList(second + 1, second + 6))
+                .containsExactly(
+                        "gate closed",
+                        "gate closed",
+                        "gate closed",
+                        "gate open",
+                        "write " + range(2 * MAX_ROWS, 3 * MAX_ROWS));
         assertContiguousToTheEnd(writer.committed);
     }
 
@@ -159,7 +177,9 @@ class ChunkLoopTest {
      */
     private RepeatStatus runStep() throws Throwable {
         ChunkContext context = new ChunkContext(new StepContext(step));
-        Checkpoint.from(step.getExecutionContext()).startingExecution(sizer.rows()).writeTo(step.getExecutionContext());
+        Checkpoint.from(step.getExecutionContext())
+                .startingExecution(sizer.rows())
+                .writeTo(step.getExecutionContext());
         while (true) {
             TransactionSynchronizationManager.initSynchronization();
             RepeatStatus status;
@@ -185,7 +205,8 @@ class ChunkLoopTest {
         if (committed) {
             told.forEach(TransactionSynchronization::afterCommit);
         }
-        int status = committed ? TransactionSynchronization.STATUS_COMMITTED : TransactionSynchronization.STATUS_ROLLED_BACK;
+        int status =
+                committed ? TransactionSynchronization.STATUS_COMMITTED : TransactionSynchronization.STATUS_ROLLED_BACK;
         told.forEach(s -> s.afterCompletion(status));
         TransactionSynchronizationManager.unbindResourceIfPossible(noDatabase);
     }
@@ -193,7 +214,9 @@ class ChunkLoopTest {
     private static void assertContiguous(List<KeyRange> ranges) {
         Key last = null;
         for (KeyRange r : ranges) {
-            assertThat(r.lo()).as("starts where the last chunk ended: " + ranges).isEqualTo(last);
+            assertThat(r.lo())
+                    .as("starts where the last chunk ended: " + ranges)
+                    .isEqualTo(last);
             last = r.hi();
         }
     }
@@ -306,8 +329,10 @@ class ChunkLoopTest {
      * else fails the test, since every statement of the loop goes to the fakes.
      */
     private static DataSource noDatabase() {
-        Connection connection = (Connection) Proxy.newProxyInstance(ChunkLoopTest.class.getClassLoader(),
-                new Class<?>[] {Connection.class}, (self, method, args) -> switch (method.getName()) {
+        Connection connection = (Connection) Proxy.newProxyInstance(
+                ChunkLoopTest.class.getClassLoader(),
+                new Class<?>[] {Connection.class},
+                (self, method, args) -> switch (method.getName()) {
                     case "close" -> null;
                     case "isClosed" -> false;
                     case "hashCode" -> System.identityHashCode(self);
@@ -315,8 +340,10 @@ class ChunkLoopTest {
                     case "toString" -> "no database";
                     default -> throw new AssertionError("the loop reached the database: " + method.getName());
                 });
-        return (DataSource) Proxy.newProxyInstance(ChunkLoopTest.class.getClassLoader(),
-                new Class<?>[] {DataSource.class}, (self, method, args) -> switch (method.getName()) {
+        return (DataSource) Proxy.newProxyInstance(
+                ChunkLoopTest.class.getClassLoader(),
+                new Class<?>[] {DataSource.class},
+                (self, method, args) -> switch (method.getName()) {
                     case "getConnection" -> connection;
                     case "hashCode" -> System.identityHashCode(self);
                     case "equals" -> self == args[0];

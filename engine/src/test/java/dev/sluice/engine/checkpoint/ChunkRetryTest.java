@@ -9,9 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sluice.engine.chunk.ChunkFailedException;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.chunk.ChunkFailedException;
 import dev.sluice.engine.throttle.ChunkSizer;
 
 import org.junit.jupiter.api.Test;
@@ -21,16 +21,20 @@ class ChunkRetryTest {
 
     private final ChunkSizer sizer = new ChunkSizer(800, Duration.ofMillis(250), 10, 10_000);
     private final List<String> seen = new ArrayList<>();
-    private final ChunkRetry retry = new ChunkRetry("j", sizer, new ChunkObserver() {
-        @Override
-        public void chunkCommitted(ChunkReport report) {
-        }
+    private final ChunkRetry retry = new ChunkRetry(
+            "j",
+            sizer,
+            new ChunkObserver() {
+                @Override
+                public void chunkCommitted(ChunkReport report) {}
 
-        @Override
-        public void chunkFailed(String error, int attempt) {
-            seen.add(attempt + ": " + error);
-        }
-    }, 3, Duration.ofMillis(1));
+                @Override
+                public void chunkFailed(String error, int attempt) {
+                    seen.add(attempt + ": " + error);
+                }
+            },
+            3,
+            Duration.ofMillis(1));
 
     private static Throwable failure(String state) {
         return new ChunkFailedException(null, new SQLException("chunk trouble", state));
@@ -42,7 +46,8 @@ class ChunkRetryTest {
         assertThat(sizer.rows()).isEqualTo(400);
         retry.handleException(null, failure(LOCK_NOT_AVAILABLE));
         assertThat(sizer.rows()).isEqualTo(200);
-        assertThatThrownBy(() -> retry.handleException(null, failure(LOCK_NOT_AVAILABLE))).isInstanceOf(ChunkFailedException.class);
+        assertThatThrownBy(() -> retry.handleException(null, failure(LOCK_NOT_AVAILABLE)))
+                .isInstanceOf(ChunkFailedException.class);
         assertThat(seen).hasSize(3).allMatch(s -> s.contains(LOCK_NOT_AVAILABLE));
     }
 
@@ -54,14 +59,18 @@ class ChunkRetryTest {
         retry.handleException(null, failure("40001"));
         retry.handleException(null, failure("40001"));
         assertThat(seen).hasSize(4);
-        assertThat(sizer.rows()).as("deadlocks and serialization failures keep the size").isEqualTo(800);
+        assertThat(sizer.rows())
+                .as("deadlocks and serialization failures keep the size")
+                .isEqualTo(800);
     }
 
     @Test
     void anErrorThatWillNotPassByWaitingFailsAtOnce() {
-        assertThatThrownBy(() -> retry.handleException(null, failure("23505"))).isInstanceOf(ChunkFailedException.class);
+        assertThatThrownBy(() -> retry.handleException(null, failure("23505")))
+                .isInstanceOf(ChunkFailedException.class);
         // A lost connection is not retried in place either: the runner reconnects and takes its lock again.
-        assertThatThrownBy(() -> retry.handleException(null, failure("08006"))).isInstanceOf(ChunkFailedException.class);
+        assertThatThrownBy(() -> retry.handleException(null, failure("08006")))
+                .isInstanceOf(ChunkFailedException.class);
         assertThat(seen).isEmpty();
     }
 }

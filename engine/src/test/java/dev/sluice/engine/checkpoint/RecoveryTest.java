@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
@@ -39,18 +39,20 @@ class RecoveryTest extends DatabaseTest {
         db.counters("c", 1000);
         StopSignal stop = new StopSignal();
         AtomicInteger chunks = new AtomicInteger();
-        RunResult stopped = backfill.run(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
-            if (chunks.incrementAndGet() == 4) {
-                stop.request("test");
-            }
-        }));
+        RunResult stopped =
+                backfill.run(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
+                    if (chunks.incrementAndGet() == 4) {
+                        stop.request("test");
+                    }
+                }));
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"STARTED", "UNKNOWN"})
     void anExecutionThatDidNotEndCleanlyIsContinuedFromTheCheckpoint(String left) throws SQLException {
-        db.exec("UPDATE sluice.batch_job_execution SET status = '" + left + "', end_time = NULL",
+        db.exec(
+                "UPDATE sluice.batch_job_execution SET status = '" + left + "', end_time = NULL",
                 "UPDATE sluice.batch_step_execution SET status = '" + left + "', end_time = NULL");
         JobStatus status = backfill.status("inc");
         assertThat(status.state()).as("no runner holds it: it is resumable").isEqualTo(JobStatus.State.FAILED);
@@ -62,21 +64,34 @@ class RecoveryTest extends DatabaseTest {
     }
 
     @ParameterizedTest(name = "job {0}, partition step {1}, partition {2}")
-    @CsvSource({"FAILED, STARTED, STARTED", "FAILED, FAILED, STARTED", "FAILED, STARTED, FAILED",
-            "FAILED, UNKNOWN, UNKNOWN", "FAILED, FAILED, UNKNOWN", "STOPPED, STARTED, STARTED", "STOPPING, STOPPING, STARTED",
-            "STARTED, FAILED, FAILED", "UNKNOWN, FAILED, STARTED", "ABANDONED, STARTED, STARTED"})
+    @CsvSource({
+        "FAILED, STARTED, STARTED",
+        "FAILED, FAILED, STARTED",
+        "FAILED, STARTED, FAILED",
+        "FAILED, UNKNOWN, UNKNOWN",
+        "FAILED, FAILED, UNKNOWN",
+        "STOPPED, STARTED, STARTED",
+        "STOPPING, STOPPING, STARTED",
+        "STARTED, FAILED, FAILED",
+        "UNKNOWN, FAILED, STARTED",
+        "ABANDONED, STARTED, STARTED"
+    })
     void anyMixOfStatusesALostDatabaseLeavesIsContinuedFromTheCheckpoint(String job, String manager, String partition)
             throws SQLException {
         boolean endedJob = !job.equals("STARTED") && !job.equals("STOPPING") && !job.equals("UNKNOWN");
-        db.exec("UPDATE sluice.batch_job_execution SET status = '" + job + "'" + (endedJob ? "" : ", end_time = NULL"),
-                "UPDATE sluice.batch_step_execution SET status = '" + manager + "', end_time = NULL WHERE step_name = 'backfill'",
-                "UPDATE sluice.batch_step_execution SET status = '" + partition + "', end_time = NULL WHERE step_name <> 'backfill'");
+        db.exec(
+                "UPDATE sluice.batch_job_execution SET status = '" + job + "'" + (endedJob ? "" : ", end_time = NULL"),
+                "UPDATE sluice.batch_step_execution SET status = '" + manager
+                        + "', end_time = NULL WHERE step_name = 'backfill'",
+                "UPDATE sluice.batch_step_execution SET status = '" + partition
+                        + "', end_time = NULL WHERE step_name <> 'backfill'");
 
         RunResult resumed = backfill.run(SPEC, RunOptions.defaults().resumeOnly(!job.equals("ABANDONED")));
         if (job.equals("ABANDONED")) {
             // Cancelled for good: it never resumes, but it does not strand a new run either.
-            assertThat(resumed.outcome()).as(resumed.message()).isIn(RunResult.Outcome.NOT_RUNNABLE,
-                    RunResult.Outcome.ALREADY_COMPLETE);
+            assertThat(resumed.outcome())
+                    .as(resumed.message())
+                    .isIn(RunResult.Outcome.NOT_RUNNABLE, RunResult.Outcome.ALREADY_COMPLETE);
             resumed = backfill.run(SPEC, RunOptions.defaults().again(true));
             assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
             return;
@@ -89,7 +104,8 @@ class RecoveryTest extends DatabaseTest {
     @Test
     void aStoppedExecutionContinuesWithoutRecovery() throws SQLException {
         assertThat(backfill.status("inc").state()).isEqualTo(JobStatus.State.STOPPED);
-        assertThat(backfill.run(SPEC, RunOptions.defaults().resumeOnly(true)).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(backfill.run(SPEC, RunOptions.defaults().resumeOnly(true)).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
     }
 }

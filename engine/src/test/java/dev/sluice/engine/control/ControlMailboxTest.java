@@ -1,19 +1,16 @@
 package dev.sluice.engine.control;
 
-import dev.sluice.engine.ControlRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
+import dev.sluice.engine.ControlRequest;
+import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.checkpoint.JobRuns;
+import dev.sluice.engine.testing.DatabaseTest;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import dev.sluice.engine.testing.Eventually;
-import dev.sluice.engine.testing.Postgres;
-import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.testing.DatabaseTest;
 
 /** Operators' requests wait in the mailbox until the runner takes them; a newer request replaces an older one. */
 class ControlMailboxTest extends DatabaseTest {
@@ -36,9 +33,10 @@ class ControlMailboxTest extends DatabaseTest {
         mailbox.send("b", new ControlRequest(ControlRequest.Command.CANCEL, null, null), "op1");
         assertThat(mailbox.pending("a")).isTrue();
 
-        assertThat(mailbox.take("a")).containsExactlyInAnyOrder(
-                new ControlRequest(ControlRequest.Command.TUNE, 0L, Duration.ofMillis(80)),
-                new ControlRequest(ControlRequest.Command.PAUSE, null, null));
+        assertThat(mailbox.take("a"))
+                .containsExactlyInAnyOrder(
+                        new ControlRequest(ControlRequest.Command.TUNE, 0L, Duration.ofMillis(80)),
+                        new ControlRequest(ControlRequest.Command.PAUSE, null, null));
         assertThat(mailbox.pending("a")).isFalse();
         assertThat(mailbox.take("a")).isEmpty();
         assertThat(mailbox.take("b")).containsExactly(new ControlRequest(ControlRequest.Command.CANCEL, null, null));
@@ -52,7 +50,9 @@ class ControlMailboxTest extends DatabaseTest {
         Long[] tuned = new Long[1];
         try (ControlPoller poller = new ControlPoller(mailbox, "a", stop, r -> tuned[0] = r.rowsPerSecond())) {
             assertThat(tuned[0]).isEqualTo(42L);
-            assertThat(stop.requested()).as("a pause left from before this runner").isFalse();
+            assertThat(stop.requested())
+                    .as("a pause left from before this runner")
+                    .isFalse();
             mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op");
             dev.sluice.engine.testing.Eventually.eventually(Duration.ofSeconds(10), "the pause taken", stop::requested);
             assertThat(stop.reason()).isEqualTo(StopSignal.PAUSE);

@@ -55,7 +55,9 @@ class HealthGatesTest {
         assertThat(at(0, 0.0)).isNull();
         now.set(Duration.ofMillis(500).toNanos());
         signal.lag = 50.0;
-        assertThat(gates.closedReason()).as("half a poll later: the last reading stands").isNull();
+        assertThat(gates.closedReason())
+                .as("half a poll later: the last reading stands")
+                .isNull();
         now.set(Duration.ofSeconds(1).toNanos());
         assertThat(gates.closedReason()).isNotNull();
     }
@@ -64,7 +66,9 @@ class HealthGatesTest {
     void failsClosedFromTheFirstReadThatFails() {
         assertThat(at(0, 1.0)).isNull();
         assertThat(gates.unreadable()).isFalse();
-        assertThat(at(1, null)).as("one failed read closes the gates").isEqualTo("cannot read scripted: connection refused");
+        assertThat(at(1, null))
+                .as("one failed read closes the gates")
+                .isEqualTo("cannot read scripted: connection refused");
         assertThat(gates.unreadable()).isTrue();
         assertThat(at(2, null)).isEqualTo("cannot read scripted: connection refused");
         assertThat(at(3, 1.0)).as("readable again, under the limit").isNull();
@@ -75,7 +79,9 @@ class HealthGatesTest {
     void aGateClosedBeforeTheSignalWentUnreadableKeepsItsHysteresis() {
         assertThat(at(0, 20.0)).isNotNull();
         assertThat(at(1, null)).isEqualTo("cannot read scripted: connection refused");
-        assertThat(at(2, 8.0)).as("readable again, but not yet under half the limit").contains("waiting for < half the limit");
+        assertThat(at(2, 8.0))
+                .as("readable again, but not yet under half the limit")
+                .contains("waiting for < half the limit");
         assertThat(at(3, 4.0)).isNull();
     }
 

@@ -8,24 +8,22 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.ChunkReport;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Eventually;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,8 +41,10 @@ class HealthSignalsTest extends DatabaseTest {
 
     @BeforeEach
     void database() {
-        db.exec("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL DEFAULT 0, pad text)",
-                "INSERT INTO t (id, pad) SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g", "ANALYZE t");
+        db.exec(
+                "CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL DEFAULT 0, pad text)",
+                "INSERT INTO t (id, pad) SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g",
+                "ANALYZE t");
     }
 
     @AfterEach
@@ -88,8 +88,11 @@ class HealthSignalsTest extends DatabaseTest {
 
     /** The job is held: THROTTLED with {@code reason}, and no chunk commits for a while. */
     private void held(String reason) throws Exception {
-        JobStatus s = Eventually.eventually(Duration.ofSeconds(30), "the job held: " + reason,
-                () -> backfill.status("inc"), x -> x.state() == JobStatus.State.THROTTLED
+        JobStatus s = Eventually.eventually(
+                Duration.ofSeconds(30),
+                "the job held: " + reason,
+                () -> backfill.status("inc"),
+                x -> x.state() == JobStatus.State.THROTTLED
                         && x.throttleReason().contains(reason));
         Thread.sleep(700);
         JobStatus later = backfill.status("inc");
@@ -104,23 +107,28 @@ class HealthSignalsTest extends DatabaseTest {
 
     /** An application's session (a connection of its own), running {@code sql} in the background; returns its pid. */
     private int inBackground(String... sql) throws Exception {
-        Connection c = DriverManager.getConnection(ds.getJdbcUrl() + (ds.getJdbcUrl().contains("?") ? "&" : "?")
-                + "ApplicationName=app", ds.getUsername(), ds.getPassword());
+        Connection c = DriverManager.getConnection(
+                ds.getJdbcUrl() + (ds.getJdbcUrl().contains("?") ? "&" : "?") + "ApplicationName=app",
+                ds.getUsername(),
+                ds.getPassword());
         sessions.add(c);
         int pid;
-        try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_backend_pid()")) {
+        try (Statement st = c.createStatement();
+                var rs = st.executeQuery("SELECT pg_backend_pid()")) {
             rs.next();
             pid = rs.getInt(1);
         }
-        Thread session = new Thread(() -> {
-            try (Statement st = c.createStatement()) {
-                for (String s : sql) {
-                    st.execute(s);
-                }
-            } catch (Exception e) {
-                // cancelled by the test
-            }
-        }, "app-session-" + pid);
+        Thread session = new Thread(
+                () -> {
+                    try (Statement st = c.createStatement()) {
+                        for (String s : sql) {
+                            st.execute(s);
+                        }
+                    } catch (Exception e) {
+                        // cancelled by the test
+                    }
+                },
+                "app-session-" + pid);
         session.setDaemon(true);
         session.start();
         return pid;
@@ -131,7 +139,9 @@ class HealthSignalsTest extends DatabaseTest {
     void aRealVacuumOfTheTableHoldsTheJobUntilItEnds() throws Exception {
         // Slowed to a page per 100 ms, the vacuum of this table's ~700 pages lasts over a minute.
         int vacuum = inBackground("SET vacuum_cost_delay = 100", "SET vacuum_cost_limit = 1", "VACUUM t");
-        Eventually.eventually(Duration.ofSeconds(30), "the vacuum running",
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "the vacuum running",
                 () -> db.count("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass") > 0);
         CompletableFuture<RunResult> run = start("autovacuum: true");
         held("vacuums running");
@@ -144,7 +154,9 @@ class HealthSignalsTest extends DatabaseTest {
     @Timeout(120)
     void withoutTheAutovacuumSignalAVacuumDoesNotHoldTheJob() throws Exception {
         int vacuum = inBackground("SET vacuum_cost_delay = 100", "SET vacuum_cost_limit = 1", "VACUUM t");
-        Eventually.eventually(Duration.ofSeconds(30), "the vacuum running",
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "the vacuum running",
                 () -> db.count("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass") > 0);
         completes(start("autovacuum: false"));
         db.exec("SELECT pg_cancel_backend(" + vacuum + ")");
@@ -155,8 +167,12 @@ class HealthSignalsTest extends DatabaseTest {
     void activeSessionsOverTheMaximumHoldTheJob() throws Exception {
         int first = inBackground("SELECT pg_sleep(60)");
         int second = inBackground("SELECT pg_sleep(60)");
-        Eventually.eventually(Duration.ofSeconds(30), "two sessions active", () -> db.count(
-                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'") == 2);
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "two sessions active",
+                () -> db.count(
+                                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")
+                        == 2);
         CompletableFuture<RunResult> run = start("active-sessions: { max: 1 }");
         held("active sessions 2 > 1");
         db.exec("SELECT pg_cancel_backend(" + first + ")", "SELECT pg_cancel_backend(" + second + ")");
@@ -196,7 +212,7 @@ class HealthSignalsTest extends DatabaseTest {
         // The application updates a row just past the checkpoint: the running chunk has locked it, or soon will.
         long longest = 0;
         try (Connection app = DriverManager.getConnection(ds.getJdbcUrl(), ds.getUsername(), ds.getPassword());
-             Statement st = app.createStatement()) {
+                Statement st = app.createStatement()) {
             for (int i = 0; i < 3; i++) {
                 long key = Long.parseLong(backfill.status("inc").lastKey().get(0)) + 5;
                 long started = System.nanoTime();
@@ -210,15 +226,20 @@ class HealthSignalsTest extends DatabaseTest {
         assertThat(longest).as("the application waited on a chunk").isGreaterThan(200);
         // About one chunk, as long as chunks take on this machine now (a loaded one runs them slower): a session left
         // waiting behind chunk after chunk would wait several.
-        long longestChunk = chunks.stream().mapToLong(r -> r.nanos() / 1_000_000).max().orElseThrow();
-        assertThat(longest).as("and no longer than about one chunk (the longest took %d ms)", longestChunk)
+        long longestChunk =
+                chunks.stream().mapToLong(r -> r.nanos() / 1_000_000).max().orElseThrow();
+        assertThat(longest)
+                .as("and no longer than about one chunk (the longest took %d ms)", longestChunk)
                 .isLessThan(longestChunk * 3 / 2 + 500);
         boolean shrank = false;
         for (int i = 0; i + 2 < chunks.size(); i++) { // the last chunk is whatever remained: not a sign
-            shrank |= chunks.get(i + 1).range().rows() * 10 <= chunks.get(i).range().rows();
+            shrank |= chunks.get(i + 1).range().rows() * 10
+                    <= chunks.get(i).range().rows();
         }
-        assertThat(shrank).as("a chunk after the wait a tenth of the one before: " + chunks.stream()
-                .map(r -> r.range().rows()).toList()).isTrue();
+        assertThat(shrank)
+                .as("a chunk after the wait a tenth of the one before: "
+                        + chunks.stream().map(r -> r.range().rows()).toList())
+                .isTrue();
     }
 
     @Test
@@ -240,29 +261,44 @@ class HealthSignalsTest extends DatabaseTest {
                 throttle: { rows-per-second: 1000 }
                 health: { poll: 100ms, query: { sql: "SELECT queue_depth()", max: 5 } }
                 """, RunOptions.defaults().withMetrics(meters));
-        Eventually.eventually(Duration.ofSeconds(30), "chunks committed", () -> backfill.status("inc").chunks() > 2);
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "chunks committed",
+                () -> backfill.status("inc").chunks() > 2);
         db.exec("UPDATE queue_link SET broken = true");
         long atFailure = backfill.status("inc").rowsProcessed();
-        JobStatus blind = Eventually.eventually(Duration.ofSeconds(30), "held by the unreadable signal",
-                () -> backfill.status("inc"), x -> x.state() == JobStatus.State.THROTTLED
-                        && x.throttleReason() != null && x.throttleReason().contains("cannot read health.query"));
+        JobStatus blind = Eventually.eventually(
+                Duration.ofSeconds(30),
+                "held by the unreadable signal",
+                () -> backfill.status("inc"),
+                x -> x.state() == JobStatus.State.THROTTLED
+                        && x.throttleReason() != null
+                        && x.throttleReason().contains("cannot read health.query"));
         assertThat(blind.throttleReason()).contains("queue unreachable");
         // At most the chunk in flight and one more (each at most a second of the rate): not ten seconds' worth.
-        assertThat(blind.rowsProcessed() - atFailure).as("rows written once the signal could not be read")
+        assertThat(blind.rowsProcessed() - atFailure)
+                .as("rows written once the signal could not be read")
                 .isLessThanOrEqualTo(2000);
         held("cannot read health.query");
         db.exec("UPDATE queue_link SET broken = false");
         completes(run);
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
-        assertThat(meters.get("sluice.throttle").tag("reason", "unreadable").counter().count())
-                .as("the wait counted as unreadable").isGreaterThan(0);
+        assertThat(meters.get("sluice.throttle")
+                        .tag("reason", "unreadable")
+                        .counter()
+                        .count())
+                .as("the wait counted as unreadable")
+                .isGreaterThan(0);
     }
 
     @Test
     void aQueryThatReturnsNoNumberOrActsIsRefusedBeforeAnythingIsWritten() throws Exception {
         int victim = inBackground(); // an idle session, which pg_terminate_backend would end
-        db.exec("CREATE EXTENSION IF NOT EXISTS dblink", "CREATE TABLE flags (v text, ok boolean)",
-                "CREATE SEQUENCE polls", "CREATE VIEW kills AS SELECT pg_terminate_backend(" + victim + ")::int AS k",
+        db.exec(
+                "CREATE EXTENSION IF NOT EXISTS dblink",
+                "CREATE TABLE flags (v text, ok boolean)",
+                "CREATE SEQUENCE polls",
+                "CREATE VIEW kills AS SELECT pg_terminate_backend(" + victim + ")::int AS k",
                 "CREATE FUNCTION bump() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT nextval(''polls'')::int'",
                 "CREATE FUNCTION plus_bump(int, int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT $1 + $2 + bump()'",
                 "CREATE OPERATOR #+# (LEFTARG = int, RIGHTARG = int, FUNCTION = plus_bump)");
@@ -272,8 +308,9 @@ class HealthSignalsTest extends DatabaseTest {
         refused.put("SELECT v FROM flags LIMIT 1", "returns text, not a number");
         refused.put("SELECT ok FROM flags LIMIT 1", "returns boolean, not a number");
         refused.put("SELECT now()", "returns timestamp with time zone, not a number");
-        refused.put("SELECT pg_terminate_backend(" + victim + ")::int", "calls pg_terminate_backend, which PostgreSQL"
-                + " classifies as VOLATILE");
+        refused.put(
+                "SELECT pg_terminate_backend(" + victim + ")::int",
+                "calls pg_terminate_backend, which PostgreSQL" + " classifies as VOLATILE");
         refused.put("SELECT count(*) FROM dblink('dbname=x', 'DELETE FROM t') AS d(n int)", "calls public.dblink");
         refused.put("SELECT random() * 10", "calls random");
         refused.put("SELECT nextval('polls')", "calls nextval");
@@ -283,24 +320,35 @@ class HealthSignalsTest extends DatabaseTest {
         refused.put("SELECT 1 #+# 2", "calls public.plus_bump");
         refused.put("SELECT length(set_config('statement_timeout', '0', false))", "calls set_config");
         refused.put("SELECT (SELECT n FROM t WHERE id = 1 FOR UPDATE)", "locks rows");
-        refused.put("SELECT count(*) FROM dblink('host=db2 user=ops password=hunter22', 'SELECT 1') AS d(n int)",
+        refused.put(
+                "SELECT count(*) FROM dblink('host=db2 user=ops password=hunter22', 'SELECT 1') AS d(n int)",
                 "must not carry a password");
-        refused.put("SELECT count(*) FROM dblink('postgresql://ops:hunter22@db2/app', 'SELECT 1') AS d(n int)",
+        refused.put(
+                "SELECT count(*) FROM dblink('postgresql://ops:hunter22@db2/app', 'SELECT 1') AS d(n int)",
                 "must not carry a password");
         for (Map.Entry<String, String> c : refused.entrySet()) {
             assertThatThrownBy(() -> backfill.run(withQuery(c.getKey()), RunOptions.defaults()))
-                    .as(c.getKey()).isInstanceOf(SpecException.class)
-                    .hasMessageStartingWith("health.query.sql: ").hasMessageContaining(c.getValue())
+                    .as(c.getKey())
+                    .isInstanceOf(SpecException.class)
+                    .hasMessageStartingWith("health.query.sql: ")
+                    .hasMessageContaining(c.getValue())
                     .hasMessageNotContaining("hunter22");
         }
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
-        assertThat(db.count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + victim)).as("nobody terminated").isOne();
-        assertThat(db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
-        assertThat(db.count("SELECT last_value FROM polls")).as("the sequence never advanced").isOne();
+        assertThat(db.count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + victim))
+                .as("nobody terminated")
+                .isOne();
+        assertThat(db.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+                .isZero();
+        assertThat(db.count("SELECT last_value FROM polls"))
+                .as("the sequence never advanced")
+                .isOne();
         assertThat(db.count("SELECT count(*) FROM polls WHERE is_called")).isZero();
         assertThat(db.exists("sluice.batch_job_instance")).as("no job record").isFalse();
         // Numbers of any numeric type, from STABLE and IMMUTABLE functions, are signals.
-        for (String sql : List.of("SELECT count(*) FROM t WHERE n > 5", "SELECT extract(epoch FROM now())::numeric * 0",
+        for (String sql : List.of(
+                "SELECT count(*) FROM t WHERE n > 5",
+                "SELECT extract(epoch FROM now())::numeric * 0",
                 "SELECT max(length(v))::float4 FROM flags")) {
             backfill.plan(withQuery(sql));
         }
@@ -308,10 +356,15 @@ class HealthSignalsTest extends DatabaseTest {
 
     @Test
     void aQueryThatIsNotOneNumberIsRefusedBeforeAnythingIsWritten() {
-        for (String sql : List.of("SELECT 1; DELETE FROM t", "SELECT now()", "SELECT no_such_column FROM t",
+        for (String sql : List.of(
+                "SELECT 1; DELETE FROM t",
+                "SELECT now()",
+                "SELECT no_such_column FROM t",
                 "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d")) {
             assertThatThrownBy(() -> backfill.run(withQuery(sql), RunOptions.defaults()))
-                    .as(sql).isInstanceOf(SpecException.class).hasMessageContaining("health.query.sql");
+                    .as(sql)
+                    .isInstanceOf(SpecException.class)
+                    .hasMessageContaining("health.query.sql");
         }
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
         assertThat(db.count("SELECT count(*) FROM t")).isEqualTo(20000);

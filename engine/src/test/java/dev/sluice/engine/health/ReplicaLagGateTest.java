@@ -1,21 +1,20 @@
 package dev.sluice.engine.health;
 
-import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.DriverManager;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.engine.testing.StandbyPair;
 
@@ -32,8 +31,10 @@ class ReplicaLagGateTest {
             String database = pair.createDatabase("lagged");
             try (HikariDataSource ds = Postgres.dataSource(pair.primary().getJdbcUrl("postgres", database))) {
                 Db db = new Db(ds);
-                db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)",
-                        "INSERT INTO t SELECT g, NULL FROM generate_series(1, 20000) g", "ANALYZE t");
+                db.exec(
+                        "CREATE TABLE t (id int PRIMARY KEY, v text)",
+                        "INSERT INTO t SELECT g, NULL FROM generate_series(1, 20000) g",
+                        "ANALYZE t");
                 Backfill backfill = new Backfill(ds);
                 var spec = SpecParser.parse("""
                         name: lagged
@@ -55,26 +56,34 @@ class ReplicaLagGateTest {
                 Thread.sleep(1500);
                 CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
                     try {
-                        return backfill.run(spec, RunOptions.defaults().withStandbys(url ->
-                                DriverManager.getConnection(url, "postgres", "")));
+                        return backfill.run(
+                                spec,
+                                RunOptions.defaults()
+                                        .withStandbys(url -> DriverManager.getConnection(url, "postgres", "")));
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
                 });
 
                 JobStatus throttled = awaitState(backfill, JobStatus.State.THROTTLED, 60);
-                assertThat(throttled.throttleReason()).contains("replica").contains("replay lag").contains("> 1.0s");
+                assertThat(throttled.throttleReason())
+                        .contains("replica")
+                        .contains("replay lag")
+                        .contains("> 1.0s");
                 long chunksWhenThrottled = throttled.chunks();
                 Thread.sleep(3000);
                 JobStatus still = backfill.status("lagged");
                 assertThat(still.state()).isEqualTo(JobStatus.State.THROTTLED);
-                assertThat(still.chunks()).as("no chunk commits while the standby lags").isEqualTo(chunksWhenThrottled);
+                assertThat(still.chunks())
+                        .as("no chunk commits while the standby lags")
+                        .isEqualTo(chunksWhenThrottled);
                 assertThat(run).isNotDone();
 
                 pair.onStandby("SELECT pg_wal_replay_resume()");
                 RunResult result = run.get(90, TimeUnit.SECONDS);
                 assertThat(result.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-                assertThat(db.count("SELECT count(*) FROM t WHERE v IS DISTINCT FROM md5(id::text)")).isZero();
+                assertThat(db.count("SELECT count(*) FROM t WHERE v IS DISTINCT FROM md5(id::text)"))
+                        .isZero();
                 assertThat(backfill.status("lagged").throttleReason()).isNull();
             }
         }
@@ -91,7 +100,10 @@ class ReplicaLagGateTest {
     }
 
     private static JobStatus awaitState(Backfill backfill, JobStatus.State state, int seconds) {
-        return Eventually.eventually(java.time.Duration.ofSeconds(seconds), "job lagged " + state,
-                () -> backfill.status("lagged"), s -> s.state() == state);
+        return Eventually.eventually(
+                java.time.Duration.ofSeconds(seconds),
+                "job lagged " + state,
+                () -> backfill.status("lagged"),
+                s -> s.state() == state);
     }
 }

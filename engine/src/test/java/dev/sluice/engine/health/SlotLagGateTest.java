@@ -1,20 +1,19 @@
 package dev.sluice.engine.health;
 
-import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 
 import org.junit.jupiter.api.Test;
@@ -29,8 +28,10 @@ class SlotLagGateTest {
         try (HikariDataSource ds = Postgres.newDatabase()) {
             Db db = new Db(ds);
             String slot = "cdc_" + Postgres.databaseOf(ds);
-            db.exec("CREATE TABLE s (id int PRIMARY KEY, v text)",
-                    "INSERT INTO s SELECT g, NULL FROM generate_series(1, 20000) g", "ANALYZE s",
+            db.exec(
+                    "CREATE TABLE s (id int PRIMARY KEY, v text)",
+                    "INSERT INTO s SELECT g, NULL FROM generate_series(1, 20000) g",
+                    "ANALYZE s",
                     "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
             try {
                 Backfill backfill = new Backfill(ds);
@@ -49,7 +50,9 @@ class SlotLagGateTest {
                     }
                 });
                 JobStatus throttled = await(backfill, JobStatus.State.THROTTLED, run);
-                assertThat(throttled.throttleReason()).startsWith("slot " + slot + " retained WAL").contains("> 262144B");
+                assertThat(throttled.throttleReason())
+                        .startsWith("slot " + slot + " retained WAL")
+                        .contains("> 262144B");
                 long chunks = throttled.chunks();
                 Thread.sleep(1000);
                 assertThat(backfill.status("slotted").chunks()).isEqualTo(chunks);
@@ -70,8 +73,11 @@ class SlotLagGateTest {
 
     private static JobStatus await(Backfill backfill, JobStatus.State state, CompletableFuture<RunResult> run)
             throws Exception {
-        JobStatus status = Eventually.eventually(java.time.Duration.ofSeconds(30), "job slotted " + state + " (or its run"
-                + " ended)", () -> backfill.status("slotted"), s -> s.state() == state || run.isDone());
+        JobStatus status = Eventually.eventually(
+                java.time.Duration.ofSeconds(30),
+                "job slotted " + state + " (or its run" + " ended)",
+                () -> backfill.status("slotted"),
+                s -> s.state() == state || run.isDone());
         if (status.state() != state) {
             throw new AssertionError("the run ended before it was " + state + ": " + run.get());
         }

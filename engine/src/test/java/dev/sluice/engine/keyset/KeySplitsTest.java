@@ -14,9 +14,11 @@ import java.util.stream.Stream;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Db;
@@ -29,8 +31,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import dev.sluice.engine.Key;
-import dev.sluice.engine.KeyRange;
 
 /**
  * Cuts tables of a few hundred thousand rows into {@code parallel} key ranges and counts, with SQL, the rows each
@@ -46,7 +46,8 @@ class KeySplitsTest extends DatabaseTest {
 
     @BeforeAll
     void tables() {
-        db.exec("CREATE TABLE dense (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+        db.exec(
+                "CREATE TABLE dense (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
                 "INSERT INTO dense (id) SELECT g FROM generate_series(1, 300000) g",
                 // Runs of 1,000 ids apart by gaps of 100,000, then a tail of ids far apart: gaps and clusters.
                 "CREATE TABLE gappy (id bigint PRIMARY KEY, n int NOT NULL DEFAULT 0)",
@@ -80,8 +81,12 @@ class KeySplitsTest extends DatabaseTest {
 
     static Stream<Arguments> tablesAndParts() {
         List<Arguments> out = new ArrayList<>();
-        for (String[] table : List.of(new String[] {"dense", "id"}, new String[] {"gappy", "id"},
-                new String[] {"skewed", "tenant, seq"}, new String[] {"shuffled", "id"}, new String[] {"deleted", "id"},
+        for (String[] table : List.of(
+                new String[] {"dense", "id"},
+                new String[] {"gappy", "id"},
+                new String[] {"skewed", "tenant, seq"},
+                new String[] {"shuffled", "id"},
+                new String[] {"deleted", "id"},
                 new String[] {"parted", "id"})) {
             for (int parts : new int[] {2, 4, 8, 16}) {
                 out.add(Arguments.of(table[0], table[1], parts));
@@ -95,7 +100,11 @@ class KeySplitsTest extends DatabaseTest {
     void everyRangeHoldsWithinTenPerCentOfTheMean(String table, String key, int parts) throws SQLException {
         try (Connection c = ds.getConnection()) {
             Keyset keyset = Keyset.resolve(Catalog.table(c, table), List.of(key.split(", ")));
-            assertEven(c, keyset, cut(c, keyset, List.of(ALL), parts).get(0), parts,
+            assertEven(
+                    c,
+                    keyset,
+                    cut(c, keyset, List.of(ALL), parts).get(0),
+                    parts,
                     db.count("SELECT count(*) FROM " + table));
         }
     }
@@ -123,10 +132,12 @@ class KeySplitsTest extends DatabaseTest {
 
     @Test
     void aParallelRunsPartitionsHoldEvenSharesAndApplyEveryRowOnce() throws SQLException {
-        db.exec("CREATE TABLE inc (tenant text COLLATE \"en-US-x-icu\" NOT NULL, seq int NOT NULL,"
+        db.exec(
+                "CREATE TABLE inc (tenant text COLLATE \"en-US-x-icu\" NOT NULL, seq int NOT NULL,"
                         + " n int NOT NULL DEFAULT 0, PRIMARY KEY (tenant, seq))",
                 "INSERT INTO inc (tenant, seq) SELECT (ARRAY['acme', 'Beta', 'zeta'])[1 + g % 3], g"
-                        + " FROM generate_series(1, 150000) g", "ANALYZE inc");
+                        + " FROM generate_series(1, 150000) g",
+                "ANALYZE inc");
         RunResult run = new Backfill(ds).run(SpecParser.parse("""
                 name: inc
                 table: inc
@@ -135,14 +146,16 @@ class KeySplitsTest extends DatabaseTest {
                 chunk: { rows: 5000, min-rows: 5000, max-rows: 5000 }
                 parallel: 8
                 undo: false
-                """),
-                RunOptions.defaults());
+                """), RunOptions.defaults());
         assertThat(run.outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM inc WHERE n <> 1")).as("rows not applied exactly once").isZero();
+        assertThat(db.count("SELECT count(*) FROM inc WHERE n <> 1"))
+                .as("rows not applied exactly once")
+                .isZero();
         List<JobStatus.Partition> partitions = new Backfill(ds).status("inc").partitions();
         assertThat(partitions).hasSize(8);
         for (JobStatus.Partition p : partitions) {
-            assertThat(Math.abs(p.rows() - 150_000 / 8.0) / (150_000 / 8.0)).as("%s", partitions)
+            assertThat(Math.abs(p.rows() - 150_000 / 8.0) / (150_000 / 8.0))
+                    .as("%s", partitions)
                     .isLessThanOrEqualTo(TOLERANCE);
         }
     }
@@ -169,10 +182,13 @@ class KeySplitsTest extends DatabaseTest {
     @Test
     void cuttingALargeTableReadsAFewPerCentOfItsRowsAndScansNone() throws SQLException {
         try (HikariDataSource own = Postgres.newDatabase()) {
-            new Db(own).exec("CREATE TABLE large (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                    "INSERT INTO large (id) SELECT g FROM generate_series(1, 1000000) g", "ANALYZE large");
+            new Db(own)
+                    .exec(
+                            "CREATE TABLE large (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+                            "INSERT INTO large (id) SELECT g FROM generate_series(1, 1000000) g",
+                            "ANALYZE large");
             try (PlanCapture plans = PlanCapture.on(own, own.getJdbcUrl(), PlanCapture.PlanMode.CUSTOM);
-                 Connection c = plans.getConnection()) {
+                    Connection c = plans.getConnection()) {
                 Keyset keyset = Keyset.resolve(Catalog.table(c, "large"), List.of("id"));
                 plans.drain();
                 List<Key> cuts = new KeySplits(keyset).cuts(c, List.of(ALL), 4).get(0);
@@ -180,7 +196,8 @@ class KeySplitsTest extends DatabaseTest {
                 List<PlanCapture.Scan> scans = PlanCapture.scans(plans.drain(), Set.of("large"));
                 assertThat(scans).isNotEmpty().noneMatch(s -> s.nodeType().equals("Seq Scan"));
                 // A sample of 7,500 keys and its calibration, not a million.
-                assertThat(scans.stream().mapToLong(PlanCapture.Scan::rowsRead).sum()).as("rows read: %s", scans)
+                assertThat(scans.stream().mapToLong(PlanCapture.Scan::rowsRead).sum())
+                        .as("rows read: %s", scans)
                         .isLessThan(50_000);
             }
         }
@@ -215,17 +232,21 @@ class KeySplitsTest extends DatabaseTest {
     }
 
     /** {@code parts} ranges holding {@code total} rows in all, each within {@code tolerance} of the mean. */
-    private static void assertEven(Connection c, Keyset keyset, List<KeyRange> ranges, int parts, long total,
-                                   double tolerance) throws SQLException {
+    private static void assertEven(
+            Connection c, Keyset keyset, List<KeyRange> ranges, int parts, long total, double tolerance)
+            throws SQLException {
         List<Long> counts = new ArrayList<>();
         for (KeyRange r : ranges) {
             counts.add(count(c, keyset, r));
         }
         assertThat(counts).as("rows per range").hasSize(parts);
-        assertThat(counts.stream().mapToLong(Long::longValue).sum()).as("rows in all ranges").isEqualTo(total);
+        assertThat(counts.stream().mapToLong(Long::longValue).sum())
+                .as("rows in all ranges")
+                .isEqualTo(total);
         double mean = (double) total / parts;
         for (long n : counts) {
-            assertThat(Math.abs(n - mean) / mean).as("range of %,d rows against a mean of %,.0f: %s", n, mean, counts)
+            assertThat(Math.abs(n - mean) / mean)
+                    .as("range of %,d rows against a mean of %,.0f: %s", n, mean, counts)
                     .isLessThanOrEqualTo(tolerance);
         }
     }

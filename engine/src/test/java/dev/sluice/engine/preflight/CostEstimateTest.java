@@ -6,14 +6,13 @@ import java.time.Duration;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.CostEstimate;
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.CostEstimate;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.DatabaseTest;
-import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 
@@ -47,14 +46,16 @@ class CostEstimateTest extends DatabaseTest {
         long actual = db.count("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint") - before;
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         double ratio = estimate.walBytes() / actual;
-        System.out.printf("%s: estimated %.0f B of WAL (%.0f B a row from %d sample rows), the run wrote %d B: %.2fx%n",
+        System.out.printf(
+                "%s: estimated %.0f B of WAL (%.0f B a row from %d sample rows), the run wrote %d B: %.2fx%n",
                 table, estimate.walBytes(), estimate.walPerRow(), estimate.sampleRows(), actual, ratio);
         return ratio;
     }
 
     @Test
     void theWalEstimateIsWithinOneAndAHalfOfTheRunsOnTwoShapesOfTable() throws Exception {
-        db.exec("CREATE TABLE plain_users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, pad text)",
+        db.exec(
+                "CREATE TABLE plain_users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, pad text)",
                 "INSERT INTO plain_users (id, email, pad) SELECT g, 'User' || g || '@X.ORG', repeat('p', 80)"
                         + " FROM generate_series(1, 60000) g",
                 "CREATE TABLE indexed_users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, pad text)",
@@ -62,7 +63,8 @@ class CostEstimateTest extends DatabaseTest {
                 "CREATE INDEX indexed_users_email ON indexed_users (email)",
                 "INSERT INTO indexed_users (id, email, pad) SELECT g, 'User' || g || '@X.ORG', repeat('p', 80)"
                         + " FROM generate_series(1, 60000) g",
-                "VACUUM ANALYZE plain_users", "VACUUM ANALYZE indexed_users");
+                "VACUUM ANALYZE plain_users",
+                "VACUUM ANALYZE indexed_users");
         CostEstimate[] plain = new CostEstimate[1];
         CostEstimate[] indexed = new CostEstimate[1];
         assertThat(estimateOverActual("plain_users", plain)).isBetween(1 / 1.5, 1.5);
@@ -75,33 +77,44 @@ class CostEstimateTest extends DatabaseTest {
         assertThat(indexed[0].walPerRow()).as("index entries cost WAL").isGreaterThan(plain[0].walPerRow());
         assertThat(indexed[0].indexedTargets()).isNotEmpty();
         assertThat(indexed[0].indexes()).isEqualTo(3);
-        assertThat(db.count("SELECT count(*) FROM plain_users WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
+        assertThat(db.count("SELECT count(*) FROM plain_users WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
     }
 
     @Test
     void aFillfactorIsAdvisedOnlyWhereTheApplicationsOwnUpdatesWereMostlyNotHot() throws Exception {
-        db.exec("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, visits int DEFAULT 0)",
-                "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 30000) g", "ANALYZE users");
+        db.exec(
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, visits int DEFAULT 0)",
+                "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 30000) g",
+                "ANALYZE users");
         JobSpec spec = SpecParser.parse("""
                 name: users-lower
                 table: users
                 key: [id]
                 set: { email_lower: lower(email) }
                 """);
-        for (int plan = 1; plan <= 3; plan++) { // each sample, rolled back, counts as updates in PostgreSQL's statistics
+        for (int plan = 1;
+                plan <= 3;
+                plan++) { // each sample, rolled back, counts as updates in PostgreSQL's statistics
             CostEstimate never;
             try (HikariDataSource own = Postgres.dataSource(ds.getJdbcUrl())) { // as each 'sluice plan' opens its own
                 never = new Backfill(own).estimate(spec);
             }
-            assertThat(never.hotShare()).as("a table nobody updated has no past HOT share").isEqualTo(-1);
+            assertThat(never.hotShare())
+                    .as("a table nobody updated has no past HOT share")
+                    .isEqualTo(-1);
             assertThat(never.recommendations()).noneMatch(a -> a.contains("fillfactor"));
             long samples = 3000L * plan; // a session's statistics reach the server when it ends at the latest
-            Eventually.eventually(Duration.ofSeconds(30), "the sample counted",
+            Eventually.eventually(
+                    Duration.ofSeconds(30),
+                    "the sample counted",
                     () -> db.count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'") >= samples);
         }
         // The application updates every row (its pages full from the load: few updates find room, so few are HOT).
         db.exec("UPDATE users SET visits = visits + 1");
-        Eventually.eventually(Duration.ofSeconds(30), "the updates counted",
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "the updates counted",
                 () -> db.count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'users'") >= 39000);
         CostEstimate updated = backfill.estimate(spec);
         assertThat(updated.hotShare()).isBetween(0.0, 0.5);
@@ -110,8 +123,10 @@ class CostEstimateTest extends DatabaseTest {
 
     @Test
     void aSlowThrottleIsSaidToTakeDays() throws Exception {
-        db.exec("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
-                "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 20000) g", "ANALYZE users");
+        db.exec(
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO users (id, email) SELECT g, 'U' || g FROM generate_series(1, 20000) g",
+                "ANALYZE users");
         CostEstimate r = backfill.estimate(SpecParser.parse("""
                 name: slow
                 table: users
@@ -121,6 +136,8 @@ class CostEstimateTest extends DatabaseTest {
                 """));
         assertThat(r.seconds()).isGreaterThan(86_400);
         assertThat(r.recommendations()).anyMatch(a -> a.contains("days"));
-        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower IS NOT NULL")).as("nothing kept").isZero();
+        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower IS NOT NULL"))
+                .as("nothing kept")
+                .isZero();
     }
 }

@@ -30,38 +30,44 @@ class InjectionTest extends DatabaseTest {
 
     @BeforeEach
     void tables() {
-        db.exec("DROP TABLE IF EXISTS t, victim, t_copy", "CREATE TABLE t (id int PRIMARY KEY, s text, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO t (id, s) SELECT g, 'x' || g FROM generate_series(1, 500) g", "CREATE TABLE victim (id int)",
+        db.exec(
+                "DROP TABLE IF EXISTS t, victim, t_copy",
+                "CREATE TABLE t (id int PRIMARY KEY, s text, n int NOT NULL DEFAULT 0)",
+                "INSERT INTO t (id, s) SELECT g, 'x' || g FROM generate_series(1, 500) g",
+                "CREATE TABLE victim (id int)",
                 "CREATE TABLE t_copy (id int PRIMARY KEY, s text)");
     }
 
     static Stream<Arguments> smuggled() {
         String[] payloads = {
-                "$$'$$ IS NOT NULL) ; DELETE FROM t; SELECT ($$'$$ IS NULL",
-                "$q$'$q$ IS NOT NULL) ; COMMIT; DROP TABLE victim; SELECT ($q$'$q$ IS NULL",
-                "E'\\'' IS NOT NULL) ; DELETE FROM t; SELECT ('' IS NULL",
-                "true) OR (true",
-                "true /* ) ; */ ) ; DELETE FROM t; SELECT ( true",
-                "E'a''b\\' ' IS NOT NULL) OR (true E'\\' ' IS NULL",
-                "true -- swallows the rest",
+            "$$'$$ IS NOT NULL) ; DELETE FROM t; SELECT ($$'$$ IS NULL",
+            "$q$'$q$ IS NOT NULL) ; COMMIT; DROP TABLE victim; SELECT ($q$'$q$ IS NULL",
+            "E'\\'' IS NOT NULL) ; DELETE FROM t; SELECT ('' IS NULL",
+            "true) OR (true",
+            "true /* ) ; */ ) ; DELETE FROM t; SELECT ( true",
+            "E'a''b\\' ' IS NOT NULL) OR (true E'\\' ' IS NULL",
+            "true -- swallows the rest",
         };
-        return Stream.of(payloads).flatMap(p -> Stream.of(
-                Arguments.of("where", p),
-                Arguments.of("set.s", p),
-                Arguments.of("validate[0].check", p),
-                Arguments.of("validate[0].source", p),
-                Arguments.of("columns.s", p)));
+        return Stream.of(payloads)
+                .flatMap(p -> Stream.of(
+                        Arguments.of("where", p),
+                        Arguments.of("set.s", p),
+                        Arguments.of("validate[0].check", p),
+                        Arguments.of("validate[0].source", p),
+                        Arguments.of("columns.s", p)));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
     @MethodSource("smuggled")
     void refusesAndRunsNothing(String field, String payload) {
         JobSpec spec = spec(field, payload);
-        assertThatThrownBy(() -> backfill.plan(spec)).isInstanceOf(SpecException.class)
+        assertThatThrownBy(() -> backfill.plan(spec))
+                .isInstanceOf(SpecException.class)
                 .hasMessageStartingWith(field + ": ");
         assertThatThrownBy(() -> backfill.run(spec, RunOptions.defaults())).isInstanceOf(SpecException.class);
         assertThat(db.count("SELECT count(*) FROM t")).isEqualTo(500);
-        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0 OR s <> 'x' || id")).isZero();
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0 OR s <> 'x' || id"))
+                .isZero();
         assertThat(db.exists("victim")).isTrue();
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
     }
@@ -85,7 +91,25 @@ class InjectionTest extends DatabaseTest {
             case "validate[0].source" -> List.of(new JobSpec.ValidationRule("s", sql, null));
             default -> List.of();
         };
-        return new JobSpec("injected", "t", List.of("id"), where, set, copy ? "t_copy" : null, columns, null, null,
-                null, null, null, null, null, null, null, rules, null, null);
+        return new JobSpec(
+                "injected",
+                "t",
+                List.of("id"),
+                where,
+                set,
+                copy ? "t_copy" : null,
+                columns,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                rules,
+                null,
+                null);
     }
 }

@@ -9,10 +9,9 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 
-import com.zaxxer.hikari.HikariDataSource;
-import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.testing.DatabaseTest;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -28,13 +27,18 @@ class PreflightChecksTest extends DatabaseTest {
 
     @BeforeAll
     void tables() {
-        db.exec("CREATE TABLE t (id int PRIMARY KEY, tenant int NOT NULL, s text, n int NOT NULL DEFAULT 0,"
+        db.exec(
+                "CREATE TABLE t (id int PRIMARY KEY, tenant int NOT NULL, s text, n int NOT NULL DEFAULT 0,"
                         + " g int GENERATED ALWAYS AS (n * 2) STORED)",
                 "CREATE UNIQUE INDEX t_tenant_id ON t (tenant, id)",
                 "INSERT INTO t (id, tenant, s) SELECT g, g % 3, 'x' || g FROM generate_series(1, 300) g",
-                "CREATE TABLE loose (id int, v int)", "CREATE TABLE partial (id int NOT NULL, v int)",
-                "CREATE UNIQUE INDEX partial_id ON partial (id) WHERE v > 0", "CREATE VIEW v AS SELECT * FROM t",
-                "CREATE TABLE t_copy (id int PRIMARY KEY, s text)", "CREATE TABLE t_nokey (id int, s text)", "ANALYZE t");
+                "CREATE TABLE loose (id int, v int)",
+                "CREATE TABLE partial (id int NOT NULL, v int)",
+                "CREATE UNIQUE INDEX partial_id ON partial (id) WHERE v > 0",
+                "CREATE VIEW v AS SELECT * FROM t",
+                "CREATE TABLE t_copy (id int PRIMARY KEY, s text)",
+                "CREATE TABLE t_nokey (id int, s text)",
+                "ANALYZE t");
     }
 
     private Prepared check(String yaml) throws SQLException {
@@ -55,7 +59,10 @@ class PreflightChecksTest extends DatabaseTest {
     void tableMustExistAndBeATable() throws SQLException {
         refuses("table: nosuch\nkey: [id]\nset: { n: 1 }\n", "table: no table 'nosuch'");
         refuses("table: v\nkey: [id]\nset: { n: 1 }\n", "table: 'v' is not a table");
-        assertThat(check("table: public.t\nkey: [id]\nset: { n: 1 }\n").keyset().table().qualifiedName())
+        assertThat(check("table: public.t\nkey: [id]\nset: { n: 1 }\n")
+                        .keyset()
+                        .table()
+                        .qualifiedName())
                 .isEqualTo("public.t");
     }
 
@@ -65,10 +72,15 @@ class PreflightChecksTest extends DatabaseTest {
         refuses("table: loose\nkey: [id]\nset: { v: 1 }\n", "key: column 'id' allows NULL");
         refuses("table: t\nkey: [s]\nset: { n: 1 }\n", "key: column 's' allows NULL");
         refuses("table: t\nkey: [n]\nset: { s: 'a' }\n", "key: no unique index on exactly (n)");
-        refuses("table: t\nkey: [id, tenant]\nset: { n: 1 }\n", "key: unique index t_tenant_id orders these columns as"
-                + " [tenant, id]");
+        refuses(
+                "table: t\nkey: [id, tenant]\nset: { n: 1 }\n",
+                "key: unique index t_tenant_id orders these columns as" + " [tenant, id]");
         refuses("table: partial\nkey: [id]\nset: { v: 1 }\n", "key: unique index partial_id on (id) is partial");
-        assertThat(check("table: t\nkey: [tenant, id]\nset: { n: 1 }\n").keyset().index().name()).isEqualTo("t_tenant_id");
+        assertThat(check("table: t\nkey: [tenant, id]\nset: { n: 1 }\n")
+                        .keyset()
+                        .index()
+                        .name())
+                .isEqualTo("t_tenant_id");
     }
 
     @Test
@@ -80,15 +92,24 @@ class PreflightChecksTest extends DatabaseTest {
 
     @Test
     void expressionsMustTypeCheckWhereTheyRunAndComputeEachRowFromItsRow() {
-        refuses("table: t\nkey: [id]\nset: { n: s }\n", "set.n: column \"n\" is of type integer but expression is of type text");
+        refuses(
+                "table: t\nkey: [id]\nset: { n: s }\n",
+                "set.n: column \"n\" is of type integer but expression is of type text");
         refuses("table: t\nkey: [id]\nset: { n: nope }\n", "set.n: column \"nope\" does not exist");
         refuses("table: t\nkey: [id]\nset: { n: 1 }\nwhere: s\n", "where: argument of WHERE must be type boolean");
-        refuses("table: t\nkey: [id]\nset: { n: \"generate_series(1, 2)\" }\n", "set.n: computes a set-returning function");
+        refuses(
+                "table: t\nkey: [id]\nset: { n: \"generate_series(1, 2)\" }\n",
+                "set.n: computes a set-returning function");
         refuses("table: t\nkey: [id]\nset: { n: \"count(*)\" }\n", "set.n: computes an aggregate function");
-        refuses("table: t\nkey: [id]\nset: { n: \"rank() over (order by id)\" }\n", "set.n: computes a window function");
-        refuses("table: t\nkey: [id]\nset: { n: 1 }\nvalidate: [ { target: n, source: s } ]\n",
+        refuses(
+                "table: t\nkey: [id]\nset: { n: \"rank() over (order by id)\" }\n",
+                "set.n: computes a window function");
+        refuses(
+                "table: t\nkey: [id]\nset: { n: 1 }\nvalidate: [ { target: n, source: s } ]\n",
                 "validate[0].source: operator does not exist: integer = text");
-        refuses("table: t\nkey: [id]\nset: { n: 1 }\nvalidate: [ { check: s } ]\n", "validate[0].check: argument of WHERE");
+        refuses(
+                "table: t\nkey: [id]\nset: { n: 1 }\nvalidate: [ { check: s } ]\n",
+                "validate[0].check: argument of WHERE");
     }
 
     @Test
@@ -101,9 +122,14 @@ class PreflightChecksTest extends DatabaseTest {
     void copyNeedsATargetWithItsColumnsAndAUniqueIndexOnTheKeyItReceives() throws SQLException {
         refuses("table: t\nkey: [id]\ninto: nosuch\ncolumns: { id: id }\n", "into: no table 'nosuch'");
         refuses("table: t\nkey: [id]\ninto: t_copy\ncolumns: { id: id, nope: s }\n", "columns.nope: no column 'nope'");
-        refuses("table: t\nkey: [id]\ninto: t_copy\ncolumns: { s: s }\n", "columns: no target column receives key column 'id'");
-        refuses("table: t\nkey: [id]\ninto: t_nokey\ncolumns: { id: id, s: s }\n", "into: public.t_nokey has no unique index");
-        assertThat(check("table: t\nkey: [id]\ninto: t_copy\ncolumns: { id: id, s: upper(s) }\n").ownCheck())
+        refuses(
+                "table: t\nkey: [id]\ninto: t_copy\ncolumns: { s: s }\n",
+                "columns: no target column receives key column 'id'");
+        refuses(
+                "table: t\nkey: [id]\ninto: t_nokey\ncolumns: { id: id, s: s }\n",
+                "into: public.t_nokey has no unique index");
+        assertThat(check("table: t\nkey: [id]\ninto: t_copy\ncolumns: { id: id, s: upper(s) }\n")
+                        .ownCheck())
                 .isNotNull();
     }
 
@@ -112,14 +138,16 @@ class PreflightChecksTest extends DatabaseTest {
         Transformer ready = transformer(List.of("s"), List.of("n"), null);
         Transformer notReady = transformer(List.of("s"), List.of("n"), "the key is missing");
         Transformer wrongColumn = transformer(List.of("nope"), List.of("n"), null);
-        Transformer.Catalog catalog = name -> Map.of("ready", ready, "not-ready", notReady, "wrong", wrongColumn).get(name);
+        Transformer.Catalog catalog = name -> Map.of("ready", ready, "not-ready", notReady, "wrong", wrongColumn)
+                .get(name);
         assertThatThrownBy(() -> check("table: t\nkey: [id]\ntransformer: nosuch\n", catalog))
                 .hasMessageStartingWith("transformer: no transformer named 'nosuch'");
         assertThatThrownBy(() -> check("table: t\nkey: [id]\ntransformer: not-ready\n", catalog))
                 .hasMessageStartingWith("transformer: 'not-ready' cannot run here: the key is missing");
         assertThatThrownBy(() -> check("table: t\nkey: [id]\ntransformer: wrong\n", catalog))
                 .hasMessageStartingWith("transformer: 'wrong' reads column 'nope'");
-        assertThat(check("table: t\nkey: [id]\ntransformer: ready\n", catalog).targets()).hasSize(1);
+        assertThat(check("table: t\nkey: [id]\ntransformer: ready\n", catalog).targets())
+                .hasSize(1);
     }
 
     @Test
@@ -135,17 +163,24 @@ class PreflightChecksTest extends DatabaseTest {
 
     @Test
     void preflightsTransactionIsReadOnlyAndMustNotEndEarly() throws SQLException {
-        try (Connection c = ds.getConnection(); ReadOnly tx = ReadOnly.begin(c); Statement st = c.createStatement()) {
-            assertThatThrownBy(() -> st.execute("UPDATE t SET n = n + 1")).hasMessageContaining("read-only transaction");
+        try (Connection c = ds.getConnection();
+                ReadOnly tx = ReadOnly.begin(c);
+                Statement st = c.createStatement()) {
+            assertThatThrownBy(() -> st.execute("UPDATE t SET n = n + 1"))
+                    .hasMessageContaining("read-only transaction");
         }
-        try (Connection c = ds.getConnection(); ReadOnly tx = ReadOnly.begin(c); Statement st = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                ReadOnly tx = ReadOnly.begin(c);
+                Statement st = c.createStatement()) {
             st.execute("COMMIT");
             assertThatThrownBy(tx::verify).hasMessageContaining("ended before its checks did");
             // What runs after an early COMMIT is read-only too: the session's default is.
-            assertThatThrownBy(() -> st.execute("UPDATE t SET n = n + 1")).hasMessageContaining("read-only transaction");
+            assertThatThrownBy(() -> st.execute("UPDATE t SET n = n + 1"))
+                    .hasMessageContaining("read-only transaction");
         }
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 0")).isZero();
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
             st.execute("UPDATE t SET n = 0 WHERE false"); // the pool's connection is writable again
         }
     }

@@ -48,7 +48,8 @@ class SpecParserTest {
         assertThat(spec.throttle()).isEqualTo(new JobSpec.Throttle(0L, Duration.ZERO));
         assertThat(spec.health().replicaLag().max()).isEqualTo(Duration.ofSeconds(5));
         assertThat(spec.health().slotLag().maxBytes().bytes()).isEqualTo(1L << 30);
-        assertThat(spec.timeouts()).isEqualTo(new JobSpec.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(60)));
+        assertThat(spec.timeouts())
+                .isEqualTo(new JobSpec.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(60)));
         assertThat(spec.validate()).containsExactly(new JobSpec.ValidationRule("email_lower", "lower(email)", null));
         assertThat(spec.schedule().window()).isEqualTo("01:00-05:00 UTC");
     }
@@ -64,16 +65,21 @@ class SpecParserTest {
 
     @Test
     void aSingleKeyColumnMayBeWrittenWithoutBrackets() {
-        assertThat(SpecParser.parse("name: j\ntable: t\nkey: id\nset: { v: 1 }\n").key()).containsExactly("id");
+        assertThat(SpecParser.parse("name: j\ntable: t\nkey: id\nset: { v: 1 }\n")
+                        .key())
+                .containsExactly("id");
     }
 
     @Test
     void theSemanticDigestChangesWithWhatIsWrittenOnly() {
         String base = SpecParser.parse(MINIMAL).semanticDigest();
         assertThat(SpecParser.parse(MINIMAL + "chunk: { rows: 50, min-rows: 10 }\nthrottle: { rows-per-second: 9 }\n")
-                .semanticDigest()).isEqualTo(base);
-        assertThat(SpecParser.parse(MINIMAL.replace("v: 1", "v: 2")).semanticDigest()).isNotEqualTo(base);
-        assertThat(SpecParser.parse(MINIMAL + "where: v IS NULL\n").semanticDigest()).isNotEqualTo(base);
+                        .semanticDigest())
+                .isEqualTo(base);
+        assertThat(SpecParser.parse(MINIMAL.replace("v: 1", "v: 2")).semanticDigest())
+                .isNotEqualTo(base);
+        assertThat(SpecParser.parse(MINIMAL + "where: v IS NULL\n").semanticDigest())
+                .isNotEqualTo(base);
     }
 
     @Test
@@ -82,16 +88,22 @@ class SpecParserTest {
         // of the semantic fields' text): such a job still resumes. The long form's parts count.
         String shortForm = "name: j\ntable: t\nkey: [id]\ntransformer: phone-e164\n";
         assertThat(SpecParser.parse(shortForm).semanticDigest()).isEqualTo("a5866da6771721d588ed70b590401638");
-        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164 }")).semanticDigest())
+        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164 }"))
+                        .semanticDigest())
                 .isEqualTo("a5866da6771721d588ed70b590401638");
         assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, columns: { phone: phone } }"))
-                .semanticDigest()).as("a name mapped to itself").isEqualTo("a5866da6771721d588ed70b590401638");
+                        .semanticDigest())
+                .as("a name mapped to itself")
+                .isEqualTo("a5866da6771721d588ed70b590401638");
         assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, columns: { phone: mobile } }"))
-                .semanticDigest()).isNotEqualTo("a5866da6771721d588ed70b590401638");
-        assertThat(SpecParser.parse(shortForm.replace("phone-e164", "{ name: phone-e164, with: { default-region: DE } }"))
-                .semanticDigest()).isNotEqualTo("a5866da6771721d588ed70b590401638");
-        JobSpec longForm = SpecParser.parse(shortForm.replace("phone-e164",
-                "{ name: phone-e164, columns: { phone: mobile }, with: { default-region: DE } }"));
+                        .semanticDigest())
+                .isNotEqualTo("a5866da6771721d588ed70b590401638");
+        assertThat(SpecParser.parse(
+                                shortForm.replace("phone-e164", "{ name: phone-e164, with: { default-region: DE } }"))
+                        .semanticDigest())
+                .isNotEqualTo("a5866da6771721d588ed70b590401638");
+        JobSpec longForm = SpecParser.parse(shortForm.replace(
+                "phone-e164", "{ name: phone-e164, columns: { phone: mobile }, with: { default-region: DE } }"));
         assertThat(SpecParser.parse(SpecParser.toYaml(longForm))).isEqualTo(longForm);
         assertThat(longForm.transformer().column("phone")).isEqualTo("mobile");
         assertThat(longForm.transformer().column("country")).isEqualTo("country");
@@ -119,8 +131,11 @@ class SpecParserTest {
             set: lower(email)                      | set: expected a mapping (key: value lines), got 'lower(email)'
             """)
     void rejectsBadSpecsNamingTheField(String extra, String message) {
-        assertThatThrownBy(() -> SpecParser.parse(MINIMAL.replace("set: { v: 1 }\n", extra.startsWith("set:") ? "" : "set: { v: 1 }\n") + extra + "\n"))
-                .isInstanceOf(SpecException.class).hasMessage(message);
+        assertThatThrownBy(() -> SpecParser.parse(
+                        MINIMAL.replace("set: { v: 1 }\n", extra.startsWith("set:") ? "" : "set: { v: 1 }\n") + extra
+                                + "\n"))
+                .isInstanceOf(SpecException.class)
+                .hasMessage(message);
     }
 
     /** Every boolean field takes YAML's true or false only: a number is not taken for one. */
@@ -143,8 +158,12 @@ class SpecParserTest {
     @Test
     void booleansAreReadAsWritten() {
         assertThat(SpecParser.parse(MINIMAL + "undo: false\n").undo()).isFalse();
-        assertThat(SpecParser.parse(MINIMAL + "health: { autovacuum: false }\n").health().autovacuum()).isFalse();
-        assertThat(SpecParser.parse(MINIMAL + "validate-after-run: true\n").validateAfterRun()).isTrue();
+        assertThat(SpecParser.parse(MINIMAL + "health: { autovacuum: false }\n")
+                        .health()
+                        .autovacuum())
+                .isFalse();
+        assertThat(SpecParser.parse(MINIMAL + "validate-after-run: true\n").validateAfterRun())
+                .isTrue();
     }
 
     /** Every numeric, size and duration field beyond what it holds: one line, the field and the value as written. */
@@ -191,13 +210,15 @@ class SpecParserTest {
 
     @Test
     void aCommaInAnUnquotedExpressionSaysToQuoteIt() {
-        assertThat(message(MINIMAL + "validate: [ { check: a = b, c } ]\n")).isEqualTo("validate[0].c: unknown key (known"
-                + " keys: check, source, target); if it is the end of an expression, quote the expression: inside { } a"
-                + " ',' ends it");
+        assertThat(message(MINIMAL + "validate: [ { check: a = b, c } ]\n"))
+                .isEqualTo("validate[0].c: unknown key (known"
+                        + " keys: check, source, target); if it is the end of an expression, quote the expression: inside { } a"
+                        + " ',' ends it");
         assertThat(message(MINIMAL + "chunk: { rowz: 5 }\n")).doesNotContain("quote");
         assertThat(message("name: j\ntable: t\nkey: [id]\nset: { v: lower(email), w: a, b }\n"))
-                .isEqualTo("set.b: no expression (inside a YAML { } mapping, a ',' ends the expression before it: quote an"
-                        + " expression that holds one)");
+                .isEqualTo(
+                        "set.b: no expression (inside a YAML { } mapping, a ',' ends the expression before it: quote an"
+                                + " expression that holds one)");
         assertThat(message("name: j\ntable: t\nkey: [id]\nset:\n  v: case when a then 'x: y' end\n"))
                 .startsWith("set.v: not valid YAML at line 5, column 25: mapping values are not allowed here");
     }
@@ -208,9 +229,11 @@ class SpecParserTest {
         assertThat(message("name: Orders!\ntable: t\nkey: [id]\nset: { v: 1 }\n"))
                 .isEqualTo("name: 'Orders!' may use only a-z, 0-9, '_' and '-'");
         assertThat(message("name: j\ntable: t\nset: { v: 1 }\n")).startsWith("key: missing");
-        assertThat(message("name: j\ntable: t\nkey: [id, id]\nset: { v: 1 }\n")).isEqualTo("key: column 'id' is listed twice");
+        assertThat(message("name: j\ntable: t\nkey: [id, id]\nset: { v: 1 }\n"))
+                .isEqualTo("key: column 'id' is listed twice");
         assertThat(message("name: j\ntable: t\nkey: [id]\n")).startsWith("set: missing");
-        assertThat(message("name: j\nname: k\ntable: t\nkey: [id]\nset: { v: 1 }\n")).isEqualTo("name: appears twice");
+        assertThat(message("name: j\nname: k\ntable: t\nkey: [id]\nset: { v: 1 }\n"))
+                .isEqualTo("name: appears twice");
         assertThat(message("")).isEqualTo("the job spec is empty");
         assertThat(message("- a\n- b\n")).isEqualTo("expected a mapping (key: value lines)");
     }
@@ -223,7 +246,8 @@ class SpecParserTest {
 
     @Test
     void parsesDurationsAndSizesAsOperatorsWriteThem() {
-        assertThat(List.of(Durations.parse("250ms"), Durations.parse("1.5s"), Durations.parse("5m"), Durations.parse("0")))
+        assertThat(List.of(
+                        Durations.parse("250ms"), Durations.parse("1.5s"), Durations.parse("5m"), Durations.parse("0")))
                 .containsExactly(Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMinutes(5), Duration.ZERO);
         assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
         assertThat(ByteSize.parse("512MB").bytes()).isEqualTo(512L << 20);

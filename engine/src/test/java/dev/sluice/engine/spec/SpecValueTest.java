@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The spec as a value: checked whoever builds it, and what it writes digested as before, so that a job recorded by an
@@ -19,24 +19,32 @@ class SpecValueTest {
     @Test
     void aSpecBuiltInCodeIsCheckedAsTheParserChecksIt() {
         assertThatThrownBy(() -> spec("Bad Name", "t", List.of("id"), Map.of("v", "1"), 1))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("name: ");
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("name: ");
         assertThatThrownBy(() -> spec("ok", null, List.of("id"), Map.of("v", "1"), 1))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("table: ");
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("table: ");
         assertThatThrownBy(() -> spec("ok", "t", List.of(), Map.of("v", "1"), 1))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("key: ");
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("key: ");
         assertThatThrownBy(() -> spec("ok", "t", List.of("id"), Map.of(), 1))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("set: ");
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("set: ");
         assertThatThrownBy(() -> spec("ok", "t", List.of("id"), Map.of("v", "1); DROP TABLE t; SELECT (1"), 1))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("set.v: ");
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("set.v: ");
         assertThatThrownBy(() -> spec("ok", "t", List.of("id"), Map.of("v", "1"), 0))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("parallel: ");
-        assertThat(spec("ok", "t", List.of("id"), Map.of("v", "1"), 2).parallel()).isEqualTo(2);
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("parallel: ");
+        assertThat(spec("ok", "t", List.of("id"), Map.of("v", "1"), 2).parallel())
+                .isEqualTo(2);
     }
 
     @Test
     void theParserSaysWhatTheValueRefuses() {
         assertThatThrownBy(() -> SpecParser.parse("name: ok\ntable: t\nkey: [id]\nset: { v: '1' }\nparallel: 0\n"))
-                .isInstanceOf(SpecException.class).hasMessageStartingWith("parallel: must be between 1 and");
+                .isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("parallel: must be between 1 and");
     }
 
     // Digests of specs as 0.1 computed them (by the code before the public surface moved): pinned, so that a change
@@ -51,12 +59,14 @@ class SpecValueTest {
     void aRecordedSpecKeepsItsDigest(String mode, String yaml, String digest) {
         JobSpec spec = SpecParser.parse(yaml.replace("\\n", "\n"));
         assertThat(spec.semanticDigest()).as(mode).isEqualTo(digest);
-        assertThat(SpecParser.parse(SpecParser.toYaml(spec)).semanticDigest()).as(mode + " recorded and read back")
+        assertThat(SpecParser.parse(SpecParser.toYaml(spec)).semanticDigest())
+                .as(mode + " recorded and read back")
                 .isEqualTo(digest);
     }
 
     private static JobSpec spec(String name, String table, List<String> key, Map<String, String> set, int parallel) {
-        return new JobSpec(name, table, key, null, set, null, null, null, null, null, null, null, parallel, null, null,
-                null, null, null, null);
+        return new JobSpec(
+                name, table, key, null, set, null, null, null, null, null, null, null, parallel, null, null, null, null,
+                null, null);
     }
 }

@@ -8,21 +8,19 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
-import com.zaxxer.hikari.HikariDataSource;
-import dev.sluice.engine.Plan;
-import dev.sluice.engine.testing.Preflights;
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.spi.Transformer;
-import dev.sluice.engine.JobStatus;
-import dev.sluice.engine.Finding;
-import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.LowerEmail;
+import dev.sluice.engine.testing.Preflights;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,7 +41,8 @@ class ApplicationTriggersTest extends DatabaseTest {
 
     @BeforeAll
     void functions() {
-        db.exec("CREATE EXTENSION moddatetime",
+        db.exec(
+                "CREATE EXTENSION moddatetime",
                 // Rewrites what the job reads: trims the email, and appends the status when an update changes it.
                 "CREATE FUNCTION tidy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                         + " NEW.email := trim(NEW.email);"
@@ -62,9 +61,11 @@ class ApplicationTriggersTest extends DatabaseTest {
     /** A table of 2,000 rows whose emails carry spaces and capitals, with triggers made by {@code triggers}. */
     private String table(String... triggers) {
         String t = "t" + TABLES.incrementAndGet();
-        db.exec("CREATE TABLE " + t + " (id int PRIMARY KEY, email text NOT NULL, email_lower text,"
+        db.exec(
+                "CREATE TABLE " + t + " (id int PRIMARY KEY, email text NOT NULL, email_lower text,"
                         + " status text NOT NULL DEFAULT 'new', note text, touched timestamptz, tsv tsvector)",
-                "INSERT INTO " + t + " (id, email) SELECT g, '  User' || g || '@X.org ' FROM generate_series(1, 2000) g");
+                "INSERT INTO " + t
+                        + " (id, email) SELECT g, '  User' || g || '@X.org ' FROM generate_series(1, 2000) g");
         for (String trigger : triggers) {
             db.exec(trigger.replace("$T", t));
         }
@@ -80,7 +81,9 @@ class ApplicationTriggersTest extends DatabaseTest {
 
     /** Inserts, updates of a column the job does not read, and updates of one it reads. */
     private void applicationWrites(String table) {
-        db.exec("INSERT INTO " + table + " (id, email) SELECT g, ' New' || g || '@X.org ' FROM generate_series(5001, 5100) g",
+        db.exec(
+                "INSERT INTO " + table
+                        + " (id, email) SELECT g, ' New' || g || '@X.org ' FROM generate_series(5001, 5100) g",
                 "UPDATE " + table + " SET status = 'vip' WHERE id % 10 = 0",
                 "UPDATE " + table + " SET email = ' Changed' || id || '@X.org' WHERE id % 7 = 0",
                 "UPDATE " + table + " SET note = 'n' WHERE id % 3 = 0");
@@ -93,8 +96,10 @@ class ApplicationTriggersTest extends DatabaseTest {
     /** {@code plan} warns about the table's triggers, in words that include every one of {@code words}. */
     private void planWarns(JobSpec spec, String... words) throws SQLException {
         Plan plan = new Backfill(ds).plan(spec);
-        assertThat(plan.findings()).anyMatch(f -> f.level() == Finding.Level.WARN && f.check().equals("triggers")
-                && Stream.of(words).allMatch(f.detail()::contains));
+        assertThat(plan.findings())
+                .anyMatch(f -> f.level() == Finding.Level.WARN
+                        && f.check().equals("triggers")
+                        && Stream.of(words).allMatch(f.detail()::contains));
     }
 
     private void runsInStep(Backfill backfill, JobSpec spec, String table) throws SQLException {
@@ -102,14 +107,18 @@ class ApplicationTriggersTest extends DatabaseTest {
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(outOfStep(table)).as("rows out of step after the run").isZero();
         applicationWrites(table);
-        assertThat(outOfStep(table)).as("rows out of step after the application's writes").isZero();
+        assertThat(outOfStep(table))
+                .as("rows out of step after the application's writes")
+                .isZero();
     }
 
     @Test
     void aTriggerBeforeSluicesThatRewritesWhatTheJobReadsLeavesEveryRowInStep() throws SQLException {
-        String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
+        String t =
+                table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
         runsInStep(new Backfill(ds), inPlace(t, "trigger"), t);
-        assertThat(db.count("SELECT count(*) FROM " + t + " WHERE email LIKE '%+vip'")).as("the trigger did its work")
+        assertThat(db.count("SELECT count(*) FROM " + t + " WHERE email LIKE '%+vip'"))
+                .as("the trigger did its work")
                 .isPositive();
     }
 
@@ -137,75 +146,95 @@ class ApplicationTriggersTest extends DatabaseTest {
                 "ALTER TABLE $T DISABLE TRIGGER \"~zz_disabled\"");
         planWarns(inPlace(t, "trigger"), "~zz_disabled", "does not fire now");
         runsInStep(new Backfill(ds), inPlace(t, "trigger"), t);
-        assertThat(db.count("SELECT count(*) FROM " + t + " WHERE note = 'touched' AND tsv IS NOT NULL")).isPositive();
+        assertThat(db.count("SELECT count(*) FROM " + t + " WHERE note = 'touched' AND tsv IS NOT NULL"))
+                .isPositive();
     }
 
     static Stream<Arguments> refused() {
         return Stream.of(
-                Arguments.of("after Sluice's, on insert and update",
+                Arguments.of(
+                        "after Sluice's, on insert and update",
                         "CREATE TRIGGER \"~zz_late\" BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()",
-                        "~zz_late", "cannot know which columns a plpgsql function changes"),
-                Arguments.of("after Sluice's, on update only",
+                        "~zz_late",
+                        "cannot know which columns a plpgsql function changes"),
+                Arguments.of(
+                        "after Sluice's, on update only",
                         "CREATE TRIGGER \"~zz_late\" BEFORE UPDATE OF status ON $T FOR EACH ROW EXECUTE FUNCTION clobber()",
-                        "~zz_late", "fires after Sluice's"),
-                Arguments.of("after Sluice's, on insert only",
+                        "~zz_late",
+                        "fires after Sluice's"),
+                Arguments.of(
+                        "after Sluice's, on insert only",
                         "CREATE TRIGGER \"~zz_late\" BEFORE INSERT ON $T FOR EACH ROW EXECUTE FUNCTION touch()",
-                        "~zz_late", "plpgsql"),
-                Arguments.of("after Sluice's, known to change a column the job reads",
+                        "~zz_late",
+                        "plpgsql"),
+                Arguments.of(
+                        "after Sluice's, known to change a column the job reads",
                         "CREATE TRIGGER \"~zz_stamp\" BEFORE UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION moddatetime(email)",
-                        "~zz_stamp", "changes email, which the job reads or writes"),
-                Arguments.of("after Sluice's, firing always (even for replication)",
+                        "~zz_stamp",
+                        "changes email, which the job reads or writes"),
+                Arguments.of(
+                        "after Sluice's, firing always (even for replication)",
                         "CREATE TRIGGER \"~zz_late\" BEFORE INSERT ON $T FOR EACH ROW EXECUTE FUNCTION tidy();"
                                 + " ALTER TABLE $T ENABLE ALWAYS TRIGGER \"~zz_late\"",
-                        "~zz_late", "fires after Sluice's"));
+                        "~zz_late",
+                        "fires after Sluice's"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("refused")
-    void aTriggerSluiceCannotKeepRightIsRefusedByEveryCommandBeforeAnythingIsWritten(String why, String trigger,
-                                                                                      String name, String says)
-            throws SQLException {
+    void aTriggerSluiceCannotKeepRightIsRefusedByEveryCommandBeforeAnythingIsWritten(
+            String why, String trigger, String name, String says) throws SQLException {
         String t = table(trigger);
         JobSpec spec = inPlace(t, "trigger");
-        for (ThrowingCall call : List.<ThrowingCall>of(() -> backfill.plan(spec),
+        for (ThrowingCall call : List.<ThrowingCall>of(
+                () -> backfill.plan(spec),
                 () -> backfill.run(spec, RunOptions.defaults()),
                 () -> backfill.run(spec, RunOptions.defaults().resumeOnly(true)),
                 () -> backfill.validate(spec, RunOptions.defaults()))) {
-            assertThatThrownBy(call::call).isInstanceOf(SpecException.class)
+            assertThatThrownBy(call::call)
+                    .isInstanceOf(SpecException.class)
                     .satisfies(e -> assertThat(((SpecException) e).field()).isEqualTo("sync"))
-                    .hasMessageContaining("trigger " + name).hasMessageContaining(says);
+                    .hasMessageContaining("trigger " + name)
+                    .hasMessageContaining(says);
         }
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = '" + t + "'::regclass AND tgname LIKE '%sluice%'"))
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = '" + t
+                        + "'::regclass AND tgname LIKE '%sluice%'"))
                 .isZero();
-        assertThat(db.count("SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL")).isZero();
+        assertThat(db.count("SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL"))
+                .isZero();
         assertThat(backfill.status(spec.name()).state()).isEqualTo(JobStatus.State.NOT_STARTED);
     }
 
     @Test
     void aTriggerOnAPartitionThatFiresAfterSluicesIsRefusedNamingThePartition() {
-        db.exec("CREATE TABLE parted (id int PRIMARY KEY, email text NOT NULL, email_lower text) PARTITION BY RANGE (id)",
+        db.exec(
+                "CREATE TABLE parted (id int PRIMARY KEY, email text NOT NULL, email_lower text) PARTITION BY RANGE (id)",
                 "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (1000)",
                 "CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (1000) TO (MAXVALUE)",
                 "INSERT INTO parted SELECT g, 'U' || g FROM generate_series(1, 2000) g",
                 "CREATE TRIGGER \"~zz_late\" BEFORE INSERT ON parted_2 FOR EACH ROW EXECUTE FUNCTION clobber()");
         assertThatThrownBy(() -> new Backfill(ds).plan(inPlace("parted", "trigger")))
-                .isInstanceOf(SpecException.class).hasMessageContaining("trigger ~zz_late on parted_2");
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("trigger ~zz_late on parted_2");
     }
 
     @Test
     void withoutSyncATriggerThatFiresOnTheChunksWritesIsAWarning() throws SQLException {
-        String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
+        String t =
+                table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
         planWarns(inPlace(t, "none"), "tidy_email", "fires on each chunk's own write");
     }
 
     @Test
     void sluicesTriggersOfAnEarlierVersionAreReplacedByOnesThatFireLast() throws SQLException {
-        String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
+        String t =
+                table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
         JobSpec spec = inPlace(t, "trigger");
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         // As an earlier Sluice installed them: named to fire in the middle, and recorded so.
         String job = spec.name();
-        db.exec("ALTER TRIGGER \"~sluice_" + job + "_ins\" ON " + t + " RENAME TO \"sluice_" + job + "_ins\"",
+        db.exec(
+                "ALTER TRIGGER \"~sluice_" + job + "_ins\" ON " + t + " RENAME TO \"sluice_" + job + "_ins\"",
                 "ALTER TRIGGER \"~sluice_" + job + "_upd\" ON " + t + " RENAME TO \"sluice_" + job + "_upd\"",
                 "UPDATE sluice.sync_triggers SET triggers = ARRAY['sluice_" + job + "_ins', 'sluice_" + job + "_upd'],"
                         + " digest = 'earlier' WHERE job = '" + job + "'");
@@ -241,12 +270,18 @@ class ApplicationTriggersTest extends DatabaseTest {
 
     @Test
     void javaModeRefusesATriggerThatFiresOnItsOwnUpdateAndKeepsOneThatDoesNotInStep() throws SQLException {
-        Backfill backfill = Backfill.builder(ds).transformers(name -> name.equals("lower") ? LOWER : null).build();
-        String refused = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
-        assertThatThrownBy(() -> backfill.run(java(refused), RunOptions.defaults())).isInstanceOf(SpecException.class)
-                .hasMessageContaining("sync: trigger tidy_email").hasMessageContaining("fires on the runner's own UPDATE")
+        Backfill backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("lower") ? LOWER : null)
+                .build();
+        String refused =
+                table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
+        assertThatThrownBy(() -> backfill.run(java(refused), RunOptions.defaults()))
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("sync: trigger tidy_email")
+                .hasMessageContaining("fires on the runner's own UPDATE")
                 .hasMessageContaining("BEFORE UPDATE OF");
-        assertThat(db.count("SELECT count(*) FROM " + refused + " WHERE email_lower IS NOT NULL")).isZero();
+        assertThat(db.count("SELECT count(*) FROM " + refused + " WHERE email_lower IS NOT NULL"))
+                .isZero();
 
         // Declared on the columns it needs, it never fires on the runner's writes of email_lower.
         String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE OF email, status ON $T FOR EACH ROW"
@@ -260,23 +295,32 @@ class ApplicationTriggersTest extends DatabaseTest {
 
     @Test
     void aCopyMirrorsWhatTheSourcesTriggersLeaveAndRefusesATargetTriggerOnItsColumns() throws SQLException {
-        String t = table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
-        db.exec("CREATE TABLE " + t + "_v2 (id int PRIMARY KEY, email text, stamped timestamptz)",
-                "CREATE TRIGGER stamp BEFORE UPDATE ON " + t + "_v2 FOR EACH ROW EXECUTE FUNCTION moddatetime(stamped)");
+        String t =
+                table("CREATE TRIGGER tidy_email BEFORE INSERT OR UPDATE ON $T FOR EACH ROW EXECUTE FUNCTION tidy()");
+        db.exec(
+                "CREATE TABLE " + t + "_v2 (id int PRIMARY KEY, email text, stamped timestamptz)",
+                "CREATE TRIGGER stamp BEFORE UPDATE ON " + t
+                        + "_v2 FOR EACH ROW EXECUTE FUNCTION moddatetime(stamped)");
         JobSpec copy = SpecParser.parse("name: c-" + t + "\ntable: " + t + "\nkey: [id]\nsync: trigger\ninto: " + t
                 + "_v2\ncolumns: { id: id, email: lower(email) }\n");
         RunResult run = new Backfill(ds).run(copy, RunOptions.defaults());
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         applicationWrites(t);
         assertThat(db.count("SELECT count(*) FROM " + t + " s FULL JOIN " + t + "_v2 c USING (id)"
-                + " WHERE c.email IS DISTINCT FROM lower(s.email)")).as("copies out of step").isZero();
+                        + " WHERE c.email IS DISTINCT FROM lower(s.email)"))
+                .as("copies out of step")
+                .isZero();
 
         String other = table();
-        db.exec("CREATE TABLE " + other + "_v2 (id int PRIMARY KEY, email text)",
+        db.exec(
+                "CREATE TABLE " + other + "_v2 (id int PRIMARY KEY, email text)",
                 "CREATE TRIGGER tidy_email BEFORE INSERT ON " + other + "_v2 FOR EACH ROW EXECUTE FUNCTION tidy()");
-        assertThatThrownBy(() -> new Backfill(ds).plan(SpecParser.parse("name: c-" + other + "\ntable: " + other
-                + "\nkey: [id]\nsync: trigger\ninto: " + other + "_v2\ncolumns: { id: id, email: lower(email) }\n")))
-                .isInstanceOf(SpecException.class).hasMessageContaining("sync: trigger tidy_email on " + other + "_v2")
+        assertThatThrownBy(() -> new Backfill(ds)
+                        .plan(SpecParser.parse(
+                                "name: c-" + other + "\ntable: " + other + "\nkey: [id]\nsync: trigger\ninto: " + other
+                                        + "_v2\ncolumns: { id: id, email: lower(email) }\n")))
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("sync: trigger tidy_email on " + other + "_v2")
                 .hasMessageContaining("out of step with its source");
     }
 

@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.testing.DatabaseTest;
 
@@ -43,7 +43,8 @@ class LockSafeTest extends DatabaseTest {
 
     @BeforeEach
     void lockHeldByAnotherSession() throws Exception {
-        db.exec("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, v2 int)",
+        db.exec(
+                "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, v2 int)",
                 "INSERT INTO t SELECT g, g FROM generate_series(1, 100) g");
         holder = ds.getConnection();
         holder.setAutoCommit(false);
@@ -59,13 +60,12 @@ class LockSafeTest extends DatabaseTest {
     }
 
     /** An application writing rows other than the held one, recording how long each statement took. */
-    private record Write(long endNanos, long millis) {
-    }
+    private record Write(long endNanos, long millis) {}
 
     private Thread application(AtomicBoolean stop, List<Write> writes) {
         Thread t = new Thread(() -> {
             try (Connection c = ds.getConnection();
-                 PreparedStatement ps = c.prepareStatement("UPDATE t SET v = v + 1 WHERE id = ?")) {
+                    PreparedStatement ps = c.prepareStatement("UPDATE t SET v = v + 1 WHERE id = ?")) {
                 while (!stop.get()) {
                     long start = System.nanoTime();
                     ps.setInt(1, 2 + ThreadLocalRandom.current().nextInt(99));
@@ -94,8 +94,10 @@ class LockSafeTest extends DatabaseTest {
             assertThat(m.find()).as(warning).isTrue();
             attempts.add(new long[] {System.nanoTime(), Long.parseLong(m.group(1))});
         });
-        List<String> ddl = List.of("CREATE TRIGGER t_noop BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()");
-        assertThatThrownBy(() -> lockSafe.run(ds, "public.t", ddl)).isInstanceOf(LockSafe.NotGranted.class)
+        List<String> ddl = List.of(
+                "CREATE TRIGGER t_noop BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()");
+        assertThatThrownBy(() -> lockSafe.run(ds, "public.t", ddl))
+                .isInstanceOf(LockSafe.NotGranted.class)
                 .hasMessageContaining("could not lock public.t in 5 attempts")
                 .hasMessageContaining("holds RowExclusiveLock");
         stop.set(true);
@@ -107,15 +109,18 @@ class LockSafeTest extends DatabaseTest {
             assertThat(timeouts.get(i)).as("timeouts %s", timeouts).isGreaterThan(timeouts.get(i - 1));
         }
         // Each write that waited ended when an attempt gave up, and waited no longer than that attempt's timeout.
-        List<Write> waited = new ArrayList<>(writes.stream().filter(w -> w.millis() > 50).toList());
+        List<Write> waited =
+                new ArrayList<>(writes.stream().filter(w -> w.millis() > 50).toList());
         assertThat(waited).as("application writes queued behind the attempts").isNotEmpty();
         for (Write w : waited) {
-            long[] nearest = attempts.stream().min((a, b) -> Long.compare(Math.abs(a[0] - w.endNanos()),
-                    Math.abs(b[0] - w.endNanos()))).orElseThrow();
+            long[] nearest = attempts.stream()
+                    .min((a, b) -> Long.compare(Math.abs(a[0] - w.endNanos()), Math.abs(b[0] - w.endNanos())))
+                    .orElseThrow();
             // A second of slack for a loaded machine's scheduling: a write queued behind an attempt without a timeout
             // would wait for the holder, for the whole test.
             if (Math.abs(nearest[0] - w.endNanos()) < TimeUnit.MILLISECONDS.toNanos(300)) {
-                assertThat(w.millis()).as("a write behind an attempt of %d ms", nearest[1])
+                assertThat(w.millis())
+                        .as("a write behind an attempt of %d ms", nearest[1])
                         .isLessThanOrEqualTo(nearest[1] + SLACK_MILLIS);
             } else {
                 // behind the last attempt, whose timeout is at most 1600 ms and 20% jitter
@@ -126,7 +131,8 @@ class LockSafeTest extends DatabaseTest {
 
         holder.rollback(); // the lock is free: the next install goes through at once
         lockSafe.run(ds, "public.t", ddl);
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 't_noop'")).isEqualTo(1);
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 't_noop'"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -140,10 +146,14 @@ class LockSafeTest extends DatabaseTest {
                 set: { v2: v * 2 }
                 """), RunOptions.defaults());
         assertThat(result.outcome()).isEqualTo(RunResult.Outcome.FAILED);
-        assertThat(result.message()).contains("its sync trigger is not installed, so no chunk ran")
-                .contains("could not lock public.t in 10 attempts").contains("holds RowExclusiveLock").doesNotContain("\n");
+        assertThat(result.message())
+                .contains("its sync trigger is not installed, so no chunk ran")
+                .contains("could not lock public.t in 10 attempts")
+                .contains("holds RowExclusiveLock")
+                .doesNotContain("\n");
         assertThat(db.count("SELECT count(*) FROM t WHERE v2 IS NOT NULL")).isZero();
-        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 't'::regclass")).isZero();
+        assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 't'::regclass"))
+                .isZero();
         assertThat(backfill.status("locked-out").state()).isEqualTo(JobStatus.State.NOT_STARTED);
     }
 }

@@ -9,13 +9,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.spi.Transformer;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.ValidationResult;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.testing.DatabaseTest;
 import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.LowerEmail;
@@ -33,9 +33,11 @@ class SyncRacesTest extends DatabaseTest {
 
     @BeforeEach
     void database() {
-        db.exec("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, email_lower text)",
+        db.exec(
+                "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, email_lower text)",
                 "INSERT INTO users SELECT g * 2, 'User' || g || '@X.ORG' FROM generate_series(1, 3000) g",
-                "CREATE TABLE users_v2 (id int PRIMARY KEY, email text)", "ANALYZE users");
+                "CREATE TABLE users_v2 (id int PRIMARY KEY, email text)",
+                "ANALYZE users");
     }
 
     private static final String IN_PLACE = """
@@ -73,13 +75,19 @@ class SyncRacesTest extends DatabaseTest {
     }
 
     private void triggerInstalled() {
-        Eventually.eventually(Duration.ofSeconds(30), "the sync trigger installed",
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "the sync trigger installed",
                 () -> db.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass") > 0);
     }
 
     private void aChunkWaitsForALock() {
-        Eventually.eventually(Duration.ofSeconds(30), "a chunk waiting for a row lock", () -> db.count(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0);
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "a chunk waiting for a row lock",
+                () -> db.count(
+                                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                        > 0);
     }
 
     /**
@@ -120,11 +128,14 @@ class SyncRacesTest extends DatabaseTest {
         // check the chunk would wait for the application's write, then overwrite it with the transform of the old
         // email. No sync trigger here: nothing else would put the row right.
         Transformer lower = new LowerEmail();
-        backfill = Backfill.builder(ds).transformers(name -> name.equals("lower") ? lower : null).build();
+        backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("lower") ? lower : null)
+                .build();
         assertThat(runWithAnOpenWriteTheChunkWaitsFor("name: java\ntable: users\nkey: [id]\ntransformer: lower\n"))
                 .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.one("SELECT email_lower FROM users WHERE id = 4000")).isEqualTo("changed@new.org");
-        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower = lower(email)")).isEqualTo(3000);
+        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower = lower(email)"))
+                .isEqualTo(3000);
     }
 
     @Test
@@ -138,19 +149,26 @@ class SyncRacesTest extends DatabaseTest {
     @Timeout(120)
     void rowsInsertedMovedAndChangedBehindTheCheckpointAreKeptInStep() throws Exception {
         CompletableFuture<RunResult> run = start(slow(IN_PLACE));
-        Eventually.eventually(Duration.ofSeconds(60), "the checkpoint past key 2000", () -> backfill.status("lower"),
+        Eventually.eventually(
+                Duration.ofSeconds(60),
+                "the checkpoint past key 2000",
+                () -> backfill.status("lower"),
                 s -> !s.lastKey().isEmpty() && Integer.parseInt(s.lastKey().get(0)) >= 2000);
-        db.exec("INSERT INTO users (id, email) VALUES (1, 'BELOW@X.ORG')", // a key below the checkpoint
+        db.exec(
+                "INSERT INTO users (id, email) VALUES (1, 'BELOW@X.ORG')", // a key below the checkpoint
                 "UPDATE users SET email = 'AGAIN@X.ORG' WHERE id = 10", // a row already written
                 "UPDATE users SET id = 3 WHERE id = 5998", // not yet written, moved behind the checkpoint
                 "UPDATE users SET id = 7001 WHERE id = 20", // written, moved above everything
                 "DELETE FROM users WHERE id = 30");
         assertThat(run.get(90, TimeUnit.SECONDS).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
+        assertThat(db.count("SELECT count(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
         assertThat(db.one("SELECT email_lower FROM users WHERE id = 3")).isEqualTo("user2999@x.org");
 
         // After the walk, the trigger alone keeps it so, until finish.
-        db.exec("INSERT INTO users (id, email) VALUES (99999, 'LATE@X.ORG')", "UPDATE users SET email = 'Z@Z' WHERE id = 40");
+        db.exec(
+                "INSERT INTO users (id, email) VALUES (99999, 'LATE@X.ORG')",
+                "UPDATE users SET email = 'Z@Z' WHERE id = 40");
         assertThat(db.one("SELECT email_lower FROM users WHERE id = 99999")).isEqualTo("late@x.org");
         ValidationResult v = backfill.validate(SpecParser.parse(IN_PLACE), RunOptions.defaults());
         assertThat(v.mismatches()).isZero();
@@ -177,7 +195,8 @@ class SyncRacesTest extends DatabaseTest {
                 """);
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         db.exec("DELETE FROM users WHERE id = 2", "UPDATE users SET id = 5 WHERE id = 4");
-        assertThat(db.column("SELECT id_t FROM users_t WHERE id_t IN ('2', '4', '5') ORDER BY id_t")).containsExactly("5");
+        assertThat(db.column("SELECT id_t FROM users_t WHERE id_t IN ('2', '4', '5') ORDER BY id_t"))
+                .containsExactly("5");
     }
 
     @Test
@@ -185,9 +204,11 @@ class SyncRacesTest extends DatabaseTest {
     void theMirrorFollowsInsertsDeletesKeyChangesAndTheFilter() throws Exception {
         JobSpec spec = SpecParser.parse(COPY.replace("columns:", "where: \"email NOT LIKE 'SKIP%'\"\ncolumns:"));
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-        db.exec("INSERT INTO users (id, email) VALUES (1, 'NEW@X')", "DELETE FROM users WHERE id = 2",
+        db.exec(
+                "INSERT INTO users (id, email) VALUES (1, 'NEW@X')", "DELETE FROM users WHERE id = 2",
                 "UPDATE users SET id = 3 WHERE id = 4", "UPDATE users SET email = 'SKIP ME' WHERE id = 6",
-                "UPDATE users SET email = 'Changed' WHERE id = 8", "INSERT INTO users (id, email) VALUES (7, 'SKIP too')");
+                "UPDATE users SET email = 'Changed' WHERE id = 8",
+                        "INSERT INTO users (id, email) VALUES (7, 'SKIP too')");
         assertThat(db.column("SELECT id || '=' || email FROM users_v2 WHERE id <= 8 ORDER BY id"))
                 .containsExactly("1=new@x", "3=user2@x.org", "8=changed");
         assertThat(backfill.validate(spec, RunOptions.defaults()).mismatches()).isZero();

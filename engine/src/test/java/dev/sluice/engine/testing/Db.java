@@ -19,7 +19,8 @@ public final class Db {
     }
 
     public void exec(String... statements) {
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
             for (String sql : statements) {
                 st.execute(sql);
             }
@@ -33,8 +34,10 @@ public final class Db {
      * 1..rows, analyzed; a job {@code set: { n: n + 1 }} on it shows any row applied twice or not at all.
      */
     public void counters(String table, int rows) {
-        exec("CREATE TABLE " + table + " (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
-                "INSERT INTO " + table + " (id) SELECT g FROM generate_series(1, " + rows + ") g", "ANALYZE " + table);
+        exec(
+                "CREATE TABLE " + table + " (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
+                "INSERT INTO " + table + " (id) SELECT g FROM generate_series(1, " + rows + ") g",
+                "ANALYZE " + table);
     }
 
     /** The md5 of every row of {@code table} as text, in {@code orderBy} order: equal only if every byte is. */
@@ -56,7 +59,9 @@ public final class Db {
 
     public List<String> column(String sql) {
         List<String> out = new ArrayList<>();
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }

@@ -19,8 +19,7 @@ public final class Eventually {
         T get() throws Exception;
     }
 
-    private Eventually() {
-    }
+    private Eventually() {}
 
     /** Polls {@code read} until {@code condition} holds for its value, and returns that value. */
     public static <T> T eventually(Duration within, String what, Read<T> read, Predicate<T> condition) {
@@ -38,8 +37,9 @@ public final class Eventually {
                 failure = e;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("never " + what + " within " + within + "; last seen: "
-                        + (failure != null ? failure : last), failure);
+                throw new AssertionError(
+                        "never " + what + " within " + within + "; last seen: " + (failure != null ? failure : last),
+                        failure);
             }
             try {
                 Thread.sleep(POLL_MILLIS);

@@ -19,8 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 public final class Internals {
 
-    private Internals() {
-    }
+    private Internals() {}
 
     /** Takes job {@code job}'s runner lock as another runner would; null when a runner holds it already. */
     public static AutoCloseable holdRunnerLock(DataSource ds, String job) throws SQLException {
@@ -28,11 +27,18 @@ public final class Internals {
     }
 
     /** Feeds a job's meters one replica's two readings (its replay lag in seconds and in bytes) as the gates would. */
-    public static void replicaReadings(MeterRegistry registry, String job, String replica, double lagSeconds,
-            double limitSeconds, double lagBytes, double limitBytes) {
-        new JobMetrics(registry, job, new JobStateMetrics(registry)).readings(java.util.List.of(
-                new Reading("replica " + replica, "replay lag", lagSeconds, limitSeconds, false),
-                new Reading("replica " + replica, "replay lag", lagBytes, limitBytes, true)));
+    public static void replicaReadings(
+            MeterRegistry registry,
+            String job,
+            String replica,
+            double lagSeconds,
+            double limitSeconds,
+            double lagBytes,
+            double limitBytes) {
+        new JobMetrics(registry, job, new JobStateMetrics(registry))
+                .readings(java.util.List.of(
+                        new Reading("replica " + replica, "replay lag", lagSeconds, limitSeconds, false),
+                        new Reading("replica " + replica, "replay lag", lagBytes, limitBytes, true)));
     }
 
     /**
@@ -43,7 +49,7 @@ public final class Internals {
      */
     public static boolean dropSyncRefusedForWaitingKeys(DataSource ds, String job) throws Exception {
         try {
-            new SyncInstaller("sluice", warning -> { }).drop(ds, null, job, SyncInstaller.FinalDrain.NONE);
+            new SyncInstaller("sluice", warning -> {}).drop(ds, null, job, SyncInstaller.FinalDrain.NONE);
             return false;
         } catch (SyncInstaller.KeysWaiting e) {
             return true;

@@ -32,12 +32,13 @@ import tools.jackson.databind.json.JsonMapper;
 public final class PlanCapture implements DataSource, AutoCloseable {
 
     private static final ObjectMapper JSON = JsonMapper.builder().build();
-    private static final Set<String> STATEMENT_METHODS = Set.of("execute", "executeQuery", "executeUpdate",
-            "executeLargeUpdate", "executeBatch", "executeLargeBatch");
+    private static final Set<String> STATEMENT_METHODS = Set.of(
+            "execute", "executeQuery", "executeUpdate", "executeLargeUpdate", "executeBatch", "executeLargeBatch");
 
     /** How the server plans a prepared statement: with the parameters' values, or once for any values. */
     public enum PlanMode {
-        CUSTOM("force_custom_plan"), GENERIC("force_generic_plan");
+        CUSTOM("force_custom_plan"),
+        GENERIC("force_generic_plan");
 
         private final String setting;
 
@@ -47,8 +48,7 @@ public final class PlanCapture implements DataSource, AutoCloseable {
     }
 
     /** One executed statement: its text and its plan (the JSON of {@code EXPLAIN (ANALYZE, FORMAT JSON)}). */
-    public record Plan(String query, JsonNode root) {
-    }
+    public record Plan(String query, JsonNode root) {}
 
     /**
      * A scan of a relation: its node type, the index it used (or null), whether it had an index condition, the rows
@@ -56,9 +56,14 @@ public final class PlanCapture implements DataSource, AutoCloseable {
      * it read in one loop: its buffers less the heap pages it visited (an index scan whose conditions do not stop it
      * walks many leaf pages to return few rows, which no row count shows).
      */
-    public record Scan(String query, String relation, String nodeType, String index, boolean indexCondition, long rowsRead,
-                       long indexPagesPerLoop) {
-    }
+    public record Scan(
+            String query,
+            String relation,
+            String nodeType,
+            String index,
+            boolean indexCondition,
+            long rowsRead,
+            long indexPagesPerLoop) {}
 
     private final HikariDataSource pool;
     private final List<Plan> plans = new ArrayList<>();
@@ -73,15 +78,17 @@ public final class PlanCapture implements DataSource, AutoCloseable {
      */
     public static PlanCapture on(DataSource admin, String url, PlanMode mode) {
         String database = url.replaceAll(".*/", "");
-        new Db(admin).exec("ALTER DATABASE " + database + " SET session_preload_libraries = 'auto_explain'",
-                "ALTER DATABASE " + database + " SET auto_explain.log_min_duration = 0",
-                "ALTER DATABASE " + database + " SET auto_explain.log_analyze = on",
-                "ALTER DATABASE " + database + " SET auto_explain.log_timing = off",
-                "ALTER DATABASE " + database + " SET auto_explain.log_buffers = on",
-                "ALTER DATABASE " + database + " SET auto_explain.log_nested_statements = on",
-                "ALTER DATABASE " + database + " SET auto_explain.log_format = 'json'",
-                "ALTER DATABASE " + database + " SET auto_explain.log_level = 'notice'",
-                "ALTER DATABASE " + database + " SET plan_cache_mode = '" + mode.setting + "'");
+        new Db(admin)
+                .exec(
+                        "ALTER DATABASE " + database + " SET session_preload_libraries = 'auto_explain'",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_min_duration = 0",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_analyze = on",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_timing = off",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_buffers = on",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_nested_statements = on",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_format = 'json'",
+                        "ALTER DATABASE " + database + " SET auto_explain.log_level = 'notice'",
+                        "ALTER DATABASE " + database + " SET plan_cache_mode = '" + mode.setting + "'");
         return new PlanCapture(Postgres.dataSource(url));
     }
 
@@ -107,18 +114,23 @@ public final class PlanCapture implements DataSource, AutoCloseable {
             return;
         }
         String type = node.path("Node Type").asString("");
-        String relation = node.path("Relation Name").asString(type.startsWith("Bitmap") || type.equals("BitmapOr")
-                || type.equals("BitmapAnd") ? under : null);
+        String relation = node.path("Relation Name")
+                .asString(
+                        type.startsWith("Bitmap") || type.equals("BitmapOr") || type.equals("BitmapAnd")
+                                ? under
+                                : null);
         if (relation != null && relations.contains(relation) && !type.equals("ModifyTable")) {
             // Per loop (PostgreSQL 18 prints averages with decimals): times the loops.
             double loops = node.path("Actual Loops").asDouble(1);
-            double perLoop = node.path("Actual Rows").asDouble(0) + node.path("Rows Removed by Filter").asDouble(0)
+            double perLoop = node.path("Actual Rows").asDouble(0)
+                    + node.path("Rows Removed by Filter").asDouble(0)
                     + node.path("Rows Removed by Index Recheck").asDouble(0);
             long read = Math.round(perLoop * loops);
             boolean cond = node.has("Index Cond") || node.has("TID Cond") || node.has("Recheck Cond");
             // Buffers are the node's total over its loops; a heap page is visited at most once per row returned (an
             // index-only scan says how many it visited).
-            double buffers = node.path("Shared Hit Blocks").asDouble(0) + node.path("Shared Read Blocks").asDouble(0);
+            double buffers = node.path("Shared Hit Blocks").asDouble(0)
+                    + node.path("Shared Read Blocks").asDouble(0);
             // A plain index scan visits a heap page for each row it returns, and more for the dead versions of rows
             // written since (the chunks', the rollback's, an upsert's): up to three a row, and a few, are allowed.
             double heap = switch (type) {
@@ -131,7 +143,8 @@ public final class PlanCapture implements DataSource, AutoCloseable {
             out.add(new Scan(query, relation, type, node.path("Index Name").asString(null), cond, read, indexPages));
         }
         // A bitmap heap scan reads what its bitmap index scans found: those are its children.
-        String feeds = type.equals("Bitmap Heap Scan") ? node.path("Relation Name").asString(null) : under;
+        String feeds =
+                type.equals("Bitmap Heap Scan") ? node.path("Relation Name").asString(null) : under;
         for (JsonNode child : node.path("Plans")) {
             walk(query, child, relations, feeds, out);
         }
@@ -164,8 +177,7 @@ public final class PlanCapture implements DataSource, AutoCloseable {
             Object result = invoke(c, method, args);
             if (result instanceof Statement s) {
                 Class<?> type = method.getReturnType();
-                return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {type},
-                        statementHandler(s));
+                return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {type}, statementHandler(s));
             }
             return result;
         };
@@ -208,12 +220,10 @@ public final class PlanCapture implements DataSource, AutoCloseable {
     }
 
     @Override
-    public void setLogWriter(PrintWriter out) {
-    }
+    public void setLogWriter(PrintWriter out) {}
 
     @Override
-    public void setLoginTimeout(int seconds) {
-    }
+    public void setLoginTimeout(int seconds) {}
 
     @Override
     public int getLoginTimeout() {

@@ -22,8 +22,7 @@ public final class Postgres {
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static EmbeddedPostgres server;
 
-    private Postgres() {
-    }
+    private Postgres() {}
 
     public static synchronized EmbeddedPostgres server() {
         if (server == null) {
@@ -52,7 +51,8 @@ public final class Postgres {
     /** Creates a fresh database and returns a pooled DataSource on it. Close it when done. */
     public static HikariDataSource newDatabase() {
         String name = "t" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = server().getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = server().getPostgresDatabase().getConnection();
+                Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);

@@ -24,8 +24,7 @@ public final class PublicSurface {
     private static final String[] PUBLIC = {"dev.sluice.engine", "dev.sluice.engine.spec..", "dev.sluice.engine.spi.."};
     private static final String TEST_FIXTURES = "dev.sluice.engine.testing..";
 
-    private PublicSurface() {
-    }
+    private PublicSurface() {}
 
     /** The engine's public packages, as ArchUnit package patterns. */
     public static String[] publicPackages() {
@@ -34,36 +33,49 @@ public final class PublicSurface {
 
     /** The engine's packages that are not public. */
     public static DescribedPredicate<JavaClass> internal() {
-        return resideInAPackage("dev.sluice.engine..").and(not(resideInAnyPackage(PUBLIC)))
-                .and(not(resideInAPackage(TEST_FIXTURES))).as("the engine's internal packages");
+        return resideInAPackage("dev.sluice.engine..")
+                .and(not(resideInAnyPackage(PUBLIC)))
+                .and(not(resideInAPackage(TEST_FIXTURES)))
+                .as("the engine's internal packages");
     }
 
     /** No class of {@code packages} (production code) uses an internal package of the engine. */
     public static ArchRule productionUsesPublicPackagesOnly(String... packages) {
-        return noClasses().that().resideInAnyPackage(packages).should().dependOnClassesThat(internal())
+        return noClasses()
+                .that()
+                .resideInAnyPackage(packages)
+                .should()
+                .dependOnClassesThat(internal())
                 .because("the engine's public surface is dev.sluice.engine, .spec and .spi; the rest may change");
     }
 
     /** The production classes of {@code packages}. */
     public static JavaClasses production(String... packages) {
-        return new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS).importPackages(packages);
+        return new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+                .importPackages(packages);
     }
 
     /** The test classes of {@code packages} (which may use the test fixtures too). */
     public static JavaClasses tests(String... packages) {
-        return new ClassFileImporter().withImportOption(ImportOption.Predefined.ONLY_INCLUDE_TESTS)
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS).importPackages(packages);
+        return new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.ONLY_INCLUDE_TESTS)
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+                .importPackages(packages);
     }
 
     /** Checks that the production and test classes of {@code packages} use the public packages only. */
     public static void check(String... packagePatterns) {
-        String[] roots = java.util.Arrays.stream(packagePatterns).map(p -> p.replace("..", "")).toArray(String[]::new);
+        String[] roots = java.util.Arrays.stream(packagePatterns)
+                .map(p -> p.replace("..", ""))
+                .toArray(String[]::new);
         ArchRule rule = productionUsesPublicPackagesOnly(packagePatterns);
         JavaClasses production = production(roots);
         JavaClasses tests = tests(roots);
         if (production.isEmpty() && tests.isEmpty()) {
-            throw new AssertionError("no classes found in " + String.join(", ", roots) + ": the check would prove nothing");
+            throw new AssertionError(
+                    "no classes found in " + String.join(", ", roots) + ": the check would prove nothing");
         }
         rule.check(production);
         rule.check(tests);

@@ -57,7 +57,8 @@ public final class RestartableServer implements AutoCloseable {
 
     /** Creates a database and returns its URL. */
     public String createDatabase(String name) throws SQLException {
-        try (Connection c = server.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = server.getPostgresDatabase().getConnection();
+                Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
         }
         return jdbcUrl(name);
@@ -88,8 +89,7 @@ public final class RestartableServer implements AutoCloseable {
         Path data = dataDir.resolve("data");
         // postgres "-D" "dir" "-p" "5432" ...: the options after the data directory, quoted as pg_ctl's shell wants.
         List<String> tokens = new ArrayList<>();
-        Matcher m = Pattern.compile("\"([^\"]*)\"")
-                .matcher(Files.readString(dataDir.resolve("postmaster.opts.kept")));
+        Matcher m = Pattern.compile("\"([^\"]*)\"").matcher(Files.readString(dataDir.resolve("postmaster.opts.kept")));
         while (m.find()) {
             tokens.add(m.group(1));
         }
@@ -101,8 +101,17 @@ public final class RestartableServer implements AutoCloseable {
                 options.add("'" + tokens.get(i).replace("'", "'\\''") + "'");
             }
         }
-        pgCtl(List.of("-D", data.toString(), "-o", String.join(" ", options), "-l", dataDir.resolve("server.log").toString(),
-                "-w", "-t", "60", "start"));
+        pgCtl(List.of(
+                "-D",
+                data.toString(),
+                "-o",
+                String.join(" ", options),
+                "-l",
+                dataDir.resolve("server.log").toString(),
+                "-w",
+                "-t",
+                "60",
+                "start"));
         awaitReady(Duration.ofSeconds(60));
     }
 
@@ -113,8 +122,10 @@ public final class RestartableServer implements AutoCloseable {
         }
         command.add(binaries().resolve("pg_ctl").toString());
         command.addAll(arguments);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(dataDir.resolve("pg_ctl.log").toFile()).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("pg_ctl.log").toFile())
+                .start();
         if (!p.waitFor(90, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IOException("pg_ctl " + arguments.get(arguments.size() - 1) + " failed: "
@@ -126,8 +137,10 @@ public final class RestartableServer implements AutoCloseable {
     private Path binaries() throws IOException {
         if (bin == null) {
             Path data = dataDir.resolve("data");
-            long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-            bin = Files.readSymbolicLink(Path.of("/proc", Long.toString(postmaster), "exe")).getParent();
+            long postmaster = Long.parseLong(
+                    Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+            bin = Files.readSymbolicLink(Path.of("/proc", Long.toString(postmaster), "exe"))
+                    .getParent();
         }
         return bin;
     }

@@ -52,7 +52,8 @@ public final class StandbyPair implements AutoCloseable {
         primary = server(primaryDir).setPort(port).start();
         // primary_conninfo has spaces, which the embedded launcher's "pg_ctl -o" would split: it goes into
         // postgresql.auto.conf instead.
-        String conninfo = "primary_conninfo = 'host=localhost port=" + port + " user=postgres application_name=standby1'\n";
+        String conninfo =
+                "primary_conninfo = 'host=localhost port=" + port + " user=postgres application_name=standby1'\n";
         standby = server(standbyDir)
                 .setServerConfig("hot_standby", "on")
                 .setDataDirectoryCustomizer(dir -> {
@@ -89,7 +90,8 @@ public final class StandbyPair implements AutoCloseable {
 
     /** Creates a database on the primary and waits until the standby has it too. */
     public String createDatabase(String name) throws SQLException, InterruptedException {
-        try (Connection c = primary.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = primary.getPostgresDatabase().getConnection();
+                Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -105,7 +107,8 @@ public final class StandbyPair implements AutoCloseable {
 
     /** Runs statements on the standby (pg_wal_replay_pause(), pg_wal_replay_resume()). */
     public void onStandby(String sql) throws SQLException {
-        try (Connection c = standby.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = standby.getPostgresDatabase().getConnection();
+                Statement st = c.createStatement()) {
             st.execute(sql);
         }
     }

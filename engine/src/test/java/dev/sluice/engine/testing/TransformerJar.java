@@ -119,8 +119,7 @@ public final class TransformerJar {
             }
             """;
 
-    private TransformerJar() {
-    }
+    private TransformerJar() {}
 
     /** Compiles the transformer in {@code work} and returns the jar. */
     public static Path build(Path work) throws IOException {
@@ -143,27 +142,46 @@ public final class TransformerJar {
         Path classes = work.resolve("classes");
         Files.createDirectories(src.getParent());
         Files.createDirectories(classes);
-        Files.writeString(src, SOURCE.formatted(api.type,
-                flaw == Flaw.THROWING_CATALOGUE ? "    static { if (true) throw new IllegalStateException(\"no licence"
-                        + " key for the team's catalogue\"); }\n" : "",
-                flaw == Flaw.THROWING_INITIALIZER ? "        static final String SEPARATOR = Character.toString("
-                        + "Integer.parseInt(\"dot\"));\n" : "",
-                flaw == Flaw.MISSING_CLASS ? "\n                        new Abbreviations().shorten(\"x\");" : "",
-                flaw == Flaw.MISSING_CLASS_WHILE_RUNNING ? "\n                        new Abbreviations().shorten(\"x\");"
-                        : ""));
+        Files.writeString(
+                src,
+                SOURCE.formatted(
+                        api.type,
+                        flaw == Flaw.THROWING_CATALOGUE
+                                ? "    static { if (true) throw new IllegalStateException(\"no licence"
+                                        + " key for the team's catalogue\"); }\n"
+                                : "",
+                        flaw == Flaw.THROWING_INITIALIZER
+                                ? "        static final String SEPARATOR = Character.toString("
+                                        + "Integer.parseInt(\"dot\"));\n"
+                                : "",
+                        flaw == Flaw.MISSING_CLASS
+                                ? "\n                        new Abbreviations().shorten(\"x\");"
+                                : "",
+                        flaw == Flaw.MISSING_CLASS_WHILE_RUNNING
+                                ? "\n                        new Abbreviations().shorten(\"x\");"
+                                : ""));
         Files.writeString(helper, HELPER);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"),
-                src.toString(), helper.toString());
+        int rc = javac.run(
+                null,
+                null,
+                null,
+                "-d",
+                classes.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                src.toString(),
+                helper.toString());
         if (rc != 0) {
             throw new IllegalStateException("the team's transformer did not compile");
         }
         Path jar = work.resolve("team-transformers.jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
-             Stream<Path> files = Files.walk(classes)) {
+                Stream<Path> files = Files.walk(classes)) {
             for (Path f : files.filter(Files::isRegularFile)
                     .filter(f -> (flaw != Flaw.MISSING_CLASS && flaw != Flaw.MISSING_CLASS_WHILE_RUNNING)
-                            || !f.endsWith("Abbreviations.class")).toList()) {
+                            || !f.endsWith("Abbreviations.class"))
+                    .toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
                 Files.copy(f, out);
                 out.closeEntry();

@@ -31,8 +31,10 @@ class ChunkSizerTest {
 
     @Test
     void settlesOnTargetOverCostPerRow() {
-        assertThat(converge(new ChunkSizer(1000, TARGET, 10, 1_000_000), 50, 30)).isEqualTo(2000);
-        assertThat(converge(new ChunkSizer(1000, TARGET, 10, 1_000_000), 1000, 30)).isEqualTo(100);
+        assertThat(converge(new ChunkSizer(1000, TARGET, 10, 1_000_000), 50, 30))
+                .isEqualTo(2000);
+        assertThat(converge(new ChunkSizer(1000, TARGET, 10, 1_000_000), 1000, 30))
+                .isEqualTo(100);
     }
 
     @Test
@@ -107,7 +109,9 @@ class ChunkSizerTest {
 
     @Test
     void theAverageWeighsTheNewestCostAtTheSmoothing() {
-        assertThat(ChunkSizer.smoothed(Double.NaN, 7)).as("the first cost stands alone").isEqualTo(7);
+        assertThat(ChunkSizer.smoothed(Double.NaN, 7))
+                .as("the first cost stands alone")
+                .isEqualTo(7);
         assertThat(ChunkSizer.smoothed(10, 20)).isCloseTo(10 + ChunkSizer.SMOOTHING * 10, within(1e-9));
     }
 }

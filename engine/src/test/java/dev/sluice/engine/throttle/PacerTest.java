@@ -183,7 +183,9 @@ class PacerTest {
         double perRow = ChunkSizer.smoothed(1024, 3072);
         assertThat(pacer.maxRows()).isEqualTo((int) ((1 << 20) / perRow));
         pacer.rowsPerSecond(0);
-        assertThat(pacer.maxRows()).as("the WAL budget still holds with no rows limit").isEqualTo((int) ((1 << 20) / perRow));
+        assertThat(pacer.maxRows())
+                .as("the WAL budget still holds with no rows limit")
+                .isEqualTo((int) ((1 << 20) / perRow));
     }
 
     @Test

@@ -9,14 +9,14 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.spi.Transformer;
-import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
+import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.testing.DatabaseTest;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +31,8 @@ class RollbackTest extends DatabaseTest {
 
     @BeforeEach
     void seed() {
-        db.exec("CREATE TABLE acct (region text COLLATE \"C\" NOT NULL, handle text COLLATE \"C\" NOT NULL,"
+        db.exec(
+                "CREATE TABLE acct (region text COLLATE \"C\" NOT NULL, handle text COLLATE \"C\" NOT NULL,"
                         + " email text, balance numeric(12, 2), seen timestamptz, idle interval, tags text[],"
                         + " PRIMARY KEY (region, handle))",
                 "INSERT INTO acct SELECT r, 'H' || g || CASE WHEN g % 3 = 0 THEN 'é' ELSE 'Z' END,"
@@ -47,23 +48,29 @@ class RollbackTest extends DatabaseTest {
 
     @Test
     void rowsTheApplicationWroteWhileTheSyncTriggerWasInstalledAreRolledBackTooAndCounted() throws Exception {
-        db.exec("CREATE TABLE items (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+        db.exec(
+                "CREATE TABLE items (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
                 "INSERT INTO items (id, email) SELECT g * 2, 'User' || g || '@X.ORG' FROM generate_series(1, 5000) g",
                 "ANALYZE items");
         // As the application would have it without Sluice: it never writes email_lower.
-        JobSpec spec = spec("name: lowered\ntable: items\nkey: [id]\nset: { email_lower: lower(email) }\nsync: trigger\n");
+        JobSpec spec =
+                spec("name: lowered\ntable: items\nkey: [id]\nset: { email_lower: lower(email) }\nsync: trigger\n");
         AtomicInteger chunks = new AtomicInteger();
         RunResult run = backfill.run(spec, RunOptions.defaults().withObserver(report -> {
             if (chunks.incrementAndGet() == 3) {
                 // Behind the checkpoint (new odd keys, changed rows), and ahead of it, while the trigger is installed.
-                db.exec("INSERT INTO items (id, email) SELECT g * 2 + 1, 'Low' || g || '@X.ORG' FROM generate_series(1, 300) g",
+                db.exec(
+                        "INSERT INTO items (id, email) SELECT g * 2 + 1, 'Low' || g || '@X.ORG' FROM generate_series(1, 300) g",
                         "UPDATE items SET email = 'Changed' || id || '@Y.ORG' WHERE id BETWEEN 2 AND 400",
                         "INSERT INTO items (id, email) SELECT 100000 + g, 'High' || g || '@X.ORG' FROM generate_series(1, 200) g");
             }
         }));
         assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)")).isZero();
-        db.exec("INSERT INTO items (id, email) VALUES (999999, 'After@Z.ORG')", "UPDATE items SET email = 'Again@Z.ORG' WHERE id = 9");
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
+        db.exec(
+                "INSERT INTO items (id, email) VALUES (999999, 'After@Z.ORG')",
+                "UPDATE items SET email = 'Again@Z.ORG' WHERE id = 9");
         String applications = "SELECT count(*) FROM items WHERE email = 'Again@Z.ORG' OR email LIKE 'Changed%'"
                 + " OR email LIKE 'Low%' OR email LIKE 'High%' OR email = 'After@Z.ORG'";
         long written = db.count(applications);
@@ -71,14 +78,16 @@ class RollbackTest extends DatabaseTest {
         RunResult rolledBack = backfill.rollback("lowered", RunOptions.defaults(), false);
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(rolledBack.message()).contains("written by its sync trigger as the application wrote them");
-        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL")).as("rows still holding what"
-                + " Sluice or its trigger computed").isZero();
-        assertThat(db.count(applications)).as("the application's own writes stay").isEqualTo(written);
+        assertThat(db.count("SELECT count(*) FROM items WHERE email_lower IS NOT NULL"))
+                .as("rows still holding what" + " Sluice or its trigger computed")
+                .isZero();
+        assertThat(db.count(applications))
+                .as("the application's own writes stay")
+                .isEqualTo(written);
     }
 
     @Test
-    void anInPlaceBackfillOverCompositeCollatedKeysIsRestoredAndRowsChangedSinceAreLeftUnlessForced()
-            throws Exception {
+    void anInPlaceBackfillOverCompositeCollatedKeysIsRestoredAndRowsChangedSinceAreLeftUnlessForced() throws Exception {
         String before = db.checksum("acct", "region, handle");
         JobSpec spec = spec("""
                 name: tidy
@@ -95,21 +104,29 @@ class RollbackTest extends DatabaseTest {
         // A new run that writes otherwise would leave entries that the rollback would read with the wrong columns.
         JobSpec changed = spec("name: tidy\ntable: acct\nkey: [region, handle]\nset: { email: upper(email) }\n");
         assertThatThrownBy(() -> backfill.run(changed, RunOptions.defaults().again(true)))
-                .isInstanceOf(SpecException.class).hasMessageContaining("set").hasMessageContaining("roll the job back first");
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("set")
+                .hasMessageContaining("roll the job back first");
 
         db.exec("UPDATE acct SET email = 'theirs' WHERE region = 'us' AND handle = 'H9é'");
         RunResult kept = backfill.rollback("tidy", RunOptions.defaults(), false);
         assertThat(kept.outcome()).as(kept.message()).isEqualTo(RunResult.Outcome.MISMATCHES);
-        assertThat(kept.message()).contains("1 rows changed by others").contains("key us, H9é: now (theirs,")
+        assertThat(kept.message())
+                .contains("1 rows changed by others")
+                .contains("key us, H9é: now (theirs,")
                 .contains("would restore {\" Mail9@X.org \",11.25,");
-        assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H9é'")).isEqualTo("theirs");
-        assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H10Z'")).isEqualTo(" Mail10@X.org ");
+        assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H9é'"))
+                .isEqualTo("theirs");
+        assertThat(db.one("SELECT email FROM acct WHERE region = 'us' AND handle = 'H10Z'"))
+                .isEqualTo(" Mail10@X.org ");
 
         // The rows left are restorable only from the journal: no run, new or not, until they are restored.
-        for (RunOptions options : List.of(RunOptions.defaults(), RunOptions.defaults().again(true))) {
+        for (RunOptions options :
+                List.of(RunOptions.defaults(), RunOptions.defaults().again(true))) {
             RunResult refused = backfill.run(spec, options);
             assertThat(refused.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
-            assertThat(refused.message()).contains("rollback left 1 rows changed by others")
+            assertThat(refused.message())
+                    .contains("rollback left 1 rows changed by others")
                     .contains("'rollback tidy --force'");
         }
 
@@ -121,7 +138,8 @@ class RollbackTest extends DatabaseTest {
 
     @Test
     void aChangeThatTheTypesEqualityCannotSeeIsStillAChange() throws Exception {
-        db.exec("CREATE TABLE docs (id int PRIMARY KEY, doc json, span interval, amount numeric, title text)",
+        db.exec(
+                "CREATE TABLE docs (id int PRIMARY KEY, doc json, span interval, amount numeric, title text)",
                 "INSERT INTO docs SELECT g, NULL, NULL, NULL, 'T' || g FROM generate_series(1, 100) g");
         JobSpec spec = spec("""
                 name: docs
@@ -136,24 +154,37 @@ class RollbackTest extends DatabaseTest {
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         // Each equal to what Sluice wrote by its type's equality (json has none), but not the same value; the
         // last one the same value, written again.
-        db.exec("UPDATE docs SET doc = '{\"a\": 1}' WHERE id = 1", "UPDATE docs SET span = interval '24 hours' WHERE id = 2",
-                "UPDATE docs SET amount = 1.50 WHERE id = 3", "UPDATE docs SET title = 'T4' || '' WHERE id = 4",
+        db.exec(
+                "UPDATE docs SET doc = '{\"a\": 1}' WHERE id = 1",
+                "UPDATE docs SET span = interval '24 hours' WHERE id = 2",
+                "UPDATE docs SET amount = 1.50 WHERE id = 3",
+                "UPDATE docs SET title = 'T4' || '' WHERE id = 4",
                 "DELETE FROM docs WHERE id = 5");
         RunResult kept = backfill.rollback("docs", RunOptions.defaults(), false);
-        assertThat(kept.message()).contains("3 rows changed by others").contains("key 1:").contains("key 2:")
-                .contains("key 3:").doesNotContain("key 4:").contains("1 rows deleted by others since were not brought back");
+        assertThat(kept.message())
+                .contains("3 rows changed by others")
+                .contains("key 1:")
+                .contains("key 2:")
+                .contains("key 3:")
+                .doesNotContain("key 4:")
+                .contains("1 rows deleted by others since were not brought back");
         assertThat(db.count("SELECT count(*) FROM docs WHERE doc IS NULL")).isEqualTo(96);
     }
 
     @Test
     void planSizesTheJournalByWhatTheValuesTakeStoredNotByTheirPointers() throws Exception {
         // 200 rows of ~19 KB each, stored out of line (the planner's statistics see a pointer of ~18 bytes).
-        db.exec("CREATE TABLE big (id int PRIMARY KEY, body text)",
+        db.exec(
+                "CREATE TABLE big (id int PRIMARY KEY, body text)",
                 "INSERT INTO big SELECT g, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 600) i)"
-                        + " FROM generate_series(1, 200) g", "ANALYZE big");
+                        + " FROM generate_series(1, 200) g",
+                "ANALYZE big");
         JobSpec spec = spec("name: big\ntable: big\nkey: [id]\nset: { body: upper(body) }\n");
-        String undo = backfill.plan(spec).findings().stream().filter(f -> f.check().equals("undo")).findFirst()
-                .orElseThrow().detail();
+        String undo = backfill.plan(spec).findings().stream()
+                .filter(f -> f.check().equals("undo"))
+                .findFirst()
+                .orElseThrow()
+                .detail();
         assertThat(undo).containsPattern("journal of ~200 rows, ~[1-9][0-9.]* MB");
         RunResult ran = backfill.run(spec, RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
@@ -178,11 +209,14 @@ class RollbackTest extends DatabaseTest {
 
         StopSignal again = new StopSignal();
         AtomicInteger restored = new AtomicInteger();
-        RunResult stopped = backfill.rollback("halves", RunOptions.defaults().withStop(again).withObserver(r -> {
-            if (restored.incrementAndGet() == 4) {
-                again.request("test");
-            }
-        }), false);
+        RunResult stopped = backfill.rollback(
+                "halves",
+                RunOptions.defaults().withStop(again).withObserver(r -> {
+                    if (restored.incrementAndGet() == 4) {
+                        again.request("test");
+                    }
+                }),
+                false);
         assertThat(stopped.outcome()).isEqualTo(RunResult.Outcome.STOPPED);
         JobStatus halfway = backfill.status("halves");
         assertThat(halfway.state()).isEqualTo(JobStatus.State.STOPPED);
@@ -204,7 +238,8 @@ class RollbackTest extends DatabaseTest {
 
     @Test
     void aCopyLosesTheRowsItInsertedAndGetsBackTheRowsItReplaced() throws Exception {
-        db.exec("CREATE TABLE acct_v2 (region text COLLATE \"C\", handle text COLLATE \"C\", email text,"
+        db.exec(
+                "CREATE TABLE acct_v2 (region text COLLATE \"C\", handle text COLLATE \"C\", email text,"
                         + " balance numeric(12, 2), note text, PRIMARY KEY (region, handle))",
                 "INSERT INTO acct_v2 SELECT region, handle, 'old', -1, 'kept' FROM acct WHERE balance < 500");
         String before = db.checksum("acct_v2", "region, handle");
@@ -219,13 +254,15 @@ class RollbackTest extends DatabaseTest {
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM acct_v2")).isEqualTo(6000);
         assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e"))
-                .as("replaced rows journaled with their pre-images").isEqualTo(798);
+                .as("replaced rows journaled with their pre-images")
+                .isEqualTo(798);
         // A row the copy inserted, since given a note by the application (a column the copy does not write).
         db.exec("UPDATE acct_v2 SET note = 'theirs' WHERE region = 'us' AND handle = 'H2999Z'");
         RunResult kept = backfill.rollback("copy", RunOptions.defaults(), false);
         assertThat(kept.outcome()).as(kept.message()).isEqualTo(RunResult.Outcome.MISMATCHES);
         assertThat(kept.message()).contains("1 rows changed by others").contains("key us, H2999Z");
-        assertThat(db.count("SELECT count(*) FROM acct_v2 WHERE note = 'theirs'")).isEqualTo(1);
+        assertThat(db.count("SELECT count(*) FROM acct_v2 WHERE note = 'theirs'"))
+                .isEqualTo(1);
         RunResult rolledBack = backfill.rollback("copy", RunOptions.defaults(), true);
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct_v2", "region, handle")).isEqualTo(before);
@@ -233,7 +270,8 @@ class RollbackTest extends DatabaseTest {
 
     @Test
     void aCopyWhoseKeyTheTargetRoundsFindsTheRowsItReplaced() throws Exception {
-        db.exec("CREATE TABLE fine (id numeric(12, 3) PRIMARY KEY, v text)",
+        db.exec(
+                "CREATE TABLE fine (id numeric(12, 3) PRIMARY KEY, v text)",
                 "INSERT INTO fine SELECT g + 0.001, 'new' || g FROM generate_series(1, 100) g",
                 "CREATE TABLE coarse (id numeric(10, 2) PRIMARY KEY, v text)",
                 "INSERT INTO coarse SELECT g, 'old' || g FROM generate_series(1, 50) g");
@@ -248,7 +286,8 @@ class RollbackTest extends DatabaseTest {
                 """), RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM coarse")).isEqualTo(100);
-        assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e")).isEqualTo(50);
+        assertThat(db.count("SELECT count(*) FROM sluice.undo_journal, unnest(existed) e WHERE e"))
+                .isEqualTo(50);
         RunResult rolledBack = backfill.rollback("round", RunOptions.defaults(), false);
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("coarse", "id")).isEqualTo(before);
@@ -274,7 +313,9 @@ class RollbackTest extends DatabaseTest {
                 return email == null ? null : Map.of("email", email.toUpperCase(Locale.ROOT), "idle", "1 hour");
             }
         };
-        Backfill backfill = Backfill.builder(ds).transformers(name -> name.equals("shout") ? shout : null).build();
+        Backfill backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("shout") ? shout : null)
+                .build();
         JobSpec spec = spec("name: shout\ntable: acct\nkey: [region, handle]\ntransformer: shout\n");
         RunResult ran = backfill.run(spec, RunOptions.defaults());
         assertThat(ran.outcome()).as(ran.message()).isEqualTo(RunResult.Outcome.COMPLETED);

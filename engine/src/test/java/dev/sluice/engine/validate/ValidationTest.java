@@ -8,14 +8,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.sluice.engine.RunOptions;
-import dev.sluice.engine.ValidationResult;
-import dev.sluice.engine.RunResult;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.Key;
+import dev.sluice.engine.Mismatch;
+import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.RunOptions;
+import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.keyset.Catalog;
 import dev.sluice.engine.keyset.Column;
-import dev.sluice.engine.Key;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.keyset.Table;
 import dev.sluice.engine.spec.JobSpec;
@@ -24,8 +26,6 @@ import dev.sluice.engine.testing.DatabaseTest;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import dev.sluice.engine.RuleResult;
-import dev.sluice.engine.Mismatch;
 
 /** Validation finds exactly the planted mismatches, of every kind; repair fixes exactly those; then it is clean. */
 class ValidationTest extends DatabaseTest {
@@ -43,9 +43,11 @@ class ValidationTest extends DatabaseTest {
 
     @BeforeEach
     void seed() {
-        db.exec("CREATE TABLE v (id int PRIMARY KEY, email text, email_lower text)",
+        db.exec(
+                "CREATE TABLE v (id int PRIMARY KEY, email text, email_lower text)",
                 "INSERT INTO v SELECT g, CASE WHEN g % 97 = 0 THEN NULL ELSE 'Mail' || g || '@X.ORG' END, NULL"
-                        + " FROM generate_series(1, 5000) g", "ANALYZE v");
+                        + " FROM generate_series(1, 5000) g",
+                "ANALYZE v");
     }
 
     @Test
@@ -60,9 +62,10 @@ class ValidationTest extends DatabaseTest {
         // The run validates after its last chunk and finds the two rows changed behind its checkpoint (both rules).
         assertThat(run.outcome()).isEqualTo(RunResult.Outcome.MISMATCHES);
         assertThat(run.validation().mismatches()).isEqualTo(4);
-        db.exec("UPDATE v SET email_lower = 'wrong' WHERE id = 100",         // wrong value
-                "UPDATE v SET email_lower = NULL WHERE id = 200",            // NULL where a value belongs
-                "UPDATE v SET email_lower = 'stray' WHERE id = 291");        // a value where NULL belongs (291 = 3 * 97)
+        db.exec(
+                "UPDATE v SET email_lower = 'wrong' WHERE id = 100", // wrong value
+                "UPDATE v SET email_lower = NULL WHERE id = 200", // NULL where a value belongs
+                "UPDATE v SET email_lower = 'stray' WHERE id = 291"); // a value where NULL belongs (291 = 3 * 97)
 
         ValidationResult found = backfill.validate(SPEC, RunOptions.defaults());
         assertThat(found.complete()).isTrue();
@@ -72,15 +75,17 @@ class ValidationTest extends DatabaseTest {
         assertThat(compare.rule()).isEqualTo("email_lower");
         assertThat(compare.checked()).isEqualTo(5000);
         assertThat(compare.mismatches()).isEqualTo(5);
-        assertThat(compare.samples()).containsExactly(
-                new Mismatch(List.of("5"), "mail5@x.org", "changed5@x.org"),
-                new Mismatch(List.of("6"), "mail6@x.org", "changed6@x.org"),
-                new Mismatch(List.of("100"), "wrong", "mail100@x.org"),
-                new Mismatch(List.of("200"), null, "mail200@x.org"),
-                new Mismatch(List.of("291"), "stray", null));
+        assertThat(compare.samples())
+                .containsExactly(
+                        new Mismatch(List.of("5"), "mail5@x.org", "changed5@x.org"),
+                        new Mismatch(List.of("6"), "mail6@x.org", "changed6@x.org"),
+                        new Mismatch(List.of("100"), "wrong", "mail100@x.org"),
+                        new Mismatch(List.of("200"), null, "mail200@x.org"),
+                        new Mismatch(List.of("291"), "stray", null));
         assertThat(found.rules().get(1).rule()).isEqualTo("check[1]");
         assertThat(found.rules().get(1).mismatches()).isEqualTo(5);
-        assertThat(found.rules().get(1).samples()).extracting(Mismatch::key)
+        assertThat(found.rules().get(1).samples())
+                .extracting(Mismatch::key)
                 .containsExactly(List.of("5"), List.of("6"), List.of("100"), List.of("200"), List.of("291"));
         assertThat(found.clean()).isFalse();
 
@@ -88,7 +93,9 @@ class ValidationTest extends DatabaseTest {
         assertThat(status.validation().mismatches()).isEqualTo(10);
         assertThat(backfill.statuses()).extracting(JobStatus::job).containsExactly("v-lower");
 
-        db.exec("CREATE TABLE touched (id int)", """
+        db.exec(
+                "CREATE TABLE touched (id int)",
+                """
                 CREATE FUNCTION note_touch() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN INSERT INTO touched VALUES (NEW.id); RETURN NEW; END $$""",
                 "CREATE TRIGGER note_touch AFTER UPDATE ON v FOR EACH ROW EXECUTE FUNCTION note_touch()");
@@ -105,11 +112,12 @@ class ValidationTest extends DatabaseTest {
         db.exec("UPDATE v SET email_lower = 'bad' WHERE id % 50 = 0"); // 100 rows, spread over every chunk
         StopSignal stop = new StopSignal();
         AtomicInteger chunks = new AtomicInteger();
-        ValidationResult partial = backfill.validate(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
-            if (chunks.incrementAndGet() == 4) {
-                stop.request("test");
-            }
-        }));
+        ValidationResult partial =
+                backfill.validate(SPEC, RunOptions.defaults().withStop(stop).withObserver(r -> {
+                    if (chunks.incrementAndGet() == 4) {
+                        stop.request("test");
+                    }
+                }));
         assertThat(partial.complete()).isFalse();
         assertThat(partial.rows()).isEqualTo(2000);
         assertThat(partial.mismatches()).isEqualTo(80); // 40 rows so far, two rules
@@ -121,7 +129,9 @@ class ValidationTest extends DatabaseTest {
         assertThat(resumed.rules().get(0).samples()).hasSize(Validator.SAMPLES);
 
         ValidationResult again = backfill.validate(SPEC, RunOptions.defaults());
-        assertThat(again.rows()).as("a finished validation is not continued: the next one starts over").isEqualTo(5000);
+        assertThat(again.rows())
+                .as("a finished validation is not continued: the next one starts over")
+                .isEqualTo(5000);
         assertThat(again.rules().get(0).mismatches()).isEqualTo(100);
     }
 
@@ -135,11 +145,13 @@ class ValidationTest extends DatabaseTest {
 
     @Test
     void aRowWrittenToBothTablesAfterTheWalkIsNotExtraButAStrayOneIs() throws Exception {
-        db.exec("CREATE TABLE v2 (id int PRIMARY KEY, email_lower text)",
+        db.exec(
+                "CREATE TABLE v2 (id int PRIMARY KEY, email_lower text)",
                 "INSERT INTO v2 SELECT id, lower(email) FROM v",
                 // After the walk read the source's last key (5000): a row the application inserted, copied by a
                 // sync trigger in the same transaction; and a row in the target only.
-                "INSERT INTO v VALUES (6000, 'New@X.ORG', NULL)", "INSERT INTO v2 VALUES (6000, 'new@x.org')",
+                "INSERT INTO v VALUES (6000, 'New@X.ORG', NULL)",
+                "INSERT INTO v2 VALUES (6000, 'new@x.org')",
                 "INSERT INTO v2 VALUES (7000, 'stray')");
         try (Connection c = ds.getConnection()) {
             Keyset keyset = Keyset.resolve(Catalog.table(c, "v"), List.of("id"));
@@ -147,15 +159,21 @@ class ValidationTest extends DatabaseTest {
             Map<Column, String> columns = new LinkedHashMap<>();
             columns.put(target.columns().get("id"), "id");
             columns.put(target.columns().get("email_lower"), "lower(email)");
-            CopyComparison comparison = new CopyComparison(keyset, target, columns, List.of(target.columns().get("id")),
-                    "email IS NOT NULL", null);
+            CopyComparison comparison = new CopyComparison(
+                    keyset, target, columns, List.of(target.columns().get("id")), "email IS NOT NULL", null);
             List<RuleResult> beyond = comparison.beyond(c, new Key(List.of("5000")), Map.of());
             assertThat(beyond).singleElement().satisfies(extra -> {
                 assertThat(extra.mismatches()).isEqualTo(1);
-                assertThat(extra.samples()).singleElement().satisfies(m -> assertThat(m.key()).containsExactly("'7000'"));
+                assertThat(extra.samples())
+                        .singleElement()
+                        .satisfies(m -> assertThat(m.key()).containsExactly("'7000'"));
             });
             db.exec("UPDATE v SET email = NULL WHERE id = 6000"); // the filter now leaves the source row out
-            assertThat(comparison.beyond(c, new Key(List.of("5000")), Map.of()).get(0).mismatches()).isEqualTo(2);
+            assertThat(comparison
+                            .beyond(c, new Key(List.of("5000")), Map.of())
+                            .get(0)
+                            .mismatches())
+                    .isEqualTo(2);
         }
     }
 }

@@ -6,13 +6,13 @@ import java.util.Arrays;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobNotDoneException;
 
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+
 import liquibase.database.Database;
 import liquibase.database.jvm.JdbcConnection;
 import liquibase.exception.CustomPreconditionErrorException;
 import liquibase.exception.CustomPreconditionFailedException;
 import liquibase.precondition.CustomPrecondition;
-
-import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
 /**
  * A Liquibase precondition for the contract step of an expand-contract change: it holds once every backfill named in
@@ -39,9 +39,13 @@ public class BackfillsDone implements CustomPrecondition {
     @Override
     public void check(Database database) throws CustomPreconditionFailedException, CustomPreconditionErrorException {
         if (jobs == null || jobs.isBlank()) {
-            throw new CustomPreconditionErrorException("BackfillsDone needs a 'jobs' parameter: the backfills to wait for");
+            throw new CustomPreconditionErrorException(
+                    "BackfillsDone needs a 'jobs' parameter: the backfills to wait for");
         }
-        String[] names = Arrays.stream(jobs.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toArray(String[]::new);
+        String[] names = Arrays.stream(jobs.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toArray(String[]::new);
         Connection connection = ((JdbcConnection) database.getConnection()).getUnderlyingConnection();
         // Liquibase's own connection, lent for the check and not closed by it.
         SingleConnectionDataSource dataSource = new SingleConnectionDataSource(connection, true);

@@ -18,6 +18,7 @@ import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.cli.ExitCode;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,7 +27,10 @@ import picocli.CommandLine.Option;
  * in one run ({@link Contenders}), on a stage set once ({@link Harness}), in one table ({@link Report}); or, with
  * {@code --load}, what a throttled backfill costs live traffic ({@link LoadComparison}).
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark Sluice against the one-statement limit and common alternatives.")
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmark Sluice against the one-statement limit and common alternatives.")
 public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--rows", defaultValue = "5000000", description = "rows in the table (default: ${DEFAULT-VALUE})")
@@ -35,16 +39,26 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "1000", description = "batch and chunk size (default: ${DEFAULT-VALUE})")
     int chunk;
 
-    @Option(names = "--offset-budget", defaultValue = "60", paramLabel = "SECONDS",
+    @Option(
+            names = "--offset-budget",
+            defaultValue = "60",
+            paramLabel = "SECONDS",
             description = "time the OFFSET loop gets before it is stopped (default: ${DEFAULT-VALUE})")
     int offsetBudget;
 
-    @Option(names = "--xmx", defaultValue = "256m", description = "heap of the JVM contenders (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--xmx",
+            defaultValue = "256m",
+            description = "heap of the JVM contenders (default: ${DEFAULT-VALUE})")
     String xmx;
 
-    @Option(names = "--only", split = ",", paramLabel = "CONTENDER",
-            description = "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql,"
-                    + " sluice-sql-p2, sluice-sql-undo, sluice-java, sluice-java-p2, sluice-validate")
+    @Option(
+            names = "--only",
+            split = ",",
+            paramLabel = "CONTENDER",
+            description =
+                    "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql,"
+                            + " sluice-sql-p2, sluice-sql-undo, sluice-java, sluice-java-p2, sluice-validate")
     Set<String> only;
 
     @Option(names = "--load", description = "instead of the contenders: pgbench alone, then with a throttled backfill")
@@ -53,38 +67,60 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--load-seconds", defaultValue = "30", description = "each pgbench run (default: ${DEFAULT-VALUE})")
     int loadSeconds;
 
-    @Option(names = "--load-rate", defaultValue = "5000,10000,20000", split = ",",
+    @Option(
+            names = "--load-rate",
+            defaultValue = "5000,10000,20000",
+            split = ",",
             description = "the backfill's rows/s limits to compare (default: ${DEFAULT-VALUE})")
     List<Long> loadRates;
 
     @Option(names = "--load-clients", defaultValue = "4", description = "pgbench clients (default: ${DEFAULT-VALUE})")
     int loadClients;
 
-    @Option(names = "--load-parallel", defaultValue = "1",
-            description = "partitions of the throttled backfill, 1 or 2: with 2, the rate limit is shared (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--load-parallel",
+            defaultValue = "1",
+            description =
+                    "partitions of the throttled backfill, 1 or 2: with 2, the rate limit is shared (default: ${DEFAULT-VALUE})")
     int loadParallel;
 
-    @Option(names = "--scale", description = "instead of the contenders: the median time of a fixed-size chunk on a small"
-            + " and a large table, per key kind and mode (a chunk must cost the same on any table)")
+    @Option(
+            names = "--scale",
+            description = "instead of the contenders: the median time of a fixed-size chunk on a small"
+                    + " and a large table, per key kind and mode (a chunk must cost the same on any table)")
     boolean scale;
 
-    @Option(names = "--scale-rows", defaultValue = "100000,10000000", split = ",",
+    @Option(
+            names = "--scale-rows",
+            defaultValue = "100000,10000000",
+            split = ",",
             description = "the small and the large table of --scale (default: ${DEFAULT-VALUE})")
     List<Long> scaleRows;
 
-    @Option(names = "--rounds", defaultValue = "3",
-            description = "rounds of the limit, the PL/pgSQL loop and Sluice, alternating; medians are reported (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--rounds",
+            defaultValue = "3",
+            description =
+                    "rounds of the limit, the PL/pgSQL loop and Sluice, alternating; medians are reported (default: ${DEFAULT-VALUE})")
     int rounds;
 
     @Override
     public Integer call() throws Exception {
         checkOptions();
-        try (EmbeddedPostgres pg = Harness.start(); Connection c = pg.getPostgresDatabase().getConnection()) {
+        try (EmbeddedPostgres pg = Harness.start();
+                Connection c = pg.getPostgresDatabase().getConnection()) {
             String url = pg.getJdbcUrl("postgres", "postgres");
             Harness harness = new Harness(c);
-            System.out.printf(Locale.ROOT, "sluice bench: PostgreSQL %s (embedded), %s; %,d rows, chunk %,d; "
-                    + "%d cores, JVM contenders -Xmx%s%n", Harness.one(c, "SHOW server_version"), Harness.settings(), rows,
-                    chunk, Runtime.getRuntime().availableProcessors(), xmx);
+            System.out.printf(
+                    Locale.ROOT,
+                    "sluice bench: PostgreSQL %s (embedded), %s; %,d rows, chunk %,d; "
+                            + "%d cores, JVM contenders -Xmx%s%n",
+                    Harness.one(c, "SHOW server_version"),
+                    Harness.settings(),
+                    rows,
+                    chunk,
+                    Runtime.getRuntime().availableProcessors(),
+                    xmx);
             if (!load) {
                 System.out.println("each contender on a fresh, vacuumed (all-visible) copy, checked against the limit's"
                         + " result; JVM contenders timed from their first statement (JVM start-up not included, their"
@@ -112,8 +148,10 @@ public class BenchCommand implements Callable<Integer> {
             Report report = new Report();
             for (int round = 1; round <= rounds; round++) {
                 System.out.printf(Locale.ROOT, "round %d of %d%n", round, rounds);
-                report.add(contenders.sql("limit", Report.LIMIT, "UPDATE %s SET email_lower = lower(email),"
-                        + " amount_dollars = amount_cents / 100.0"));
+                report.add(contenders.sql(
+                        "limit",
+                        Report.LIMIT,
+                        "UPDATE %s SET email_lower = lower(email)," + " amount_dollars = amount_cents / 100.0"));
                 if (runs("plpgsql")) {
                     report.add(contenders.sql("plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", Contenders.PLPGSQL));
                 }
@@ -147,8 +185,16 @@ public class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static final Set<String> CONTENDERS = Set.of("plpgsql", "spring-batch", "offset", "sluice-sql",
-            "sluice-sql-p2", "sluice-sql-undo", "sluice-java", "sluice-java-p2", "sluice-validate");
+    private static final Set<String> CONTENDERS = Set.of(
+            "plpgsql",
+            "spring-batch",
+            "offset",
+            "sluice-sql",
+            "sluice-sql-p2",
+            "sluice-sql-undo",
+            "sluice-java",
+            "sluice-java-p2",
+            "sluice-validate");
 
     /** Bad options are refused before a server is started (exit 2, naming the option). */
     private void checkOptions() {
@@ -167,8 +213,9 @@ public class BenchCommand implements Callable<Integer> {
         if (only != null) {
             for (String c : only) {
                 if (!CONTENDERS.contains(c)) {
-                    throw new SpecException("--only", "no contender '" + c + "' (known: "
-                            + String.join(", ", new TreeSet<>(CONTENDERS)) + ")");
+                    throw new SpecException(
+                            "--only",
+                            "no contender '" + c + "' (known: " + String.join(", ", new TreeSet<>(CONTENDERS)) + ")");
                 }
             }
         }
@@ -185,11 +232,19 @@ public class BenchCommand implements Callable<Integer> {
     private int load(Harness harness, Contenders contenders, int port, String url) throws Exception {
         String version = LoadComparison.version();
         if (version == null) {
-            System.err.println("sluice bench: --load needs pgbench on the PATH (Debian: apt-get install postgresql-client)");
+            System.err.println(
+                    "sluice bench: --load needs pgbench on the PATH (Debian: apt-get install postgresql-client)");
             return ExitCode.BAD_INPUT;
         }
-        System.out.printf(Locale.ROOT, "load: %s, TPC-B scale 10, %d clients, %d s per run, %d rounds per rate; the"
-                + " backfill in %d partition(s)%n", version, loadClients, loadSeconds, rounds, loadParallel);
+        System.out.printf(
+                Locale.ROOT,
+                "load: %s, TPC-B scale 10, %d clients, %d s per run, %d rounds per rate; the"
+                        + " backfill in %d partition(s)%n",
+                version,
+                loadClients,
+                loadSeconds,
+                rounds,
+                loadParallel);
         LoadComparison.init(port, 10);
         List<LoadComparison.Round> results = new ArrayList<>();
         for (long rate : loadRates) {
@@ -198,29 +253,49 @@ public class BenchCommand implements Callable<Integer> {
                 LoadComparison.Pgbench alone = LoadComparison.pgbench(port, loadSeconds, loadClients);
                 LoadComparison.Round r = loaded(harness.connection(), contenders, port, url, t, rate, alone);
                 results.add(r);
-                System.out.printf(Locale.ROOT, "  %,d rows/s, round %d: latency %.2f ms alone, %.2f ms with the backfill%n",
-                        rate, round, alone.latencyMs(), r.loaded().latencyMs());
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %,d rows/s, round %d: latency %.2f ms alone, %.2f ms with the backfill%n",
+                        rate,
+                        round,
+                        alone.latencyMs(),
+                        r.loaded().latencyMs());
             }
         }
         LoadComparison.print(results);
         long syncRate = loadRates.get(loadRates.size() / 2);
-        System.out.printf(Locale.ROOT, "%nsync: pgbench while a backfill of pgbench_accounts at %,d rows/s runs with"
-                + " sync: none and with sync: trigger, %d rounds%n", syncRate, rounds);
+        System.out.printf(
+                Locale.ROOT,
+                "%nsync: pgbench while a backfill of pgbench_accounts at %,d rows/s runs with"
+                        + " sync: none and with sync: trigger, %d rounds%n",
+                syncRate,
+                rounds);
         List<SyncLoad.Run[]> sync = new SyncLoad(harness.connection(), contenders, port, url)
                 .rounds(rounds, syncRate, loadSeconds, loadClients);
         SyncLoad.print(sync, syncRate);
-        boolean failed = results.stream().anyMatch(r -> r.alone().failed() > 0 || r.loaded().failed() > 0)
-                || sync.stream().anyMatch(r -> r[0].pgbench().failed() > 0 || r[1].pgbench().failed() > 0);
+        boolean failed = results.stream()
+                        .anyMatch(r -> r.alone().failed() > 0 || r.loaded().failed() > 0)
+                || sync.stream()
+                        .anyMatch(r ->
+                                r[0].pgbench().failed() > 0 || r[1].pgbench().failed() > 0);
         return failed ? ExitCode.FAILED : ExitCode.DONE;
     }
 
-    private LoadComparison.Round loaded(Connection c, Contenders contenders, int port, String url, String t, long rate,
-                                        LoadComparison.Pgbench alone) throws Exception {
+    private LoadComparison.Round loaded(
+            Connection c,
+            Contenders contenders,
+            int port,
+            String url,
+            String t,
+            long rate,
+            LoadComparison.Pgbench alone)
+            throws Exception {
         String done = "SELECT count(*) FROM " + t + " WHERE email_lower IS NOT NULL";
         long start = Long.parseLong(Harness.one(c, done));
         Path log = Files.createTempFile("sluice-bench-load", ".log");
         // The same job every round at this rate: each round resumes where the last one was stopped.
-        Process backfill = contenders.contender(loadParallel == 2 ? "sluice-sql-p2" : "sluice-sql", t, "bench-" + t.replace('_', '-'), url, rate, log);
+        Process backfill = contenders.contender(
+                loadParallel == 2 ? "sluice-sql-p2" : "sluice-sql", t, "bench-" + t.replace('_', '-'), url, rate, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (Long.parseLong(Harness.one(c, done)) == start) {
@@ -236,7 +311,8 @@ public class BenchCommand implements Callable<Integer> {
             if (!backfill.isAlive()) {
                 throw new IllegalStateException("the backfill ended during pgbench (table too small for the rate?)");
             }
-            return new LoadComparison.Round(rate, alone, loaded, (after - before) / ((System.nanoTime() - started) / 1e9));
+            return new LoadComparison.Round(
+                    rate, alone, loaded, (after - before) / ((System.nanoTime() - started) / 1e9));
         } finally {
             backfill.destroy();
             backfill.waitFor(60, TimeUnit.SECONDS);

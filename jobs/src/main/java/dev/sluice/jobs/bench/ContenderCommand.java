@@ -11,16 +11,16 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.ValidationResult;
+import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.jobs.transformers.TransformerCatalog;
 
+import org.springframework.batch.core.configuration.support.MapJobRegistry;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.support.TaskExecutorJobOperator;
-import org.springframework.batch.core.configuration.support.MapJobRegistry;
 import org.springframework.batch.core.repository.support.ResourcelessJobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.builder.StepBuilder;
@@ -37,12 +37,18 @@ import picocli.CommandLine.Parameters;
  * One JVM contender of {@code sluice bench}, run in a JVM of its own so that its wall time and peak RSS are its
  * own: Spring Batch out of the box, or Sluice in SQL or Java mode. Prints {@code elapsed=SECONDS}.
  */
-@Command(name = "bench-contender", mixinStandardHelpOptions = true, hidden = true, description = "internal: one contender of 'sluice bench'")
+@Command(
+        name = "bench-contender",
+        mixinStandardHelpOptions = true,
+        hidden = true,
+        description = "internal: one contender of 'sluice bench'")
 public class ContenderCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "spring-batch, sluice-sql, sluice-sql-p2, sluice-sql-undo, sluice-java,"
-            + " sluice-java-p2, sluice-validate,"
-            + " accounts-none or accounts-trigger")
+    @Parameters(
+            index = "0",
+            description = "spring-batch, sluice-sql, sluice-sql-p2, sluice-sql-undo, sluice-java,"
+                    + " sluice-java-p2, sluice-validate,"
+                    + " accounts-none or accounts-trigger")
     String contender;
 
     @Parameters(index = "1", description = "the table")
@@ -63,8 +69,7 @@ public class ContenderCommand implements Callable<Integer> {
     private static final String SQL = "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n";
 
     /** A row of the bench table as Spring Batch reads it. */
-    public record Item(long id, String email, long amountCents) {
-    }
+    public record Item(long id, String email, long amountCents) {}
 
     @Override
     public Integer call() throws Exception {
@@ -95,7 +100,8 @@ public class ContenderCommand implements Callable<Integer> {
         String spec = "name: " + job + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
                 + "validate-after-run: false\n";
-        try (Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
+        try (Backfill backfill =
+                Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
             RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
             if (r.outcome() != RunResult.Outcome.COMPLETED) {
                 throw new IllegalStateException(r.message());
@@ -109,7 +115,8 @@ public class ContenderCommand implements Callable<Integer> {
      */
     private void accounts(HikariDataSource ds, String sync) throws Exception {
         String spec = "name: " + job + "\ntable: " + table + "\nkey: [aid]\nset: { abalance_cents: abalance * 100 }\n"
-                + "sync: " + sync + "\nchunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
+                + "sync: " + sync + "\nchunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond
+                + " }\n"
                 + "validate-after-run: false\n";
         try (Backfill backfill = Backfill.builder(ds).build()) {
             RunResult r = backfill.run(SpecParser.parse(spec), RunOptions.defaults());
@@ -126,7 +133,8 @@ public class ContenderCommand implements Callable<Integer> {
                 + "validate:\n  - { target: email_lower, source: lower(email) }\n"
                 + "  - { target: amount_dollars, source: amount_cents / 100.0 }\n"
                 + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n";
-        try (Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
+        try (Backfill backfill =
+                Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
             ValidationResult r = backfill.validate(SpecParser.parse(spec), RunOptions.defaults());
             if (!r.clean()) {
                 throw new IllegalStateException("validation " + r.message() + ", " + r.mismatches() + " mismatches");
@@ -137,19 +145,28 @@ public class ContenderCommand implements Callable<Integer> {
     private void springBatch(HikariDataSource ds) throws Exception {
         ResourcelessJobRepository repository = new ResourcelessJobRepository();
         JdbcTransactionManager tm = new JdbcTransactionManager(ds);
-        Step step = new StepBuilder("update", repository).<Item, Item>chunk(chunk)
+        Step step = new StepBuilder("update", repository)
+                .<Item, Item>chunk(chunk)
                 .transactionManager(tm)
-                .reader(new JdbcPagingItemReaderBuilder<Item>().name("reader").dataSource(ds).pageSize(chunk)
-                        .selectClause("SELECT id, email, amount_cents").fromClause("FROM " + table)
+                .reader(new JdbcPagingItemReaderBuilder<Item>()
+                        .name("reader")
+                        .dataSource(ds)
+                        .pageSize(chunk)
+                        .selectClause("SELECT id, email, amount_cents")
+                        .fromClause("FROM " + table)
                         .sortKeys(Map.of("id", Order.ASCENDING))
-                        .rowMapper((rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getLong(3))).build())
-                .writer(new JdbcBatchItemWriterBuilder<Item>().dataSource(ds)
+                        .rowMapper((rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getLong(3)))
+                        .build())
+                .writer(new JdbcBatchItemWriterBuilder<Item>()
+                        .dataSource(ds)
                         .sql("UPDATE " + table + " SET email_lower = ?, amount_dollars = ? WHERE id = ?")
                         .itemPreparedStatementSetter((item, ps) -> {
                             ps.setString(1, item.email().toLowerCase(Locale.ROOT));
-                            ps.setBigDecimal(2, BigDecimal.valueOf(item.amountCents()).movePointLeft(2));
+                            ps.setBigDecimal(
+                                    2, BigDecimal.valueOf(item.amountCents()).movePointLeft(2));
                             ps.setLong(3, item.id());
-                        }).build())
+                        })
+                        .build())
                 .build();
         Job job = new JobBuilder("bench-spring-batch", repository).start(step).build();
         TaskExecutorJobOperator operator = new TaskExecutorJobOperator();
@@ -158,7 +175,8 @@ public class ContenderCommand implements Callable<Integer> {
         operator.afterPropertiesSet();
         JobExecution execution = operator.start(job, new JobParameters());
         if (!execution.getStatus().toString().equals("COMPLETED")) {
-            throw new IllegalStateException("Spring Batch ended " + execution.getStatus() + ": " + execution.getAllFailureExceptions());
+            throw new IllegalStateException(
+                    "Spring Batch ended " + execution.getStatus() + ": " + execution.getAllFailureExceptions());
         }
     }
 }

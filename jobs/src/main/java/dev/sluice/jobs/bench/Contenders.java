@@ -62,9 +62,9 @@ final class Contenders {
         long deadline = started + TimeUnit.SECONDS.toNanos(offsetBudget);
         long done = 0;
         try (PreparedStatement find = c.prepareStatement("SELECT min(id), max(id), count(*) FROM (SELECT id FROM " + t
-                + " ORDER BY id OFFSET ? LIMIT ?) b");
-             PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
-                     + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
+                        + " ORDER BY id OFFSET ? LIMIT ?) b");
+                PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
+                        + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
             while (System.nanoTime() < deadline) {
                 find.setLong(1, done);
                 find.setInt(2, chunk);
@@ -88,13 +88,18 @@ final class Contenders {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         boolean finished = done >= rows;
-        return new Result("OFFSET loop (the common mistake)", seconds, done, null,
+        return new Result(
+                "OFFSET loop (the common mistake)",
+                seconds,
+                done,
+                null,
                 finished ? harness.check(t) : "stopped after " + offsetBudget + " s");
     }
 
     Result jvm(String url, String contender, String name) throws Exception {
         // Validation checks a backfilled table: a copy of the limit's result of the same round.
-        String t = harness.copy(contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
+        String t = harness.copy(
+                contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
         // A job name of its own per run: the job of the same table in an earlier round is complete.
         Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + ++jvmRuns, url, 0, log);
@@ -106,11 +111,15 @@ final class Contenders {
         Files.deleteIfExists(log);
         if (p.exitValue() != 0 || !out.contains("elapsed=")) {
             // The exception's own line says more than the last line of its stack trace.
-            String why = out.lines().filter(l -> l.contains("Exception: ") || l.startsWith("sluice")).findFirst()
-                    .or(() -> out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b)).orElse("exit " + p.exitValue());
+            String why = out.lines()
+                    .filter(l -> l.contains("Exception: ") || l.startsWith("sluice"))
+                    .findFirst()
+                    .or(() -> out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b))
+                    .orElse("exit " + p.exitValue());
             return new Result(name, 0, 0, peak == 0 ? null : peak, "failed: " + why.strip());
         }
-        double seconds = Double.parseDouble(out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s", -1)[0]);
+        double seconds = Double.parseDouble(
+                out.substring(out.lastIndexOf("elapsed=") + 8).trim().split("\\s", -1)[0]);
         return new Result(name, seconds, rows, peak == 0 ? null : peak, harness.check(t));
     }
 
@@ -118,16 +127,29 @@ final class Contenders {
     Process contender(String contender, String t, String job, String url, long rate, Path log) throws IOException {
         // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
         String classPath = System.getProperty("java.class.path");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + xmx));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + xmx));
         if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
             command.addAll(List.of("-jar", classPath));
         } else {
             command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
         }
-        command.addAll(List.of("bench-contender", contender, t, "--job", job, "--jdbc-url", url, "--chunk", String.valueOf(chunk),
-                "--rows-per-second", String.valueOf(rate)));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        command.addAll(List.of(
+                "bench-contender",
+                contender,
+                t,
+                "--job",
+                job,
+                "--jdbc-url",
+                url,
+                "--chunk",
+                String.valueOf(chunk),
+                "--rows-per-second",
+                String.valueOf(rate)));
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     private static long peakRssKb(long pid) {

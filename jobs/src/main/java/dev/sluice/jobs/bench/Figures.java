@@ -7,8 +7,7 @@ import java.util.stream.DoubleStream;
 /** How the bench reports a few runs of one measurement: their median, and each of them. */
 final class Figures {
 
-    private Figures() {
-    }
+    private Figures() {}
 
     /** The median: one slow run on a shared machine moves it less than it moves a mean. */
     static double median(DoubleStream values) {

@@ -24,9 +24,16 @@ final class Harness {
     // above one contender's WAL (about 1.5 GB), so that no checkpoint starts in the middle of a run: checkpoints
     // happen between contenders, where the bench asks for them.
     static final String[][] SETTINGS = {
-            {"shared_buffers", "512MB"}, {"max_wal_size", "16GB"}, {"min_wal_size", "4GB"}, {"wal_init_zero", "off"},
-            {"checkpoint_timeout", "30min"},
-            {"synchronous_commit", "off"}, {"fsync", "off"}, {"full_page_writes", "off"}, {"autovacuum", "off"}};
+        {"shared_buffers", "512MB"},
+        {"max_wal_size", "16GB"},
+        {"min_wal_size", "4GB"},
+        {"wal_init_zero", "off"},
+        {"checkpoint_timeout", "30min"},
+        {"synchronous_commit", "off"},
+        {"fsync", "off"},
+        {"full_page_writes", "off"},
+        {"autovacuum", "off"}
+    };
 
     private final Connection c;
 
@@ -53,8 +60,10 @@ final class Harness {
         // copy's INSERT cannot set hint bits (the commit is not flushed yet) and leaves the visibility map
         // empty, so every contender would start on a table no vacuumed production table looks like.
         exec(c, "SET synchronous_commit = on");
-        exec(c, "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
-                + " email_lower text, amount_dollars numeric(12, 2))",
+        exec(
+                c,
+                "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
+                        + " email_lower text, amount_dollars numeric(12, 2))",
                 "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
                         + " (g::bigint * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
                 "VACUUM ANALYZE bench_base");
@@ -67,8 +76,13 @@ final class Harness {
 
     String copy(String name, String from) throws SQLException {
         String t = "bench_" + name;
-        exec(c, "DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " (LIKE bench_base INCLUDING ALL)",
-                "INSERT INTO " + t + " SELECT * FROM " + from, "VACUUM ANALYZE " + t, "CHECKPOINT");
+        exec(
+                c,
+                "DROP TABLE IF EXISTS " + t,
+                "CREATE TABLE " + t + " (LIKE bench_base INCLUDING ALL)",
+                "INSERT INTO " + t + " SELECT * FROM " + from,
+                "VACUUM ANALYZE " + t,
+                "CHECKPOINT");
         flushOperatingSystemCache();
         String visible = one(c, "SELECT relallvisible >= relpages FROM pg_class WHERE oid = '" + t + "'::regclass");
         if (!visible.equals("t")) {
@@ -96,9 +110,11 @@ final class Harness {
         if (t.equals("bench_limit")) {
             return "yes";
         }
-        long wrong = Long.parseLong(one(c, "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (id)"
-                + " WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM x.amount_dollars"
-                + " OR l.id IS NULL OR x.id IS NULL"));
+        long wrong = Long.parseLong(one(
+                c,
+                "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (id)"
+                        + " WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM x.amount_dollars"
+                        + " OR l.id IS NULL OR x.id IS NULL"));
         return wrong == 0 ? "yes" : "NO: " + wrong + " rows differ";
     }
 
@@ -119,7 +135,8 @@ final class Harness {
     }
 
     static String one(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }

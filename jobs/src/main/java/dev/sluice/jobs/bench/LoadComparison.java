@@ -19,15 +19,15 @@ import java.util.regex.Pattern;
 final class LoadComparison {
 
     /** What one pgbench run reported. */
-    record Pgbench(double tps, double latencyMs, long failed) {
-    }
+    record Pgbench(double tps, double latencyMs, long failed) {}
 
-    private LoadComparison() {
-    }
+    private LoadComparison() {}
 
     static String version() {
         try {
-            Process p = new ProcessBuilder("pgbench", "--version").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("pgbench", "--version")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), Charset.defaultCharset()).trim();
             return p.waitFor() == 0 ? out : null;
         } catch (IOException | InterruptedException e) {
@@ -36,15 +36,39 @@ final class LoadComparison {
     }
 
     static void init(int port, int scale) throws IOException, InterruptedException {
-        run(List.of("pgbench", "-i", "-q", "-s", String.valueOf(scale), "-h", "localhost", "-p", String.valueOf(port),
-                "-U", "postgres", "postgres"));
+        run(List.of(
+                "pgbench",
+                "-i",
+                "-q",
+                "-s",
+                String.valueOf(scale),
+                "-h",
+                "localhost",
+                "-p",
+                String.valueOf(port),
+                "-U",
+                "postgres",
+                "postgres"));
     }
 
     static Pgbench pgbench(int port, int seconds, int clients) throws IOException, InterruptedException {
-        String out = run(List.of("pgbench", "-c", String.valueOf(clients), "-j", "1", "-T", String.valueOf(seconds),
-                "-h", "localhost", "-p", String.valueOf(port), "-U", "postgres", "postgres"));
-        return new Pgbench(number(out, "tps = ([0-9.]+)"), number(out, "latency average = ([0-9.]+) ms"),
-                (long) number(out, "number of failed transactions: ([0-9]+)"));
+        String out = run(List.of(
+                "pgbench",
+                "-c",
+                String.valueOf(clients),
+                "-j",
+                "1",
+                "-T",
+                String.valueOf(seconds),
+                "-h",
+                "localhost",
+                "-p",
+                String.valueOf(port),
+                "-U",
+                "postgres",
+                "postgres"));
+        return new Pgbench(number(out, "tps = ([0-9.]+)"), number(out, "latency average = ([0-9.]+) ms"), (long)
+                number(out, "number of failed transactions: ([0-9]+)"));
     }
 
     private static double number(String text, String regex) {
@@ -58,7 +82,10 @@ final class LoadComparison {
     private static String run(List<String> command) throws IOException, InterruptedException {
         Path log = Files.createTempFile("sluice-pgbench", ".log");
         try {
-            Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = new ProcessBuilder(new ArrayList<>(command))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 p.destroyForcibly();
                 throw new IllegalStateException("pgbench failed:\n" + Files.readString(log));
@@ -80,21 +107,46 @@ final class LoadComparison {
     /** One line per rate: medians over its rounds, the ratios of every round, and the failed transactions. */
     static void print(List<Round> rounds) {
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-22s %11s %11s %11s %11s %8s %-16s %13s %7s%n", "backfill limit", "tps alone",
-                "tps with", "latency ms", "latency ms", "ratio", "ratio per round", "backfill", "failed");
-        System.out.printf(Locale.ROOT, "%-22s %11s %11s %11s %11s %8s %-16s %13s %7s%n", "", "", "", "alone", "with",
-                "", "", "rows/s", "");
+        System.out.printf(
+                Locale.ROOT,
+                "%-22s %11s %11s %11s %11s %8s %-16s %13s %7s%n",
+                "backfill limit",
+                "tps alone",
+                "tps with",
+                "latency ms",
+                "latency ms",
+                "ratio",
+                "ratio per round",
+                "backfill",
+                "failed");
+        System.out.printf(
+                Locale.ROOT,
+                "%-22s %11s %11s %11s %11s %8s %-16s %13s %7s%n",
+                "",
+                "",
+                "",
+                "alone",
+                "with",
+                "",
+                "",
+                "rows/s",
+                "");
         rounds.stream().map(Round::limit).distinct().forEach(limit -> {
             List<Round> rs = rounds.stream().filter(r -> r.limit() == limit).toList();
-            System.out.printf(Locale.ROOT, "%-22s %,11.0f %,11.0f %11.2f %11.2f %8.2f %-16s %,13.0f %7d%n",
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-22s %,11.0f %,11.0f %11.2f %11.2f %8.2f %-16s %,13.0f %7d%n",
                     String.format(Locale.ROOT, "%,d rows/s", limit),
-                    Figures.median(rs.stream().mapToDouble(r -> r.alone().tps())), Figures.median(rs.stream().mapToDouble(r -> r.loaded().tps())),
+                    Figures.median(rs.stream().mapToDouble(r -> r.alone().tps())),
+                    Figures.median(rs.stream().mapToDouble(r -> r.loaded().tps())),
                     Figures.median(rs.stream().mapToDouble(r -> r.alone().latencyMs())),
                     Figures.median(rs.stream().mapToDouble(r -> r.loaded().latencyMs())),
                     Figures.median(rs.stream().mapToDouble(Round::latencyRatio)),
                     Figures.each(rs.stream().mapToDouble(Round::latencyRatio)),
                     Figures.median(rs.stream().mapToDouble(Round::achieved)),
-                    rs.stream().mapToLong(r -> r.alone().failed() + r.loaded().failed()).sum());
+                    rs.stream()
+                            .mapToLong(r -> r.alone().failed() + r.loaded().failed())
+                            .sum());
         });
         System.out.println("ratio: mean latency with the backfill / alone, median over rounds (goal <= 1.2)");
     }

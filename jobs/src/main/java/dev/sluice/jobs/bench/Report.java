@@ -30,7 +30,8 @@ final class Report {
 
     /** Whether every contender that finished was correct (the OFFSET loop is stopped at its budget on purpose). */
     boolean allCorrect() {
-        return results.values().stream().flatMap(List::stream)
+        return results.values().stream()
+                .flatMap(List::stream)
                 .allMatch(r -> r.correct().equals("yes") || r.correct().startsWith("stopped"));
     }
 
@@ -42,24 +43,47 @@ final class Report {
         List<Result> limits = results.get(LIMIT);
         double limitRate = Figures.median(limits.stream().mapToDouble(Result::rate));
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-57s %10s %8s %8s  %-20s %9s  %s%n", "contender", "rows/s", "wall s", "x limit",
-                "x limit per round", "peak RSS", "correct");
+        System.out.printf(
+                Locale.ROOT,
+                "%-57s %10s %8s %8s  %-20s %9s  %s%n",
+                "contender",
+                "rows/s",
+                "wall s",
+                "x limit",
+                "x limit per round",
+                "peak RSS",
+                "correct");
         results.forEach((name, runs) -> {
             double[] ratios = new double[runs.size()];
             for (int i = 0; i < runs.size(); i++) {
-                ratios[i] = runs.get(i).rate() / (runs.size() == limits.size() ? limits.get(i).rate() : limitRate);
+                ratios[i] = runs.get(i).rate()
+                        / (runs.size() == limits.size() ? limits.get(i).rate() : limitRate);
             }
-            long rss = runs.stream().mapToLong(r -> r.peakRssKb() == null ? 0 : r.peakRssKb()).max().orElse(0);
-            String correct = runs.stream().map(Result::correct).filter(c -> !c.equals("yes")).findFirst().orElse("yes");
-            System.out.printf(Locale.ROOT, "%-57s %,10.0f %8.1f %8.2f  %-20s %9s  %s%n", name,
+            long rss = runs.stream()
+                    .mapToLong(r -> r.peakRssKb() == null ? 0 : r.peakRssKb())
+                    .max()
+                    .orElse(0);
+            String correct = runs.stream()
+                    .map(Result::correct)
+                    .filter(c -> !c.equals("yes"))
+                    .findFirst()
+                    .orElse("yes");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-57s %,10.0f %8.1f %8.2f  %-20s %9s  %s%n",
+                    name,
                     Figures.median(runs.stream().mapToDouble(Result::rate)),
                     Figures.median(runs.stream().mapToDouble(Result::seconds)),
                     Figures.median(Arrays.stream(ratios)),
-                    runs.size() > 1 ? Figures.each(Arrays.stream(ratios)) : "-", rss == 0 ? "-" : rss / 1024 + " MB", correct);
+                    runs.size() > 1 ? Figures.each(Arrays.stream(ratios)) : "-",
+                    rss == 0 ? "-" : rss / 1024 + " MB",
+                    correct);
         });
         paired(UNDO, PLAIN, "undo journal: wall time with it / without, same round (goal <= 1.15)");
-        faster(JAVA_P2, SPRING_BATCH, "Java mode, parallel 2, against Spring Batch out of the box: rows/s ratio"
-                + " (goal >= 3)");
+        faster(
+                JAVA_P2,
+                SPRING_BATCH,
+                "Java mode, parallel 2, against Spring Batch out of the box: rows/s ratio" + " (goal >= 3)");
     }
 
     /** The ratio of two contenders' median rates. */
@@ -71,7 +95,8 @@ final class Report {
         }
         double baseRate = Figures.median(b.stream().mapToDouble(Result::rate));
         if (baseRate > 0) {
-            System.out.printf(Locale.ROOT, "%s: %.2f%n", what, Figures.median(a.stream().mapToDouble(Result::rate)) / baseRate);
+            System.out.printf(
+                    Locale.ROOT, "%s: %.2f%n", what, Figures.median(a.stream().mapToDouble(Result::rate)) / baseRate);
         }
     }
 
@@ -91,7 +116,11 @@ final class Report {
         for (int i = 0; i < ratios.length; i++) {
             ratios[i] = a.get(i).seconds() / b.get(i).seconds();
         }
-        System.out.printf(Locale.ROOT, "%s: %.2f (rounds %s)%n", what, Figures.median(Arrays.stream(ratios)),
+        System.out.printf(
+                Locale.ROOT,
+                "%s: %.2f (rounds %s)%n",
+                what,
+                Figures.median(Arrays.stream(ratios)),
                 Figures.each(Arrays.stream(ratios)));
     }
 }

@@ -32,8 +32,7 @@ final class ScaleCheck {
     static final int CHUNK = 1000;
 
     /** One measurement: a kind of job on a table of {@code rows}, its median chunk time. */
-    record Row(String key, String mode, long rows, double medianMillis) {
-    }
+    record Row(String key, String mode, long rows, double medianMillis) {}
 
     private final DataSource ds;
     private final Connection c;
@@ -51,10 +50,14 @@ final class ScaleCheck {
     List<Row> run(List<Long> sizes, int rounds) throws Exception {
         for (long rows : sizes) {
             System.out.printf(Locale.ROOT, "  tables of %,d rows...%n", rows);
-            String rest = "email text NOT NULL, amount_cents bigint NOT NULL, email_lower text, amount_dollars numeric(12, 2)";
+            String rest =
+                    "email text NOT NULL, amount_cents bigint NOT NULL, email_lower text, amount_dollars numeric(12, 2)";
             create("scale_big_" + rows, "id bigint PRIMARY KEY, " + rest, "g", rows);
-            create("scale_comp_" + rows, "tenant text NOT NULL, id bigint NOT NULL, " + rest + ", PRIMARY KEY (tenant, id)",
-                    "CASE WHEN g % 10 = 0 THEN 'beta' ELSE 'acme' END, g", rows);
+            create(
+                    "scale_comp_" + rows,
+                    "tenant text NOT NULL, id bigint NOT NULL, " + rest + ", PRIMARY KEY (tenant, id)",
+                    "CASE WHEN g % 10 = 0 THEN 'beta' ELSE 'acme' END, g",
+                    rows);
             for (String key : List.of("big", "comp")) {
                 try (Statement st = c.createStatement()) {
                     st.execute("CREATE TABLE scale_" + key + "_" + rows + "_copy (LIKE scale_" + key + "_" + rows
@@ -73,11 +76,27 @@ final class ScaleCheck {
                 for (long rows : sizes) {
                     String table = "scale_" + key + "_" + rows;
                     String suffix = "-r" + round;
-                    out.add(measure(label, "in place", rows, table, suffix, "key: " + keyList
-                            + "\nset: { email_lower: lower(email) }"));
-                    out.add(measure(label, "Java", rows, table, suffix, "key: " + keyList + "\ntransformer: " + EmailLowerDollars.NAME));
-                    out.add(measure(label, "copy", rows, table, suffix, "key: " + keyList + "\ninto: " + table
-                            + "_copy\ncolumns: " + columns));
+                    out.add(measure(
+                            label,
+                            "in place",
+                            rows,
+                            table,
+                            suffix,
+                            "key: " + keyList + "\nset: { email_lower: lower(email) }"));
+                    out.add(measure(
+                            label,
+                            "Java",
+                            rows,
+                            table,
+                            suffix,
+                            "key: " + keyList + "\ntransformer: " + EmailLowerDollars.NAME));
+                    out.add(measure(
+                            label,
+                            "copy",
+                            rows,
+                            table,
+                            suffix,
+                            "key: " + keyList + "\ninto: " + table + "_copy\ncolumns: " + columns));
                 }
             }
         }
@@ -88,8 +107,8 @@ final class ScaleCheck {
     private void create(String table, String columns, String keyValues, long rows) throws Exception {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TABLE " + table + " (" + columns + ")");
-            st.execute("INSERT INTO " + table + " SELECT " + keyValues + ", 'User' || g || '@Example.COM', g, NULL, NULL"
-                    + " FROM generate_series(1, " + rows + ") g");
+            st.execute("INSERT INTO " + table + " SELECT " + keyValues
+                    + ", 'User' || g || '@Example.COM', g, NULL, NULL" + " FROM generate_series(1, " + rows + ") g");
             st.execute("VACUUM ANALYZE " + table);
         }
     }
@@ -99,9 +118,11 @@ final class ScaleCheck {
         StopSignal stop = new StopSignal();
         AtomicInteger seen = new AtomicInteger();
         String name = table.replace('_', '-') + "-" + mode.replace(' ', '-').toLowerCase(Locale.ROOT) + suffix;
-        Backfill backfill = Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build();
-        RunResult r = backfill.run(SpecParser.parse("name: " + name + "\ntable: " + table + "\n" + body
-                + "\nchunk: { rows: " + CHUNK + ", min-rows: " + CHUNK + ", max-rows: " + CHUNK + " }\nvalidate-after-run: false\n"),
+        Backfill backfill =
+                Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build();
+        RunResult r = backfill.run(
+                SpecParser.parse("name: " + name + "\ntable: " + table + "\n" + body + "\nchunk: { rows: " + CHUNK
+                        + ", min-rows: " + CHUNK + ", max-rows: " + CHUNK + " }\nvalidate-after-run: false\n"),
                 RunOptions.defaults().withStop(stop).withObserver(report -> {
                     if (seen.incrementAndGet() > WARM_UP) {
                         nanos.add(report.nanos());
@@ -121,10 +142,21 @@ final class ScaleCheck {
 
     /** Per key kind and mode: the median over the rounds of each size's median chunk time, and their ratio. */
     static void print(List<Row> rows, long small, long large) {
-        System.out.printf(Locale.ROOT, "%nscale: median time of a fixed %,d-row chunk (after %d warm-up chunks, %d measured;"
-                + " the median of the rounds), undo journal on%n", CHUNK, WARM_UP, MEASURED);
-        System.out.printf(Locale.ROOT, "%-13s %-9s %14s %14s %7s%n", "key", "mode", String.format(Locale.ROOT, "%,d rows",
-                small), String.format(Locale.ROOT, "%,d rows", large), "ratio");
+        System.out.printf(
+                Locale.ROOT,
+                "%nscale: median time of a fixed %,d-row chunk (after %d warm-up chunks, %d measured;"
+                        + " the median of the rounds), undo journal on%n",
+                CHUNK,
+                WARM_UP,
+                MEASURED);
+        System.out.printf(
+                Locale.ROOT,
+                "%-13s %-9s %14s %14s %7s%n",
+                "key",
+                "mode",
+                String.format(Locale.ROOT, "%,d rows", small),
+                String.format(Locale.ROOT, "%,d rows", large),
+                "ratio");
         rows.stream().map(r -> r.key() + "|" + r.mode()).distinct().forEach(kind -> {
             double a = median(rows, kind, small);
             double b = median(rows, kind, large);
@@ -134,8 +166,11 @@ final class ScaleCheck {
     }
 
     private static double median(List<Row> rows, String kind, long size) {
-        List<Double> times = rows.stream().filter(r -> (r.key() + "|" + r.mode()).equals(kind) && r.rows() == size)
-                .map(Row::medianMillis).sorted().toList();
+        List<Double> times = rows.stream()
+                .filter(r -> (r.key() + "|" + r.mode()).equals(kind) && r.rows() == size)
+                .map(Row::medianMillis)
+                .sorted()
+                .toList();
         return times.get(times.size() / 2);
     }
 }

@@ -44,7 +44,9 @@ record ApplicationYml(String url, String username, String password, String token
         } catch (JacksonException e) {
             throw new SpecException(file.toString(), YamlErrors.describe(e));
         } catch (IOException | RuntimeException e) {
-            throw new SpecException(file.toString(), "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
+            throw new SpecException(
+                    file.toString(),
+                    "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             return NONE;
@@ -61,19 +63,23 @@ record ApplicationYml(String url, String username, String password, String token
                 mapping(file, "sluice." + section, node, Set.copyOf(keys));
             }
         });
-        return new ApplicationYml(text(file, sluice, "datasource", "url"), text(file, sluice, "datasource", "username"),
-                text(file, sluice, "datasource", "password"), text(file, sluice, "serve", "token"));
+        return new ApplicationYml(
+                text(file, sluice, "datasource", "url"),
+                text(file, sluice, "datasource", "username"),
+                text(file, sluice, "datasource", "password"),
+                text(file, sluice, "serve", "token"));
     }
 
     private static void mapping(Path file, String path, JsonNode node, Set<String> known) {
         if (!node.isObject()) {
-            throw new SpecException(path.isEmpty() ? file.toString() : path, "expected a mapping (key: value lines) in "
-                    + file);
+            throw new SpecException(
+                    path.isEmpty() ? file.toString() : path, "expected a mapping (key: value lines) in " + file);
         }
         for (String key : node.propertyNames()) {
             if (!known.contains(key)) {
-                throw new SpecException(path.isEmpty() ? key : path + "." + key, "unknown key in " + file + " (known keys: "
-                        + String.join(", ", new TreeSet<>(known)) + ")");
+                throw new SpecException(
+                        path.isEmpty() ? key : path + "." + key,
+                        "unknown key in " + file + " (known keys: " + String.join(", ", new TreeSet<>(known)) + ")");
             }
         }
     }

@@ -17,8 +17,7 @@ final class ConsoleLine {
     private static PrintStream open;
     private static String drawn;
 
-    private ConsoleLine() {
-    }
+    private ConsoleLine() {}
 
     /**
      * Whether standard output is a terminal that control codes may be sent to: Java's console (on Java 22 and later,

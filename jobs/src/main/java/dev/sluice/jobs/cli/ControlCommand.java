@@ -1,6 +1,5 @@
 package dev.sluice.jobs.cli;
 
-import dev.sluice.engine.ControlRequest;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -9,6 +8,7 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.ControlRequest;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.SpecException;
 
@@ -26,7 +26,10 @@ abstract class ControlCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")
     String job;
 
-    @Option(names = "--wait", defaultValue = "30s", paramLabel = "D",
+    @Option(
+            names = "--wait",
+            defaultValue = "30s",
+            paramLabel = "D",
             description = "how long to wait for the runner to take the request (default: ${DEFAULT-VALUE})")
     String wait;
 
@@ -53,7 +56,8 @@ abstract class ControlCommand implements Callable<Integer> {
 
     /** Who asks, as recorded with a request: the operating-system user at this host. */
     static String operator() throws UnknownHostException {
-        return System.getProperty("user.name", "?") + "@" + InetAddress.getLocalHost().getHostName();
+        return System.getProperty("user.name", "?") + "@"
+                + InetAddress.getLocalHost().getHostName();
     }
 
     static Duration parse(String option, String text) {
@@ -65,7 +69,10 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** {@code sluice pause JOB}. */
-    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a running job after its current chunk; 'resume' continues it.")
+    @Command(
+            name = "pause",
+            mixinStandardHelpOptions = true,
+            description = "Pause a running job after its current chunk; 'resume' continues it.")
     static final class Pause extends ControlCommand {
         @Override
         ControlRequest request() {
@@ -74,7 +81,10 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** {@code sluice cancel JOB}. */
-    @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Stop a job after its current chunk for good; it will not resume.")
+    @Command(
+            name = "cancel",
+            mixinStandardHelpOptions = true,
+            description = "Stop a job after its current chunk for good; it will not resume.")
     static final class Cancel extends ControlCommand {
         @Override
         ControlRequest request() {
@@ -83,7 +93,10 @@ abstract class ControlCommand implements Callable<Integer> {
     }
 
     /** {@code sluice tune JOB --rows-per-second N --chunk-target D}. */
-    @Command(name = "tune", mixinStandardHelpOptions = true, description = "Change the throttle of a running job, from its next chunk on.")
+    @Command(
+            name = "tune",
+            mixinStandardHelpOptions = true,
+            description = "Change the throttle of a running job, from its next chunk on.")
     static final class Tune extends ControlCommand {
         @Option(names = "--rows-per-second", paramLabel = "N", description = "new rate limit (0 = unlimited)")
         Long rowsPerSecond;

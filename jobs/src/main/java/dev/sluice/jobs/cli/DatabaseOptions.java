@@ -1,8 +1,5 @@
 package dev.sluice.jobs.cli;
 
-import dev.sluice.engine.spi.Connector;
-import javax.sql.DataSource;
-import dev.sluice.engine.ServerErrorsKeepConnections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -11,15 +8,19 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Pattern;
 
+import javax.sql.DataSource;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
-import dev.sluice.engine.spec.JobSpec;
-import dev.sluice.jobs.transformers.TransformerCatalog;
+import dev.sluice.engine.ServerErrorsKeepConnections;
 import dev.sluice.engine.spec.JdbcUrl;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spi.Connector;
+import dev.sluice.jobs.transformers.TransformerCatalog;
 
 import org.postgresql.Driver;
 
@@ -32,27 +33,39 @@ import picocli.CommandLine.Option;
  */
 public final class DatabaseOptions {
 
-    @Option(names = "--jdbc-url", paramLabel = "URL",
+    @Option(
+            names = "--jdbc-url",
+            paramLabel = "URL",
             description = "JDBC URL of the target database, e.g. jdbc:postgresql://db:5432/app (else SLUICE_JDBC_URL,"
                     + " else sluice.datasource.url in DIR/application.yml)")
     String jdbcUrl;
 
-    @Option(names = "--user", paramLabel = "NAME",
+    @Option(
+            names = "--user",
+            paramLabel = "NAME",
             description = "database user (else SLUICE_USER, else sluice.datasource.username)")
     String user;
 
-    @Option(names = "--password", paramLabel = "SECRET",
+    @Option(
+            names = "--password",
+            paramLabel = "SECRET",
             description = "database password; prefer SLUICE_PASSWORD, which other users cannot read from the"
                     + " process list (else sluice.datasource.password)")
     String password;
 
     private static final String DEFAULT_CONFIG = "config";
 
-    @Option(names = "--config", paramLabel = "DIR", defaultValue = DEFAULT_CONFIG,
+    @Option(
+            names = "--config",
+            paramLabel = "DIR",
+            defaultValue = DEFAULT_CONFIG,
             description = "directory with application.yml and jobs/NAME.yml (default: ${DEFAULT-VALUE})")
     Path config;
 
-    @Option(names = "--schema", paramLabel = "NAME", defaultValue = "sluice",
+    @Option(
+            names = "--schema",
+            paramLabel = "NAME",
+            defaultValue = "sluice",
             description = "schema of Sluice's job repository in the target database (default: ${DEFAULT-VALUE})")
     String schema;
 
@@ -72,13 +85,18 @@ public final class DatabaseOptions {
         }
         applicationYml();
         if (!SCHEMA.matcher(schema).matches()) {
-            throw new SpecException("--schema", "'" + schema + "' must be a lower-case SQL identifier"
-                    + " ([a-z_][a-z0-9_]*, at most 63 characters)");
+            throw new SpecException(
+                    "--schema",
+                    "'" + schema + "' must be a lower-case SQL identifier"
+                            + " ([a-z_][a-z0-9_]*, at most 63 characters)");
         }
         String url = url();
         if (url != null) {
-            JdbcUrl.check(jdbcUrl != null ? "--jdbc-url" : System.getenv("SLUICE_JDBC_URL") != null ? "SLUICE_JDBC_URL"
-                    : "sluice.datasource.url", url);
+            JdbcUrl.check(
+                    jdbcUrl != null
+                            ? "--jdbc-url"
+                            : System.getenv("SLUICE_JDBC_URL") != null ? "SLUICE_JDBC_URL" : "sluice.datasource.url",
+                    url);
         }
     }
 
@@ -94,11 +112,14 @@ public final class DatabaseOptions {
         ApplicationYml yml = applicationYml();
         String url = url();
         if (url == null) {
-            throw new SpecException("--jdbc-url", "no database given (use --jdbc-url, SLUICE_JDBC_URL, or "
-                    + config.resolve("application.yml") + ")");
+            throw new SpecException(
+                    "--jdbc-url",
+                    "no database given (use --jdbc-url, SLUICE_JDBC_URL, or " + config.resolve("application.yml")
+                            + ")");
         }
         Properties parsed = Driver.parseURL(url, new Properties());
-        parsed.stringPropertyNames().stream().filter(k -> k.toLowerCase(Locale.ROOT).endsWith("password"))
+        parsed.stringPropertyNames().stream()
+                .filter(k -> k.toLowerCase(Locale.ROOT).endsWith("password"))
                 .forEach(k -> Secrets.register(parsed.getProperty(k)));
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
@@ -135,7 +156,9 @@ public final class DatabaseOptions {
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            String why = root.getMessage() == null ? root.toString() : root.getMessage().lines().findFirst().orElse("");
+            String why = root.getMessage() == null
+                    ? root.toString()
+                    : root.getMessage().lines().findFirst().orElse("");
             throw new DatabaseUnavailableException("cannot connect: " + why + "; database " + JdbcUrl.mask(url), e);
         }
     }
@@ -155,14 +178,22 @@ public final class DatabaseOptions {
 
     /** The engine, set up with this command line's transformers and source credentials. */
     public Backfill backfill(DataSource ds) {
-        return Backfill.builder(ds).schema(schema).transformers(TransformerCatalog.INSTANCE).sources(sources()).build();
+        return Backfill.builder(ds)
+                .schema(schema)
+                .transformers(TransformerCatalog.INSTANCE)
+                .sources(sources())
+                .build();
     }
 
     private Connector connector(String sourceUser, String sourcePassword, String application) {
         Map<String, String> env = System.getenv();
         ApplicationYml yml = applicationYml();
         String u = first(sourceUser, user, env.get("SLUICE_USER"), yml.username());
-        String p = first(sourceUser != null ? sourcePassword : null, sourcePassword, password, env.get("SLUICE_PASSWORD"),
+        String p = first(
+                sourceUser != null ? sourcePassword : null,
+                sourcePassword,
+                password,
+                env.get("SLUICE_PASSWORD"),
                 yml.password());
         return url -> {
             Properties props = new Properties();

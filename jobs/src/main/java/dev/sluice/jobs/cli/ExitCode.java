@@ -10,6 +10,5 @@ public final class ExitCode {
     public static final int NOT_RUNNABLE = 4;
     public static final int STOPPED = 5;
 
-    private ExitCode() {
-    }
+    private ExitCode() {}
 }

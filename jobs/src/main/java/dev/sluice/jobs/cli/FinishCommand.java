@@ -11,9 +11,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice finish JOB}: the contract step for Sluice's own objects. */
-@Command(name = "finish", mixinStandardHelpOptions = true,
-        description = {"Drop a done job's sync trigger (lock-safe); the job becomes FINISHED.",
-                "Only for a COMPLETED job whose last validation is clean: otherwise exit 4 with the reason."})
+@Command(
+        name = "finish",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Drop a done job's sync trigger (lock-safe); the job becomes FINISHED.",
+            "Only for a COMPLETED job whose last validation is clean: otherwise exit 4 with the reason."
+        })
 final class FinishCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")

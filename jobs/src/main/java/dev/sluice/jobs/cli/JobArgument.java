@@ -17,8 +17,7 @@ import dev.sluice.engine.spec.SpecParser;
  */
 final class JobArgument {
 
-    private JobArgument() {
-    }
+    private JobArgument() {}
 
     /** The spec file JOB names, or null if there is none (the job may still be known by its recorded spec). */
     static Path file(String job, Path config) {
@@ -42,8 +41,10 @@ final class JobArgument {
     static JobSpec read(String job, Path config) {
         Path file = file(job, config);
         if (file == null) {
-            throw new SpecException("JOB", "no job spec '" + job + "' (looked for " + job + " and "
-                    + config.resolve("jobs").resolve(job + ".yml") + ")");
+            throw new SpecException(
+                    "JOB",
+                    "no job spec '" + job + "' (looked for " + job + " and "
+                            + config.resolve("jobs").resolve(job + ".yml") + ")");
         }
         return SpecParser.read(file);
     }
@@ -59,7 +60,9 @@ final class JobArgument {
         if (file(job, db.config()) != null) {
             return read(job, db.config());
         }
-        return recorded(job, db).map(r -> SpecParser.parse(SpecParser.toYaml(r))).orElseThrow(() -> unknown(job, db));
+        return recorded(job, db)
+                .map(r -> SpecParser.parse(SpecParser.toYaml(r)))
+                .orElseThrow(() -> unknown(job, db));
     }
 
     /** The job's name, after making sure JOB is a spec or a job the database knows. */
@@ -87,8 +90,10 @@ final class JobArgument {
     }
 
     private static SpecException unknown(String job, DatabaseOptions db) {
-        return new SpecException("JOB", "no job spec '" + job + "' (looked for " + job + " and "
-                + db.config().resolve("jobs").resolve(job + ".yml") + ") and no job of that name has run on "
-                + db.describe());
+        return new SpecException(
+                "JOB",
+                "no job spec '" + job + "' (looked for " + job + " and "
+                        + db.config().resolve("jobs").resolve(job + ".yml") + ") and no job of that name has run on "
+                        + db.describe());
     }
 }

@@ -17,13 +17,18 @@ import picocli.CommandLine.Option;
 /** Where a run outside {@code serve} shows its meters: an endpoint to scrape while it runs, a Pushgateway, both. */
 public class MetricsOptions {
 
-    @Option(names = "--metrics-port", paramLabel = "P",
+    @Option(
+            names = "--metrics-port",
+            paramLabel = "P",
             description = "serve the run's metrics at http://HOST:P/actuator/prometheus while it runs")
     Integer metricsPort;
 
-    @Option(names = "--push-gateway", paramLabel = "URL",
-            description = "push the run's metrics (its state among them) to a Prometheus Pushgateway every 10 s while"
-                    + " it runs and when it ends, grouped by backfill, so alerts see CLI runs (e.g. http://pushgateway:9091)")
+    @Option(
+            names = "--push-gateway",
+            paramLabel = "URL",
+            description =
+                    "push the run's metrics (its state among them) to a Prometheus Pushgateway every 10 s while"
+                            + " it runs and when it ends, grouped by backfill, so alerts see CLI runs (e.g. http://pushgateway:9091)")
     String pushGateway;
 
     private PushGatewayExport.Address gateway;
@@ -44,7 +49,8 @@ public class MetricsOptions {
             return null;
         }
         MetricsEndpoint endpoint = metricsPort == null ? null : MetricsEndpoint.start(metricsPort);
-        PrometheusMeterRegistry registry = endpoint != null ? endpoint.registry() : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry =
+                endpoint != null ? endpoint.registry() : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         PushGatewayExport push = gateway == null ? null : PushGatewayExport.to(gateway, backfill, registry);
         return new Published(registry, endpoint, push);
     }
@@ -77,8 +83,8 @@ public class MetricsOptions {
                 return;
             }
             pushes = Executors.newSingleThreadScheduledExecutor(MetricsEndpoint.daemonThreads("sluice-push-"));
-            pushing = pushes.scheduleWithFixedDelay(this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(),
-                    TimeUnit.SECONDS);
+            pushing = pushes.scheduleWithFixedDelay(
+                    this::pushIfRegistered, 1, PushGatewayExport.PUSH_EVERY.toSeconds(), TimeUnit.SECONDS);
         }
 
         private void pushIfRegistered() {

@@ -4,11 +4,11 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 
+import dev.sluice.engine.spec.Secrets;
+
 import ch.qos.logback.classic.pattern.ThrowableProxyConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.LayoutBase;
-
-import dev.sluice.engine.spec.Secrets;
 
 /**
  * Log lines for operators: time, level, logger and message, one line each, passwords removed. A stack trace only
@@ -16,7 +16,8 @@ import dev.sluice.engine.spec.Secrets;
  */
 public final class OperatorLogLayout extends LayoutBase<ILoggingEvent> {
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
     private static volatile boolean stackTraces;
 
     private final ThrowableProxyConverter throwables = new ThrowableProxyConverter();
@@ -36,9 +37,12 @@ public final class OperatorLogLayout extends LayoutBase<ILoggingEvent> {
     public String doLayout(ILoggingEvent event) {
         String logger = event.getLoggerName();
         StringBuilder sb = new StringBuilder(128)
-                .append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp()))).append(' ')
-                .append(String.format("%-5s", event.getLevel())).append(' ')
-                .append(logger.substring(logger.lastIndexOf('.') + 1)).append(" - ")
+                .append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp())))
+                .append(' ')
+                .append(String.format("%-5s", event.getLevel()))
+                .append(' ')
+                .append(logger.substring(logger.lastIndexOf('.') + 1))
+                .append(" - ")
                 .append(event.getFormattedMessage().lines().findFirst().orElse(""));
         if (event.getThrowableProxy() != null) {
             if (stackTraces) {

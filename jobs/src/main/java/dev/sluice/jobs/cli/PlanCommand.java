@@ -5,9 +5,9 @@ import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.sluice.engine.Finding;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.CostEstimate;
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.Plan;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -16,7 +16,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice plan JOB}: preflight checks, the statements and their plans, an estimate. Writes nothing. */
-@Command(name = "plan", mixinStandardHelpOptions = true, description = "Preflight checks, chunk statements with their plans, estimate; writes nothing.")
+@Command(
+        name = "plan",
+        mixinStandardHelpOptions = true,
+        description = "Preflight checks, chunk statements with their plans, estimate; writes nothing.")
 public class PlanCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name (config/jobs/JOB.yml) or a path to a spec")
@@ -35,10 +38,11 @@ public class PlanCommand implements Callable<Integer> {
             p = backfill.plan(spec);
             cost = backfill.estimate(spec);
         }
-        System.out.println("plan for job " + spec.name() + " (" + spec.mode().name().toLowerCase(Locale.ROOT).replace('_', '-')
-                + ") on " + p.table());
+        System.out.println("plan for job " + spec.name() + " ("
+                + spec.mode().name().toLowerCase(Locale.ROOT).replace('_', '-') + ") on " + p.table());
         for (Finding f : p.findings()) {
-            System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
+            System.out.printf(
+                    "  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
         }
         System.out.println();
         System.out.println("cost estimate:");

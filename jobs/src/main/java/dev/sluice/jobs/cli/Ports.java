@@ -7,8 +7,7 @@ public final class Ports {
 
     private static final int MAX = 65_535;
 
-    private Ports() {
-    }
+    private Ports() {}
 
     /** @throws SpecException naming {@code option} (exit 2) if {@code port} is not a port */
     public static int check(String option, int port) {

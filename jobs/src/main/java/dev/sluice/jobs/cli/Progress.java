@@ -70,12 +70,23 @@ public final class Progress implements ChunkObserver {
         this.drawnAt = startedAt;
         if (rowsDone > 0 && !reconnected) {
             switch (phase) {
-                case VALIDATION -> out.printf(Locale.ROOT, "resuming the validation from its checkpoint: %,d rows"
-                        + " already checked%n", rowsDone);
-                case ROLLBACK -> out.printf(Locale.ROOT, "continuing the rollback from its checkpoint: %,d of %,d"
-                        + " journaled rows already gone through%n", rowsDone, estimatedRows);
-                default -> out.printf(Locale.ROOT, "resuming the backfill from the checkpoint: %,d rows already done%n",
-                        rowsDone);
+                case VALIDATION ->
+                    out.printf(
+                            Locale.ROOT,
+                            "resuming the validation from its checkpoint: %,d rows" + " already checked%n",
+                            rowsDone);
+                case ROLLBACK ->
+                    out.printf(
+                            Locale.ROOT,
+                            "continuing the rollback from its checkpoint: %,d of %,d"
+                                    + " journaled rows already gone through%n",
+                            rowsDone,
+                            estimatedRows);
+                default ->
+                    out.printf(
+                            Locale.ROOT,
+                            "resuming the backfill from the checkpoint: %,d rows already done%n",
+                            rowsDone);
             }
         }
         reconnected = false;
@@ -116,11 +127,29 @@ public final class Progress implements ChunkObserver {
         boolean validating = phase == Phase.VALIDATION;
         String text = phase == Phase.ROLLBACK
                 // The journal's entries, newest first, against the journal's rows when the rollback started.
-                ? String.format(Locale.ROOT, "rolling back: %,d of %,d journaled rows  %5.1f%%  %,d restored  %,.0f rows/s"
-                        + "  ETA %s  chunk %d", rows, estimated, fraction * 100, written, rate, eta, last.chunks())
-                : String.format(Locale.ROOT, "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
-                        validating ? "validating: " : "", rows, estimated, validating ? " checked" : "", fraction * 100,
-                        rate, eta, last.chunks(), last.range().hi());
+                ? String.format(
+                        Locale.ROOT,
+                        "rolling back: %,d of %,d journaled rows  %5.1f%%  %,d restored  %,.0f rows/s"
+                                + "  ETA %s  chunk %d",
+                        rows,
+                        estimated,
+                        fraction * 100,
+                        written,
+                        rate,
+                        eta,
+                        last.chunks())
+                : String.format(
+                        Locale.ROOT,
+                        "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
+                        validating ? "validating: " : "",
+                        rows,
+                        estimated,
+                        validating ? " checked" : "",
+                        fraction * 100,
+                        rate,
+                        eta,
+                        last.chunks(),
+                        last.range().hi());
         if (terminal) {
             int filled = (int) Math.round(fraction * BAR_WIDTH);
             ConsoleLine.draw(out, "[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] " + text);

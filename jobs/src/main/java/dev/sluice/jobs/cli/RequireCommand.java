@@ -18,18 +18,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice require JOB...}: the gate a deployment pipeline puts before the contract step. */
-@Command(name = "require", mixinStandardHelpOptions = true,
-        description = {"Exit 0 if every job is COMPLETED or FINISHED with a clean validation (and its sync trigger in"
-                + " step), else exit 4 naming the first job that is not done and why.",
-                "For CI/CD: run it before the migration that drops the old column."})
+@Command(
+        name = "require",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Exit 0 if every job is COMPLETED or FINISHED with a clean validation (and its sync trigger in"
+                    + " step), else exit 4 naming the first job that is not done and why.",
+            "For CI/CD: run it before the migration that drops the old column."
+        })
 final class RequireCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", arity = "1..*", description = "job names or paths to their specs")
     List<String> jobs;
 
-    @Option(names = "--sync-lag", paramLabel = "DURATION", description = "a job whose sync trigger logs keys (Java,"
-            + " cross-database) is done while the oldest key waiting to be re-applied is younger than this (something"
-            + " keeps it in step: 'run --keep-in-step', serve); default 0: none may wait")
+    @Option(
+            names = "--sync-lag",
+            paramLabel = "DURATION",
+            description = "a job whose sync trigger logs keys (Java,"
+                    + " cross-database) is done while the oldest key waiting to be re-applied is younger than this (something"
+                    + " keeps it in step: 'run --keep-in-step', serve); default 0: none may wait")
     String syncLag = "0s";
 
     @Mixin
@@ -45,9 +52,17 @@ final class RequireCommand implements Callable<Integer> {
             Duration lag = ControlCommand.parse("--sync-lag", syncLag);
             List<JobStatus> done = db.backfill(ds).require(lag, names.toArray(String[]::new));
             for (JobStatus s : done) {
-                System.out.printf(Locale.ROOT, "done: %s %s (%,d rows validated, 0 mismatches%s)%n", s.job(), s.state(),
-                        s.validation() == null ? 0 : s.validation().rowsChecked(), s.sync() == null ? ""
-                                : s.sync().dropped() ? ", sync trigger dropped" : ", sync trigger installed" + waiting(s, lag));
+                System.out.printf(
+                        Locale.ROOT,
+                        "done: %s %s (%,d rows validated, 0 mismatches%s)%n",
+                        s.job(),
+                        s.state(),
+                        s.validation() == null ? 0 : s.validation().rowsChecked(),
+                        s.sync() == null
+                                ? ""
+                                : s.sync().dropped()
+                                        ? ", sync trigger dropped"
+                                        : ", sync trigger installed" + waiting(s, lag));
             }
             return ExitCode.DONE;
         } catch (JobNotDoneException e) {
@@ -62,7 +77,11 @@ final class RequireCommand implements Callable<Integer> {
         if (keys == null || keys == 0) {
             return "";
         }
-        return String.format(Locale.ROOT, "; %,d changed keys waiting to be re-applied, the oldest %,.0f s old, within"
-                + " --sync-lag %s", keys, s.sync().oldestPendingSeconds(), Durations.format(lag));
+        return String.format(
+                Locale.ROOT,
+                "; %,d changed keys waiting to be re-applied, the oldest %,.0f s old, within" + " --sync-lag %s",
+                keys,
+                s.sync().oldestPendingSeconds(),
+                Durations.format(lag));
     }
 }

@@ -14,7 +14,10 @@ import picocli.CommandLine.Parameters;
  * {@code sluice resume JOB}: continue a FAILED or STOPPED job from its checkpoint. Works from the job's name
  * alone: without a spec file, the spec recorded when the job started is used.
  */
-@Command(name = "resume", mixinStandardHelpOptions = true, description = "Continue a FAILED or STOPPED job from its checkpoint.")
+@Command(
+        name = "resume",
+        mixinStandardHelpOptions = true,
+        description = "Continue a FAILED or STOPPED job from its checkpoint.")
 public class ResumeCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")

@@ -17,10 +17,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice rollback JOB [--force]}: restore what a job overwrote, from its undo journal. */
-@Command(name = "rollback", mixinStandardHelpOptions = true,
-        description = {"Restore what a job overwrote, from its undo journal, newest chunk first: throttled, pausable and"
-                + " resumable like the backfill; the job ends ROLLED_BACK.",
-                "Rows changed by others since Sluice wrote them are left and reported (exit 3) unless --force."})
+@Command(
+        name = "rollback",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Restore what a job overwrote, from its undo journal, newest chunk first: throttled, pausable and"
+                    + " resumable like the backfill; the job ends ROLLED_BACK.",
+            "Rows changed by others since Sluice wrote them are left and reported (exit 3) unless --force."
+        })
 final class RollbackCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")
@@ -41,10 +45,17 @@ final class RollbackCommand implements Callable<Integer> {
         try (HikariDataSource ds = db.open("sluice rollback " + name)) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
-            Progress progress = Progress.console("sluice: rolling back " + name + " from its undo journal, database "
-                    + db.describe());
-            RunResult r = db.backfill(ds).rollback(name, tuning, RunOptions.defaults().withStop(stop).withObserver(progress)
-                    .withStandbys(db.standbys()), force);
+            Progress progress = Progress.console(
+                    "sluice: rolling back " + name + " from its undo journal, database " + db.describe());
+            RunResult r = db.backfill(ds)
+                    .rollback(
+                            name,
+                            tuning,
+                            RunOptions.defaults()
+                                    .withStop(stop)
+                                    .withObserver(progress)
+                                    .withStandbys(db.standbys()),
+                            force);
             progress.finish();
             return RunCommand.report(r);
         }

@@ -7,12 +7,12 @@ import java.util.concurrent.Callable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.DryRunResult;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.DryRunResult;
-import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.ValidationResult;
+import dev.sluice.engine.spec.JobSpec;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,7 +20,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice run JOB}: start a job, or continue its unfinished execution from the checkpoint. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Start a job, or continue its unfinished execution from the checkpoint.")
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = "Start a job, or continue its unfinished execution from the checkpoint.")
 public class RunCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name (config/jobs/JOB.yml) or a path to a spec")
@@ -35,13 +38,16 @@ public class RunCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "apply one chunk in a transaction that is rolled back, show a sample")
     boolean dryRun;
 
-    @Option(names = "--only-mismatched", description = "repair: re-apply set only where validation finds a mismatch,"
-            + " then validate again")
+    @Option(
+            names = "--only-mismatched",
+            description = "repair: re-apply set only where validation finds a mismatch," + " then validate again")
     boolean onlyMismatched;
 
-    @Option(names = "--keep-in-step", description = "once the job is complete, stay and keep its rows in step with the"
-            + " application's writes (a Java or cross-database job's sync trigger logs them) until finish drops the"
-            + " trigger, or SIGTERM")
+    @Option(
+            names = "--keep-in-step",
+            description = "once the job is complete, stay and keep its rows in step with the"
+                    + " application's writes (a Java or cross-database job's sync trigger logs them) until finish drops the"
+                    + " trigger, or SIGTERM")
     boolean keepInStep;
 
     @Mixin
@@ -76,16 +82,21 @@ public class RunCommand implements Callable<Integer> {
     private int execute(Backfill backfill, JobSpec spec, RunOptions options) throws Exception {
         StopSignal stop = new StopSignal();
         Signals.stopOnTermination(stop);
-        Progress progress = Progress.console(onlyMismatched
-                ? "sluice: repairing " + spec.name() + " where validation finds mismatches, database " + db.describe()
-                : "sluice: running " + spec.name() + " on " + spec.table() + ", database " + db.describe());
+        Progress progress = Progress.console(
+                onlyMismatched
+                        ? "sluice: repairing " + spec.name() + " where validation finds mismatches, database "
+                                + db.describe()
+                        : "sluice: running " + spec.name() + " on " + spec.table() + ", database " + db.describe());
         RunOptions wired = options.withStop(stop).withObserver(progress).withStandbys(db.standbys());
         if (onlyMismatched) {
             ValidationResult repaired = backfill.repair(spec, wired);
             progress.finish();
             if (repaired.repaired() != null) {
-                System.out.printf(Locale.ROOT, "sluice: repaired %,d rows of %s (set applied again where a rule found"
-                        + " them different)%n", repaired.repaired(), spec.name());
+                System.out.printf(
+                        Locale.ROOT,
+                        "sluice: repaired %,d rows of %s (set applied again where a rule found" + " them different)%n",
+                        repaired.repaired(),
+                        spec.name());
             }
             return ValidationReport.print(spec.name(), repaired, false);
         }
@@ -95,8 +106,10 @@ public class RunCommand implements Callable<Integer> {
             ValidationReport.print(spec.name(), result.validation(), false);
         }
         int code = report(result);
-        if (keepInStep && !stop.requested() && (result.outcome() == RunResult.Outcome.COMPLETED
-                || result.outcome() == RunResult.Outcome.ALREADY_COMPLETE)) {
+        if (keepInStep
+                && !stop.requested()
+                && (result.outcome() == RunResult.Outcome.COMPLETED
+                        || result.outcome() == RunResult.Outcome.ALREADY_COMPLETE)) {
             keepInStep(backfill, spec, stop);
         }
         return code;
@@ -115,12 +128,19 @@ public class RunCommand implements Callable<Integer> {
         System.out.println("sluice: keeping " + spec.name() + " in step with the application's writes until 'finish "
                 + spec.name() + "' drops its trigger (SIGTERM stops)");
         long keys = backfill.keepInStep(spec, KEEP_IN_STEP_EVERY, stop);
-        System.out.printf(Locale.ROOT, "sluice: %s: %,d changed keys re-applied while keeping in step%n", spec.name(), keys);
+        System.out.printf(
+                Locale.ROOT, "sluice: %s: %,d changed keys re-applied while keeping in step%n", spec.name(), keys);
     }
 
     static int report(RunResult r) {
-        String summary = String.format(Locale.ROOT, "%s: %,d rows in %,d chunks (%,d written), %.1fs", r.message(),
-                r.rows(), r.chunks(), r.written(), r.seconds());
+        String summary = String.format(
+                Locale.ROOT,
+                "%s: %,d rows in %,d chunks (%,d written), %.1fs",
+                r.message(),
+                r.rows(),
+                r.chunks(),
+                r.written(),
+                r.seconds());
         switch (r.outcome()) {
             case COMPLETED, ALREADY_COMPLETE -> {
                 System.out.println(r.outcome() == RunResult.Outcome.COMPLETED ? summary : r.message());
@@ -151,12 +171,22 @@ public class RunCommand implements Callable<Integer> {
             System.out.println("dry run: " + spec.table() + " has no rows; nothing to apply");
             return ExitCode.DONE;
         }
-        System.out.printf(Locale.ROOT, "dry run of %s: first chunk %s, %,d rows in range, %,d written, %.3fs;"
-                + " rolled back%n", spec.name(), report.range(), report.range().rows(), report.written(), report.seconds());
+        System.out.printf(
+                Locale.ROOT,
+                "dry run of %s: first chunk %s, %,d rows in range, %,d written, %.3fs;" + " rolled back%n",
+                spec.name(),
+                report.range(),
+                report.range().rows(),
+                report.written(),
+                report.seconds());
         for (DryRunResult.Sample s : report.samples()) {
             for (int i = 0; i < report.columns().size(); i++) {
-                System.out.printf("  key %s  %s: %s -> %s%n", s.key(), report.columns().get(i),
-                        i < s.before().size() ? s.before().get(i) : "?", i < s.after().size() ? s.after().get(i) : "?");
+                System.out.printf(
+                        "  key %s  %s: %s -> %s%n",
+                        s.key(),
+                        report.columns().get(i),
+                        i < s.before().size() ? s.before().get(i) : "?",
+                        i < s.after().size() ? s.after().get(i) : "?");
             }
         }
         return ExitCode.DONE;

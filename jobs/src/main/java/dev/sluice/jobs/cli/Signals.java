@@ -11,16 +11,15 @@ import sun.misc.Signal;
  */
 final class Signals {
 
-    private Signals() {
-    }
+    private Signals() {}
 
     static void stopOnTermination(StopSignal stop) {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 Signal.handle(new Signal(name), s -> {
                     if (!stop.requested()) { // a line of its own, not into the progress bar (ConsoleLine)
-                        ConsoleLine.around(() -> System.err.println("sluice: SIG" + name + " received: stopping after"
-                                + " the current chunk"));
+                        ConsoleLine.around(() -> System.err.println(
+                                "sluice: SIG" + name + " received: stopping after" + " the current chunk"));
                     }
                     stop.request("SIG" + name);
                 });

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.concurrent.Callable;
 
-import dev.sluice.engine.spi.TeamJars;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.engine.spi.TeamJars;
 import dev.sluice.jobs.bench.BenchCommand;
 import dev.sluice.jobs.bench.ContenderCommand;
 import dev.sluice.jobs.demo.DemoCommand;
@@ -28,24 +28,45 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /** The {@code sluice} command line. */
-@Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
+@Command(
+        name = "sluice",
+        mixinStandardHelpOptions = true,
+        version = "sluice 0.1.0",
         description = "Resumable, throttled, keyset-chunked backfills for live PostgreSQL tables.",
-        subcommands = {RunCommand.class, ResumeCommand.class, StatusCommand.class, PlanCommand.class, ValidateCommand.class,
-                ControlCommand.Pause.class, ControlCommand.Cancel.class, ControlCommand.Tune.class,
-                FinishCommand.class, RequireCommand.class, RollbackCommand.class,
-                ServeCommand.class, DemoCommand.class,
-                BenchCommand.class, ContenderCommand.class,
-                CommandLine.HelpCommand.class},
+        subcommands = {
+            RunCommand.class,
+            ResumeCommand.class,
+            StatusCommand.class,
+            PlanCommand.class,
+            ValidateCommand.class,
+            ControlCommand.Pause.class,
+            ControlCommand.Cancel.class,
+            ControlCommand.Tune.class,
+            FinishCommand.class,
+            RequireCommand.class,
+            RollbackCommand.class,
+            ServeCommand.class,
+            DemoCommand.class,
+            BenchCommand.class,
+            ContenderCommand.class,
+            CommandLine.HelpCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done", "1:job failed (resumable), or the database cannot be reached",
-                "2:bad input or refused by preflight (nothing written)", "3:validation found mismatches, or rollback left rows changed by others",
-                "4:not runnable now (another runner holds it, it is paused or cancelled)",
-                "5:stopped by a signal or an operator (resumable)"})
+        exitCodeList = {
+            "0:done",
+            "1:job failed (resumable), or the database cannot be reached",
+            "2:bad input or refused by preflight (nothing written)",
+            "3:validation found mismatches, or rollback left rows changed by others",
+            "4:not runnable now (another runner holds it, it is paused or cancelled)",
+            "5:stopped by a signal or an operator (resumable)"
+        })
 public class SluiceCommand implements Callable<Integer> {
 
     private static final String VERBOSE = "--verbose";
 
-    @Option(names = VERBOSE, scope = ScopeType.INHERIT,
+    @Option(
+            names = VERBOSE,
+            scope = ScopeType.INHERIT,
             description = "on errors, print the stack trace too; log what the runner does (INFO)")
     boolean verbose;
 
@@ -106,7 +127,8 @@ public class SluiceCommand implements Callable<Integer> {
                 try {
                     SluiceLib.check(System.getenv(SluiceLib.VARIABLE));
                 } catch (SpecException e) {
-                    throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), e.getMessage(), e);
+                    throw new CommandLine.ExecutionException(
+                            parseResult.commandSpec().commandLine(), e.getMessage(), e);
                 }
             }
             return new CommandLine.RunLast().execute(parseResult);
@@ -129,7 +151,8 @@ public class SluiceCommand implements Callable<Integer> {
 
     private static boolean helpRequested(CommandLine.ParseResult parseResult) {
         for (CommandLine.ParseResult r = parseResult; r != null; r = r.subcommand()) {
-            if (r.isUsageHelpRequested() || r.isVersionHelpRequested()
+            if (r.isUsageHelpRequested()
+                    || r.isVersionHelpRequested()
                     || r.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
                 return true;
             }

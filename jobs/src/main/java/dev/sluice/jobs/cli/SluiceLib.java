@@ -19,8 +19,7 @@ final class SluiceLib {
 
     static final String VARIABLE = "SLUICE_LIB";
 
-    private SluiceLib() {
-    }
+    private SluiceLib() {}
 
     /** @throws SpecException naming SLUICE_LIB and the entry (exit 2) if an entry is not a readable jar or directory */
     static void check(String value) {
@@ -43,8 +42,10 @@ final class SluiceLib {
             throw new SpecException(VARIABLE, "'" + entry + "' is not a path: " + e.getReason());
         }
         if (!Files.exists(path)) {
-            throw new SpecException(VARIABLE, entry + " does not exist (a jar, or a directory of jars"
-                    + (entry.contains(":") || entry.contains(";") ? "; separate entries with commas)" : ")"));
+            throw new SpecException(
+                    VARIABLE,
+                    entry + " does not exist (a jar, or a directory of jars"
+                            + (entry.contains(":") || entry.contains(";") ? "; separate entries with commas)" : ")"));
         }
         if (!Files.isReadable(path)) {
             throw new SpecException(VARIABLE, entry + " cannot be read by this user");
@@ -69,8 +70,10 @@ final class SluiceLib {
         try (JarFile jar = new JarFile(path.toFile())) {
             jar.size(); // opened: its central directory reads
         } catch (IOException e) {
-            throw new SpecException(VARIABLE, shown + " is not a jar (" + (e.getMessage() == null
-                    ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+            throw new SpecException(
+                    VARIABLE,
+                    shown + " is not a jar ("
+                            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
         }
     }
 }

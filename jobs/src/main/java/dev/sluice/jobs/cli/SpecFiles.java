@@ -15,8 +15,7 @@ import dev.sluice.engine.spec.SpecParser;
 /** The job specs in a directory ({@code config/jobs}): every {@code .yml} and {@code .yaml} file, by file name. */
 public final class SpecFiles {
 
-    private SpecFiles() {
-    }
+    private SpecFiles() {}
 
     /**
      * @param skipped told of each file that does not parse (the file and why); it is left out
@@ -28,7 +27,10 @@ public final class SpecFiles {
             return out;
         }
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList()) {
+            for (Path f : files.filter(
+                            p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml"))
+                    .sorted()
+                    .toList()) {
                 try {
                     out.add(SpecParser.read(f));
                 } catch (SpecException e) {

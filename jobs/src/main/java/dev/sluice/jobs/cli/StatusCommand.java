@@ -3,9 +3,9 @@ package dev.sluice.jobs.cli;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -22,12 +22,18 @@ import picocli.CommandLine.Parameters;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code sluice status [JOB] [--json]}: state, progress, rate, ETA and last error, from any process. */
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Show state, progress, rate, ETA and last error of one job or all.")
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description = "Show state, progress, rate, ETA and last error of one job or all.")
 public class StatusCommand implements Callable<Integer> {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    @Parameters(paramLabel = "JOB", arity = "0..1", description = "a job name or a path to its spec; all jobs if omitted")
+    @Parameters(
+            paramLabel = "JOB",
+            arity = "0..1",
+            description = "a job name or a path to its spec; all jobs if omitted")
     String job;
 
     @Option(names = "--json", description = "one JSON object per job, one per line")
@@ -41,7 +47,10 @@ public class StatusCommand implements Callable<Integer> {
         String name = job == null ? null : JobArgument.name(job, db);
         List<JobStatus> jobs;
         try (HikariDataSource ds = db.open("sluice status")) {
-            jobs = new ArrayList<>(name == null ? db.backfill(ds).statuses() : List.of(db.backfill(ds).status(name)));
+            jobs = new ArrayList<>(
+                    name == null
+                            ? db.backfill(ds).statuses()
+                            : List.of(db.backfill(ds).status(name)));
         }
         if (name == null) {
             addNeverStarted(jobs);
@@ -53,15 +62,30 @@ public class StatusCommand implements Callable<Integer> {
         } else if (jobs.isEmpty()) {
             System.out.println("no jobs have run on this database");
         } else {
-            System.out.printf("%-28s %-12s %-26s %12s %8s  %s%n", "JOB", "STATE", "PROGRESS", "ROWS/S", "ETA", "LAST KEY");
+            System.out.printf(
+                    "%-28s %-12s %-26s %12s %8s  %s%n", "JOB", "STATE", "PROGRESS", "ROWS/S", "ETA", "LAST KEY");
             for (JobStatus s : jobs) {
-                System.out.printf(Locale.ROOT, "%-28s %-12s %-26s %,12.0f %8s  %s%n", s.job(), s.state(),
-                        String.format(Locale.ROOT, "%5.1f%% %,d/~%,d", s.progress() * 100, s.rowsProcessed(), s.rowsEstimated()),
-                        s.rowsPerSecond(), s.etaSeconds() == null ? "-" : Progress.duration(s.etaSeconds()),
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-28s %-12s %-26s %,12.0f %8s  %s%n",
+                        s.job(),
+                        s.state(),
+                        String.format(
+                                Locale.ROOT,
+                                "%5.1f%% %,d/~%,d",
+                                s.progress() * 100,
+                                s.rowsProcessed(),
+                                s.rowsEstimated()),
+                        s.rowsPerSecond(),
+                        s.etaSeconds() == null ? "-" : Progress.duration(s.etaSeconds()),
                         s.lastKey().isEmpty() ? "-" : String.join(", ", s.lastKey()));
                 if (s.work() == JobStatus.Work.ROLLBACK) {
-                    System.out.printf(Locale.ROOT, "    rollback: %,d of %,d journaled rows gone through, %,d restored%n",
-                            s.rowsProcessed(), s.rowsEstimated(), s.rowsWritten());
+                    System.out.printf(
+                            Locale.ROOT,
+                            "    rollback: %,d of %,d journaled rows gone through, %,d restored%n",
+                            s.rowsProcessed(),
+                            s.rowsEstimated(),
+                            s.rowsWritten());
                 } else if (s.work() != JobStatus.Work.BACKFILL && s.running()) {
                     System.out.println("    now: its " + s.work().name().toLowerCase(Locale.ROOT)
                             + (s.work() == JobStatus.Work.VALIDATION ? " (rows/s and ETA: rows checked)" : ""));
@@ -70,7 +94,8 @@ public class StatusCommand implements Callable<Integer> {
                     System.out.println("    throttled: " + s.throttleReason());
                 }
                 if (s.walBytesPerSecond() > 0) {
-                    System.out.printf(Locale.ROOT, "    WAL: %,.0f bytes/s over the last minute%n", s.walBytesPerSecond());
+                    System.out.printf(
+                            Locale.ROOT, "    WAL: %,.0f bytes/s over the last minute%n", s.walBytesPerSecond());
                 }
                 if (s.lastError() != null) {
                     System.out.println("    last error: " + s.lastError());
@@ -81,18 +106,31 @@ public class StatusCommand implements Callable<Integer> {
                     System.out.println("    sync trigger: " + syncLine(s.sync()));
                 }
                 if (s.undo() != null && s.undo().rows() > 0) {
-                    System.out.printf(Locale.ROOT, "    undo journal: %,d rows, %,d bytes (%s)%n", s.undo().rows(),
-                            s.undo().bytes(), undoHint(s));
+                    System.out.printf(
+                            Locale.ROOT,
+                            "    undo journal: %,d rows, %,d bytes (%s)%n",
+                            s.undo().rows(),
+                            s.undo().bytes(),
+                            undoHint(s));
                 }
                 for (JobStatus.Partition p : s.partitions()) {
-                    System.out.printf(Locale.ROOT, "    partition %-14s %-10s %,12d rows  keys (%s, %s]  last key %s%n",
-                            p.name(), p.state(), p.rows(), p.from().isEmpty() ? "start" : String.join(", ", p.from()),
+                    System.out.printf(
+                            Locale.ROOT,
+                            "    partition %-14s %-10s %,12d rows  keys (%s, %s]  last key %s%n",
+                            p.name(),
+                            p.state(),
+                            p.rows(),
+                            p.from().isEmpty() ? "start" : String.join(", ", p.from()),
                             p.to().isEmpty() ? "end" : String.join(", ", p.to()),
                             p.lastKey().isEmpty() ? "-" : String.join(", ", p.lastKey()));
                 }
                 if (s.validation() != null) {
-                    System.out.printf(Locale.ROOT, "    last validation %s: %,d rows checked, %,d mismatches%s%n",
-                            s.validation().at(), s.validation().rowsChecked(), s.validation().mismatches(),
+                    System.out.printf(
+                            Locale.ROOT,
+                            "    last validation %s: %,d rows checked, %,d mismatches%s%n",
+                            s.validation().at(),
+                            s.validation().rowsChecked(),
+                            s.validation().mismatches(),
                             s.validation().complete() ? "" : " (unfinished)");
                 }
             }
@@ -112,12 +150,22 @@ public class StatusCommand implements Callable<Integer> {
     }
 
     private static String syncLine(JobStatus.Sync sync) {
-        String state = sync.dropped() ? "dropped by " + ("rollback".equals(sync.droppedBy()) ? "the rollback" : "finish")
+        String state = sync.dropped()
+                ? "dropped by " + ("rollback".equals(sync.droppedBy()) ? "the rollback" : "finish")
                 : sync.installed() ? "installed on " + sync.table() : "NOT installed";
-        return state + (sync.pendingKeys() != null && sync.pendingKeys() > 0
-                ? String.format(Locale.ROOT, ", %,d changed keys to re-apply%s", sync.pendingKeys(),
-                sync.oldestPendingSeconds() == null ? "" : String.format(Locale.ROOT, " (the oldest waiting %,.0f s)",
-                        sync.oldestPendingSeconds())) : "");
+        return state
+                + (sync.pendingKeys() != null && sync.pendingKeys() > 0
+                        ? String.format(
+                                Locale.ROOT,
+                                ", %,d changed keys to re-apply%s",
+                                sync.pendingKeys(),
+                                sync.oldestPendingSeconds() == null
+                                        ? ""
+                                        : String.format(
+                                                Locale.ROOT,
+                                                " (the oldest waiting %,.0f s)",
+                                                sync.oldestPendingSeconds()))
+                        : "");
     }
 
     /**
@@ -138,15 +186,22 @@ public class StatusCommand implements Callable<Integer> {
         }
         String restores = NextStep.command(JobStatus.Work.ROLLBACK, job)
                 + (s.work() == JobStatus.Work.ROLLBACK ? " restores the rest" : " restores them");
-        return changed == 0 ? restores : String.format(Locale.ROOT, "%s; the %,d changed by others since need %s",
-                restores, changed, NextStep.force(job));
+        return changed == 0
+                ? restores
+                : String.format(
+                        Locale.ROOT,
+                        "%s; the %,d changed by others since need %s",
+                        restores,
+                        changed,
+                        NextStep.force(job));
     }
 
     /** Specs under the config directory that never ran are jobs too: NOT_STARTED. */
     private void addNeverStarted(List<JobStatus> jobs) throws IOException {
         Set<String> known = new HashSet<>();
         jobs.forEach(j -> known.add(j.job()));
-        for (JobSpec spec : SpecFiles.under(db.config().resolve("jobs"),
+        for (JobSpec spec : SpecFiles.under(
+                db.config().resolve("jobs"),
                 (file, e) -> System.err.println("sluice: skipping " + file + ": " + e.getMessage()))) {
             if (known.add(spec.name())) {
                 jobs.add(JobStatus.notStarted(spec.name(), spec.table()));

@@ -6,8 +6,8 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.ValidationResult;
+import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Command;
@@ -16,7 +16,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice validate JOB [--json]}: run the spec's validation rules; exit 0 when clean, 3 on mismatches. */
-@Command(name = "validate", mixinStandardHelpOptions = true, description = "Run the job's validation rules over every row; exit 3 on mismatches.")
+@Command(
+        name = "validate",
+        mixinStandardHelpOptions = true,
+        description = "Run the job's validation rules over every row; exit 3 on mismatches.")
 public class ValidateCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "JOB", description = "a job name or a path to its spec")
@@ -25,9 +28,12 @@ public class ValidateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "the report as one JSON object")
     boolean json;
 
-    @Option(names = "--rows-per-second", paramLabel = "N", description = "check at most N rows per second (0 = unlimited;"
-            + " default: the spec's throttle.validate-rows-per-second, else its rows-per-second); 'tune' changes it while"
-            + " it runs")
+    @Option(
+            names = "--rows-per-second",
+            paramLabel = "N",
+            description = "check at most N rows per second (0 = unlimited;"
+                    + " default: the spec's throttle.validate-rows-per-second, else its rows-per-second); 'tune' changes it while"
+                    + " it runs")
     Long rowsPerSecond;
 
     @Mixin
@@ -36,17 +42,19 @@ public class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (rowsPerSecond != null && rowsPerSecond < 0) {
-            throw new SpecException("--rows-per-second", "must be 0 (unlimited) or more, got "
-                    + rowsPerSecond);
+            throw new SpecException("--rows-per-second", "must be 0 (unlimited) or more, got " + rowsPerSecond);
         }
         JobSpec spec = JobArgument.spec(job, db);
         try (HikariDataSource ds = db.open("sluice validate " + spec.name())) {
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
             Progress progress = json ? null : Progress.console();
-            RunOptions options = RunOptions.defaults().withStop(stop).withStandbys(db.standbys())
+            RunOptions options = RunOptions.defaults()
+                    .withStop(stop)
+                    .withStandbys(db.standbys())
                     .validateRowsPerSecond(rowsPerSecond);
-            ValidationResult result = db.backfill(ds).validate(spec, progress == null ? options : options.withObserver(progress));
+            ValidationResult result =
+                    db.backfill(ds).validate(spec, progress == null ? options : options.withObserver(progress));
             if (progress != null) {
                 progress.finish();
             }

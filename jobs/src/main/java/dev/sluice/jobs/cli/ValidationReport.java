@@ -15,8 +15,7 @@ final class ValidationReport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private ValidationReport() {
-    }
+    private ValidationReport() {}
 
     static int print(String job, ValidationResult r, boolean json) {
         if (json) {
@@ -31,15 +30,25 @@ final class ValidationReport {
             System.out.println(JSON.writeValueAsString(m));
         } else {
             // The result in one wording: its counts from the data; why it did not finish goes to standard error.
-            System.out.printf(Locale.ROOT, "validation of %s: %,d rows checked in %,d chunks, %.1fs: %s%n", job, r.rows(),
-                    r.chunks(), r.seconds(), !r.complete() ? "unfinished" : r.clean() ? "clean"
-                            : String.format(Locale.ROOT, "%,d mismatches", r.mismatches()));
+            System.out.printf(
+                    Locale.ROOT,
+                    "validation of %s: %,d rows checked in %,d chunks, %.1fs: %s%n",
+                    job,
+                    r.rows(),
+                    r.chunks(),
+                    r.seconds(),
+                    !r.complete()
+                            ? "unfinished"
+                            : r.clean() ? "clean" : String.format(Locale.ROOT, "%,d mismatches", r.mismatches()));
             for (RuleResult rule : r.rules()) {
                 System.out.printf(Locale.ROOT, "  %-24s %,d mismatches%n", rule.rule(), rule.mismatches());
                 for (Mismatch m : rule.samples()) {
                     String key = m.key().size() == 1 ? m.key().get(0) : "(" + String.join(", ", m.key()) + ")";
-                    System.out.println(m.target() == null && m.source() == null ? "    key " + key
-                            : "    key " + key + ": target " + show(m.target()) + ", source " + show(m.source()));
+                    System.out.println(
+                            m.target() == null && m.source() == null
+                                    ? "    key " + key
+                                    : "    key " + key + ": target " + show(m.target()) + ", source "
+                                            + show(m.source()));
                 }
             }
         }
@@ -59,18 +68,21 @@ final class ValidationReport {
         m.put("rule", r.rule());
         m.put("rowsChecked", r.checked());
         m.put("mismatches", r.mismatches());
-        m.put("samples", r.samples().stream().map(s -> {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("key", s.key().size() == 1 ? s.key().get(0) : s.key());
-            x.put("target", s.target());
-            x.put("source", s.source());
-            return x;
-        }).toList());
+        m.put(
+                "samples",
+                r.samples().stream()
+                        .map(s -> {
+                            Map<String, Object> x = new LinkedHashMap<>();
+                            x.put("key", s.key().size() == 1 ? s.key().get(0) : s.key());
+                            x.put("target", s.target());
+                            x.put("source", s.source());
+                            return x;
+                        })
+                        .toList());
         return m;
     }
 
     private static String show(String value) {
         return value == null ? "NULL" : "'" + value + "'";
     }
-
 }

@@ -8,29 +8,30 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.Callable;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.CostEstimate;
+import dev.sluice.engine.Finding;
+import dev.sluice.engine.Plan;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
-import dev.sluice.jobs.cli.CostLines;
-import dev.sluice.engine.Finding;
-import dev.sluice.engine.CostEstimate;
-import dev.sluice.engine.Plan;
+import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
-import dev.sluice.engine.ValidationResult;
+import dev.sluice.jobs.cli.CostLines;
 import dev.sluice.jobs.cli.ExitCode;
 import dev.sluice.jobs.cli.Progress;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -38,7 +39,10 @@ import picocli.CommandLine.Option;
  * {@code sluice demo}: a real PostgreSQL (embedded binaries, no install, no Docker), a seeded table, the full
  * backfill with progress, a check of the result, and a summary. Everything is thrown away at the end.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, description = "Embedded PostgreSQL, seeded table, full run and a check of the result.")
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = "Embedded PostgreSQL, seeded table, full run and a check of the result.")
 public class DemoCommand implements Callable<Integer> {
 
     private static final String SPEC = "/dev/sluice/jobs/demo/orders-email-lower.yml";
@@ -46,7 +50,10 @@ public class DemoCommand implements Callable<Integer> {
     @Option(names = "--rows", defaultValue = "1000000", description = "rows to seed (default: ${DEFAULT-VALUE})")
     long rows;
 
-    @Option(names = "--plant", defaultValue = "0", paramLabel = "N",
+    @Option(
+            names = "--plant",
+            defaultValue = "0",
+            paramLabel = "N",
             description = "after the run, corrupt N rows, validate (finds N), repair, validate again (finds 0)")
     long plant;
 
@@ -61,10 +68,14 @@ public class DemoCommand implements Callable<Integer> {
         JobSpec spec = SpecParser.parse(resource(SPEC));
         System.out.println("sluice demo: starting an embedded PostgreSQL server");
         try (EmbeddedPostgres pg = EmbeddedServer.start(EmbeddedPostgres.builder());
-             HikariDataSource ds = pool(pg.getJdbcUrl("postgres", "postgres"))) {
+                HikariDataSource ds = pool(pg.getJdbcUrl("postgres", "postgres"))) {
             String version = query(ds, "SHOW server_version");
-            System.out.printf(Locale.ROOT, "sluice demo: PostgreSQL %s on port %d; seeding public.orders with %,d rows%n",
-                    version, pg.getPort(), rows);
+            System.out.printf(
+                    Locale.ROOT,
+                    "sluice demo: PostgreSQL %s on port %d; seeding public.orders with %,d rows%n",
+                    version,
+                    pg.getPort(),
+                    rows);
             long seeded = seed(ds);
             System.out.printf(Locale.ROOT, "sluice demo: seeded in %.1fs%n%n", seeded / 1e9);
 
@@ -72,7 +83,8 @@ public class DemoCommand implements Callable<Integer> {
             Plan plan = backfill.plan(spec);
             System.out.println("preflight of " + spec.name() + ":");
             for (Finding f : plan.findings()) {
-                System.out.printf("  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
+                System.out.printf(
+                        "  %-4s %-10s %s%n", f.level() == Finding.Level.OK ? "ok" : "WARN", f.check(), f.detail());
             }
             CostEstimate cost = backfill.estimate(spec);
             System.out.println();
@@ -82,7 +94,8 @@ public class DemoCommand implements Callable<Integer> {
             }
             System.out.println();
             System.out.println("running: UPDATE public.orders SET email_lower = lower(email) in key ranges, from "
-                    + spec.chunk().rows() + " rows per chunk sized toward " + Durations.format(spec.chunk().target())
+                    + spec.chunk().rows() + " rows per chunk sized toward "
+                    + Durations.format(spec.chunk().target())
                     + " each; every chunk commits with its checkpoint");
             System.out.println("meanwhile an application writes: it changes emails and inserts orders, behind the"
                     + " checkpoint and ahead of it; the sync trigger keeps those rows in step");
@@ -96,17 +109,23 @@ public class DemoCommand implements Callable<Integer> {
                 written = app.stop();
             }
             long wal = Long.parseLong(query(ds, WAL_POSITION)) - walBefore;
-            System.out.printf(Locale.ROOT, "%nthe application wrote %,d rows during the run; sluice validate after it"
-                    + " stopped:%n", written);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%nthe application wrote %,d rows during the run; sluice validate after it" + " stopped:%n",
+                    written);
             ValidationResult after = backfill.validate(spec, RunOptions.defaults());
             System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches%n", after.rows(), after.mismatches());
-            long wrong = Long.parseLong(query(ds,
-                    "SELECT count(*) FROM public.orders WHERE email_lower IS DISTINCT FROM lower(email)"));
+            long wrong = Long.parseLong(
+                    query(ds, "SELECT count(*) FROM public.orders WHERE email_lower IS DISTINCT FROM lower(email)"));
             summary(result, wrong);
-            System.out.printf(Locale.ROOT, "  WAL          %,.1f MB written while it ran, %,.1f MB/s under a budget of %,.0f MB/s"
-                    + " (the application's writes included); plan estimated %,.1f MB%n", wal / 1048576.0,
+            System.out.printf(
+                    Locale.ROOT,
+                    "  WAL          %,.1f MB written while it ran, %,.1f MB/s under a budget of %,.0f MB/s"
+                            + " (the application's writes included); plan estimated %,.1f MB%n",
+                    wal / 1048576.0,
                     result.seconds() > 0 ? wal / 1048576.0 / result.seconds() : 0,
-                    spec.throttle().walBytesPerSecond().bytes() / 1048576.0, cost.walBytes() / 1048576.0);
+                    spec.throttle().walBytesPerSecond().bytes() / 1048576.0,
+                    cost.walBytes() / 1048576.0);
             boolean ok = result.outcome() == RunResult.Outcome.COMPLETED && wrong == 0 && after.clean();
             if (ok && plant > 0) {
                 ok = plantAndRepair(ds, backfill, spec);
@@ -117,18 +136,27 @@ public class DemoCommand implements Callable<Integer> {
 
     private boolean plantAndRepair(HikariDataSource ds, Backfill backfill, JobSpec spec) throws SQLException {
         long every = Math.max(1, rows / plant);
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
             st.execute("UPDATE public.orders SET email_lower = 'planted' WHERE id IN (SELECT id FROM public.orders"
                     + " WHERE id % " + every + " = 0 ORDER BY id LIMIT " + plant + ")");
         }
         System.out.printf(Locale.ROOT, "%nplanted %,d mismatches; sluice validate:%n", plant);
         ValidationResult found = backfill.validate(spec, RunOptions.defaults());
-        System.out.printf(Locale.ROOT, "  %,d rows checked, %,d mismatches (exit code would be %d)%n", found.rows(),
-                found.mismatches(), found.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
+        System.out.printf(
+                Locale.ROOT,
+                "  %,d rows checked, %,d mismatches (exit code would be %d)%n",
+                found.rows(),
+                found.mismatches(),
+                found.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
         System.out.println("sluice run --only-mismatched (repair, then validate again):");
         ValidationResult repaired = backfill.repair(spec, RunOptions.defaults());
-        System.out.printf(Locale.ROOT, "  %,d rows repaired; then %,d rows checked, %,d mismatches (exit code would be"
-                + " %d)%n", repaired.repaired() == null ? 0 : repaired.repaired(), repaired.rows(), repaired.mismatches(),
+        System.out.printf(
+                Locale.ROOT,
+                "  %,d rows repaired; then %,d rows checked, %,d mismatches (exit code would be" + " %d)%n",
+                repaired.repaired() == null ? 0 : repaired.repaired(),
+                repaired.rows(),
+                repaired.mismatches(),
                 repaired.clean() ? ExitCode.DONE : ExitCode.MISMATCHES);
         return found.mismatches() == plant && repaired.clean();
     }
@@ -144,27 +172,34 @@ public class DemoCommand implements Callable<Integer> {
         private volatile Exception failure;
 
         Writer(HikariDataSource ds, long rows) {
-            thread = new Thread(() -> {
-                Random random = new Random();
-                long below = 0;
-                long above = rows;
-                try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
-                    while (!stop.get()) {
-                        long id = 1 + (long) (random.nextDouble() * rows);
-                        written.addAndGet(st.executeUpdate(switch (random.nextInt(4)) {
-                            case 0 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + --below
-                                    + ", 'Early' || " + id + " || '@Example.COM', 100)";
-                            case 1 -> "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + ++above
-                                    + ", 'Late' || " + id + " || '@Example.COM', 100)";
-                            default -> "UPDATE public.orders SET email = 'Changed' || " + id + " || '@Example.ORG'"
-                                    + " WHERE id = " + id;
-                        }));
-                        Thread.sleep(1);
-                    }
-                } catch (Exception e) {
-                    failure = e;
-                }
-            }, "demo-application");
+            thread = new Thread(
+                    () -> {
+                        Random random = new Random();
+                        long below = 0;
+                        long above = rows;
+                        try (Connection c = ds.getConnection();
+                                Statement st = c.createStatement()) {
+                            while (!stop.get()) {
+                                long id = 1 + (long) (random.nextDouble() * rows);
+                                written.addAndGet(st.executeUpdate(
+                                        switch (random.nextInt(4)) {
+                                            case 0 ->
+                                                "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + --below
+                                                        + ", 'Early' || " + id + " || '@Example.COM', 100)";
+                                            case 1 ->
+                                                "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + ++above
+                                                        + ", 'Late' || " + id + " || '@Example.COM', 100)";
+                                            default ->
+                                                "UPDATE public.orders SET email = 'Changed' || " + id
+                                                        + " || '@Example.ORG'" + " WHERE id = " + id;
+                                        }));
+                                Thread.sleep(1);
+                            }
+                        } catch (Exception e) {
+                            failure = e;
+                        }
+                    },
+                    "demo-application");
             thread.start();
         }
 
@@ -186,11 +221,13 @@ public class DemoCommand implements Callable<Integer> {
 
     private long seed(HikariDataSource ds) throws SQLException {
         long started = System.nanoTime();
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
             st.execute("CREATE TABLE public.orders (id bigint PRIMARY KEY, email text NOT NULL, email_lower text,"
                     + " amount_cents bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
-            st.execute("INSERT INTO public.orders (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
-                    + " (g::bigint * 7919) % 100000 FROM generate_series(1, " + rows + ") g");
+            st.execute(
+                    "INSERT INTO public.orders (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
+                            + " (g::bigint * 7919) % 100000 FROM generate_series(1, " + rows + ") g");
             st.execute("VACUUM ANALYZE public.orders");
         }
         return System.nanoTime() - started;
@@ -208,10 +245,14 @@ public class DemoCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  duration     %.2fs%n", r.seconds());
         System.out.printf(Locale.ROOT, "  rate         %,.0f rows/s%n", r.seconds() > 0 ? r.rows() / r.seconds() : 0);
         if (r.validation() != null) {
-            System.out.printf(Locale.ROOT, "  validation   %,d rows checked, %,d mismatches%n", r.validation().rows(),
+            System.out.printf(
+                    Locale.ROOT,
+                    "  validation   %,d rows checked, %,d mismatches%n",
+                    r.validation().rows(),
                     r.validation().mismatches());
         }
-        System.out.printf(Locale.ROOT, "  check        %,d rows where email_lower IS DISTINCT FROM lower(email)%n", wrong);
+        System.out.printf(
+                Locale.ROOT, "  check        %,d rows where email_lower IS DISTINCT FROM lower(email)%n", wrong);
     }
 
     private static HikariDataSource pool(String url) {
@@ -225,7 +266,9 @@ public class DemoCommand implements Callable<Integer> {
     }
 
     private static String query(HikariDataSource ds, String sql) throws SQLException {
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement(); var rs = st.executeQuery(sql)) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement();
+                var rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }

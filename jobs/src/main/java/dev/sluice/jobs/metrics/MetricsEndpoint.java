@@ -9,7 +9,6 @@ import java.util.concurrent.ThreadFactory;
 
 import com.sun.net.httpserver.HttpServer;
 
-
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 

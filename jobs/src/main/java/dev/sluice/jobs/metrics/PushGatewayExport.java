@@ -56,9 +56,15 @@ public final class PushGatewayExport {
 
     /** Prepares pushes of {@code registry} to the gateway at {@code address}. */
     public static PushGatewayExport to(Address address, String backfill, PrometheusMeterRegistry registry) {
-        PushGateway gateway = PushGateway.builder().address(address.hostPort()).scheme(address.https() ? Scheme.HTTPS : Scheme.HTTP)
-                .job(JOB).groupingKey("backfill", backfill).registry(registry.getPrometheusRegistry())
-                .connectionTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(10)).build();
+        PushGateway gateway = PushGateway.builder()
+                .address(address.hostPort())
+                .scheme(address.https() ? Scheme.HTTPS : Scheme.HTTP)
+                .job(JOB)
+                .groupingKey("backfill", backfill)
+                .registry(registry.getPrometheusRegistry())
+                .connectionTimeout(Duration.ofSeconds(5))
+                .readTimeout(Duration.ofSeconds(10))
+                .build();
         return new PushGatewayExport(gateway, address.toString());
     }
 
@@ -75,13 +81,19 @@ public final class PushGatewayExport {
             throw new SpecException(option, "expected http:// or https://, got " + scheme + "://");
         }
         if (uri.getHost() == null) {
-            throw new SpecException(option, "no valid host" + (uri.getRawAuthority() != null
-                    && uri.getRawAuthority().matches(".*:\\d+") ? " and port" : "") + " in '" + url
-                    + "' (e.g. http://pushgateway:9091)");
+            throw new SpecException(
+                    option,
+                    "no valid host"
+                            + (uri.getRawAuthority() != null
+                                            && uri.getRawAuthority().matches(".*:\\d+")
+                                    ? " and port"
+                                    : "")
+                            + " in '" + url
+                            + "' (e.g. http://pushgateway:9091)");
         }
         if (uri.getPort() == 0 || uri.getPort() > MAX_PORT) {
-            throw new SpecException(option, "port " + uri.getPort() + " in '" + url + "' is not a port (1 to "
-                    + MAX_PORT + ")");
+            throw new SpecException(
+                    option, "port " + uri.getPort() + " in '" + url + "' is not a port (1 to " + MAX_PORT + ")");
         }
         if (uri.getRawUserInfo() != null) {
             throw new SpecException(option, "carries credentials; Sluice never takes them in a URL");
@@ -89,11 +101,15 @@ public final class PushGatewayExport {
         if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
             throw new SpecException(option, "give the gateway's address without a query or fragment");
         }
-        if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
-            throw new SpecException(option, "give the gateway's address without a path (Sluice adds"
-                    + " /metrics/job/sluice/backfill/NAME)");
+        if (uri.getRawPath() != null
+                && !uri.getRawPath().isEmpty()
+                && !uri.getRawPath().equals("/")) {
+            throw new SpecException(
+                    option,
+                    "give the gateway's address without a path (Sluice adds" + " /metrics/job/sluice/backfill/NAME)");
         }
-        return new Address(uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 9091),
+        return new Address(
+                uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 9091),
                 scheme.equals("https"));
     }
 
@@ -106,8 +122,11 @@ public final class PushGatewayExport {
             gateway.push();
         } catch (IOException | RuntimeException e) {
             if (!failing) {
-                LOG.warn("could not push metrics to {}: {} (said once; the run goes on and keeps trying every {} s)",
-                        address, e.getMessage(), PUSH_EVERY.toSeconds());
+                LOG.warn(
+                        "could not push metrics to {}: {} (said once; the run goes on and keeps trying every {} s)",
+                        address,
+                        e.getMessage(),
+                        PUSH_EVERY.toSeconds());
             }
             failing = true;
             return;

@@ -26,16 +26,18 @@ public final class JobHistory {
      * @param chunkSeconds mean duration of the chunks committed since the previous sample, null when none was or the
      *                     job runs in another process
      */
-    public record Point(long epochMillis, String state, double rowsPerSecond, int chunkRows, Double chunkSeconds,
-                        String throttleReason) {
-    }
+    public record Point(
+            long epochMillis,
+            String state,
+            double rowsPerSecond,
+            int chunkRows,
+            Double chunkSeconds,
+            String throttleReason) {}
 
     /** What a job looked like at a sample. */
-    public record Sample(String state, long rows, int chunkRows, String throttleReason, Timer chunkTimer) {
-    }
+    public record Sample(String state, long rows, int chunkRows, String throttleReason, Timer chunkTimer) {}
 
-    private record Last(long epochMillis, long rows, long chunks, double chunkSeconds) {
-    }
+    private record Last(long epochMillis, long rows, long chunks, double chunkSeconds) {}
 
     private final Map<String, Deque<Point>> points = new ConcurrentHashMap<>();
     private final Map<String, Last> last = new ConcurrentHashMap<>();
@@ -49,10 +51,16 @@ public final class JobHistory {
         }
         double rate = Math.max(0, s.rows() - previous.rows()) * 1000.0 / (epochMillis - previous.epochMillis());
         Double chunkSeconds = chunks > previous.chunks()
-                ? Math.round((total - previous.chunkSeconds()) / (chunks - previous.chunks()) * 10000) / 10000.0 : null;
+                ? Math.round((total - previous.chunkSeconds()) / (chunks - previous.chunks()) * 10000) / 10000.0
+                : null;
         Deque<Point> series = points.computeIfAbsent(job, k -> new ArrayDeque<>());
         synchronized (series) {
-            series.addLast(new Point(epochMillis, s.state(), Math.round(rate * 10) / 10.0, s.chunkRows(), chunkSeconds,
+            series.addLast(new Point(
+                    epochMillis,
+                    s.state(),
+                    Math.round(rate * 10) / 10.0,
+                    s.chunkRows(),
+                    chunkSeconds,
                     s.throttleReason()));
             while (series.size() > SAMPLES) {
                 series.removeFirst();

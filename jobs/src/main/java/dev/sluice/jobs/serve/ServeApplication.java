@@ -14,14 +14,13 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.jobs.cli.SpecFiles;
 import dev.sluice.jobs.transformers.TransformerCatalog;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.scheduling.annotation.EnableScheduling;
-
-import io.micrometer.core.instrument.MeterRegistry;
 
 /** The Spring Boot application behind {@code sluice serve}. */
 // serve configures its own Backfill and scheduler, and guards control with its bearer token: the starter's
@@ -40,13 +39,17 @@ public class ServeApplication {
 
     @Bean
     Backfill backfill(HikariDataSource dataSource, ServeSettings settings) {
-        return Backfill.builder(dataSource).schema(settings.schema())
-                .transformers(TransformerCatalog.INSTANCE).sources(settings.sources()).build();
+        return Backfill.builder(dataSource)
+                .schema(settings.schema())
+                .transformers(TransformerCatalog.INSTANCE)
+                .sources(settings.sources())
+                .build();
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")
     JobScheduler jobScheduler(Backfill backfill, ServeSettings settings, MeterRegistry metrics, Clock clock) {
-        return new JobScheduler(backfill, specs(settings.config().resolve("jobs")), metrics, settings.standbys(), clock);
+        return new JobScheduler(
+                backfill, specs(settings.config().resolve("jobs")), metrics, settings.standbys(), clock);
     }
 
     /** The specs under {@code config/jobs}; one that does not parse is left out with an error line naming it. */

@@ -24,14 +24,22 @@ import picocli.CommandLine.Option;
  * job API at {@code /api/jobs}, and metrics at {@code /actuator/prometheus}. SIGTERM finishes running chunks and
  * leaves the jobs STOPPED, resumable.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Scheduler, status page at /, metrics at /actuator/prometheus.")
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = "Scheduler, status page at /, metrics at /actuator/prometheus.")
 public class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = any free)")
+    @Option(
+            names = "--port",
+            defaultValue = "8080",
+            description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = any free)")
     int port;
 
-    @Option(names = "--token", description = "bearer token for pause/resume/cancel over HTTP (prefer SLUICE_TOKEN or"
-            + " sluice.serve.token in application.yml)")
+    @Option(
+            names = "--token",
+            description = "bearer token for pause/resume/cancel over HTTP (prefer SLUICE_TOKEN or"
+                    + " sluice.serve.token in application.yml)")
     String token;
 
     @Mixin
@@ -48,8 +56,8 @@ public class ServeCommand implements Callable<Integer> {
                 closed.countDown();
             }
         });
-        System.out.println("sluice serve: http://localhost:" + context.getEnvironment().getProperty("local.server.port")
-                + "/ (metrics at /actuator/prometheus)");
+        System.out.println("sluice serve: http://localhost:"
+                + context.getEnvironment().getProperty("local.server.port") + "/ (metrics at /actuator/prometheus)");
         closed.await();
         return ExitCode.DONE;
     }

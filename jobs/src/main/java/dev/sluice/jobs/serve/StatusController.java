@@ -40,8 +40,12 @@ public class StatusController {
     private final MeterRegistry meters;
     private final String token;
 
-    public StatusController(Backfill backfill, JobScheduler scheduler, JobHistory history, MeterRegistry meters,
-                            ServeSettings settings) {
+    public StatusController(
+            Backfill backfill,
+            JobScheduler scheduler,
+            JobHistory history,
+            MeterRegistry meters,
+            ServeSettings settings) {
         this.backfill = backfill;
         this.operations = new JobOperations(backfill, scheduler, scheduler.specs(), "http");
         this.history = history;
@@ -70,16 +74,20 @@ public class StatusController {
 
     /** Whether a bearer token is the operator's: the page asks before it offers controls. */
     @GetMapping("/api/token")
-    public ResponseEntity<Map<String, Object>> token(@RequestHeader(value = "Authorization", required = false) String authorization) {
+    public ResponseEntity<Map<String, Object>> token(
+            @RequestHeader(value = "Authorization", required = false) String authorization) {
         JobOperations.Reply refused = refused(authorization);
         return reply(refused != null ? refused : new JobOperations.Reply(200, "token accepted"));
     }
 
     /** {@code pause}, {@code resume}, {@code cancel}, {@code tune?rowsPerSecond=N}: with the operator's token only. */
     @PostMapping("/api/jobs/{job}/{action}")
-    public ResponseEntity<Map<String, Object>> control(@PathVariable String job, @PathVariable String action,
+    public ResponseEntity<Map<String, Object>> control(
+            @PathVariable String job,
+            @PathVariable String action,
             @RequestParam(value = "rowsPerSecond", required = false) Long rowsPerSecond,
-            @RequestHeader(value = "Authorization", required = false) String authorization) throws Exception {
+            @RequestHeader(value = "Authorization", required = false) String authorization)
+            throws Exception {
         JobOperations.Reply refused = refused(authorization);
         return reply(refused != null ? refused : operations.control(job, action, rowsPerSecond));
     }
@@ -99,12 +107,17 @@ public class StatusController {
     public void sample() throws Exception {
         long now = System.currentTimeMillis();
         for (JobStatus s : backfill.statuses()) {
-            Timer chunks = meters.find("sluice.chunk.duration").tag("backfill", s.job()).timer();
+            Timer chunks = meters.find("sluice.chunk.duration")
+                    .tag("backfill", s.job())
+                    .timer();
             // The rows of the work that runs: a validation's are the rows it checked.
-            long rows = s.work() == JobStatus.Work.VALIDATION && s.validation() != null ? s.validation().rowsChecked()
+            long rows = s.work() == JobStatus.Work.VALIDATION && s.validation() != null
+                    ? s.validation().rowsChecked()
                     : s.rowsProcessed();
-            history.record(s.job(), now, new JobHistory.Sample(s.state().name(), rows, s.chunkRows(),
-                    s.throttleReason(), chunks));
+            history.record(
+                    s.job(),
+                    now,
+                    new JobHistory.Sample(s.state().name(), rows, s.chunkRows(), s.throttleReason(), chunks));
         }
     }
 
@@ -113,8 +126,10 @@ public class StatusController {
         if (token == null) {
             return new JobOperations.Reply(403, "control over HTTP is off: start serve with --token or SLUICE_TOKEN");
         }
-        if (authorization == null || !MessageDigest.isEqual(authorization.getBytes(StandardCharsets.UTF_8),
-                ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
+        if (authorization == null
+                || !MessageDigest.isEqual(
+                        authorization.getBytes(StandardCharsets.UTF_8),
+                        ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
             return new JobOperations.Reply(401, "missing or wrong bearer token");
         }
         return null;

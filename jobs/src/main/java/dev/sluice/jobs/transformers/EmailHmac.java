@@ -56,8 +56,10 @@ public final class EmailHmac implements Transformer {
             return this;
         }
         if (!VARIABLE.matcher(name).matches()) {
-            throw new BadOption(KEY_ENV_OPTION, "'" + name + "' is not an environment variable's name (letters, digits"
-                    + " and _, not starting with a digit); give the variable's name, never the key itself");
+            throw new BadOption(
+                    KEY_ENV_OPTION,
+                    "'" + name + "' is not an environment variable's name (letters, digits"
+                            + " and _, not starting with a digit); give the variable's name, never the key itself");
         }
         return new EmailHmac(name, System.getenv(name));
     }
@@ -75,8 +77,10 @@ public final class EmailHmac implements Transformer {
     @Override
     public void ready() {
         if (key == null || key.length < MIN_KEY_BYTES) {
-            throw new BadOption(KEY_ENV_OPTION, "the environment variable " + variable + " must hold a key of at least " + MIN_KEY_BYTES + " bytes"
-                    + (key == null ? " (it is not set)" : " (it holds fewer)"));
+            throw new BadOption(
+                    KEY_ENV_OPTION,
+                    "the environment variable " + variable + " must hold a key of at least " + MIN_KEY_BYTES + " bytes"
+                            + (key == null ? " (it is not set)" : " (it holds fewer)"));
         }
     }
 

@@ -54,8 +54,10 @@ public final class PhoneE164 implements Transformer {
         }
         String code = region.trim().toUpperCase(Locale.ROOT);
         if (!phones.getSupportedRegions().contains(code)) {
-            throw new BadOption(DEFAULT_REGION_OPTION, "'" + region + "' is not a region code libphonenumber knows"
-                    + " (ISO 3166 alpha-2, e.g. US, DE, GB)");
+            throw new BadOption(
+                    DEFAULT_REGION_OPTION,
+                    "'" + region + "' is not a region code libphonenumber knows"
+                            + " (ISO 3166 alpha-2, e.g. US, DE, GB)");
         }
         return new PhoneE164(code, true);
     }
@@ -92,7 +94,9 @@ public final class PhoneE164 implements Transformer {
         if (raw == null || raw.isBlank()) {
             return null;
         }
-        String region = country == null || country.isBlank() ? defaultRegion : country.trim().toUpperCase(Locale.ROOT);
+        String region = country == null || country.isBlank()
+                ? defaultRegion
+                : country.trim().toUpperCase(Locale.ROOT);
         try {
             Phonenumber.PhoneNumber number = phones.parse(raw, region);
             return phones.isValidNumber(number) ? phones.format(number, PhoneNumberUtil.PhoneNumberFormat.E164) : null;

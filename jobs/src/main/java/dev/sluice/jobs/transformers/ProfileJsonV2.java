@@ -68,8 +68,11 @@ public final class ProfileJsonV2 implements Transformer {
         name.set("family", in.get("last"));
         v2.putObject("contact").set("phone", in.get("tel"));
         JsonNode newsletter = in.get("newsletter");
-        v2.putObject("consents").put("newsletter", newsletter != null && (newsletter.asBoolean(false)
-                || "yes".equalsIgnoreCase(newsletter.asString(""))));
+        v2.putObject("consents")
+                .put(
+                        "newsletter",
+                        newsletter != null
+                                && (newsletter.asBoolean(false) || "yes".equalsIgnoreCase(newsletter.asString(""))));
         ObjectNode extra = JSON.createObjectNode();
         in.properties().forEach(e -> {
             if (!KNOWN.contains(e.getKey())) {

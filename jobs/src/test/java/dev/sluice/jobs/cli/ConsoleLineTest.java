@@ -29,8 +29,13 @@ import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 class ConsoleLineTest {
 
     private static ChunkReport chunk(long rows, long chunks) {
-        return new ChunkReport(new KeyRange(new Key(List.of(String.valueOf(rows - 100))), new Key(List.of(String.valueOf(rows))),
-                100), 100, 1_000_000, rows, chunks, 0);
+        return new ChunkReport(
+                new KeyRange(new Key(List.of(String.valueOf(rows - 100))), new Key(List.of(String.valueOf(rows))), 100),
+                100,
+                1_000_000,
+                rows,
+                chunks,
+                0);
     }
 
     @Test
@@ -74,9 +79,14 @@ class ConsoleLineTest {
         int warning = shown.indexOf(" WARN ");
         assertThat(warning).as(shown).isPositive();
         int line = shown.lastIndexOf("\u001b[K", warning) + 3;
-        assertThat(shown.substring(line, warning)).as("the log line's start: %s", shown).matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}");
-        assertThat(shown.substring(line - 4, line)).as("the bar wiped before it: %s", shown).isEqualTo("\r\u001b[K");
-        assertThat(shown.substring(shown.indexOf('\n', warning) + 1)).as("the bar drawn again below it")
+        assertThat(shown.substring(line, warning))
+                .as("the log line's start: %s", shown)
+                .matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}");
+        assertThat(shown.substring(line - 4, line))
+                .as("the bar wiped before it: %s", shown)
+                .isEqualTo("\r\u001b[K");
+        assertThat(shown.substring(shown.indexOf('\n', warning) + 1))
+                .as("the bar drawn again below it")
                 .startsWith("[###");
     }
 
@@ -90,6 +100,9 @@ class ConsoleLineTest {
         progress.chunkCommitted(chunk(1000, 10));
         progress.finish();
         String written = file.toString(StandardCharsets.UTF_8);
-        assertThat(written).startsWith("sluice: running t\n").doesNotContain("\u001b").doesNotContain("\r");
+        assertThat(written)
+                .startsWith("sluice: running t\n")
+                .doesNotContain("\u001b")
+                .doesNotContain("\r");
     }
 }

@@ -42,16 +42,21 @@ class PushGatewayExportTest {
             ftp://gateway:9091              | --push-gateway: expected http:// or https://, got ftp://
             """)
     void refusesWhatCannotBeAGatewaysAddress(String url, String message) {
-        assertThatThrownBy(() -> PushGatewayExport.parse("--push-gateway", url)).isInstanceOf(SpecException.class)
+        assertThatThrownBy(() -> PushGatewayExport.parse("--push-gateway", url))
+                .isInstanceOf(SpecException.class)
                 .hasMessage(message);
     }
 
     @Test
     void acceptsAGatewaysAddress() {
-        assertThat(PushGatewayExport.parse("--push-gateway", "pushgateway:9091").toString()).isEqualTo("http://pushgateway:9091");
-        assertThat(PushGatewayExport.parse("--push-gateway", "https://gw.example.org").toString())
+        assertThat(PushGatewayExport.parse("--push-gateway", "pushgateway:9091").toString())
+                .isEqualTo("http://pushgateway:9091");
+        assertThat(PushGatewayExport.parse("--push-gateway", "https://gw.example.org")
+                        .toString())
                 .isEqualTo("https://gw.example.org:443");
-        assertThat(PushGatewayExport.parse("--push-gateway", "http://[::1]:65535/").toString()).isEqualTo("http://[::1]:65535");
+        assertThat(PushGatewayExport.parse("--push-gateway", "http://[::1]:65535/")
+                        .toString())
+                .isEqualTo("http://[::1]:65535");
     }
 
     @Test
@@ -62,8 +67,8 @@ class PushGatewayExportTest {
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.counter("sluice.rows", "backfill", "b").increment(5);
-        PushGatewayExport push = PushGatewayExport.to(PushGatewayExport.parse("--push-gateway", "127.0.0.1:" + port),
-                "b", registry);
+        PushGatewayExport push =
+                PushGatewayExport.to(PushGatewayExport.parse("--push-gateway", "127.0.0.1:" + port), "b", registry);
         Logger logger = (Logger) LoggerFactory.getLogger(PushGatewayExport.class);
         ListAppender<ILoggingEvent> said = new ListAppender<>();
         said.start();
@@ -72,8 +77,11 @@ class PushGatewayExportTest {
             for (int i = 0; i < 3; i++) {
                 push.push();
             }
-            assertThat(messages(said)).singleElement().asString()
-                    .startsWith("could not push metrics to http://127.0.0.1:" + port + ": ").contains("said once");
+            assertThat(messages(said))
+                    .singleElement()
+                    .asString()
+                    .startsWith("could not push metrics to http://127.0.0.1:" + port + ": ")
+                    .contains("said once");
 
             HttpServer gateway = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
             gateway.createContext("/", exchange -> {
@@ -88,11 +96,19 @@ class PushGatewayExportTest {
             } finally {
                 gateway.stop(0);
             }
-            assertThat(messages(said)).hasSize(2).last().asString().isEqualTo("metrics reach http://127.0.0.1:" + port + " again");
+            assertThat(messages(said))
+                    .hasSize(2)
+                    .last()
+                    .asString()
+                    .isEqualTo("metrics reach http://127.0.0.1:" + port + " again");
 
             push.push();
             push.push();
-            assertThat(messages(said)).as("failing anew is said anew, once").hasSize(3).last().asString()
+            assertThat(messages(said))
+                    .as("failing anew is said anew, once")
+                    .hasSize(3)
+                    .last()
+                    .asString()
                     .startsWith("could not push metrics to");
         } finally {
             logger.detachAppender(said);

@@ -1,11 +1,9 @@
 package dev.sluice.jobs.serve;
 
-import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -13,6 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.jobs.cli.SluiceCommand;
 
@@ -43,13 +42,29 @@ class ServeShutdownTest {
                     schedule: { cron: "* * * * * *" }
                     """);
             Path log = dir.resolve("serve.log");
-            Process serve = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx384m", "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                    SluiceCommand.class.getName(), "serve", "--port", "0", "--config", dir.toString(),
-                    "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres")
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process serve = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-Xmx384m",
+                            "-cp",
+                            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                            SluiceCommand.class.getName(),
+                            "serve",
+                            "--port",
+                            "0",
+                            "--config",
+                            dir.toString(),
+                            "--jdbc-url",
+                            ds.getJdbcUrl(),
+                            "--user",
+                            "postgres")
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             Backfill backfill = new Backfill(ds);
-            Eventually.eventually(java.time.Duration.ofSeconds(90), "serve running the job",
+            Eventually.eventually(
+                    java.time.Duration.ofSeconds(90),
+                    "serve running the job",
                     () -> backfill.status("graceful").chunks() >= 4 || !serve.isAlive());
             assertThat(serve.isAlive()).as(Files.readString(log)).isTrue();
             serve.destroy(); // SIGTERM

@@ -1,11 +1,5 @@
 package dev.sluice.jobs.serve;
 
-import dev.sluice.engine.ControlRequest;
-import dev.sluice.boot.JobScheduler;
-
-import dev.sluice.engine.control.ControlMailbox;
-import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.testing.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -26,11 +20,16 @@ import java.util.function.Predicate;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.boot.JobScheduler;
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.ControlRequest;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.testing.Db;
+import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
 import dev.sluice.jobs.cli.DatabaseOptions;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import picocli.CommandLine;
 
 /** serve: scheduled runs, windows, several instances on one database, HTTP API, metrics, graceful stop. */
@@ -105,15 +103,17 @@ class ServeTest {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private JobScheduler scheduler(Clock clock) {
-        JobScheduler s = new JobScheduler(backfill, ServeApplication.specs(dir.resolve("jobs")), meters,
-                DriverManager::getConnection, clock);
+        JobScheduler s = new JobScheduler(
+                backfill, ServeApplication.specs(dir.resolve("jobs")), meters, DriverManager::getConnection, clock);
         s.start();
         return s;
     }
 
     /** Waits (a few seconds at most: the runner sets it as it ends) until the state gauge shows {@code state}. */
     private void awaitState(String state) {
-        Eventually.eventually(Duration.ofSeconds(10), "the state gauge at " + state,
+        Eventually.eventually(
+                Duration.ofSeconds(10),
+                "the state gauge at " + state,
                 () -> gauge("sluice.job.state", "backfill", "served", "state", state) == 1);
     }
 
@@ -122,8 +122,8 @@ class ServeTest {
     }
 
     private JobStatus await(Predicate<JobStatus> condition, String what) {
-        return Eventually.eventually(java.time.Duration.ofSeconds(90), what, () -> backfill.status("served"),
-                condition);
+        return Eventually.eventually(
+                java.time.Duration.ofSeconds(90), what, () -> backfill.status("served"), condition);
     }
 
     /**
@@ -132,11 +132,15 @@ class ServeTest {
      * {@code running()} before it returns; so once this instance's last runner is gone, none may appear.
      */
     private static void cronFiresAndStartsNothing(JobScheduler scheduler) {
-        Eventually.eventually(java.time.Duration.ofSeconds(10), "this instance's last runner gone",
+        Eventually.eventually(
+                java.time.Duration.ofSeconds(10),
+                "this instance's last runner gone",
                 () -> !scheduler.running().containsKey("served"));
         for (int fired = 0; fired < 3; fired++) {
             scheduler.fire(scheduler.spec("served"));
-            assertThat(scheduler.running()).as("the cron fired and started nothing").doesNotContainKey("served");
+            assertThat(scheduler.running())
+                    .as("the cron fired and started nothing")
+                    .doesNotContainKey("served");
         }
     }
 
@@ -159,8 +163,13 @@ class ServeTest {
             awaitState("COMPLETED");
             assertThat(gauge("sluice.progress.ratio", "backfill", "served")).isEqualTo(1.0);
             assertThat(gauge("sluice.eta", "backfill", "served")).isEqualTo(0.0);
-            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "COMPLETED")).isEqualTo(1.0);
-            assertThat(meters.get("sluice.rows").tags("backfill", "served").counter().count()).isEqualTo(20000);
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "COMPLETED"))
+                    .isEqualTo(1.0);
+            assertThat(meters.get("sluice.rows")
+                            .tags("backfill", "served")
+                            .counter()
+                            .count())
+                    .isEqualTo(20000);
         }
         assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).isZero();
     }
@@ -172,7 +181,8 @@ class ServeTest {
         ManualClock clock = new ManualClock("2026-11-23T01:30:00Z");
         try (JobScheduler scheduler = scheduler(clock)) {
             await(s -> s.chunks() >= 2, "running");
-            Backfill.ControlResult pause = backfill.control("served", ControlRequest.pause(), java.time.Duration.ofSeconds(20), "test");
+            Backfill.ControlResult pause =
+                    backfill.control("served", ControlRequest.pause(), java.time.Duration.ofSeconds(20), "test");
             assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.StopSignal.PAUSE);
@@ -180,7 +190,8 @@ class ServeTest {
             JobStatus still = backfill.status("served");
             assertThat(still.state()).isEqualTo(JobStatus.State.PAUSED);
             assertThat(still.chunks()).isEqualTo(paused.chunks());
-            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "PAUSED")).isEqualTo(1.0);
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "PAUSED"))
+                    .isEqualTo(1.0);
 
             scheduler.resume(scheduler.specs().get(0)); // an operator's resume
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
@@ -194,10 +205,13 @@ class ServeTest {
         spec("{ cron: \"* * * * * *\" }", 3000);
         try (JobScheduler scheduler = scheduler(Clock.systemUTC())) {
             await(s -> s.chunks() >= 2, "running");
-            Backfill.ControlResult cancel = backfill.control("served", ControlRequest.cancel(), java.time.Duration.ofSeconds(20), "test");
-            assertThat(cancel.message()).endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
+            Backfill.ControlResult cancel =
+                    backfill.control("served", ControlRequest.cancel(), java.time.Duration.ofSeconds(20), "test");
+            assertThat(cancel.message())
+                    .endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
             awaitState("CANCELLED");
-            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED")).isEqualTo(0.0);
+            assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED"))
+                    .isEqualTo(0.0);
             cronFiresAndStartsNothing(scheduler); // cancelled stays cancelled
             assertThat(backfill.status("served").state()).isEqualTo(JobStatus.State.CANCELLED);
         }
@@ -215,7 +229,9 @@ class ServeTest {
             first.close();
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
         }
-        assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1")).as("every row applied exactly once").isZero();
+        assertThat(db.count("SELECT count(*) FROM s WHERE n <> 1"))
+                .as("every row applied exactly once")
+                .isZero();
     }
 
     @Test
@@ -232,7 +248,9 @@ class ServeTest {
             assertThat(pause.body()).contains("now PAUSED");
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             cronFiresAndStartsNothing(app.getBean(JobScheduler.class));
-            assertThat(backfill.status("served").chunks()).as("the cron did not resume it").isEqualTo(paused.chunks());
+            assertThat(backfill.status("served").chunks())
+                    .as("the cron did not resume it")
+                    .isEqualTo(paused.chunks());
 
             HttpResponse<String> resume = post(http, base + "/api/jobs/served/resume");
             assertThat(resume.statusCode()).as(resume.body()).isEqualTo(202);
@@ -246,7 +264,8 @@ class ServeTest {
     /** serve on this test's database and config, on a free port, with the token "s3cret". */
     private ConfigurableApplicationContext serve() {
         DatabaseOptions options = new DatabaseOptions();
-        new CommandLine(options).parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
+        new CommandLine(options)
+                .parseArgs("--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--config", dir.toString());
         return ServeCommand.start(options, 0, "s3cret");
     }
 
@@ -255,8 +274,12 @@ class ServeTest {
     }
 
     private static HttpResponse<String> post(HttpClient http, String url) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer s3cret")
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .header("Authorization", "Bearer s3cret")
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -268,26 +291,44 @@ class ServeTest {
             String base = base(app);
             await(s -> s.state() == JobStatus.State.COMPLETED, "completed");
             HttpClient http = HttpClient.newHttpClient();
-            String jobs = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            assertThat(jobs).contains("\"job\":\"served\"").contains("\"state\":\"COMPLETED\"").contains("\"rowsProcessed\":20000");
-            String page = http.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            String jobs = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
+            assertThat(jobs)
+                    .contains("\"job\":\"served\"")
+                    .contains("\"state\":\"COMPLETED\"")
+                    .contains("\"rowsProcessed\":20000");
+            String page = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/")).build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             assertThat(page).contains("<title>Sluice</title>");
-            String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             assertThat(metrics).contains("sluice_rows_total{backfill=\"served\"} 20000");
-            HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> noToken = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(noToken.statusCode()).isEqualTo(401);
-            HttpResponse<String> withToken = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
-                    .header("Authorization", "Bearer s3cret").POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse<String> withToken = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/pause"))
+                            .header("Authorization", "Bearer s3cret")
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(409); // completed: nothing to pause
             assertThat(withToken.body()).contains("not running");
             assertThat(jobs).contains("\"runnerPid\":null");
             // A job nobody knows is 404 on every verb, with a message; a parameter of the wrong kind is 400 naming it.
-            HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/nope")).build(),
+            HttpResponse<String> unknown = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/nope")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(unknown.statusCode()).isEqualTo(404);
             assertThat(unknown.body()).contains("no job named nope");
@@ -299,11 +340,16 @@ class ServeTest {
             for (String rate : List.of("abc", "99999999999999999999", "1.5")) {
                 HttpResponse<String> r = post(http, base + "/api/jobs/served/tune?rowsPerSecond=" + rate);
                 assertThat(r.statusCode()).as(rate).isEqualTo(400);
-                assertThat(r.body()).as(rate).contains("rowsPerSecond: a whole number, 0 or more").contains("got '" + rate + "'");
+                assertThat(r.body())
+                        .as(rate)
+                        .contains("rowsPerSecond: a whole number, 0 or more")
+                        .contains("got '" + rate + "'");
             }
             HttpResponse<String> negative = post(http, base + "/api/jobs/served/tune?rowsPerSecond=-3");
             assertThat(negative.statusCode()).isEqualTo(400);
-            assertThat(negative.body()).contains("rowsPerSecond: a whole number, 0 or more").contains("got -3");
+            assertThat(negative.body())
+                    .contains("rowsPerSecond: a whole number, 0 or more")
+                    .contains("got -3");
         } finally {
             app.close();
         }

@@ -25,9 +25,12 @@ class ExampleTransformersTest {
     @Test
     void profilesAreReshapedToVersionTwoKeepingUnknownFields() {
         ProfileJsonV2 t = new ProfileJsonV2();
-        assertThat(t.reshape("{\"first\":\"Ada\",\"last\":\"Lovelace\",\"tel\":\"+441234\",\"newsletter\":\"yes\",\"lang\":\"en\"}"))
-                .isEqualTo("{\"version\":2,\"name\":{\"given\":\"Ada\",\"family\":\"Lovelace\"},\"contact\":{\"phone\":\"+441234\"},"
-                        + "\"consents\":{\"newsletter\":true},\"extra\":{\"lang\":\"en\"}}");
+        assertThat(
+                        t.reshape(
+                                "{\"first\":\"Ada\",\"last\":\"Lovelace\",\"tel\":\"+441234\",\"newsletter\":\"yes\",\"lang\":\"en\"}"))
+                .isEqualTo(
+                        "{\"version\":2,\"name\":{\"given\":\"Ada\",\"family\":\"Lovelace\"},\"contact\":{\"phone\":\"+441234\"},"
+                                + "\"consents\":{\"newsletter\":true},\"extra\":{\"lang\":\"en\"}}");
         assertThat(t.reshape("[1,2]")).isNull();
         assertThat(t.reshape("not json")).isNull();
     }
@@ -38,14 +41,17 @@ class ExampleTransformersTest {
         Transformer.Row row = row("email", "  Ada@Example.COM ");
         Map<String, Object> out = t.transform(row);
         assertThat(out.get("email_hmac")).isEqualTo(t.hmac("ada@example.com"));
-        assertThat((String) out.get("email_hmac")).hasSize(64).isNotEqualTo(new EmailHmac("SLUICE_HMAC_KEY", "x".repeat(32)).hmac("ada@example.com"));
-        assertThatThrownBy(() -> new EmailHmac("SLUICE_HMAC_KEY", "short").transform(row)).hasMessageContaining("SLUICE_HMAC_KEY");
+        assertThat((String) out.get("email_hmac"))
+                .hasSize(64)
+                .isNotEqualTo(new EmailHmac("SLUICE_HMAC_KEY", "x".repeat(32)).hmac("ada@example.com"));
+        assertThatThrownBy(() -> new EmailHmac("SLUICE_HMAC_KEY", "short").transform(row))
+                .hasMessageContaining("SLUICE_HMAC_KEY");
     }
 
     @Test
     void theCatalogFindsTheShippedTransformersAndServiceLoadedOnes() {
-        assertThat(TransformerCatalog.INSTANCE.names()).containsExactly("email-hmac", "email-lower-dollars", "phone-e164",
-                "profile-json-v2");
+        assertThat(TransformerCatalog.INSTANCE.names())
+                .containsExactly("email-hmac", "email-lower-dollars", "phone-e164", "profile-json-v2");
         assertThat(TransformerCatalog.INSTANCE.find("phone-e164")).isInstanceOf(PhoneE164.class);
         assertThat(TransformerCatalog.INSTANCE.find("increment")).isNotNull();
         assertThat(TransformerCatalog.INSTANCE.find("nope")).isNull();
