@@ -58,22 +58,24 @@ class PushGatewayTest extends CliDatabaseTest {
                     table: ledger
                     key: [id]
                     set: { ratio: (id * 2)::text }
-                    throttle: { rows-per-second: 600 }
+                    throttle: { rows-per-second: 200 }
                     chunk: { rows: 100, max-rows: 100 }
                     """);
             Cli.Result failed = Cli.run(args("run", "doomed", "--push-gateway", url));
             assertThat(failed.exitCode()).as(failed.out() + failed.err()).isEqualTo(1);
-            // A CLI run shows while it runs, not only when it ends.
+            // A CLI run shows while it runs, not only when it ends. It pushes a second after it starts, then every
+            // ten seconds: the run lasts 15 s, so that a push lands inside it even when a loaded machine starts the
+            // JVM too late for the first one.
             Path log = dir.resolve("fine.log");
             Process fine =
                     Cli.spawn(log, Map.of(), List.of(), args("run", "fine", "--push-gateway", "127.0.0.1:" + port));
             Eventually.eventually(
-                    Duration.ofSeconds(30),
+                    Duration.ofSeconds(60),
                     "fine RUNNING at the gateway",
                     () -> body(url + "/metrics")
                             .matches(
                                     "(?s).*sluice_job_state\\{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"(RUNNING|THROTTLED)\"} 1.*"));
-            assertThat(fine.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(fine.waitFor(90, TimeUnit.SECONDS)).isTrue();
             assertThat(fine.exitValue()).as(Files.readString(log)).isZero();
 
             String metrics = body(url + "/metrics");
