@@ -139,13 +139,14 @@ public final class Backfill implements AutoCloseable {
         if (status.work() == JobStatus.Work.VALIDATION && status.state() == JobStatus.State.CANCELLED) {
             return RunResult.of(
                     RunResult.Outcome.NOT_RUNNABLE,
-                    "job " + name + "'s validation was cancelled before" + " it checked every row; "
-                            + NextStep.afterCancel(JobStatus.Work.VALIDATION, name));
+                    "job " + name + "'s validation was cancelled before it checked every row",
+                    NextStep.afterCancel(JobStatus.Work.VALIDATION, name));
         }
         if (status.state() == JobStatus.State.PAUSED && !options.resumeOnly()) {
             return RunResult.of(
                     RunResult.Outcome.NOT_RUNNABLE,
-                    "job " + name + "'s validation is paused; " + NextStep.continues(status.work(), name));
+                    "job " + name + "'s validation is paused",
+                    NextStep.continues(status.work(), name));
         }
         JobStatus.Validation last = status.validation();
         boolean verdictIn = status.state() == JobStatus.State.COMPLETED || (last != null && last.complete());
@@ -157,14 +158,14 @@ public final class Backfill implements AutoCloseable {
                     RunResult.Outcome.MISMATCHES,
                     String.format(
                             Locale.ROOT,
-                            "job %s is complete," + " but its last validation found %,d mismatches (%s)",
+                            "job %s is complete, but its last validation found %,d mismatches",
                             name,
-                            last.mismatches(),
-                            NextStep.mismatches(spec)),
+                            last.mismatches()),
                     result.rows(),
                     result.written(),
                     result.chunks(),
-                    result.seconds());
+                    result.seconds(),
+                    NextStep.mismatches(spec));
         }
         return result;
     }
@@ -174,9 +175,10 @@ public final class Backfill implements AutoCloseable {
 
     private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
         long started = System.nanoTime();
-        String refused = Rollback.beforeRun(spec.name(), status(spec.name()).state(), options.again());
-        if (refused != null) {
-            return new Backfilled(RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused), null);
+        Optional<RunResult> refused =
+                Rollback.beforeRun(spec.name(), status(spec.name()).state(), options.again());
+        if (refused.isPresent()) {
+            return new Backfilled(refused.get(), null);
         }
         Prepared prepared = prepare(spec);
         Launcher.Launched launched = launcher.launch(
@@ -207,8 +209,8 @@ public final class Backfill implements AutoCloseable {
                     if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
                         return Launcher.Decision.done(RunResult.of(
                                 RunResult.Outcome.NOT_RUNNABLE,
-                                "job " + spec.name() + " is paused; "
-                                        + NextStep.continues(JobStatus.Work.BACKFILL, spec.name())));
+                                "job " + spec.name() + " is paused",
+                                NextStep.continues(JobStatus.Work.BACKFILL, spec.name())));
                     }
                     Launcher.refuseChangedSemantics(run, spec, options.force());
                     rollbacks().beforeWrite(spec, run);
@@ -344,6 +346,15 @@ public final class Backfill implements AutoCloseable {
         return new Contract(context);
     }
 
-    /** What a control request (or finish) came to, in one line. */
-    public record ControlResult(boolean ok, String message) {}
+    /**
+     * What a control request (or finish) came to, in one line.
+     *
+     * @param ok   false when the request does not apply now (nothing changed)
+     * @param next the way on from the state the job reached, or null
+     */
+    public record ControlResult(boolean ok, String message, NextStep next) {
+        public ControlResult(boolean ok, String message) {
+            this(ok, message, null);
+        }
+    }
 }

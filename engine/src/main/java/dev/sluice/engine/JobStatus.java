@@ -20,6 +20,8 @@ import java.util.List;
  * @param walBytesPerSecond WAL written per second while its chunks ran, over the last minute (0 when not running)
  * @param work           the work the state and the figures describe: the backfill, or its validation, repair or
  *                       rollback (see {@link Work})
+ * @param next           the way on from this state where the job waits for a step (it stopped, failed, was cancelled
+ *                       or its validation found mismatches), or null
  */
 public record JobStatus(
         String job,
@@ -43,7 +45,8 @@ public record JobStatus(
         Undo undo,
         List<Partition> partitions,
         double walBytesPerSecond,
-        Work work) {
+        Work work,
+        NextStep next) {
 
     public JobStatus {
         partitions = partitions == null ? List.of() : List.copyOf(partitions);
@@ -170,7 +173,8 @@ public record JobStatus(
                 undo,
                 partitions,
                 walBytesPerSecond,
-                work);
+                work,
+                next);
     }
 
     /** Whether a runner holds the job now. */
@@ -218,6 +222,7 @@ public record JobStatus(
                 null,
                 List.of(),
                 0,
-                Work.BACKFILL);
+                Work.BACKFILL,
+                null);
     }
 }

@@ -10,6 +10,7 @@ import java.util.Locale;
  * @param chunks  chunks committed, over all executions
  * @param seconds    wall time of this run
  * @param validation the validation after the run, or null if none ran
+ * @param next       the way on from here (continue it, repair it, ...), or null when there is none to take
  */
 public record RunResult(
         Outcome outcome,
@@ -18,10 +19,16 @@ public record RunResult(
         long written,
         long chunks,
         double seconds,
-        ValidationResult validation) {
+        ValidationResult validation,
+        NextStep next) {
 
     public RunResult(Outcome outcome, String message, long rows, long written, long chunks, double seconds) {
-        this(outcome, message, rows, written, chunks, seconds, null);
+        this(outcome, message, rows, written, chunks, seconds, null, null);
+    }
+
+    public RunResult(
+            Outcome outcome, String message, long rows, long written, long chunks, double seconds, NextStep next) {
+        this(outcome, message, rows, written, chunks, seconds, null, next);
     }
 
     /**
@@ -29,20 +36,16 @@ public record RunResult(
      *
      * @param onMismatches the way on if it found mismatches
      */
-    public RunResult validated(ValidationResult v, String onMismatches) {
+    public RunResult validated(ValidationResult v, NextStep onMismatches) {
         boolean clean = v.clean();
         Outcome o = !v.complete() ? v.outcome() : clean ? outcome : Outcome.MISMATCHES;
         String m = clean
                 ? message + "; validation clean"
                 : !v.complete()
                         ? message + "; " + v.message()
-                        : String.format(
-                                Locale.ROOT,
-                                "%s; validation found %,d mismatches (%s)",
-                                message,
-                                v.mismatches(),
-                                onMismatches);
-        return new RunResult(o, m, rows, written, chunks, seconds, v);
+                        : String.format(Locale.ROOT, "%s; validation found %,d mismatches", message, v.mismatches());
+        NextStep way = clean ? next : !v.complete() ? v.next() : onMismatches;
+        return new RunResult(o, m, rows, written, chunks, seconds, v, way);
     }
 
     public enum Outcome {
@@ -62,5 +65,10 @@ public record RunResult(
 
     public static RunResult of(Outcome outcome, String message) {
         return new RunResult(outcome, message, 0, 0, 0, 0);
+    }
+
+    /** A result with nothing run, and the way on. */
+    public static RunResult of(Outcome outcome, String message, NextStep next) {
+        return new RunResult(outcome, message, 0, 0, 0, 0, next);
     }
 }

@@ -40,6 +40,9 @@ public final class StatusJson {
         m.put("chunkRows", s.chunkRows());
         m.put("throttleReason", s.throttleReason());
         m.put("lastError", s.lastError());
+        if (s.next() != null) {
+            m.put("next", next(s.next()));
+        }
         m.put("stopReason", s.stopReason());
         m.put("runnerPid", s.runnerPid());
         m.put("runnerHost", s.runner() == null ? null : s.runner().host());
@@ -95,6 +98,14 @@ public final class StatusJson {
         } else {
             m.put("undo", null);
         }
+        return m;
+    }
+
+    /** The way on as data: what to do ({@code RESUME}, ...) and to which job; each reader words it. */
+    public static Map<String, Object> next(NextStep step) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("action", step.action().name());
+        m.put("job", step.job());
         return m;
     }
 }

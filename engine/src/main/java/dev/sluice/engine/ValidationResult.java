@@ -8,7 +8,8 @@ import java.util.List;
  * @param outcome  COMPLETED when every range was checked (clean or not: see {@link #mismatches()}), else STOPPED,
  *                 FAILED or NOT_RUNNABLE, as for a run; {@code message} says why
  * @param rows     rows checked
- * @param repaired after a repair ({@code run --only-mismatched}): the rows it wrote again; null for a validation alone
+ * @param repaired after a repair: the rows it wrote again; null for a validation alone
+ * @param next     the way on from here (continue the validation, repair the mismatches, ...), or null
  */
 public record ValidationResult(
         RunResult.Outcome outcome,
@@ -17,7 +18,8 @@ public record ValidationResult(
         long rows,
         long chunks,
         double seconds,
-        Long repaired) {
+        Long repaired,
+        NextStep next) {
 
     public ValidationResult {
         rules = List.copyOf(rules);
@@ -25,12 +27,17 @@ public record ValidationResult(
 
     public ValidationResult(
             RunResult.Outcome outcome, String message, List<RuleResult> rules, long rows, long chunks, double seconds) {
-        this(outcome, message, rules, rows, chunks, seconds, null);
+        this(outcome, message, rules, rows, chunks, seconds, null, null);
     }
 
     /** The same result, coming after a repair that wrote {@code rows} again. */
     public ValidationResult afterRepair(long rows) {
-        return new ValidationResult(outcome, message, rules, this.rows, chunks, seconds, rows);
+        return new ValidationResult(outcome, message, rules, this.rows, chunks, seconds, rows, next);
+    }
+
+    /** The same result, with the way on from it. */
+    public ValidationResult withNext(NextStep step) {
+        return new ValidationResult(outcome, message, rules, rows, chunks, seconds, repaired, step);
     }
 
     /** Whether every range was checked. */
@@ -49,5 +56,10 @@ public record ValidationResult(
     /** A validation that did not run, or did not finish, for {@code why}. */
     public static ValidationResult unfinished(RunResult.Outcome outcome, String why) {
         return new ValidationResult(outcome, why, List.of(), 0, 0, 0);
+    }
+
+    /** A validation that did not run, or did not finish, for {@code why}; {@code next} takes it on. */
+    public static ValidationResult unfinished(RunResult.Outcome outcome, String why, NextStep next) {
+        return new ValidationResult(outcome, why, List.of(), 0, 0, 0, null, next);
     }
 }

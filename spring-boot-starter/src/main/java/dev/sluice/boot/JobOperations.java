@@ -9,6 +9,7 @@ import java.util.Map;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.ControlRequest;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 
@@ -26,9 +27,35 @@ public final class JobOperations {
     public static final String RATE = "rowsPerSecond: a whole number, 0 or more (0 = unlimited)";
 
     /** An HTTP status and a message for the operator. */
-    public record Reply(int status, String message) {
+    /**
+     * A reply to a request over HTTP.
+     *
+     * @param next the way on from the state the job reached, or null
+     */
+    public record Reply(int status, String message, NextStep next) {
+        public Reply(int status, String message) {
+            this(status, message, null);
+        }
+
         public boolean ok() {
             return status < 300;
+        }
+
+        /** The message and the way on, worded for someone who sends requests to this API. */
+        public String said() {
+            return said(message, next);
+        }
+
+        /** {@code message}, then the way on worded for someone who runs jobs in the application. */
+        public static String said(String message, NextStep next) {
+            return next == null ? message : message + " (" + said(next) + ")";
+        }
+
+        /** A step this API takes (resume), or the command line's for the others. */
+        private static String said(NextStep next) {
+            return next.action() == NextStep.Action.RESUME
+                    ? "its resume action continues it"
+                    : "on the command line, " + next.clause();
         }
     }
 
@@ -136,6 +163,6 @@ public final class JobOperations {
 
     private Reply mailbox(String job, ControlRequest request) throws Exception {
         Backfill.ControlResult r = backfill.control(job, request, CONTROL_WAIT, by);
-        return new Reply(r.ok() ? 200 : 409, r.message());
+        return new Reply(r.ok() ? 200 : 409, r.message(), r.next());
     }
 }

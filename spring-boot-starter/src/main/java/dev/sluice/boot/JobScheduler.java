@@ -214,7 +214,11 @@ public final class JobScheduler implements AutoCloseable {
                 RunResult result = backfill.run(spec, options);
                 lastResults.put(spec.name(), result);
                 if (started.logged) {
-                    LOG.info("job {} ended {}: {}", spec.name(), result.outcome(), result.message());
+                    LOG.info(
+                            "job {} ended {}: {}",
+                            spec.name(),
+                            result.outcome(),
+                            JobOperations.Reply.said(result.message(), result.next()));
                 } else {
                     LOG.debug("job {} did not start: {}", spec.name(), result.message());
                 }

@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.engine.StatusJson;
+
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
@@ -67,7 +69,10 @@ public class SluiceEndpoint {
 
     private static WebEndpointResponse<Map<String, Object>> reply(JobOperations.Reply r) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("message", r.message());
+        body.put("message", r.said());
+        if (r.next() != null) {
+            body.put("next", StatusJson.next(r.next()));
+        }
         return new WebEndpointResponse<>(body, r.status());
     }
 }

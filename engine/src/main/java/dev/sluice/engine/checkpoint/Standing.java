@@ -59,13 +59,43 @@ final class Standing {
 
     final String lastError;
     final String stopReason;
+    /** The way on, where the job waits for a step. */
+    final NextStep next;
 
     private Standing(JobStatus.State state, JobStatus.Work work, Seen current, String lastError, String stopReason) {
+        this(
+                state,
+                work,
+                current,
+                lastError,
+                stopReason,
+                onward(state, work, current.run().job()));
+    }
+
+    private Standing(
+            JobStatus.State state,
+            JobStatus.Work work,
+            Seen current,
+            String lastError,
+            String stopReason,
+            NextStep next) {
         this.state = state;
         this.work = work;
         this.current = current;
         this.lastError = lastError;
         this.stopReason = stopReason;
+        this.next = next;
+    }
+
+    /** What takes the work on from a state that waits for a step: it continues, or after a cancel starts over. */
+    private static NextStep onward(JobStatus.State state, JobStatus.Work work, String runJob) {
+        // A validation's, repair's or rollback's run is NAME.validate, ...: job names have no dots.
+        String job = runJob.substring(0, runJob.indexOf('.') < 0 ? runJob.length() : runJob.indexOf('.'));
+        return switch (state) {
+            case PAUSED, STOPPED, FAILED -> NextStep.continues(work, job);
+            case CANCELLED -> NextStep.afterCancel(work, job);
+            default -> null;
+        };
     }
 
     static Standing of(String job, Seen backfill, Validations validations, Seen repair, Seen rollback, boolean runner) {
@@ -90,9 +120,9 @@ final class Standing {
                             JobStatus.State.FAILED,
                             JobStatus.Work.BACKFILL,
                             backfill,
-                            "the runner ended without" + " recording it (killed?); "
-                                    + NextStep.continues(JobStatus.Work.BACKFILL, job),
-                            null);
+                            "the runner ended without recording it (killed?)",
+                            null,
+                            NextStep.continues(JobStatus.Work.BACKFILL, job));
         }
         JobStatus.State state = state(run);
         if (state == JobStatus.State.COMPLETED) {
@@ -132,8 +162,8 @@ final class Standing {
         Run rb = rollback.run();
         JobStatus.Work work = JobStatus.Work.ROLLBACK;
         long changed = Restorer.conflicts(rb.notes()::get);
-        String onward = "; " + NextStep.continues(work, job)
-                + (changed == 0 ? "" : " (rows changed by others since need " + NextStep.force(job) + ")");
+        String onward = changed == 0 ? "" : " (" + changed + " rows changed by others since Sluice wrote them)";
+        NextStep continues = NextStep.continues(work, job);
         return switch (rb.state()) {
             case RUNNING ->
                 runner
@@ -142,8 +172,9 @@ final class Standing {
                                 JobStatus.State.FAILED,
                                 work,
                                 rollback,
-                                "the rollback's runner ended without recording" + " it (killed?)" + onward,
-                                null);
+                                "the rollback's runner ended without recording it (killed?)" + onward,
+                                null,
+                                continues);
             case COMPLETED ->
                 changed == 0
                         ? new Standing(JobStatus.State.ROLLED_BACK, work, rollback, null, null)
@@ -151,27 +182,33 @@ final class Standing {
                                 JobStatus.State.FAILED,
                                 work,
                                 rollback,
-                                "the rollback left " + changed + " rows changed"
-                                        + " by others since Sluice wrote them; " + NextStep.force(job)
-                                        + " restores them too",
-                                null);
+                                "the rollback left " + changed + " rows changed by others since Sluice wrote them",
+                                null,
+                                NextStep.force(job));
             case STOPPED ->
                 new Standing(
                         state(rb),
                         work,
                         rollback,
                         "the rollback stopped before it restored every row" + onward,
-                        rb.stopReason());
+                        rb.stopReason(),
+                        continues);
             case CANCELLED ->
                 new Standing(
                         JobStatus.State.CANCELLED,
                         work,
                         rollback,
-                        "the rollback was cancelled; " + NextStep.afterCancel(work, job),
-                        rb.stopReason());
+                        "the rollback was cancelled",
+                        rb.stopReason(),
+                        NextStep.afterCancel(work, job));
             case FAILED ->
                 new Standing(
-                        JobStatus.State.FAILED, work, rollback, "the rollback failed: " + rb.failure() + onward, null);
+                        JobStatus.State.FAILED,
+                        work,
+                        rollback,
+                        "the rollback failed: " + rb.failure() + onward,
+                        null,
+                        continues);
         };
     }
 
@@ -189,9 +226,9 @@ final class Standing {
                         JobStatus.State.CANCELLED,
                         work,
                         cancelled,
-                        "its validation after the run was" + " cancelled before it checked every row; "
-                                + NextStep.afterCancel(work, job),
-                        cancelled.run().stopReason());
+                        "its validation after the run was cancelled before it checked every row",
+                        cancelled.run().stopReason(),
+                        NextStep.afterCancel(work, job));
             }
             if (!validatesAfterRun(backfill)) {
                 return null;
@@ -203,9 +240,9 @@ final class Standing {
                             JobStatus.State.FAILED,
                             JobStatus.Work.BACKFILL,
                             backfill,
-                            "the validation after the" + " run did not start (the runner ended?); "
-                                    + NextStep.command(work, job) + " runs it",
-                            null);
+                            "the validation after the run did not start (the runner ended?)",
+                            null,
+                            NextStep.afterCancel(work, job));
         }
         Run v = verdict.run();
         switch (v.state()) {
@@ -220,22 +257,20 @@ final class Standing {
                                 JobStatus.State.FAILED,
                                 JobStatus.Work.BACKFILL,
                                 backfill,
-                                String.format(
-                                        Locale.ROOT,
-                                        "validation found %,d mismatches; %s",
-                                        mismatches,
-                                        run.spec() == null
-                                                ? NextStep.command(work, job) + " lists them"
-                                                : NextStep.mismatches(run.spec())),
-                                null);
+                                String.format(Locale.ROOT, "validation found %,d mismatches", mismatches),
+                                null,
+                                run.spec() == null
+                                        ? new NextStep(NextStep.Action.LIST_MISMATCHES, job)
+                                        : NextStep.mismatches(run.spec()));
             }
             case STOPPED -> {
                 return new Standing(
                         state(v),
                         work,
                         verdict,
-                        "validation stopped before it checked every row; " + NextStep.continues(work, job),
-                        v.stopReason());
+                        "validation stopped before it checked every row",
+                        v.stopReason(),
+                        NextStep.continues(work, job));
             }
             default -> {
                 String why = v.state() == RunState.RUNNING ? "the runner ended without recording it" : v.failure();
@@ -243,9 +278,9 @@ final class Standing {
                         JobStatus.State.FAILED,
                         work,
                         verdict,
-                        "validation did not finish (" + (why == null ? v.state() : why) + "); "
-                                + NextStep.continues(work, job),
-                        null);
+                        "validation did not finish (" + (why == null ? v.state() : why) + ")",
+                        null,
+                        NextStep.continues(work, job));
             }
         }
     }

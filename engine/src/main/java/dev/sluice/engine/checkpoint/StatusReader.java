@@ -190,7 +190,8 @@ public final class StatusReader {
                         : undo(c, schema, job, rolledBack ? Restorer.conflicts(current.notes()::get) : 0),
                 rolledBack ? List.of() : partitions(run, runner != null),
                 active ? Math.round(recent.walBytesPerSecond()) : 0,
-                standing.work);
+                standing.work,
+                standing.next);
     }
 
     /**

@@ -208,24 +208,28 @@ public final class Contract {
             return Optional.of("it has never run on this database");
         }
         if (s.state() != JobStatus.State.COMPLETED) {
-            return Optional.of("it is " + s.state() + (s.lastError() == null ? "" : " (" + s.lastError() + ")"));
+            String why = s.lastError() == null
+                    ? (s.next() == null ? null : s.next().clause())
+                    : s.lastError() + (s.next() == null ? "" : "; " + s.next().clause());
+            return Optional.of("it is " + s.state() + (why == null ? "" : " (" + why + ")"));
         }
         JobStatus.Validation v = s.validation();
         if (v == null) {
-            return Optional.of("it has never been validated: " + NextStep.command(JobStatus.Work.VALIDATION, job)
+            return Optional.of("it has never been validated: "
+                    + new NextStep(NextStep.Action.VALIDATE_AGAIN, job).command()
                     + " checks it, by the spec's validate rules or its transformer's own check (without either,"
                     + " nothing proves its rows right)");
         }
         if (!v.complete()) {
             return Optional.of("its last validation did not check every row ("
-                    + NextStep.continues(JobStatus.Work.VALIDATION, job) + ")");
+                    + NextStep.continues(JobStatus.Work.VALIDATION, job).clause() + ")");
         }
         if (v.mismatches() > 0) {
             return Optional.of(String.format(
                     Locale.ROOT,
                     "its last validation found %,d mismatches (%s lists them)",
                     v.mismatches(),
-                    NextStep.command(JobStatus.Work.VALIDATION, job)));
+                    new NextStep(NextStep.Action.LIST_MISMATCHES, job).command()));
         }
         JobStatus.Sync sync = s.sync();
         if (sync != null && !sync.dropped() && !sync.installed()) {

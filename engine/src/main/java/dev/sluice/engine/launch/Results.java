@@ -25,12 +25,12 @@ public final class Results {
         if (last.state() == RunState.CANCELLED) {
             return new RunResult(
                     RunResult.Outcome.NOT_RUNNABLE,
-                    "job " + last.job() + " was cancelled; "
-                            + NextStep.afterCancel(JobStatus.Work.BACKFILL, last.job()),
+                    "job " + last.job() + " was cancelled",
                     cp.rows(),
                     cp.written(),
                     cp.chunks(),
-                    seconds(started));
+                    seconds(started),
+                    NextStep.afterCancel(JobStatus.Work.BACKFILL, last.job()));
         }
         return new RunResult(
                 RunResult.Outcome.ALREADY_COMPLETE,
@@ -66,29 +66,32 @@ public final class Results {
         };
         RunResult.Outcome outcome;
         String message;
+        NextStep next;
         switch (run.state()) {
             case COMPLETED -> {
                 outcome = RunResult.Outcome.COMPLETED;
                 message = subject + " completed";
+                next = null;
             }
             case CANCELLED -> {
                 outcome = RunResult.Outcome.STOPPED;
-                message = subject + " cancelled after chunk " + cp.chunks() + where(run, kind) + "; "
-                        + NextStep.afterCancel(work, job);
+                message = subject + " cancelled after chunk " + cp.chunks() + where(run, kind);
+                next = NextStep.afterCancel(work, job);
             }
             case STOPPED -> {
                 outcome = RunResult.Outcome.STOPPED;
                 String reason = run.stopReason();
                 message = subject + (StopSignal.isPause(reason) ? " paused" : " stopped") + " after chunk "
-                        + cp.chunks() + where(run, kind) + "; " + NextStep.continues(work, job);
+                        + cp.chunks() + where(run, kind);
+                next = NextStep.continues(work, job);
             }
             default -> {
                 outcome = RunResult.Outcome.FAILED;
-                message = subject + " failed: " + (run.failure() == null ? "it did not end cleanly" : run.failure())
-                        + "; " + NextStep.continues(work, job);
+                message = subject + " failed: " + (run.failure() == null ? "it did not end cleanly" : run.failure());
+                next = NextStep.continues(work, job);
             }
         }
-        return new RunResult(outcome, message, cp.rows(), cp.written(), cp.chunks(), seconds(started));
+        return new RunResult(outcome, message, cp.rows(), cp.written(), cp.chunks(), seconds(started), next);
     }
 
     /**

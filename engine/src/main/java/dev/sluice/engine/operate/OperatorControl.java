@@ -61,10 +61,12 @@ public final class OperatorControl {
                     && unfinished(name, before.work());
             if (request.command() == ControlRequest.Command.CANCEL && resumable) {
                 runs.cancel(Work.Kind.of(before.work()).jobOf(name));
+                Reached reached = reached(name, before.work(), read(name));
                 return new Backfill.ControlResult(
                         true,
                         "job " + name + ": cancelled at once (it was " + before.state() + ", not running); "
-                                + reached(name, before.work(), read(name)));
+                                + reached.text(),
+                        reached.next());
             }
             if (request.command() == ControlRequest.Command.TUNE && resumable) {
                 runs.ensureSchema();
@@ -72,10 +74,9 @@ public final class OperatorControl {
                 runs.mailbox().send(name, request, by);
                 return new Backfill.ControlResult(
                         true,
-                        "job " + name + " is " + before.state() + "; the new throttle"
-                                + " applies when it resumes (" + NextStep.continues(before.work(), name)
-                                + ") and to its"
-                                + " later work");
+                        "job " + name + " is " + before.state() + "; the new throttle applies when it resumes, and to"
+                                + " its later work",
+                        NextStep.continues(before.work(), name));
             }
             if (request.command() == ControlRequest.Command.TUNE
                     && request.rowsPerSecond() != null
@@ -101,8 +102,9 @@ public final class OperatorControl {
                     return new Backfill.ControlResult(true, "job " + name + ": tune taken");
                 }
             } else if (!read(name).running()) {
+                Reached reached = reached(name, before.work(), settled(name));
                 return new Backfill.ControlResult(
-                        true, "job " + name + ": " + verb + " taken; " + reached(name, before.work(), settled(name)));
+                        true, "job " + name + ": " + verb + " taken; " + reached.text(), reached.next());
             }
             Thread.sleep(POLL_MILLIS);
         }
@@ -117,41 +119,28 @@ public final class OperatorControl {
                 .orElse(false);
     }
 
+    /** Where a request left the job, in words, and the way on from there. */
+    private record Reached(String text, NextStep next) {}
+
     /**
      * The state the job reached once its {@code work} stopped, and what continues it: the work itself if it is not
      * the backfill ("its validation is CANCELLED"), then the job's state if that differs.
      */
-    private static String reached(String name, JobStatus.Work work, JobStatus now) {
+    private static Reached reached(String name, JobStatus.Work work, JobStatus now) {
         if (work == JobStatus.Work.BACKFILL || now.work() == work) {
-            return "now " + now.state() + onward(name, now);
+            String failure = now.state() == JobStatus.State.FAILED && now.lastError() != null
+                    ? " (" + now.lastError() + ")"
+                    : "";
+            return new Reached("now " + now.state() + failure, now.next());
         }
         String what = work.name().toLowerCase(Locale.ROOT);
         JobStatus.State state = now.state() == JobStatus.State.PAUSED || now.state() == JobStatus.State.STOPPED
                 ? now.state()
                 : JobStatus.State.CANCELLED;
-        return "its " + what + " is " + state + "; job " + name + " stays " + now.state()
-                + (now.validation() != null && now.validation().complete() ? " with its last verdict" : "")
-                + " ("
-                + (state == JobStatus.State.CANCELLED
-                        ? NextStep.afterCancel(work, name)
-                        : NextStep.continues(work, name))
-                + ")";
-    }
-
-    /**
-     * What continues a job in its state now, in brackets (naming the work unless it is the backfill), or nothing where
-     * it is done or running.
-     */
-    private static String onward(String name, JobStatus now) {
-        String its = now.work() == JobStatus.Work.BACKFILL
-                ? ""
-                : "its " + now.work().name().toLowerCase(Locale.ROOT) + ": ";
-        return switch (now.state()) {
-            case PAUSED, STOPPED -> " (" + its + NextStep.continues(now.work(), name) + ")";
-            case CANCELLED -> " (" + its + NextStep.afterCancel(now.work(), name) + ")";
-            case FAILED -> now.lastError() == null ? "" : " (" + now.lastError() + ")";
-            default -> "";
-        };
+        return new Reached(
+                "its " + what + " is " + state + "; job " + name + " stays " + now.state()
+                        + (now.validation() != null && now.validation().complete() ? " with its last verdict" : ""),
+                state == JobStatus.State.CANCELLED ? NextStep.afterCancel(work, name) : NextStep.continues(work, name));
     }
 
     /** An operator's rate, kept with the job for all its later work (see {@link Tuning}). */

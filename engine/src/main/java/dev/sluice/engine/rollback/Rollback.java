@@ -106,17 +106,25 @@ public final class Rollback {
      * What a run must know of a job's rollbacks: a rolled-back job starts again only with {@code --again}; a finished
      * job does not start again. Reads only.
      *
-     * @return why the run is refused, or null
+     * @return the refusal, or empty when the run may go on
      */
-    public static String beforeRun(String name, JobStatus.State state, boolean again) {
+    public static Optional<RunResult> beforeRun(String name, JobStatus.State state, boolean again) {
         if (state == JobStatus.State.FINISHED && again) {
-            return "job " + name + " is finished (its sync trigger and journal dropped): run the work again as a job of"
-                    + " another name";
+            return Optional.of(RunResult.of(
+                    RunResult.Outcome.NOT_RUNNABLE,
+                    "job " + name + " is finished (its sync trigger and journal dropped): run the work again as a job"
+                            + " of another name"));
         }
         if (state == JobStatus.State.ROLLED_BACK && !again) {
-            return "job " + name + " is rolled back; 'run " + name + " --again' starts it anew";
+            return Optional.of(
+                    RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is rolled back", startOver(name)));
         }
-        return null;
+        return Optional.empty();
+    }
+
+    /** A rolled-back job runs again only anew, on every row. */
+    private static NextStep startOver(String name) {
+        return new NextStep(NextStep.Action.RUN_ANEW, name);
     }
 
     /**
@@ -138,8 +146,8 @@ public final class Rollback {
         if (rb.state() != RunState.COMPLETED) {
             return RunResult.of(
                     RunResult.Outcome.NOT_RUNNABLE,
-                    "job " + name + "'s rollback is unfinished: continue it" + " with 'rollback " + name
-                            + "' before running the job again");
+                    "job " + name + "'s rollback is unfinished: continue it before running the job again",
+                    NextStep.continues(JobStatus.Work.ROLLBACK, name));
         }
         long left = Restorer.conflicts(rb.notes()::get);
         if (left > 0) {
@@ -147,17 +155,14 @@ public final class Rollback {
                     RunResult.Outcome.NOT_RUNNABLE,
                     String.format(
                             Locale.ROOT,
-                            "job %s's rollback left %,d"
-                                    + " rows changed by others since Sluice wrote them, whose earlier values only its journal holds:"
-                                    + " restore them with %s before running the job again",
+                            "job %s's rollback left %,d rows changed by others since Sluice wrote them, whose earlier"
+                                    + " values only its journal holds: restore them before running the job again",
                             name,
-                            left,
-                            NextStep.force(name)));
+                            left),
+                    NextStep.force(name));
         }
         if (!again) {
-            return RunResult.of(
-                    RunResult.Outcome.NOT_RUNNABLE,
-                    "job " + name + " is rolled back; 'run " + name + " --again' starts it anew");
+            return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, "job " + name + " is rolled back", startOver(name));
         }
         Journals.purge(dataSource, schema, name);
         return null;
@@ -209,35 +214,33 @@ public final class Rollback {
                     RunResult.Outcome.MISMATCHES,
                     String.format(
                             Locale.ROOT,
-                            "job %s rolled back %,d rows%s;"
-                                    + " %,d rows changed by others since Sluice wrote them were left as they are (%s restores them"
-                                    + " too); the first %d: %s",
+                            "job %s rolled back %,d rows%s; %,d rows changed by others since Sluice wrote them were"
+                                    + " left as they are; the first %d: %s",
                             name,
                             run.checkpoint().written(),
                             deleted,
                             changed,
-                            NextStep.force(name),
                             samples.size(),
                             String.join("; ", samples)),
                     r.rows(),
                     r.written(),
                     r.chunks(),
-                    r.seconds());
+                    r.seconds(),
+                    NextStep.force(name));
         }
         return new RunResult(
                 RunResult.Outcome.COMPLETED,
                 String.format(
                         Locale.ROOT,
-                        "job %s rolled back: %,d rows"
-                                + " restored from its journal%s; it is ROLLED_BACK ('run %s --again' starts it anew)",
+                        "job %s rolled back: %,d rows restored from its journal%s; it is ROLLED_BACK",
                         name,
                         run.checkpoint().written(),
-                        deleted,
-                        name),
+                        deleted),
                 r.rows(),
                 r.written(),
                 r.chunks(),
-                r.seconds());
+                r.seconds(),
+                startOver(name));
     }
 
     /** Drops the job's sync trigger, lock-safe, forgetting it, so that a later run installs it again. */

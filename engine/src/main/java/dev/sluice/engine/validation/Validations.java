@@ -7,6 +7,7 @@ import java.util.Locale;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -69,7 +70,8 @@ public final class Validations {
                     r.outcome() == RunResult.Outcome.NOT_RUNNABLE
                             ? "job " + spec.name() + " is running" + launcher.holder(spec.name())
                                     + "; validate it when it is done"
-                            : r.message());
+                            : r.message(),
+                    r.next());
         }
         Run run = launched.run();
         List<RuleResult> rules = ValidationLedger.results(run.ledgerNotes());
@@ -81,13 +83,16 @@ public final class Validations {
                 ? String.format(
                         Locale.ROOT, "validated %,d rows", run.checkpoint().rows())
                 : outcome.message();
+        long mismatches = rules.stream().mapToLong(RuleResult::mismatches).sum();
         return new ValidationResult(
                 outcome.outcome(),
                 message,
                 rules,
                 run.checkpoint().rows(),
                 run.checkpoint().chunks(),
-                Results.seconds(started));
+                Results.seconds(started),
+                null,
+                run.state() == RunState.COMPLETED && mismatches > 0 ? NextStep.mismatches(spec) : outcome.next());
     }
 
     /** See {@link Backfill#repair}. */
@@ -112,12 +117,14 @@ public final class Validations {
                 String why = r.outcome() == RunResult.Outcome.NOT_RUNNABLE
                         ? "job " + spec.name() + " is running" + launcher.holder(spec.name())
                         : r.message();
-                return ValidationResult.unfinished(r.outcome(), "repair of " + spec.name() + " did not finish: " + why);
+                return ValidationResult.unfinished(
+                        r.outcome(), "repair of " + spec.name() + " did not finish: " + why, r.next());
             }
             long repaired = launched.run().checkpoint().written();
             if (launched.run().state() != RunState.COMPLETED) {
                 RunResult r = Results.of(launched.run(), Work.Kind.REPAIR, spec.name(), System.nanoTime());
-                return ValidationResult.unfinished(r.outcome(), r.message()).afterRepair(repaired);
+                return ValidationResult.unfinished(r.outcome(), r.message(), r.next())
+                        .afterRepair(repaired);
             }
             return validate(spec, options, hold).afterRepair(repaired);
         }

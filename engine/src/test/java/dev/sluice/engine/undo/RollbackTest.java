@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
@@ -125,9 +126,8 @@ class RollbackTest extends DatabaseTest {
                 List.of(RunOptions.defaults(), RunOptions.defaults().again(true))) {
             RunResult refused = backfill.run(spec, options);
             assertThat(refused.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
-            assertThat(refused.message())
-                    .contains("rollback left 1 rows changed by others")
-                    .contains("'rollback tidy --force'");
+            assertThat(refused.message()).contains("rollback left 1 rows changed by others");
+            assertThat(refused.next()).isEqualTo(NextStep.force("tidy"));
         }
 
         RunResult forced = backfill.rollback("tidy", RunOptions.defaults(), true);
@@ -226,7 +226,8 @@ class RollbackTest extends DatabaseTest {
         long left = backfill.status("halves").undo().rows();
         RunResult anew = backfill.run(spec, RunOptions.defaults().again(true));
         assertThat(anew.outcome()).isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
-        assertThat(anew.message()).contains("rollback is unfinished: continue it with 'rollback halves'");
+        assertThat(anew.message()).contains("rollback is unfinished: continue it");
+        assertThat(anew.next()).isEqualTo(NextStep.continues(JobStatus.Work.ROLLBACK, "halves"));
         RunResult plain = backfill.run(spec, RunOptions.defaults());
         assertThat(plain.outcome()).as("not 'already complete'").isEqualTo(RunResult.Outcome.NOT_RUNNABLE);
         assertThat(plain.message()).contains("rollback is unfinished");

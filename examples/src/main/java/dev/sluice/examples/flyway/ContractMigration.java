@@ -34,7 +34,11 @@ public abstract class ContractMigration extends BaseJavaMigration {
             for (String job : backfills()) {
                 Backfill.ControlResult finished = backfill.finish(job, "flyway " + getVersion());
                 if (!finished.ok()) {
-                    throw new IllegalStateException(finished.message());
+                    throw new IllegalStateException(
+                            finished.next() == null
+                                    ? finished.message()
+                                    : finished.message() + " ("
+                                            + finished.next().clause() + ")");
                 }
             }
         }

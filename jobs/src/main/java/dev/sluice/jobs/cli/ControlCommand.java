@@ -46,10 +46,10 @@ abstract class ControlCommand implements Callable<Integer> {
         try (HikariDataSource ds = db.open("sluice control " + name)) {
             Backfill.ControlResult r = db.backfill(ds).control(name, request, waitFor, operator());
             if (!r.ok()) {
-                System.err.println("sluice: " + r.message());
+                System.err.println("sluice: " + Said.control(r));
                 return ExitCode.NOT_RUNNABLE;
             }
-            System.out.println(r.message());
+            System.out.println(Said.control(r));
             return ExitCode.DONE;
         }
     }

@@ -32,10 +32,10 @@ final class FinishCommand implements Callable<Integer> {
         try (HikariDataSource ds = db.open("sluice finish " + name)) {
             Backfill.ControlResult r = db.backfill(ds).finish(name, ControlCommand.operator());
             if (!r.ok()) {
-                System.err.println("sluice: " + r.message());
+                System.err.println("sluice: " + Said.control(r));
                 return ExitCode.NOT_RUNNABLE;
             }
-            System.out.println(r.message());
+            System.out.println(Said.control(r));
             return ExitCode.DONE;
         }
     }

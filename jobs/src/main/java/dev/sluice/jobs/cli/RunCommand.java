@@ -143,23 +143,23 @@ public class RunCommand implements Callable<Integer> {
                 r.seconds());
         switch (r.outcome()) {
             case COMPLETED, ALREADY_COMPLETE -> {
-                System.out.println(r.outcome() == RunResult.Outcome.COMPLETED ? summary : r.message());
+                System.out.println(r.outcome() == RunResult.Outcome.COMPLETED ? summary : Said.run(r));
                 return ExitCode.DONE;
             }
             case STOPPED -> {
-                System.out.println(summary);
+                System.out.println(Said.then(summary, r.next()));
                 return ExitCode.STOPPED;
             }
             case MISMATCHES -> {
-                System.out.println(summary);
+                System.out.println(Said.then(summary, r.next()));
                 return ExitCode.MISMATCHES;
             }
             case NOT_RUNNABLE -> {
-                System.err.println("sluice: " + r.message());
+                System.err.println("sluice: " + Said.run(r));
                 return ExitCode.NOT_RUNNABLE;
             }
             default -> {
-                System.err.println("sluice: " + r.message());
+                System.err.println("sluice: " + Said.run(r));
                 return ExitCode.FAILED;
             }
         }

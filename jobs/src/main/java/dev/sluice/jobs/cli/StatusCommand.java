@@ -98,7 +98,7 @@ public class StatusCommand implements Callable<Integer> {
                             Locale.ROOT, "    WAL: %,.0f bytes/s over the last minute%n", s.walBytesPerSecond());
                 }
                 if (s.lastError() != null) {
-                    System.out.println("    last error: " + s.lastError());
+                    System.out.println("    last error: " + Said.then(s.lastError(), s.next()));
                 } else if (wayOn(s) != null) {
                     System.out.println("    " + wayOn(s));
                 }
@@ -142,9 +142,9 @@ public class StatusCommand implements Callable<Integer> {
     private static String wayOn(JobStatus s) {
         String why = s.stopReason() != null ? s.stopReason() : s.state().name().toLowerCase(Locale.ROOT);
         return switch (s.state()) {
-            case PAUSED, STOPPED -> why + ": " + NextStep.continues(s.work(), s.job());
-            case CANCELLED -> why + ": " + NextStep.afterCancel(s.work(), s.job());
-            case ROLLED_BACK -> "rolled back: 'run " + s.job() + " --again' starts it anew";
+            case PAUSED, STOPPED, CANCELLED ->
+                s.next() == null ? why : why + ": " + s.next().clause();
+            case ROLLED_BACK -> "rolled back: " + new NextStep(NextStep.Action.RUN_ANEW, s.job()).clause();
             default -> null;
         };
     }
@@ -178,13 +178,14 @@ public class StatusCommand implements Callable<Integer> {
             return "the rollback restores them";
         }
         if (s.running()) {
-            return "'pause " + job + "', then " + NextStep.command(JobStatus.Work.ROLLBACK, job) + " restores them";
+            return "'pause " + job + "', then " + rollback(job).command() + " restores them";
         }
         long changed = s.undo().changedSince();
         if (changed >= s.undo().rows()) {
-            return "changed by others since Sluice wrote them: " + NextStep.force(job) + " restores them";
+            return "changed by others since Sluice wrote them: "
+                    + NextStep.force(job).command() + " restores them";
         }
-        String restores = NextStep.command(JobStatus.Work.ROLLBACK, job)
+        String restores = rollback(job).command()
                 + (s.work() == JobStatus.Work.ROLLBACK ? " restores the rest" : " restores them");
         return changed == 0
                 ? restores
@@ -193,7 +194,11 @@ public class StatusCommand implements Callable<Integer> {
                         "%s; the %,d changed by others since need %s",
                         restores,
                         changed,
-                        NextStep.force(job));
+                        NextStep.force(job).command());
+    }
+
+    private static NextStep rollback(String job) {
+        return NextStep.continues(JobStatus.Work.ROLLBACK, job);
     }
 
     /** Specs under the config directory that never ran are jobs too: NOT_STARTED. */

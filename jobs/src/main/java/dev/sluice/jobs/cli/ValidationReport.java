@@ -25,7 +25,7 @@ final class ValidationReport {
             m.put("clean", r.clean());
             m.put("rowsChecked", r.rows());
             m.put("mismatches", r.mismatches());
-            m.put("message", r.message());
+            m.put("message", Said.validation(r));
             m.put("rules", r.rules().stream().map(ValidationReport::rule).toList());
             System.out.println(JSON.writeValueAsString(m));
         } else {
@@ -53,7 +53,7 @@ final class ValidationReport {
             }
         }
         if (!r.complete()) {
-            System.err.println("sluice: " + r.message());
+            System.err.println("sluice: " + Said.validation(r));
             return switch (r.outcome()) {
                 case NOT_RUNNABLE -> ExitCode.NOT_RUNNABLE;
                 case STOPPED -> ExitCode.STOPPED;

@@ -10,6 +10,7 @@ import dev.sluice.boot.JobOperations;
 import dev.sluice.boot.JobScheduler;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.StatusJson;
 import dev.sluice.engine.spec.JobSpec;
 
 import io.micrometer.core.instrument.Gauge;
@@ -147,7 +148,10 @@ public class StatusController {
 
     private static ResponseEntity<Map<String, Object>> reply(JobOperations.Reply r) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("message", r.message());
+        body.put("message", r.said());
+        if (r.next() != null) {
+            body.put("next", StatusJson.next(r.next()));
+        }
         return ResponseEntity.status(r.status()).body(body);
     }
 }

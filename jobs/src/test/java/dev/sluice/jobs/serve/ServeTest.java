@@ -24,6 +24,7 @@ import dev.sluice.boot.JobScheduler;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.ControlRequest;
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.NextStep;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
 import dev.sluice.engine.testing.Postgres;
@@ -183,7 +184,8 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             Backfill.ControlResult pause =
                     backfill.control("served", ControlRequest.pause(), java.time.Duration.ofSeconds(20), "test");
-            assertThat(pause.message()).endsWith("now PAUSED ('resume served' continues it)");
+            assertThat(pause.message()).endsWith("now PAUSED");
+            assertThat(pause.next()).isEqualTo(new NextStep(NextStep.Action.RESUME, "served"));
             JobStatus paused = await(s -> s.state() == JobStatus.State.PAUSED && !s.running(), "paused");
             assertThat(paused.stopReason()).isEqualTo(dev.sluice.engine.StopSignal.PAUSE);
             cronFiresAndStartsNothing(scheduler); // inside the open window: the pause holds
@@ -207,8 +209,8 @@ class ServeTest {
             await(s -> s.chunks() >= 2, "running");
             Backfill.ControlResult cancel =
                     backfill.control("served", ControlRequest.cancel(), java.time.Duration.ofSeconds(20), "test");
-            assertThat(cancel.message())
-                    .endsWith("now CANCELLED (it will not resume; 'run served --again' starts it over)");
+            assertThat(cancel.message()).endsWith("now CANCELLED");
+            assertThat(cancel.next()).isEqualTo(new NextStep(NextStep.Action.START_OVER, "served"));
             awaitState("CANCELLED");
             assertThat(gauge("sluice.job.state", "backfill", "served", "state", "STOPPED"))
                     .isEqualTo(0.0);

@@ -1,0 +1,32 @@
+package dev.sluice.jobs.cli;
+
+import dev.sluice.engine.Backfill;
+import dev.sluice.engine.NextStep;
+import dev.sluice.engine.RunResult;
+import dev.sluice.engine.ValidationResult;
+
+/**
+ * The engine's results as the command line says them: what happened, then the way on as a command to type
+ * ({@code job orders stopped after chunk 12; 'resume orders' continues it}).
+ */
+final class Said {
+
+    private Said() {}
+
+    static String run(RunResult r) {
+        return then(r.message(), r.next());
+    }
+
+    static String validation(ValidationResult r) {
+        return then(r.message(), r.next());
+    }
+
+    /** A control request's reply: the way on from the state the job reached, in brackets. */
+    static String control(Backfill.ControlResult r) {
+        return r.next() == null ? r.message() : r.message() + " (" + r.next().clause() + ")";
+    }
+
+    static String then(String message, NextStep next) {
+        return next == null ? message : message + "; " + next.clause();
+    }
+}
