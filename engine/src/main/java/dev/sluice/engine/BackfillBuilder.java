@@ -11,7 +11,8 @@ import dev.sluice.engine.spi.Transformer;
 /** The settings of a {@link Backfill}, each with a default: {@code Backfill.builder(dataSource).schema("ops").build()}. */
 public final class BackfillBuilder {
 
-    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]*");
+    // A plain lower-case identifier, used unquoted in SQL, that PostgreSQL keeps whole (NAMEDATALEN - 1 bytes).
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     final DataSource dataSource;
     String schema = "sluice";
@@ -24,11 +25,22 @@ public final class BackfillBuilder {
 
     /** Where the job repository's tables live in the target database (default {@code sluice}). */
     public BackfillBuilder schema(String name) {
-        if (!SCHEMA.matcher(name).matches()) {
-            throw new IllegalArgumentException("schema '" + name + "' must be a lower-case SQL identifier");
-        }
+        checkSchema(name);
         this.schema = name;
         return this;
+    }
+
+    /**
+     * The rule for the job repository's schema name, for a front end to check its own option with before it builds a
+     * Backfill: a plain lower-case SQL identifier of at most 63 characters.
+     *
+     * @throws IllegalArgumentException saying what the name must be
+     */
+    public static void checkSchema(String name) {
+        if (name == null || !SCHEMA.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "'" + name + "' must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)");
+        }
     }
 
     /** Where the Java transformers that specs name are found (default: the catalogues on the class path). */

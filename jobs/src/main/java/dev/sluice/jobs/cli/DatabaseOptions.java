@@ -6,7 +6,6 @@ import java.sql.DriverManager;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -14,6 +13,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.Backfill;
+import dev.sluice.engine.BackfillBuilder;
 import dev.sluice.engine.ServerErrorsKeepConnections;
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.JobSpec;
@@ -69,8 +69,6 @@ public final class DatabaseOptions {
             description = "schema of Sluice's job repository in the target database (default: ${DEFAULT-VALUE})")
     String schema;
 
-    // What Backfill accepts as a schema name: a plain lower-case identifier, never quoted.
-    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     /**
      * Checks the options that need no database: the schema name, the URL. Every command calls this before it
@@ -84,11 +82,10 @@ public final class DatabaseOptions {
             throw new SpecException("--user", "is empty");
         }
         applicationYml();
-        if (!SCHEMA.matcher(schema).matches()) {
-            throw new SpecException(
-                    "--schema",
-                    "'" + schema + "' must be a lower-case SQL identifier"
-                            + " ([a-z_][a-z0-9_]*, at most 63 characters)");
+        try {
+            BackfillBuilder.checkSchema(schema);
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("--schema", e.getMessage());
         }
         String url = url();
         if (url != null) {
