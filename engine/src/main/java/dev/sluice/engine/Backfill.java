@@ -14,7 +14,7 @@ import dev.sluice.engine.contract.Contract;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
-import dev.sluice.engine.launch.Results;
+import dev.sluice.engine.launch.RunResults;
 import dev.sluice.engine.operate.OperatorControl;
 import dev.sluice.engine.preflight.CostSampler;
 import dev.sluice.engine.preflight.DryRun;
@@ -106,7 +106,7 @@ public final class Backfill implements AutoCloseable {
      */
     public RunResult run(JobSpec spec, RunOptions options) throws SQLException {
         RunResult result;
-        try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
+        try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
             Backfilled backfilled = runBackfill(spec, options, hold);
             result = backfilled.result();
             boolean validates =
@@ -132,7 +132,7 @@ public final class Backfill implements AutoCloseable {
      * validation an operator paused waits for {@code resume}, and one an operator cancelled for {@code validate}, as
      * a backfill would.
      */
-    private RunResult afterCompletion(JobSpec spec, RunOptions options, Launcher.Hold hold, RunResult result)
+    private RunResult afterCompletion(JobSpec spec, RunOptions options, Launcher.RunnerHold hold, RunResult result)
             throws SQLException {
         JobStatus status = status(spec.name());
         String name = spec.name();
@@ -173,7 +173,7 @@ public final class Backfill implements AutoCloseable {
     /** What the backfill came to, and the spec as preflight prepared it (null when refused before preflight). */
     private record Backfilled(RunResult result, Prepared prepared) {}
 
-    private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
+    private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.RunnerHold hold) throws SQLException {
         long started = System.nanoTime();
         Optional<RunResult> refused =
                 Rollback.beforeRun(spec.name(), status(spec.name()).state(), options.again());
@@ -200,7 +200,7 @@ public final class Backfill implements AutoCloseable {
                             return Launcher.Decision.done(rolledBack);
                         }
                         if (!options.again() || attempt > 1) {
-                            return Launcher.Decision.done(Results.finished(run, started));
+                            return Launcher.Decision.done(RunResults.finished(run, started));
                         }
                         rollbacks().beforeWrite(spec, run);
                         Tuning.forget(dataSource, schema, spec.name()); // started over: at the spec's rate
@@ -224,7 +224,7 @@ public final class Backfill implements AutoCloseable {
             }
             return new Backfilled(launched.result(), prepared);
         }
-        return new Backfilled(Results.of(launched.run(), started), prepared);
+        return new Backfilled(RunResults.of(launched.run(), started), prepared);
     }
 
     /**
@@ -260,7 +260,7 @@ public final class Backfill implements AutoCloseable {
      * the backfill, restartable (an unfinished validation continues), its result kept with the job.
      */
     public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
-        try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
+        try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
             return validations().validate(spec, options, hold);
         }
     }

@@ -31,8 +31,11 @@ final class ChunkLoopTasklet implements Tasklet {
     @FunctionalInterface
     interface Totals {
         /** @return the job's rows and chunks once a chunk of {@code rows} committed */
-        long[] committed(long rows);
+        JobTotals committed(long rows);
     }
+
+    /** The rows and chunks of the whole job so far. */
+    record JobTotals(long rows, long chunks) {}
 
     private final DataSource dataSource;
     private final ChunkLoop loop;
@@ -72,8 +75,8 @@ final class ChunkLoopTasklet implements Tasklet {
             contribution.incrementWriteCount(chunk.written());
             whenCommitted(() -> {
                 retry.succeeded();
-                long[] job = totals.committed(chunk.range().rows());
-                loop.committed(chunk, job[0], job[1]);
+                JobTotals job = totals.committed(chunk.range().rows());
+                loop.committed(chunk, job.rows(), job.chunks());
             });
             next.writeTo(ec);
             RateSamples.record(

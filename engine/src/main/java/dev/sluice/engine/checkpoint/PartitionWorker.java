@@ -123,7 +123,11 @@ final class PartitionWorker implements Step {
                 waiters == null ? ChunkLoop.Waiters.NONE : waiters,
                 maxWait);
         ChunkLoopTasklet tasklet = new ChunkLoopTasklet(
-                store.dataSource(), loop, retry, stop, n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
+                store.dataSource(),
+                loop,
+                retry,
+                stop,
+                n -> new ChunkLoopTasklet.JobTotals(rows.addAndGet(n), chunks.incrementAndGet()));
         Step step = new StepBuilder(partition.getStepName(), store.repository())
                 .observationRegistry(wiring.observations())
                 .tasklet(tasklet, store.transactionManager())

@@ -31,9 +31,9 @@ import org.springframework.batch.core.job.JobExecution;
 final class Standing {
 
     /** A read of one work's last execution, with what its runner keeps in the job's context. */
-    record Seen(Run run, String throttleReason, Boolean validatesAfterRun) {
-        static Seen of(JobExecution execution) {
-            return new Seen(
+    record LastExecution(Run run, String throttleReason, Boolean validatesAfterRun) {
+        static LastExecution of(JobExecution execution) {
+            return new LastExecution(
                     JobRuns.run(execution),
                     ThrottleRecorder.reason(execution.getExecutionContext()),
                     JobRecord.validatesAfterRun(execution.getExecutionContext()));
@@ -48,21 +48,22 @@ final class Standing {
     }
 
     /** A job's validations: the newest, and the newest that an operator did not cancel (a verdict's). */
-    record Validations(Seen newest, Seen verdict) {
+    record Validations(LastExecution newest, LastExecution verdict) {
         static final Validations NONE = new Validations(null, null);
     }
 
     final JobStatus.State state;
     final JobStatus.Work work;
     /** The work whose rate, ETA, limit and throttle the status shows. */
-    final Seen current;
+    final LastExecution current;
 
     final String lastError;
     final String stopReason;
     /** The way on, where the job waits for a step. */
     final NextStep next;
 
-    private Standing(JobStatus.State state, JobStatus.Work work, Seen current, String lastError, String stopReason) {
+    private Standing(
+            JobStatus.State state, JobStatus.Work work, LastExecution current, String lastError, String stopReason) {
         this(
                 state,
                 work,
@@ -75,7 +76,7 @@ final class Standing {
     private Standing(
             JobStatus.State state,
             JobStatus.Work work,
-            Seen current,
+            LastExecution current,
             String lastError,
             String stopReason,
             NextStep next) {
@@ -98,7 +99,13 @@ final class Standing {
         };
     }
 
-    static Standing of(String job, Seen backfill, Validations validations, Seen repair, Seen rollback, boolean runner) {
+    static Standing of(
+            String job,
+            LastExecution backfill,
+            Validations validations,
+            LastExecution repair,
+            LastExecution rollback,
+            boolean runner) {
         Run run = backfill.run();
         if (rollback != null
                 && rollback.run().startedAt() != null
@@ -106,7 +113,7 @@ final class Standing {
                 && !rollback.run().startedAt().isBefore(run.startedAt())) {
             return rollback(job, rollback, runner);
         }
-        Seen newest = validations.newest();
+        LastExecution newest = validations.newest();
         if (runner && newest != null && newest.run().state() == RunState.RUNNING) {
             return new Standing(JobStatus.State.VALIDATING, JobStatus.Work.VALIDATION, newest, null, null);
         }
@@ -158,7 +165,7 @@ final class Standing {
     }
 
     /** What a rollback run that came after the backfill makes of the job. */
-    private static Standing rollback(String job, Seen rollback, boolean runner) {
+    private static Standing rollback(String job, LastExecution rollback, boolean runner) {
         Run rb = rollback.run();
         JobStatus.Work work = JobStatus.Work.ROLLBACK;
         long changed = Restorer.conflicts(rb.notes()::get);
@@ -213,12 +220,12 @@ final class Standing {
     }
 
     /** What a completed backfill's validations say about it, or null when it is done. */
-    private static Standing verdict(String job, Seen backfill, Validations validations, boolean runner) {
+    private static Standing verdict(String job, LastExecution backfill, Validations validations, boolean runner) {
         Run run = backfill.run();
         JobStatus.Work work = JobStatus.Work.VALIDATION;
-        Seen verdict = validations.verdict();
+        LastExecution verdict = validations.verdict();
         if (verdict == null || !verdict.startedSince(run.endedAt())) {
-            Seen cancelled = validations.newest();
+            LastExecution cancelled = validations.newest();
             if (cancelled != null
                     && cancelled.run().state() == RunState.CANCELLED
                     && cancelled.startedSince(run.endedAt())) {
@@ -286,7 +293,7 @@ final class Standing {
     }
 
     /** Whether the job validates after its run: as recorded when it started, else as its spec says. */
-    private static boolean validatesAfterRun(Seen backfill) {
+    private static boolean validatesAfterRun(LastExecution backfill) {
         if (backfill.validatesAfterRun() != null) {
             return backfill.validatesAfterRun();
         }

@@ -101,10 +101,10 @@ public final class StatusReader {
         return Optional.ofNullable(execution == null ? null : JobRuns.run(execution));
     }
 
-    private static Optional<Standing.Seen> seen(JobRepository repository, String job) {
+    private static Optional<Standing.LastExecution> seen(JobRepository repository, String job) {
         JobInstance instance = repository.getLastJobInstance(job);
         JobExecution execution = instance == null ? null : repository.getLastJobExecution(instance);
-        return Optional.ofNullable(execution == null ? null : Standing.Seen.of(execution));
+        return Optional.ofNullable(execution == null ? null : Standing.LastExecution.of(execution));
     }
 
     // Cancelled validations passed over to find the one a verdict comes from: more in a row are not looked through.
@@ -113,14 +113,14 @@ public final class StatusReader {
     /** The job's newest validation, and its newest that an operator did not cancel. */
     private static Standing.Validations validations(JobRepository repository, String job) {
         String name = Work.Kind.VALIDATION.jobOf(job);
-        Standing.Seen newest = seen(repository, name).orElse(null);
+        Standing.LastExecution newest = seen(repository, name).orElse(null);
         if (newest == null || newest.run().state() != RunState.CANCELLED) {
             return new Standing.Validations(newest, newest);
         }
         for (JobInstance instance : repository.getJobInstances(name, 1, CANCELLED_VALIDATIONS_SEEN)) {
             JobExecution execution = repository.getLastJobExecution(instance);
             if (execution != null && RunState.of(execution.getStatus()) != RunState.CANCELLED) {
-                return new Standing.Validations(newest, Standing.Seen.of(execution));
+                return new Standing.Validations(newest, Standing.LastExecution.of(execution));
             }
         }
         return new Standing.Validations(newest, null);
@@ -128,14 +128,15 @@ public final class StatusReader {
 
     private static JobStatus read(Connection c, JobRepository repository, String job, String schema)
             throws SQLException {
-        Optional<Standing.Seen> backfill = seen(repository, job);
+        Optional<Standing.LastExecution> backfill = seen(repository, job);
         if (backfill.isEmpty()) {
             return JobStatus.notStarted(job, null);
         }
         Run run = backfill.get().run();
         JobStatus.Runner runner = RunnerLock.holder(c, job).orElse(null);
         Standing.Validations validations = validations(repository, job);
-        Standing.Seen rollback = seen(repository, Work.Kind.ROLLBACK.jobOf(job)).orElse(null);
+        Standing.LastExecution rollback =
+                seen(repository, Work.Kind.ROLLBACK.jobOf(job)).orElse(null);
         Standing standing = Standing.of(
                 job,
                 backfill.get(),
@@ -165,7 +166,7 @@ public final class StatusReader {
                     0,
                     Math.round((current.estimatedRows() - current.checkpoint().rows()) / recent.processedPerSecond()));
         }
-        Standing.Seen shown = shownValidation(validations, run, rolledBack ? rollback : null);
+        Standing.LastExecution shown = shownValidation(validations, run, rolledBack ? rollback : null);
         return new JobStatus(
                 job,
                 run.spec() == null ? null : run.spec().table(),
@@ -218,9 +219,9 @@ public final class StatusReader {
      * The validation status shows: the one running, else the one the verdict comes from; not one from before the
      * backfill's last execution (it judged another run), nor from before a rollback since.
      */
-    private static Standing.Seen shownValidation(
-            Standing.Validations validations, Run backfill, Standing.Seen rollback) {
-        Standing.Seen v =
+    private static Standing.LastExecution shownValidation(
+            Standing.Validations validations, Run backfill, Standing.LastExecution rollback) {
+        Standing.LastExecution v =
                 validations.newest() != null && validations.newest().run().state() == RunState.RUNNING
                         ? validations.newest()
                         : validations.verdict();

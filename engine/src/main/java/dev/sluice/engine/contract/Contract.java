@@ -65,7 +65,7 @@ public final class Contract {
     }
 
     public Backfill.ControlResult finish(String name, String by) throws SQLException {
-        try (Launcher.Hold hold = launcher.new Hold(name)) {
+        try (Launcher.RunnerHold hold = launcher.new RunnerHold(name)) {
             if (hold.lock() == null) {
                 return new Backfill.ControlResult(
                         false, "job " + name + " is running" + launcher.holder(name) + "; finish it when it is done");

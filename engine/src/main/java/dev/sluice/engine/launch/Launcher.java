@@ -126,7 +126,7 @@ public final class Launcher {
      * @param metrics where the run's meters go, or null (validation and repair do not feed the job's chunk meters:
      *                those count the backfill)
      */
-    public Launched launch(Hold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics)
+    public Launched launch(RunnerHold hold, Work work, RunOptions options, Decider decider, MeterRegistry metrics)
             throws SQLException {
         JobSpec spec = work.prepared().spec();
         Reconnection reconnection = new Reconnection(
@@ -362,11 +362,11 @@ public final class Launcher {
      * into its validation (so that no other runner, and no reader of its status, finds the job between the two),
      * dropped when the database is lost and taken again after the reconnect.
      */
-    public final class Hold implements AutoCloseable {
+    public final class RunnerHold implements AutoCloseable {
         private final String job;
         private RunnerLock lock;
 
-        public Hold(String job) {
+        public RunnerHold(String job) {
             this.job = job;
         }
 

@@ -126,7 +126,7 @@ public final class SyncStep {
     }
 
     // A round holds the job's lock for a few batches of keys at most (about a second): a verb that needs the lock
-    // (finish, rollback, a run) waits for the round to end rather than finding the job busy (see Launcher.Hold).
+    // (finish, rollback, a run) waits for the round to end rather than finding the job busy (see Launcher.RunnerHold).
     private static final int ROUND_STEPS = 5;
 
     /**

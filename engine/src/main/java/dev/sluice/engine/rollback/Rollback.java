@@ -18,7 +18,7 @@ import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Journals;
 import dev.sluice.engine.launch.Launcher;
-import dev.sluice.engine.launch.Results;
+import dev.sluice.engine.launch.RunResults;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -65,7 +65,7 @@ public final class Rollback {
                             + " nothing to restore from");
         }
         long started = System.nanoTime();
-        try (Launcher.Hold hold = launcher.new Hold(name)) {
+        try (Launcher.RunnerHold hold = launcher.new RunnerHold(name)) {
             if (hold.lock() == null) {
                 return RunResult.of(
                         RunResult.Outcome.NOT_RUNNABLE,
@@ -190,7 +190,7 @@ public final class Rollback {
     }
 
     private static RunResult result(Run run, String name, long started) {
-        RunResult r = Results.of(run, Work.Kind.ROLLBACK, name, started);
+        RunResult r = RunResults.of(run, Work.Kind.ROLLBACK, name, started);
         if (run.state() != RunState.COMPLETED) {
             return r;
         }

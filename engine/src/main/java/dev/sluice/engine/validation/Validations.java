@@ -18,7 +18,7 @@ import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
-import dev.sluice.engine.launch.Results;
+import dev.sluice.engine.launch.RunResults;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
@@ -44,7 +44,7 @@ public final class Validations {
     }
 
     /** The validation, under the job's lock as held by the caller. */
-    public ValidationResult validate(JobSpec spec, RunOptions options, Launcher.Hold hold) throws SQLException {
+    public ValidationResult validate(JobSpec spec, RunOptions options, Launcher.RunnerHold hold) throws SQLException {
         long started = System.nanoTime();
         Prepared prepared = context.prepare(spec);
         if (hold.lock() != null) {
@@ -78,7 +78,7 @@ public final class Validations {
         if (options.metrics() != null) {
             launcher.states(options.metrics()).validation(spec.name(), rules);
         }
-        RunResult outcome = Results.of(run, Work.Kind.VALIDATION, spec.name(), started);
+        RunResult outcome = RunResults.of(run, Work.Kind.VALIDATION, spec.name(), started);
         String message = run.state() == RunState.COMPLETED
                 ? String.format(
                         Locale.ROOT, "validated %,d rows", run.checkpoint().rows())
@@ -90,7 +90,7 @@ public final class Validations {
                 rules,
                 run.checkpoint().rows(),
                 run.checkpoint().chunks(),
-                Results.seconds(started),
+                RunResults.seconds(started),
                 null,
                 run.state() == RunState.COMPLETED && mismatches > 0 ? NextStep.mismatches(spec) : outcome.next());
     }
@@ -109,7 +109,7 @@ public final class Validations {
                     "no {target, source} rule covers a column of set: nothing tells which" + " rows to repair");
         }
         Prepared prepared = context.prepare(spec.forRepair(String.join(" OR ", differs)));
-        try (Launcher.Hold hold = launcher.new Hold(spec.name())) {
+        try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
             Launcher.Launched launched = launcher.launch(
                     hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY, null);
             if (launched.result() != null) {
@@ -122,7 +122,7 @@ public final class Validations {
             }
             long repaired = launched.run().checkpoint().written();
             if (launched.run().state() != RunState.COMPLETED) {
-                RunResult r = Results.of(launched.run(), Work.Kind.REPAIR, spec.name(), System.nanoTime());
+                RunResult r = RunResults.of(launched.run(), Work.Kind.REPAIR, spec.name(), System.nanoTime());
                 return ValidationResult.unfinished(r.outcome(), r.message(), r.next())
                         .afterRepair(repaired);
             }

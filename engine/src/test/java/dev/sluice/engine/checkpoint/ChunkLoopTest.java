@@ -98,7 +98,11 @@ class ChunkLoopTest {
     private final AtomicLong chunks = new AtomicLong();
     private final DataSource noDatabase = noDatabase();
     private final ChunkLoopTasklet tasklet = new ChunkLoopTasklet(
-            noDatabase, loop, retry, stop, n -> new long[] {rows.addAndGet(n), chunks.incrementAndGet()});
+            noDatabase,
+            loop,
+            retry,
+            stop,
+            n -> new ChunkLoopTasklet.JobTotals(rows.addAndGet(n), chunks.incrementAndGet()));
     private final StepExecution step = new StepExecution(
             1L, "backfill:partition0", new JobExecution(1L, new JobInstance(1L, "loop"), new JobParameters()));
 

@@ -69,7 +69,6 @@ public final class DatabaseOptions {
             description = "schema of Sluice's job repository in the target database (default: ${DEFAULT-VALUE})")
     String schema;
 
-
     /**
      * Checks the options that need no database: the schema name, the URL. Every command calls this before it
      * reads a spec or connects, so that bad input is refused first and alone.

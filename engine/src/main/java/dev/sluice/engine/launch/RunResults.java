@@ -15,9 +15,9 @@ import dev.sluice.engine.checkpoint.Work;
  * What a run came to, in the words {@code run} prints: one line per outcome, with the way on for the work it was (a
  * backfill, a validation, a repair, a rollback: each is continued by its own command, see {@link NextStep}).
  */
-public final class Results {
+public final class RunResults {
 
-    private Results() {}
+    private RunResults() {}
 
     /** A job that had ended before this run: complete (say so), or cancelled (not runnable). */
     public static RunResult finished(Run last, long started) {
