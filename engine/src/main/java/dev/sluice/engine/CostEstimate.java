@@ -39,4 +39,11 @@ public record CostEstimate(
         List<KeyRange> ranges,
         int connections,
         int runnerConnections,
-        int sourceConnections) {}
+        int sourceConnections) {
+
+    public CostEstimate {
+        indexedTargets = List.copyOf(indexedTargets);
+        recommendations = List.copyOf(recommendations);
+        ranges = List.copyOf(ranges);
+    }
+}

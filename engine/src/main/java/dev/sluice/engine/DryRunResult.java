@@ -1,5 +1,7 @@
 package dev.sluice.engine;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -19,5 +21,10 @@ public record DryRunResult(KeyRange range, long written, double seconds, List<St
     }
 
     /** A sampled row: its key, and the target columns' values before and after the chunk's write (text, or null). */
-    public record Sample(Key key, List<String> before, List<String> after) {}
+    public record Sample(Key key, List<String> before, List<String> after) {
+        public Sample {
+            before = Collections.unmodifiableList(new ArrayList<>(before)); // values may be SQL NULL
+            after = Collections.unmodifiableList(new ArrayList<>(after));
+        }
+    }
 }

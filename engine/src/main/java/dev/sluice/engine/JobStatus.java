@@ -50,6 +50,7 @@ public record JobStatus(
 
     public JobStatus {
         partitions = partitions == null ? List.of() : List.copyOf(partitions);
+        lastKey = lastKey == null ? List.of() : List.copyOf(lastKey);
     }
 
     /**
@@ -78,7 +79,13 @@ public record JobStatus(
             long rows,
             long written,
             long chunks,
-            List<String> lastKey) {}
+            List<String> lastKey) {
+        public Partition {
+            from = from == null ? null : List.copyOf(from);
+            to = to == null ? null : List.copyOf(to);
+            lastKey = lastKey == null ? List.of() : List.copyOf(lastKey);
+        }
+    }
 
     /**
      * A job's undo journal: the rows it can restore, and the bytes it takes (as stored, compressed).

@@ -125,7 +125,7 @@ public record NextStep(Action action, String job) {
             case RESTORE_REST -> command() + " restores the rest";
             case START_OVER -> "it will not resume; " + command() + " starts it over";
             case RUN_ANEW -> command() + " starts it anew";
-            case FORCE_ROLLBACK -> command() + " restores them too";
+            case FORCE_ROLLBACK -> command() + " restores the rows others changed too";
             case REPAIR_MISMATCHES -> "repair with " + command();
             case LIST_MISMATCHES ->
                 command() + " lists them (no {target, source} rule on a column of set says how to repair them)";

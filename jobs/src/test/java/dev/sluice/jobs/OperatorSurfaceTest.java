@@ -129,9 +129,8 @@ class OperatorSurfaceTest extends CliDatabaseTest {
 
         Map<String, Object> cancelled = json("checked");
         assertThat(cancelled).containsEntry("state", "CANCELLED");
-        assertThat((String) cancelled.get("lastError"))
-                .contains("'validate checked'")
-                .doesNotContain("--again");
+        assertThat((String) cancelled.get("lastError")).contains("cancelled").doesNotContain("--again");
+        assertThat(cancelled).containsEntry("next", Map.of("action", "VALIDATE_AGAIN", "job", "checked"));
         Cli.Result again = Cli.run(args("run", "checked"));
         assertThat(again.exitCode()).isEqualTo(4);
         assertThat(again.err()).contains("'validate checked'").doesNotContain("--again");

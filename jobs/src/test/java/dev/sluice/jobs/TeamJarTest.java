@@ -74,6 +74,19 @@ class TeamJarTest extends CliDatabaseTest {
     }
 
     @Test
+    void aJarBuiltAgainstTheOldInterfaceIsNamedByItsOwnClassWhenItFails() throws Exception {
+        Path jar = TransformerJar.build(
+                dir.resolve("team-old"), Flaw.MISSING_CLASS_WHILE_RUNNING, TransformerJar.Api.BEFORE_0_2);
+        Ran run = run(Map.of(), List.of(jar), "run", "author-initials");
+        assertThat(run.exitCode()).as(run.output()).isEqualTo(2);
+        assertThat(run.lines())
+                .singleElement()
+                .asString()
+                .startsWith("sluice: transformer: 'initials' (" + CATALOGUE + "$Initials in " + jar + ") failed at"
+                        + " preflight: a class it needs is missing from the class path");
+    }
+
+    @Test
     void aClassMissingFromTheClassPathThatOnlyRowsNeedIsFoundBeforeTheFirstChunk() throws Exception {
         Path jar = TransformerJar.build(dir.resolve("team-late"), Flaw.MISSING_CLASS_WHILE_RUNNING);
         Ran run = run(Map.of(), List.of(jar), "run", "author-initials");

@@ -53,9 +53,11 @@ public final class JobOperations {
 
         /** A step this API takes (resume), or the command line's for the others. */
         private static String said(NextStep next) {
-            return next.action() == NextStep.Action.RESUME
-                    ? "its resume action continues it"
-                    : "on the command line, " + next.clause();
+            return switch (next.action()) {
+                case RESUME -> "its resume action continues it";
+                case START_OVER -> "it will not resume; on the command line, " + next.command() + " starts it over";
+                default -> "on the command line, " + next.clause();
+            };
         }
     }
 

@@ -169,7 +169,10 @@ final class Standing {
         Run rb = rollback.run();
         JobStatus.Work work = JobStatus.Work.ROLLBACK;
         long changed = Restorer.conflicts(rb.notes()::get);
-        String onward = changed == 0 ? "" : " (" + changed + " rows changed by others since Sluice wrote them)";
+        String onward = changed == 0
+                ? ""
+                : " (" + changed + " rows changed by others since Sluice wrote them: only a forced rollback restores"
+                        + " them)";
         NextStep continues = NextStep.continues(work, job);
         return switch (rb.state()) {
             case RUNNING ->
@@ -184,7 +187,13 @@ final class Standing {
                                 continues);
             case COMPLETED ->
                 changed == 0
-                        ? new Standing(JobStatus.State.ROLLED_BACK, work, rollback, null, null)
+                        ? new Standing(
+                                JobStatus.State.ROLLED_BACK,
+                                work,
+                                rollback,
+                                null,
+                                null,
+                                new NextStep(NextStep.Action.RUN_ANEW, job))
                         : new Standing(
                                 JobStatus.State.FAILED,
                                 work,

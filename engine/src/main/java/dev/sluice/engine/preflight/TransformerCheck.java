@@ -42,9 +42,10 @@ final class TransformerCheck {
             // A team's transformer failing in a way of its own (an Error among them: a static initializer that
             // throws, a class missing from the class path) is still a job that cannot run: refused before anything is
             // written, in one line naming its class and jar.
+            Class<?> origin = TeamJars.origin(found);
             throw new SpecException(
                     "transformer",
-                    "'" + spec.name() + "' (" + found.getClass().getName() + " in " + TeamJars.of(found.getClass())
+                    "'" + spec.name() + "' (" + origin.getName() + " in " + TeamJars.of(origin)
                             + ") failed at preflight: " + TeamJars.describe(e));
         }
     }

@@ -16,10 +16,10 @@ import java.util.function.Function;
  */
 final class InstalledCatalogs implements Transformer.Catalog {
 
-    private final Class<? extends Transformer.Catalog> except;
+    private final Class<?> except;
 
     /** @param except a catalogue that asks these itself, left out so that it is not asked again by them; or null */
-    InstalledCatalogs(Class<? extends Transformer.Catalog> except) {
+    InstalledCatalogs(Class<?> except) {
         this.except = except;
     }
 
@@ -30,10 +30,10 @@ final class InstalledCatalogs implements Transformer.Catalog {
             try {
                 found = catalog.find(name);
             } catch (RuntimeException | LinkageError e) {
+                Class<?> origin = TeamJars.origin(catalog);
                 throw new BrokenCatalog(
-                        "the transformer catalogue " + catalog.getClass().getName() + " (in "
-                                + TeamJars.of(catalog.getClass()) + ") failed looking up '" + name + "': "
-                                + TeamJars.describe(e),
+                        "the transformer catalogue " + origin.getName() + " (in " + TeamJars.of(origin)
+                                + ") failed looking up '" + name + "': " + TeamJars.describe(e),
                         e);
             }
             if (found != null) {

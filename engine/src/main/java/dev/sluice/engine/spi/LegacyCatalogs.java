@@ -18,19 +18,30 @@ final class LegacyCatalogs {
 
     private LegacyCatalogs() {}
 
-    static Transformer.Catalog adapt(dev.sluice.engine.chunk.Transformer.Catalog old) {
-        return new Transformer.Catalog() {
-            @Override
-            public Transformer find(String name) {
-                dev.sluice.engine.chunk.Transformer found = old.find(name);
-                return found == null ? null : new Adapted(found);
-            }
+    /** The team's class behind an adapter, or the object's own class. */
+    static Class<?> origin(Object o) {
+        if (o instanceof AdaptedCatalog c) {
+            return c.old().getClass();
+        }
+        return o instanceof Adapted t ? t.old().getClass() : o.getClass();
+    }
 
-            @Override
-            public String searched() {
-                return old.searched();
-            }
-        };
+    static Transformer.Catalog adapt(dev.sluice.engine.chunk.Transformer.Catalog old) {
+        return new AdaptedCatalog(old);
+    }
+
+    /** An old catalogue through the new interface. */
+    private record AdaptedCatalog(dev.sluice.engine.chunk.Transformer.Catalog old) implements Transformer.Catalog {
+        @Override
+        public Transformer find(String name) {
+            dev.sluice.engine.chunk.Transformer found = old.find(name);
+            return found == null ? null : new Adapted(found);
+        }
+
+        @Override
+        public String searched() {
+            return old.searched();
+        }
     }
 
     /** An old transformer through the new interface; its options' errors become the new {@link BadOption}. */

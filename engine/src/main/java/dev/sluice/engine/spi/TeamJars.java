@@ -57,6 +57,14 @@ public final class TeamJars {
         return out;
     }
 
+    /**
+     * The class of a team's that {@code catalogueOrTransformer} is: itself, or for a jar built against the old
+     * interface's name the team's class behind the engine's adapter, so that messages name the team's jar.
+     */
+    public static Class<?> origin(Object catalogueOrTransformer) {
+        return LegacyCatalogs.origin(catalogueOrTransformer);
+    }
+
     /** The jar (or directory) a loaded class comes from, or "the class path" when Java does not say. */
     public static String of(Class<?> type) {
         CodeSource source = type.getProtectionDomain() == null

@@ -124,13 +124,14 @@ public interface Transformer {
 
         /**
          * The catalogues jars on the class path register in
-         * {@code META-INF/services/dev.sluice.engine.chunk.Transformer$Catalog} (a team's own transformers, shipped
+         * {@code META-INF/services/dev.sluice.engine.spi.Transformer$Catalog} (and, until 0.3, under the old name
+         * {@code dev.sluice.engine.chunk.Transformer$Catalog}) (a team's own transformers, shipped
          * in a jar of their own), asked in class path order; {@code except} (a catalogue that asks them itself, and
          * must not be asked again by them) is left out. A catalogue that cannot be loaded, or fails looking a name up
          * (an Error among them: a static initializer that throws, a class missing from the class path), is an
          * {@link IllegalStateException} naming its class and jar in one line, at the first lookup.
          */
-        static Catalog installed(Class<? extends Catalog> except) {
+        static Catalog installed(Class<?> except) {
             return new InstalledCatalogs(except);
         }
 

@@ -64,9 +64,12 @@ public final class TransformerJar {
             /** initials: 'Ada King Lovelace' -> 'A.K.L.' with the separator given by with: { separator: "." }. */
             public final class TeamTransformers implements Transformer.Catalog {
             %s
+                // The other catalogues on the class path, as a team's catalogue that also offers them asks them.
+                private static final Transformer.Catalog OTHERS = Transformer.Catalog.installed(TeamTransformers.class);
+
                 @Override
                 public Transformer find(String name) {
-                    return name.equals("initials") ? new Initials("") : null;
+                    return name.equals("initials") ? new Initials("") : OTHERS.find(name);
                 }
 
                 static final class Initials implements Transformer {
@@ -136,7 +139,8 @@ public final class TransformerJar {
         return build(work, Flaw.NONE, api);
     }
 
-    private static Path build(Path work, Flaw flaw, Api api) throws IOException {
+    /** Compiles the transformer with {@code flaw} against {@code api} in {@code work} and returns the jar. */
+    public static Path build(Path work, Flaw flaw, Api api) throws IOException {
         Path src = work.resolve("src/com/example/team/TeamTransformers.java");
         Path helper = work.resolve("src/com/example/team/Abbreviations.java");
         Path classes = work.resolve("classes");

@@ -143,7 +143,8 @@ public class RunCommand implements Callable<Integer> {
                 r.seconds());
         switch (r.outcome()) {
             case COMPLETED, ALREADY_COMPLETE -> {
-                System.out.println(r.outcome() == RunResult.Outcome.COMPLETED ? summary : Said.run(r));
+                System.out.println(
+                        r.outcome() == RunResult.Outcome.COMPLETED ? Said.then(summary, r.next()) : Said.run(r));
                 return ExitCode.DONE;
             }
             case STOPPED -> {

@@ -23,7 +23,13 @@ final class Said {
 
     /** A control request's reply: the way on from the state the job reached, in brackets. */
     static String control(Backfill.ControlResult r) {
-        return r.next() == null ? r.message() : r.message() + " (" + r.next().clause() + ")";
+        if (r.next() == null) {
+            return r.message();
+        }
+        // A message that ends in brackets already (a failure's reason) takes the step after a semicolon.
+        return r.message().endsWith(")")
+                ? then(r.message(), r.next())
+                : r.message() + " (" + r.next().clause() + ")";
     }
 
     static String then(String message, NextStep next) {

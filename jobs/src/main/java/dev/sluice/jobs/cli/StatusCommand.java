@@ -144,7 +144,8 @@ public class StatusCommand implements Callable<Integer> {
         return switch (s.state()) {
             case PAUSED, STOPPED, CANCELLED ->
                 s.next() == null ? why : why + ": " + s.next().clause();
-            case ROLLED_BACK -> "rolled back: " + new NextStep(NextStep.Action.RUN_ANEW, s.job()).clause();
+            case ROLLED_BACK ->
+                s.next() == null ? "rolled back" : "rolled back: " + s.next().clause();
             default -> null;
         };
     }
