@@ -120,8 +120,11 @@ public final class TeamJars {
                 return "its class is not on the class path (META-INF/services names a class the jar does not hold)";
             }
             if (message.endsWith("not a subtype")) {
-                return "its class is not a "
-                        + Transformer.Catalog.class.getName().replace('$', '.');
+                // "SERVICE: Provider X not a subtype": the interface the services file is named after
+                int colon = message.indexOf(": ");
+                String service = colon > 0 ? message.substring(0, colon) : Transformer.Catalog.class.getName();
+                return "its class is not a " + service.replace('$', '.')
+                        + " (the interface its META-INF/services file is named after)";
             }
         }
         if (e instanceof UnsupportedClassVersionError) {
