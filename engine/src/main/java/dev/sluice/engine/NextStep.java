@@ -84,19 +84,8 @@ public record NextStep(Action action, String job) {
      * of {@code set} (it says which rows to write again), else a look at them.
      */
     public static NextStep mismatches(JobSpec spec) {
-        boolean repairable = spec.validate().stream()
-                .anyMatch(r -> r.check() == null && spec.set().containsKey(r.target()));
-        return new NextStep(repairable ? Action.REPAIR_MISMATCHES : Action.LIST_MISMATCHES, spec.name());
-    }
-
-    /** The work this step runs. */
-    public JobStatus.Work work() {
-        return switch (action) {
-            case RESUME, START_OVER, RUN_ANEW -> JobStatus.Work.BACKFILL;
-            case CONTINUE_VALIDATION, VALIDATE_AGAIN, LIST_MISMATCHES -> JobStatus.Work.VALIDATION;
-            case CONTINUE_REPAIR, REPAIR_AGAIN, REPAIR_MISMATCHES -> JobStatus.Work.REPAIR;
-            case CONTINUE_ROLLBACK, RESTORE_REST, FORCE_ROLLBACK -> JobStatus.Work.ROLLBACK;
-        };
+        return new NextStep(
+                spec.repairRules().isEmpty() ? Action.LIST_MISMATCHES : Action.REPAIR_MISMATCHES, spec.name());
     }
 
     /**

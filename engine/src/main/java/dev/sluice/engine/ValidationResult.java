@@ -35,11 +35,6 @@ public record ValidationResult(
         return new ValidationResult(outcome, message, rules, this.rows, chunks, seconds, rows, next);
     }
 
-    /** The same result, with the way on from it. */
-    public ValidationResult withNext(NextStep step) {
-        return new ValidationResult(outcome, message, rules, rows, chunks, seconds, repaired, step);
-    }
-
     /** Whether every range was checked. */
     public boolean complete() {
         return outcome == RunResult.Outcome.COMPLETED;

@@ -62,15 +62,10 @@ final class Standing {
     /** The way on, where the job waits for a step. */
     final NextStep next;
 
+    /** A state that waits for no step: the work runs, or is done. */
     private Standing(
             JobStatus.State state, JobStatus.Work work, LastExecution current, String lastError, String stopReason) {
-        this(
-                state,
-                work,
-                current,
-                lastError,
-                stopReason,
-                onward(state, work, current.run().job()));
+        this(state, work, current, lastError, stopReason, null);
     }
 
     private Standing(
@@ -89,9 +84,7 @@ final class Standing {
     }
 
     /** What takes the work on from a state that waits for a step: it continues, or after a cancel starts over. */
-    private static NextStep onward(JobStatus.State state, JobStatus.Work work, String runJob) {
-        // A validation's, repair's or rollback's run is NAME.validate, ...: job names have no dots.
-        String job = runJob.substring(0, runJob.indexOf('.') < 0 ? runJob.length() : runJob.indexOf('.'));
+    private static NextStep onward(JobStatus.State state, JobStatus.Work work, String job) {
         return switch (state) {
             case PAUSED, STOPPED, FAILED -> NextStep.continues(work, job);
             case CANCELLED -> NextStep.afterCancel(work, job);
@@ -143,7 +136,8 @@ final class Standing {
                 JobStatus.Work.BACKFILL,
                 backfill,
                 state == JobStatus.State.FAILED ? run.failure() : null,
-                stopped(state) ? run.stopReason() : null);
+                stopped(state) ? run.stopReason() : null,
+                onward(state, JobStatus.Work.BACKFILL, job));
     }
 
     /** The state an ended execution leaves its job in: the one mapping from a run's state to a job's. */

@@ -47,24 +47,25 @@ public final class StatusReader {
         this.schema = schema;
     }
 
-    /** One job's status, or every recorded job's when {@code name} is null. */
-    public List<JobStatus> read(String name) throws SQLException {
+    /** Job {@code name}'s status: NOT_STARTED when it never ran. */
+    public JobStatus read(String name) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return storeExists(c) ? read(c, repository(), name, schema) : JobStatus.notStarted(name, null);
+        }
+    }
+
+    /** Every recorded job's status, by name. */
+    public List<JobStatus> readAll() throws SQLException {
         List<JobStatus> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
             if (!storeExists(c)) {
-                if (name != null) {
-                    out.add(JobStatus.notStarted(name, null));
-                }
                 return out;
             }
             JobRepository repository = repository();
-            List<String> names = name != null
-                    ? List.of(name)
-                    : repository.getJobNames().stream()
-                            .filter(Work.Kind::isBackfill)
-                            .sorted()
-                            .toList();
-            for (String job : names) {
+            for (String job : repository.getJobNames().stream()
+                    .filter(Work.Kind::isBackfill)
+                    .sorted()
+                    .toList()) {
                 out.add(read(c, repository, job, schema));
             }
         }

@@ -71,13 +71,12 @@ public final class EngineContext implements AutoCloseable {
 
     /** The state of job {@code name} (NOT_STARTED when it never ran). Reads only. */
     public JobStatus status(String name) throws SQLException {
-        List<JobStatus> read = statuses.read(name);
-        return read.isEmpty() ? JobStatus.notStarted(name, null) : read.get(0);
+        return statuses.read(name);
     }
 
     /** The state of every job the repository knows. Reads only. */
     public List<JobStatus> statuses() throws SQLException {
-        return statuses.read(null);
+        return statuses.readAll();
     }
 
     /** The spec recorded when the job last started, if it ever did. */

@@ -237,6 +237,16 @@ public record JobSpec(
     }
 
     /**
+     * The rules that say how to repair what they find: {@code {target, source}} comparisons of a column of
+     * {@code set} (a repair writes again the rows where the target differs from its source).
+     */
+    public List<ValidationRule> repairRules() {
+        return validate.stream()
+                .filter(r -> r.check() == null && set.containsKey(r.target()))
+                .toList();
+    }
+
+    /**
      * The same job, writing only the rows {@code filter} selects: a repair, which installs no trigger of its own (the
      * job's, if it has one, is already there).
      */

@@ -98,10 +98,8 @@ public final class Validations {
     /** See {@link Backfill#repair}. */
     public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
         List<String> differs = new ArrayList<>();
-        for (JobSpec.ValidationRule r : spec.validate()) {
-            if (r.check() == null && spec.set().containsKey(r.target())) {
-                differs.add(Sql.quote(r.target()) + " IS DISTINCT FROM (" + r.source() + ")");
-            }
+        for (JobSpec.ValidationRule r : spec.repairRules()) {
+            differs.add(Sql.quote(r.target()) + " IS DISTINCT FROM (" + r.source() + ")");
         }
         if (differs.isEmpty()) {
             throw new SpecException(

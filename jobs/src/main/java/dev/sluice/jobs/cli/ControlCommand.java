@@ -76,7 +76,7 @@ abstract class ControlCommand implements Callable<Integer> {
     static final class Pause extends ControlCommand {
         @Override
         ControlRequest request() {
-            return new ControlRequest(ControlRequest.Command.PAUSE, null, null);
+            return ControlRequest.pause();
         }
     }
 
@@ -88,7 +88,7 @@ abstract class ControlCommand implements Callable<Integer> {
     static final class Cancel extends ControlCommand {
         @Override
         ControlRequest request() {
-            return new ControlRequest(ControlRequest.Command.CANCEL, null, null);
+            return ControlRequest.cancel();
         }
     }
 
@@ -116,7 +116,7 @@ abstract class ControlCommand implements Callable<Integer> {
             if (target != null && target.isZero()) {
                 throw new SpecException("--chunk-target", "must be longer than 0");
             }
-            return new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, target);
+            return ControlRequest.tune(rowsPerSecond, target);
         }
     }
 }
