@@ -3,6 +3,7 @@ package dev.sluice.engine.checkpoint;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -103,9 +104,7 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 chunks += part.chunks();
                 continue;
             }
-            StepExecution last = repository.getLastStepExecution(instance, part.name());
-            ExecutionContext context =
-                    last == null ? PartitionPlan.fresh(part) : new ExecutionContext(last.getExecutionContext());
+            ExecutionContext context = continuedFrom(instance, part);
             Checkpoint at = Checkpoint.from(context);
             rows += at.rows();
             written += at.written();
@@ -117,6 +116,28 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
         }
         start.started(new Checkpoint(null, rows, written, chunks, rows, written, 0));
         return executions;
+    }
+
+    /**
+     * The context a part continues from: that of its newest execution holding its range, or a fresh one at its lower
+     * bound. An execution is created before its context is saved: an outage between the two leaves one with an empty
+     * context, which no chunk can have run in, and which must not hide the checkpoint of the execution before it.
+     */
+    private ExecutionContext continuedFrom(JobInstance instance, PartitionPlan.Part part) {
+        StepExecution last = repository.getLastStepExecution(instance, part.name());
+        if (last == null) {
+            return PartitionPlan.fresh(part);
+        }
+        if (PartitionPlan.holdsRange(last.getExecutionContext())) {
+            return new ExecutionContext(last.getExecutionContext());
+        }
+        return repository.getJobExecutions(instance).stream()
+                .flatMap(job -> job.getStepExecutions().stream())
+                .filter(step -> step.getStepName().equals(part.name()))
+                .filter(step -> PartitionPlan.holdsRange(step.getExecutionContext()))
+                .max(Comparator.comparingLong(StepExecution::getId))
+                .map(step -> new ExecutionContext(step.getExecutionContext()))
+                .orElseGet(() -> PartitionPlan.fresh(part));
     }
 
     /** The plan with the parts that completed since it was written marked so, with their counters. */
@@ -148,12 +169,7 @@ final class KeyRangeSplitter implements StepExecutionSplitter {
                 parts.add(part);
                 continue;
             }
-            StepExecution last = legacy != null ? null : repository.getLastStepExecution(instance, part.name());
-            Checkpoint at = legacy != null
-                    ? legacy
-                    : last == null
-                            ? new Checkpoint(part.loKey(), 0, 0, 0, 0, 0, 0)
-                            : Checkpoint.from(last.getExecutionContext());
+            Checkpoint at = legacy != null ? legacy : Checkpoint.from(continuedFrom(instance, part));
             parts.add(part.with(PartitionPlan.State.RESPLIT, at));
             left.add(new KeyRange(at.lastKey() == null ? part.loKey() : at.lastKey(), part.hiKey(), 0));
         }

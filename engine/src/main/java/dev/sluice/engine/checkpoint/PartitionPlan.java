@@ -79,9 +79,14 @@ record PartitionPlan(int parallel, int generation, List<Part> parts) {
         return context;
     }
 
+    /** Whether a part's context holds its range (a context never saved is empty). */
+    static boolean holdsRange(ExecutionContext ec) {
+        return ec.containsKey(HI);
+    }
+
     /** The upper bound of the part whose context this is (null: open above). */
     static Key hi(ExecutionContext ec) {
-        if (!ec.containsKey(HI)) {
+        if (!holdsRange(ec)) {
             throw new IllegalStateException("a partition's context holds no range");
         }
         String[] values = JSON.readValue(ec.getString(HI), String[].class);

@@ -3,6 +3,9 @@ package dev.sluice.engine.checkpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.SQLException;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.engine.JobStatus;
@@ -18,6 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
  * An execution that did not end cleanly is continued from the database's checkpoint: one left STARTED by a runner
@@ -107,5 +116,41 @@ class RecoveryTest extends DatabaseTest {
         assertThat(backfill.run(SPEC, RunOptions.defaults().resumeOnly(true)).outcome())
                 .isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1")).isZero();
+    }
+
+    /**
+     * A resume attempt that the outage ended between creating its partition's execution and saving that execution's
+     * context (Spring Batch does the two one after the other): the empty context must not hide the checkpoint of the
+     * execution before it, nor strand the job.
+     */
+    @Test
+    void aPartitionWhoseContextWasNeverSavedContinuesFromTheCheckpointBeforeIt() throws SQLException {
+        JobRepository repository = CheckpointStore.connect(ds, "sluice").repository();
+        JobInstance instance = repository.getJobInstances("inc", 0, 1).get(0);
+        JobExecution last = repository.getLastJobExecution(instance);
+        String partition = last.getStepExecutions().stream()
+                .map(StepExecution::getStepName)
+                .filter(name -> !name.equals("backfill"))
+                .findFirst()
+                .orElseThrow();
+        JobExecution attempt = repository.createJobExecution(
+                instance, last.getJobParameters(), new ExecutionContext(last.getExecutionContext()));
+        StepExecution manager = repository.createStepExecution("backfill", attempt);
+        StepExecution empty = repository.createStepExecution(partition, attempt);
+        LocalDateTime now = LocalDateTime.now(ZoneId.systemDefault());
+        for (StepExecution step : List.of(manager, empty)) {
+            step.setStatus(BatchStatus.FAILED);
+            step.setEndTime(now);
+            repository.update(step);
+        }
+        attempt.setStatus(BatchStatus.FAILED);
+        attempt.setEndTime(now);
+        repository.update(attempt);
+
+        RunResult resumed = backfill.run(SPEC, RunOptions.defaults().resumeOnly(true));
+        assertThat(resumed.outcome()).as(resumed.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM c WHERE n <> 1"))
+                .as("no chunk applied twice")
+                .isZero();
     }
 }
