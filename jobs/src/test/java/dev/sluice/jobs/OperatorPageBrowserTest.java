@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -61,16 +62,18 @@ class OperatorPageBrowserTest extends CliDatabaseTest {
         ConfigurableApplicationContext app = ServeCommand.start(options, 0, TOKEN);
         WebDriver browser = browser(chromium, chromedriver);
         try {
+            // The page rewrites a card's numbers every 2 s: a node read between two refreshes may be gone, read again.
             WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+            wait.ignoring(StaleElementReferenceException.class);
             browser.get("http://localhost:" + app.getEnvironment().getProperty("local.server.port") + "/");
             WebElement card = wait.until(
                     ExpectedConditions.presenceOfElementLocated(By.cssSelector("section.job[data-job='paged']")));
             wait.until(d -> card.getAttribute("data-state").matches("RUNNING|THROTTLED")
                     && !card.findElement(By.cssSelector(".rate")).getText().equals("0"));
-            assertThat(Double.parseDouble(card.findElement(By.cssSelector(".progress"))
+            wait.until(d -> Double.parseDouble(card.findElement(By.cssSelector(".progress"))
                             .getCssValue("width")
-                            .replace("px", "")))
-                    .isPositive();
+                            .replace("px", ""))
+                    > 0);
 
             // No token yet: the controls are off.
             assertThat(card.findElement(By.cssSelector("button.pause")).isEnabled())
