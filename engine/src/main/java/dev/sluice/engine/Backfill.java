@@ -10,8 +10,8 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
-import dev.sluice.engine.contract.Contract;
 import dev.sluice.engine.control.Tuning;
+import dev.sluice.engine.finish.Finish;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.launch.RunResults;
@@ -180,6 +180,13 @@ public final class Backfill implements AutoCloseable {
         if (refused.isPresent()) {
             return new Backfilled(refused.get(), null);
         }
+        JobStatus.State state = status(spec.name()).state();
+        if (state == JobStatus.State.NOT_STARTED || options.again()) {
+            Optional<RunResult> waiting = contract().waitingFor(spec);
+            if (waiting.isPresent()) {
+                return new Backfilled(waiting.get(), null);
+            }
+        }
         Prepared prepared = prepare(spec);
         Launcher.Launched launched = launcher.launch(
                 hold,
@@ -313,7 +320,22 @@ public final class Backfill implements AutoCloseable {
      * @return what happened, in one line; {@code ok} false when the job is not done or busy (nothing changed)
      */
     public ControlResult finish(String name, String by) throws SQLException {
-        return contract().finish(name, by);
+        FinishResult r = finish(name, null, false, by);
+        return new ControlResult(r.finished(), r.message(), r.next());
+    }
+
+    /**
+     * The contract step: for a job that is done (see {@link #require}), drops its sync trigger (lock-safe), then runs
+     * the contract steps of {@code spec} (a spec file an operator gives; null: the recorded spec's) in order, each
+     * lock-safe and recorded, so that a finish stopped at any instant goes on from the step it was in; then the job
+     * is FINISHED. Its undo journal and the columns its steps set aside stay, so {@code rollback} can still undo it,
+     * until {@code purge}.
+     *
+     * @param purge drop the undo journal and the set-aside columns too: no rollback after it
+     * @throws SpecException (exit 2) naming a step that cannot run lock-safe on the table as it is
+     */
+    public FinishResult finish(String name, JobSpec spec, boolean purge, String by) throws SQLException {
+        return contract().finish(name, spec, purge, by);
     }
 
     /**
@@ -342,8 +364,8 @@ public final class Backfill implements AutoCloseable {
         return new Rollback(context);
     }
 
-    private Contract contract() {
-        return new Contract(context);
+    private Finish contract() {
+        return new Finish(context);
     }
 
     /**

@@ -34,7 +34,7 @@ class ArchitectureTest {
     private static final String[] VERBS = {
         "dev.sluice.engine.launch..",
         "dev.sluice.engine.rollback..",
-        "dev.sluice.engine.contract..",
+        "dev.sluice.engine.finish..",
         "dev.sluice.engine.validation..",
         "dev.sluice.engine.operate.."
     };

@@ -12,6 +12,7 @@ import java.sql.Statement;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.Transaction;
+import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.keyset.Sql;
 
 /**
@@ -27,7 +28,7 @@ public final class BatchSchema {
     private static final long CREATE_LOCK = 0x51_1ce_0001L;
 
     // The table added last: a repository created by an older version gets the newer tables on first use.
-    private static final String NEWEST_TABLE = "job_tuning";
+    private static final String NEWEST_TABLE = "contract_steps";
 
     private BatchSchema() {}
 
@@ -102,9 +103,14 @@ public final class BatchSchema {
                     + " NOT NULL DEFAULT false");
             // An operator's tune, in force for all the job's later work until the operator tunes again
             // (control.Tuning).
-            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + "." + NEWEST_TABLE + " ("
+            st.execute("CREATE TABLE IF NOT EXISTS " + Sql.quote(schema) + ".job_tuning ("
                     + "job text PRIMARY KEY, rows_per_second bigint NOT NULL, spec_rows_per_second bigint NOT NULL,"
                     + " at timestamptz NOT NULL DEFAULT now(), by_whom text)");
+            // finish --purge: the journal and the set-aside columns are gone, and with them the way back.
+            st.execute("ALTER TABLE " + Sql.quote(schema) + ".job_lifecycle ADD COLUMN IF NOT EXISTS purged_at"
+                    + " timestamptz");
+            // The contract steps finish ran (and rollback reversed), one row per step (contract.Ledger).
+            st.execute(Ledger.ddl(schema));
         }
     }
 

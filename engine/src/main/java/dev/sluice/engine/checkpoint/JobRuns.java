@@ -100,7 +100,7 @@ public final class JobRuns {
         return lastExecution(store, run.job()).map(JobRuns::run).orElse(run);
     }
 
-    /** Records that {@code finish} made the job FINISHED (its sync trigger and journal dropped). */
+    /** Records that {@code finish} made the job FINISHED (its sync trigger dropped, its contract steps run). */
     public void markFinished(String job, String by) throws SQLException {
         ensureSchema();
         try (Connection c = dataSource.getConnection();
@@ -110,6 +110,38 @@ public final class JobRuns {
                                 + " at = now(), by_whom = excluded.by_whom")) {
             ps.setString(1, job);
             ps.setString(2, by);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Records that {@code finish --purge} dropped the job's journal and set-aside columns: no way back after it. */
+    public void markPurged(String job) throws SQLException {
+        lifecycle("UPDATE " + Sql.quote(schema) + ".job_lifecycle SET purged_at = now() WHERE job = ?", job);
+    }
+
+    /** Forgets that the job was FINISHED: its rollback reversed its contract steps. */
+    public void unmarkFinished(String job) throws SQLException {
+        lifecycle("DELETE FROM " + Sql.quote(schema) + ".job_lifecycle WHERE job = ?", job);
+    }
+
+    /** Whether {@code finish --purge} dropped the job's journal and set-aside columns. */
+    public boolean purged(String job) throws SQLException {
+        ensureSchema();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + Sql.quote(schema)
+                        + ".job_lifecycle WHERE job = ? AND purged_at IS NOT NULL")) {
+            ps.setString(1, job);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private void lifecycle(String sql, String job) throws SQLException {
+        ensureSchema();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, job);
             ps.executeUpdate();
         }
     }

@@ -12,6 +12,7 @@ import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.StatusReader;
 import dev.sluice.engine.control.LostDatabase;
+import dev.sluice.engine.preflight.ContractCheck;
 import dev.sluice.engine.preflight.Preflight;
 import dev.sluice.engine.preflight.Prepared;
 import dev.sluice.engine.spec.JobSpec;
@@ -82,6 +83,18 @@ public final class EngineContext implements AutoCloseable {
     /** The spec recorded when the job last started, if it ever did. */
     public Optional<JobSpec> recordedSpec(String name) throws SQLException {
         return statuses.recordedSpec(name);
+    }
+
+    /**
+     * Checks the spec's contract steps against the catalog as it is now (the steps its record holds as done are not
+     * checked again).
+     *
+     * @throws dev.sluice.engine.spec.SpecException naming the step that cannot run
+     */
+    public void checkContract(JobSpec spec) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            ContractCheck.check(c, spec, schema);
+        }
     }
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */

@@ -78,13 +78,22 @@ public final class Preflight {
             }
             List<Finding> findings = new ArrayList<>(prepared.findings());
             SyncDefinition sync = SyncCheck.check(c, read == null ? c : read, spec, prepared.plan(), schema, findings);
+            List<Plan.Statement> statements = new ArrayList<>(prepared.statements());
             if (sync == null) {
                 findings.addAll(TriggerCheck.withoutSync(read == null ? c : read, c, prepared.plan(), schema));
-                return prepared.withSync(null, findings, prepared.statements());
+            } else {
+                statements.add(new Plan.Statement(
+                        "sync trigger (installed before the first chunk)",
+                        String.join(";\n", sync.install()),
+                        List.of()));
             }
-            List<Plan.Statement> statements = new ArrayList<>(prepared.statements());
-            statements.add(new Plan.Statement(
-                    "sync trigger (installed before the first chunk)", String.join(";\n", sync.install()), List.of()));
+            List<Plan.Statement> contract = ContractCheck.check(c, spec, schema);
+            if (!contract.isEmpty()) {
+                findings.add(Finding.ok(
+                        "contract",
+                        contract.size() + " step(s) run by 'finish', each checked on a copy of the table's columns"));
+                statements.addAll(contract);
+            }
             return prepared.withSync(sync, findings, statements);
         }
     }

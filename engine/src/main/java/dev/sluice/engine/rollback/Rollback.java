@@ -1,5 +1,6 @@
 package dev.sluice.engine.rollback;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +16,8 @@ import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.contract.ContractSteps;
+import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Journals;
 import dev.sluice.engine.launch.Launcher;
@@ -77,17 +80,25 @@ public final class Rollback {
                 return RunResult.of(
                         RunResult.Outcome.NOT_RUNNABLE, "job " + name + " has never run: nothing to roll back");
             }
-            if (status.state() == JobStatus.State.FINISHED) {
+            JobRuns runs = context.runs();
+            if (status.state() == JobStatus.State.FINISHED && runs.purged(name)) {
                 return RunResult.of(
                         RunResult.Outcome.NOT_RUNNABLE,
-                        "job " + name + " is finished: its journal was purged"
-                                + " by 'finish', and it cannot be rolled back");
+                        "job " + name + " is finished and purged: 'finish --purge' dropped its undo journal and the"
+                                + " columns its contract set aside, so it cannot be rolled back");
+            }
+            String unreversed = reverseContract(spec);
+            if (unreversed != null) {
+                return RunResult.of(RunResult.Outcome.FAILED, unreversed);
+            }
+            if (status.state() == JobStatus.State.FINISHED) {
+                runs.unmarkFinished(name);
+                status = context.status(name);
             }
             String refused = removeTrigger(name);
             if (refused != null) {
                 return RunResult.of(RunResult.Outcome.NOT_RUNNABLE, refused);
             }
-            JobRuns runs = context.runs();
             if (runs.last(name).map(r -> !r.state().ended()).orElse(false)) {
                 runs.cancel(name); // restored rows must not be written again by a resumed backfill
             }
@@ -112,8 +123,8 @@ public final class Rollback {
         if (state == JobStatus.State.FINISHED && again) {
             return Optional.of(RunResult.of(
                     RunResult.Outcome.NOT_RUNNABLE,
-                    "job " + name + " is finished (its sync trigger and journal dropped): run the work again as a job"
-                            + " of another name"));
+                    "job " + name + " is finished: roll it back first, or run the work again as a job of another"
+                            + " name"));
         }
         if (state == JobStatus.State.ROLLED_BACK && !again) {
             return Optional.of(
@@ -241,6 +252,29 @@ public final class Rollback {
                 r.chunks(),
                 r.seconds(),
                 startOver(name));
+    }
+
+    /**
+     * Reverses the contract steps {@code finish} ran (or began), newest first, each lock-safe and recorded, before any
+     * row is restored: a NOT NULL or a constraint would refuse the rows the journal gives back.
+     *
+     * @return why they could not all be reversed (a rollback again goes on from there), or null
+     */
+    private String reverseContract(JobSpec spec) throws SQLException {
+        String name = spec.name();
+        try {
+            int reversed = new ContractSteps(dataSource, schema, spec).reverse();
+            if (reversed > 0) {
+                LOG.info("job {}: {} contract step(s) reversed before the rollback", name, reversed);
+            }
+            try (Connection c = dataSource.getConnection()) {
+                new Ledger(schema).forget(c, name);
+            }
+            return null;
+        } catch (ContractSteps.Violation | ContractSteps.Blocked | LockSafe.NotGranted e) {
+            return "job " + name + " was not rolled back: its contract could not be reversed: " + e.getMessage()
+                    + "; roll it back again to go on";
+        }
     }
 
     /** Drops the job's sync trigger, lock-safe, forgetting it, so that a later run installs it again. */

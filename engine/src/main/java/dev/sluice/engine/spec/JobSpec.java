@@ -40,7 +40,9 @@ public record JobSpec(
         Timeouts timeouts,
         List<ValidationRule> validate,
         Boolean validateAfterRun,
-        Schedule schedule) {
+        Schedule schedule,
+        List<String> after,
+        List<ContractStep> contract) {
 
     /**
      * The spec, its defaults filled in, checked: a spec that does not make sense (a missing field, a value out of
@@ -67,7 +69,9 @@ public record JobSpec(
             Timeouts timeouts,
             List<ValidationRule> validate,
             Boolean validateAfterRun,
-            Schedule schedule) {
+            Schedule schedule,
+            List<String> after,
+            List<ContractStep> contract) {
         this.name = name;
         this.table = table;
         this.key = key == null ? List.of() : List.copyOf(key);
@@ -87,7 +91,57 @@ public record JobSpec(
         this.validate = validate == null ? List.of() : List.copyOf(validate);
         this.validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
         this.schedule = schedule;
+        this.after =
+                after == null ? List.of() : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(after));
+        this.contract = contract == null
+                ? List.of()
+                : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(contract));
         SpecChecks.check(this);
+    }
+
+    /** A spec without {@code after} and {@code contract} (the fields of 0.1). */
+    public JobSpec(
+            String name,
+            String table,
+            List<String> key,
+            String where,
+            Map<String, String> set,
+            String into,
+            Map<String, String> columns,
+            TransformerSpec transformer,
+            Source source,
+            Sync sync,
+            Boolean undo,
+            Chunk chunk,
+            Integer parallel,
+            Throttle throttle,
+            Health health,
+            Timeouts timeouts,
+            List<ValidationRule> validate,
+            Boolean validateAfterRun,
+            Schedule schedule) {
+        this(
+                name,
+                table,
+                key,
+                where,
+                set,
+                into,
+                columns,
+                transformer,
+                source,
+                sync,
+                undo,
+                chunk,
+                parallel,
+                throttle,
+                health,
+                timeouts,
+                validate,
+                validateAfterRun,
+                schedule,
+                null,
+                null);
     }
 
     /**
@@ -233,7 +287,9 @@ public record JobSpec(
                 tuning.timeouts,
                 validate,
                 validateAfterRun,
-                tuning.schedule);
+                tuning.schedule,
+                after,
+                contract);
     }
 
     /**
@@ -270,7 +326,9 @@ public record JobSpec(
                 timeouts,
                 validate,
                 validateAfterRun,
-                schedule);
+                schedule,
+                after,
+                contract);
     }
 
     /**

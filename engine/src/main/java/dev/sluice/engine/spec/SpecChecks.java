@@ -49,6 +49,154 @@ final class SpecChecks {
         positive("health.poll", spec.health().poll());
         positive("health.replica-lag.max", spec.health().replicaLag().max());
         checkRules(spec.validate());
+        checkAfter(spec);
+        checkContract(spec);
+    }
+
+    private static void checkAfter(JobSpec spec) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < spec.after().size(); i++) {
+            String job = spec.after().get(i);
+            String field = "after[" + i + "]";
+            if (job == null || job.isBlank()) {
+                throw new SpecException(field, "empty job name");
+            }
+            if (!NAME.matcher(job).matches() || job.length() > MAX_NAME_LENGTH) {
+                throw new SpecException(
+                        field,
+                        "'" + job + "' is not a job name (a-z, 0-9, '_' and '-', at most " + MAX_NAME_LENGTH
+                                + " characters)");
+            }
+            if (job.equals(spec.name())) {
+                throw new SpecException(field, "the job cannot wait for itself");
+            }
+            if (!seen.add(job)) {
+                throw new SpecException(field, "job '" + job + "' is listed twice");
+            }
+        }
+    }
+
+    private static void checkContract(JobSpec spec) {
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < spec.contract().size(); i++) {
+            ContractStep step = spec.contract().get(i);
+            String field = "contract[" + i + "]";
+            if (step == null || step.kinds().isEmpty()) {
+                throw new SpecException(
+                        field, "empty step (one of not-null, index, check, foreign-key, drop-columns, rename-column)");
+            }
+            if (step.kinds().size() > 1) {
+                throw new SpecException(
+                        field,
+                        "one step per entry, got "
+                                + step.kinds().stream()
+                                        .map(ContractStep.Kind::written)
+                                        .toList()
+                                + ": write each as its own '- ' item");
+            }
+            field += "." + step.kind().written();
+            switch (step.kind()) {
+                case NOT_NULL -> identifier(field, step.notNull());
+                case INDEX -> checkIndex(field, step.index());
+                case CHECK -> {
+                    identifier(field + ".name", step.check().name());
+                    required(field + ".expression", step.check().expression());
+                    SqlFragments.check(field + ".expression", step.check().expression());
+                }
+                case FOREIGN_KEY -> checkForeignKey(field, step.foreignKey());
+                case DROP_COLUMNS -> {
+                    if (step.dropColumns().isEmpty()) {
+                        throw new SpecException(field, "no columns (list the columns to set aside)");
+                    }
+                    identifiers(field, step.dropColumns());
+                    for (String column : step.dropColumns()) {
+                        if (spec.key().contains(column)) {
+                            throw new SpecException(field, "'" + column + "' is the job's key: it cannot be dropped");
+                        }
+                    }
+                }
+                case RENAME_COLUMN -> {
+                    identifier(field + ".from", step.renameColumn().from());
+                    identifier(field + ".to", step.renameColumn().to());
+                    if (step.renameColumn().from().equals(step.renameColumn().to())) {
+                        throw new SpecException(field + ".to", "is the same name as from");
+                    }
+                }
+            }
+            String name = switch (step.kind()) {
+                case INDEX -> step.index().name();
+                case CHECK -> step.check().name();
+                case FOREIGN_KEY -> step.foreignKey().name();
+                default -> null;
+            };
+            if (name != null && !names.add(name)) {
+                throw new SpecException(field + ".name", "'" + name + "' is the name of an earlier step too");
+            }
+        }
+    }
+
+    private static void checkIndex(String field, ContractStep.Index index) {
+        identifier(field + ".name", index.name());
+        if (index.columns().isEmpty() == (index.expression() == null)) {
+            throw new SpecException(field, "write either columns or expression");
+        }
+        identifiers(field + ".columns", index.columns());
+        if (index.expression() != null) {
+            required(field + ".expression", index.expression());
+            SqlFragments.check(field + ".expression", index.expression());
+        }
+        SqlFragments.check(field + ".where", index.where());
+        identifiers(field + ".include", index.include());
+    }
+
+    private static void checkForeignKey(String field, ContractStep.ForeignKey fk) {
+        identifier(field + ".name", fk.name());
+        if (fk.columns().isEmpty()) {
+            throw new SpecException(field + ".columns", "missing (this table's columns that reference the other)");
+        }
+        identifiers(field + ".columns", fk.columns());
+        required(field + ".references", fk.references());
+        if (fk.referencedTable().isEmpty() || fk.referencedColumns().isEmpty()) {
+            throw new SpecException(
+                    field + ".references",
+                    "'" + fk.references() + "' is not a table and its columns, like public.customers(id)");
+        }
+        identifiers(field + ".references", fk.referencedColumns());
+        if (fk.referencedColumns().size() != fk.columns().size()) {
+            throw new SpecException(
+                    field + ".references",
+                    "names " + fk.referencedColumns().size() + " columns for "
+                            + fk.columns().size() + " in columns");
+        }
+        if (fk.onDelete() != null && !ON_DELETE.contains(fk.onDelete().strip().toLowerCase(java.util.Locale.ROOT))) {
+            throw new SpecException(
+                    field + ".on-delete",
+                    "'" + fk.onDelete() + "' is not one of no action, restrict, cascade, set null, set default");
+        }
+    }
+
+    private static final Set<String> ON_DELETE = Set.of("no action", "restrict", "cascade", "set null", "set default");
+
+    private static void identifiers(String field, List<String> names) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            identifier(field + "[" + i + "]", names.get(i));
+            if (!seen.add(names.get(i))) {
+                throw new SpecException(field, "'" + names.get(i) + "' is listed twice");
+            }
+        }
+    }
+
+    /** A name PostgreSQL keeps as written: not empty, and short enough not to be cut (63 bytes). */
+    private static void identifier(String field, String name) {
+        required(field, name);
+        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_NAME_LENGTH) {
+            throw new SpecException(
+                    field, "'" + name + "' is longer than PostgreSQL's names (" + MAX_NAME_LENGTH + " bytes)");
+        }
+        if (name.indexOf('\0') >= 0) {
+            throw new SpecException(field, "contains a NUL character");
+        }
     }
 
     private static void checkName(String name) {

@@ -118,6 +118,20 @@ public final class SpecParser {
         return spec;
     }
 
+    /** A contract step as one line of JSON, as its record keeps it; {@link #contractStep} reads it back. */
+    public static String toJson(ContractStep step) {
+        return tools.jackson.databind.json.JsonMapper.builder()
+                .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                .changeDefaultPropertyInclusion(incl -> incl.withValueInclusion(JsonInclude.Include.NON_NULL))
+                .build()
+                .writeValueAsString(step);
+    }
+
+    /** A contract step from its record's JSON. */
+    public static ContractStep contractStep(String json) {
+        return MAPPER.readValue(json, ContractStep.class);
+    }
+
     /** The spec as YAML, defaults filled in; parsing it again gives an equal spec. */
     public static String toYaml(JobSpec spec) {
         return MAPPER.writeValueAsString(spec);

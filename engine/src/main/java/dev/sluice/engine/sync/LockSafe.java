@@ -56,6 +56,7 @@ public final class LockSafe {
     static final double JITTER = 0.2;
 
     private final Duration firstTimeout;
+    private final Duration maxTimeout;
     private final int attempts;
     private final Consumer<String> warn;
 
@@ -64,16 +65,25 @@ public final class LockSafe {
     }
 
     LockSafe(Duration firstTimeout, int attempts, Consumer<String> warn) {
-        this.firstTimeout = firstTimeout;
+        this(firstTimeout, MAX_TIMEOUT, attempts, warn);
+    }
+
+    /**
+     * @param firstTimeout the first attempt's lock timeout
+     * @param maxTimeout   the longest any attempt waits (so the longest an application statement queues behind it)
+     */
+    public LockSafe(Duration firstTimeout, Duration maxTimeout, int attempts, Consumer<String> warn) {
+        this.firstTimeout = firstTimeout.compareTo(maxTimeout) > 0 ? maxTimeout : firstTimeout;
+        this.maxTimeout = maxTimeout;
         this.attempts = attempts;
         this.warn = warn;
     }
 
     /** The lock timeout of attempt {@code n} (1-based): doubling from the first, capped, with jitter. */
     Duration timeout(int n) {
-        long base = Math.min(MAX_TIMEOUT.toMillis(), firstTimeout.toMillis() << Math.min(20, n - 1));
+        long base = Math.min(maxTimeout.toMillis(), firstTimeout.toMillis() << Math.min(20, n - 1));
         double jitter = 1 + ThreadLocalRandom.current().nextDouble(-JITTER, JITTER);
-        return Duration.ofMillis(Math.max(1, Math.min(MAX_TIMEOUT.toMillis(), Math.round(base * jitter))));
+        return Duration.ofMillis(Math.max(1, Math.min(maxTimeout.toMillis(), Math.round(base * jitter))));
     }
 
     /** Runs {@code statements} in one transaction, retried while the lock is not granted. */
@@ -94,6 +104,40 @@ public final class LockSafe {
      * @throws NotGranted when no attempt got the lock
      */
     public void run(DataSource dataSource, String what, Work work) throws SQLException, NotGranted {
+        retried(dataSource, what, (timeout) -> once(dataSource, work, timeout));
+    }
+
+    /**
+     * Runs {@code work} outside a transaction block (what {@code CREATE INDEX CONCURRENTLY} needs), the session's
+     * {@code lock_timeout} set for each attempt and its {@code statement_timeout} lifted (the work scans a table
+     * without blocking its writers), retried while the lock is not granted. The session's settings are put back
+     * before the connection goes back to its pool.
+     */
+    public void runOutsideTransaction(DataSource dataSource, String what, Work work) throws SQLException, NotGranted {
+        retried(dataSource, what, timeout -> {
+            try (Connection c = dataSource.getConnection()) {
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET lock_timeout = '" + timeout.toMillis() + "ms'");
+                    st.execute("SET statement_timeout = 0");
+                    work.run(c);
+                } finally {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("RESET lock_timeout");
+                        st.execute("RESET statement_timeout");
+                    }
+                    c.setAutoCommit(autoCommit);
+                }
+            }
+        });
+    }
+
+    private interface Attempt {
+        void run(Duration lockTimeout) throws SQLException;
+    }
+
+    private void retried(DataSource dataSource, String what, Attempt once) throws SQLException, NotGranted {
         AtomicInteger attempt = new AtomicInteger();
         Retry retry = Retry.of(
                 "lock-safe " + what,
@@ -109,7 +153,7 @@ public final class LockSafe {
                         int n = attempt.incrementAndGet();
                         Duration timeout = timeout(n);
                         try {
-                            once(dataSource, work, timeout);
+                            once.run(timeout);
                         } catch (SQLException e) {
                             if (LOCK_NOT_AVAILABLE.equals(e.getSQLState()) && n < attempts) {
                                 warn.accept("lock on " + what + " not granted within " + timeout.toMillis()
@@ -124,7 +168,7 @@ public final class LockSafe {
             if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
                 throw new NotGranted("could not lock " + what + " in " + attempts + " attempts (lock_timeout "
                         + firstTimeout.toMillis()
-                        + " ms up to " + MAX_TIMEOUT.toSeconds() + " s): another session holds a conflicting lock"
+                        + " ms up to " + maxTimeout.toMillis() + " ms): another session holds a conflicting lock"
                         + holders(dataSource, what));
             }
             throw e;

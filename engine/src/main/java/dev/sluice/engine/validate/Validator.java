@@ -13,7 +13,9 @@ import dev.sluice.engine.Mismatch;
 import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
+import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.keyset.Table;
+import dev.sluice.engine.spec.ContractStep;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SqlFragments;
@@ -70,6 +72,34 @@ public final class Validator implements RangeCheck {
                     target.quoted() + " IS DISTINCT FROM " + source,
                     target.quoted() + "::text",
                     source + "::text"));
+        }
+        return out;
+    }
+
+    /**
+     * The rules a job's contract adds, so that validation (before {@code finish}) finds what would stop a step: a
+     * {@code not-null} column holding NULLs, rows a {@code check} refuses. Only the steps before the first that renames
+     * or sets a column aside: later ones name the table as it will be.
+     */
+    public static List<Rule> contractRules(List<ContractStep> contract) {
+        List<Rule> out = new ArrayList<>();
+        for (int i = 0; i < contract.size(); i++) {
+            ContractStep step = contract.get(i);
+            switch (step.kind()) {
+                case NOT_NULL ->
+                    out.add(new Rule(
+                            "contract[" + i + "].not-null", Sql.quote(step.notNull()) + " IS NULL", null, null));
+                case CHECK ->
+                    out.add(new Rule(
+                            "contract[" + i + "].check",
+                            "(" + SqlFragments.forJdbc(step.check().expression()) + ") IS FALSE",
+                            null,
+                            null));
+                case DROP_COLUMNS, RENAME_COLUMN -> {
+                    return out;
+                }
+                default -> {}
+            }
         }
         return out;
     }

@@ -147,8 +147,9 @@ public final class Validations {
                                     : "")
                             + " (add e.g. - { target: email_lower, source: lower(email) })");
         }
-        List<Rule> rules =
-                Validator.rules(prepared.keyset().table(), prepared.spec().validate()); // type-checked
+        List<Rule> rules = new ArrayList<>(
+                Validator.rules(prepared.keyset().table(), prepared.spec().validate())); // type-checked
+        rules.addAll(Validator.contractRules(prepared.spec().contract()));
         String pending = launcher.sync().pending(prepared);
         return new Validator(
                 prepared.keyset(),

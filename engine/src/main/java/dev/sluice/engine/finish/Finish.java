@@ -1,4 +1,4 @@
-package dev.sluice.engine.contract;
+package dev.sluice.engine.finish;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -6,15 +6,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import javax.sql.DataSource;
 
-import dev.sluice.engine.Backfill;
+import dev.sluice.engine.FinishResult;
 import dev.sluice.engine.JobNotDoneException;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.NextStep;
+import dev.sluice.engine.RunResult;
 import dev.sluice.engine.chunk.ChunkTimeouts;
+import dev.sluice.engine.contract.ContractSteps;
+import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Journals;
 import dev.sluice.engine.launch.Launcher;
@@ -34,16 +38,16 @@ import org.slf4j.LoggerFactory;
  * last validation checked every row and found no mismatch, and its sync trigger (if it has one) is still keeping
  * rows in step with nothing left to re-apply: one rule for {@code require} and {@code finish}.
  */
-public final class Contract {
+public final class Finish {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Contract.class);
+    private static final Logger LOG = LoggerFactory.getLogger(Finish.class);
 
     private final DataSource dataSource;
     private final String schema;
     private final Launcher launcher;
     private final EngineContext context;
 
-    public Contract(EngineContext context) {
+    public Finish(EngineContext context) {
         this.context = context;
         this.dataSource = context.dataSource();
         this.schema = context.schema();
@@ -64,52 +68,195 @@ public final class Contract {
         return done;
     }
 
-    public Backfill.ControlResult finish(String name, String by) throws SQLException {
+    /**
+     * Drops the job's sync trigger and runs its contract steps (those of {@code given}, a spec file an operator
+     * gives, else the recorded spec's), each recorded; then the job is FINISHED. {@code purge}: the undo journal and
+     * the set-aside columns go too, and with them the way back.
+     *
+     * @throws dev.sluice.engine.spec.SpecException (exit 2) when a step cannot run lock-safe on this table
+     */
+    public FinishResult finish(String name, JobSpec given, boolean purge, String by) throws SQLException {
         try (Launcher.RunnerHold hold = launcher.new RunnerHold(name)) {
             if (hold.lock() == null) {
-                return new Backfill.ControlResult(
-                        false, "job " + name + " is running" + launcher.holder(name) + "; finish it when it is done");
+                return FinishResult.of(
+                        FinishResult.Outcome.NOT_DONE,
+                        "job " + name + " is running" + launcher.holder(name) + "; finish it when it is done");
             }
             JobStatus s = withSource(context.status(name));
+            Optional<JobSpec> recorded = context.recordedSpec(name);
+            if (recorded.isEmpty()) {
+                return FinishResult.of(
+                        FinishResult.Outcome.NOT_DONE,
+                        "job " + name + " cannot finish: it has never run on this database");
+            }
+            JobSpec spec = given == null ? recorded.get() : recorded.get().tunedBy(given);
+            Map<Integer, Ledger.Entry> ledger;
+            try (Connection c = dataSource.getConnection()) {
+                ledger = new Ledger(schema).read(c, name);
+            }
+            if (ledger.values().stream().anyMatch(e -> e.state() == Ledger.State.REVERSED)
+                    && ledger.values().stream().anyMatch(e -> e.state() != Ledger.State.REVERSED)) {
+                return FinishResult.of(
+                        FinishResult.Outcome.NOT_DONE,
+                        "job " + name + "'s rollback has reversed some of its contract steps: continue it ('rollback "
+                                + name + "') before anything else");
+            }
             if (s.state() == JobStatus.State.FINISHED) {
-                return new Backfill.ControlResult(true, "job " + name + " is already finished");
+                if (!purge || context.runs().purged(name)) {
+                    return FinishResult.of(
+                            FinishResult.Outcome.ALREADY_FINISHED,
+                            "job " + name + " is already finished"
+                                    + (context.runs().purged(name) ? " and purged" : ""));
+                }
+                return purged(
+                        name,
+                        spec,
+                        s,
+                        List.of(),
+                        FinishResult.Outcome.ALREADY_FINISHED,
+                        "job " + name + " was FINISHED");
             }
             // The keys the application changes go on being logged until the trigger goes: finish re-applies the last
             // of them itself, with the application's writes held for that moment (see SyncInstaller.drop).
             Optional<String> why = notDone(s, null);
             if (why.isPresent()) {
-                return new Backfill.ControlResult(false, "job " + name + " cannot finish: " + why.get());
+                return FinishResult.of(FinishResult.Outcome.NOT_DONE, "job " + name + " cannot finish: " + why.get());
             }
+            context.checkContract(spec); // every step against the catalog, before anything changes (exit 2)
             Optional<SyncInstaller.Installed> trigger;
             try {
                 trigger = new SyncInstaller(schema, LOG::warn)
                         .drop(dataSource, context.sourceOf(name), name, lastKeys(name));
             } catch (LockSafe.NotGranted e) {
-                return new Backfill.ControlResult(
-                        false,
-                        "job " + name + " is not finished: its sync trigger was not" + " dropped: " + e.getMessage());
+                return FinishResult.of(
+                        FinishResult.Outcome.FAILED,
+                        "job " + name + " is not finished: its sync trigger was not dropped: " + e.getMessage());
             } catch (SyncInstaller.KeysWaiting e) {
-                return new Backfill.ControlResult(
-                        false,
+                return FinishResult.of(
+                        FinishResult.Outcome.NOT_DONE,
                         "job " + name + " is not finished: " + e.getMessage()
                                 + " (written while finish waited for the table): run " + name + " again, then finish");
             }
-            long entries = s.undo() == null ? 0 : Journals.purge(dataSource, schema, name);
+            List<FinishResult.Step> steps = new ArrayList<>();
+            try {
+                new ContractSteps(dataSource, schema, spec)
+                        .apply(d -> steps.add(new FinishResult.Step(
+                                ContractSteps.field(d.index(), d.step()), d.already(), d.seconds())));
+            } catch (ContractSteps.Violation e) {
+                return new FinishResult(
+                        FinishResult.Outcome.MISMATCHES,
+                        "job " + name + " is not finished: " + e.getMessage(),
+                        steps,
+                        null);
+            } catch (ContractSteps.Blocked e) {
+                return new FinishResult(
+                        FinishResult.Outcome.NOT_DONE,
+                        "job " + name + " is not finished: " + e.getMessage(),
+                        steps,
+                        null);
+            } catch (LockSafe.NotGranted e) {
+                return new FinishResult(
+                        FinishResult.Outcome.FAILED,
+                        "job " + name + " is not finished: " + e.getMessage()
+                                + "; finish again to go on from that step",
+                        steps,
+                        null);
+            }
             context.runs().markFinished(name, by);
-            return new Backfill.ControlResult(
-                    true,
-                    "job " + name + " is FINISHED"
-                            + trigger.filter(t -> !t.dropped())
-                                    .map(t -> ": its sync trigger is dropped from " + t.table())
-                                    .orElse(" (it had no sync trigger)")
-                            + (s.undo() == null
+            String message = "job " + name + " is FINISHED"
+                    + trigger.filter(t -> !t.dropped())
+                            .map(t -> ": its sync trigger is dropped from " + t.table())
+                            .orElse(" (it had no sync trigger)")
+                    + (steps.isEmpty() ? "" : String.format(Locale.ROOT, "; %d contract step(s) done", steps.size()));
+            if (purge) {
+                return purged(name, spec, s, steps, FinishResult.Outcome.FINISHED, message);
+            }
+            return new FinishResult(
+                    FinishResult.Outcome.FINISHED,
+                    message
+                            + (s.undo() == null && steps.isEmpty()
                                     ? ""
-                                    : String.format(
-                                            Locale.ROOT,
-                                            "; its undo journal (%,d rows in %,d chunks)"
-                                                    + " is purged: it can no longer be rolled back",
-                                            s.undo().rows(),
-                                            entries)));
+                                    : "; 'rollback " + name + "' can still undo it" + " until 'finish " + name
+                                            + " --purge'"),
+                    steps,
+                    null);
+        }
+    }
+
+    /** Drops the journal and the set-aside columns of a FINISHED job: no way back after it. */
+    private FinishResult purged(
+            String name,
+            JobSpec spec,
+            JobStatus s,
+            List<FinishResult.Step> steps,
+            FinishResult.Outcome outcome,
+            String message)
+            throws SQLException {
+        List<String> columns;
+        try {
+            columns = new ContractSteps(dataSource, schema, spec).purge();
+        } catch (LockSafe.NotGranted e) {
+            return new FinishResult(
+                    FinishResult.Outcome.FAILED,
+                    message + ", but not purged: " + e.getMessage() + "; purge again",
+                    steps,
+                    null);
+        }
+        long entries = s.undo() == null ? 0 : Journals.purge(dataSource, schema, name);
+        context.runs().markPurged(name);
+        return new FinishResult(
+                outcome,
+                message + "; purged: "
+                        + (s.undo() == null
+                                ? "it kept no undo journal"
+                                : String.format(
+                                        Locale.ROOT,
+                                        "its undo journal (%,d rows in %,d chunks) is dropped",
+                                        s.undo().rows(),
+                                        entries))
+                        + (columns.isEmpty()
+                                ? ""
+                                : ", the columns set aside are dropped (" + String.join(", ", columns) + ")")
+                        + ": it can no longer be rolled back",
+                steps,
+                null);
+    }
+
+    /**
+     * Whether a job that is to start must wait for the jobs its {@code after} names: each must be COMPLETED or
+     * FINISHED with a clean validation. A cycle through the recorded specs of those jobs is refused.
+     *
+     * @return the refusal (not runnable now, naming the job waited for), or empty when it may start
+     * @throws dev.sluice.engine.spec.SpecException (exit 2) when the jobs wait for each other in a cycle
+     */
+    public Optional<RunResult> waitingFor(JobSpec spec) throws SQLException {
+        cycle(spec, new ArrayList<>(List.of(spec.name())));
+        for (String other : spec.after()) {
+            Optional<String> why = notDone(withSource(context.status(other)), Duration.ZERO);
+            if (why.isPresent()) {
+                return Optional.of(RunResult.of(
+                        RunResult.Outcome.NOT_RUNNABLE,
+                        "job " + spec.name() + " waits for job " + other + " (after), which is not done: "
+                                + why.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void cycle(JobSpec spec, List<String> path) throws SQLException {
+        for (String other : spec.after()) {
+            if (path.contains(other)) {
+                List<String> loop = new ArrayList<>(path.subList(path.indexOf(other), path.size()));
+                loop.add(other);
+                throw new dev.sluice.engine.spec.SpecException(
+                        "after", "the jobs wait for each other in a cycle: " + String.join(" -> ", loop));
+            }
+            Optional<JobSpec> theirs = context.recordedSpec(other);
+            if (theirs.isPresent()) {
+                path.add(other);
+                cycle(theirs.get(), path);
+                path.remove(path.size() - 1);
+            }
         }
     }
 
