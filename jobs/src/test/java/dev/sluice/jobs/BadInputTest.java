@@ -327,6 +327,102 @@ class BadInputTest {
         c.add(line("JOB", "run"));
         c.add(line("--bogus", "run", "good", "--bogus"));
         c.add(line("--metrics-port", "run", "good", "--metrics-port", "abc"));
+        // The contract's steps: each kind's fields, and what the catalog decides (PostgreSQL, on a copy of the table).
+        c.add(spec("contract[0]", BASE + SET + "contract: [ {} ]\n"));
+        c.add(spec("contract[0]", BASE + SET + "contract:\n  - { not-null: email_lower, drop-columns: [score] }\n"));
+        c.add(spec("contract[0].not-null", BASE + SET + "contract:\n  - not-null: nope\n"));
+        c.add(spec("contract[0].not-null", BASE + SET + "contract:\n  - not-null: \"\"\n"));
+        c.add(spec("contract[0].index", BASE + SET + "contract:\n  - index: { name: i1 }\n"));
+        c.add(spec("contract[0].index.name", BASE + SET + "contract:\n  - index: { columns: [email_lower] }\n"));
+        c.add(spec(
+                "contract[0].index.name",
+                BASE + SET + "contract:\n  - index: { name: users_pkey, columns: [email_lower] }\n"));
+        c.add(spec("contract[0].index", BASE + SET + "contract:\n  - index: { name: i1, expression: \"random()\" }\n"));
+        c.add(spec("contract[0].index", BASE + SET + "contract:\n  - index: { name: i1, columns: [nope] }\n"));
+        c.add(spec(
+                "contract[0].index",
+                BASE + SET + "contract:\n  - index: { name: i1, columns: [email_lower], include: [nope] }\n"));
+        c.add(
+                spec(
+                        "contract[0].index.expression",
+                        BASE + SET
+                                + "contract:\n  - index: { name: i1, expression: \"lower(email)); DROP TABLE victim; --\" }\n"));
+        c.add(spec(
+                "contract[0].index.where",
+                BASE + SET + "contract:\n  - index: { name: i1, columns: [email], where: \"true) OR (1 = 1\" }\n"));
+        c.add(spec(
+                "contract[0].index",
+                BASE + SET + "contract:\n  - index: { name: i1, columns: [email], where: \"score\" }\n"));
+        c.add(spec(
+                "contract[0].index.unique",
+                BASE + SET + "contract:\n  - index: { name: i1, columns: [email], unique: maybe }\n"));
+        c.add(spec("contract[0].check.expression", BASE + SET + "contract:\n  - check: { name: c1 }\n"));
+        c.add(spec("contract[0].check", BASE + SET + "contract:\n  - check: { name: c1, expression: \"score\" }\n"));
+        c.add(spec(
+                "contract[0].check",
+                BASE + SET + "contract:\n  - check: { name: c1, expression: \"score > (SELECT 1)\" }\n"));
+        c.add(spec(
+                "contract[0].check.expression",
+                BASE + SET + "contract:\n  - check: { name: c1, expression: \"true; DELETE FROM users\" }\n"));
+        c.add(
+                spec(
+                        "contract[0].check.name",
+                        BASE + SET
+                                + "contract:\n  - check: { name: cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc, expression: \"score > 0\" }\n"));
+        c.add(
+                spec(
+                        "contract[1].check.name",
+                        BASE + SET
+                                + "contract:\n  - check: { name: c1, expression: \"score > 0\" }\n  - check: { name: c1, expression: \"score < 9\" }\n"));
+        c.add(spec(
+                "contract[0].foreign-key.references",
+                BASE + SET + "contract:\n  - foreign-key: { name: f1, columns: [score], references: users }\n"));
+        c.add(spec(
+                "contract[0].foreign-key.references",
+                BASE + SET
+                        + "contract:\n  - foreign-key: { name: f1, columns: [score], references: \"nowhere(id)\" }\n"));
+        c.add(
+                spec(
+                        "contract[0].foreign-key",
+                        BASE + SET
+                                + "contract:\n  - foreign-key: { name: f1, columns: [score], references: \"users(email)\" }\n"));
+        c.add(spec(
+                "contract[0].foreign-key",
+                BASE + SET
+                        + "contract:\n  - foreign-key: { name: f1, columns: [email], references: \"users(id)\" }\n"));
+        c.add(
+                spec(
+                        "contract[0].foreign-key.references",
+                        BASE + SET
+                                + "contract:\n  - foreign-key: { name: f1, columns: [score], references: \"users(id, email)\" }\n"));
+        c.add(
+                spec(
+                        "contract[0].foreign-key.on-delete",
+                        BASE + SET
+                                + "contract:\n  - foreign-key: { name: f1, columns: [score], references: \"users(id)\", on-delete: sometimes }\n"));
+        c.add(spec(
+                "contract[0].foreign-key.columns",
+                BASE + SET + "contract:\n  - foreign-key: { name: f1, references: \"users(id)\" }\n"));
+        c.add(spec("contract[0].drop-columns", BASE + SET + "contract:\n  - drop-columns: [id]\n"));
+        c.add(spec("contract[0].drop-columns", BASE + SET + "contract:\n  - drop-columns: [nope]\n"));
+        c.add(spec("contract[0].drop-columns", BASE + SET + "contract:\n  - drop-columns: []\n"));
+        c.add(spec(
+                "contract[0].rename-column",
+                BASE + SET + "contract:\n  - rename-column: { from: score, to: email }\n"));
+        c.add(spec(
+                "contract[0].rename-column.to",
+                BASE + SET + "contract:\n  - rename-column: { from: score, to: score }\n"));
+        c.add(spec("contract[0].rename-column.from", BASE + SET + "contract:\n  - rename-column: { to: points }\n"));
+        c.add(
+                spec(
+                        "contract[1].index",
+                        BASE + SET
+                                + "contract:\n  - rename-column: { from: score, to: points }\n  - index: { name: i2, columns: [score] }\n"));
+        c.add(spec("contract[1].not-null", BASE + SET + "contract:\n  - drop-columns: [score]\n  - not-null: score\n"));
+        c.add(spec("contract[0].nope", BASE + SET + "contract:\n  - nope: email\n"));
+        c.add(spec("after[0]", BASE + SET + "after: [\"Not A Job\"]\n"));
+        c.add(spec("after[0]", BASE + SET + "after: [bad]\n"));
+        c.add(spec("after[1]", BASE + SET + "after: [one, one]\n"));
         c.add(line("--schema", "run", "good", "--schema", "Bad-Schema"));
         c.add(line("--schema", "status", "--schema", "x;drop"));
         c.add(line("--jdbc-url", "run", "good", "--jdbc-url", "postgres://localhost/db"));

@@ -264,8 +264,9 @@ public record JobSpec(
 
     /**
      * This job as it writes (its semantic fields, its validation), run as {@code tuning} says: its chunk sizing,
-     * parallel, throttle, health signals, timeouts and schedule. A rollback restores with the spec the journal was
-     * written with, at the pace of the spec file an operator gives it.
+     * parallel, throttle, health signals, timeouts and schedule, and its {@code after} and {@code contract} (finish runs
+     * the contract of the spec file an operator gives it). A rollback restores with the spec the journal was written
+     * with, at the pace of the spec file an operator gives it.
      */
     public JobSpec tunedBy(JobSpec tuning) {
         return new JobSpec(
@@ -288,8 +289,8 @@ public record JobSpec(
                 validate,
                 validateAfterRun,
                 tuning.schedule,
-                after,
-                contract);
+                tuning.after,
+                tuning.contract);
     }
 
     /**

@@ -18,6 +18,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.CostEstimate;
 import dev.sluice.engine.Finding;
+import dev.sluice.engine.FinishResult;
 import dev.sluice.engine.Plan;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -130,6 +131,9 @@ public class DemoCommand implements Callable<Integer> {
             if (ok && plant > 0) {
                 ok = plantAndRepair(ds, backfill, spec);
             }
+            if (ok) {
+                ok = contract(ds, backfill, spec);
+            }
             return ok ? ExitCode.DONE : ExitCode.FAILED;
         }
     }
@@ -161,6 +165,34 @@ public class DemoCommand implements Callable<Integer> {
         return found.mismatches() == plant && repaired.clean();
     }
 
+    /** The contract step, while the application writes: its steps, and the longest any of its statements waited. */
+    private boolean contract(HikariDataSource ds, Backfill backfill, JobSpec spec) throws Exception {
+        System.out.printf(
+                Locale.ROOT,
+                "%nsluice finish (the contract step) while the application writes: drop the sync trigger, then"
+                        + " %d step(s), each under a lock_timeout of at most %s%n",
+                spec.contract().size(),
+                Durations.format(spec.timeouts().lock()));
+        FinishResult finished;
+        long longest;
+        long statements;
+        try (Writer app = new Writer(ds, rows)) {
+            finished = backfill.finish(spec.name(), spec, false, "demo");
+            statements = app.statements.get();
+            longest = app.longestNanos.get();
+        }
+        for (FinishResult.Step step : finished.steps()) {
+            System.out.printf(Locale.ROOT, "  %-24s done in %.1f s%n", step.step(), step.seconds());
+        }
+        System.out.println("  " + finished.message());
+        System.out.printf(
+                Locale.ROOT,
+                "  the application ran %,d statements meanwhile; the longest waited %,.0f ms%n",
+                statements,
+                longest / 1e6);
+        return finished.finished();
+    }
+
     /**
      * The application: one session that, until stopped, changes the email of a random order or inserts one (below
      * the keys the seed used, and above them), in transactions of one statement, as a web application would.
@@ -169,6 +201,8 @@ public class DemoCommand implements Callable<Integer> {
         private final Thread thread;
         private final AtomicBoolean stop = new AtomicBoolean();
         private final AtomicLong written = new AtomicLong();
+        private final AtomicLong statements = new AtomicLong();
+        private final AtomicLong longestNanos = new AtomicLong();
         private volatile Exception failure;
 
         Writer(HikariDataSource ds, long rows) {
@@ -179,20 +213,31 @@ public class DemoCommand implements Callable<Integer> {
                         long above = rows;
                         try (Connection c = ds.getConnection();
                                 Statement st = c.createStatement()) {
+                            try (java.sql.ResultSet rs = st.executeQuery(
+                                    "SELECT least(min(id), 1) - 1, greatest(max(id), 0) FROM public.orders")) {
+                                rs.next();
+                                below = rs.getLong(1) + 1; // new keys go on below and above what is there
+                                above = rs.getLong(2);
+                            }
                             while (!stop.get()) {
                                 long id = 1 + (long) (random.nextDouble() * rows);
-                                written.addAndGet(st.executeUpdate(
-                                        switch (random.nextInt(4)) {
-                                            case 0 ->
-                                                "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + --below
-                                                        + ", 'Early' || " + id + " || '@Example.COM', 100)";
-                                            case 1 ->
-                                                "INSERT INTO public.orders (id, email, amount_cents) VALUES (" + ++above
-                                                        + ", 'Late' || " + id + " || '@Example.COM', 100)";
-                                            default ->
-                                                "UPDATE public.orders SET email = 'Changed' || " + id
-                                                        + " || '@Example.ORG'" + " WHERE id = " + id;
-                                        }));
+                                // The application's expanded version: it writes the new column too, and every email
+                                // it writes is its row's own (the contract adds a unique index).
+                                String email = switch (random.nextInt(4)) {
+                                    case 0 -> "'Early" + --below + "@Example.COM'";
+                                    case 1 -> "'Late" + ++above + "@Example.COM'";
+                                    default -> "'Changed" + id + "@Example.ORG'";
+                                };
+                                String sql = email.startsWith("'Changed")
+                                        ? "UPDATE public.orders SET email = " + email + ", email_lower = lower(" + email
+                                                + ") WHERE id = " + id
+                                        : "INSERT INTO public.orders (id, email, email_lower, amount_cents) VALUES ("
+                                                + (email.startsWith("'Early") ? below : above) + ", " + email
+                                                + ", lower(" + email + "), 100)";
+                                long started = System.nanoTime();
+                                written.addAndGet(st.executeUpdate(sql));
+                                longestNanos.accumulateAndGet(System.nanoTime() - started, Math::max);
+                                statements.incrementAndGet();
                                 Thread.sleep(1);
                             }
                         } catch (Exception e) {
