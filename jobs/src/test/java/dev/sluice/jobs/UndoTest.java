@@ -215,11 +215,17 @@ class UndoTest extends CliDatabaseTest {
         assertThat(Cli.run(args("run", "purged")).exitCode()).isZero();
         Cli.Result finished = Cli.run(args("finish", "purged"));
         assertThat(finished.exitCode()).as(finished.err()).isZero();
-        assertThat(finished.out()).contains("its undo journal (30,000 rows in 60 chunks) is purged");
+        // finish keeps the journal (rollback can still undo it); --purge drops it.
+        assertThat(finished.out()).contains("'rollback purged' can still undo it");
+        assertThat(db.count("SELECT count(*) FROM sluice.undo_journal WHERE job = 'purged'"))
+                .isPositive();
+        Cli.Result purged = Cli.run(args("finish", "purged", "--purge"));
+        assertThat(purged.exitCode()).as(purged.err()).isZero();
+        assertThat(purged.out()).contains("its undo journal (30,000 rows in 60 chunks) is dropped");
         assertThat(db.count("SELECT count(*) FROM sluice.undo_journal WHERE job = 'purged'"))
                 .isZero();
         Cli.Result late = Cli.run(args("rollback", "purged"));
         assertThat(late.exitCode()).isEqualTo(4);
-        assertThat(late.err()).contains("is finished: its journal was purged");
+        assertThat(late.err()).contains("is finished and purged");
     }
 }
