@@ -182,6 +182,9 @@ class ChunkPlansTest {
                     .distinct()
                     .toList();
             assertThat(unbounded).as("scans not bounded by their chunk").isEmpty();
+            assertThat(PlanCapture.pairwiseJoins(plans, MOST_ROWS_A_SCAN_READS))
+                    .as("joins comparing every pair of a chunk's rows")
+                    .isEmpty();
         } finally {
             new Db(admin).exec("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
         }

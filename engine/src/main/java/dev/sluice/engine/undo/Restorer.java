@@ -51,6 +51,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     private final List<Column> hashed;
     private final boolean force;
     private final String rows;
+    private final String picked;
     private final List<String> found = new ArrayList<>();
     private long conflicts;
     private long gone;
@@ -88,6 +89,12 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         this.rows = "SELECT u.n, " + fields + ", coalesce(u.existed, true) AS e, u.h FROM " + journal.table() + " j,"
                 + " unnest(" + String.join(", ", arrays) + ", j.existed, j.after_hash) WITH ORDINALITY AS u(" + fields
                 + ", existed, h, n) WHERE j.job = ? AND j.seq = ?";
+        // Some of an entry's rows, picked by a mask of the entry's length unnested beside its arrays (a row of each,
+        // zipped): never joined to a list of their numbers, which the planner, estimating a handful of rows for the
+        // unnest, may join in a nested loop that compares every pair (tens of seconds for an entry of 35,000 rows).
+        this.picked = "SELECT u.n, " + fields + ", coalesce(u.existed, true) AS e, u.h FROM " + journal.table()
+                + " j, unnest(" + String.join(", ", arrays) + ", j.existed, j.after_hash, ?::boolean[]) WITH"
+                + " ORDINALITY AS u(" + fields + ", existed, h, pick, n) WHERE j.job = ? AND j.seq = ? AND u.pick";
     }
 
     /**
@@ -213,7 +220,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     private long restore(Connection c, long seq, List<Integer> which) throws SQLException {
-        Array ns = numbers(c, which);
+        Array ns = mask(c, which);
         String sets = columns.isEmpty()
                 ? null
                 : IntStream.range(0, columns.size())
@@ -222,27 +229,35 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
                         .collect(Collectors.joining(", "));
         long done = 0;
         if (sets != null) {
-            try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") UPDATE " + table.qualifiedName()
-                    + " t SET " + sets + " FROM e JOIN " + PICKED + " WHERE " + match() + " AND e.e")) {
-                bind(ps, seq);
-                ps.setArray(3, ns);
+            try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + picked + ") UPDATE " + table.qualifiedName()
+                    + " t SET " + sets + " FROM e WHERE " + match() + " AND e.e")) {
+                bindPicked(ps, ns, seq);
                 done += ps.executeLargeUpdate();
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + rows + ") DELETE FROM " + table.qualifiedName()
-                + " t USING e JOIN " + PICKED + " WHERE " + match() + " AND NOT e.e")) {
-            bind(ps, seq);
-            ps.setArray(3, ns);
+        try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + picked + ") DELETE FROM " + table.qualifiedName()
+                + " t USING e WHERE " + match() + " AND NOT e.e")) {
+            bindPicked(ps, ns, seq);
             done += ps.executeLargeUpdate();
         }
         return done;
     }
 
-    // The rows of an entry picked by number: joined (hashed), never "= ANY (array)", which is quadratic in its size.
-    private static final String PICKED = "unnest(?::int8[]) AS p(n) ON p.n = e.n";
+    /** The mask picking rows {@code which} (numbered from 1) of an entry: true at their places, no further. */
+    private static Array mask(Connection c, List<Integer> which) throws SQLException {
+        int length = which.stream().mapToInt(Integer::intValue).max().orElse(0);
+        Boolean[] mask = new Boolean[length];
+        java.util.Arrays.fill(mask, Boolean.FALSE);
+        for (int n : which) {
+            mask[n - 1] = Boolean.TRUE;
+        }
+        return c.createArrayOf("bool", mask);
+    }
 
-    private static Array numbers(Connection c, List<Integer> which) throws SQLException {
-        return c.createArrayOf("int8", which.stream().map(Long::valueOf).toArray());
+    private void bindPicked(PreparedStatement ps, Array mask, long seq) throws SQLException {
+        ps.setArray(1, mask);
+        ps.setString(2, journal.job());
+        ps.setLong(3, seq);
     }
 
     /** The entry keeps the rows changed since (for a later {@code --force}), or goes. */
@@ -267,10 +282,8 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
                 + " x.before, existed = x.existed, after_hash = x.after_hash, rows = x.rows FROM (SELECT " + keys
                 + " AS keys, " + before
                 + " AS before, array_agg(e.e ORDER BY e.n) AS existed, array_agg(e.h ORDER BY e.n)"
-                + " AS after_hash, count(*) AS rows FROM (" + rows + ") e JOIN " + PICKED + ") x WHERE u.job = ? AND"
-                + " u.seq = ?")) {
-            bind(ps, seq);
-            ps.setArray(3, numbers(c, changed));
+                + " AS after_hash, count(*) AS rows FROM (" + picked + ") e) x WHERE u.job = ? AND u.seq = ?")) {
+            bindPicked(ps, mask(c, changed), seq);
             ps.setString(4, journal.job());
             ps.setLong(5, seq);
             ps.executeUpdate();

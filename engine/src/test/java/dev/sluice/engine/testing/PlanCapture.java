@@ -108,6 +108,34 @@ public final class PlanCapture implements DataSource, AutoCloseable {
         return out;
     }
 
+    /**
+     * The joins in {@code plans} whose join filter threw away more than {@code most} pairs of rows (times their loops):
+     * a nested loop comparing every row of one side with every row of the other, quadratic in a chunk, which no scan's
+     * row count shows when both sides are function scans.
+     */
+    public static List<String> pairwiseJoins(List<Plan> plans, long most) {
+        List<String> out = new ArrayList<>();
+        for (Plan p : plans) {
+            pairwise(p.query(), p.root().path("Plan"), most, out);
+        }
+        return out;
+    }
+
+    private static void pairwise(String query, JsonNode node, long most, List<String> out) {
+        if (node.isMissingNode()) {
+            return;
+        }
+        long removed = Math.round(node.path("Rows Removed by Join Filter").asDouble(0)
+                * node.path("Actual Loops").asDouble(1));
+        if (removed > most) {
+            out.add(node.path("Node Type").asString("") + " compared " + removed + " pairs in vain, in: "
+                    + query.replaceAll("\\s+", " "));
+        }
+        for (JsonNode child : node.path("Plans")) {
+            pairwise(query, child, most, out);
+        }
+    }
+
     /** @param under the relation of the bitmap heap scan this node feeds (its bitmap index scans name none), or null */
     private static void walk(String query, JsonNode node, Set<String> relations, String under, List<Scan> out) {
         if (node.isMissingNode()) {
