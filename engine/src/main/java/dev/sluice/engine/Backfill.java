@@ -62,7 +62,7 @@ public final class Backfill implements AutoCloseable {
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Plan plan(JobSpec spec) throws SQLException {
-        return context.plan(spec).toPlan();
+        return context.plan(spec, true).toPlan();
     }
 
     private Prepared prepare(JobSpec spec) throws SQLException {

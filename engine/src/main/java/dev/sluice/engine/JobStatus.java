@@ -22,6 +22,8 @@ import java.util.List;
  *                       rollback (see {@link Work})
  * @param next           the way on from this state where the job waits for a step (it stopped, failed, was cancelled
  *                       or its validation found mismatches), or null
+ * @param contract       the contract steps {@code finish} ran (or began) and what {@code rollback} can still undo, or
+ *                       null when none was begun
  */
 public record JobStatus(
         String job,
@@ -46,7 +48,8 @@ public record JobStatus(
         List<Partition> partitions,
         double walBytesPerSecond,
         Work work,
-        NextStep next) {
+        NextStep next,
+        Contract contract) {
 
     public JobStatus {
         partitions = partitions == null ? List.of() : List.copyOf(partitions);
@@ -129,6 +132,21 @@ public record JobStatus(
     public record Validation(boolean complete, long rowsChecked, long mismatches, String at) {}
 
     /**
+     * The job's contract steps as recorded: each step ({@code contract[1].index}), where it stands (STARTED, DONE or
+     * REVERSED) and since when; {@code purged} once {@code finish --purge} dropped the journal and set-aside columns.
+     *
+     * @param undoable whether {@code rollback} can still undo the steps and the rows (not purged)
+     */
+    public record Contract(List<ContractStep> steps, boolean purged, boolean undoable) {
+        public Contract {
+            steps = List.copyOf(steps);
+        }
+    }
+
+    /** One recorded contract step. */
+    public record ContractStep(String step, String state, String at) {}
+
+    /**
      * Who runs the job: the runner's operating-system process, and the PostgreSQL backend that holds its lock.
      *
      * @param pid  the runner's process id on {@code host}, or null if it cannot be seen (another role's session)
@@ -181,7 +199,8 @@ public record JobStatus(
                 partitions,
                 walBytesPerSecond,
                 work,
-                next);
+                next,
+                contract);
     }
 
     /** Whether a runner holds the job now. */
@@ -230,6 +249,7 @@ public record JobStatus(
                 List.of(),
                 0,
                 Work.BACKFILL,
+                null,
                 null);
     }
 }

@@ -69,6 +69,21 @@ public final class StatusJson {
         } else {
             m.put("sync", Map.of("mode", "none", "installed", false));
         }
+        if (s.contract() != null) {
+            Map<String, Object> contract = new LinkedHashMap<>();
+            List<Map<String, Object>> steps = new ArrayList<>();
+            for (JobStatus.ContractStep step : s.contract().steps()) {
+                Map<String, Object> st = new LinkedHashMap<>();
+                st.put("step", step.step());
+                st.put("state", step.state());
+                st.put("at", step.at());
+                steps.add(st);
+            }
+            contract.put("steps", steps);
+            contract.put("purged", s.contract().purged());
+            contract.put("undoable", s.contract().undoable());
+            m.put("contract", contract);
+        }
         if (!s.partitions().isEmpty()) {
             List<Map<String, Object>> parts = new ArrayList<>();
             for (JobStatus.Partition p : s.partitions()) {

@@ -25,7 +25,7 @@ class FinishTest extends CliDatabaseTest {
             key: [id]
             set: { email_lower: lower(email) }
             sync: trigger
-            chunk: { rows: 2000 }
+            chunk: { rows: 5000 }
             validate: [ { target: email_lower, source: lower(email) } ]
             contract:
               - not-null: email_lower
@@ -55,7 +55,7 @@ class FinishTest extends CliDatabaseTest {
                 "CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, email_lower text, amount int NOT NULL"
                         + " DEFAULT 0, legacy text NOT NULL DEFAULT 'x')",
                 "INSERT INTO orders SELECT g, 'User' || g || '@X.org', NULL, g % 97, 'old' || g"
-                        + " FROM generate_series(1, 20000) g",
+                        + " FROM generate_series(1, 200000) g",
                 "ANALYZE orders");
     }
 
@@ -77,7 +77,16 @@ class FinishTest extends CliDatabaseTest {
         java.util.Random random = new java.util.Random(seed);
         for (int kill = 1; kill <= 3; kill++) {
             Process finish = Cli.spawn(dir.resolve("finish-" + kill + ".log"), args("finish", "contracted"));
-            Thread.sleep(300 + random.nextInt(1500));
+            // Into the contract: once the kill-th step has begun (or finish ended), a random moment later.
+            int begun = kill;
+            Eventually.eventually(
+                    Duration.ofSeconds(60),
+                    "step " + kill + " begun",
+                    () -> db.exists("sluice.contract_steps")
+                            ? db.count("SELECT count(*) FROM sluice.contract_steps")
+                            : 0L,
+                    n -> n >= begun || !finish.isAlive());
+            Thread.sleep(random.nextInt(300));
             boolean alive = finish.isAlive();
             finish.destroyForcibly();
             finish.waitFor();
@@ -108,7 +117,13 @@ class FinishTest extends CliDatabaseTest {
                         + " AND attname = 'email_lower'"))
                 .isEqualTo("t");
         Cli.Result status = Cli.run(args("status", "contracted", "--json"));
-        assertThat(status.out()).contains("\"state\":\"FINISHED\"");
+        assertThat(status.out())
+                .contains("\"state\":\"FINISHED\"")
+                .contains("{\"step\":\"contract[1].index\",\"state\":\"DONE\"")
+                .contains("\"purged\":false,\"undoable\":true");
+        assertThat(Cli.run(args("status", "contracted")).out())
+                .contains("contract: contract[0].not-null DONE, contract[1].index DONE")
+                .contains("'rollback contracted' undoes it, until 'finish contracted --purge'");
 
         Cli.Result rollback = Cli.run(args("rollback", "contracted"));
         assertThat(rollback.exitCode()).as(rollback.out() + rollback.err()).isZero();
@@ -144,6 +159,7 @@ class FinishTest extends CliDatabaseTest {
         assertThat(db.count("SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass"
                         + " AND attname LIKE 'legacy%' AND NOT attisdropped"))
                 .isZero();
+        assertThat(Cli.run(args("status", "dups", "--json")).out()).contains("\"purged\":true,\"undoable\":false");
         Cli.Result late = Cli.run(args("rollback", "dups"));
         assertThat(late.exitCode()).isEqualTo(4);
         assertThat(late.err()).contains("purged");

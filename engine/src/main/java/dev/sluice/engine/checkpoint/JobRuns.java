@@ -127,13 +127,8 @@ public final class JobRuns {
     /** Whether {@code finish --purge} dropped the job's journal and set-aside columns. */
     public boolean purged(String job) throws SQLException {
         ensureSchema();
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + Sql.quote(schema)
-                        + ".job_lifecycle WHERE job = ? AND purged_at IS NOT NULL")) {
-            ps.setString(1, job);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
+        try (Connection c = dataSource.getConnection()) {
+            return StatusReader.purged(c, schema, job);
         }
     }
 

@@ -5,10 +5,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import javax.sql.DataSource;
@@ -16,6 +18,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.Key;
 import dev.sluice.engine.RuleResult;
+import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.Tuning;
@@ -193,7 +196,38 @@ public final class StatusReader {
                 rolledBack ? List.of() : partitions(run, runner != null),
                 active ? Math.round(recent.walBytesPerSecond()) : 0,
                 standing.work,
-                standing.next);
+                standing.next,
+                contract(c, schema, job, run.spec() == null || run.spec().undo()));
+    }
+
+    /** The job's recorded contract steps, or null when finish never began one. */
+    private static JobStatus.Contract contract(Connection c, String schema, String job, boolean journaled)
+            throws SQLException {
+        Map<Integer, Ledger.Entry> entries = new Ledger(schema).read(c, job);
+        if (entries.isEmpty()) {
+            return null;
+        }
+        List<JobStatus.ContractStep> steps = new ArrayList<>();
+        for (Ledger.Entry e : entries.values()) {
+            Instant at = e.state() == Ledger.State.REVERSED
+                    ? e.reversedAt()
+                    : e.state() == Ledger.State.DONE ? e.doneAt() : e.startedAt();
+            steps.add(new JobStatus.ContractStep(
+                    "contract[" + e.step() + "]." + e.kind(), e.state().name(), at == null ? null : at.toString()));
+        }
+        boolean purged = purged(c, schema, job);
+        return new JobStatus.Contract(steps, purged, journaled && !purged);
+    }
+
+    /** Whether {@code finish --purge} dropped the job's journal and set-aside columns. */
+    static boolean purged(Connection c, String schema, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM " + Sql.quote(schema) + ".job_lifecycle WHERE job = ? AND purged_at IS NOT NULL")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /**

@@ -186,7 +186,7 @@ public final class ContractSteps {
                     if (column(aside) != null) {
                         catalogChange.run(
                                 dataSource,
-                                spec.table(),
+                                spec.contractTable(),
                                 List.of("ALTER TABLE " + table().qualifiedName() + " DROP COLUMN IF EXISTS "
                                         + Sql.quote(aside)));
                         dropped.add(aside);
@@ -237,7 +237,8 @@ public final class ContractSteps {
             case NOT_NULL -> {
                 Column col = column(step.notNull());
                 if (col == null) {
-                    throw new Blocked(field(i, step) + ": no column '" + step.notNull() + "' in " + spec.table());
+                    throw new Blocked(
+                            field(i, step) + ": no column '" + step.notNull() + "' in " + spec.contractTable());
                 }
                 facts.put("was-not-null", String.valueOf(col.notNull()));
                 facts.put("check", constraintName(i, "nn"));
@@ -289,12 +290,12 @@ public final class ContractSteps {
                     ddl.add("ALTER TABLE " + t.qualifiedName() + " ALTER COLUMN " + Sql.quote(step.notNull())
                             + " DROP NOT NULL");
                 }
-                catalogChange.run(dataSource, spec.table(), ddl);
+                catalogChange.run(dataSource, spec.contractTable(), ddl);
             }
             case INDEX ->
                 scan.runOutsideTransaction(
                         dataSource,
-                        spec.table(),
+                        spec.contractTable(),
                         c -> execute(
                                 c,
                                 "DROP INDEX CONCURRENTLY IF EXISTS "
@@ -314,7 +315,7 @@ public final class ContractSteps {
                     }
                 }
                 if (!ddl.isEmpty()) {
-                    catalogChange.run(dataSource, spec.table(), ddl);
+                    catalogChange.run(dataSource, spec.contractTable(), ddl);
                 }
                 for (String name : step.dropColumns()) {
                     if ("true".equals(facts.get("was-not-null:" + name))) {
@@ -328,7 +329,7 @@ public final class ContractSteps {
                 if (column(to) != null && column(from) == null) {
                     catalogChange.run(
                             dataSource,
-                            spec.table(),
+                            spec.contractTable(),
                             List.of("ALTER TABLE " + t.qualifiedName() + " RENAME COLUMN " + Sql.quote(to) + " TO "
                                     + Sql.quote(from)));
                 }
@@ -344,7 +345,7 @@ public final class ContractSteps {
             throws SQLException, Violation, Blocked, LockSafe.NotGranted {
         Column col = column(column);
         if (col == null) {
-            throw new Blocked(field + ": no column '" + column + "' in " + spec.table());
+            throw new Blocked(field + ": no column '" + column + "' in " + spec.contractTable());
         }
         Table t = table();
         if (col.notNull()) {
@@ -357,7 +358,7 @@ public final class ContractSteps {
         validated(field, check, "CHECK (" + Sql.quote(column) + " IS NOT NULL)", Sql.quote(column) + " IS NULL");
         catalogChange.run(
                 dataSource,
-                spec.table(),
+                spec.contractTable(),
                 List.of(
                         "ALTER TABLE " + t.qualifiedName() + " ALTER COLUMN " + Sql.quote(column) + " SET NOT NULL",
                         "ALTER TABLE " + t.qualifiedName() + " DROP CONSTRAINT " + Sql.quote(check)));
@@ -381,14 +382,14 @@ public final class ContractSteps {
         if (constraint(name) == null) {
             catalogChange.run(
                     dataSource,
-                    spec.table(),
+                    spec.contractTable(),
                     List.of("ALTER TABLE " + qualified + " ADD CONSTRAINT " + Sql.quote(name) + " " + definition
                             + " NOT VALID"));
         }
         try {
             scan.runOutsideTransaction(
                     dataSource,
-                    spec.table(),
+                    spec.contractTable(),
                     c -> execute(c, "ALTER TABLE " + qualified + " VALIDATE CONSTRAINT " + Sql.quote(name)));
         } catch (SQLException e) {
             if (!CHECK_VIOLATION.equals(e.getSQLState()) && !FOREIGN_KEY_VIOLATION.equals(e.getSQLState())) {
@@ -401,7 +402,7 @@ public final class ContractSteps {
                     "%s: %,d rows of %s break it (%s), so it was not added; fix them, validate, then finish again",
                     field,
                     rows,
-                    spec.table(),
+                    spec.contractTable(),
                     violating));
         }
     }
@@ -462,7 +463,7 @@ public final class ContractSteps {
                                 + ")")
                 + (index.where() == null ? "" : " WHERE (" + SqlFragments.forJdbc(index.where()) + ")");
         try {
-            scan.runOutsideTransaction(dataSource, spec.table(), c -> {
+            scan.runOutsideTransaction(dataSource, spec.contractTable(), c -> {
                 if (indexValid(c, index.name()) != null) {
                     execute(c, "DROP INDEX CONCURRENTLY IF EXISTS " + name);
                 }
@@ -485,7 +486,9 @@ public final class ContractSteps {
     private void dropInvalid(String index) throws SQLException, LockSafe.NotGranted {
         if (Boolean.FALSE.equals(indexValid(index))) {
             scan.runOutsideTransaction(
-                    dataSource, spec.table(), c -> execute(c, "DROP INDEX CONCURRENTLY IF EXISTS " + indexName(index)));
+                    dataSource,
+                    spec.contractTable(),
+                    c -> execute(c, "DROP INDEX CONCURRENTLY IF EXISTS " + indexName(index)));
         }
     }
 
@@ -538,10 +541,10 @@ public final class ContractSteps {
                 continue; // set aside already
             }
             if (col == null) {
-                throw new Blocked(field + ": no column '" + name + "' in " + spec.table());
+                throw new Blocked(field + ": no column '" + name + "' in " + spec.contractTable());
             }
             if (asideCol != null) {
-                throw new Blocked(field + ": both " + name + " and " + aside + " are in " + spec.table()
+                throw new Blocked(field + ": both " + name + " and " + aside + " are in " + spec.contractTable()
                         + ": drop the one that is not the data, then finish again");
             }
             ddl.add("ALTER TABLE " + t.qualifiedName() + " RENAME COLUMN " + Sql.quote(name) + " TO "
@@ -553,7 +556,7 @@ public final class ContractSteps {
         if (ddl.isEmpty()) {
             return true;
         }
-        catalogChange.run(dataSource, spec.table(), ddl);
+        catalogChange.run(dataSource, spec.contractTable(), ddl);
         return false;
     }
 
@@ -566,11 +569,11 @@ public final class ContractSteps {
         if (!hasFrom || hasTo) {
             throw new Blocked(field + ": "
                     + (hasTo ? "both " + from + " and " + to + " are" : "neither " + from + " nor " + to + " is")
-                    + " in " + spec.table());
+                    + " in " + spec.contractTable());
         }
         catalogChange.run(
                 dataSource,
-                spec.table(),
+                spec.contractTable(),
                 List.of("ALTER TABLE " + table().qualifiedName() + " RENAME COLUMN " + Sql.quote(from) + " TO "
                         + Sql.quote(to)));
         return false;
@@ -580,7 +583,7 @@ public final class ContractSteps {
         if (constraint(name) != null) {
             catalogChange.run(
                     dataSource,
-                    spec.table(),
+                    spec.contractTable(),
                     List.of("ALTER TABLE " + table().qualifiedName() + " DROP CONSTRAINT IF EXISTS "
                             + Sql.quote(name)));
         }
@@ -603,7 +606,7 @@ public final class ContractSteps {
 
     private Table table() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return Catalog.table(c, spec.table());
+            return Catalog.table(c, spec.contractTable());
         }
     }
 

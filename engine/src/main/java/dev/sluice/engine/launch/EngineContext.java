@@ -93,14 +93,22 @@ public final class EngineContext implements AutoCloseable {
      */
     public void checkContract(JobSpec spec) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            ContractCheck.check(c, spec, schema);
+            ContractCheck.check(c, spec, schema, true);
         }
     }
 
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Prepared plan(JobSpec spec) throws SQLException {
+        return plan(spec, false);
+    }
+
+    /**
+     * {@link #plan(JobSpec)}, as the {@code plan} verb asks: strict about the contract (a column a step drops that
+     * something still uses is refused, not only warned about).
+     */
+    public Prepared plan(JobSpec spec, boolean strictContract) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return Preflight.check(c, spec, transformers, sources.of(spec), schema);
+            return Preflight.check(c, spec, transformers, sources.of(spec), schema, strictContract);
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import dev.sluice.engine.Finding;
 import dev.sluice.engine.Plan;
 import dev.sluice.engine.contract.ContractSteps;
 import dev.sluice.engine.contract.Ledger;
@@ -44,15 +45,23 @@ public final class ContractCheck {
     private ContractCheck() {}
 
     /**
-     * @return each step's statements, locks and scan, for {@code plan}
+     * What the check found: each step's statements, locks and scan, for {@code plan}; and, where it was not asked to
+     * be strict, what still uses a column a step will drop (a warning: the application may read it until finish).
+     */
+    public record Checked(List<Plan.Statement> statements, List<Finding> findings) {}
+
+    /**
+     * @param strict refuse what still uses a column a step drops ({@code plan}, {@code finish}); else warn about it
+     *               (a run, whose application may go on reading the column until the contract step)
      * @throws SpecException naming the step that cannot run lock-safe on this table
      */
-    public static List<Plan.Statement> check(Connection c, JobSpec spec, String schema) throws SQLException {
+    public static Checked check(Connection c, JobSpec spec, String schema, boolean strict) throws SQLException {
         List<ContractStep> steps = spec.contract();
         if (steps.isEmpty()) {
-            return List.of();
+            return new Checked(List.of(), List.of());
         }
-        Table table = Catalog.table(c, spec.table());
+        List<Finding> findings = new ArrayList<>();
+        Table table = Catalog.table(c, spec.contractTable());
         Map<Integer, Ledger.Entry> done = new Ledger(schema).read(c, spec.name());
         Size size = size(c, table);
         List<Plan.Statement> out = new ArrayList<>();
@@ -76,13 +85,16 @@ public final class ContractCheck {
                     if (step.kind() == ContractStep.Kind.DROP_COLUMNS) {
                         for (String column : step.dropColumns()) {
                             List<String> dependents = dependents(c, table, column, spec.name(), schema);
-                            if (!dependents.isEmpty()) {
-                                throw new SpecException(
-                                        field,
-                                        "'" + column + "' is still used by " + String.join(", ", dependents)
-                                                + ": drop or change them first (the application must have stopped"
-                                                + " using it too)");
+                            if (dependents.isEmpty()) {
+                                continue;
                             }
+                            String used = "'" + column + "' is still used by " + String.join(", ", dependents)
+                                    + ": drop or change them before finish (the application must have stopped using"
+                                    + " it too)";
+                            if (strict) {
+                                throw new SpecException(field, used);
+                            }
+                            findings.add(Finding.warn(field, used));
                         }
                     }
                 }
@@ -90,7 +102,7 @@ public final class ContractCheck {
                 out.add(describe(field, step, table, size, spec));
             }
         }
-        return out;
+        return new Checked(out, findings);
     }
 
     /** Runs the step on the probe table, as finish will on the table; the server's refusal names the step. */

@@ -61,6 +61,20 @@ public final class Preflight {
     public static Prepared check(
             Connection c, JobSpec spec, Transformer.Catalog catalog, DataSource source, String schema)
             throws SQLException {
+        return check(c, spec, catalog, source, schema, false);
+    }
+
+    /**
+     * @param strictContract refuse a contract step whose column something still uses ({@code plan}); else warn
+     */
+    public static Prepared check(
+            Connection c,
+            JobSpec spec,
+            Transformer.Catalog catalog,
+            DataSource source,
+            String schema,
+            boolean strictContract)
+            throws SQLException {
         try (Connection read = source == null ? null : source.getConnection()) {
             Prepared prepared;
             try (ReadOnly target = ReadOnly.begin(c);
@@ -87,12 +101,14 @@ public final class Preflight {
                         String.join(";\n", sync.install()),
                         List.of()));
             }
-            List<Plan.Statement> contract = ContractCheck.check(c, spec, schema);
-            if (!contract.isEmpty()) {
+            ContractCheck.Checked contract = ContractCheck.check(c, spec, schema, strictContract);
+            if (!contract.statements().isEmpty()) {
                 findings.add(Finding.ok(
                         "contract",
-                        contract.size() + " step(s) run by 'finish', each checked on a copy of the table's columns"));
-                statements.addAll(contract);
+                        contract.statements().size()
+                                + " step(s) run by 'finish', each checked on a copy of the table's columns"));
+                findings.addAll(contract.findings());
+                statements.addAll(contract.statements());
             }
             return prepared.withSync(sync, findings, statements);
         }

@@ -181,6 +181,14 @@ public record JobSpec(
         return transformer != null ? new Writes.Java(transformer) : new Writes.InPlace(set);
     }
 
+    /**
+     * The table the {@code contract} changes: the one the job writes ({@code into} for a copy, in the target database),
+     * else {@code table}.
+     */
+    public String contractTable() {
+        return into != null ? into : table;
+    }
+
     /** The kind of {@link #writes()}. */
     public Mode mode() {
         return writes().mode();

@@ -149,7 +149,9 @@ public final class Validations {
         }
         List<Rule> rules = new ArrayList<>(
                 Validator.rules(prepared.keyset().table(), prepared.spec().validate())); // type-checked
-        rules.addAll(Validator.contractRules(prepared.spec().contract()));
+        if (prepared.spec().mode() != JobSpec.Mode.COPY) { // a copy's contract is the target's, not these rows'
+            rules.addAll(Validator.contractRules(prepared.spec().contract()));
+        }
         String pending = launcher.sync().pending(prepared);
         return new Validator(
                 prepared.keyset(),

@@ -203,7 +203,7 @@ class ContractTest extends DatabaseTest {
     }
 
     @Test
-    void aStepThatCannotRunIsRefusedBeforeAnythingIsWritten() {
+    void aStepThatCannotRunIsRefusedBeforeAnythingIsWritten() throws Exception {
         orders(100);
         for (String[] bad : new String[][] {
             {"- not-null: nope", "contract[0].not-null"},
@@ -232,5 +232,14 @@ class ContractTest extends DatabaseTest {
                 .isInstanceOf(SpecException.class)
                 .hasMessageContaining("old_notes");
         assertThat(db.exists("sluice.contract_steps")).isFalse();
+        // The application may read the column until the contract step: the backfill runs, finish refuses.
+        RunResult run = backfill.run(drop, RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThatThrownBy(() -> backfill.finish("orders-email", null, false, "test"))
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("old_notes");
+        assertThat(db.count("SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass"
+                        + " AND attname = 'legacy'"))
+                .isEqualTo(1);
     }
 }

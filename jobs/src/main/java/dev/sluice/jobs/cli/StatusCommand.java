@@ -113,6 +113,18 @@ public class StatusCommand implements Callable<Integer> {
                             s.undo().bytes(),
                             undoHint(s));
                 }
+                if (s.contract() != null) {
+                    System.out.println("    contract: "
+                            + s.contract().steps().stream()
+                                    .map(c -> c.step() + " " + c.state())
+                                    .collect(java.util.stream.Collectors.joining(", "))
+                            + (s.contract().purged()
+                                    ? "; purged: no way back"
+                                    : s.contract().undoable()
+                                            ? "; 'rollback " + s.job() + "' undoes it, until 'finish " + s.job()
+                                                    + " --purge'"
+                                            : ""));
+                }
                 for (JobStatus.Partition p : s.partitions()) {
                     System.out.printf(
                             Locale.ROOT,
