@@ -183,5 +183,15 @@ class FinishTest extends CliDatabaseTest {
         assertThat(Cli.run(args("run", "first")).exitCode()).isZero();
         Cli.Result ran = Cli.run(args("run", "second"));
         assertThat(ran.exitCode()).as(ran.out() + ran.err()).isZero();
+
+        // Jobs that wait for each other would never start: refused before anything is written.
+        String body = "table: orders\nkey: [id]\nset: { amount: amount + 1 }\n";
+        writeSpec("ping", "after: [pong]\n" + body);
+        writeSpec("pong", "after: [second, ping]\n" + body);
+        for (String job : new String[] {"ping", "pong"}) {
+            Cli.Result cycle = Cli.run(args("plan", job));
+            assertThat(cycle.exitCode()).as(cycle.out() + cycle.err()).isEqualTo(2);
+            assertThat(cycle.err()).contains("sluice: after: the jobs wait for each other in a cycle: " + job);
+        }
     }
 }

@@ -23,6 +23,7 @@ import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Journals;
 import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.preflight.Prepared;
+import dev.sluice.engine.spec.AfterCycles;
 import dev.sluice.engine.spec.Durations;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.sync.KeyLogDrain;
@@ -230,7 +231,13 @@ public final class Finish {
      * @throws dev.sluice.engine.spec.SpecException (exit 2) when the jobs wait for each other in a cycle
      */
     public Optional<RunResult> waitingFor(JobSpec spec) throws SQLException {
-        cycle(spec, new ArrayList<>(List.of(spec.name())));
+        try {
+            AfterCycles.refuse(spec, context::recordedSpec);
+        } catch (SQLException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         for (String other : spec.after()) {
             Optional<String> why = notDone(withSource(context.status(other)), Duration.ZERO);
             if (why.isPresent()) {
@@ -241,23 +248,6 @@ public final class Finish {
             }
         }
         return Optional.empty();
-    }
-
-    private void cycle(JobSpec spec, List<String> path) throws SQLException {
-        for (String other : spec.after()) {
-            if (path.contains(other)) {
-                List<String> loop = new ArrayList<>(path.subList(path.indexOf(other), path.size()));
-                loop.add(other);
-                throw new dev.sluice.engine.spec.SpecException(
-                        "after", "the jobs wait for each other in a cycle: " + String.join(" -> ", loop));
-            }
-            Optional<JobSpec> theirs = context.recordedSpec(other);
-            if (theirs.isPresent()) {
-                path.add(other);
-                cycle(theirs.get(), path);
-                path.remove(path.size() - 1);
-            }
-        }
     }
 
     /**

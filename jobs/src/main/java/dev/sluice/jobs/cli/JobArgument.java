@@ -7,6 +7,7 @@ import java.util.Optional;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.spec.AfterCycles;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
@@ -58,11 +59,40 @@ final class JobArgument {
     static JobSpec spec(String job, DatabaseOptions db) {
         db.check();
         if (file(job, db.config()) != null) {
-            return read(job, db.config());
+            JobSpec spec = read(job, db.config());
+            afterCycles(spec, db.config());
+            return spec;
         }
         return recorded(job, db)
                 .map(r -> SpecParser.parse(SpecParser.toYaml(r)))
                 .orElseThrow(() -> unknown(job, db));
+    }
+
+    /**
+     * Refuses jobs that wait for each other in a cycle among the specs under {@code config/jobs} (the database's
+     * recorded specs are asked too, when the job starts); a file there that does not read is another job's problem.
+     */
+    private static void afterCycles(JobSpec spec, Path config) {
+        if (spec.after().isEmpty()) {
+            return;
+        }
+        try {
+            AfterCycles.refuse(spec, name -> {
+                Path file = file(name, config);
+                if (file == null) {
+                    return Optional.empty();
+                }
+                try {
+                    return Optional.of(SpecParser.read(file));
+                } catch (SpecException unreadable) {
+                    return Optional.empty();
+                }
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The job's name, after making sure JOB is a spec or a job the database knows. */
