@@ -35,20 +35,6 @@ class FinishTest extends CliDatabaseTest {
               - drop-columns: [legacy]
             """;
 
-    // The table as pg_dump -s would show it, read from the catalog (the embedded server has no pg_dump of its own).
-    private static final String SCHEMA = """
-            SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
-              SELECT format('column %s %s %s %s %s', a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
-                            a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) x
-              FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-              WHERE a.attrelid = 'orders'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-              UNION ALL SELECT format('index %s %s', pg_get_indexdef(indexrelid), indisvalid) FROM pg_index
-              WHERE indrelid = 'orders'::regclass
-              UNION ALL SELECT format('constraint %s %s %s', conname, pg_get_constraintdef(oid), convalidated)
-              FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype <> 'n'
-              UNION ALL SELECT format('trigger %s', pg_get_triggerdef(oid)) FROM pg_trigger
-              WHERE tgrelid = 'orders'::regclass AND NOT tgisinternal) s""";
-
     @BeforeEach
     void orders() {
         db.exec(
@@ -63,7 +49,7 @@ class FinishTest extends CliDatabaseTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void killedAtRandomInstantsThenFinishedAgainThenRolledBackToTheSameSchemaAndRows() throws Exception {
         writeSpec("contracted", BODY);
-        String schema = db.one(SCHEMA);
+        String schema = db.definition("orders");
         String rows = db.checksum("orders", "id");
         Cli.Result plan = Cli.run(args("plan", "contracted"));
         assertThat(plan.exitCode()).as(plan.err()).isZero();
@@ -127,7 +113,7 @@ class FinishTest extends CliDatabaseTest {
 
         Cli.Result rollback = Cli.run(args("rollback", "contracted"));
         assertThat(rollback.exitCode()).as(rollback.out() + rollback.err()).isZero();
-        assertThat(db.one(SCHEMA)).isEqualTo(schema);
+        assertThat(db.definition("orders")).isEqualTo(schema);
         assertThat(db.checksum("orders", "id")).isEqualTo(rows);
     }
 

@@ -1,8 +1,6 @@
 package dev.sluice.engine.contract;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,7 +8,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -184,11 +181,7 @@ public final class ContractSteps {
                 if (f.getKey().startsWith("aside:")) {
                     String aside = f.getValue();
                     if (column(aside) != null) {
-                        catalogChange.run(
-                                dataSource,
-                                spec.contractTable(),
-                                List.of("ALTER TABLE " + table().qualifiedName() + " DROP COLUMN IF EXISTS "
-                                        + Sql.quote(aside)));
+                        alter(List.of("DROP COLUMN IF EXISTS " + Sql.quote(aside)));
                         dropped.add(aside);
                     }
                 }
@@ -279,18 +272,15 @@ public final class ContractSteps {
     private void undo(int i, ContractStep step, Map<String, String> facts)
             throws SQLException, Violation, Blocked, LockSafe.NotGranted {
         String field = field(i, step);
-        Table t = table();
         switch (step.kind()) {
             case NOT_NULL -> {
                 List<String> ddl = new ArrayList<>();
-                ddl.add("ALTER TABLE " + t.qualifiedName() + " DROP CONSTRAINT IF EXISTS "
-                        + Sql.quote(facts.get("check")));
+                ddl.add("DROP CONSTRAINT IF EXISTS " + Sql.quote(facts.get("check")));
                 Column col = column(step.notNull());
                 if ("false".equals(facts.get("was-not-null")) && col != null && col.notNull()) {
-                    ddl.add("ALTER TABLE " + t.qualifiedName() + " ALTER COLUMN " + Sql.quote(step.notNull())
-                            + " DROP NOT NULL");
+                    ddl.add("ALTER COLUMN " + Sql.quote(step.notNull()) + " DROP NOT NULL");
                 }
-                catalogChange.run(dataSource, spec.contractTable(), ddl);
+                alter(ddl);
             }
             case INDEX ->
                 scan.runOutsideTransaction(
@@ -307,15 +297,14 @@ public final class ContractSteps {
                 for (String name : step.dropColumns()) {
                     String aside = facts.get("aside:" + name);
                     if (column(aside) != null && column(name) == null) {
-                        ddl.add("ALTER TABLE " + t.qualifiedName() + " RENAME COLUMN " + Sql.quote(aside) + " TO "
-                                + Sql.quote(name));
+                        ddl.add("RENAME COLUMN " + Sql.quote(aside) + " TO " + Sql.quote(name));
                     } else if (column(name) == null) {
                         throw new Blocked(field + ": column " + name + " is not there to bring back (set aside as "
                                 + aside + ", which is gone too: was the job purged?)");
                     }
                 }
                 if (!ddl.isEmpty()) {
-                    catalogChange.run(dataSource, spec.contractTable(), ddl);
+                    alter(ddl);
                 }
                 for (String name : step.dropColumns()) {
                     if ("true".equals(facts.get("was-not-null:" + name))) {
@@ -327,11 +316,7 @@ public final class ContractSteps {
                 String from = step.renameColumn().from();
                 String to = step.renameColumn().to();
                 if (column(to) != null && column(from) == null) {
-                    catalogChange.run(
-                            dataSource,
-                            spec.contractTable(),
-                            List.of("ALTER TABLE " + t.qualifiedName() + " RENAME COLUMN " + Sql.quote(to) + " TO "
-                                    + Sql.quote(from)));
+                    alter(List.of("RENAME COLUMN " + Sql.quote(to) + " TO " + Sql.quote(from)));
                 }
             }
         }
@@ -347,7 +332,6 @@ public final class ContractSteps {
         if (col == null) {
             throw new Blocked(field + ": no column '" + column + "' in " + spec.contractTable());
         }
-        Table t = table();
         if (col.notNull()) {
             if (constraint(check) != null) {
                 dropConstraint(check);
@@ -356,12 +340,7 @@ public final class ContractSteps {
             return true;
         }
         validated(field, check, "CHECK (" + Sql.quote(column) + " IS NOT NULL)", Sql.quote(column) + " IS NULL");
-        catalogChange.run(
-                dataSource,
-                spec.contractTable(),
-                List.of(
-                        "ALTER TABLE " + t.qualifiedName() + " ALTER COLUMN " + Sql.quote(column) + " SET NOT NULL",
-                        "ALTER TABLE " + t.qualifiedName() + " DROP CONSTRAINT " + Sql.quote(check)));
+        alter(List.of("ALTER COLUMN " + Sql.quote(column) + " SET NOT NULL", "DROP CONSTRAINT " + Sql.quote(check)));
         return false;
     }
 
@@ -378,13 +357,9 @@ public final class ContractSteps {
 
     private void validated(String field, String name, String definition, String violating)
             throws SQLException, Violation, LockSafe.NotGranted {
-        String qualified = table().qualifiedName();
+        String qualified = target().qualified();
         if (constraint(name) == null) {
-            catalogChange.run(
-                    dataSource,
-                    spec.contractTable(),
-                    List.of("ALTER TABLE " + qualified + " ADD CONSTRAINT " + Sql.quote(name) + " " + definition
-                            + " NOT VALID"));
+            alter(List.of("ADD CONSTRAINT " + Sql.quote(name) + " " + definition + " NOT VALID"));
         }
         try {
             scan.runOutsideTransaction(
@@ -427,7 +402,7 @@ public final class ContractSteps {
                     .append("r.")
                     .append(Sql.quote(fk.referencedColumns().get(k)))
                     .append(" = ")
-                    .append(table().qualifiedName())
+                    .append(target().qualified())
                     .append('.')
                     .append(Sql.quote(fk.columns().get(k)));
         }
@@ -455,7 +430,7 @@ public final class ContractSteps {
             return true;
         }
         String sql = "CREATE " + (index.unique() ? "UNIQUE " : "") + "INDEX CONCURRENTLY " + Sql.quote(index.name())
-                + " ON " + table().qualifiedName() + " (" + keys(index) + ")"
+                + " ON " + target().qualified() + " (" + keys(index) + ")"
                 + (index.include().isEmpty()
                         ? ""
                         : " INCLUDE ("
@@ -508,7 +483,7 @@ public final class ContractSteps {
                 : index.columns().stream()
                         .map(c -> Sql.quote(c) + " IS NOT NULL")
                         .collect(Collectors.joining(" AND "));
-        String sql = "SELECT (" + keys + ")::text, count(*), count(*) OVER () FROM " + table().qualifiedName()
+        String sql = "SELECT (" + keys + ")::text, count(*), count(*) OVER () FROM " + target().qualified()
                 + " WHERE " + notNull
                 + (index.where() == null ? "" : " AND (" + SqlFragments.forJdbc(index.where()) + ")")
                 + " GROUP BY " + keys + " HAVING count(*) > 1 ORDER BY count(*) DESC, 1 LIMIT " + SAMPLES;
@@ -531,7 +506,6 @@ public final class ContractSteps {
     /** Sets columns aside: renamed (and made nullable, as a dropped column would be) in one catalog change. */
     private boolean setAside(String field, List<String> columns, Map<String, String> facts)
             throws SQLException, Blocked, LockSafe.NotGranted {
-        Table t = table();
         List<String> ddl = new ArrayList<>();
         for (String name : columns) {
             String aside = facts.get("aside:" + name);
@@ -547,16 +521,15 @@ public final class ContractSteps {
                 throw new Blocked(field + ": both " + name + " and " + aside + " are in " + spec.contractTable()
                         + ": drop the one that is not the data, then finish again");
             }
-            ddl.add("ALTER TABLE " + t.qualifiedName() + " RENAME COLUMN " + Sql.quote(name) + " TO "
-                    + Sql.quote(aside));
+            ddl.add("RENAME COLUMN " + Sql.quote(name) + " TO " + Sql.quote(aside));
             if (col.notNull()) {
-                ddl.add("ALTER TABLE " + t.qualifiedName() + " ALTER COLUMN " + Sql.quote(aside) + " DROP NOT NULL");
+                ddl.add("ALTER COLUMN " + Sql.quote(aside) + " DROP NOT NULL");
             }
         }
         if (ddl.isEmpty()) {
             return true;
         }
-        catalogChange.run(dataSource, spec.contractTable(), ddl);
+        alter(ddl);
         return false;
     }
 
@@ -571,22 +544,26 @@ public final class ContractSteps {
                     + (hasTo ? "both " + from + " and " + to + " are" : "neither " + from + " nor " + to + " is")
                     + " in " + spec.contractTable());
         }
-        catalogChange.run(
-                dataSource,
-                spec.contractTable(),
-                List.of("ALTER TABLE " + table().qualifiedName() + " RENAME COLUMN " + Sql.quote(from) + " TO "
-                        + Sql.quote(to)));
+        alter(List.of("RENAME COLUMN " + Sql.quote(from) + " TO " + Sql.quote(to)));
         return false;
     }
 
     private void dropConstraint(String name) throws SQLException, LockSafe.NotGranted {
         if (constraint(name) != null) {
-            catalogChange.run(
-                    dataSource,
-                    spec.contractTable(),
-                    List.of("ALTER TABLE " + table().qualifiedName() + " DROP CONSTRAINT IF EXISTS "
-                            + Sql.quote(name)));
+            alter(List.of("DROP CONSTRAINT IF EXISTS " + Sql.quote(name)));
         }
+    }
+
+    /**
+     * {@code ALTER TABLE} with {@code clauses}, one statement each, in one short transaction under a growing
+     * {@code lock_timeout} (their locks queue the application's writes).
+     */
+    private void alter(List<String> clauses) throws SQLException, LockSafe.NotGranted {
+        String table = target().qualified();
+        catalogChange.run(
+                dataSource,
+                spec.contractTable(),
+                clauses.stream().map(c -> "ALTER TABLE " + table + " " + c).toList());
     }
 
     private static void execute(Connection c, String sql) throws SQLException {
@@ -604,10 +581,29 @@ public final class ContractSteps {
         }
     }
 
-    private Table table() throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            return Catalog.table(c, spec.contractTable());
+    /**
+     * The table the steps change, resolved once: its oid, its qualified name, its schema (where its indexes go). The
+     * steps rename its columns, never the table.
+     */
+    private record Target(long oid, String qualified, String schema) {}
+
+    private Target target;
+
+    private Target target() throws SQLException {
+        if (target == null) {
+            try (Connection c = dataSource.getConnection()) {
+                Table t = Catalog.table(c, spec.contractTable());
+                try (PreparedStatement ps = c.prepareStatement("SELECT quote_ident(n.nspname) FROM pg_class t"
+                        + " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = ?")) {
+                    ps.setLong(1, t.oid());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        target = new Target(t.oid(), t.qualifiedName(), rs.getString(1));
+                    }
+                }
+            }
         }
+        return target;
     }
 
     /** A column by its exact name, as the catalog has it now. */
@@ -616,8 +612,8 @@ public final class ContractSteps {
     private Column column(String name) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("SELECT attname, attnotnull FROM pg_attribute"
-                        + " WHERE attrelid = to_regclass(?) AND attname = ? AND attnum > 0 AND NOT attisdropped")) {
-            ps.setString(1, table().qualifiedName());
+                        + " WHERE attrelid = ? AND attname = ? AND attnum > 0 AND NOT attisdropped")) {
+            ps.setLong(1, target().oid());
             ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new Column(rs.getString(1), rs.getBoolean(2)) : null;
@@ -629,8 +625,8 @@ public final class ContractSteps {
     private Boolean constraint(String name) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(
-                        "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?")) {
-            ps.setString(1, table().qualifiedName());
+                        "SELECT convalidated FROM pg_constraint WHERE conrelid = ? AND conname = ?")) {
+            ps.setLong(1, target().oid());
             ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getBoolean(1) : null;
@@ -640,19 +636,7 @@ public final class ContractSteps {
 
     /** The index of that name in the table's schema, qualified and quoted. */
     private String indexName(String index) throws SQLException {
-        return schemaOfTable() + "." + Sql.quote(index);
-    }
-
-    private String schemaOfTable() throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT quote_ident(n.nspname) FROM pg_class t"
-                        + " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = to_regclass(?)")) {
-            ps.setString(1, table().qualifiedName());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
+        return target().schema() + "." + Sql.quote(index);
     }
 
     private Boolean indexValid(String index) throws SQLException {
@@ -680,20 +664,14 @@ public final class ContractSteps {
     /** Where a dropped column is set aside: its name (cut to fit) and a digest of the job and the name. */
     String asideName(String column) {
         String suffix = "_sluice_dropped_" + digest(job + "/" + column);
-        byte[] bytes = column.getBytes(StandardCharsets.UTF_8);
         String head = column;
         while (head.getBytes(StandardCharsets.UTF_8).length + suffix.length() > 63) {
             head = head.substring(0, head.length() - 1);
         }
-        return bytes.length == 0 ? suffix.substring(1) : head + suffix;
+        return head + suffix;
     }
 
     private static String digest(String text) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 4);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
-        }
+        return Sql.digest(text, 4);
     }
 }

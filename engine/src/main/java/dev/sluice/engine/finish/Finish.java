@@ -103,11 +103,11 @@ public final class Finish {
                                 + name + "') before anything else");
             }
             if (s.state() == JobStatus.State.FINISHED) {
-                if (!purge || context.runs().purged(name)) {
+                boolean purgedAlready = context.runs().purged(name);
+                if (!purge || purgedAlready) {
                     return FinishResult.of(
                             FinishResult.Outcome.ALREADY_FINISHED,
-                            "job " + name + " is already finished"
-                                    + (context.runs().purged(name) ? " and purged" : ""));
+                            "job " + name + " is already finished" + (purgedAlready ? " and purged" : ""));
                 }
                 return purged(
                         name,
@@ -144,24 +144,15 @@ public final class Finish {
                         .apply(d -> steps.add(new FinishResult.Step(
                                 ContractSteps.field(d.index(), d.step()), d.already(), d.seconds())));
             } catch (ContractSteps.Violation e) {
-                return new FinishResult(
-                        FinishResult.Outcome.MISMATCHES,
-                        "job " + name + " is not finished: " + e.getMessage(),
-                        steps,
-                        null);
+                return notFinished(FinishResult.Outcome.MISMATCHES, name, e.getMessage(), steps);
             } catch (ContractSteps.Blocked e) {
-                return new FinishResult(
-                        FinishResult.Outcome.NOT_DONE,
-                        "job " + name + " is not finished: " + e.getMessage(),
-                        steps,
-                        null);
+                return notFinished(FinishResult.Outcome.NOT_DONE, name, e.getMessage(), steps);
             } catch (LockSafe.NotGranted e) {
-                return new FinishResult(
+                return notFinished(
                         FinishResult.Outcome.FAILED,
-                        "job " + name + " is not finished: " + e.getMessage()
-                                + "; finish again to go on from that step",
-                        steps,
-                        null);
+                        name,
+                        e.getMessage() + "; finish again to go on from that step",
+                        steps);
             }
             context.runs().markFinished(name, by);
             String message = "job " + name + " is FINISHED"
@@ -182,6 +173,12 @@ public final class Finish {
                     steps,
                     null);
         }
+    }
+
+    /** A step stopped finish: the steps done before it stay done (recorded), the job is not FINISHED. */
+    private static FinishResult notFinished(
+            FinishResult.Outcome outcome, String name, String why, List<FinishResult.Step> steps) {
+        return new FinishResult(outcome, "job " + name + " is not finished: " + why, steps, null);
     }
 
     /** Drops the journal and the set-aside columns of a FINISHED job: no way back after it. */

@@ -1,6 +1,11 @@
 package dev.sluice.engine.keyset;
 
-/** Quoting of identifiers, so that a catalog name is never parsed as anything but a name. */
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Quoting of identifiers, so that a catalog name is never parsed as anything but a name; and names of our own. */
 public final class Sql {
 
     private Sql() {}
@@ -8,5 +13,18 @@ public final class Sql {
     /** {@code "name"}, with embedded quotes doubled, exactly as PostgreSQL's {@code quote_ident} would force it. */
     public static String quote(String identifier) {
         return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    /**
+     * The first {@code bytes} bytes of the SHA-256 of {@code text}, in hex: what keeps a name Sluice derives for an
+     * object of its own (from a job's name, a column's) unique and short enough for PostgreSQL's 63 bytes.
+     */
+    public static String digest(String text, int bytes) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
     }
 }

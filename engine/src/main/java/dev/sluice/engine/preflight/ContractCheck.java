@@ -395,6 +395,6 @@ public final class ContractCheck {
     private static String bytes(long n) {
         return n < 1 << 20
                 ? (n >> 10) + " kB"
-                : n < 1L << 30 ? (n >> 20) + " MB" : String.format(Locale.ROOT, "%.1f GB", n / 1e9);
+                : n < 1L << 30 ? (n >> 20) + " MB" : String.format(Locale.ROOT, "%.1f GB", n / (double) (1L << 30));
     }
 }

@@ -1,10 +1,5 @@
 package dev.sluice.engine.sync;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-
 import dev.sluice.engine.keyset.Sql;
 
 /**
@@ -57,11 +52,6 @@ public record SyncNames(String schema, String base) {
     }
 
     private static String digest(String job) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(job.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 5);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JRE", e);
-        }
+        return Sql.digest(job, 5);
     }
 }

@@ -220,7 +220,7 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
     }
 
     private long restore(Connection c, long seq, List<Integer> which) throws SQLException {
-        Array ns = mask(c, which);
+        Array pick = mask(c, which);
         String sets = columns.isEmpty()
                 ? null
                 : IntStream.range(0, columns.size())
@@ -231,13 +231,13 @@ public final class Restorer implements ChunkLoop.Source, ChunkWriter, ChunkLedge
         if (sets != null) {
             try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + picked + ") UPDATE " + table.qualifiedName()
                     + " t SET " + sets + " FROM e WHERE " + match() + " AND e.e")) {
-                bindPicked(ps, ns, seq);
+                bindPicked(ps, pick, seq);
                 done += ps.executeLargeUpdate();
             }
         }
         try (PreparedStatement ps = c.prepareStatement("WITH e AS (" + picked + ") DELETE FROM " + table.qualifiedName()
                 + " t USING e WHERE " + match() + " AND NOT e.e")) {
-            bindPicked(ps, ns, seq);
+            bindPicked(ps, pick, seq);
             done += ps.executeLargeUpdate();
         }
         return done;

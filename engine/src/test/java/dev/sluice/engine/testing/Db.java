@@ -45,6 +45,26 @@ public final class Db {
         return one("SELECT md5(string_agg(t::text, '|' ORDER BY " + orderBy + ")) FROM " + table + " t");
     }
 
+    /**
+     * What {@code pg_dump -s} says of {@code table}, read from the catalog (the embedded server ships no pg_dump): its
+     * columns in order with their types, NOT NULL and defaults; its indexes with their definitions and validity; its
+     * constraints with theirs and whether validated; its triggers. Equal only if the table's definition is.
+     */
+    public String definition(String table) {
+        return one("""
+                SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+                  SELECT format('column %s %s %s %s %s', a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+                                a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) x
+                  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                  WHERE a.attrelid = $table AND a.attnum > 0 AND NOT a.attisdropped
+                  UNION ALL SELECT format('index %s %s', pg_get_indexdef(indexrelid), indisvalid) FROM pg_index
+                  WHERE indrelid = $table
+                  UNION ALL SELECT format('constraint %s %s %s', conname, pg_get_constraintdef(oid), convalidated)
+                  FROM pg_constraint WHERE conrelid = $table AND contype <> 'n'
+                  UNION ALL SELECT format('trigger %s', pg_get_triggerdef(oid)) FROM pg_trigger
+                  WHERE tgrelid = $table AND NOT tgisinternal) s""".replace("$table", "'" + table.replace("'", "''") + "'::regclass"));
+    }
+
     public long count(String sql) {
         return Long.parseLong(one(sql));
     }

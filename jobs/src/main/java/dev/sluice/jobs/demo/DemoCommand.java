@@ -223,17 +223,15 @@ public class DemoCommand implements Callable<Integer> {
                                 long id = 1 + (long) (random.nextDouble() * rows);
                                 // The application's expanded version: it writes the new column too, and every email
                                 // it writes is its row's own (the contract adds a unique index).
-                                String email = switch (random.nextInt(4)) {
-                                    case 0 -> "'Early" + --below + "@Example.COM'";
-                                    case 1 -> "'Late" + ++above + "@Example.COM'";
-                                    default -> "'Changed" + id + "@Example.ORG'";
+                                String sql = switch (random.nextInt(4)) {
+                                    case 0 -> insert(--below, "'Early" + below + "@Example.COM'");
+                                    case 1 -> insert(++above, "'Late" + above + "@Example.COM'");
+                                    default -> {
+                                        String email = "'Changed" + id + "@Example.ORG'";
+                                        yield "UPDATE public.orders SET email = " + email + ", email_lower = lower("
+                                                + email + ") WHERE id = " + id;
+                                    }
                                 };
-                                String sql = email.startsWith("'Changed")
-                                        ? "UPDATE public.orders SET email = " + email + ", email_lower = lower(" + email
-                                                + ") WHERE id = " + id
-                                        : "INSERT INTO public.orders (id, email, email_lower, amount_cents) VALUES ("
-                                                + (email.startsWith("'Early") ? below : above) + ", " + email
-                                                + ", lower(" + email + "), 100)";
                                 long started = System.nanoTime();
                                 written.addAndGet(st.executeUpdate(sql));
                                 longestNanos.accumulateAndGet(System.nanoTime() - started, Math::max);
@@ -246,6 +244,11 @@ public class DemoCommand implements Callable<Integer> {
                     },
                     "demo-application");
             thread.start();
+        }
+
+        private static String insert(long id, String email) {
+            return "INSERT INTO public.orders (id, email, email_lower, amount_cents) VALUES (" + id + ", " + email
+                    + ", lower(" + email + "), 100)";
         }
 
         /** Stops the writes; returns how many rows they wrote. */
