@@ -81,8 +81,9 @@ class CliTest {
         assertThat(typo.exitCode()).isEqualTo(2);
         assertThat(typo.err().lines())
                 .containsExactly(
-                        "sluice: chunk2: unknown key (known keys: chunk, columns, health, into, key, name, parallel, schedule, set, source,"
-                                + " sync, table, throttle, timeouts, transformer, undo, validate, validate-after-run, where)");
+                        "sluice: chunk2: unknown key (known keys: after, chunk, columns, contract, health, into, key, name, parallel,"
+                                + " schedule, set, source, sync, table, throttle, timeouts, transformer, undo, validate,"
+                                + " validate-after-run, where)");
 
         write("missing-column", "set: { email_lowr: lower(email) }\n");
         Cli.Result missing = sluice("run", "missing-column");

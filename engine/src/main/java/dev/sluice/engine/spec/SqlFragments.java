@@ -53,9 +53,6 @@ public final class SqlFragments {
         }
         new Walk(sql, true) {
             @Override
-            void code(char c, int depth, int index) {}
-
-            @Override
             void quoted(String text) {
                 if (JdbcUrl.holdsPassword(text)) {
                     throw new SpecException(
@@ -65,15 +62,6 @@ public final class SqlFragments {
                                     + " or a user mapping");
                 }
             }
-
-            @Override
-            void unterminated(String what) {}
-
-            @Override
-            void ambiguous(String what) {}
-
-            @Override
-            void end(int depth) {}
         }.run();
     }
 
@@ -116,9 +104,6 @@ public final class SqlFragments {
                                     + " (inside a YAML { } mapping, quote an expression that contains commas)");
                 }
             }
-
-            @Override
-            void quoted(String text) {}
         }.run();
         return code;
     }
@@ -136,27 +121,16 @@ public final class SqlFragments {
                     out.append('?');
                 }
             }
-
-            @Override
-            void unterminated(String what) {}
-
-            @Override
-            void quoted(String text) {}
-
-            @Override
-            void ambiguous(String what) {}
-
-            @Override
-            void end(int depth) {}
         }.run(out);
         return out.toString();
     }
 
     /**
      * One pass over a fragment as the driver's lexer sees it when the fragment follows {@code (}: every character
-     * outside quotes and comments goes to {@link #code} with the parenthesis depth after it.
+     * outside quotes and comments goes to {@link #code} with the parenthesis depth after it. A walk overrides what it
+     * listens to; the rest it ignores.
      */
-    private abstract static class Walk {
+    private static class Walk {
 
         // The fragment always follows "(" in a statement; the driver recognises E'' strings and dollar quotes by
         // the character before them, so it is read in that context.
@@ -171,16 +145,16 @@ public final class SqlFragments {
         }
 
         /** @param index the character's index in the fragment */
-        abstract void code(char c, int depth, int index);
+        void code(char c, int depth, int index) {}
 
-        abstract void unterminated(String what);
+        void unterminated(String what) {}
 
         /** A quoted string, quoted identifier or comment, as written (quotes included). */
-        abstract void quoted(String text);
+        void quoted(String text) {}
 
-        abstract void ambiguous(String what);
+        void ambiguous(String what) {}
 
-        abstract void end(int depth);
+        void end(int depth) {}
 
         void run() {
             run(null);

@@ -36,39 +36,21 @@ final class LoadComparison {
     }
 
     static void init(int port, int scale) throws IOException, InterruptedException {
-        run(List.of(
-                "pgbench",
-                "-i",
-                "-q",
-                "-s",
-                String.valueOf(scale),
-                "-h",
-                "localhost",
-                "-p",
-                String.valueOf(port),
-                "-U",
-                "postgres",
-                "postgres"));
+        runPgbench(port, "-i", "-q", "-s", String.valueOf(scale));
     }
 
     static Pgbench pgbench(int port, int seconds, int clients) throws IOException, InterruptedException {
-        String out = run(List.of(
-                "pgbench",
-                "-c",
-                String.valueOf(clients),
-                "-j",
-                "1",
-                "-T",
-                String.valueOf(seconds),
-                "-h",
-                "localhost",
-                "-p",
-                String.valueOf(port),
-                "-U",
-                "postgres",
-                "postgres"));
+        String out = runPgbench(port, "-c", String.valueOf(clients), "-j", "1", "-T", String.valueOf(seconds));
         return new Pgbench(number(out, "tps = ([0-9.]+)"), number(out, "latency average = ([0-9.]+) ms"), (long)
                 number(out, "number of failed transactions: ([0-9]+)"));
+    }
+
+    /** pgbench with {@code args}, against the database {@code postgres} of the server on {@code port}; its output. */
+    private static String runPgbench(int port, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("pgbench"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("-h", "localhost", "-p", String.valueOf(port), "-U", "postgres", "postgres"));
+        return run(command);
     }
 
     private static double number(String text, String regex) {
