@@ -120,17 +120,24 @@ class ContractGateTest {
                 .hasMessageContaining("job users-email-lower is not done: it has" + " never run on this database");
         rows();
         Backfill backfill = new Backfill(ds);
-        assertThat(backfill.run(SPEC, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(backfill.run(CONTRACTED, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         db.exec("UPDATE users SET email_lower = NULL WHERE id = 9");
-        backfill.validate(SPEC, RunOptions.defaults());
-        assertThatThrownBy(this::liquibaseUpdate).hasMessageContaining("validation found 1 mismatches");
+        backfill.validate(CONTRACTED, RunOptions.defaults());
+        // The row breaks the comparison and the rule the contract's not-null step adds: two mismatches.
+        assertThatThrownBy(this::liquibaseUpdate).hasMessageContaining("validation found 2 mismatches");
         assertThat(db.count("SELECT count(*) FROM users WHERE email IS NOT NULL"))
                 .isEqualTo(5000);
 
-        assertThat(backfill.repair(SPEC, RunOptions.defaults()).mismatches()).isZero();
-        // The operator's contract step: the trigger reads email, so it goes before the column does.
-        assertThat(backfill.finish("users-email-lower", "test").ok()).isTrue();
+        assertThat(backfill.repair(CONTRACTED, RunOptions.defaults()).mismatches())
+                .isZero();
+        // The contract step is the changeSet's: FinishBackfills runs the job's contract, recorded by Liquibase too.
         liquibaseUpdate();
+        assertThat(backfill.status("users-email-lower").state()).isEqualTo(JobStatus.State.FINISHED);
+        assertThat(db.one("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users'"
+                        + " AND column_name = 'email_lower'"))
+                .isEqualTo("NO");
+        assertThat(db.count("SELECT count(*) FROM databasechangelog WHERE id = '3-contract-email'"))
+                .isEqualTo(1);
         assertThat(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
                         + " AND column_name = 'email'"))
                 .isZero();
