@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
+import dev.sluice.engine.JobNotDoneException;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
 import dev.sluice.engine.RunResult;
@@ -51,6 +52,8 @@ public final class JobScheduler implements AutoCloseable {
     // How often a completed job's key log is drained (Java and cross-database sync): require --sync-lag must allow
     // more than this, and a round's own time.
     static final Duration KEEP_IN_STEP = Duration.ofSeconds(5);
+    // How soon a job waiting for others starts once they are done: a status read and a require a job, every 5 s.
+    static final Duration AFTER_CHECK = Duration.ofSeconds(5);
 
     private final Backfill backfill;
     private final MeterRegistry metrics;
@@ -116,6 +119,33 @@ public final class JobScheduler implements AutoCloseable {
         if (specs.stream().anyMatch(JobScheduler::logsKeys)) {
             schedules.add(scheduler.scheduleWithFixedDelay(this::keepInStep, KEEP_IN_STEP));
         }
+        if (specs.stream().anyMatch(spec -> !spec.after().isEmpty())) {
+            schedules.add(scheduler.scheduleWithFixedDelay(this::startWaiting, AFTER_CHECK));
+        }
+    }
+
+    /**
+     * Starts the jobs that wait for others ({@code after}) and have not started, once every job they name is done: at
+     * that moment, not at their next schedule (a job with no schedule starts only so).
+     */
+    private void startWaiting() {
+        for (JobSpec spec : specs) {
+            if (spec.after().isEmpty() || running.containsKey(spec.name())) {
+                continue;
+            }
+            try {
+                if (backfill.status(spec.name()).state() != JobStatus.State.NOT_STARTED) {
+                    continue;
+                }
+                backfill.require(spec.after().toArray(String[]::new));
+            } catch (JobNotDoneException waiting) {
+                continue; // one of them is not done yet
+            } catch (Exception e) {
+                LOG.warn("job {}: cannot tell whether the jobs it waits for are done: {}", spec.name(), e.getMessage());
+                continue;
+            }
+            fire(spec, false, "the jobs it waits for are done (after: " + String.join(", ", spec.after()) + ")");
+        }
     }
 
     /** Whether the job's sync trigger logs the keys the application changes, for a runner to re-apply. */
@@ -159,14 +189,15 @@ public final class JobScheduler implements AutoCloseable {
 
     /** Starts or continues the job now if it may run: its window is open, no runner has it, it is not done. */
     public void fire(JobSpec spec) {
-        fire(spec, false);
+        fire(spec, false, null);
     }
 
     /**
      * @param byOperator an operator's resume: continues a job an operator paused, which the schedule never does
+     * @param reason     why it starts, for the log; null: the operator's resume, the window or the schedule
      * @return null when a runner was started, else why not
      */
-    private String fire(JobSpec spec, boolean byOperator) {
+    private String fire(JobSpec spec, boolean byOperator, String reason) {
         if (!windowOpen(spec)) {
             return "its window " + spec.schedule().window() + " is closed; it resumes when the window opens";
         }
@@ -197,11 +228,13 @@ public final class JobScheduler implements AutoCloseable {
         if (running.putIfAbsent(spec.name(), stop) != null) {
             return "it is running in this instance";
         }
-        String why = byOperator
-                ? "an operator resumed it"
-                : paused
-                        ? "its window opened"
-                        : "its schedule fired (" + spec.schedule().cron() + ")";
+        String why = reason != null
+                ? reason
+                : byOperator
+                        ? "an operator resumed it"
+                        : paused
+                                ? "its window opened"
+                                : "its schedule fired (" + spec.schedule().cron() + ")";
         runners.execute(() -> {
             StartLog started = new StartLog(spec.name(), why);
             try {
@@ -266,7 +299,7 @@ public final class JobScheduler implements AutoCloseable {
      * @return null when it was started, else why not (its window is closed, it is done, a runner has it)
      */
     public String resume(JobSpec spec) {
-        return fire(spec, true);
+        return fire(spec, true, null);
     }
 
     private void watchWindows() {
