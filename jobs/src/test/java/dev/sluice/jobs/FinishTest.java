@@ -110,6 +110,8 @@ class FinishTest extends CliDatabaseTest {
         assertThat(Cli.run(args("status", "contracted")).out())
                 .contains("contract: contract[0].not-null DONE, contract[1].index DONE")
                 .contains("'rollback contracted' undoes it, until 'finish contracted --purge'");
+        assertThat(Cli.run(args("plan", "contracted")).out())
+                .contains("contract[1].index (done)", "'rollback contracted' undoes it (until 'finish --purge')");
 
         Cli.Result rollback = Cli.run(args("rollback", "contracted"));
         assertThat(rollback.exitCode()).as(rollback.out() + rollback.err()).isZero();
@@ -146,6 +148,7 @@ class FinishTest extends CliDatabaseTest {
                         + " AND attname LIKE 'legacy%' AND NOT attisdropped"))
                 .isZero();
         assertThat(Cli.run(args("status", "dups", "--json")).out()).contains("\"purged\":true,\"undoable\":false");
+        assertThat(Cli.run(args("plan", "dups")).out()).contains("rollback can no longer undo it");
         Cli.Result late = Cli.run(args("rollback", "dups"));
         assertThat(late.exitCode()).isEqualTo(4);
         assertThat(late.err()).contains("purged");

@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.chunk.Failures;
+import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.keyset.Sql;
 
@@ -128,7 +129,7 @@ public final class JobRuns {
     public boolean purged(String job) throws SQLException {
         ensureSchema();
         try (Connection c = dataSource.getConnection()) {
-            return StatusReader.purged(c, schema, job);
+            return new Ledger(schema).purged(c, job);
         }
     }
 

@@ -215,19 +215,8 @@ public final class StatusReader {
             steps.add(new JobStatus.ContractStep(
                     "contract[" + e.step() + "]." + e.kind(), e.state().name(), at == null ? null : at.toString()));
         }
-        boolean purged = purged(c, schema, job);
+        boolean purged = new Ledger(schema).purged(c, job);
         return new JobStatus.Contract(steps, purged, journaled && !purged);
-    }
-
-    /** Whether {@code finish --purge} dropped the job's journal and set-aside columns. */
-    static boolean purged(Connection c, String schema, String job) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT 1 FROM " + Sql.quote(schema) + ".job_lifecycle WHERE job = ? AND purged_at IS NOT NULL")) {
-            ps.setString(1, job);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 
     /**

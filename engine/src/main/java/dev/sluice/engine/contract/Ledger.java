@@ -134,6 +134,20 @@ public final class Ledger {
         }
     }
 
+    /**
+     * Whether {@code finish --purge} dropped the job's journal and the columns its steps set aside: then nothing of
+     * it can be undone.
+     */
+    public boolean purged(Connection c, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM " + Sql.quote(schema) + ".job_lifecycle WHERE job = ? AND purged_at IS NOT NULL")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** Forgets a job's steps (all reversed by its rollback, or purged with it). */
     public void forget(Connection c, String job) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table() + " WHERE job = ?")) {

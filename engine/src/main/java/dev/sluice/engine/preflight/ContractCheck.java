@@ -62,7 +62,14 @@ public final class ContractCheck {
         }
         List<Finding> findings = new ArrayList<>();
         Table table = Catalog.table(c, spec.contractTable());
-        Map<Integer, Ledger.Entry> done = new Ledger(schema).read(c, spec.name());
+        Ledger ledger = new Ledger(schema);
+        Map<Integer, Ledger.Entry> done = ledger.read(c, spec.name());
+        // What rollback can still undo, as plan says it: the steps done, until a purge.
+        String undo = done.isEmpty()
+                ? null
+                : ledger.purged(c, spec.name())
+                        ? "purged ('finish --purge'): rollback can no longer undo it"
+                        : "'rollback " + spec.name() + "' undoes it (until 'finish --purge')";
         Size size = size(c, table);
         List<Plan.Statement> out = new ArrayList<>();
         try (ProbeTransaction probe = ProbeTransaction.begin(c)) {
@@ -77,7 +84,7 @@ public final class ContractCheck {
                             field, "was begun as " + entry.definition() + "; the spec now says otherwise");
                 }
                 if (ours && entry.state() == Ledger.State.DONE) {
-                    out.add(new Plan.Statement(field + " (done)", "", List.of("done at " + entry.doneAt())));
+                    out.add(new Plan.Statement(field + " (done)", "", List.of("done at " + entry.doneAt(), undo)));
                     continue;
                 }
                 if (!ours) {
