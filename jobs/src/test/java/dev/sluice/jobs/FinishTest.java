@@ -149,6 +149,9 @@ class FinishTest extends CliDatabaseTest {
                 .isZero();
         assertThat(Cli.run(args("status", "dups", "--json")).out()).contains("\"purged\":true,\"undoable\":false");
         assertThat(Cli.run(args("plan", "dups")).out()).contains("rollback can no longer undo it");
+        // A purge run again (as after one stopped half way) finishes what is left of it: nothing, here.
+        Cli.Result again = Cli.run(args("finish", "dups", "--purge"));
+        assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
         Cli.Result late = Cli.run(args("rollback", "dups"));
         assertThat(late.exitCode()).isEqualTo(4);
         assertThat(late.err()).contains("purged");

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -109,6 +110,10 @@ public final class ContractSteps {
         Map<Integer, Ledger.Entry> entries = read();
         List<Done> done = new ArrayList<>();
         List<ContractStep> steps = spec.contract();
+        Optional<String> unknown = beyond(entries, steps.size());
+        if (unknown.isPresent()) {
+            throw new Blocked(unknown.get());
+        }
         for (int n = 0; n < steps.size(); n++) {
             int i = n;
             ContractStep step = steps.get(i);
@@ -142,6 +147,21 @@ public final class ContractSteps {
             done.add(d);
         }
         return done;
+    }
+
+    /**
+     * A step the record holds as begun (and not reversed) that a contract of {@code size} steps does not have: finish
+     * with such a spec would leave what that step made (an INVALID index, a NOT VALID constraint) and call the job
+     * FINISHED.
+     *
+     * @return why finish must not go on, or empty
+     */
+    public static Optional<String> beyond(Map<Integer, Ledger.Entry> entries, int size) {
+        return entries.values().stream()
+                .filter(e -> e.step() >= size && e.state() != Ledger.State.REVERSED)
+                .findFirst()
+                .map(e -> "contract[" + e.step() + "] was begun as " + e.definition() + ", which this spec's contract"
+                        + " does not hold: finish with the spec it was begun with, or roll the job back first");
     }
 
     /**
@@ -296,9 +316,17 @@ public final class ContractSteps {
                 List<String> ddl = new ArrayList<>();
                 for (String name : step.dropColumns()) {
                     String aside = facts.get("aside:" + name);
-                    if (column(aside) != null && column(name) == null) {
+                    boolean setAside = column(aside) != null;
+                    boolean back = column(name) != null;
+                    if (setAside && back) {
+                        throw new Blocked(field + ": both " + name + " and " + aside
+                                + " (where it was set aside) are in "
+                                + spec.contractTable() + ": a column of the old name was added since; drop or rename"
+                                + " it, then roll back again");
+                    }
+                    if (setAside) {
                         ddl.add("RENAME COLUMN " + Sql.quote(aside) + " TO " + Sql.quote(name));
-                    } else if (column(name) == null) {
+                    } else if (!back) {
                         throw new Blocked(field + ": column " + name + " is not there to bring back (set aside as "
                                 + aside + ", which is gone too: was the job purged?)");
                     }
@@ -315,7 +343,17 @@ public final class ContractSteps {
             case RENAME_COLUMN -> {
                 String from = step.renameColumn().from();
                 String to = step.renameColumn().to();
-                if (column(to) != null && column(from) == null) {
+                boolean renamed = column(to) != null;
+                boolean back = column(from) != null;
+                if (renamed == back) {
+                    throw new Blocked(field + ": "
+                            + (renamed
+                                    ? "both " + from + " and " + to + " are"
+                                    : "neither " + from + " nor " + to + " is")
+                            + " in " + spec.contractTable()
+                            + ": rename or drop by hand what was added since, then roll back again");
+                }
+                if (renamed) {
                     alter(List.of("RENAME COLUMN " + Sql.quote(to) + " TO " + Sql.quote(from)));
                 }
             }
@@ -374,7 +412,7 @@ public final class ContractSteps {
             long rows = count("SELECT count(*) FROM " + qualified + " WHERE " + violating);
             throw new Violation(String.format(
                     Locale.ROOT,
-                    "%s: %,d rows of %s break it (%s), so it was not added; fix them, validate, then finish again",
+                    "%s: %,d rows of %s break it (%s), so it was not added; fix them, then run this again",
                     field,
                     rows,
                     spec.contractTable(),
@@ -439,7 +477,11 @@ public final class ContractSteps {
                 + (index.where() == null ? "" : " WHERE (" + SqlFragments.forJdbc(index.where()) + ")");
         try {
             scan.runOutsideTransaction(dataSource, spec.contractTable(), c -> {
-                if (indexValid(c, index.name()) != null) {
+                Boolean before = indexValid(c, index.name());
+                if (Boolean.TRUE.equals(before)) {
+                    return; // built meanwhile (by a build of a killed finish that its server carried on)
+                }
+                if (before != null) {
                     execute(c, "DROP INDEX CONCURRENTLY IF EXISTS " + name);
                 }
                 execute(c, sql);
@@ -611,8 +653,12 @@ public final class ContractSteps {
 
     private Column column(String name) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT attname, attnotnull FROM pg_attribute"
-                        + " WHERE attrelid = ? AND attname = ? AND attnum > 0 AND NOT attisdropped")) {
+                // NOT NULL only when proved: on PostgreSQL 18 a NOT NULL constraint added NOT VALID sets attnotnull
+                // too (before 18 there are no such constraints, and the subquery finds none).
+                PreparedStatement ps = c.prepareStatement("SELECT a.attname, a.attnotnull AND NOT EXISTS (SELECT 1"
+                        + " FROM pg_constraint k WHERE k.conrelid = a.attrelid AND k.contype = 'n' AND NOT"
+                        + " k.convalidated AND k.conkey = ARRAY[a.attnum]) FROM pg_attribute a"
+                        + " WHERE a.attrelid = ? AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped")) {
             ps.setLong(1, target().oid());
             ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
@@ -647,9 +693,10 @@ public final class ContractSteps {
 
     /** Whether the index of that name is valid (built and ready); null when there is none. */
     private Boolean indexValid(Connection c, String index) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT i.indisvalid AND i.indisready FROM pg_index i WHERE i.indexrelid = to_regclass(?)")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT i.indisvalid AND i.indisready FROM pg_index i"
+                + " WHERE i.indexrelid = to_regclass(?) AND i.indrelid = ?")) {
             ps.setString(1, indexName(index));
+            ps.setLong(2, target().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getBoolean(1) : null;
             }

@@ -103,12 +103,14 @@ public final class Finish {
                                 + name + "') before anything else");
             }
             if (s.state() == JobStatus.State.FINISHED) {
-                boolean purgedAlready = context.runs().purged(name);
-                if (!purge || purgedAlready) {
+                if (!purge) {
                     return FinishResult.of(
                             FinishResult.Outcome.ALREADY_FINISHED,
-                            "job " + name + " is already finished" + (purgedAlready ? " and purged" : ""));
+                            "job " + name + " is already finished"
+                                    + (context.runs().purged(name) ? " and purged" : ""));
                 }
+                // Purged or not: a purge stopped half way is finished by running it again (each of its drops is
+                // idempotent).
                 return purged(
                         name,
                         spec,
@@ -166,10 +168,12 @@ public final class Finish {
             return new FinishResult(
                     FinishResult.Outcome.FINISHED,
                     message
-                            + (s.undo() == null && steps.isEmpty()
-                                    ? ""
-                                    : "; 'rollback " + name + "' can still undo it" + " until 'finish " + name
-                                            + " --purge'"),
+                            + (spec.undo()
+                                    ? "; 'rollback " + name + "' can still undo it until 'finish " + name + " --purge'"
+                                    : steps.isEmpty()
+                                            ? ""
+                                            : "; with undo: false it has no rollback: its contract steps are recorded"
+                                                    + " (status), to be undone by hand"),
                     steps,
                     null);
         }
@@ -190,6 +194,9 @@ public final class Finish {
             FinishResult.Outcome outcome,
             String message)
             throws SQLException {
+        // The way back goes first in the record: from here on rollback refuses, whatever the drops below come to (a
+        // kill between them leaves a purge that 'finish --purge' finishes, never a rollback over half a journal).
+        context.runs().markPurged(name);
         List<String> columns;
         try {
             columns = new ContractSteps(dataSource, schema, spec).purge();
@@ -201,7 +208,6 @@ public final class Finish {
                     null);
         }
         long entries = s.undo() == null ? 0 : Journals.purge(dataSource, schema, name);
-        context.runs().markPurged(name);
         return new FinishResult(
                 outcome,
                 message + "; purged: "

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -57,19 +58,25 @@ public final class ContractCheck {
      */
     public static Checked check(Connection c, JobSpec spec, String schema, boolean strict) throws SQLException {
         List<ContractStep> steps = spec.contract();
+        Ledger ledger = new Ledger(schema);
+        Map<Integer, Ledger.Entry> done = ledger.read(c, spec.name());
+        Optional<String> unknown = ContractSteps.beyond(done, steps.size());
+        if (unknown.isPresent()) {
+            throw new SpecException("contract", unknown.get());
+        }
         if (steps.isEmpty()) {
             return new Checked(List.of(), List.of());
         }
         List<Finding> findings = new ArrayList<>();
         Table table = Catalog.table(c, spec.contractTable());
-        Ledger ledger = new Ledger(schema);
-        Map<Integer, Ledger.Entry> done = ledger.read(c, spec.name());
         // What rollback can still undo, as plan says it: the steps done, until a purge.
         String undo = done.isEmpty()
                 ? null
-                : ledger.purged(c, spec.name())
-                        ? "purged ('finish --purge'): rollback can no longer undo it"
-                        : "'rollback " + spec.name() + "' undoes it (until 'finish --purge')";
+                : !spec.undo()
+                        ? "undo: false: no rollback undoes it"
+                        : ledger.purged(c, spec.name())
+                                ? "purged ('finish --purge'): rollback can no longer undo it"
+                                : "'rollback " + spec.name() + "' undoes it (until 'finish --purge')";
         Size size = size(c, table);
         List<Plan.Statement> out = new ArrayList<>();
         try (ProbeTransaction probe = ProbeTransaction.begin(c)) {
@@ -105,11 +112,42 @@ public final class ContractCheck {
                         }
                     }
                 }
+                partitioned(c, table, field, step);
                 probe(c, probe, table, field, step, i, ours);
                 out.add(describe(field, step, table, size, spec));
             }
         }
         return new Checked(out, findings);
+    }
+
+    /**
+     * What the probe (a plain table) cannot show of a partitioned one: PostgreSQL builds no index concurrently on it,
+     * and adds no foreign key NOT VALID to it before 18.
+     */
+    private static void partitioned(Connection c, Table table, String field, ContractStep step) throws SQLException {
+        if (step.kind() != ContractStep.Kind.INDEX && step.kind() != ContractStep.Kind.FOREIGN_KEY) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT relkind = 'p' FROM pg_class WHERE oid = ?")) {
+            ps.setLong(1, table.oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return;
+                }
+            }
+        }
+        if (step.kind() == ContractStep.Kind.INDEX) {
+            throw new SpecException(
+                    field,
+                    table.qualifiedName() + " is partitioned: PostgreSQL builds no index CONCURRENTLY on it, so the"
+                            + " step cannot be lock-safe (build it on each partition, then attach)");
+        }
+        if (c.getMetaData().getDatabaseMajorVersion() < 18) {
+            throw new SpecException(
+                    field,
+                    table.qualifiedName() + " is partitioned: before PostgreSQL 18 a foreign key on it cannot be"
+                            + " added NOT VALID, so the step cannot be lock-safe");
+        }
     }
 
     /** Runs the step on the probe table, as finish will on the table; the server's refusal names the step. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -170,7 +171,7 @@ class ContractTest extends DatabaseTest {
                             1,
                             "index",
                             ContractSteps.definition(spec.contract().get(1)),
-                            java.util.Map.of());
+                            Map.of());
         }
         db.exec("UPDATE orders SET email_lower = 'dup' WHERE id IN (1, 2)");
         FinishResult dup = backfill.finish("orders-email", null, false, "test");
@@ -226,5 +227,59 @@ class ContractTest extends DatabaseTest {
         assertThat(db.count("SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass"
                         + " AND attname = 'legacy'"))
                 .isEqualTo(1);
+    }
+
+    @Test
+    @Timeout(120)
+    void aStepBegunIsNeverLeftBehindAndNothingIsUndoneOverWhatWasAddedSince() throws Exception {
+        orders(2_000);
+        JobSpec spec = SpecParser.parse(SPEC.replace("sync: trigger\n", ""));
+        assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
+        // finish began the last step with this spec, then was killed; a spec without it must not finish the job.
+        try (Connection c = ds.getConnection()) {
+            new Ledger("sluice")
+                    .start(
+                            c,
+                            "orders-email",
+                            6,
+                            "rename-column",
+                            ContractSteps.definition(spec.contract().get(6)),
+                            Map.of());
+        }
+        JobSpec shorter =
+                SpecParser.parse(SPEC.replace("sync: trigger\n", "").replaceAll("(?s)  - drop-columns.*", ""));
+        assertThatThrownBy(() -> backfill.finish("orders-email", shorter, false, "test"))
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("contract[6] was begun as");
+        assertThat(backfill.status("orders-email").state()).isEqualTo(JobStatus.State.COMPLETED);
+
+        FinishResult finished = backfill.finish("orders-email", spec, false, "test");
+        assertThat(finished.outcome()).as(finished.message()).isEqualTo(FinishResult.Outcome.FINISHED);
+        // The application added a column of the set-aside name since: rollback stops there, naming it, undoing no more.
+        db.exec("ALTER TABLE orders ADD COLUMN legacy text");
+        RunResult refused = backfill.rollback("orders-email", RunOptions.defaults(), false);
+        assertThat(refused.outcome()).isEqualTo(RunResult.Outcome.FAILED);
+        assertThat(refused.message()).contains("contract[5].drop-columns", "a column of the old name was added");
+        assertThat(db.count("SELECT count(*) FROM sluice.contract_steps WHERE state = 'DONE' AND step <= 5"))
+                .isEqualTo(6);
+    }
+
+    @Test
+    void aPartitionedTableGetsNoStepThatCannotBeLockSafe() {
+        db.exec(
+                "CREATE TABLE parts (id int PRIMARY KEY, v int) PARTITION BY RANGE (id)",
+                "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (1000000)");
+        JobSpec spec = SpecParser.parse("""
+                name: parted
+                table: parts
+                key: [id]
+                set: { v: id }
+                contract:
+                  - index: { name: parts_v, columns: [v] }
+                """);
+        assertThatThrownBy(() -> backfill.plan(spec))
+                .isInstanceOf(SpecException.class)
+                .satisfies(e -> assertThat(((SpecException) e).field()).isEqualTo("contract[0].index"))
+                .hasMessageContaining("partitioned");
     }
 }
