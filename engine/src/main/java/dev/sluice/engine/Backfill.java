@@ -60,6 +60,18 @@ public final class Backfill implements AutoCloseable {
         context.close();
     }
 
+    /**
+     * Works as a remote worker ({@code sluice worker}): takes partitions of this database's jobs that run with {@code
+     * workers: remote}, {@code threads} at once, until {@code options.stop()} is requested; then hands back the
+     * partitions it runs after their chunk (other workers continue them) and returns.
+     */
+    public void work(RunOptions options, int threads) throws SQLException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        dev.sluice.engine.launch.Workers.work(context, options, threads);
+    }
+
     /** Preflight: checks the spec against the database and plans its statements; writes nothing. */
     public Plan plan(JobSpec spec) throws SQLException {
         return context.plan(spec, true).toPlan();

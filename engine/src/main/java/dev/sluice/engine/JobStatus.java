@@ -73,6 +73,8 @@ public record JobStatus(
      * One key-range partition: its keys {@code (from, to]} (empty: the table's start, or open above), its state
      * (RUNNING, PAUSED, STOPPED, FAILED, CANCELLED or COMPLETED, as the job's states are named), and where its chunks
      * stand.
+     *
+     * @param worker the {@code sluice worker} that took it last ({@code workers: remote}), or null
      */
     public record Partition(
             String name,
@@ -82,11 +84,25 @@ public record JobStatus(
             long rows,
             long written,
             long chunks,
-            List<String> lastKey) {
+            List<String> lastKey,
+            Runner worker) {
         public Partition {
             from = from == null ? null : List.copyOf(from);
             to = to == null ? null : List.copyOf(to);
             lastKey = lastKey == null ? List.of() : List.copyOf(lastKey);
+        }
+
+        /** A partition run by the runner itself. */
+        public Partition(
+                String name,
+                List<String> from,
+                List<String> to,
+                String state,
+                long rows,
+                long written,
+                long chunks,
+                List<String> lastKey) {
+            this(name, from, to, state, rows, written, chunks, lastKey, null);
         }
     }
 

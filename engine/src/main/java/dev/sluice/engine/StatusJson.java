@@ -96,6 +96,13 @@ public final class StatusJson {
                 part.put("rowsWritten", p.written());
                 part.put("chunks", p.chunks());
                 part.put("lastKey", key(p.lastKey()));
+                if (p.worker() != null) {
+                    Map<String, Object> worker = new LinkedHashMap<>();
+                    worker.put("host", p.worker().host());
+                    worker.put("pid", p.worker().pid());
+                    worker.put("backendPid", p.worker().backendPid());
+                    part.put("worker", worker);
+                }
                 parts.add(part);
             }
             m.put("partitions", parts);

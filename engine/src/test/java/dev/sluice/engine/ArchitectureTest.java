@@ -58,13 +58,24 @@ class ArchitectureTest {
     }
 
     @Test
-    void springBatchStaysInCheckpoint() {
+    void springBatchStaysInCheckpointAndFleet() {
         noClasses()
                 .that()
-                .resideOutsideOfPackage("dev.sluice.engine.checkpoint..")
+                .resideOutsideOfPackages("dev.sluice.engine.checkpoint..", "dev.sluice.engine.fleet..")
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("org.springframework.batch..")
+                .check(ENGINE);
+    }
+
+    @Test
+    void springIntegrationStaysInFleet() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.sluice.engine.fleet..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.springframework.integration..", "org.springframework.messaging..")
                 .check(ENGINE);
     }
 

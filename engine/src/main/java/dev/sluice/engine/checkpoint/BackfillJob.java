@@ -44,14 +44,30 @@ public final class BackfillJob {
 
     private BackfillJob() {}
 
-    /** What a run brings besides the spec: how to stop it, who watches it, and the connection to standbys. */
+    /**
+     * What a run brings besides the spec: how to stop it, who watches it, and the connection to standbys.
+     *
+     * @param remote how partitions reach workers elsewhere ({@code workers: remote}), or null where there are none
+     */
     public record Wiring(
             RunnerLock lock,
             StopSignal stop,
             ChunkObserver observer,
             HealthGates gates,
             Pacer.Observer pacerObserver,
-            ObservationRegistry observations) {}
+            ObservationRegistry observations,
+            Remote remote) {
+
+        public Wiring(
+                RunnerLock lock,
+                StopSignal stop,
+                ChunkObserver observer,
+                HealthGates gates,
+                Pacer.Observer pacerObserver,
+                ObservationRegistry observations) {
+            this(lock, stop, observer, gates, pacerObserver, observations, null);
+        }
+    }
 
     static Job assemble(CheckpointStore store, Work work, Wiring wiring) {
         Prepared prepared = work.prepared();
@@ -70,7 +86,7 @@ public final class BackfillJob {
                 wiring.gates(),
                 stop);
         ChunkObserver observer = parallel == 1 ? wiring.observer() : Serialized.of(wiring.observer());
-        PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer, stop);
+        PartitionWorker worker = new PartitionWorker(store, work, wiring, pacer, observer, stop, wiring.lock()::verify);
         ChunkObserver.Phase phase = switch (work.kind()) {
             case VALIDATION -> ChunkObserver.Phase.VALIDATION;
             case ROLLBACK -> ChunkObserver.Phase.ROLLBACK;
@@ -82,13 +98,10 @@ public final class BackfillJob {
                     worker.started(totals.rows(), totals.chunks());
                     observer.started(phase, estimated[0], totals.rows());
                 });
-        TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
-        handler.setStep(worker);
-        handler.setGridSize(parallel);
-        handler.setTaskExecutor(executor(spec.name(), parallel));
+        Remote.Handler remote = remote(store, work, wiring, stop, pacer);
         PartitionStep step = new PartitionStep(store.repository());
         step.setName(work.kind().step);
-        step.setPartitionHandler(handler);
+        step.setPartitionHandler(remote != null ? remote : local(worker, spec.name(), parallel));
         step.setStepExecutionSplitter(splitter);
         step.setObservationRegistry(wiring.observations());
         ControlMailbox mailbox = new ControlMailbox(store.dataSource(), store.schema());
@@ -110,6 +123,9 @@ public final class BackfillJob {
                     }
                     if (request.chunkTarget() != null) {
                         worker.target(request.chunkTarget());
+                    }
+                    if (remote != null) {
+                        remote.tuned(pacer.rowsPerSecond(), request.chunkTarget());
                     }
                 });
             }
@@ -186,6 +202,25 @@ public final class BackfillJob {
             LoggerFactory.getLogger(BackfillJob.class)
                     .warn("job {}: the tuned rate holds for this run only: {}", spec.name(), e.getMessage());
         }
+    }
+
+    /** A backfill whose spec says {@code workers: remote} sends its partitions to workers; other work stays here. */
+    private static Remote.Handler remote(
+            CheckpointStore store, Work work, Wiring wiring, StopSignal stop, Pacer pacer) {
+        if (work.kind() != Work.Kind.BACKFILL
+                || work.prepared().spec().workers() != JobSpec.Workers.REMOTE
+                || wiring.remote() == null) {
+            return null;
+        }
+        return wiring.remote().open(store, work, stop, pacer);
+    }
+
+    private static TaskExecutorPartitionHandler local(PartitionWorker worker, String job, int parallel) {
+        TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
+        handler.setStep(worker);
+        handler.setGridSize(parallel);
+        handler.setTaskExecutor(executor(job, parallel));
+        return handler;
     }
 
     /** One partition runs on the caller's thread; more run on threads of their own, {@code parallel} at a time. */

@@ -13,6 +13,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.Transaction;
 import dev.sluice.engine.contract.Ledger;
+import dev.sluice.engine.control.RemoteRuns;
 import dev.sluice.engine.keyset.Sql;
 
 /**
@@ -28,7 +29,7 @@ public final class BatchSchema {
     private static final long CREATE_LOCK = 0x51_1ce_0001L;
 
     // The table added last: a repository created by an older version gets the newer tables on first use.
-    private static final String NEWEST_TABLE = "contract_steps";
+    private static final String NEWEST_TABLE = "partition_leases";
 
     private BatchSchema() {}
 
@@ -111,6 +112,10 @@ public final class BatchSchema {
                     + " timestamptz");
             // The contract steps finish ran (and rollback reversed), one row per step (contract.Ledger).
             st.execute(Ledger.ddl(schema));
+            // Remote partitions: the runner's orders, the workers' leases, and the channel the partitions are sent on.
+            for (String ddl : RemoteRuns.ddl(schema)) {
+                st.execute(ddl);
+            }
         }
     }
 

@@ -45,10 +45,13 @@ final class PartitionWorker implements Step {
     private final AtomicLong rows = new AtomicLong();
     private final AtomicLong chunks = new AtomicLong();
     private final StopSignal stop;
+    private final ChunkLoop.Guard lockCheck;
 
     /**
      * @param observer told of every partition's chunks, one at a time, with the job's totals
      * @param stop     the partitions' stop signal: the job's, and raised by a partition that failed for good
+     * @param lockCheck before each chunk: throws if the lock that makes this process the partition's only writer is
+     *                 gone (the runner's lock, or a remote worker's lock of the partition)
      */
     PartitionWorker(
             CheckpointStore store,
@@ -56,8 +59,10 @@ final class PartitionWorker implements Step {
             BackfillJob.Wiring wiring,
             Pacer pacer,
             ChunkObserver observer,
-            StopSignal stop) {
+            StopSignal stop,
+            ChunkLoop.Guard lockCheck) {
         this.stop = stop;
+        this.lockCheck = lockCheck;
         this.store = store;
         this.work = work;
         this.wiring = wiring;
@@ -118,7 +123,7 @@ final class PartitionWorker implements Step {
                 timeouts,
                 sizer,
                 pacer,
-                wiring.lock()::verify,
+                lockCheck,
                 observer,
                 waiters == null ? ChunkLoop.Waiters.NONE : waiters,
                 maxWait);

@@ -20,6 +20,7 @@ import dev.sluice.engine.Key;
 import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.control.ControlMailbox;
+import dev.sluice.engine.control.RemoteRuns;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.keyset.Sql;
@@ -193,7 +194,7 @@ public final class StatusReader {
                 run.spec() != null && !run.spec().undo()
                         ? null
                         : undo(c, schema, job, rolledBack ? Restorer.conflicts(current.notes()::get) : 0),
-                rolledBack ? List.of() : partitions(run, runner != null),
+                rolledBack ? List.of() : partitions(c, schema, job, run, runner != null),
                 active ? Math.round(recent.walBytesPerSecond()) : 0,
                 standing.work,
                 standing.next,
@@ -286,10 +287,14 @@ public final class StatusReader {
     }
 
     /** The backfill's partitions, when it has more than one, each in the words of a job's state. */
-    private static List<JobStatus.Partition> partitions(Run run, boolean runner) {
+    private static List<JobStatus.Partition> partitions(
+            Connection c, String schema, String job, Run run, boolean runner) throws SQLException {
         if (run.partitions().size() < 2) {
             return List.of();
         }
+        Map<String, JobStatus.Runner> workers = run.spec() != null && run.spec().workers() == JobSpec.Workers.REMOTE
+                ? RemoteRuns.workers(c, schema, job)
+                : Map.of();
         return run.partitions().stream()
                 .map(p -> new JobStatus.Partition(
                         p.name(),
@@ -299,7 +304,8 @@ public final class StatusReader {
                         p.checkpoint().rows(),
                         p.checkpoint().written(),
                         p.checkpoint().chunks(),
-                        values(p.checkpoint().lastKey())))
+                        values(p.checkpoint().lastKey()),
+                        workers.get(p.name())))
                 .toList();
     }
 

@@ -319,7 +319,13 @@ public final class Launcher {
             String job, JobSpec spec, RunnerLock lock, RunOptions options, HealthGates gates, MeterRegistry metrics) {
         if (metrics == null) {
             return new BackfillJob.Wiring(
-                    lock, options.stop(), options.observer(), gates, Pacer.Observer.NONE, ObservationRegistry.NOOP);
+                    lock,
+                    options.stop(),
+                    options.observer(),
+                    gates,
+                    Pacer.Observer.NONE,
+                    ObservationRegistry.NOOP,
+                    Workers.remote());
         }
         // One set of meters per job and registry, kept across runs: a meter registered again would be ignored,
         // and a gauge would keep reading the first run's values (serve resumes jobs many times).
@@ -334,7 +340,7 @@ public final class Launcher {
         if (spec.undo()) {
             observers = observers.and(undoGauge(job, states(metrics)));
         }
-        return new BackfillJob.Wiring(lock, options.stop(), observers, gates, meters, observations);
+        return new BackfillJob.Wiring(lock, options.stop(), observers, gates, meters, observations, Workers.remote());
     }
 
     /**

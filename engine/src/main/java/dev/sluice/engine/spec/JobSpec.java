@@ -42,7 +42,8 @@ public record JobSpec(
         Boolean validateAfterRun,
         Schedule schedule,
         List<String> after,
-        List<ContractStep> contract) {
+        List<ContractStep> contract,
+        Workers workers) {
 
     /**
      * The spec, its defaults filled in, checked: a spec that does not make sense (a missing field, a value out of
@@ -71,7 +72,8 @@ public record JobSpec(
             Boolean validateAfterRun,
             Schedule schedule,
             List<String> after,
-            List<ContractStep> contract) {
+            List<ContractStep> contract,
+            Workers workers) {
         this.name = name;
         this.table = table;
         this.key = key == null ? List.of() : List.copyOf(key);
@@ -96,7 +98,56 @@ public record JobSpec(
         this.contract = contract == null
                 ? List.of()
                 : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(contract));
+        this.workers = workers == null ? Workers.LOCAL : workers;
         SpecChecks.check(this);
+    }
+
+    /** A spec whose partitions run here ({@code workers: local}, the fields of 0.2). */
+    public JobSpec(
+            String name,
+            String table,
+            List<String> key,
+            String where,
+            Map<String, String> set,
+            String into,
+            Map<String, String> columns,
+            TransformerSpec transformer,
+            Source source,
+            Sync sync,
+            Boolean undo,
+            Chunk chunk,
+            Integer parallel,
+            Throttle throttle,
+            Health health,
+            Timeouts timeouts,
+            List<ValidationRule> validate,
+            Boolean validateAfterRun,
+            Schedule schedule,
+            List<String> after,
+            List<ContractStep> contract) {
+        this(
+                name,
+                table,
+                key,
+                where,
+                set,
+                into,
+                columns,
+                transformer,
+                source,
+                sync,
+                undo,
+                chunk,
+                parallel,
+                throttle,
+                health,
+                timeouts,
+                validate,
+                validateAfterRun,
+                schedule,
+                after,
+                contract,
+                null);
     }
 
     /** A spec without {@code after} and {@code contract} (the fields of 0.1). */
@@ -149,6 +200,47 @@ public record JobSpec(
      * while its chunk runs; past a few per core they only queue on the same CPUs and WAL (see docs/scaling.md).
      */
     public static final int MAX_PARALLEL = 32;
+
+    /**
+     * Where a job's partitions run: on threads of the runner ({@code local}), or taken by {@code sluice worker}
+     * processes from the job's database ({@code remote}; the runner keeps the job's lock and split, and waits).
+     */
+    public enum Workers {
+        LOCAL,
+        REMOTE;
+
+        @JsonValue
+        public String written() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The same job, its partitions run by {@code workers}: {@code run --workers} over the spec's own. */
+    public JobSpec withWorkers(Workers workers) {
+        return new JobSpec(
+                name,
+                table,
+                key,
+                where,
+                set,
+                into,
+                columns,
+                transformer,
+                source,
+                sync,
+                undo,
+                chunk,
+                parallel,
+                throttle,
+                health,
+                timeouts,
+                validate,
+                validateAfterRun,
+                schedule,
+                after,
+                contract,
+                workers);
+    }
 
     /** How the job writes. */
     public enum Mode {
@@ -298,7 +390,8 @@ public record JobSpec(
                 validateAfterRun,
                 tuning.schedule,
                 tuning.after,
-                tuning.contract);
+                tuning.contract,
+                tuning.workers);
     }
 
     /**
@@ -337,7 +430,8 @@ public record JobSpec(
                 validateAfterRun,
                 schedule,
                 after,
-                contract);
+                contract,
+                workers);
     }
 
     /**

@@ -63,7 +63,7 @@ public final class Pacer implements ChunkLoop.Pace {
     private final ThreadLocal<Owed> owed = ThreadLocal.withInitial(Owed::new);
     private final HeldTime held = new HeldTime();
     // throttle.wal-bytes-per-second as a token bucket of bytes (the same kind of bucket as rows), or null.
-    private final RowRateLimiter wal;
+    private volatile RowRateLimiter wal;
     // WAL bytes per row written, learnt from committed chunks, to size chunks to about a second of the WAL budget.
     private volatile double walPerRow = Double.NaN;
 
@@ -108,14 +108,26 @@ public final class Pacer implements ChunkLoop.Pace {
         this.limiter = RowRateLimiter.of(rate);
     }
 
+    /** The rate in force, 0 for unlimited. */
+    public long rowsPerSecond() {
+        RowRateLimiter rate = limiter;
+        return rate == null ? 0 : rate.rowsPerSecond();
+    }
+
+    /** A new WAL budget in bytes per second (a remote partition's share of the job's), 0 for none. */
+    public void walBytesPerSecond(long bytes) {
+        this.wal = RowRateLimiter.of(bytes);
+    }
+
     /** The most rows a chunk may hold at the current rate (about a second's worth), or MAX_VALUE when unlimited. */
     @Override
     public int maxRows() {
         RowRateLimiter rate = limiter;
         double most = rate == null ? Integer.MAX_VALUE : rate.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000.0;
         double perRow = walPerRow;
-        if (wal != null && perRow > 0) {
-            most = Math.min(most, wal.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000.0 / perRow);
+        RowRateLimiter walRate = wal;
+        if (walRate != null && perRow > 0) {
+            most = Math.min(most, walRate.rowsPerSecond() * MAX_CHUNK_SHARE.toMillis() / 1000.0 / perRow);
         }
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, most));
     }
@@ -198,11 +210,12 @@ public final class Pacer implements ChunkLoop.Pace {
         Owed mine = owed.get();
         long bytes = mine.walBytes;
         mine.walBytes = 0;
-        if (wal == null || bytes == 0) {
+        RowRateLimiter walRate = wal;
+        if (walRate == null || bytes == 0) {
             return true;
         }
         return held("wal", () -> {
-            long left = wal.pay(bytes, stop::requested);
+            long left = walRate.pay(bytes, stop::requested);
             mine.walBytes += left;
             return left == 0;
         });
