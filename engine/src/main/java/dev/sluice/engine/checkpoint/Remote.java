@@ -18,9 +18,10 @@ public interface Remote {
      *
      * @param stop  the partitions' stop: an operator's or a signal's, or one partition's failure; obeyed by every worker
      *              after its chunk
-     * @param pacer the run's pacer, whose rate (the spec's, or an operator's tune) the workers share
+     * @param pacer    the run's pacer, whose rate (the spec's, or an operator's tune) the workers share
+     * @param progress what the runner's observers are told of the workers' chunks, read back every second
      */
-    Handler open(CheckpointStore store, Work work, StopSignal stop, Pacer pacer);
+    Handler open(CheckpointStore store, Work work, StopSignal stop, Pacer pacer, RemoteProgress progress);
 
     /** Sends the partitions, waits on the job repository until each has ended, and tells the workers what changes. */
     interface Handler extends PartitionHandler {

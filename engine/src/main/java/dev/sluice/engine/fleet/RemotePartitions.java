@@ -13,6 +13,7 @@ import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.Remote;
 import dev.sluice.engine.checkpoint.RemotePartition;
+import dev.sluice.engine.checkpoint.RemoteProgress;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Reconnection;
@@ -62,8 +63,8 @@ public final class RemotePartitions implements Remote {
     }
 
     @Override
-    public Handler open(CheckpointStore store, Work work, StopSignal stop, Pacer pacer) {
-        return new RunHandler(store, work.prepared().spec(), stop, pacer, lease);
+    public Handler open(CheckpointStore store, Work work, StopSignal stop, Pacer pacer, RemoteProgress progress) {
+        return new RunHandler(store, work.prepared().spec(), stop, pacer, progress, lease);
     }
 
     private static final class RunHandler implements Handler {
@@ -71,6 +72,7 @@ public final class RemotePartitions implements Remote {
         private final JobSpec spec;
         private final StopSignal stop;
         private final Pacer pacer;
+        private final RemoteProgress progress;
         private final Duration lease;
         private final RemoteRuns runs;
         private final JdbcChannelMessageStore messages;
@@ -78,8 +80,15 @@ public final class RemotePartitions implements Remote {
         private volatile Duration target;
         private String published;
 
-        RunHandler(CheckpointStore store, JobSpec spec, StopSignal stop, Pacer pacer, Duration lease) {
+        RunHandler(
+                CheckpointStore store,
+                JobSpec spec,
+                StopSignal stop,
+                Pacer pacer,
+                RemoteProgress progress,
+                Duration lease) {
             this.store = store;
+            this.progress = progress;
             this.spec = spec;
             this.stop = stop;
             this.pacer = pacer;
@@ -106,7 +115,10 @@ public final class RemotePartitions implements Remote {
             watch.setDaemon(true);
             watch.start();
             try {
-                return handler.handle(splitter, manager);
+                Collection<StepExecution> ended = handler.handle(splitter, manager);
+                RemoteProgress.refresh(manager.getJobExecution(), ended);
+                progress.tick(jobExecutionId);
+                return ended;
             } finally {
                 watch.interrupt();
                 try {
@@ -190,6 +202,7 @@ public final class RemotePartitions implements Remote {
         }
 
         private void watchOnce(Set<Long> warned) throws SQLException {
+            progress.tick(jobExecutionId);
             String failed = failedPartition();
             if (failed != null) {
                 stop.request("stopped: partition " + failed + " failed");

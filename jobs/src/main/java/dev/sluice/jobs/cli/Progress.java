@@ -140,7 +140,7 @@ public final class Progress implements ChunkObserver {
                         last.chunks())
                 : String.format(
                         Locale.ROOT,
-                        "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d (%s]",
+                        "%s%,d / ~%,d rows%s  %5.1f%%  %,.0f rows/s  ETA %s  chunk %d%s",
                         validating ? "validating: " : "",
                         rows,
                         estimated,
@@ -149,7 +149,8 @@ public final class Progress implements ChunkObserver {
                         rate,
                         eta,
                         last.chunks(),
-                        last.range().hi());
+                        // a remote run's reports sum many partitions' chunks, which end at many keys
+                        last.range().hi() == null ? "" : " (" + last.range().hi() + "]");
         if (terminal) {
             int filled = (int) Math.round(fraction * BAR_WIDTH);
             ConsoleLine.draw(out, "[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "] " + text);

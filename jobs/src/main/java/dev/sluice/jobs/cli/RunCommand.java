@@ -13,6 +13,7 @@ import dev.sluice.engine.RunResult;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.spec.JobSpec;
+import dev.sluice.engine.spec.SpecException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,6 +51,13 @@ public class RunCommand implements Callable<Integer> {
                     + " trigger, or SIGTERM")
     boolean keepInStep;
 
+    @Option(
+            names = "--workers",
+            paramLabel = "local|remote",
+            description = "where the partitions run, over the spec's workers: here (local), or taken by 'sluice"
+                    + " worker' processes (remote)")
+    String workers;
+
     @Mixin
     MetricsOptions metrics = new MetricsOptions();
 
@@ -59,7 +67,11 @@ public class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         metrics.check();
+        JobSpec.Workers where = workers(workers);
         JobSpec spec = JobArgument.spec(job, db);
+        if (where != null) {
+            spec = spec.withWorkers(where);
+        }
         return execute(spec, RunOptions.defaults().again(again).force(force));
     }
 
@@ -113,6 +125,19 @@ public class RunCommand implements Callable<Integer> {
             keepInStep(backfill, spec, stop);
         }
         return code;
+    }
+
+    /** {@code --workers}, checked before anything else is read: null when not given. */
+    static JobSpec.Workers workers(String given) {
+        if (given == null) {
+            return null;
+        }
+        for (JobSpec.Workers w : JobSpec.Workers.values()) {
+            if (w.written().equals(given)) {
+                return w;
+            }
+        }
+        throw new SpecException("--workers", "must be local or remote, got '" + given + "'");
     }
 
     // How often a completed job's key log is drained while the command stays: the lag require --sync-lag allows

@@ -45,6 +45,7 @@ import picocli.CommandLine.ScopeType;
             FinishCommand.class,
             RequireCommand.class,
             RollbackCommand.class,
+            WorkerCommand.class,
             ServeCommand.class,
             DemoCommand.class,
             BenchCommand.class,

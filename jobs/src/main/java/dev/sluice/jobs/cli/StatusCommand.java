@@ -128,13 +128,19 @@ public class StatusCommand implements Callable<Integer> {
                 for (JobStatus.Partition p : s.partitions()) {
                     System.out.printf(
                             Locale.ROOT,
-                            "    partition %-14s %-10s %,12d rows  keys (%s, %s]  last key %s%n",
+                            "    partition %-14s %-10s %,12d rows  keys (%s, %s]  last key %s%s%n",
                             p.name(),
                             p.state(),
                             p.rows(),
                             p.from().isEmpty() ? "start" : String.join(", ", p.from()),
                             p.to().isEmpty() ? "end" : String.join(", ", p.to()),
-                            p.lastKey().isEmpty() ? "-" : String.join(", ", p.lastKey()));
+                            p.lastKey().isEmpty() ? "-" : String.join(", ", p.lastKey()),
+                            p.worker() == null
+                                    ? ""
+                                    : "  worker pid " + p.worker().pid()
+                                            + (p.worker().host() == null
+                                                    ? ""
+                                                    : " on " + p.worker().host()));
                 }
                 if (s.validation() != null) {
                     System.out.printf(
