@@ -457,6 +457,11 @@ class BadInputTest {
         c.add(line("--port", "serve", "--port", "-5"));
         c.add(line("--only", "bench", "--only", "nosuch"));
         c.add(line("--rounds", "bench", "--rounds", "0"));
+        c.add(spec("workers", BASE + SET + "workers: everywhere\n"));
+        c.add(spec("workers", BASE + SET + "workers: 2\n"));
+        c.add(line("--workers", "run", "good", "--workers", "cloud"));
+        c.add(line("--threads", "worker", "--threads", "0"));
+        c.add(line("--threads", "worker", "--threads", "33"));
         c.add(line("--config", "run", "good", "--config", "/nonexistent-sluice-config"));
         c.add(line("--user", "run", "good", "--user", ""));
         return c.stream();

@@ -83,7 +83,7 @@ class CliTest {
                 .containsExactly(
                         "sluice: chunk2: unknown key (known keys: after, chunk, columns, contract, health, into, key, name, parallel,"
                                 + " schedule, set, source, sync, table, throttle, timeouts, transformer, undo, validate,"
-                                + " validate-after-run, where)");
+                                + " validate-after-run, where, workers)");
 
         write("missing-column", "set: { email_lowr: lower(email) }\n");
         Cli.Result missing = sluice("run", "missing-column");

@@ -22,6 +22,7 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInterruptedException;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
+import org.springframework.dao.OptimisticLockingFailureException;
 
 /**
  * The step a {@code sluice worker} runs for a partition sent to it: the same {@link PartitionWorker} and chunk loop as
@@ -99,23 +100,30 @@ public final class RemotePartition implements Step {
             return;
         }
         try (hold) {
-            // Read again under the lock: what the request's handler read may be older than the last chunk committed.
-            StepExecution partition = store.repository().getStepExecution(id);
-            JobExecution run = partition == null ? null : store.repository().getJobExecution(jobExecutionId);
-            if (partition == null || run == null || !partition.getStatus().isRunning() || !run.isRunning()) {
-                LOG.info("job {}: partition {} has ended already; dropped", job, part);
-                return;
-            }
-            work(job, part, partition, run, hold);
-        } catch (SQLException | RuntimeException e) {
-            if (Reconnection.isLost(e)) {
-                LOG.warn(
-                        "job {}: partition {} lost the database: {}; its runner sends it again",
-                        job,
-                        part,
-                        Failures.describe(e));
-            } else {
-                LOG.warn("job {}: partition {} failed: {}", job, part, Failures.describe(e));
+            try {
+                // Read again under the lock: what the request's handler read may be older than the last chunk
+                // committed.
+                StepExecution partition = store.repository().getStepExecution(id);
+                JobExecution run = partition == null ? null : store.repository().getJobExecution(jobExecutionId);
+                if (partition == null || run == null || !partition.getStatus().isRunning() || !run.isRunning()) {
+                    LOG.info("job {}: partition {} has ended already; dropped", job, part);
+                    return;
+                }
+                work(job, part, partition, run, hold);
+            } catch (OptimisticLockingFailureException e) {
+                // The partition's execution was written since this worker read it: its run was recovered by a runner
+                // that reconnected (and goes on with a new execution), or it went to another worker.
+                LOG.info("job {}: partition {} moved on without this worker; dropped", job, part);
+            } catch (SQLException | RuntimeException e) {
+                if (Reconnection.isLost(e) || !hold.alive()) {
+                    LOG.warn(
+                            "job {}: partition {} lost the database ({}); its runner sends it again",
+                            job,
+                            part,
+                            Failures.firstLine(Failures.describe(e)));
+                } else {
+                    LOG.warn("job {}: partition {} failed: {}", job, part, Failures.describe(e));
+                }
             }
         }
     }

@@ -337,6 +337,15 @@ public final class RemoteRuns {
             return runs.view(connection, jobExecutionId, lease);
         }
 
+        /** Whether the lock's session still answers. */
+        public boolean alive() {
+            try {
+                return !lost && connection.isValid(2);
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+
         /**
          * Makes sure the lock is still this worker's, before a chunk.
          *
