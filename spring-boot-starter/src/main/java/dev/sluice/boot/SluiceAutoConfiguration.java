@@ -20,6 +20,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -79,6 +80,14 @@ public class SluiceAutoConfiguration {
                 registry.getIfAvailable(() -> Metrics.globalRegistry),
                 DriverManager::getConnection,
                 Clock.systemUTC());
+    }
+
+    /** The application as a remote worker, when {@code sluice.worker.threads} is above 0. */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnExpression("${sluice.worker.threads:0} > 0")
+    public SluiceWorker sluiceWorker(Backfill backfill, SluiceProperties properties) {
+        return new SluiceWorker(backfill, properties.getWorker().getThreads());
     }
 
     /**

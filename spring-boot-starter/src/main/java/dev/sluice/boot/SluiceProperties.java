@@ -19,6 +19,27 @@ public class SluiceProperties {
     /** Whether this instance runs the jobs on their schedules (false: the endpoint and the Backfill only). */
     private boolean scheduling = true;
 
+    /** The application as a remote worker: how many partitions of {@code workers: remote} jobs it runs at once. */
+    private final Worker worker = new Worker();
+
+    /** {@code sluice.worker.*}. */
+    public static class Worker {
+        /** Partitions of remote jobs this instance runs at once (0: it takes none). */
+        private int threads;
+
+        public int getThreads() {
+            return threads;
+        }
+
+        public void setThreads(int threads) {
+            this.threads = threads;
+        }
+    }
+
+    public Worker getWorker() {
+        return worker;
+    }
+
     public String getSchema() {
         return schema;
     }
