@@ -112,12 +112,34 @@ public final class BatchSchema {
                     + " timestamptz");
             // The contract steps finish ran (and rollback reversed), one row per step (contract.Ledger).
             st.execute(Ledger.ddl(schema));
+            spreadIds(st, schema);
             // Remote partitions: the runner's orders, the workers' leases, and the channel the partitions are sent on.
             for (String ddl : RemoteRuns.ddl(schema)) {
                 st.execute(ddl);
             }
         }
     }
+
+    /**
+     * Starts the repository's ids at a random point of a wide range, once (a new repository, or one created by an
+     * older version whose ids are still small). Spring Batch keeps the contexts of running steps and jobs in maps of the
+     * JVM keyed by their executions' ids: two databases' executions of the same id run by one process at once (a
+     * fleet's targets, in waves) would share a context, and each would write the other's checkpoint. Spread ids make
+     * that as unlikely as two random 40-bit numbers meeting.
+     */
+    private static void spreadIds(Statement st, String schema) throws SQLException {
+        for (String seq :
+                new String[] {"batch_job_instance_seq", "batch_job_execution_seq", "batch_step_execution_seq"}) {
+            String name = Sql.quote(schema) + "." + seq;
+            st.execute("SELECT setval('" + name + "', (SELECT CASE WHEN last_value < " + SPREAD_BELOW
+                    + " THEN last_value + 1 + (random() * " + SPREAD + ")::bigint ELSE last_value END FROM " + name
+                    + "))");
+        }
+    }
+
+    // Ids below this were not spread yet; spread ones start within this range above it.
+    private static final long SPREAD_BELOW = 1L << 32;
+    private static final long SPREAD = 1L << 40;
 
     private static boolean exists(Connection c, String schema) throws SQLException {
         return exists(c, schema, "batch_step_execution_context");

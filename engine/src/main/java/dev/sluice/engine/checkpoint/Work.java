@@ -75,11 +75,12 @@ public record Work(
             };
         }
 
-        /** Whether a Spring Batch job of that name is a backfill (a spec's own name never holds a dot). */
+        /**
+         * Whether a Spring Batch job of that name is a backfill: a spec's own name never holds a dot, and every other
+         * job Sluice records is named after one with a suffix (a validation, repair or rollback; a fleet's rollout).
+         */
         public static boolean isBackfill(String jobName) {
-            return !jobName.endsWith(VALIDATION.suffix)
-                    && !jobName.endsWith(REPAIR.suffix)
-                    && !jobName.endsWith(ROLLBACK.suffix);
+            return jobName.indexOf('.') < 0;
         }
     }
 

@@ -96,15 +96,37 @@ public final class SpecParser {
 
     /** Parses and checks a spec from YAML (or JSON) text. */
     public static JobSpec parse(String yaml) {
+        return parse(yaml, JobSpec.class, "the job spec");
+    }
+
+    /** Reads and checks a fleet file ({@code config/fleets/NAME.yml}). */
+    public static FleetSpec readFleet(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new SpecException("--fleet", "no fleet file at " + file);
+        } catch (IOException e) {
+            throw new SpecException("--fleet", "cannot read fleet file " + file + ": " + e.getMessage());
+        }
+        return parseFleet(text);
+    }
+
+    /** Parses and checks a fleet from YAML text. */
+    public static FleetSpec parseFleet(String yaml) {
+        return parse(yaml, FleetSpec.class, "the fleet file");
+    }
+
+    private static <T> T parse(String yaml, Class<T> type, String what) {
         if (yaml == null
                 || yaml.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
-            throw new SpecException("", "the job spec is empty");
+            throw new SpecException("", what + " is empty");
         }
-        JobSpec spec;
+        T spec;
         // The parser is ours, so that it still stands where reading failed when the error is worded.
         try (JsonParser parser = MAPPER.createParser(yaml)) {
             try {
-                spec = MAPPER.readValue(parser, JobSpec.class);
+                spec = MAPPER.readValue(parser, type);
             } catch (JacksonException e) {
                 if (e.getCause() instanceof SpecException checked && path(e).isEmpty()) {
                     throw checked; // the spec's own checks, as it was made: they name the field
@@ -113,7 +135,7 @@ public final class SpecParser {
             }
         }
         if (spec == null) {
-            throw new SpecException("", "the job spec is empty");
+            throw new SpecException("", what + " is empty");
         }
         return spec;
     }

@@ -38,10 +38,25 @@ abstract class ControlCommand implements Callable<Integer> {
 
     abstract ControlRequest request();
 
+    @Mixin
+    FleetOptions fleet = new FleetOptions();
+
     @Override
     public Integer call() throws Exception {
         Duration waitFor = parse("--wait", wait);
         ControlRequest request = request(); // bad input is refused before anything is read or written
+        if (fleet.given()) {
+            String name = FleetOptions.jobName(job, db);
+            return fleet.each(db, "sluice control " + name, false, false, (target, backfill) -> {
+                Backfill.ControlResult r = backfill.control(name, request, waitFor, operator());
+                if (!r.ok()) {
+                    System.err.println("sluice: " + target + ": " + Said.control(r));
+                    return ExitCode.NOT_RUNNABLE;
+                }
+                System.out.println(Said.control(r));
+                return ExitCode.DONE;
+            });
+        }
         String name = JobArgument.name(job, db);
         try (HikariDataSource ds = db.open("sluice control " + name)) {
             Backfill.ControlResult r = db.backfill(ds).control(name, request, waitFor, operator());

@@ -113,16 +113,41 @@ public final class DatabaseOptions {
                     "no database given (use --jdbc-url, SLUICE_JDBC_URL, or " + config.resolve("application.yml")
                             + ")");
         }
+        Secrets.register(env.get("SLUICE_SOURCE_PASSWORD"));
+        return open(
+                url,
+                first(user, env.get("SLUICE_USER"), yml.username()),
+                first(password, env.get("SLUICE_PASSWORD"), yml.password()),
+                applicationName);
+    }
+
+    /**
+     * Opens a pool on a fleet's target (or coordinator) named {@code name}: its URL, its user (else this command
+     * line's); the password {@code --password}, else {@code SLUICE_PASSWORD_<NAME>} (upper case, other characters
+     * as {@code _}), else {@code SLUICE_PASSWORD}, else application.yml's.
+     */
+    public HikariDataSource openTarget(String name, String url, String targetUser, String applicationName) {
+        check();
+        Map<String, String> env = System.getenv();
+        ApplicationYml yml = applicationYml();
+        String variable = "SLUICE_PASSWORD_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+        return open(
+                url,
+                first(targetUser, user, env.get("SLUICE_USER"), yml.username()),
+                first(password, env.get(variable), env.get("SLUICE_PASSWORD"), yml.password()),
+                applicationName);
+    }
+
+    private HikariDataSource open(String url, String u, String p, String applicationName) {
         Properties parsed = Driver.parseURL(url, new Properties());
-        parsed.stringPropertyNames().stream()
-                .filter(k -> k.toLowerCase(Locale.ROOT).endsWith("password"))
-                .forEach(k -> Secrets.register(parsed.getProperty(k)));
+        if (parsed != null) {
+            parsed.stringPropertyNames().stream()
+                    .filter(k -> k.toLowerCase(Locale.ROOT).endsWith("password"))
+                    .forEach(k -> Secrets.register(parsed.getProperty(k)));
+        }
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
-        String u = first(user, env.get("SLUICE_USER"), yml.username());
-        String p = first(password, env.get("SLUICE_PASSWORD"), yml.password());
         Secrets.register(p);
-        Secrets.register(env.get("SLUICE_SOURCE_PASSWORD"));
         if (u != null) {
             hc.setUsername(u);
         }

@@ -41,33 +41,50 @@ final class FinishCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
+    @Mixin
+    FleetOptions fleet = new FleetOptions();
+
     @Override
     public Integer call() throws Exception {
+        if (fleet.given()) {
+            String name = FleetOptions.jobName(job, db);
+            Path file = JobArgument.file(job, db.config());
+            JobSpec given = file == null ? null : SpecParser.read(file);
+            return fleet.each(
+                    db,
+                    "sluice finish " + name,
+                    false,
+                    true,
+                    (target, backfill) -> finish(backfill.finish(name, given, purge, ControlCommand.operator())));
+        }
         String name = JobArgument.name(job, db);
         // A spec file given (or found under config/jobs) says the contract steps and their timeouts.
         Path file = JobArgument.file(job, db.config());
         JobSpec given = file == null ? null : SpecParser.read(file);
         try (HikariDataSource ds = db.open("sluice finish " + name)) {
-            FinishResult r = db.backfill(ds).finish(name, given, purge, ControlCommand.operator());
-            for (FinishResult.Step s : r.steps()) {
-                System.out.println(String.format(
-                        Locale.ROOT,
-                        "sluice: %s %s (%.1f s)",
-                        s.step(),
-                        s.already() ? "was in place already" : "done",
-                        s.seconds()));
-            }
-            String said = Said.then(r.message(), r.next());
-            if (r.finished()) {
-                System.out.println(said);
-                return ExitCode.DONE;
-            }
-            System.err.println("sluice: " + said);
-            return switch (r.outcome()) {
-                case MISMATCHES -> ExitCode.MISMATCHES;
-                case FAILED -> ExitCode.FAILED;
-                default -> ExitCode.NOT_RUNNABLE;
-            };
+            return finish(db.backfill(ds).finish(name, given, purge, ControlCommand.operator()));
         }
+    }
+
+    private static int finish(FinishResult r) {
+        for (FinishResult.Step s : r.steps()) {
+            System.out.println(String.format(
+                    Locale.ROOT,
+                    "sluice: %s %s (%.1f s)",
+                    s.step(),
+                    s.already() ? "was in place already" : "done",
+                    s.seconds()));
+        }
+        String said = Said.then(r.message(), r.next());
+        if (r.finished()) {
+            System.out.println(said);
+            return ExitCode.DONE;
+        }
+        System.err.println("sluice: " + said);
+        return switch (r.outcome()) {
+            case MISMATCHES -> ExitCode.MISMATCHES;
+            case FAILED -> ExitCode.FAILED;
+            default -> ExitCode.NOT_RUNNABLE;
+        };
     }
 }

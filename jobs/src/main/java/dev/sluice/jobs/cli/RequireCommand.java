@@ -42,32 +42,54 @@ final class RequireCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
+    @Mixin
+    FleetOptions fleet = new FleetOptions();
+
     @Override
     public Integer call() throws Exception {
+        if (fleet.given()) {
+            Duration lag = ControlCommand.parse("--sync-lag", syncLag);
+            List<String> names = new ArrayList<>();
+            for (String job : jobs) {
+                names.add(FleetOptions.jobName(job, db));
+            }
+            return fleet.each(db, "sluice require", false, false, (target, backfill) -> {
+                try {
+                    print(backfill.require(lag, names.toArray(String[]::new)), lag);
+                    return ExitCode.DONE;
+                } catch (JobNotDoneException e) {
+                    System.err.println("sluice: target " + target + ": " + e.getMessage());
+                    return ExitCode.NOT_RUNNABLE;
+                }
+            });
+        }
         List<String> names = new ArrayList<>();
         for (String job : jobs) {
             names.add(JobArgument.name(job, db));
         }
         try (HikariDataSource ds = db.open("sluice require")) {
             Duration lag = ControlCommand.parse("--sync-lag", syncLag);
-            List<JobStatus> done = db.backfill(ds).require(lag, names.toArray(String[]::new));
-            for (JobStatus s : done) {
-                System.out.printf(
-                        Locale.ROOT,
-                        "done: %s %s (%,d rows validated, 0 mismatches%s)%n",
-                        s.job(),
-                        s.state(),
-                        s.validation() == null ? 0 : s.validation().rowsChecked(),
-                        s.sync() == null
-                                ? ""
-                                : s.sync().dropped()
-                                        ? ", sync trigger dropped"
-                                        : ", sync trigger installed" + waiting(s, lag));
-            }
+            print(db.backfill(ds).require(lag, names.toArray(String[]::new)), lag);
             return ExitCode.DONE;
         } catch (JobNotDoneException e) {
             System.err.println("sluice: " + e.getMessage());
             return ExitCode.NOT_RUNNABLE;
+        }
+    }
+
+    private static void print(List<JobStatus> done, Duration lag) {
+        for (JobStatus s : done) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "done: %s %s (%,d rows validated, 0 mismatches%s)%n",
+                    s.job(),
+                    s.state(),
+                    s.validation() == null ? 0 : s.validation().rowsChecked(),
+                    s.sync() == null
+                            ? ""
+                            : s.sync().dropped()
+                                    ? ", sync trigger dropped"
+                                    : ", sync trigger installed" + waiting(s, lag));
         }
     }
 

@@ -27,6 +27,9 @@ public class ResumeCommand implements Callable<Integer> {
     boolean force;
 
     @Mixin
+    FleetOptions fleet = new FleetOptions();
+
+    @Mixin
     MetricsOptions metrics = new MetricsOptions();
 
     @Mixin
@@ -35,6 +38,10 @@ public class ResumeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         metrics.check();
+        if (fleet.given()) {
+            return FleetRun.rollout(
+                    fleet, db, job, null, RunOptions.defaults().resumeOnly(true).force(force));
+        }
         JobSpec spec = JobArgument.spec(job, db);
         RunCommand run = new RunCommand();
         run.db = db;

@@ -36,8 +36,26 @@ final class RollbackCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
+    @Mixin
+    FleetOptions fleet = new FleetOptions();
+
     @Override
     public Integer call() throws Exception {
+        if (fleet.given()) {
+            // The last wave first: the canary, rolled out first, is rolled back last.
+            String name = FleetOptions.jobName(job, db);
+            Path file = JobArgument.file(job, db.config());
+            JobSpec tuning = file == null ? null : SpecParser.read(file);
+            StopSignal stop = new StopSignal();
+            Signals.stopOnTermination(stop);
+            return fleet.each(
+                    db,
+                    "sluice rollback " + name,
+                    true,
+                    true,
+                    (target, backfill) -> RunCommand.report(backfill.rollback(
+                            name, tuning, RunOptions.defaults().withStop(stop).withStandbys(db.standbys()), force)));
+        }
         String name = JobArgument.name(job, db);
         // A spec file given (or found under config/jobs) sets the pace: its throttle, chunk sizing, health, timeouts.
         Path file = JobArgument.file(job, db.config());

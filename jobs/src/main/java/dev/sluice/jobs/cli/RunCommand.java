@@ -59,6 +59,9 @@ public class RunCommand implements Callable<Integer> {
     String workers;
 
     @Mixin
+    FleetOptions fleet = new FleetOptions();
+
+    @Mixin
     MetricsOptions metrics = new MetricsOptions();
 
     @Mixin
@@ -68,6 +71,16 @@ public class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         metrics.check();
         JobSpec.Workers where = workers(workers);
+        if (fleet.given()) {
+            if (dryRun || onlyMismatched || keepInStep) {
+                throw new SpecException(
+                        "--fleet",
+                        "runs the job's rollout; --dry-run, --only-mismatched and --keep-in-step are for one"
+                                + " database (--jdbc-url)");
+            }
+            return FleetRun.rollout(
+                    fleet, db, job, where, RunOptions.defaults().again(again).force(force));
+        }
         JobSpec spec = JobArgument.spec(job, db);
         if (where != null) {
             spec = spec.withWorkers(where);

@@ -42,8 +42,14 @@ public class StatusCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
+    @Mixin
+    FleetOptions fleet = new FleetOptions();
+
     @Override
     public Integer call() throws Exception {
+        if (fleet.given()) {
+            return FleetStatus.print(fleet, db, job, json);
+        }
         String name = job == null ? null : JobArgument.name(job, db);
         List<JobStatus> jobs;
         try (HikariDataSource ds = db.open("sluice status")) {

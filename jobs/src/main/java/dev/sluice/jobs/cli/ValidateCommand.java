@@ -39,10 +39,27 @@ public class ValidateCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
 
+    @Mixin
+    FleetOptions fleet = new FleetOptions();
+
     @Override
     public Integer call() throws Exception {
         if (rowsPerSecond != null && rowsPerSecond < 0) {
             throw new SpecException("--rows-per-second", "must be 0 (unlimited) or more, got " + rowsPerSecond);
+        }
+        if (fleet.given()) {
+            String name = FleetOptions.jobName(job, db);
+            StopSignal stop = new StopSignal();
+            Signals.stopOnTermination(stop);
+            return fleet.each(db, "sluice validate " + name, false, false, (target, backfill) -> {
+                JobSpec spec = backfill.recordedSpec(name)
+                        .orElseThrow(() -> new SpecException("JOB", "job " + name + " has not run on " + target));
+                RunOptions options = RunOptions.defaults()
+                        .withStop(stop)
+                        .withStandbys(db.standbys())
+                        .validateRowsPerSecond(rowsPerSecond);
+                return ValidationReport.print(name, backfill.validate(spec, options), json);
+            });
         }
         JobSpec spec = JobArgument.spec(job, db);
         try (HikariDataSource ds = db.open("sluice validate " + spec.name())) {
