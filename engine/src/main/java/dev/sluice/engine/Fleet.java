@@ -107,7 +107,8 @@ public final class Fleet {
     private Rollout.TargetRun runTarget(String target, JobSpec job, RunOptions options) throws SQLException {
         Backfill backfill = target(target);
         RunOptions here = options;
-        if (options.resumeOnly() && backfill.status(job.name()).state() == JobStatus.State.NOT_STARTED) {
+        JobStatus before = backfill.status(job.name());
+        if (options.resumeOnly() && before.state() == JobStatus.State.NOT_STARTED) {
             here = options.resumeOnly(false); // a resumed rollout starts the targets it had not reached
         }
         RunResult r;
@@ -115,6 +116,17 @@ public final class Fleet {
             r = backfill.run(job, here);
         } catch (SpecException e) {
             return new Rollout.TargetRun(Rollout.Outcome.FAILED, e.getMessage());
+        }
+        if (r.outcome() == RunResult.Outcome.MISMATCHES
+                && before.validation() != null
+                && before.validation().mismatches() > 0) {
+            // Halted on mismatches its validation found, and continued once an operator fixed them: the rollout
+            // validates the target again rather than take the old verdict.
+            ValidationResult v = backfill.validate(job, here);
+            if (!v.clean()) {
+                return new Rollout.TargetRun(Rollout.Outcome.MISMATCHES, v.message());
+            }
+            return done(backfill, job.name(), RunResult.of(RunResult.Outcome.COMPLETED, v.message()));
         }
         return switch (r.outcome()) {
             case COMPLETED, ALREADY_COMPLETE -> done(backfill, job.name(), r);

@@ -211,10 +211,10 @@ public final class Rollout {
                 case STOPPED, NOT_STARTED -> BatchStatus.STOPPED;
                 default -> BatchStatus.FAILED;
             };
-            boolean halts = (ran.outcome() == Outcome.FAILED || ran.outcome() == Outcome.NOT_RUNNABLE)
-                            && fleet.rollout().haltOn().contains(FleetSpec.HaltOn.FAILED)
-                    || ran.outcome() == Outcome.MISMATCHES
-                            && fleet.rollout().haltOn().contains(FleetSpec.HaltOn.MISMATCHES);
+            boolean halts = ((ran.outcome() == Outcome.FAILED || ran.outcome() == Outcome.NOT_RUNNABLE)
+                            && fleet.rollout().haltOn().contains(FleetSpec.HaltOn.FAILED))
+                    || (ran.outcome() == Outcome.MISMATCHES
+                            && fleet.rollout().haltOn().contains(FleetSpec.HaltOn.MISMATCHES));
             if (halts) {
                 halt.request("the rollout halted at target " + target);
             }
