@@ -86,6 +86,20 @@ class BadInputTest {
         return Arguments.of(field, null, args);
     }
 
+    private static final String TARGET = "  - { name: a, jdbc-url: \"jdbc:postgresql://localhost/a\" }\n";
+    private static final java.util.Map<String, String> FLEETS = java.util.Map.of(
+            "password",
+                    "name: f\ntargets:\n" + TARGET
+                            + "  - { name: b, jdbc-url: \"jdbc:postgresql://localhost/b?password=pw\" }\n",
+            "badname", "name: f\ntargets:\n  - { name: Shard A, jdbc-url: \"jdbc:postgresql://localhost/a\" }\n",
+            "twice", "name: f\ntargets:\n" + TARGET + TARGET,
+            "shrinking", "name: f\ntargets:\n" + TARGET + "rollout: { waves: [50%, 25%] }\n",
+            "notashare", "name: f\ntargets:\n" + TARGET + "rollout: { waves: [half] }\n",
+            "crowd", "name: f\ntargets:\n" + TARGET + "concurrency: 0\n",
+            "empty", "name: f\ntargets: []\n",
+            "typo", "name: f\ntargets:\n" + TARGET + "rollout: { pauze: 1m }\n",
+            "fine", "name: f\ntargets:\n" + TARGET);
+
     static Stream<Arguments> cases() {
         List<Arguments> c = new ArrayList<>();
         // The spec's structure: keys, types, units, ranges.
@@ -461,6 +475,17 @@ class BadInputTest {
         c.add(spec("workers", BASE + SET + "workers: 2\n"));
         c.add(line("--workers", "run", "good", "--workers", "cloud"));
         c.add(line("--threads", "worker", "--threads", "0"));
+        // Fleet files (FLEETS below), each refused naming its field, whatever the command.
+        c.add(line("targets[1].jdbc-url", "run", "good", "--fleet", "password"));
+        c.add(line("targets[0].name", "status", "good", "--fleet", "badname"));
+        c.add(line("targets[1].name", "pause", "good", "--fleet", "twice"));
+        c.add(line("rollout.waves[1]", "require", "good", "--fleet", "shrinking"));
+        c.add(line("rollout.waves[0]", "finish", "good", "--fleet", "notashare"));
+        c.add(line("concurrency", "rollback", "good", "--fleet", "crowd"));
+        c.add(line("targets", "validate", "good", "--fleet", "empty"));
+        c.add(line("rollout.pauze", "resume", "good", "--fleet", "typo"));
+        c.add(line("--fleet", "run", "good", "--fleet", "nosuchfleet"));
+        c.add(line("--fleet", "run", "good", "--fleet", "fine"));
         c.add(line("--threads", "worker", "--threads", "33"));
         c.add(line("--config", "run", "good", "--config", "/nonexistent-sluice-config"));
         c.add(line("--user", "run", "good", "--user", ""));
@@ -471,6 +496,10 @@ class BadInputTest {
     @MethodSource("cases")
     void isRefusedInOneLineNamingTheFieldAndWritesNothing(String field, String yaml, String[] args) throws Exception {
         Files.writeString(dir.resolve("jobs/good.yml"), BASE.replace("bad", "good") + SET);
+        Files.createDirectories(dir.resolve("fleets"));
+        for (var fleet : FLEETS.entrySet()) {
+            Files.writeString(dir.resolve("fleets/" + fleet.getKey() + ".yml"), fleet.getValue());
+        }
         List<String[]> commands = new ArrayList<>();
         if (yaml != null) {
             Path file = dir.resolve("case-" + files.incrementAndGet() + ".yml");

@@ -39,15 +39,20 @@ public final class FleetOptions {
     /** The fleet file, checked; and a {@code --jdbc-url} beside it refused (which database would it be?). */
     FleetSpec spec(DatabaseOptions db) {
         db.check();
+        FleetSpec spec = read(db.config());
         if (db.jdbcUrl != null) {
             throw new SpecException("--fleet", "give either --fleet or --jdbc-url: a fleet names its databases");
         }
+        return spec;
+    }
+
+    private FleetSpec read(Path config) {
         Path direct = Path.of(fleet);
         if (Files.isRegularFile(direct)) {
             return SpecParser.readFleet(direct);
         }
         for (String ext : new String[] {".yml", ".yaml"}) {
-            Path named = db.config().resolve("fleets").resolve(fleet + ext);
+            Path named = config.resolve("fleets").resolve(fleet + ext);
             if (Files.isRegularFile(named)) {
                 return SpecParser.readFleet(named);
             }
@@ -55,7 +60,7 @@ public final class FleetOptions {
         throw new SpecException(
                 "--fleet",
                 "no fleet '" + fleet + "' (looked for " + fleet + " and "
-                        + db.config().resolve("fleets").resolve(fleet + ".yml") + ")");
+                        + config.resolve("fleets").resolve(fleet + ".yml") + ")");
     }
 
     /** The job JOB names: its spec file's name, else JOB itself (a job recorded in the targets' databases). */
