@@ -98,6 +98,26 @@ public class BenchCommand implements Callable<Integer> {
     List<Long> scaleRows;
 
     @Option(
+            names = "--scale-out",
+            description = "instead of the contenders: a CPU-heavy Java transform on the runner's threads against"
+                    + " 'sluice worker' processes (workers: remote), and a fleet of 4 databases against 4 runs one after"
+                    + " the other")
+    boolean scaleOut;
+
+    @Option(
+            names = "--scale-out-rows",
+            defaultValue = "200000",
+            description = "rows of --scale-out's transform (each fleet database: 2.5 times as many) (default:"
+                    + " ${DEFAULT-VALUE})")
+    long scaleOutRows;
+
+    @Option(
+            names = "--hmac-rounds",
+            defaultValue = "200",
+            description = "rounds of --scale-out's email-hmac per row: its CPU cost (default: ${DEFAULT-VALUE})")
+    int hmacRounds;
+
+    @Option(
             names = "--rounds",
             defaultValue = "3",
             description =
@@ -125,6 +145,10 @@ public class BenchCommand implements Callable<Integer> {
                 System.out.println("each contender on a fresh, vacuumed (all-visible) copy, checked against the limit's"
                         + " result; JVM contenders timed from their first statement (JVM start-up not included, their"
                         + " own set-up is), peak RSS of their JVM");
+            }
+            if (scaleOut) {
+                new ScaleOut(pg, scaleOutRows, hmacRounds, xmx).run();
+                return ExitCode.DONE;
             }
             if (scale) {
                 System.out.println("scale: the same jobs in fixed chunks on a small and a large table");
@@ -206,6 +230,12 @@ public class BenchCommand implements Callable<Integer> {
         }
         if (chunk < 1) {
             throw new SpecException("--chunk", "must be at least 1, got " + chunk);
+        }
+        if (scaleOutRows < 1) {
+            throw new SpecException("--scale-out-rows", "must be at least 1, got " + scaleOutRows);
+        }
+        if (hmacRounds < 1 || hmacRounds > 1_000_000) {
+            throw new SpecException("--hmac-rounds", "must be from 1 to 1000000, got " + hmacRounds);
         }
         if (loadParallel != 1 && loadParallel != 2) {
             throw new SpecException("--load-parallel", "must be 1 or 2, got " + loadParallel);
