@@ -14,6 +14,9 @@ import dev.sluice.engine.spec.FleetSpec;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+
 /**
  * A job rolled out over a fleet of databases ({@link FleetSpec}): wave after wave, the canary first, each target's job
  * run as a single run would run it there (its record, checkpoint and undo journal in that target's database), the
@@ -27,6 +30,9 @@ public final class Fleet {
     private final DataSource coordinator;
     private final String schema;
     private final Map<String, Backfill> targets;
+    // Each target's meters: the run's registry seen through a composite that tags them target=NAME (kept per target, so
+    // that a target's meters are registered once however many times the rollout runs it).
+    private final Map<String, MeterRegistry> meters = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param coordinator the database of the rollout's record (the spec's coordinator, or its first target)
@@ -106,7 +112,7 @@ public final class Fleet {
 
     private Rollout.TargetRun runTarget(String target, JobSpec job, RunOptions options) throws SQLException {
         Backfill backfill = target(target);
-        RunOptions here = options;
+        RunOptions here = options.metrics() == null ? options : options.withMetrics(meters(target, options.metrics()));
         JobStatus before = backfill.status(job.name());
         if (options.resumeOnly() && before.state() == JobStatus.State.NOT_STARTED) {
             here = options.resumeOnly(false); // a resumed rollout starts the targets it had not reached
@@ -135,6 +141,16 @@ public final class Fleet {
             case NOT_RUNNABLE -> new Rollout.TargetRun(Rollout.Outcome.NOT_RUNNABLE, r.message());
             case FAILED -> new Rollout.TargetRun(Rollout.Outcome.FAILED, r.message());
         };
+    }
+
+    /** The run's meters of target {@code target}: the same names, with the label {@code target}. */
+    private MeterRegistry meters(String target, MeterRegistry registry) {
+        return meters.computeIfAbsent(target, t -> {
+            CompositeMeterRegistry tagged = new CompositeMeterRegistry();
+            tagged.config().commonTags("target", t);
+            tagged.add(registry);
+            return tagged;
+        });
     }
 
     /** A target counts as done only as {@code require} says: complete, validated clean, its sync trigger in place. */

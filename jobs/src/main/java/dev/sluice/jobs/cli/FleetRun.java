@@ -15,7 +15,13 @@ final class FleetRun {
 
     private FleetRun() {}
 
-    static int rollout(FleetOptions fleet, DatabaseOptions db, String job, JobSpec.Workers workers, RunOptions options)
+    static int rollout(
+            FleetOptions fleet,
+            DatabaseOptions db,
+            MetricsOptions metrics,
+            String job,
+            JobSpec.Workers workers,
+            RunOptions options)
             throws Exception {
         FleetSpec spec = fleet.spec(db);
         try (FleetOptions.Opened opened = new FleetOptions.Opened(spec, db, "sluice fleet " + spec.name())) {
@@ -30,11 +36,17 @@ final class FleetRun {
                     + spec.targets().size() + " targets in " + waves.size() + " waves ("
                     + waves.stream().map(w -> String.join(", ", w)).collect(Collectors.joining(" | ")) + "), "
                     + spec.concurrency() + " at a time");
-            FleetResult r = opened.fleet.run(
-                    js,
-                    options.withStop(stop).withStandbys(db.standbys()),
-                    t -> System.out.println("sluice: target " + t.name() + ": " + t.message()));
-            return report(r);
+            // With --metrics-port or --push-gateway, every target's meters, labelled target=NAME.
+            try (MetricsOptions.Published published = metrics.open(js.name())) {
+                RunOptions wired = options.withStop(stop).withStandbys(db.standbys());
+                if (published != null) {
+                    published.started();
+                    wired = wired.withMetrics(published.registry());
+                }
+                FleetResult r = opened.fleet.run(
+                        js, wired, t -> System.out.println("sluice: target " + t.name() + ": " + t.message()));
+                return report(r);
+            }
         }
     }
 

@@ -40,7 +40,12 @@ public class ResumeCommand implements Callable<Integer> {
         metrics.check();
         if (fleet.given()) {
             return FleetRun.rollout(
-                    fleet, db, job, null, RunOptions.defaults().resumeOnly(true).force(force));
+                    fleet,
+                    db,
+                    metrics,
+                    job,
+                    null,
+                    RunOptions.defaults().resumeOnly(true).force(force));
         }
         JobSpec spec = JobArgument.spec(job, db);
         RunCommand run = new RunCommand();

@@ -79,7 +79,12 @@ public class RunCommand implements Callable<Integer> {
                                 + " database (--jdbc-url)");
             }
             return FleetRun.rollout(
-                    fleet, db, job, where, RunOptions.defaults().again(again).force(force));
+                    fleet,
+                    db,
+                    metrics,
+                    job,
+                    where,
+                    RunOptions.defaults().again(again).force(force));
         }
         JobSpec spec = JobArgument.spec(job, db);
         if (where != null) {
