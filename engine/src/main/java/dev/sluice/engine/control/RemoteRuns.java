@@ -1,7 +1,5 @@
 package dev.sluice.engine.control;
 
-import java.io.IOException;
-import java.net.InetAddress;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -413,14 +411,8 @@ public final class RemoteRuns {
                         return null;
                     }
                     int backend = rs.getInt(2);
-                    String host = host();
-                    try (PreparedStatement name =
-                            c.prepareStatement("SELECT set_config('application_name', ?, false)")) {
-                        String n = "sluice worker pid="
-                                + ProcessHandle.current().pid() + (host == null ? "" : " host=" + host);
-                        name.setString(1, n.length() > 63 ? n.substring(0, 63) : n);
-                        name.execute();
-                    }
+                    String host = RunnerLock.host();
+                    RunnerLock.nameSession(c, "sluice worker pid=");
                     try (PreparedStatement lease = c.prepareStatement("INSERT INTO " + schema + ".partition_leases"
                             + " (step_execution_id, job_execution_id, job, part, worker_host, worker_pid, backend_pid,"
                             + " taken_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now())"
@@ -442,14 +434,6 @@ public final class RemoteRuns {
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
-        }
-    }
-
-    private static String host() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return null;
         }
     }
 }

@@ -64,16 +64,28 @@ public final class RunnerLock implements AutoCloseable {
     }
 
     private static void name(Connection c) throws SQLException {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            host = null;
-        }
-        String name = NAME_PREFIX + ProcessHandle.current().pid() + (host == null ? "" : " host=" + host);
+        nameSession(c, NAME_PREFIX);
+    }
+
+    /**
+     * Names the session after this process ({@code prefix} then its pid and host, within application_name's 63 bytes),
+     * so that status and a DBA's pg_stat_activity show who holds a lock.
+     */
+    static void nameSession(Connection c, String prefix) throws SQLException {
+        String host = host();
+        String name = prefix + ProcessHandle.current().pid() + (host == null ? "" : " host=" + host);
         try (PreparedStatement ps = c.prepareStatement("SELECT set_config('application_name', ?, false)")) {
             ps.setString(1, name.length() > MAX_APPLICATION_NAME ? name.substring(0, MAX_APPLICATION_NAME) : name);
             ps.execute();
+        }
+    }
+
+    /** This machine's name, or null where it cannot be found. */
+    static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return null;
         }
     }
 

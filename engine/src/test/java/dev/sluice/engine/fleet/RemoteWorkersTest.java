@@ -94,6 +94,17 @@ class RemoteWorkersTest extends DatabaseTest {
                 """.formatted(rowsPerSecond));
     }
 
+    /** The job's run, by the runner on a thread of its own. */
+    private CompletableFuture<RunResult> runAsync(JobSpec spec) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return backfill.run(spec, RunOptions.defaults());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private void everyRowOnce() {
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1"))
                 .as("rows not applied exactly once")
@@ -122,13 +133,7 @@ class RemoteWorkersTest extends DatabaseTest {
     @Timeout(180)
     void aWorkerThatStopsHandsItsPartitionsBackAndAnotherContinuesThem() throws Exception {
         Worker first = worker(4);
-        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return backfill.run(spec(4000), RunOptions.defaults());
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<RunResult> run = runAsync(spec(4000));
         Eventually.eventually(
                 Duration.ofSeconds(60),
                 "the first worker's chunks",
@@ -149,13 +154,7 @@ class RemoteWorkersTest extends DatabaseTest {
     @Timeout(180)
     void pauseAndTuneReachRemotePartitions() throws Exception {
         worker(4);
-        CompletableFuture<RunResult> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return backfill.run(spec(4000), RunOptions.defaults());
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<RunResult> run = runAsync(spec(4000));
         Eventually.eventually(
                 Duration.ofSeconds(60),
                 "the worker's chunks",

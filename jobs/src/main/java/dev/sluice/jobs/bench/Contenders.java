@@ -125,15 +125,7 @@ final class Contenders {
 
     /** Starts a contender in a JVM of its own. */
     Process contender(String contender, String t, String job, String url, long rate, Path log) throws IOException {
-        // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
-        String classPath = System.getProperty("java.class.path");
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + xmx));
-        if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
-            command.addAll(List.of("-jar", classPath));
-        } else {
-            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
-        }
+        List<String> command = sluice(xmx);
         command.addAll(List.of(
                 "bench-contender",
                 contender,
@@ -150,6 +142,20 @@ final class Contenders {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
+    }
+
+    /** The command that starts {@code sluice} in a JVM of its own, as this one was started; its arguments follow. */
+    static List<String> sluice(String xmx) {
+        // Started as 'java -jar sluice.jar', the class path is the jar; from an IDE or a test, the classes.
+        String classPath = System.getProperty("java.class.path");
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + xmx));
+        if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
+            command.addAll(List.of("-jar", classPath));
+        } else {
+            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
+        }
+        return command;
     }
 
     private static long peakRssKb(long pid) {

@@ -1,6 +1,5 @@
 package dev.sluice.jobs.bench;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -220,14 +219,7 @@ final class ScaleOut {
     }
 
     private Process sluice(Path log, String... args) throws IOException {
-        String classPath = System.getProperty("java.class.path");
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + xmx));
-        if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
-            command.addAll(List.of("-jar", classPath));
-        } else {
-            command.addAll(List.of("-cp", classPath, "dev.sluice.jobs.cli.SluiceCommand"));
-        }
+        List<String> command = Contenders.sluice(xmx);
         command.addAll(List.of(args));
         ProcessBuilder pb =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
