@@ -49,6 +49,11 @@ public final class Backfill implements AutoCloseable {
         this.launcher = context.launcher();
     }
 
+    /** The target database (behind the guard that refuses connections at once while it is lost). */
+    DataSource database() {
+        return dataSource;
+    }
+
     /** How to build a Backfill: the target database, and optionally the rest. */
     public static BackfillBuilder builder(DataSource dataSource) {
         return new BackfillBuilder(dataSource);

@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.checkpoint.BatchSchema;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.fleet.Rollout;
@@ -84,6 +85,13 @@ public final class Fleet {
                     List.of());
         }
         try (lock) {
+            // Spring Batch shares a running step's context across the JVM by its execution's id (and job execution's
+            // and step's name): the targets' ids are kept apart, so that no two targets run in this process share one.
+            BatchSchema.keepApart(
+                    spec.targets().stream()
+                            .map(t -> targets.get(t.name()).database())
+                            .toList(),
+                    schema);
             CheckpointStore store = CheckpointStore.open(coordinator, schema);
             Rollout.State state = Rollout.run(
                     store,

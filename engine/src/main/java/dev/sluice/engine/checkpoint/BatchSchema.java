@@ -8,6 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 import javax.sql.DataSource;
 
@@ -134,6 +137,45 @@ public final class BatchSchema {
             st.execute("SELECT setval('" + name + "', (SELECT CASE WHEN last_value < " + SPREAD_BELOW
                     + " THEN last_value + 1 + (random() * " + SPREAD + ")::bigint ELSE last_value END FROM " + name
                     + "))");
+        }
+    }
+
+    /**
+     * Keeps the execution ids of several databases' repositories apart (a fleet's targets, run by one process): where
+     * two are within 2^32 of each other (repositories cloned from one template or backup), the later is moved on by a
+     * random amount of up to 2^40.
+     */
+    public static void keepApart(List<DataSource> databases, String schema) throws SQLException {
+        for (String seq : new String[] {"batch_job_execution_seq", "batch_step_execution_seq"}) {
+            List<Long> taken = new ArrayList<>();
+            for (DataSource ds : databases) {
+                // A repository made later starts at a random point of its own; one that does not answer fails its
+                // own part of the rollout. Neither is written to here.
+                try (Connection c = ds.getConnection();
+                        Statement st = c.createStatement()) {
+                    if (!exists(c, schema)) {
+                        continue;
+                    }
+                    String name = Sql.quote(schema) + "." + seq;
+                    long value;
+                    try (ResultSet rs = st.executeQuery("SELECT last_value FROM " + name)) {
+                        rs.next();
+                        value = rs.getLong(1);
+                    }
+                    final long v = value;
+                    if (taken.stream().anyMatch(t -> Math.abs(t - v) < SPREAD_BELOW)) {
+                        value = value
+                                + SPREAD_BELOW
+                                + ThreadLocalRandom.current().nextLong(SPREAD);
+                        st.execute("SELECT setval('" + name + "', " + value + ")");
+                    }
+                    taken.add(value);
+                } catch (SQLException e) {
+                    if (!dev.sluice.engine.control.Reconnection.isLost(e)) {
+                        throw e;
+                    }
+                }
+            }
         }
     }
 

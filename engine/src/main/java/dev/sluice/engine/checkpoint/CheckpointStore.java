@@ -71,6 +71,11 @@ public final class CheckpointStore {
         }
     }
 
+    /** The same store, its job repository seen through {@code repository} (a partition's {@link HandBack}). */
+    CheckpointStore withRepository(JobRepository repository) {
+        return new CheckpointStore(dataSource, schema, transactionManager, repository, operator);
+    }
+
     public DataSource dataSource() {
         return dataSource;
     }

@@ -54,10 +54,7 @@ final class ChunkLoopTasklet implements Tasklet {
 
     @Override
     public RepeatStatus execute(StepContribution contribution, ChunkContext chunkContext) {
-        // The contribution's execution, not the chunk context's: Spring Batch keeps step contexts in a map of the JVM
-        // keyed by the execution's id, so two jobs in two databases run by one process (a fleet's targets) whose
-        // executions have the same id would share one context, and each would write the other's checkpoint.
-        StepExecution step = contribution.getStepExecution();
+        StepExecution step = chunkContext.getStepContext().getStepExecution();
         ExecutionContext ec = step.getExecutionContext();
         if (stop.requested() || !loop.mayStart()) {
             // TaskletStep checks this right after the (empty) transaction and ends the step STOPPED; the reason

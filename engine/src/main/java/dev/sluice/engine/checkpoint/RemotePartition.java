@@ -109,7 +109,20 @@ public final class RemotePartition implements Step {
                     LOG.info("job {}: partition {} has ended already; dropped", job, part);
                     return;
                 }
-                work(job, part, partition, run, hold);
+                Prepared prepared;
+                try {
+                    prepared = prepare(job, run);
+                } catch (SQLException | RuntimeException e) {
+                    if (Reconnection.isLost(e) || !hold.alive()) {
+                        throw e;
+                    }
+                    // It cannot run on any worker as it is (a transformer missing here, a spec preflight refuses):
+                    // failed, with why, rather than sent again and again.
+                    fail(partition, Failures.describe(e));
+                    LOG.warn("job {}: partition {} cannot run on this worker: {}", job, part, Failures.describe(e));
+                    return;
+                }
+                work(job, part, partition, run, hold, prepared);
             } catch (OptimisticLockingFailureException e) {
                 // The partition's execution was written since this worker read it: its run was recovered by a runner
                 // that reconnected (and goes on with a new execution), or it went to another worker.
@@ -128,11 +141,43 @@ public final class RemotePartition implements Step {
         }
     }
 
-    private void work(String job, String part, StepExecution partition, JobExecution run, RemoteRuns.Hold hold)
-            throws SQLException, JobInterruptedException {
+    /** What a partition of a run needs on this worker: its work, prepared from the spec recorded with the run. */
+    private record Prepared(JobSpec spec, Work work) {}
+
+    private Prepared prepare(String job, JobExecution run) throws SQLException {
         JobSpec spec = JobRecord.spec(run.getExecutionContext());
-        Work work = jobs.backfill(spec);
+        if (spec == null) {
+            throw new IllegalStateException("job " + job + "'s run records no spec");
+        }
+        return new Prepared(spec, jobs.backfill(spec));
+    }
+
+    /** A partition that cannot run as it is: FAILED with why, under this worker's lock, so that its run fails too. */
+    private void fail(StepExecution partition, String why) {
+        Checkpoint.recordError(partition.getExecutionContext(), why);
+        partition.setStatus(BatchStatus.FAILED);
+        partition.setExitStatus(org.springframework.batch.core.ExitStatus.FAILED.addExitDescription(why));
+        partition.setEndTime(java.time.LocalDateTime.now(java.time.ZoneId.systemDefault()));
+        store.repository().updateExecutionContext(partition);
+        store.repository().update(partition);
+    }
+
+    private void work(
+            String job, String part, StepExecution partition, JobExecution run, RemoteRuns.Hold hold, Prepared prepared)
+            throws JobInterruptedException {
+        JobSpec spec = prepared.spec();
+        Work work = prepared.work();
         StopSignal stop = shutdown.child();
+        // A partition this worker lets go (it stops, or only its lock's connection was lost) is saved as still running,
+        // never as stopped or failed on the way: the runner, finding its lock free, sends it to another worker, and
+        // the run goes on.
+        boolean[] handedBack = {false};
+        CheckpointStore handing = store.withRepository(HandBack.repository(store.repository(), partition.getId(), e -> {
+            boolean handBack = (e.getStatus() == BatchStatus.STOPPED && shutdown.requested())
+                    || (e.getStatus() == BatchStatus.FAILED && lostLock(e) && !hold.alive());
+            handedBack[0] |= handBack;
+            return handBack;
+        }));
         try (HealthGates gates = jobs.gates(work)) {
             Pacer pacer = new Pacer(
                     spec.throttle().pause(),
@@ -143,7 +188,7 @@ public final class RemotePartition implements Step {
             BackfillJob.Wiring wiring = new BackfillJob.Wiring(
                     null, stop, jobs.observer(job), gates, Pacer.Observer.NONE, ObservationRegistry.NOOP);
             PartitionWorker worker =
-                    new PartitionWorker(store, work, wiring, pacer, wiring.observer(), stop, hold::verify);
+                    new PartitionWorker(handing, work, wiring, pacer, wiring.observer(), stop, hold::verify);
             Governor governor = new Governor(job, part, run.getId(), hold, stop, pacer, worker);
             // The first orders before the first chunk: a run already stopping, the rate's share.
             governor.govern();
@@ -157,9 +202,12 @@ public final class RemotePartition implements Step {
                 thread.interrupt();
             }
             BatchStatus status = partition.getStatus();
-            if (status == BatchStatus.STOPPED && shutdown.requested()) {
-                handBack(partition);
-                LOG.info("job {}: partition {} handed back at its checkpoint ({})", job, part, shutdown.reason());
+            if (handedBack[0]) {
+                LOG.info(
+                        "job {}: partition {} handed back at its checkpoint ({})",
+                        job,
+                        part,
+                        shutdown.requested() ? shutdown.reason() : "this worker lost its lock's connection");
                 return;
             }
             LOG.info(
@@ -171,16 +219,15 @@ public final class RemotePartition implements Step {
         }
     }
 
-    /**
-     * A partition stopped because this worker stops, not because its run does: marked running again, so that the
-     * runner (which finds its lock free and its worker gone) sends it to another worker, which continues it from the
-     * checkpoint its last chunk committed.
-     */
-    private void handBack(StepExecution partition) {
-        partition.setStatus(BatchStatus.STARTED);
-        partition.setExitStatus(org.springframework.batch.core.ExitStatus.EXECUTING);
-        partition.setEndTime(null);
-        store.repository().update(partition);
+    private static boolean lostLock(StepExecution e) {
+        for (Throwable t : e.getFailureExceptions()) {
+            for (Throwable c = t; c != null; c = c.getCause()) {
+                if (c instanceof dev.sluice.engine.control.RunnerLock.Lost) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -190,6 +237,9 @@ public final class RemotePartition implements Step {
     private RemoteRuns.Hold take(String job, String part, long id, long jobExecutionId) throws SQLException {
         long deadline = System.nanoTime() + lease.toNanos();
         while (true) {
+            if (shutdown.requested()) {
+                return null; // this worker stops: the runner sends the partition to another
+            }
             RemoteRuns.Hold hold = runs.take(job, part, id, jobExecutionId);
             if (hold != null) {
                 return hold;

@@ -117,7 +117,7 @@ public final class RemoteRuns {
         }
     }
 
-    /** The runner, at the run's end: its orders and its leases go. */
+    /** The runner, at the run's end: its orders go (the leases stay: status shows who worked each partition). */
     public void ended(long jobExecutionId) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement runs =
@@ -178,10 +178,32 @@ public final class RemoteRuns {
         }
     }
 
+    /**
+     * The runner sends a partition again, if it stands as the runner last saw it: still as message {@code
+     * messageId}, with the backend {@code backendPid} (null: none took it). A worker that took it meanwhile keeps it.
+     *
+     * @return whether the lease was renewed for the new message (else the partition is left as it is)
+     */
+    public boolean resent(long stepExecutionId, String messageId, Integer backendPid, String newMessageId)
+            throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("UPDATE " + schema + ".partition_leases SET message_id = ?,"
+                        + " sent_at = now(), sends = sends + 1, worker_host = NULL, worker_pid = NULL,"
+                        + " backend_pid = NULL, taken_at = NULL, heartbeat_at = NULL WHERE step_execution_id = ?"
+                        + " AND message_id IS NOT DISTINCT FROM ? AND backend_pid IS NOT DISTINCT FROM ?")) {
+            ps.setString(1, newMessageId);
+            ps.setLong(2, stepExecutionId);
+            ps.setString(3, messageId);
+            ps.setObject(4, backendPid);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
     /** What the runner knows of a partition it sent: whether it waits in the channel, who took it, and when. */
     public record Lease(
             long stepExecutionId,
             String part,
+            String messageId,
             boolean queued,
             Integer backendPid,
             boolean backendAlive,
@@ -202,7 +224,7 @@ public final class RemoteRuns {
                 + " AND ((k.classid::bigint << 32) | k.objid::bigint) = hashtextextended('sluice.partition:' || l.job"
                 + " || ':' || l.part, 0) AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
                 + " (extract(epoch FROM now() - l.sent_at) * 1000)::bigint,"
-                + " (extract(epoch FROM now() - l.heartbeat_at) * 1000)::bigint, l.sends"
+                + " (extract(epoch FROM now() - l.heartbeat_at) * 1000)::bigint, l.sends, l.message_id"
                 + " FROM " + schema + ".partition_leases l JOIN " + schema + ".batch_step_execution s"
                 + " ON s.step_execution_id = l.step_execution_id"
                 + " WHERE l.job_execution_id = ? AND s.status IN ('STARTING', 'STARTED', 'STOPPING')"
@@ -220,6 +242,7 @@ public final class RemoteRuns {
                     out.add(new Lease(
                             rs.getLong(1),
                             rs.getString(2),
+                            rs.getString(10),
                             rs.getBoolean(3),
                             backend,
                             rs.getBoolean(5),
@@ -234,14 +257,22 @@ public final class RemoteRuns {
     }
 
     /**
-     * Ends the session of a worker whose heartbeat stopped while its lock is still held (a worker cut off, whose
-     * session the server has not yet found dead): its lease is over, and with its session its lock goes, and any chunk
-     * it had not committed.
+     * Ends the session that holds partition {@code part}'s lock, if it is still backend {@code backendPid} (a worker
+     * cut off, whose session the server has not yet found dead): its lease is over, and with its session its lock
+     * goes. A chunk it still commits on another connection fails on its step execution's version once the partition
+     * has moved on.
+     *
+     * @return whether a session was ended
      */
-    public boolean fence(int backendPid) throws SQLException {
+    public boolean fence(String job, String part, int backendPid) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+                PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(k.pid) FROM pg_locks k"
+                        + " WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1 AND k.pid = ?"
+                        + " AND ((k.classid::bigint << 32) | k.objid::bigint) = " + KEY
+                        + " AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
             ps.setInt(1, backendPid);
+            ps.setString(2, job);
+            ps.setString(3, part);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);
             }

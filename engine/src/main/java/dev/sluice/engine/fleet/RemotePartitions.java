@@ -54,6 +54,8 @@ public final class RemotePartitions implements Remote {
     private static final long WATCH_EVERY_MILLIS = 1000;
     // Said once per partition: a run whose partitions nobody takes is waiting for workers that may not exist.
     private static final Duration UNTAKEN_WARNING = Duration.ofSeconds(30);
+    // A partition sent this often without a worker keeping it (each one failing at once, say) stops the run.
+    private static final int MAX_SENDS = 20;
 
     private final Duration lease;
 
@@ -211,13 +213,37 @@ public final class RemotePartitions implements Remote {
                 publish();
             }
             long leaseMillis = lease.toMillis();
+            long now = System.nanoTime();
+            Set<Long> seen = new HashSet<>();
             for (RemoteRuns.Lease l : runs.running(jobExecutionId, RemoteRuns.channelTable(store.schema()))) {
-                if (l.backendPid() == null) {
-                    if (!l.queued() && l.sinceSentMillis() > leaseMillis) {
-                        resend(l, "taken by a worker that never held it");
-                    } else if (l.queued()
-                            && l.sinceSentMillis() > UNTAKEN_WARNING.toMillis()
-                            && warned.add(l.stepExecutionId())) {
+                seen.add(l.stepExecutionId());
+                try {
+                    watch(l, leaseMillis, now, warned);
+                } catch (SQLException | RuntimeException e) {
+                    // One partition's trouble (a fence refused) must not keep the others from being watched.
+                    if (warned.add(-l.stepExecutionId())) {
+                        LOG.warn(
+                                "job {}: cannot hand partition {} on: {}", spec.name(), l.part(), Failures.describe(e));
+                    }
+                }
+            }
+            untaken.keySet().retainAll(seen);
+        }
+
+        // When each partition was first seen taken from the channel by no worker that holds it: the lease counts from
+        // then, not from its sending (a partition may wait in the channel for long while the workers are busy).
+        private final java.util.Map<Long, Long> untaken = new java.util.HashMap<>();
+
+        private void watch(RemoteRuns.Lease l, long leaseMillis, long now, Set<Long> warned) throws SQLException {
+            if (l.sends() > MAX_SENDS) {
+                stop.request("stopped: partition " + l.part() + " was sent " + l.sends()
+                        + " times and no worker kept it; see the workers' logs");
+                return;
+            }
+            if (l.backendPid() == null) {
+                if (l.queued()) {
+                    untaken.remove(l.stepExecutionId());
+                    if (l.sinceSentMillis() > UNTAKEN_WARNING.toMillis() && warned.add(l.stepExecutionId())) {
                         LOG.warn(
                                 "job {}: no worker has taken partition {} for {} s: is 'sluice worker' running"
                                         + " against this database?",
@@ -225,32 +251,50 @@ public final class RemotePartitions implements Remote {
                                 l.part(),
                                 l.sinceSentMillis() / 1000);
                     }
-                } else if (!l.locked()) {
-                    boolean silent = l.sinceHeartbeatMillis() == null || l.sinceHeartbeatMillis() > leaseMillis;
-                    if (!l.backendAlive() || silent) {
-                        resend(l, "its worker is gone");
-                    }
-                } else if (l.sinceHeartbeatMillis() != null && l.sinceHeartbeatMillis() > leaseMillis) {
-                    LOG.warn(
-                            "job {}: the worker of partition {} has been silent for {} s: ending its session"
-                                    + " (PostgreSQL backend {}) so that the partition can be handed on",
-                            spec.name(),
-                            l.part(),
-                            l.sinceHeartbeatMillis() / 1000,
-                            l.backendPid());
-                    runs.fence(l.backendPid());
+                    return;
                 }
+                long since = untaken.computeIfAbsent(l.stepExecutionId(), k -> now);
+                if (now - since > leaseMillis * 1_000_000L) {
+                    resend(l, "taken by a worker that never held it");
+                }
+                return;
+            }
+            untaken.remove(l.stepExecutionId());
+            if (!l.locked()) {
+                boolean silent = l.sinceHeartbeatMillis() == null || l.sinceHeartbeatMillis() > leaseMillis;
+                if (!l.backendAlive() || silent) {
+                    resend(l, "its worker is gone");
+                }
+            } else if (l.sinceHeartbeatMillis() != null && l.sinceHeartbeatMillis() > leaseMillis) {
+                LOG.warn(
+                        "job {}: the worker of partition {} has been silent for {} s: ending its session"
+                                + " (PostgreSQL backend {}) so that the partition can be handed on",
+                        spec.name(),
+                        l.part(),
+                        l.sinceHeartbeatMillis() / 1000,
+                        l.backendPid());
+                runs.fence(spec.name(), l.part(), l.backendPid());
             }
         }
 
-        private void resend(RemoteRuns.Lease l, String why) {
-            LOG.info(
-                    "job {}: partition {} sent again ({}); it continues from its checkpoint",
-                    spec.name(),
-                    l.part(),
-                    why);
-            send(MessageBuilder.withPayload(new StepExecutionRequest(RemotePartition.STEP, l.stepExecutionId()))
-                    .build());
+        private void resend(RemoteRuns.Lease l, String why) throws SQLException {
+            Message<StepExecutionRequest> message = MessageBuilder.withPayload(
+                            new StepExecutionRequest(RemotePartition.STEP, l.stepExecutionId()))
+                    .build();
+            // Only if it stands as seen: a worker that took it since keeps it.
+            if (runs.resent(
+                    l.stepExecutionId(),
+                    l.messageId(),
+                    l.backendPid(),
+                    String.valueOf(message.getHeaders().getId()))) {
+                untaken.remove(l.stepExecutionId());
+                messages.addMessageToGroup(PartitionChannel.GROUP, message);
+                LOG.info(
+                        "job {}: partition {} sent again ({}); it continues from its checkpoint",
+                        spec.name(),
+                        l.part(),
+                        why);
+            }
         }
 
         /** The name of a partition of this run that failed, or null. */

@@ -51,6 +51,9 @@ public final class Rollout {
     }
 
     private static final String FLEET = "fleet";
+    // The fleet's targets in their waves, as a digest: a rollout is of one membership; a target added, or moved into
+    // another wave, makes the next run a rollout of its own (each target's own job still knows what it has done).
+    private static final String MEMBERS = "members";
     private static final String RUN = "run";
     private static final String TARGET = "sluice.target";
     private static final String WAVE = "sluice.wave";
@@ -95,7 +98,10 @@ public final class Rollout {
             throws Exception {
         JobExecution last = last(store, fleet, job);
         JobParameters parameters;
-        if (last == null) {
+        if (last != null && !members(fleet).equals(last.getJobParameters().getString(MEMBERS))) {
+            // The fleet's targets or waves changed since: a rollout of the fleet as it is now.
+            parameters = parameters(fleet, last.getJobParameters().getLong(RUN) + 1);
+        } else if (last == null) {
             parameters = parameters(fleet, 1);
         } else if (last.getStatus() == BatchStatus.COMPLETED) {
             if (!again) {
@@ -113,8 +119,13 @@ public final class Rollout {
     private static JobParameters parameters(FleetSpec fleet, long run) {
         return new JobParametersBuilder()
                 .addString(FLEET, fleet.name())
+                .addString(MEMBERS, members(fleet))
                 .addLong(RUN, run)
                 .toJobParameters();
+    }
+
+    private static String members(FleetSpec fleet) {
+        return dev.sluice.engine.keyset.Sql.digest(fleet.waves().toString(), 16);
     }
 
     private static Job assemble(CheckpointStore store, FleetSpec fleet, String job, Targets targets, StopSignal stop) {

@@ -35,6 +35,9 @@ public final class Workers {
      */
     public static final Duration LEASE = Duration.ofSeconds(15);
 
+    // How many jobs' prepared work a worker keeps (one per recorded spec it worked on).
+    private static final int PREPARED_KEPT = 16;
+
     private Workers() {}
 
     /** How runners send partitions to workers. */
@@ -58,6 +61,9 @@ public final class Workers {
                         Work work = prepared.get(spec);
                         if (work == null) {
                             work = Work.backfill(context.prepare(spec));
+                            if (prepared.size() >= PREPARED_KEPT) {
+                                prepared.clear(); // prepared again when next asked: the catalog may have changed
+                            }
                             prepared.put(spec, work);
                         }
                         return work;

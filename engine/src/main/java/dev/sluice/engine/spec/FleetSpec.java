@@ -41,6 +41,7 @@ public record FleetSpec(
         }
         targets = List.copyOf(targets);
         Set<String> seen = new HashSet<>();
+        Set<String> variables = new HashSet<>();
         for (int i = 0; i < targets.size(); i++) {
             Target t = targets.get(i);
             String field = "targets[" + i + "]";
@@ -54,6 +55,12 @@ public record FleetSpec(
             }
             if (!seen.add(t.name())) {
                 throw new SpecException(field + ".name", "'" + t.name() + "' is listed twice");
+            }
+            if (!variables.add(passwordVariable(t.name()))) {
+                throw new SpecException(
+                        field + ".name",
+                        "'" + t.name() + "' takes its password from " + passwordVariable(t.name())
+                                + ", as another target does: give the targets names that differ in more than - and _");
             }
             JdbcUrl.checkWithoutPassword(field + ".jdbc-url", t.jdbcUrl());
         }
@@ -117,6 +124,11 @@ public record FleetSpec(
             pauseBetween = pauseBetween == null ? Duration.ZERO : pauseBetween;
             haltOn = haltOn == null ? List.of(HaltOn.FAILED, HaltOn.MISMATCHES) : List.copyOf(haltOn);
         }
+    }
+
+    /** The environment variable that holds target {@code name}'s password: {@code SLUICE_PASSWORD_<NAME>}. */
+    public static String passwordVariable(String name) {
+        return "SLUICE_PASSWORD_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
     }
 
     /** Where the rollout's record lives: the coordinator's URL, or the first target's. */

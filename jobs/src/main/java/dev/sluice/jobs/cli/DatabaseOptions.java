@@ -15,6 +15,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.BackfillBuilder;
 import dev.sluice.engine.ServerErrorsKeepConnections;
+import dev.sluice.engine.spec.FleetSpec;
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.Secrets;
@@ -118,8 +119,21 @@ public final class DatabaseOptions {
                 url,
                 first(user, env.get("SLUICE_USER"), yml.username()),
                 first(password, env.get("SLUICE_PASSWORD"), yml.password()),
-                applicationName);
+                applicationName,
+                false,
+                DEFAULT_POOL);
     }
+
+    /** {@link #open(String)} with room for {@code connections} connections (a worker's partitions need more). */
+    public HikariDataSource open(String applicationName, int connections) {
+        HikariDataSource ds = open(applicationName);
+        ds.setMaximumPoolSize(Math.max(DEFAULT_POOL, connections));
+        return ds;
+    }
+
+    // The runner lock, per partition (at most parallel's limit) a chunk transaction and a read ahead (Java mode),
+    // health queries, the throttle record, and a spare; connections are opened as they are needed.
+    private static final int DEFAULT_POOL = 4 + 2 * JobSpec.MAX_PARALLEL;
 
     /**
      * Opens a pool on a fleet's target (or coordinator) named {@code name}: its URL, its user (else this command
@@ -130,15 +144,19 @@ public final class DatabaseOptions {
         check();
         Map<String, String> env = System.getenv();
         ApplicationYml yml = applicationYml();
-        String variable = "SLUICE_PASSWORD_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+        String variable = FleetSpec.passwordVariable(name);
+        Secrets.register(env.get("SLUICE_SOURCE_PASSWORD"));
+        // A target that does not answer fails its own part of the command, not the whole fleet's.
         return open(
                 url,
                 first(targetUser, user, env.get("SLUICE_USER"), yml.username()),
                 first(password, env.get(variable), env.get("SLUICE_PASSWORD"), yml.password()),
-                applicationName);
+                applicationName,
+                true,
+                DEFAULT_POOL);
     }
 
-    private HikariDataSource open(String url, String u, String p, String applicationName) {
+    private HikariDataSource open(String url, String u, String p, String applicationName, boolean lazy, int pool) {
         Properties parsed = Driver.parseURL(url, new Properties());
         if (parsed != null) {
             parsed.stringPropertyNames().stream()
@@ -154,9 +172,10 @@ public final class DatabaseOptions {
         if (p != null) {
             hc.setPassword(p);
         }
-        // The runner lock, per partition (at most parallel's limit) a chunk transaction and a read ahead (Java mode),
-        // health queries, the throttle record, and a spare; connections are opened as they are needed.
-        hc.setMaximumPoolSize(4 + 2 * JobSpec.MAX_PARALLEL);
+        hc.setMaximumPoolSize(pool);
+        if (lazy) {
+            hc.setInitializationFailTimeout(-1);
+        }
         hc.setMinimumIdle(1);
         // Three seconds for a connection from the pool: past that the database is unreachable (a reconnect then
         // takes over), not slow. Short, because when the database goes away Spring Batch still writes a step's and a

@@ -84,7 +84,11 @@ public final class FleetOptions {
                     HikariDataSource ds = db.openTarget(t.name(), t.jdbcUrl(), t.user(), application);
                     pools.add(ds);
                     backfills.put(t.name(), db.backfill(ds));
-                    if (coordinator == null && t.jdbcUrl().equals(spec.coordinatorUrl())) {
+                    if (coordinator == null
+                            && t.jdbcUrl().equals(spec.coordinatorUrl())
+                            && (spec.coordinator() == null
+                                    || spec.coordinator().user() == null
+                                    || spec.coordinator().user().equals(t.user()))) {
                         coordinator = ds;
                     }
                 }
@@ -147,6 +151,10 @@ public final class FleetOptions {
                 } catch (SpecException e) {
                     System.err.println("sluice: " + target + ": " + e.getMessage());
                     c = ExitCode.BAD_INPUT;
+                } catch (java.sql.SQLException | DatabaseUnavailableException e) {
+                    System.err.println("sluice: " + target + ": cannot reach its database: "
+                            + dev.sluice.engine.spec.JdbcUrl.mask(String.valueOf(e.getMessage())));
+                    c = ExitCode.FAILED;
                 }
                 if (code == ExitCode.DONE) {
                     code = c;

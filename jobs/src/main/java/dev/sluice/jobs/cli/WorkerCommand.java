@@ -46,7 +46,8 @@ public class WorkerCommand implements Callable<Integer> {
         if (n < 1 || n > JobSpec.MAX_PARALLEL) {
             throw new SpecException("--threads", "must be between 1 and " + JobSpec.MAX_PARALLEL + ", got " + n);
         }
-        try (HikariDataSource ds = db.open("sluice worker")) {
+        // Per partition: its chunk, its lock, a read ahead or a lock-waiters watch, health queries; and the listener.
+        try (HikariDataSource ds = db.open("sluice worker", 8 + 4 * n)) {
             Backfill backfill = db.backfill(ds);
             StopSignal stop = new StopSignal();
             Signals.stopOnTermination(stop);
