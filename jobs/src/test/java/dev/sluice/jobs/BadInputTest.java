@@ -98,7 +98,10 @@ class BadInputTest {
             "crowd", "name: f\ntargets:\n" + TARGET + "concurrency: 0\n",
             "empty", "name: f\ntargets: []\n",
             "typo", "name: f\ntargets:\n" + TARGET + "rollout: { pauze: 1m }\n",
-            "fine", "name: f\ntargets:\n" + TARGET);
+            "fine", "name: f\ntargets:\n" + TARGET,
+            "samevariable",
+                    "name: f\ntargets:\n  - { name: shard-1, jdbc-url: \"jdbc:postgresql://localhost/a\" }\n"
+                            + "  - { name: shard_1, jdbc-url: \"jdbc:postgresql://localhost/b\" }\n");
 
     static Stream<Arguments> cases() {
         List<Arguments> c = new ArrayList<>();
@@ -484,6 +487,7 @@ class BadInputTest {
         c.add(line("concurrency", "rollback", "good", "--fleet", "crowd"));
         c.add(line("targets", "validate", "good", "--fleet", "empty"));
         c.add(line("rollout.pauze", "resume", "good", "--fleet", "typo"));
+        c.add(line("targets[1].name", "status", "good", "--fleet", "samevariable"));
         c.add(line("--fleet", "run", "good", "--fleet", "nosuchfleet"));
         c.add(line("--fleet", "run", "good", "--fleet", "fine"));
         c.add(line("--threads", "worker", "--threads", "33"));
