@@ -474,6 +474,12 @@ class BadInputTest {
         c.add(line("--port", "serve", "--port", "-5"));
         c.add(line("--only", "bench", "--only", "nosuch"));
         c.add(line("--rounds", "bench", "--rounds", "0"));
+        c.add(line("--postgres-version", "bench", "--postgres-version", "14"));
+        c.add(line("--postgres-version", "bench", "--postgres-version", "../../etc"));
+        c.add(line(
+                "--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x", "--postgres-version", "14.20.0"));
+        c.add(line("--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x", "--load"));
+        c.add(line("--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x?password=pw"));
         c.add(spec("workers", BASE + SET + "workers: everywhere\n"));
         c.add(spec("workers", BASE + SET + "workers: 2\n"));
         c.add(line("--workers", "run", "good", "--workers", "cloud"));

