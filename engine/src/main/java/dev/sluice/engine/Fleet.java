@@ -9,8 +9,8 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.BatchSchema;
 import dev.sluice.engine.checkpoint.CheckpointStore;
+import dev.sluice.engine.checkpoint.Rollout;
 import dev.sluice.engine.control.RunnerLock;
-import dev.sluice.engine.fleet.Rollout;
 import dev.sluice.engine.spec.FleetSpec;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;

@@ -98,7 +98,7 @@ public final class BackfillJob {
                     worker.started(totals.rows(), totals.chunks());
                     observer.started(phase, estimated[0], totals.rows());
                 });
-        Remote.Handler remote = remote(store, work, wiring, stop, pacer, observer);
+        RemoteHandler remote = remote(store, work, wiring, stop, pacer, observer);
         PartitionStep step = new PartitionStep(store.repository());
         step.setName(work.kind().step);
         step.setPartitionHandler(remote != null ? remote : local(worker, spec.name(), parallel));
@@ -125,7 +125,7 @@ public final class BackfillJob {
                         worker.target(request.chunkTarget());
                     }
                     if (remote != null) {
-                        remote.tuned(pacer.rowsPerSecond(), request.chunkTarget());
+                        remote.run().tuned(pacer.rowsPerSecond(), request.chunkTarget());
                     }
                 });
             }
@@ -205,14 +205,14 @@ public final class BackfillJob {
     }
 
     /** A backfill whose spec says {@code workers: remote} sends its partitions to workers; other work stays here. */
-    private static Remote.Handler remote(
+    private static RemoteHandler remote(
             CheckpointStore store, Work work, Wiring wiring, StopSignal stop, Pacer pacer, ChunkObserver observer) {
         if (work.kind() != Work.Kind.BACKFILL
                 || work.prepared().spec().workers() != JobSpec.Workers.REMOTE
                 || wiring.remote() == null) {
             return null;
         }
-        return wiring.remote().open(store, work, stop, pacer, new RemoteProgress(store, observer));
+        return new RemoteHandler(wiring.remote().open(store, work, stop, pacer), new RemoteProgress(store, observer));
     }
 
     private static TaskExecutorPartitionHandler local(PartitionWorker worker, String job, int parallel) {

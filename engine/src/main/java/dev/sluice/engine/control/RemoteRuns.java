@@ -161,19 +161,19 @@ public final class RemoteRuns {
     }
 
     /** The runner: partition {@code stepExecutionId} was sent (again) as message {@code messageId}. */
-    public void sent(long stepExecutionId, long jobExecutionId, String job, String part, String messageId)
-            throws SQLException {
+    public void sent(long stepExecutionId, long jobExecutionId, String job, String messageId) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("INSERT INTO " + schema + ".partition_leases"
-                        + " (step_execution_id, job_execution_id, job, part, message_id) VALUES (?, ?, ?, ?, ?)"
+                        + " (step_execution_id, job_execution_id, job, part, message_id) SELECT ?, ?, ?,"
+                        + " s.step_name, ? FROM " + schema + ".batch_step_execution s WHERE s.step_execution_id = ?"
                         + " ON CONFLICT (step_execution_id) DO UPDATE SET message_id = excluded.message_id,"
                         + " sent_at = now(), sends = partition_leases.sends + 1, worker_host = NULL,"
                         + " worker_pid = NULL, backend_pid = NULL, taken_at = NULL, heartbeat_at = NULL")) {
             ps.setLong(1, stepExecutionId);
             ps.setLong(2, jobExecutionId);
             ps.setString(3, job);
-            ps.setString(4, part);
-            ps.setString(5, messageId);
+            ps.setString(4, messageId);
+            ps.setLong(5, stepExecutionId);
             ps.executeUpdate();
         }
     }

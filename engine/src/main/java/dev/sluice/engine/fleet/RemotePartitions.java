@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -13,7 +12,6 @@ import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.checkpoint.CheckpointStore;
 import dev.sluice.engine.checkpoint.Remote;
 import dev.sluice.engine.checkpoint.RemotePartition;
-import dev.sluice.engine.checkpoint.RemoteProgress;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Reconnection;
@@ -24,8 +22,6 @@ import dev.sluice.engine.throttle.Pacer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.batch.core.partition.StepExecutionSplitter;
-import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.integration.partition.MessageChannelPartitionHandler;
 import org.springframework.batch.integration.partition.StepExecutionRequest;
 import org.springframework.integration.core.MessagingTemplate;
@@ -65,32 +61,25 @@ public final class RemotePartitions implements Remote {
     }
 
     @Override
-    public Handler open(CheckpointStore store, Work work, StopSignal stop, Pacer pacer, RemoteProgress progress) {
-        return new RunHandler(store, work.prepared().spec(), stop, pacer, progress, lease);
+    public Run open(CheckpointStore store, Work work, StopSignal stop, Pacer pacer) {
+        return new RemoteRun(store, work.prepared().spec(), stop, pacer, lease);
     }
 
-    private static final class RunHandler implements Handler {
+    private static final class RemoteRun implements Run {
         private final CheckpointStore store;
         private final JobSpec spec;
         private final StopSignal stop;
         private final Pacer pacer;
-        private final RemoteProgress progress;
         private final Duration lease;
         private final RemoteRuns runs;
         private final JdbcChannelMessageStore messages;
         private volatile long jobExecutionId;
+        private volatile Runnable tick = () -> {};
         private volatile Duration target;
         private String published;
 
-        RunHandler(
-                CheckpointStore store,
-                JobSpec spec,
-                StopSignal stop,
-                Pacer pacer,
-                RemoteProgress progress,
-                Duration lease) {
+        RemoteRun(CheckpointStore store, JobSpec spec, StopSignal stop, Pacer pacer, Duration lease) {
             this.store = store;
-            this.progress = progress;
             this.spec = spec;
             this.stop = stop;
             this.pacer = pacer;
@@ -99,11 +88,9 @@ public final class RemotePartitions implements Remote {
             this.messages = PartitionChannel.store(store.dataSource(), store.schema());
         }
 
+        /** Spring Batch Integration's handler: a request per partition on the channel, then the repository polled. */
         @Override
-        public Collection<StepExecution> handle(StepExecutionSplitter splitter, StepExecution manager)
-                throws Exception {
-            jobExecutionId = manager.getJobExecutionId();
-            publish();
+        public MessageChannelPartitionHandler sender() {
             MessageChannelPartitionHandler handler = new MessageChannelPartitionHandler();
             MessagingTemplate template = new MessagingTemplate();
             template.setDefaultChannel(channel());
@@ -112,23 +99,34 @@ public final class RemotePartitions implements Remote {
             handler.setJobRepository(store.repository());
             handler.setPollInterval(WATCH_EVERY_MILLIS);
             handler.setGridSize(spec.parallel());
-            handler.afterPropertiesSet();
+            try {
+                handler.afterPropertiesSet();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot set up the partitions' sender: " + e.getMessage(), e);
+            }
+            return handler;
+        }
+
+        @Override
+        public AutoCloseable watch(long jobExecutionId, Runnable tick) {
+            this.jobExecutionId = jobExecutionId;
+            this.tick = tick;
+            try {
+                publish();
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot publish the run's orders: " + e.getMessage(), e);
+            }
             Thread watch = new Thread(this::watch, "sluice-remote-" + spec.name());
             watch.setDaemon(true);
             watch.start();
-            try {
-                Collection<StepExecution> ended = handler.handle(splitter, manager);
-                RemoteProgress.refresh(manager.getJobExecution(), ended);
-                progress.tick(jobExecutionId);
-                return ended;
-            } finally {
+            return () -> {
                 watch.interrupt();
                 try {
                     runs.ended(jobExecutionId);
                 } catch (SQLException e) {
                     LOG.debug("job {}: the run's orders stay: {}", spec.name(), e.getMessage());
                 }
-            }
+            };
         }
 
         @Override
@@ -169,13 +167,11 @@ public final class RemotePartitions implements Remote {
             if (request == null) {
                 throw new IllegalArgumentException("not a partition's request: " + message);
             }
-            StepExecution step = store.repository().getStepExecution(request.getStepExecutionId());
             try {
                 runs.sent(
                         request.getStepExecutionId(),
                         jobExecutionId,
                         spec.name(),
-                        step == null ? "?" : step.getStepName(),
                         String.valueOf(message.getHeaders().getId()));
             } catch (SQLException e) {
                 throw new IllegalStateException("cannot record the lease of a partition: " + e.getMessage(), e);
@@ -204,7 +200,7 @@ public final class RemotePartitions implements Remote {
         }
 
         private void watchOnce(Set<Long> warned) throws SQLException {
-            progress.tick(jobExecutionId);
+            tick.run();
             String failed = failedPartition();
             if (failed != null) {
                 stop.request("stopped: partition " + failed + " failed");

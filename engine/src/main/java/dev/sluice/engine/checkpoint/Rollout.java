@@ -1,4 +1,4 @@
-package dev.sluice.engine.fleet;
+package dev.sluice.engine.checkpoint;
 
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 
 import dev.sluice.engine.StopSignal;
-import dev.sluice.engine.checkpoint.CheckpointStore;
-import dev.sluice.engine.checkpoint.Recovery;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.spec.FleetSpec;
 
