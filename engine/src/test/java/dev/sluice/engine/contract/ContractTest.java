@@ -156,23 +156,32 @@ class ContractTest extends DatabaseTest {
         assertThat(db.one(ROWS)).isEqualTo(rowsBefore);
     }
 
-    @Test
-    @Timeout(120)
-    void aStepWhoseEffectIsThereIsRecognisedAndAnInvalidIndexIsBuiltAgain() throws Exception {
-        orders(5_000);
+    /**
+     * The job run to completion on {@code rows} orders (without its trigger), and finish's record of its step {@code
+     * index} ({@code kind}) begun, as a finish killed in that step leaves it.
+     */
+    private JobSpec completedWithStepBegun(int rows, int index, String kind) throws Exception {
+        orders(rows);
         JobSpec spec = SpecParser.parse(SPEC.replace("sync: trigger\n", ""));
         assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
-        // A build killed halfway leaves an INVALID index of the step's name: as if finish had begun the step.
         try (Connection c = ds.getConnection()) {
             new Ledger("sluice")
                     .start(
                             c,
                             "orders-email",
-                            1,
-                            "index",
-                            ContractSteps.definition(spec.contract().get(1)),
+                            index,
+                            kind,
+                            ContractSteps.definition(spec.contract().get(index)),
                             Map.of());
         }
+        return spec;
+    }
+
+    @Test
+    @Timeout(120)
+    void aStepWhoseEffectIsThereIsRecognisedAndAnInvalidIndexIsBuiltAgain() throws Exception {
+        // A build killed halfway leaves an INVALID index of the step's name: as if finish had begun the step.
+        JobSpec spec = completedWithStepBegun(5_000, 1, "index");
         db.exec("UPDATE orders SET email_lower = 'dup' WHERE id IN (1, 2)");
         FinishResult dup = backfill.finish("orders-email", null, false, "test");
         // The validation was clean before the duplicates were written behind its back: the unique build names them.
@@ -232,20 +241,8 @@ class ContractTest extends DatabaseTest {
     @Test
     @Timeout(120)
     void aStepBegunIsNeverLeftBehindAndNothingIsUndoneOverWhatWasAddedSince() throws Exception {
-        orders(2_000);
-        JobSpec spec = SpecParser.parse(SPEC.replace("sync: trigger\n", ""));
-        assertThat(backfill.run(spec, RunOptions.defaults()).outcome()).isEqualTo(RunResult.Outcome.COMPLETED);
         // finish began the last step with this spec, then was killed; a spec without it must not finish the job.
-        try (Connection c = ds.getConnection()) {
-            new Ledger("sluice")
-                    .start(
-                            c,
-                            "orders-email",
-                            6,
-                            "rename-column",
-                            ContractSteps.definition(spec.contract().get(6)),
-                            Map.of());
-        }
+        JobSpec spec = completedWithStepBegun(2_000, 6, "rename-column");
         JobSpec shorter =
                 SpecParser.parse(SPEC.replace("sync: trigger\n", "").replaceAll("(?s)  - drop-columns.*", ""));
         assertThatThrownBy(() -> backfill.finish("orders-email", shorter, false, "test"))
