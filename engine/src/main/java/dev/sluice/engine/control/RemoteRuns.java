@@ -308,15 +308,6 @@ public final class RemoteRuns {
         return out;
     }
 
-    /** Forgets a job's leases (its run ended, or the job is forgotten). */
-    public static void forget(Connection c, String schema, String job) throws SQLException {
-        try (PreparedStatement ps =
-                c.prepareStatement("DELETE FROM " + Sql.quote(schema) + ".partition_leases WHERE job = ?")) {
-            ps.setString(1, job);
-            ps.executeUpdate();
-        }
-    }
-
     /**
      * A worker's hold on one partition: the partition's advisory lock, on a connection of its own that also beats
      * the lease's heartbeat. Closing it releases the lock.
@@ -327,22 +318,14 @@ public final class RemoteRuns {
         private final String job;
         private final String part;
         private final long stepExecutionId;
-        private final int backendPid;
         private volatile boolean lost;
 
-        private Hold(
-                Connection connection, String schema, String job, String part, long stepExecutionId, int backendPid) {
+        private Hold(Connection connection, String schema, String job, String part, long stepExecutionId) {
             this.connection = connection;
             this.schema = schema;
             this.job = job;
             this.part = part;
             this.stepExecutionId = stepExecutionId;
-            this.backendPid = backendPid;
-        }
-
-        /** The backend of the lock's session. */
-        public int backendPid() {
-            return backendPid;
         }
 
         /**
@@ -459,7 +442,7 @@ public final class RemoteRuns {
                         lease.setInt(7, backend);
                         lease.executeUpdate();
                     }
-                    return new Hold(c, schema, job, part, stepExecutionId, backend);
+                    return new Hold(c, schema, job, part, stepExecutionId);
                 }
             }
         } catch (SQLException | RuntimeException e) {

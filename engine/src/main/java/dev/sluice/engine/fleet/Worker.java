@@ -100,11 +100,6 @@ public final class Worker implements AutoCloseable {
                 channel::notifyUpdate, NUDGE_EVERY_MILLIS, NUDGE_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** How many partitions this worker runs now. */
-    public int working() {
-        return threads.getActiveCount();
-    }
-
     /**
      * Takes no more partitions, and waits up to {@code waitMillis} for those it runs to end (their stop is the
      * caller's to request).
