@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.keyset.Column;
@@ -18,6 +19,10 @@ public final class InPlaceWriter implements ChunkWriter {
 
     private final RangeStatement update;
     private final boolean journaled;
+    // Before PostgreSQL 18: the journaled write that reads its pre-images unlocked (null otherwise), and whether the
+    // next chunk takes the locked form instead, because rows changed under the last one's unlocked read.
+    private final RangeStatement optimistic;
+    private final AtomicBoolean lockNext = new AtomicBoolean();
 
     /**
      * @param set     target column to SQL expression, columns already resolved against the catalog
@@ -31,6 +36,7 @@ public final class InPlaceWriter implements ChunkWriter {
         String filter = where == null ? "" : " AND (" + where + ")";
         List<Column> targets = List.copyOf(set.keySet());
         this.journaled = journal != null;
+        RangeStatement unlocked = null;
         if (journal == null) {
             String head = "UPDATE " + table + " SET " + String.join(", ", parts) + " WHERE ";
             this.update = new RangeStatement(keyset, range -> head + range + filter);
@@ -46,43 +52,91 @@ public final class InPlaceWriter implements ChunkWriter {
                     + journal.insertFrom("w", keyset.width(), targets.size());
             this.update = new RangeStatement(keyset, range -> head + range + tail);
         } else {
-            // Before PostgreSQL 18: the pre-images read and locked first, in the same statement, under aliases
-            // that no expression can mean. The UPDATE carries the range too: joined to o alone, it could read the
-            // whole table to find o's rows.
-            List<String> old = new ArrayList<>();
+            // Before PostgreSQL 18 the UPDATE cannot return what it overwrote, so the range's rows are read first in
+            // the same statement (o, under aliases that no expression can mean) and the UPDATE joined to them by
+            // their row version: its ctid (a TID scan, no second walk of the key's index) and its xmin. Not locked:
+            // a lock writes a WAL record per row and doubles the chunk's cost. A row another session changed between
+            // the read and the UPDATE has a new version, which the UPDATE's recheck does not match: it is neither
+            // written nor journaled, the chunk sees fewer rows written than read, rolls back and runs again with
+            // the rows read FOR UPDATE (the locked form), whose pre-images no other session can change.
+            unlocked = new RangeStatement(
+                    keyset,
+                    range -> preRead(table, keyset, targets, range + filter, false)
+                            + " UPDATE " + table + " SET " + String.join(", ", parts) + " FROM o WHERE " + table
+                            + ".ctid = o.sluice_t AND " + table + ".xmin = o.sluice_x"
+                            + returning(keyset, table, targets)
+                            + ", j AS (" + journal.insertFrom("w", keyset.width(), targets.size()) + ")"
+                            + " SELECT (SELECT count(*) FROM o), (SELECT coalesce(sum(rows), 0) FROM j)");
+            // The locked form: joined by key (a locked row's ctid may be a newer version than the statement sees),
+            // the range in o and again in the UPDATE (unqualified: o's columns are all sluice_ aliases), so that the
+            // UPDATE cannot read the whole table to find o's rows.
             List<String> match = new ArrayList<>();
             for (int i = 0; i < keyset.width(); i++) {
                 Column k = keyset.columns().get(i);
-                old.add(k.quoted() + " AS sluice_k" + i);
                 match.add(table + "." + k.quoted() + " = o.sluice_k" + i);
             }
-            List<String> before = new ArrayList<>();
-            for (int i = 0; i < targets.size(); i++) {
-                old.add(targets.get(i).quoted() + "::text AS sluice_b" + i);
-                before.add("o.sluice_b" + i);
-            }
-            String head = "WITH o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE ";
-            String update = filter + " FOR UPDATE), w AS (UPDATE " + table + " SET " + String.join(", ", parts)
-                    + " FROM o WHERE " + String.join(" AND ", match) + " AND ";
-            String tail = " RETURNING "
-                    + Journal.row(
-                            Journal.texts(table + ".", keyset.columns()),
-                            before,
-                            "true",
-                            Journal.hash(table + ".", targets))
-                    + ") " + journal.insertFrom("w", keyset.width(), targets.size());
-            // The range in o and again in the UPDATE (unqualified: o's columns are all sluice_ aliases).
-            this.update = new RangeStatement(keyset, range -> head + range + update + range + tail, 2);
+            this.update = new RangeStatement(
+                    keyset,
+                    range -> preRead(table, keyset, targets, range + filter, true) + " UPDATE " + table + " SET "
+                            + String.join(", ", parts) + " FROM o WHERE " + String.join(" AND ", match) + " AND "
+                            + range + returning(keyset, table, targets) + " "
+                            + journal.insertFrom("w", keyset.width(), targets.size()),
+                    2);
         }
+        this.optimistic = unlocked;
+    }
+
+    /** {@code WITH o AS (SELECT ...), w AS (}: the range's rows, their versions and pre-images, as text. */
+    private static String preRead(String table, Keyset keyset, List<Column> targets, String where, boolean lock) {
+        List<String> old = new ArrayList<>(List.of("ctid AS sluice_t", "xmin AS sluice_x"));
+        for (int i = 0; i < keyset.width(); i++) {
+            old.add(keyset.columns().get(i).quoted() + " AS sluice_k" + i);
+        }
+        for (int i = 0; i < targets.size(); i++) {
+            old.add(targets.get(i).quoted() + "::text AS sluice_b" + i);
+        }
+        return "WITH o AS (SELECT " + String.join(", ", old) + " FROM " + table + " WHERE " + where
+                + (lock ? " FOR UPDATE" : "") + "), w AS (";
+    }
+
+    /** {@code RETURNING ...)}: the journal's row of each written row, ending the CTE {@code w}. */
+    private static String returning(Keyset keyset, String table, List<Column> targets) {
+        List<String> before = new ArrayList<>();
+        for (int i = 0; i < targets.size(); i++) {
+            before.add("o.sluice_b" + i);
+        }
+        return " RETURNING "
+                + Journal.row(
+                        Journal.texts(table + ".", keyset.columns()),
+                        before,
+                        "true",
+                        Journal.hash(table + ".", targets))
+                + ")";
     }
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
-        return journaled ? update.count(c, range) : update.execute(c, range);
+        if (!journaled) {
+            return update.execute(c, range);
+        }
+        if (optimistic == null || lockNext.getAndSet(false)) {
+            return update.count(c, range);
+        }
+        long[] readWritten = optimistic.counts(c, range);
+        if (readWritten[1] != readWritten[0]) {
+            // Another session changed some of the rows between the read and the write: their pre-images would be
+            // stale. The chunk rolls back (the retry of a transient error) and runs again, locking its rows first.
+            lockNext.set(true);
+            throw new SQLException(
+                    "another session changed " + (readWritten[0] - readWritten[1])
+                            + " of the chunk's rows while it ran; it runs again, locking them first",
+                    "40001");
+        }
+        return readWritten[1];
     }
 
     @Override
     public String sql(int shape) {
-        return update.sql(shape);
+        return (optimistic == null ? update : optimistic).sql(shape);
     }
 }

@@ -58,6 +58,17 @@ final class RangeStatement {
         }
     }
 
+    /** Runs a statement that returns one row of two counts. */
+    long[] counts(Connection c, KeyRange range) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
+            bind(ps, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        }
+    }
+
     /** The statement for a range of shape {@code shape} ({@link Keyset#shape}). */
     String sql(int shape) {
         return shapes[shape];

@@ -3,9 +3,14 @@ package dev.sluice.engine.undo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.engine.Backfill;
@@ -19,9 +24,11 @@ import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spec.SpecParser;
 import dev.sluice.engine.spi.Transformer;
 import dev.sluice.engine.testing.DatabaseTest;
+import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Rollback restores a table's every byte (a checksum of all rows in key order) from the journal each chunk wrote,
@@ -85,6 +92,55 @@ class RollbackTest extends DatabaseTest {
         assertThat(db.count(applications))
                 .as("the application's own writes stay")
                 .isEqualTo(written);
+    }
+
+    @Test
+    @Timeout(120)
+    void aRowAnotherSessionChangesWhileTheChunkWaitsOnItIsJournaledWithWhatThatSessionWrote() throws Exception {
+        // Before PostgreSQL 18 the chunk reads its pre-images unlocked and writes by row version: the changed row's
+        // new version is not the one read, so the chunk rolls back and runs again with its rows locked. On 18 the
+        // UPDATE returns what it overwrote itself. Either way the journal holds what the other session wrote.
+        db.exec(
+                "CREATE TABLE race (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO race SELECT g, 'User' || g || '@X.ORG', 'old' || g FROM generate_series(1, 3000) g",
+                "ANALYZE race");
+        String before = db.checksum("race", "id");
+        JobSpec spec = spec("name: race\ntable: race\nkey: [id]\nset: { email_lower: lower(email) }\n"
+                + "timeouts: { lock: 30s }\n");
+        CompletableFuture<RunResult> run;
+        try (Connection other = ds.getConnection()) {
+            other.setAutoCommit(false);
+            try (Statement st = other.createStatement()) {
+                st.execute("UPDATE race SET email = 'Theirs@X.ORG', email_lower = 'theirs' WHERE id = 1500");
+            }
+            run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return backfill.run(spec, RunOptions.defaults());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Eventually.eventually(
+                    Duration.ofSeconds(30),
+                    "a chunk waiting for the row's lock",
+                    () -> db.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                    + " AND datname = current_database()")
+                            > 0);
+            other.commit();
+        }
+        RunResult done = run.get(90, TimeUnit.SECONDS);
+        assertThat(done.outcome()).as(done.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM race WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
+        assertThat(db.one("SELECT email_lower FROM race WHERE id = 1500")).isEqualTo("theirs@x.org");
+
+        RunResult rolledBack = backfill.rollback("race", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.one("SELECT email_lower FROM race WHERE id = 1500"))
+                .as("the pre-image the other session wrote, not the one before it")
+                .isEqualTo("theirs");
+        db.exec("UPDATE race SET email = 'User1500@X.ORG', email_lower = 'old1500' WHERE id = 1500");
+        assertThat(db.checksum("race", "id")).isEqualTo(before);
     }
 
     @Test
