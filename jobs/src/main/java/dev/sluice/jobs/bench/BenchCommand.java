@@ -41,6 +41,20 @@ public class BenchCommand implements Callable<Integer> {
     int chunk;
 
     @Option(
+            names = "--key",
+            defaultValue = "bigint",
+            paramLabel = "KIND",
+            description = "the table's key: bigint, uuid (random), or text (a composite (tenant text, id bigint), the"
+                    + " tenant in an ICU collation where the server has one) (default: ${DEFAULT-VALUE})")
+    String key;
+
+    @Option(
+            names = "--fixed-chunks",
+            description = "Sluice's chunks hold --chunk rows each (as the PL/pgSQL loop's batches), instead of being"
+                    + " sized toward a target time")
+    boolean fixedChunks;
+
+    @Option(
             names = "--offset-budget",
             defaultValue = "60",
             paramLabel = "SECONDS",
@@ -180,8 +194,15 @@ public class BenchCommand implements Callable<Integer> {
                 }
                 return ExitCode.DONE;
             }
-            harness.createBase(rows);
-            Contenders contenders = new Contenders(harness, rows, chunk, offsetBudget, xmx);
+            String keyed = harness.createBase(rows, KeyKind.of(key));
+            System.out.printf(
+                    Locale.ROOT,
+                    "key %s; Sluice's chunks %s%n",
+                    keyed,
+                    fixedChunks
+                            ? String.format(Locale.ROOT, "fixed at %,d rows", chunk)
+                            : String.format(Locale.ROOT, "from %,d rows, sized toward 250 ms", chunk));
+            Contenders contenders = new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx);
             if (load) {
                 return load(harness, contenders, pg.getPort(), url);
             }
@@ -195,7 +216,7 @@ public class BenchCommand implements Callable<Integer> {
                         Report.LIMIT,
                         "UPDATE %s SET email_lower = lower(email)," + " amount_dollars = amount_cents / 100.0"));
                 if (runs("plpgsql")) {
-                    report.add(contenders.sql("plpgsql", "PL/pgSQL keyset loop, COMMIT per batch", Contenders.PLPGSQL));
+                    report.add(contenders.plpgsql());
                 }
                 if (runs("sluice-sql")) {
                     report.add(contenders.jvm(url, "sluice-sql", Report.PLAIN));
@@ -219,7 +240,7 @@ public class BenchCommand implements Callable<Integer> {
             if (runs("spring-batch")) {
                 report.add(contenders.jvm(url, "spring-batch", Report.SPRING_BATCH));
             }
-            if (runs("offset")) {
+            if (runs("offset") && KeyKind.of(key) == KeyKind.BIGINT) {
                 report.add(contenders.offset());
             }
             report.print();
@@ -248,6 +269,16 @@ public class BenchCommand implements Callable<Integer> {
         }
         if (chunk < 1) {
             throw new SpecException("--chunk", "must be at least 1, got " + chunk);
+        }
+        if (KeyKind.of(key) == null) {
+            throw new SpecException("--key", "must be bigint, uuid or text, got '" + key + "'");
+        }
+        if (KeyKind.of(key) != KeyKind.BIGINT && (load || scale || scaleOut)) {
+            throw new SpecException(
+                    "--key", "the contenders only: --load, --scale and --scale-out use tables of their own");
+        }
+        if (KeyKind.of(key) != KeyKind.BIGINT && only != null && only.contains("offset")) {
+            throw new SpecException("--key", "the OFFSET loop runs over a bigint key only");
         }
         if (jdbcUrl != null && postgresVersion != null) {
             throw new SpecException("--jdbc-url", "give either --jdbc-url or --postgres-version");

@@ -1,6 +1,8 @@
 package dev.sluice.jobs.bench;
 
 import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -63,13 +65,19 @@ public class ContenderCommand implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "1000")
     int chunk;
 
+    @Option(names = "--key", defaultValue = "bigint")
+    String key;
+
+    @Option(names = "--fixed-chunks")
+    boolean fixedChunks;
+
     @Option(names = "--rows-per-second", defaultValue = "0")
     long rowsPerSecond;
 
     private static final String SQL = "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n";
 
-    /** A row of the bench table as Spring Batch reads it. */
-    public record Item(long id, String email, long amountCents) {}
+    /** A row of the bench table as Spring Batch reads it: its key's values, in the key's order. */
+    public record Item(Object[] key, String email, long amountCents) {}
 
     @Override
     public Integer call() throws Exception {
@@ -102,8 +110,8 @@ public class ContenderCommand implements Callable<Integer> {
     }
 
     private void sluice(HikariDataSource ds, String mode) throws Exception {
-        String spec = "name: " + job + "\ntable: " + table + "\nkey: [id]\n" + mode + "\n"
-                + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n"
+        String spec = "name: " + job + "\ntable: " + table + "\nkey: " + key() + "\n" + mode + "\n" + chunk()
+                + "throttle: { rows-per-second: " + rowsPerSecond + " }\n"
                 + "validate-after-run: false\n";
         try (Backfill backfill =
                 Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
@@ -112,6 +120,18 @@ public class ContenderCommand implements Callable<Integer> {
                 throw new IllegalStateException(r.message());
             }
         }
+    }
+
+    /** The bench table's key, as a spec lists it. */
+    private String key() {
+        return KeyKind.of(key).key().toString();
+    }
+
+    /** The spec's chunk: fixed at {@code --chunk} rows, or sized from there toward the default target time. */
+    private String chunk() {
+        return fixedChunks
+                ? "chunk: { rows: " + chunk + ", min-rows: " + chunk + ", max-rows: " + chunk + " }\n"
+                : "chunk: { rows: " + chunk + " }\n";
     }
 
     /**
@@ -133,11 +153,11 @@ public class ContenderCommand implements Callable<Integer> {
 
     /** Validates a backfilled table, unthrottled: both columns against their expressions, every row. */
     private void validate(HikariDataSource ds) throws Exception {
-        String spec = "name: " + job + "\ntable: " + table + "\nkey: [id]\n"
+        String spec = "name: " + job + "\ntable: " + table + "\nkey: " + key() + "\n"
                 + "set: { email_lower: lower(email), amount_dollars: amount_cents / 100.0 }\n"
                 + "validate:\n  - { target: email_lower, source: lower(email) }\n"
                 + "  - { target: amount_dollars, source: amount_cents / 100.0 }\n"
-                + "chunk: { rows: " + chunk + " }\nthrottle: { rows-per-second: " + rowsPerSecond + " }\n";
+                + chunk() + "throttle: { rows-per-second: " + rowsPerSecond + " }\n";
         try (Backfill backfill =
                 Backfill.builder(ds).transformers(TransformerCatalog.INSTANCE).build()) {
             ValidationResult r = backfill.validate(SpecParser.parse(spec), RunOptions.defaults());
@@ -148,6 +168,9 @@ public class ContenderCommand implements Callable<Integer> {
     }
 
     private void springBatch(HikariDataSource ds) throws Exception {
+        List<String> keyColumns = KeyKind.of(key).key();
+        Map<String, Order> sortKeys = new LinkedHashMap<>();
+        keyColumns.forEach(k -> sortKeys.put(k, Order.ASCENDING));
         ResourcelessJobRepository repository = new ResourcelessJobRepository();
         JdbcTransactionManager tm = new JdbcTransactionManager(ds);
         Step step = new StepBuilder("update", repository)
@@ -157,19 +180,30 @@ public class ContenderCommand implements Callable<Integer> {
                         .name("reader")
                         .dataSource(ds)
                         .pageSize(chunk)
-                        .selectClause("SELECT id, email, amount_cents")
+                        .selectClause("SELECT " + String.join(", ", keyColumns) + ", email, amount_cents")
                         .fromClause("FROM " + table)
-                        .sortKeys(Map.of("id", Order.ASCENDING))
-                        .rowMapper((rs, i) -> new Item(rs.getLong(1), rs.getString(2), rs.getLong(3)))
+                        .sortKeys(sortKeys)
+                        .rowMapper((rs, i) -> {
+                            Object[] k = new Object[keyColumns.size()];
+                            for (int c = 0; c < k.length; c++) {
+                                k[c] = rs.getObject(c + 1);
+                            }
+                            return new Item(k, rs.getString(k.length + 1), rs.getLong(k.length + 2));
+                        })
                         .build())
                 .writer(new JdbcBatchItemWriterBuilder<Item>()
                         .dataSource(ds)
-                        .sql("UPDATE " + table + " SET email_lower = ?, amount_dollars = ? WHERE id = ?")
+                        .sql("UPDATE " + table + " SET email_lower = ?, amount_dollars = ? WHERE "
+                                + String.join(
+                                        " AND ",
+                                        keyColumns.stream().map(k -> k + " = ?").toList()))
                         .itemPreparedStatementSetter((item, ps) -> {
                             ps.setString(1, item.email().toLowerCase(Locale.ROOT));
                             ps.setBigDecimal(
                                     2, BigDecimal.valueOf(item.amountCents()).movePointLeft(2));
-                            ps.setLong(3, item.id());
+                            for (int c = 0; c < item.key().length; c++) {
+                                ps.setObject(3 + c, item.key()[c]);
+                            }
                         })
                         .build())
                 .build();

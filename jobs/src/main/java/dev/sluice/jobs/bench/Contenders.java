@@ -20,32 +20,30 @@ import dev.sluice.jobs.bench.Report.Result;
  */
 final class Contenders {
 
-    static final String PLPGSQL = """
-            DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
-              LOOP
-                SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
-                EXIT WHEN hi IS NULL;
-                UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
-                  WHERE id > lo AND id <= hi;
-                COMMIT;
-                lo := hi;
-              END LOOP;
-            END $$""";
-
     private final Harness harness;
     private final long rows;
     private final int chunk;
+    private final boolean fixed;
     private final int offsetBudget;
     private final String xmx;
     private int jvmRuns;
 
-    Contenders(Harness harness, long rows, int chunk, int offsetBudget, String xmx) {
+    /** @param fixed whether Sluice's chunks hold {@code chunk} rows each, not sized toward a target time */
+    Contenders(Harness harness, long rows, int chunk, boolean fixed, int offsetBudget, String xmx) {
         this.harness = harness;
         this.rows = rows;
         this.chunk = chunk;
+        this.fixed = fixed;
         this.offsetBudget = offsetBudget;
         this.xmx = xmx;
     }
+
+    /** The PL/pgSQL keyset loop over the table's key, committing every {@code chunk} rows. */
+    Result plpgsql() throws SQLException {
+        return sql("plpgsql", PLPGSQL, harness.key().loop());
+    }
+
+    static final String PLPGSQL = "PL/pgSQL keyset loop, COMMIT per batch";
 
     Result sql(String table, String name, String statement) throws SQLException {
         String t = harness.copy(table);
@@ -136,8 +134,13 @@ final class Contenders {
                 url,
                 "--chunk",
                 String.valueOf(chunk),
+                "--key",
+                harness.key().option(),
                 "--rows-per-second",
                 String.valueOf(rate)));
+        if (fixed) {
+            command.add("--fixed-chunks");
+        }
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())

@@ -36,6 +36,7 @@ final class Harness {
     };
 
     private final Connection c;
+    private KeyKind key = KeyKind.BIGINT;
 
     Harness(Connection c) {
         this.c = c;
@@ -53,23 +54,43 @@ final class Harness {
         return EmbeddedServer.start(builder);
     }
 
+    /** The key the base table was created with. */
+    KeyKind key() {
+        return key;
+    }
+
     Connection connection() {
         return c;
     }
 
-    /** The base table of {@code rows} rows every contender copies. */
-    void createBase(long rows) throws SQLException {
+    /**
+     * The base table of {@code rows} rows every contender copies, keyed by {@code key}.
+     *
+     * @return the key as created, for the output: its columns, and the collation of a text column
+     */
+    String createBase(long rows, KeyKind key) throws SQLException {
+        this.key = key;
         // The bench's own session commits synchronously: with synchronous_commit=off a VACUUM right after the
         // copy's INSERT cannot set hint bits (the commit is not flushed yet) and leaves the visibility map
         // empty, so every contender would start on a table no vacuumed production table looks like.
         exec(c, "SET synchronous_commit = on");
+        // An ICU collation where the server was built with ICU (a text key then compares as most production
+        // databases' do), else the database's own.
+        String collation = one(c, "SELECT count(*) FROM pg_collation WHERE collname = 'und-x-icu'")
+                        .equals("1")
+                ? "pg_catalog.\"und-x-icu\""
+                : "pg_catalog.\"default\"";
         exec(
                 c,
-                "CREATE TABLE bench_base (id bigint PRIMARY KEY, email text NOT NULL, amount_cents bigint NOT NULL,"
-                        + " email_lower text, amount_dollars numeric(12, 2))",
-                "INSERT INTO bench_base (id, email, amount_cents) SELECT g, 'Customer' || g || '@Example.COM',"
-                        + " (g::bigint * 7919) % 10000000 FROM generate_series(1, " + rows + ") g",
+                "CREATE TABLE bench_base (" + key.columns(collation) + ", email text NOT NULL, amount_cents bigint"
+                        + " NOT NULL, email_lower text, amount_dollars numeric(12, 2))",
+                "INSERT INTO bench_base (" + String.join(", ", key.key()) + ", email, amount_cents) SELECT "
+                        + key.rowValues() + ", 'Customer' || g || '@Example.COM', (g::bigint * 7919) % 10000000 FROM"
+                        + " generate_series(1, " + rows + ") g",
                 "VACUUM ANALYZE bench_base");
+        return key == KeyKind.TEXT
+                ? key.described() + ", tenant " + collation.replace("pg_catalog.", "")
+                : key.described();
     }
 
     /** A fresh copy of the base table, vacuumed and analyzed, after a checkpoint: every contender starts alike. */
@@ -115,9 +136,9 @@ final class Harness {
         }
         long wrong = Long.parseLong(one(
                 c,
-                "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (id)"
-                        + " WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM x.amount_dollars"
-                        + " OR l.id IS NULL OR x.id IS NULL"));
+                "SELECT count(*) FROM bench_limit l FULL JOIN " + t + " x USING (" + String.join(", ", key.key())
+                        + ") WHERE l.email_lower IS DISTINCT FROM x.email_lower OR l.amount_dollars IS DISTINCT FROM"
+                        + " x.amount_dollars OR l.email IS NULL OR x.email IS NULL"));
         return wrong == 0 ? "yes" : "NO: " + wrong + " rows differ";
     }
 

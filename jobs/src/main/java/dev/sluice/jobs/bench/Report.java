@@ -80,6 +80,11 @@ final class Report {
                     correct);
         });
         paired(UNDO, PLAIN, "undo journal: wall time with it / without, same round (goal <= 1.15)");
+        // The same rows both ways: the loop's wall time over Sluice's is Sluice's rows/s over the loop's.
+        paired(
+                Contenders.PLPGSQL,
+                PLAIN,
+                "SQL mode against the PL/pgSQL loop: rows/s ratio, same round (goal >= 0.9 with --fixed-chunks)");
         faster(
                 JAVA_P2,
                 SPRING_BATCH,
