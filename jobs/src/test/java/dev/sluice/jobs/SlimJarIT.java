@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged {@code sluice.jar} as users start it (after {@code package}, so Maven's failsafe runs this): at most
- * 40 MB with no PostgreSQL in it; {@code scripts/sluice} adding the host platform's binaries for the demo; and a
- * team's transformer jar put on the class path with {@code SLUICE_LIB}.
+ * 40 MB with no PostgreSQL in it; {@code scripts/sluice} adding the host platform's binaries for the demo, and
+ * starting from a class-data-sharing archive it makes once; and a team's transformer jar put on the class path with
+ * {@code SLUICE_LIB}.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SlimJarIT {
@@ -92,6 +94,21 @@ class SlimJarIT {
             assertThat(new Db(ds).one("SELECT string_agg(initials, ' ' ORDER BY id) FROM authors"))
                     .isEqualTo("G.B.H. E.D.");
         }
+    }
+
+    @Test
+    void theLauncherMakesAClassDataSharingArchiveOnceAndStartsFromIt() throws Exception {
+        Map<String, String> cache =
+                Map.of("SLUICE_CACHE_DIR", dir.resolve("cache").toString());
+        Ran first = run(cache, List.of(SLUICE.toString(), "--version"));
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output()).contains("preparing a faster start-up");
+        // -Xshare:on: the JVM refuses to start unless it maps the archive.
+        Map<String, String> shared = new HashMap<>(cache);
+        shared.put("SLUICE_JAVA_OPTS", "-Xshare:on");
+        Ran again = run(shared, List.of(SLUICE.toString(), "--version"));
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        assertThat(again.output()).startsWith("sluice ").doesNotContain("preparing");
     }
 
     private record Ran(int exitCode, String output) {}
