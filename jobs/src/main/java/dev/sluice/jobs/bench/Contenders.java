@@ -2,6 +2,7 @@ package dev.sluice.jobs.bench;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,6 +28,8 @@ final class Contenders {
     private final int offsetBudget;
     private final String xmx;
     private int jvmRuns;
+    // This bench's own mark in its job names.
+    private static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
     /** @param fixed whether Sluice's chunks hold {@code chunk} rows each, not sized toward a target time */
     Contenders(Harness harness, long rows, int chunk, boolean fixed, int offsetBudget, String xmx) {
@@ -99,8 +102,9 @@ final class Contenders {
         String t = harness.copy(
                 contender.replace('-', '_'), contender.equals("sluice-validate") ? "bench_limit" : "bench_base");
         Path log = Files.createTempFile("sluice-bench-" + contender, ".log");
-        // A job name of its own per run: the job of the same table in an earlier round is complete.
-        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + ++jvmRuns, url, 0, log);
+        // A job name of its own per run: the job of the same table in an earlier round (or an earlier bench on the
+        // same scratch database, whose job repository was there before) is complete.
+        Process p = contender(contender, t, "bench-" + t.replace('_', '-') + "-" + RUN + "-" + ++jvmRuns, url, 0, log);
         long peak = 0;
         while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
             peak = Math.max(peak, peakRssKb(p.pid()));
@@ -153,6 +157,11 @@ final class Contenders {
         String classPath = System.getProperty("java.class.path");
         List<String> command = new ArrayList<>(
                 List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + xmx));
+        // Started by scripts/sluice from its class-data-sharing archive: the contenders start from it too, as a user's
+        // commands do.
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-XX:SharedArchiveFile="))
+                .forEach(command::add);
         if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
             command.addAll(List.of("-jar", classPath));
         } else {
