@@ -480,6 +480,9 @@ class BadInputTest {
                 "--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x", "--postgres-version", "14.20.0"));
         c.add(line("--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x", "--load"));
         c.add(line("--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x?password=pw"));
+        c.add(line("--key", "bench", "--key", "serial"));
+        c.add(line("--key", "bench", "--key", "text", "--scale"));
+        c.add(line("--key", "bench", "--key", "uuid", "--only", "offset"));
         c.add(spec("workers", BASE + SET + "workers: everywhere\n"));
         c.add(spec("workers", BASE + SET + "workers: 2\n"));
         c.add(line("--workers", "run", "good", "--workers", "cloud"));

@@ -49,7 +49,7 @@ public final class InPlaceWriter implements ChunkWriter {
                             "true",
                             Journal.hash("NEW.", targets))
                     + ") "
-                    + journal.insertFrom("w", keyset.width(), targets.size());
+                    + journal.updatesFrom("w", keyset.width(), targets.size());
             this.update = new RangeStatement(keyset, range -> head + range + tail);
         } else {
             // Before PostgreSQL 18 the UPDATE cannot return what it overwrote, so the range's rows are read first in
@@ -65,7 +65,7 @@ public final class InPlaceWriter implements ChunkWriter {
                             + " UPDATE " + table + " SET " + String.join(", ", parts) + " FROM o WHERE " + table
                             + ".ctid = o.sluice_t AND " + table + ".xmin = o.sluice_x"
                             + returning(keyset, table, targets)
-                            + ", j AS (" + journal.insertFrom("w", keyset.width(), targets.size()) + ")"
+                            + ", j AS (" + journal.updatesFrom("w", keyset.width(), targets.size()) + ")"
                             + " SELECT (SELECT count(*) FROM o), (SELECT coalesce(sum(rows), 0) FROM j)");
             // The locked form: joined by key (a locked row's ctid may be a newer version than the statement sees),
             // the range in o and again in the UPDATE (unqualified: o's columns are all sluice_ aliases), so that the
@@ -80,7 +80,7 @@ public final class InPlaceWriter implements ChunkWriter {
                     range -> preRead(table, keyset, targets, range + filter, true) + " UPDATE " + table + " SET "
                             + String.join(", ", parts) + " FROM o WHERE " + String.join(" AND ", match) + " AND "
                             + range + returning(keyset, table, targets) + " "
-                            + journal.insertFrom("w", keyset.width(), targets.size()),
+                            + journal.updatesFrom("w", keyset.width(), targets.size()),
                     2);
         }
         this.optimistic = unlocked;

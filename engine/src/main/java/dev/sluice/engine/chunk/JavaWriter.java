@@ -181,7 +181,7 @@ public final class JavaWriter implements ChunkWriter {
                     + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(shape, "t")
                     + " RETURNING "
                     + Journal.row(Journal.texts("t.", keyset.columns()), before, "true", Journal.hash("t.", writes))
-                    + ") " + journal.insertFrom("w", keyset.width(), writes.size());
+                    + ") " + journal.updatesFrom("w", keyset.width(), writes.size());
         }
         return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                 + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
