@@ -9,31 +9,14 @@ import java.util.Locale;
  * pages; a composite key over collated text compares through its collation, before the row-value comparison).
  */
 enum KeyKind {
-    BIGINT("bigint", "id bigint PRIMARY KEY", "g", List.of("id"), """
-            DO $$ DECLARE lo bigint := 0; hi bigint; BEGIN
-              LOOP
-                SELECT max(id) INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b;
-                EXIT WHEN hi IS NULL;
-                UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
-                  WHERE id > lo AND id <= hi;
-                COMMIT;
-                lo := hi;
-              END LOOP;
-            END $$"""),
-    // Random keys (an md5 per row): the table's order is not the key's, as with uuid v4 keys. No max(uuid) before
-    // PostgreSQL 18: the batch's last key is its first in descending order.
-    UUID("uuid", "id uuid PRIMARY KEY", "md5(g::text)::uuid", List.of("id"), """
-            DO $$ DECLARE lo uuid := '00000000-0000-0000-0000-000000000000'; hi uuid; BEGIN
-              LOOP
-                SELECT b.id INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b
-                  ORDER BY b.id DESC LIMIT 1;
-                EXIT WHEN hi IS NULL;
-                UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
-                  WHERE id > lo AND id <= hi;
-                COMMIT;
-                lo := hi;
-              END LOOP;
-            END $$"""),
+    BIGINT("bigint", "id bigint PRIMARY KEY", "g", List.of("id"), singleColumnLoop("bigint", "0")),
+    // Random keys (an md5 per row): the table's order is not the key's, as with uuid v4 keys.
+    UUID(
+            "uuid",
+            "id uuid PRIMARY KEY",
+            "md5(g::text)::uuid",
+            List.of("id"),
+            singleColumnLoop("uuid", "'00000000-0000-0000-0000-000000000000'")),
     // Ten tenants of 10% each, the tenant's text in an ICU collation where the server has one.
     TEXT(
             "(tenant text, id bigint)",
@@ -67,6 +50,24 @@ enum KeyKind {
         this.values = values;
         this.key = key;
         this.loop = loop;
+    }
+
+    /**
+     * The keyset loop over a single-column key {@code id} of {@code type}, from below {@code first}. No max(uuid)
+     * before PostgreSQL 18: a batch's last key is its first in descending order.
+     */
+    private static String singleColumnLoop(String type, String first) {
+        return "DO $$ DECLARE lo " + type + " := " + first + "; hi " + type + "; BEGIN\n" + """
+                  LOOP
+                    SELECT b.id INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b
+                      ORDER BY b.id DESC LIMIT 1;
+                    EXIT WHEN hi IS NULL;
+                    UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
+                      WHERE id > lo AND id <= hi;
+                    COMMIT;
+                    lo := hi;
+                  END LOOP;
+                END $$""";
     }
 
     /** {@code bigint}, {@code uuid} or {@code text}, as {@code --key} takes it. */
