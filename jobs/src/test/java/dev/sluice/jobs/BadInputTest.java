@@ -483,6 +483,7 @@ class BadInputTest {
         c.add(line("--key", "bench", "--key", "serial"));
         c.add(line("--key", "bench", "--key", "text", "--scale"));
         c.add(line("--key", "bench", "--key", "uuid", "--only", "offset"));
+        c.add(line("--fixed-chunks", "bench", "--fixed-chunks", "--load"));
         c.add(spec("workers", BASE + SET + "workers: everywhere\n"));
         c.add(spec("workers", BASE + SET + "workers: 2\n"));
         c.add(line("--workers", "run", "good", "--workers", "cloud"));

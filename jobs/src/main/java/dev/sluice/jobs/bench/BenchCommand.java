@@ -277,6 +277,11 @@ public class BenchCommand implements Callable<Integer> {
             throw new SpecException(
                     "--key", "the contenders only: --load, --scale and --scale-out use tables of their own");
         }
+        if (fixedChunks && (load || scale || scaleOut)) {
+            throw new SpecException(
+                    "--fixed-chunks",
+                    "the contenders only: --load, --scale and --scale-out size their chunks themselves");
+        }
         if (KeyKind.of(key) != KeyKind.BIGINT && only != null && only.contains("offset")) {
             throw new SpecException("--key", "the OFFSET loop runs over a bigint key only");
         }
