@@ -167,16 +167,34 @@ public final class CopyComparison implements RangeCheck {
     private List<RuleResult> check(Connection s, Connection c, KeyRange range, Map<String, Integer> wanted)
             throws SQLException {
         int shape = keyset.shape(range);
-        long[] source = summary(s, sourceRows[shape], range);
-        long[] target = summary(c, targetRows[shape], range);
+        // In the same database both sides are read by one statement, and so from one snapshot: read in two, a row
+        // the application changed in between (the mirror trigger changes the target with it) would be counted as
+        // different though the two never differed.
+        boolean oneSnapshot = s == c;
+        long[] source;
+        long[] target;
+        if (oneSnapshot) {
+            long[] both = summaries(c, sourceRows[shape], targetRows[shape], range);
+            source = new long[] {both[0], both[1]};
+            target = new long[] {both[2], both[3]};
+        } else {
+            source = summary(s, sourceRows[shape], range);
+            target = summary(c, targetRows[shape], range);
+        }
         if (source[0] == target[0] && source[1] == target[1]) {
             return List.of(
                     new RuleResult(MISSING, source[0], 0, List.of()),
                     new RuleResult(EXTRA, source[0], 0, List.of()),
                     new RuleResult(DIFFERENT, source[0], 0, List.of()));
         }
-        Map<String, String> src = rows(s, sourceRows[shape], range);
-        Map<String, String> tgt = rows(c, targetRows[shape], range);
+        Map<String, String> src = new LinkedHashMap<>();
+        Map<String, String> tgt = new LinkedHashMap<>();
+        if (oneSnapshot) {
+            rows(c, sourceRows[shape], targetRows[shape], range, src, tgt);
+        } else {
+            src = rows(s, sourceRows[shape], range);
+            tgt = rows(c, targetRows[shape], range);
+        }
         List<Mismatch> missing = new ArrayList<>();
         List<Mismatch> extra = new ArrayList<>();
         List<Mismatch> different = new ArrayList<>();
@@ -211,19 +229,56 @@ public final class CopyComparison implements RangeCheck {
         }
     }
 
+    private static final String SUMMARY =
+            "SELECT count(*) AS n, coalesce(sum(hashtextextended(k || ':' || r, 0)" + "::numeric), 0)::text AS h FROM ";
+
     private long[] summary(Connection c, String rows, KeyRange range) throws SQLException {
-        String sql = "SELECT count(*), coalesce(sum(hashtextextended(k || ':' || r, 0)::numeric), 0)::text FROM ("
-                + rows + ") x";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = c.prepareStatement(SUMMARY + "(" + rows + ") x")) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new long[] {
-                    rs.getLong(1),
-                    new BigDecimal(rs.getString(2))
-                            .remainder(BigDecimal.valueOf(Long.MAX_VALUE))
-                            .longValue()
-                };
+                return new long[] {rs.getLong(1), hash(rs.getString(2))};
+            }
+        }
+    }
+
+    /** Both sides' summaries ({@link #summary}) in one statement: from one snapshot. */
+    private long[] summaries(Connection c, String sourceRows, String targetRows, KeyRange range) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.n, a.h, b.n, b.h FROM (" + SUMMARY + "(" + sourceRows
+                + ") x) a, (" + SUMMARY + "(" + targetRows + ") y) b")) {
+            keyset.bind(ps, keyset.bind(ps, 1, range), range);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), hash(rs.getString(2)), rs.getLong(3), hash(rs.getString(4))};
+            }
+        }
+    }
+
+    private static long hash(String sum) {
+        return new BigDecimal(sum).remainder(BigDecimal.valueOf(Long.MAX_VALUE)).longValue();
+    }
+
+    /** Both sides' rows, by key, in one statement (from one snapshot), into {@code src} and {@code tgt}. */
+    private void rows(
+            Connection c,
+            String sourceRows,
+            String targetRows,
+            KeyRange range,
+            Map<String, String> src,
+            Map<String, String> tgt)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT s.k, s.r, t.k, t.r FROM (" + sourceRows
+                + ") s FULL JOIN (" + targetRows + ") t ON s.k = t.k ORDER BY coalesce(s.k, t.k)")) {
+            keyset.bind(ps, keyset.bind(ps, 1, range), range);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getString(1) != null) {
+                        src.put(rs.getString(1), rs.getString(2));
+                    }
+                    if (rs.getString(3) != null) {
+                        tgt.put(rs.getString(3), rs.getString(4));
+                    }
+                }
             }
         }
     }
