@@ -212,7 +212,11 @@ public final class BackfillJob {
                 || wiring.remote() == null) {
             return null;
         }
-        return new RemoteHandler(wiring.remote().open(store, work, stop, pacer), new RemoteProgress(store, observer));
+        return new RemoteHandler(
+                store,
+                wiring.remote().open(store, work, stop, pacer),
+                new RemoteProgress(store, observer),
+                work.prepared().spec().parallel());
     }
 
     private static TaskExecutorPartitionHandler local(PartitionWorker worker, String job, int parallel) {

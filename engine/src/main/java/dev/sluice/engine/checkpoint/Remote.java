@@ -5,12 +5,12 @@ import java.time.Duration;
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.throttle.Pacer;
 
-import org.springframework.batch.core.partition.PartitionHandler;
+import org.springframework.messaging.Message;
 
 /**
  * Sends a run's partitions to {@code sluice worker} processes instead of running them on threads of the runner
- * ({@code workers: remote}); implemented over Spring Batch Integration in {@code fleet}, handled here
- * ({@link RemoteHandler}).
+ * ({@code workers: remote}): the requests are Spring Batch Integration's ({@link PartitionRequests}), the channel that
+ * carries them and the watch of the workers are {@code fleet}'s.
  */
 public interface Remote {
 
@@ -25,8 +25,8 @@ public interface Remote {
 
     /** One run's partitions on workers. */
     interface Run {
-        /** The handler that sends each partition's request and waits on the job repository until each has ended. */
-        PartitionHandler sender();
+        /** Sends a partition's request to the workers ({@link PartitionRequests#stepExecutionId} names it). */
+        void send(Message<?> request);
 
         /**
          * Watches the run's partitions while the sender waits (their workers' leases, the run's orders), calling

@@ -2,13 +2,12 @@ package dev.sluice.engine.fleet;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.checkpoint.PartitionRequests;
 import dev.sluice.engine.control.RemoteRuns;
 import dev.sluice.engine.keyset.Sql;
 
-import org.springframework.batch.integration.partition.StepExecutionRequest;
 import org.springframework.integration.jdbc.store.JdbcChannelMessageStore;
 import org.springframework.integration.jdbc.store.channel.PostgresChannelMessageStoreQueryProvider;
-import org.springframework.messaging.Message;
 
 /**
  * The channel a runner sends its partitions on and workers take them from: Spring Integration's JDBC channel message
@@ -32,19 +31,9 @@ final class PartitionChannel {
         store.setRegion(REGION);
         store.setChannelMessageStoreQueryProvider(new PostgresChannelMessageStoreQueryProvider());
         // A message's bytes are Java serialization: only the request and the message's own classes are read back.
-        store.addAllowedPatterns(
-                StepExecutionRequest.class.getName(),
-                "org.springframework.messaging.*",
-                "org.springframework.integration.*",
-                "java.util.*",
-                "java.lang.*");
+        store.addAllowedPatterns(PartitionRequests.classes().toArray(String[]::new));
         store.setCheckDatabaseOnStart(false);
         store.afterPropertiesSet();
         return store;
-    }
-
-    /** The request a message carries, or null for anything else. */
-    static StepExecutionRequest request(Message<?> message) {
-        return message.getPayload() instanceof StepExecutionRequest r ? r : null;
     }
 }

@@ -10,8 +10,8 @@ import java.util.Set;
 
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.checkpoint.CheckpointStore;
+import dev.sluice.engine.checkpoint.PartitionRequests;
 import dev.sluice.engine.checkpoint.Remote;
-import dev.sluice.engine.checkpoint.RemotePartition;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Reconnection;
@@ -22,18 +22,13 @@ import dev.sluice.engine.throttle.Pacer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.batch.integration.partition.MessageChannelPartitionHandler;
-import org.springframework.batch.integration.partition.StepExecutionRequest;
-import org.springframework.integration.core.MessagingTemplate;
 import org.springframework.integration.jdbc.store.JdbcChannelMessageStore;
 import org.springframework.messaging.Message;
-import org.springframework.messaging.MessageChannel;
-import org.springframework.messaging.support.MessageBuilder;
 
 /**
- * The runner's side of {@code workers: remote}: Spring Batch Integration's {@link MessageChannelPartitionHandler} sends
- * each partition's step execution as a request on the {@link PartitionChannel} and waits on the job repository until
- * every partition has ended. Beside it, a watch of the partitions' leases, every second:
+ * The runner's side of {@code workers: remote}: each partition's request ({@link PartitionRequests}) is put on the
+ * {@link PartitionChannel}, its lease recorded first, while the runner waits on the job repository until every partition
+ * has ended. Beside it, a watch of the partitions' leases, every second:
  *
  * <ul>
  *   <li>a partition whose worker died (its lock free and its session gone, or its heartbeat silent for a lease) is sent
@@ -88,25 +83,6 @@ public final class RemotePartitions implements Remote {
             this.messages = PartitionChannel.store(store.dataSource(), store.schema());
         }
 
-        /** Spring Batch Integration's handler: a request per partition on the channel, then the repository polled. */
-        @Override
-        public MessageChannelPartitionHandler sender() {
-            MessageChannelPartitionHandler handler = new MessageChannelPartitionHandler();
-            MessagingTemplate template = new MessagingTemplate();
-            template.setDefaultChannel(channel());
-            handler.setMessagingOperations(template);
-            handler.setStepName(RemotePartition.STEP);
-            handler.setJobRepository(store.repository());
-            handler.setPollInterval(WATCH_EVERY_MILLIS);
-            handler.setGridSize(spec.parallel());
-            try {
-                handler.afterPropertiesSet();
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot set up the partitions' sender: " + e.getMessage(), e);
-            }
-            return handler;
-        }
-
         @Override
         public AutoCloseable watch(long jobExecutionId, Runnable tick) {
             this.jobExecutionId = jobExecutionId;
@@ -155,21 +131,15 @@ public final class RemotePartitions implements Remote {
         }
 
         /** Sends a request: its lease recorded first, so that the worker that takes it finds its row. */
-        private MessageChannel channel() {
-            return (message, timeout) -> {
-                send(message);
-                return true;
-            };
-        }
-
-        private void send(Message<?> message) {
-            StepExecutionRequest request = PartitionChannel.request(message);
-            if (request == null) {
+        @Override
+        public void send(Message<?> message) {
+            Long stepExecutionId = PartitionRequests.stepExecutionId(message);
+            if (stepExecutionId == null) {
                 throw new IllegalArgumentException("not a partition's request: " + message);
             }
             try {
                 runs.sent(
-                        request.getStepExecutionId(),
+                        stepExecutionId,
                         jobExecutionId,
                         spec.name(),
                         String.valueOf(message.getHeaders().getId()));
@@ -274,9 +244,7 @@ public final class RemotePartitions implements Remote {
         }
 
         private void resend(RemoteRuns.Lease l, String why) throws SQLException {
-            Message<StepExecutionRequest> message = MessageBuilder.withPayload(
-                            new StepExecutionRequest(RemotePartition.STEP, l.stepExecutionId()))
-                    .build();
+            Message<?> message = PartitionRequests.request(l.stepExecutionId());
             // Only if it stands as seen: a worker that took it since keeps it.
             if (runs.resent(
                     l.stepExecutionId(),

@@ -14,14 +14,13 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.engine.checkpoint.CheckpointStore;
+import dev.sluice.engine.checkpoint.PartitionRequests;
 import dev.sluice.engine.checkpoint.RemotePartition;
 import dev.sluice.engine.control.RemoteRuns;
 
 import org.postgresql.jdbc.PgConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.batch.integration.partition.StepExecutionRequest;
-import org.springframework.batch.integration.partition.StepExecutionRequestHandler;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.integration.jdbc.channel.PgConnectionSupplier;
 import org.springframework.integration.jdbc.channel.PostgresChannelMessageTableSubscriber;
@@ -30,8 +29,8 @@ import org.springframework.messaging.MessageHandler;
 
 /**
  * A {@code sluice worker}'s taking of partitions: Spring Integration's PostgreSQL subscribable channel over the {@link
- * PartitionChannel}'s message store, woken by LISTEN/NOTIFY when a runner sends, and Spring Batch Integration's {@link
- * StepExecutionRequestHandler} running each request's step execution as a {@link RemotePartition}. At most {@code
+ * PartitionChannel}'s message store, woken by LISTEN/NOTIFY when a runner sends, each request handled by {@link
+ * PartitionRequests#handler} (Spring Batch Integration's, running its step execution as a {@link RemotePartition}). At most {@code
  * threads} partitions at once: a thread polls the store only while it is free, so a busy worker leaves the next
  * partitions in the channel for others. Every two seconds the channel is also polled without a notification (one missed
  * while every thread was busy, or while the listening connection was being opened again).
@@ -80,15 +79,7 @@ public final class Worker implements AutoCloseable {
         channel.setDispatcherExecutor(this.threads);
         channel.setErrorHandler(e -> LOG.warn("a partition's request could not be handled: {}", e.getMessage()));
         channel.afterPropertiesSet();
-        StepExecutionRequestHandler requests = new StepExecutionRequestHandler();
-        requests.setJobRepository(store.repository());
-        requests.setStepLocator(name -> RemotePartition.STEP.equals(name) ? step : null);
-        this.handler = message -> {
-            StepExecutionRequest request = PartitionChannel.request(message);
-            if (request != null) {
-                requests.handle(request);
-            }
-        };
+        this.handler = PartitionRequests.handler(store, step);
         channel.subscribe(handler);
         subscriber.start();
         this.nudges = Executors.newSingleThreadScheduledExecutor(r -> {
