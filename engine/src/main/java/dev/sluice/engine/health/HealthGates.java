@@ -1,5 +1,6 @@
 package dev.sluice.engine.health;
 
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -50,8 +51,8 @@ public final class HealthGates implements AutoCloseable {
 
     /**
      * The gates a job's {@code health} section asks for: physical replicas seen from the primary, each standby
-     * URL asked directly, logical replication slots, a vacuum of the written table, active sessions, and the
-     * operator's query.
+     * URL asked directly, logical replication slots, a vacuum of the written table, active sessions, the operator's
+     * query, a Prometheus query and an HTTP throttle endpoint.
      *
      * @param written the table the job writes (schema-qualified and quoted), whose vacuums hold it
      */
@@ -78,7 +79,31 @@ public final class HealthGates implements AutoCloseable {
             signals.add(new QuerySignal(
                     primary, health.query().sql(), health.query().max()));
         }
+        signals.addAll(services(health));
         return new HealthGates(signals, health.poll());
+    }
+
+    /** The signals {@code health} reads from services over HTTP: Prometheus, a throttle endpoint. */
+    public static List<Signal> services(JobSpec.Health health) {
+        if (health.prometheus() == null && health.http() == null) {
+            return List.of();
+        }
+        HttpClient http = HttpClient.newBuilder()
+                .connectTimeout(PrometheusSignal.TIMEOUT)
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
+        List<Signal> signals = new ArrayList<>();
+        if (health.prometheus() != null) {
+            signals.add(new PrometheusSignal(
+                    http,
+                    health.prometheus().url(),
+                    health.prometheus().query(),
+                    health.prometheus().max()));
+        }
+        if (health.http() != null) {
+            signals.add(new HttpSignal(http, health.http().url()));
+        }
+        return signals;
     }
 
     @Override

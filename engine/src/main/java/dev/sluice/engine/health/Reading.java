@@ -15,7 +15,9 @@ public record Reading(String subject, String what, double value, double limit, U
     public enum Unit {
         SECONDS,
         BYTES,
-        COUNT
+        COUNT,
+        /** An HTTP status: held on anything but 2xx. */
+        STATUS
     }
 
     /** A reading in bytes ({@code bytes}) or else seconds. */
@@ -28,6 +30,13 @@ public record Reading(String subject, String what, double value, double limit, U
         return new Reading(subject, what, value, max, Unit.COUNT);
     }
 
+    /**
+     * An HTTP endpoint's answer: 0 for 2xx (open), else the status (held); no hysteresis, an answer is what it says.
+     */
+    public static Reading status(String subject, int status) {
+        return new Reading(subject, "answer", status / 100 == 2 ? 0 : status, 0, Unit.STATUS);
+    }
+
     public boolean bytes() {
         return unit == Unit.BYTES;
     }
@@ -37,7 +46,18 @@ public record Reading(String subject, String what, double value, double limit, U
         return subject + " " + what;
     }
 
+    /** What the reading says, whether it holds the job or not: {@code health.prometheus value 0.12 (holds above 0.5)}. */
+    public String describeNow() {
+        if (unit == Unit.STATUS) {
+            return subject + " answers " + (value == 0 ? "2xx (chunks run)" : "HTTP " + format(value) + " (holds)");
+        }
+        return subject + " " + what + " " + format(value) + " (holds above " + format(limit) + ")";
+    }
+
     String describe() {
+        if (unit == Unit.STATUS) {
+            return subject + " answered HTTP " + format(value);
+        }
         return subject + " " + what + " " + format(value) + " > " + format(limit);
     }
 
@@ -45,7 +65,7 @@ public record Reading(String subject, String what, double value, double limit, U
         if (Double.isInfinite(v)) {
             return "unknown";
         }
-        if (unit == Unit.COUNT) {
+        if (unit == Unit.COUNT || unit == Unit.STATUS) {
             return v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
         }
         if (unit == Unit.BYTES) {

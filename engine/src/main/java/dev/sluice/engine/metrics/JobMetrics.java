@@ -40,6 +40,7 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     private final Map<String, AtomicLong> lagMillis = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lagBytes = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lagLimitMillis = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> signals = new ConcurrentHashMap<>();
     private final AtomicLong targetMillis = new AtomicLong();
     private long estimated;
     private long rowsAtStart;
@@ -163,6 +164,10 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
     /** Latest health readings: replica lag gauges. */
     public void readings(Iterable<Reading> readings) {
         for (Reading r : readings) {
+            if (r.subject().startsWith("health.")) {
+                signal(r);
+                continue;
+            }
             if (!r.subject().startsWith("replica ")) {
                 continue;
             }
@@ -176,6 +181,30 @@ public final class JobMetrics implements ChunkObserver, Pacer.Observer {
                         .set(Math.round(r.limit() * 1000));
             }
         }
+    }
+
+    /**
+     * An operator's signal ({@code health.query}, {@code health.prometheus}, {@code health.http}): its last value and
+     * its limit, {@code sluice_health_signal{backfill,signal}} and {@code sluice_health_signal_limit{backfill,signal}}.
+     */
+    private void signal(Reading r) {
+        String signal = r.subject().substring("health.".length());
+        signals.computeIfAbsent(signal + " value", k -> signalGauge("sluice.health.signal", signal, "value"))
+                .set(Double.doubleToLongBits(r.value()));
+        signals.computeIfAbsent(signal + " limit", k -> signalGauge("sluice.health.signal.limit", signal, "limit"))
+                .set(Double.doubleToLongBits(r.limit()));
+    }
+
+    /** A gauge of a double, kept as its bits. */
+    private AtomicLong signalGauge(String name, String signal, String what) {
+        AtomicLong bits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+        Gauge.builder(name, bits, b -> Double.longBitsToDouble(b.get()))
+                .description("an operator's health signal: its " + what)
+                .tag(TAG, job)
+                .tag("signal", signal)
+                .strongReference(true)
+                .register(registry);
+        return bits;
     }
 
     private AtomicLong gauge(Map<String, AtomicLong> gauges, String name, String replica, String unit) {

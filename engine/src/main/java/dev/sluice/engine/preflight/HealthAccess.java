@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.sluice.engine.Finding;
+import dev.sluice.engine.health.HealthGates;
+import dev.sluice.engine.health.Reading;
+import dev.sluice.engine.health.Signal;
 import dev.sluice.engine.spec.JobSpec;
 
 /**
@@ -55,6 +58,27 @@ final class HealthAccess {
                     "health",
                     "health.active-sessions: role " + role + " cannot see whether another"
                             + " role's sessions are active in pg_stat_activity: they are not counted" + grant));
+        }
+        return out;
+    }
+
+    /**
+     * What the services {@code health} reads (Prometheus, a throttle endpoint) answer now: a signal that cannot be read
+     * is a warning, not a refusal (the service may be back by the time the job runs), for the job would hold on it.
+     */
+    static List<Finding> services(JobSpec.Health health) {
+        List<Finding> out = new ArrayList<>();
+        for (Signal s : HealthGates.services(health)) {
+            try {
+                for (Reading r : s.read()) {
+                    out.add(Finding.ok("health", r.describeNow()));
+                }
+            } catch (Exception e) {
+                out.add(Finding.warn(
+                        "health",
+                        "cannot read " + s.name() + " now (" + e.getMessage()
+                                + "): the job holds until it can be read"));
+            }
         }
         return out;
     }

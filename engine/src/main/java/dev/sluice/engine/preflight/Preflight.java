@@ -146,6 +146,7 @@ public final class Preflight {
         WritePlan plan = ModeCheck.check(c, read, spec, keyset, catalog, findings, source, schema);
         ExpressionCheck.checkRules(read, table, spec.validate());
         findings.addAll(HealthAccess.check(c, spec.health()));
+        findings.addAll(HealthAccess.services(spec.health()));
         String signal = ExpressionCheck.healthQuery(c, spec.health());
         if (signal != null) {
             findings.add(Finding.ok("health", "health.query returns " + signal + " and calls no volatile function"));

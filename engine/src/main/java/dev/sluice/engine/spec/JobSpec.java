@@ -88,7 +88,7 @@ public record JobSpec(
         this.chunk = chunk == null ? new Chunk(null, null, null, null) : chunk;
         this.parallel = parallel == null ? 1 : parallel;
         this.throttle = throttle == null ? new Throttle(null, null, null, null) : throttle;
-        this.health = health == null ? new Health(null, null, null, null, null, null, null, null) : health;
+        this.health = health == null ? new Health(null, null, null, null, null, null, null, null, null, null) : health;
         this.timeouts = timeouts == null ? new Timeouts(null, null, null) : timeouts;
         this.validate = validate == null ? List.of() : List.copyOf(validate);
         this.validateAfterRun = validateAfterRun == null ? Boolean.TRUE : validateAfterRun;
@@ -500,7 +500,9 @@ public record JobSpec(
             Boolean autovacuum,
             ActiveSessions activeSessions,
             Query query,
-            LockWaiters lockWaiters) {
+            LockWaiters lockWaiters,
+            Prometheus prometheus,
+            Http http) {
         // Chunks last a quarter second: reading the signals every second sees a lag build within a few chunks,
         // and costs the primary a few catalog reads a second.
         static final Duration DEFAULT_POLL = Duration.ofSeconds(1);
@@ -535,6 +537,19 @@ public record JobSpec(
             max = max == null ? 0 : max;
         }
     }
+
+    /**
+     * A service-level signal: {@code query}, a PromQL instant query against the Prometheus at {@code url}, held while
+     * its value (the highest of its series) is above {@code max}.
+     */
+    public record Prometheus(String url, String query, Double max) {
+        public Prometheus {
+            max = max == null ? 0 : max;
+        }
+    }
+
+    /** An application's throttle endpoint (gh-ost's): held while a GET of {@code url} answers anything but 2xx. */
+    public record Http(String url) {}
 
     /**
      * An operator's signal: {@code sql}, a query returning one number (one expression, as a scalar subquery), held

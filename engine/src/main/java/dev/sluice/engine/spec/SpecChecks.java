@@ -310,6 +310,16 @@ final class SpecChecks {
             }
             SqlFragments.check("health.query.sql", health.query().sql());
         }
+        if (health.prometheus() != null) {
+            httpUrl("health.prometheus.url", health.prometheus().url());
+            if (health.prometheus().query() == null
+                    || health.prometheus().query().isBlank()) {
+                throw new SpecException("health.prometheus.query", "is required: a PromQL query returning one number");
+            }
+        }
+        if (health.http() != null) {
+            httpUrl("health.http.url", health.http().url());
+        }
         for (int i = 0; i < health.replicas().size(); i++) {
             JdbcUrl.checkWithoutPassword(
                     "health.replicas[" + i + "]", health.replicas().get(i));
@@ -395,6 +405,32 @@ final class SpecChecks {
     private static void positive(String field, Duration d) {
         if (d.isNegative() || d.isZero()) {
             throw new SpecException(field, "must be longer than 0");
+        }
+    }
+
+    /**
+     * An http or https URL with a host and no credentials in it (a secret in a spec ends up in the job repository,
+     * recorded with the run).
+     */
+    static void httpUrl(String field, String url) {
+        if (url == null || url.isBlank()) {
+            throw new SpecException(field, "is required: an http:// or https:// URL");
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new SpecException(field, "is not a URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new SpecException(field, "must be an http:// or https:// URL, got " + Secrets.redact(url));
+        }
+        if (uri.getHost() == null) {
+            throw new SpecException(field, "has no host: " + Secrets.redact(url));
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw new SpecException(field, "must not carry a user or password");
         }
     }
 }

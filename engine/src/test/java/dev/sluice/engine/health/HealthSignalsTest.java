@@ -3,6 +3,9 @@ package dev.sluice.engine.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -14,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.HttpServer;
 
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.RunOptions;
@@ -192,6 +198,49 @@ class HealthSignalsTest extends DatabaseTest {
         held("health.query value 4 > 5 (waiting for < half the limit)");
         db.exec("UPDATE queue SET depth = 0");
         completes(run);
+        assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
+    }
+
+    /**
+     * gh-ost's throttle endpoint: a real HTTP server on loopback. Down (nothing listens) holds the job as unreadable,
+     * 503 holds it, 2xx lets it run; its answer is in status and in its gauge.
+     */
+    @Test
+    @Timeout(120)
+    void anHttpThrottleEndpointHoldsTheJobWhileItIsDownOrAnswersOtherThan2xx() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        CompletableFuture<RunResult> run =
+                start("""
+                name: inc
+                table: t
+                key: [id]
+                set: { n: n + 1 }
+                health: { poll: 100ms, http: { url: "http://127.0.0.1:%d/throttle" } }
+                """.formatted(port), RunOptions.defaults().withMetrics(meters));
+        held("cannot read health.http", "no answer from http://127.0.0.1:" + port + "/throttle");
+        AtomicInteger answer = new AtomicInteger(503);
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+        server.createContext("/throttle", exchange -> {
+            exchange.sendResponseHeaders(answer.get(), -1);
+            exchange.close();
+        });
+        server.start();
+        try {
+            held("health.http answered HTTP 503");
+            assertThat(meters.get("sluice.health.signal")
+                            .tag("signal", "http")
+                            .gauge()
+                            .value())
+                    .isEqualTo(503);
+            answer.set(204);
+            completes(run);
+        } finally {
+            server.stop(0);
+        }
         assertThat(db.count("SELECT count(*) FROM t WHERE n <> 1")).isZero();
     }
 

@@ -129,6 +129,16 @@ class SpecParserTest {
             into: t2                               | set: choose one of set, into + columns, or transformer
             validate: [ { target: v } ]            | validate[0]: a comparison needs both target and source
             set: lower(email)                      | set: expected a mapping (key: value lines), got 'lower(email)'
+            health: { prometheus: { query: up } }  | health.prometheus.url: is required: an http:// or https:// URL
+            health: { prometheus: { url: "http://p:9090" } } | health.prometheus.query: is required: a PromQL query returning one number
+            health: { prometheus: { url: "http://p:9090", query: " " } } | health.prometheus.query: is required: a PromQL query returning one number
+            health: { prometheus: { url: "ftp://p", query: up } } | health.prometheus.url: must be an http:// or https:// URL, got ftp://p
+            health: { prometheus: { url: "http://ops:s3cret@p:9090", query: up } } | health.prometheus.url: must not carry a user or password
+            health: { prometheus: { url: "http://p:9090", query: up, max: high } } | health.prometheus.max: expected a number, got 'high'
+            health: { prometheus: { url: "http://p:9090", query: up, step: 1 } } | health.prometheus.step: unknown key (known keys: max, query, url)
+            health: { http: { url: "p:9090/throttle" } } | health.http.url: must be an http:// or https:// URL, got p:9090/throttle
+            health: { http: { url: "http:///throttle" } } | health.http.url: has no host: http:///throttle
+            health: { http: {} }                   | health.http.url: is required: an http:// or https:// URL
             """)
     void rejectsBadSpecsNamingTheField(String extra, String message) {
         assertThatThrownBy(() -> SpecParser.parse(
