@@ -2,19 +2,23 @@ package dev.sluice.engine;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.finish.Finish;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.launch.RunResults;
+import dev.sluice.engine.operate.JobRecords;
 import dev.sluice.engine.operate.OperatorControl;
 import dev.sluice.engine.preflight.CostSampler;
 import dev.sluice.engine.preflight.DryRun;
@@ -36,6 +40,8 @@ public final class Backfill implements AutoCloseable {
     private final DataSource dataSource;
     private final String schema;
     private final Launcher launcher;
+    private final Actor actor;
+    private final boolean owner;
 
     /** A Backfill on the target database, with its job repository in schema {@code sluice}. */
     public Backfill(DataSource dataSource) {
@@ -47,6 +53,30 @@ public final class Backfill implements AutoCloseable {
         this.dataSource = context.dataSource();
         this.schema = context.schema();
         this.launcher = context.launcher();
+        this.actor = b.actor;
+        this.owner = true;
+    }
+
+    private Backfill(Backfill base, Actor actor) {
+        this.context = base.context;
+        this.dataSource = base.dataSource;
+        this.schema = base.schema;
+        this.launcher = base.launcher;
+        this.actor = actor;
+        this.owner = false;
+    }
+
+    /**
+     * This Backfill acting for {@code actor}: what the audit trail records of the changes made through it (an HTTP
+     * request's principal, say). It shares this one's pools; closing it closes nothing.
+     */
+    public Backfill as(Actor actor) {
+        return new Backfill(this, java.util.Objects.requireNonNull(actor, "actor"));
+    }
+
+    /** Who the audit trail records as acting through this Backfill. */
+    public Actor actor() {
+        return actor;
     }
 
     /** The target database (behind the guard that refuses connections at once while it is lost). */
@@ -59,10 +89,12 @@ public final class Backfill implements AutoCloseable {
         return new BackfillBuilder(dataSource);
     }
 
-    /** Closes the pools opened to source databases. */
+    /** Closes the pools opened to source databases (a Backfill made by {@link #as} closes nothing). */
     @Override
     public void close() {
-        context.close();
+        if (owner) {
+            context.close();
+        }
     }
 
     /**
@@ -122,9 +154,18 @@ public final class Backfill implements AutoCloseable {
      *                       unfinished job (without {@code force}); nothing has been written then
      */
     public RunResult run(JobSpec spec, RunOptions options) throws SQLException {
+        Audit.Entry audit = audit(
+                spec.name(),
+                options.resumeOnly() ? "resume" : "run",
+                flags("again", options.again(), "force", options.force()),
+                spec);
+        return audited(audit, () -> run(spec, options, audit), r -> outcome(r.outcome()), RunResult::message);
+    }
+
+    private RunResult run(JobSpec spec, RunOptions options, Audit.Entry audit) throws SQLException {
         RunResult result;
         try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
-            Backfilled backfilled = runBackfill(spec, options, hold);
+            Backfilled backfilled = runBackfill(spec, options, hold, audit);
             result = backfilled.result();
             boolean validates =
                     backfilled.prepared() != null && backfilled.prepared().validatesAfterRun();
@@ -190,7 +231,8 @@ public final class Backfill implements AutoCloseable {
     /** What the backfill came to, and the spec as preflight prepared it (null when refused before preflight). */
     private record Backfilled(RunResult result, Prepared prepared) {}
 
-    private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.RunnerHold hold) throws SQLException {
+    private Backfilled runBackfill(JobSpec spec, RunOptions options, Launcher.RunnerHold hold, Audit.Entry audit)
+            throws SQLException {
         long started = System.nanoTime();
         Optional<RunResult> refused =
                 Rollback.beforeRun(spec.name(), status(spec.name()).state(), options.again());
@@ -205,6 +247,8 @@ public final class Backfill implements AutoCloseable {
             }
         }
         Prepared prepared = prepare(spec);
+        context.runs().ensureSchema();
+        audit.begin(); // past its checks: the run is recorded before it writes
         Launcher.Launched launched = launcher.launch(
                 hold,
                 Work.backfill(prepared),
@@ -294,7 +338,12 @@ public final class Backfill implements AutoCloseable {
      * comparison rules on {@code set} columns), in chunks, then validates again.
      */
     public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
-        return validations().repair(spec, options);
+        Audit.Entry audit = audit(spec.name(), "repair", Map.of(), spec);
+        return audited(
+                audit,
+                () -> validations().repair(spec, options, audit),
+                r -> outcome(r.outcome()),
+                ValidationResult::message);
     }
 
     private Validations validations() {
@@ -308,7 +357,22 @@ public final class Backfill implements AutoCloseable {
      */
     public ControlResult control(String name, ControlRequest request, Duration wait, String by)
             throws SQLException, InterruptedException {
-        return new OperatorControl(context).control(name, request, wait, by);
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("rowsPerSecond", request.rowsPerSecond());
+        options.put(
+                "chunkTarget",
+                request.chunkTarget() == null ? null : request.chunkTarget().toString());
+        Audit.Entry audit =
+                audit(name, request.command().name().toLowerCase(Locale.ROOT), options, recordedDigest(name));
+        try {
+            ControlResult r = new OperatorControl(context)
+                    .control(name, request, wait, by == null ? actor.describe() : by, audit);
+            audit.end(r.ok() ? "done" : "refused", r.message());
+            return r;
+        } catch (SQLException | RuntimeException | InterruptedException e) {
+            endQuietly(audit, e);
+            throw e;
+        }
     }
 
     /**
@@ -352,7 +416,16 @@ public final class Backfill implements AutoCloseable {
      * @throws SpecException (exit 2) naming a step that cannot run lock-safe on the table as it is
      */
     public FinishResult finish(String name, JobSpec spec, boolean purge, String by) throws SQLException {
-        return contract().finish(name, spec, purge, by);
+        Audit.Entry audit = audit(
+                name,
+                purge ? "purge" : "finish",
+                flags("purge", purge, "specGiven", spec != null),
+                spec != null ? Audit.digest(spec) : recordedDigest(name));
+        return audited(
+                audit,
+                () -> contract().finish(name, spec, purge, by == null ? actor.describe() : by, audit),
+                r -> r.outcome().name().toLowerCase(Locale.ROOT),
+                FinishResult::message);
     }
 
     /**
@@ -374,7 +447,113 @@ public final class Backfill implements AutoCloseable {
         JobSpec recorded =
                 recordedSpec(name).orElseThrow(() -> new SpecException("JOB", "job " + name + " has never run"));
         JobSpec spec = tuning == null ? recorded : recorded.tunedBy(tuning);
-        return rollbacks().run(spec, options, force);
+        Audit.Entry audit =
+                audit(name, "rollback", flags("force", force, "tuningGiven", tuning != null), Audit.digest(recorded));
+        return audited(
+                audit,
+                () -> {
+                    audit.begin();
+                    return rollbacks().run(spec, options, force);
+                },
+                r -> outcome(r.outcome()),
+                RunResult::message);
+    }
+
+    /**
+     * Forgets job {@code name}: deletes its records from the job repository (its runs, checkpoints, validations,
+     * contract record, tuning), keeping its audit trail. Only for a job with nothing left to undo or finish: FINISHED
+     * and purged, ROLLED_BACK, CANCELLED, or one that never ran.
+     *
+     * @return what happened, in one line; {@code ok} false (nothing deleted) while the job runs, is in another state,
+     *         or still has a sync trigger, an undo journal or set-aside columns
+     */
+    public ControlResult forget(String name) throws SQLException {
+        Audit.Entry audit = audit(name, "forget", Map.of(), recordedDigest(name));
+        return audited(
+                audit,
+                () -> new JobRecords(context).forget(name, audit),
+                r -> r.ok() ? "done" : "refused",
+                ControlResult::message);
+    }
+
+    /** Job {@code name}'s audit trail, oldest first: every command that changed it, who asked, from where. */
+    public List<AuditEntry> history(String name) throws SQLException {
+        return audit().history(name);
+    }
+
+    /** Each job's last run, resume or repair in the audit trail, by job name. */
+    public Map<String, AuditEntry> lastRuns() throws SQLException {
+        return audit().lastRuns();
+    }
+
+    private Audit audit() {
+        return new Audit(dataSource, schema);
+    }
+
+    private Audit.Entry audit(String job, String command, Map<String, Object> options, JobSpec spec) {
+        return audit(job, command, options, Audit.digest(spec));
+    }
+
+    private Audit.Entry audit(String job, String command, Map<String, Object> options, String digest) {
+        return audit().entry(job, command, options, digest, actor);
+    }
+
+    private String recordedDigest(String name) throws SQLException {
+        return recordedSpec(name).map(Audit::digest).orElse(null);
+    }
+
+    /** The options that are on, by name: {@code again: true}; those that are off are left out. */
+    private static Map<String, Object> flags(String name, boolean on, String other, boolean otherOn) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (on) {
+            out.put(name, true);
+        }
+        if (otherOn) {
+            out.put(other, true);
+        }
+        return out;
+    }
+
+    private static String outcome(RunResult.Outcome o) {
+        return o.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** A command that returns a result. */
+    private interface Command<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code command} and records its outcome: nothing at all for bad input (a row it began is taken back), the
+     * error for a failure.
+     */
+    private static <T> T audited(
+            Audit.Entry audit,
+            Command<T> command,
+            java.util.function.Function<T, String> outcome,
+            java.util.function.Function<T, String> message)
+            throws SQLException {
+        T result;
+        try {
+            result = command.run();
+        } catch (SpecException e) {
+            audit.discard();
+            throw e;
+        } catch (SQLException | RuntimeException e) {
+            endQuietly(audit, e);
+            throw e;
+        }
+        audit.end(outcome.apply(result), message.apply(result));
+        return result;
+    }
+
+    /** Records a command's failure, unless the database cannot take it either (the failure is what the caller sees). */
+    private static void endQuietly(Audit.Entry audit, Exception failure) {
+        try {
+            audit.end("failed", failure.getMessage());
+        } catch (SQLException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     private Rollback rollbacks() {

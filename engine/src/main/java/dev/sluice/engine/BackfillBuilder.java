@@ -18,6 +18,7 @@ public final class BackfillBuilder {
     String schema = "sluice";
     Transformer.Catalog transformers = Transformer.Catalog.installed(null);
     Connector sources = DriverManager::getConnection;
+    Actor actor = Actor.process("library");
 
     BackfillBuilder(DataSource dataSource) {
         this.dataSource = dataSource;
@@ -52,6 +53,12 @@ public final class BackfillBuilder {
     /** Opens connections to the {@code source.jdbc-url} of cross-database copies (with their credentials). */
     public BackfillBuilder sources(Connector connector) {
         this.sources = connector;
+        return this;
+    }
+
+    /** Who the audit trail records as acting (default: this process's user and host, via {@code library}). */
+    public BackfillBuilder actor(Actor actor) {
+        this.actor = java.util.Objects.requireNonNull(actor, "actor");
         return this;
     }
 

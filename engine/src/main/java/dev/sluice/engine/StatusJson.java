@@ -130,4 +130,30 @@ public final class StatusJson {
         m.put("job", step.job());
         return m;
     }
+
+    /** An audit trail as data ({@code history --json}, {@code serve}'s API), oldest first. */
+    public static List<Map<String, Object>> audit(List<AuditEntry> trail) {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (AuditEntry e : trail) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", e.id());
+            m.put("at", e.at() == null ? null : e.at().toString());
+            m.put("job", e.job());
+            m.put("command", e.command());
+            m.put("options", e.options());
+            m.put("via", e.actor().via());
+            m.put("osUser", e.actor().osUser());
+            m.put("host", e.actor().host());
+            m.put("principal", e.actor().principal());
+            m.put("origin", e.actor().origin());
+            m.put("databaseUser", e.databaseUser());
+            m.put("clientAddress", e.clientAddress());
+            m.put("specDigest", e.specDigest());
+            m.put("outcome", e.outcome());
+            m.put("message", e.message());
+            m.put("endedAt", e.ended() == null ? null : e.ended().toString());
+            out.add(m);
+        }
+        return out;
+    }
 }

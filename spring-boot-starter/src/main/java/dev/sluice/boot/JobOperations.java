@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.ControlRequest;
 import dev.sluice.engine.JobStatus;
@@ -74,7 +75,7 @@ public final class JobOperations {
     /**
      * @param scheduler this process's scheduler, or null where it runs no jobs (resume is then refused)
      * @param specs     the jobs this process declares (listed before they start; the ones resume may start)
-     * @param by        who asks, as recorded with a request ({@code actuator}, {@code http})
+     * @param by        where requests come from, as the audit trail records them ({@code actuator}, {@code api})
      */
     public JobOperations(Backfill backfill, JobScheduler scheduler, List<JobSpec> specs, String by) {
         this.backfill = backfill;
@@ -126,6 +127,19 @@ public final class JobOperations {
      * {@code pause}, {@code resume}, {@code cancel}, or {@code tune} with {@code rowsPerSecond} (0 = unlimited).
      */
     public Reply control(String job, String action, Long rowsPerSecond) throws Exception {
+        return control(job, action, rowsPerSecond, actor(by, null, null));
+    }
+
+    /**
+     * Who asks over HTTP, as the audit trail records it: this process's user and host, the request's authenticated
+     * {@code principal} (null: none) and the address it came from (null: not known).
+     */
+    public Actor actor(String via, String principal, String origin) {
+        return backfill.actor().request(via == null ? by : via, principal, origin);
+    }
+
+    /** {@link #control(String, String, Long)} for {@code actor}, whom the audit trail records as asking. */
+    public Reply control(String job, String action, Long rowsPerSecond, Actor actor) throws Exception {
         if (spec(job) == null && backfill.status(job).state() == JobStatus.State.NOT_STARTED) {
             return unknown(job); // as GET says: asking an unknown job to pause is not a conflict with its state
         }
@@ -133,14 +147,14 @@ public final class JobOperations {
             case "pause", "cancel" -> {
                 return mailbox(
                         job,
-                        new ControlRequest(
-                                ControlRequest.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null));
+                        new ControlRequest(ControlRequest.Command.valueOf(action.toUpperCase(Locale.ROOT)), null, null),
+                        actor);
             }
             case "tune" -> {
                 if (rowsPerSecond == null || rowsPerSecond < 0) {
                     return new Reply(400, RATE + (rowsPerSecond == null ? "" : ", got " + rowsPerSecond));
                 }
-                return mailbox(job, new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, null));
+                return mailbox(job, new ControlRequest(ControlRequest.Command.TUNE, rowsPerSecond, null), actor);
             }
             case "resume" -> {
                 JobSpec spec = spec(job);
@@ -152,7 +166,7 @@ public final class JobOperations {
                 if (scheduler == null) {
                     return new Reply(409, "this instance runs no jobs (sluice.scheduling=false)");
                 }
-                String refused = scheduler.resume(spec);
+                String refused = scheduler.resume(spec, actor);
                 return refused == null
                         ? new Reply(202, "job " + job + " resuming")
                         : new Reply(409, "job " + job + " not resumed: " + refused);
@@ -163,8 +177,8 @@ public final class JobOperations {
         }
     }
 
-    private Reply mailbox(String job, ControlRequest request) throws Exception {
-        Backfill.ControlResult r = backfill.control(job, request, CONTROL_WAIT, by);
+    private Reply mailbox(String job, ControlRequest request, Actor actor) throws Exception {
+        Backfill.ControlResult r = backfill.as(actor).control(job, request, CONTROL_WAIT, actor.describe());
         return new Reply(r.ok() ? 200 : 409, r.message(), r.next());
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.ChunkObserver;
 import dev.sluice.engine.ChunkReport;
@@ -144,7 +145,7 @@ public final class JobScheduler implements AutoCloseable {
                 LOG.warn("job {}: cannot tell whether the jobs it waits for are done: {}", spec.name(), e.getMessage());
                 continue;
             }
-            fire(spec, false, "the jobs it waits for are done (after: " + String.join(", ", spec.after()) + ")");
+            fire(spec, false, "the jobs it waits for are done (after: " + String.join(", ", spec.after()) + ")", null);
         }
     }
 
@@ -189,7 +190,7 @@ public final class JobScheduler implements AutoCloseable {
 
     /** Starts or continues the job now if it may run: its window is open, no runner has it, it is not done. */
     public void fire(JobSpec spec) {
-        fire(spec, false, null);
+        fire(spec, false, null, null);
     }
 
     /**
@@ -197,7 +198,10 @@ public final class JobScheduler implements AutoCloseable {
      * @param reason     why it starts, for the log; null: the operator's resume, the window or the schedule
      * @return null when a runner was started, else why not
      */
-    private String fire(JobSpec spec, boolean byOperator, String reason) {
+    private String fire(JobSpec spec, boolean byOperator, String reason, Actor operator) {
+        // The audit trail names the operator who resumed it, else the schedule of this process.
+        Backfill acting =
+                backfill.as(operator != null ? operator : backfill.actor().request("schedule", null, null));
         if (!windowOpen(spec)) {
             return "its window " + spec.schedule().window() + " is closed; it resumes when the window opens";
         }
@@ -244,7 +248,7 @@ public final class JobScheduler implements AutoCloseable {
                         .withMetrics(metrics)
                         .resumeOnly(paused)
                         .withObserver(started);
-                RunResult result = backfill.run(spec, options);
+                RunResult result = acting.run(spec, options);
                 lastResults.put(spec.name(), result);
                 if (started.logged) {
                     LOG.info(
@@ -299,7 +303,12 @@ public final class JobScheduler implements AutoCloseable {
      * @return null when it was started, else why not (its window is closed, it is done, a runner has it)
      */
     public String resume(JobSpec spec) {
-        return fire(spec, true, null);
+        return resume(spec, null);
+    }
+
+    /** {@link #resume(JobSpec)} for {@code operator}, whom the audit trail records as resuming it (null: the schedule). */
+    public String resume(JobSpec spec, Actor operator) {
+        return fire(spec, true, null, operator);
     }
 
     private void watchWindows() {

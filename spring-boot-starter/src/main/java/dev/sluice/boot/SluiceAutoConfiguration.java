@@ -7,6 +7,7 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spi.Transformer;
@@ -58,6 +59,7 @@ public class SluiceAutoConfiguration {
         return Backfill.builder(dataSource)
                 .schema(properties.getSchema())
                 .transformers(Transformer.Catalog.chain(all))
+                .actor(Actor.process("application"))
                 .build();
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.sluice.engine.StatusJson;
 
+import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
@@ -43,28 +44,37 @@ public class SluiceEndpoint {
 
     /** {@code pause}, {@code resume} or {@code cancel} a job: a POST without a body. */
     @WriteOperation
-    public WebEndpointResponse<Map<String, Object>> control(@Selector String name, @Selector String action)
-            throws Exception {
+    public WebEndpointResponse<Map<String, Object>> control(
+            @Selector String name, @Selector String action, SecurityContext security) throws Exception {
         if (action.equals("tune")) {
             return reply(new JobOperations.Reply(
                     400,
                     "tune takes the rate in the path: /actuator/sluice/" + name
                             + "/tune/ROWS_PER_SECOND (0 = unlimited)"));
         }
-        return reply(operations.control(name, action, null));
+        return reply(operations.control(name, action, null, operations.actor(null, principal(security), null)));
     }
 
     /** {@code POST /actuator/sluice/NAME/tune/N}: the job's rate, in rows written per second (0 = unlimited). */
     @WriteOperation
     public WebEndpointResponse<Map<String, Object>> tune(
-            @Selector String name, @Selector String action, @Selector String rowsPerSecond) throws Exception {
+            @Selector String name, @Selector String action, @Selector String rowsPerSecond, SecurityContext security)
+            throws Exception {
         if (!action.equals("tune")) {
             return reply(new JobOperations.Reply(404, "unknown action '" + action + "' (tune/N)"));
         }
         if (!rowsPerSecond.matches("\\d{1,18}")) {
             return reply(new JobOperations.Reply(400, JobOperations.RATE + ", got '" + rowsPerSecond + "'"));
         }
-        return reply(operations.control(name, "tune", Long.parseLong(rowsPerSecond)));
+        return reply(operations.control(
+                name, "tune", Long.parseLong(rowsPerSecond), operations.actor(null, principal(security), null)));
+    }
+
+    /** The authenticated principal's name, as the audit trail records it, or null for none. */
+    private static String principal(SecurityContext security) {
+        return security == null || security.getPrincipal() == null
+                ? null
+                : security.getPrincipal().getName();
     }
 
     private static WebEndpointResponse<Map<String, Object>> reply(JobOperations.Reply r) {

@@ -16,6 +16,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.chunk.Transaction;
 import dev.sluice.engine.contract.Ledger;
+import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.control.RemoteRuns;
 import dev.sluice.engine.keyset.Sql;
 
@@ -32,7 +33,7 @@ public final class BatchSchema {
     private static final long CREATE_LOCK = 0x51_1ce_0001L;
 
     // The table added last: a repository created by an older version gets the newer tables on first use.
-    private static final String NEWEST_TABLE = "partition_leases";
+    private static final String NEWEST_TABLE = "audit";
 
     private BatchSchema() {}
 
@@ -118,6 +119,10 @@ public final class BatchSchema {
             spreadIds(st, schema);
             // Remote partitions: the runner's orders, the workers' leases, and the channel the partitions are sent on.
             for (String ddl : RemoteRuns.ddl(schema)) {
+                st.execute(ddl);
+            }
+            // Who changed what, when, from where (control.Audit).
+            for (String ddl : Audit.ddl(schema)) {
                 st.execute(ddl);
             }
         }

@@ -133,6 +133,55 @@ public final class JobRuns {
         }
     }
 
+    /**
+     * Deletes job {@code name}'s records, in the caller's transaction: its Spring Batch jobs (the backfill and its
+     * validations, repairs and rollbacks: instances, executions, their parameters, contexts and steps), its requests,
+     * tuning, lifecycle, contract record, remote-run orders and leases, and its sync trigger's record (the trigger is
+     * gone). The caller has checked there is nothing left to undo. The audit trail stays.
+     *
+     * @return the job executions deleted
+     */
+    public int forget(Connection c, String name) throws SQLException {
+        String s = Sql.quote(schema);
+        String[] jobs = java.util.Arrays.stream(Work.Kind.values())
+                .map(k -> k.jobOf(name))
+                .toArray(String[]::new);
+        String executions = "SELECT e.job_execution_id FROM " + s + ".batch_job_execution e JOIN " + s
+                + ".batch_job_instance i USING (job_instance_id) WHERE i.job_name = ANY (?)";
+        String steps = "SELECT step_execution_id FROM " + s + ".batch_step_execution WHERE job_execution_id IN ("
+                + executions + ")";
+        int deleted;
+        try (PreparedStatement count = c.prepareStatement("SELECT count(*) FROM (" + executions + ") x")) {
+            count.setArray(1, c.createArrayOf("text", jobs));
+            try (var rs = count.executeQuery()) {
+                rs.next();
+                deleted = rs.getInt(1);
+            }
+        }
+        for (String sql : List.of(
+                "DELETE FROM " + s + ".partition_leases WHERE job_execution_id IN (" + executions + ")",
+                "DELETE FROM " + s + ".remote_runs WHERE job_execution_id IN (" + executions + ")",
+                "DELETE FROM " + s + ".batch_step_execution_context WHERE step_execution_id IN (" + steps + ")",
+                "DELETE FROM " + s + ".batch_step_execution WHERE job_execution_id IN (" + executions + ")",
+                "DELETE FROM " + s + ".batch_job_execution_context WHERE job_execution_id IN (" + executions + ")",
+                "DELETE FROM " + s + ".batch_job_execution_params WHERE job_execution_id IN (" + executions + ")",
+                "DELETE FROM " + s + ".batch_job_execution WHERE job_execution_id IN (" + executions + ")",
+                "DELETE FROM " + s + ".batch_job_instance WHERE job_name = ANY (?)")) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setArray(1, c.createArrayOf("text", jobs));
+                ps.executeUpdate();
+            }
+        }
+        for (String table : List.of(
+                "job_control", "job_tuning", "job_lifecycle", "contract_steps", "sync_triggers", "undo_journal")) {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + s + "." + table + " WHERE job = ?")) {
+                ps.setString(1, name);
+                ps.executeUpdate();
+            }
+        }
+        return deleted;
+    }
+
     private void lifecycle(String sql, String job) throws SQLException {
         ensureSchema();
         try (Connection c = dataSource.getConnection();

@@ -12,6 +12,7 @@ import java.util.Locale;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.ControlRequest;
+import dev.sluice.engine.chunk.Transaction;
 
 /**
  * Operators' requests to a running job, from any process: a row per job and command in
@@ -47,13 +48,25 @@ public final class ControlMailbox {
         }
     }
 
-    public void send(String job, ControlRequest request, String by) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO " + table
-                                + " (job, command, rows_per_second, chunk_target_ms, requested_by) VALUES (?, ?, ?, ?, ?)"
-                                + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
-                                + " chunk_target_ms = excluded.chunk_target_ms, requested_at = now(), requested_by = excluded.requested_by")) {
+    /** Leaves the request for the job's runner; {@code audit} (null: none) records it in the same transaction. */
+    public void send(String job, ControlRequest request, String by, Audit.Entry audit) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            Transaction.run(c, tx -> {
+                send(tx, job, request, by);
+                if (audit != null) {
+                    audit.begin(tx);
+                }
+                return null;
+            });
+        }
+    }
+
+    private void send(Connection c, String job, ControlRequest request, String by) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO " + table
+                        + " (job, command, rows_per_second, chunk_target_ms, requested_by) VALUES (?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (job, command) DO UPDATE SET rows_per_second = excluded.rows_per_second,"
+                        + " chunk_target_ms = excluded.chunk_target_ms, requested_at = now(), requested_by = excluded.requested_by")) {
             ps.setString(1, job);
             ps.setString(2, request.command().name().toLowerCase(Locale.ROOT));
             ps.setObject(3, request.rowsPerSecond());

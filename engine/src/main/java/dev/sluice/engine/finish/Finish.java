@@ -19,6 +19,7 @@ import dev.sluice.engine.RunResult;
 import dev.sluice.engine.chunk.ChunkTimeouts;
 import dev.sluice.engine.contract.ContractSteps;
 import dev.sluice.engine.contract.Ledger;
+import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Journals;
 import dev.sluice.engine.launch.Launcher;
@@ -76,7 +77,8 @@ public final class Finish {
      *
      * @throws dev.sluice.engine.spec.SpecException (exit 2) when a step cannot run lock-safe on this table
      */
-    public FinishResult finish(String name, JobSpec given, boolean purge, String by) throws SQLException {
+    public FinishResult finish(String name, JobSpec given, boolean purge, String by, Audit.Entry audit)
+            throws SQLException {
         try (Launcher.RunnerHold hold = launcher.new RunnerHold(name)) {
             if (hold.lock() == null) {
                 return FinishResult.of(
@@ -111,6 +113,7 @@ public final class Finish {
                 }
                 // Purged or not: a purge stopped half way is finished by running it again (each of its drops is
                 // idempotent).
+                audit.begin();
                 return purged(
                         name,
                         spec,
@@ -126,6 +129,7 @@ public final class Finish {
                 return FinishResult.of(FinishResult.Outcome.NOT_DONE, "job " + name + " cannot finish: " + why.get());
             }
             context.checkContract(spec); // every step against the catalog, before anything changes (exit 2)
+            audit.begin(); // past its checks: recorded before it changes anything
             Optional<SyncInstaller.Installed> trigger;
             try {
                 trigger = new SyncInstaller(schema, LOG::warn)

@@ -13,6 +13,7 @@ import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.NextStep;
 import dev.sluice.engine.checkpoint.JobRuns;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.control.ControlMailbox;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.launch.EngineContext;
@@ -50,7 +51,8 @@ public final class OperatorControl {
      *
      * @return what happened, in one line; {@code ok} false when the request does not apply now
      */
-    public Backfill.ControlResult control(String name, ControlRequest request, Duration wait, String by)
+    public Backfill.ControlResult control(
+            String name, ControlRequest request, Duration wait, String by, Audit.Entry audit)
             throws SQLException, InterruptedException {
         JobStatus before = read(name);
         String verb = request.command().name().toLowerCase(Locale.ROOT);
@@ -71,7 +73,7 @@ public final class OperatorControl {
             if (request.command() == ControlRequest.Command.TUNE && resumable) {
                 runs.ensureSchema();
                 keepTune(name, request, by);
-                runs.mailbox().send(name, request, by);
+                runs.mailbox().send(name, request, by, audit);
                 return new Backfill.ControlResult(
                         true,
                         "job " + name + " is " + before.state() + "; the new throttle applies when it resumes, and to"
@@ -94,7 +96,7 @@ public final class OperatorControl {
         }
         runs.ensureSchema();
         ControlMailbox mailbox = runs.mailbox();
-        mailbox.send(name, request, by);
+        mailbox.send(name, request, by, audit);
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             if (request.command() == ControlRequest.Command.TUNE) {

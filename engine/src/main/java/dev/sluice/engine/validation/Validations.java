@@ -15,6 +15,7 @@ import dev.sluice.engine.ValidationResult;
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
@@ -96,7 +97,7 @@ public final class Validations {
     }
 
     /** See {@link Backfill#repair}. */
-    public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
+    public ValidationResult repair(JobSpec spec, RunOptions options, Audit.Entry audit) throws SQLException {
         List<String> differs = new ArrayList<>();
         for (JobSpec.ValidationRule r : spec.repairRules()) {
             differs.add(Sql.quote(r.target()) + " IS DISTINCT FROM (" + r.source() + ")");
@@ -107,6 +108,8 @@ public final class Validations {
                     "no {target, source} rule covers a column of set: nothing tells which" + " rows to repair");
         }
         Prepared prepared = context.prepare(spec.forRepair(String.join(" OR ", differs)));
+        context.runs().ensureSchema();
+        audit.begin(); // past its checks: recorded before it writes
         try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
             Launcher.Launched launched = launcher.launch(
                     hold, Work.repair(spec.name(), prepared), options, Launcher.Decider.AUXILIARY, null);

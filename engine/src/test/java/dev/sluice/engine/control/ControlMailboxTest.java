@@ -27,10 +27,10 @@ class ControlMailboxTest extends DatabaseTest {
     @Test
     void requestsWaitPerJobUntilTakenAndANewerOneReplacesAnOlderOne() throws Exception {
         assertThat(mailbox.pending("a")).isFalse();
-        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 100L, null), "op1");
-        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 0L, Duration.ofMillis(80)), "op2");
-        mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op1");
-        mailbox.send("b", new ControlRequest(ControlRequest.Command.CANCEL, null, null), "op1");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 100L, null), "op1", null);
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 0L, Duration.ofMillis(80)), "op2", null);
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op1", null);
+        mailbox.send("b", new ControlRequest(ControlRequest.Command.CANCEL, null, null), "op1", null);
         assertThat(mailbox.pending("a")).isTrue();
 
         assertThat(mailbox.take("a"))
@@ -44,8 +44,8 @@ class ControlMailboxTest extends DatabaseTest {
 
     @Test
     void aRunnerStartingTakesAWaitingTuneAndDropsAStopNoRunnerTook() throws Exception {
-        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 42L, null), "op");
-        mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op");
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.TUNE, 42L, null), "op", null);
+        mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op", null);
         StopSignal stop = new StopSignal();
         Long[] tuned = new Long[1];
         try (ControlPoller poller = new ControlPoller(mailbox, "a", stop, r -> tuned[0] = r.rowsPerSecond())) {
@@ -53,7 +53,7 @@ class ControlMailboxTest extends DatabaseTest {
             assertThat(stop.requested())
                     .as("a pause left from before this runner")
                     .isFalse();
-            mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op");
+            mailbox.send("a", new ControlRequest(ControlRequest.Command.PAUSE, null, null), "op", null);
             dev.sluice.engine.testing.Eventually.eventually(Duration.ofSeconds(10), "the pause taken", stop::requested);
             assertThat(stop.reason()).isEqualTo(StopSignal.PAUSE);
         }

@@ -3,6 +3,7 @@ package dev.sluice.examples.flyway;
 import java.sql.Statement;
 import java.util.List;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.FinishResult;
 
@@ -35,7 +36,9 @@ public abstract class ContractMigration extends BaseJavaMigration {
     public void migrate(Context context) throws Exception {
         // Through Flyway's own DataSource (the same database and job repository), on connections of their own: the
         // triggers are dropped in short transactions, not in this migration's.
-        try (Backfill backfill = new Backfill(context.getConfiguration().getDataSource())) {
+        try (Backfill backfill = Backfill.builder(context.getConfiguration().getDataSource())
+                .actor(Actor.process("flyway"))
+                .build()) {
             backfill.require(backfills().toArray(String[]::new));
             // The point of no return: a finished job keeps no trigger, whatever the statements below come to.
             for (String job : backfills()) {

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.util.Arrays;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.FinishResult;
 
@@ -62,7 +63,8 @@ public class FinishBackfills implements CustomTaskChange {
             if (passwordEnv != null && System.getenv(passwordEnv) != null) {
                 sessions.setPassword(System.getenv(passwordEnv));
             }
-            try (Backfill backfill = new Backfill(sessions)) {
+            try (Backfill backfill =
+                    Backfill.builder(sessions).actor(Actor.process("liquibase")).build()) {
                 for (String job : names()) {
                     FinishResult finished = backfill.finish(job, null, false, "liquibase");
                     if (!finished.finished()) {

@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.BackfillBuilder;
 import dev.sluice.engine.ServerErrorsKeepConnections;
@@ -222,6 +223,7 @@ public final class DatabaseOptions {
                 .schema(schema)
                 .transformers(TransformerCatalog.INSTANCE)
                 .sources(sources())
+                .actor(Actor.process("cli"))
                 .build();
     }
 

@@ -95,6 +95,16 @@ final class JobArgument {
         }
     }
 
+    /**
+     * The job's name as JOB gives it: a spec file's name, else JOB itself (for commands about a job's records, which
+     * may outlive its spec: {@code history}, {@code forget}).
+     */
+    static String recordName(String job, DatabaseOptions db) {
+        db.check();
+        Path file = file(job, db.config());
+        return file != null ? SpecParser.read(file).name() : job;
+    }
+
     /** The job's name, after making sure JOB is a spec or a job the database knows. */
     static String name(String job, DatabaseOptions db) {
         db.check();

@@ -9,6 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.sluice.boot.JobScheduler;
 import dev.sluice.boot.SluiceAutoConfiguration;
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.jobs.cli.SpecFiles;
@@ -43,6 +44,7 @@ public class ServeApplication {
                 .schema(settings.schema())
                 .transformers(TransformerCatalog.INSTANCE)
                 .sources(settings.sources())
+                .actor(Actor.process("serve"))
                 .build();
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.sluice.boot.JobOperations;
 import dev.sluice.boot.JobScheduler;
+import dev.sluice.engine.AuditEntry;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
 import dev.sluice.engine.StatusJson;
@@ -27,6 +28,8 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+
+import jakarta.servlet.http.HttpServletRequest;
 
 /**
  * {@code serve}'s HTTP API: job states for the status page (read-only, no token), one job's detail, and operators'
@@ -48,7 +51,7 @@ public class StatusController {
             MeterRegistry meters,
             ServeSettings settings) {
         this.backfill = backfill;
-        this.operations = new JobOperations(backfill, scheduler, scheduler.specs(), "http");
+        this.operations = new JobOperations(backfill, scheduler, scheduler.specs(), "api");
         this.history = history;
         this.meters = meters;
         this.token = settings.token();
@@ -70,7 +73,19 @@ public class StatusController {
         }
         m.put("history", history.of(job));
         m.put("chunkTargetSeconds", chunkTarget(job));
+        m.put("audit", StatusJson.audit(backfill.history(job)));
         return ResponseEntity.ok(m);
+    }
+
+    /** Job {@code job}'s audit trail, oldest first: who changed it, when, from where, and how it ended. */
+    @GetMapping("/api/jobs/{job}/audit")
+    public ResponseEntity<Object> audit(@PathVariable String job) throws Exception {
+        List<AuditEntry> trail = backfill.history(job);
+        if (trail.isEmpty() && operations.one(job) == null) {
+            return ResponseEntity.status(404)
+                    .body(reply(JobOperations.unknown(job)).getBody());
+        }
+        return ResponseEntity.ok(StatusJson.audit(trail));
     }
 
     /** Whether a bearer token is the operator's: the page asks before it offers controls. */
@@ -87,10 +102,31 @@ public class StatusController {
             @PathVariable String job,
             @PathVariable String action,
             @RequestParam(value = "rowsPerSecond", required = false) Long rowsPerSecond,
-            @RequestHeader(value = "Authorization", required = false) String authorization)
+            @RequestHeader(value = "Authorization", required = false) String authorization,
+            @RequestHeader(value = CLIENT_HEADER, required = false) String client,
+            HttpServletRequest request)
             throws Exception {
         JobOperations.Reply refused = refused(authorization);
-        return reply(refused != null ? refused : operations.control(job, action, rowsPerSecond));
+        if (refused != null) {
+            return reply(refused);
+        }
+        // The page says it is the page; anything else is a client of the API. The token is the principal, named by a
+        // digest of it (never the token): a rotated token shows as another principal.
+        String via = "page".equals(client) ? "page" : "api";
+        return reply(operations.control(
+                job, action, rowsPerSecond, operations.actor(via, tokenPrincipal(), request.getRemoteAddr())));
+    }
+
+    /** The header the operator page sends with its requests, so that the audit trail tells the page from the API. */
+    static final String CLIENT_HEADER = "X-Sluice-Client";
+
+    private String tokenPrincipal() {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+            return "token:" + java.util.HexFormat.of().formatHex(hash, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
     }
 
     /**
