@@ -18,6 +18,7 @@ import dev.sluice.engine.finish.Finish;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Launcher;
 import dev.sluice.engine.launch.RunResults;
+import dev.sluice.engine.notify.Notifier;
 import dev.sluice.engine.operate.JobRecords;
 import dev.sluice.engine.operate.OperatorControl;
 import dev.sluice.engine.preflight.CostSampler;
@@ -72,6 +73,15 @@ public final class Backfill implements AutoCloseable {
      */
     public Backfill as(Actor actor) {
         return new Backfill(this, java.util.Objects.requireNonNull(actor, "actor"));
+    }
+
+    /**
+     * Waits up to {@code within} for the notifications already queued to have been tried once: what a process about to
+     * exit calls, so that its last events (a run's {@code completed}) are not lost to the exit. A receiver that is down
+     * is not waited for through its retries.
+     */
+    public static void awaitNotifications(Duration within) {
+        Notifier.flush(within);
     }
 
     /** Who the audit trail records as acting through this Backfill. */
@@ -170,9 +180,18 @@ public final class Backfill implements AutoCloseable {
             boolean validates =
                     backfilled.prepared() != null && backfilled.prepared().validatesAfterRun();
             if (validates && result.outcome() == RunResult.Outcome.COMPLETED) {
+                announce(spec, "completed", result.message(), result);
                 result = result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
+                if (result.outcome() == RunResult.Outcome.COMPLETED) {
+                    announce(spec, "validated", result.message(), result);
+                }
+            } else if (result.outcome() == RunResult.Outcome.COMPLETED) {
+                announce(spec, "completed", result.message(), result);
             } else if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
                 result = afterCompletion(spec, options, hold, result);
+            }
+            if (result.outcome() != RunResult.Outcome.COMPLETED) {
+                announceEnd(spec, "backfill", result.outcome(), result.message(), result);
             }
         } finally {
             if (options.metrics() != null) {
@@ -247,17 +266,17 @@ public final class Backfill implements AutoCloseable {
             }
         }
         Prepared prepared = prepare(spec);
-        context.runs().ensureSchema();
-        audit.begin(); // past its checks: the run is recorded before it writes
         Launcher.Launched launched = launcher.launch(
                 hold,
                 Work.backfill(prepared),
                 options,
                 (last, attempt) -> {
+                    audit.begin(); // past its checks, the job's lock held: recorded before it writes
                     if (last.isEmpty()) {
                         if (options.resumeOnly()) {
                             throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
                         }
+                        announceStart(spec, "started", attempt);
                         return Launcher.Decision.start(1);
                     }
                     Run run = last.get();
@@ -272,6 +291,7 @@ public final class Backfill implements AutoCloseable {
                         }
                         rollbacks().beforeWrite(spec, run);
                         Tuning.forget(dataSource, schema, spec.name()); // started over: at the spec's rate
+                        announceStart(spec, "started", attempt);
                         return Launcher.Decision.start(run.number() + 1);
                     }
                     if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
@@ -282,6 +302,7 @@ public final class Backfill implements AutoCloseable {
                     }
                     Launcher.refuseChangedSemantics(run, spec, options.force());
                     rollbacks().beforeWrite(spec, run);
+                    announceStart(spec, "resumed", attempt);
                     return Launcher.Decision.resume();
                 },
                 options.metrics());
@@ -328,9 +349,12 @@ public final class Backfill implements AutoCloseable {
      * the backfill, restartable (an unfinished validation continues), its result kept with the job.
      */
     public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
+        ValidationResult r;
         try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
-            return validations().validate(spec, options, hold);
+            r = validations().validate(spec, options, hold);
         }
+        announceEnd(spec, "validation", r.outcome(), r.message(), null);
+        return r;
     }
 
     /**
@@ -339,11 +363,13 @@ public final class Backfill implements AutoCloseable {
      */
     public ValidationResult repair(JobSpec spec, RunOptions options) throws SQLException {
         Audit.Entry audit = audit(spec.name(), "repair", Map.of(), spec);
-        return audited(
+        ValidationResult r = audited(
                 audit,
                 () -> validations().repair(spec, options, audit),
-                r -> outcome(r.outcome()),
+                v -> outcome(v.outcome()),
                 ValidationResult::message);
+        announceEnd(spec, "validation", r.outcome(), r.message(), null);
+        return r;
     }
 
     private Validations validations() {
@@ -368,6 +394,11 @@ public final class Backfill implements AutoCloseable {
             ControlResult r = new OperatorControl(context)
                     .control(name, request, wait, by == null ? actor.describe() : by, audit);
             audit.end(r.ok() ? "done" : "refused", r.message());
+            if (r.ok()
+                    && request.command() == ControlRequest.Command.CANCEL
+                    && r.message().contains("at once")) {
+                recordedSpec(name).ifPresent(s -> announce(s, "cancelled", r.message(), null));
+            }
             return r;
         } catch (SQLException | RuntimeException | InterruptedException e) {
             endQuietly(audit, e);
@@ -421,11 +452,17 @@ public final class Backfill implements AutoCloseable {
                 purge ? "purge" : "finish",
                 flags("purge", purge, "specGiven", spec != null),
                 spec != null ? Audit.digest(spec) : recordedDigest(name));
-        return audited(
+        FinishResult r = audited(
                 audit,
                 () -> contract().finish(name, spec, purge, by == null ? actor.describe() : by, audit),
-                r -> r.outcome().name().toLowerCase(Locale.ROOT),
+                x -> x.outcome().name().toLowerCase(Locale.ROOT),
                 FinishResult::message);
+        if (r.outcome() == FinishResult.Outcome.FINISHED || r.outcome() == FinishResult.Outcome.FAILED) {
+            Optional<JobSpec> recorded = spec != null ? Optional.of(spec) : recordedSpec(name);
+            recorded.ifPresent(s -> announce(
+                    s, r.outcome() == FinishResult.Outcome.FINISHED ? "finished" : "failed", r.message(), null));
+        }
+        return r;
     }
 
     /**
@@ -449,14 +486,16 @@ public final class Backfill implements AutoCloseable {
         JobSpec spec = tuning == null ? recorded : recorded.tunedBy(tuning);
         Audit.Entry audit =
                 audit(name, "rollback", flags("force", force, "tuningGiven", tuning != null), Audit.digest(recorded));
-        return audited(
+        RunResult r = audited(
                 audit,
                 () -> {
                     audit.begin();
                     return rollbacks().run(spec, options, force);
                 },
-                r -> outcome(r.outcome()),
+                x -> outcome(x.outcome()),
                 RunResult::message);
+        announceEnd(spec, "rollback", r.outcome(), r.message(), r);
+        return r;
     }
 
     /**
@@ -484,6 +523,58 @@ public final class Backfill implements AutoCloseable {
     /** Each job's last run, resume or repair in the audit trail, by job name. */
     public Map<String, AuditEntry> lastRuns() throws SQLException {
         return audit().lastRuns();
+    }
+
+    /** A run's start: {@code started} or {@code resumed}, said once (not again after a reconnect). */
+    private void announceStart(JobSpec spec, String event, int attempt) {
+        if (attempt == 1) {
+            announce(spec, event, "job " + spec.name() + " " + event + " (" + actor.describe() + ")", null);
+        }
+    }
+
+    /** How a piece of work ended, as the event a notification is for. */
+    private void announceEnd(JobSpec spec, String work, RunResult.Outcome outcome, String message, RunResult r)
+            throws SQLException {
+        String event = switch (outcome) {
+            case COMPLETED ->
+                work.equals("rollback") ? "rolled-back" : work.equals("validation") ? "validated" : "completed";
+            case MISMATCHES -> "mismatches";
+            case FAILED -> "failed";
+            case STOPPED ->
+                switch (status(spec.name()).state()) {
+                    case PAUSED -> "paused";
+                    case CANCELLED -> "cancelled";
+                    default -> "stopped";
+                };
+            default -> null;
+        };
+        if (event != null) {
+            announce(spec, event, message, r);
+        }
+    }
+
+    /** Posts {@code event} to the spec's {@code notify} targets that ask for it; never fails the caller. */
+    private void announce(JobSpec spec, String event, String message, RunResult r) {
+        if (spec.notifications().isEmpty()) {
+            return;
+        }
+        try {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("message", message);
+            fields.put("by", actor.describe());
+            if (r != null) {
+                fields.put("rows", r.rows());
+                fields.put("rowsWritten", r.written());
+                fields.put("seconds", r.seconds());
+            }
+            String text = message != null && message.startsWith("job ")
+                    ? message
+                    : "job " + spec.name() + " " + event + (message == null ? "" : ": " + message);
+            Notifier.post(spec, event, text, fields);
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(Backfill.class)
+                    .warn("job {}: the {} notification is not sent: {}", spec.name(), event, e.getMessage());
+        }
     }
 
     private Audit audit() {

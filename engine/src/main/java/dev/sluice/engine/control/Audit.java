@@ -97,16 +97,19 @@ public final class Audit {
             return command;
         }
 
-        /** Records the command as running, in its own transaction (the job repository exists). */
+        /** Records the command as running, in its own transaction, if the job repository exists. */
         public void begin() throws SQLException {
             try (Connection c = dataSource.getConnection()) {
                 begin(c);
             }
         }
 
-        /** Records the command as running, in the caller's transaction: with the change it makes. */
+        /**
+         * Records the command as running, in the caller's transaction (with the change it makes), if the job repository
+         * exists (a command never creates it for its audit row alone).
+         */
         public void begin(Connection c) throws SQLException {
-            if (id == null) {
+            if (id == null && exists(c)) {
                 id = insert(c, RUNNING, null, false);
             }
         }

@@ -24,6 +24,7 @@ import dev.sluice.engine.control.RunnerLock;
 import dev.sluice.engine.health.HealthGates;
 import dev.sluice.engine.metrics.JobMetrics;
 import dev.sluice.engine.metrics.JobStateMetrics;
+import dev.sluice.engine.notify.Notifier;
 import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.throttle.Pacer;
@@ -317,15 +318,10 @@ public final class Launcher {
     /** Connects a run to its stop signal, observers, gates and, when asked, meters and Batch observations. */
     private BackfillJob.Wiring wiring(
             String job, JobSpec spec, RunnerLock lock, RunOptions options, HealthGates gates, MeterRegistry metrics) {
+        Pacer.Observer holds = Notifier.holds(spec, options.stop());
         if (metrics == null) {
             return new BackfillJob.Wiring(
-                    lock,
-                    options.stop(),
-                    options.observer(),
-                    gates,
-                    Pacer.Observer.NONE,
-                    ObservationRegistry.NOOP,
-                    Workers.remote());
+                    lock, options.stop(), options.observer(), gates, holds, ObservationRegistry.NOOP, Workers.remote());
         }
         // One set of meters per job and registry, kept across runs: a meter registered again would be ignored,
         // and a gauge would keep reading the first run's values (serve resumes jobs many times).
@@ -340,7 +336,8 @@ public final class Launcher {
         if (spec.undo()) {
             observers = observers.and(undoGauge(job, states(metrics)));
         }
-        return new BackfillJob.Wiring(lock, options.stop(), observers, gates, meters, observations, Workers.remote());
+        return new BackfillJob.Wiring(
+                lock, options.stop(), observers, gates, meters.and(holds), observations, Workers.remote());
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
@@ -43,7 +44,8 @@ public record JobSpec(
         Schedule schedule,
         List<String> after,
         List<ContractStep> contract,
-        Workers workers) {
+        Workers workers,
+        @JsonProperty("notify") List<Notify> notifications) {
 
     /**
      * The spec, its defaults filled in, checked: a spec that does not make sense (a missing field, a value out of
@@ -73,7 +75,8 @@ public record JobSpec(
             Schedule schedule,
             List<String> after,
             List<ContractStep> contract,
-            Workers workers) {
+            Workers workers,
+            List<Notify> notifications) {
         this.name = name;
         this.table = table;
         this.key = key == null ? List.of() : List.copyOf(key);
@@ -99,7 +102,58 @@ public record JobSpec(
                 ? List.of()
                 : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(contract));
         this.workers = workers == null ? Workers.LOCAL : workers;
+        this.notifications = notifications == null ? List.of() : List.copyOf(notifications);
         SpecChecks.check(this);
+    }
+
+    /** A spec that notifies nobody (the fields of 0.3). */
+    public JobSpec(
+            String name,
+            String table,
+            List<String> key,
+            String where,
+            Map<String, String> set,
+            String into,
+            Map<String, String> columns,
+            TransformerSpec transformer,
+            Source source,
+            Sync sync,
+            Boolean undo,
+            Chunk chunk,
+            Integer parallel,
+            Throttle throttle,
+            Health health,
+            Timeouts timeouts,
+            List<ValidationRule> validate,
+            Boolean validateAfterRun,
+            Schedule schedule,
+            List<String> after,
+            List<ContractStep> contract,
+            Workers workers) {
+        this(
+                name,
+                table,
+                key,
+                where,
+                set,
+                into,
+                columns,
+                transformer,
+                source,
+                sync,
+                undo,
+                chunk,
+                parallel,
+                throttle,
+                health,
+                timeouts,
+                validate,
+                validateAfterRun,
+                schedule,
+                after,
+                contract,
+                workers,
+                null);
     }
 
     /** A spec whose partitions run here ({@code workers: local}, the fields of 0.2). */
@@ -239,7 +293,8 @@ public record JobSpec(
                 schedule,
                 after,
                 contract,
-                workers);
+                workers,
+                notifications);
     }
 
     /** How the job writes. */
@@ -391,7 +446,8 @@ public record JobSpec(
                 tuning.schedule,
                 tuning.after,
                 tuning.contract,
-                tuning.workers);
+                tuning.workers,
+                tuning.notifications);
     }
 
     /**
@@ -431,8 +487,53 @@ public record JobSpec(
                 schedule,
                 after,
                 contract,
-                workers);
+                workers,
+                notifications);
     }
+
+    /**
+     * Where and when to tell people: {@code webhook} (or the URL in the environment variable {@code webhookEnv}, for a
+     * URL that is itself a secret, as Slack's are) receives a JSON POST, with a Slack-compatible {@code text}, on each
+     * event of {@code on}; {@code header}, a header whose value comes from an environment variable (a token); {@code
+     * heldFor}, how long the job must be held back before {@code held} is said.
+     */
+    public record Notify(String webhook, String webhookEnv, List<String> on, Header header, Duration heldFor) {
+        /** The events a notification can be for. */
+        public static final List<String> EVENTS = List.of(
+                "started",
+                "resumed",
+                "completed",
+                "validated",
+                "mismatches",
+                "failed",
+                "paused",
+                "stopped",
+                "cancelled",
+                "rolled-back",
+                "finished",
+                "held");
+
+        // Held for seconds is the gates doing their work; held for minutes is worth a look.
+        static final Duration DEFAULT_HELD_FOR = Duration.ofMinutes(5);
+
+        public Notify {
+            on = on == null ? List.of() : List.copyOf(on);
+            heldFor = heldFor == null ? DEFAULT_HELD_FOR : heldFor;
+        }
+
+        /** The URL to post to: as written, or from the environment (null when the variable is not set). */
+        public String url() {
+            return webhook != null ? webhook : System.getenv(webhookEnv);
+        }
+
+        /** Whether it is told of {@code event}. */
+        public boolean wants(String event) {
+            return on.contains(event);
+        }
+    }
+
+    /** A header of a notification whose value is the environment variable {@code env}'s, never the spec's. */
+    public record Header(String name, String env) {}
 
     /**
      * Chunk sizing. {@code rows} is where sizing starts; later work moves it toward {@code target} within

@@ -27,6 +27,7 @@ final class SpecChecks {
         checkMode(spec);
         checkSource(spec);
         checkHealth(spec.health());
+        checkNotify(spec.notifications());
         checkSchedule(spec.schedule());
         checkChunk(spec.chunk());
         if (spec.parallel() < 1 || spec.parallel() > JobSpec.MAX_PARALLEL) {
@@ -431,6 +432,61 @@ final class SpecChecks {
         }
         if (uri.getRawUserInfo() != null) {
             throw new SpecException(field, "must not carry a user or password");
+        }
+    }
+
+    private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    // RFC 9110's token: what a header's name may be made of.
+    private static final java.util.regex.Pattern HEADER_NAME =
+            java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    private static void checkNotify(List<JobSpec.Notify> notify) {
+        for (int i = 0; i < notify.size(); i++) {
+            JobSpec.Notify n = notify.get(i);
+            String at = "notify[" + i + "]";
+            if (n == null) {
+                throw new SpecException(at, "expected a mapping: { webhook: URL, on: [events] }");
+            }
+            if ((n.webhook() == null) == (n.webhookEnv() == null)) {
+                throw new SpecException(
+                        at + ".webhook",
+                        "give one of webhook (a URL) or webhook-env (the environment variable that holds it)");
+            }
+            if (n.webhook() != null) {
+                httpUrl(at + ".webhook", n.webhook());
+            } else if (!ENV_NAME.matcher(n.webhookEnv()).matches()) {
+                throw new SpecException(
+                        at + ".webhook-env", "must be an environment variable's name, got '" + n.webhookEnv() + "'");
+            }
+            if (n.on().isEmpty()) {
+                throw new SpecException(
+                        at + ".on", "is required: the events to post, of " + String.join(", ", JobSpec.Notify.EVENTS));
+            }
+            for (int j = 0; j < n.on().size(); j++) {
+                if (!JobSpec.Notify.EVENTS.contains(n.on().get(j))) {
+                    throw new SpecException(
+                            at + ".on[" + j + "]",
+                            "unknown event '" + n.on().get(j) + "' (known: " + String.join(", ", JobSpec.Notify.EVENTS)
+                                    + ")");
+                }
+            }
+            if (n.header() != null) {
+                if (n.header().name() == null
+                        || !HEADER_NAME.matcher(n.header().name()).matches()) {
+                    throw new SpecException(
+                            at + ".header.name",
+                            "must be an HTTP header's name, got '" + n.header().name() + "'");
+                }
+                if (n.header().env() == null
+                        || !ENV_NAME.matcher(n.header().env()).matches()) {
+                    throw new SpecException(
+                            at + ".header.env",
+                            "must be the name of the environment variable that"
+                                    + " holds the header's value (a secret is never written in a spec), got '"
+                                    + n.header().env() + "'");
+                }
+            }
+            positive(at + ".held-for", n.heldFor());
         }
     }
 }

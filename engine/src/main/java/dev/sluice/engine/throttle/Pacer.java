@@ -44,6 +44,36 @@ public final class Pacer implements ChunkLoop.Pace {
          * {@code lock-waiters}): wall time, counted once however many partitions waited at once.
          */
         default void waited(String reason, long nanos) {}
+
+        /** This observer, then {@code other}. */
+        default Observer and(Observer other) {
+            if (other == NONE) {
+                return this;
+            }
+            if (this == NONE) {
+                return other;
+            }
+            Observer first = this;
+            return new Observer() {
+                @Override
+                public void throttled(String reason) {
+                    first.throttled(reason);
+                    other.throttled(reason);
+                }
+
+                @Override
+                public void unthrottled(long waitedNanos) {
+                    first.unthrottled(waitedNanos);
+                    other.unthrottled(waitedNanos);
+                }
+
+                @Override
+                public void waited(String reason, long nanos) {
+                    first.waited(reason, nanos);
+                    other.waited(reason, nanos);
+                }
+            };
+        }
     }
 
     // A closed gate is looked at again this often at least, so that its opening is noticed soon.

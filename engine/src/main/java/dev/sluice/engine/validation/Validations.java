@@ -108,7 +108,6 @@ public final class Validations {
                     "no {target, source} rule covers a column of set: nothing tells which" + " rows to repair");
         }
         Prepared prepared = context.prepare(spec.forRepair(String.join(" OR ", differs)));
-        context.runs().ensureSchema();
         audit.begin(); // past its checks: recorded before it writes
         try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
             Launcher.Launched launched = launcher.launch(

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.concurrent.Callable;
 
+import dev.sluice.engine.Backfill;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.spi.TeamJars;
@@ -90,6 +91,8 @@ public class SluiceCommand implements Callable<Integer> {
      * Runs the command line and returns its exit code (tests call this instead of main). Everything printed on the
      * way, by anyone, passes through {@link RedactedStream}: no password reaches the terminal.
      */
+    private static final java.time.Duration NOTIFY_FLUSH = java.time.Duration.ofSeconds(10);
+
     public static int execute(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
@@ -109,6 +112,9 @@ public class SluiceCommand implements Callable<Integer> {
                 return ExitCode.BAD_INPUT;
             }
         } finally {
+            // The command's last events (a completed run's) leave before the process does; a receiver that is down
+            // is tried once, not waited for through its retries.
+            Backfill.awaitNotifications(NOTIFY_FLUSH);
             System.out.flush();
             System.err.flush();
             System.setOut(out);
