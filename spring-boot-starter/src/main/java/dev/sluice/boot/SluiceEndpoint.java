@@ -4,9 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.sluice.engine.Actor;
 import dev.sluice.engine.StatusJson;
 
-import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
@@ -44,37 +44,37 @@ public class SluiceEndpoint {
 
     /** {@code pause}, {@code resume} or {@code cancel} a job: a POST without a body. */
     @WriteOperation
-    public WebEndpointResponse<Map<String, Object>> control(
-            @Selector String name, @Selector String action, SecurityContext security) throws Exception {
+    public WebEndpointResponse<Map<String, Object>> control(@Selector String name, @Selector String action)
+            throws Exception {
         if (action.equals("tune")) {
             return reply(new JobOperations.Reply(
                     400,
                     "tune takes the rate in the path: /actuator/sluice/" + name
                             + "/tune/ROWS_PER_SECOND (0 = unlimited)"));
         }
-        return reply(operations.control(name, action, null, operations.actor(null, principal(security), null)));
+        return reply(operations.control(name, action, null, asker()));
     }
 
     /** {@code POST /actuator/sluice/NAME/tune/N}: the job's rate, in rows written per second (0 = unlimited). */
     @WriteOperation
     public WebEndpointResponse<Map<String, Object>> tune(
-            @Selector String name, @Selector String action, @Selector String rowsPerSecond, SecurityContext security)
-            throws Exception {
+            @Selector String name, @Selector String action, @Selector String rowsPerSecond) throws Exception {
         if (!action.equals("tune")) {
             return reply(new JobOperations.Reply(404, "unknown action '" + action + "' (tune/N)"));
         }
         if (!rowsPerSecond.matches("\\d{1,18}")) {
             return reply(new JobOperations.Reply(400, JobOperations.RATE + ", got '" + rowsPerSecond + "'"));
         }
-        return reply(operations.control(
-                name, "tune", Long.parseLong(rowsPerSecond), operations.actor(null, principal(security), null)));
+        return reply(operations.control(name, "tune", Long.parseLong(rowsPerSecond), asker()));
     }
 
-    /** The authenticated principal's name, as the audit trail records it, or null for none. */
-    private static String principal(SecurityContext security) {
-        return security == null || security.getPrincipal() == null
-                ? null
-                : security.getPrincipal().getName();
+    /**
+     * Who asks, as the audit trail records it: the request's authenticated principal and the address it came from,
+     * where a servlet container serves the endpoint. (An operation's parameter would be read from a JSON body: a
+     * {@code SecurityContext} parameter would make every POST need one.)
+     */
+    private Actor asker() {
+        return operations.actor(null, CurrentRequest.principal(), CurrentRequest.origin());
     }
 
     private static WebEndpointResponse<Map<String, Object>> reply(JobOperations.Reply r) {

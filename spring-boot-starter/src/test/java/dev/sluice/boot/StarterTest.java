@@ -13,6 +13,7 @@ import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.sluice.engine.AuditEntry;
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.testing.Db;
 import dev.sluice.engine.testing.Eventually;
@@ -146,6 +147,23 @@ class StarterTest {
                         .count())
                 .isEqualTo(40000);
         assertThat(backfill.status("fill-scores").rowsWritten()).isEqualTo(40000);
+
+        // Who did what: the schedule started it; the operator, authenticated, paused, tuned and resumed it.
+        List<AuditEntry> trail = backfill.history("fill-scores");
+        assertThat(trail)
+                .extracting(e ->
+                        e.command() + " " + e.actor().via() + " " + e.actor().principal())
+                .containsSubsequence(
+                        "run schedule null", "pause actuator ops", "tune actuator ops", "resume actuator ops");
+        assertThat(trail.stream()
+                        .filter(e -> e.command().equals("tune"))
+                        .findFirst()
+                        .orElseThrow()
+                        .options())
+                .containsEntry("rowsPerSecond", 9000);
+        assertThat(db.count("SELECT count(*) FROM shop_sluice.audit a WHERE a::text LIKE '%"
+                        + ShopApplication.OPERATOR_PASSWORD + "%'"))
+                .isZero();
 
         assertThat(get("/actuator/sluice/no-such-job", 404)).isNotNull();
         for (String verb : List.of("pause", "cancel", "resume", "tune/5")) { // unknown on every verb, as GET says

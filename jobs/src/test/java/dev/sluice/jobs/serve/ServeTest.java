@@ -327,6 +327,28 @@ class ServeTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(409); // completed: nothing to pause
             assertThat(withToken.body()).contains("not running");
+            // Both are in the job's audit trail: the scheduled run by the schedule of this process, the refused pause
+            // by the token's principal (a digest, never the token) from the address the request came from.
+            String audit = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/audit"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
+            assertThat(audit)
+                    .contains("\"command\":\"run\"")
+                    .contains("\"via\":\"schedule\"")
+                    .contains("\"outcome\":\"completed\"")
+                    .containsPattern(
+                            "\"command\":\"pause\",\"options\":\\{},\"via\":\"api\",\"osUser\":\"[^\"]+\",\"host\":"
+                                    + "[^,]+,\"principal\":\"token:[0-9a-f]{8}\",\"origin\":\"127.0.0.1\"")
+                    .contains("\"outcome\":\"refused\"")
+                    .doesNotContain("s3cret");
+            assertThat(http.send(
+                                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/served"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body())
+                    .contains("\"audit\":[{");
             assertThat(jobs).contains("\"runnerPid\":null");
             // A job nobody knows is 404 on every verb, with a message; a parameter of the wrong kind is 400 naming it.
             HttpResponse<String> unknown = http.send(
