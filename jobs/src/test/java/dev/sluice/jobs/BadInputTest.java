@@ -503,6 +503,36 @@ class BadInputTest {
         c.add(line("--threads", "worker", "--threads", "33"));
         c.add(line("--config", "run", "good", "--config", "/nonexistent-sluice-config"));
         c.add(line("--user", "run", "good", "--user", ""));
+        // Operators' integrations: the SLO gates, notifications, job records.
+        c.add(spec(
+                "health.prometheus.url",
+                BASE + SET + "health: { prometheus: { url: \"prometheus:9090\", query: up } }\n"));
+        c.add(spec(
+                "health.prometheus.url",
+                BASE + SET + "health: { prometheus: { url: \"http://ops:pw@prom:9090\", query: up } }\n"));
+        c.add(spec("health.prometheus.query", BASE + SET + "health: { prometheus: { url: \"http://prom:9090\" } }\n"));
+        c.add(spec(
+                "health.prometheus.max",
+                BASE + SET + "health: { prometheus: { url: \"http://p\", query: up, max: x } }\n"));
+        c.add(spec("health.http.url", BASE + SET + "health: { http: { url: \"ftp://app/throttle\" } }\n"));
+        c.add(spec("notify[0].on[0]", BASE + SET + "notify: [ { webhook: \"http://h/x\", on: [done] } ]\n"));
+        c.add(spec("notify[0].webhook", BASE + SET + "notify: [ { webhook: \"http://u:pw@h/x\", on: [failed] } ]\n"));
+        c.add(spec("notify[0].webhook", BASE + SET + "notify: [ { on: [failed] } ]\n"));
+        c.add(spec("notify[0].on", BASE + SET + "notify: [ { webhook: \"http://h/x\" } ]\n"));
+        c.add(
+                spec(
+                        "notify[0].header.env",
+                        BASE + SET
+                                + "notify: [ { webhook: \"http://h/x\", on: [failed], header: { name: X-T, env: \"a b\" } } ]\n"));
+        c.add(
+                spec(
+                        "notify[1].held-for",
+                        BASE + SET
+                                + "notify: [ { webhook: \"http://h/x\", on: [failed] }, { webhook-env: HOOK, on: [held], held-for: soon } ]\n"));
+        c.add(line("JOB", "history", "nobody"));
+        c.add(line("JOB", "forget", "nobody"));
+        c.add(line("JOB", "history"));
+        c.add(line("--jsn", "list", "--jsn"));
         return c.stream();
     }
 
