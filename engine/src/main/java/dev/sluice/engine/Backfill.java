@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 
 import dev.sluice.engine.checkpoint.Run;
 import dev.sluice.engine.checkpoint.Work;
+import dev.sluice.engine.chunk.Failures;
 import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.control.Tuning;
 import dev.sluice.engine.finish.Finish;
@@ -393,7 +394,7 @@ public final class Backfill implements AutoCloseable {
         try {
             ControlResult r = new OperatorControl(context)
                     .control(name, request, wait, by == null ? actor.describe() : by, audit);
-            audit.end(r.ok() ? "done" : "refused", r.message());
+            endQuietly(audit, r.ok() ? "done" : "refused", r.message());
             if (r.ok()
                     && request.command() == ControlRequest.Command.CANCEL
                     && r.message().contains("at once")) {
@@ -533,23 +534,33 @@ public final class Backfill implements AutoCloseable {
     }
 
     /** How a piece of work ended, as the event a notification is for. */
-    private void announceEnd(JobSpec spec, String work, RunResult.Outcome outcome, String message, RunResult r)
-            throws SQLException {
+    private void announceEnd(JobSpec spec, String work, RunResult.Outcome outcome, String message, RunResult r) {
+        if (spec.notifications().isEmpty()) {
+            return;
+        }
         String event = switch (outcome) {
             case COMPLETED ->
                 work.equals("rollback") ? "rolled-back" : work.equals("validation") ? "validated" : "completed";
             case MISMATCHES -> "mismatches";
             case FAILED -> "failed";
-            case STOPPED ->
-                switch (status(spec.name()).state()) {
-                    case PAUSED -> "paused";
-                    case CANCELLED -> "cancelled";
-                    default -> "stopped";
-                };
+            case STOPPED -> stoppedAs(spec.name());
             default -> null;
         };
         if (event != null) {
             announce(spec, event, message, r);
+        }
+    }
+
+    /** What a stopped piece of work is now: {@code paused}, {@code cancelled}, or {@code stopped} (a signal). */
+    private String stoppedAs(String name) {
+        try {
+            return switch (status(name).state()) {
+                case PAUSED -> "paused";
+                case CANCELLED -> "cancelled";
+                default -> "stopped";
+            };
+        } catch (SQLException | RuntimeException e) {
+            return "stopped";
         }
     }
 
@@ -634,8 +645,25 @@ public final class Backfill implements AutoCloseable {
             endQuietly(audit, e);
             throw e;
         }
-        audit.end(outcome.apply(result), message.apply(result));
+        endQuietly(audit, outcome.apply(result), message.apply(result));
         return result;
+    }
+
+    /**
+     * Records how a command ended, unless the database cannot take it (the command's own result, a run that failed
+     * because the database went away, say, is what the caller must see).
+     */
+    private static void endQuietly(Audit.Entry audit, String outcome, String message) {
+        try {
+            audit.end(outcome, message);
+        } catch (SQLException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(Backfill.class)
+                    .warn(
+                            "the audit trail could not record how {} ended ({}): {}",
+                            audit.command(),
+                            outcome,
+                            Failures.describe(e));
+        }
     }
 
     /** Records a command's failure, unless the database cannot take it either (the failure is what the caller sees). */

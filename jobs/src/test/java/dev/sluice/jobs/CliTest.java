@@ -81,7 +81,7 @@ class CliTest {
         assertThat(typo.exitCode()).isEqualTo(2);
         assertThat(typo.err().lines())
                 .containsExactly(
-                        "sluice: chunk2: unknown key (known keys: after, chunk, columns, contract, health, into, key, name, parallel,"
+                        "sluice: chunk2: unknown key (known keys: after, chunk, columns, contract, health, into, key, name, notify, parallel,"
                                 + " schedule, set, source, sync, table, throttle, timeouts, transformer, undo, validate,"
                                 + " validate-after-run, where, workers)");
 

@@ -117,11 +117,14 @@ public final class JobRecords {
         }
     }
 
-    /** Whether the job repository holds anything of the job: a run, a request, a tuning, an audit row. */
+    /**
+     * Whether the job repository holds anything of the job: a run, a request, a tuning, an audit row. A repository
+     * made by an older version gets its newer tables first (the audit trail among them).
+     */
     private boolean recorded(String name) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-                ps.setString(1, Sql.quote(schema) + ".audit");
+                ps.setString(1, Sql.quote(schema) + ".batch_job_instance");
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     if (!rs.getBoolean(1)) {
@@ -129,6 +132,7 @@ public final class JobRecords {
                     }
                 }
             }
+            context.runs().ensureSchema();
             String s = Sql.quote(schema);
             StringBuilder sql = new StringBuilder("SELECT EXISTS (SELECT 1 FROM " + s
                     + ".batch_job_instance WHERE job_name = ? OR job_name LIKE ? ESCAPE '\\')");
