@@ -102,6 +102,10 @@ class ContractGateTest {
                         + " AND column_name = 'email'"))
                 .isZero();
         assertThat(backfill.status("users-email-lower").state()).isEqualTo(JobStatus.State.FINISHED);
+        // The audit trail says the migration finished it.
+        assertThat(backfill.history("users-email-lower"))
+                .extracting(e -> e.command() + " " + e.actor().via() + " " + e.outcome())
+                .contains("finish flyway finished");
         assertThat(db.one("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users'"
                         + " AND column_name = 'email_lower'"))
                 .isEqualTo("NO");
@@ -133,6 +137,9 @@ class ContractGateTest {
         // The contract step is the changeSet's: FinishBackfills runs the job's contract, recorded by Liquibase too.
         liquibaseUpdate();
         assertThat(backfill.status("users-email-lower").state()).isEqualTo(JobStatus.State.FINISHED);
+        assertThat(backfill.history("users-email-lower"))
+                .extracting(e -> e.command() + " " + e.actor().via() + " " + e.outcome())
+                .contains("repair library completed", "finish liquibase finished");
         assertThat(db.one("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users'"
                         + " AND column_name = 'email_lower'"))
                 .isEqualTo("NO");
