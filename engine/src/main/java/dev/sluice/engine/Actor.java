@@ -7,7 +7,8 @@ import java.net.InetAddress;
  * Who asks for a change to a job, as the audit trail records it ({@code sluice history}).
  *
  * @param via       where the request came from: {@code cli}, {@code api} ({@code serve}'s), {@code page}, {@code
- *                  actuator}, {@code schedule}, {@code library}, {@code flyway}, {@code liquibase}
+ *                  actuator}, {@code schedule}, {@code serve}, {@code application}, {@code library}, {@code flyway},
+ *                  {@code liquibase}
  * @param osUser    the operating-system user of the process that acts
  * @param host      the host that process runs on
  * @param principal the authenticated principal of an HTTP request, or null

@@ -170,7 +170,14 @@ public final class Backfill implements AutoCloseable {
                 options.resumeOnly() ? "resume" : "run",
                 flags("again", options.again(), "force", options.force()),
                 spec);
-        return audited(audit, () -> run(spec, options, audit), r -> outcome(r.outcome()), RunResult::message);
+        try {
+            return audited(audit, () -> run(spec, options, audit), r -> outcome(r.outcome()), RunResult::message);
+        } catch (SQLException | RuntimeException e) {
+            if (!(e instanceof SpecException)) {
+                announce(spec, "failed", "job " + spec.name() + " failed: " + Failures.describe(e), null);
+            }
+            throw e;
+        }
     }
 
     private RunResult run(JobSpec spec, RunOptions options, Audit.Entry audit) throws SQLException {
@@ -191,7 +198,9 @@ public final class Backfill implements AutoCloseable {
             } else if (validates && result.outcome() == RunResult.Outcome.ALREADY_COMPLETE) {
                 result = afterCompletion(spec, options, hold, result);
             }
-            if (result.outcome() != RunResult.Outcome.COMPLETED) {
+            // A completed job run again did no work: its verdict, if it had to be finished now, is said where it is.
+            if (result.outcome() != RunResult.Outcome.COMPLETED
+                    && backfilled.result().outcome() != RunResult.Outcome.ALREADY_COMPLETE) {
                 announceEnd(spec, "backfill", result.outcome(), result.message(), result);
             }
         } finally {
@@ -229,7 +238,10 @@ public final class Backfill implements AutoCloseable {
         JobStatus.Validation last = status.validation();
         boolean verdictIn = status.state() == JobStatus.State.COMPLETED || (last != null && last.complete());
         if (!verdictIn) {
-            return result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
+            RunResult validated =
+                    result.validated(validations().validate(spec, options, hold), NextStep.mismatches(spec));
+            announceEnd(spec, "validation", validated.outcome(), validated.message(), validated);
+            return validated;
         }
         if (last != null && last.complete() && last.mismatches() > 0) {
             return new RunResult(
@@ -272,12 +284,11 @@ public final class Backfill implements AutoCloseable {
                 Work.backfill(prepared),
                 options,
                 (last, attempt) -> {
-                    audit.begin(); // past its checks, the job's lock held: recorded before it writes
                     if (last.isEmpty()) {
                         if (options.resumeOnly()) {
                             throw new SpecException("", "job " + spec.name() + " has never run; start it with 'run'");
                         }
-                        announceStart(spec, "started", attempt);
+                        starting(spec, "started", attempt, audit);
                         return Launcher.Decision.start(1);
                     }
                     Run run = last.get();
@@ -291,8 +302,8 @@ public final class Backfill implements AutoCloseable {
                             return Launcher.Decision.done(RunResults.finished(run, started));
                         }
                         rollbacks().beforeWrite(spec, run);
+                        starting(spec, "started", attempt, audit);
                         Tuning.forget(dataSource, schema, spec.name()); // started over: at the spec's rate
-                        announceStart(spec, "started", attempt);
                         return Launcher.Decision.start(run.number() + 1);
                     }
                     if (!options.resumeOnly() && StopSignal.isPause(run.stopReason()) && attempt == 1) {
@@ -303,7 +314,7 @@ public final class Backfill implements AutoCloseable {
                     }
                     Launcher.refuseChangedSemantics(run, spec, options.force());
                     rollbacks().beforeWrite(spec, run);
-                    announceStart(spec, "resumed", attempt);
+                    starting(spec, "resumed", attempt, audit);
                     return Launcher.Decision.resume();
                 },
                 options.metrics());
@@ -350,10 +361,19 @@ public final class Backfill implements AutoCloseable {
      * the backfill, restartable (an unfinished validation continues), its result kept with the job.
      */
     public ValidationResult validate(JobSpec spec, RunOptions options) throws SQLException {
-        ValidationResult r;
-        try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
-            r = validations().validate(spec, options, hold);
-        }
+        // Its verdict is what require and finish go by: recorded when it ends (it changes no row).
+        Map<String, Object> given = new LinkedHashMap<>();
+        given.put("rowsPerSecond", options.validateRowsPerSecond());
+        Audit.Entry audit = audit(spec.name(), "validate", given, spec);
+        ValidationResult r = audited(
+                audit,
+                () -> {
+                    try (Launcher.RunnerHold hold = launcher.new RunnerHold(spec.name())) {
+                        return validations().validate(spec, options, hold);
+                    }
+                },
+                v -> outcome(v.outcome()),
+                ValidationResult::message);
         announceEnd(spec, "validation", r.outcome(), r.message(), null);
         return r;
     }
@@ -391,20 +411,20 @@ public final class Backfill implements AutoCloseable {
                 request.chunkTarget() == null ? null : request.chunkTarget().toString());
         Audit.Entry audit =
                 audit(name, request.command().name().toLowerCase(Locale.ROOT), options, recordedDigest(name));
+        ControlResult r;
         try {
-            ControlResult r = new OperatorControl(context)
-                    .control(name, request, wait, by == null ? actor.describe() : by, audit);
-            endQuietly(audit, r.ok() ? "done" : "refused", r.message());
-            if (r.ok()
-                    && request.command() == ControlRequest.Command.CANCEL
-                    && r.message().contains("at once")) {
-                recordedSpec(name).ifPresent(s -> announce(s, "cancelled", r.message(), null));
-            }
-            return r;
+            r = new OperatorControl(context).control(name, request, wait, by == null ? actor.describe() : by, audit);
         } catch (SQLException | RuntimeException | InterruptedException e) {
             endQuietly(audit, e);
             throw e;
         }
+        endQuietly(audit, r.ok() ? "done" : "refused", r.message());
+        if (r.ok()
+                && request.command() == ControlRequest.Command.CANCEL
+                && r.message().contains("at once")) {
+            announceRecorded(name, "cancelled", r.message());
+        }
+        return r;
     }
 
     /**
@@ -459,9 +479,12 @@ public final class Backfill implements AutoCloseable {
                 x -> x.outcome().name().toLowerCase(Locale.ROOT),
                 FinishResult::message);
         if (r.outcome() == FinishResult.Outcome.FINISHED || r.outcome() == FinishResult.Outcome.FAILED) {
-            Optional<JobSpec> recorded = spec != null ? Optional.of(spec) : recordedSpec(name);
-            recorded.ifPresent(s -> announce(
-                    s, r.outcome() == FinishResult.Outcome.FINISHED ? "finished" : "failed", r.message(), null));
+            String event = r.outcome() == FinishResult.Outcome.FINISHED ? "finished" : "failed";
+            if (spec != null) {
+                announce(spec, event, r.message(), null);
+            } else {
+                announceRecorded(name, event, r.message());
+            }
         }
         return r;
     }
@@ -489,10 +512,7 @@ public final class Backfill implements AutoCloseable {
                 audit(name, "rollback", flags("force", force, "tuningGiven", tuning != null), Audit.digest(recorded));
         RunResult r = audited(
                 audit,
-                () -> {
-                    audit.begin();
-                    return rollbacks().run(spec, options, force);
-                },
+                () -> rollbacks().run(spec, options, force, audit),
                 x -> outcome(x.outcome()),
                 RunResult::message);
         announceEnd(spec, "rollback", r.outcome(), r.message(), r);
@@ -526,8 +546,12 @@ public final class Backfill implements AutoCloseable {
         return audit().lastRuns();
     }
 
-    /** A run's start: {@code started} or {@code resumed}, said once (not again after a reconnect). */
-    private void announceStart(JobSpec spec, String event, int attempt) {
+    /**
+     * A run past its checks, its lock held, about to write: its audit row (as running), and {@code started} or {@code
+     * resumed} said once (not again after a reconnect).
+     */
+    private void starting(JobSpec spec, String event, int attempt, Audit.Entry audit) throws SQLException {
+        audit.begin();
         if (attempt == 1) {
             announce(spec, event, "job " + spec.name() + " " + event + " (" + actor.describe() + ")", null);
         }
@@ -548,6 +572,16 @@ public final class Backfill implements AutoCloseable {
         };
         if (event != null) {
             announce(spec, event, message, r);
+        }
+    }
+
+    /** {@link #announce} with the job's recorded spec; a spec that cannot be read now says nothing. */
+    private void announceRecorded(String name, String event, String message) {
+        try {
+            recordedSpec(name).ifPresent(sp -> announce(sp, event, message, null));
+        } catch (SQLException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(Backfill.class)
+                    .warn("job {}: the {} notification is not sent: {}", name, event, Failures.describe(e));
         }
     }
 
@@ -639,9 +673,13 @@ public final class Backfill implements AutoCloseable {
         try {
             result = command.run();
         } catch (SpecException e) {
-            audit.discard();
+            // Refused before its first change: nothing is written. After it (a rollback's preflight that fails once
+            // its contract was reversed), its row says so.
+            if (audit.written()) {
+                endQuietly(audit, "refused", e.getMessage());
+            }
             throw e;
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException | Error e) {
             endQuietly(audit, e);
             throw e;
         }
@@ -667,7 +705,7 @@ public final class Backfill implements AutoCloseable {
     }
 
     /** Records a command's failure, unless the database cannot take it either (the failure is what the caller sees). */
-    private static void endQuietly(Audit.Entry audit, Exception failure) {
+    private static void endQuietly(Audit.Entry audit, Throwable failure) {
         try {
             audit.end("failed", failure.getMessage());
         } catch (SQLException | RuntimeException e) {

@@ -70,6 +70,12 @@ class AuditTest extends DatabaseTest {
         assertThat(trail()).hasSize(2);
         assertThat(trail().get(1).options()).containsEntry("again", true);
         assertThat(trail().get(1).specDigest()).isEqualTo(e.specDigest());
+
+        // A validation changes no row, but its verdict is what require and finish go by: recorded when it ends.
+        assertThat(backfill.as(alice).validate(spec, RunOptions.defaults()).outcome())
+                .isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(trail().get(2).command()).isEqualTo("validate");
+        assertThat(trail().get(2).outcome()).isEqualTo("completed");
     }
 
     @Test

@@ -360,5 +360,9 @@ public final class JobScheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // The stopped runs' last events leave before the process does.
+        Backfill.awaitNotifications(NOTIFY_FLUSH);
     }
+
+    private static final Duration NOTIFY_FLUSH = Duration.ofSeconds(10);
 }

@@ -28,8 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
  * database fills in what it knows better than the caller: the session's role ({@code session_user}) and the address it
  * sees the session come from ({@code inet_client_addr()}). A command that is one transaction (a request to a running
  * job, {@code forget}) writes its row in that transaction; a command that runs for long (a run, a rollback, finish)
- * writes its row when its input has passed its checks, as {@code running}, and its outcome when it ends. A command
- * refused as bad input leaves no row: nothing is written for it. Rows are never deleted by Sluice ({@code forget}
+ * writes its row just before its first change, as {@code running}, and its outcome when it ends. A command refused
+ * as bad input before it changed anything leaves no row: nothing is written for it. Rows are never deleted by Sluice ({@code forget}
  * keeps a job's trail).
  */
 public final class Audit {
@@ -141,16 +141,13 @@ public final class Audit {
             }
         }
 
-        /** Takes back a row begun for a command then refused as bad input (nothing is written for one). */
-        public void discard() throws SQLException {
-            if (id == null) {
-                return;
-            }
-            try (Connection c = dataSource.getConnection();
-                    PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
-                ps.setLong(1, id);
-                ps.executeUpdate();
-            }
+        /** Whether the command's row is written (it began, or it ended). */
+        public boolean written() {
+            return id != null;
+        }
+
+        /** The caller's transaction that wrote the row was rolled back: the row is not there. */
+        public void rolledBack() {
             id = null;
         }
 

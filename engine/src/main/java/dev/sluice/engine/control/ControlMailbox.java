@@ -58,6 +58,11 @@ public final class ControlMailbox {
                 }
                 return null;
             });
+        } catch (SQLException | RuntimeException e) {
+            if (audit != null) {
+                audit.rolledBack();
+            }
+            throw e;
         }
     }
 

@@ -10,13 +10,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
@@ -33,41 +34,43 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A job's {@code notify}: each event a target asks for is posted as JSON (with a Slack-compatible {@code text}) by a
- * thread of its own, retried with exponential backoff (Resilience4j) on no answer, 429 and 5xx, and given up with a
- * warning in the log. Nothing here ever blocks or fails the job: posting is queued (a full queue drops the oldest), and
- * an undeliverable notification is a line in the log.
+ * A job's {@code notify}: each event a target asks for is posted as JSON (with a Slack-compatible {@code text}) by
+ * the HTTP client's own threads, retried with exponential backoff (Resilience4j's asynchronous retry: no thread
+ * sleeps through a backoff, so a receiver that is down delays no other) on no answer, 429 and 5xx, and given up with
+ * a warning in the log. Nothing here blocks or fails the job: a notification that cannot be sent is a line in the
+ * log, which never quotes a URL or a header's value that came from the environment.
  */
 public final class Notifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(Notifier.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-    private static final int QUEUE = 1000;
     private static final int ATTEMPTS = 5;
     private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
 
-    private static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
-    private static final ThreadPoolExecutor SENDER = new ThreadPoolExecutor(
-            1,
-            1,
-            1,
-            TimeUnit.MINUTES,
-            new LinkedBlockingQueue<>(QUEUE),
-            r -> {
-                Thread t = new Thread(r, "sluice-notify");
-                t.setDaemon(true);
-                return t;
-            },
-            (r, pool) -> LOG.warn("notifications are queued faster than they are delivered: one dropped"));
     private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sluice-notify-held");
+        Thread t = new Thread(r, "sluice-notify");
         t.setDaemon(true);
         return t;
     });
-    // Notifications whose first attempt has not been made: what a process about to exit waits for.
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .connectTimeout(TIMEOUT)
+            .executor(Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "sluice-notify-http");
+                t.setDaemon(true);
+                return t;
+            }))
+            .build();
+    private static final RetryConfig RETRY = RetryConfig.<Integer>custom()
+            .maxAttempts(ATTEMPTS)
+            .intervalFunction(IntervalFunction.ofExponentialBackoff(FIRST_BACKOFF, 2))
+            .retryOnException(e -> true) // no answer, a timeout, a reset: all worth another try
+            .retryOnResult(status -> status == 429 || status >= 500)
+            .failAfterMaxAttempts(true)
+            .build();
+    // Notifications whose first attempt has not ended: what a process about to exit waits for.
     private static final AtomicInteger FIRST_ATTEMPTS = new AtomicInteger();
+    private static volatile String host;
 
     private Notifier() {}
 
@@ -78,32 +81,38 @@ public final class Notifier {
      * @param fields more of the event, as data
      */
     public static void post(JobSpec spec, String event, String text, Map<String, Object> fields) {
+        post(spec, event, text, fields, target -> true);
+    }
+
+    private static void post(
+            JobSpec spec, String event, String text, Map<String, Object> fields, Predicate<JobSpec.Notify> which) {
         for (JobSpec.Notify target : spec.notifications()) {
-            if (!target.wants(event)) {
+            if (!target.wants(event) || !which.test(target)) {
                 continue;
             }
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("text", "Sluice: " + Secrets.redact(text));
-            body.put("job", spec.name());
-            body.put("table", spec.table());
-            body.put("event", event);
-            body.put("at", Instant.now().toString());
-            body.put("host", host());
-            fields.forEach((k, v) -> body.put(k, v instanceof String s ? Secrets.redact(s) : v));
-            String json = JSON.writeValueAsString(body);
-            FIRST_ATTEMPTS.incrementAndGet();
             try {
-                SENDER.execute(() -> deliver(spec.name(), event, target, json));
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("text", "Sluice: " + Secrets.redact(text));
+                body.put("job", spec.name());
+                body.put("table", spec.table());
+                body.put("event", event);
+                body.put("at", Instant.now().toString());
+                body.put("host", host());
+                fields.forEach((k, v) -> body.put(k, v instanceof String s ? Secrets.redact(s) : v));
+                send(spec.name(), event, target, JSON.writeValueAsString(body));
             } catch (RuntimeException e) {
-                FIRST_ATTEMPTS.decrementAndGet();
-                LOG.warn("job {}: the {} notification is not sent: {}", spec.name(), event, e.getMessage());
+                LOG.warn(
+                        "job {}: the {} notification is not sent: {}",
+                        spec.name(),
+                        event,
+                        e.getClass().getSimpleName());
             }
         }
     }
 
     /**
-     * Waits up to {@code within} for every queued notification's first attempt (a process about to exit: its last
-     * events, a completed run's, are not lost to the exit; retries of a receiver that is down are not waited for).
+     * Waits up to {@code within} for every notification's first attempt to end (a process about to exit: its last
+     * events, a completed run's, are not lost to the exit; the retries of a receiver that is down are not waited for).
      */
     public static void flush(Duration within) {
         long deadline = System.nanoTime() + within.toNanos();
@@ -117,19 +126,87 @@ public final class Notifier {
         }
     }
 
-    private static void deliver(String job, String event, JobSpec.Notify target, String json) {
+    private static void send(String job, String event, JobSpec.Notify target, String json) {
+        String shown = target.webhook() != null ? hostOf(target.webhook()) : "$" + target.webhookEnv();
+        HttpRequest request = request(job, event, target, json, shown);
+        if (request == null) {
+            return;
+        }
+        AtomicBoolean first = new AtomicBoolean(true);
+        FIRST_ATTEMPTS.incrementAndGet();
+        Runnable firstEnded = () -> {
+            if (first.compareAndSet(true, false)) {
+                FIRST_ATTEMPTS.decrementAndGet();
+            }
+        };
+        try {
+            Retry.of("notify", RETRY)
+                    .executeCompletionStage(
+                            TIMERS,
+                            () -> HTTP.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                                    .thenApply(HttpResponse::statusCode)
+                                    .whenComplete((status, error) -> firstEnded.run()))
+                    .whenComplete((status, error) -> {
+                        firstEnded.run();
+                        if (error != null) {
+                            Throwable cause = error.getCause() != null ? error.getCause() : error;
+                            LOG.warn(
+                                    "job {}: the {} notification to {} is not delivered after {} attempts: {}",
+                                    job,
+                                    event,
+                                    shown,
+                                    ATTEMPTS,
+                                    cause instanceof IOException && cause.getMessage() != null
+                                            ? Secrets.redact(cause.getMessage())
+                                            : cause.getClass().getSimpleName());
+                        } else if (status / 100 != 2) {
+                            LOG.warn(
+                                    "job {}: the {} notification to {} was refused: HTTP {}",
+                                    job,
+                                    event,
+                                    shown,
+                                    status);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            firstEnded.run();
+            LOG.warn(
+                    "job {}: the {} notification to {} is not sent: {}",
+                    job,
+                    event,
+                    shown,
+                    e.getClass().getSimpleName());
+        }
+    }
+
+    /** The request, or null (said in the log) when the environment does not give what it needs. */
+    private static HttpRequest request(String job, String event, JobSpec.Notify target, String json, String shown) {
         String url = target.url();
         if (url == null) {
-            FIRST_ATTEMPTS.decrementAndGet();
             LOG.warn(
-                    "job {}: the {} notification is not sent: the environment variable {} (notify's webhook-env) is"
-                            + " not set",
+                    "job {}: the {} notification is not sent: the environment variable {} (notify's webhook-env) is not"
+                            + " set",
                     job,
                     event,
                     target.webhookEnv());
-            return;
+            return null;
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+        if (target.webhookEnv() != null) {
+            Secrets.register(url); // a URL kept in the environment is a secret (Slack's are)
+        }
+        URI uri;
+        try {
+            uri = URI.create(url.strip());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("job {}: the {} notification is not sent: {} is not a URL", job, event, shown);
+            return null;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+            LOG.warn("job {}: the {} notification is not sent: {} is not an http(s) URL", job, event, shown);
+            return null;
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .timeout(TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json));
@@ -144,96 +221,68 @@ public final class Notifier {
                         target.header().name(),
                         target.header().env());
             } else {
+                value = value.strip(); // a value read from a file often ends with a line break
                 Secrets.register(value);
-                request.header(target.header().name(), value);
+                try {
+                    request.header(target.header().name(), value);
+                } catch (IllegalArgumentException e) {
+                    LOG.warn(
+                            "job {}: the {} notification is not sent: the value of {} is not a valid {} header",
+                            job,
+                            event,
+                            target.header().env(),
+                            target.header().name());
+                    return null;
+                }
             }
         }
-        Retry retry = Retry.of(
-                "notify",
-                RetryConfig.<Integer>custom()
-                        .maxAttempts(ATTEMPTS)
-                        .intervalFunction(IntervalFunction.ofExponentialBackoff(FIRST_BACKOFF, 2))
-                        .retryExceptions(IOException.class)
-                        .retryOnResult(status -> status == 429 || status >= 500)
-                        .failAfterMaxAttempts(true)
-                        .build());
-        boolean[] first = {true};
-        String shown = target.webhook() != null ? hostOf(url) : "$" + target.webhookEnv();
-        try {
-            int status = Retry.decorateCheckedSupplier(retry, () -> {
-                        try {
-                            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding())
-                                    .statusCode();
-                        } finally {
-                            if (first[0]) {
-                                first[0] = false;
-                                FIRST_ATTEMPTS.decrementAndGet();
-                            }
-                        }
-                    })
-                    .get();
-            if (status / 100 != 2) {
-                LOG.warn("job {}: the {} notification to {} was refused: HTTP {}", job, event, shown, status);
-            }
-        } catch (Throwable e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            LOG.warn(
-                    "job {}: the {} notification to {} is not delivered after {} attempts: {}",
-                    job,
-                    event,
-                    shown,
-                    ATTEMPTS,
-                    e.getMessage() == null ? e.getClass().getSimpleName() : Secrets.redact(e.getMessage()));
-        } finally {
-            if (first[0]) {
-                FIRST_ATTEMPTS.decrementAndGet();
-            }
-        }
+        return request.build();
     }
 
     /**
-     * Says {@code held} when the job has been held back longer than a target's {@code held-for}: a pacer observer,
-     * told when a hold starts and ends. None (a no-op) when no target asks for it.
+     * Says {@code held} to each target that asks for it once the job has been held back (health gates, lock waiters)
+     * longer than that target's {@code held-for}: a pacer observer, told when a hold starts and ends. A no-op when no
+     * target asks for it; nothing is said for a hold during which the run was stopped.
      */
     public static Pacer.Observer holds(JobSpec spec, StopSignal stop) {
-        Duration shortest = spec.notifications().stream()
-                .filter(n -> n.wants("held"))
-                .map(JobSpec.Notify::heldFor)
-                .min(Duration::compareTo)
-                .orElse(null);
-        if (shortest == null) {
+        Map<Duration, Boolean> thresholds = new TreeMap<>();
+        spec.notifications().stream().filter(n -> n.wants("held")).forEach(n -> thresholds.put(n.heldFor(), true));
+        if (thresholds.isEmpty()) {
             return Pacer.Observer.NONE;
         }
         return new Pacer.Observer() {
-            private ScheduledFuture<?> timer;
+            private final Map<Duration, ScheduledFuture<?>> timers = new LinkedHashMap<>();
 
             @Override
             public synchronized void throttled(String reason) {
-                if (timer == null) {
-                    timer = TIMERS.schedule(
-                            () -> {
-                                if (!stop.requested()) { // a run that stopped while held is not held
-                                    post(
-                                            spec,
-                                            "held",
-                                            "job " + spec.name() + " has been held back for over "
-                                                    + shortest.toSeconds() + " s: " + reason,
-                                            Map.of("reason", reason));
-                                }
-                            },
-                            shortest.toMillis(),
-                            TimeUnit.MILLISECONDS);
+                if (!timers.isEmpty()) {
+                    return; // still the same hold (its reason may change on the way)
+                }
+                for (Duration after : thresholds.keySet()) {
+                    timers.put(
+                            after,
+                            TIMERS.schedule(
+                                    () -> {
+                                        if (!stop.requested()) {
+                                            post(
+                                                    spec,
+                                                    "held",
+                                                    "job " + spec.name() + " has been held back for over "
+                                                            + after.toSeconds() + " s: " + reason,
+                                                    Map.<String, Object>of(
+                                                            "reason", reason, "heldForSeconds", after.toSeconds()),
+                                                    n -> n.heldFor().equals(after));
+                                        }
+                                    },
+                                    after.toMillis(),
+                                    TimeUnit.MILLISECONDS));
                 }
             }
 
             @Override
             public synchronized void unthrottled(long waitedNanos) {
-                if (timer != null) {
-                    timer.cancel(false);
-                    timer = null;
-                }
+                timers.values().forEach(t -> t.cancel(false));
+                timers.clear();
             }
         };
     }
@@ -246,11 +295,17 @@ public final class Notifier {
         }
     }
 
+    /** This machine's name, looked up once (off the job's path after the first). */
     private static String host() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return null;
+        String h = host;
+        if (h == null) {
+            try {
+                h = InetAddress.getLocalHost().getHostName();
+            } catch (IOException e) {
+                h = "";
+            }
+            host = h;
         }
+        return h.isEmpty() ? null : h;
     }
 }

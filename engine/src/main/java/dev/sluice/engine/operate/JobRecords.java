@@ -56,6 +56,7 @@ public final class JobRecords {
             if (hold.lock() == null) {
                 return refused("job " + name + " is running" + launcher.holder(name) + "; nothing forgotten");
             }
+            context.runs().ensureSchema(); // an older repository gets its newer tables (the audit trail)
             JobStatus s = context.status(name);
             Optional<String> why = kept(name, s);
             if (why.isPresent()) {
@@ -68,6 +69,9 @@ public final class JobRecords {
                     audit.end(tx, "done", "forgotten: " + n + " execution(s) deleted");
                     return n;
                 });
+            } catch (SQLException | RuntimeException e) {
+                audit.rolledBack();
+                throw e;
             }
             return new Backfill.ControlResult(
                     true,
@@ -118,41 +122,48 @@ public final class JobRecords {
     }
 
     /**
-     * Whether the job repository holds anything of the job: a run, a request, a tuning, an audit row. A repository
-     * made by an older version gets its newer tables first (the audit trail among them).
+     * Whether the job repository holds anything of the job: a run, a request, a tuning, an audit row. Reads only (a
+     * repository made by an older version may lack some of these tables: only those there are asked).
      */
     private boolean recorded(String name) throws SQLException {
+        String s = Sql.quote(schema);
         try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-                ps.setString(1, Sql.quote(schema) + ".batch_job_instance");
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        return false;
-                    }
-                }
+            if (!exists(c, s + ".batch_job_instance")) {
+                return false;
             }
-            context.runs().ensureSchema();
-            String s = Sql.quote(schema);
             StringBuilder sql = new StringBuilder("SELECT EXISTS (SELECT 1 FROM " + s
                     + ".batch_job_instance WHERE job_name = ? OR job_name LIKE ? ESCAPE '\\')");
+            int tables = 0;
             for (String table : new String[] {"audit", "job_control", "job_tuning", "job_lifecycle"}) {
-                sql.append(" OR EXISTS (SELECT 1 FROM ")
-                        .append(s)
-                        .append('.')
-                        .append(table)
-                        .append(" WHERE job = ?)");
+                if (exists(c, s + "." + table)) {
+                    sql.append(" OR EXISTS (SELECT 1 FROM ")
+                            .append(s)
+                            .append('.')
+                            .append(table)
+                            .append(" WHERE job = ?)");
+                    tables++;
+                }
             }
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
                 ps.setString(1, name);
                 ps.setString(2, name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%");
-                for (int i = 3; i <= 6; i++) {
-                    ps.setString(i, name);
+                for (int i = 0; i < tables; i++) {
+                    ps.setString(3 + i, name);
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getBoolean(1);
                 }
+            }
+        }
+    }
+
+    private static boolean exists(Connection c, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
             }
         }
     }

@@ -18,6 +18,7 @@ import dev.sluice.engine.checkpoint.RunState;
 import dev.sluice.engine.checkpoint.Work;
 import dev.sluice.engine.contract.ContractSteps;
 import dev.sluice.engine.contract.Ledger;
+import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.launch.EngineContext;
 import dev.sluice.engine.launch.Journals;
 import dev.sluice.engine.launch.Launcher;
@@ -59,7 +60,7 @@ public final class Rollback {
      * @param force restore rows changed since Sluice wrote them too
      * @throws SpecException (exit 2) when the job kept no journal ({@code undo: false})
      */
-    public RunResult run(JobSpec spec, RunOptions options, boolean force) throws SQLException {
+    public RunResult run(JobSpec spec, RunOptions options, boolean force, Audit.Entry audit) throws SQLException {
         String name = spec.name();
         if (!spec.undo()) {
             throw new SpecException(
@@ -87,6 +88,7 @@ public final class Rollback {
                         "job " + name + " is finished and purged: 'finish --purge' dropped its undo journal and the"
                                 + " columns its contract set aside, so it cannot be rolled back");
             }
+            audit.begin(); // past its checks, the lock held: recorded before its first change
             String unreversed = reverseContract(spec);
             if (unreversed != null) {
                 return RunResult.of(RunResult.Outcome.FAILED, unreversed);

@@ -440,6 +440,10 @@ final class SpecChecks {
     private static final java.util.regex.Pattern HEADER_NAME =
             java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
+    // Headers Java's HTTP client sets itself and refuses to take from a caller.
+    private static final Set<String> RESTRICTED_HEADERS =
+            Set.of("connection", "content-length", "expect", "host", "upgrade");
+
     private static void checkNotify(List<JobSpec.Notify> notify) {
         for (int i = 0; i < notify.size(); i++) {
             JobSpec.Notify n = notify.get(i);
@@ -456,7 +460,8 @@ final class SpecChecks {
                 httpUrl(at + ".webhook", n.webhook());
             } else if (!ENV_NAME.matcher(n.webhookEnv()).matches()) {
                 throw new SpecException(
-                        at + ".webhook-env", "must be an environment variable's name, got '" + n.webhookEnv() + "'");
+                        at + ".webhook-env",
+                        "must be the name of the environment variable that holds the URL (letters, digits and _)");
             }
             if (n.on().isEmpty()) {
                 throw new SpecException(
@@ -477,13 +482,18 @@ final class SpecChecks {
                             at + ".header.name",
                             "must be an HTTP header's name, got '" + n.header().name() + "'");
                 }
+                if (RESTRICTED_HEADERS.contains(n.header().name().toLowerCase(java.util.Locale.ROOT))) {
+                    throw new SpecException(
+                            at + ".header.name",
+                            "'" + n.header().name()
+                                    + "' is set by the HTTP client itself; use another header (Authorization, X-...)");
+                }
                 if (n.header().env() == null
                         || !ENV_NAME.matcher(n.header().env()).matches()) {
                     throw new SpecException(
                             at + ".header.env",
-                            "must be the name of the environment variable that"
-                                    + " holds the header's value (a secret is never written in a spec), got '"
-                                    + n.header().env() + "'");
+                            "must be the name of the environment variable that holds the header's value (letters, digits and _;"
+                                    + " a secret is never written in a spec)");
                 }
             }
             positive(at + ".held-for", n.heldFor());

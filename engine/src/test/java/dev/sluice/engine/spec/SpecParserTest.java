@@ -142,13 +142,14 @@ class SpecParserTest {
             notify: [ { on: [completed] } ]        | notify[0].webhook: give one of webhook (a URL) or webhook-env (the environment variable that holds it)
             notify: [ { webhook: "http://h/x", webhook-env: HOOK, on: [failed] } ] | notify[0].webhook: give one of webhook (a URL) or webhook-env (the environment variable that holds it)
             notify: [ { webhook: "http://u:pw@h/x", on: [failed] } ] | notify[0].webhook: must not carry a user or password
-            notify: [ { webhook-env: "1HOOK", on: [failed] } ] | notify[0].webhook-env: must be an environment variable's name, got '1HOOK'
+            notify: [ { webhook-env: "1HOOK", on: [failed] } ] | notify[0].webhook-env: must be the name of the environment variable that holds the URL (letters, digits and _)
             notify: [ { webhook: "http://h/x" } ]  | notify[0].on: is required: the events to post, of started, resumed, completed, validated, mismatches, failed, paused, stopped, cancelled, rolled-back, finished, held
             notify: [ { webhook: "http://h/x", on: [completed, done] } ] | notify[0].on[1]: unknown event 'done' (known: started, resumed, completed, validated, mismatches, failed, paused, stopped, cancelled, rolled-back, finished, held)
             notify: [ { webhook: "http://h/x", on: [held], held-for: 0s } ] | notify[0].held-for: must be longer than 0
             notify: [ { webhook: "http://h/x", on: [failed], header: { name: X-Token, value: s3cret } } ] | notify[0].header.value: unknown key (known keys: env, name)
             notify: [ { webhook: "http://h/x", on: [failed], header: { name: "X Token", env: TOKEN } } ] | notify[0].header.name: must be an HTTP header's name, got 'X Token'
-            notify: [ { webhook: "http://h/x", on: [failed], header: { name: X-Token } } ] | notify[0].header.env: must be the name of the environment variable that holds the header's value (a secret is never written in a spec), got 'null'
+            notify: [ { webhook: "http://h/x", on: [failed], header: { name: X-Token } } ] | notify[0].header.env: must be the name of the environment variable that holds the header's value (letters, digits and _; a secret is never written in a spec)
+            notify: [ { webhook: "http://h/x", on: [failed], header: { name: Host, env: H } } ] | notify[0].header.name: 'Host' is set by the HTTP client itself; use another header (Authorization, X-...)
             notify: [ { webhook: "http://h/x", on: [failed], secret: x } ] | notify[0].secret: unknown key (known keys: header, held-for, on, webhook, webhook-env)
             """)
     void rejectsBadSpecsNamingTheField(String extra, String message) {

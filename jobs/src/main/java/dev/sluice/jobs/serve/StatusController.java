@@ -73,19 +73,31 @@ public class StatusController {
         }
         m.put("history", history.of(job));
         m.put("chunkTargetSeconds", chunkTarget(job));
-        m.put("audit", StatusJson.audit(backfill.history(job)));
         return ResponseEntity.ok(m);
     }
 
-    /** Job {@code job}'s audit trail, oldest first: who changed it, when, from where, and how it ended. */
+    /**
+     * Job {@code job}'s audit trail, its last {@code limit} commands (default 100), oldest first: who changed it, when,
+     * from where, and how it ended. It names people, hosts and addresses: with the operator's token only.
+     */
     @GetMapping("/api/jobs/{job}/audit")
-    public ResponseEntity<Object> audit(@PathVariable String job) throws Exception {
-        List<AuditEntry> trail = backfill.history(job);
-        if (trail.isEmpty() && operations.one(job) == null) {
-            return ResponseEntity.status(404)
-                    .body(reply(JobOperations.unknown(job)).getBody());
+    public ResponseEntity<Object> audit(
+            @PathVariable String job,
+            @RequestParam(value = "limit", defaultValue = "100") int limit,
+            @RequestHeader(value = "Authorization", required = false) String authorization)
+            throws Exception {
+        JobOperations.Reply refused = refused(authorization);
+        if (refused == null && limit < 1) {
+            refused = new JobOperations.Reply(400, "limit: a whole number, 1 or more, got " + limit);
         }
-        return ResponseEntity.ok(StatusJson.audit(trail));
+        List<AuditEntry> trail = refused == null ? backfill.history(job) : List.of();
+        if (refused == null && trail.isEmpty() && operations.one(job) == null) {
+            refused = JobOperations.unknown(job);
+        }
+        if (refused != null) {
+            return ResponseEntity.status(refused.status()).body(reply(refused).getBody());
+        }
+        return ResponseEntity.ok(StatusJson.audit(trail.subList(Math.max(0, trail.size() - limit), trail.size())));
     }
 
     /** Whether a bearer token is the operator's: the page asks before it offers controls. */

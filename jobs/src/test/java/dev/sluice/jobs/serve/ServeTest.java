@@ -331,6 +331,7 @@ class ServeTest {
             // by the token's principal (a digest, never the token) from the address the request came from.
             String audit = http.send(
                             HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/audit"))
+                                    .header("Authorization", "Bearer s3cret")
                                     .build(),
                             HttpResponse.BodyHandlers.ofString())
                     .body();
@@ -343,12 +344,20 @@ class ServeTest {
                                     + "[^,]+,\"principal\":\"token:[0-9a-f]{8}\",\"origin\":\"127.0.0.1\"")
                     .contains("\"outcome\":\"refused\"")
                     .doesNotContain("s3cret");
+            // It names people and addresses: not without the token; the last N on asking.
             assertThat(http.send(
-                                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/served"))
+                                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/audit"))
                                             .build(),
                                     HttpResponse.BodyHandlers.ofString())
-                            .body())
-                    .contains("\"audit\":[{");
+                            .statusCode())
+                    .isEqualTo(401);
+            String last = http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/audit?limit=1"))
+                                    .header("Authorization", "Bearer s3cret")
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
+            assertThat(last).contains("\"command\":\"pause\"").doesNotContain("\"command\":\"run\"");
             assertThat(jobs).contains("\"runnerPid\":null");
             // A job nobody knows is 404 on every verb, with a message; a parameter of the wrong kind is 400 naming it.
             HttpResponse<String> unknown = http.send(
