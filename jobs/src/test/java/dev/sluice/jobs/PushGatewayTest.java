@@ -3,10 +3,6 @@ package dev.sluice.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +21,6 @@ import org.junit.jupiter.api.Timeout;
  */
 class PushGatewayTest extends CliDatabaseTest {
 
-    private static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void aFailedCliRunIsPushedAndTheFailedJobAlertFiresOnIt() throws Exception {
@@ -43,7 +36,8 @@ class PushGatewayTest extends CliDatabaseTest {
                 .start();
         try {
             String url = "http://127.0.0.1:" + port;
-            Eventually.eventually(Duration.ofSeconds(30), "the Pushgateway ready", () -> get(url + "/-/ready") == 200);
+            Eventually.eventually(
+                    Duration.ofSeconds(30), "the Pushgateway ready", () -> Http.status(url + "/-/ready") == 200);
 
             db.exec(
                     "CREATE TABLE ledger (id int PRIMARY KEY, ratio text)",
@@ -72,13 +66,13 @@ class PushGatewayTest extends CliDatabaseTest {
             Eventually.eventually(
                     Duration.ofSeconds(60),
                     "fine RUNNING at the gateway",
-                    () -> body(url + "/metrics")
+                    () -> Http.body(url + "/metrics")
                             .matches(
                                     "(?s).*sluice_job_state\\{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"(RUNNING|THROTTLED)\"} 1.*"));
             assertThat(fine.waitFor(90, TimeUnit.SECONDS)).isTrue();
             assertThat(fine.exitValue()).as(Files.readString(log)).isZero();
 
-            String metrics = body(url + "/metrics");
+            String metrics = Http.body(url + "/metrics");
             assertThat(metrics)
                     .contains("sluice_job_state{backfill=\"doomed\",instance=\"\",job=\"sluice\",state=\"FAILED\"} 1")
                     .contains("sluice_job_state{backfill=\"fine\",instance=\"\",job=\"sluice\",state=\"COMPLETED\"} 1")
@@ -106,19 +100,5 @@ class PushGatewayTest extends CliDatabaseTest {
                 gateway.destroyForcibly();
             }
         }
-    }
-
-    private static int get(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static String body(String url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
-                .body();
     }
 }

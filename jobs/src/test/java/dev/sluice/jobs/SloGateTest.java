@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -31,9 +30,6 @@ import org.junit.jupiter.api.Timeout;
  * hysteresis).
  */
 class SloGateTest extends CliDatabaseTest {
-
-    private static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final List<Process> servers = new ArrayList<>();
 
@@ -75,8 +71,9 @@ class SloGateTest extends CliDatabaseTest {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("prometheus.log").toFile())
                 .start());
-        Eventually.eventually(Duration.ofSeconds(60), "the Pushgateway ready", () -> get(gateway + "/-/ready") == 200);
-        Eventually.eventually(Duration.ofSeconds(60), "Prometheus ready", () -> get(prom + "/-/ready") == 200);
+        Eventually.eventually(
+                Duration.ofSeconds(60), "the Pushgateway ready", () -> Http.status(gateway + "/-/ready") == 200);
+        Eventually.eventually(Duration.ofSeconds(60), "Prometheus ready", () -> Http.status(prom + "/-/ready") == 200);
 
         // The service's error ratio, as an application's exporter would show it: 9% of requests failing.
         push(gateway, 0.09);
@@ -110,7 +107,7 @@ class SloGateTest extends CliDatabaseTest {
             Eventually.eventually(
                     Duration.ofSeconds(30),
                     "the signal's value and limit in the job's metrics",
-                    () -> body("http://127.0.0.1:" + metricsPort + "/actuator/prometheus"),
+                    () -> Http.body("http://127.0.0.1:" + metricsPort + "/actuator/prometheus"),
                     m -> m.contains("sluice_health_signal{backfill=\"slo\",signal=\"prometheus\"} 0.09")
                             && m.contains("sluice_health_signal_limit{backfill=\"slo\",signal=\"prometheus\"} 0.05"));
             // Under the limit but not under half of it: still held (the gates' hysteresis).
@@ -136,18 +133,19 @@ class SloGateTest extends CliDatabaseTest {
     }
 
     private static void push(String gateway, double value) throws IOException, InterruptedException {
-        HttpResponse<String> r = HTTP.send(
-                HttpRequest.newBuilder(URI.create(gateway + "/metrics/job/app"))
-                        .PUT(HttpRequest.BodyPublishers.ofString("app_error_ratio " + value + "\n"))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = Http.client()
+                .send(
+                        HttpRequest.newBuilder(URI.create(gateway + "/metrics/job/app"))
+                                .PUT(HttpRequest.BodyPublishers.ofString("app_error_ratio " + value + "\n"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isBetween(200, 299);
     }
 
     /** The query's first sample value as Prometheus answers it, or "" while it has none. */
     private static String value(String prom, String query) {
         try {
-            String body = body(prom + "/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
+            String body = Http.body(prom + "/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"value\":\\[[0-9.]+,\"([^\"]+)\"]")
                     .matcher(body);
             return m.find() ? m.group(1) : "";
@@ -160,19 +158,5 @@ class SloGateTest extends CliDatabaseTest {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
-    }
-
-    private static int get(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static String body(String url) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
-                .body();
     }
 }

@@ -60,10 +60,7 @@ final class HistoryCommand implements Callable<Integer> {
             String options = e.options().isEmpty() ? "" : " " + e.options();
             System.out.printf(
                     "%-20s %-9s %-40s %-11s %s%n",
-                    e.at().toString()
-                            .replace('T', ' ')
-                            .replaceFirst("\\.\\d+Z$", "")
-                            .replace("Z", ""),
+                    Said.when(e.at()),
                     e.command(),
                     e.actor().describe() + " as " + e.databaseUser()
                             + (e.clientAddress() != null ? " from " + e.clientAddress() : ""),

@@ -69,13 +69,7 @@ final class ListCommand implements Callable<Integer> {
                     s.job(),
                     s.state(),
                     s.table() == null ? "-" : s.table(),
-                    last == null
-                            ? "-"
-                            : last.at()
-                                    .toString()
-                                    .replace('T', ' ')
-                                    .replaceFirst("\\.\\d+Z$", "")
-                                    .replace("Z", ""),
+                    last == null ? "-" : Said.when(last.at()),
                     last == null ? "-" : last.actor().describe());
         }
         return ExitCode.DONE;

@@ -13,6 +13,13 @@ final class Said {
 
     private Said() {}
 
+    /** A moment as the audit trail's readers show it: {@code 2026-12-06 19:31:07}, in UTC. */
+    static String when(java.time.Instant at) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+                .withZone(java.time.ZoneOffset.UTC)
+                .format(at);
+    }
+
     static String run(RunResult r) {
         return then(r.message(), r.next());
     }
