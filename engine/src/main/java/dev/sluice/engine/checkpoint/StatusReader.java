@@ -97,7 +97,7 @@ public final class StatusReader {
     }
 
     private boolean storeExists(Connection c) throws SQLException {
-        return exists(c, schema + ".batch_step_execution_context");
+        return Sql.exists(c, schema + ".batch_step_execution_context");
     }
 
     private static Optional<Run> last(JobRepository repository, String job) {
@@ -282,7 +282,7 @@ public final class StatusReader {
         if (!resumable || current.state().ended()) {
             return null;
         }
-        Long pending = exists(c, ControlMailbox.table(schema)) ? ControlMailbox.pendingRate(c, schema, job) : null;
+        Long pending = Sql.exists(c, ControlMailbox.table(schema)) ? ControlMailbox.pendingRate(c, schema, job) : null;
         return pending != null ? pending : current.rateLimit();
     }
 
@@ -343,7 +343,7 @@ public final class StatusReader {
 
     /** @param changedSince rows its last rollback left because others changed them since Sluice wrote them */
     private static JobStatus.Undo undo(Connection c, String schema, String job, long changedSince) throws SQLException {
-        if (!exists(c, Sql.quote(schema) + ".undo_journal")) {
+        if (!Sql.exists(c, Sql.quote(schema) + ".undo_journal")) {
             return new JobStatus.Undo(0, 0, 0);
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(rows), 0),"
@@ -357,18 +357,9 @@ public final class StatusReader {
         }
     }
 
-    private static boolean exists(Connection c, String relation) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, relation);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        }
-    }
-
     /** Whether {@code finish} has made the job FINISHED. */
     private static boolean finished(Connection c, String schema, String job) throws SQLException {
-        if (!exists(c, Sql.quote(schema) + ".job_lifecycle")) {
+        if (!Sql.exists(c, Sql.quote(schema) + ".job_lifecycle")) {
             return false;
         }
         try (PreparedStatement ps = c.prepareStatement(

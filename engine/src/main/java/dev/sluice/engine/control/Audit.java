@@ -109,7 +109,7 @@ public final class Audit {
          * exists (a command never creates it for its audit row alone).
          */
         public void begin(Connection c) throws SQLException {
-            if (id == null && exists(c)) {
+            if (id == null && Sql.exists(c, table)) {
                 id = insert(c, RUNNING, null, false);
             }
         }
@@ -127,7 +127,7 @@ public final class Audit {
         /** {@link #end(String, String)} in the caller's transaction. */
         public void end(Connection c, String outcome, String message) throws SQLException {
             if (id == null) {
-                if (exists(c)) {
+                if (Sql.exists(c, table)) {
                     id = insert(c, outcome, message, true);
                 }
                 return;
@@ -196,7 +196,7 @@ public final class Audit {
     private List<AuditEntry> read(String where, String job) throws SQLException {
         List<AuditEntry> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
-            if (!exists(c)) {
+            if (!Sql.exists(c, table)) {
                 return out;
             }
             try (PreparedStatement ps = c.prepareStatement("SELECT id, at, job, command, options::text, via, os_user,"
@@ -230,16 +230,6 @@ public final class Audit {
             }
         }
         return out;
-    }
-
-    private boolean exists(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
     }
 
     private static Instant instant(Timestamp t) {

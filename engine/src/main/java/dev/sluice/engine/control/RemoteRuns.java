@@ -284,13 +284,8 @@ public final class RemoteRuns {
             throws SQLException {
         String schema = Sql.quote(schemaName);
         Map<String, JobStatus.Runner> out = new HashMap<>();
-        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            exists.setString(1, schema + ".partition_leases");
-            try (ResultSet rs = exists.executeQuery()) {
-                if (!rs.next() || !rs.getBoolean(1)) {
-                    return out;
-                }
-            }
+        if (!Sql.exists(c, schema + ".partition_leases")) {
+            return out;
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT ON (part) part, worker_pid, worker_host,"
                 + " backend_pid FROM " + schema + ".partition_leases WHERE job = ? AND backend_pid IS NOT NULL"

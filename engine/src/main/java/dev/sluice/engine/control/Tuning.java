@@ -36,13 +36,8 @@ public final class Tuning {
 
     /** The job's tune, if an operator gave one (and the repository has its table). */
     public static Optional<Tune> read(Connection c, String schema, String job) throws SQLException {
-        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            exists.setString(1, table(schema));
-            try (ResultSet rs = exists.executeQuery()) {
-                if (!rs.next() || !rs.getBoolean(1)) {
-                    return Optional.empty();
-                }
-            }
+        if (!Sql.exists(c, table(schema))) {
+            return Optional.empty();
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT rows_per_second, spec_rows_per_second FROM " + table(schema) + " WHERE job = ?")) {

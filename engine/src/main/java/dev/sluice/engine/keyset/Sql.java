@@ -3,6 +3,10 @@ package dev.sluice.engine.keyset;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.HexFormat;
 
 /** Quoting of identifiers, so that a catalog name is never parsed as anything but a name; and names of our own. */
@@ -25,6 +29,19 @@ public final class Sql {
             return HexFormat.of().formatHex(hash, 0, bytes);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+
+    /**
+     * Whether {@code relation} (schema-qualified and quoted as SQL writes it) exists, on the caller's connection: how a
+     * reader asks for a table of the job repository that an older version did not create.
+     */
+    public static boolean exists(Connection c, String relation) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, relation);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
         }
     }
 }

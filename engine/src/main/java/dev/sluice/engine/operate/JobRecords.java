@@ -128,14 +128,14 @@ public final class JobRecords {
     private boolean recorded(String name) throws SQLException {
         String s = Sql.quote(schema);
         try (Connection c = dataSource.getConnection()) {
-            if (!exists(c, s + ".batch_job_instance")) {
+            if (!Sql.exists(c, s + ".batch_job_instance")) {
                 return false;
             }
             StringBuilder sql = new StringBuilder("SELECT EXISTS (SELECT 1 FROM " + s
                     + ".batch_job_instance WHERE job_name = ? OR job_name LIKE ? ESCAPE '\\')");
             int tables = 0;
             for (String table : new String[] {"audit", "job_control", "job_tuning", "job_lifecycle"}) {
-                if (exists(c, s + "." + table)) {
+                if (Sql.exists(c, s + "." + table)) {
                     sql.append(" OR EXISTS (SELECT 1 FROM ")
                             .append(s)
                             .append('.')
@@ -154,16 +154,6 @@ public final class JobRecords {
                     rs.next();
                     return rs.getBoolean(1);
                 }
-            }
-        }
-    }
-
-    private static boolean exists(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
             }
         }
     }
