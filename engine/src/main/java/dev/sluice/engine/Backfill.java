@@ -30,6 +30,9 @@ import dev.sluice.engine.spec.JobSpec;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.engine.validation.Validations;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Runs backfills: {@code new Backfill(dataSource).run(spec, options)}, and the other verbs of the command line as
  * methods. Preflight first (nothing is written if it fails), then one runner per job (an advisory lock), then the
@@ -37,6 +40,8 @@ import dev.sluice.engine.validation.Validations;
  * checkpoint. Configure with {@link #builder(DataSource)}.
  */
 public final class Backfill implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Backfill.class);
 
     private final EngineContext context;
     private final DataSource dataSource;
@@ -409,8 +414,12 @@ public final class Backfill implements AutoCloseable {
         options.put(
                 "chunkTarget",
                 request.chunkTarget() == null ? null : request.chunkTarget().toString());
-        Audit.Entry audit =
-                audit(name, request.command().name().toLowerCase(Locale.ROOT), options, recordedDigest(name));
+        Optional<JobSpec> recorded = recordedSpec(name);
+        Audit.Entry audit = audit(
+                name,
+                request.command().name().toLowerCase(Locale.ROOT),
+                options,
+                recorded.map(Audit::digest).orElse(null));
         ControlResult r;
         try {
             r = new OperatorControl(context).control(name, request, wait, by == null ? actor.describe() : by, audit);
@@ -422,7 +431,7 @@ public final class Backfill implements AutoCloseable {
         if (r.ok()
                 && request.command() == ControlRequest.Command.CANCEL
                 && r.message().contains("at once")) {
-            announceRecorded(name, "cancelled", r.message());
+            recorded.ifPresent(s -> announce(s, "cancelled", r.message(), null));
         }
         return r;
     }
@@ -468,11 +477,14 @@ public final class Backfill implements AutoCloseable {
      * @throws SpecException (exit 2) naming a step that cannot run lock-safe on the table as it is
      */
     public FinishResult finish(String name, JobSpec spec, boolean purge, String by) throws SQLException {
+        // The spec the command acts on: the one given, else the one recorded (read once, for the trail and the
+        // notification).
+        Optional<JobSpec> acting = spec != null ? Optional.of(spec) : recordedSpec(name);
         Audit.Entry audit = audit(
                 name,
                 purge ? "purge" : "finish",
                 flags("purge", purge, "specGiven", spec != null),
-                spec != null ? Audit.digest(spec) : recordedDigest(name));
+                acting.map(Audit::digest).orElse(null));
         FinishResult r = audited(
                 audit,
                 () -> contract().finish(name, spec, purge, by == null ? actor.describe() : by, audit),
@@ -480,11 +492,7 @@ public final class Backfill implements AutoCloseable {
                 FinishResult::message);
         if (r.outcome() == FinishResult.Outcome.FINISHED || r.outcome() == FinishResult.Outcome.FAILED) {
             String event = r.outcome() == FinishResult.Outcome.FINISHED ? "finished" : "failed";
-            if (spec != null) {
-                announce(spec, event, r.message(), null);
-            } else {
-                announceRecorded(name, event, r.message());
-            }
+            acting.ifPresent(s -> announce(s, event, r.message(), null));
         }
         return r;
     }
@@ -575,16 +583,6 @@ public final class Backfill implements AutoCloseable {
         }
     }
 
-    /** {@link #announce} with the job's recorded spec; a spec that cannot be read now says nothing. */
-    private void announceRecorded(String name, String event, String message) {
-        try {
-            recordedSpec(name).ifPresent(sp -> announce(sp, event, message, null));
-        } catch (SQLException | RuntimeException e) {
-            org.slf4j.LoggerFactory.getLogger(Backfill.class)
-                    .warn("job {}: the {} notification is not sent: {}", name, event, Failures.describe(e));
-        }
-    }
-
     /** What a stopped piece of work is now: {@code paused}, {@code cancelled}, or {@code stopped} (a signal). */
     private String stoppedAs(String name) {
         try {
@@ -617,8 +615,7 @@ public final class Backfill implements AutoCloseable {
                     : "job " + spec.name() + " " + event + (message == null ? "" : ": " + message);
             Notifier.post(spec, event, text, fields);
         } catch (RuntimeException e) {
-            org.slf4j.LoggerFactory.getLogger(Backfill.class)
-                    .warn("job {}: the {} notification is not sent: {}", spec.name(), event, e.getMessage());
+            LOG.warn("job {}: the {} notification is not sent: {}", spec.name(), event, e.getMessage());
         }
     }
 
@@ -660,8 +657,8 @@ public final class Backfill implements AutoCloseable {
     }
 
     /**
-     * Runs {@code command} and records its outcome: nothing at all for bad input (a row it began is taken back), the
-     * error for a failure.
+     * Runs {@code command} and records its outcome: nothing for bad input refused before its first change ({@code
+     * refused} after it), the error for a failure.
      */
     private static <T> T audited(
             Audit.Entry audit,
@@ -695,12 +692,11 @@ public final class Backfill implements AutoCloseable {
         try {
             audit.end(outcome, message);
         } catch (SQLException | RuntimeException e) {
-            org.slf4j.LoggerFactory.getLogger(Backfill.class)
-                    .warn(
-                            "the audit trail could not record how {} ended ({}): {}",
-                            audit.command(),
-                            outcome,
-                            Failures.describe(e));
+            LOG.warn(
+                    "the audit trail could not record how {} ended ({}): {}",
+                    audit.command(),
+                    outcome,
+                    Failures.describe(e));
         }
     }
 
