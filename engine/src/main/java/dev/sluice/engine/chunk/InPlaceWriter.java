@@ -60,12 +60,11 @@ public final class InPlaceWriter implements ChunkWriter {
             // the same statement (o, under aliases that no expression can mean) and the UPDATE joined to them by
             // their row version: its partition, its ctid (a TID scan where the planner takes it: no second walk of
             // the key's index) and its xmin. Not locked: a lock writes a WAL record per row and doubles the chunk's
-            // cost. A row another
-            // session changed between the read and the UPDATE has a new version, which the UPDATE's recheck does not
-            // match: it is neither written nor journaled, the chunk sees fewer rows written than read, rolls back and
-            // runs again with the rows read FOR UPDATE (the locked form), whose pre-images no other session can
-            // change.
-            // The range again in the UPDATE, so that however the planner joins o (by TID, or hashing o over the
+            // cost. A row another session changed between the read and the UPDATE has a new version, which the
+            // UPDATE's recheck does not match: it is neither written nor journaled, the chunk sees fewer rows written
+            // than read, rolls back and runs again with the rows read FOR UPDATE (the locked form), whose pre-images no
+            // other session can change. The range again in the UPDATE, so that however the planner joins o (by TID, or
+            // hashing o over the
             // range's rows), it reads no more than the range.
             unlocked = new RangeStatement(
                     keyset,

@@ -83,25 +83,28 @@ public final class HealthGates implements AutoCloseable {
         return new HealthGates(signals, health.poll());
     }
 
+    // One client for every job's HTTP signals (a client holds a thread and a connection pool: one per preflight and
+    // per attempt would make them anew each time).
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .connectTimeout(PrometheusSignal.TIMEOUT)
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
+
     /** The signals {@code health} reads from services over HTTP: Prometheus, a throttle endpoint. */
     public static List<Signal> services(JobSpec.Health health) {
         if (health.prometheus() == null && health.http() == null) {
             return List.of();
         }
-        HttpClient http = HttpClient.newBuilder()
-                .connectTimeout(PrometheusSignal.TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
         List<Signal> signals = new ArrayList<>();
         if (health.prometheus() != null) {
             signals.add(new PrometheusSignal(
-                    http,
+                    HTTP,
                     health.prometheus().url(),
                     health.prometheus().query(),
                     health.prometheus().max()));
         }
         if (health.http() != null) {
-            signals.add(new HttpSignal(http, health.http().url()));
+            signals.add(new HttpSignal(HTTP, health.http().url()));
         }
         return signals;
     }

@@ -10,7 +10,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 import dev.sluice.engine.StopSignal;
 import dev.sluice.engine.spec.JobSpec;
@@ -245,8 +247,10 @@ public final class Notifier {
      * target asks for it; nothing is said for a hold during which the run was stopped.
      */
     public static Pacer.Observer holds(JobSpec spec, StopSignal stop) {
-        Map<Duration, Boolean> thresholds = new TreeMap<>();
-        spec.notifications().stream().filter(n -> n.wants("held")).forEach(n -> thresholds.put(n.heldFor(), true));
+        SortedSet<Duration> thresholds = spec.notifications().stream()
+                .filter(n -> n.wants("held"))
+                .map(JobSpec.Notify::heldFor)
+                .collect(Collectors.toCollection(TreeSet::new));
         if (thresholds.isEmpty()) {
             return Pacer.Observer.NONE;
         }
@@ -258,7 +262,7 @@ public final class Notifier {
                 if (!timers.isEmpty()) {
                     return; // still the same hold (its reason may change on the way)
                 }
-                for (Duration after : thresholds.keySet()) {
+                for (Duration after : thresholds) {
                     timers.put(
                             after,
                             TIMERS.schedule(

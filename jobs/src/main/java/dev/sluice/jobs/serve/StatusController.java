@@ -43,6 +43,7 @@ public class StatusController {
     private final JobHistory history;
     private final MeterRegistry meters;
     private final String token;
+    private final String principal;
 
     public StatusController(
             Backfill backfill,
@@ -55,6 +56,7 @@ public class StatusController {
         this.history = history;
         this.meters = meters;
         this.token = settings.token();
+        this.principal = tokenPrincipal(token);
     }
 
     @GetMapping("/api/jobs")
@@ -126,13 +128,17 @@ public class StatusController {
         // digest of it (never the token): a rotated token shows as another principal.
         String via = "page".equals(client) ? "page" : "api";
         return reply(operations.control(
-                job, action, rowsPerSecond, operations.actor(via, tokenPrincipal(), request.getRemoteAddr())));
+                job, action, rowsPerSecond, operations.actor(via, principal, request.getRemoteAddr())));
     }
 
     /** The header the operator page sends with its requests, so that the audit trail tells the page from the API. */
     static final String CLIENT_HEADER = "X-Sluice-Client";
 
-    private String tokenPrincipal() {
+    /** The token as a principal: {@code token:} and a digest of it, never the token (null while control is off). */
+    private static String tokenPrincipal(String token) {
+        if (token == null) {
+            return null;
+        }
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
             return "token:" + java.util.HexFormat.of().formatHex(hash, 0, 4);
