@@ -275,6 +275,14 @@ class ServeTest {
         return "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
     }
 
+    private static HttpResponse<String> getWithToken(HttpClient http, String url) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .header("Authorization", "Bearer s3cret")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     private static HttpResponse<String> post(HttpClient http, String url) throws Exception {
         return http.send(
                 HttpRequest.newBuilder(URI.create(url))
@@ -329,12 +337,7 @@ class ServeTest {
             assertThat(withToken.body()).contains("not running");
             // Both are in the job's audit trail: the scheduled run by the schedule of this process, the refused pause
             // by the token's principal (a digest, never the token) from the address the request came from.
-            String audit = http.send(
-                            HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/audit"))
-                                    .header("Authorization", "Bearer s3cret")
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body();
+            String audit = getWithToken(http, base + "/api/jobs/served/audit").body();
             assertThat(audit)
                     .contains("\"command\":\"run\"")
                     .contains("\"via\":\"schedule\"")
@@ -351,12 +354,8 @@ class ServeTest {
                                     HttpResponse.BodyHandlers.ofString())
                             .statusCode())
                     .isEqualTo(401);
-            String last = http.send(
-                            HttpRequest.newBuilder(URI.create(base + "/api/jobs/served/audit?limit=1"))
-                                    .header("Authorization", "Bearer s3cret")
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body();
+            String last =
+                    getWithToken(http, base + "/api/jobs/served/audit?limit=1").body();
             assertThat(last).contains("\"command\":\"pause\"").doesNotContain("\"command\":\"run\"");
             assertThat(jobs).contains("\"runnerPid\":null");
             // A job nobody knows is 404 on every verb, with a message; a parameter of the wrong kind is 400 naming it.
