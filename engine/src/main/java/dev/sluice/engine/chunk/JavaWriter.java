@@ -45,20 +45,38 @@ public final class JavaWriter implements ChunkWriter {
     private final Map<String, Integer> readIndex = new HashMap<>();
 
     /**
-     * A chunk's rows as read and transformed: for each row to write, its key, the transformer's result, its
-     * pre-images (with an undo journal) and the version read (its xmin; null when read locked).
+     * A chunk's rows as read and transformed, for the rows to write (those the transformer did not skip), column by
+     * column and already encoded as the write's array parameters: the keys, the transformer's results, whether each
+     * row sets each column (flags only where some row leaves a column out), the pre-images (with an undo journal) and
+     * the versions read (their xmin; none when read locked). Encoded where they are read, so that with
+     * {@link Prefetching} the chunk's own thread only sends them: they are pgJDBC's binary {@code text[]} and
+     * {@code boolean[]} parameters, bytes that any connection to the same server binds.
      *
      * @param rowsRead the rows read, those the transformer left as they are included
      */
     public record Read(
-            List<String[]> keys,
-            List<Map<String, Object>> results,
-            List<String[]> before,
-            List<String> versions,
+            int size,
+            Array[] keys,
+            Array[] values,
+            Array[] sets,
+            boolean allSet,
+            Array[] before,
+            Array versions,
             long rowsRead) {
 
-        public int size() {
-            return keys.size();
+        /** Binds the keys, then each written column's values and, with {@code flags}, whether each row sets it. */
+        public int bind(PreparedStatement ps, int first, boolean flags) throws SQLException {
+            int p = first;
+            for (Array k : keys) {
+                ps.setArray(p++, k);
+            }
+            for (int i = 0; i < values.length; i++) {
+                ps.setArray(p++, values[i]);
+                if (flags) {
+                    ps.setArray(p++, sets[i]);
+                }
+            }
+            return p;
         }
     }
 
@@ -212,57 +230,80 @@ public final class JavaWriter implements ChunkWriter {
     }
 
     private Read read(Connection c, KeyRange range, boolean locked) throws SQLException {
-        List<String[]> keys = new ArrayList<>();
-        List<Map<String, Object>> results = new ArrayList<>();
-        List<String[]> before = new ArrayList<>();
+        int width = keyset.width();
+        Columns keys = new Columns(width);
+        Columns values = new Columns(writes.size());
+        Columns before = new Columns(journal == null ? 0 : writes.size());
+        List<Boolean[]> sets = new ArrayList<>();
         List<String> versions = new ArrayList<>();
+        boolean allSet = true;
         long rowsRead = 0;
-        int first = keyset.width() + (locked ? 1 : 2);
+        int first = width + (locked ? 1 : 2);
         try (PreparedStatement ps = c.prepareStatement(selects[select(range, locked)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     rowsRead++;
                     Map<String, Object> out = transformer.transform(row(rs, first));
-                    if (out != null) {
-                        keys.add(keyset.read(rs, 1).values().toArray(String[]::new));
-                        results.add(out);
-                        versions.add(locked ? null : rs.getString(keyset.width() + 1));
-                        if (journal != null) {
-                            String[] pre = new String[writes.size()];
-                            for (int i = 0; i < pre.length; i++) {
-                                pre[i] = rs.getString(first + reads.size() + i);
-                            }
-                            before.add(pre);
-                        }
+                    if (out == null) {
+                        continue;
                     }
+                    keys.add(rs, 1);
+                    String[] row = new String[writes.size()];
+                    Boolean[] set = new Boolean[row.length];
+                    for (int i = 0; i < row.length; i++) {
+                        String name = writes.get(i).name();
+                        Object v = out.get(name);
+                        set[i] = v != null || out.containsKey(name);
+                        allSet &= set[i];
+                        row[i] = v == null ? null : v.toString();
+                    }
+                    values.add(row);
+                    sets.add(set);
+                    if (!locked) {
+                        versions.add(rs.getString(width + 1));
+                    }
+                    before.add(rs, first + reads.size());
                 }
             }
         }
-        return new Read(keys, results, before, versions, rowsRead);
+        return new Read(
+                sets.size(),
+                keys.encode(c),
+                values.encode(c),
+                flags(c, sets),
+                allSet,
+                before.encode(c),
+                locked ? null : c.createArrayOf("text", versions.toArray(String[]::new)),
+                rowsRead);
+    }
+
+    /** Per written column, whether each row sets it, as a {@code boolean[]} parameter. */
+    private Array[] flags(Connection c, List<Boolean[]> sets) throws SQLException {
+        Array[] flags = new Array[writes.size()];
+        for (int i = 0; i < flags.length; i++) {
+            Boolean[] column = new Boolean[sets.size()];
+            for (int r = 0; r < column.length; r++) {
+                column[r] = sets.get(r)[i];
+            }
+            flags[i] = c.createArrayOf("bool", column);
+        }
+        return flags;
     }
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
-        boolean allSet =
-                read.results().stream().allMatch(out -> writes.stream().allMatch(w -> out.containsKey(w.name())));
-        try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, allSet)])) {
-            int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
-            for (Column w : writes) {
-                Boolean[] set = new Boolean[read.size()];
-                ps.setArray(p++, c.createArrayOf("text", values(read, w, set)));
-                if (!allSet) {
-                    Array flags = c.createArrayOf("bool", set);
-                    ps.setArray(p++, flags);
-                }
-            }
+        try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, read.allSet())])) {
+            int p = read.bind(ps, 1, !read.allSet());
             if (!locked) {
-                ps.setArray(p++, c.createArrayOf("text", read.versions().toArray()));
+                ps.setArray(p++, read.versions());
             }
             if (journal == null) {
                 keyset.bind(ps, p, range);
                 return ps.executeLargeUpdate();
             }
-            p = TextArrays.bind(c, ps, p, read.before(), writes.size());
+            for (Array b : read.before()) {
+                ps.setArray(p++, b);
+            }
             keyset.bind(ps, p, range);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
@@ -270,19 +311,36 @@ public final class JavaWriter implements ChunkWriter {
         }
     }
 
-    /**
-     * Column {@code w} of what the transformer returned for each row read, as text (what the write casts to the
-     * column's type); {@code set} is filled with whether each row sets it at all (a column left out keeps its value).
-     */
-    public static String[] values(Read read, Column w, Boolean[] set) {
-        String[] values = new String[read.size()];
-        for (int r = 0; r < values.length; r++) {
-            Map<String, Object> out = read.results().get(r);
-            set[r] = out.containsKey(w.name());
-            Object v = out.get(w.name());
-            values[r] = v == null ? null : v.toString();
+    /** Text columns gathered row by row, encoded as {@code text[]} parameters at the end. */
+    private static final class Columns {
+        private final List<List<String>> columns = new ArrayList<>();
+
+        Columns(int width) {
+            for (int i = 0; i < width; i++) {
+                columns.add(new ArrayList<>());
+            }
         }
-        return values;
+
+        void add(String[] row) {
+            for (int i = 0; i < row.length; i++) {
+                columns.get(i).add(row[i]);
+            }
+        }
+
+        /** Adds columns {@code first ..} of the current row of {@code rs}, read as text. */
+        void add(ResultSet rs, int first) throws SQLException {
+            for (int i = 0; i < columns.size(); i++) {
+                columns.get(i).add(rs.getString(first + i));
+            }
+        }
+
+        Array[] encode(Connection c) throws SQLException {
+            Array[] out = new Array[columns.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = c.createArrayOf("text", columns.get(i).toArray(String[]::new));
+            }
+            return out;
+        }
     }
 
     /**

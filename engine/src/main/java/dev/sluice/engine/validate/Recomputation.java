@@ -12,7 +12,6 @@ import dev.sluice.engine.KeyRange;
 import dev.sluice.engine.Mismatch;
 import dev.sluice.engine.RuleResult;
 import dev.sluice.engine.chunk.JavaWriter;
-import dev.sluice.engine.chunk.TextArrays;
 import dev.sluice.engine.keyset.Column;
 import dev.sluice.engine.keyset.Keyset;
 import dev.sluice.engine.spi.Transformer;
@@ -69,13 +68,7 @@ public final class Recomputation implements RangeCheck {
         writes.forEach(w -> samples.add(new ArrayList<>()));
         if (read.size() > 0) {
             try (PreparedStatement ps = c.prepareStatement(compare[keyset.shape(range)])) {
-                int p = TextArrays.bind(c, ps, 1, read.keys(), keyset.width());
-                for (Column w : writes) {
-                    Boolean[] set = new Boolean[read.size()];
-                    ps.setArray(p++, c.createArrayOf("text", JavaWriter.values(read, w, set)));
-                    ps.setArray(p++, c.createArrayOf("bool", set));
-                }
-                keyset.bind(ps, p, range);
+                keyset.bind(ps, read.bind(ps, 1, true), range);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         List<String> key = keyset.read(rs, 1).values();
