@@ -18,19 +18,25 @@ import dev.sluice.engine.spi.Transformer;
 import org.postgresql.util.PGobject;
 
 /**
- * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, and the row version: {@code xmin}),
- * transforms them in Java, and writes the results with one {@code UPDATE t SET ... FROM unnest(text[], ...) v WHERE
- * t.key = v.key AND t.xmin = v.xmin AND t.key in (lo, hi]}: an optimistic write, which changes a row only if no
- * one changed it since it was read (any change, or a delete and insert of the same key, makes a new row version with
- * another xmin; in READ COMMITTED the UPDATE re-checks the condition on the newest version). Rows it skipped are read
- * again {@code FOR UPDATE}, which holds them until the chunk commits, and written: the locked path, for the few rows
- * the application changed meanwhile. Not locking the rows on the first read spares a WAL record and a dirtied page
- * per row ({@code FOR UPDATE} writes each row's xmax), and lets the read happen ahead of time, on another connection
- * ({@link Prefetching}). Memory holds a chunk, two with the read ahead.
+ * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, and the row version: {@code xmin},
+ * and its place, {@code ctid}), transforms them in Java, and writes the results with one {@code UPDATE t SET ... FROM
+ * unnest(text[], ...) v WHERE t.ctid = v.ctid AND t.xmin = v.xmin AND t.key in (lo, hi]}: an optimistic write, which
+ * changes a row only if no one changed it since it was read (any change, or a delete and insert of the same key,
+ * makes a new row version elsewhere with another xmin; in READ COMMITTED the UPDATE re-checks the condition on the
+ * newest version). Rows it skipped are read again {@code FOR UPDATE}, which holds them until the chunk commits, and
+ * written, found by key: the locked path, for the few rows the application changed meanwhile. Not locking the rows on
+ * the first read spares a WAL record and a dirtied page per row ({@code FOR UPDATE} writes each row's xmax), and lets
+ * the read happen ahead of time, on another connection ({@link Prefetching}). Memory holds a chunk, two with the read
+ * ahead.
+ *
+ * <p>Rows are found by their place: a TID scan per row, no walk of the key's index (measured: the join's part of a
+ * 20,000-row write 38 ms by place, 48 by key). Not on a partitioned table, whose partitions number their rows alike
+ * and would each be tried for every row: there the write joins by key and version, as the locked path does.
  *
  * <p>The range predicate in the UPDATE is not redundant: without it PostgreSQL, estimating the join from the
- * array's length alone, hashes the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s
- * per 30,000-row chunk on a 2,000,000-row table); with it, the join reads the chunk's range from the key's index.
+ * array's length alone, could hash the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s
+ * per 30,000-row chunk on a 2,000,000-row table, before hash joins were turned off in chunks); with it, a row found
+ * outside the chunk's range is not written.
  */
 public final class JavaWriter implements ChunkWriter {
 
@@ -42,13 +48,14 @@ public final class JavaWriter implements ChunkWriter {
     private final String[] selects;
     private final String[] updates;
     private final Journal journal;
+    private final boolean byVersion;
     private final Map<String, Integer> readIndex = new HashMap<>();
 
     /**
      * A chunk's rows as read and transformed, for the rows to write (those the transformer did not skip), column by
      * column and already encoded as the write's array parameters: the keys, the transformer's results, whether each
-     * row sets each column (flags only where some row leaves a column out), the pre-images (with an undo journal) and
-     * the versions read (their xmin; none when read locked). Encoded where they are read, so that with
+     * row sets each column, the pre-images (with an undo journal), and the versions read and their places (xmin and
+     * ctid; none when read locked; no places on a partitioned table). Encoded where they are read, so that with
      * {@link Prefetching} the chunk's own thread only sends them: they are pgJDBC's binary {@code text[]} and
      * {@code boolean[]} parameters, bytes that any connection to the same server binds.
      *
@@ -62,13 +69,17 @@ public final class JavaWriter implements ChunkWriter {
             boolean allSet,
             Array[] before,
             Array versions,
+            Array places,
             long rowsRead) {
 
-        /** Binds the keys, then each written column's values and, with {@code flags}, whether each row sets it. */
-        public int bind(PreparedStatement ps, int first, boolean flags) throws SQLException {
+        /**
+         * Binds the keys (with {@code keys}), then each written column's values and, with {@code flags}, whether each
+         * row sets it.
+         */
+        public int bind(PreparedStatement ps, int first, boolean keys, boolean flags) throws SQLException {
             int p = first;
-            for (Array k : keys) {
-                ps.setArray(p++, k);
+            for (int i = 0; keys && i < this.keys.length; i++) {
+                ps.setArray(p++, this.keys[i]);
             }
             for (int i = 0; i < values.length; i++) {
                 ps.setArray(p++, values[i]);
@@ -97,6 +108,9 @@ public final class JavaWriter implements ChunkWriter {
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
         this.journal = journal;
+        // A partitioned table's partitions number their rows alike, and a join by row version would try every
+        // partition for every row: there, rows are found by key.
+        this.byVersion = !keyset.table().partitioned();
         for (int i = 0; i < this.reads.size(); i++) {
             readIndex.put(this.reads.get(i).name(), i);
         }
@@ -130,6 +144,9 @@ public final class JavaWriter implements ChunkWriter {
         StringBuilder sb = new StringBuilder("SELECT ").append(keyset.textList());
         if (!locked) {
             sb.append(", xmin::text");
+            if (byVersion) {
+                sb.append(", ctid::text");
+            }
         }
         for (Column c : reads) {
             sb.append(", ").append(c.quoted());
@@ -156,9 +173,10 @@ public final class JavaWriter implements ChunkWriter {
      * {@code allSet}, every row sets every column; otherwise a flag per row and column says whether to.
      */
     private String update(int shape, boolean locked, boolean allSet) {
+        boolean byKey = locked || !byVersion;
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
-        for (int i = 0; i < keyset.width(); i++) {
+        for (int i = 0; byKey && i < keyset.width(); i++) {
             names.add("k" + i);
             arrays.add("?::text[]");
         }
@@ -178,13 +196,18 @@ public final class JavaWriter implements ChunkWriter {
             arrays.add("?::boolean[]");
         }
         List<String> keyEq = new ArrayList<>();
-        for (int i = 0; i < keyset.width(); i++) {
+        for (int i = 0; byKey && i < keyset.width(); i++) {
             Column k = keyset.columns().get(i);
             keyEq.add("t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")");
         }
         if (!locked) {
             names.add("x");
             arrays.add("?::text[]");
+            if (!byKey) {
+                names.add("c");
+                arrays.add("?::text[]");
+                keyEq.add("t.ctid = CAST(v.c AS tid)");
+            }
             keyEq.add("t.xmin = CAST(v.x AS xid)");
         }
         if (journal != null) {
@@ -236,9 +259,10 @@ public final class JavaWriter implements ChunkWriter {
         Columns before = new Columns(journal == null ? 0 : writes.size());
         List<Boolean[]> sets = new ArrayList<>();
         List<String> versions = new ArrayList<>();
+        List<String> places = new ArrayList<>();
         boolean allSet = true;
         long rowsRead = 0;
-        int first = width + (locked ? 1 : 2);
+        int first = width + 1 + (locked ? 0 : byVersion ? 2 : 1);
         try (PreparedStatement ps = c.prepareStatement(selects[select(range, locked)])) {
             keyset.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
@@ -262,6 +286,9 @@ public final class JavaWriter implements ChunkWriter {
                     sets.add(set);
                     if (!locked) {
                         versions.add(rs.getString(width + 1));
+                        if (byVersion) {
+                            places.add(rs.getString(width + 2));
+                        }
                     }
                     before.add(rs, first + reads.size());
                 }
@@ -275,6 +302,7 @@ public final class JavaWriter implements ChunkWriter {
                 allSet,
                 before.encode(c),
                 locked ? null : c.createArrayOf("text", versions.toArray(String[]::new)),
+                locked || !byVersion ? null : c.createArrayOf("text", places.toArray(String[]::new)),
                 rowsRead);
     }
 
@@ -293,9 +321,12 @@ public final class JavaWriter implements ChunkWriter {
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, read.allSet())])) {
-            int p = read.bind(ps, 1, !read.allSet());
+            int p = read.bind(ps, 1, locked || !byVersion, !read.allSet());
             if (!locked) {
                 ps.setArray(p++, read.versions());
+                if (byVersion) {
+                    ps.setArray(p++, read.places());
+                }
             }
             if (journal == null) {
                 keyset.bind(ps, p, range);

@@ -54,6 +54,7 @@ public final class Catalog {
         long oid;
         String qualified;
         String relname;
+        boolean partitioned;
         try (PreparedStatement ps = c.prepareStatement(TABLE)) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
@@ -67,6 +68,7 @@ public final class Catalog {
                 oid = rs.getLong(1);
                 qualified = rs.getString(2);
                 relname = rs.getString(4);
+                partitioned = "p".equals(kind);
             }
         } catch (SQLException e) {
             if ("42602".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
@@ -74,7 +76,7 @@ public final class Catalog {
             }
             throw e;
         }
-        return new Table(oid, qualified, relname, columns(c, oid), uniqueIndexes(c, oid));
+        return new Table(oid, qualified, relname, columns(c, oid), uniqueIndexes(c, oid), partitioned);
     }
 
     private static Map<String, Column> columns(Connection c, long oid) throws SQLException {

@@ -11,9 +11,15 @@ import java.util.Map;
  * @param qualifiedName schema-qualified and quoted, ready to paste into SQL
  * @param name          the table's own name, unquoted (what an unqualified reference to it in SQL names)
  * @param columns       by name, in table order
+ * @param partitioned   whether it is a partitioned table (its rows are its partitions')
  */
 public record Table(
-        long oid, String qualifiedName, String name, Map<String, Column> columns, List<UniqueIndex> uniqueIndexes) {
+        long oid,
+        String qualifiedName,
+        String name,
+        Map<String, Column> columns,
+        List<UniqueIndex> uniqueIndexes,
+        boolean partitioned) {
 
     /**
      * The column an operator means by {@code name}: the exact name, or else the name as PostgreSQL folds an

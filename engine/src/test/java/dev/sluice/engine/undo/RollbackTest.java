@@ -410,4 +410,102 @@ class RollbackTest extends DatabaseTest {
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("acct", "region, handle")).isEqualTo(before);
     }
+
+    @Test
+    void aJavaJobOnAPartitionedTableWritesAndRestoresEachPartitionsOwnRows() throws Exception {
+        // Each partition's k-th row has the same place (ctid) and writer (xmin) as the other's: a Java chunk that
+        // found its rows by version alone would write one partition's result into the other's row.
+        db.exec(
+                "CREATE TABLE jparts (id bigint NOT NULL, region text NOT NULL, note text, PRIMARY KEY (id, region))"
+                        + " PARTITION BY LIST (region)",
+                "CREATE TABLE jparts_eu PARTITION OF jparts FOR VALUES IN ('eu')",
+                "CREATE TABLE jparts_us PARTITION OF jparts FOR VALUES IN ('us')",
+                "INSERT INTO jparts SELECT g, r, r || '-before-' || g FROM generate_series(1, 2000) g,"
+                        + " unnest(ARRAY['eu', 'us']) r",
+                "ANALYZE jparts");
+        String before = db.checksum("jparts", "id, region");
+        Transformer upper = transformer("note", "note", v -> v.toUpperCase(Locale.ROOT));
+        Backfill backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("upper") ? upper : null)
+                .build();
+        RunResult run = backfill.run(
+                spec("name: jparts\ntable: jparts\nkey: [id, region]\ntransformer: upper\n"), RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.count("SELECT count(*) FROM jparts WHERE note = upper(region || '-before-' || id)"))
+                .isEqualTo(4000);
+        RunResult rolledBack = backfill.rollback("jparts", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.checksum("jparts", "id, region")).isEqualTo(before);
+    }
+
+    @Test
+    void aRowChangedBetweenAJavaChunksReadAndItsWriteIsWrittenFromWhatTheOtherSessionWroteAndRestoredToIt()
+            throws Exception {
+        // The transformer itself changes row 1500 from another session when it first sees it: between the chunk's
+        // read and its write, as an application would. The write by version skips the row (it has a new place and
+        // xmin); the locked path reads it again and writes it from the other session's email.
+        db.exec(
+                "CREATE TABLE jrace (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO jrace SELECT g, 'User' || g || '@X.ORG', 'old' || g FROM generate_series(1, 3000) g",
+                "ANALYZE jrace");
+        String before = db.checksum("jrace", "id");
+        AtomicInteger sights = new AtomicInteger();
+        Transformer lower = new Transformer() {
+            @Override
+            public List<String> reads() {
+                return List.of("email");
+            }
+
+            @Override
+            public List<String> writes() {
+                return List.of("email_lower");
+            }
+
+            @Override
+            public Map<String, Object> transform(Row row) {
+                String email = row.text("email");
+                boolean row1500 = email.equals("User1500@X.ORG") || email.equals("Theirs@X.ORG");
+                if (row1500 && sights.getAndIncrement() == 0) {
+                    db.exec("UPDATE jrace SET email = 'Theirs@X.ORG' WHERE id = 1500");
+                }
+                return Map.of("email_lower", email.toLowerCase(Locale.ROOT));
+            }
+        };
+        Backfill backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("lower") ? lower : null)
+                .build();
+        RunResult run =
+                backfill.run(spec("name: jrace\ntable: jrace\nkey: [id]\ntransformer: lower\n"), RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(sights.get()).as("the transformer saw row 1500 again").isEqualTo(2);
+        assertThat(db.one("SELECT email_lower FROM jrace WHERE id = 1500")).isEqualTo("theirs@x.org");
+        assertThat(db.count("SELECT count(*) FROM jrace WHERE email_lower IS DISTINCT FROM lower(email)"))
+                .isZero();
+
+        RunResult rolledBack = backfill.rollback("jrace", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        db.exec("UPDATE jrace SET email = 'User1500@X.ORG' WHERE id = 1500");
+        assertThat(db.checksum("jrace", "id")).isEqualTo(before);
+    }
+
+    /** A transformer of one text column into another. */
+    private static Transformer transformer(String read, String write, java.util.function.UnaryOperator<String> f) {
+        return new Transformer() {
+            @Override
+            public List<String> reads() {
+                return List.of(read);
+            }
+
+            @Override
+            public List<String> writes() {
+                return List.of(write);
+            }
+
+            @Override
+            public Map<String, Object> transform(Row row) {
+                String v = row.text(read);
+                return v == null ? null : Map.of(write, f.apply(v));
+            }
+        };
+    }
 }
