@@ -53,11 +53,11 @@ public final class JavaWriter implements ChunkWriter {
 
     /**
      * A chunk's rows as read and transformed, for the rows to write (those the transformer did not skip), column by
-     * column and already encoded as the write's array parameters: the keys, the transformer's results, whether each
-     * row sets each column, the pre-images (with an undo journal), and the versions read and their places (xmin and
-     * ctid; none when read locked; no places on a partitioned table). Encoded where they are read, so that with
-     * {@link Prefetching} the chunk's own thread only sends them: they are pgJDBC's binary {@code text[]} and
-     * {@code boolean[]} parameters, bytes that any connection to the same server binds.
+     * column and already encoded as the write's array parameters: the keys (for a write by key), the transformer's
+     * results, whether each row sets each column, the pre-images (with an undo journal), and the versions read and
+     * their places (xmin and ctid; none when read locked; no places on a partitioned table). Encoded where they are
+     * read, so that with {@link Prefetching} the chunk's own thread only sends them: they are pgJDBC's binary
+     * {@code text[]} and {@code boolean[]} parameters, bytes that any connection to the same server binds.
      *
      * @param rowsRead the rows read, those the transformer left as they are included
      */
@@ -102,15 +102,34 @@ public final class JavaWriter implements ChunkWriter {
             List<Column> writes,
             String where,
             Journal journal) {
+        // A partitioned table's partitions number their rows alike, and a join by row version would try every
+        // partition for every row: there, rows are found by key.
+        this(keyset, transformer, reads, writes, where, journal, !keyset.table().partitioned());
+    }
+
+    /**
+     * A reader of a range's rows as the transformer returns them, for a check that compares them with the table by
+     * key ({@link #read}; its reads carry the keys).
+     */
+    public static JavaWriter reader(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes) {
+        return new JavaWriter(keyset, transformer, reads, writes, null, null, false);
+    }
+
+    private JavaWriter(
+            Keyset keyset,
+            Transformer transformer,
+            List<Column> reads,
+            List<Column> writes,
+            String where,
+            Journal journal,
+            boolean byVersion) {
         this.keyset = keyset;
         this.where = where;
         this.transformer = transformer;
         this.reads = List.copyOf(reads);
         this.writes = List.copyOf(writes);
         this.journal = journal;
-        // A partitioned table's partitions number their rows alike, and a join by row version would try every
-        // partition for every row: there, rows are found by key.
-        this.byVersion = !keyset.table().partitioned();
+        this.byVersion = byVersion;
         for (int i = 0; i < this.reads.size(); i++) {
             readIndex.put(this.reads.get(i).name(), i);
         }
@@ -254,7 +273,8 @@ public final class JavaWriter implements ChunkWriter {
 
     private Read read(Connection c, KeyRange range, boolean locked) throws SQLException {
         int width = keyset.width();
-        Columns keys = new Columns(width);
+        // The keys only for a write that finds its rows by key.
+        Columns keys = new Columns(locked || !byVersion ? width : 0);
         Columns values = new Columns(writes.size());
         Columns before = new Columns(journal == null ? 0 : writes.size());
         List<Boolean[]> sets = new ArrayList<>();
@@ -272,7 +292,9 @@ public final class JavaWriter implements ChunkWriter {
                     if (out == null) {
                         continue;
                     }
-                    keys.add(rs, 1);
+                    if (locked || !byVersion) {
+                        keys.add(rs, 1);
+                    }
                     String[] row = new String[writes.size()];
                     Boolean[] set = new Boolean[row.length];
                     for (int i = 0; i < row.length; i++) {

@@ -38,7 +38,7 @@ public final class Recomputation implements RangeCheck {
      * @param writes      the columns it writes
      */
     public Recomputation(Keyset keyset, Transformer transformer, List<Column> reads, List<Column> writes) {
-        this(keyset, writes, new JavaWriter(keyset, transformer, reads, writes, null, null), null);
+        this(keyset, writes, JavaWriter.reader(keyset, transformer, reads, writes), null);
     }
 
     private Recomputation(Keyset keyset, List<Column> writes, JavaWriter reader, String unless) {
