@@ -18,20 +18,23 @@ import dev.sluice.engine.spi.Transformer;
 import org.postgresql.util.PGobject;
 
 /**
- * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, and the row version: {@code xmin},
- * and its place, {@code ctid}), transforms them in Java, and writes the results with one {@code UPDATE t SET ... FROM
- * unnest(text[], ...) v WHERE t.ctid = v.ctid AND t.xmin = v.xmin AND t.key in (lo, hi]}: an optimistic write, which
- * changes a row only if no one changed it since it was read (any change, or a delete and insert of the same key,
- * makes a new row version elsewhere with another xmin; in READ COMMITTED the UPDATE re-checks the condition on the
- * newest version). Rows it skipped are read again {@code FOR UPDATE}, which holds them until the chunk commits, and
- * written, found by key: the locked path, for the few rows the application changed meanwhile. Not locking the rows on
- * the first read spares a WAL record and a dirtied page per row ({@code FOR UPDATE} writes each row's xmax), and lets
- * the read happen ahead of time, on another connection ({@link Prefetching}). Memory holds a chunk, two with the read
- * ahead.
+ * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, the row's version, {@code xmin}, and
+ * its place, {@code ctid}), transforms them in Java, and writes the results with one {@code UPDATE t SET ... FROM
+ * unnest(text[], ...) v WHERE t.ctid = v.ctid AND (t.key = v.key) IS TRUE AND t.xmin = v.xmin AND t.key in (lo, hi]}:
+ * an optimistic write, which changes a row only if no one changed it since it was read (any change, or a delete and
+ * insert of the same key, makes a new row version elsewhere with another xmin; in READ COMMITTED the UPDATE re-checks
+ * the condition on the newest version). Rows it skipped are read again {@code FOR UPDATE}, which holds them until the
+ * chunk commits, and written, found by key: the locked path, for the few rows the application changed meanwhile. Not
+ * locking the rows on the first read spares a WAL record and a dirtied page per row ({@code FOR UPDATE} writes each
+ * row's xmax), and lets the read happen ahead of time, on another connection ({@link Prefetching}). Memory holds a
+ * chunk, two with the read ahead.
  *
- * <p>Rows are found by their place: a TID scan per row, no walk of the key's index (measured: the join's part of a
- * 20,000-row write 38 ms by place, 48 by key). Not on a partitioned table, whose partitions number their rows alike
- * and would each be tried for every row: there the write joins by key and version, as the locked path does.
+ * <p>Rows are found by their place, a TID scan per row, no walk of the key's index (the join's part of a 20,000-row
+ * write measured at 38 ms by place, 48 by key); a row is still known by its key and version. A place alone could
+ * name another row: read ahead, in a transaction of its own, the rows can be moved before the chunk's write (VACUUM
+ * FULL and CLUSTER keep each row's xmin, and rows loaded together share one), and a row found by a stale place must
+ * still have the key read. Not on a partitioned table, whose partitions number their rows alike and would each be
+ * tried for every row: there the write joins by key and version, as the locked path does.
  *
  * <p>The range predicate in the UPDATE is not redundant: without it PostgreSQL, estimating the join from the
  * array's length alone, could hash the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s
@@ -53,7 +56,7 @@ public final class JavaWriter implements ChunkWriter {
 
     /**
      * A chunk's rows as read and transformed, for the rows to write (those the transformer did not skip), column by
-     * column and already encoded as the write's array parameters: the keys (for a write by key), the transformer's
+     * column and already encoded as the write's array parameters: the keys, the transformer's
      * results, whether each row sets each column, the pre-images (with an undo journal), and the versions read and
      * their places (xmin and ctid; none when read locked; no places on a partitioned table). Encoded where they are
      * read, so that with {@link Prefetching} the chunk's own thread only sends them: they are pgJDBC's binary
@@ -72,14 +75,11 @@ public final class JavaWriter implements ChunkWriter {
             Array places,
             long rowsRead) {
 
-        /**
-         * Binds the keys (with {@code keys}), then each written column's values and, with {@code flags}, whether each
-         * row sets it.
-         */
-        public int bind(PreparedStatement ps, int first, boolean keys, boolean flags) throws SQLException {
+        /** Binds the keys, then each written column's values and, with {@code flags}, whether each row sets it. */
+        public int bind(PreparedStatement ps, int first, boolean flags) throws SQLException {
             int p = first;
-            for (int i = 0; keys && i < this.keys.length; i++) {
-                ps.setArray(p++, this.keys[i]);
+            for (Array k : keys) {
+                ps.setArray(p++, k);
             }
             for (int i = 0; i < values.length; i++) {
                 ps.setArray(p++, values[i]);
@@ -192,10 +192,10 @@ public final class JavaWriter implements ChunkWriter {
      * {@code allSet}, every row sets every column; otherwise a flag per row and column says whether to.
      */
     private String update(int shape, boolean locked, boolean allSet) {
-        boolean byKey = locked || !byVersion;
+        boolean byPlace = !locked && byVersion;
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
-        for (int i = 0; byKey && i < keyset.width(); i++) {
+        for (int i = 0; i < keyset.width(); i++) {
             names.add("k" + i);
             arrays.add("?::text[]");
         }
@@ -215,14 +215,17 @@ public final class JavaWriter implements ChunkWriter {
             arrays.add("?::boolean[]");
         }
         List<String> keyEq = new ArrayList<>();
-        for (int i = 0; byKey && i < keyset.width(); i++) {
+        for (int i = 0; i < keyset.width(); i++) {
             Column k = keyset.columns().get(i);
-            keyEq.add("t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")");
+            String eq = "t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")";
+            // Found by place, the key is checked, not searched: IS TRUE keeps it from the index (given an equality
+            // on the key, PostgreSQL 14 walks the index instead of the TID scan).
+            keyEq.add(byPlace ? "(" + eq + ") IS TRUE" : eq);
         }
         if (!locked) {
             names.add("x");
             arrays.add("?::text[]");
-            if (!byKey) {
+            if (byPlace) {
                 names.add("c");
                 arrays.add("?::text[]");
                 keyEq.add("t.ctid = CAST(v.c AS tid)");
@@ -273,8 +276,7 @@ public final class JavaWriter implements ChunkWriter {
 
     private Read read(Connection c, KeyRange range, boolean locked) throws SQLException {
         int width = keyset.width();
-        // The keys only for a write that finds its rows by key.
-        Columns keys = new Columns(locked || !byVersion ? width : 0);
+        Columns keys = new Columns(width);
         Columns values = new Columns(writes.size());
         Columns before = new Columns(journal == null ? 0 : writes.size());
         List<Boolean[]> sets = new ArrayList<>();
@@ -292,9 +294,7 @@ public final class JavaWriter implements ChunkWriter {
                     if (out == null) {
                         continue;
                     }
-                    if (locked || !byVersion) {
-                        keys.add(rs, 1);
-                    }
+                    keys.add(rs, 1);
                     String[] row = new String[writes.size()];
                     Boolean[] set = new Boolean[row.length];
                     for (int i = 0; i < row.length; i++) {
@@ -343,7 +343,7 @@ public final class JavaWriter implements ChunkWriter {
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, read.allSet())])) {
-            int p = read.bind(ps, 1, locked || !byVersion, !read.allSet());
+            int p = read.bind(ps, 1, !read.allSet());
             if (!locked) {
                 ps.setArray(p++, read.versions());
                 if (byVersion) {

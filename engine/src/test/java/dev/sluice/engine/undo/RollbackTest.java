@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
@@ -486,6 +487,65 @@ class RollbackTest extends DatabaseTest {
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         db.exec("UPDATE jrace SET email = 'User1500@X.ORG' WHERE id = 1500");
         assertThat(db.checksum("jrace", "id")).isEqualTo(before);
+    }
+
+    @Test
+    void rowsMovedByVacuumFullBetweenAJavaChunksReadAheadAndItsWriteKeepTheirOwnValues() throws Exception {
+        // Loaded in one transaction (one xmin for every row), then the first 500 rows deleted: VACUUM FULL moves every
+        // later row 500 places back (the job writes no row before the chunk: its where). It is started, from the
+        // transformer, while a chunk of 700 rows is read ahead,
+        // and runs between that read and the chunk's write: each place read now holds the row 500 keys on, with the
+        // same xmin and, for half the chunk, inside its range. Found by place and version alone, those rows would
+        // take the transform of another row's email.
+        db.exec(
+                "CREATE TABLE jmove (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO jmove SELECT g, 'User' || g || '@X.ORG', NULL FROM generate_series(1, 6000) g",
+                "DELETE FROM jmove WHERE id <= 500");
+        String before = db.checksum("jmove", "id");
+        AtomicReference<CompletableFuture<Void>> vacuum = new AtomicReference<>();
+        Transformer lower = new Transformer() {
+            @Override
+            public List<String> reads() {
+                return List.of("email");
+            }
+
+            @Override
+            public List<String> writes() {
+                return List.of("email_lower");
+            }
+
+            @Override
+            public Map<String, Object> transform(Row row) {
+                String email = row.text("email");
+                if (email.equals("User2800@X.ORG") && vacuum.get() == null) {
+                    vacuum.set(CompletableFuture.runAsync(() -> db.exec("VACUUM FULL jmove")));
+                    // Queued behind the read's own lock: it runs as soon as the read and the chunk before end.
+                    Eventually.eventually(
+                            Duration.ofSeconds(30),
+                            "VACUUM FULL waiting for its lock",
+                            () -> db.count("SELECT count(*) FROM pg_locks WHERE relation = 'jmove'::regclass"
+                                            + " AND mode = 'AccessExclusiveLock' AND NOT granted")
+                                    > 0);
+                }
+                return Map.of("email_lower", email.toLowerCase(Locale.ROOT));
+            }
+        };
+        Backfill backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("lower") ? lower : null)
+                .build();
+        RunResult run = backfill.run(
+                spec("name: jmove\ntable: jmove\nkey: [id]\ntransformer: lower\nwhere: id > 2600\n"),
+                RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        vacuum.get().get(30, TimeUnit.SECONDS);
+        assertThat(db.count("SELECT count(*) FROM jmove WHERE id > 2600 AND email_lower IS DISTINCT FROM lower(email)"))
+                .as("rows given another row's value")
+                .isZero();
+        assertThat(db.count("SELECT count(*) FROM jmove WHERE email_lower IS NOT NULL"))
+                .isEqualTo(3400);
+        RunResult rolledBack = backfill.rollback("jmove", RunOptions.defaults(), false);
+        assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        assertThat(db.checksum("jmove", "id")).isEqualTo(before);
     }
 
     /** A transformer of one text column into another. */
