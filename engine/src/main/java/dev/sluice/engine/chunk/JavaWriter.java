@@ -20,26 +20,30 @@ import org.postgresql.util.PGobject;
 /**
  * Java-transformer mode: reads the chunk's rows (key, the transformer's inputs, the row's version, {@code xmin}, and
  * its place, {@code ctid}), transforms them in Java, and writes the results with one {@code UPDATE t SET ... FROM
- * unnest(text[], ...) v WHERE t.ctid = v.ctid AND (t.key = v.key) IS TRUE AND t.xmin = v.xmin AND t.key in (lo, hi]}:
- * an optimistic write, which changes a row only if no one changed it since it was read (any change, or a delete and
- * insert of the same key, makes a new row version elsewhere with another xmin; in READ COMMITTED the UPDATE re-checks
- * the condition on the newest version). Rows it skipped are read again {@code FOR UPDATE}, which holds them until the
- * chunk commits, and written, found by key: the locked path, for the few rows the application changed meanwhile. Not
- * locking the rows on the first read spares a WAL record and a dirtied page per row ({@code FOR UPDATE} writes each
- * row's xmax), and lets the read happen ahead of time, on another connection ({@link Prefetching}). Memory holds a
- * chunk, two with the read ahead.
+ * unnest(text[], ...) v WHERE t.ctid = v.ctid AND t.xmin = v.xmin AND <the table's file is the one read> AND t.key in
+ * (lo, hi]}: an optimistic write, which changes a row only if no one changed it since it was read (any change, or a
+ * delete and insert of the same key, makes a new row version elsewhere with another xmin; in READ COMMITTED the
+ * UPDATE re-checks the condition on the newest version). Rows it skipped are read again {@code FOR UPDATE}, which
+ * holds them until the chunk commits, and written, found by key: the locked path, for the few rows the application
+ * changed meanwhile. Not locking the rows on the first read spares a WAL record and a dirtied page per row ({@code FOR
+ * UPDATE} writes each row's xmax), and lets the read happen ahead of time, on another connection
+ * ({@link Prefetching}). Memory holds a chunk, two with the read ahead.
  *
  * <p>Rows are found by their place, a TID scan per row, no walk of the key's index (the join's part of a 20,000-row
- * write measured at 38 ms by place, 48 by key); a row is still known by its key and version. A place alone could
- * name another row: read ahead, in a transaction of its own, the rows can be moved before the chunk's write (VACUUM
- * FULL and CLUSTER keep each row's xmin, and rows loaded together share one), and a row found by a stale place must
- * still have the key read. Not on a partitioned table, whose partitions number their rows alike and would each be
- * tried for every row: there the write joins by key and version, as the locked path does.
+ * write measured at 38 ms by place, 48 by key). Within one file of the table a place and an xmin name one row
+ * version: a place is reused only after its row is gone, by a row another transaction wrote. Across files they do
+ * not: read ahead in a transaction of its own, the rows can be moved before the chunk's write (VACUUM FULL and CLUSTER
+ * write a new file and keep each row's xmin, and rows loaded together share one), and a place read then holds another
+ * row, often of the same chunk. So the write names the file the rows were read from ({@code pg_relation_filenode},
+ * read in the rows' transaction, under their lock), and in a rewritten table finds no row by place: the locked path
+ * writes them by key. Not on a table whose rows lie in other tables too (a partitioned table, an inheritance parent),
+ * whose tables number their rows alike and would each be tried for every row: there the write joins by key and
+ * version, as the locked path does.
  *
  * <p>The range predicate in the UPDATE is not redundant: without it PostgreSQL, estimating the join from the
  * array's length alone, could hash the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s
- * per 30,000-row chunk on a 2,000,000-row table, before hash joins were turned off in chunks); with it, a row found
- * outside the chunk's range is not written.
+ * per 30,000-row chunk on a 2,000,000-row table); with it, the join reads the chunk's range at most, and a row found
+ * outside the range is not written.
  */
 public final class JavaWriter implements ChunkWriter {
 
@@ -56,7 +60,7 @@ public final class JavaWriter implements ChunkWriter {
 
     /**
      * A chunk's rows as read and transformed, for the rows to write (those the transformer did not skip), column by
-     * column and already encoded as the write's array parameters: the keys, the transformer's
+     * column and already encoded as the write's array parameters: the keys (for a write by key), the transformer's
      * results, whether each row sets each column, the pre-images (with an undo journal), and the versions read and
      * their places (xmin and ctid; none when read locked; no places on a partitioned table). Encoded where they are
      * read, so that with {@link Prefetching} the chunk's own thread only sends them: they are pgJDBC's binary
@@ -73,13 +77,17 @@ public final class JavaWriter implements ChunkWriter {
             Array[] before,
             Array versions,
             Array places,
+            long file,
             long rowsRead) {
 
-        /** Binds the keys, then each written column's values and, with {@code flags}, whether each row sets it. */
-        public int bind(PreparedStatement ps, int first, boolean flags) throws SQLException {
+        /**
+         * Binds the keys (with {@code keys}), then each written column's values and, with {@code flags}, whether each
+         * row sets it.
+         */
+        public int bind(PreparedStatement ps, int first, boolean keys, boolean flags) throws SQLException {
             int p = first;
-            for (Array k : keys) {
-                ps.setArray(p++, k);
+            for (int i = 0; keys && i < this.keys.length; i++) {
+                ps.setArray(p++, this.keys[i]);
             }
             for (int i = 0; i < values.length; i++) {
                 ps.setArray(p++, values[i]);
@@ -102,8 +110,8 @@ public final class JavaWriter implements ChunkWriter {
             List<Column> writes,
             String where,
             Journal journal) {
-        // A partitioned table's partitions number their rows alike, and a join by row version would try every
-        // partition for every row: there, rows are found by key.
+        // A partitioned table's partitions (an inheritance parent's children) number their rows alike, and a join by
+        // place would try every one of them for every row: there, rows are found by key.
         this(keyset, transformer, reads, writes, where, journal, !keyset.table().partitioned());
     }
 
@@ -192,10 +200,10 @@ public final class JavaWriter implements ChunkWriter {
      * {@code allSet}, every row sets every column; otherwise a flag per row and column says whether to.
      */
     private String update(int shape, boolean locked, boolean allSet) {
-        boolean byPlace = !locked && byVersion;
+        boolean byKey = locked || !byVersion;
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
-        for (int i = 0; i < keyset.width(); i++) {
+        for (int i = 0; byKey && i < keyset.width(); i++) {
             names.add("k" + i);
             arrays.add("?::text[]");
         }
@@ -215,20 +223,20 @@ public final class JavaWriter implements ChunkWriter {
             arrays.add("?::boolean[]");
         }
         List<String> keyEq = new ArrayList<>();
-        for (int i = 0; i < keyset.width(); i++) {
+        for (int i = 0; byKey && i < keyset.width(); i++) {
             Column k = keyset.columns().get(i);
-            String eq = "t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")";
-            // Found by place, the key is checked, not searched: IS TRUE keeps it from the index (given an equality
-            // on the key, PostgreSQL 14 walks the index instead of the TID scan).
-            keyEq.add(byPlace ? "(" + eq + ") IS TRUE" : eq);
+            keyEq.add("t." + k.quoted() + " = CAST(v.k" + i + " AS " + k.castType() + ")");
         }
         if (!locked) {
             names.add("x");
             arrays.add("?::text[]");
-            if (byPlace) {
+            if (!byKey) {
                 names.add("c");
                 arrays.add("?::text[]");
                 keyEq.add("t.ctid = CAST(v.c AS tid)");
+                // Places are the file's the rows were read from: a table rewritten since (VACUUM FULL, CLUSTER keep
+                // xmin) has others, and then no row is found by place; the locked path finds them by key.
+                keyEq.add("(SELECT pg_relation_filenode(CAST(? AS oid))) = CAST(? AS oid)");
             }
             keyEq.add("t.xmin = CAST(v.x AS xid)");
         }
@@ -276,7 +284,8 @@ public final class JavaWriter implements ChunkWriter {
 
     private Read read(Connection c, KeyRange range, boolean locked) throws SQLException {
         int width = keyset.width();
-        Columns keys = new Columns(width);
+        // The keys only for a write that finds its rows by key.
+        Columns keys = new Columns(locked || !byVersion ? width : 0);
         Columns values = new Columns(writes.size());
         Columns before = new Columns(journal == null ? 0 : writes.size());
         List<Boolean[]> sets = new ArrayList<>();
@@ -294,7 +303,9 @@ public final class JavaWriter implements ChunkWriter {
                     if (out == null) {
                         continue;
                     }
-                    keys.add(rs, 1);
+                    if (locked || !byVersion) {
+                        keys.add(rs, 1);
+                    }
                     String[] row = new String[writes.size()];
                     Boolean[] set = new Boolean[row.length];
                     for (int i = 0; i < row.length; i++) {
@@ -325,7 +336,22 @@ public final class JavaWriter implements ChunkWriter {
                 before.encode(c),
                 locked ? null : c.createArrayOf("text", versions.toArray(String[]::new)),
                 locked || !byVersion ? null : c.createArrayOf("text", places.toArray(String[]::new)),
+                locked || !byVersion || sets.isEmpty() ? 0 : file(c),
                 rowsRead);
+    }
+
+    /**
+     * The table's file now: read after the rows, in their transaction, whose lock on the table keeps it the file they
+     * were read from until the transaction ends.
+     */
+    private long file(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_relation_filenode(CAST(? AS oid))")) {
+            ps.setLong(1, keyset.table().oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     /** Per written column, whether each row sets it, as a {@code boolean[]} parameter. */
@@ -343,21 +369,24 @@ public final class JavaWriter implements ChunkWriter {
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, read.allSet())])) {
-            int p = read.bind(ps, 1, !read.allSet());
+            int p = read.bind(ps, 1, locked || !byVersion, !read.allSet());
             if (!locked) {
                 ps.setArray(p++, read.versions());
                 if (byVersion) {
                     ps.setArray(p++, read.places());
                 }
             }
-            if (journal == null) {
-                keyset.bind(ps, p, range);
-                return ps.executeLargeUpdate();
+            for (int i = 0; journal != null && i < read.before().length; i++) {
+                ps.setArray(p++, read.before()[i]);
             }
-            for (Array b : read.before()) {
-                ps.setArray(p++, b);
+            if (!locked && byVersion) {
+                ps.setLong(p++, keyset.table().oid());
+                ps.setLong(p++, read.file());
             }
             keyset.bind(ps, p, range);
+            if (journal == null) {
+                return ps.executeLargeUpdate();
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }

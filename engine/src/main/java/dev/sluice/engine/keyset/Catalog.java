@@ -15,7 +15,8 @@ import dev.sluice.engine.spec.SpecException;
 public final class Catalog {
 
     private static final String TABLE = """
-            SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, c.relname
+            SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, c.relname,
+                c.relhassubclass
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.oid = to_regclass(?)""";
 
@@ -68,7 +69,7 @@ public final class Catalog {
                 oid = rs.getLong(1);
                 qualified = rs.getString(2);
                 relname = rs.getString(4);
-                partitioned = "p".equals(kind);
+                partitioned = "p".equals(kind) || rs.getBoolean(5);
             }
         } catch (SQLException e) {
             if ("42602".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {

@@ -11,7 +11,8 @@ import java.util.Map;
  * @param qualifiedName schema-qualified and quoted, ready to paste into SQL
  * @param name          the table's own name, unquoted (what an unqualified reference to it in SQL names)
  * @param columns       by name, in table order
- * @param partitioned   whether it is a partitioned table (its rows are its partitions')
+ * @param partitioned   whether its rows lie in other tables too: a partitioned table's partitions, an inheritance
+ *                      parent's children
  */
 public record Table(
         long oid,
