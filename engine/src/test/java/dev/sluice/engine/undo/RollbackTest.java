@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 import dev.sluice.engine.Backfill;
 import dev.sluice.engine.JobStatus;
@@ -451,27 +452,13 @@ class RollbackTest extends DatabaseTest {
                 "ANALYZE jrace");
         String before = db.checksum("jrace", "id");
         AtomicInteger sights = new AtomicInteger();
-        Transformer lower = new Transformer() {
-            @Override
-            public List<String> reads() {
-                return List.of("email");
+        Transformer lower = transformer("email", "email_lower", email -> {
+            boolean row1500 = email.equals("User1500@X.ORG") || email.equals("Theirs@X.ORG");
+            if (row1500 && sights.getAndIncrement() == 0) {
+                db.exec("UPDATE jrace SET email = 'Theirs@X.ORG' WHERE id = 1500");
             }
-
-            @Override
-            public List<String> writes() {
-                return List.of("email_lower");
-            }
-
-            @Override
-            public Map<String, Object> transform(Row row) {
-                String email = row.text("email");
-                boolean row1500 = email.equals("User1500@X.ORG") || email.equals("Theirs@X.ORG");
-                if (row1500 && sights.getAndIncrement() == 0) {
-                    db.exec("UPDATE jrace SET email = 'Theirs@X.ORG' WHERE id = 1500");
-                }
-                return Map.of("email_lower", email.toLowerCase(Locale.ROOT));
-            }
-        };
+            return email.toLowerCase(Locale.ROOT);
+        });
         Backfill backfill = Backfill.builder(ds)
                 .transformers(name -> name.equals("lower") ? lower : null)
                 .build();
@@ -503,33 +490,19 @@ class RollbackTest extends DatabaseTest {
                 "DELETE FROM jmove WHERE id <= 500");
         String before = db.checksum("jmove", "id");
         AtomicReference<CompletableFuture<Void>> vacuum = new AtomicReference<>();
-        Transformer lower = new Transformer() {
-            @Override
-            public List<String> reads() {
-                return List.of("email");
+        Transformer lower = transformer("email", "email_lower", email -> {
+            if (email.equals("User2800@X.ORG") && vacuum.get() == null) {
+                vacuum.set(CompletableFuture.runAsync(() -> db.exec("VACUUM FULL jmove")));
+                // Queued behind the read's own lock: it runs as soon as the read and the chunk before end.
+                Eventually.eventually(
+                        Duration.ofSeconds(30),
+                        "VACUUM FULL waiting for its lock",
+                        () -> db.count("SELECT count(*) FROM pg_locks WHERE relation = 'jmove'::regclass"
+                                        + " AND mode = 'AccessExclusiveLock' AND NOT granted")
+                                > 0);
             }
-
-            @Override
-            public List<String> writes() {
-                return List.of("email_lower");
-            }
-
-            @Override
-            public Map<String, Object> transform(Row row) {
-                String email = row.text("email");
-                if (email.equals("User2800@X.ORG") && vacuum.get() == null) {
-                    vacuum.set(CompletableFuture.runAsync(() -> db.exec("VACUUM FULL jmove")));
-                    // Queued behind the read's own lock: it runs as soon as the read and the chunk before end.
-                    Eventually.eventually(
-                            Duration.ofSeconds(30),
-                            "VACUUM FULL waiting for its lock",
-                            () -> db.count("SELECT count(*) FROM pg_locks WHERE relation = 'jmove'::regclass"
-                                            + " AND mode = 'AccessExclusiveLock' AND NOT granted")
-                                    > 0);
-                }
-                return Map.of("email_lower", email.toLowerCase(Locale.ROOT));
-            }
-        };
+            return email.toLowerCase(Locale.ROOT);
+        });
         Backfill backfill = Backfill.builder(ds)
                 .transformers(name -> name.equals("lower") ? lower : null)
                 .build();
@@ -549,7 +522,7 @@ class RollbackTest extends DatabaseTest {
     }
 
     /** A transformer of one text column into another. */
-    private static Transformer transformer(String read, String write, java.util.function.UnaryOperator<String> f) {
+    private static Transformer transformer(String read, String write, UnaryOperator<String> f) {
         return new Transformer() {
             @Override
             public List<String> reads() {
