@@ -477,6 +477,63 @@ class RollbackTest extends DatabaseTest {
     }
 
     @Test
+    void aRowAnotherSessionIsChangingWhenAJavaChunkWritesItIsWrittenFromWhatThatSessionCommits() throws Exception {
+        // Between the chunk's read and its write another session updates row 1500 and holds its transaction open; the
+        // chunk's write waits on the row, and the session commits only then. PostgreSQL re-checks the write's
+        // conditions on the row's new version (another place, another xmin): not written there, it is read again
+        // locked and written from what the session committed.
+        db.exec(
+                "CREATE TABLE jopen (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",
+                "INSERT INTO jopen SELECT g, 'User' || g || '@X.ORG', 'old' || g FROM generate_series(1, 3000) g",
+                "ANALYZE jopen");
+        String before = db.checksum("jopen", "id");
+        try (Connection other = ds.getConnection()) {
+            other.setAutoCommit(false);
+            AtomicReference<CompletableFuture<Void>> committed = new AtomicReference<>();
+            Transformer lower = transformer("email", "email_lower", email -> {
+                if (email.equals("User1500@X.ORG") && committed.get() == null) {
+                    try (Statement st = other.createStatement()) {
+                        st.execute("UPDATE jopen SET email = 'Theirs@X.ORG' WHERE id = 1500");
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    committed.set(CompletableFuture.runAsync(() -> {
+                        Eventually.eventually(
+                                Duration.ofSeconds(30),
+                                "the chunk's write waiting for row 1500",
+                                () -> db.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                                + " AND datname = current_database() AND query LIKE '%UPDATE%jopen%'")
+                                        > 0);
+                        try {
+                            other.commit();
+                        } catch (java.sql.SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
+                }
+                return email.toLowerCase(Locale.ROOT);
+            });
+            Backfill backfill = Backfill.builder(ds)
+                    .transformers(name -> name.equals("lower") ? lower : null)
+                    .build();
+            RunResult run = backfill.run(
+                    spec("name: jopen\ntable: jopen\nkey: [id]\ntransformer: lower\ntimeouts: { lock: 30s }\n"),
+                    RunOptions.defaults());
+            assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+            committed.get().get(30, TimeUnit.SECONDS);
+            assertThat(db.one("SELECT email_lower FROM jopen WHERE id = 1500")).isEqualTo("theirs@x.org");
+            assertThat(db.count("SELECT count(*) FROM jopen WHERE email_lower IS DISTINCT FROM lower(email)"))
+                    .isZero();
+
+            RunResult rolledBack = backfill.rollback("jopen", RunOptions.defaults(), false);
+            assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+            assertThat(db.one("SELECT email_lower FROM jopen WHERE id = 1500")).isEqualTo("old1500");
+            db.exec("UPDATE jopen SET email = 'User1500@X.ORG' WHERE id = 1500");
+            assertThat(db.checksum("jopen", "id")).isEqualTo(before);
+        }
+    }
+
+    @Test
     void rowsMovedByVacuumFullBetweenAJavaChunksReadAheadAndItsWriteKeepTheirOwnValues() throws Exception {
         // Loaded in one transaction (one xmin for every row), then the first 500 rows deleted: VACUUM FULL moves every
         // later row 500 places back (the job writes no row before the chunk: its where). It is started, from the
