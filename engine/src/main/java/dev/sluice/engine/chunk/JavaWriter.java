@@ -81,13 +81,13 @@ public final class JavaWriter implements ChunkWriter {
             long rowsRead) {
 
         /**
-         * Binds the keys (with {@code keys}), then each written column's values and, with {@code flags}, whether each
-         * row sets it.
+         * Binds the keys (none for a write by place), then each written column's values and, with {@code flags},
+         * whether each row sets it.
          */
-        public int bind(PreparedStatement ps, int first, boolean keys, boolean flags) throws SQLException {
+        public int bind(PreparedStatement ps, int first, boolean flags) throws SQLException {
             int p = first;
-            for (int i = 0; keys && i < this.keys.length; i++) {
-                ps.setArray(p++, this.keys[i]);
+            for (Array k : keys) {
+                ps.setArray(p++, k);
             }
             for (int i = 0; i < values.length; i++) {
                 ps.setArray(p++, values[i]);
@@ -200,7 +200,7 @@ public final class JavaWriter implements ChunkWriter {
      * {@code allSet}, every row sets every column; otherwise a flag per row and column says whether to.
      */
     private String update(int shape, boolean locked, boolean allSet) {
-        boolean byKey = locked || !byVersion;
+        boolean byKey = !byPlace(locked);
         List<String> names = new ArrayList<>();
         List<String> arrays = new ArrayList<>();
         for (int i = 0; byKey && i < keyset.width(); i++) {
@@ -285,7 +285,7 @@ public final class JavaWriter implements ChunkWriter {
     private Read read(Connection c, KeyRange range, boolean locked) throws SQLException {
         int width = keyset.width();
         // The keys only for a write that finds its rows by key.
-        Columns keys = new Columns(locked || !byVersion ? width : 0);
+        Columns keys = new Columns(byPlace(locked) ? 0 : width);
         Columns values = new Columns(writes.size());
         Columns before = new Columns(journal == null ? 0 : writes.size());
         List<Boolean[]> sets = new ArrayList<>();
@@ -303,9 +303,7 @@ public final class JavaWriter implements ChunkWriter {
                     if (out == null) {
                         continue;
                     }
-                    if (locked || !byVersion) {
-                        keys.add(rs, 1);
-                    }
+                    keys.add(rs, 1);
                     String[] row = new String[writes.size()];
                     Boolean[] set = new Boolean[row.length];
                     for (int i = 0; i < row.length; i++) {
@@ -335,9 +333,14 @@ public final class JavaWriter implements ChunkWriter {
                 allSet,
                 before.encode(c),
                 locked ? null : c.createArrayOf("text", versions.toArray(String[]::new)),
-                locked || !byVersion ? null : c.createArrayOf("text", places.toArray(String[]::new)),
-                locked || !byVersion || sets.isEmpty() ? 0 : file(c),
+                byPlace(locked) ? c.createArrayOf("text", places.toArray(String[]::new)) : null,
+                byPlace(locked) && !sets.isEmpty() ? file(c) : 0,
                 rowsRead);
+    }
+
+    /** Whether the write of rows read so finds them by place: read unlocked, from a table that holds its rows. */
+    private boolean byPlace(boolean locked) {
+        return !locked && byVersion;
     }
 
     /**
@@ -369,17 +372,17 @@ public final class JavaWriter implements ChunkWriter {
 
     private long update(Connection c, KeyRange range, Read read, boolean locked) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(updates[update(range, locked, read.allSet())])) {
-            int p = read.bind(ps, 1, locked || !byVersion, !read.allSet());
+            int p = read.bind(ps, 1, !read.allSet());
             if (!locked) {
                 ps.setArray(p++, read.versions());
                 if (byVersion) {
                     ps.setArray(p++, read.places());
                 }
             }
-            for (int i = 0; journal != null && i < read.before().length; i++) {
-                ps.setArray(p++, read.before()[i]);
+            for (Array b : read.before()) {
+                ps.setArray(p++, b);
             }
-            if (!locked && byVersion) {
+            if (byPlace(locked)) {
                 ps.setLong(p++, keyset.table().oid());
                 ps.setLong(p++, read.file());
             }

@@ -68,7 +68,7 @@ public final class Recomputation implements RangeCheck {
         writes.forEach(w -> samples.add(new ArrayList<>()));
         if (read.size() > 0) {
             try (PreparedStatement ps = c.prepareStatement(compare[keyset.shape(range)])) {
-                keyset.bind(ps, read.bind(ps, 1, true, true), range);
+                keyset.bind(ps, read.bind(ps, 1, true), range);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         List<String> key = keyset.read(rs, 1).values();
