@@ -427,12 +427,8 @@ class RollbackTest extends DatabaseTest {
                 "ANALYZE jparts");
         String before = db.checksum("jparts", "id, region");
         Transformer upper = transformer("note", "note", v -> v.toUpperCase(Locale.ROOT));
-        Backfill backfill = Backfill.builder(ds)
-                .transformers(name -> name.equals("upper") ? upper : null)
-                .build();
-        RunResult run = backfill.run(
-                spec("name: jparts\ntable: jparts\nkey: [id, region]\ntransformer: upper\n"), RunOptions.defaults());
-        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        Backfill backfill =
+                ranToCompletion(upper, spec("name: jparts\ntable: jparts\nkey: [id, region]\ntransformer: t\n"));
         assertThat(db.count("SELECT count(*) FROM jparts WHERE note = upper(region || '-before-' || id)"))
                 .isEqualTo(4000);
         RunResult rolledBack = backfill.rollback("jparts", RunOptions.defaults(), false);
@@ -459,12 +455,7 @@ class RollbackTest extends DatabaseTest {
             }
             return email.toLowerCase(Locale.ROOT);
         });
-        Backfill backfill = Backfill.builder(ds)
-                .transformers(name -> name.equals("lower") ? lower : null)
-                .build();
-        RunResult run =
-                backfill.run(spec("name: jrace\ntable: jrace\nkey: [id]\ntransformer: lower\n"), RunOptions.defaults());
-        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        Backfill backfill = ranToCompletion(lower, spec("name: jrace\ntable: jrace\nkey: [id]\ntransformer: t\n"));
         assertThat(sights.get()).as("the transformer saw row 1500 again").isEqualTo(2);
         assertThat(db.one("SELECT email_lower FROM jrace WHERE id = 1500")).isEqualTo("theirs@x.org");
         assertThat(db.count("SELECT count(*) FROM jrace WHERE email_lower IS DISTINCT FROM lower(email)"))
@@ -513,13 +504,8 @@ class RollbackTest extends DatabaseTest {
                 }
                 return email.toLowerCase(Locale.ROOT);
             });
-            Backfill backfill = Backfill.builder(ds)
-                    .transformers(name -> name.equals("lower") ? lower : null)
-                    .build();
-            RunResult run = backfill.run(
-                    spec("name: jopen\ntable: jopen\nkey: [id]\ntransformer: lower\ntimeouts: { lock: 30s }\n"),
-                    RunOptions.defaults());
-            assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+            Backfill backfill = ranToCompletion(
+                    lower, spec("name: jopen\ntable: jopen\nkey: [id]\ntransformer: t\ntimeouts: { lock: 30s }\n"));
             committed.get().get(30, TimeUnit.SECONDS);
             assertThat(db.one("SELECT email_lower FROM jopen WHERE id = 1500")).isEqualTo("theirs@x.org");
             assertThat(db.count("SELECT count(*) FROM jopen WHERE email_lower IS DISTINCT FROM lower(email)"))
@@ -537,8 +523,8 @@ class RollbackTest extends DatabaseTest {
     void rowsMovedByVacuumFullBetweenAJavaChunksReadAheadAndItsWriteKeepTheirOwnValues() throws Exception {
         // Loaded in one transaction (one xmin for every row), then the first 500 rows deleted: VACUUM FULL moves every
         // later row 500 places back (the job writes no row before the chunk: its where). It is started, from the
-        // transformer, while a chunk of 700 rows is read ahead,
-        // and runs between that read and the chunk's write: each place read now holds the row 500 keys on, with the
+        // transformer, while a chunk of 700 rows is read ahead, and runs between that read and the chunk's write: each
+        // place read now holds the row 500 keys on, with the
         // same xmin and, for half the chunk, inside its range. Found by place and version alone, those rows would
         // take the transform of another row's email.
         db.exec(
@@ -560,13 +546,8 @@ class RollbackTest extends DatabaseTest {
             }
             return email.toLowerCase(Locale.ROOT);
         });
-        Backfill backfill = Backfill.builder(ds)
-                .transformers(name -> name.equals("lower") ? lower : null)
-                .build();
-        RunResult run = backfill.run(
-                spec("name: jmove\ntable: jmove\nkey: [id]\ntransformer: lower\nwhere: id > 2600\n"),
-                RunOptions.defaults());
-        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        Backfill backfill = ranToCompletion(
+                lower, spec("name: jmove\ntable: jmove\nkey: [id]\ntransformer: t\nwhere: id > 2600\n"));
         vacuum.get().get(30, TimeUnit.SECONDS);
         assertThat(db.count("SELECT count(*) FROM jmove WHERE id > 2600 AND email_lower IS DISTINCT FROM lower(email)"))
                 .as("rows given another row's value")
@@ -576,6 +557,16 @@ class RollbackTest extends DatabaseTest {
         RunResult rolledBack = backfill.rollback("jmove", RunOptions.defaults(), false);
         assertThat(rolledBack.outcome()).as(rolledBack.message()).isEqualTo(RunResult.Outcome.COMPLETED);
         assertThat(db.checksum("jmove", "id")).isEqualTo(before);
+    }
+
+    /** A backfill that knows {@code transformer} as {@code t}, having run {@code spec} to completion. */
+    private Backfill ranToCompletion(Transformer transformer, JobSpec spec) throws Exception {
+        Backfill backfill = Backfill.builder(ds)
+                .transformers(name -> name.equals("t") ? transformer : null)
+                .build();
+        RunResult run = backfill.run(spec, RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        return backfill;
     }
 
     /** A transformer of one text column into another. */
