@@ -119,6 +119,57 @@ class FinishTest extends CliDatabaseTest {
         assertThat(db.checksum("orders", "id")).isEqualTo(rows);
     }
 
+    /**
+     * A finish killed while its index build reads the table: the build must not run on in the server without it
+     * (beside the next finish's DDL on the same table), and the next finish builds the index again.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aFinishKilledInTheMiddleOfItsIndexBuildLeavesNothingRunningOnTheServer() throws Exception {
+        // An index expression that takes a millisecond a row: a build of 200,000 rows would run for minutes.
+        db.exec("CREATE FUNCTION slow_lower(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql"
+                + " AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN lower(t); END $$");
+        writeSpec("slow", """
+                table: orders
+                key: [id]
+                set: { email_lower: lower(email) }
+                validate: [ { target: email_lower, source: lower(email) } ]
+                contract:
+                  - index: { name: orders_slow_idx, expression: "slow_lower(email)" }
+                """);
+        Cli.Result run = Cli.run(args("run", "slow"));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        Process finish = Cli.spawn(dir.resolve("finish-slow.log"), args("finish", "slow"));
+        String build = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%'"
+                + " AND state = 'active'";
+        String pid = Eventually.eventually(
+                        Duration.ofSeconds(60),
+                        "the index build under way",
+                        () -> db.column(build),
+                        pids -> !pids.isEmpty() || !finish.isAlive())
+                .stream()
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("finish ended before its index build"));
+        Thread.sleep(500);
+        finish.destroyForcibly();
+        assertThat(finish.waitFor()).isEqualTo(137);
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "the killed finish's index build (backend " + pid + ") ended by its server",
+                () -> db.count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) == 0);
+        assertThat(db.column("SELECT indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                        + " WHERE c.relname = 'orders_slow_idx'"))
+                .containsExactly("f");
+
+        db.exec("CREATE OR REPLACE FUNCTION slow_lower(t text) RETURNS text IMMUTABLE LANGUAGE sql"
+                + " AS $$ SELECT lower(t) $$");
+        Cli.Result finished = Cli.run(args("finish", "slow"));
+        assertThat(finished.exitCode()).as(finished.out() + finished.err()).isZero();
+        assertThat(db.column("SELECT indisvalid FROM pg_index WHERE indrelid = 'orders'::regclass"))
+                .containsOnly("t")
+                .hasSize(2);
+    }
+
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void duplicateKeysAreNamedAndAPurgedJobCannotBeRolledBack() throws Exception {

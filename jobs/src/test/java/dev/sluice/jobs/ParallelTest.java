@@ -65,7 +65,9 @@ class ParallelTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void threePartitionsKilledThreeTimesApplyEveryRowExactlyOnce() throws Exception {
-        spec(3, "");
+        // Throttled (shared by the partitions: 60,000 rows take at least 3 s), so that the third kill, at most 120
+        // chunks in, lands well before the end even when the machine is slow to report the goal chunk.
+        spec(3, "throttle: { rows-per-second: 20000 }");
         String[] run = args("run", "inc");
         int kills = Kills.repeatedly(dir, run, new Backfill(ds), "inc", 3, 40, (kill, status) -> {
             assertThat(db.count("SELECT count(*) FROM acct WHERE n > 1"))

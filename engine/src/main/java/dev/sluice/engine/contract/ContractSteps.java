@@ -71,12 +71,14 @@ public final class ContractSteps {
     private final Ledger ledger;
     private final LockSafe catalogChange;
     private final LockSafe scan;
+    private final StepSessions sessions;
 
     public ContractSteps(DataSource dataSource, String schema, JobSpec spec) {
         this.dataSource = dataSource;
         this.job = spec.name();
         this.spec = spec;
         this.ledger = new Ledger(schema);
+        this.sessions = new StepSessions(dataSource, job);
         Consumer<String> warn = m -> LOG.warn("job {}: {}", job, m);
         this.catalogChange =
                 new LockSafe(Duration.ofMillis(100), spec.timeouts().lock(), ATTEMPTS, warn);
@@ -107,6 +109,7 @@ public final class ContractSteps {
      * @param said told each step's outcome as it ends
      */
     public List<Done> apply(Consumer<Done> said) throws SQLException, Violation, Blocked, LockSafe.NotGranted {
+        sessions.awaitEarlier();
         Map<Integer, Ledger.Entry> entries = read();
         List<Done> done = new ArrayList<>();
         List<ContractStep> steps = spec.contract();
@@ -171,6 +174,7 @@ public final class ContractSteps {
      * @return the steps reversed now
      */
     public int reverse() throws SQLException, Violation, Blocked, LockSafe.NotGranted {
+        sessions.awaitEarlier();
         Map<Integer, Ledger.Entry> entries = read();
         List<Integer> newestFirst = new ArrayList<>(entries.keySet());
         java.util.Collections.reverse(newestFirst);
@@ -192,6 +196,7 @@ public final class ContractSteps {
 
     /** Drops the columns set aside by drop-columns steps done: after this there is no way back. */
     public List<String> purge() throws SQLException, LockSafe.NotGranted {
+        sessions.awaitEarlier();
         List<String> dropped = new ArrayList<>();
         for (Ledger.Entry entry : read().values()) {
             if (entry.state() == Ledger.State.REVERSED) {
@@ -303,13 +308,10 @@ public final class ContractSteps {
                 alter(ddl);
             }
             case INDEX ->
-                scan.runOutsideTransaction(
-                        dataSource,
-                        spec.contractTable(),
-                        c -> execute(
-                                c,
-                                "DROP INDEX CONCURRENTLY IF EXISTS "
-                                        + indexName(step.index().name())));
+                scanned(c -> execute(
+                        c,
+                        "DROP INDEX CONCURRENTLY IF EXISTS "
+                                + indexName(step.index().name())));
             case CHECK -> dropConstraint(step.check().name());
             case FOREIGN_KEY -> dropConstraint(step.foreignKey().name());
             case DROP_COLUMNS -> {
@@ -400,10 +402,7 @@ public final class ContractSteps {
             alter(List.of("ADD CONSTRAINT " + Sql.quote(name) + " " + definition + " NOT VALID"));
         }
         try {
-            scan.runOutsideTransaction(
-                    dataSource,
-                    spec.contractTable(),
-                    c -> execute(c, "ALTER TABLE " + qualified + " VALIDATE CONSTRAINT " + Sql.quote(name)));
+            scanned(c -> execute(c, "ALTER TABLE " + qualified + " VALIDATE CONSTRAINT " + Sql.quote(name)));
         } catch (SQLException e) {
             if (!CHECK_VIOLATION.equals(e.getSQLState()) && !FOREIGN_KEY_VIOLATION.equals(e.getSQLState())) {
                 throw e;
@@ -476,7 +475,7 @@ public final class ContractSteps {
                                 + ")")
                 + (index.where() == null ? "" : " WHERE (" + SqlFragments.forJdbc(index.where()) + ")");
         try {
-            scan.runOutsideTransaction(dataSource, spec.contractTable(), c -> {
+            scanned(c -> {
                 Boolean before = indexValid(c, index.name());
                 if (Boolean.TRUE.equals(before)) {
                     return; // built meanwhile (by a build of a killed finish that its server carried on)
@@ -502,10 +501,7 @@ public final class ContractSteps {
 
     private void dropInvalid(String index) throws SQLException, LockSafe.NotGranted {
         if (Boolean.FALSE.equals(indexValid(index))) {
-            scan.runOutsideTransaction(
-                    dataSource,
-                    spec.contractTable(),
-                    c -> execute(c, "DROP INDEX CONCURRENTLY IF EXISTS " + indexName(index)));
+            scanned(c -> execute(c, "DROP INDEX CONCURRENTLY IF EXISTS " + indexName(index)));
         }
     }
 
@@ -605,7 +601,21 @@ public final class ContractSteps {
         catalogChange.run(
                 dataSource,
                 spec.contractTable(),
-                clauses.stream().map(c -> "ALTER TABLE " + table + " " + c).toList());
+                c -> sessions.inTransaction(c, tx -> {
+                    try (Statement st = tx.createStatement()) {
+                        for (String clause : clauses) {
+                            st.execute("ALTER TABLE " + table + " " + clause);
+                        }
+                    }
+                }));
+    }
+
+    /**
+     * Runs {@code work} outside a transaction block under the scan's growing lock timeouts, on a session a later
+     * finish or rollback waits for (see {@link StepSessions}).
+     */
+    private void scanned(LockSafe.Work work) throws SQLException, LockSafe.NotGranted {
+        scan.runOutsideTransaction(dataSource, spec.contractTable(), c -> sessions.outsideTransaction(c, work));
     }
 
     private static void execute(Connection c, String sql) throws SQLException {

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -175,6 +177,47 @@ class ContractTest extends DatabaseTest {
                             Map.of());
         }
         return spec;
+    }
+
+    /**
+     * A killed finish's statement can run on in its server after its process and its runner lock are gone: the next
+     * finish waits for that session (the mark every step session holds) before it looks at the catalog or changes it.
+     */
+    @Test
+    @Timeout(120)
+    void aStepOfAnEarlierFinishStillRunningOnTheServerIsWaitedForBeforeAnyStep() throws Exception {
+        orders(2_000);
+        RunResult run = backfill.run(SpecParser.parse(SPEC), RunOptions.defaults());
+        assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.COMPLETED);
+        try (Connection earlier = ds.getConnection();
+                PreparedStatement mark =
+                        earlier.prepareStatement("SELECT pg_advisory_lock(" + StepSessions.KEY + ")")) {
+            mark.setString(1, "orders-email");
+            mark.execute();
+            CompletableFuture<FinishResult> finish = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return backfill.finish("orders-email", null, false, "test");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(1_500);
+            assertThat(finish)
+                    .as("finish went on beside the earlier step's session")
+                    .isNotDone();
+            assertThat(db.count("SELECT count(*) FROM sluice.contract_steps")).isZero();
+            assertThat(db.one("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'orders'::regclass"
+                            + " AND attname = 'email_lower'"))
+                    .isEqualTo("f");
+            try (PreparedStatement end =
+                    earlier.prepareStatement("SELECT pg_advisory_unlock(" + StepSessions.KEY + ")")) {
+                end.setString(1, "orders-email");
+                end.execute(); // the earlier statement ends (its session goes back to the test's pool)
+            }
+            FinishResult done = finish.get(90, TimeUnit.SECONDS);
+            assertThat(done.outcome()).as(done.message()).isEqualTo(FinishResult.Outcome.FINISHED);
+            assertThat(done.steps()).hasSize(7);
+        }
     }
 
     @Test
