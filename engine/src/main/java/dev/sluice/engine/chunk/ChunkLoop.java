@@ -29,6 +29,15 @@ public final class ChunkLoop {
         KeyRange next(Connection c, Key after, int rows) throws SQLException;
 
         /**
+         * {@link #next(Connection, Key, int)}, the chunk's transaction opened first by {@code opening}: sent ahead of
+         * the range query in the same round trip where the source can, run on its own otherwise.
+         */
+        default KeyRange next(Connection c, Key after, int rows, ChunkTimeouts.Opening opening) throws SQLException {
+            opening.run(c);
+            return next(c, after, rows);
+        }
+
+        /**
          * The same keys cut into ranges of about equal rows, to be worked at once: for each of the disjoint
          * {@code intervals}, the keys that end a range inside it. A source that cannot be cut (the undo journal's
          * entries) answers no cuts, and its work is one range.
@@ -105,8 +114,46 @@ public final class ChunkLoop {
         /** Sets the chunk's transaction up; {@code joinsKeys} as {@link ChunkWriter#joinsKeys}. */
         ChunkTimeouts.Start apply(Connection c, boolean joinsKeys) throws SQLException;
 
+        /**
+         * What {@link #apply} runs, as a statement a source may send ahead of its range query in one round trip; one
+         * that cannot be sent so runs {@link #apply} when the source runs it.
+         */
+        default ChunkTimeouts.Opening opening(boolean joinsKeys) {
+            Settings settings = this;
+            return new ChunkTimeouts.Opening(null, null, null) {
+                private ChunkTimeouts.Start start;
+
+                @Override
+                public void run(Connection c) throws SQLException {
+                    start = settings.apply(c, joinsKeys);
+                }
+
+                @Override
+                public ChunkTimeouts.Start start() {
+                    if (start == null) {
+                        throw new IllegalStateException("the chunk's transaction was not opened");
+                    }
+                    return start;
+                }
+            };
+        }
+
         /** The WAL written since {@code start}, in bytes. */
         long walSince(Connection c, ChunkTimeouts.Start start) throws SQLException;
+
+        /**
+         * What {@link #walSince} runs, as a statement a writer may send after its write in one round trip; one that
+         * cannot be sent so runs {@link #walSince} when the writer runs it.
+         */
+        default ChunkTimeouts.WalSince walProbe(ChunkTimeouts.Start start) {
+            Settings settings = this;
+            return new ChunkTimeouts.WalSince(null, null) {
+                @Override
+                public void run(Connection c) throws SQLException {
+                    set(settings.walSince(c, start));
+                }
+            };
+        }
     }
 
     /** Makes sure this runner still owns the job (its lock's session is alive); throws if not. */
@@ -189,19 +236,26 @@ public final class ChunkLoop {
         KeyRange range = null;
         Waiters.Watch watch = null;
         try {
-            ChunkTimeouts.Start start = timeouts.apply(c, writer.joinsKeys() || ledger.joinsKeys());
+            ChunkTimeouts.Opening opening = timeouts.opening(writer.joinsKeys() || ledger.joinsKeys());
+            range = source.next(c, after, rows(), opening);
+            ChunkTimeouts.Start start = opening.start();
             watch = waiters.watch(start.backendPid());
-            range = source.next(c, after, rows());
             if (range == null) {
                 ledger.finish(c, after, notes);
                 return null;
             }
-            long written = writer.write(c, range);
-            ledger.apply(c, range, notes);
-            long wal = timeouts.walSince(c, start);
+            ChunkTimeouts.WalSince wal = timeouts.walProbe(start);
+            long written;
+            if (ledger == ChunkLedger.NONE) {
+                written = writer.write(c, range, wal); // the WAL measured in the write's round trip
+            } else {
+                written = writer.write(c, range);
+                ledger.apply(c, range, notes);
+                wal.run(c); // the ledger's writes counted too
+            }
             Waiters.Watch done = watch;
             watch = null;
-            return new Chunk(range, written, started, wal, done.stop());
+            return new Chunk(range, written, started, wal.bytes(), done.stop());
         } catch (SQLException e) {
             throw new ChunkFailedException(range, e);
         } finally {

@@ -6,6 +6,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 
+import dev.sluice.engine.KeyRange;
+import dev.sluice.engine.keyset.Prelude;
+
 /**
  * The chunk transaction's settings, {@code SET LOCAL} in one round trip: {@code lock_timeout} and
  * {@code statement_timeout}, so that a chunk blocked behind another session's lock gives way after the lock timeout
@@ -86,6 +89,61 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
     /** Where a chunk's transaction starts: the WAL insert position, and the backend that runs the chunk. */
     public record Start(String walPosition, int backendPid) {}
 
+    /**
+     * The statement that opens a chunk's transaction ({@link #apply}'s), to be sent ahead of the chunk's range query in
+     * the same round trip where the source can ({@link ChunkLoop.Source#next(Connection, Key, int, Opening)}), or
+     * run alone; then where the chunk started.
+     */
+    public static class Opening implements Prelude {
+        private final String sql;
+        private final String lock;
+        private final String statement;
+        private Start start;
+
+        Opening(String sql, String lock, String statement) {
+            this.sql = sql;
+            this.lock = lock;
+            this.statement = statement;
+        }
+
+        @Override
+        public String sql() {
+            return sql;
+        }
+
+        @Override
+        public int bind(PreparedStatement ps) throws SQLException {
+            ps.setString(1, lock);
+            ps.setString(2, statement);
+            return 3;
+        }
+
+        @Override
+        public void read(ResultSet rs) throws SQLException {
+            int columns = rs.getMetaData().getColumnCount();
+            start = new Start(rs.getString(columns - 1), rs.getInt(columns));
+        }
+
+        /** Runs it on its own. */
+        public void run(Connection c) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    read(rs);
+                }
+            }
+        }
+
+        /** Where the chunk started; once run (alone or ahead of the range query). */
+        public Start start() {
+            if (start == null) {
+                throw new IllegalStateException("the chunk's transaction was not opened");
+            }
+            return start;
+        }
+    }
+
     private final String lock;
     private final String statement;
     private final String setLocal;
@@ -119,15 +177,75 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
      */
     @Override
     public Start apply(Connection c, boolean joinsKeys) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(joinsKeys ? setLocalKeys : setLocal)) {
-            ps.setString(1, lock);
-            ps.setString(2, statement);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                int columns = rs.getMetaData().getColumnCount();
-                return new Start(rs.getString(columns - 1), rs.getInt(columns));
+        Opening opening = opening(joinsKeys);
+        opening.run(c);
+        return opening.start();
+    }
+
+    @Override
+    public Opening opening(boolean joinsKeys) {
+        return new Opening(joinsKeys ? setLocalKeys : setLocal, lock, statement);
+    }
+
+    /**
+     * What a chunk wrote to the WAL since its start: a one-row statement that a writer sends after its write in the
+     * same round trip where it can ({@link ChunkWriter#write(Connection, KeyRange, WalSince)}), or run alone.
+     */
+    public static class WalSince {
+        private static final String SQL =
+                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))::bigint";
+        private final String sql;
+        private final String start;
+        private long bytes = -1;
+
+        WalSince(String sql, String start) {
+            this.sql = sql;
+            this.start = start;
+        }
+
+        /** Its text, or null when it cannot be sent with another statement. */
+        public String sql() {
+            return sql;
+        }
+
+        /** Binds its parameter at {@code from}. */
+        void bind(PreparedStatement ps, int from) throws SQLException {
+            ps.setString(from, start);
+        }
+
+        void read(ResultSet rs) throws SQLException {
+            if (!rs.next()) {
+                throw new SQLException("the WAL position query returned no row");
+            }
+            bytes = Math.max(0, rs.getLong(1));
+        }
+
+        /** Runs it on its own. */
+        public void run(Connection c) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(SQL)) {
+                bind(ps, 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    read(rs);
+                }
             }
         }
+
+        /** The bytes; once run (alone or after the write). */
+        public long bytes() {
+            if (bytes < 0) {
+                throw new IllegalStateException("the chunk's WAL was not measured");
+            }
+            return bytes;
+        }
+
+        void set(long bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    @Override
+    public WalSince walProbe(Start start) {
+        return new WalSince(WalSince.SQL, start.walPosition());
     }
 
     /**

@@ -36,6 +36,16 @@ public interface ChunkWriter {
     long write(Connection c, KeyRange range) throws SQLException;
 
     /**
+     * {@link #write(Connection, KeyRange)}, then {@code wal} measured: sent after the write in the same round trip
+     * where the writer can, run on its own otherwise.
+     */
+    default long write(Connection c, KeyRange range, ChunkTimeouts.WalSince wal) throws SQLException {
+        long written = write(c, range);
+        wal.run(c);
+        return written;
+    }
+
+    /**
      * The statement(s) {@link #write} runs for a range of shape {@code shape} ({@link dev.sluice.engine.keyset.Keyset#shape}),
      * with {@code ?} for the range bounds, for {@code plan}.
      */

@@ -73,7 +73,12 @@ public final class CopyWriter implements ChunkWriter {
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
-        return journaled ? insert.count(c, range) : insert.execute(c, range);
+        return write(c, range, null);
+    }
+
+    @Override
+    public long write(Connection c, KeyRange range, ChunkTimeouts.WalSince wal) throws SQLException {
+        return journaled ? insert.count(c, range, wal) : insert.execute(c, range, wal);
     }
 
     @Override

@@ -127,14 +127,19 @@ public final class InPlaceWriter implements ChunkWriter {
 
     @Override
     public long write(Connection c, KeyRange range) throws SQLException {
+        return write(c, range, null);
+    }
+
+    @Override
+    public long write(Connection c, KeyRange range, ChunkTimeouts.WalSince wal) throws SQLException {
         if (!journaled) {
-            return update.execute(c, range);
+            return update.execute(c, range, wal);
         }
         if (optimistic == null || lockNext.get() || mismatches.get() >= MISMATCHES_BEFORE_LOCKING_ALWAYS) {
             lockNext.set(false);
-            return update.count(c, range);
+            return update.count(c, range, wal);
         }
-        long[] readWritten = optimistic.counts(c, range);
+        long[] readWritten = optimistic.counts(c, range, wal);
         if (readWritten[1] != readWritten[0]) {
             // Some rows were not written as they were read: another session changed them between the read and the
             // write (their pre-images would be stale), or a trigger skipped them. The chunk rolls back (the retry of

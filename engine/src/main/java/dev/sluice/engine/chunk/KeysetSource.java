@@ -45,6 +45,14 @@ public final class KeysetSource implements ChunkLoop.Source {
     }
 
     @Override
+    public KeyRange next(Connection c, Key after, int rows, ChunkTimeouts.Opening opening) throws SQLException {
+        if (elsewhere != null || opening.sql() == null) {
+            return ChunkLoop.Source.super.next(c, after, rows, opening);
+        }
+        return chunker.next(c, after, hi, rows, opening);
+    }
+
+    @Override
     public List<List<Key>> cuts(Connection c, List<KeyRange> intervals, int parts) throws SQLException {
         if (elsewhere == null) {
             return splits.cuts(c, intervals, parts);

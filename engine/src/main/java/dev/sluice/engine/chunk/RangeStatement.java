@@ -34,39 +34,77 @@ final class RangeStatement {
         this.uses = uses;
     }
 
-    long execute(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
-            bind(ps, range);
-            return ps.executeLargeUpdate();
-        }
+    /** How the statement's own result is read. */
+    @FunctionalInterface
+    private interface Result<T> {
+        T read(PreparedStatement ps) throws SQLException;
     }
 
-    private void bind(PreparedStatement ps, KeyRange range) throws SQLException {
+    /** Runs a statement that returns its update count. */
+    long execute(Connection c, KeyRange range) throws SQLException {
+        return execute(c, range, null);
+    }
+
+    /** {@link #execute(Connection, KeyRange)}, then {@code wal} (if not null) in the same round trip. */
+    long execute(Connection c, KeyRange range, ChunkTimeouts.WalSince wal) throws SQLException {
+        return run(c, range, wal, PreparedStatement::getLargeUpdateCount);
+    }
+
+    /** Runs a statement that returns one row with a count (a journaled write), or none when it wrote nothing. */
+    long count(Connection c, KeyRange range, ChunkTimeouts.WalSince wal) throws SQLException {
+        return run(c, range, wal, ps -> {
+            try (ResultSet rs = ps.getResultSet()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
+    /** Runs a statement that returns one row of two counts. */
+    long[] counts(Connection c, KeyRange range, ChunkTimeouts.WalSince wal) throws SQLException {
+        return run(c, range, wal, ps -> {
+            try (ResultSet rs = ps.getResultSet()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        });
+    }
+
+    /**
+     * Runs the statement for {@code range} and reads its result; then {@code wal}'s statement, sent with it (pgJDBC
+     * sends the statements of one text before it waits for the first answer) where {@code wal} can be.
+     */
+    private <T> T run(Connection c, KeyRange range, ChunkTimeouts.WalSince wal, Result<T> result) throws SQLException {
+        boolean together = wal != null && wal.sql() != null;
+        String sql = sql(keyset.shape(range));
+        T value;
+        try (PreparedStatement ps = c.prepareStatement(together ? sql + ";\n" + wal.sql() : sql)) {
+            int next = bind(ps, range);
+            if (together) {
+                wal.bind(ps, next);
+            }
+            ps.execute();
+            value = result.read(ps);
+            if (together) {
+                if (!ps.getMoreResults()) {
+                    throw new SQLException("the WAL position query returned no result");
+                }
+                try (ResultSet rs = ps.getResultSet()) {
+                    wal.read(rs);
+                }
+            }
+        }
+        if (wal != null && !together) {
+            wal.run(c);
+        }
+        return value;
+    }
+
+    private int bind(PreparedStatement ps, KeyRange range) throws SQLException {
         int next = 1;
         for (int i = 0; i < uses; i++) {
             next = keyset.bind(ps, next, range);
         }
-    }
-
-    /** Runs a statement that returns one row with a count (a journaled write), or none when it wrote nothing. */
-    long count(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
-            bind(ps, range);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
-            }
-        }
-    }
-
-    /** Runs a statement that returns one row of two counts. */
-    long[] counts(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql(keyset.shape(range)))) {
-            bind(ps, range);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new long[] {rs.getLong(1), rs.getLong(2)};
-            }
-        }
+        return next;
     }
 
     /** The statement for a range of shape {@code shape} ({@link Keyset#shape}). */

@@ -71,17 +71,38 @@ public final class Chunker {
      * @return the range, or null when no key lies above {@code lo} (and at or below {@code hi})
      */
     public KeyRange next(Connection c, Key lo, Key hi, int rows) throws SQLException {
+        return next(c, lo, hi, rows, null);
+    }
+
+    /**
+     * {@link #next(Connection, Key, Key, int)}, with {@code prelude} (if not null) run first in the same round trip.
+     */
+    public KeyRange next(Connection c, Key lo, Key hi, int rows, Prelude prelude) throws SQLException {
         Statements s = shapes[(lo == null ? 0 : 1) | (hi == null ? 0 : 2)];
-        try (PreparedStatement ps = c.prepareStatement(s.hop())) {
-            bindAfter(ps, lo, hi, rows - 1);
-            try (ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = c.prepareStatement(prelude == null ? s.hop() : prelude.sql() + ";\n" + s.hop())) {
+            bindAfter(ps, prelude == null ? 1 : prelude.bind(ps), lo, hi, rows - 1);
+            if (prelude != null) {
+                ps.execute();
+                try (ResultSet rs = ps.getResultSet()) {
+                    if (rs == null || !rs.next()) {
+                        throw new SQLException("the chunk's settings returned no row");
+                    }
+                    prelude.read(rs);
+                }
+                if (!ps.getMoreResults()) {
+                    throw new SQLException("the range query returned no result");
+                }
+            } else {
+                ps.execute();
+            }
+            try (ResultSet rs = ps.getResultSet()) {
                 if (rs.next()) {
                     return new KeyRange(lo, keyset.read(rs, 1), rows);
                 }
             }
         }
         try (PreparedStatement ps = c.prepareStatement(s.rest())) {
-            bindAfter(ps, lo, hi, rows);
+            bindAfter(ps, 1, lo, hi, rows);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? new KeyRange(lo, keyset.read(rs, 1), rs.getLong(keyset.width() + 1)) : null;
             }
@@ -90,12 +111,15 @@ public final class Chunker {
 
     /** Binds the parameters of {@link #sql}: the checkpoint (if any) and the hop for {@code rows} keys. */
     public void bind(PreparedStatement ps, Key lo, int rows) throws SQLException {
-        bindAfter(ps, lo, null, rows - 1);
+        bindAfter(ps, 1, lo, null, rows - 1);
     }
 
-    /** The bounds' values (none when open), then one count: the hop's OFFSET or the rest's LIMIT. */
-    private void bindAfter(PreparedStatement ps, Key lo, Key hi, int count) throws SQLException {
-        int i = lo == null ? 1 : keyset.bind(ps, 1, lo);
+    /**
+     * The bounds' values (none when open), then one count: the hop's OFFSET or the rest's LIMIT; from parameter
+     * {@code from}.
+     */
+    private void bindAfter(PreparedStatement ps, int from, Key lo, Key hi, int count) throws SQLException {
+        int i = lo == null ? from : keyset.bind(ps, from, lo);
         i = hi == null ? i : keyset.bind(ps, i, hi);
         ps.setInt(i, count);
     }
