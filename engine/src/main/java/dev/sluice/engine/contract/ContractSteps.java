@@ -100,6 +100,16 @@ public final class ContractSteps {
         return SpecParser.toJson(step);
     }
 
+    /**
+     * Waits until no session of an earlier finish or rollback of this job still runs a step in the server (its process
+     * killed, its statement not yet ended); the caller holds the job's runner lock. {@link #apply}, {@link #reverse}
+     * and {@link #purge} wait so themselves; a caller that changes the table before them (finish drops the sync
+     * trigger) waits first.
+     */
+    public void awaitEarlier() throws SQLException {
+        sessions.awaitEarlier();
+    }
+
     /** What one step came to. */
     public record Done(int index, ContractStep step, boolean already, double seconds) {}
 

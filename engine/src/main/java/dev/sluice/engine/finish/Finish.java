@@ -129,6 +129,8 @@ public final class Finish {
                 return FinishResult.of(FinishResult.Outcome.NOT_DONE, "job " + name + " cannot finish: " + why.get());
             }
             context.checkContract(spec); // every step against the catalog, before anything changes (exit 2)
+            ContractSteps contract = new ContractSteps(dataSource, schema, spec);
+            contract.awaitEarlier(); // a killed finish's statement still running in the server, before the trigger too
             audit.begin(); // past its checks: recorded before it changes anything
             Optional<SyncInstaller.Installed> trigger;
             try {
@@ -146,9 +148,8 @@ public final class Finish {
             }
             List<FinishResult.Step> steps = new ArrayList<>();
             try {
-                new ContractSteps(dataSource, schema, spec)
-                        .apply(d -> steps.add(new FinishResult.Step(
-                                ContractSteps.field(d.index(), d.step()), d.already(), d.seconds())));
+                contract.apply(d -> steps.add(
+                        new FinishResult.Step(ContractSteps.field(d.index(), d.step()), d.already(), d.seconds())));
             } catch (ContractSteps.Violation e) {
                 return notFinished(FinishResult.Outcome.MISMATCHES, name, e.getMessage(), steps);
             } catch (ContractSteps.Blocked e) {
