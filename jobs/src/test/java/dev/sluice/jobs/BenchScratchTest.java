@@ -2,7 +2,15 @@ package dev.sluice.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code bench --jdbc-url} runs on a user's own server only in a scratch database: one that holds tables of its own is
@@ -22,5 +30,59 @@ class BenchScratchTest extends CliDatabaseTest {
         assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
                 .isZero();
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
+    }
+
+    /**
+     * Another session's snapshot keeps VACUUM from making a contender's copy all-visible (on a user's server: an
+     * autovacuum ANALYZE, a long transaction): the bench waits for it to pass, and names it when it does not.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aSnapshotHeldByAnotherSessionIsWaitedForThenNamed() throws Exception {
+        String[] bench = {
+            "bench",
+            "--jdbc-url",
+            ds.getJdbcUrl() + "?user=postgres",
+            "--rows",
+            "2000",
+            "--rounds",
+            "1",
+            "--only",
+            "sluice-sql"
+        };
+        try (Connection holder = ds.getConnection()) {
+            holder.setAutoCommit(false);
+            holder.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            int pid;
+            try (Statement st = holder.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                pid = rs.getInt(1);
+            }
+            Cli.Result held = Cli.run(bench);
+            assertThat(held.exitCode()).as(held.out() + held.err()).isNotZero();
+            assertThat(held.err())
+                    .contains("not all-visible, so the contenders would not start alike")
+                    .contains("session pid " + pid + " (");
+            holder.rollback();
+
+            // Released while the bench waits: it goes on.
+            holder.createStatement().executeQuery("SELECT 1").close();
+            ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
+            try {
+                later.schedule(
+                        () -> {
+                            holder.rollback();
+                            return null;
+                        },
+                        3,
+                        TimeUnit.SECONDS);
+                Cli.Result ran = Cli.run(bench);
+                assertThat(ran.exitCode()).as(ran.out() + ran.err()).isZero();
+                assertThat(ran.out()).contains("Sluice, SQL mode, checkpoint per chunk");
+            } finally {
+                later.shutdownNow();
+            }
+        }
     }
 }

@@ -107,12 +107,58 @@ final class Harness {
                 "INSERT INTO " + t + " SELECT * FROM " + from,
                 "VACUUM ANALYZE " + t,
                 "CHECKPOINT");
-        flushOperatingSystemCache();
-        String visible = one(c, "SELECT relallvisible >= relpages FROM pg_class WHERE oid = '" + t + "'::regclass");
-        if (!visible.equals("t")) {
-            throw new IllegalStateException("VACUUM left " + t + " not all-visible: contenders would not start alike");
+        // On a server of the user's own, another session's snapshot (an autovacuum ANALYZE of the table just copied,
+        // a long transaction, a replication slot) can keep VACUUM from marking the new rows visible to all: it is
+        // run again while that snapshot is likely to pass, then the holder is named.
+        for (int attempt = 1; !allVisible(t) && attempt <= VACUUM_ATTEMPTS; attempt++) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            exec(c, "VACUUM " + t);
         }
+        if (!allVisible(t)) {
+            throw new IllegalStateException("VACUUM left " + t + " not all-visible, so the contenders would not start"
+                    + " alike: " + horizon());
+        }
+        flushOperatingSystemCache();
         return t;
+    }
+
+    private static final int VACUUM_ATTEMPTS = 20;
+
+    private boolean allVisible(String t) throws SQLException {
+        return one(c, "SELECT relallvisible >= relpages FROM pg_class WHERE oid = '" + t + "'::regclass")
+                .equals("t");
+    }
+
+    /** What holds back the oldest snapshot the server keeps rows for, as far as this user may see. */
+    private String horizon() throws SQLException {
+        String session = one(
+                c,
+                "SELECT coalesce(max(format('session pid %s (%s, %s since %s) holds a snapshot', pid,"
+                        + " coalesce(nullif(application_name, ''), 'no application name'), state,"
+                        + " date_trunc('second', xact_start))), '') FROM (SELECT * FROM pg_stat_activity"
+                        + " WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()"
+                        + " ORDER BY age(backend_xmin) DESC LIMIT 1) a");
+        String slot = one(
+                c,
+                "SELECT coalesce(max(format('replication slot %s holds back xmin', slot_name)), '')"
+                        + " FROM pg_replication_slots WHERE xmin IS NOT NULL OR catalog_xmin IS NOT NULL");
+        String prepared = one(
+                c,
+                "SELECT CASE WHEN count(*) > 0 THEN count(*) || ' prepared transaction(s)' ELSE ''"
+                        + " END FROM pg_prepared_xacts");
+        String found = String.join(
+                "; ",
+                java.util.stream.Stream.of(session, slot, prepared)
+                        .filter(x -> !x.isEmpty())
+                        .toList());
+        return found.isEmpty()
+                ? "no session, slot or prepared transaction visible to this user holds a snapshot; try again"
+                : found + "; end it, or run the benchmark on a quiet server";
     }
 
     /**
