@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+
+import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -66,23 +67,26 @@ class BenchScratchTest extends CliDatabaseTest {
                     .contains("session pid " + pid + " (");
             holder.rollback();
 
-            // Released while the bench waits: it goes on.
-            holder.createStatement().executeQuery("SELECT 1").close();
-            ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
-            try {
-                later.schedule(
-                        () -> {
-                            holder.rollback();
-                            return null;
-                        },
-                        3,
-                        TimeUnit.SECONDS);
-                Cli.Result ran = Cli.run(bench);
-                assertThat(ran.exitCode()).as(ran.out() + ran.err()).isZero();
-                assertThat(ran.out()).contains("Sluice, SQL mode, checkpoint per chunk");
-            } finally {
-                later.shutdownNow();
+            // Released while the bench waits: it goes on. The snapshot is taken again, and let go only once the bench
+            // has copied its first table and has had the time to find it not all-visible.
+            try (Statement st = holder.createStatement()) {
+                st.executeQuery("SELECT 1").close();
             }
+            Thread release = new Thread(() -> {
+                try {
+                    Eventually.eventually(
+                            Duration.ofSeconds(60), "the bench's first copy", () -> db.exists("bench_limit"));
+                    Thread.sleep(1_500);
+                    holder.rollback();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            release.start();
+            Cli.Result ran = Cli.run(bench);
+            release.join(TimeUnit.SECONDS.toMillis(60));
+            assertThat(ran.exitCode()).as(ran.out() + ran.err()).isZero();
+            assertThat(ran.out()).contains("Sluice, SQL mode, checkpoint per chunk");
         }
     }
 }

@@ -8,11 +8,7 @@ import org.springframework.batch.core.configuration.support.MapJobRegistry;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.launch.support.TaskExecutorJobOperator;
 import org.springframework.batch.core.repository.JobRepository;
-import org.springframework.batch.core.repository.dao.jdbc.JdbcJobExecutionDao;
-import org.springframework.batch.core.repository.dao.jdbc.JdbcJobInstanceDao;
-import org.springframework.batch.core.repository.dao.jdbc.JdbcStepExecutionDao;
 import org.springframework.batch.core.repository.support.JdbcJobRepositoryFactoryBean;
-import org.springframework.batch.core.repository.support.SimpleJobRepository;
 import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 
@@ -55,7 +51,7 @@ public final class CheckpointStore {
             // PostgreSQL has rolled a transaction back when its COMMIT reports an error; saying so lets
             // TaskletStep restore the checkpoint it held before the chunk, instead of marking the step UNKNOWN.
             tm.setRollbackOnCommitFailure(true);
-            JdbcJobRepositoryFactoryBean factory = new PacedFactory();
+            JdbcJobRepositoryFactoryBean factory = PacedStatusReads.factory();
             factory.setDataSource(dataSource);
             factory.setTransactionManager(tm);
             factory.setDatabaseType("POSTGRES");
@@ -72,20 +68,6 @@ public final class CheckpointStore {
             return new CheckpointStore(dataSource, schema, tm, repository, operator);
         } catch (Exception e) {
             throw new IllegalStateException("cannot set up Spring Batch's JobRepository: " + e.getMessage(), e);
-        }
-    }
-
-    /** Spring Batch's JDBC repository, wired as its factory wires it, with {@link PacedStatusReads}. */
-    private static final class PacedFactory extends JdbcJobRepositoryFactoryBean {
-        @Override
-        protected Object getTarget() {
-            JdbcJobInstanceDao instances = createJobInstanceDao();
-            JdbcJobExecutionDao executions = createJobExecutionDao();
-            executions.setJobInstanceDao(instances);
-            JdbcStepExecutionDao steps = createStepExecutionDao();
-            steps.setJobExecutionDao(executions);
-            return new SimpleJobRepository(
-                    instances, PacedStatusReads.of(executions), steps, createExecutionContextDao());
         }
     }
 

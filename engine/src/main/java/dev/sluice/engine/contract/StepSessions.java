@@ -48,34 +48,42 @@ final class StepSessions {
             boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(true);
             try {
-                if (ask(c, "SELECT pg_try_advisory_lock(" + KEY + ")")) {
-                    ask(c, "SELECT pg_advisory_unlock(" + KEY + ")");
-                    return;
-                }
-                LOG.warn(
-                        "job {}: a contract step of an earlier finish or rollback is still running on the server{},"
-                                + " though the process that began it has gone; waiting for it to end",
-                        job,
-                        holder(c));
-                try (Statement st = c.createStatement()) {
-                    st.execute("SET lock_timeout = 0");
-                    st.execute("SET statement_timeout = 0");
-                }
-                try {
-                    ask(c, "SELECT pg_advisory_lock(" + KEY + ") IS NOT NULL");
-                    ask(c, "SELECT pg_advisory_unlock(" + KEY + ")");
-                } finally {
-                    try (Statement st = c.createStatement()) {
-                        st.execute("RESET lock_timeout");
-                        st.execute("RESET statement_timeout");
+                // Tried, not waited for in one statement: a statement waiting on the lock would hold a snapshot, and an
+                // earlier CREATE INDEX CONCURRENTLY waiting for older snapshots would then wait on it (a deadlock the
+                // server breaks by cancelling one of them).
+                long started = System.nanoTime();
+                long toldAt = 0;
+                while (!ask(c, "SELECT pg_try_advisory_lock(" + KEY + ")")) {
+                    long now = System.nanoTime();
+                    if (toldAt == 0 || now - toldAt > TELL_EVERY_NANOS) {
+                        LOG.warn(
+                                "job {}: a contract step of an earlier finish or rollback is still running on the"
+                                        + " server{}, though the process that began it has gone; waiting for it to end"
+                                        + " ({} s so far)",
+                                job,
+                                holder(c),
+                                (now - started) / 1_000_000_000L);
+                        toldAt = now;
+                    }
+                    try {
+                        Thread.sleep(POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new SQLException("interrupted waiting for an earlier contract step to end", e);
                     }
                 }
-                LOG.info("job {}: the earlier contract step has ended; going on", job);
+                ask(c, "SELECT pg_advisory_unlock(" + KEY + ")");
+                if (toldAt != 0) {
+                    LOG.info("job {}: the earlier contract step has ended; going on", job);
+                }
             } finally {
                 c.setAutoCommit(autoCommit);
             }
         }
     }
+
+    private static final long POLL_MILLIS = 250;
+    private static final long TELL_EVERY_NANOS = 30_000_000_000L;
 
     /** Runs {@code work} in a transaction (its lock timeout set by the caller), marked for that transaction. */
     void inTransaction(Connection c, LockSafe.Work work) throws SQLException {
@@ -86,21 +94,21 @@ final class StepSessions {
     /** Runs {@code work} on a session outside a transaction block, marked until it ends. */
     void outsideTransaction(Connection c, LockSafe.Work work) throws SQLException {
         ask(c, "SELECT pg_advisory_lock(" + KEY + ") IS NOT NULL");
-        boolean checking = checkClient(c, "1s");
+        boolean checking = checkClient(c, "SET client_connection_check_interval = '1s'");
         try {
             work.run(c);
         } finally {
             if (checking) {
-                checkClient(c, "0");
+                checkClient(c, "RESET client_connection_check_interval");
             }
             ask(c, "SELECT pg_advisory_unlock(" + KEY + ")");
         }
     }
 
     /** @return whether the server took the setting (it refuses a non-zero interval where it cannot poll sockets) */
-    private static boolean checkClient(Connection c, String interval) {
+    private static boolean checkClient(Connection c, String sql) {
         try (Statement st = c.createStatement()) {
-            st.execute("SET client_connection_check_interval = '" + interval + "'");
+            st.execute(sql);
             return true;
         } catch (SQLException e) {
             LOG.debug("client_connection_check_interval not set: {}", e.getMessage());

@@ -128,9 +128,10 @@ public final class Finish {
             if (why.isPresent()) {
                 return FinishResult.of(FinishResult.Outcome.NOT_DONE, "job " + name + " cannot finish: " + why.get());
             }
-            context.checkContract(spec); // every step against the catalog, before anything changes (exit 2)
+            // A killed finish's statement still running in the server ends before this one looks at the catalog.
             ContractSteps contract = new ContractSteps(dataSource, schema, spec);
-            contract.awaitEarlier(); // a killed finish's statement still running in the server, before the trigger too
+            contract.awaitEarlier();
+            context.checkContract(spec); // every step against the catalog, before anything changes (exit 2)
             audit.begin(); // past its checks: recorded before it changes anything
             Optional<SyncInstaller.Installed> trigger;
             try {
