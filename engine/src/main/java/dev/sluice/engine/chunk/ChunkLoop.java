@@ -121,19 +121,9 @@ public final class ChunkLoop {
         default ChunkTimeouts.Opening opening(boolean joinsKeys) {
             Settings settings = this;
             return new ChunkTimeouts.Opening(null, null, null) {
-                private ChunkTimeouts.Start start;
-
                 @Override
                 public void run(Connection c) throws SQLException {
-                    start = settings.apply(c, joinsKeys);
-                }
-
-                @Override
-                public ChunkTimeouts.Start start() {
-                    if (start == null) {
-                        throw new IllegalStateException("the chunk's transaction was not opened");
-                    }
-                    return start;
+                    started(settings.apply(c, joinsKeys));
                 }
             };
         }
@@ -150,7 +140,7 @@ public final class ChunkLoop {
             return new ChunkTimeouts.WalSince(null, null) {
                 @Override
                 public void run(Connection c) throws SQLException {
-                    set(settings.walSince(c, start));
+                    measured(settings.walSince(c, start));
                 }
             };
         }

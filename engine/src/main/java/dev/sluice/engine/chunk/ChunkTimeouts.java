@@ -7,7 +7,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 
 import dev.sluice.engine.KeyRange;
-import dev.sluice.engine.keyset.Prelude;
+import dev.sluice.engine.keyset.Companion;
 
 /**
  * The chunk transaction's settings, {@code SET LOCAL} in one round trip: {@code lock_timeout} and
@@ -94,7 +94,7 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
      * the same round trip where the source can ({@link ChunkLoop.Source#next(Connection, Key, int, Opening)}), or
      * run alone; then where the chunk started.
      */
-    public static class Opening implements Prelude {
+    public static class Opening implements Companion {
         private final String sql;
         private final String lock;
         private final String statement;
@@ -112,27 +112,23 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
         }
 
         @Override
-        public int bind(PreparedStatement ps) throws SQLException {
-            ps.setString(1, lock);
-            ps.setString(2, statement);
-            return 3;
+        public int bind(PreparedStatement ps, int from) throws SQLException {
+            ps.setString(from, lock);
+            ps.setString(from + 1, statement);
+            return from + 2;
         }
 
         @Override
         public void read(ResultSet rs) throws SQLException {
+            if (!rs.next()) {
+                throw new SQLException("the chunk's settings returned no row");
+            }
             int columns = rs.getMetaData().getColumnCount();
-            start = new Start(rs.getString(columns - 1), rs.getInt(columns));
+            started(new Start(rs.getString(columns - 1), rs.getInt(columns)));
         }
 
-        /** Runs it on its own. */
-        public void run(Connection c) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    read(rs);
-                }
-            }
+        void started(Start start) {
+            this.start = start;
         }
 
         /** Where the chunk started; once run (alone or ahead of the range query). */
@@ -191,7 +187,7 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
      * What a chunk wrote to the WAL since its start: a one-row statement that a writer sends after its write in the
      * same round trip where it can ({@link ChunkWriter#write(Connection, KeyRange, WalSince)}), or run alone.
      */
-    public static class WalSince {
+    public static class WalSince implements Companion {
         private static final String SQL =
                 "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))::bigint";
         private final String sql;
@@ -203,31 +199,27 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
             this.start = start;
         }
 
-        /** Its text, or null when it cannot be sent with another statement. */
+        @Override
         public String sql() {
             return sql;
         }
 
-        /** Binds its parameter at {@code from}. */
-        void bind(PreparedStatement ps, int from) throws SQLException {
+        @Override
+        public int bind(PreparedStatement ps, int from) throws SQLException {
             ps.setString(from, start);
+            return from + 1;
         }
 
-        void read(ResultSet rs) throws SQLException {
+        @Override
+        public void read(ResultSet rs) throws SQLException {
             if (!rs.next()) {
                 throw new SQLException("the WAL position query returned no row");
             }
-            bytes = Math.max(0, rs.getLong(1));
+            measured(rs.getLong(1));
         }
 
-        /** Runs it on its own. */
-        public void run(Connection c) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement(SQL)) {
-                bind(ps, 1);
-                try (ResultSet rs = ps.executeQuery()) {
-                    read(rs);
-                }
-            }
+        void measured(long bytes) {
+            this.bytes = Math.max(0, bytes);
         }
 
         /** The bytes; once run (alone or after the write). */
@@ -236,10 +228,6 @@ public final class ChunkTimeouts implements ChunkLoop.Settings {
                 throw new IllegalStateException("the chunk's WAL was not measured");
             }
             return bytes;
-        }
-
-        void set(long bytes) {
-            this.bytes = bytes;
         }
     }
 

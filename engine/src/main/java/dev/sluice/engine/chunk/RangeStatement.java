@@ -85,12 +85,8 @@ final class RangeStatement {
             ps.execute();
             value = result.read(ps);
             if (together) {
-                if (!ps.getMoreResults()) {
-                    throw new SQLException("the WAL position query returned no result");
-                }
-                try (ResultSet rs = ps.getResultSet()) {
-                    wal.read(rs);
-                }
+                ps.getMoreResults();
+                wal.readFrom(ps);
             }
         }
         if (wal != null && !together) {

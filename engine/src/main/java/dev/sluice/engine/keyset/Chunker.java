@@ -75,25 +75,18 @@ public final class Chunker {
     }
 
     /**
-     * {@link #next(Connection, Key, Key, int)}, with {@code prelude} (if not null) run first in the same round trip.
+     * {@link #next(Connection, Key, Key, int)}, with {@code opening} (if not null) run first in the same round trip.
      */
-    public KeyRange next(Connection c, Key lo, Key hi, int rows, Prelude prelude) throws SQLException {
+    public KeyRange next(Connection c, Key lo, Key hi, int rows, Companion opening) throws SQLException {
         Statements s = shapes[(lo == null ? 0 : 1) | (hi == null ? 0 : 2)];
-        try (PreparedStatement ps = c.prepareStatement(prelude == null ? s.hop() : prelude.sql() + ";\n" + s.hop())) {
-            bindAfter(ps, prelude == null ? 1 : prelude.bind(ps), lo, hi, rows - 1);
-            if (prelude != null) {
-                ps.execute();
-                try (ResultSet rs = ps.getResultSet()) {
-                    if (rs == null || !rs.next()) {
-                        throw new SQLException("the chunk's settings returned no row");
-                    }
-                    prelude.read(rs);
-                }
+        try (PreparedStatement ps = c.prepareStatement(opening == null ? s.hop() : opening.sql() + ";\n" + s.hop())) {
+            bindAfter(ps, opening == null ? 1 : opening.bind(ps, 1), lo, hi, rows - 1);
+            ps.execute();
+            if (opening != null) {
+                opening.readFrom(ps);
                 if (!ps.getMoreResults()) {
                     throw new SQLException("the range query returned no result");
                 }
-            } else {
-                ps.execute();
             }
             try (ResultSet rs = ps.getResultSet()) {
                 if (rs.next()) {
