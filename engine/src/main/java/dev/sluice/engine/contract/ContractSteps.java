@@ -611,13 +611,11 @@ public final class ContractSteps {
         catalogChange.run(
                 dataSource,
                 spec.contractTable(),
-                c -> sessions.inTransaction(c, tx -> {
-                    try (Statement st = tx.createStatement()) {
-                        for (String clause : clauses) {
-                            st.execute("ALTER TABLE " + table + " " + clause);
-                        }
-                    }
-                }));
+                c -> sessions.inTransaction(
+                        c,
+                        LockSafe.statements(clauses.stream()
+                                .map(clause -> "ALTER TABLE " + table + " " + clause)
+                                .toList())));
     }
 
     /**

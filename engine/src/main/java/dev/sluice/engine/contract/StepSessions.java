@@ -8,6 +8,7 @@ import java.sql.Statement;
 
 import javax.sql.DataSource;
 
+import dev.sluice.engine.keyset.Sql;
 import dev.sluice.engine.sync.LockSafe;
 
 import org.slf4j.Logger;
@@ -129,9 +130,7 @@ final class StepSessions {
     /** " (backend pid 123, running for 45 s)", or empty when it cannot be told. */
     private String holder(Connection c) {
         String sql = "SELECT l.pid, extract(epoch FROM now() - a.query_start)::bigint FROM pg_locks l"
-                + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-                + " AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = " + KEY
-                + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1";
+                + " LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE " + Sql.advisoryLockHeld("l", KEY) + " LIMIT 1";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {

@@ -139,9 +139,8 @@ public final class RemoteRuns {
                 + " r.chunk_target_ms, r.stop_reason, (SELECT count(*) FROM " + schema + ".partition_leases l"
                 + " WHERE l.job_execution_id = r.job_execution_id AND l.backend_pid IS NOT NULL"
                 + " AND l.heartbeat_at > now() - ? * interval '1 millisecond'),"
-                + " EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1"
-                + " AND ((k.classid::bigint << 32) | k.objid::bigint) = hashtextextended('sluice.job:' || r.job, 0)"
-                + " AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+                + " EXISTS (SELECT 1 FROM pg_locks k WHERE "
+                + Sql.advisoryLockHeld("k", "hashtextextended('sluice.job:' || r.job, 0)") + ")"
                 + " FROM " + schema + ".remote_runs r"
                 + " WHERE r.job_execution_id = ?")) {
             ps.setLong(1, lease.toMillis());
@@ -220,9 +219,8 @@ public final class RemoteRuns {
         String sql = "SELECT l.step_execution_id, l.part,"
                 + " EXISTS (SELECT 1 FROM " + channelTable + " m WHERE m.message_id = l.message_id),"
                 + " l.backend_pid, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid),"
-                + " EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1"
-                + " AND ((k.classid::bigint << 32) | k.objid::bigint) = hashtextextended('sluice.partition:' || l.job"
-                + " || ':' || l.part, 0) AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
+                + " EXISTS (SELECT 1 FROM pg_locks k WHERE "
+                + Sql.advisoryLockHeld("k", "hashtextextended('sluice.partition:' || l.job || ':' || l.part, 0)") + "),"
                 + " (extract(epoch FROM now() - l.sent_at) * 1000)::bigint,"
                 + " (extract(epoch FROM now() - l.heartbeat_at) * 1000)::bigint, l.sends, l.message_id"
                 + " FROM " + schema + ".partition_leases l JOIN " + schema + ".batch_step_execution s"
@@ -267,9 +265,7 @@ public final class RemoteRuns {
     public boolean fence(String job, String part, int backendPid) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(k.pid) FROM pg_locks k"
-                        + " WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1 AND k.pid = ?"
-                        + " AND ((k.classid::bigint << 32) | k.objid::bigint) = " + KEY
-                        + " AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
+                        + " WHERE k.pid = ? AND " + Sql.advisoryLockHeld("k", KEY))) {
             ps.setInt(1, backendPid);
             ps.setString(2, job);
             ps.setString(3, part);

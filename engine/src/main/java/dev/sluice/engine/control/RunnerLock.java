@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import dev.sluice.engine.JobStatus;
+import dev.sluice.engine.keyset.Sql;
 
 /**
  * One runner per job and database: a session-level advisory lock keyed by the job's name, held on a connection
@@ -92,9 +93,7 @@ public final class RunnerLock implements AutoCloseable {
     /** The runner that holds the job's lock, if any: its backend, and the process its session names. */
     public static Optional<JobStatus.Runner> holder(Connection c, String job) throws SQLException {
         String sql = "SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-                + " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
-                + " AND ((l.classid::bigint << 32) | l.objid::bigint) = " + KEY + " AND l.database = ("
-                + "SELECT oid FROM pg_database WHERE datname = current_database())";
+                + " WHERE " + Sql.advisoryLockHeld("l", KEY);
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, job);
             try (ResultSet rs = ps.executeQuery()) {

@@ -33,6 +33,17 @@ public final class Sql {
     }
 
     /**
+     * The condition that the {@code pg_locks} row {@code alias} is a granted advisory lock of the bigint key {@code key}
+     * (an SQL expression) in this database, as PostgreSQL shows one: the key's two halves in {@code classid} and
+     * {@code objid}, {@code objsubid} 1.
+     */
+    public static String advisoryLockHeld(String alias, String key) {
+        return alias + ".locktype = 'advisory' AND " + alias + ".granted AND " + alias + ".objsubid = 1 AND ((" + alias
+                + ".classid::bigint << 32) | " + alias + ".objid::bigint) = " + key + " AND " + alias
+                + ".database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    }
+
+    /**
      * Whether {@code relation} (schema-qualified and quoted as SQL writes it) exists, on the caller's connection: how a
      * reader asks for a table of the job repository that an older version did not create.
      */

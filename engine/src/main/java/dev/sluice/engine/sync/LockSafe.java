@@ -88,13 +88,18 @@ public final class LockSafe {
 
     /** Runs {@code statements} in one transaction, retried while the lock is not granted. */
     public void run(DataSource dataSource, String what, List<String> statements) throws SQLException, NotGranted {
-        run(dataSource, what, c -> {
+        run(dataSource, what, statements(statements));
+    }
+
+    /** Work that runs {@code statements}, one after the other. */
+    public static Work statements(List<String> statements) {
+        return c -> {
             try (Statement st = c.createStatement()) {
                 for (String sql : statements) {
                     st.execute(sql);
                 }
             }
-        });
+        };
     }
 
     /**
