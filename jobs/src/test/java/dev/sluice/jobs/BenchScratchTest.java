@@ -33,6 +33,57 @@ class BenchScratchTest extends CliDatabaseTest {
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
     }
 
+    /** A table named as the benchmark names its own, but not made by it, is the user's: refused, never dropped. */
+    @Test
+    void aTableNamedLikeTheBenchmarksButNotMadeByItIsRefused() {
+        db.exec("CREATE TABLE bench_results (id int PRIMARY KEY)", "INSERT INTO bench_results VALUES (1)");
+        Cli.Result r = Cli.run("bench", "--jdbc-url", ds.getJdbcUrl() + "?user=postgres", "--rows", "1000");
+        assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(2);
+        assertThat(r.err()).contains("holds tables of its own (public.bench_results)");
+        assertThat(db.count("SELECT count(*) FROM bench_results")).isEqualTo(1);
+    }
+
+    /**
+     * A user who may not CHECKPOINT (not a superuser) runs it: said once, and the contenders run without. A table an
+     * interrupted run of the benchmark left (marked as its own) is no table of the user's: taken over and dropped.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aUserWhoMayNotCheckpointRunsItAndALeftoverOfAnInterruptedRunIsDropped() {
+        db.exec(
+                "CREATE ROLE bench_runner LOGIN",
+                "GRANT CREATE ON DATABASE " + db.one("SELECT current_database()") + " TO bench_runner",
+                "ALTER SCHEMA public OWNER TO bench_runner",
+                "SET ROLE bench_runner",
+                "CREATE TABLE bench_base (id bigint PRIMARY KEY)",
+                "COMMENT ON TABLE bench_base IS 'sluice bench'",
+                "RESET ROLE");
+        try {
+            Cli.Result r = Cli.run(
+                    "bench",
+                    "--jdbc-url",
+                    ds.getJdbcUrl() + "?user=bench_runner",
+                    "--rows",
+                    "2000",
+                    "--rounds",
+                    "1",
+                    "--only",
+                    "sluice-sql");
+            assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+            assertThat(r.out())
+                    .containsOnlyOnce("no CHECKPOINT before each contender: this user may not")
+                    .contains("Sluice, SQL mode, checkpoint per chunk");
+            assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
+                    .isZero();
+            assertThat(db.exists("sluice.batch_job_instance")).isFalse();
+        } finally {
+            db.exec(
+                    "ALTER SCHEMA public OWNER TO pg_database_owner",
+                    "DROP OWNED BY bench_runner",
+                    "DROP ROLE bench_runner");
+        }
+    }
+
     /**
      * Another session's snapshot keeps VACUUM from making a contender's copy all-visible (on a user's server: an
      * autovacuum ANALYZE, a long transaction): the bench waits for it to pass, and names it when it does not.

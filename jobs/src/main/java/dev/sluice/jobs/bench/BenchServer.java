@@ -100,7 +100,8 @@ final class BenchServer implements AutoCloseable {
                             + " n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
                             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'sluice')"
                             + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT (n.nspname = 'public' AND c.relname LIKE"
-                            + " 'bench\\_%')");
+                            + " 'bench\\_%' AND c.relkind = 'r' AND obj_description(c.oid, 'pg_class') IS NOT DISTINCT FROM '"
+                            + Harness.MARK + "')");
             if (!other.isEmpty()) {
                 throw new SpecException(
                         "--jdbc-url",
@@ -149,7 +150,9 @@ final class BenchServer implements AutoCloseable {
                 try (Statement st = connection.createStatement();
                         ResultSet rs = st.executeQuery(
                                 "SELECT string_agg(quote_ident(relname), ', ') FROM pg_class WHERE relkind = 'r'"
-                                        + " AND relnamespace = 'public'::regnamespace AND relname LIKE 'bench\\_%'")) {
+                                        + " AND relnamespace = 'public'::regnamespace AND relname LIKE 'bench\\_%'"
+                                        + " AND obj_description(oid, 'pg_class') IS NOT DISTINCT FROM '" + Harness.MARK
+                                        + "'")) {
                     rs.next();
                     String tables = rs.getString(1);
                     if (tables != null) {
