@@ -68,7 +68,10 @@ class ChunkPlansTest {
                     "CREATE TABLE t (tenant text COLLATE " + collation
                             + " NOT NULL, id bigint NOT NULL, email text NOT NULL,"
                             + " email_lower text, n int NOT NULL DEFAULT 0, PRIMARY KEY (tenant, id))",
-                    "INSERT INTO t (tenant, id, email) SELECT CASE WHEN g % 10 = 0 THEN 'beta' ELSE 'acme' END, g,"
+                    // The chunks reach the last leading value, 'beta', whose range the planner estimates at no row
+                    // at all (a row comparison is estimated from its first column: tenant > 'beta' holds for none),
+                    // and before it 'acme', of a few chunks.
+                    "INSERT INTO t (tenant, id, email) SELECT CASE WHEN g % 50 = 0 THEN 'acme' ELSE 'beta' END, g,"
                             + " 'User' || g || '@Example.COM' FROM generate_series(1, " + ROWS + ") g",
                     // Small tenants first: the first chunks span several (their bounds share no leading value).
                     "INSERT INTO t (tenant, id, email) SELECT 'a0' || (g % 10), 1000000 + g, 'Small' || g || '@Example.COM'"
@@ -152,8 +155,8 @@ class ChunkPlansTest {
                             key.equals("[id]")
                                     ? "UPDATE tb SET email = email || 'x' WHERE id BETWEEN " + chunk + " AND "
                                             + (chunk + 40)
-                                    : "UPDATE t SET email = email || 'x' WHERE tenant = 'acme' AND id BETWEEN " + chunk
-                                            + " AND " + (chunk + 40));
+                                    : "UPDATE t SET email = email || 'x' WHERE tenant = 'acme' AND id BETWEEN "
+                                            + (50 * chunk) + " AND " + (50 * chunk + 2000));
                 }
             }));
             assertThat(run.outcome()).as(run.message()).isEqualTo(RunResult.Outcome.STOPPED);
