@@ -40,10 +40,12 @@ import org.postgresql.util.PGobject;
  * whose tables number their rows alike and would each be tried for every row: there the write joins by key and
  * version, as the locked path does.
  *
- * <p>The range predicate in the UPDATE is not redundant: without it PostgreSQL, estimating the join from the
- * array's length alone, could hash the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s
- * per 30,000-row chunk on a 2,000,000-row table); with it, the join reads the chunk's range at most, and a row found
- * outside the range is not written.
+ * <p>The range predicate in the UPDATE is not redundant: a row found outside the range is not written. By key it
+ * bounds the join's read of the table: without it PostgreSQL, estimating the join from the array's length alone,
+ * could hash the whole table for every chunk (a sequential scan per chunk, measured at 0.75 s per 30,000-row chunk
+ * on a 2,000,000-row table). By place it is a filter only: with sequential scans off ({@link ChunkTimeouts}) a TID
+ * scan per row is then the only way to the rows, whatever the planner estimates (as an index condition it let a
+ * range estimated at a row be read and compared with every listed row, a nested loop over the list per row).
  */
 public final class JavaWriter implements ChunkWriter {
 
@@ -240,6 +242,14 @@ public final class JavaWriter implements ChunkWriter {
             }
             keyEq.add("t.xmin = CAST(v.x AS xid)");
         }
+        // By place, the range is a filter of the rows found by place, never a way to read the table (coalesce() is
+        // no index condition): with sequential scans off the only way to the rows is then a TID scan per listed row.
+        // As an index condition it let the planner, estimating the range at a row or so (before PostgreSQL 18 a row
+        // comparison is estimated from the key's first column alone; statistics older than the rows), read the range
+        // and compare every row of it with every listed row (ChunkPlansTest).
+        String range = byKey
+                ? keyset.rangePredicate(shape, "t")
+                : "coalesce(" + keyset.rangePredicate(shape, "t") + ", false)";
         if (journal != null) {
             List<String> before = new ArrayList<>();
             for (int i = 0; i < writes.size(); i++) {
@@ -249,14 +259,14 @@ public final class JavaWriter implements ChunkWriter {
             }
             return "WITH w AS (UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                     + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
-                    + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(shape, "t")
+                    + " WHERE " + String.join(" AND ", keyEq) + " AND " + range
                     + " RETURNING "
                     + Journal.row(Journal.texts("t.", keyset.columns()), before, "true", Journal.hash("t.", writes))
                     + ") " + journal.updatesFrom("w", keyset.width(), writes.size());
         }
         return "UPDATE " + keyset.table().qualifiedName() + " AS t SET " + String.join(", ", sets)
                 + " FROM unnest(" + String.join(", ", arrays) + ") AS v(" + String.join(", ", names) + ")"
-                + " WHERE " + String.join(" AND ", keyEq) + " AND " + keyset.rangePredicate(shape, "t");
+                + " WHERE " + String.join(" AND ", keyEq) + " AND " + range;
     }
 
     @Override
