@@ -136,9 +136,10 @@ public class BenchCommand implements Callable<Integer> {
             names = "--postgres-version",
             paramLabel = "V",
             description =
-                    "the embedded server's PostgreSQL version: a major version, 14 to 18 (its newest release), or a"
-                            + " release, e.g. 14.20.0 (default: the build's); its binaries come from the local Maven"
-                            + " repository, else Maven Central (SLUICE_MAVEN_REPOSITORY for a mirror), once")
+                    "the embedded server's PostgreSQL version: a major version, 14 to 18 (its newest release here,"
+                            + " else the newest published), or a release, e.g. 14.20.0 (default: the build's); its"
+                            + " binaries come from the local Maven repository, else Maven Central"
+                            + " (SLUICE_MAVEN_REPOSITORY for a mirror), once")
     String postgresVersion;
 
     @Option(

@@ -99,7 +99,7 @@ final class BenchServer implements AutoCloseable {
                     "SELECT coalesce(min(n.nspname || '.' || c.relname), '') FROM pg_class c JOIN pg_namespace n ON"
                             + " n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
                             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'sluice')"
-                            + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT (n.nspname = 'public' AND c.relname LIKE"
+                            + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT (n.nspname = current_schema() AND c.relname LIKE"
                             + " 'bench\\_%' AND c.relkind = 'r' AND obj_description(c.oid, 'pg_class') IS NOT DISTINCT FROM '"
                             + Harness.MARK + "')");
             if (!other.isEmpty()) {
@@ -149,8 +149,10 @@ final class BenchServer implements AutoCloseable {
             if (embedded == null) {
                 try (Statement st = connection.createStatement();
                         ResultSet rs = st.executeQuery(
-                                "SELECT string_agg(quote_ident(relname), ', ') FROM pg_class WHERE relkind = 'r'"
-                                        + " AND relnamespace = 'public'::regnamespace AND relname LIKE 'bench\\_%'"
+                                // Where the benchmark made them: the first schema of the session's search_path.
+                                "SELECT string_agg(oid::regclass::text, ', ') FROM pg_class WHERE relkind = 'r'"
+                                        + " AND relnamespace = (SELECT oid FROM pg_namespace WHERE nspname ="
+                                        + " current_schema()) AND relname LIKE 'bench\\_%'"
                                         + " AND obj_description(oid, 'pg_class') IS NOT DISTINCT FROM '" + Harness.MARK
                                         + "'")) {
                     rs.next();
@@ -215,22 +217,32 @@ final class BenchServer implements AutoCloseable {
 
     /** The newest release of {@code major}: the local Maven repository's or the download cache's, else published. */
     private static String newest(String major, String artifact) throws IOException {
-        Optional<String> local = PostgresRelease.newestLocal(
-                major,
-                artifact,
-                List.of(localRepository().resolve(GROUP + artifact), cache().resolve(GROUP + artifact)));
+        Path repository = localRepository().resolve(GROUP + artifact);
+        Optional<String> local =
+                PostgresRelease.newestLocal(major, artifact, List.of(repository, cache().resolve(GROUP + artifact)));
         if (local.isPresent()) {
+            boolean inRepository =
+                    Files.isRegularFile(repository.resolve(local.get()).resolve(artifact + "-" + local.get() + ".jar"));
             System.out.println("sluice bench: PostgreSQL " + major + " is " + local.get()
-                    + " here, its newest release in the local Maven repository");
+                    + ", its newest release here (in "
+                    + (inRepository ? "the local Maven repository" : "~/.cache/sluice")
+                    + "); a newer one may be published: --postgres-version " + major + ".x.y asks for it");
             return local.get();
         }
         String url = repository() + "/" + GROUP + artifact + "/maven-metadata.xml";
         Path metadata = Files.createTempFile("sluice-bench", ".xml");
         try {
-            get(url, metadata, "the releases of PostgreSQL " + major);
-            String release = PostgresRelease.newestPublished(major, Files.readAllBytes(metadata))
-                    .orElseThrow(() -> new DatabaseUnavailableException(
-                            "no release of PostgreSQL " + major + " is published at " + url, null));
+            get(url, metadata, major, "");
+            Optional<String> published;
+            try {
+                published = PostgresRelease.newestPublished(major, Files.readAllBytes(metadata));
+            } catch (IOException e) {
+                throw new DatabaseUnavailableException(
+                        "--postgres-version " + major + ": " + e.getMessage() + " (from " + url + ")", e);
+            }
+            String release = published.orElseThrow(() -> new DatabaseUnavailableException(
+                    "--postgres-version " + major + ": no release of PostgreSQL " + major + " is listed at " + url,
+                    null));
             System.out.println(
                     "sluice bench: PostgreSQL " + major + " is " + release + ", its newest release at " + repository());
             return release;
@@ -247,30 +259,41 @@ final class BenchServer implements AutoCloseable {
         System.out.println("sluice bench: downloading PostgreSQL " + release + "'s binaries from " + repository());
         Files.createDirectories(cached.getParent());
         Path part = cached.resolveSibling(cached.getFileName() + ".part");
-        get(repository() + "/" + path, part, "PostgreSQL " + release + " binaries (is it a release zonky publishes?)");
+        get(repository() + "/" + path, part, release, ": is it a release zonky publishes, e.g. 16.11.0?");
         Files.move(part, cached, StandardCopyOption.REPLACE_EXISTING);
         return cached;
     }
 
-    /** Fetches {@code url} into {@code into}; a status other than 200 is the named thing missing there. */
-    private static void get(String url, Path into, String what) throws IOException {
+    /**
+     * Fetches {@code url} into {@code into}, for {@code --postgres-version version}; a status other than 200 says
+     * there is nothing there, with {@code hint}.
+     */
+    private static void get(String url, Path into, String version, String hint) throws IOException {
+        String option = "--postgres-version " + version + ": ";
         try {
             HttpResponse<Path> r = HttpClient.newBuilder()
                     .connectTimeout(Duration.ofSeconds(20))
                     .followRedirects(HttpClient.Redirect.NORMAL)
                     .build()
                     .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofFile(into));
+            if (r.statusCode() == 404 && !hint.isEmpty()) {
+                // The release named is not there: bad input (exit 2), nothing started.
+                Files.deleteIfExists(into);
+                throw new SpecException(
+                        "--postgres-version",
+                        version + ": nothing at " + url + " (HTTP " + r.statusCode() + ")" + hint);
+            }
             if (r.statusCode() != 200) {
                 Files.deleteIfExists(into);
                 throw new DatabaseUnavailableException(
-                        "no " + what + " at " + url + " (HTTP " + r.statusCode() + ")", null);
+                        option + "nothing at " + url + " (HTTP " + r.statusCode() + ")" + hint, null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while fetching " + url, e);
         } catch (IOException e) {
             Files.deleteIfExists(into);
-            throw new DatabaseUnavailableException("cannot fetch " + what + " from " + url + ": " + e, e);
+            throw new DatabaseUnavailableException(option + "cannot fetch " + url + ": " + e, e);
         }
     }
 

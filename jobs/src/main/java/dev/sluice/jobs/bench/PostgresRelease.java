@@ -20,8 +20,8 @@ import org.xml.sax.SAXException;
 
 /**
  * What {@code bench --postgres-version} names: a release ({@code 16.11.0}, as zonky publishes its binaries) or a
- * major version ({@code 16}), which is its newest release in the local Maven repository (or the benchmark's own
- * download cache), else the newest one published.
+ * major version ({@code 16}), which is its newest release here, in the local Maven repository or the benchmark's
+ * own download cache, else the newest one published.
  */
 final class PostgresRelease {
 
