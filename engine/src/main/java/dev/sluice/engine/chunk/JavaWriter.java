@@ -242,14 +242,12 @@ public final class JavaWriter implements ChunkWriter {
             }
             keyEq.add("t.xmin = CAST(v.x AS xid)");
         }
-        // By place, the range is a filter of the rows found by place, never a way to read the table (coalesce() is
-        // no index condition): with sequential scans off the only way to the rows is then a TID scan per listed row.
-        // As an index condition it let the planner, estimating the range at a row or so (before PostgreSQL 18 a row
-        // comparison is estimated from the key's first column alone; statistics older than the rows), read the range
-        // and compare every row of it with every listed row (ChunkPlansTest).
-        String range = byKey
-                ? keyset.rangePredicate(shape, "t")
-                : "coalesce(" + keyset.rangePredicate(shape, "t") + ", false)";
+        // By place, the range is a filter of the rows found by place, never a way to read the table: with sequential
+        // scans off the only way to the rows is then a TID scan per listed row. As an index condition it let the
+        // planner, estimating the range at a row or so (before PostgreSQL 18 a row comparison is estimated from the
+        // key's first column alone; statistics older than the rows), read the range and compare every row of it with
+        // every listed row (ChunkPlansTest).
+        String range = byKey ? keyset.rangePredicate(shape, "t") : keyset.rangeFilter(shape, "t");
         if (journal != null) {
             List<String> before = new ArrayList<>();
             for (int i = 0; i < writes.size(); i++) {

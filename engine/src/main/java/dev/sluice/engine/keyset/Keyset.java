@@ -215,6 +215,23 @@ public final class Keyset {
         return predicate(shape, column, new ArrayList<>());
     }
 
+    /**
+     * {@link #rangePredicate(int, String)} as a filter only, never a way to read the table: for rows found another way
+     * (by their place), whose range only says which of them to keep. Its parameters are the predicate's.
+     */
+    public String rangeFilter(int shape, String alias) {
+        return filterOnly(rangePredicate(shape, alias));
+    }
+
+    /**
+     * {@code predicate} as no index condition (a {@code coalesce()} is none), and opaque to the row estimate (which
+     * weighs it a half); the same truth wherever the predicate is never NULL, as a range over a key's NOT NULL columns
+     * never is.
+     */
+    private static String filterOnly(String predicate) {
+        return "coalesce(" + predicate + ", false)";
+    }
+
     /** How many parameters a range predicate of shape {@code shape} takes. */
     public int parameterCount(int shape) {
         return bindings[shape].size();
@@ -243,7 +260,7 @@ public final class Keyset {
         // is no row at all, and a chunk's list of rows, joined to a range so estimated, was compared with every row
         // of it (a nested loop over the list for each row: a million comparisons for a chunk of a thousand, 0.3 s on
         // 15; ChunkPlansTest). Opaque, the pair weighs a half, and the scalar pieces make the estimate.
-        String exact = "coalesce(" + String.join(" AND ", all) + ", false)";
+        String exact = filterOnly(String.join(" AND ", all));
         all.clear();
         all.add(exact);
         int shared = shape == 0 ? 0 : shape - 1;
