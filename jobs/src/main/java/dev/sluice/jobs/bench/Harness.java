@@ -134,7 +134,17 @@ final class Harness {
      * What marks a table as the benchmark's own (its comment, set in the transaction that creates it): on a user's
      * server, only tables so marked are taken for leftovers of an earlier run, and dropped at the end.
      */
-    static final String MARK = "sluice bench";
+    private static final String MARK = "sluice bench";
+
+    /**
+     * The condition that the {@code pg_class} row {@code c} is one of the benchmark's own tables: where it makes them
+     * (the first schema of the search path), named {@code bench_*}, and marked; the tables it may take over and drop.
+     */
+    static String ours(String c) {
+        return c + ".relkind = 'r' AND " + c + ".relnamespace = (SELECT oid FROM pg_namespace WHERE nspname ="
+                + " current_schema()) AND " + c + ".relname LIKE 'bench\\_%' AND obj_description(" + c + ".oid,"
+                + " 'pg_class') IS NOT DISTINCT FROM '" + MARK + "'";
+    }
 
     private static String mark(String table) {
         return "COMMENT ON TABLE " + table + " IS '" + MARK + "'";

@@ -61,12 +61,18 @@ final class PostgresRelease {
                 continue;
             }
             try (Stream<Path> versions = Files.list(folder)) {
-                versions.filter(v -> Files.isRegularFile(v.resolve(artifact + "-" + v.getFileName() + ".jar")))
+                versions.filter(v -> Files.isRegularFile(
+                                v.resolve(jar(artifact, v.getFileName().toString()))))
                         .map(v -> v.getFileName().toString())
                         .forEach(found::add);
             }
         }
         return newest(major, found);
+    }
+
+    /** The file name of {@code artifact}'s jar of {@code release}, as a Maven repository keeps it. */
+    static String jar(String artifact, String release) {
+        return artifact + "-" + release + ".jar";
     }
 
     /** The newest release of {@code major} that an artifact's {@code maven-metadata.xml} lists. */
