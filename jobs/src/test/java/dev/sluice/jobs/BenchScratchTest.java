@@ -64,8 +64,11 @@ class BenchScratchTest extends CliDatabaseTest {
         try {
             Cli.Result r = Cli.run(
                     "bench",
+                    // The user as every command takes it: the contenders' processes connect as this user too.
                     "--jdbc-url",
-                    ds.getJdbcUrl() + "?user=bench_runner",
+                    ds.getJdbcUrl(),
+                    "--user",
+                    "bench_runner",
                     "--rows",
                     "2000",
                     "--rounds",

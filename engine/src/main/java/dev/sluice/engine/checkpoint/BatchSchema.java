@@ -19,6 +19,7 @@ import dev.sluice.engine.contract.Ledger;
 import dev.sluice.engine.control.Audit;
 import dev.sluice.engine.control.RemoteRuns;
 import dev.sluice.engine.keyset.Sql;
+import dev.sluice.engine.preflight.ServerVersion;
 
 /**
  * Creates Spring Batch's JobRepository tables in the target database, in their own schema ({@code sluice} by
@@ -43,6 +44,7 @@ public final class BatchSchema {
             if (exists(c, schema) && exists(c, schema, NEWEST_TABLE)) {
                 return;
             }
+            ServerVersion.require(c); // before the repository is created on a server Sluice cannot work on
             // A session's lock, taken outside the creating transaction: a session that waited for another's creation
             // then looks again in a new transaction, which reads the catalog anew. Inside one transaction an advisory
             // lock does not refresh what the session cached of the catalog, and it would still find no tables.

@@ -118,6 +118,10 @@ public final class Preflight {
             Connection c, Connection read, JobSpec spec, Transformer.Catalog catalog, DataSource source, String schema)
             throws SQLException {
         List<Finding> findings = new ArrayList<>();
+        findings.add(ServerVersion.check(c, ""));
+        if (source != null) {
+            findings.add(ServerVersion.check(read, "source.jdbc-url"));
+        }
         Table table = Catalog.table(read, spec.table());
         if (source != null) {
             findings.add(Finding.ok(

@@ -146,9 +146,21 @@ public class BenchCommand implements Callable<Integer> {
             names = "--jdbc-url",
             paramLabel = "URL",
             description = "instead of an embedded server: a scratch database on your own server, holding no tables of"
-                    + " its own (the benchmark creates and drops its tables there); credentials SLUICE_USER and"
-                    + " SLUICE_PASSWORD")
+                    + " its own (the benchmark creates and drops its tables there)")
     String jdbcUrl;
+
+    @Option(
+            names = "--user",
+            paramLabel = "NAME",
+            description = "with --jdbc-url: the database user (else SLUICE_USER)")
+    String user;
+
+    @Option(
+            names = "--password",
+            paramLabel = "SECRET",
+            description = "with --jdbc-url: the password; prefer SLUICE_PASSWORD, which other users cannot read from"
+                    + " the process list")
+    String password;
 
     @Option(
             names = "--rounds",
@@ -160,8 +172,9 @@ public class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         checkOptions();
-        try (BenchServer server =
-                jdbcUrl != null ? BenchServer.scratch(jdbcUrl) : BenchServer.embedded(postgresVersion)) {
+        try (BenchServer server = jdbcUrl != null
+                ? BenchServer.scratch(jdbcUrl, user, password)
+                : BenchServer.embedded(postgresVersion)) {
             Connection c = server.connection();
             String url = server.url();
             EmbeddedPostgres pg = server.embedded();
@@ -203,7 +216,8 @@ public class BenchCommand implements Callable<Integer> {
                     fixedChunks
                             ? String.format(Locale.ROOT, "fixed at %,d rows", chunk)
                             : String.format(Locale.ROOT, "from %,d rows, sized toward 250 ms", chunk));
-            Contenders contenders = new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx);
+            Contenders contenders =
+                    new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx, server.credentials());
             if (load) {
                 return load(harness, contenders, pg.getPort(), url);
             }
@@ -298,6 +312,15 @@ public class BenchCommand implements Callable<Integer> {
         }
         if (jdbcUrl != null) {
             JdbcUrl.checkWithoutPassword("--jdbc-url", jdbcUrl);
+        }
+        if (user != null && jdbcUrl == null) {
+            throw new SpecException("--user", "goes with --jdbc-url: the embedded server has its own user");
+        }
+        if (password != null && jdbcUrl == null) {
+            throw new SpecException("--password", "goes with --jdbc-url: the embedded server has its own user");
+        }
+        if (user != null && user.isBlank()) {
+            throw new SpecException("--user", "is empty");
         }
         if (scaleOutRows < 1) {
             throw new SpecException("--scale-out-rows", "must be at least 1, got " + scaleOutRows);

@@ -15,14 +15,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 import dev.sluice.engine.spec.JdbcUrl;
+import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.cli.DatabaseUnavailableException;
 
@@ -41,18 +44,21 @@ final class BenchServer implements AutoCloseable {
     private final String url;
     private final String described;
     private final boolean repositoryWasThere;
+    private final Map<String, String> credentials;
 
     private BenchServer(
             EmbeddedPostgres embedded,
             Connection connection,
             String url,
             String described,
-            boolean repositoryWasThere) {
+            boolean repositoryWasThere,
+            Map<String, String> credentials) {
         this.embedded = embedded;
         this.connection = connection;
         this.url = url;
         this.described = described;
         this.repositoryWasThere = repositoryWasThere;
+        this.credentials = credentials;
     }
 
     /** An embedded server of the build's version (null) or of {@code version}, with the bench's settings. */
@@ -64,24 +70,28 @@ final class BenchServer implements AutoCloseable {
                 c,
                 pg.getJdbcUrl("postgres", "postgres"),
                 "PostgreSQL " + Harness.one(c, "SHOW server_version") + " (embedded), " + Harness.settings(),
-                false);
+                false,
+                Map.of());
     }
 
     /**
-     * A scratch database on the user's server ({@code SLUICE_USER}, {@code SLUICE_PASSWORD} as for every command).
+     * A scratch database on the user's server, as {@code user} with {@code password} (else {@code SLUICE_USER} and
+     * {@code SLUICE_PASSWORD}, as for every command).
      *
-     * @throws SpecException (exit 2) if it holds tables of its own
+     * @throws SpecException (exit 2) if it holds tables of its own, or its server is older than Sluice works on
      */
-    static BenchServer scratch(String url) throws SQLException {
+    static BenchServer scratch(String url, String user, String password) throws SQLException {
         JdbcUrl.checkWithoutPassword("--jdbc-url", url);
+        Map<String, String> credentials = new LinkedHashMap<>();
+        credential(credentials, "SLUICE_USER", user);
+        credential(credentials, "SLUICE_PASSWORD", password);
+        Secrets.register(credentials.get("SLUICE_PASSWORD"));
         Properties props = new Properties();
-        String user = System.getenv("SLUICE_USER");
-        String password = System.getenv("SLUICE_PASSWORD");
-        if (user != null && !user.isBlank()) {
-            props.setProperty("user", user);
+        if (credentials.containsKey("SLUICE_USER")) {
+            props.setProperty("user", credentials.get("SLUICE_USER"));
         }
-        if (password != null && !password.isBlank()) {
-            props.setProperty("password", password);
+        if (credentials.containsKey("SLUICE_PASSWORD")) {
+            props.setProperty("password", credentials.get("SLUICE_PASSWORD"));
         }
         props.setProperty("ApplicationName", "sluice bench");
         Connection c;
@@ -94,6 +104,13 @@ final class BenchServer implements AutoCloseable {
                     e);
         }
         try {
+            if (c.getMetaData().getDatabaseMajorVersion() < PostgresRelease.OLDEST) {
+                throw new SpecException(
+                        "--jdbc-url",
+                        "database " + JdbcUrl.mask(url) + " runs PostgreSQL "
+                                + c.getMetaData().getDatabaseProductVersion() + "; Sluice needs PostgreSQL "
+                                + PostgresRelease.OLDEST + " or newer");
+            }
             String other = Harness.one(
                     c,
                     "SELECT coalesce(min(n.nspname || '.' || c.relname), '') FROM pg_class c JOIN pg_namespace n ON"
@@ -116,15 +133,32 @@ final class BenchServer implements AutoCloseable {
                     "PostgreSQL " + Harness.one(c, "SHOW server_version") + " at " + JdbcUrl.mask(url)
                             + " (its own settings: shared_buffers=" + Harness.one(c, "SHOW shared_buffers")
                             + ", synchronous_commit=" + Harness.one(c, "SHOW synchronous_commit") + ")",
-                    repository);
+                    repository,
+                    Map.copyOf(credentials));
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
         }
     }
 
+    /** The option's value, else the environment's: the credential under {@code variable} for the contenders. */
+    private static void credential(Map<String, String> credentials, String variable, String option) {
+        String value = option != null ? option : System.getenv(variable);
+        if (value != null && !value.isBlank()) {
+            credentials.put(variable, value);
+        }
+    }
+
     Connection connection() {
         return connection;
+    }
+
+    /**
+     * The credentials the contenders connect with, as the environment of their processes ({@code SLUICE_USER},
+     * {@code SLUICE_PASSWORD}: never on a command line, which other users can read): empty on the embedded server.
+     */
+    Map<String, String> credentials() {
+        return credentials;
     }
 
     String url() {

@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.jobs.bench.Report.Result;
@@ -27,18 +28,30 @@ final class Contenders {
     private final boolean fixed;
     private final int offsetBudget;
     private final String xmx;
+    private final Map<String, String> credentials;
     private int jvmRuns;
     // This bench's own mark in its job names.
     private static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
-    /** @param fixed whether Sluice's chunks hold {@code chunk} rows each, not sized toward a target time */
-    Contenders(Harness harness, long rows, int chunk, boolean fixed, int offsetBudget, String xmx) {
+    /**
+     * @param fixed       whether Sluice's chunks hold {@code chunk} rows each, not sized toward a target time
+     * @param credentials the environment the contenders' processes connect with ({@link BenchServer#credentials})
+     */
+    Contenders(
+            Harness harness,
+            long rows,
+            int chunk,
+            boolean fixed,
+            int offsetBudget,
+            String xmx,
+            Map<String, String> credentials) {
         this.harness = harness;
         this.rows = rows;
         this.chunk = chunk;
         this.fixed = fixed;
         this.offsetBudget = offsetBudget;
         this.xmx = xmx;
+        this.credentials = credentials;
     }
 
     /** The PL/pgSQL keyset loop over the table's key, committing every {@code chunk} rows. */
@@ -145,10 +158,10 @@ final class Contenders {
         if (fixed) {
             command.add("--fixed-chunks");
         }
-        return new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(credentials);
+        return pb.start();
     }
 
     /** The command that starts {@code sluice} in a JVM of its own, as this one was started; its arguments follow. */
