@@ -44,6 +44,41 @@ class BenchScratchTest extends CliDatabaseTest {
     }
 
     /**
+     * A user who may not create what the benchmark creates (its tables in the first schema of the search path, Sluice's
+     * job repository in the database) is refused before anything is created, naming what it may not create.
+     */
+    @Test
+    void aUserWhoMayNotCreateTablesOrTheRepositoryIsRefused() {
+        String database = db.one("SELECT current_database()");
+        db.exec("CREATE ROLE bench_guest LOGIN");
+        try {
+            String[] bench = {"bench", "--jdbc-url", ds.getJdbcUrl(), "--user", "bench_guest", "--rows", "1000"};
+            // From PostgreSQL 15, only the database's owner may create in public.
+            db.exec("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+            Cli.Result r = Cli.run(bench);
+            assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(2);
+            assertThat(r.err().strip())
+                    .isEqualTo(
+                            "sluice: --jdbc-url: user bench_guest may not create tables in schema public of database "
+                                    + database
+                                    + "; the benchmark needs a scratch database this user owns (CREATE DATABASE"
+                                    + " sluice_bench OWNER bench_guest)");
+
+            db.exec("GRANT CREATE ON SCHEMA public TO bench_guest");
+            r = Cli.run(bench);
+            assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(2);
+            assertThat(r.err())
+                    .contains("user bench_guest may not create a schema (for Sluice's job repository) in database "
+                            + database);
+            assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
+                    .isZero();
+            assertThat(db.exists("sluice.batch_job_instance")).isFalse();
+        } finally {
+            db.exec("DROP OWNED BY bench_guest", "DROP ROLE bench_guest");
+        }
+    }
+
+    /**
      * A user who may not CHECKPOINT (not a superuser) runs it: said once, and the contenders run without. A table an
      * interrupted run of the benchmark left (marked as its own) is no table of the user's: taken over and dropped.
      * Its tables go to the first schema of the search path, here the user's own.

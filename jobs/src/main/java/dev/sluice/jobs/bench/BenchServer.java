@@ -126,6 +126,14 @@ final class BenchServer implements AutoCloseable {
             }
             boolean repository = Harness.one(c, "SELECT to_regclass('sluice.batch_job_instance') IS NOT NULL")
                     .equals("t");
+            String cannot = cannotCreate(c, repository);
+            if (!cannot.isEmpty()) {
+                throw new SpecException(
+                        "--jdbc-url",
+                        cannot + "; the benchmark needs a scratch database this user owns"
+                                + " (CREATE DATABASE sluice_bench OWNER "
+                                + Harness.one(c, "SELECT quote_ident(current_user)") + ")");
+            }
             return new BenchServer(
                     null,
                     c,
@@ -139,6 +147,27 @@ final class BenchServer implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    /**
+     * What this user may not create that the benchmark needs, or empty: its tables go to the first schema of the
+     * search path (from PostgreSQL 15 only its owner may create in {@code public}); Sluice's job repository, when it is
+     * not there, is a schema of its own in the database.
+     */
+    private static String cannotCreate(Connection c, boolean repository) throws SQLException {
+        return Harness.one(
+                c,
+                "SELECT CASE WHEN current_schema() IS NULL THEN format('user %s has no schema of its search path (%s)"
+                        + " in database %s', current_user, current_setting('search_path'), current_database())"
+                        + " WHEN NOT has_schema_privilege(current_schema(), 'CREATE') THEN format('user %s may not"
+                        + " create tables in schema %s of database %s', current_user, current_schema(),"
+                        + " current_database())"
+                        + (repository
+                                ? ""
+                                : " WHEN NOT has_database_privilege(current_database(), 'CREATE') THEN format('user %s"
+                                        + " may not create a schema (for Sluice''s job repository) in database %s',"
+                                        + " current_user, current_database())")
+                        + " ELSE '' END");
     }
 
     /** The option's value, else the environment's: the credential under {@code variable} for the contenders. */
