@@ -33,6 +33,19 @@ class BenchScratchTest extends CliDatabaseTest {
         assertThat(db.exists("sluice.batch_job_instance")).isFalse();
     }
 
+    /**
+     * A schema named as Sluice's job repository is, but holding no repository, is the user's: its tables are refused
+     * like any other, and it is never dropped.
+     */
+    @Test
+    void aSchemaNamedSluiceThatIsNoRepositoryIsTheUsers() {
+        db.exec("CREATE SCHEMA sluice", "CREATE TABLE sluice.notes (id int PRIMARY KEY)");
+        Cli.Result r = Cli.run("bench", "--jdbc-url", ds.getJdbcUrl(), "--user", "postgres", "--rows", "1000");
+        assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(2);
+        assertThat(r.err()).contains("holds tables of its own (sluice.notes)");
+        assertThat(db.exists("sluice.notes")).isTrue();
+    }
+
     /** A table named as the benchmark names its own, but not made by it, is the user's: refused, never dropped. */
     @Test
     void aTableNamedLikeTheBenchmarksButNotMadeByItIsRefused() {

@@ -41,10 +41,12 @@ public final class BatchSchema {
     /** Creates the schema and tables unless they exist. */
     public static void ensure(DataSource dataSource, String schema) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
+            // Every verb that works on a job comes here first: none works on a server Sluice cannot work on, not even
+            // where a repository is there (an older Sluice's): the version is the driver's, read when it connected.
+            ServerVersion.require(c);
             if (exists(c, schema) && exists(c, schema, NEWEST_TABLE)) {
                 return;
             }
-            ServerVersion.require(c); // before the repository is created on a server Sluice cannot work on
             // A session's lock, taken outside the creating transaction: a session that waited for another's creation
             // then looks again in a new transaction, which reads the catalog anew. Inside one transaction an advisory
             // lock does not refresh what the session cached of the catalog, and it would still find no tables.

@@ -118,9 +118,9 @@ public final class Preflight {
             Connection c, Connection read, JobSpec spec, Transformer.Catalog catalog, DataSource source, String schema)
             throws SQLException {
         List<Finding> findings = new ArrayList<>();
-        findings.add(ServerVersion.check(c, ""));
+        findings.add(ServerVersion.check(c, "", spec.undo()));
         if (source != null) {
-            findings.add(ServerVersion.check(read, "source.jdbc-url"));
+            findings.add(ServerVersion.check(read, "source.jdbc-url", false));
         }
         Table table = Catalog.table(read, spec.table());
         if (source != null) {

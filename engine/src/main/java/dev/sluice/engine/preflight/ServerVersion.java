@@ -9,10 +9,11 @@ import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.SpecException;
 
 /**
- * The PostgreSQL versions Sluice works on: 14 and newer (the journal's hash is {@code hash_record_extended}, a contract
- * step's session asks for {@code client_connection_check_interval}: both 14), tested on 14 to 18. An older server is
- * refused before anything is written, where otherwise its first chunk would fail on a missing function after the job
- * was recorded; a newer one is worked on, with a warning in the plan.
+ * The PostgreSQL versions Sluice works on: 14 and newer, the versions its tests run on (14 to 18). Older ones lack what
+ * it uses (the journal's hash is {@code hash_record_extended}, the sync trigger is installed with {@code CREATE OR
+ * REPLACE TRIGGER}: both 14), and nothing on them was tried. An older server, a target or a copy's source, is refused
+ * before anything is written, where otherwise its first chunk would fail on a missing function after the job was
+ * recorded; a newer one is worked on, with a warning in the plan.
  */
 public final class ServerVersion {
 
@@ -27,10 +28,12 @@ public final class ServerVersion {
     /**
      * Refuses a server older than {@link #OLDEST}; says which version {@code c} reaches, for a plan.
      *
-     * @param field the field that named the database ({@code source.jdbc-url}), or empty for the target
+     * @param field   the field that named the database ({@code source.jdbc-url}), or empty for the target
+     * @param journal whether an undo journal is written there (the target's, with {@code undo}): before 18 the plan
+     *                says how it reads its pre-images
      * @throws SpecException naming the server's version and the oldest Sluice works on
      */
-    public static Finding check(Connection c, String field) throws SQLException {
+    public static Finding check(Connection c, String field, boolean journal) throws SQLException {
         DatabaseMetaData meta = c.getMetaData();
         int major = meta.getDatabaseMajorVersion();
         String version = meta.getDatabaseProductVersion();
@@ -51,11 +54,13 @@ public final class ServerVersion {
         return Finding.ok(
                 "server",
                 where + " runs PostgreSQL " + version
-                        + (major >= 18 ? "" : "; without RETURNING OLD (18) the undo journal reads pre-images first"));
+                        + (major >= 18 || !journal
+                                ? ""
+                                : "; without RETURNING OLD (18) the undo journal reads pre-images first"));
     }
 
     /** {@link #check} for the target database where nothing is reported: refuses an older server, says nothing else. */
     public static void require(Connection c) throws SQLException {
-        check(c, "");
+        check(c, "", false);
     }
 }

@@ -43,7 +43,7 @@ final class BenchServer implements AutoCloseable {
     private final Connection connection;
     private final String url;
     private final String described;
-    private final boolean repositoryWasThere;
+    private final boolean schemaWasThere;
     private final Map<String, String> credentials;
 
     private BenchServer(
@@ -51,13 +51,13 @@ final class BenchServer implements AutoCloseable {
             Connection connection,
             String url,
             String described,
-            boolean repositoryWasThere,
+            boolean schemaWasThere,
             Map<String, String> credentials) {
         this.embedded = embedded;
         this.connection = connection;
         this.url = url;
         this.described = described;
-        this.repositoryWasThere = repositoryWasThere;
+        this.schemaWasThere = schemaWasThere;
         this.credentials = credentials;
     }
 
@@ -109,13 +109,19 @@ final class BenchServer implements AutoCloseable {
                         "--jdbc-url",
                         "database " + JdbcUrl.mask(url) + " runs PostgreSQL "
                                 + c.getMetaData().getDatabaseProductVersion() + "; Sluice needs PostgreSQL "
-                                + PostgresRelease.OLDEST + " or newer");
+                                + PostgresRelease.OLDEST + " or newer (tested on " + PostgresRelease.OLDEST + " to "
+                                + PostgresRelease.NEWEST + ")");
             }
+            // Sluice's job repository (a schema sluice that holds one) is no table of the user's; anything else in a
+            // schema of that name is.
+            boolean repository = Harness.one(c, "SELECT to_regclass('sluice.batch_job_instance') IS NOT NULL")
+                    .equals("t");
             String other = Harness.one(
                     c,
                     "SELECT coalesce(min(n.nspname || '.' || c.relname), '') FROM pg_class c JOIN pg_namespace n ON"
                             + " n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
-                            + " AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'sluice')"
+                            + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                            + (repository ? " AND n.nspname <> 'sluice'" : "")
                             + " AND n.nspname NOT LIKE 'pg\\_%' AND NOT coalesce(" + Harness.ours("c") + ", false)");
             if (!other.isEmpty()) {
                 throw new SpecException(
@@ -124,8 +130,6 @@ final class BenchServer implements AutoCloseable {
                                 + other + "): the benchmark creates and drops tables, so give it a scratch database"
                                 + " (CREATE DATABASE sluice_bench)");
             }
-            boolean repository = Harness.one(c, "SELECT to_regclass('sluice.batch_job_instance') IS NOT NULL")
-                    .equals("t");
             String cannot = cannotCreate(c, repository);
             if (!cannot.isEmpty()) {
                 throw new SpecException(
@@ -141,7 +145,10 @@ final class BenchServer implements AutoCloseable {
                     "PostgreSQL " + Harness.one(c, "SHOW server_version") + " at " + JdbcUrl.mask(url)
                             + " (its own settings: shared_buffers=" + Harness.one(c, "SHOW shared_buffers")
                             + ", synchronous_commit=" + Harness.one(c, "SHOW synchronous_commit") + ")",
-                    repository,
+                    // A schema sluice that was there (a repository, or empty) is left; only one the benchmark made
+                    // goes.
+                    Harness.one(c, "SELECT to_regnamespace('sluice') IS NOT NULL")
+                            .equals("t"),
                     Map.copyOf(credentials));
         } catch (SQLException | RuntimeException e) {
             c.close();
@@ -170,11 +177,16 @@ final class BenchServer implements AutoCloseable {
                         + " ELSE '' END");
     }
 
-    /** The option's value, else the environment's: the credential under {@code variable} for the contenders. */
+    /**
+     * The option's value, else the environment's (a blank one is none, as every command takes them): the credential
+     * under {@code variable} for the contenders.
+     */
     private static void credential(Map<String, String> credentials, String variable, String option) {
-        String value = option != null ? option : System.getenv(variable);
-        if (value != null && !value.isBlank()) {
-            credentials.put(variable, value);
+        for (String value : new String[] {option, System.getenv(variable)}) {
+            if (value != null && !value.isBlank()) {
+                credentials.put(variable, value);
+                return;
+            }
         }
     }
 
@@ -203,7 +215,7 @@ final class BenchServer implements AutoCloseable {
         return described;
     }
 
-    /** On the user's server, the benchmark's tables go, and Sluice's repository if the benchmark made it. */
+    /** On the user's server, the benchmark's tables go, and Sluice's repository if the benchmark made its schema. */
     @Override
     public void close() throws IOException, SQLException {
         try (connection) {
@@ -218,7 +230,7 @@ final class BenchServer implements AutoCloseable {
                         Harness.exec(connection, "DROP TABLE " + tables);
                     }
                 }
-                if (!repositoryWasThere) {
+                if (!schemaWasThere) {
                     Harness.exec(connection, "DROP SCHEMA IF EXISTS sluice CASCADE");
                 }
             }
