@@ -2,15 +2,11 @@ package dev.sluice.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -51,25 +47,8 @@ class OldServerTest {
         try (Stream<Path> jars = Files.list(dir)) {
             jar = jars.filter(p -> p.toString().endsWith(".jar")).findFirst().orElseThrow();
         }
-        pg = EmbeddedServer.start(EmbeddedPostgres.builder().setPgBinaryResolver((system, hardware) -> {
-            String name = "postgres-" + system.toLowerCase(Locale.ROOT) + "-" + hardware + ".txz";
-            ZipFile zip = new ZipFile(jar.toFile());
-            ZipEntry entry = zip.getEntry(name);
-            if (entry == null) {
-                zip.close();
-                throw new IOException(jar + " holds no " + name);
-            }
-            return new FilterInputStream(zip.getInputStream(entry)) {
-                @Override
-                public void close() throws IOException {
-                    try {
-                        super.close();
-                    } finally {
-                        zip.close();
-                    }
-                }
-            };
-        }));
+        pg = EmbeddedServer.start(EmbeddedPostgres.builder()
+                .setPgBinaryResolver((system, hardware) -> EmbeddedServer.binaries(jar, system, hardware)));
         db = new Db(pg.getPostgresDatabase());
         db.exec(
                 "CREATE TABLE orders (id bigint PRIMARY KEY, email text NOT NULL, email_lower text)",

@@ -1,7 +1,6 @@
 package dev.sluice.jobs.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,13 +20,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
 import dev.sluice.jobs.cli.DatabaseUnavailableException;
+import dev.sluice.jobs.demo.EmbeddedServer;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -265,22 +263,7 @@ final class BenchServer implements AutoCloseable {
             if (!Files.isRegularFile(jar)) {
                 jar = download(path, release);
             }
-            ZipFile zip = new ZipFile(jar.toFile());
-            String name = "postgres-" + os + "-" + hardware + ".txz";
-            ZipEntry entry = zip.getEntry(name);
-            if (entry == null) {
-                zip.close();
-                throw new IOException(jar + " holds no " + name);
-            }
-            InputStream in = zip.getInputStream(entry);
-            return new java.io.FilterInputStream(in) {
-                @Override
-                public void close() throws IOException {
-                    try (zip) {
-                        super.close();
-                    }
-                }
-            };
+            return EmbeddedServer.binaries(jar, system, hardware);
         };
     }
 

