@@ -136,6 +136,9 @@ final class BenchServer implements AutoCloseable {
                                 + " (CREATE DATABASE sluice_bench OWNER "
                                 + Harness.one(c, "SELECT quote_ident(current_user)") + ")");
             }
+            // The contenders connect as the user this check ran for, whichever way it was given (the URL's user=, or
+            // the driver's default: the system's user name).
+            credentials.putIfAbsent("SLUICE_USER", Harness.one(c, "SELECT current_user"));
             return new BenchServer(
                     null,
                     c,
