@@ -24,6 +24,7 @@ import java.util.Properties;
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.Secrets;
 import dev.sluice.engine.spec.SpecException;
+import dev.sluice.jobs.cli.DatabaseOptions;
 import dev.sluice.jobs.cli.DatabaseUnavailableException;
 import dev.sluice.jobs.demo.EmbeddedServer;
 
@@ -80,16 +81,15 @@ final class BenchServer implements AutoCloseable {
      */
     static BenchServer scratch(String url, String user, String password) throws SQLException {
         JdbcUrl.checkWithoutPassword("--jdbc-url", url);
-        Map<String, String> credentials = new LinkedHashMap<>();
-        credential(credentials, "SLUICE_USER", user);
-        credential(credentials, "SLUICE_PASSWORD", password);
-        Secrets.register(credentials.get("SLUICE_PASSWORD"));
+        user = DatabaseOptions.first(user, System.getenv("SLUICE_USER"));
+        password = DatabaseOptions.first(password, System.getenv("SLUICE_PASSWORD"));
+        Secrets.register(password);
         Properties props = new Properties();
-        if (credentials.containsKey("SLUICE_USER")) {
-            props.setProperty("user", credentials.get("SLUICE_USER"));
+        if (user != null) {
+            props.setProperty("user", user);
         }
-        if (credentials.containsKey("SLUICE_PASSWORD")) {
-            props.setProperty("password", credentials.get("SLUICE_PASSWORD"));
+        if (password != null) {
+            props.setProperty("password", password);
         }
         props.setProperty("ApplicationName", "sluice bench");
         Connection c;
@@ -136,9 +136,13 @@ final class BenchServer implements AutoCloseable {
                                 + " (CREATE DATABASE sluice_bench OWNER "
                                 + Harness.one(c, "SELECT quote_ident(current_user)") + ")");
             }
-            // The contenders connect as the user this check ran for, whichever way it was given (the URL's user=, or
-            // the driver's default: the system's user name).
-            credentials.putIfAbsent("SLUICE_USER", Harness.one(c, "SELECT current_user"));
+            // The contenders connect as the user these checks ran for, whichever way it was given (the option, the
+            // environment, the URL's user=, or the driver's default: the system's user name).
+            Map<String, String> credentials = new LinkedHashMap<>();
+            credentials.put("SLUICE_USER", Harness.one(c, "SELECT current_user"));
+            if (password != null) {
+                credentials.put("SLUICE_PASSWORD", password);
+            }
             return new BenchServer(
                     null,
                     c,
@@ -176,19 +180,6 @@ final class BenchServer implements AutoCloseable {
                                         + " may not create a schema (for Sluice''s job repository) in database %s',"
                                         + " current_user, current_database())")
                         + " ELSE '' END");
-    }
-
-    /**
-     * The option's value, else the environment's (a blank one is none, as every command takes them): the credential
-     * under {@code variable} for the contenders.
-     */
-    private static void credential(Map<String, String> credentials, String variable, String option) {
-        for (String value : new String[] {option, System.getenv(variable)}) {
-            if (value != null && !value.isBlank()) {
-                credentials.put(variable, value);
-                return;
-            }
-        }
     }
 
     Connection connection() {

@@ -278,7 +278,8 @@ public final class DatabaseOptions {
         return ApplicationYml.read(config);
     }
 
-    private static String first(String... values) {
+    /** The first value given (not null, not blank), or null: how every command picks a credential from its sources. */
+    public static String first(String... values) {
         for (String v : values) {
             if (v != null && !v.isBlank()) {
                 return v;
