@@ -12,6 +12,8 @@ import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code bench --jdbc-url} runs on a user's own server only in a scratch database: one that holds tables of its own is
@@ -44,6 +46,40 @@ class BenchScratchTest extends CliDatabaseTest {
         assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err()).contains("holds tables of its own (sluice.notes)");
         assertThat(db.exists("sluice.notes")).isTrue();
+    }
+
+    /**
+     * The loops over every kind of key (the PL/pgSQL loop's and the client's statements are built from the key's
+     * columns and types) walk the whole table in fixed batches, the last a short one: every row written as the single
+     * UPDATE writes it, and nothing left behind.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bigint", "uuid", "text"})
+    void theLoopsWalkTheTableOnEveryKindOfKey(String key) {
+        Cli.Result r = Cli.run(
+                "bench",
+                "--jdbc-url",
+                ds.getJdbcUrl(),
+                "--user",
+                "postgres",
+                "--rows",
+                "2000",
+                "--rounds",
+                "1",
+                "--chunk",
+                "300",
+                "--fixed-chunks",
+                "--key",
+                key,
+                "--only",
+                "plpgsql,client");
+        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        assertThat(r.out())
+                .containsPattern("(?m)^PL/pgSQL keyset loop, COMMIT per batch .* yes$")
+                .containsPattern("(?m)^JDBC keyset loop, one statement and COMMIT per batch .* yes$")
+                .contains("the JDBC loop against the PL/pgSQL loop: rows/s ratio, same round");
+        assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
+                .isZero();
     }
 
     /** A table named as the benchmark names its own, but not made by it, is the user's: refused, never dropped. */

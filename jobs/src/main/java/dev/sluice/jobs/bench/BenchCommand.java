@@ -72,7 +72,7 @@ public class BenchCommand implements Callable<Integer> {
             split = ",",
             paramLabel = "CONTENDER",
             description =
-                    "run only these contenders (the limit always runs): plpgsql, spring-batch, offset, sluice-sql,"
+                    "run only these contenders (the limit always runs): plpgsql, client, spring-batch, offset, sluice-sql,"
                             + " sluice-sql-p2, sluice-sql-undo, sluice-java, sluice-java-p2, sluice-validate")
     Set<String> only;
 
@@ -233,6 +233,9 @@ public class BenchCommand implements Callable<Integer> {
                 if (runs("plpgsql")) {
                     report.add(contenders.plpgsql());
                 }
+                if (runs("client")) {
+                    report.add(contenders.client());
+                }
                 if (runs("sluice-sql")) {
                     report.add(contenders.jvm(url, "sluice-sql", Report.PLAIN));
                 }
@@ -265,6 +268,7 @@ public class BenchCommand implements Callable<Integer> {
 
     private static final Set<String> CONTENDERS = Set.of(
             "plpgsql",
+            "client",
             "spring-batch",
             "offset",
             "sluice-sql",

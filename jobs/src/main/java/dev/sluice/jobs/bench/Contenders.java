@@ -61,6 +61,53 @@ final class Contenders {
 
     static final String PLPGSQL = "PL/pgSQL keyset loop, COMMIT per batch";
 
+    /**
+     * The PL/pgSQL loop's batches sent from a client ({@link KeyKind#clientBatch}): one statement a batch, in
+     * autocommit, so one round trip and one commit a batch, the least a tool that runs its batches from outside the
+     * server does (and nothing else: no checkpoint, no settings, no measure of the WAL). With the chunk planner
+     * settings Sluice's chunks use, so that a batch is read through the key's index whatever the estimates.
+     */
+    Result client() throws SQLException {
+        String t = harness.copy("client");
+        Connection c = harness.connection();
+        KeyKind key = harness.key();
+        List<String> lo = key.first();
+        long written = 0;
+        long started = System.nanoTime();
+        Harness.exec(c, "SET enable_seqscan = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off");
+        try (PreparedStatement batch = c.prepareStatement(key.clientBatch().formatted(t, chunk))) {
+            while (true) {
+                for (int i = 0; i < lo.size(); i++) {
+                    batch.setString(i + 1, lo.get(i));
+                    batch.setString(lo.size() + i + 1, lo.get(i));
+                }
+                try (ResultSet rs = batch.executeQuery()) {
+                    if (!rs.next()) {
+                        break;
+                    }
+                    List<String> hi = new ArrayList<>();
+                    for (int i = 0; i < lo.size(); i++) {
+                        hi.add(rs.getString(i + 1));
+                    }
+                    written += rs.getLong(lo.size() + 1);
+                    lo = hi;
+                }
+            }
+        } finally {
+            Harness.exec(c, "RESET enable_seqscan", "RESET enable_hashjoin", "RESET enable_mergejoin");
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        String check = harness.check(t);
+        return new Result(
+                CLIENT,
+                seconds,
+                rows,
+                null,
+                written == rows || !check.equals("yes") ? check : "wrote " + written + " of " + rows + " rows");
+    }
+
+    static final String CLIENT = "JDBC keyset loop, one statement and COMMIT per batch";
+
     Result sql(String table, String name, String statement) throws SQLException {
         String t = harness.copy(table);
         long started = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.sluice.jobs.bench;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -9,65 +10,42 @@ import java.util.Locale;
  * pages; a composite key over collated text compares through its collation, before the row-value comparison).
  */
 enum KeyKind {
-    BIGINT("bigint", "id bigint PRIMARY KEY", "g", List.of("id"), singleColumnLoop("bigint", "0")),
+    BIGINT("bigint", "id bigint PRIMARY KEY", "g", List.of("id"), List.of("bigint"), List.of("0")),
     // Random keys (an md5 per row): the table's order is not the key's, as with uuid v4 keys.
     UUID(
             "uuid",
             "id uuid PRIMARY KEY",
             "md5(g::text)::uuid",
             List.of("id"),
-            singleColumnLoop("uuid", "'00000000-0000-0000-0000-000000000000'")),
+            List.of("uuid"),
+            List.of("00000000-0000-0000-0000-000000000000")),
     // Ten tenants of 10% each, the tenant's text in an ICU collation where the server has one.
     TEXT(
             "(tenant text, id bigint)",
             "tenant text COLLATE %s NOT NULL, id bigint NOT NULL",
             "'tenant-' || (g %% 10), g",
             List.of("tenant", "id"),
-            """
-            DO $$ DECLARE lt text := ''; li bigint := 0; ht text; hi bigint; BEGIN
-              LOOP
-                SELECT b.tenant, b.id INTO ht, hi
-                  FROM (SELECT tenant, id FROM %1$s WHERE (tenant, id) > (lt, li) ORDER BY tenant, id LIMIT %2$d) b
-                  ORDER BY b.tenant DESC, b.id DESC LIMIT 1;
-                EXIT WHEN hi IS NULL;
-                UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
-                  WHERE (tenant, id) > (lt, li) AND (tenant, id) <= (ht, hi);
-                COMMIT;
-                lt := ht;
-                li := hi;
-              END LOOP;
-            END $$""");
+            List.of("text", "bigint"),
+            List.of("", "0"));
 
     private final String described;
     private final String columns;
     private final String values;
     private final List<String> key;
-    private final String loop;
+    private final List<String> types;
+    private final List<String> first;
 
-    KeyKind(String described, String columns, String values, List<String> key, String loop) {
+    /**
+     * @param types the key columns' types
+     * @param first the key's values below its first row's, where the loops start
+     */
+    KeyKind(String described, String columns, String values, List<String> key, List<String> types, List<String> first) {
         this.described = described;
         this.columns = columns;
         this.values = values;
         this.key = key;
-        this.loop = loop;
-    }
-
-    /**
-     * The keyset loop over a single-column key {@code id} of {@code type}, from below {@code first}. No max(uuid)
-     * before PostgreSQL 18: a batch's last key is its first in descending order.
-     */
-    private static String singleColumnLoop(String type, String first) {
-        return "DO $$ DECLARE lo " + type + " := " + first + "; hi " + type + "; BEGIN\n" + """
-                  LOOP
-                    SELECT b.id INTO hi FROM (SELECT id FROM %1$s WHERE id > lo ORDER BY id LIMIT %2$d) b
-                      ORDER BY b.id DESC LIMIT 1;
-                    EXIT WHEN hi IS NULL;
-                    UPDATE %1$s SET email_lower = lower(email), amount_dollars = amount_cents / 100.0
-                      WHERE id > lo AND id <= hi;
-                    COMMIT;
-                    lo := hi;
-                  END LOOP;
-                END $$""";
+        this.types = types;
+        this.first = first;
     }
 
     /** {@code bigint}, {@code uuid} or {@code text}, as {@code --key} takes it. */
@@ -104,8 +82,93 @@ enum KeyKind {
         return key;
     }
 
-    /** The PL/pgSQL keyset loop over this key, committing every batch: {@code %1$s} the table, {@code %2$d} the batch. */
+    /**
+     * The PL/pgSQL keyset loop over this key, committing every batch: {@code %1$s} the table, {@code %2$d} the batch.
+     * A batch's last key is its first in descending order (no max(uuid) before PostgreSQL 18).
+     */
     String loop() {
-        return loop;
+        List<String> declared = new ArrayList<>();
+        List<String> into = new ArrayList<>();
+        List<String> lows = new ArrayList<>();
+        for (int i = 0; i < key.size(); i++) {
+            declared.add("lo" + i + " " + types.get(i) + " := " + literal(first.get(i)) + "; hi" + i + " "
+                    + types.get(i) + ";");
+            into.add("hi" + i);
+            lows.add("lo" + i);
+        }
+        String lo = row(lows);
+        String hi = row(into);
+        return "DO $$ DECLARE " + String.join(" ", declared) + " BEGIN\n"
+                + "  LOOP\n"
+                + "    SELECT " + prefixed("b.", key) + " INTO " + String.join(", ", into) + "\n"
+                + "      FROM (SELECT " + String.join(", ", key) + " FROM %1$s WHERE " + row(key) + " > " + lo
+                + " ORDER BY " + String.join(", ", key) + " LIMIT %2$d) b\n"
+                + "      ORDER BY " + descending("b.") + " LIMIT 1;\n"
+                + "    EXIT WHEN hi0 IS NULL;\n"
+                + "    UPDATE %1$s SET " + SET + "\n"
+                + "      WHERE " + row(key) + " > " + lo + " AND " + row(key) + " <= " + hi + ";\n"
+                + "    COMMIT;\n"
+                + "    " + assignments(lows, into) + "\n"
+                + "  END LOOP;\n"
+                + "END $$";
+    }
+
+    /**
+     * The loop's batch as one statement a client sends: the batch's last key found and the batch written, in one
+     * round trip and (in autocommit) one commit. Its parameters are the key's values below the batch, as text, twice;
+     * its row, the batch's last key as text (no row when no key is left) and the rows written. {@code %1$s} the
+     * table, {@code %2$d} the batch.
+     */
+    String clientBatch() {
+        List<String> lows = new ArrayList<>();
+        for (String type : types) {
+            lows.add("CAST(? AS " + type + ")");
+        }
+        String lo = row(lows);
+        return "WITH r AS (SELECT " + prefixed("b.", key) + " FROM (SELECT " + String.join(", ", key) + " FROM %1$s"
+                + " WHERE " + row(key) + " > " + lo + " ORDER BY " + String.join(", ", key) + " LIMIT %2$d) b"
+                + " ORDER BY " + descending("b.") + " LIMIT 1),"
+                + " u AS (UPDATE %1$s AS t SET "
+                + SET.replace("(email)", "(t.email)").replace("amount_cents", "t.amount_cents")
+                + " FROM r WHERE " + row(prefixedList("t.", key)) + " > " + lo + " AND " + row(prefixedList("t.", key))
+                + " <= " + row(prefixedList("r.", key)) + " RETURNING 1)"
+                + " SELECT "
+                + String.join(", ", key.stream().map(k -> "r." + k + "::text").toList())
+                + ", (SELECT count(*) FROM u) FROM r";
+    }
+
+    /** The key's values below its first row's, as text: where the loops start. */
+    List<String> first() {
+        return first;
+    }
+
+    private static final String SET = "email_lower = lower(email), amount_dollars = amount_cents / 100.0";
+
+    private static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+
+    private static String row(List<String> parts) {
+        return parts.size() == 1 ? parts.get(0) : "(" + String.join(", ", parts) + ")";
+    }
+
+    private static List<String> prefixedList(String prefix, List<String> names) {
+        return names.stream().map(n -> prefix + n).toList();
+    }
+
+    private static String prefixed(String prefix, List<String> names) {
+        return String.join(", ", prefixedList(prefix, names));
+    }
+
+    private String descending(String prefix) {
+        return String.join(", ", key.stream().map(k -> prefix + k + " DESC").toList());
+    }
+
+    private static String assignments(List<String> to, List<String> from) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < to.size(); i++) {
+            out.add(to.get(i) + " := " + from.get(i) + ";");
+        }
+        return String.join(" ", out);
     }
 }

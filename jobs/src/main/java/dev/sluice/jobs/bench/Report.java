@@ -85,6 +85,15 @@ final class Report {
                 Contenders.PLPGSQL,
                 PLAIN,
                 "SQL mode against the PL/pgSQL loop: rows/s ratio, same round (goal >= 0.9 with --fixed-chunks)");
+        paired(
+                Contenders.PLPGSQL,
+                Contenders.CLIENT,
+                "the JDBC loop against the PL/pgSQL loop: rows/s ratio, same round (what a round trip and a commit"
+                        + " per batch from a client cost)");
+        paired(
+                Contenders.CLIENT,
+                PLAIN,
+                "SQL mode against the JDBC loop: rows/s ratio, same round (what Sluice adds to a client's least)");
         faster(
                 JAVA_P2,
                 SPRING_BATCH,
