@@ -95,21 +95,32 @@ public final class HealthGates implements AutoCloseable {
                 .build();
     }
 
+    /** The shared client; one that cannot be made (no TLS set-up, no file descriptors) is said as an exception. */
+    private static HttpClient httpClient() {
+        try {
+            return Http.CLIENT;
+        } catch (LinkageError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("cannot make an HTTP client for the health signals: " + cause, e);
+        }
+    }
+
     /** The signals {@code health} reads from services over HTTP: Prometheus, a throttle endpoint. */
     public static List<Signal> services(JobSpec.Health health) {
         if (health.prometheus() == null && health.http() == null) {
             return List.of();
         }
+        HttpClient client = httpClient();
         List<Signal> signals = new ArrayList<>();
         if (health.prometheus() != null) {
             signals.add(new PrometheusSignal(
-                    Http.CLIENT,
+                    client,
                     health.prometheus().url(),
                     health.prometheus().query(),
                     health.prometheus().max()));
         }
         if (health.http() != null) {
-            signals.add(new HttpSignal(Http.CLIENT, health.http().url()));
+            signals.add(new HttpSignal(client, health.http().url()));
         }
         return signals;
     }

@@ -141,6 +141,18 @@ public final class Notifier {
         if (request == null) {
             return;
         }
+        HttpClient client;
+        try {
+            client = Http.CLIENT;
+        } catch (LinkageError e) { // a client that cannot be made (no TLS set-up, no file descriptors): not sent
+            LOG.warn(
+                    "job {}: the {} notification to {} is not sent: no HTTP client ({})",
+                    job,
+                    event,
+                    shown,
+                    (e.getCause() != null ? e.getCause() : e).getClass().getSimpleName());
+            return;
+        }
         AtomicBoolean first = new AtomicBoolean(true);
         FIRST_ATTEMPTS.incrementAndGet();
         Runnable firstEnded = () -> {
@@ -152,8 +164,7 @@ public final class Notifier {
             Retry.of("notify", RETRY)
                     .executeCompletionStage(
                             TIMERS,
-                            () -> Http.CLIENT
-                                    .sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                            () -> client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
                                     .thenApply(HttpResponse::statusCode)
                                     .whenComplete((status, error) -> firstEnded.run()))
                     .whenComplete((status, error) -> {

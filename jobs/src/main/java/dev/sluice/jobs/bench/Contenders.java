@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 import dev.sluice.jobs.bench.Report.Result;
 
 /**
- * The ways the same backfill is done: statements run from here (the limit, the PL/pgSQL loop, the OFFSET loop) and
+ * The ways the same backfill is done: statements run from here (the limit, the PL/pgSQL loop, the client's loop, the
+ * OFFSET loop) and
  * JVM contenders in JVMs of their own (Spring Batch, Sluice's modes and its validation), each on a fresh copy.
  */
 final class Contenders {
@@ -56,7 +57,7 @@ final class Contenders {
 
     /** The PL/pgSQL keyset loop over the table's key, committing every {@code chunk} rows. */
     Result plpgsql() throws SQLException {
-        return sql("plpgsql", PLPGSQL, harness.key().loop());
+        return sql("plpgsql", PLPGSQL, harness.key().loop(), true);
     }
 
     static final String PLPGSQL = "PL/pgSQL keyset loop, COMMIT per batch";
@@ -64,95 +65,98 @@ final class Contenders {
     /**
      * The PL/pgSQL loop's batches sent from a client ({@link KeyKind#clientBatch}): one statement a batch, in
      * autocommit, so one round trip and one commit a batch, the least a tool that runs its batches from outside the
-     * server does (and nothing else: no checkpoint, no settings, no measure of the WAL). With the chunk planner
-     * settings Sluice's chunks use, so that a batch is read through the key's index whatever the estimates.
+     * server does (and nothing else: no checkpoint, no timeouts, no measure of the WAL).
      */
     Result client() throws SQLException {
         String t = harness.copy("client");
         Connection c = harness.connection();
         KeyKind key = harness.key();
-        List<String> lo = key.first();
-        long written = 0;
-        long started = System.nanoTime();
-        Harness.exec(c, "SET enable_seqscan = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off");
-        try (PreparedStatement batch = c.prepareStatement(key.clientBatch().formatted(t, chunk))) {
-            while (true) {
-                for (int i = 0; i < lo.size(); i++) {
-                    batch.setString(i + 1, lo.get(i));
-                    batch.setString(lo.size() + i + 1, lo.get(i));
-                }
-                try (ResultSet rs = batch.executeQuery()) {
-                    if (!rs.next()) {
-                        break;
-                    }
-                    List<String> hi = new ArrayList<>();
+        long[] written = {0};
+        double seconds = harness.asContender(true, () -> {
+            long started = System.nanoTime();
+            List<String> lo = key.first();
+            try (PreparedStatement batch = c.prepareStatement(key.clientBatch().formatted(t, chunk))) {
+                while (true) {
                     for (int i = 0; i < lo.size(); i++) {
-                        hi.add(rs.getString(i + 1));
+                        batch.setString(i + 1, lo.get(i));
+                        batch.setString(lo.size() + i + 1, lo.get(i));
                     }
-                    written += rs.getLong(lo.size() + 1);
-                    lo = hi;
+                    try (ResultSet rs = batch.executeQuery()) {
+                        if (!rs.next()) {
+                            break;
+                        }
+                        List<String> hi = new ArrayList<>();
+                        for (int i = 0; i < lo.size(); i++) {
+                            hi.add(rs.getString(i + 1));
+                        }
+                        written[0] += rs.getLong(lo.size() + 1);
+                        lo = hi;
+                    }
                 }
             }
-        } finally {
-            Harness.exec(c, "RESET enable_seqscan", "RESET enable_hashjoin", "RESET enable_mergejoin");
-        }
-        double seconds = (System.nanoTime() - started) / 1e9;
+            return (System.nanoTime() - started) / 1e9;
+        });
         String check = harness.check(t);
         return new Result(
                 CLIENT,
                 seconds,
                 rows,
                 null,
-                written == rows || !check.equals("yes") ? check : "wrote " + written + " of " + rows + " rows");
+                written[0] == rows || !check.equals("yes") ? check : "wrote " + written[0] + " of " + rows + " rows");
     }
 
     static final String CLIENT = "JDBC keyset loop, one statement and COMMIT per batch";
 
-    Result sql(String table, String name, String statement) throws SQLException {
+    /** One statement run from here: the limit, or the PL/pgSQL loop ({@code loop}: see {@link Harness#asContender}). */
+    Result sql(String table, String name, String statement, boolean loop) throws SQLException {
         String t = harness.copy(table);
-        long started = System.nanoTime();
-        Harness.exec(harness.connection(), statement.formatted(t, chunk));
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = harness.asContender(loop, () -> {
+            long started = System.nanoTime();
+            Harness.exec(harness.connection(), statement.formatted(t, chunk));
+            return (System.nanoTime() - started) / 1e9;
+        });
         return new Result(name, seconds, rows, null, harness.check(t));
     }
 
     Result offset() throws SQLException {
         String t = harness.copy("offset");
         Connection c = harness.connection();
-        long started = System.nanoTime();
-        long deadline = started + TimeUnit.SECONDS.toNanos(offsetBudget);
-        long done = 0;
-        try (PreparedStatement find = c.prepareStatement("SELECT min(id), max(id), count(*) FROM (SELECT id FROM " + t
-                        + " ORDER BY id OFFSET ? LIMIT ?) b");
-                PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
-                        + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
-            while (System.nanoTime() < deadline) {
-                find.setLong(1, done);
-                find.setInt(2, chunk);
-                long lo;
-                long hi;
-                long n;
-                try (ResultSet rs = find.executeQuery()) {
-                    rs.next();
-                    n = rs.getLong(3);
-                    lo = rs.getLong(1);
-                    hi = rs.getLong(2);
+        long[] done = {0};
+        double seconds = harness.asContender(false, () -> {
+            long started = System.nanoTime();
+            long deadline = started + TimeUnit.SECONDS.toNanos(offsetBudget);
+            try (PreparedStatement find = c.prepareStatement("SELECT min(id), max(id), count(*) FROM (SELECT id FROM "
+                            + t + " ORDER BY id OFFSET ? LIMIT ?) b");
+                    PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
+                            + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
+                while (System.nanoTime() < deadline) {
+                    find.setLong(1, done[0]);
+                    find.setInt(2, chunk);
+                    long lo;
+                    long hi;
+                    long n;
+                    try (ResultSet rs = find.executeQuery()) {
+                        rs.next();
+                        n = rs.getLong(3);
+                        lo = rs.getLong(1);
+                        hi = rs.getLong(2);
+                    }
+                    if (n == 0) {
+                        break;
+                    }
+                    update.setLong(1, lo);
+                    update.setLong(2, hi);
+                    update.executeUpdate();
+                    done[0] += n;
                 }
-                if (n == 0) {
-                    break;
-                }
-                update.setLong(1, lo);
-                update.setLong(2, hi);
-                update.executeUpdate();
-                done += n;
             }
-        }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        boolean finished = done >= rows;
+            return (System.nanoTime() - started) / 1e9;
+        });
+        boolean finished = done[0] >= rows;
         return new Result(
                 "OFFSET loop (the common mistake)",
                 seconds,
-                done,
+                done[0],
                 null,
                 finished ? harness.check(t) : "stopped after " + offsetBudget + " s");
     }

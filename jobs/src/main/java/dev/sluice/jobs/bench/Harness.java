@@ -54,6 +54,35 @@ final class Harness {
         return EmbeddedServer.start(builder);
     }
 
+    /** Work on the bench's own session, timed by its caller. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs a contender on the bench's own session as the JVM contenders run on theirs: with the server's (or the
+     * user's) own {@code synchronous_commit}, not the session's (on, for its copies' VACUUM); and a loop of batches with
+     * the planner settings of Sluice's chunks (no sequential scan, hash or merge join), so that the loops and Sluice
+     * differ in how they send their batches, not in their plans.
+     */
+    <T> T asContender(boolean loop, Work<T> work) throws SQLException {
+        try {
+            exec(c, "RESET synchronous_commit");
+            if (loop) {
+                exec(c, "SET enable_seqscan = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off");
+            }
+            return work.run();
+        } finally {
+            exec(
+                    c,
+                    "SET synchronous_commit = on",
+                    "RESET enable_seqscan",
+                    "RESET enable_hashjoin",
+                    "RESET enable_mergejoin");
+        }
+    }
+
     /** The key the base table was created with. */
     KeyKind key() {
         return key;
