@@ -100,7 +100,10 @@ public final class HealthGates implements AutoCloseable {
         try {
             return Http.CLIENT;
         } catch (LinkageError e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            Throwable cause = e;
+            while (cause instanceof LinkageError && cause.getCause() != null) { // see Notifier.rootOf
+                cause = cause.getCause();
+            }
             throw new IllegalStateException("cannot make an HTTP client for the health signals: " + cause, e);
         }
     }

@@ -150,7 +150,7 @@ public final class Notifier {
                     job,
                     event,
                     shown,
-                    (e.getCause() != null ? e.getCause() : e).getClass().getSimpleName());
+                    rootOf(e).getClass().getSimpleName());
             return;
         }
         AtomicBoolean first = new AtomicBoolean(true);
@@ -198,6 +198,18 @@ public final class Notifier {
                     shown,
                     e.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * What made the client fail: a class whose initialisation failed throws NoClassDefFoundError on every later use,
+     * wrapping the ExceptionInInitializerError that holds the cause.
+     */
+    private static Throwable rootOf(Throwable e) {
+        Throwable t = e;
+        while (t instanceof LinkageError && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     /** The request, or null (said in the log) when the environment does not give what it needs. */
