@@ -226,11 +226,7 @@ public class BenchCommand implements Callable<Integer> {
             Report report = new Report();
             for (int round = 1; round <= rounds; round++) {
                 System.out.printf(Locale.ROOT, "round %d of %d%n", round, rounds);
-                report.add(contenders.sql(
-                        "limit",
-                        Report.LIMIT,
-                        "UPDATE %s SET email_lower = lower(email)," + " amount_dollars = amount_cents / 100.0",
-                        false));
+                report.add(contenders.sql("limit", Report.LIMIT, "UPDATE %s SET " + KeyKind.SET, false));
                 if (runs("plpgsql")) {
                     report.add(contenders.plpgsql());
                 }

@@ -127,8 +127,8 @@ final class Contenders {
             long deadline = started + TimeUnit.SECONDS.toNanos(offsetBudget);
             try (PreparedStatement find = c.prepareStatement("SELECT min(id), max(id), count(*) FROM (SELECT id FROM "
                             + t + " ORDER BY id OFFSET ? LIMIT ?) b");
-                    PreparedStatement update = c.prepareStatement("UPDATE " + t + " SET email_lower = lower(email),"
-                            + " amount_dollars = amount_cents / 100.0 WHERE id BETWEEN ? AND ?")) {
+                    PreparedStatement update =
+                            c.prepareStatement("UPDATE " + t + " SET " + KeyKind.SET + " WHERE id BETWEEN ? AND ?")) {
                 while (System.nanoTime() < deadline) {
                     find.setLong(1, done[0]);
                     find.setInt(2, chunk);

@@ -67,8 +67,8 @@ final class Harness {
      * the planner settings of Sluice's chunks (no sequential scan; no hash or merge join, for the client's batch joins
      * its last key), so that the loops and Sluice differ in how they send their batches, not in where they read. Not
      * Sluice's custom plans for a composite key: the loops' statements compare rows, not scalar bounds, and forced
-     * custom plans made the client's batch on the composite key 1.5x slower (measured, 18.6). The session is set back afterwards, whatever happened; an error of the work is the
-     * one thrown.
+     * custom plans made the client's batch on the composite key 1.5x slower (measured, 18.6). The session is set back
+     * afterwards, whatever happened; an error of the work is the one thrown.
      */
     <T> T asContender(boolean loop, Work<T> work) throws SQLException {
         T result;
