@@ -487,6 +487,20 @@ class BadInputTest {
         c.add(line("--key", "bench", "--key", "text", "--scale"));
         c.add(line("--key", "bench", "--key", "uuid", "--only", "offset"));
         c.add(line("--fixed-chunks", "bench", "--fixed-chunks", "--load"));
+        // One way of running at a time, and only the options it reads: nothing ignored without a word.
+        c.add(line("--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost:5432/"));
+        c.add(line("--jdbc-url", "bench", "--jdbc-url", "jdbc:postgresql://localhost/?user=postgres"));
+        c.add(line("--scale", "bench", "--load", "--scale"));
+        c.add(line("--scale-out", "bench", "--scale", "--scale-out"));
+        c.add(line("--only", "bench", "--scale", "--only", "plpgsql"));
+        c.add(line("--only", "bench", "--load", "--only", "sluice-sql"));
+        c.add(line("--scale-rows", "bench", "--scale-rows", "100000,200000"));
+        c.add(line("--load-rate", "bench", "--scale", "--load-rate", "5000"));
+        c.add(line("--hmac-rounds", "bench", "--load", "--hmac-rounds", "5"));
+        c.add(line("--rows", "bench", "--scale-out", "--rows", "1000"));
+        c.add(line("--rounds", "bench", "--scale-out", "--rounds", "2"));
+        c.add(line("--scale-rows", "bench", "--scale", "--scale-rows", "10000,20000"));
+        c.add(line("--scale-rows", "bench", "--scale", "--scale-rows", "100000,100000"));
         c.add(spec("workers", BASE + SET + "workers: everywhere\n"));
         c.add(spec("workers", BASE + SET + "workers: 2\n"));
         c.add(line("--workers", "run", "good", "--workers", "cloud"));

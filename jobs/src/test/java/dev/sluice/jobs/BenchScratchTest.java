@@ -2,6 +2,8 @@ package dev.sluice.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -12,6 +14,7 @@ import dev.sluice.engine.testing.Eventually;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -226,5 +229,97 @@ class BenchScratchTest extends CliDatabaseTest {
             assertThat(ran.exitCode()).as(ran.out() + ran.err()).isZero();
             assertThat(ran.out()).contains("Sluice, SQL mode, checkpoint per chunk");
         }
+    }
+
+    /**
+     * Interrupted (SIGTERM, as Ctrl-C or a CI job's timeout sends) while a contender runs: the contender is stopped, the
+     * bench's session ended, its tables and the schema of the job repository it made dropped, and that said in one
+     * line; nothing of the benchmark is left on the user's server.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void anInterruptedRunDropsWhatItMadeAndSaysSo(@TempDir Path tmp) throws Exception {
+        Path log = tmp.resolve("bench.log");
+        Process bench = Cli.spawn(
+                log,
+                "bench",
+                "--jdbc-url",
+                ds.getJdbcUrl(),
+                "--user",
+                "postgres",
+                "--rows",
+                "300000",
+                "--chunk",
+                "100",
+                "--fixed-chunks",
+                "--rounds",
+                "1",
+                "--only",
+                "sluice-sql-undo");
+        try {
+            Eventually.eventually(
+                    Duration.ofSeconds(120),
+                    "a contender's chunks",
+                    () -> db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'sluice runner%'")
+                                    > 0
+                            || !bench.isAlive());
+            assertThat(bench.isAlive()).as(Files.readString(log)).isTrue();
+            bench.destroy();
+            assertThat(bench.waitFor(90, TimeUnit.SECONDS)).as("the bench ends").isTrue();
+        } finally {
+            bench.destroyForcibly();
+        }
+        assertThat(Files.readString(log))
+                .contains("sluice bench: interrupted; its tables dropped from database ")
+                .contains("and the schema sluice of its job repository")
+                .doesNotContain("Exception");
+        assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
+                .isZero();
+        assertThat(db.one("SELECT to_regnamespace('sluice') IS NULL")).isEqualTo("t");
+        Eventually.eventually(
+                Duration.ofSeconds(30),
+                "no session of the contender",
+                () -> db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'sluice%'") == 0);
+    }
+
+    /**
+     * The schema of a job repository that an interrupted bench made (marked so) goes at the end of the next run when it
+     * holds only the benchmark's jobs; holding a job of someone else's, it is theirs and stays.
+     */
+    @Test
+    void aRepositoryAnInterruptedBenchMadeGoesUnlessItHoldsOtherJobs() {
+        db.exec(
+                "CREATE SCHEMA sluice",
+                "COMMENT ON SCHEMA sluice IS 'sluice bench'",
+                "CREATE TABLE sluice.batch_job_instance (job_instance_id bigint PRIMARY KEY, job_name text)",
+                "INSERT INTO sluice.batch_job_instance VALUES (1, 'bench-bench-sluice-sql-x-1')");
+        String[] bench = {
+            "bench",
+            "--jdbc-url",
+            ds.getJdbcUrl(),
+            "--user",
+            "postgres",
+            "--rows",
+            "2000",
+            "--rounds",
+            "1",
+            "--only",
+            "plpgsql"
+        };
+        Cli.Result r = Cli.run(bench);
+        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        assertThat(db.one("SELECT to_regnamespace('sluice') IS NULL")).isEqualTo("t");
+
+        db.exec(
+                "CREATE SCHEMA sluice",
+                "COMMENT ON SCHEMA sluice IS 'sluice bench'",
+                "CREATE TABLE sluice.batch_job_instance (job_instance_id bigint PRIMARY KEY, job_name text)",
+                "INSERT INTO sluice.batch_job_instance VALUES (1, 'bench-bench-sluice-sql-x-1'), (2, 'orders-email')");
+        r = Cli.run(bench);
+        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        assertThat(db.count("SELECT count(*) FROM sluice.batch_job_instance")).isEqualTo(2);
+        assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
+                .isZero();
+        db.exec("DROP SCHEMA sluice CASCADE");
     }
 }

@@ -53,13 +53,37 @@ public final class JdbcUrl {
      *                       a password
      */
     public static void checkWithoutPassword(String field, String url) {
+        checkWithoutPassword(field, url, "specs are recorded with the job");
+    }
+
+    /** {@link #checkWithoutPassword(String, String)}, saying {@code why} a password may not stand in the URL. */
+    public static void checkWithoutPassword(String field, String url, String why) {
         Properties parsed = check(field, url);
         if (hasPassword(url, parsed)) {
             throw new SpecException(
                     field,
-                    "must not carry a password (specs are recorded with the job); give"
-                            + " credentials with --user/--password or the environment");
+                    "must not carry a password (" + why + "); give credentials with --user/--password or the"
+                            + " environment");
         }
+    }
+
+    /**
+     * The database {@code url} names itself: in its path, or as a {@code PGDBNAME} parameter; blank when it names none,
+     * where the driver would connect to the database named as the user.
+     */
+    public static String namedDatabase(String url) {
+        int query = url.indexOf('?');
+        // Without its parameters: the driver takes a user= parameter for the database's name when the path has none.
+        Properties path = Driver.parseURL(query < 0 ? url : url.substring(0, query), new Properties());
+        String database = path == null ? "" : path.getProperty("PGDBNAME", "");
+        if (database.isBlank() && query >= 0) {
+            for (String parameter : url.substring(query + 1).split("&")) {
+                if (parameter.startsWith("PGDBNAME=")) {
+                    database = parameter.substring("PGDBNAME=".length());
+                }
+            }
+        }
+        return database;
     }
 
     /** @throws SpecException naming the field unless the driver accepts the URL */

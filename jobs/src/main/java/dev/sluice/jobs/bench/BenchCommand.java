@@ -21,7 +21,9 @@ import dev.sluice.jobs.cli.ExitCode;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code sluice bench}: the same two-column backfill done several ways on fresh copies of one table, side by side
@@ -169,98 +171,119 @@ public class BenchCommand implements Callable<Integer> {
                     "rounds of the limit, the two loops and Sluice, alternating; medians are reported (default: ${DEFAULT-VALUE})")
     int rounds;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         checkOptions();
-        try (BenchServer server = jdbcUrl != null
-                ? BenchServer.scratch(jdbcUrl, user, password)
-                : BenchServer.embedded(postgresVersion)) {
-            Connection c = server.connection();
-            String url = server.url();
-            EmbeddedPostgres pg = server.embedded();
-            Harness harness = new Harness(c);
+        BenchServer server =
+                jdbcUrl != null ? BenchServer.scratch(jdbcUrl, user, password) : BenchServer.embedded(postgresVersion);
+        try (server) {
+            return run(server);
+        } catch (Exception e) {
+            // Interrupted (Ctrl-C, SIGTERM): the sessions went with the server or were ended, and the work failed
+            // for that; what the interruption did is said by the clean-up, not by the work's error.
+            server.awaitCleanUpIfInterrupted();
+            throw e;
+        }
+    }
+
+    private int run(BenchServer server) throws Exception {
+        Connection c = server.connection();
+        String url = server.url();
+        EmbeddedPostgres pg = server.embedded();
+        Harness harness = new Harness(c);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (scale) {
+            System.out.printf(Locale.ROOT, "sluice bench: %s; %d cores%n", server.describe(), cores);
+        } else if (scaleOut) {
+            System.out.printf(Locale.ROOT, "sluice bench: %s; %d cores, JVMs -Xmx%s%n", server.describe(), cores, xmx);
+        } else {
             System.out.printf(
                     Locale.ROOT,
-                    "sluice bench: %s; %,d rows, chunk %,d; " + "%d cores, JVM contenders -Xmx%s%n",
+                    "sluice bench: %s; %,d rows, chunk %,d; %d cores, JVM contenders -Xmx%s%n",
                     server.describe(),
                     rows,
                     chunk,
-                    Runtime.getRuntime().availableProcessors(),
+                    cores,
                     xmx);
-            if (!load) {
-                System.out.println("each contender on a fresh, vacuumed (all-visible) copy, checked against the limit's"
-                        + " result; JVM contenders timed from their first statement (JVM start-up not included, their"
-                        + " own set-up is), peak RSS of their JVM");
-            }
-            if (scaleOut) {
-                new ScaleOut(pg, scaleOutRows, hmacRounds, xmx).run();
-                return ExitCode.DONE;
-            }
-            if (scale) {
-                System.out.println("scale: the same jobs in fixed chunks on a small and a large table");
-                HikariConfig hc = new HikariConfig();
-                hc.setJdbcUrl(url);
-                hc.setUsername("postgres");
-                hc.setMaximumPoolSize(8);
-                try (HikariDataSource ds = new HikariDataSource(hc)) {
-                    List<ScaleCheck.Row> measured = new ScaleCheck(ds, c).run(scaleRows, rounds);
-                    ScaleCheck.print(measured, scaleRows.get(0), scaleRows.get(scaleRows.size() - 1));
-                }
-                return ExitCode.DONE;
-            }
-            String keyed = harness.createBase(rows, KeyKind.of(key));
-            System.out.printf(
-                    Locale.ROOT,
-                    "key %s; Sluice's chunks %s%n",
-                    keyed,
-                    fixedChunks
-                            ? String.format(Locale.ROOT, "fixed at %,d rows", chunk)
-                            : String.format(Locale.ROOT, "from %,d rows, sized toward 250 ms", chunk));
-            Contenders contenders =
-                    new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx, server.credentials());
-            if (load) {
-                return load(harness, contenders, pg.getPort(), url);
-            }
-            // The fast contenders run in alternating rounds, each next to a run of the limit, so that a slow minute
-            // of a shared machine weighs on one round and not on one contender; the two slow ones run once.
-            Report report = new Report();
-            for (int round = 1; round <= rounds; round++) {
-                System.out.printf(Locale.ROOT, "round %d of %d%n", round, rounds);
-                report.add(contenders.sql("limit", Report.LIMIT, "UPDATE %s SET " + KeyKind.SET, false));
-                if (runs("plpgsql")) {
-                    report.add(contenders.plpgsql());
-                }
-                if (runs("client")) {
-                    report.add(contenders.client());
-                }
-                if (runs("sluice-sql")) {
-                    report.add(contenders.jvm(url, "sluice-sql", Report.PLAIN));
-                }
-                if (runs("sluice-sql-p2")) {
-                    report.add(contenders.jvm(url, "sluice-sql-p2", "Sluice, SQL mode, parallel 2"));
-                }
-                if (runs("sluice-sql-undo")) {
-                    report.add(contenders.jvm(url, "sluice-sql-undo", Report.UNDO));
-                }
-                if (runs("sluice-java")) {
-                    report.add(contenders.jvm(url, "sluice-java", "Sluice, Java transformer mode"));
-                }
-                if (runs("sluice-java-p2")) {
-                    report.add(contenders.jvm(url, "sluice-java-p2", Report.JAVA_P2));
-                }
-                if (runs("sluice-validate")) {
-                    report.add(contenders.jvm(url, "sluice-validate", "Sluice validation of the result, 2 rules"));
-                }
-            }
-            if (runs("spring-batch")) {
-                report.add(contenders.jvm(url, "spring-batch", Report.SPRING_BATCH));
-            }
-            if (runs("offset") && KeyKind.of(key) == KeyKind.BIGINT) {
-                report.add(contenders.offset());
-            }
-            report.print();
-            return report.allCorrect() ? ExitCode.DONE : ExitCode.FAILED;
         }
+        if (!load && !scale && !scaleOut) {
+            System.out.println("each contender on a fresh, vacuumed (all-visible) copy, checked against the limit's"
+                    + " result; JVM contenders timed from their first statement (JVM start-up not included, their"
+                    + " own set-up is), peak RSS of their JVM");
+        }
+        if (scaleOut) {
+            new ScaleOut(pg, scaleOutRows, hmacRounds, xmx).run();
+            return ExitCode.DONE;
+        }
+        if (scale) {
+            System.out.println("scale: the same jobs in fixed chunks on a small and a large table");
+            HikariConfig hc = new HikariConfig();
+            hc.setJdbcUrl(url);
+            hc.setUsername("postgres");
+            hc.setMaximumPoolSize(8);
+            try (HikariDataSource ds = new HikariDataSource(hc)) {
+                List<ScaleCheck.Row> measured = new ScaleCheck(ds, c).run(scaleRows, rounds);
+                ScaleCheck.print(measured, scaleRows.get(0), scaleRows.get(scaleRows.size() - 1));
+            }
+            return ExitCode.DONE;
+        }
+        String keyed = harness.createBase(rows, KeyKind.of(key));
+        System.out.printf(
+                Locale.ROOT,
+                "key %s; Sluice's chunks %s%n",
+                keyed,
+                fixedChunks
+                        ? String.format(Locale.ROOT, "fixed at %,d rows", chunk)
+                        : String.format(Locale.ROOT, "from %,d rows, sized toward 250 ms", chunk));
+        Contenders contenders =
+                new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx, server.credentials());
+        if (load) {
+            return load(harness, contenders, pg.getPort(), url);
+        }
+        // The fast contenders run in alternating rounds, each next to a run of the limit, so that a slow minute
+        // of a shared machine weighs on one round and not on one contender; the two slow ones run once.
+        Report report = new Report();
+        for (int round = 1; round <= rounds; round++) {
+            System.out.printf(Locale.ROOT, "round %d of %d%n", round, rounds);
+            report.add(contenders.sql("limit", Report.LIMIT, "UPDATE %s SET " + KeyKind.SET, false));
+            if (runs("plpgsql")) {
+                report.add(contenders.plpgsql());
+            }
+            if (runs("client")) {
+                report.add(contenders.client());
+            }
+            if (runs("sluice-sql")) {
+                report.add(contenders.jvm(url, "sluice-sql", Report.PLAIN));
+            }
+            if (runs("sluice-sql-p2")) {
+                report.add(contenders.jvm(url, "sluice-sql-p2", "Sluice, SQL mode, parallel 2"));
+            }
+            if (runs("sluice-sql-undo")) {
+                report.add(contenders.jvm(url, "sluice-sql-undo", Report.UNDO));
+            }
+            if (runs("sluice-java")) {
+                report.add(contenders.jvm(url, "sluice-java", "Sluice, Java transformer mode"));
+            }
+            if (runs("sluice-java-p2")) {
+                report.add(contenders.jvm(url, "sluice-java-p2", Report.JAVA_P2));
+            }
+            if (runs("sluice-validate")) {
+                report.add(contenders.jvm(url, "sluice-validate", "Sluice validation of the result, 2 rules"));
+            }
+        }
+        if (runs("spring-batch")) {
+            report.add(contenders.jvm(url, "spring-batch", Report.SPRING_BATCH));
+        }
+        if (runs("offset") && KeyKind.of(key) == KeyKind.BIGINT) {
+            report.add(contenders.offset());
+        }
+        // A contender stopped by an interruption is no result: the clean-up says what happened.
+        server.awaitCleanUpIfInterrupted();
+        report.print();
+        return report.allCorrect() ? ExitCode.DONE : ExitCode.FAILED;
     }
 
     private static final Set<String> CONTENDERS = Set.of(
@@ -312,7 +335,14 @@ public class BenchCommand implements Callable<Integer> {
             throw new SpecException("--postgres-version", PostgresRelease.problem(postgresVersion));
         }
         if (jdbcUrl != null) {
-            JdbcUrl.checkWithoutPassword("--jdbc-url", jdbcUrl);
+            JdbcUrl.checkWithoutPassword("--jdbc-url", jdbcUrl, "the contenders' command lines would show it");
+            String database = JdbcUrl.namedDatabase(jdbcUrl);
+            if (database.isBlank()) {
+                throw new SpecException(
+                        "--jdbc-url",
+                        "'" + JdbcUrl.mask(jdbcUrl) + "' names no database: give the scratch database the benchmark"
+                                + " may fill, e.g. jdbc:postgresql://host:5432/sluice_bench");
+            }
         }
         if (user != null && jdbcUrl == null) {
             throw new SpecException("--user", "goes with --jdbc-url: the embedded server has its own user");
@@ -332,6 +362,7 @@ public class BenchCommand implements Callable<Integer> {
         if (loadParallel != 1 && loadParallel != 2) {
             throw new SpecException("--load-parallel", "must be 1 or 2, got " + loadParallel);
         }
+        checkModes();
         if (only != null) {
             for (String c : only) {
                 if (!CONTENDERS.contains(c)) {
@@ -341,6 +372,78 @@ public class BenchCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    // The options that only one way of running reads: given to another, they would be ignored without a word.
+    private static final List<String> LOAD_ONLY =
+            List.of("--load-seconds", "--load-rate", "--load-clients", "--load-parallel");
+    private static final List<String> CONTENDERS_ONLY = List.of("--only", "--offset-budget");
+    // --rows and --chunk size the contenders' table and the load's; --scale and --scale-out have tables of their own.
+    private static final List<String> NOT_SCALING = List.of("--rows", "--chunk");
+
+    /**
+     * One way of running at a time (the contenders, or {@code --load}, {@code --scale} or {@code --scale-out}), and
+     * only options that way reads: refused, naming the option, rather than run as something the user did not ask for.
+     */
+    private void checkModes() {
+        List<String> modes = new ArrayList<>();
+        for (String mode : List.of("--load", "--scale", "--scale-out")) {
+            if (given(mode)) {
+                modes.add(mode);
+            }
+        }
+        if (modes.size() > 1) {
+            throw new SpecException(
+                    modes.get(1), "runs instead of " + modes.get(0) + ": give one of --load, --scale and --scale-out");
+        }
+        String mode = modes.isEmpty() ? "the contenders" : modes.get(0);
+        refuseWhen(!load, LOAD_ONLY, "--load", mode);
+        refuseWhen(!scale, List.of("--scale-rows"), "--scale", mode);
+        refuseWhen(!scaleOut, List.of("--scale-out-rows", "--hmac-rounds"), "--scale-out", mode);
+        refuseWhen(
+                load || scale || scaleOut, CONTENDERS_ONLY, "the contenders (no --load, --scale or --scale-out)", mode);
+        refuseWhen(scale || scaleOut, NOT_SCALING, "the contenders and --load", mode);
+        refuseWhen(scale, List.of("--xmx"), "the contenders, --load and --scale-out", mode);
+        refuseWhen(scaleOut, List.of("--rounds"), "the contenders, --load and --scale", mode);
+        if (scale) {
+            long least = (long) (ScaleCheck.WARM_UP + ScaleCheck.MEASURED / 2) * ScaleCheck.CHUNK;
+            if (scaleRows.size() < 2 || scaleRows.stream().distinct().count() != scaleRows.size()) {
+                throw new SpecException(
+                        "--scale-rows",
+                        "needs two or more different sizes (a small and a large table), got " + scaleRows);
+            }
+            for (long size : scaleRows) {
+                if (size < least) {
+                    throw new SpecException(
+                            "--scale-rows",
+                            String.format(
+                                    Locale.ROOT,
+                                    "each size must be at least %,d rows (%d chunks of %,d rows to warm up and %d to"
+                                            + " measure), got %,d",
+                                    least,
+                                    ScaleCheck.WARM_UP,
+                                    ScaleCheck.CHUNK,
+                                    ScaleCheck.MEASURED / 2,
+                                    size));
+                }
+            }
+        }
+    }
+
+    /** Refuses any of {@code options} given when running {@code elsewhere} than {@code goesWith}, which reads them. */
+    private void refuseWhen(boolean elsewhere, List<String> options, String goesWith, String mode) {
+        if (!elsewhere) {
+            return;
+        }
+        for (String option : options) {
+            if (given(option)) {
+                throw new SpecException(option, "goes with " + goesWith + ", not " + mode);
+            }
+        }
+    }
+
+    private boolean given(String option) {
+        return spec != null && spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     private boolean runs(String contender) {

@@ -20,6 +20,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.Secrets;
@@ -38,39 +42,66 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
  */
 final class BenchServer implements AutoCloseable {
 
+    /** What marks the schema of Sluice's job repository as made by the benchmark, for a later run to drop. */
+    private static final String MARK = "sluice bench";
+    // How long the contenders get to stop (after their chunk) when the benchmark is interrupted.
+    private static final Duration CONTENDERS_STOP = Duration.ofSeconds(10);
+    // How long the clean-up waits for a lock on the benchmark's tables before it gives up and says what it left.
+    private static final String CLEAN_UP_LOCK_TIMEOUT = "10s";
+
     private final EmbeddedPostgres embedded;
     private final Connection connection;
     private final String url;
+    private final Properties props;
+    private final String database;
     private final String described;
     private final boolean schemaWasThere;
     private final Map<String, String> credentials;
+    private final int mainPid;
+    private final Optional<ProcessHandle> postmaster;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread onInterrupt = new Thread(this::interrupted, "sluice-bench-clean-up");
 
     private BenchServer(
             EmbeddedPostgres embedded,
             Connection connection,
             String url,
+            Properties props,
             String described,
             boolean schemaWasThere,
-            Map<String, String> credentials) {
+            Map<String, String> credentials)
+            throws SQLException {
         this.embedded = embedded;
         this.connection = connection;
         this.url = url;
+        this.props = props;
+        this.database = Harness.one(connection, "SELECT current_database()");
+        this.mainPid = Integer.parseInt(Harness.one(connection, "SELECT pg_backend_pid()"));
+        this.postmaster = embedded == null ? Optional.empty() : postmaster(connection);
         this.described = described;
         this.schemaWasThere = schemaWasThere;
         this.credentials = credentials;
+        // Ctrl-C or SIGTERM ends the JVM without unwinding the benchmark: its server is cleaned up from here then.
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
     }
 
     /** An embedded server of the build's version (null) or of {@code version}, with the bench's settings. */
     static BenchServer embedded(String version) throws IOException, SQLException {
         EmbeddedPostgres pg = Harness.start(version == null ? null : binaries(version));
-        Connection c = pg.getPostgresDatabase().getConnection();
-        return new BenchServer(
-                pg,
-                c,
-                pg.getJdbcUrl("postgres", "postgres"),
-                "PostgreSQL " + Harness.one(c, "SHOW server_version") + " (embedded), " + Harness.settings(),
-                false,
-                Map.of());
+        try {
+            Connection c = pg.getPostgresDatabase().getConnection();
+            return new BenchServer(
+                    pg,
+                    c,
+                    pg.getJdbcUrl("postgres", "postgres"),
+                    new Properties(),
+                    "PostgreSQL " + Harness.one(c, "SHOW server_version") + " (embedded), " + Harness.settings(),
+                    false,
+                    Map.of());
+        } catch (SQLException | RuntimeException e) {
+            stop(pg, Optional.empty());
+            throw e;
+        }
     }
 
     /**
@@ -97,8 +128,10 @@ final class BenchServer implements AutoCloseable {
             c = DriverManager.getConnection(url, props);
         } catch (SQLException e) {
             throw new DatabaseUnavailableException(
-                    "cannot connect: " + e.getMessage().lines().findFirst().orElse("") + "; database "
-                            + JdbcUrl.mask(url),
+                    "cannot connect: " + why(e) + "; database " + JdbcUrl.mask(url)
+                            + (password == null && "08004".equals(e.getSQLState())
+                                    ? " (a password goes in SLUICE_PASSWORD, or --password)"
+                                    : ""),
                     e);
         }
         try {
@@ -147,18 +180,50 @@ final class BenchServer implements AutoCloseable {
                     null,
                     c,
                     url,
-                    "PostgreSQL " + Harness.one(c, "SHOW server_version") + " at " + JdbcUrl.mask(url)
-                            + " (its own settings: shared_buffers=" + Harness.one(c, "SHOW shared_buffers")
-                            + ", synchronous_commit=" + Harness.one(c, "SHOW synchronous_commit") + ")",
-                    // A schema sluice that was there (a repository, or empty) is left; only one the benchmark made
-                    // goes.
-                    Harness.one(c, "SELECT to_regnamespace('sluice') IS NOT NULL")
-                            .equals("t"),
+                    props,
+                    "PostgreSQL " + Harness.one(c, "SHOW server_version") + " at " + JdbcUrl.mask(url) + ", database "
+                            + Harness.one(c, "SELECT current_database()") + " (its own settings: shared_buffers="
+                            + Harness.one(c, "SHOW shared_buffers") + ", synchronous_commit="
+                            + Harness.one(c, "SHOW synchronous_commit") + ")",
+                    !repositorySchema(c, repository),
                     Map.copyOf(credentials));
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
         }
+    }
+
+    /**
+     * Whether the schema of Sluice's job repository is the benchmark's to drop at the end: made by this run (now, and
+     * marked), or marked by an earlier run that was interrupted and holding only the benchmark's jobs. A schema that
+     * was there otherwise (a repository of other jobs, or one the user made) is left.
+     */
+    private static boolean repositorySchema(Connection c, boolean repository) throws SQLException {
+        String made = Harness.one(
+                c,
+                "SELECT CASE WHEN to_regnamespace('sluice') IS NULL THEN 'none' WHEN"
+                        + " obj_description(to_regnamespace('sluice'), 'pg_namespace') IS NOT DISTINCT FROM '" + MARK
+                        + "' THEN 'bench' ELSE 'other' END");
+        if (made.equals("none")) {
+            Harness.exec(c, "CREATE SCHEMA sluice", "COMMENT ON SCHEMA sluice IS '" + MARK + "'");
+            return true;
+        }
+        return made.equals("bench")
+                && (!repository
+                        || Harness.one(
+                                        c,
+                                        "SELECT count(*) FROM sluice.batch_job_instance WHERE job_name NOT LIKE"
+                                                + " 'bench-%'")
+                                .equals("0"));
+    }
+
+    /** A connection error in one line: the driver's, and what caused it (an unknown host, a refused port). */
+    private static String why(SQLException e) {
+        String why = e.getMessage().lines().findFirst().orElse("").strip().replaceAll("\\.$", "");
+        Throwable cause = e.getCause();
+        return cause == null || cause instanceof SQLException
+                ? why
+                : why + " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")";
     }
 
     /**
@@ -209,28 +274,132 @@ final class BenchServer implements AutoCloseable {
 
     /** On the user's server, the benchmark's tables go, and Sluice's repository if the benchmark made its schema. */
     @Override
-    public void close() throws IOException, SQLException {
+    public void close() throws SQLException {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(onInterrupt);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook runs, or ran: it found the server closed.
+        }
         try (connection) {
             if (embedded == null) {
-                try (Statement st = connection.createStatement();
-                        ResultSet rs =
-                                st.executeQuery("SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c WHERE "
-                                        + Harness.ours("c"))) {
-                    rs.next();
-                    String tables = rs.getString(1);
-                    if (tables != null) {
-                        Harness.exec(connection, "DROP TABLE " + tables);
-                    }
-                }
-                if (!schemaWasThere) {
-                    Harness.exec(connection, "DROP SCHEMA IF EXISTS sluice CASCADE");
-                }
+                dropOurs(connection);
             }
         } finally {
             if (embedded != null) {
-                embedded.close();
+                stop(embedded, postmaster);
             }
         }
+    }
+
+    /**
+     * After Ctrl-C or SIGTERM, when the benchmark did not close its server itself: the contenders' processes are
+     * stopped, then the embedded server, or, on the user's server, the benchmark's tables dropped (its own session
+     * ended first, where it may still be running a statement on them); what was done, or left, is said in one line.
+     */
+    private void interrupted() {
+        if (closed.getAndSet(true)) {
+            System.err.println("sluice bench: interrupted");
+            return;
+        }
+        stopContenders();
+        if (embedded != null) {
+            stop(embedded, postmaster);
+            System.err.println("sluice bench: interrupted; its embedded server stopped and removed");
+            return;
+        }
+        try (Connection c = DriverManager.getConnection(url, props)) {
+            Harness.exec(c, "SELECT pg_terminate_backend(" + mainPid + ")");
+            Harness.exec(c, "SET lock_timeout = '" + CLEAN_UP_LOCK_TIMEOUT + "'");
+            dropOurs(c);
+            System.err.println("sluice bench: interrupted; its tables dropped from database " + database
+                    + (schemaWasThere ? "" : ", and the schema sluice of its job repository"));
+        } catch (SQLException | RuntimeException e) {
+            System.err.println("sluice bench: interrupted; could not drop its tables (bench_*) from database "
+                    + database + ": " + e.getMessage().lines().findFirst().orElse("")
+                    + "; the next run takes them over and drops them");
+        }
+    }
+
+    /** Drops the benchmark's tables (marked as its own), and the repository's schema if it is the benchmark's. */
+    private void dropOurs(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c WHERE " + Harness.ours("c"))) {
+            rs.next();
+            String tables = rs.getString(1);
+            if (tables != null) {
+                Harness.exec(c, "DROP TABLE " + tables);
+            }
+        }
+        if (!schemaWasThere) {
+            Harness.exec(c, "DROP SCHEMA IF EXISTS sluice CASCADE");
+        }
+    }
+
+    /**
+     * Ends the benchmark's child processes but the embedded server's: a contender asked to stop (SIGTERM, after its
+     * chunk), then killed with whatever it started if it has not within {@link #CONTENDERS_STOP}.
+     */
+    private void stopContenders() {
+        // The embedded server is no child: pg_ctl started it and went.
+        List<ProcessHandle> children = ProcessHandle.current().children().toList();
+        children.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + CONTENDERS_STOP.toNanos();
+        for (ProcessHandle p : children) {
+            try {
+                p.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * Stops the embedded server and removes its files. Its own stop waits a few seconds for a fast shutdown; a server
+     * still running after it (a long statement, a long shutdown checkpoint) is killed with its backends: its files are
+     * gone by then, and it must not go on working on them.
+     */
+    private static void stop(EmbeddedPostgres pg, Optional<ProcessHandle> postmaster) {
+        try {
+            pg.close();
+        } catch (IOException e) {
+            // Seen below, if the server is still running.
+        }
+        postmaster.filter(ProcessHandle::isAlive).ifPresent(p -> {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        });
+    }
+
+    /** The embedded server's postmaster, as its data directory names it: pg_ctl started it, and it is no child. */
+    private static Optional<ProcessHandle> postmaster(Connection c) throws SQLException {
+        Path pid = Path.of(Harness.one(c, "SHOW data_directory"), "postmaster.pid");
+        try {
+            return ProcessHandle.of(
+                    Long.parseLong(Files.readAllLines(pid).get(0).strip()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Waits, on the thread whose work an interruption failed, for the clean-up to finish: the JVM then ends, and the
+     * work's error (a session ended, a contender stopped) is not shown as the cause. Returns at once when the
+     * benchmark was not interrupted.
+     */
+    void awaitCleanUpIfInterrupted() throws InterruptedException {
+        if (onInterrupt.getState() == Thread.State.NEW) {
+            return;
+        }
+        onInterrupt.join();
+        Thread.sleep(Long.MAX_VALUE); // the JVM halts once its shutdown hooks are done
     }
 
     // Where binaries not in the local Maven repository are fetched from (a mirror: SLUICE_MAVEN_REPOSITORY).

@@ -45,7 +45,9 @@ final class Harness {
 
     /** The server, with the bench's settings: the build's version, or the one {@code binaries} resolves (non-null). */
     static EmbeddedPostgres start(io.zonky.test.db.postgres.embedded.PgBinaryResolver binaries) throws IOException {
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        // Stopped by the bench (BenchServer), also when it is interrupted: zonky's own hook could not kill a server
+        // that outlives its stop.
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setRegisterShutdownHook(false);
         if (binaries != null) {
             builder.setPgBinaryResolver(binaries);
         }
