@@ -238,8 +238,7 @@ public class BenchCommand implements Callable<Integer> {
                 fixedChunks
                         ? String.format(Locale.ROOT, "fixed at %,d rows", chunk)
                         : String.format(Locale.ROOT, "from %,d rows, sized toward 250 ms", chunk));
-        Contenders contenders =
-                new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx, server.credentials());
+        Contenders contenders = new Contenders(harness, rows, chunk, fixedChunks, offsetBudget, xmx, server);
         if (load) {
             return load(harness, contenders, pg.getPort(), url);
         }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -20,10 +21,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import dev.sluice.engine.spec.JdbcUrl;
 import dev.sluice.engine.spec.Secrets;
@@ -48,6 +53,8 @@ final class BenchServer implements AutoCloseable {
     private static final Duration CONTENDERS_STOP = Duration.ofSeconds(10);
     // How long the clean-up waits for a lock on the benchmark's tables before it gives up and says what it left.
     private static final String CLEAN_UP_LOCK_TIMEOUT = "10s";
+    // How long an interruption waits for the benchmark's own close() to finish (a drop, the embedded server's stop).
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(60);
 
     private final EmbeddedPostgres embedded;
     private final Connection connection;
@@ -58,8 +65,13 @@ final class BenchServer implements AutoCloseable {
     private final boolean schemaWasThere;
     private final Map<String, String> credentials;
     private final int mainPid;
+    private final String mainStarted;
     private final Optional<ProcessHandle> postmaster;
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Counted down when close() is done: an interruption while it runs lets it finish before the JVM ends.
+    private final CountDownLatch closeDone = new CountDownLatch(1);
+    // Set, under its lock, when an interruption begins: no contender starts after the clean-up looked for them.
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private final Thread onInterrupt = new Thread(this::interrupted, "sluice-bench-clean-up");
 
     private BenchServer(
@@ -77,6 +89,9 @@ final class BenchServer implements AutoCloseable {
         this.props = props;
         this.database = Harness.one(connection, "SELECT current_database()");
         this.mainPid = Integer.parseInt(Harness.one(connection, "SELECT pg_backend_pid()"));
+        // With its pid, the session's start: a pid alone may be another session's by the time it is ended.
+        this.mainStarted =
+                Harness.one(connection, "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()");
         this.postmaster = embedded == null ? Optional.empty() : postmaster(connection);
         this.described = described;
         this.schemaWasThere = schemaWasThere;
@@ -111,7 +126,7 @@ final class BenchServer implements AutoCloseable {
      * @throws SpecException (exit 2) if it holds tables of its own, or its server is older than Sluice works on
      */
     static BenchServer scratch(String url, String user, String password) throws SQLException {
-        JdbcUrl.checkWithoutPassword("--jdbc-url", url);
+        JdbcUrl.checkWithoutPassword("--jdbc-url", url, "the contenders' command lines would show it");
         user = DatabaseOptions.first(user, System.getenv("SLUICE_USER"));
         password = DatabaseOptions.first(password, System.getenv("SLUICE_PASSWORD"));
         Secrets.register(password);
@@ -185,7 +200,7 @@ final class BenchServer implements AutoCloseable {
                             + Harness.one(c, "SELECT current_database()") + " (its own settings: shared_buffers="
                             + Harness.one(c, "SHOW shared_buffers") + ", synchronous_commit="
                             + Harness.one(c, "SHOW synchronous_commit") + ")",
-                    !repositorySchema(c, repository),
+                    !repositorySchema(c),
                     Map.copyOf(credentials));
         } catch (SQLException | RuntimeException e) {
             c.close();
@@ -198,7 +213,7 @@ final class BenchServer implements AutoCloseable {
      * marked), or marked by an earlier run that was interrupted and holding only the benchmark's jobs. A schema that
      * was there otherwise (a repository of other jobs, or one the user made) is left.
      */
-    private static boolean repositorySchema(Connection c, boolean repository) throws SQLException {
+    private static boolean repositorySchema(Connection c) throws SQLException {
         String made = Harness.one(
                 c,
                 "SELECT CASE WHEN to_regnamespace('sluice') IS NULL THEN 'none' WHEN"
@@ -208,8 +223,18 @@ final class BenchServer implements AutoCloseable {
             Harness.exec(c, "CREATE SCHEMA sluice", "COMMENT ON SCHEMA sluice IS '" + MARK + "'");
             return true;
         }
-        return made.equals("bench")
-                && (!repository
+        return made.equals("bench") && benchOnly(c);
+    }
+
+    /** Whether the schema sluice is marked as the benchmark's and holds no job but the benchmark's ("bench-*"). */
+    private static boolean benchOnly(Connection c) throws SQLException {
+        return Harness.one(
+                                c,
+                                "SELECT obj_description(to_regnamespace('sluice'), 'pg_namespace') IS NOT DISTINCT"
+                                        + " FROM '" + MARK + "'")
+                        .equals("t")
+                && (Harness.one(c, "SELECT to_regclass('sluice.batch_job_instance') IS NULL")
+                                .equals("t")
                         || Harness.one(
                                         c,
                                         "SELECT count(*) FROM sluice.batch_job_instance WHERE job_name NOT LIKE"
@@ -272,24 +297,41 @@ final class BenchServer implements AutoCloseable {
         return described;
     }
 
+    /**
+     * Starts a contender's process, unless the benchmark is being interrupted: the clean-up then stops every process
+     * the benchmark started, and no other starts after it looked.
+     */
+    Process start(ProcessBuilder process) throws IOException {
+        synchronized (stopping) {
+            if (stopping.get()) {
+                throw new IOException("the benchmark is interrupted: no contender starts");
+            }
+            return process.start();
+        }
+    }
+
     /** On the user's server, the benchmark's tables go, and Sluice's repository if the benchmark made its schema. */
     @Override
     public void close() throws SQLException {
         if (closed.getAndSet(true)) {
             return;
         }
-        try {
-            Runtime.getRuntime().removeShutdownHook(onInterrupt);
-        } catch (IllegalStateException shuttingDown) {
-            // The hook runs, or ran: it found the server closed.
-        }
         try (connection) {
             if (embedded == null) {
                 dropOurs(connection);
             }
         } finally {
-            if (embedded != null) {
-                stop(embedded, postmaster);
+            try {
+                if (embedded != null) {
+                    stop(embedded, postmaster);
+                }
+            } finally {
+                closeDone.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                } catch (IllegalStateException shuttingDown) {
+                    // Interrupted meanwhile: the hook found close() running and waited for it.
+                }
             }
         }
     }
@@ -301,8 +343,17 @@ final class BenchServer implements AutoCloseable {
      */
     private void interrupted() {
         if (closed.getAndSet(true)) {
+            // The benchmark was closing: it finishes before the JVM ends.
+            try {
+                closeDone.await(CLOSE_WAIT.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             System.err.println("sluice bench: interrupted");
             return;
+        }
+        synchronized (stopping) {
+            stopping.set(true);
         }
         stopContenders();
         if (embedded != null) {
@@ -310,8 +361,18 @@ final class BenchServer implements AutoCloseable {
             System.err.println("sluice bench: interrupted; its embedded server stopped and removed");
             return;
         }
-        try (Connection c = DriverManager.getConnection(url, props)) {
-            Harness.exec(c, "SELECT pg_terminate_backend(" + mainPid + ")");
+        Properties bounded = new Properties();
+        bounded.putAll(props);
+        // A server that hangs must not hold the JVM (and the user's Ctrl-C) for ever.
+        bounded.setProperty("connectTimeout", "10");
+        bounded.setProperty("socketTimeout", "60");
+        try (Connection c = DriverManager.getConnection(url, bounded)) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE pid = ? AND backend_start = ?::timestamptz AND datname = current_database()")) {
+                ps.setInt(1, mainPid);
+                ps.setString(2, mainStarted);
+                ps.executeQuery().close();
+            }
             Harness.exec(c, "SET lock_timeout = '" + CLEAN_UP_LOCK_TIMEOUT + "'");
             dropOurs(c);
             System.err.println("sluice bench: interrupted; its tables dropped from database " + database
@@ -334,7 +395,8 @@ final class BenchServer implements AutoCloseable {
                 Harness.exec(c, "DROP TABLE " + tables);
             }
         }
-        if (!schemaWasThere) {
+        // Looked at again: a job of someone else's written there meanwhile makes it theirs.
+        if (!schemaWasThere && benchOnly(c)) {
             Harness.exec(c, "DROP SCHEMA IF EXISTS sluice CASCADE");
         }
     }
@@ -344,8 +406,16 @@ final class BenchServer implements AutoCloseable {
      * chunk), then killed with whatever it started if it has not within {@link #CONTENDERS_STOP}.
      */
     private void stopContenders() {
-        // The embedded server is no child: pg_ctl started it and went.
-        List<ProcessHandle> children = ProcessHandle.current().children().toList();
+        // The embedded server is no child (pg_ctl started it, and went), unless this JVM adopts orphans (its pid 1).
+        Set<Long> server = postmaster
+                .map(p -> Stream.concat(Stream.of(p), p.descendants())
+                        .map(ProcessHandle::pid)
+                        .collect(Collectors.toSet()))
+                .orElse(Set.of());
+        List<ProcessHandle> children = ProcessHandle.current()
+                .children()
+                .filter(p -> !server.contains(p.pid()))
+                .toList();
         children.forEach(ProcessHandle::destroy);
         long deadline = System.nanoTime() + CONTENDERS_STOP.toNanos();
         for (ProcessHandle p : children) {
@@ -395,8 +465,20 @@ final class BenchServer implements AutoCloseable {
      * benchmark was not interrupted.
      */
     void awaitCleanUpIfInterrupted() throws InterruptedException {
-        if (onInterrupt.getState() == Thread.State.NEW) {
-            return;
+        awaitCleanUpIfInterrupted(Duration.ZERO);
+    }
+
+    /**
+     * {@link #awaitCleanUpIfInterrupted()}, giving an interruption {@code grace} to begin: a contender that a signal
+     * to the whole process group (Ctrl-C) ended may be seen ending before this JVM has begun its own shutdown.
+     */
+    void awaitCleanUpIfInterrupted(Duration grace) throws InterruptedException {
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (onInterrupt.getState() == Thread.State.NEW) {
+            if (System.nanoTime() >= deadline) {
+                return;
+            }
+            Thread.sleep(20);
         }
         onInterrupt.join();
         Thread.sleep(Long.MAX_VALUE); // the JVM halts once its shutdown hooks are done

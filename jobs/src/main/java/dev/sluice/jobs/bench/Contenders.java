@@ -9,9 +9,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.sluice.jobs.bench.Report.Result;
@@ -29,30 +29,25 @@ final class Contenders {
     private final boolean fixed;
     private final int offsetBudget;
     private final String xmx;
-    private final Map<String, String> credentials;
+    private final BenchServer server;
+    // How long a contender's end by a signal waits for this JVM's own interruption to begin.
+    private static final Duration SIGNALLED_GRACE = Duration.ofSeconds(2);
     private int jvmRuns;
     // This bench's own mark in its job names.
     private static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
     /**
      * @param fixed       whether Sluice's chunks hold {@code chunk} rows each, not sized toward a target time
-     * @param credentials the environment the contenders' processes connect with ({@link BenchServer#credentials})
+     * @param server      the server: the credentials the contenders' processes connect with, and what starts them
      */
-    Contenders(
-            Harness harness,
-            long rows,
-            int chunk,
-            boolean fixed,
-            int offsetBudget,
-            String xmx,
-            Map<String, String> credentials) {
+    Contenders(Harness harness, long rows, int chunk, boolean fixed, int offsetBudget, String xmx, BenchServer server) {
         this.harness = harness;
         this.rows = rows;
         this.chunk = chunk;
         this.fixed = fixed;
         this.offsetBudget = offsetBudget;
         this.xmx = xmx;
-        this.credentials = credentials;
+        this.server = server;
     }
 
     /** The PL/pgSQL keyset loop over the table's key, committing every {@code chunk} rows. */
@@ -176,6 +171,9 @@ final class Contenders {
         String out = Files.readString(log);
         Files.deleteIfExists(log);
         if (p.exitValue() != 0 || !out.contains("elapsed=")) {
+            // Ended by SIGINT or SIGTERM: most likely with this JVM, whose clean-up then says so, not this result.
+            server.awaitCleanUpIfInterrupted(
+                    p.exitValue() == 130 || p.exitValue() == 143 ? SIGNALLED_GRACE : Duration.ZERO);
             // The exception's own line says more than the last line of its stack trace.
             String why = out.lines()
                     .filter(l -> l.contains("Exception: ") || l.startsWith("sluice"))
@@ -211,8 +209,8 @@ final class Contenders {
         }
         ProcessBuilder pb =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(credentials);
-        return pb.start();
+        pb.environment().putAll(server.credentials());
+        return server.start(pb);
     }
 
     /** The command that starts {@code sluice} in a JVM of its own, as this one was started; its arguments follow. */
