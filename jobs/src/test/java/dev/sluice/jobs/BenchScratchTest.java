@@ -298,11 +298,7 @@ class BenchScratchTest extends CliDatabaseTest {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aRepositoryAnInterruptedBenchMadeGoesUnlessItHoldsOtherJobs() {
-        db.exec(
-                "CREATE SCHEMA sluice",
-                "COMMENT ON SCHEMA sluice IS 'sluice bench'",
-                "CREATE TABLE sluice.batch_job_instance (job_instance_id bigint PRIMARY KEY, job_name text)",
-                "INSERT INTO sluice.batch_job_instance VALUES (1, 'bench-bench-sluice-sql-x-1')");
+        markedRepository("bench-bench-sluice-sql-x-1");
         String[] bench = {
             "bench",
             "--jdbc-url",
@@ -320,16 +316,23 @@ class BenchScratchTest extends CliDatabaseTest {
         assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
         assertThat(db.one("SELECT to_regnamespace('sluice') IS NULL")).isEqualTo("t");
 
-        db.exec(
-                "CREATE SCHEMA sluice",
-                "COMMENT ON SCHEMA sluice IS 'sluice bench'",
-                "CREATE TABLE sluice.batch_job_instance (job_instance_id bigint PRIMARY KEY, job_name text)",
-                "INSERT INTO sluice.batch_job_instance VALUES (1, 'bench-bench-sluice-sql-x-1'), (2, 'orders-email')");
+        markedRepository("bench-bench-sluice-sql-x-1", "orders-email");
         r = Cli.run(bench);
         assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
         assertThat(db.count("SELECT count(*) FROM sluice.batch_job_instance")).isEqualTo(2);
         assertThat(db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'bench%'"))
                 .isZero();
         db.exec("DROP SCHEMA sluice CASCADE");
+    }
+
+    /** A schema sluice as an interrupted bench leaves it (marked), its job repository holding these jobs. */
+    private void markedRepository(String... jobs) {
+        db.exec(
+                "CREATE SCHEMA sluice",
+                "COMMENT ON SCHEMA sluice IS 'sluice bench'",
+                "CREATE TABLE sluice.batch_job_instance (job_instance_id bigint PRIMARY KEY, job_name text)");
+        for (int i = 0; i < jobs.length; i++) {
+            db.exec("INSERT INTO sluice.batch_job_instance VALUES (" + (i + 1) + ", '" + jobs[i] + "')");
+        }
     }
 }

@@ -103,6 +103,9 @@ final class BenchServer implements AutoCloseable {
     /** An embedded server of the build's version (null) or of {@code version}, with the bench's settings. */
     static BenchServer embedded(String version) throws IOException, SQLException {
         EmbeddedPostgres pg = Harness.start(version == null ? null : binaries(version));
+        // Until the bench's own clean-up is in place (its constructor), an interruption still stops the server.
+        Thread early = new Thread(() -> stop(pg, Optional.empty()), "sluice-bench-early-stop");
+        Runtime.getRuntime().addShutdownHook(early);
         try {
             Connection c = pg.getPostgresDatabase().getConnection();
             return new BenchServer(
@@ -116,6 +119,12 @@ final class BenchServer implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             stop(pg, Optional.empty());
             throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(early);
+            } catch (IllegalStateException shuttingDown) {
+                // It runs: zonky's stop is done once, whoever asks first.
+            }
         }
     }
 
