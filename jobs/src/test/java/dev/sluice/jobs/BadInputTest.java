@@ -497,6 +497,7 @@ class BadInputTest {
         c.add(line("--scale-rows", "bench", "--scale-rows", "100000,200000"));
         c.add(line("--load-rate", "bench", "--scale", "--load-rate", "5000"));
         c.add(line("--hmac-rounds", "bench", "--load", "--hmac-rounds", "5"));
+        c.add(line("--load-parallel", "bench", "--scale", "--load-parallel", "3"));
         c.add(line("--rows", "bench", "--scale-out", "--rows", "1000"));
         c.add(line("--rounds", "bench", "--scale-out", "--rounds", "2"));
         c.add(line("--scale-rows", "bench", "--scale", "--scale-rows", "10000,20000"));

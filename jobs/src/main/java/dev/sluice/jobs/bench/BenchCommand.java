@@ -299,6 +299,8 @@ public class BenchCommand implements Callable<Integer> {
 
     /** Bad options are refused before a server is started (exit 2, naming the option). */
     private void checkOptions() {
+        // First: an option of another way of running is refused as such, before its value is looked at.
+        checkModes();
         if (rows < 1) {
             throw new SpecException("--rows", "must be at least 1, got " + rows);
         }
@@ -361,7 +363,6 @@ public class BenchCommand implements Callable<Integer> {
         if (loadParallel != 1 && loadParallel != 2) {
             throw new SpecException("--load-parallel", "must be 1 or 2, got " + loadParallel);
         }
-        checkModes();
         if (only != null) {
             for (String c : only) {
                 if (!CONTENDERS.contains(c)) {
