@@ -223,16 +223,11 @@ final class BenchServer implements AutoCloseable {
      * was there otherwise (a repository of other jobs, or one the user made) is left.
      */
     private static boolean repositorySchema(Connection c) throws SQLException {
-        String made = Harness.one(
-                c,
-                "SELECT CASE WHEN to_regnamespace('sluice') IS NULL THEN 'none' WHEN"
-                        + " obj_description(to_regnamespace('sluice'), 'pg_namespace') IS NOT DISTINCT FROM '" + MARK
-                        + "' THEN 'bench' ELSE 'other' END");
-        if (made.equals("none")) {
+        if (Harness.one(c, "SELECT to_regnamespace('sluice') IS NULL").equals("t")) {
             Harness.exec(c, "CREATE SCHEMA sluice", "COMMENT ON SCHEMA sluice IS '" + MARK + "'");
             return true;
         }
-        return made.equals("bench") && benchOnly(c);
+        return benchOnly(c);
     }
 
     /** Whether the schema sluice is marked as the benchmark's and holds no job but the benchmark's ("bench-*"). */
